@@ -1,0 +1,1 @@
+//! The generation pipeline: routing, dedup, budgets, attempts, settlement, jobs.

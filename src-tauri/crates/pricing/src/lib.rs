@@ -1,0 +1,1 @@
+//! Price catalog, cost formulas, estimates and settlement. Pure: no IO, no async.

@@ -1,0 +1,1 @@
+//! HTTP clients for image providers with one error taxonomy. No retries inside.

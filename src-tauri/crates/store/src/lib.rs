@@ -1,0 +1,1 @@
+//! SQLite ledger and gallery, content-addressed image files, dedup keys.
