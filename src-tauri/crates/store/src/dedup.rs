@@ -1,0 +1,173 @@
+//! Dedup keys: the same canonical request never pays twice.
+
+use rusqlite::{OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Result, StoreError};
+use crate::generations::{GEN_COLS, GenerationRecord, gen_from_row, load_generation};
+use crate::images::{ImageRecord, images_of};
+use crate::ledger::saving_in;
+use crate::types::{GenerationId, ProjectId, Status, Tier};
+use crate::{Store, now_ms};
+
+/// Everything that decides what a provider returns. Two requests with the same key would
+/// produce the same images (for seed-honouring models), so the second one is served from
+/// the gallery. Callers pass `seed: None` for models that ignore seeds.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct CanonicalRequest {
+    pub prompt: String,
+    pub negative_prompt: Option<String>,
+    pub seed: Option<u64>,
+    pub provider: String,
+    pub model: String,
+    pub model_version: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub quality: Option<String>,
+    pub steps: Option<u32>,
+    pub style: Option<String>,
+    pub n: u32,
+    /// sha256 hex of each reference image, in the order sent.
+    pub reference_image_hashes: Vec<String>,
+}
+
+/// NFC, whitespace runs collapsed to one space, trimmed.
+pub(crate) fn normalize_text(s: &str) -> String {
+    let nfc: String = s.nfc().collect();
+    nfc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// sha256 hex over a length-prefixed encoding of the normalized request (no separator
+/// ambiguity: "a b" + "c" never collides with "a" + "b c").
+pub fn dedup_key(req: &CanonicalRequest) -> String {
+    fn field(h: &mut Sha256, tag: u8, value: Option<&[u8]>) {
+        h.update([tag]);
+        match value {
+            None => h.update([0u8]),
+            Some(v) => {
+                h.update([1u8]);
+                h.update((v.len() as u64).to_le_bytes());
+                h.update(v);
+            }
+        }
+    }
+    let mut h = Sha256::new();
+    h.update(b"proofsheet-dedup-v1");
+    field(&mut h, 1, Some(normalize_text(&req.prompt).as_bytes()));
+    let neg = req
+        .negative_prompt
+        .as_deref()
+        .map(normalize_text)
+        .filter(|s| !s.is_empty());
+    field(&mut h, 2, neg.as_deref().map(str::as_bytes));
+    field(
+        &mut h,
+        3,
+        req.seed.map(u64::to_le_bytes).as_ref().map(|b| &b[..]),
+    );
+    field(&mut h, 4, Some(req.provider.trim().as_bytes()));
+    field(&mut h, 5, Some(req.model.trim().as_bytes()));
+    field(&mut h, 6, req.model_version.as_deref().map(str::as_bytes));
+    field(&mut h, 7, Some(&req.width.to_le_bytes()));
+    field(&mut h, 8, Some(&req.height.to_le_bytes()));
+    field(&mut h, 9, req.quality.as_deref().map(str::as_bytes));
+    field(
+        &mut h,
+        10,
+        req.steps.map(u32::to_le_bytes).as_ref().map(|b| &b[..]),
+    );
+    field(&mut h, 11, req.style.as_deref().map(str::as_bytes));
+    field(&mut h, 12, Some(&req.n.max(1).to_le_bytes()));
+    h.update([13u8]);
+    h.update((req.reference_image_hashes.len() as u64).to_le_bytes());
+    for r in &req.reference_image_hashes {
+        field(&mut h, 14, Some(r.trim().to_ascii_lowercase().as_bytes()));
+    }
+    hex::encode(h.finalize())
+}
+
+/// A stored result that matches a request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reusable {
+    pub generation: GenerationRecord,
+    pub images: Vec<ImageRecord>,
+    /// False when the model ignores seeds: present the hit as "reuse the last result"
+    /// (a new call would give different images), with "Regenerate anyway" beside it.
+    pub seed_honoured: bool,
+}
+
+impl Store {
+    /// The newest succeeded generation with this key that still has its images.
+    pub fn find_reusable(&self, key: &str) -> Result<Option<Reusable>> {
+        self.read(|c| {
+            let sql = format!(
+                "SELECT {GEN_COLS} FROM generations g
+                 WHERE g.dedup_key = ?1 AND g.status = 'succeeded'
+                 ORDER BY g.created_at DESC LIMIT 1"
+            );
+            let Some(generation) = c
+                .prepare_cached(&sql)?
+                .query_row([key], gen_from_row)
+                .optional()?
+            else {
+                return Ok(None);
+            };
+            let images = images_of(c, &generation.id.to_string())?;
+            if images.is_empty() {
+                return Ok(None);
+            }
+            Ok(Some(Reusable {
+                seed_honoured: generation.seed_honoured,
+                generation,
+                images,
+            }))
+        })
+    }
+
+    /// Serves a request from a stored result: a new generation with status `reused`,
+    /// cost 0, linked to the source's images, and the source's cost recorded as saved.
+    pub fn reuse_generation(
+        &self,
+        source: GenerationId,
+        project: ProjectId,
+        tier: Tier,
+        parent: Option<GenerationId>,
+    ) -> Result<GenerationId> {
+        let new_id = uuid::Uuid::new_v4();
+        let src_id = source.to_string();
+        let id = new_id.to_string();
+        self.write(|tx| {
+            let src = load_generation(tx, &src_id)?;
+            if src.status != Status::Succeeded {
+                return Err(StoreError::InvalidInput(format!(
+                    "generation {src_id} is {}; only succeeded generations can be reused",
+                    src.status
+                )));
+            }
+            crate::projects::ensure_project(tx, project)?;
+            let now = now_ms();
+            tx.execute(
+                "INSERT INTO generations(id, project_id, request_json, dedup_key, seed_honoured, tier,
+                    parent_id, reused_from, status, estimate_nanos, reserved_nanos, cost_nanos,
+                    saved_nanos, offer_id, provider, model, prompt, negative_prompt, created_at,
+                    finished_at)
+                 SELECT ?1, ?2, request_json, dedup_key, seed_honoured, ?3, ?4, id, 'reused', 0, 0, 0,
+                    0, offer_id, provider, model, prompt, negative_prompt, ?5, ?5
+                 FROM generations WHERE id = ?6",
+                params![id, project, tier, parent.map(|p| p.to_string()), now, src_id],
+            )?;
+            tx.execute(
+                "INSERT INTO images(generation_id, project_id, file_id, idx, seed, created_at)
+                 SELECT ?1, ?2, file_id, idx, seed, ?3 FROM images WHERE generation_id = ?4
+                 ORDER BY idx",
+                params![id, project, now, src_id],
+            )?;
+            let saved = crate::money::to_nanos(src.cost)?;
+            saving_in(tx, project, &id, saved)?;
+            Ok(())
+        })?;
+        Ok(new_id)
+    }
+}

@@ -1,0 +1,104 @@
+//! One error type for the store; messages say what happened and what to do next.
+
+use std::path::PathBuf;
+
+use rust_decimal::Decimal;
+
+/// Everything the store can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+
+    #[error("could not bring the library schema up to date: {0}")]
+    Migration(#[from] rusqlite_migration::Error),
+
+    #[error(
+        "the library at {path} was written by a newer Proofsheet (schema version {found}, this \
+         build understands up to {supported}); update Proofsheet to open it"
+    )]
+    DatabaseTooNew {
+        path: PathBuf,
+        found: i64,
+        supported: i64,
+    },
+
+    #[error("file error at {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error(
+        "budget exceeded: ${remaining} left of ${budget} (spent ${spent}, reserved ${reserved}), \
+         but this request needs ${needed}; raise the budget, pick a cheaper offer or switch the \
+         budget to soft"
+    )]
+    BudgetExceeded {
+        budget: Decimal,
+        spent: Decimal,
+        reserved: Decimal,
+        remaining: Decimal,
+        needed: Decimal,
+    },
+
+    #[error(
+        "cannot charge ${charge} to generation {generation}: only ${reserved} is reserved and the \
+         project's budget is hard"
+    )]
+    ChargeExceedsReservation {
+        generation: String,
+        reserved: Decimal,
+        charge: Decimal,
+    },
+
+    #[error("{what} {id} not found")]
+    NotFound { what: &'static str, id: String },
+
+    #[error("a project named {0:?} already exists; pick another name")]
+    ProjectExists(String),
+
+    #[error("generation {id} cannot go from {from} to {to}")]
+    InvalidTransition {
+        id: String,
+        from: String,
+        to: String,
+    },
+
+    #[error("invalid amount {amount}: {reason}")]
+    InvalidMoney {
+        amount: Decimal,
+        reason: &'static str,
+    },
+
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
+
+    #[error("unsupported image: {0}")]
+    UnsupportedImage(String),
+
+    #[error("unexpected value in the library database: {0}")]
+    Corrupt(String),
+
+    #[error("JSON error: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl StoreError {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        StoreError::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+        StoreError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,0 +1,438 @@
+//! Generations (one request to produce images) and their attempts (one provider call each).
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use crate::dedup::{CanonicalRequest, dedup_key};
+use crate::error::{Result, StoreError};
+use crate::gallery::ms_to_time;
+use crate::images::{ImageRecord, images_of};
+use crate::money::{from_nanos, to_nanos};
+use crate::types::{GenerationId, ProjectId, Status, Tier};
+use crate::{Store, now_ms};
+
+#[derive(Debug, Clone)]
+pub struct NewGeneration {
+    pub project_id: ProjectId,
+    pub request: CanonicalRequest,
+    pub tier: Tier,
+    /// The draft this final was promoted from.
+    pub parent_id: Option<GenerationId>,
+    pub offer_id: Option<String>,
+    pub estimate: Option<Decimal>,
+    /// False for models that ignore seeds (the key then carries `seed: None`).
+    pub seed_honoured: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationRecord {
+    pub id: GenerationId,
+    pub project_id: ProjectId,
+    pub request: CanonicalRequest,
+    pub dedup_key: String,
+    pub seed_honoured: bool,
+    pub tier: Tier,
+    pub parent_id: Option<GenerationId>,
+    pub reused_from: Option<GenerationId>,
+    pub status: Status,
+    pub estimate: Option<Decimal>,
+    /// Total ever reserved for it (see [`Store::reserved_for`] for what is still held).
+    pub reserved: Decimal,
+    pub cost: Decimal,
+    pub saved: Decimal,
+    pub offer_id: Option<String>,
+    pub provider: String,
+    pub model: String,
+    pub prompt: String,
+    pub negative_prompt: Option<String>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+pub(crate) const GEN_COLS: &str = "g.id, g.project_id, g.request_json, g.dedup_key, \
+    g.seed_honoured, g.tier, g.parent_id, g.reused_from, g.status, g.estimate_nanos, \
+    g.reserved_nanos, g.cost_nanos, g.saved_nanos, g.offer_id, g.provider, g.model, g.prompt, \
+    g.negative_prompt, g.error, g.created_at, g.finished_at";
+
+fn uuid_col(r: &Row<'_>, i: usize) -> rusqlite::Result<GenerationId> {
+    let s: String = r.get(i)?;
+    uuid::Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn opt_uuid_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<GenerationId>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(_) => uuid_col(r, i).map(Some),
+    }
+}
+
+pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
+    let request_json: String = r.get(2)?;
+    let request = serde_json::from_str(&request_json).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+    })?;
+    Ok(GenerationRecord {
+        id: uuid_col(r, 0)?,
+        project_id: r.get(1)?,
+        request,
+        dedup_key: r.get(3)?,
+        seed_honoured: r.get(4)?,
+        tier: r.get(5)?,
+        parent_id: opt_uuid_col(r, 6)?,
+        reused_from: opt_uuid_col(r, 7)?,
+        status: r.get(8)?,
+        estimate: r.get::<_, Option<i64>>(9)?.map(from_nanos),
+        reserved: from_nanos(r.get(10)?),
+        cost: from_nanos(r.get(11)?),
+        saved: from_nanos(r.get(12)?),
+        offer_id: r.get(13)?,
+        provider: r.get(14)?,
+        model: r.get(15)?,
+        prompt: r.get(16)?,
+        negative_prompt: r.get(17)?,
+        error: r.get(18)?,
+        created_at: ms_to_time(r.get(19)?),
+        finished_at: r.get::<_, Option<i64>>(20)?.map(ms_to_time),
+    })
+}
+
+pub(crate) fn load_generation(c: &Connection, id: &str) -> Result<GenerationRecord> {
+    c.prepare_cached(&format!(
+        "SELECT {GEN_COLS} FROM generations g WHERE g.id = ?1"
+    ))?
+    .query_row([id], gen_from_row)
+    .optional()?
+    .ok_or_else(|| StoreError::not_found("generation", id))
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewAttempt {
+    pub provider: String,
+    pub model: String,
+    pub offer_id: String,
+    /// Provider job handle for async APIs, so a restart polls instead of resubmitting.
+    pub remote_job: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AttemptFinish {
+    /// "succeeded" or an error class of the providers' taxonomy (e.g. "rate_limited").
+    pub outcome: String,
+    pub billed: bool,
+    pub cost: Decimal,
+    pub usage: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AttemptRecord {
+    pub id: i64,
+    pub generation_id: GenerationId,
+    pub n: u32,
+    pub provider: String,
+    pub model: String,
+    pub offer_id: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub outcome: Option<String>,
+    pub billed: bool,
+    pub cost: Decimal,
+    pub usage: Option<serde_json::Value>,
+    pub remote_job: Option<serde_json::Value>,
+    pub error: Option<String>,
+}
+
+const ATTEMPT_COLS: &str = "id, generation_id, n, provider, model, offer_id, started_at, \
+    finished_at, outcome, billed, cost_nanos, usage_json, remote_job_json, error";
+
+fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+    match r.get::<_, Option<String>>(i)? {
+        None => Ok(None),
+        Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        }),
+    }
+}
+
+fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
+    Ok(AttemptRecord {
+        id: r.get(0)?,
+        generation_id: uuid_col(r, 1)?,
+        n: r.get(2)?,
+        provider: r.get(3)?,
+        model: r.get(4)?,
+        offer_id: r.get(5)?,
+        started_at: ms_to_time(r.get(6)?),
+        finished_at: r.get::<_, Option<i64>>(7)?.map(ms_to_time),
+        outcome: r.get(8)?,
+        billed: r.get(9)?,
+        cost: from_nanos(r.get(10)?),
+        usage: json_col(r, 11)?,
+        remote_job: json_col(r, 12)?,
+        error: r.get(13)?,
+    })
+}
+
+pub(crate) fn attempts_of(c: &Connection, gen_id: &str) -> Result<Vec<AttemptRecord>> {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT {ATTEMPT_COLS} FROM attempts WHERE generation_id = ?1 ORDER BY n"
+    ))?;
+    let rows = st.query_map([gen_id], attempt_from_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A generation with everything the detail panel shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerationDetail {
+    pub generation: GenerationRecord,
+    pub attempts: Vec<AttemptRecord>,
+    pub images: Vec<ImageRecord>,
+    pub parent: Option<GenerationRecord>,
+    pub children: Vec<GenerationRecord>,
+}
+
+/// A generation left running by a previous process, for recovery.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunningGeneration {
+    pub generation: GenerationRecord,
+    /// Its last attempt; `remote_job` holds the provider job to poll (never resubmit).
+    pub last_attempt: Option<AttemptRecord>,
+    /// Money still held for it.
+    pub reserved: Decimal,
+}
+
+impl Store {
+    /// Records a new queued generation and returns its id.
+    pub fn create_generation(&self, new: &NewGeneration) -> Result<GenerationId> {
+        let id = uuid::Uuid::new_v4();
+        let key = dedup_key(&new.request);
+        let json = serde_json::to_string(&new.request)?;
+        let estimate = new.estimate.map(to_nanos).transpose()?;
+        let neg = new
+            .request
+            .negative_prompt
+            .as_deref()
+            .filter(|s| !s.trim().is_empty());
+        self.write(|tx| {
+            tx.prepare_cached(
+                "INSERT INTO generations(id, project_id, request_json, dedup_key, seed_honoured, tier,
+                    parent_id, status, estimate_nanos, offer_id, provider, model, prompt,
+                    negative_prompt, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+            )?
+            .execute(params![
+                id.to_string(),
+                new.project_id,
+                json,
+                key,
+                new.seed_honoured,
+                new.tier,
+                new.parent_id.map(|p| p.to_string()),
+                estimate,
+                new.offer_id,
+                new.request.provider,
+                new.request.model,
+                new.request.prompt,
+                neg,
+                now_ms(),
+            ])
+            .map_err(|e| match e {
+                rusqlite::Error::SqliteFailure(f, _)
+                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+                {
+                    StoreError::InvalidInput(format!(
+                        "project {} or parent generation does not exist",
+                        new.project_id
+                    ))
+                }
+                e => e.into(),
+            })?;
+            Ok(())
+        })?;
+        Ok(id)
+    }
+
+    pub fn generation(&self, id: GenerationId) -> Result<GenerationRecord> {
+        self.read(|c| load_generation(c, &id.to_string()))
+    }
+
+    /// Moves a generation to `to` if the lifecycle allows it; terminal states stamp
+    /// `finished_at`.
+    pub fn set_status(&self, id: GenerationId, to: Status, error: Option<&str>) -> Result<()> {
+        let gid = id.to_string();
+        self.write(|tx| {
+            let from: Status = tx
+                .prepare_cached("SELECT status FROM generations WHERE id = ?1")?
+                .query_row([&gid], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::not_found("generation", &gid))?;
+            if !from.can_become(to) {
+                return Err(StoreError::InvalidTransition {
+                    id: gid.clone(),
+                    from: from.to_string(),
+                    to: to.to_string(),
+                });
+            }
+            let finished = to.is_terminal().then(now_ms);
+            tx.prepare_cached(
+                "UPDATE generations SET status = ?2, error = coalesce(?3, error), finished_at = ?4
+                 WHERE id = ?1",
+            )?
+            .execute(params![gid, to, error, finished])?;
+            Ok(())
+        })
+    }
+
+    /// After a fallback to another offer: records the offer that actually ran and
+    /// recomputes the dedup key from its request.
+    pub fn set_generation_offer(
+        &self,
+        id: GenerationId,
+        offer_id: &str,
+        request: &CanonicalRequest,
+    ) -> Result<()> {
+        let key = dedup_key(request);
+        let json = serde_json::to_string(request)?;
+        let gid = id.to_string();
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE generations SET offer_id = ?2, request_json = ?3, dedup_key = ?4,
+                    provider = ?5, model = ?6 WHERE id = ?1",
+                params![gid, offer_id, json, key, request.provider, request.model],
+            )?;
+            if n == 0 {
+                return Err(StoreError::not_found("generation", &gid));
+            }
+            Ok(())
+        })
+    }
+
+    /// Opens attempt n+1 of a generation.
+    pub fn start_attempt(&self, generation: GenerationId, a: &NewAttempt) -> Result<AttemptRecord> {
+        let gid = generation.to_string();
+        let remote = a
+            .remote_job
+            .as_ref()
+            .map(serde_json::to_string)
+            .transpose()?;
+        let id = self.write(|tx| {
+            load_generation(tx, &gid)?;
+            tx.prepare_cached(
+                "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
+                    remote_job_json)
+                 VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
+                    ?2, ?3, ?4, ?5, ?6)",
+            )?
+            .execute(params![gid, a.provider, a.model, a.offer_id, now_ms(), remote])?;
+            Ok(tx.last_insert_rowid())
+        })?;
+        self.attempt(id)
+    }
+
+    pub fn attempt(&self, id: i64) -> Result<AttemptRecord> {
+        self.read(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLS} FROM attempts WHERE id = ?1"
+            ))?
+            .query_row([id], attempt_from_row)
+            .optional()?
+            .ok_or_else(|| StoreError::not_found("attempt", id))
+        })
+    }
+
+    /// Saves the provider's job handle as soon as it is known (before polling).
+    pub fn set_remote_job(&self, attempt: i64, job: &serde_json::Value) -> Result<()> {
+        let text = serde_json::to_string(job)?;
+        self.write(|tx| {
+            if tx.execute(
+                "UPDATE attempts SET remote_job_json = ?2 WHERE id = ?1",
+                params![attempt, text],
+            )? == 0
+            {
+                return Err(StoreError::not_found("attempt", attempt));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn finish_attempt(&self, attempt: i64, f: &AttemptFinish) -> Result<()> {
+        let cost = to_nanos(f.cost)?;
+        let usage = f.usage.as_ref().map(serde_json::to_string).transpose()?;
+        self.write(|tx| {
+            let n = tx.execute(
+                "UPDATE attempts SET finished_at = ?2, outcome = ?3, billed = ?4, cost_nanos = ?5,
+                    usage_json = ?6, error = ?7 WHERE id = ?1",
+                params![attempt, now_ms(), f.outcome, f.billed, cost, usage, f.error],
+            )?;
+            if n == 0 {
+                return Err(StoreError::not_found("attempt", attempt));
+            }
+            Ok(())
+        })
+    }
+
+    pub fn attempts(&self, generation: GenerationId) -> Result<Vec<AttemptRecord>> {
+        self.read(|c| attempts_of(c, &generation.to_string()))
+    }
+
+    /// Generations a previous process left `running`, oldest first, with their last attempt.
+    pub fn running_generations(&self) -> Result<Vec<RunningGeneration>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {GEN_COLS} FROM generations g WHERE g.status = 'running'
+                 ORDER BY g.created_at"
+            ))?;
+            let gens = st
+                .query_map([], gen_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(gens.len());
+            for generation in gens {
+                let gid = generation.id.to_string();
+                let last_attempt = c
+                    .prepare_cached(&format!(
+                        "SELECT {ATTEMPT_COLS} FROM attempts WHERE generation_id = ?1
+                         ORDER BY n DESC LIMIT 1"
+                    ))?
+                    .query_row([&gid], attempt_from_row)
+                    .optional()?;
+                let reserved = from_nanos(crate::ledger::outstanding(c, &gid)?);
+                out.push(RunningGeneration {
+                    generation,
+                    last_attempt,
+                    reserved,
+                });
+            }
+            Ok(out)
+        })
+    }
+
+    /// One generation with attempts, images, parent and children (draft → final lineage).
+    pub fn generation_detail(&self, id: GenerationId) -> Result<GenerationDetail> {
+        let gid = id.to_string();
+        self.read(|c| {
+            let generation = load_generation(c, &gid)?;
+            let parent = match generation.parent_id {
+                Some(p) => Some(load_generation(c, &p.to_string())?),
+                None => None,
+            };
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {GEN_COLS} FROM generations g WHERE g.parent_id = ?1 ORDER BY g.created_at"
+            ))?;
+            let children = st
+                .query_map([&gid], gen_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            Ok(GenerationDetail {
+                attempts: attempts_of(c, &gid)?,
+                images: images_of(c, &gid)?,
+                generation,
+                parent,
+                children,
+            })
+        })
+    }
+}

@@ -1,0 +1,254 @@
+//! Schema: append-only migrations. Never edit a migration that has shipped; add a new one.
+//!
+//! `PRAGMA user_version` holds the number of applied migrations. A database whose version
+//! is above [`SCHEMA_VERSION`] was written by a newer binary and is refused before anything
+//! touches it.
+
+use std::path::Path;
+use std::time::Duration;
+
+use rusqlite::Connection;
+use rusqlite_migration::{M, Migrations};
+
+use crate::error::{Result, StoreError};
+
+/// Migration 1: every table. Money columns are integer nano-dollars (see `money.rs`),
+/// times are unix milliseconds (UTC).
+const M1_TABLES: &str = r#"
+CREATE TABLE projects (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    client      TEXT,
+    created_at  INTEGER NOT NULL
+);
+
+CREATE TABLE budgets (
+    project_id    INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    amount_nanos  INTEGER NOT NULL CHECK (amount_nanos >= 0),
+    period        TEXT NOT NULL CHECK (period IN ('total', 'monthly')),
+    hard          INTEGER NOT NULL CHECK (hard IN (0, 1)),
+    thresholds    TEXT NOT NULL DEFAULT '[0.5,0.8]'
+);
+
+CREATE TABLE policies (
+    project_id             INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    draft_offers           TEXT NOT NULL DEFAULT '[]',
+    final_offers           TEXT NOT NULL DEFAULT '[]',
+    allow_safety_fallback  INTEGER NOT NULL DEFAULT 0,
+    moderation             TEXT NOT NULL DEFAULT 'auto' CHECK (moderation IN ('auto', 'low'))
+);
+
+CREATE TABLE generations (
+    id               TEXT PRIMARY KEY,
+    project_id       INTEGER NOT NULL REFERENCES projects(id),
+    request_json     TEXT NOT NULL,
+    dedup_key        TEXT NOT NULL,
+    seed_honoured    INTEGER NOT NULL DEFAULT 1,
+    tier             TEXT NOT NULL CHECK (tier IN ('draft', 'final')),
+    parent_id        TEXT REFERENCES generations(id),
+    reused_from      TEXT REFERENCES generations(id),
+    status           TEXT NOT NULL CHECK (status IN
+                        ('queued', 'running', 'succeeded', 'failed', 'cancelled', 'reused')),
+    estimate_nanos   INTEGER,
+    reserved_nanos   INTEGER NOT NULL DEFAULT 0,
+    cost_nanos       INTEGER NOT NULL DEFAULT 0,
+    saved_nanos      INTEGER NOT NULL DEFAULT 0,
+    offer_id         TEXT,
+    provider         TEXT NOT NULL,
+    model            TEXT NOT NULL,
+    prompt           TEXT NOT NULL,
+    negative_prompt  TEXT,
+    error            TEXT,
+    created_at       INTEGER NOT NULL,
+    finished_at      INTEGER
+);
+CREATE INDEX generations_dedup ON generations(dedup_key, created_at DESC) WHERE status = 'succeeded';
+CREATE INDEX generations_project ON generations(project_id, created_at DESC);
+CREATE INDEX generations_parent ON generations(parent_id) WHERE parent_id IS NOT NULL;
+CREATE INDEX generations_active ON generations(status) WHERE status IN ('queued', 'running');
+
+CREATE TABLE attempts (
+    id               INTEGER PRIMARY KEY,
+    generation_id    TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+    n                INTEGER NOT NULL,
+    provider         TEXT NOT NULL,
+    model            TEXT NOT NULL,
+    offer_id         TEXT NOT NULL,
+    started_at       INTEGER NOT NULL,
+    finished_at      INTEGER,
+    outcome          TEXT,
+    billed           INTEGER NOT NULL DEFAULT 0,
+    cost_nanos       INTEGER NOT NULL DEFAULT 0,
+    usage_json       TEXT,
+    remote_job_json  TEXT,
+    error            TEXT,
+    UNIQUE (generation_id, n)
+);
+
+-- One row per distinct content: identical bytes are stored once.
+CREATE TABLE files (
+    id          INTEGER PRIMARY KEY,
+    hash        TEXT NOT NULL UNIQUE,
+    path        TEXT NOT NULL,
+    mime        TEXT NOT NULL,
+    bytes       INTEGER NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    thumb_path  TEXT
+);
+
+-- One row per image a generation produced (or reused); several may share a file.
+CREATE TABLE images (
+    id             INTEGER PRIMARY KEY,
+    generation_id  TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+    project_id     INTEGER NOT NULL REFERENCES projects(id),
+    file_id        INTEGER NOT NULL REFERENCES files(id),
+    idx            INTEGER NOT NULL,
+    seed           INTEGER,
+    favourite      INTEGER NOT NULL DEFAULT 0,
+    rating         INTEGER NOT NULL DEFAULT 0 CHECK (rating BETWEEN 0 AND 5),
+    created_at     INTEGER NOT NULL,
+    UNIQUE (generation_id, idx)
+);
+CREATE INDEX images_project_page ON images(project_id, created_at DESC, id DESC);
+CREATE INDEX images_page ON images(created_at DESC, id DESC);
+CREATE INDEX images_file ON images(file_id);
+
+CREATE TABLE boards (
+    id          INTEGER PRIMARY KEY,
+    project_id  INTEGER NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    UNIQUE (project_id, name)
+);
+CREATE TABLE board_images (
+    board_id  INTEGER NOT NULL REFERENCES boards(id) ON DELETE CASCADE,
+    image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    added_at  INTEGER NOT NULL,
+    PRIMARY KEY (board_id, image_id)
+) WITHOUT ROWID;
+CREATE INDEX board_images_image ON board_images(image_id);
+
+CREATE TABLE tags (
+    id    INTEGER PRIMARY KEY,
+    name  TEXT NOT NULL UNIQUE
+);
+CREATE TABLE image_tags (
+    image_id  INTEGER NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+    tag_id    INTEGER NOT NULL REFERENCES tags(id) ON DELETE CASCADE,
+    PRIMARY KEY (image_id, tag_id)
+) WITHOUT ROWID;
+
+-- The money ledger. Amounts are positive; the kind gives the direction. For one
+-- generation, outstanding reservation = reserve - release - charge, and reaches 0 when settled.
+CREATE TABLE ledger (
+    id             INTEGER PRIMARY KEY,
+    project_id     INTEGER NOT NULL REFERENCES projects(id),
+    generation_id  TEXT REFERENCES generations(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('reserve', 'release', 'charge', 'saving')),
+    amount_nanos   INTEGER NOT NULL CHECK (amount_nanos >= 0),
+    created_at     INTEGER NOT NULL
+);
+CREATE INDEX ledger_project ON ledger(project_id, kind, created_at, amount_nanos);
+CREATE INDEX ledger_generation ON ledger(generation_id, kind, amount_nanos);
+
+CREATE TABLE price_overrides (
+    offer_id    TEXT PRIMARY KEY,
+    json        TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+);
+
+CREATE TABLE settings (
+    key    TEXT PRIMARY KEY,
+    value  TEXT NOT NULL
+);
+"#;
+
+/// Migration 2: full-text index over prompt, negative prompt, tags, provider and model,
+/// one row per image (rowid = images.id), kept in step by triggers and backfilled here.
+const M2_FTS: &str = r#"
+CREATE VIRTUAL TABLE gallery_fts USING fts5(
+    prompt, negative_prompt, tags, provider, model,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+
+INSERT INTO gallery_fts(rowid, prompt, negative_prompt, tags, provider, model)
+SELECT i.id, g.prompt, coalesce(g.negative_prompt, ''),
+       coalesce((SELECT group_concat(t.name, ' ') FROM image_tags it JOIN tags t ON t.id = it.tag_id
+                 WHERE it.image_id = i.id), ''),
+       g.provider, g.model
+FROM images i JOIN generations g ON g.id = i.generation_id;
+
+CREATE TRIGGER images_fts_insert AFTER INSERT ON images BEGIN
+    INSERT INTO gallery_fts(rowid, prompt, negative_prompt, tags, provider, model)
+    SELECT new.id, g.prompt, coalesce(g.negative_prompt, ''), '', g.provider, g.model
+    FROM generations g WHERE g.id = new.generation_id;
+END;
+
+CREATE TRIGGER images_fts_delete AFTER DELETE ON images BEGIN
+    DELETE FROM gallery_fts WHERE rowid = old.id;
+END;
+
+CREATE TRIGGER image_tags_fts_insert AFTER INSERT ON image_tags BEGIN
+    UPDATE gallery_fts SET tags = coalesce((SELECT group_concat(t.name, ' ') FROM image_tags it
+        JOIN tags t ON t.id = it.tag_id WHERE it.image_id = new.image_id), '')
+    WHERE rowid = new.image_id;
+END;
+
+CREATE TRIGGER image_tags_fts_delete AFTER DELETE ON image_tags BEGIN
+    UPDATE gallery_fts SET tags = coalesce((SELECT group_concat(t.name, ' ') FROM image_tags it
+        JOIN tags t ON t.id = it.tag_id WHERE it.image_id = old.image_id), '')
+    WHERE rowid = old.image_id;
+END;
+
+CREATE TRIGGER generations_fts_update AFTER UPDATE OF provider, model ON generations BEGIN
+    UPDATE gallery_fts SET provider = new.provider, model = new.model
+    WHERE rowid IN (SELECT id FROM images WHERE generation_id = new.id);
+END;
+"#;
+
+/// The ordered, append-only list of migrations.
+pub fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(M1_TABLES), M::up(M2_FTS)])
+}
+
+/// Number of migrations this binary knows: the newest `user_version` it can open.
+pub const SCHEMA_VERSION: i64 = 2;
+
+/// Per-connection settings. WAL lets readers run while the writer commits.
+pub(crate) fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(())
+}
+
+/// Refuses a database written by a newer binary, then applies pending migrations.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if found > SCHEMA_VERSION {
+        return Err(StoreError::DatabaseTooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: SCHEMA_VERSION,
+        });
+    }
+    migrations().to_latest(conn)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn migrations_are_valid_and_counted() {
+        super::migrations().validate().expect("valid migrations");
+        let mut conn = rusqlite::Connection::open_in_memory().expect("open");
+        super::migrations().to_latest(&mut conn).expect("migrate");
+        let v: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .expect("version");
+        assert_eq!(v, super::SCHEMA_VERSION);
+    }
+}
