@@ -1,1 +1,44 @@
 //! Price catalog, cost formulas, estimates and settlement. Pure: no IO, no async.
+//!
+//! - [`Catalog`]: the bundled, dated catalog ([`Catalog::bundled`]), imports
+//!   ([`Catalog::from_json`]) and negotiated rates ([`Catalog::with_overrides`]).
+//! - [`estimate`] / [`estimate_all`]: what a request costs on each offer before it is sent,
+//!   with the [`ResolvedRequest`] the engine must send.
+//! - [`settle`]: the actual cost from what a provider reported.
+//! - [`Calibration`]: history that replaces assumptions for usage- and time-billed offers.
+//!
+//! Money is `rust_decimal::Decimal` USD and serializes as a decimal string.
+
+mod calibration;
+mod capabilities;
+mod catalog;
+mod error;
+mod estimate;
+mod formula;
+mod lines;
+pub mod money;
+mod request;
+mod settle;
+mod validate;
+
+pub use calibration::{CalibratedCost, Calibration, CalibrationSample};
+pub use capabilities::{Capabilities, Note, SizeOption, SizeSpec, StepsRange};
+pub use catalog::{
+    Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PROVIDERS,
+    PriceOverride, TimeWindow,
+};
+pub use error::CatalogError;
+pub use estimate::{
+    Confidence, Estimate, EstimateContext, RetryAllowance, estimate, estimate_all, estimate_offers,
+};
+pub use formula::{
+    FORMULA_KINDS, Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula,
+    TokenRates, TokenRow,
+};
+pub use lines::{Line, TokenClass};
+pub use money::{MpRounding, MpUnit};
+pub use request::{EstimateRequest, ImageDims, LatencyTier, ResolvedRequest};
+pub use settle::{Settlement, SettlementBasis, TokenUsage, Usage, settle};
+
+pub use chrono_tz::Tz;
+pub use rust_decimal::Decimal;

@@ -1,0 +1,288 @@
+//! Pre-flight estimates: per offer, what a request will cost, why, and what will be
+//! sent. Unsupported requests are explained, never dropped.
+
+use crate::calibration::Calibration;
+use crate::capabilities::Note;
+use crate::catalog::{Catalog, Modifiers, Offer, OfferTier};
+use crate::formula::{PriceInput, Priced};
+use crate::lines::Line;
+use crate::money::Amount;
+use crate::request::{EstimateRequest, LatencyTier, ResolvedRequest};
+use crate::validate::parse_time;
+use chrono::{DateTime, Timelike, Utc};
+use chrono_tz::Tz;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// Extra billed attempts the worst case must cover. `billed_retries: 2` means the
+/// worst case is the worst single attempt × 3 (the original plus two retries that
+/// the provider bills, e.g. post-generation safety blocks or time-billed failures).
+/// Fallbacks to other offers are covered by the engine taking the max over candidates.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RetryAllowance {
+    pub billed_retries: u32,
+}
+
+/// When and under what assumptions an estimate is made.
+#[derive(Clone, Copy, Debug)]
+pub struct EstimateContext<'a> {
+    /// Time the request would be sent (time-of-day windows).
+    pub at: DateTime<Utc>,
+    /// Zone for windows that do not name their own.
+    pub time_zone: Tz,
+    pub retry_allowance: RetryAllowance,
+    pub calibration: Option<&'a Calibration>,
+}
+
+impl EstimateContext<'static> {
+    /// `at`, UTC, no retries, no history.
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self {
+            at,
+            time_zone: Tz::UTC,
+            retry_allowance: RetryAllowance::default(),
+            calibration: None,
+        }
+    }
+}
+
+/// Where the expected figure comes from.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Confidence {
+    /// The provider's published price applied to this request.
+    Published,
+    /// The median of this many recent actual costs for the same offer and parameters.
+    Calibrated { samples: usize },
+    /// An assumption (default seconds, secondary-source prices, wall time).
+    Assumed,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Estimate {
+    pub offer_id: Arc<str>,
+    pub provider: Arc<str>,
+    pub model: Arc<str>,
+    pub display_name: Arc<str>,
+    pub tier: OfferTier,
+    /// Formula kind, e.g. `tokens`, `per_megapixel`.
+    pub billing: String,
+    pub supported: bool,
+    pub unsupported_reason: Option<String>,
+    /// USD; zero when unsupported.
+    pub expected: Decimal,
+    pub worst_case: Decimal,
+    pub per_image: Decimal,
+    pub confidence: Confidence,
+    pub lines: Vec<Line>,
+    pub notes: Vec<Note>,
+    /// What the engine must send so that what is billed is what was priced.
+    pub resolved: ResolvedRequest,
+}
+
+/// Estimates one offer.
+pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Estimate {
+    let mut res = offer.capabilities.resolve(req);
+    let latency = latency_multiplier(&offer.modifiers, req.latency);
+    if latency.is_none() {
+        res.notes
+            .push(Note::LatencyUnavailable(req.latency.as_str()));
+        res.resolved.latency = LatencyTier::Standard;
+    }
+    let base = Estimate {
+        offer_id: offer.id.clone(),
+        provider: offer.provider.clone(),
+        model: offer.model.clone(),
+        display_name: offer.display_name.clone(),
+        tier: offer.tier,
+        billing: offer.formula.kind_name().to_owned(),
+        supported: true,
+        unsupported_reason: None,
+        expected: Decimal::ZERO,
+        worst_case: Decimal::ZERO,
+        per_image: Decimal::ZERO,
+        confidence: if offer.unverified {
+            Confidence::Assumed
+        } else {
+            Confidence::Published
+        },
+        lines: Vec::new(),
+        notes: res.notes,
+        resolved: res.resolved,
+    };
+    if let Some(reason) = res.unsupported {
+        return Estimate {
+            supported: false,
+            unsupported_reason: Some(reason),
+            ..base
+        };
+    }
+    let r = &base.resolved;
+    let input = PriceInput {
+        width: r.width,
+        height: r.height,
+        quality: r.quality.as_deref(),
+        images: r.n,
+        calls: r.calls,
+        steps: r.steps,
+        prompt_chars: req.prompt.chars().count()
+            + if r.negative_prompt {
+                req.negative_prompt
+                    .as_ref()
+                    .map_or(0, |s| s.chars().count())
+            } else {
+                0
+            },
+        reference_images: &req.reference_images,
+    };
+    let mut priced = offer.formula.price(&input);
+    apply_reference_charge(&offer.modifiers, r, &mut priced);
+    let mut confidence = if priced.assumed || offer.unverified {
+        Confidence::Assumed
+    } else {
+        Confidence::Published
+    };
+
+    let calibrated = match ctx.calibration {
+        Some(c) if offer.formula.is_usage_billed() => c.lookup(&offer.id, &r.calibration_key()),
+        _ => None,
+    };
+    if let Some(cal) = calibrated {
+        // Actual costs already include tier and window effects.
+        priced.expected = cal.median;
+        priced.worst = cal.max.max(cal.median);
+        priced.lines.push(Line::Calibrated {
+            samples: cal.samples,
+            median: Amount::usd(cal.median),
+        });
+        confidence = Confidence::Calibrated {
+            samples: cal.samples,
+        };
+    } else {
+        if let Some(m) = latency.filter(|m| *m != Decimal::ONE) {
+            priced.expected *= m;
+            priced.worst *= m;
+            priced.lines.push(Line::Latency {
+                tier: req.latency.as_str(),
+                multiplier: m,
+            });
+        }
+        if let Some((name, m)) = window_multiplier(&offer.modifiers, ctx) {
+            priced.expected *= m;
+            priced.worst *= m;
+            priced.lines.push(Line::Window {
+                name: name.to_owned(),
+                multiplier: m,
+            });
+        }
+    }
+
+    let retries = ctx.retry_allowance.billed_retries;
+    let worst_case = priced.worst * Decimal::from(1 + u64::from(retries));
+    if retries > 0 {
+        priced.lines.push(Line::Retries {
+            retries,
+            worst: Amount::usd(worst_case),
+        });
+    }
+    let per_image = if r.n > 0 {
+        priced.expected / Decimal::from(r.n)
+    } else {
+        Decimal::ZERO
+    };
+    Estimate {
+        expected: priced.expected.normalize(),
+        worst_case: worst_case.normalize(),
+        per_image: per_image.normalize(),
+        confidence,
+        lines: priced.lines,
+        ..base
+    }
+}
+
+/// Estimates every offer of the catalog: cheapest expected first, unsupported last
+/// (ties keep catalog order).
+pub fn estimate_all(
+    catalog: &Catalog,
+    req: &EstimateRequest,
+    ctx: &EstimateContext<'_>,
+) -> Vec<Estimate> {
+    estimate_offers(catalog.offers(), req, ctx)
+}
+
+/// As [`estimate_all`] for a chosen set of offers.
+pub fn estimate_offers<'o>(
+    offers: impl IntoIterator<Item = &'o Offer>,
+    req: &EstimateRequest,
+    ctx: &EstimateContext<'_>,
+) -> Vec<Estimate> {
+    let mut out: Vec<Estimate> = offers.into_iter().map(|o| estimate(o, req, ctx)).collect();
+    out.sort_by(|a, b| {
+        b.supported
+            .cmp(&a.supported)
+            .then(a.expected.cmp(&b.expected))
+    });
+    out
+}
+
+/// `Some(multiplier)` when the tier is available (standard always is, at ×1).
+fn latency_multiplier(m: &Modifiers, tier: LatencyTier) -> Option<Decimal> {
+    if tier == LatencyTier::Standard {
+        return Some(Decimal::ONE);
+    }
+    m.latency
+        .iter()
+        .find(|l| l.tier == tier)
+        .map(|l| l.multiplier)
+}
+
+/// The first time window containing `ctx.at`, evaluated in its own zone or the context's.
+pub(crate) fn window_multiplier<'m>(
+    m: &'m Modifiers,
+    ctx: &EstimateContext<'_>,
+) -> Option<(&'m str, Decimal)> {
+    window_at(m, ctx.at, ctx.time_zone)
+}
+
+pub(crate) fn window_at(
+    m: &Modifiers,
+    at: DateTime<Utc>,
+    default_tz: Tz,
+) -> Option<(&str, Decimal)> {
+    m.time_windows.iter().find_map(|w| {
+        let tz = w
+            .time_zone
+            .as_deref()
+            .and_then(|z| z.parse::<Tz>().ok())
+            .unwrap_or(default_tz);
+        let local = at.with_timezone(&tz).time();
+        let t = local.num_seconds_from_midnight();
+        let (s, e) = (
+            parse_time(&w.start)?.num_seconds_from_midnight(),
+            parse_time(&w.end)?.num_seconds_from_midnight(),
+        );
+        let inside = if s <= e {
+            s <= t && t < e
+        } else {
+            t >= s || t < e
+        };
+        inside.then_some((w.name.as_str(), w.multiplier))
+    })
+}
+
+fn apply_reference_charge(m: &Modifiers, r: &ResolvedRequest, p: &mut Priced) {
+    if let (Some(each), true) = (m.reference_image_usd, r.reference_images > 0) {
+        let count = r.reference_images * r.calls;
+        let total = each * Decimal::from(count);
+        p.add(
+            total,
+            total,
+            Line::ReferenceImages {
+                count,
+                each: Amount::usd(each),
+                total: Amount::usd(total),
+            },
+        );
+    }
+}

@@ -1,0 +1,694 @@
+//! Formula kinds (providers.md §13, F1–F9) and how each prices one resolved request.
+
+use crate::lines::{Line, TokenClass};
+use crate::money::{Amount, MpRounding, MpUnit, Unit, billed_megapixels, megapixels};
+use crate::request::ImageDims;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// Every formula kind the catalog knows, in the order of providers.md §13.
+pub const FORMULA_KINDS: &[&str] = &[
+    "flat_per_image",
+    "table",
+    "per_megapixel",
+    "base_increment",
+    "tokens",
+    "compute_seconds",
+    "credits",
+    "step_scaled",
+    "free",
+];
+
+/// How an offer turns a request into money. Tagged by `kind` in the catalog file.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Formula {
+    /// F1: `n × price`.
+    FlatPerImage { price: Decimal },
+    /// F2: `n × T[quality][size]`; a size not on the table uses the row with the
+    /// nearest pixel count (ties go to the dearer row).
+    Table { rows: Vec<PriceRow> },
+    /// F3: `n × rate × round(W·H / unit)`.
+    PerMegapixel {
+        rate: Decimal,
+        unit: MpUnit,
+        #[serde(default)]
+        rounding: MpRounding,
+    },
+    /// F4: per image `first + max(0, outMP − 1) × increment`, plus `inMP × input_increment`
+    /// for reference images (BFL FLUX.2, amounts in credits = cents).
+    BaseIncrement {
+        first_mp: Decimal,
+        increment: Decimal,
+        input_increment: Decimal,
+        unit: MpUnit,
+        #[serde(default)]
+        rounding: MpRounding,
+    },
+    /// F5: tokens by class × per-million rates.
+    Tokens(TokenFormula),
+    /// F6: `seconds × rate`; seconds are an assumption until calibrated from history.
+    ComputeSeconds {
+        hardware: String,
+        rate_per_second: Decimal,
+        seconds_per_image: Decimal,
+        /// Steps the `seconds_per_image` figure was measured at; other step counts scale linearly.
+        #[serde(default)]
+        reference_steps: Option<u32>,
+        /// Worst case seconds = expected × this (default 2).
+        #[serde(default = "two")]
+        worst_case_factor: Decimal,
+    },
+    /// F7: the inner formula is evaluated in credits, then × `usd_per_credit`.
+    Credits {
+        usd_per_credit: Decimal,
+        credits: Box<Formula>,
+    },
+    /// F8: the inner formula × a steps multiplier.
+    StepScaled {
+        default_steps: u32,
+        scaling: StepScaling,
+        base: Box<Formula>,
+    },
+    /// F9: $0, or wall seconds × a user-set $/hour (power, amortisation).
+    Free {
+        #[serde(default)]
+        user_rate_per_hour: Option<Decimal>,
+        #[serde(default = "ten")]
+        seconds_per_image: Decimal,
+    },
+}
+
+fn two() -> Decimal {
+    Decimal::TWO
+}
+fn ten() -> Decimal {
+    Decimal::TEN
+}
+fn four() -> u32 {
+    4
+}
+
+/// One row of a size × quality table. For resolution classes (0.5K/1K/2K/4K) the
+/// row's size is the class's square representative and `label` names the class.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriceRow {
+    #[serde(default)]
+    pub quality: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    #[serde(default)]
+    pub label: Option<String>,
+    pub price: Decimal,
+}
+
+/// Output image tokens for one (quality, size) — the pre-flight table.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRow {
+    #[serde(default)]
+    pub quality: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub tokens: u64,
+}
+
+/// USD per million tokens for each class a provider bills. `None` = not billed.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TokenRates {
+    #[serde(default)]
+    pub text_in: Option<Decimal>,
+    #[serde(default)]
+    pub image_in: Option<Decimal>,
+    #[serde(default)]
+    pub cached_in: Option<Decimal>,
+    #[serde(default)]
+    pub image_out: Option<Decimal>,
+    #[serde(default)]
+    pub text_out: Option<Decimal>,
+    #[serde(default)]
+    pub thinking: Option<Decimal>,
+}
+
+impl TokenRates {
+    pub fn rate(&self, class: TokenClass) -> Option<Decimal> {
+        match class {
+            TokenClass::TextIn => self.text_in,
+            // Image input falls back to the text rate, as providers without a separate rate bill it.
+            TokenClass::ImageIn => self.image_in.or(self.text_in),
+            TokenClass::CachedIn => self.cached_in.or(self.text_in),
+            TokenClass::ImageOut => self.image_out,
+            TokenClass::TextOut => self.text_out,
+            TokenClass::Thinking => self.thinking.or(self.text_out),
+        }
+    }
+    fn all_mut(&mut self) -> [&mut Option<Decimal>; 6] {
+        [
+            &mut self.text_in,
+            &mut self.image_in,
+            &mut self.cached_in,
+            &mut self.image_out,
+            &mut self.text_out,
+            &mut self.thinking,
+        ]
+    }
+}
+
+/// F5 parameters. Pre-flight: prompt tokens ≈ ceil(prompt chars ÷ `chars_per_token`)
+/// (4 by default, the usual English rule of thumb), image-out tokens from `image_out_tokens`.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TokenFormula {
+    pub rates: TokenRates,
+    pub image_out_tokens: Vec<TokenRow>,
+    #[serde(default = "four")]
+    pub chars_per_token: u32,
+    /// Input tokens assumed per reference image (billed at the image-in rate).
+    #[serde(default)]
+    pub input_image_tokens: u64,
+    #[serde(default)]
+    pub expected_text_out_tokens: u64,
+    #[serde(default)]
+    pub expected_thinking_tokens: u64,
+}
+
+/// F8 step multiplier.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+pub enum StepScaling {
+    /// × steps ÷ default_steps.
+    Linear,
+    /// × the multiplier of the first tier whose `max_steps` ≥ steps (the last tier beyond).
+    Tiers { tiers: Vec<StepTier> },
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct StepTier {
+    pub max_steps: u32,
+    pub multiplier: Decimal,
+}
+
+/// What a formula needs to know about the resolved request.
+#[derive(Clone, Copy, Debug)]
+pub struct PriceInput<'a> {
+    pub width: u32,
+    pub height: u32,
+    pub quality: Option<&'a str>,
+    /// Images billed.
+    pub images: u32,
+    /// Provider calls needed (per-call charges such as prompt tokens repeat per call).
+    pub calls: u32,
+    pub steps: Option<u32>,
+    pub prompt_chars: usize,
+    pub reference_images: &'a [ImageDims],
+}
+
+/// A priced request: expected and worst-case money plus the lines explaining it.
+#[derive(Clone, Debug, Default)]
+pub struct Priced {
+    pub expected: Decimal,
+    pub worst: Decimal,
+    pub lines: Vec<Line>,
+    /// The figure rests on an assumption (seconds, wall time) rather than a published price.
+    pub assumed: bool,
+}
+
+const MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+const SECONDS_PER_HOUR: Decimal = Decimal::from_parts(3600, 0, 0, false, 0);
+
+fn nearest<'r, T>(
+    rows: &'r [T],
+    key: impl Fn(&T) -> (Option<&str>, u32, u32),
+    quality: Option<&str>,
+    w: u32,
+    h: u32,
+    tie: impl Fn(&T) -> Decimal,
+) -> Option<&'r T> {
+    let has_quality = rows.iter().any(|r| key(r).0.is_some());
+    let px = u64::from(w) * u64::from(h);
+    let mut best: Option<(&T, u64)> = None;
+    for r in rows {
+        let (q, rw, rh) = key(r);
+        if has_quality && q != quality {
+            continue;
+        }
+        if rw == w && rh == h {
+            return Some(r);
+        }
+        let d = (u64::from(rw) * u64::from(rh)).abs_diff(px);
+        best = match best {
+            Some((b, bd)) if bd < d || (bd == d && tie(b) >= tie(r)) => Some((b, bd)),
+            _ => Some((r, d)),
+        };
+    }
+    best.map(|(r, _)| r)
+}
+
+impl PriceRow {
+    fn key(&self) -> (Option<&str>, u32, u32) {
+        (self.quality.as_deref(), self.width, self.height)
+    }
+}
+impl TokenRow {
+    fn key(&self) -> (Option<&str>, u32, u32) {
+        (self.quality.as_deref(), self.width, self.height)
+    }
+}
+
+/// The table row a request is priced at (exact size, else nearest by pixel count).
+pub fn table_row<'r>(
+    rows: &'r [PriceRow],
+    quality: Option<&str>,
+    w: u32,
+    h: u32,
+) -> Option<&'r PriceRow> {
+    nearest(rows, PriceRow::key, quality, w, h, |r| r.price)
+}
+
+/// Pre-flight output image tokens for a (quality, size).
+pub fn image_tokens(rows: &[TokenRow], quality: Option<&str>, w: u32, h: u32) -> Option<u64> {
+    nearest(rows, TokenRow::key, quality, w, h, |r| {
+        Decimal::from(r.tokens)
+    })
+    .map(|r| r.tokens)
+}
+
+impl Formula {
+    /// The `kind` tag, e.g. `"per_megapixel"`.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Formula::FlatPerImage { .. } => "flat_per_image",
+            Formula::Table { .. } => "table",
+            Formula::PerMegapixel { .. } => "per_megapixel",
+            Formula::BaseIncrement { .. } => "base_increment",
+            Formula::Tokens(_) => "tokens",
+            Formula::ComputeSeconds { .. } => "compute_seconds",
+            Formula::Credits { .. } => "credits",
+            Formula::StepScaled { .. } => "step_scaled",
+            Formula::Free { .. } => "free",
+        }
+    }
+
+    /// Billed by measured usage or time, so history can calibrate the estimate.
+    pub fn is_usage_billed(&self) -> bool {
+        match self {
+            Formula::Tokens(_) | Formula::ComputeSeconds { .. } => true,
+            Formula::Free {
+                user_rate_per_hour, ..
+            } => user_rate_per_hour.is_some(),
+            Formula::Credits { credits: inner, .. } | Formula::StepScaled { base: inner, .. } => {
+                inner.is_usage_billed()
+            }
+            _ => false,
+        }
+    }
+
+    /// Prices a request in USD.
+    pub fn price(&self, input: &PriceInput<'_>) -> Priced {
+        self.price_in(input, Unit::Usd)
+    }
+
+    pub(crate) fn price_in(&self, input: &PriceInput<'_>, unit: Unit) -> Priced {
+        let n = input.images;
+        let nd = Decimal::from(n);
+        let amt = |v| Amount::new(v, unit);
+        match self {
+            Formula::FlatPerImage { price } => {
+                let total = *price * nd;
+                exact(
+                    total,
+                    Line::Flat {
+                        n,
+                        price: amt(*price),
+                        total: amt(total),
+                    },
+                )
+            }
+            Formula::Table { rows } => {
+                let Some(row) = table_row(rows, input.quality, input.width, input.height) else {
+                    return exact(
+                        Decimal::ZERO,
+                        Line::Text("no price row for this request".into()),
+                    );
+                };
+                let total = row.price * nd;
+                let off = (row.width, row.height) != (input.width, input.height);
+                exact(
+                    total,
+                    Line::Table {
+                        n,
+                        width: input.width,
+                        height: input.height,
+                        quality: input.quality.map(str::to_owned),
+                        row: off.then_some((row.width, row.height)),
+                        price: amt(row.price),
+                        total: amt(total),
+                    },
+                )
+            }
+            Formula::PerMegapixel {
+                rate,
+                unit: mp_unit,
+                rounding,
+            } => {
+                let mp = megapixels(input.width, input.height, *mp_unit);
+                let billed = billed_megapixels(mp, *rounding);
+                let total = *rate * billed * nd;
+                exact(
+                    total,
+                    Line::Megapixels {
+                        n,
+                        width: input.width,
+                        height: input.height,
+                        mp,
+                        billed,
+                        unit: *mp_unit,
+                        rounding: *rounding,
+                        rate: amt(*rate),
+                        total: amt(total),
+                    },
+                )
+            }
+            Formula::BaseIncrement {
+                first_mp,
+                increment,
+                input_increment,
+                unit: mp_unit,
+                rounding,
+            } => {
+                let out_mp =
+                    billed_megapixels(megapixels(input.width, input.height, *mp_unit), *rounding);
+                let per_image = *first_mp + (out_mp - Decimal::ONE).max(Decimal::ZERO) * *increment;
+                let out_total = per_image * nd;
+                let mut p = exact(
+                    out_total,
+                    Line::BaseIncrement {
+                        width: input.width,
+                        height: input.height,
+                        out_mp,
+                        first: amt(*first_mp),
+                        increment: amt(*increment),
+                        per_image: amt(per_image),
+                        n,
+                        total: amt(out_total),
+                    },
+                );
+                if !input.reference_images.is_empty() {
+                    let in_mp: Decimal = input
+                        .reference_images
+                        .iter()
+                        .map(|d| {
+                            billed_megapixels(megapixels(d.width, d.height, *mp_unit), *rounding)
+                        })
+                        .sum();
+                    let in_total = in_mp * *input_increment * Decimal::from(input.calls);
+                    p.add(
+                        in_total,
+                        in_total,
+                        Line::InputMegapixels {
+                            mp: in_mp,
+                            increment: amt(*input_increment),
+                            total: amt(in_total),
+                        },
+                    );
+                }
+                p
+            }
+            Formula::Tokens(t) => t.price(input, unit),
+            Formula::ComputeSeconds {
+                hardware,
+                rate_per_second,
+                seconds_per_image,
+                reference_steps,
+                worst_case_factor,
+            } => {
+                let mut secs = *seconds_per_image * nd;
+                if let (Some(s), Some(r)) = (input.steps, reference_steps.filter(|r| *r > 0)) {
+                    secs = secs * Decimal::from(s) / Decimal::from(r);
+                }
+                let total = secs * *rate_per_second;
+                Priced {
+                    expected: total,
+                    worst: total * *worst_case_factor,
+                    lines: vec![Line::Compute {
+                        seconds: secs,
+                        hardware: hardware.clone(),
+                        rate: amt(*rate_per_second),
+                        total: amt(total),
+                        assumed: true,
+                    }],
+                    assumed: true,
+                }
+            }
+            Formula::Credits {
+                usd_per_credit,
+                credits,
+            } => {
+                let inner = credits.price_in(input, Unit::Credits);
+                let total = inner.expected * *usd_per_credit;
+                let mut lines = inner.lines;
+                lines.push(Line::Credits {
+                    credits: inner.expected,
+                    usd_per_credit: *usd_per_credit,
+                    total: Amount::usd(total),
+                });
+                Priced {
+                    expected: total,
+                    worst: inner.worst * *usd_per_credit,
+                    lines,
+                    assumed: inner.assumed,
+                }
+            }
+            Formula::StepScaled {
+                default_steps,
+                scaling,
+                base,
+            } => {
+                let mut inner = base.price_in(input, unit);
+                let steps = input.steps.unwrap_or(*default_steps);
+                let m = step_multiplier(scaling, steps, *default_steps);
+                inner.expected *= m;
+                inner.worst *= m;
+                inner.lines.push(Line::Steps {
+                    steps,
+                    default_steps: *default_steps,
+                    multiplier: m,
+                });
+                inner
+            }
+            Formula::Free {
+                user_rate_per_hour,
+                seconds_per_image,
+            } => match user_rate_per_hour {
+                None => exact(
+                    Decimal::ZERO,
+                    Line::Free {
+                        rate_per_hour: None,
+                        seconds: Decimal::ZERO,
+                        total: amt(Decimal::ZERO),
+                    },
+                ),
+                Some(rate) => {
+                    let secs = *seconds_per_image * nd;
+                    let total = secs * *rate / SECONDS_PER_HOUR;
+                    Priced {
+                        expected: total,
+                        worst: total * Decimal::TWO,
+                        lines: vec![Line::Free {
+                            rate_per_hour: Some(*rate),
+                            seconds: secs,
+                            total: amt(total),
+                        }],
+                        assumed: true,
+                    }
+                }
+            },
+        }
+    }
+
+    /// The price of one billable unit (an image, a megapixel, a second), used when a
+    /// provider reports billable units (fal `x-fal-billable-units`).
+    pub fn unit_price(&self) -> Option<Decimal> {
+        match self {
+            Formula::FlatPerImage { price } => Some(*price),
+            Formula::PerMegapixel { rate, .. } => Some(*rate),
+            Formula::ComputeSeconds {
+                rate_per_second, ..
+            } => Some(*rate_per_second),
+            Formula::Credits {
+                usd_per_credit,
+                credits,
+            } => credits.unit_price().map(|p| p * *usd_per_credit),
+            _ => None,
+        }
+    }
+
+    /// Multiplies every price in the formula (negotiated discounts).
+    pub fn scale(&mut self, factor: Decimal) {
+        match self {
+            Formula::FlatPerImage { price } => *price *= factor,
+            Formula::Table { rows } => rows.iter_mut().for_each(|r| r.price *= factor),
+            Formula::PerMegapixel { rate, .. } => *rate *= factor,
+            Formula::BaseIncrement {
+                first_mp,
+                increment,
+                input_increment,
+                ..
+            } => {
+                *first_mp *= factor;
+                *increment *= factor;
+                *input_increment *= factor;
+            }
+            Formula::Tokens(t) => t
+                .rates
+                .all_mut()
+                .into_iter()
+                .flatten()
+                .for_each(|r| *r *= factor),
+            Formula::ComputeSeconds {
+                rate_per_second, ..
+            } => *rate_per_second *= factor,
+            Formula::Credits { usd_per_credit, .. } => *usd_per_credit *= factor,
+            Formula::StepScaled { base, .. } => base.scale(factor),
+            Formula::Free {
+                user_rate_per_hour, ..
+            } => {
+                if let Some(r) = user_rate_per_hour {
+                    *r *= factor;
+                }
+            }
+        }
+    }
+
+    /// Replaces the formula's single per-unit price. Formulas with several prices
+    /// (tables, base + increment) have none and must be scaled or replaced instead.
+    pub fn set_unit_price(&mut self, value: Decimal) -> Result<(), &'static str> {
+        match self {
+            Formula::FlatPerImage { price } => *price = value,
+            Formula::PerMegapixel { rate, .. } => *rate = value,
+            Formula::Tokens(t) => t.rates.image_out = Some(value),
+            Formula::ComputeSeconds {
+                rate_per_second, ..
+            } => *rate_per_second = value,
+            Formula::Credits { usd_per_credit, .. } => *usd_per_credit = value,
+            Formula::StepScaled { base, .. } => return base.set_unit_price(value),
+            Formula::Free {
+                user_rate_per_hour, ..
+            } => *user_rate_per_hour = Some(value),
+            Formula::Table { .. } | Formula::BaseIncrement { .. } => {
+                return Err(
+                    "this formula has several prices; use a multiplier or a replacement formula",
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(crate) fn step_multiplier(scaling: &StepScaling, steps: u32, default_steps: u32) -> Decimal {
+    match scaling {
+        StepScaling::Linear if default_steps > 0 => {
+            Decimal::from(steps) / Decimal::from(default_steps)
+        }
+        StepScaling::Linear => Decimal::ONE,
+        StepScaling::Tiers { tiers } => tiers
+            .iter()
+            .find(|t| steps <= t.max_steps)
+            .or(tiers.last())
+            .map_or(Decimal::ONE, |t| t.multiplier),
+    }
+}
+
+fn exact(total: Decimal, line: Line) -> Priced {
+    Priced {
+        expected: total,
+        worst: total,
+        lines: vec![line],
+        assumed: false,
+    }
+}
+
+impl Priced {
+    pub(crate) fn add(&mut self, expected: Decimal, worst: Decimal, line: Line) {
+        self.expected += expected;
+        self.worst += worst;
+        self.lines.push(line);
+    }
+}
+
+impl TokenFormula {
+    fn price(&self, input: &PriceInput<'_>, unit: Unit) -> Priced {
+        let amt = |v| Amount::new(v, unit);
+        let mut p = Priced::default();
+        let calls = u64::from(input.calls.max(1));
+        let cpt = self.chars_per_token.max(1) as usize;
+        let add_tokens = |p: &mut Priced, class: TokenClass, tokens: u64, estimated: bool| {
+            if tokens == 0 {
+                return;
+            }
+            if let Some(rate) = self.rates.rate(class) {
+                let total = Decimal::from(tokens) * rate / MILLION;
+                p.add(
+                    total,
+                    total,
+                    Line::Tokens {
+                        class,
+                        tokens,
+                        rate,
+                        estimated,
+                        total: amt(total),
+                    },
+                );
+            }
+        };
+        let prompt_tokens = input.prompt_chars.div_ceil(cpt) as u64 * calls;
+        add_tokens(&mut p, TokenClass::TextIn, prompt_tokens, true);
+        let refs = input.reference_images.len() as u64;
+        add_tokens(
+            &mut p,
+            TokenClass::ImageIn,
+            refs * self.input_image_tokens * calls,
+            true,
+        );
+        if let (Some(rate), Some(tokens)) = (
+            self.rates.image_out,
+            image_tokens(
+                &self.image_out_tokens,
+                input.quality,
+                input.width,
+                input.height,
+            ),
+        ) {
+            let total = Decimal::from(tokens) * rate / MILLION * Decimal::from(input.images);
+            p.add(
+                total,
+                total,
+                Line::ImageTokens {
+                    n: input.images,
+                    width: input.width,
+                    height: input.height,
+                    quality: input.quality.map(str::to_owned),
+                    tokens,
+                    rate,
+                    total: amt(total),
+                },
+            );
+        }
+        add_tokens(
+            &mut p,
+            TokenClass::TextOut,
+            self.expected_text_out_tokens * calls,
+            true,
+        );
+        add_tokens(
+            &mut p,
+            TokenClass::Thinking,
+            self.expected_thinking_tokens * calls,
+            true,
+        );
+        p
+    }
+}
