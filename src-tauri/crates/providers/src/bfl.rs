@@ -1,0 +1,377 @@
+//! Black Forest Labs: `x-key`, submit returns `{id, polling_url, cost}` (credits, reported
+//! up front), poll until `Ready`, download `result.sample` at once (it expires in 10 min).
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, stop_error};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError, describe_body, short};
+use crate::http::{Http, billing_headers, check_same_site, join};
+use crate::images::{ImageSource, materialize};
+use crate::poll::Poller;
+use crate::types::*;
+use crate::{ImageProvider, json as j, retry_after};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.bfl.ai";
+const TRUSTED: &[&str] = &["bfl.ai", "bfl.ml"];
+const RATIOS: &[&str] = &[
+    "21:9", "16:9", "3:2", "4:3", "1:1", "3:4", "2:3", "9:16", "9:21",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BflSubmitted {
+    pub id: String,
+    pub polling_url: Option<String>,
+    pub raw: Value,
+    pub usage: RawUsage,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum BflStatus {
+    Pending,
+    Ready { sample: String, seed: Option<u64> },
+    RequestModerated,
+    ContentModerated,
+    Failed(String),
+    NotFound,
+}
+
+/// Usage from the submit response: `cost` in credits, megapixels in and out.
+pub fn usage_from_submit(v: &Value, headers: &HeaderMap) -> RawUsage {
+    RawUsage {
+        credits: j::decimal(v.get("cost")),
+        billable_units: j::decimal(v.get("output_mp")),
+        headers: billing_headers(headers),
+        raw: json!({"cost": v.get("cost"), "input_mp": v.get("input_mp"), "output_mp": v.get("output_mp")}),
+        ..RawUsage::default()
+    }
+}
+
+pub fn parse_submit(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<BflSubmitted, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("bfl", body)?;
+    let id = j::str_of(&v, "id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ProviderError::malformed("bfl", "the submit response has no 'id'"))?;
+    Ok(BflSubmitted {
+        id: id.to_string(),
+        polling_url: j::str_of(&v, "polling_url").map(str::to_string),
+        usage: usage_from_submit(&v, headers),
+        raw: v,
+    })
+}
+
+pub fn parse_poll(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<BflStatus, ProviderError> {
+    if status == 404 {
+        return Ok(BflStatus::NotFound);
+    }
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("bfl", body)?;
+    let st = j::str_of(&v, "status")
+        .ok_or_else(|| ProviderError::malformed("bfl", "the poll response has no 'status'"))?;
+    Ok(match st {
+        "Pending" | "Processing" | "Queued" => BflStatus::Pending,
+        "Ready" => {
+            let result = v.get("result");
+            let sample = result.and_then(|r| j::str_of(r, "sample")).ok_or_else(|| {
+                ProviderError::malformed("bfl", "status Ready but no 'result.sample' URL")
+            })?;
+            BflStatus::Ready {
+                sample: sample.to_string(),
+                seed: result.and_then(|r| j::u64_of(r.get("seed"))),
+            }
+        }
+        "Request Moderated" => BflStatus::RequestModerated,
+        "Content Moderated" => BflStatus::ContentModerated,
+        "Task not found" => BflStatus::NotFound,
+        "Error" | "Failed" => BflStatus::Failed(
+            v.get("details")
+                .filter(|d| !d.is_null())
+                .map(|d| short(&d.to_string()))
+                .unwrap_or_else(|| st.to_string()),
+        ),
+        other => {
+            return Err(ProviderError::malformed(
+                "bfl",
+                format!("unknown task status '{}'", short(other)),
+            ));
+        }
+    })
+}
+
+/// BFL errors: FastAPI `detail`, or `{"error": "rate_limit_exceeded", "retry_after": 5}`.
+pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let detail = v.get("detail");
+    let msg = match detail {
+        Some(Value::String(s)) => short(s),
+        Some(Value::Array(a)) => short(
+            &a.iter()
+                .filter_map(|d| j::str_of(d, "msg"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => j::str_of(&v, "error")
+            .or_else(|| j::str_of(&v, "message"))
+            .map(short)
+            .unwrap_or_else(|| format!("HTTP {status} with {}", describe_body(body))),
+    };
+    let field = detail
+        .and_then(Value::as_array)
+        .and_then(|a| a.first())
+        .and_then(|d| d.get("loc"))
+        .and_then(Value::as_array)
+        .and_then(|l| l.last())
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let class = match status {
+        422 => ErrorClass::InvalidRequest { field },
+        s => class_for_status(s, retry_after::from_any(headers, Some(&v))),
+    };
+    ProviderError::new("bfl", class, msg).with_status(status)
+}
+
+pub fn build_body(req: &GenerateRequest) -> Value {
+    let mut body = json!({"prompt": req.prompt, "output_format": "png"});
+    if req.model.contains("ultra") || req.model.contains("kontext") {
+        body["aspect_ratio"] = json!(crate::stability::nearest_aspect(
+            req.width, req.height, RATIOS
+        ));
+    } else {
+        body["width"] = json!(req.width);
+        body["height"] = json!(req.height);
+    }
+    if let Some(s) = req.seed {
+        body["seed"] = json!(s);
+    }
+    if let Some(s) = req.steps {
+        body["steps"] = json!(s);
+    }
+    j::merge_extra(&mut body, &req.extra, &[]);
+    body
+}
+
+#[derive(Debug, Clone)]
+pub struct Bfl {
+    http: Http,
+    base: String,
+    cfg: ProviderConfig,
+}
+
+impl Bfl {
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        Self {
+            http: Http::new(client, "bfl", cfg),
+            base: resolve_base_url("bfl", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    async fn follow(
+        &self,
+        job: RemoteJob,
+        mut usage: RawUsage,
+        key: &str,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+        start: Instant,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let mut poller = Poller::new(
+            self.cfg.poll_interval,
+            self.cfg.poll_deadline,
+            cancel,
+            progress,
+        );
+        let poll_url = job
+            .poll_url
+            .clone()
+            .unwrap_or_else(|| join(&self.base, &format!("v1/get_result?id={}", job.remote_id)));
+        let url = check_same_site("bfl", &poll_url, &self.base, TRUSTED)?;
+        loop {
+            if let Err(stop) = poller.tick().await {
+                return Err(stop_error("bfl", stop, &job)); // BFL has no cancel endpoint
+            }
+            let resp = self
+                .http
+                .send(
+                    self.http.client.get(url.clone()).header("x-key", key),
+                    cancel,
+                )
+                .await
+                .map_err(|e| e.or_job(&job))?;
+            let st =
+                parse_poll(resp.status, &resp.headers, &resp.body).map_err(|e| e.or_job(&job))?;
+            usage.wall_ms = elapsed_ms(start);
+            match st {
+                BflStatus::Pending => progress.emit(ProviderProgress::Running),
+                BflStatus::Ready { sample, seed } => {
+                    let src = ImageSource::from_url_or_data("bfl", &sample)?;
+                    let images =
+                        materialize(&self.http, vec![(src, seed)], progress, cancel).await?;
+                    usage.wall_ms = elapsed_ms(start);
+                    return Ok(GenerateOutput {
+                        images,
+                        remote_id: Some(job.remote_id),
+                        usage,
+                        safety: None,
+                    });
+                }
+                BflStatus::RequestModerated => {
+                    return Err(ProviderError::new(
+                        "bfl",
+                        ErrorClass::SafetyBlock { billed: false },
+                        "BFL's moderation rejected the prompt before generation; rephrase it",
+                    ));
+                }
+                BflStatus::ContentModerated => {
+                    // Unverified whether this is charged; assume yes and report the submit cost.
+                    return Err(ProviderError::new(
+                        "bfl",
+                        ErrorClass::SafetyBlock { billed: true },
+                        "BFL's moderation withheld the generated image (probably billed); rephrase the prompt",
+                    )
+                    .with_usage(usage));
+                }
+                BflStatus::Failed(msg) => {
+                    return Err(ProviderError::new(
+                        "bfl",
+                        ErrorClass::Transient,
+                        format!("the task failed at BFL: {msg}"),
+                    ));
+                }
+                BflStatus::NotFound => {
+                    return Err(ProviderError::new(
+                        "bfl",
+                        ErrorClass::Timeout {
+                            remote_job_id: Some(job.remote_id.clone()),
+                        },
+                        "BFL no longer knows this task (results expire); it cannot be fetched any more",
+                    ));
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl ImageProvider for Bfl {
+    fn id(&self) -> &'static str {
+        "bfl"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let flux2 = model.starts_with("flux-2");
+        Capabilities {
+            negative_prompt: false,
+            seed: true,
+            steps: model == "flux-dev" || model == "flux-pro" || model.contains("flex"),
+            quality: false,
+            max_n: 1,
+            sizes: if model.contains("ultra") || model.contains("kontext") {
+                SizeSupport::AspectRatios {
+                    ratios: RATIOS.iter().map(|s| s.to_string()).collect(),
+                }
+            } else if flux2 {
+                SizeSupport::Any {
+                    min: 64,
+                    max: 2048,
+                    multiple_of: 16,
+                }
+            } else {
+                SizeSupport::Any {
+                    min: 256,
+                    max: 1440,
+                    multiple_of: 32,
+                }
+            },
+            async_jobs: true,
+            cancel: false,
+            local: false,
+        }
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("bfl", key)?;
+            let start = Instant::now();
+            let rb = self
+                .http
+                .client
+                .post(join(&self.base, &format!("v1/{}", req.model)))
+                .header("x-key", k)
+                .json(&build_body(req));
+            tracing::debug!(provider = "bfl", model = %req.model, "submitting task");
+            let resp = self.http.send(rb, cancel).await?;
+            let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
+            let job = RemoteJob {
+                provider: "bfl".into(),
+                model: req.model.clone(),
+                remote_id: sub.id.clone(),
+                poll_url: sub.polling_url.clone(),
+                extra: sub.usage.raw.clone(),
+            };
+            progress.emit(ProviderProgress::Submitted {
+                remote_id: sub.id.clone(),
+            });
+            self.follow(job, sub.usage, k, progress, cancel, start)
+                .await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("bfl", key)?;
+            let usage = usage_from_submit(&remote.extra, &HeaderMap::new());
+            self.follow(remote.clone(), usage, k, progress, cancel, Instant::now())
+                .await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        // `/v1/credits` is from BFL's docs, not the reference; any 2xx means the key works.
+        let rb = self
+            .http
+            .client
+            .get(join(&self.base, "v1/credits"))
+            .header("x-key", key);
+        match key_check_from(self.http.send(rb, &CancellationToken::new()).await) {
+            Ok(r) => KeyCheck::Valid {
+                balance: serde_json::from_slice::<Value>(&r.body)
+                    .ok()
+                    .and_then(|v| j::decimal(v.get("credits")))
+                    .map(|amount| Balance {
+                        amount,
+                        unit: "credits".into(),
+                    }),
+            },
+            Err(k) => k,
+        }
+    }
+}

@@ -1,0 +1,98 @@
+//! Provider ids, per-provider settings, base-URL resolution and the registry.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::ImageProvider;
+use crate::errors::ProviderError;
+
+/// Every provider id (shared with the pricing catalog).
+pub const PROVIDER_IDS: &[&str] = &[
+    "openai",
+    "stability",
+    "google",
+    "replicate",
+    "fal",
+    "bfl",
+    "together",
+    "openrouter",
+    "a1111",
+    "comfyui",
+    "openai_compatible",
+];
+
+/// Settings for one provider client. `Default` gives production values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderConfig {
+    /// Overrides the default endpoint (settings). `PROOFSHEET_<ID>_BASE_URL` wins over it.
+    pub base_url: Option<String>,
+    /// Per HTTP request, including reading the body.
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+    /// Give up polling an async job after this long and return `Timeout{remote_job_id}`.
+    pub poll_deadline: Duration,
+    /// Cap for any response body or download.
+    pub max_body_bytes: usize,
+    /// Model list for `openai_compatible` (empty: accept any model).
+    pub models: Vec<String>,
+}
+
+impl Default for ProviderConfig {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            timeout: Duration::from_secs(180),
+            poll_interval: Duration::from_millis(1000),
+            poll_deadline: Duration::from_secs(600),
+            max_body_bytes: 64 * 1024 * 1024,
+            models: Vec::new(),
+        }
+    }
+}
+
+/// `PROOFSHEET_<ID>_BASE_URL`, e.g. `PROOFSHEET_OPENAI_COMPATIBLE_BASE_URL`.
+pub fn base_url_env_var(id: &str) -> String {
+    format!("PROOFSHEET_{}_BASE_URL", id.to_ascii_uppercase())
+}
+
+/// Env override, then settings, then the provider's default.
+pub fn resolve_base_url(id: &str, cfg: &ProviderConfig, default: Option<&str>) -> Option<String> {
+    std::env::var(base_url_env_var(id))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| cfg.base_url.clone().filter(|s| !s.trim().is_empty()))
+        .or_else(|| default.map(str::to_string))
+        .map(|s| s.trim().trim_end_matches('/').to_string())
+}
+
+/// Build the client for a provider id.
+pub fn provider_for(
+    id: &str,
+    cfg: &ProviderConfig,
+    http: reqwest::Client,
+) -> Result<Arc<dyn ImageProvider>, ProviderError> {
+    use crate::*;
+    let p: Arc<dyn ImageProvider> = match id {
+        "openai" => Arc::new(openai::OpenAi::new(cfg, http)),
+        "stability" => Arc::new(stability::Stability::new(cfg, http)),
+        "google" => Arc::new(google::Google::new(cfg, http)),
+        "replicate" => Arc::new(replicate::Replicate::new(cfg, http)),
+        "fal" => Arc::new(fal::Fal::new(cfg, http)),
+        "bfl" => Arc::new(bfl::Bfl::new(cfg, http)),
+        "together" => Arc::new(together::Together::new(cfg, http)),
+        "openrouter" => Arc::new(openrouter::OpenRouter::new(cfg, http)),
+        "a1111" => Arc::new(a1111::A1111::new(cfg, http)),
+        "comfyui" => Arc::new(comfyui::ComfyUi::new(cfg, http)),
+        "openai_compatible" => Arc::new(openai_compatible::OpenAiCompatible::new(cfg, http)?),
+        other => {
+            return Err(ProviderError::new(
+                other,
+                ErrorClass::InvalidRequest {
+                    field: Some("provider".into()),
+                },
+                format!("unknown provider id '{other}'"),
+            ));
+        }
+    };
+    Ok(p)
+}

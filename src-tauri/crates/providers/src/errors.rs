@@ -1,0 +1,178 @@
+//! One error taxonomy for every provider (DESIGN.md §4, providers.md §14).
+
+use serde::{Deserialize, Serialize};
+
+use crate::types::{RawUsage, RemoteJob};
+
+/// The class the engine branches on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ErrorClass {
+    /// The provider refused or filtered the content. `billed`: whether it probably charged.
+    SafetyBlock {
+        billed: bool,
+    },
+    RateLimited {
+        retry_after_ms: Option<u64>,
+    },
+    /// Out of credits / quota / billing not set up. Not retryable.
+    QuotaExhausted,
+    AuthFailed,
+    InvalidRequest {
+        field: Option<String>,
+    },
+    Transient,
+    /// Client-side timeout. With a remote job id the job may still finish: resume, never resubmit.
+    Timeout {
+        remote_job_id: Option<String>,
+    },
+    MalformedResponse,
+    Cancelled,
+}
+
+impl ErrorClass {
+    /// Short snake_case name for logs, the ledger and the UI.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ErrorClass::SafetyBlock { .. } => "safety_block",
+            ErrorClass::RateLimited { .. } => "rate_limited",
+            ErrorClass::QuotaExhausted => "quota_exhausted",
+            ErrorClass::AuthFailed => "auth_failed",
+            ErrorClass::InvalidRequest { .. } => "invalid_request",
+            ErrorClass::Transient => "transient",
+            ErrorClass::Timeout { .. } => "timeout",
+            ErrorClass::MalformedResponse => "malformed_response",
+            ErrorClass::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A classified provider failure. Messages never contain the API key
+/// (clients run every error through [`ProviderError::redact`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
+#[error("{provider}: {message}")]
+pub struct ProviderError {
+    pub provider: String,
+    pub class: ErrorClass,
+    pub message: String,
+    pub http_status: Option<u16>,
+    /// Set when an async job exists at the provider: call `resume` with it, do not resubmit.
+    pub remote_job: Option<Box<RemoteJob>>,
+    /// Usage for failures the provider probably billed.
+    pub usage: Option<Box<RawUsage>>,
+}
+
+impl ProviderError {
+    pub fn new(provider: &str, class: ErrorClass, message: impl Into<String>) -> Self {
+        Self {
+            provider: provider.to_string(),
+            class,
+            message: message.into(),
+            http_status: None,
+            remote_job: None,
+            usage: None,
+        }
+    }
+
+    pub fn malformed(provider: &str, message: impl Into<String>) -> Self {
+        Self::new(provider, ErrorClass::MalformedResponse, message)
+    }
+
+    pub fn with_status(mut self, status: u16) -> Self {
+        self.http_status = Some(status);
+        self
+    }
+
+    pub fn with_job(mut self, job: RemoteJob) -> Self {
+        self.remote_job = Some(Box::new(job));
+        self
+    }
+
+    /// Attach the job only if none is attached yet (errors from deeper layers win).
+    pub fn or_job(mut self, job: &RemoteJob) -> Self {
+        if self.remote_job.is_none() && !matches!(self.class, ErrorClass::Cancelled) {
+            self.remote_job = Some(Box::new(job.clone()));
+        }
+        if let ErrorClass::Timeout {
+            remote_job_id: None,
+        } = self.class
+        {
+            self.class = ErrorClass::Timeout {
+                remote_job_id: Some(job.remote_id.clone()),
+            };
+        }
+        self
+    }
+
+    pub fn with_usage(mut self, usage: RawUsage) -> Self {
+        self.usage = Some(Box::new(usage));
+        self
+    }
+
+    /// Worth trying again (after `retry_after_ms` for rate limits). For a `Timeout` with a
+    /// `remote_job`, "again" means `resume`, not a new `generate`.
+    pub fn is_retryable(&self) -> bool {
+        matches!(
+            self.class,
+            ErrorClass::RateLimited { .. } | ErrorClass::Transient | ErrorClass::Timeout { .. }
+        )
+    }
+
+    /// Whether this failed attempt probably cost money.
+    pub fn probably_billed(&self) -> bool {
+        match self.class {
+            ErrorClass::SafetyBlock { billed } => billed,
+            _ => self.usage.is_some(),
+        }
+    }
+
+    /// Replace every occurrence of the key (a hostile or buggy server may echo it back).
+    pub fn redact(mut self, key: Option<&str>) -> Self {
+        if let Some(k) = key.filter(|k| k.len() >= 4) {
+            if self.message.contains(k) {
+                self.message = self.message.replace(k, "[redacted]");
+            }
+            if let Some(u) = self.usage.as_mut() {
+                redact_usage(u, k);
+            }
+        }
+        self
+    }
+}
+
+pub(crate) fn redact_usage(u: &mut RawUsage, key: &str) {
+    for v in u.headers.values_mut() {
+        if v.contains(key) {
+            *v = v.replace(key, "[redacted]");
+        }
+    }
+    let raw = u.raw.to_string();
+    if raw.contains(key) {
+        u.raw = serde_json::Value::String("[redacted]".into());
+    }
+}
+
+/// Trim a provider's message for inclusion in ours: one line, bounded length.
+pub(crate) fn short(text: &str) -> String {
+    let one_line: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(300)
+        .collect();
+    one_line.trim().to_string()
+}
+
+/// Describe a body that is not what we expected (HTML error page, empty, binary).
+pub(crate) fn describe_body(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    let t = text.trim_start();
+    if body.is_empty() {
+        "an empty body".into()
+    } else if t.starts_with('<') {
+        "an HTML page (probably a proxy or gateway error page)".into()
+    } else if std::str::from_utf8(&body[..body.len().min(200)]).is_err() {
+        format!("{} bytes of binary data", body.len())
+    } else {
+        format!("\"{}\"", short(t))
+    }
+}

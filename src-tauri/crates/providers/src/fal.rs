@@ -1,0 +1,553 @@
+//! fal.ai: queue (submit → status → result, cancel) and sync `fal.run` (`extra.sync=true`).
+//! Billing signals: `x-fal-billable-units`, status `metrics.inference_time`, `timings`.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, stop_error};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError, describe_body, short};
+use crate::http::{Http, billing_headers, check_same_site, join};
+use crate::images::{ImageSource, materialize};
+use crate::poll::{Poller, Stop};
+use crate::types::*;
+use crate::{ImageProvider, json as j, retry_after};
+
+pub const DEFAULT_QUEUE_URL: &str = "https://queue.fal.run";
+pub const DEFAULT_SYNC_URL: &str = "https://fal.run";
+pub const DEFAULT_API_URL: &str = "https://api.fal.ai";
+const TRUSTED: &[&str] = &["fal.run", "fal.ai"];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub request_id: String,
+    pub status_url: Option<String>,
+    pub response_url: Option<String>,
+    pub cancel_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum QueueStatus {
+    InQueue { position: Option<u64> },
+    InProgress,
+    Completed { metrics: Value },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FalResult {
+    pub images: Vec<(ImageSource, Option<u64>)>,
+    pub nsfw: u32,
+    pub usage: RawUsage,
+}
+
+fn units(headers: &HeaderMap) -> Option<rust_decimal::Decimal> {
+    headers
+        .get("x-fal-billable-units")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|s| s.trim().parse().ok())
+}
+
+pub fn parse_submit(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Submitted, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("fal", body)?;
+    let id = j::str_of(&v, "request_id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ProviderError::malformed("fal", "the queue response has no 'request_id'"))?;
+    let s = |k: &str| j::str_of(&v, k).map(str::to_string);
+    Ok(Submitted {
+        request_id: id.to_string(),
+        status_url: s("status_url"),
+        response_url: s("response_url"),
+        cancel_url: s("cancel_url"),
+    })
+}
+
+pub fn parse_status(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<QueueStatus, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("fal", body)?;
+    match j::str_of(&v, "status") {
+        Some("IN_QUEUE") => Ok(QueueStatus::InQueue {
+            position: j::u64_of(v.get("queue_position")),
+        }),
+        Some("IN_PROGRESS") => Ok(QueueStatus::InProgress),
+        Some("COMPLETED") => {
+            let err = v.get("error").filter(|e| !e.is_null());
+            if let Some(e) = err {
+                let et = j::str_of(&v, "error_type").unwrap_or("");
+                let msg = e
+                    .as_str()
+                    .map(short)
+                    .unwrap_or_else(|| short(&e.to_string()));
+                return Err(completed_error(et, &msg));
+            }
+            Ok(QueueStatus::Completed {
+                metrics: v.get("metrics").cloned().unwrap_or(Value::Null),
+            })
+        }
+        other => Err(ProviderError::malformed(
+            "fal",
+            format!("unknown queue status {:?}", other.map(short)),
+        )),
+    }
+}
+
+fn completed_error(error_type: &str, msg: &str) -> ProviderError {
+    let class = match error_type {
+        "request_timeout" | "startup_timeout" => ErrorClass::Timeout {
+            remote_job_id: None,
+        },
+        "content_policy_violation" => ErrorClass::SafetyBlock { billed: false },
+        _ => ErrorClass::Transient,
+    };
+    ProviderError::new(
+        "fal",
+        class,
+        format!("the request failed at fal ({error_type}): {msg}"),
+    )
+}
+
+/// Pure parser for a result body (queue response_url or sync fal.run).
+pub fn parse_result(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<FalResult, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("fal", body)?;
+    let list = v
+        .get("images")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ProviderError::malformed("fal", "the result has no 'images' list"))?;
+    let seed = j::u64_of(v.get("seed"));
+    let mut images = Vec::new();
+    for img in list {
+        let url = j::str_of(img, "url").ok_or_else(|| {
+            ProviderError::malformed("fal", "an image in the result has no 'url'")
+        })?;
+        images.push((ImageSource::from_url_or_data("fal", url)?, seed));
+    }
+    let nsfw = v
+        .get("has_nsfw_concepts")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter(|b| b.as_bool() == Some(true)).count() as u32)
+        .unwrap_or(0);
+    let usage = RawUsage {
+        gpu_seconds: v
+            .get("timings")
+            .and_then(|t| j::decimal(t.get("inference"))),
+        billable_units: units(headers),
+        headers: billing_headers(headers),
+        raw: json!({"timings": v.get("timings"), "has_nsfw_concepts": v.get("has_nsfw_concepts")}),
+        ..RawUsage::default()
+    };
+    if images.is_empty() {
+        return Err(
+            ProviderError::malformed("fal", "the result has an empty image list").with_usage(usage),
+        );
+    }
+    Ok(FalResult {
+        images,
+        nsfw,
+        usage,
+    })
+}
+
+/// `detail` (string or `[{loc,msg,type}]`), `X-Fal-Retryable`, `error_type` → taxonomy.
+pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let detail = v.get("detail");
+    let items: Vec<&Value> = detail
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let types: Vec<&str> = items.iter().filter_map(|d| j::str_of(d, "type")).collect();
+    let msg = match detail {
+        Some(Value::String(s)) => short(s),
+        _ if !items.is_empty() => short(
+            &items
+                .iter()
+                .filter_map(|d| j::str_of(d, "msg"))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        _ => format!("HTTP {status} with {}", describe_body(body)),
+    };
+    let field = items
+        .first()
+        .and_then(|d| d.get("loc"))
+        .and_then(Value::as_array)
+        .and_then(|l| l.last())
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let header = |n: &str| {
+        headers
+            .get(n)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("")
+            .to_ascii_lowercase()
+    };
+    let error_type = j::str_of(&v, "error_type")
+        .map(str::to_string)
+        .unwrap_or_else(|| header("x-fal-error-type"));
+    let retryable = header("x-fal-retryable") == "true" || header("x-fal-needs-retry") == "true";
+    let lower = msg.to_ascii_lowercase();
+    let money = ["balance", "credit", "billing", "locked", "payment"]
+        .iter()
+        .any(|w| lower.contains(w));
+    let billed = units(headers).is_some_and(|u| u > rust_decimal::Decimal::ZERO);
+    let class = if types.contains(&"content_policy_violation") {
+        ErrorClass::SafetyBlock { billed }
+    } else if matches!(error_type.as_str(), "request_timeout" | "startup_timeout") {
+        ErrorClass::Timeout {
+            remote_job_id: None,
+        }
+    } else {
+        match status {
+            402 => ErrorClass::QuotaExhausted,
+            403 if money => ErrorClass::QuotaExhausted,
+            422 => ErrorClass::InvalidRequest { field },
+            429 => ErrorClass::RateLimited {
+                retry_after_ms: retry_after::from_any(headers, Some(&v)),
+            },
+            400..=499 if retryable => ErrorClass::Transient,
+            s => class_for_status(s, None),
+        }
+    };
+    let mut e = ProviderError::new("fal", class, msg).with_status(status);
+    if billed {
+        e = e.with_usage(RawUsage {
+            billable_units: units(headers),
+            headers: billing_headers(headers),
+            ..RawUsage::default()
+        });
+    }
+    e
+}
+
+pub fn build_input(req: &GenerateRequest) -> Value {
+    let mut input = json!({
+        "prompt": req.prompt,
+        "image_size": {"width": req.width, "height": req.height},
+        "num_images": req.n.max(1),
+    });
+    if let Some(s) = req.seed {
+        input["seed"] = json!(s);
+    }
+    if let Some(s) = req.steps {
+        input["num_inference_steps"] = json!(s);
+    }
+    if let Some(n) = &req.negative_prompt {
+        input["negative_prompt"] = json!(n);
+    }
+    j::merge_extra(&mut input, &req.extra, &["sync"]);
+    input
+}
+
+#[derive(Debug, Clone)]
+pub struct Fal {
+    http: Http,
+    queue: String,
+    sync: String,
+    api: String,
+    cfg: ProviderConfig,
+}
+
+impl Fal {
+    /// One override (env or settings) replaces all three fal hosts.
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        let over = resolve_base_url("fal", cfg, None);
+        Self {
+            http: Http::new(client, "fal", cfg),
+            queue: over.clone().unwrap_or_else(|| DEFAULT_QUEUE_URL.into()),
+            sync: over.clone().unwrap_or_else(|| DEFAULT_SYNC_URL.into()),
+            api: over.unwrap_or_else(|| DEFAULT_API_URL.into()),
+            cfg: cfg.clone(),
+        }
+    }
+
+    fn auth(&self, rb: reqwest::RequestBuilder, key: &str) -> reqwest::RequestBuilder {
+        rb.header("Authorization", format!("Key {key}"))
+    }
+
+    fn app_base(&self, model: &str) -> String {
+        // Queue request URLs use only owner/app, not the sub-path (fal-ai/flux/dev → fal-ai/flux).
+        let app: Vec<&str> = model.split('/').take(2).collect();
+        join(&self.queue, &app.join("/"))
+    }
+
+    fn job_of(&self, model: &str, s: &Submitted) -> RemoteJob {
+        let base = format!("{}/requests/{}", self.app_base(model), s.request_id);
+        RemoteJob {
+            provider: "fal".into(),
+            model: model.to_string(),
+            remote_id: s.request_id.clone(),
+            poll_url: Some(
+                s.status_url
+                    .clone()
+                    .unwrap_or_else(|| format!("{base}/status")),
+            ),
+            extra: json!({
+                "response_url": s.response_url.clone().unwrap_or_else(|| base.clone()),
+                "cancel_url": s.cancel_url.clone().unwrap_or_else(|| format!("{base}/cancel")),
+            }),
+        }
+    }
+
+    fn job_url(&self, job: &RemoteJob, which: &str) -> Result<reqwest::Url, ProviderError> {
+        let url = match which {
+            "status" => job.poll_url.clone(),
+            k => job
+                .extra
+                .get(format!("{k}_url"))
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        }
+        .ok_or_else(|| {
+            ProviderError::malformed("fal", format!("the stored job has no {which} URL"))
+        })?;
+        check_same_site("fal", &url, &self.queue, TRUSTED)
+    }
+
+    async fn follow(
+        &self,
+        job: RemoteJob,
+        key: &str,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+        start: Instant,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let mut poller = Poller::new(
+            self.cfg.poll_interval,
+            self.cfg.poll_deadline,
+            cancel,
+            progress,
+        );
+        let metrics = loop {
+            let url = self.job_url(&job, "status")?;
+            let resp = self
+                .http
+                .send(self.auth(self.http.client.get(url), key), cancel)
+                .await
+                .map_err(|e| e.or_job(&job))?;
+            match parse_status(resp.status, &resp.headers, &resp.body)
+                .map_err(|e| timeout_id(e, &job))?
+            {
+                QueueStatus::Completed { metrics } => break metrics,
+                QueueStatus::InQueue { position } => {
+                    progress.emit(ProviderProgress::Queued { position })
+                }
+                QueueStatus::InProgress => progress.emit(ProviderProgress::Running),
+            }
+            if let Err(stop) = poller.tick().await {
+                if matches!(stop, Stop::Cancelled) {
+                    self.cancel_remote(&job, key).await;
+                }
+                return Err(stop_error("fal", stop, &job));
+            }
+        };
+        let url = self.job_url(&job, "response")?;
+        let resp = self
+            .http
+            .send(self.auth(self.http.client.get(url), key), cancel)
+            .await
+            .map_err(|e| e.or_job(&job))?;
+        let mut result = parse_result(resp.status, &resp.headers, &resp.body)?;
+        if result.usage.gpu_seconds.is_none() {
+            result.usage.gpu_seconds = j::decimal(metrics.get("inference_time"));
+        }
+        if let Value::Object(o) = &mut result.usage.raw {
+            o.insert("metrics".into(), metrics);
+        }
+        self.finish(result, Some(job.remote_id.clone()), progress, cancel, start)
+            .await
+    }
+
+    async fn finish(
+        &self,
+        result: FalResult,
+        remote_id: Option<String>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+        start: Instant,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let mut usage = result.usage;
+        usage.wall_ms = elapsed_ms(start);
+        let total = result.images.len() as u32;
+        if result.nsfw > 0 && result.nsfw >= total {
+            // The safety checker blanked every image; fal bills it as a successful output.
+            return Err(ProviderError::new(
+                "fal",
+                ErrorClass::SafetyBlock { billed: true },
+                "fal's safety checker flagged the output and blanked the image (billed); rephrase the prompt",
+            )
+            .with_usage(usage));
+        }
+        let images = materialize(&self.http, result.images, progress, cancel).await?;
+        let safety = (result.nsfw > 0).then(|| SafetyNote {
+            message: format!(
+                "{} of {total} images were blanked by fal's safety checker",
+                result.nsfw
+            ),
+            filtered: result.nsfw,
+        });
+        Ok(GenerateOutput {
+            images,
+            remote_id,
+            usage,
+            safety,
+        })
+    }
+
+    async fn cancel_remote(&self, job: &RemoteJob, key: &str) {
+        if let Ok(u) = self.job_url(job, "cancel") {
+            let r = self
+                .http
+                .send(
+                    self.auth(self.http.client.put(u), key),
+                    &CancellationToken::new(),
+                )
+                .await;
+            tracing::info!(provider = "fal", remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
+        }
+    }
+
+    async fn run(
+        &self,
+        req: &GenerateRequest,
+        key: &str,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let start = Instant::now();
+        let input = build_input(req);
+        if req.extra_field("sync").and_then(Value::as_bool) == Some(true) {
+            progress.emit(ProviderProgress::Running);
+            let rb = self
+                .auth(self.http.client.post(join(&self.sync, &req.model)), key)
+                .json(&input);
+            let resp = self.http.send(rb, cancel).await?;
+            let result = parse_result(resp.status, &resp.headers, &resp.body)?;
+            let rid = result.usage.headers.get("x-fal-request-id").cloned();
+            return self.finish(result, rid, progress, cancel, start).await;
+        }
+        tracing::debug!(provider = "fal", model = %req.model, "submitting to queue");
+        let rb = self
+            .auth(self.http.client.post(join(&self.queue, &req.model)), key)
+            .json(&input);
+        let resp = self.http.send(rb, cancel).await?;
+        let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
+        let job = self.job_of(&req.model, &sub);
+        progress.emit(ProviderProgress::Submitted {
+            remote_id: sub.request_id.clone(),
+        });
+        self.follow(job, key, progress, cancel, start).await
+    }
+}
+
+/// A server-side timeout of a queued request still names our job.
+fn timeout_id(e: ProviderError, job: &RemoteJob) -> ProviderError {
+    if let ErrorClass::Timeout {
+        remote_job_id: None,
+    } = e.class
+    {
+        let mut e = e;
+        e.class = ErrorClass::Timeout {
+            remote_job_id: Some(job.remote_id.clone()),
+        };
+        return e; // fal itself gave up on the request: nothing left to resume
+    }
+    e.or_job(job)
+}
+
+#[async_trait]
+impl ImageProvider for Fal {
+    fn id(&self) -> &'static str {
+        "fal"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let flux = model.contains("flux");
+        Capabilities {
+            negative_prompt: !flux,
+            seed: true,
+            steps: !model.contains("pro"),
+            quality: false,
+            max_n: 4,
+            sizes: SizeSupport::Any {
+                min: 256,
+                max: 2048,
+                multiple_of: 8,
+            },
+            async_jobs: true,
+            cancel: true,
+            local: false,
+        }
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("fal", key)?;
+            self.run(req, k, progress, cancel).await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("fal", key)?;
+            let mut job = remote.clone();
+            if job.poll_url.is_none() || job.extra.get("response_url").is_none() {
+                job = self.job_of(
+                    &remote.model,
+                    &Submitted {
+                        request_id: remote.remote_id.clone(),
+                        status_url: remote.poll_url.clone(),
+                        response_url: None,
+                        cancel_url: None,
+                    },
+                );
+            }
+            self.follow(job, k, progress, cancel, Instant::now()).await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        let rb = self
+            .auth(
+                self.http.client.get(join(&self.api, "v1/models/pricing")),
+                key,
+            )
+            .query(&[("endpoint_id", "fal-ai/flux/dev")]);
+        match key_check_from(self.http.send(rb, &CancellationToken::new()).await) {
+            Ok(_) => KeyCheck::Valid { balance: None },
+            Err(k) => k,
+        }
+    }
+}

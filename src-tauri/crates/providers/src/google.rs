@@ -1,0 +1,421 @@
+//! Google: Gemini native image output (`:generateContent`, `usageMetadata`) and Imagen
+//! (`:predict`, no usage: cost = images returned × price). Models starting `imagen` use predict.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{
+    class_for_status, elapsed_ms, key_check_from, key_required, resume_unsupported,
+};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError, describe_body, short};
+use crate::http::{Http, billing_headers, join};
+use crate::images::{ImageSource, materialize};
+use crate::stability::nearest_aspect;
+use crate::types::*;
+use crate::{ImageProvider, decode, json as j, retry_after};
+
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
+const GEMINI_RATIOS: &[&str] = &["1:1", "2:3", "3:2", "3:4", "4:3", "9:16", "16:9", "21:9"];
+const IMAGEN_RATIOS: &[&str] = &["1:1", "3:4", "4:3", "9:16", "16:9"];
+const SAFETY_REASONS: &[&str] = &[
+    "SAFETY",
+    "IMAGE_SAFETY",
+    "PROHIBITED_CONTENT",
+    "IMAGE_PROHIBITED_CONTENT",
+    "BLOCKLIST",
+    "SPII",
+    "RECITATION",
+    "IMAGE_RECITATION",
+    "NO_IMAGE",
+    "IMAGE_OTHER",
+    "OTHER",
+    "MODEL_ARMOR",
+    "JAILBREAK",
+];
+
+pub fn is_imagen(model: &str) -> bool {
+    model.starts_with("imagen")
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedGoogle {
+    pub sources: Vec<ImageSource>,
+    pub usage: RawUsage,
+    /// Images the provider filtered out (Imagen `raiFilteredReason`).
+    pub filtered: u32,
+}
+
+fn modality_tokens(details: Option<&Value>, modality: &str) -> Option<u64> {
+    let arr = details?.as_array()?;
+    Some(
+        arr.iter()
+            .filter(|d| j::str_of(d, "modality") == Some(modality))
+            .filter_map(|d| j::u64_of(d.get("tokenCount")))
+            .sum(),
+    )
+}
+
+/// `usageMetadata` → tokens. Without a modality breakdown the prompt is text and the
+/// candidates are image tokens when images came back.
+pub fn tokens_from_usage_metadata(u: &Value, has_images: bool) -> TokenCounts {
+    let prompt = j::u64_of(u.get("promptTokenCount")).unwrap_or(0);
+    let cand = j::u64_of(u.get("candidatesTokenCount")).unwrap_or(0);
+    let pd = u.get("promptTokensDetails");
+    let cd = u.get("candidatesTokensDetails");
+    let image_in = modality_tokens(pd, "IMAGE").unwrap_or(0);
+    let text_in = modality_tokens(pd, "TEXT").unwrap_or(prompt.saturating_sub(image_in));
+    let (image_out, text_out) = match (modality_tokens(cd, "IMAGE"), modality_tokens(cd, "TEXT")) {
+        (None, None) if has_images => (cand, 0),
+        (None, None) => (0, cand),
+        (i, t) => (i.unwrap_or(0), t.unwrap_or(0)),
+    };
+    TokenCounts {
+        text_in,
+        image_in,
+        cached_in: j::u64_of(u.get("cachedContentTokenCount")).unwrap_or(0),
+        image_out,
+        text_out,
+        thinking: j::u64_of(u.get("thoughtsTokenCount")),
+    }
+}
+
+/// Pure parser for `generateContent`.
+pub fn parse_generate_content(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ParsedGoogle, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("google", body)?;
+    let mut sources = Vec::new();
+    let mut finish: Vec<String> = Vec::new();
+    for c in v
+        .get("candidates")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(r) = j::str_of(c, "finishReason") {
+            finish.push(r.to_string());
+        }
+        let parts = c
+            .get("content")
+            .and_then(|x| x.get("parts"))
+            .and_then(Value::as_array);
+        for p in parts.into_iter().flatten() {
+            if let Some(inline) = p.get("inlineData").or_else(|| p.get("inline_data")) {
+                let data = j::str_of(inline, "data").ok_or_else(|| {
+                    ProviderError::malformed("google", "an inlineData part has no 'data'")
+                })?;
+                sources.push(ImageSource::Bytes(decode::b64("google", data)?));
+            }
+        }
+    }
+    let raw = v.get("usageMetadata").cloned().unwrap_or(Value::Null);
+    let usage = RawUsage {
+        tokens: tokens_from_usage_metadata(&raw, !sources.is_empty()),
+        headers: billing_headers(headers),
+        raw,
+        ..RawUsage::default()
+    };
+    let block = v
+        .get("promptFeedback")
+        .and_then(|f| j::str_of(f, "blockReason"));
+    if sources.is_empty() {
+        let reason = block.map(str::to_string).or_else(|| {
+            finish
+                .iter()
+                .find(|r| SAFETY_REASONS.contains(&r.as_str()))
+                .cloned()
+        });
+        if let Some(reason) = reason {
+            // Blocked responses still report prompt and thinking tokens; assume those are billed.
+            let billed = !usage.tokens.is_empty();
+            let mut e = ProviderError::new(
+                "google",
+                ErrorClass::SafetyBlock { billed },
+                format!(
+                    "Gemini returned no image (reason {}); rephrase the prompt",
+                    short(&reason)
+                ),
+            )
+            .with_status(status);
+            if billed {
+                e = e.with_usage(usage);
+            }
+            return Err(e);
+        }
+        return Err(ProviderError::malformed(
+            "google",
+            format!(
+                "the response has no image (finish reasons: {})",
+                short(&finish.join(","))
+            ),
+        )
+        .with_usage(usage));
+    }
+    Ok(ParsedGoogle {
+        sources,
+        usage,
+        filtered: 0,
+    })
+}
+
+/// Pure parser for Imagen `predict`.
+pub fn parse_predict(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ParsedGoogle, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("google", body)?;
+    let preds = v
+        .get("predictions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut sources = Vec::new();
+    let mut filtered = 0u32;
+    for p in &preds {
+        match j::str_of(p, "bytesBase64Encoded") {
+            Some(b) => sources.push(ImageSource::Bytes(decode::b64("google", b)?)),
+            None if p.get("raiFilteredReason").is_some() => filtered += 1,
+            None => {
+                return Err(ProviderError::malformed(
+                    "google",
+                    "a prediction has neither image bytes nor a filter reason",
+                ));
+            }
+        }
+    }
+    let usage = RawUsage {
+        billable_units: Some(rust_decimal::Decimal::from(sources.len() as u64)),
+        headers: billing_headers(headers),
+        raw: json!({"images": sources.len(), "filtered": filtered}),
+        ..RawUsage::default()
+    };
+    if sources.is_empty() {
+        // Missing predictions or all filtered: Imagen does not charge blocked images.
+        return Err(ProviderError::new(
+            "google",
+            ErrorClass::SafetyBlock { billed: false },
+            "Imagen filtered every image (not billed); rephrase the prompt",
+        )
+        .with_status(status));
+    }
+    Ok(ParsedGoogle {
+        sources,
+        usage,
+        filtered,
+    })
+}
+
+/// Google RPC `{error:{code,message,status,details}}` → taxonomy (providers.md §3, §14).
+pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let err = v.get("error").cloned().unwrap_or(Value::Null);
+    let msg = j::str_of(&err, "message")
+        .map(short)
+        .unwrap_or_else(|| format!("HTTP {status} with {}", describe_body(body)));
+    let st = j::str_of(&err, "status").unwrap_or("");
+    let lower = msg.to_ascii_lowercase();
+    let details = err.get("details").map(Value::to_string).unwrap_or_default();
+    let retry =
+        retry_after::from_google_details(&err).or_else(|| retry_after::from_headers(headers));
+    let billing = lower.contains("billing")
+        || lower.contains("limit: 0")
+        || lower.contains("free tier is not");
+    let class = match status {
+        400 if details.contains("API_KEY_INVALID") || lower.contains("api key not valid") => {
+            ErrorClass::AuthFailed
+        }
+        400 if lower.contains("prompt could not be submitted") || lower.contains("safety") => {
+            ErrorClass::SafetyBlock { billed: false }
+        }
+        400 => ErrorClass::InvalidRequest { field: None },
+        403 if billing || lower.contains("quota") => ErrorClass::QuotaExhausted,
+        404 => ErrorClass::InvalidRequest {
+            field: Some("model".into()),
+        },
+        // 429 is rate limit *or* quota: a RetryInfo means "wait", billing text without it means "pay".
+        429 if retry.is_none() && billing => ErrorClass::QuotaExhausted,
+        429 => ErrorClass::RateLimited {
+            retry_after_ms: retry,
+        },
+        _ if st == "DEADLINE_EXCEEDED" => ErrorClass::Timeout {
+            remote_job_id: None,
+        },
+        s => class_for_status(s, retry),
+    };
+    ProviderError::new("google", class, msg).with_status(status)
+}
+
+#[derive(Debug, Clone)]
+pub struct Google {
+    http: Http,
+    base: String,
+}
+
+impl Google {
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        Self {
+            http: Http::new(client, "google", cfg),
+            base: resolve_base_url("google", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+        }
+    }
+
+    fn body(req: &GenerateRequest) -> Value {
+        let mut body = if is_imagen(&req.model) {
+            json!({
+                "instances": [{"prompt": req.prompt}],
+                "parameters": {
+                    "sampleCount": req.n.clamp(1, 4),
+                    "aspectRatio": nearest_aspect(req.width, req.height, IMAGEN_RATIOS),
+                },
+            })
+        } else {
+            let mut gcfg = json!({
+                "responseModalities": ["TEXT", "IMAGE"],
+                "imageConfig": {"aspectRatio": nearest_aspect(req.width, req.height, GEMINI_RATIOS)},
+            });
+            // Gemini's "quality" is the output size tier.
+            if let Some(size) = req
+                .quality
+                .as_deref()
+                .filter(|q| matches!(*q, "512" | "1K" | "2K" | "4K"))
+            {
+                gcfg["imageConfig"]["imageSize"] = json!(size);
+            }
+            if let Some(s) = req.seed {
+                gcfg["seed"] = json!(s);
+            }
+            if req.n > 1 {
+                gcfg["candidateCount"] = json!(req.n);
+            }
+            json!({"contents": [{"role": "user", "parts": [{"text": req.prompt}]}], "generationConfig": gcfg})
+        };
+        j::merge_extra(&mut body, &req.extra, &[]);
+        body
+    }
+
+    async fn run(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let key = key_required("google", key)?;
+        let start = Instant::now();
+        let imagen = is_imagen(&req.model);
+        let verb = if imagen { "predict" } else { "generateContent" };
+        let url = join(&self.base, &format!("models/{}:{verb}", req.model));
+        let rb = self
+            .http
+            .client
+            .post(url)
+            .header("x-goog-api-key", key)
+            .json(&Self::body(req));
+        progress.emit(ProviderProgress::Running);
+        tracing::debug!(provider = "google", model = %req.model, verb, "submitting image request");
+        let resp = self.http.send(rb, cancel).await?;
+        let parsed = if imagen {
+            parse_predict(resp.status, &resp.headers, &resp.body)?
+        } else {
+            parse_generate_content(resp.status, &resp.headers, &resp.body)?
+        };
+        let images = materialize(
+            &self.http,
+            parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            progress,
+            cancel,
+        )
+        .await?;
+        let mut usage = parsed.usage;
+        usage.wall_ms = elapsed_ms(start);
+        let safety = (parsed.filtered > 0).then(|| SafetyNote {
+            message: format!(
+                "{} images were filtered by Imagen's safety filter (not billed)",
+                parsed.filtered
+            ),
+            filtered: parsed.filtered,
+        });
+        Ok(GenerateOutput {
+            images,
+            remote_id: None,
+            usage,
+            safety,
+        })
+    }
+}
+
+#[async_trait]
+impl ImageProvider for Google {
+    fn id(&self) -> &'static str {
+        "google"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let imagen = is_imagen(model);
+        let ratios = if imagen { IMAGEN_RATIOS } else { GEMINI_RATIOS };
+        Capabilities {
+            negative_prompt: false,
+            seed: !imagen,
+            steps: false,
+            quality: !imagen,
+            max_n: if imagen { 4 } else { 1 },
+            sizes: SizeSupport::AspectRatios {
+                ratios: ratios.iter().map(|s| s.to_string()).collect(),
+            },
+            async_jobs: false,
+            cancel: false,
+            local: false,
+        }
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        self.run(req, key, progress, cancel)
+            .await
+            .map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        _remote: &RemoteJob,
+        _key: Option<&str>,
+        _progress: &ProgressSink,
+        _cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        Err(resume_unsupported("google"))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        let rb = self
+            .http
+            .client
+            .get(join(&self.base, "models"))
+            .header("x-goog-api-key", key)
+            .query(&[("pageSize", "1")]);
+        match self.http.send(rb, &CancellationToken::new()).await {
+            // Google answers a bad key with 400 API_KEY_INVALID, not 401.
+            Ok(r) if r.status == 400 => KeyCheck::Invalid {
+                message: "Google rejected the API key".into(),
+            },
+            other => match key_check_from(other) {
+                Ok(_) => KeyCheck::Valid { balance: None },
+                Err(k) => k,
+            },
+        }
+    }
+}

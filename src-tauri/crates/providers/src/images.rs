@@ -1,0 +1,63 @@
+//! Turning what a provider returned (base64, data URL, CDN URL) into verified images.
+
+use tokio_util::sync::CancellationToken;
+
+use crate::decode;
+use crate::errors::ProviderError;
+use crate::http::Http;
+use crate::types::{GeneratedImage, ProgressSink, ProviderProgress};
+
+/// Where one output image is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    Bytes(Vec<u8>),
+    /// A URL to fetch without credentials (or a data: URL).
+    Url(String),
+}
+
+impl ImageSource {
+    /// Classify a string that may be a data URL or an http(s) URL.
+    pub fn from_url_or_data(provider: &str, s: &str) -> Result<Self, ProviderError> {
+        if s.starts_with("data:") {
+            Ok(ImageSource::Bytes(decode::data_url(provider, s)?.1))
+        } else if s.starts_with("https://") || s.starts_with("http://") {
+            Ok(ImageSource::Url(s.to_string()))
+        } else {
+            Err(ProviderError::malformed(
+                provider,
+                "an output image is neither a URL nor a data URL",
+            ))
+        }
+    }
+}
+
+/// Fetch (if needed) and decode every image; any bad one fails the call.
+pub async fn materialize(
+    http: &Http,
+    sources: Vec<(ImageSource, Option<u64>)>,
+    progress: &ProgressSink,
+    cancel: &CancellationToken,
+) -> Result<Vec<GeneratedImage>, ProviderError> {
+    if sources.is_empty() {
+        return Err(ProviderError::malformed(
+            http.provider,
+            "the provider reported success but returned no images",
+        ));
+    }
+    let mut out = Vec::with_capacity(sources.len());
+    let mut announced = false;
+    for (src, seed) in sources {
+        let bytes = match src {
+            ImageSource::Bytes(b) => b,
+            ImageSource::Url(url) => {
+                if !announced {
+                    progress.emit(ProviderProgress::Downloading);
+                    announced = true;
+                }
+                http.download(&url, cancel).await?.body
+            }
+        };
+        out.push(decode::inspect_blocking(http.provider, bytes, seed).await?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,344 @@
+//! OpenAI Images (`/v1/images/generations`): gpt-image family (base64 + token `usage`)
+//! and DALL·E (URL or base64). The same code serves `openai_compatible` gateways.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{
+    class_for_status, elapsed_ms, key_check_from, key_required, resume_unsupported,
+};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError, describe_body, short};
+use crate::http::{Http, billing_headers, join};
+use crate::images::{ImageSource, materialize};
+use crate::json::{self, u64_of};
+use crate::types::*;
+use crate::{ImageProvider, retry_after};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
+
+/// What a successful images response held, before any download or decode.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedImages {
+    pub sources: Vec<ImageSource>,
+    pub usage: RawUsage,
+}
+
+pub fn is_dalle(model: &str) -> bool {
+    model.starts_with("dall-e")
+}
+
+pub fn build_body(req: &GenerateRequest, send_response_format: bool) -> Value {
+    let mut body = json!({
+        "model": req.model,
+        "prompt": req.prompt,
+        "n": req.n.max(1),
+        "size": format!("{}x{}", req.width, req.height),
+    });
+    if let Some(q) = &req.quality {
+        body["quality"] = json!(q);
+    }
+    if send_response_format && is_dalle(&req.model) {
+        body["response_format"] = json!("b64_json");
+    }
+    json::merge_extra(&mut body, &req.extra, &[]);
+    body
+}
+
+/// Token usage from an OpenAI images `usage` object. Without an output breakdown all
+/// output tokens are image tokens (LiteLLM's reading, providers.md §12).
+pub fn tokens_from_usage(u: &Value) -> TokenCounts {
+    let input_total = u64_of(u.get("input_tokens")).unwrap_or(0);
+    let in_d = u.get("input_tokens_details");
+    let image_in = in_d
+        .and_then(|d| u64_of(d.get("image_tokens")))
+        .unwrap_or(0);
+    let cached_in = in_d
+        .and_then(|d| u64_of(d.get("cached_tokens")))
+        .unwrap_or(0);
+    let text_in = in_d
+        .and_then(|d| u64_of(d.get("text_tokens")))
+        .unwrap_or_else(|| input_total.saturating_sub(image_in));
+    let out_total = u64_of(u.get("output_tokens")).unwrap_or(0);
+    let out_d = u.get("output_tokens_details").filter(|d| d.is_object());
+    let (image_out, text_out) = match out_d {
+        Some(d) => (
+            u64_of(d.get("image_tokens")).unwrap_or(0),
+            u64_of(d.get("text_tokens")).unwrap_or(0),
+        ),
+        None => (out_total, 0),
+    };
+    TokenCounts {
+        text_in,
+        image_in,
+        cached_in,
+        image_out,
+        text_out,
+        thinking: None,
+    }
+}
+
+/// Parse an images response (any status). Pure: fuzzed by the property tests.
+pub fn parse_images_response(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ParsedImages, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(provider, status, headers, body));
+    }
+    let v = json::parse(provider, body)?;
+    let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
+        ProviderError::malformed(provider, "the response has no 'data' list of images")
+    })?;
+    let mut sources = Vec::with_capacity(data.len());
+    for item in data {
+        if let Some(b) = item.get("b64_json").and_then(Value::as_str) {
+            sources.push(ImageSource::Bytes(crate::decode::b64(provider, b)?));
+        } else if let Some(u) = item.get("url").and_then(Value::as_str) {
+            sources.push(ImageSource::from_url_or_data(provider, u)?);
+        } else {
+            return Err(ProviderError::malformed(
+                provider,
+                "an entry in 'data' has neither 'b64_json' nor 'url'",
+            ));
+        }
+    }
+    let raw = v.get("usage").cloned().unwrap_or(Value::Null);
+    let usage = RawUsage {
+        tokens: tokens_from_usage(&raw),
+        billable_units: None,
+        headers: billing_headers(headers),
+        raw,
+        ..RawUsage::default()
+    };
+    if sources.is_empty() {
+        return Err(ProviderError::malformed(
+            provider,
+            "the provider reported success but returned an empty image list",
+        )
+        .with_status(status)
+        .with_usage(usage));
+    }
+    Ok(ParsedImages { sources, usage })
+}
+
+/// OpenAI-style `{"error": {message, type, param, code}}` → taxonomy (providers.md §1, §14).
+pub fn classify_error(
+    provider: &str,
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> ProviderError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let err = v.get("error").cloned().unwrap_or(Value::Null);
+    // Some gateways put a string in "error".
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .or_else(|| err.as_str())
+        .map(short)
+        .unwrap_or_else(|| format!("HTTP {status} with {}", describe_body(body)));
+    let code = err.get("code").and_then(Value::as_str).unwrap_or("");
+    let ty = err.get("type").and_then(Value::as_str).unwrap_or("");
+    let param = err.get("param").and_then(Value::as_str).map(str::to_string);
+    let lower = message.to_ascii_lowercase();
+    let retry = retry_after::from_any(headers, Some(&v));
+    let quota = code == "insufficient_quota"
+        || ty == "insufficient_quota"
+        || code == "billing_hard_limit_reached"
+        || code == "billing_not_active";
+    let safety = matches!(code, "content_policy_violation" | "moderation_blocked")
+        || lower.contains("safety system");
+    let class = match status {
+        _ if quota => ErrorClass::QuotaExhausted,
+        400 | 403 | 422 if safety => ErrorClass::SafetyBlock { billed: false },
+        400 | 409 | 422 => ErrorClass::InvalidRequest { field: param },
+        404 => ErrorClass::InvalidRequest {
+            field: Some(param.unwrap_or_else(|| "model".into())),
+        },
+        429 => ErrorClass::RateLimited {
+            retry_after_ms: retry,
+        },
+        s => class_for_status(s, retry),
+    };
+    let hint = match class {
+        ErrorClass::QuotaExhausted => {
+            " — add credit or raise the limit in the provider's billing settings"
+        }
+        ErrorClass::AuthFailed => " — check the API key in Settings → Keys",
+        ErrorClass::SafetyBlock { .. } => " — rephrase the prompt",
+        _ => "",
+    };
+    ProviderError::new(provider, class, format!("{message}{hint}")).with_status(status)
+}
+
+/// The shared OpenAI-images client (`openai` and `openai_compatible`).
+#[derive(Debug, Clone)]
+pub struct OpenAiImages {
+    pub(crate) id: &'static str,
+    pub(crate) http: Http,
+    pub(crate) base: String,
+    pub(crate) key_optional: bool,
+}
+
+impl OpenAiImages {
+    pub(crate) async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let key = if self.key_optional {
+            key.filter(|k| !k.is_empty())
+        } else {
+            Some(key_required(self.id, key)?)
+        };
+        let start = Instant::now();
+        let mut rb = self
+            .http
+            .client
+            .post(join(&self.base, "images/generations"))
+            .json(&build_body(req, self.id == "openai"));
+        if let Some(k) = key {
+            rb = rb.bearer_auth(k);
+        }
+        tracing::debug!(provider = self.id, model = %req.model, n = req.n, "submitting image request");
+        progress.emit(ProviderProgress::Running);
+        let resp = self.http.send(rb, cancel).await?;
+        let parsed = parse_images_response(self.id, resp.status, &resp.headers, &resp.body)?;
+        let requested = req.n.max(1) as usize;
+        let got = parsed.sources.len();
+        let images = materialize(
+            &self.http,
+            parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            progress,
+            cancel,
+        )
+        .await?;
+        let mut usage = parsed.usage;
+        usage.wall_ms = elapsed_ms(start);
+        let remote_id = usage.headers.get("x-request-id").cloned();
+        // With n>1 flagged images are silently dropped (providers.md §1).
+        let safety = (got < requested).then(|| SafetyNote {
+            message: format!(
+                "{} of {requested} images were not returned, probably removed by the provider's safety system",
+                requested - got
+            ),
+            filtered: (requested - got) as u32,
+        });
+        tracing::info!(
+            provider = self.id,
+            images = images.len(),
+            wall_ms = usage.wall_ms,
+            "images received"
+        );
+        Ok(GenerateOutput {
+            images,
+            remote_id,
+            usage,
+            safety,
+        })
+    }
+
+    pub(crate) async fn check_key(&self, key: &str) -> KeyCheck {
+        let mut rb = self.http.client.get(join(&self.base, "models"));
+        if !key.is_empty() {
+            rb = rb.bearer_auth(key);
+        }
+        let resp = self.http.send(rb, &CancellationToken::new()).await;
+        match key_check_from(resp) {
+            Ok(_) => KeyCheck::Valid { balance: None },
+            Err(k) => k,
+        }
+    }
+}
+
+/// OpenAI's own Images API.
+#[derive(Debug, Clone)]
+pub struct OpenAi(pub(crate) OpenAiImages);
+
+impl OpenAi {
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        let base = resolve_base_url("openai", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default();
+        Self(OpenAiImages {
+            id: "openai",
+            http: Http::new(client, "openai", cfg),
+            base,
+            key_optional: false,
+        })
+    }
+}
+
+pub fn openai_capabilities(model: &str) -> Capabilities {
+    let sizes = if model.starts_with("gpt-image-2") {
+        SizeSupport::Any {
+            min: 256,
+            max: 3840,
+            multiple_of: 16,
+        }
+    } else if model == "dall-e-3" {
+        SizeSupport::Fixed {
+            sizes: vec![(1024, 1024), (1792, 1024), (1024, 1792)],
+        }
+    } else if model == "dall-e-2" {
+        SizeSupport::Fixed {
+            sizes: vec![(256, 256), (512, 512), (1024, 1024)],
+        }
+    } else {
+        SizeSupport::Fixed {
+            sizes: vec![(1024, 1024), (1536, 1024), (1024, 1536)],
+        }
+    };
+    Capabilities {
+        negative_prompt: false,
+        seed: false,
+        steps: false,
+        quality: model != "dall-e-2",
+        max_n: if model == "dall-e-3" { 1 } else { 10 },
+        sizes,
+        async_jobs: false,
+        cancel: false,
+        local: false,
+    }
+}
+
+#[async_trait]
+impl ImageProvider for OpenAi {
+    fn id(&self) -> &'static str {
+        "openai"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        openai_capabilities(model)
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        self.0
+            .generate(req, key, progress, cancel)
+            .await
+            .map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        _remote: &RemoteJob,
+        _key: Option<&str>,
+        _progress: &ProgressSink,
+        _cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        Err(resume_unsupported(self.id()))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        self.0.check_key(key).await
+    }
+}

@@ -1,0 +1,95 @@
+//! Any OpenAI-compatible images gateway (LiteLLM proxy, Portkey, aggregators): a user-set
+//! base URL and model list, the OpenAI images code, key optional.
+
+use async_trait::async_trait;
+use tokio_util::sync::CancellationToken;
+
+use crate::ImageProvider;
+use crate::common::resume_unsupported;
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError};
+use crate::http::Http;
+use crate::openai::OpenAiImages;
+use crate::types::*;
+
+#[derive(Debug, Clone)]
+pub struct OpenAiCompatible {
+    inner: OpenAiImages,
+    models: Vec<String>,
+}
+
+impl OpenAiCompatible {
+    /// Fails when no base URL is configured (there is no sensible default).
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Result<Self, ProviderError> {
+        let base = resolve_base_url("openai_compatible", cfg, None).ok_or_else(|| {
+            ProviderError::new(
+                "openai_compatible",
+                ErrorClass::InvalidRequest {
+                    field: Some("base_url".into()),
+                },
+                "set the gateway's base URL (e.g. http://localhost:4000/v1) in Settings or PROOFSHEET_OPENAI_COMPATIBLE_BASE_URL",
+            )
+        })?;
+        Ok(Self {
+            inner: OpenAiImages {
+                id: "openai_compatible",
+                http: Http::new(client, "openai_compatible", cfg),
+                base,
+                key_optional: true,
+            },
+            models: cfg.models.clone(),
+        })
+    }
+}
+
+#[async_trait]
+impl ImageProvider for OpenAiCompatible {
+    fn id(&self) -> &'static str {
+        "openai_compatible"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let mut c = crate::openai::openai_capabilities(model);
+        if !model.starts_with("gpt-image") && !model.starts_with("dall-e") {
+            c.sizes = SizeSupport::Any {
+                min: 256,
+                max: 4096,
+                multiple_of: 8,
+            };
+            c.quality = true;
+        }
+        c
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        if !self.models.is_empty() && !self.models.iter().any(|m| m == &req.model) {
+            return Err(ProviderError::new(
+                self.id(),
+                ErrorClass::InvalidRequest {
+                    field: Some("model".into()),
+                },
+                format!("model '{}' is not in this gateway's model list", req.model),
+            ));
+        }
+        self.inner
+            .generate(req, key, progress, cancel)
+            .await
+            .map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        _remote: &RemoteJob,
+        _key: Option<&str>,
+        _progress: &ProgressSink,
+        _cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        Err(resume_unsupported(self.id()))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        self.inner.check_key(key).await
+    }
+}

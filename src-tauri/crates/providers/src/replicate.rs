@@ -1,0 +1,447 @@
+//! Replicate predictions: official models (`/models/{owner}/{name}/predictions`) and
+//! versions (`/predictions`), `Prefer: wait` then polling `urls.get`, `metrics.predict_time`,
+//! cancel via `urls.cancel`.
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::{HeaderMap, LOCATION};
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, stop_error};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError, describe_body, short};
+use crate::http::{Http, billing_headers, check_same_site, join};
+use crate::images::{ImageSource, materialize};
+use crate::poll::Poller;
+use crate::stability::nearest_aspect;
+use crate::types::*;
+use crate::{ImageProvider, json as j, retry_after};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
+const TRUSTED: &[&str] = &["replicate.com"];
+const RATIOS: &[&str] = &[
+    "1:1", "16:9", "21:9", "3:2", "2:3", "4:5", "5:4", "3:4", "4:3", "9:16", "9:21",
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prediction {
+    pub id: String,
+    pub status: String,
+    pub outputs: Vec<String>,
+    pub error: Option<String>,
+    pub metrics: Value,
+    pub get_url: Option<String>,
+    pub cancel_url: Option<String>,
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+fn collect_urls(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| collect_urls(x, out)),
+        Value::Object(o) => {
+            if let Some(u) = o.get("url") {
+                collect_urls(u, out)
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Pure parser for a prediction object (create or get), any status.
+pub fn parse_prediction(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<Prediction, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let v = j::parse("replicate", body)?;
+    let id = j::str_of(&v, "id")
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ProviderError::malformed("replicate", "the prediction has no 'id'"))?;
+    let st = j::str_of(&v, "status")
+        .ok_or_else(|| ProviderError::malformed("replicate", "the prediction has no 'status'"))?;
+    let mut outputs = Vec::new();
+    if let Some(o) = v.get("output") {
+        collect_urls(o, &mut outputs);
+    }
+    let urls = v.get("urls");
+    let loc = headers
+        .get(LOCATION)
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_string);
+    Ok(Prediction {
+        id: id.to_string(),
+        status: st.to_string(),
+        outputs,
+        error: v.get("error").and_then(|e| match e {
+            Value::Null => None,
+            Value::String(s) => Some(s.clone()),
+            other => Some(other.to_string()),
+        }),
+        metrics: v.get("metrics").cloned().unwrap_or(Value::Null),
+        get_url: urls
+            .and_then(|u| j::str_of(u, "get"))
+            .map(str::to_string)
+            .or(loc),
+        cancel_url: urls
+            .and_then(|u| j::str_of(u, "cancel"))
+            .map(str::to_string),
+        headers: billing_headers(headers),
+    })
+}
+
+/// RFC 7807 problem details → taxonomy (providers.md §4).
+pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+    let v: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let detail = j::str_of(&v, "detail")
+        .or_else(|| j::str_of(&v, "title"))
+        .map(short)
+        .unwrap_or_else(|| format!("HTTP {status} with {}", describe_body(body)));
+    let retry = retry_after::from_any(headers, Some(&v));
+    let class = match status {
+        404 => ErrorClass::InvalidRequest {
+            field: Some("model".into()),
+        },
+        s => class_for_status(s, retry),
+    };
+    ProviderError::new("replicate", class, detail).with_status(status)
+}
+
+pub fn usage_of(p: &Prediction, images: usize, wall_ms: u64) -> RawUsage {
+    RawUsage {
+        gpu_seconds: j::decimal(p.metrics.get("predict_time")),
+        billable_units: Some(rust_decimal::Decimal::from(images as u64)),
+        wall_ms,
+        headers: p.headers.clone(),
+        raw: p.metrics.clone(),
+        ..RawUsage::default()
+    }
+}
+
+pub fn build_input(req: &GenerateRequest) -> Value {
+    let ratio = nearest_aspect(req.width, req.height, RATIOS);
+    let mut input = json!({"prompt": req.prompt, "output_format": "png"});
+    let (a, b) = ratio.split_once(':').unwrap_or(("1", "1"));
+    let exact = a.parse::<u64>().unwrap_or(1) * u64::from(req.height)
+        == b.parse::<u64>().unwrap_or(1) * u64::from(req.width);
+    if exact {
+        input["aspect_ratio"] = json!(ratio);
+    } else {
+        input["aspect_ratio"] = json!("custom");
+        input["width"] = json!(req.width);
+        input["height"] = json!(req.height);
+    }
+    if req.n > 1 {
+        input["num_outputs"] = json!(req.n);
+    }
+    if let Some(s) = req.seed {
+        input["seed"] = json!(s);
+    }
+    if let Some(s) = req.steps {
+        input["num_inference_steps"] = json!(s);
+    }
+    if let Some(n) = &req.negative_prompt {
+        input["negative_prompt"] = json!(n);
+    }
+    if let Some(extra_input) = req.extra_field("input") {
+        j::merge_extra(&mut input, extra_input, &[]);
+    }
+    j::merge_extra(&mut input, &req.extra, &["version", "input"]);
+    input
+}
+
+#[derive(Debug, Clone)]
+pub struct Replicate {
+    http: Http,
+    base: String,
+    cfg: ProviderConfig,
+}
+
+impl Replicate {
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        Self {
+            http: Http::new(client, "replicate", cfg),
+            base: resolve_base_url("replicate", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    async fn submit(
+        &self,
+        req: &GenerateRequest,
+        key: &str,
+        cancel: &CancellationToken,
+    ) -> Result<Prediction, ProviderError> {
+        let version = req
+            .extra_field("version")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .or_else(|| req.model.split_once(':').map(|(_, v)| v.to_string()));
+        let input = build_input(req);
+        let (url, body) = match version {
+            Some(v) => (
+                join(&self.base, "predictions"),
+                json!({"version": v, "input": input}),
+            ),
+            None => {
+                let (owner, name) = req.model.split_once('/').ok_or_else(|| {
+                    ProviderError::new(
+                        "replicate",
+                        ErrorClass::InvalidRequest {
+                            field: Some("model".into()),
+                        },
+                        "a Replicate model is 'owner/name' (or pass extra.version)",
+                    )
+                })?;
+                (
+                    join(&self.base, &format!("models/{owner}/{name}/predictions")),
+                    json!({"input": input}),
+                )
+            }
+        };
+        // Hold the request open, but shorter than our own timeout so we get the id back.
+        let wait = self.cfg.timeout.as_secs().saturating_sub(5).clamp(1, 60);
+        let rb = self
+            .http
+            .client
+            .post(url)
+            .bearer_auth(key)
+            .header("Prefer", format!("wait={wait}"))
+            .json(&body);
+        tracing::debug!(provider = "replicate", model = %req.model, "creating prediction");
+        let resp = self.http.send(rb, cancel).await?;
+        parse_prediction(resp.status, &resp.headers, &resp.body)
+    }
+
+    fn job_of(&self, model: &str, p: &Prediction) -> RemoteJob {
+        RemoteJob {
+            provider: "replicate".into(),
+            model: model.to_string(),
+            remote_id: p.id.clone(),
+            poll_url: Some(
+                p.get_url
+                    .clone()
+                    .unwrap_or_else(|| join(&self.base, &format!("predictions/{}", p.id))),
+            ),
+            extra: json!({"cancel_url": p.cancel_url}),
+        }
+    }
+
+    async fn follow(
+        &self,
+        mut pred: Prediction,
+        job: RemoteJob,
+        key: &str,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+        start: Instant,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let mut poller = Poller::new(
+            self.cfg.poll_interval,
+            self.cfg.poll_deadline,
+            cancel,
+            progress,
+        );
+        loop {
+            match pred.status.as_str() {
+                "succeeded" => return self.finish(pred, &job, progress, cancel, start).await,
+                "failed" => return Err(failed_error(&pred, elapsed_ms(start))),
+                "canceled" => {
+                    return Err(ProviderError::new(
+                        "replicate",
+                        ErrorClass::Cancelled,
+                        "the prediction was canceled",
+                    ));
+                }
+                "starting" => progress.emit(ProviderProgress::Queued { position: None }),
+                _ => progress.emit(ProviderProgress::Running),
+            }
+            if let Err(stop) = poller.tick().await {
+                if matches!(stop, crate::poll::Stop::Cancelled) {
+                    self.cancel_remote(&job, key).await;
+                }
+                return Err(stop_error("replicate", stop, &job));
+            }
+            let url = job.poll_url.clone().unwrap_or_default();
+            let url = check_same_site("replicate", &url, &self.base, TRUSTED)?;
+            let resp = self
+                .http
+                .send(self.http.client.get(url).bearer_auth(key), cancel)
+                .await
+                .map_err(|e| e.or_job(&job))?;
+            pred = parse_prediction(resp.status, &resp.headers, &resp.body)
+                .map_err(|e| e.or_job(&job))?;
+        }
+    }
+
+    async fn finish(
+        &self,
+        pred: Prediction,
+        job: &RemoteJob,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+        start: Instant,
+    ) -> Result<GenerateOutput, ProviderError> {
+        if pred.outputs.is_empty() {
+            // Some models answer an NSFW trip with an empty output (replicate-python#397).
+            return Err(ProviderError::new(
+                "replicate",
+                ErrorClass::SafetyBlock { billed: true },
+                "the model finished but returned no images (some models do this when their safety checker trips)",
+            )
+            .with_usage(usage_of(&pred, 0, elapsed_ms(start))));
+        }
+        let sources = pred
+            .outputs
+            .iter()
+            .map(|u| ImageSource::from_url_or_data("replicate", u).map(|s| (s, None)))
+            .collect::<Result<Vec<_>, _>>()?;
+        let images = materialize(&self.http, sources, progress, cancel)
+            .await
+            .map_err(|e| e.or_job(job))?;
+        let usage = usage_of(&pred, images.len(), elapsed_ms(start));
+        tracing::info!(provider = "replicate", remote_id = %pred.id, images = images.len(), "prediction succeeded");
+        Ok(GenerateOutput {
+            images,
+            remote_id: Some(pred.id),
+            usage,
+            safety: None,
+        })
+    }
+
+    /// Best effort: the user already cancelled, so ignore failures.
+    async fn cancel_remote(&self, job: &RemoteJob, key: &str) {
+        let url = job
+            .extra
+            .get("cancel_url")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| join(&self.base, &format!("predictions/{}/cancel", job.remote_id)));
+        if let Ok(u) = check_same_site("replicate", &url, &self.base, TRUSTED) {
+            let r = self
+                .http
+                .send(
+                    self.http.client.post(u).bearer_auth(key),
+                    &CancellationToken::new(),
+                )
+                .await;
+            tracing::info!(provider = "replicate", remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
+        }
+    }
+}
+
+/// A prediction with `status: failed`: safety trips vs everything else.
+pub fn failed_error(p: &Prediction, wall_ms: u64) -> ProviderError {
+    let msg = p
+        .error
+        .clone()
+        .unwrap_or_else(|| "the prediction failed without a message".into());
+    let lower = msg.to_ascii_lowercase();
+    let safety = ["nsfw", "e005", "flagged as sensitive", "safety"]
+        .iter()
+        .any(|s| lower.contains(s));
+    // Time-billed predictions probably pay for the seconds used, even when failed.
+    let class = if safety {
+        ErrorClass::SafetyBlock { billed: true }
+    } else {
+        ErrorClass::Transient
+    };
+    ProviderError::new(
+        "replicate",
+        class,
+        format!("the prediction failed: {}", short(&msg)),
+    )
+    .with_usage(usage_of(p, 0, wall_ms))
+}
+
+#[async_trait]
+impl ImageProvider for Replicate {
+    fn id(&self) -> &'static str {
+        "replicate"
+    }
+    fn capabilities(&self, _model: &str) -> Capabilities {
+        Capabilities {
+            negative_prompt: true,
+            seed: true,
+            steps: true,
+            quality: false,
+            max_n: 4,
+            sizes: SizeSupport::Any {
+                min: 256,
+                max: 1440,
+                multiple_of: 32,
+            },
+            async_jobs: true,
+            cancel: true,
+            local: false,
+        }
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("replicate", key)?;
+            let start = Instant::now();
+            let pred = self.submit(req, k, cancel).await?;
+            let job = self.job_of(&req.model, &pred);
+            progress.emit(ProviderProgress::Submitted {
+                remote_id: pred.id.clone(),
+            });
+            self.follow(pred, job, k, progress, cancel, start).await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let run = async {
+            let k = key_required("replicate", key)?;
+            let start = Instant::now();
+            // Start from a "processing" placeholder: the loop polls at once after one interval.
+            let placeholder = Prediction {
+                id: remote.remote_id.clone(),
+                status: "processing".into(),
+                outputs: vec![],
+                error: None,
+                metrics: Value::Null,
+                get_url: remote.poll_url.clone(),
+                cancel_url: None,
+                headers: Default::default(),
+            };
+            let mut job = remote.clone();
+            if job.poll_url.is_none() {
+                job.poll_url = Some(join(
+                    &self.base,
+                    &format!("predictions/{}", remote.remote_id),
+                ));
+            }
+            self.follow(placeholder, job, k, progress, cancel, start)
+                .await
+        };
+        run.await.map_err(|e| e.redact(key))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        let rb = self
+            .http
+            .client
+            .get(join(&self.base, "account"))
+            .bearer_auth(key);
+        match key_check_from(self.http.send(rb, &CancellationToken::new()).await) {
+            Ok(_) => KeyCheck::Valid { balance: None },
+            Err(k) => k,
+        }
+    }
+}

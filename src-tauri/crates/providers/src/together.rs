@@ -1,0 +1,190 @@
+//! Together AI `/v1/images/generations`: OpenAI-style body and errors, base64 or URL
+//! images, no usage (cost = rate × megapixels from the returned sizes).
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use reqwest::header::HeaderMap;
+use serde_json::{Value, json};
+use tokio_util::sync::CancellationToken;
+
+use crate::common::{elapsed_ms, key_check_from, key_required, resume_unsupported};
+use crate::config::{ProviderConfig, resolve_base_url};
+use crate::errors::{ErrorClass, ProviderError};
+use crate::http::{Http, join};
+use crate::images::materialize;
+use crate::openai::ParsedImages;
+use crate::types::*;
+use crate::{ImageProvider, json as j};
+
+pub const DEFAULT_BASE_URL: &str = "https://api.together.xyz/v1";
+
+/// Pure parser: OpenAI-shaped `data[]`, Together's own error readings layered on top.
+pub fn parse_response(
+    status: u16,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<ParsedImages, ProviderError> {
+    if !(200..300).contains(&status) {
+        return Err(classify_error(status, headers, body));
+    }
+    let mut parsed = crate::openai::parse_images_response("together", status, headers, body)?;
+    let n = parsed.sources.len() as u64;
+    parsed.usage.billable_units = Some(rust_decimal::Decimal::from(n));
+    if let Ok(v) = serde_json::from_slice::<Value>(body) {
+        parsed.usage.raw = json!({"id": v.get("id"), "model": v.get("model")});
+    }
+    Ok(parsed)
+}
+
+/// The balance and safety shapes are unverified (providers.md §7): read both the status
+/// and the message text.
+pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
+    let mut e = crate::openai::classify_error("together", status, headers, body);
+    let lower = e.message.to_ascii_lowercase();
+    if (400..500).contains(&status) && status != 429 {
+        if [
+            "insufficient balance",
+            "credit",
+            "balance",
+            "payment required",
+        ]
+        .iter()
+        .any(|w| lower.contains(w))
+        {
+            e.class = ErrorClass::QuotaExhausted;
+        } else if ["nsfw", "safety", "content policy"]
+            .iter()
+            .any(|w| lower.contains(w))
+        {
+            e.class = ErrorClass::SafetyBlock { billed: false };
+        }
+    }
+    e
+}
+
+#[derive(Debug, Clone)]
+pub struct Together {
+    http: Http,
+    base: String,
+}
+
+impl Together {
+    pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
+        Self {
+            http: Http::new(client, "together", cfg),
+            base: resolve_base_url("together", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+        }
+    }
+
+    async fn run(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let key = key_required("together", key)?;
+        let start = Instant::now();
+        let mut body = json!({
+            "model": req.model,
+            "prompt": req.prompt,
+            "width": req.width,
+            "height": req.height,
+            "n": req.n.max(1),
+            "response_format": "base64",
+        });
+        if let Some(s) = req.steps {
+            body["steps"] = json!(s);
+        }
+        if let Some(s) = req.seed {
+            body["seed"] = json!(s);
+        }
+        if let Some(n) = &req.negative_prompt {
+            body["negative_prompt"] = json!(n);
+        }
+        j::merge_extra(&mut body, &req.extra, &[]);
+        let rb = self
+            .http
+            .client
+            .post(join(&self.base, "images/generations"))
+            .bearer_auth(key)
+            .json(&body);
+        progress.emit(ProviderProgress::Running);
+        let resp = self.http.send(rb, cancel).await?;
+        let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
+        let remote_id = serde_json::from_slice::<Value>(&resp.body)
+            .ok()
+            .and_then(|v| j::str_of(&v, "id").map(str::to_string));
+        let images = materialize(
+            &self.http,
+            parsed.sources.into_iter().map(|s| (s, req.seed)).collect(),
+            progress,
+            cancel,
+        )
+        .await?;
+        let mut usage = parsed.usage;
+        usage.wall_ms = elapsed_ms(start);
+        Ok(GenerateOutput {
+            images,
+            remote_id,
+            usage,
+            safety: None,
+        })
+    }
+}
+
+#[async_trait]
+impl ImageProvider for Together {
+    fn id(&self) -> &'static str {
+        "together"
+    }
+    fn capabilities(&self, model: &str) -> Capabilities {
+        Capabilities {
+            negative_prompt: !model.contains("FLUX"),
+            seed: true,
+            steps: !model.contains("pro"),
+            quality: false,
+            max_n: 4,
+            sizes: SizeSupport::Any {
+                min: 256,
+                max: 1792,
+                multiple_of: 8,
+            },
+            async_jobs: false,
+            cancel: false,
+            local: false,
+        }
+    }
+    async fn generate(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        self.run(req, key, progress, cancel)
+            .await
+            .map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        _remote: &RemoteJob,
+        _key: Option<&str>,
+        _progress: &ProgressSink,
+        _cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        Err(resume_unsupported("together"))
+    }
+    async fn check_key(&self, key: &str) -> KeyCheck {
+        let rb = self
+            .http
+            .client
+            .get(join(&self.base, "models"))
+            .bearer_auth(key);
+        match key_check_from(self.http.send(rb, &CancellationToken::new()).await) {
+            Ok(_) => KeyCheck::Valid { balance: None },
+            Err(k) => k,
+        }
+    }
+}

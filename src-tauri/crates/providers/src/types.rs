@@ -1,0 +1,232 @@
+//! Request, output, usage and job types shared by every provider client.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+/// One text-to-image request, provider-neutral. Provider-specific knobs go in `extra`
+/// (e.g. Replicate `version`, A1111/ComfyUI `checkpoint`, fal `sync`); unknown object
+/// keys in `extra` are merged into the provider's JSON input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub model: String,
+    pub prompt: String,
+    pub negative_prompt: Option<String>,
+    pub width: u32,
+    pub height: u32,
+    pub quality: Option<String>,
+    pub n: u32,
+    pub steps: Option<u32>,
+    pub seed: Option<u64>,
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+impl GenerateRequest {
+    /// A minimal request; handy in tests and the CLI.
+    pub fn new(model: impl Into<String>, prompt: impl Into<String>) -> Self {
+        Self {
+            model: model.into(),
+            prompt: prompt.into(),
+            negative_prompt: None,
+            width: 1024,
+            height: 1024,
+            quality: None,
+            n: 1,
+            steps: None,
+            seed: None,
+            extra: serde_json::Value::Null,
+        }
+    }
+
+    /// `extra[key]` if `extra` is an object.
+    pub fn extra_field(&self, key: &str) -> Option<&serde_json::Value> {
+        self.extra.as_object().and_then(|o| o.get(key))
+    }
+}
+
+/// One decoded, verified image.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GeneratedImage {
+    pub bytes: Vec<u8>,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    pub seed: Option<u64>,
+}
+
+impl fmt::Debug for GeneratedImage {
+    // Never dump megabytes of image bytes into a log line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GeneratedImage")
+            .field("bytes", &format_args!("<{} bytes>", self.bytes.len()))
+            .field("mime", &self.mime)
+            .field("width", &self.width)
+            .field("height", &self.height)
+            .field("seed", &self.seed)
+            .finish()
+    }
+}
+
+/// Token counts by class, as reported by the provider (0 when not reported).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenCounts {
+    pub text_in: u64,
+    pub image_in: u64,
+    pub cached_in: u64,
+    pub image_out: u64,
+    pub text_out: u64,
+    pub thinking: Option<u64>,
+}
+
+impl TokenCounts {
+    pub fn is_empty(&self) -> bool {
+        self.text_in == 0
+            && self.image_in == 0
+            && self.cached_in == 0
+            && self.image_out == 0
+            && self.text_out == 0
+            && self.thinking.unwrap_or(0) == 0
+    }
+}
+
+/// What the provider said it used. `pricing` turns this into money; it is stored raw
+/// so costs can be recomputed when prices change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RawUsage {
+    pub tokens: TokenCounts,
+    /// Active compute seconds (Replicate `metrics.predict_time`, fal inference time).
+    pub gpu_seconds: Option<Decimal>,
+    /// Provider credits charged (BFL submit `cost`). Not converted to USD here.
+    pub credits: Option<Decimal>,
+    /// Money the provider says it charged, in USD (OpenRouter `usage.cost`).
+    pub reported_usd: Option<Decimal>,
+    /// Provider billing units (fal `x-fal-billable-units`).
+    pub billable_units: Option<Decimal>,
+    pub wall_ms: u64,
+    /// Billing-relevant response headers only (allow-listed; never auth headers).
+    pub headers: BTreeMap<String, String>,
+    /// The usage/metrics object as received.
+    pub raw: serde_json::Value,
+}
+
+/// A note that the provider filtered part of the output without failing the call.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SafetyNote {
+    pub message: String,
+    /// How many requested images are missing or were blanked by a filter.
+    pub filtered: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GenerateOutput {
+    pub images: Vec<GeneratedImage>,
+    pub remote_id: Option<String>,
+    pub usage: RawUsage,
+    pub safety: Option<SafetyNote>,
+}
+
+/// An async job at the provider, stored by the engine so it can be polled again after a
+/// timeout or crash instead of being resubmitted (which would pay twice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemoteJob {
+    pub provider: String,
+    pub model: String,
+    pub remote_id: String,
+    pub poll_url: Option<String>,
+    #[serde(default)]
+    pub extra: serde_json::Value,
+}
+
+/// Progress of one call, for the UI.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ProviderProgress {
+    Submitted { remote_id: String },
+    Queued { position: Option<u64> },
+    Running,
+    Polling { attempt: u32 },
+    Downloading,
+}
+
+/// A cheap, cloneable progress callback.
+#[derive(Clone)]
+pub struct ProgressSink(Arc<dyn Fn(ProviderProgress) + Send + Sync>);
+
+impl ProgressSink {
+    pub fn new(f: impl Fn(ProviderProgress) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(f))
+    }
+    /// A sink that drops every event.
+    pub fn noop() -> Self {
+        Self::new(|_| {})
+    }
+    pub fn emit(&self, event: ProviderProgress) {
+        (self.0)(event)
+    }
+}
+
+impl Default for ProgressSink {
+    fn default() -> Self {
+        Self::noop()
+    }
+}
+
+impl fmt::Debug for ProgressSink {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ProgressSink")
+    }
+}
+
+/// Which sizes a model accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SizeSupport {
+    /// Any WxH within bounds whose sides are multiples of `multiple_of`.
+    Any {
+        min: u32,
+        max: u32,
+        multiple_of: u32,
+    },
+    /// Exactly these sizes.
+    Fixed { sizes: Vec<(u32, u32)> },
+    /// Only aspect ratios (the provider picks the pixels); the client maps WxH to the nearest.
+    AspectRatios { ratios: Vec<String> },
+}
+
+/// What a (provider, model) pair supports; the engine filters candidates with this.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Capabilities {
+    pub negative_prompt: bool,
+    pub seed: bool,
+    pub steps: bool,
+    pub quality: bool,
+    pub max_n: u32,
+    pub sizes: SizeSupport,
+    /// The provider runs jobs asynchronously (a job id can be resumed).
+    pub async_jobs: bool,
+    /// The provider has a cancel endpoint the client calls on cancellation.
+    pub cancel: bool,
+    /// Runs on the user's machine; costs no money.
+    pub local: bool,
+}
+
+/// A balance the provider reports for the key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Balance {
+    pub amount: Decimal,
+    /// `"usd"` or `"credits"`.
+    pub unit: String,
+}
+
+/// Result of a cheap authenticated call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum KeyCheck {
+    Valid { balance: Option<Balance> },
+    Invalid { message: String },
+    Unreachable { message: String },
+}
