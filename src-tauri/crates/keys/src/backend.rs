@@ -1,0 +1,114 @@
+//! The platform credential store: connected lazily, shared by the process, reconnected
+//! after the keychain went away. There is no fallback store of any kind.
+
+#[cfg(target_os = "linux")]
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use keyring_core::{CredentialStore, Entry};
+
+use crate::error::{KeyError, Result, from_connect, from_keyring};
+use crate::provider::Provider;
+
+/// `None` until the first successful connection. A failed connection is not cached, so
+/// starting gnome-keyring after Proofsheet is enough to make keys work.
+static STORE: Mutex<Option<Arc<CredentialStore>>> = Mutex::new(None);
+
+#[cfg(target_os = "linux")]
+fn connect() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(zbus_secret_service_keyring_store::Store::new()?)
+}
+
+#[cfg(target_os = "macos")]
+fn connect() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(apple_native_keyring_store::keychain::Store::new()?)
+}
+
+#[cfg(target_os = "windows")]
+fn connect() -> keyring_core::Result<Arc<CredentialStore>> {
+    Ok(windows_native_keyring_store::Store::new()?)
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "windows")))]
+fn connect() -> keyring_core::Result<Arc<CredentialStore>> {
+    Err(keyring_core::Error::NoDefaultStore)
+}
+
+fn store(provider: Option<Provider>) -> Result<Arc<CredentialStore>> {
+    let mut guard = STORE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(store) = guard.as_ref() {
+        return Ok(store.clone());
+    }
+    let store = connect().map_err(|e| from_connect(e, provider))?;
+    *guard = Some(store.clone());
+    Ok(store)
+}
+
+/// Drops the shared connection so the next call reconnects (e.g. the keyring daemon
+/// was restarted).
+fn forget_store() {
+    let mut guard = STORE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    *guard = None;
+}
+
+/// One keychain item: `service` is the app identifier, `user` the provider id or the
+/// index name.
+pub(crate) struct Item<'a> {
+    pub service: &'a str,
+    pub user: &'a str,
+    /// For the remedy in error messages.
+    pub provider: Option<Provider>,
+    /// Shown in keychain managers (Seahorse) on Linux.
+    pub label: &'a str,
+}
+
+impl Item<'_> {
+    /// Runs `op` on this item's entry. `Ok(None)` when the item does not exist.
+    pub fn with_entry<T: Send>(
+        &self,
+        op: impl FnOnce(&Entry) -> keyring_core::Result<T> + Send,
+    ) -> Result<Option<T>> {
+        let result = off_runtime(|| {
+            let store = store(self.provider)?;
+            let entry = build(&store, self)
+                .map_err(|e| from_keyring(e, self.service, self.user, self.provider))?;
+            match op(&entry) {
+                Ok(value) => Ok(Some(value)),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(e) => Err(from_keyring(e, self.service, self.user, self.provider)),
+            }
+        });
+        if matches!(result, Err(KeyError::Unavailable { .. })) {
+            forget_store();
+        }
+        result
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn build(store: &Arc<CredentialStore>, item: &Item<'_>) -> keyring_core::Result<Entry> {
+    let modifiers = HashMap::from([("label", item.label)]);
+    store.build(item.service, item.user, Some(&modifiers))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn build(store: &Arc<CredentialStore>, item: &Item<'_>) -> keyring_core::Result<Entry> {
+    store.build(item.service, item.user, None)
+}
+
+/// The Linux store drives D-Bus through zbus's own Tokio runtime with `block_on`, which
+/// panics on a thread that is already running async code. Inside any Tokio context we
+/// therefore hop to a short-lived plain thread; plain threads call straight through.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return f();
+    }
+    std::thread::scope(|scope| match scope.spawn(f).join() {
+        Ok(value) => value,
+        Err(panic) => std::panic::resume_unwind(panic),
+    })
+}
