@@ -1,1 +1,4 @@
-// IPC tests
+//! App-level tests of the command surface through the real IPC handler (no window).
+
+mod bindings;
+mod commands;

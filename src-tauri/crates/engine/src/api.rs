@@ -1,0 +1,360 @@
+//! The engine's public data shapes: what the Tauri shell sends over IPC and what
+//! `proofsheet-cli --json` prints. Money is `Decimal` (a decimal string on the wire,
+//! field names end in `_usd`); ids are strings; counts are u32 so they stay plain
+//! numbers in TypeScript. Add fields freely; never rename (DESIGN.md §5).
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+macro_rules! ipc_type {
+    ($($item:item)*) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        $item
+    )*};
+}
+
+ipc_type! {
+    /// Draft (cheap) or final (premium).
+    #[serde(rename_all = "snake_case")]
+    pub enum Tier { Draft, Final }
+
+    /// Which offers a request is priced or routed on.
+    #[serde(rename_all = "snake_case")]
+    pub enum TierFilter { Draft, Final, All }
+
+    /// Parameters shared by estimate and generate.
+    pub struct RequestParams {
+        pub prompt: String,
+        pub negative_prompt: Option<String>,
+        pub width: u32,
+        pub height: u32,
+        pub quality: Option<String>,
+        pub n: u32,
+        pub steps: Option<u32>,
+        /// None means "random"; the engine picks one and records it.
+        pub seed: Option<u32>,
+    }
+
+    pub struct EstimateInput {
+        pub params: RequestParams,
+        /// When set, dedup hits and the budget impact are computed for this project.
+        pub project: Option<String>,
+        pub tier: TierFilter,
+        /// Explicit offer ids; empty means every offer of `tier`.
+        pub offers: Vec<String>,
+    }
+
+    pub struct OfferEstimate {
+        pub offer_id: String,
+        pub provider: String,
+        pub model: String,
+        pub display_name: String,
+        pub tier: Tier,
+        /// Formula kind, e.g. "per_image", "tokens", "per_megapixel".
+        pub billing: String,
+        pub expected_usd: Decimal,
+        pub worst_case_usd: Decimal,
+        pub per_image_usd: Decimal,
+        pub supported: bool,
+        /// Why the offer cannot serve this request (when `supported` is false).
+        pub reason: Option<String>,
+        /// Snapped or ignored parameters, e.g. "seed ignored by this model".
+        pub notes: Vec<String>,
+        /// How the price was derived, one line per step.
+        pub lines: Vec<String>,
+        /// "published", "calibrated (12 samples)" or "assumed".
+        pub confidence: String,
+        /// The same request is already in the gallery: reuse costs $0.
+        pub dedup_hit: bool,
+        /// A key for this provider is available (keychain or environment).
+        pub has_key: bool,
+    }
+
+    pub struct EstimateResult {
+        /// Cheapest first; unsupported offers last, with their reason.
+        pub estimates: Vec<OfferEstimate>,
+        /// Budget of `EstimateInput::project`, with what the cheapest supported
+        /// offer of the tier would add.
+        pub budget: Option<BudgetView>,
+    }
+
+    #[serde(rename_all = "snake_case")]
+    pub enum BudgetPeriod { Total, Monthly }
+
+    pub struct BudgetView {
+        pub project: String,
+        pub budget_usd: Option<Decimal>,
+        pub spent_usd: Decimal,
+        pub reserved_usd: Decimal,
+        pub remaining_usd: Option<Decimal>,
+        pub saved_usd: Decimal,
+        pub hard: bool,
+        /// Warning thresholds as fractions of the budget, e.g. ["0.5", "0.8"].
+        pub warn_at: Vec<Decimal>,
+        /// Worst case this request would reserve (when known).
+        pub request_usd: Option<Decimal>,
+        /// False when a hard budget cannot take `request_usd`.
+        pub request_fits: bool,
+    }
+
+    pub struct ProjectInput {
+        pub name: String,
+        pub client: Option<String>,
+        pub budget_usd: Option<Decimal>,
+        pub period: BudgetPeriod,
+        pub hard: bool,
+        pub warn_at: Vec<Decimal>,
+        /// Ordered offer ids; empty means the default chain (cheapest capable).
+        pub draft_chain: Vec<String>,
+        /// Ordered offer ids; empty means the default chain (premium).
+        pub final_chain: Vec<String>,
+        /// Fall back to the next offer after a safety block (default: stop).
+        pub allow_safety_fallback: bool,
+        /// Check prompts with OpenAI's free moderation endpoint first.
+        pub preflight_moderation: bool,
+    }
+
+    pub struct ProjectView {
+        pub name: String,
+        pub client: Option<String>,
+        pub budget_usd: Option<Decimal>,
+        pub period: BudgetPeriod,
+        pub hard: bool,
+        pub warn_at: Vec<Decimal>,
+        pub spent_usd: Decimal,
+        pub reserved_usd: Decimal,
+        pub remaining_usd: Option<Decimal>,
+        pub saved_usd: Decimal,
+        pub draft_chain: Vec<String>,
+        pub final_chain: Vec<String>,
+        pub allow_safety_fallback: bool,
+        pub preflight_moderation: bool,
+        pub generations: u32,
+    }
+
+    /// Route on the project's draft chain, final chain, or one explicit offer.
+    #[serde(rename_all = "snake_case", tag = "kind", content = "offer_id")]
+    pub enum Route { Draft, Final, Offer(String) }
+
+    pub struct GenerateInput {
+        pub project: String,
+        pub params: RequestParams,
+        pub route: Route,
+        /// "Regenerate anyway": bypass dedup.
+        pub no_dedup: bool,
+    }
+
+    pub struct ImageView {
+        /// Absolute path of the stored file.
+        pub path: String,
+        pub thumb_path: Option<String>,
+        pub hash: String,
+        pub width: u32,
+        pub height: u32,
+        pub mime: String,
+        pub seed: Option<u32>,
+    }
+
+    pub struct AttemptView {
+        pub provider: String,
+        pub model: String,
+        pub offer_id: String,
+        /// "succeeded", "safety_block", "rate_limited", "quota_exhausted", "auth_failed",
+        /// "invalid_request", "transient", "timeout", "malformed_response", "cancelled", "skipped".
+        pub outcome: String,
+        pub billed: bool,
+        pub cost_usd: Decimal,
+        pub error: Option<String>,
+        pub duration_ms: u32,
+    }
+
+    #[serde(rename_all = "snake_case")]
+    pub enum GenerationStatus { Queued, Running, Succeeded, Failed, Cancelled, Reused }
+
+    /// The result of one generation; the CLI prints exactly this with `--json`.
+    pub struct GenerationResult {
+        pub generation_id: String,
+        pub status: GenerationStatus,
+        pub dedup_hit: bool,
+        pub cost_usd: Decimal,
+        pub saved_usd: Decimal,
+        pub images: Vec<ImageView>,
+        pub attempts: Vec<AttemptView>,
+        /// Set when the generation failed: what happened and what to do next.
+        pub error: Option<String>,
+    }
+
+    /// Progress of one job, delivered in order through the job's channel.
+    #[serde(rename_all = "snake_case", tag = "stage")]
+    pub enum JobEvent {
+        Queued { job_id: String },
+        Estimating,
+        Reserved { amount_usd: Decimal },
+        WaitingRateLimit { provider: String, seconds: u32 },
+        Running { provider: String, model: String, attempt: u32 },
+        Polling { provider: String, remote_id: String, elapsed_s: u32 },
+        Storing,
+        Done { result: GenerationResult },
+        Failed { message: String, result: Option<GenerationResult> },
+    }
+
+    pub struct GalleryQuery {
+        pub project: Option<String>,
+        pub board: Option<String>,
+        pub provider: Option<String>,
+        pub tier: Option<Tier>,
+        /// RFC 3339 bounds, inclusive.
+        pub from: Option<String>,
+        pub to: Option<String>,
+        pub favourites_only: bool,
+        pub min_rating: Option<u32>,
+        /// Full-text search over prompt, negative prompt, tags, provider and model.
+        pub search: Option<String>,
+        /// Opaque keyset cursor from the previous page.
+        pub cursor: Option<String>,
+        pub limit: u32,
+    }
+
+    pub struct GalleryItem {
+        pub generation_id: String,
+        pub image: ImageView,
+        pub prompt: String,
+        pub project: String,
+        pub provider: String,
+        pub model: String,
+        pub tier: Tier,
+        pub cost_usd: Decimal,
+        pub created_at: String,
+        pub favourite: bool,
+        pub rating: u32,
+    }
+
+    pub struct GalleryPage {
+        pub items: Vec<GalleryItem>,
+        pub next_cursor: Option<String>,
+        /// Total matching images (for the grid's scroll height).
+        pub total: u32,
+    }
+
+    pub struct GenerationDetail {
+        pub generation_id: String,
+        pub project: String,
+        pub status: GenerationStatus,
+        pub tier: Tier,
+        pub offer_id: String,
+        pub provider: String,
+        pub model: String,
+        pub params: RequestParams,
+        pub estimate_usd: Decimal,
+        pub cost_usd: Decimal,
+        pub saved_usd: Decimal,
+        pub created_at: String,
+        pub images: Vec<ImageView>,
+        pub attempts: Vec<AttemptView>,
+        /// The draft this final was promoted from.
+        pub parent_id: Option<String>,
+        /// Finals promoted from this draft.
+        pub children: Vec<String>,
+        pub favourite: bool,
+        pub rating: u32,
+        pub boards: Vec<String>,
+    }
+
+    pub struct PromotePreview {
+        pub generation_id: String,
+        pub draft_cost_usd: Decimal,
+        /// The final chain priced for the same prompt, seed and parameters.
+        pub estimates: Vec<OfferEstimate>,
+        /// Expected price of the first supported final offer minus the draft's cost.
+        pub difference_usd: Decimal,
+    }
+
+    pub struct SpendPoint { pub key: String, pub spend_usd: Decimal, pub count: u32 }
+
+    pub struct DashboardData {
+        pub total_spend_usd: Decimal,
+        pub by_day: Vec<SpendPoint>,
+        pub by_provider: Vec<SpendPoint>,
+        pub by_model: Vec<SpendPoint>,
+        pub by_project: Vec<SpendPoint>,
+        /// Money spent on attempts that failed (billed failures).
+        pub failed_spend_usd: Decimal,
+        /// Money spent on attempts that were retried or fell back.
+        pub retry_spend_usd: Decimal,
+        pub saved_usd: Decimal,
+        pub estimated_usd: Decimal,
+        pub actual_usd: Decimal,
+    }
+
+    #[serde(rename_all = "snake_case")]
+    pub enum KeySource { Keychain, Environment }
+
+    /// A stored key, described without the secret.
+    pub struct KeyView {
+        pub provider: String,
+        pub added_at: Option<String>,
+        pub last4: Option<String>,
+        pub source: KeySource,
+    }
+
+    #[serde(rename_all = "snake_case")]
+    pub enum KeyStatus { Valid, Invalid, Unreachable }
+
+    pub struct KeyCheckView {
+        pub provider: String,
+        pub status: KeyStatus,
+        pub balance: Option<String>,
+        pub message: String,
+    }
+
+    pub struct ProviderEndpoint {
+        pub provider: String,
+        pub base_url: Option<String>,
+        pub default_base_url: String,
+    }
+
+    /// An OpenAI-compatible gateway (LiteLLM proxy, Portkey, …).
+    pub struct GatewayConfig {
+        pub name: String,
+        pub base_url: String,
+        pub models: Vec<String>,
+        pub price_per_image_usd: Option<Decimal>,
+    }
+
+    pub struct SettingsView {
+        pub endpoints: Vec<ProviderEndpoint>,
+        pub gateways: Vec<GatewayConfig>,
+        pub max_concurrent_jobs: u32,
+        pub data_dir: String,
+        pub catalog_version: String,
+    }
+
+    pub struct SettingsInput {
+        pub endpoints: Vec<ProviderEndpoint>,
+        pub gateways: Vec<GatewayConfig>,
+        pub max_concurrent_jobs: u32,
+    }
+
+    pub struct PriceOverrideInput {
+        pub offer_id: String,
+        /// Multiplies every price of the offer (negotiated discount), e.g. "0.8".
+        pub multiplier: Decimal,
+    }
+
+    pub struct CatalogImportReport {
+        pub version: String,
+        pub offers: u32,
+    }
+
+    pub struct OfferView {
+        pub offer_id: String,
+        pub provider: String,
+        pub model: String,
+        pub display_name: String,
+        pub tier: Tier,
+        pub billing: String,
+        pub source: String,
+        pub verified_on: String,
+    }
+}

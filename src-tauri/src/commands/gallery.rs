@@ -1,0 +1,97 @@
+use std::path::PathBuf;
+
+use engine::api::{GalleryPage, GalleryQuery, GenerationDetail};
+use tauri::State;
+
+use crate::error::{AppError, AppErrorKind, CmdResult};
+use crate::state::AppState;
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_page(
+    state: State<'_, AppState>,
+    query: GalleryQuery,
+) -> CmdResult<GalleryPage> {
+    Ok(state.engine.gallery_page(query).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_detail(
+    state: State<'_, AppState>,
+    generation_id: String,
+) -> CmdResult<GenerationDetail> {
+    Ok(state.engine.generation_detail(&generation_id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_set_favourite(
+    state: State<'_, AppState>,
+    generation_id: String,
+    favourite: bool,
+) -> CmdResult<()> {
+    Ok(state
+        .engine
+        .set_favourite(&generation_id, favourite)
+        .await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_set_rating(
+    state: State<'_, AppState>,
+    generation_id: String,
+    rating: u32,
+) -> CmdResult<()> {
+    Ok(state.engine.set_rating(&generation_id, rating).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_add_to_board(
+    state: State<'_, AppState>,
+    generation_id: String,
+    board: String,
+) -> CmdResult<()> {
+    Ok(state.engine.add_to_board(&generation_id, &board).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_boards(state: State<'_, AppState>) -> CmdResult<Vec<String>> {
+    Ok(state.engine.boards().await?)
+}
+
+/// Exports PNGs with their parameters and a JSON sidecar each into `folder`.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_export(
+    state: State<'_, AppState>,
+    generation_ids: Vec<String>,
+    folder: String,
+) -> CmdResult<Vec<String>> {
+    Ok(state
+        .engine
+        .export(generation_ids, PathBuf::from(folder))
+        .await?)
+}
+
+/// Shows a stored image in the system file manager. Only paths inside the data dir.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_reveal(state: State<'_, AppState>, path: String) -> CmdResult<()> {
+    let data_dir = state.engine.config().data_dir.clone();
+    let target = PathBuf::from(&path);
+    let folder = target
+        .parent()
+        .filter(|p| p.starts_with(&data_dir) && !path.contains(".."))
+        .ok_or_else(|| AppError {
+            kind: AppErrorKind::Validation,
+            message: "only images stored in the gallery can be revealed".into(),
+        })?;
+    crate::reveal::open_folder(folder).map_err(|e| AppError {
+        kind: AppErrorKind::Internal,
+        message: format!("could not open the file manager: {e}"),
+    })
+}

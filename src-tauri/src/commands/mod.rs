@@ -1,0 +1,50 @@
+//! Command registry: one module per domain, each command a thin adapter over the engine.
+
+mod app;
+mod dashboard;
+mod gallery;
+mod generation;
+mod keys;
+mod pricing;
+mod projects;
+mod settings;
+
+use tauri_specta::{Builder, collect_commands, collect_events};
+
+use crate::events::DataChanged;
+
+/// The typed IPC surface, shared by the app, the bindings export and the tests.
+pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
+    Builder::<R>::new()
+        .commands(collect_commands![
+            app::app_info,
+            pricing::pricing_offers,
+            pricing::pricing_estimate,
+            generation::generation_submit,
+            generation::generation_cancel,
+            generation::generation_promote_preview,
+            generation::generation_promote,
+            projects::project_list,
+            projects::project_show,
+            projects::project_save,
+            gallery::gallery_page,
+            gallery::gallery_detail,
+            gallery::gallery_set_favourite,
+            gallery::gallery_set_rating,
+            gallery::gallery_add_to_board,
+            gallery::gallery_boards,
+            gallery::gallery_export,
+            gallery::gallery_reveal,
+            dashboard::dashboard_data,
+            dashboard::dashboard_report_csv,
+            keys::keys_list,
+            keys::keys_set,
+            keys::keys_delete,
+            keys::keys_test,
+            settings::settings_get,
+            settings::settings_save,
+            settings::settings_set_overrides,
+            settings::settings_import_catalog,
+        ])
+        .events(collect_events![DataChanged])
+}

@@ -1,0 +1,52 @@
+//! Commands driven through tauri's mock runtime and the real invoke handler.
+
+use serde_json::{Value, json};
+use tauri::Manager;
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
+use tauri::webview::InvokeRequest;
+
+struct TestApp {
+    _data: tempfile::TempDir,
+    _app: tauri::App<tauri::test::MockRuntime>,
+    webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
+}
+
+fn app() -> TestApp {
+    let data = tempfile::tempdir().expect("temp dir");
+    let app = proofsheet_lib::setup_with_data_dir(mock_builder(), Some(data.path().to_path_buf()))
+        // The real context: our capabilities decide which commands the window may call.
+        .build(tauri::generate_context!(test = true))
+        .expect("build app");
+    // One loop iteration runs `setup` (engine, state) and opens the configured window.
+    let mut app = app;
+    #[allow(deprecated)] // called once, not in a loop: `run_return` would block the test
+    app.run_iteration(|_, _| {});
+    let webview = app.get_webview_window("main").expect("main window");
+    TestApp {
+        _data: data,
+        _app: app,
+        webview,
+    }
+}
+
+fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
+    let request = InvokeRequest {
+        cmd: cmd.into(),
+        callback: CallbackFn(0),
+        error: CallbackFn(1),
+        url: "tauri://localhost".parse().expect("url"),
+        body: InvokeBody::Json(args),
+        headers: Default::default(),
+        invoke_key: INVOKE_KEY.to_string(),
+    };
+    get_ipc_response(&app.webview, request).map(|b| b.deserialize::<Value>().expect("json body"))
+}
+
+#[test]
+fn app_info_reports_the_throwaway_data_dir() {
+    let app = app();
+    let info = invoke(&app, "app_info", json!({})).expect("app_info");
+    assert_eq!(info["channel"], "dev");
+    assert_eq!(info["data_dir"], app._data.path().display().to_string());
+}
