@@ -1,0 +1,501 @@
+//! OpenAI Images contract tests against wiremock (wire formats from providers.md §1, §11, §14).
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use providers::openai::OpenAi;
+use providers::{ErrorClass, ImageProvider, KeyCheck, ProviderError, ProviderProgress};
+use serde_json::json;
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client_for(server: &MockServer) -> OpenAi {
+    OpenAi::new(&cfg(&server.uri()), client())
+}
+
+async fn fail(server: &MockServer, resp: ResponseTemplate) -> ProviderError {
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(resp)
+        .mount(server)
+        .await;
+    let err = client_for(server)
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("should fail");
+    assert_no_key(&err);
+    err
+}
+
+fn openai_error(status: u16, code: &str, ty: &str, msg: &str) -> ResponseTemplate {
+    ResponseTemplate::new(status)
+        .set_body_json(json!({"error": {"message": msg, "type": ty, "param": null, "code": code}}))
+}
+
+#[tokio::test]
+async fn gpt_image_success_captures_token_usage() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .and(body_partial_json(json!({"model": "gpt-image-1", "size": "1024x1024", "n": 1, "quality": "low"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("x-request-id", "req_123")
+                .insert_header("openai-processing-ms", "9000")
+                .set_body_json(json!({
+                    "created": 1,
+                    "data": [{"b64_json": png_b64(32, 24)}],
+                    "usage": {"input_tokens": 50, "input_tokens_details": {"text_tokens": 40, "image_tokens": 10},
+                              "output_tokens": 272, "total_tokens": 322}
+                })),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut r = req("gpt-image-1");
+    r.quality = Some("low".into());
+    let (sink, events) = recorder();
+    let out = client_for(&server)
+        .generate(&r, Some(KEY), &sink, &no_cancel())
+        .await
+        .expect("ok");
+    assert_eq!(out.images.len(), 1);
+    assert_eq!((out.images[0].width, out.images[0].height), (32, 24));
+    assert_eq!(out.images[0].mime, "image/png");
+    assert_eq!(out.remote_id.as_deref(), Some("req_123"));
+    let t = &out.usage.tokens;
+    assert_eq!(
+        (t.text_in, t.image_in, t.image_out, t.text_out),
+        (40, 10, 272, 0)
+    );
+    assert_eq!(
+        out.usage
+            .headers
+            .get("openai-processing-ms")
+            .map(String::as_str),
+        Some("9000")
+    );
+    assert!(!out.usage.headers.contains_key("authorization"));
+    assert_eq!(out.usage.raw["output_tokens"], 272);
+    assert!(out.safety.is_none());
+    assert!(
+        events
+            .lock()
+            .expect("lock")
+            .contains(&ProviderProgress::Running)
+    );
+}
+
+#[tokio::test]
+async fn dalle_url_response_is_downloaded_and_missing_images_noted() {
+    let server = MockServer::start().await;
+    let url = format!("{}/files/a.png", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/files/a.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(png(16, 16)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .and(body_partial_json(json!({"response_format": "b64_json"})))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"created": 1, "data": [{"url": url}, {"url": url}]})),
+        )
+        .mount(&server)
+        .await;
+    let mut r = req("dall-e-2");
+    r.n = 3;
+    let (sink, events) = recorder();
+    let out = client_for(&server)
+        .generate(&r, Some(KEY), &sink, &no_cancel())
+        .await
+        .expect("ok");
+    assert_eq!(out.images.len(), 2);
+    let note = out.safety.expect("safety note for the missing image");
+    assert_eq!(note.filtered, 1);
+    assert!(out.usage.tokens.is_empty(), "dall-e has no usage");
+    assert!(
+        events
+            .lock()
+            .expect("lock")
+            .contains(&ProviderProgress::Downloading)
+    );
+}
+
+#[tokio::test]
+async fn safety_blocks_are_unbilled() {
+    for code in ["moderation_blocked", "content_policy_violation"] {
+        let server = MockServer::start().await;
+        let e = fail(
+            &server,
+            openai_error(
+                400,
+                code,
+                "invalid_request_error",
+                "Your request was rejected by the safety system.",
+            ),
+        )
+        .await;
+        assert_eq!(e.class, ErrorClass::SafetyBlock { billed: false }, "{code}");
+        assert_eq!(e.http_status, Some(400));
+        assert!(!e.is_retryable() && !e.probably_billed());
+    }
+}
+
+#[tokio::test]
+async fn insufficient_quota_429_is_quota_not_rate_limit() {
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(
+            429,
+            "insufficient_quota",
+            "insufficient_quota",
+            "You exceeded your current quota, please check your plan and billing details.",
+        ),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::QuotaExhausted);
+    assert!(!e.is_retryable());
+    assert!(e.message.contains("billing"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn rate_limit_honours_every_retry_after_form() {
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(429, "rate_limit_exceeded", "requests", "Rate limit reached")
+            .insert_header("retry-after", "7"),
+    )
+    .await;
+    assert_eq!(
+        e.class,
+        ErrorClass::RateLimited {
+            retry_after_ms: Some(7000)
+        }
+    );
+    assert!(e.is_retryable());
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(429, "rate_limit_exceeded", "requests", "Rate limit reached")
+            .insert_header("retry-after-ms", "1500")
+            .insert_header("retry-after", "9"),
+    )
+    .await;
+    assert_eq!(
+        e.class,
+        ErrorClass::RateLimited {
+            retry_after_ms: Some(1500)
+        },
+        "retry-after-ms wins"
+    );
+
+    let server = MockServer::start().await;
+    let when = (chrono::Utc::now() + chrono::Duration::seconds(120))
+        .format("%a, %d %b %Y %H:%M:%S GMT")
+        .to_string();
+    let e = fail(
+        &server,
+        openai_error(429, "rate_limit_exceeded", "requests", "slow down")
+            .insert_header("retry-after", when.as_str()),
+    )
+    .await;
+    match e.class {
+        ErrorClass::RateLimited {
+            retry_after_ms: Some(ms),
+        } => assert!((60_000..=120_000).contains(&ms), "{ms}"),
+        other => panic!("expected rate limit, got {other:?}"),
+    }
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(429, "rate_limit_exceeded", "requests", "slow down"),
+    )
+    .await;
+    assert_eq!(
+        e.class,
+        ErrorClass::RateLimited {
+            retry_after_ms: None
+        }
+    );
+}
+
+#[tokio::test]
+async fn server_errors_and_html_pages_are_classified() {
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(
+            500,
+            "server_error",
+            "server_error",
+            "The server had an error",
+        ),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::Transient);
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        ResponseTemplate::new(502).set_body_string("<html><body>Bad gateway</body></html>"),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::Transient);
+    assert!(e.message.contains("HTML"), "{}", e.message);
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        ResponseTemplate::new(200).set_body_string("<!DOCTYPE html><title>captive portal</title>"),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert!(e.message.contains("HTML"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn auth_and_invalid_request() {
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(
+            401,
+            "invalid_api_key",
+            "invalid_request_error",
+            "Incorrect API key provided",
+        ),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::AuthFailed);
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        ResponseTemplate::new(400).set_body_json(json!({"error": {"message": "Invalid size", "type": "invalid_request_error", "param": "size", "code": "invalid_value"}})),
+    )
+    .await;
+    assert_eq!(
+        e.class,
+        ErrorClass::InvalidRequest {
+            field: Some("size".into())
+        }
+    );
+}
+
+#[tokio::test]
+async fn hostile_bodies_are_malformed_not_panics() {
+    // truncated base64
+    let server = MockServer::start().await;
+    let full = png_b64(32, 32);
+    let e = fail(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": [{"b64_json": &full[..full.len() / 2 - 1]}]})),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+
+    // valid base64 of a truncated PNG
+    let server = MockServer::start().await;
+    let bytes = png(64, 64);
+    let e = fail(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"data": [{"b64_json": b64(&bytes[..bytes.len() - 40])}]})),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+
+    // decompression bomb
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"data": [{"b64_json": b64(&bomb_png())}]})),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert!(e.message.contains("100000"), "{}", e.message);
+
+    // empty list, missing fields, not an image
+    for body in [
+        json!({"data": []}),
+        json!({"created": 1}),
+        json!({"data": [{"revised_prompt": "x"}]}),
+        json!({"data": [{"b64_json": b64(b"hello world, not an image")}]}),
+    ] {
+        let server = MockServer::start().await;
+        let e = fail(
+            &server,
+            ResponseTemplate::new(200).set_body_json(body.clone()),
+        )
+        .await;
+        assert_eq!(e.class, ErrorClass::MalformedResponse, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b'a'; 64 * 1024]))
+        .mount(&server)
+        .await;
+    let mut c = cfg(&server.uri());
+    c.max_body_bytes = 16 * 1024;
+    let e = OpenAi::new(&c, client())
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("too big");
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert!(e.message.contains("larger"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn client_timeout_and_cancellation() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(json!({"data": []})),
+        )
+        .mount(&server)
+        .await;
+    let mut c = cfg(&server.uri());
+    c.timeout = Duration::from_millis(200);
+    let p = OpenAi::new(&c, client());
+    let e = p
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("timeout");
+    assert_eq!(
+        e.class,
+        ErrorClass::Timeout {
+            remote_job_id: None
+        },
+        "sync provider: nothing to resume"
+    );
+    assert!(e.remote_job.is_none());
+
+    let cancel = no_cancel();
+    cancel.cancel();
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    assert_eq!(e.class, ErrorClass::Cancelled);
+}
+
+#[tokio::test]
+async fn missing_key_is_auth_failed_without_a_request() {
+    let server = MockServer::start().await;
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            None,
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("no key");
+    assert_eq!(e.class, ErrorClass::AuthFailed);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn check_key_valid_and_invalid() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/models"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/models"))
+        .respond_with(ResponseTemplate::new(401))
+        .mount(&server)
+        .await;
+    let p = client_for(&server);
+    assert_eq!(p.check_key(KEY).await, KeyCheck::Valid { balance: None });
+    assert!(matches!(
+        p.check_key("sk-wrong").await,
+        KeyCheck::Invalid { .. }
+    ));
+    let dead = OpenAi::new(&cfg("http://127.0.0.1:9"), client());
+    assert!(matches!(
+        dead.check_key(KEY).await,
+        KeyCheck::Unreachable { .. }
+    ));
+}
+
+#[tokio::test]
+async fn moderation_preflight() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/moderations"))
+        .and(body_partial_json(json!({"input": "something violent"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "modr-1", "model": "omni-moderation-latest",
+            "results": [{"flagged": true, "categories": {"violence": true, "hate": false}, "category_scores": {"violence": 0.93, "hate": 0.01}}]
+        })))
+        .mount(&server)
+        .await;
+    let r = providers::moderate(&client(), &server.uri(), KEY, "something violent")
+        .await
+        .expect("ok");
+    assert!(r.flagged);
+    assert_eq!(r.categories, vec!["violence".to_string()]);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/moderations"))
+        .respond_with(openai_error(
+            401,
+            "invalid_api_key",
+            "invalid_request_error",
+            "bad key",
+        ))
+        .mount(&server)
+        .await;
+    let e = providers::moderate(&client(), &server.uri(), KEY, "x")
+        .await
+        .expect_err("auth");
+    assert_eq!(e.class, ErrorClass::AuthFailed);
+}
