@@ -289,11 +289,18 @@ impl ComfyUi {
                 return Err(stop_error("comfyui", stop, &job));
             }
             let url = join(&self.base, &format!("history/{}", job.remote_id));
-            let resp = self
+            let resp = match self
                 .http
                 .send(Self::auth(self.http.client.get(url), key), cancel)
                 .await
-                .map_err(|e| e.or_job(&job))?;
+            {
+                Ok(r) => r,
+                Err(e) if e.class == ErrorClass::Cancelled => {
+                    self.cancel_remote(&job, key).await;
+                    return Err(stop_error("comfyui", Stop::Cancelled, &job));
+                }
+                Err(e) => return Err(e.or_job(&job)),
+            };
             match parse_history(&job.remote_id, resp.status, &resp.headers, &resp.body)
                 .map_err(|e| e.or_job(&job))?
             {

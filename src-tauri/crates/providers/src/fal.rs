@@ -342,11 +342,18 @@ impl Fal {
         );
         let metrics = loop {
             let url = self.job_url(&job, "status")?;
-            let resp = self
+            let resp = match self
                 .http
                 .send(self.auth(self.http.client.get(url), key), cancel)
                 .await
-                .map_err(|e| e.or_job(&job))?;
+            {
+                Ok(r) => r,
+                Err(e) if e.class == ErrorClass::Cancelled => {
+                    self.cancel_remote(&job, key).await;
+                    return Err(stop_error("fal", Stop::Cancelled, &job));
+                }
+                Err(e) => return Err(e.or_job(&job)),
+            };
             match parse_status(resp.status, &resp.headers, &resp.body)
                 .map_err(|e| timeout_id(e, &job))?
             {

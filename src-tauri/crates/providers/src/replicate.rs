@@ -269,11 +269,18 @@ impl Replicate {
             }
             let url = job.poll_url.clone().unwrap_or_default();
             let url = check_same_site("replicate", &url, &self.base, TRUSTED)?;
-            let resp = self
+            let resp = match self
                 .http
                 .send(self.http.client.get(url).bearer_auth(key), cancel)
                 .await
-                .map_err(|e| e.or_job(&job))?;
+            {
+                Ok(r) => r,
+                Err(e) if e.class == ErrorClass::Cancelled => {
+                    self.cancel_remote(&job, key).await;
+                    return Err(stop_error("replicate", crate::poll::Stop::Cancelled, &job));
+                }
+                Err(e) => return Err(e.or_job(&job)),
+            };
             pred = parse_prediction(resp.status, &resp.headers, &resp.body)
                 .map_err(|e| e.or_job(&job))?;
         }
