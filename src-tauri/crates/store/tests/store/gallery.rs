@@ -1,0 +1,198 @@
+#![allow(clippy::unwrap_used)]
+
+use std::collections::HashSet;
+
+use store::{GalleryQuery, SearchQuery, Tier, fts_query};
+
+use crate::common::{new_gen, open, png, project, request};
+
+fn seed(fx: &crate::common::Fx) -> (store::Project, store::Project, Vec<i64>) {
+    let a = project(&fx.store, "A", None);
+    let b = project(&fx.store, "B", None);
+    let mut ids = Vec::new();
+    for i in 0..25u32 {
+        let mut req = request(&format!("lighthouse number {i} in a storm"));
+        if i % 2 == 1 {
+            req.provider = "fal".into();
+            req.model = "flux-schnell".into();
+        }
+        let tier = if i % 5 == 0 { Tier::Final } else { Tier::Draft };
+        let p = if i < 20 { &a } else { &b };
+        let g = fx.store.create_generation(&new_gen(p, req, tier)).unwrap();
+        let img = fx.store.persist_image(g, 0, &png(8, 8, i), None).unwrap();
+        if i % 3 == 0 {
+            fx.store.set_favourite(img.id, true).unwrap();
+            fx.store.set_rating(img.id, 5).unwrap();
+        }
+        ids.push(img.id);
+    }
+    (a, b, ids)
+}
+
+#[test]
+fn pages_are_newest_first_and_keyset_pagination_visits_each_image_once() {
+    let fx = open();
+    let (a, _, _) = seed(&fx);
+    let mut seen = Vec::new();
+    let mut q = GalleryQuery {
+        project_id: Some(a.id),
+        limit: 7,
+        ..Default::default()
+    };
+    loop {
+        let page = fx.store.gallery_page(&q).unwrap();
+        seen.extend(page.items.iter().map(|t| (t.created_at, t.image_id)));
+        match page.next {
+            Some(c) => q.after = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 20);
+    assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 20);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|x, y| y.cmp(x));
+    assert_eq!(seen, sorted);
+}
+
+#[test]
+fn filters_narrow_the_page() {
+    let fx = open();
+    let (a, b, _) = seed(&fx);
+    let page = |q: GalleryQuery| fx.store.gallery_page(&q).unwrap().items;
+    assert_eq!(page(GalleryQuery::default()).len(), 25);
+    assert_eq!(
+        page(GalleryQuery {
+            project_id: Some(b.id),
+            ..Default::default()
+        })
+        .len(),
+        5
+    );
+    let fal = page(GalleryQuery {
+        provider: Some("fal".into()),
+        ..Default::default()
+    });
+    assert_eq!(fal.len(), 12);
+    assert!(fal.iter().all(|t| t.provider == "fal"));
+    let finals = page(GalleryQuery {
+        tier: Some(Tier::Final),
+        project_id: Some(a.id),
+        ..Default::default()
+    });
+    assert_eq!(finals.len(), 4);
+    let favs = page(GalleryQuery {
+        favourites_only: true,
+        ..Default::default()
+    });
+    assert_eq!(favs.len(), 9);
+    assert_eq!(
+        page(GalleryQuery {
+            min_rating: Some(5),
+            ..Default::default()
+        })
+        .len(),
+        9
+    );
+    let future = chrono::Utc::now() + chrono::Duration::hours(1);
+    assert!(
+        page(GalleryQuery {
+            from: Some(future),
+            ..Default::default()
+        })
+        .is_empty()
+    );
+    assert_eq!(
+        page(GalleryQuery {
+            to: Some(future),
+            ..Default::default()
+        })
+        .len(),
+        25
+    );
+}
+
+#[test]
+fn search_finds_prompts_tags_providers_and_survives_any_input() {
+    let fx = open();
+    let (a, _, ids) = seed(&fx);
+    let search = |text: &str, project| {
+        fx.store
+            .search(&SearchQuery {
+                text: text.into(),
+                project_id: project,
+                ..Default::default()
+            })
+            .unwrap()
+            .items
+    };
+    assert_eq!(search("lighthouse", None).len(), 25);
+    assert_eq!(search("LIGHTHOUSE storm", Some(a.id)).len(), 20);
+    assert_eq!(search("number 7", None).len(), 1);
+    assert_eq!(search("lightho", None).len(), 25, "last word is a prefix");
+    assert_eq!(search("flux", None).len(), 12);
+    assert!(
+        search("blurry", None).len() == 25,
+        "negative prompt is indexed"
+    );
+    fx.store.add_tag(ids[3], "hero-shot").unwrap();
+    assert_eq!(
+        search("hero", None)
+            .iter()
+            .map(|t| t.image_id)
+            .collect::<Vec<_>>(),
+        vec![ids[3]]
+    );
+    fx.store.remove_tag(ids[3], "hero-shot").unwrap();
+    assert!(search("hero", None).is_empty());
+    for nasty in [
+        "\"",
+        "\"\"\"",
+        "a\" OR \"b",
+        "NEAR(",
+        "*",
+        "-lighthouse",
+        "lighthouse AND",
+        "^",
+        "(",
+        ")",
+        "col:lighthouse",
+        "'; DROP TABLE images; --",
+        "",
+        "   ",
+        "🦊",
+        "NOT",
+        "{prompt}: x",
+    ] {
+        let _ = search(nasty, None);
+    }
+    assert_eq!(
+        fts_query("a\" OR \"b"),
+        Some("\"a\" \"OR\" \"b\"*".to_string())
+    );
+    assert_eq!(fts_query("***"), None);
+    // Pagination by cursor.
+    let first = fx
+        .store
+        .search(&SearchQuery {
+            text: "lighthouse".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let second = fx
+        .store
+        .search(&SearchQuery {
+            text: "lighthouse".into(),
+            limit: 10,
+            after: first.next,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(first.items.len(), 10);
+    assert!(
+        second
+            .items
+            .iter()
+            .all(|t| t.image_id < first.items[9].image_id)
+    );
+}

@@ -1,0 +1,13 @@
+//! Integration tests, one module per table or query group, on temp-file databases.
+
+mod budgets;
+mod common;
+mod crash;
+mod dashboard;
+mod dedup;
+mod export;
+mod gallery;
+mod generations;
+mod images;
+mod migrations;
+mod projects;

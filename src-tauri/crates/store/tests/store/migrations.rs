@@ -1,0 +1,100 @@
+#![allow(clippy::unwrap_used)]
+
+use rusqlite::Connection;
+use store::{SCHEMA_VERSION, Store, StoreError};
+
+use crate::common::png;
+
+fn user_version(path: &std::path::Path) -> i64 {
+    Connection::open(path)
+        .unwrap()
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap()
+}
+
+#[test]
+fn fresh_database_is_at_latest_version_with_pragmas() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(store.db_path()), SCHEMA_VERSION);
+    let c = Connection::open(store.db_path()).unwrap();
+    let mode: String = c
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+    store.integrity_check().unwrap();
+}
+
+#[test]
+fn migrates_a_first_schema_database_with_data_and_backfills_search() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("proofsheet.sqlite3");
+    {
+        let mut c = Connection::open(&db).unwrap();
+        store::migrations().to_version(&mut c, 1).unwrap();
+        c.execute_batch(
+            "INSERT INTO projects(id, name, created_at) VALUES (1, 'Old', 0);
+             INSERT INTO generations(id, project_id, request_json, dedup_key, tier, status, provider,
+                model, prompt, created_at)
+             VALUES ('00000000-0000-4000-8000-000000000001', 1, '{}', 'k', 'draft', 'succeeded',
+                'openai', 'gpt-image-1', 'a lighthouse at dusk', 1);
+             INSERT INTO files(id, hash, path, mime, bytes, width, height)
+             VALUES (1, 'ab', 'images/x.png', 'image/png', 1, 1, 1);
+             INSERT INTO images(generation_id, project_id, file_id, idx, created_at)
+             VALUES ('00000000-0000-4000-8000-000000000001', 1, 1, 0, 1);",
+        )
+        .unwrap();
+    }
+    assert_eq!(user_version(&db), 1);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let hits = store
+        .search(&store::SearchQuery {
+            text: "lighthouse".into(),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        hits.items.len(),
+        1,
+        "existing rows are indexed by the FTS migration"
+    );
+    // The row's file is missing on disk: the sweep reports it.
+    assert_eq!(
+        store.open_sweep_report().missing_files,
+        vec!["images/x.png".to_string()]
+    );
+    let _ = png(1, 1, 0);
+}
+
+#[test]
+fn refuses_a_database_from_a_newer_binary() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let db = dir.path().join("proofsheet.sqlite3");
+    Connection::open(&db)
+        .unwrap()
+        .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+        .unwrap();
+    let err = Store::open(dir.path()).unwrap_err();
+    match &err {
+        StoreError::DatabaseTooNew {
+            found, supported, ..
+        } => {
+            assert_eq!(*found, SCHEMA_VERSION + 1);
+            assert_eq!(*supported, SCHEMA_VERSION);
+        }
+        other => panic!("expected DatabaseTooNew, got {other:?}"),
+    }
+    assert!(err.to_string().contains("update Proofsheet"));
+    // Untouched: still the newer version.
+    assert_eq!(user_version(&db), SCHEMA_VERSION + 1);
+}
+
+#[test]
+fn reopening_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(Store::open(dir.path()).unwrap());
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(store.db_path()), SCHEMA_VERSION);
+}
