@@ -19,6 +19,7 @@ mod lines;
 pub mod money;
 mod request;
 mod settle;
+mod tokens;
 mod validate;
 
 pub use calibration::{CalibratedCost, Calibration, CalibrationSample};
@@ -33,7 +34,7 @@ pub use estimate::{
 };
 pub use formula::{
     FORMULA_KINDS, Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula,
-    TokenRates, TokenRow,
+    TokenRates, TokenRow, image_tokens, table_row,
 };
 pub use lines::{Line, TokenClass};
 pub use money::{MpRounding, MpUnit};
