@@ -19,6 +19,7 @@ struct Row {
     source: &'static str,
 }
 
+#[allow(clippy::too_many_arguments)] // one table row, one positional call
 const fn r(
     offer: &'static str,
     w: u32,
