@@ -4,6 +4,7 @@
 
 const COMMANDS: &[&str] = &[
     "app_info",
+    "app_ready",
     "pricing_offers",
     "pricing_estimate",
     "generation_submit",

@@ -31,13 +31,21 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
 
 /// Registers plugins, state and handlers. `main` and the IPC tests build the same app.
 pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    setup_with_data_dir(builder, None)
+    setup_at(builder, None, std::time::Instant::now())
 }
 
 /// As `setup`, with the data dir given (tests) instead of resolved from the environment.
 pub fn setup_with_data_dir<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
     data_dir: Option<std::path::PathBuf>,
+) -> tauri::Builder<R> {
+    setup_at(builder, data_dir, std::time::Instant::now())
+}
+
+fn setup_at<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    data_dir: Option<std::path::PathBuf>,
+    started: std::time::Instant,
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
@@ -60,19 +68,24 @@ pub fn setup_with_data_dir<R: tauri::Runtime>(
             }
             app.manage(AppState {
                 engine: Arc::new(engine),
+                started,
+                first_paint_ms: Default::default(),
             });
             Ok(())
         })
 }
 
 pub fn run() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PROOFSHEET_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,proofsheet=info,engine=info"));
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("PROOFSHEET_LOG").unwrap_or_else(|_| {
+            tracing_subscriber::EnvFilter::new("warn,proofsheet_lib=info,engine=info")
+        });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
-    setup(tauri::Builder::default())
+    let started = std::time::Instant::now();
+    setup_at(tauri::Builder::default(), None, started)
         .run(tauri::generate_context!())
         .expect("error while running Proofsheet");
 }

@@ -1,12 +1,16 @@
 //! Managed state: the engine, opened once at start-up. No globals.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
 
 use engine::{Engine, EngineConfig};
 
 pub struct AppState {
     pub engine: Arc<Engine>,
+    /// When this process started, for the first-paint figure in BENCHMARKS.md.
+    pub started: Instant,
+    pub first_paint_ms: OnceLock<u64>,
 }
 
 /// Dev and test builds keep their own data and keychain entries, so running tests

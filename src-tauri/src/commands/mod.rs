@@ -18,6 +18,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
     Builder::<R>::new()
         .commands(collect_commands![
             app::app_info,
+            app::app_ready,
             pricing::pricing_offers,
             pricing::pricing_estimate,
             generation::generation_submit,

@@ -122,30 +122,63 @@ fn no_access(provider: Option<Provider>) -> KeyError {
     )
 }
 
+/// What went wrong reaching the Secret Service, from the errors of secret-service/zbus.
+#[cfg(target_os = "linux")]
+enum LinuxCause {
+    NoBus,
+    NoService,
+    Locked,
+    Other,
+}
+
+#[cfg(target_os = "linux")]
+fn linux_cause(inner: &(dyn std::error::Error + Send + Sync + 'static)) -> LinuxCause {
+    use secret_service::Error as S;
+    const SERVICE_UNKNOWN: &str = "org.freedesktop.DBus.Error.ServiceUnknown";
+    let from_zbus = |z: &zbus::Error| match z {
+        zbus::Error::Address(_)
+        | zbus::Error::Connection(..)
+        | zbus::Error::InputOutput(_)
+        | zbus::Error::Handshake(_) => LinuxCause::NoBus,
+        zbus::Error::MethodError(name, ..) if name.as_str() == SERVICE_UNKNOWN => {
+            LinuxCause::NoService
+        }
+        zbus::Error::FDO(fdo) if matches!(**fdo, zbus::fdo::Error::ServiceUnknown(_)) => {
+            LinuxCause::NoService
+        }
+        _ => LinuxCause::Other,
+    };
+    match inner.downcast_ref::<S>() {
+        Some(S::Unavailable) => LinuxCause::NoBus,
+        Some(S::Locked | S::Prompt | S::PromptDisconnected | S::NoResult) => LinuxCause::Locked,
+        Some(S::Zbus(z)) => from_zbus(z),
+        Some(S::ZbusFdo(zbus::fdo::Error::ServiceUnknown(_))) => LinuxCause::NoService,
+        _ if inner.to_string().contains("ServiceUnknown") => LinuxCause::NoService,
+        _ => LinuxCause::Other,
+    }
+}
+
 #[cfg(target_os = "linux")]
 fn platform_failure(
     inner: &(dyn std::error::Error + Send + Sync + 'static),
     provider: Option<Provider>,
 ) -> KeyError {
-    use secret_service::Error as S;
-    let text = inner.to_string();
-    match inner.downcast_ref::<S>() {
-        Some(S::Unavailable) => unavailable(
+    match linux_cause(inner) {
+        LinuxCause::NoBus => unavailable(
             "no D-Bus session bus or Secret Service found",
             "run Proofsheet in a desktop session with gnome-keyring or KeePassXC \
              (with Secret Service integration) running",
             provider,
         ),
-        Some(S::Locked | S::Prompt | S::PromptDisconnected) => no_access(provider),
-        // The bus is there but nobody owns org.freedesktop.secrets.
-        _ if text.contains("ServiceUnknown") || text.contains("org.freedesktop.secrets") => {
-            unavailable(
-                "no Secret Service found on the session bus",
-                "install and start gnome-keyring or KeePassXC (with Secret Service integration)",
-                provider,
-            )
-        }
-        _ => KeyError::Keychain { message: text },
+        LinuxCause::NoService => unavailable(
+            "no Secret Service found on the session bus",
+            "install and start gnome-keyring or KeePassXC (with Secret Service integration)",
+            provider,
+        ),
+        LinuxCause::Locked => no_access(provider),
+        LinuxCause::Other => KeyError::Keychain {
+            message: inner.to_string(),
+        },
     }
 }
 

@@ -51,8 +51,25 @@ pub fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
 /// (and `remove` removed), so process-wide settings (D-Bus address, key variables) never
 /// leak into other tests. Returns the child's combined output; panics if it failed.
 pub fn run_child(test: &str, env: &[(&str, &str)], remove: &[&str]) -> String {
+    run_child_under(&[], test, env, remove)
+}
+
+/// Like `run_child`, with the child started through `prefix` (e.g. `dbus-run-session --`).
+pub fn run_child_under(
+    prefix: &[&str],
+    test: &str,
+    env: &[(&str, &str)],
+    remove: &[&str],
+) -> String {
     let exe = std::env::current_exe().expect("test binary path");
-    let mut cmd = Command::new(exe);
+    let mut cmd = match prefix.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
     cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env("PROOFSHEET_KEYS_CHILD", "1");
     for (k, v) in env {

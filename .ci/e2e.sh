@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Runs the WebDriver e2e suite against the real binary under Xvfb and a throwaway keyring.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+mkdir -p target/e2e
+exec .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
+  tests/e2e/.venv/bin/pytest -q -p no:cacheprovider tests/e2e "$@"

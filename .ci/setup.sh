@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs whatever is missing on a fresh Debian/Ubuntu machine: system packages for
+# Tauri, the keychain and e2e, tauri-driver, the UI's npm packages, the e2e Python venv.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
+  libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
+  xvfb xauth webkit2gtk-driver dbus-daemon gnome-keyring libsecret-tools python3-venv)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+command -v cargo >/dev/null || { echo "Rust is missing: install it from rustup.rs" >&2; exit 1; }
+command -v node >/dev/null || { echo "Node.js 20+ is missing" >&2; exit 1; }
+rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+
+if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "==> installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2'
+fi
+
+# npm ci fails here: the lock file lacks other platforms' optional packages.
+echo "==> npm install (ui)"
+(cd ui && npm install --no-fund --no-audit --loglevel=error)
+
+if [ ! -x tests/e2e/.venv/bin/pytest ]; then
+  echo "==> e2e Python environment"
+  python3 -m venv tests/e2e/.venv
+  tests/e2e/.venv/bin/pip install -q -r tests/e2e/requirements.txt
+fi
+echo "==> setup complete"

@@ -1,0 +1,54 @@
+# Proofsheet tasks. `make dev` sets up a fresh machine and launches the app;
+# `make test` runs everything CI runs.
+SHELL := /bin/bash
+TAURI := ui/node_modules/.bin/tauri
+KEYRING := .ci/with-keyring.sh
+
+.PHONY: setup dev test lint ui-check ui-build rust-test e2e-build e2e bindings bench bench-app deb clean
+
+setup:
+	.ci/setup.sh
+
+dev: setup
+	$(TAURI) dev --config src-tauri/tauri.dev.conf.json
+
+# The whole suite, in the order that keeps builds incremental: UI first (the app
+# embeds ui/dist), tests, then the e2e binary (cargo test rebuilds tauri with `test`).
+test: lint ui-check rust-test e2e-build e2e
+
+lint: ui-build
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+ui-check:
+	cd ui && npm run check && npm run lint && npm test
+
+ui-build:
+	cd ui && npm run build
+
+rust-test: ui-build
+	$(KEYRING) cargo test --workspace --locked
+
+e2e-build: ui-build
+	cargo build --locked --features tauri/custom-protocol
+
+e2e:
+	.ci/e2e.sh
+
+bindings:
+	PROOFSHEET_BLESS=1 cargo test --test ipc bindings
+
+bench:
+	cargo bench --workspace
+	$(MAKE) bench-app
+
+bench-app: e2e-build
+	.ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
+		tests/e2e/.venv/bin/python tests/e2e/measure_app.py
+
+deb: ui-build
+	$(TAURI) build --bundles deb
+
+clean:
+	cargo clean
+	rm -rf ui/dist target/e2e

@@ -1,0 +1,89 @@
+"""Drive the real Proofsheet binary through tauri-driver (WebDriver) under Xvfb.
+
+Each test session gets a throwaway data dir (PROOFSHEET_DATA_DIR), so nothing touches
+a designer's gallery or keychain. Screenshots land in target/e2e/.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
+SHOTS = ROOT / "target" / "e2e"
+
+
+def _wait_port(port: int, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listening on port {port} after {timeout}s")
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    path = Path(tempfile.mkdtemp(prefix="proofsheet-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_env(data_dir):
+    """Environment of the app under test; extended by fixtures that start fake providers."""
+    env = dict(os.environ)
+    env["PROOFSHEET_DATA_DIR"] = str(data_dir)
+    return env
+
+
+@pytest.fixture(scope="session")
+def tauri_driver(app_env):
+    if not APP.exists():
+        raise RuntimeError(f"{APP} is missing: build it with `make e2e-build`")
+    driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
+    proc = subprocess.Popen([driver_bin, "--port", "4444"], env=app_env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        _wait_port(4444)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser(tauri_driver):
+    options = webdriver.ChromeOptions()  # any Options class carries raw capabilities
+    options.set_capability("browserName", "wry")
+    options.set_capability("tauri:options", {"application": str(APP)})
+    driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+    WebDriverWait(driver, 30).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=screen-canvas]")))
+    yield driver
+    driver.quit()
+
+
+def screenshot(driver, name: str) -> Path:
+    """Save a PNG of the window; waits a moment so the last frame is painted."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    time.sleep(0.3)
+    path = SHOTS / f"{name}.png"
+    assert driver.save_screenshot(str(path)), f"screenshot {name} failed"
+    return path
+
+
+def find(driver, testid: str, timeout: float = 10):
+    return WebDriverWait(driver, timeout).until(
+        EC.visibility_of_element_located((By.CSS_SELECTOR, f"[data-testid={testid}]")))

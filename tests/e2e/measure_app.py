@@ -1,0 +1,95 @@
+"""Whole-app figures for BENCHMARKS.md: cold start to first paint, and idle memory.
+
+Launches the real binary (built by `make e2e-build`) several times under the current
+X display (run it inside xvfb-run), each with a fresh data dir. The UI reports its
+first painted frame through the `app_ready` command, which logs `first_paint_ms`.
+Idle RSS is read from /proc after the window has sat idle, for the app process and
+for the whole tree (WebKit runs its web and network processes as children).
+
+    make bench-app        # or: xvfb-run -a tests/e2e/.venv/bin/python tests/e2e/measure_app.py
+"""
+
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
+RUNS = int(os.environ.get("RUNS", "5"))
+IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "8"))
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children: dict[int, list[int]] = {}
+    for line in out.splitlines():
+        p, pp = (int(x) for x in line.split())
+        children.setdefault(pp, []).append(p)
+    found, stack = [], [pid]
+    while stack:
+        for c in children.get(stack.pop(), []):
+            found.append(c)
+            stack.append(c)
+    return found
+
+
+def one_run() -> tuple[int, int, int]:
+    with tempfile.TemporaryDirectory(prefix="proofsheet-bench-") as data:
+        env = dict(os.environ, PROOFSHEET_DATA_DIR=data, PROOFSHEET_LOG="info")
+        proc = subprocess.Popen([str(APP)], env=env, stderr=subprocess.PIPE, text=True)
+        first_paint = None
+        deadline = time.monotonic() + 30
+        assert proc.stderr is not None
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                break
+            m = re.search(r"first_paint_ms=(\d+)", line)
+            if m:
+                first_paint = int(m.group(1))
+                break
+        if first_paint is None:
+            proc.kill()
+            raise SystemExit("the app never reported its first paint (is the UI calling app_ready?)")
+        time.sleep(IDLE_SECONDS)
+        own = rss_kib(proc.pid)
+        tree = own + sum(rss_kib(p) for p in descendants(proc.pid))
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        return first_paint, own, tree
+
+
+def main() -> None:
+    if not APP.exists():
+        sys.exit(f"{APP} is missing: run `make e2e-build` first")
+    results = [one_run() for _ in range(RUNS)]
+    paints = [r[0] for r in results]
+    own = [r[1] / 1024 for r in results]
+    tree = [r[2] / 1024 for r in results]
+    print(f"runs: {RUNS}, idle wait {IDLE_SECONDS}s, binary {APP}")
+    print(f"cold start to first paint: median {statistics.median(paints):.0f} ms "
+          f"(min {min(paints)}, max {max(paints)}; all {paints})")
+    print(f"idle RSS, app process: median {statistics.median(own):.0f} MiB")
+    print(f"idle RSS, app + WebKit children: median {statistics.median(tree):.0f} MiB")
+
+
+if __name__ == "__main__":
+    main()
