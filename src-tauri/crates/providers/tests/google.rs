@@ -11,9 +11,21 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const GEMINI: &str = "/models/gemini-2.5-flash-image:generateContent";
 const IMAGEN: &str = "/models/imagen-4.0-generate-001:predict";
 
-async fn run(server: &MockServer, model: &str, route: &str, resp: ResponseTemplate) -> Result<providers::GenerateOutput, ProviderError> {
-    Mock::given(method("POST")).and(path(route)).and(header("x-goog-api-key", KEY)).respond_with(resp).mount(server).await;
-    let out = Google::new(&cfg(&server.uri()), client()).generate(&req(model), Some(KEY), &ProgressSink::noop(), &no_cancel()).await;
+async fn run(
+    server: &MockServer,
+    model: &str,
+    route: &str,
+    resp: ResponseTemplate,
+) -> Result<providers::GenerateOutput, ProviderError> {
+    Mock::given(method("POST"))
+        .and(path(route))
+        .and(header("x-goog-api-key", KEY))
+        .respond_with(resp)
+        .mount(server)
+        .await;
+    let out = Google::new(&cfg(&server.uri()), client())
+        .generate(&req(model), Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await;
     if let Err(e) = &out {
         assert_no_key(e);
     }
@@ -32,10 +44,21 @@ async fn gemini_image_with_usage_metadata() {
     let body = json!({"candidates": [{"content": {"parts": [{"text": "Here you go"}, {"inlineData": {"mimeType": "image/png", "data": png_b64(12, 12)}}]}, "finishReason": "STOP"}], "usageMetadata": usage()});
     Mock::given(method("POST")).and(path(GEMINI)).and(body_partial_json(json!({"generationConfig": {"responseModalities": ["TEXT", "IMAGE"], "imageConfig": {"aspectRatio": "1:1"}}})))
         .respond_with(ResponseTemplate::new(200).set_body_json(body)).expect(1).mount(&server).await;
-    let out = Google::new(&cfg(&server.uri()), client()).generate(&req("gemini-2.5-flash-image"), Some(KEY), &ProgressSink::noop(), &no_cancel()).await.expect("ok");
+    let out = Google::new(&cfg(&server.uri()), client())
+        .generate(
+            &req("gemini-2.5-flash-image"),
+            Some(KEY),
+            &ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect("ok");
     assert_eq!(out.images.len(), 1);
     let t = &out.usage.tokens;
-    assert_eq!((t.text_in, t.image_out, t.text_out, t.thinking), (12, 1290, 10, Some(38)));
+    assert_eq!(
+        (t.text_in, t.image_out, t.text_out, t.thinking),
+        (12, 1290, 10, Some(38))
+    );
     assert_eq!(out.usage.raw["totalTokenCount"], 1350);
 }
 
@@ -43,20 +66,44 @@ async fn gemini_image_with_usage_metadata() {
 async fn gemini_safety_blocks_keep_billed_tokens() {
     let server = MockServer::start().await;
     let body = json!({"candidates": [{"finishReason": "IMAGE_SAFETY"}], "usageMetadata": {"promptTokenCount": 12, "thoughtsTokenCount": 200, "totalTokenCount": 212}});
-    let e = run(&server, "gemini-2.5-flash-image", GEMINI, ResponseTemplate::new(200).set_body_json(body)).await.expect_err("blocked");
+    let e = run(
+        &server,
+        "gemini-2.5-flash-image",
+        GEMINI,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect_err("blocked");
     assert_eq!(e.class, ErrorClass::SafetyBlock { billed: true });
     let u = e.usage.expect("usage");
-    assert_eq!((u.tokens.text_in, u.tokens.thinking, u.tokens.image_out), (12, Some(200), 0));
+    assert_eq!(
+        (u.tokens.text_in, u.tokens.thinking, u.tokens.image_out),
+        (12, Some(200), 0)
+    );
 
     let server = MockServer::start().await;
     let body = json!({"promptFeedback": {"blockReason": "PROHIBITED_CONTENT"}, "usageMetadata": {"promptTokenCount": 9}});
-    let e = run(&server, "gemini-2.5-flash-image", GEMINI, ResponseTemplate::new(200).set_body_json(body)).await.expect_err("blocked");
+    let e = run(
+        &server,
+        "gemini-2.5-flash-image",
+        GEMINI,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect_err("blocked");
     assert_eq!(e.class, ErrorClass::SafetyBlock { billed: true });
     assert!(e.message.contains("PROHIBITED_CONTENT"));
 
     let server = MockServer::start().await;
     let body = json!({"candidates": [{"content": {"parts": [{"text": "I can only describe it"}]}, "finishReason": "STOP"}]});
-    let e = run(&server, "gemini-2.5-flash-image", GEMINI, ResponseTemplate::new(200).set_body_json(body)).await.expect_err("no image");
+    let e = run(
+        &server,
+        "gemini-2.5-flash-image",
+        GEMINI,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect_err("no image");
     assert_eq!(e.class, ErrorClass::MalformedResponse);
 }
 
@@ -68,19 +115,33 @@ async fn imagen_predict_partial_and_full_filtering() {
         .respond_with(ResponseTemplate::new(200).set_body_json(body)).mount(&server).await;
     let mut r = req("imagen-4.0-generate-001");
     r.n = 2;
-    let out = Google::new(&cfg(&server.uri()), client()).generate(&r, Some(KEY), &ProgressSink::noop(), &no_cancel()).await.expect("ok");
+    let out = Google::new(&cfg(&server.uri()), client())
+        .generate(&r, Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect("ok");
     assert_eq!(out.images.len(), 1);
     assert_eq!(out.safety.as_ref().map(|s| s.filtered), Some(1));
     assert_eq!(out.usage.billable_units, Some(rust_decimal::Decimal::ONE));
 
     let server = MockServer::start().await;
-    let e = run(&server, "imagen-4.0-generate-001", IMAGEN, ResponseTemplate::new(200).set_body_json(json!({}))).await.expect_err("all filtered");
+    let e = run(
+        &server,
+        "imagen-4.0-generate-001",
+        IMAGEN,
+        ResponseTemplate::new(200).set_body_json(json!({})),
+    )
+    .await
+    .expect_err("all filtered");
     assert_eq!(e.class, ErrorClass::SafetyBlock { billed: false });
 }
 
 #[tokio::test]
 async fn google_rpc_errors() {
-    let err = |code: u16, status: &str, msg: &str, details: Value| ResponseTemplate::new(code).set_body_json(json!({"error": {"code": code, "message": msg, "status": status, "details": details}}));
+    let err = |code: u16, status: &str, msg: &str, details: Value| {
+        ResponseTemplate::new(code).set_body_json(
+            json!({"error": {"code": code, "message": msg, "status": status, "details": details}}),
+        )
+    };
     let cases: Vec<(ResponseTemplate, ErrorClass)> = vec![
         (err(429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota).", json!([{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "5s"}])), ErrorClass::RateLimited { retry_after_ms: Some(5000) }),
         (err(429, "RESOURCE_EXHAUSTED", "You exceeded your current quota, please check your plan and billing details.", json!([{"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []}])), ErrorClass::QuotaExhausted),
@@ -95,7 +156,9 @@ async fn google_rpc_errors() {
     ];
     for (resp, want) in cases {
         let server = MockServer::start().await;
-        let e = run(&server, "gemini-2.5-flash-image", GEMINI, resp).await.expect_err("err");
+        let e = run(&server, "gemini-2.5-flash-image", GEMINI, resp)
+            .await
+            .expect_err("err");
         assert_eq!(e.class, want, "{}", e.message);
     }
 }

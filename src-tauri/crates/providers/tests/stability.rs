@@ -9,14 +9,25 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-async fn run(server: &MockServer, model: &str, resp: ResponseTemplate, route: &str) -> Result<providers::GenerateOutput, ProviderError> {
-    Mock::given(method("POST")).and(path(route)).respond_with(resp).mount(server).await;
+async fn run(
+    server: &MockServer,
+    model: &str,
+    resp: ResponseTemplate,
+    route: &str,
+) -> Result<providers::GenerateOutput, ProviderError> {
+    Mock::given(method("POST"))
+        .and(path(route))
+        .respond_with(resp)
+        .mount(server)
+        .await;
     let mut r = req(model);
     r.width = 1344;
     r.height = 768;
     r.negative_prompt = Some("blurry".into());
     r.seed = Some(99);
-    let out = Stability::new(&cfg(&server.uri()), client()).generate(&r, Some(KEY), &ProgressSink::noop(), &no_cancel()).await;
+    let out = Stability::new(&cfg(&server.uri()), client())
+        .generate(&r, Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await;
     if let Err(e) = &out {
         assert_no_key(e);
     }
@@ -35,17 +46,41 @@ fn image_ok(finish: &str) -> ResponseTemplate {
 #[tokio::test]
 async fn ultra_raw_image_success_sends_multipart() {
     let server = MockServer::start().await;
-    let out = run(&server, "stable-image-ultra", image_ok("SUCCESS"), "/v2beta/stable-image/generate/ultra").await.expect("ok");
+    let out = run(
+        &server,
+        "stable-image-ultra",
+        image_ok("SUCCESS"),
+        "/v2beta/stable-image/generate/ultra",
+    )
+    .await
+    .expect("ok");
     assert_eq!(out.images[0].seed, Some(99));
     assert_eq!((out.images[0].width, out.images[0].height), (40, 20));
     assert_eq!(out.remote_id.as_deref(), Some("stab-1"));
-    assert_eq!(out.usage.headers.get("finish-reason").map(String::as_str), Some("SUCCESS"));
+    assert_eq!(
+        out.usage.headers.get("finish-reason").map(String::as_str),
+        Some("SUCCESS")
+    );
     let reqs = server.received_requests().await.unwrap_or_default();
     let r = &reqs[0];
-    assert_eq!(r.headers.get("accept").and_then(|v| v.to_str().ok()), Some("image/*"));
-    assert!(r.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("").starts_with("multipart/form-data; boundary="));
+    assert_eq!(
+        r.headers.get("accept").and_then(|v| v.to_str().ok()),
+        Some("image/*")
+    );
+    assert!(
+        r.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .starts_with("multipart/form-data; boundary=")
+    );
     let body = String::from_utf8_lossy(&r.body);
-    for part in ["name=\"prompt\"", "name=\"negative_prompt\"", "16:9", "name=\"seed\""] {
+    for part in [
+        "name=\"prompt\"",
+        "name=\"negative_prompt\"",
+        "16:9",
+        "name=\"seed\"",
+    ] {
         assert!(body.contains(part), "missing {part}");
     }
 }
@@ -53,8 +88,16 @@ async fn ultra_raw_image_success_sends_multipart() {
 #[tokio::test]
 async fn sd3_json_response_and_model_field() {
     let server = MockServer::start().await;
-    let resp = ResponseTemplate::new(200).set_body_json(json!({"image": png_b64(16, 16), "finish_reason": "SUCCESS", "seed": 5}));
-    let out = run(&server, "sd3.5-large", resp, "/v2beta/stable-image/generate/sd3").await.expect("ok");
+    let resp = ResponseTemplate::new(200)
+        .set_body_json(json!({"image": png_b64(16, 16), "finish_reason": "SUCCESS", "seed": 5}));
+    let out = run(
+        &server,
+        "sd3.5-large",
+        resp,
+        "/v2beta/stable-image/generate/sd3",
+    )
+    .await
+    .expect("ok");
     assert_eq!(out.images[0].seed, Some(5));
     let reqs = server.received_requests().await.unwrap_or_default();
     assert!(String::from_utf8_lossy(&reqs[0].body).contains("sd3.5-large"));
@@ -63,11 +106,21 @@ async fn sd3_json_response_and_model_field() {
 #[tokio::test]
 async fn content_filtered_200_is_a_billed_safety_block() {
     let server = MockServer::start().await;
-    let e = run(&server, "stable-image-core", image_ok("CONTENT_FILTERED"), "/v2beta/stable-image/generate/core").await.expect_err("filtered");
+    let e = run(
+        &server,
+        "stable-image-core",
+        image_ok("CONTENT_FILTERED"),
+        "/v2beta/stable-image/generate/core",
+    )
+    .await
+    .expect_err("filtered");
     assert_eq!(e.class, ErrorClass::SafetyBlock { billed: true });
     assert!(e.probably_billed());
     let u = e.usage.expect("usage kept for settlement");
-    assert_eq!(u.headers.get("finish-reason").map(String::as_str), Some("CONTENT_FILTERED"));
+    assert_eq!(
+        u.headers.get("finish-reason").map(String::as_str),
+        Some("CONTENT_FILTERED")
+    );
 }
 
 #[tokio::test]
@@ -87,7 +140,14 @@ async fn error_statuses() {
     ];
     for (resp, want) in cases {
         let server = MockServer::start().await;
-        let e = run(&server, "stable-image-core", resp, "/v2beta/stable-image/generate/core").await.expect_err("err");
+        let e = run(
+            &server,
+            "stable-image-core",
+            resp,
+            "/v2beta/stable-image/generate/core",
+        )
+        .await
+        .expect_err("err");
         assert_eq!(e.class, want, "{}", e.message);
     }
 }
@@ -95,9 +155,16 @@ async fn error_statuses() {
 #[tokio::test]
 async fn check_key_reads_balance() {
     let server = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/v1/user/balance")).and(header("authorization", format!("Bearer {KEY}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"credits": 22.5}))).mount(&server).await;
-    match Stability::new(&cfg(&server.uri()), client()).check_key(KEY).await {
+    Mock::given(method("GET"))
+        .and(path("/v1/user/balance"))
+        .and(header("authorization", format!("Bearer {KEY}").as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"credits": 22.5})))
+        .mount(&server)
+        .await;
+    match Stability::new(&cfg(&server.uri()), client())
+        .check_key(KEY)
+        .await
+    {
         KeyCheck::Valid { balance: Some(b) } => assert_eq!(b.amount, Decimal::new(225, 1)),
         other => panic!("{other:?}"),
     }
