@@ -29,8 +29,9 @@ ui-build:
 rust-test: ui-build
 	$(KEYRING) cargo test --workspace --locked
 
+# The e2e binary embeds ui/dist and runs as the dev identifier (own data and keychain).
 e2e-build: ui-build
-	cargo build --locked --features tauri/custom-protocol
+	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" cargo build --locked --features tauri/custom-protocol
 
 e2e:
 	.ci/e2e.sh

@@ -13,7 +13,7 @@ use tauri::Manager;
 
 pub use commands::specta_builder;
 pub use error::{AppError, AppErrorKind};
-pub use state::{AppState, CHANNEL_SUFFIX};
+pub use state::{AppState, channel_identifier};
 
 /// Where `cargo test` writes the TypeScript bindings (checked in, checked for drift).
 pub const BINDINGS_PATH: &str = "ui/src/lib/bindings.ts";

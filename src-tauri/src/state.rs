@@ -13,27 +13,32 @@ pub struct AppState {
     pub first_paint_ms: OnceLock<u64>,
 }
 
-/// Dev and test builds keep their own data and keychain entries, so running tests
-/// never touches a designer's gallery or keys.
-pub const CHANNEL_SUFFIX: &str = if cfg!(debug_assertions) { ".dev" } else { "" };
+/// The identifier this build stores data and keys under. `make dev` and the e2e build
+/// use `com.proofsheet.dev` (src-tauri/tauri.dev.conf.json); any other debug build gets
+/// a `.dev` suffix, so no dev or test run ever touches a designer's library or keys.
+pub fn channel_identifier(identifier: &str) -> String {
+    if cfg!(debug_assertions) && !identifier.ends_with(".dev") {
+        format!("{identifier}.dev")
+    } else {
+        identifier.to_string()
+    }
+}
 
-/// `PROOFSHEET_DATA_DIR` wins (tests, throwaway runs); otherwise the platform's app
-/// data dir, with the channel suffix for dev and test builds.
-pub fn resolve_data_dir(platform_app_data: PathBuf) -> PathBuf {
+/// `PROOFSHEET_DATA_DIR` wins (tests, throwaway runs); otherwise the platform's data
+/// dir named after the channel identifier.
+pub fn resolve_data_dir(identifier: &str, platform_app_data: PathBuf) -> PathBuf {
     if let Some(dir) = std::env::var_os("PROOFSHEET_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
-    match (platform_app_data.parent(), platform_app_data.file_name()) {
-        (Some(parent), Some(name)) => {
-            parent.join(format!("{}{CHANNEL_SUFFIX}", name.to_string_lossy()))
-        }
-        _ => platform_app_data,
+    match platform_app_data.parent() {
+        Some(parent) => parent.join(channel_identifier(identifier)),
+        None => platform_app_data,
     }
 }
 
 pub fn engine_config(identifier: &str, platform_app_data: PathBuf) -> EngineConfig {
     EngineConfig {
-        data_dir: resolve_data_dir(platform_app_data),
-        keychain_service: format!("{identifier}{CHANNEL_SUFFIX}"),
+        data_dir: resolve_data_dir(identifier, platform_app_data),
+        keychain_service: channel_identifier(identifier),
     }
 }

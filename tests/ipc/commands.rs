@@ -50,3 +50,27 @@ fn app_info_reports_the_throwaway_data_dir() {
     assert_eq!(info["channel"], "dev");
     assert_eq!(info["data_dir"], app._data.path().display().to_string());
 }
+
+#[test]
+fn dev_and_test_builds_never_use_the_release_identifier() {
+    assert_eq!(
+        proofsheet_lib::channel_identifier("com.proofsheet.app"),
+        "com.proofsheet.app.dev"
+    );
+    assert_eq!(
+        proofsheet_lib::channel_identifier("com.proofsheet.dev"),
+        "com.proofsheet.dev"
+    );
+}
+
+#[test]
+fn a_command_error_crosses_ipc_as_kind_and_message() {
+    let app = app();
+    let err = invoke(&app, "project_show", json!({ "name": "No such project" }))
+        .expect_err("unknown project must fail");
+    assert!(err["kind"].is_string(), "error without kind: {err}");
+    assert!(
+        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "empty message: {err}"
+    );
+}
