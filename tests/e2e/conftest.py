@@ -18,6 +18,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from fake_providers import serve
+
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
 SHOTS = ROOT / "target" / "e2e"
@@ -40,11 +42,26 @@ def data_dir():
     shutil.rmtree(path, ignore_errors=True)
 
 
+# A recognisable fake key: the leak checks look for it in files and responses.
+FAKE_OPENAI_KEY = "sk-e2e-FAKEKEY-0123456789abcdef"
+
+
 @pytest.fixture(scope="session")
-def app_env(data_dir):
-    """Environment of the app under test; extended by fixtures that start fake providers."""
+def fake_providers():
+    server, state = serve()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def app_env(data_dir, fake_providers):
+    """The app runs against local fake providers, with a throwaway data dir."""
+    base, _ = fake_providers
     env = dict(os.environ)
     env["PROOFSHEET_DATA_DIR"] = str(data_dir)
+    env["PROOFSHEET_OPENAI_BASE_URL"] = f"{base}/openai/v1"
+    env["PROOFSHEET_OPENAI_API_KEY"] = FAKE_OPENAI_KEY
+    env["PROOFSHEET_A1111_BASE_URL"] = f"{base}/a1111"
     return env
 
 
