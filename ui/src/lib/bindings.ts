@@ -8,7 +8,9 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  What the app is and where it keeps its data (shown in Settings). */
-	appInfo: () => typedError<AppInfo, AppError>(__TAURI_INVOKE("app_info")),
+	appInfo: () => typedError<AppInfo_Serialize, AppError>(__TAURI_INVOKE("app_info")),
+	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
+	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
 	pricingOffers: () => typedError<OfferView[], AppError>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */
@@ -66,11 +68,24 @@ export type AppError = {
 
 export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "cancelled" | "internal";
 
-export type AppInfo = {
+export type AppInfo = AppInfo_Serialize | AppInfo_Deserialize;
+
+export type AppInfo_Deserialize = {
 	version: string,
 	data_dir: string,
 	/**  "dev" for debug/test builds, "release" otherwise. */
 	channel: string,
+	/**  Milliseconds from process start to the UI's first paint, once reported. */
+	first_paint_ms?: number | null,
+};
+
+export type AppInfo_Serialize = {
+	version: string,
+	data_dir: string,
+	/**  "dev" for debug/test builds, "release" otherwise. */
+	channel: string,
+	/**  Milliseconds from process start to the UI's first paint, once reported. */
+	first_paint_ms: number | null,
 };
 
 export type AttemptView = AttemptView_Serialize | AttemptView_Deserialize;

@@ -1,0 +1,89 @@
+import { Channel, convertFileSrc } from '@tauri-apps/api/core';
+import { commands, events } from '../bindings';
+import type { AppError, JobEvent_Deserialize } from '../bindings';
+import { ApiError, toApiError, type Backend, type JobListener } from './backend';
+import type * as T from './types';
+
+type Result<D> = { status: 'ok'; data: D } | { status: 'error'; error: AppError };
+
+/** Turns a specta result into a value or a thrown ApiError. */
+export async function unwrap<D>(call: Promise<Result<D>>): Promise<D> {
+  let r: Result<D>;
+  try {
+    r = await call;
+  } catch (e) {
+    throw toApiError(e);
+  }
+  if (r.status === 'ok') return r.data;
+  throw new ApiError(r.error?.kind ?? 'internal', r.error?.message ?? 'Something went wrong.');
+}
+
+function normaliseEvent(e: JobEvent_Deserialize): T.JobEvent {
+  if (e.stage === 'done') return { stage: 'done', result: normaliseResult(e.result) };
+  if (e.stage === 'failed') {
+    return { stage: 'failed', message: e.message, result: e.result ? normaliseResult(e.result) : null };
+  }
+  return e as T.JobEvent;
+}
+
+function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: 'done' }>['result']>): T.GenerationResult {
+  return {
+    ...r,
+    error: r.error ?? null,
+    images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
+    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null })),
+  };
+}
+
+function channel(onEvent: JobListener): Channel<JobEvent_Deserialize> {
+  const ch = new Channel<JobEvent_Deserialize>();
+  ch.onmessage = (e) => onEvent(normaliseEvent(e));
+  return ch;
+}
+
+const nothing = () => undefined;
+
+export const tauriBackend: Backend = {
+  name: 'tauri',
+  appInfo: () => unwrap(commands.appInfo()),
+  pricingOffers: () => unwrap(commands.pricingOffers()),
+  pricingEstimate: (input) => unwrap(commands.pricingEstimate(input)),
+  generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(input, channel(onEvent))),
+  generationCancel: (jobId) => unwrap(commands.generationCancel(jobId)),
+  generationPromotePreview: (id) => unwrap(commands.generationPromotePreview(id)),
+  generationPromote: (id, onEvent) => unwrap(commands.generationPromote(id, channel(onEvent))),
+  projectList: () => unwrap(commands.projectList()),
+  projectShow: (name) => unwrap(commands.projectShow(name)),
+  projectSave: (input) => unwrap(commands.projectSave(input)),
+  galleryPage: (query) => unwrap(commands.galleryPage(query)),
+  galleryDetail: (id) => unwrap(commands.galleryDetail(id)),
+  gallerySetFavourite: (id, fav) => unwrap(commands.gallerySetFavourite(id, fav)).then(nothing),
+  gallerySetRating: (id, rating) => unwrap(commands.gallerySetRating(id, rating)).then(nothing),
+  galleryAddToBoard: (id, board) => unwrap(commands.galleryAddToBoard(id, board)).then(nothing),
+  galleryBoards: () => unwrap(commands.galleryBoards()),
+  galleryExport: (ids, folder) => unwrap(commands.galleryExport(ids, folder)),
+  galleryReveal: (path) => unwrap(commands.galleryReveal(path)).then(nothing),
+  dashboardData: (project) => unwrap(commands.dashboardData(project)),
+  dashboardReportCsv: (project, file) => unwrap(commands.dashboardReportCsv(project, file)),
+  keysList: () => unwrap(commands.keysList()),
+  keysSet: (provider, secret) => unwrap(commands.keysSet(provider, secret)),
+  keysDelete: (provider) => unwrap(commands.keysDelete(provider)).then(nothing),
+  keysTest: (provider) => unwrap(commands.keysTest(provider)),
+  settingsGet: () => unwrap(commands.settingsGet()),
+  settingsSave: (input) => unwrap(commands.settingsSave(input)),
+  settingsSetOverrides: (o) => unwrap(commands.settingsSetOverrides(o)).then(nothing),
+  settingsImportCatalog: (json) => unwrap(commands.settingsImportCatalog(json)),
+  onDataChanged(cb) {
+    let off: (() => void) | null = null;
+    let stopped = false;
+    events.dataChanged
+      .listen((e) => cb(e.payload.what))
+      .then((un) => (stopped ? un() : (off = un)))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      off?.();
+    };
+  },
+  imageUrl: (path) => convertFileSrc(path),
+};

@@ -1,0 +1,41 @@
+// Friendly names for the generated contract: outputs are the `_Serialize` shapes,
+// inputs the `_Deserialize` ones (optional fields may be omitted).
+import type * as B from '../bindings';
+
+export type AppErrorKind = B.AppErrorKind;
+export type AppInfo = B.AppInfo;
+export type OfferView = B.OfferView;
+export type EstimateInput = B.EstimateInput_Deserialize;
+export type EstimateResult = B.EstimateResult_Serialize;
+export type OfferEstimate = B.OfferEstimate_Serialize;
+export type BudgetView = B.BudgetView_Serialize;
+export type GenerateInput = B.GenerateInput_Deserialize;
+export type RequestParams = B.RequestParams_Deserialize;
+export type StoredParams = B.RequestParams_Serialize;
+export type JobEvent = B.JobEvent_Serialize;
+export type GenerationResult = B.GenerationResult_Serialize;
+export type AttemptView = B.AttemptView_Serialize;
+export type ImageView = B.ImageView_Serialize;
+export type PromotePreview = B.PromotePreview_Serialize;
+export type ProjectView = B.ProjectView_Serialize;
+export type ProjectInput = B.ProjectInput_Deserialize;
+export type GalleryQuery = B.GalleryQuery_Deserialize;
+export type GalleryPage = B.GalleryPage_Serialize;
+export type GalleryItem = B.GalleryItem_Serialize;
+export type GenerationDetail = B.GenerationDetail_Serialize;
+export type GenerationStatus = B.GenerationStatus;
+export type DashboardData = B.DashboardData;
+export type SpendPoint = B.SpendPoint;
+export type KeyView = B.KeyView_Serialize;
+export type KeyCheckView = B.KeyCheckView_Serialize;
+export type KeyStatus = B.KeyStatus;
+export type SettingsView = B.SettingsView_Serialize;
+export type SettingsInput = B.SettingsInput_Deserialize;
+export type ProviderEndpoint = B.ProviderEndpoint_Serialize;
+export type GatewayConfig = B.GatewayConfig_Serialize;
+export type PriceOverrideInput = B.PriceOverrideInput;
+export type CatalogImportReport = B.CatalogImportReport;
+export type Tier = B.Tier;
+export type TierFilter = B.TierFilter;
+export type Route = B.Route;
+export type BudgetPeriod = B.BudgetPeriod;

@@ -1,0 +1,54 @@
+// Keyset-paged list: pages are fetched in order with the backend's cursor until the
+// requested index is loaded. A new query bumps the epoch so late pages are dropped.
+import type { GalleryItem, GalleryPage, GalleryQuery } from '../api';
+
+export type Query = Omit<GalleryQuery, 'cursor' | 'limit'>;
+
+export class PagedList {
+  items: GalleryItem[] = [];
+  total = 0;
+  done = false;
+  loading = false;
+  private cursor: string | null = null;
+  private epoch = 0;
+  private started = false;
+  constructor(
+    private fetchPage: (q: GalleryQuery) => Promise<GalleryPage>,
+    private query: Query,
+    private pageSize = 200,
+    private onChange: () => void = () => undefined,
+  ) {}
+
+  reset(query: Query) {
+    this.query = query;
+    this.items = [];
+    this.total = 0;
+    this.done = false;
+    this.loading = false;
+    this.cursor = null;
+    this.started = false;
+    this.epoch++;
+    this.onChange();
+  }
+
+  /** Loads pages until `index` is covered (or the list ends). */
+  async ensure(index: number): Promise<void> {
+    if (this.loading) return;
+    const epoch = this.epoch;
+    this.loading = true;
+    try {
+      while (!this.done && (this.items.length <= index || !this.started)) {
+        const page = await this.fetchPage({ ...this.query, cursor: this.cursor, limit: this.pageSize });
+        if (epoch !== this.epoch) return;
+        this.started = true;
+        this.items = this.items.concat(page.items);
+        this.total = Math.max(page.total, this.items.length);
+        this.cursor = page.next_cursor;
+        this.done = !page.next_cursor || page.items.length === 0;
+        this.onChange();
+      }
+    } finally {
+      if (epoch === this.epoch) this.loading = false;
+    }
+  }
+}

@@ -1,0 +1,68 @@
+import type { AttemptView, GenerationResult, JobEvent } from '../api';
+
+export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
+
+export interface Job {
+  key: number;
+  jobId: string | null;
+  label: string;
+  prompt: string;
+  phase: JobPhase;
+  provider: string | null;
+  model: string | null;
+  attempt: number;
+  /** Epoch ms when a rate-limit wait ends. */
+  waitUntil: number | null;
+  pollElapsed: number;
+  reserved_usd: string | null;
+  result: GenerationResult | null;
+  message: string | null;
+}
+
+export function newJob(key: number, label: string, prompt: string): Job {
+  return { key, jobId: null, label, prompt, phase: 'submitting', provider: null, model: null, attempt: 0, waitUntil: null, pollElapsed: 0, reserved_usd: null, result: null, message: null };
+}
+
+/** Folds one channel event into the job (pure; `now` for the countdown). */
+export function applyEvent(job: Job, ev: JobEvent, now: number): Job {
+  const j = { ...job };
+  switch (ev.stage) {
+    case 'queued': j.phase = 'queued'; j.jobId = ev.job_id; break;
+    case 'estimating': j.phase = 'estimating'; break;
+    case 'reserved': j.phase = 'reserved'; j.reserved_usd = ev.amount_usd; break;
+    case 'waiting_rate_limit': j.phase = 'waiting'; j.provider = ev.provider; j.waitUntil = now + ev.seconds * 1000; break;
+    case 'running': j.phase = 'running'; j.provider = ev.provider; j.model = ev.model; j.attempt = ev.attempt; j.waitUntil = null; break;
+    case 'polling': j.phase = 'polling'; j.provider = ev.provider; j.pollElapsed = ev.elapsed_s; break;
+    case 'storing': j.phase = 'storing'; break;
+    case 'done': j.phase = 'done'; j.result = ev.result; j.waitUntil = null; break;
+    case 'failed':
+      j.phase = ev.result?.status === 'cancelled' || /cancel/i.test(ev.message) ? 'cancelled' : 'failed';
+      j.message = ev.message; j.result = ev.result ?? null; j.waitUntil = null; break;
+  }
+  return j;
+}
+
+export function isActive(j: Job): boolean {
+  return !['done', 'failed', 'cancelled'].includes(j.phase);
+}
+
+/** The attempt chain is worth showing when anything other than one clean success happened. */
+export function showAttempts(attempts: AttemptView[]): boolean {
+  return attempts.length > 1 || attempts.some((a) => a.outcome !== 'succeeded');
+}
+
+export function phaseLabel(j: Job, now: number): string {
+  switch (j.phase) {
+    case 'submitting': return 'sending…';
+    case 'queued': return 'queued';
+    case 'estimating': return 'pricing';
+    case 'reserved': return 'budget reserved';
+    case 'waiting': return `waiting for rate limit · ${Math.max(0, Math.ceil(((j.waitUntil ?? now) - now) / 1000))}s`;
+    case 'running': return j.attempt > 1 ? `running · attempt ${j.attempt}` : 'running';
+    case 'polling': return `polling · ${j.pollElapsed}s`;
+    case 'storing': return 'saving to gallery';
+    case 'done': return j.result?.dedup_hit ? 'reused from gallery' : 'done';
+    case 'failed': return 'failed';
+    case 'cancelled': return 'cancelled';
+  }
+}

@@ -1,0 +1,135 @@
+// Exact decimal arithmetic on the `_usd` strings (BigInt scaled integers).
+// Floats are allowed only for chart geometry (see `toFloat`), never for shown amounts.
+
+export interface Dec {
+  /** value = v / 10^s */
+  v: bigint;
+  s: number;
+}
+
+const RE = /^\s*([+-])?(\d*)(?:\.(\d*))?\s*$/;
+
+export function parseDec(x: string | null | undefined): Dec | null {
+  if (x == null) return null;
+  const m = RE.exec(String(x));
+  if (!m || (!m[2] && !m[3])) return null;
+  const frac = m[3] ?? '';
+  let v = BigInt((m[2] || '0') + frac);
+  if (m[1] === '-') v = -v;
+  return { v, s: frac.length };
+}
+
+export function dec(x: string | null | undefined): Dec {
+  return parseDec(x) ?? { v: 0n, s: 0 };
+}
+
+const P10 = (n: number) => 10n ** BigInt(n);
+
+function align(a: Dec, b: Dec): [bigint, bigint, number] {
+  const s = Math.max(a.s, b.s);
+  return [a.v * P10(s - a.s), b.v * P10(s - b.s), s];
+}
+
+export function add(a: Dec, b: Dec): Dec {
+  const [x, y, s] = align(a, b);
+  return { v: x + y, s };
+}
+export function sub(a: Dec, b: Dec): Dec {
+  const [x, y, s] = align(a, b);
+  return { v: x - y, s };
+}
+export function mul(a: Dec, b: Dec): Dec {
+  return { v: a.v * b.v, s: a.s + b.s };
+}
+export function cmp(a: Dec, b: Dec): -1 | 0 | 1 {
+  const [x, y] = align(a, b);
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+export function isZero(a: Dec): boolean {
+  return a.v === 0n;
+}
+
+/** Half-up (away from zero) rounding to `places` decimals. */
+export function round(a: Dec, places: number): Dec {
+  if (a.s <= places) return a;
+  const div = P10(a.s - places);
+  const neg = a.v < 0n;
+  const abs = neg ? -a.v : a.v;
+  let q = abs / div;
+  if ((abs % div) * 2n >= div) q += 1n;
+  return { v: neg ? -q : q, s: places };
+}
+
+/** Canonical string, trailing zeros trimmed ("0.0420" → "0.042"). */
+export function toStr(a: Dec): string {
+  const neg = a.v < 0n;
+  let digits = (neg ? -a.v : a.v).toString().padStart(a.s + 1, '0');
+  let int = digits.slice(0, digits.length - a.s);
+  let frac = a.s ? digits.slice(digits.length - a.s) : '';
+  frac = frac.replace(/0+$/, '');
+  int = int.replace(/^0+(?=\d)/, '');
+  digits = frac ? `${int}.${frac}` : int;
+  return neg && (a.v !== 0n) ? `-${digits}` : digits;
+}
+
+export function addUsd(...xs: (string | null | undefined)[]): string {
+  return toStr(xs.reduce<Dec>((acc, x) => add(acc, dec(x)), { v: 0n, s: 0 }));
+}
+export function subUsd(a: string, b: string): string {
+  return toStr(sub(dec(a), dec(b)));
+}
+export function mulUsd(a: string, b: string): string {
+  return toStr(mul(dec(a), dec(b)));
+}
+export function cmpUsd(a: string | null | undefined, b: string | null | undefined): -1 | 0 | 1 {
+  return cmp(dec(a), dec(b));
+}
+
+/** For bar widths and chart geometry only. */
+export function toFloat(x: string | null | undefined): number {
+  const n = Number(x);
+  return Number.isFinite(n) ? n : 0;
+}
+
+function groupThousands(int: string): string {
+  return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/**
+ * "$0.0042" stays "$0.0042"; "0.04" → "$0.04"; "50" → "$50.00"; at least two decimals,
+ * every significant digit up to six decimals, and a non-zero value is never shown as $0.
+ */
+export function formatUsd(x: string | null | undefined, opts: { sign?: boolean } = {}): string {
+  const d = parseDec(x);
+  if (!d) return '—';
+  const neg = d.v < 0n;
+  const abs: Dec = { v: neg ? -d.v : d.v, s: d.s };
+  let shown = round(abs, 6);
+  if (isZero(shown) && !isZero(abs)) {
+    // Tiny amounts: keep two significant digits rather than printing $0.000000.
+    const digits = abs.v.toString();
+    const lead = abs.s - digits.length; // zeros after the point before the first digit
+    shown = round(abs, lead + 2);
+  }
+  const s = toStr(shown);
+  const [int, frac = ''] = s.split('.');
+  const body = `$${groupThousands(int)}.${frac.padEnd(2, '0')}`;
+  if (neg && !isZero(abs)) return `−${body}`;
+  if (opts.sign && !isZero(abs)) return `+${body}`;
+  return body;
+}
+
+/** "0.8" → "80%" for thresholds (exact, no floats). */
+export function fractionToPercent(x: string): string {
+  return `${toStr(shiftLeft(dec(x), 2))}%`;
+}
+
+function shiftLeft(d: Dec, places: number): Dec {
+  return d.s >= places ? { v: d.v, s: d.s - places } : { v: d.v * P10(places - d.s), s: 0 };
+}
+
+/** "80" → "0.8" (percent text to the fraction the backend stores). */
+export function percentToFraction(x: string): string {
+  const d = dec(x);
+  return toStr({ v: d.v, s: d.s + 2 });
+}
