@@ -73,7 +73,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   if (!empty) {
     const s = spentOf('Spring campaign');
     for (const v of [
-      mkProject('Spring campaign', { client: 'Halde & Co.', budget_usd: toStr(round(mul(dec(s), dec('1.6')), 0)), saved_usd: '1.84',
+      mkProject('Spring campaign', { client: 'Halde & Co.', budget_usd: addUsd(toStr(round(mul(dec(s), dec('1.6')), 0)), '5'), saved_usd: '1.84',
         draft_chain: ['bfl/flux-schnell', 'fal/flux-schnell'], final_chain: ['google/imagen-4', 'openai/gpt-image-1:medium'] }),
       mkProject('Nordlicht rebrand', { client: 'Nordlicht GmbH', budget_usd: '200', period: 'monthly', hard: false, warn_at: ['0.75'], saved_usd: '0.42' }),
       mkProject('Internal moodboards', { hard: false, warn_at: [] }),

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { meter } from './meter';
+
+const base = { budget_usd: '50', spent_usd: '10', reserved_usd: '0', warn_at: ['0.5', '0.8'], hard: true };
+
+describe('budget meter', () => {
+  it('is calm below the first threshold', () => {
+    const m = meter(base);
+    expect(m.level).toBe('ok');
+    expect(m.remaining_usd).toBe('40');
+    expect(m.spentFrac).toBeCloseTo(0.2);
+    expect(m.ticks).toEqual([0.5, 0.8]);
+  });
+
+  it('counts reserved and the request toward the thresholds, exactly', () => {
+    expect(meter({ ...base, spent_usd: '24.99', reserved_usd: '0.01' }).level).toBe('warn');
+    expect(meter({ ...base, spent_usd: '24.98', reserved_usd: '0.01' }).level).toBe('ok');
+    expect(meter({ ...base, spent_usd: '39.9958', request_usd: '0.0042' }).level).toBe('high');
+  });
+
+  it('is over when the request does not fit a hard budget', () => {
+    const m = meter({ ...base, spent_usd: '49.99', request_usd: '0.0421', request_fits: false });
+    expect(m.level).toBe('over');
+    expect(m.fits).toBe(false);
+    expect(m.after_usd).toBe('-0.0321');
+  });
+
+  it('has no bar without a budget', () => {
+    const m = meter({ ...base, budget_usd: null });
+    expect(m.hasBudget).toBe(false);
+    expect(m.remaining_usd).toBeNull();
+  });
+});

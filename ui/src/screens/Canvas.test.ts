@@ -1,0 +1,70 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import Canvas from './Canvas.svelte';
+import { setBackend } from '../lib/api';
+import { createFakeBackend } from '../lib/api/fake';
+import { app } from '../lib/app/state.svelte';
+import { canvas } from '../lib/canvas/state.svelte';
+import { defaultForm } from '../lib/canvas/params';
+import { jobs } from '../lib/jobs/jobs.svelte';
+import { cmpUsd } from '../lib/money';
+
+async function setup(opts: Parameters<typeof createFakeBackend>[0] = {}) {
+  setBackend(createFakeBackend({ galleryCount: 60, stageMs: 5, ...opts }));
+  Object.assign(canvas.form, defaultForm());
+  canvas.estimate = null;
+  canvas.error = null;
+  canvas.submitError = null;
+  jobs.jobs = [];
+  app.projectName = 'Spring campaign';
+  await app.loadProjects();
+  return render(Canvas);
+}
+
+const rows = () => screen.queryAllByTestId('cost-row');
+
+describe('Canvas', () => {
+  beforeEach(() => localStorage.clear());
+  afterEach(() => cleanup());
+
+  it('prices the prompt as the user types, cheapest first', async () => {
+    await setup();
+    expect(screen.getByTestId('screen-canvas').querySelector('h1')?.textContent).toBe('Canvas');
+    expect(rows()).toHaveLength(0);
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'a lighthouse at dusk' } });
+    await waitFor(() => expect(rows().length).toBeGreaterThanOrEqual(40));
+    const usable = rows().filter((r) => r.dataset.state !== 'unsupported');
+    const prices = usable.map((r) => r.querySelector('.exp')?.textContent?.replace('$', '') ?? '');
+    for (let i = 1; i < prices.length; i++) expect(cmpUsd(prices[i - 1], prices[i])).toBeLessThanOrEqual(0);
+    expect(rows().at(-1)?.dataset.state).toBe('unsupported');
+    expect(screen.getByTestId('budget-meter')).toBeTruthy();
+
+    // Asking for 4 images re-prices: offers that make fewer per request drop to unsupported.
+    const before = usable.length;
+    await fireEvent.change(screen.getByTestId('count'), { target: { value: '4' } });
+    await fireEvent.input(screen.getByTestId('count'), { target: { value: '4' } });
+    await waitFor(() => expect(rows().filter((r) => r.dataset.state !== 'unsupported').length).toBeLessThan(before));
+  });
+
+  it('shows an unfinished engine calmly instead of crashing', async () => {
+    await setup({ unbuilt: ['pricingEstimate'] });
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'anything' } });
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/still being built/));
+    expect(screen.getByTestId('cost-table')).toBeTruthy();
+  });
+
+  it('generates a draft and tracks the job to done', async () => {
+    await setup();
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'a quiet harbour' } });
+    await fireEvent.click(screen.getByTestId('btn-draft'));
+    await waitFor(() => expect(screen.getAllByTestId('job')[0].dataset.phase).toBe('done'), { timeout: 3000 });
+    expect(screen.getAllByTestId('result-thumb').length).toBeGreaterThan(0);
+  });
+
+  it('asks for a prompt before generating', async () => {
+    await setup();
+    await fireEvent.click(screen.getByTestId('btn-final'));
+    expect(screen.getByRole('alert').textContent).toMatch(/Write a prompt first/);
+    expect(screen.queryAllByTestId('job')).toHaveLength(0);
+  });
+});

@@ -1,0 +1,50 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import Gallery from './Gallery.svelte';
+import { setBackend } from '../lib/api';
+import { createFakeBackend } from '../lib/api/fake';
+import { app } from '../lib/app/state.svelte';
+import { emptyFilters, gallery } from '../lib/gallery/state.svelte';
+
+function reset() {
+  Object.assign(gallery.filters, emptyFilters());
+  gallery.detailId = null;
+  gallery.selected = [];
+}
+
+describe('Gallery', () => {
+  afterEach(() => cleanup());
+
+  it('shows the empty state for a new user', async () => {
+    reset();
+    setBackend(createFakeBackend({ empty: true }));
+    render(Gallery);
+    await waitFor(() => expect(screen.getByText(/Your gallery is empty/)).toBeTruthy());
+  });
+
+  it('renders a window of a large gallery, searches, and opens the detail with promote preview', async () => {
+    reset();
+    setBackend(createFakeBackend({ galleryCount: 5000 }));
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(0));
+    expect(screen.getAllByTestId('gallery-item').length).toBeLessThan(200);
+    expect(screen.getByTestId('gallery-grid').dataset.total).toBe('5000');
+
+    await fireEvent.input(screen.getByTestId('gallery-search'), { target: { value: 'coffee' } });
+    await waitFor(() => {
+      const total = Number(screen.getByTestId('gallery-grid').dataset.total);
+      expect(total).toBeGreaterThan(0);
+      expect(total).toBeLessThan(5000);
+      expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(0);
+    });
+    const items = screen.getAllByTestId('gallery-item');
+    expect(items.every((i) => /coffee/.test(i.getAttribute('aria-label') ?? ''))).toBe(true);
+
+    const draft = items.find((i) => /— draft/.test(i.getAttribute('aria-label') ?? ''))!;
+    await fireEvent.click(draft);
+    await waitFor(() => expect(screen.getByTestId('btn-promote')).toBeTruthy());
+    await fireEvent.click(screen.getByTestId('btn-promote'));
+    await waitFor(() => expect(screen.getByTestId('promote-difference').textContent).toMatch(/\$/));
+  });
+});

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
+import Projects from './Projects.svelte';
+import { backend, setBackend } from '../lib/api';
+import { createFakeBackend } from '../lib/api/fake';
+import { app } from '../lib/app/state.svelte';
+
+describe('Projects', () => {
+  afterEach(() => cleanup());
+
+  it('tells a new user what to do when there are no projects', async () => {
+    setBackend(createFakeBackend({ empty: true }));
+    await app.loadProjects();
+    render(Projects);
+    expect(screen.getByText(/No projects yet — create one to set a budget/)).toBeTruthy();
+  });
+
+  it('validates in plain words, then creates the project with an exact budget', async () => {
+    setBackend(createFakeBackend({ empty: true }));
+    await app.loadProjects();
+    await app.loadOffers();
+    render(Projects);
+    await fireEvent.click(screen.getByTestId('project-new'));
+    await fireEvent.click(screen.getByTestId('project-save'));
+    expect(screen.getByTestId('error-name').textContent).toMatch(/Give the project a name/);
+    expect(screen.getByTestId('error-budget').textContent).toMatch(/hard stop needs a budget/);
+
+    await fireEvent.input(screen.getByTestId('project-name'), { target: { value: 'Autumn launch' } });
+    await fireEvent.input(screen.getByTestId('project-budget'), { target: { value: 'lots' } });
+    await fireEvent.click(screen.getByTestId('project-save'));
+    expect(screen.getByTestId('error-budget').textContent).toMatch(/like 250 or 49.99/);
+
+    await fireEvent.input(screen.getByTestId('project-budget'), { target: { value: '49.99' } });
+    await fireEvent.input(screen.getByTestId('project-client'), { target: { value: 'Halde & Co.' } });
+    await fireEvent.click(screen.getByTestId('project-save'));
+    await waitFor(() => expect(screen.getAllByTestId('project-item')).toHaveLength(1));
+    const saved = await backend().projectShow('Autumn launch');
+    expect(saved.budget_usd).toBe('49.99');
+    expect(saved.client).toBe('Halde & Co.');
+    expect(saved.warn_at).toEqual(['0.5', '0.8']);
+  });
+});
