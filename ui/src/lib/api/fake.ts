@@ -1,5 +1,5 @@
 // In-memory backend: the browser preview (no Tauri) and vitest run against it.
-import { addUsd, cmpUsd, dec, mul, round, subUsd, toStr } from '../money';
+import { addUsd, cmpUsd, dec, formatUsd, mul, round, subUsd, toStr } from '../money';
 import { ApiError, type Backend, type JobListener } from './backend';
 import {
   BOARDS, DEFAULT_URLS, FAKE_OFFERS, PROVIDERS, fakeImagePath, fakeImageUrl, makeGallery, priceOffer,
@@ -233,7 +233,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const offer = pickOffer(p, input.route, input.params);
       const budget = budgetFor(p.name, offer.worst_case_usd);
       if (!budget.request_fits) {
-        throw new ApiError('budget', `This could cost up to ${offer.worst_case_usd} USD but only ${p.remaining_usd} USD is left of the hard budget of “${p.name}”. Raise the budget or pick a cheaper offer.`);
+        throw new ApiError('budget', `This could cost up to ${formatUsd(offer.worst_case_usd)} but only ${formatUsd(p.remaining_usd)} is left of the hard budget of “${p.name}”. Raise the budget or pick a cheaper offer.`);
       }
       return runJob(p, input.params, offer, onEvent, null);
     }),

@@ -31,6 +31,8 @@ class AppState {
   dataVersion = $state(0);
   /** A generation to open in the gallery's detail panel. */
   openGeneration = $state<string | null>(null);
+  /** A project to open in the Projects editor. */
+  openProject = $state<string | null>(null);
 
   get project(): ProjectView | null {
     return this.projects.find((p) => p.name === this.projectName) ?? null;
@@ -40,7 +42,14 @@ class AppState {
     const t = storage()?.getItem(THEME_KEY);
     this.theme = t === 'light' ? 'light' : 'dark';
     this.projectName = storage()?.getItem(PROJECT_KEY) ?? null;
-    this.section = sectionFromHash(globalThis.location?.hash ?? '');
+    const hash = globalThis.location?.hash ?? '';
+    this.section = sectionFromHash(hash);
+    // Deep links: #/gallery/<generation id> opens its detail; #/projects/<name> opens the editor.
+    const arg = decodeURIComponent(hash.replace(/^#\/?[a-z]+\/?/, ''));
+    if (arg && this.section === 'gallery') this.openGeneration = arg;
+    if (arg && this.section === 'projects') this.openProject = arg;
+    const t2 = new URLSearchParams(globalThis.location?.search ?? '').get('theme');
+    if (t2 === 'light' || t2 === 'dark') this.theme = t2;
     this.applyTheme();
   }
 
