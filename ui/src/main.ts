@@ -10,6 +10,9 @@ if (!target) throw new Error('index.html is missing #app');
 
 export default mount(App, { target });
 
+// Two frames after mount the first screen is on glass: report it once.
+requestAnimationFrame(() => requestAnimationFrame(() => void backend().appReady().catch(() => undefined)));
+
 // Browser preview only: `?demo` starts a few jobs on the fake backend so the queue can be seen.
 if (backend().name === 'fake' && new URLSearchParams(location.search).has('demo')) {
   void app.loadProjects().then(() => {

@@ -32,6 +32,8 @@ export type Unlisten = () => void;
 export interface Backend {
   readonly name: 'tauri' | 'fake';
   appInfo(): Promise<T.AppInfo>;
+  /** Reports the first painted frame (start-up figure in BENCHMARKS.md); returns ms since launch. */
+  appReady(): Promise<number>;
   pricingOffers(): Promise<T.OfferView[]>;
   pricingEstimate(input: T.EstimateInput): Promise<T.EstimateResult>;
   generationSubmit(input: T.GenerateInput, onEvent: JobListener): Promise<string>;

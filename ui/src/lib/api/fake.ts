@@ -219,7 +219,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const b: Backend & { jobsRunning(): number } = {
     name: 'fake',
     jobsRunning: () => jobs.size,
-    appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: settings.data_dir, channel: 'dev (browser preview)' })),
+    appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: settings.data_dir, channel: 'dev (browser preview)', first_paint_ms: null })),
+    appReady: () => call('appReady', () => Math.round(performance.now())),
     pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
       const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);

@@ -46,6 +46,7 @@ const nothing = () => undefined;
 export const tauriBackend: Backend = {
   name: 'tauri',
   appInfo: () => unwrap(commands.appInfo()),
+  appReady: () => unwrap(commands.appReady()),
   pricingOffers: () => unwrap(commands.pricingOffers()),
   pricingEstimate: (input) => unwrap(commands.pricingEstimate(input)),
   generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(input, channel(onEvent))),
