@@ -213,6 +213,7 @@ impl ImageProvider for A1111 {
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel)
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn resume(

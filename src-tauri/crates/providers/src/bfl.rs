@@ -337,7 +337,9 @@ impl ImageProvider for Bfl {
             self.follow(job, sub.usage, k, progress, cancel, start)
                 .await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -352,7 +354,9 @@ impl ImageProvider for Bfl {
             self.follow(remote.clone(), usage, k, progress, cancel, Instant::now())
                 .await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         // `/v1/credits` is from BFL's docs, not the reference; any 2xx means the key works.

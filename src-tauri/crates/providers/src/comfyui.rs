@@ -442,6 +442,7 @@ impl ImageProvider for ComfyUi {
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel)
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn resume(
@@ -453,6 +454,7 @@ impl ImageProvider for ComfyUi {
     ) -> Result<GenerateOutput, ProviderError> {
         self.follow(remote.clone(), key, progress, cancel, Instant::now())
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {

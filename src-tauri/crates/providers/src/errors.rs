@@ -176,3 +176,17 @@ pub(crate) fn describe_body(body: &[u8]) -> String {
         format!("\"{}\"", short(t))
     }
 }
+
+/// Scrub the key from a successful output too (a server could echo it in a captured header).
+pub(crate) fn redact_output(
+    mut out: crate::types::GenerateOutput,
+    key: Option<&str>,
+) -> crate::types::GenerateOutput {
+    if let Some(k) = key.filter(|k| k.len() >= 4) {
+        redact_usage(&mut out.usage, k);
+        if out.remote_id.as_deref().is_some_and(|r| r.contains(k)) {
+            out.remote_id = Some("[redacted]".into());
+        }
+    }
+    out
+}

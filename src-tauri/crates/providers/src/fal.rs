@@ -518,7 +518,9 @@ impl ImageProvider for Fal {
             let k = key_required("fal", key)?;
             self.run(req, k, progress, cancel).await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -543,7 +545,9 @@ impl ImageProvider for Fal {
             }
             self.follow(job, k, progress, cancel, Instant::now()).await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self

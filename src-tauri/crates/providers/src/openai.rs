@@ -327,6 +327,7 @@ impl ImageProvider for OpenAi {
         self.0
             .generate(req, key, progress, cancel)
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn resume(

@@ -78,6 +78,7 @@ impl ImageProvider for OpenAiCompatible {
         self.inner
             .generate(req, key, progress, cancel)
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn resume(

@@ -405,7 +405,9 @@ impl ImageProvider for Replicate {
             });
             self.follow(pred, job, k, progress, cancel, start).await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -438,7 +440,9 @@ impl ImageProvider for Replicate {
             self.follow(placeholder, job, k, progress, cancel, start)
                 .await
         };
-        run.await.map_err(|e| e.redact(key))
+        run.await
+            .map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self

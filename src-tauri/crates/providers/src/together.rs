@@ -165,6 +165,7 @@ impl ImageProvider for Together {
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel)
             .await
+            .map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn resume(
