@@ -354,6 +354,9 @@ fn benches(c: &mut Criterion) {
             store.find_reusable(&key).expect("lookup")
         })
     });
+    c.bench_function("dedup_key_only", |b| {
+        b.iter(|| dedup_key(black_box(&hits[0])))
+    });
     c.bench_function("dedup_key_and_lookup_miss_1m_generations", |b| {
         let miss = request("nothing like this was ever stored".into(), 7);
         b.iter(|| {

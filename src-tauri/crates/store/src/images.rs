@@ -42,25 +42,34 @@ pub(crate) const IMAGE_COLS: &str = "i.id, i.generation_id, i.project_id, i.idx,
     f.thumb_path";
 
 pub(crate) fn image_from_row(r: &Row<'_>) -> rusqlite::Result<ImageRecord> {
-    let gid: String = r.get(1)?;
+    image_from_row_at(r, 0)
+}
+
+/// Maps [`IMAGE_COLS`] starting at column `o` (for joins that select other columns first).
+pub(crate) fn image_from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<ImageRecord> {
+    let gid: String = r.get(o + 1)?;
     Ok(ImageRecord {
-        id: r.get(0)?,
+        id: r.get(o)?,
         generation_id: uuid::Uuid::parse_str(&gid).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(1, rusqlite::types::Type::Text, Box::new(e))
+            rusqlite::Error::FromSqlConversionFailure(
+                o + 1,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
         })?,
-        project_id: r.get(2)?,
-        idx: r.get(3)?,
-        seed: r.get(4)?,
-        favourite: r.get(5)?,
-        rating: r.get(6)?,
-        created_at: ms_to_time(r.get(7)?),
-        hash: r.get(8)?,
-        path: r.get(9)?,
-        mime: r.get(10)?,
-        bytes: r.get::<_, i64>(11)?.max(0) as u64,
-        width: r.get(12)?,
-        height: r.get(13)?,
-        thumb_path: r.get(14)?,
+        project_id: r.get(o + 2)?,
+        idx: r.get(o + 3)?,
+        seed: r.get(o + 4)?,
+        favourite: r.get(o + 5)?,
+        rating: r.get(o + 6)?,
+        created_at: ms_to_time(r.get(o + 7)?),
+        hash: r.get(o + 8)?,
+        path: r.get(o + 9)?,
+        mime: r.get(o + 10)?,
+        bytes: r.get::<_, i64>(o + 11)?.max(0) as u64,
+        width: r.get(o + 12)?,
+        height: r.get(o + 13)?,
+        thumb_path: r.get(o + 14)?,
     })
 }
 

@@ -177,6 +177,9 @@ impl Store {
                 | OpenFlags::SQLITE_OPEN_URI,
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
+        // Memory-mapped reads avoid a syscall per page on large libraries.
+        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)?;
+        conn.pragma_update(None, "cache_size", -16_000i64)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
     }
