@@ -5,6 +5,7 @@
 use crate::request::{EstimateRequest, ResolvedRequest};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::sync::Arc;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -12,9 +13,9 @@ pub struct Capabilities {
     pub sizes: SizeSpec,
     /// Quality names the provider takes; empty = no quality parameter.
     #[serde(default)]
-    pub qualities: Vec<String>,
+    pub qualities: Vec<Arc<str>>,
     #[serde(default)]
-    pub default_quality: Option<String>,
+    pub default_quality: Option<Arc<str>>,
     /// Images per call.
     pub max_n: u32,
     #[serde(default)]
@@ -62,7 +63,7 @@ pub struct SizeOption {
     pub width: u32,
     pub height: u32,
     #[serde(default)]
-    pub label: Option<String>,
+    pub label: Option<Arc<str>>,
 }
 
 /// Something snapped or ignored for one offer. Rendered to text when shown.
@@ -71,11 +72,11 @@ pub enum Note {
     SizeSnapped {
         width: u32,
         height: u32,
-        label: Option<String>,
+        label: Option<Arc<str>>,
     },
     QualityMapped {
         from: String,
-        to: String,
+        to: Arc<str>,
     },
     QualityIgnored(String),
     QualityDefault(String),
@@ -249,7 +250,7 @@ impl Capabilities {
         }
     }
 
-    fn resolve_quality(&self, asked: Option<&str>, notes: &mut Vec<Note>) -> Option<String> {
+    fn resolve_quality(&self, asked: Option<&str>, notes: &mut Vec<Note>) -> Option<Arc<str>> {
         if self.qualities.is_empty() {
             if let Some(q) = asked.filter(|q| *q != "auto") {
                 notes.push(Note::QualityIgnored(q.to_owned()));
@@ -264,8 +265,8 @@ impl Capabilities {
         let Some(q) = asked.filter(|q| *q != "auto") else {
             return default();
         };
-        if self.qualities.iter().any(|o| o == q) {
-            return Some(q.to_owned());
+        if let Some(o) = self.qualities.iter().find(|o| &***o == q) {
+            return Some(o.clone());
         }
         let picked = match quality_rank(q) {
             Some(r) => self
@@ -301,7 +302,7 @@ impl Capabilities {
 
 impl SizeSpec {
     /// The size the provider will produce for a requested size.
-    pub fn snap(&self, w: u32, h: u32) -> (u32, u32, Option<String>) {
+    pub fn snap(&self, w: u32, h: u32) -> (u32, u32, Option<Arc<str>>) {
         match self {
             SizeSpec::Fixed { sizes } => {
                 if let Some(s) = sizes.iter().find(|s| s.width == w && s.height == h) {

@@ -6,13 +6,14 @@ use crate::capabilities::Note;
 use crate::catalog::{Catalog, Modifiers, Offer, OfferTier};
 use crate::formula::{PriceInput, Priced};
 use crate::lines::Line;
-use crate::money::Amount;
+use crate::money::{Amount, ser_norm};
 use crate::request::{EstimateRequest, LatencyTier, ResolvedRequest};
 use crate::validate::parse_time;
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Extra billed attempts the worst case must cover. `billed_retries: 2` means the
@@ -67,12 +68,15 @@ pub struct Estimate {
     pub display_name: Arc<str>,
     pub tier: OfferTier,
     /// Formula kind, e.g. `tokens`, `per_megapixel`.
-    pub billing: String,
+    pub billing: Cow<'static, str>,
     pub supported: bool,
     pub unsupported_reason: Option<String>,
     /// USD; zero when unsupported.
+    #[serde(serialize_with = "ser_norm")]
     pub expected: Decimal,
+    #[serde(serialize_with = "ser_norm")]
     pub worst_case: Decimal,
+    #[serde(serialize_with = "ser_norm")]
     pub per_image: Decimal,
     pub confidence: Confidence,
     pub lines: Vec<Line>,
@@ -96,7 +100,7 @@ pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>)
         model: offer.model.clone(),
         display_name: offer.display_name.clone(),
         tier: offer.tier,
-        billing: offer.formula.kind_name().to_owned(),
+        billing: Cow::Borrowed(offer.formula.kind_name()),
         supported: true,
         unsupported_reason: None,
         expected: Decimal::ZERO,
@@ -122,7 +126,7 @@ pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>)
     let input = PriceInput {
         width: r.width,
         height: r.height,
-        quality: r.quality.as_deref(),
+        quality: r.quality.as_ref(),
         images: r.n,
         calls: r.calls,
         steps: r.steps,
@@ -186,15 +190,15 @@ pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>)
             worst: Amount::usd(worst_case),
         });
     }
-    let per_image = if r.n > 0 {
-        priced.expected / Decimal::from(r.n)
-    } else {
-        Decimal::ZERO
+    let per_image = match r.n {
+        0 => Decimal::ZERO,
+        1 => priced.expected,
+        n => priced.expected / Decimal::from(n),
     };
     Estimate {
-        expected: priced.expected.normalize(),
-        worst_case: worst_case.normalize(),
-        per_image: per_image.normalize(),
+        expected: priced.expected,
+        worst_case,
+        per_image,
         confidence,
         lines: priced.lines,
         ..base
@@ -217,13 +221,16 @@ pub fn estimate_offers<'o>(
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
-    let mut out: Vec<Estimate> = offers.into_iter().map(|o| estimate(o, req, ctx)).collect();
-    out.sort_by(|a, b| {
-        b.supported
-            .cmp(&a.supported)
-            .then(a.expected.cmp(&b.expected))
-    });
-    out
+    let all: Vec<Estimate> = offers.into_iter().map(|o| estimate(o, req, ctx)).collect();
+    // Sort small keys (ties by catalog order), then move each large estimate once.
+    let mut keys: Vec<(bool, Decimal, usize)> = all
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (!e.supported, e.expected, i))
+        .collect();
+    keys.sort_unstable();
+    let mut slots: Vec<Option<Estimate>> = all.into_iter().map(Some).collect();
+    keys.iter().filter_map(|k| slots[k.2].take()).collect()
 }
 
 /// `Some(multiplier)` when the tier is available (standard always is, at ×1).

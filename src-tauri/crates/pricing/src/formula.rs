@@ -6,6 +6,7 @@ use crate::request::ImageDims;
 pub use crate::tokens::{TokenFormula, TokenRates, TokenRow, image_tokens};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Every formula kind the catalog knows, in the order of providers.md §13.
 pub const FORMULA_KINDS: &[&str] = &[
@@ -50,7 +51,7 @@ pub enum Formula {
     Tokens(TokenFormula),
     /// F6: `seconds × rate`; seconds are an assumption until calibrated from history.
     ComputeSeconds {
-        hardware: String,
+        hardware: Arc<str>,
         rate_per_second: Decimal,
         seconds_per_image: Decimal,
         /// Steps the `seconds_per_image` figure was measured at; other step counts scale linearly.
@@ -123,7 +124,7 @@ pub struct StepTier {
 pub struct PriceInput<'a> {
     pub width: u32,
     pub height: u32,
-    pub quality: Option<&'a str>,
+    pub quality: Option<&'a Arc<str>>,
     /// Images billed.
     pub images: u32,
     /// Provider calls needed (per-call charges such as prompt tokens repeat per call).
@@ -241,7 +242,9 @@ impl Formula {
                 )
             }
             Formula::Table { rows } => {
-                let Some(row) = table_row(rows, input.quality, input.width, input.height) else {
+                let Some(row) =
+                    table_row(rows, input.quality.map(|q| &**q), input.width, input.height)
+                else {
                     return exact(
                         Decimal::ZERO,
                         Line::Text("no price row for this request".into()),
@@ -255,7 +258,7 @@ impl Formula {
                         n,
                         width: input.width,
                         height: input.height,
-                        quality: input.quality.map(str::to_owned),
+                        quality: input.quality.cloned(),
                         row: off.then_some((row.width, row.height)),
                         price: amt(row.price),
                         total: amt(total),

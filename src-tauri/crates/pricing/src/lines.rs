@@ -6,6 +6,7 @@ use crate::money::{Amount, MpRounding, MpUnit, per_million, thousands};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
+use std::sync::Arc;
 
 /// Token classes a provider bills separately.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +45,7 @@ pub enum Line {
         n: u32,
         width: u32,
         height: u32,
-        quality: Option<String>,
+        quality: Option<Arc<str>>,
         row: Option<(u32, u32)>,
         price: Amount,
         total: Amount,
@@ -79,7 +80,7 @@ pub enum Line {
         n: u32,
         width: u32,
         height: u32,
-        quality: Option<String>,
+        quality: Option<Arc<str>>,
         tokens: u64,
         rate: Decimal,
         total: Amount,
@@ -93,7 +94,7 @@ pub enum Line {
     },
     Compute {
         seconds: Decimal,
-        hardware: String,
+        hardware: Arc<str>,
         rate: Amount,
         total: Amount,
         assumed: bool,
@@ -137,7 +138,7 @@ pub enum Line {
     Text(String),
 }
 
-fn quality_suffix(q: &Option<String>) -> String {
+fn quality_suffix(q: &Option<Arc<str>>) -> String {
     q.as_ref().map(|q| format!(" {q}")).unwrap_or_default()
 }
 

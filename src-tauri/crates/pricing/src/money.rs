@@ -50,10 +50,23 @@ pub enum MpRounding {
     TwoDecimals,
 }
 
+/// 2^-20 = 0.00000095367431640625, exact in 20 decimal places.
+const INV_2_20: Decimal = Decimal::from_parts(
+    (95_367_431_640_625u64 & 0xFFFF_FFFF) as u32,
+    (95_367_431_640_625u64 >> 32) as u32,
+    0,
+    false,
+    20,
+);
+
 /// Exact megapixels of `w × h` in `unit` (2^20 and 10^6 both divide exactly in Decimal).
 pub fn megapixels(width: u32, height: u32, unit: MpUnit) -> Decimal {
-    let px = Decimal::from(u64::from(width) * u64::from(height));
-    px / unit.pixels()
+    // Multiplying by the exact reciprocal avoids a (slow) Decimal division.
+    let px = i64::try_from(u64::from(width) * u64::from(height)).unwrap_or(i64::MAX);
+    match unit {
+        MpUnit::Binary => Decimal::from(px) * INV_2_20,
+        MpUnit::Decimal => Decimal::new(px, 6),
+    }
 }
 
 /// Applies the provider's rounding rule to a megapixel count.
@@ -65,6 +78,17 @@ pub fn billed_megapixels(mp: Decimal, rounding: MpRounding) -> Decimal {
             mp.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
         }
     }
+}
+
+/// `tokens / 1,000,000 × rate` without a division.
+pub fn per_million_tokens(tokens: u64, rate: Decimal) -> Decimal {
+    Decimal::new(i64::try_from(tokens).unwrap_or(i64::MAX), 6) * rate
+}
+
+/// Serializes money normalized ("0.05", not "0.0500000"); done here rather than
+/// in the estimator because normalizing is slow and only output needs it.
+pub(crate) fn ser_norm<S: serde::Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    Serialize::serialize(&d.normalize(), s)
 }
 
 /// Unit used when rendering an amount inside explanation lines.
@@ -139,6 +163,8 @@ mod tests {
     fn fal_megapixels_are_binary_and_ceiled() {
         let mp = megapixels(1920, 1080, MpUnit::Binary);
         assert_eq!(mp, dec!(1.9775390625));
+        assert_eq!(megapixels(1024, 1024, MpUnit::Binary), Decimal::ONE);
+        assert_eq!(per_million_tokens(4160, dec!(40)), dec!(0.1664));
         assert_eq!(billed_megapixels(mp, MpRounding::Ceil), dec!(2));
         assert_eq!(
             billed_megapixels(megapixels(1024, 1024, MpUnit::Binary), MpRounding::Ceil),

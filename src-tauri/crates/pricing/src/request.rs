@@ -1,6 +1,7 @@
 //! The request being priced and the request a provider will actually receive.
 
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 /// Width × height of an image (reference inputs, returned outputs).
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,8 +85,8 @@ pub struct ResolvedRequest {
     pub width: u32,
     pub height: u32,
     /// The provider's own name for the size when it takes one (`"16:9"`, `"2K 1:1"`).
-    pub size_label: Option<String>,
-    pub quality: Option<String>,
+    pub size_label: Option<Arc<str>>,
+    pub quality: Option<Arc<str>>,
     /// Total images.
     pub n: u32,
     /// Images per provider call (≤ the offer's `max_n`).

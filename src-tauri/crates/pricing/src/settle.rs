@@ -94,6 +94,7 @@ pub enum SettlementBasis {
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Settlement {
+    #[serde(serialize_with = "crate::money::ser_norm")]
     pub actual: Decimal,
     pub basis: SettlementBasis,
     pub lines: Vec<crate::lines::Line>,
@@ -263,7 +264,7 @@ fn formula_on_result(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> (De
     let input = PriceInput {
         width: usage.width.unwrap_or(resolved.width),
         height: usage.height.unwrap_or(resolved.height),
-        quality: resolved.quality.as_deref(),
+        quality: resolved.quality.as_ref(),
         images,
         calls,
         steps: resolved.steps,

@@ -3,15 +3,13 @@
 
 use crate::formula::{PriceInput, Priced, nearest};
 use crate::lines::{Line, TokenClass};
-use crate::money::{Amount, Unit};
+use crate::money::{Amount, Unit, per_million_tokens};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 fn four() -> u32 {
     4
 }
-
-const MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// Output image tokens for one (quality, size) — the pre-flight table.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -109,7 +107,7 @@ impl TokenFormula {
                 return;
             }
             if let Some(rate) = self.rates.rate(class) {
-                let total = Decimal::from(tokens) * rate / MILLION;
+                let total = per_million_tokens(tokens, rate);
                 p.add(
                     total,
                     total,
@@ -136,12 +134,12 @@ impl TokenFormula {
             self.rates.image_out,
             image_tokens(
                 &self.image_out_tokens,
-                input.quality,
+                input.quality.map(|q| &**q),
                 input.width,
                 input.height,
             ),
         ) {
-            let total = Decimal::from(tokens) * rate / MILLION * Decimal::from(input.images);
+            let total = per_million_tokens(tokens, rate) * Decimal::from(input.images);
             p.add(
                 total,
                 total,
@@ -149,7 +147,7 @@ impl TokenFormula {
                     n: input.images,
                     width: input.width,
                     height: input.height,
-                    quality: input.quality.map(str::to_owned),
+                    quality: input.quality.cloned(),
                     tokens,
                     rate,
                     total: amt(total),

@@ -266,7 +266,7 @@ fn check_coverage(f: &Formula, c: &Capabilities, path: &str) -> Check {
         return Ok(());
     }
     for q in row_qualities.iter().flatten() {
-        if !c.qualities.iter().any(|x| x == q) {
+        if !c.qualities.iter().any(|x| &**x == *q) {
             return fail(
                 format!("{path}.rows"),
                 format!("quality `{q}` is not in capabilities.qualities"),
@@ -274,7 +274,7 @@ fn check_coverage(f: &Formula, c: &Capabilities, path: &str) -> Check {
         }
     }
     for q in &c.qualities {
-        if !row_qualities.contains(&Some(q.as_str())) {
+        if !row_qualities.contains(&Some(&**q)) {
             return fail(
                 format!("{path}.rows"),
                 format!("no price row for quality `{q}`"),

@@ -10,10 +10,16 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 fn offer(id: &str) -> &'static Offer {
-    Catalog::bundled().offer(id).unwrap_or_else(|| panic!("{id}"))
+    Catalog::bundled()
+        .offer(id)
+        .unwrap_or_else(|| panic!("{id}"))
 }
 fn ctx() -> EstimateContext<'static> {
-    EstimateContext::new(Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0).single().unwrap_or_default())
+    EstimateContext::new(
+        Utc.with_ymd_and_hms(2026, 11, 21, 12, 0, 0)
+            .single()
+            .unwrap_or_default(),
+    )
 }
 fn notes(e: &Estimate) -> Vec<String> {
     e.notes.iter().map(ToString::to_string).collect()
@@ -37,14 +43,38 @@ fn snapped_and_ignored_parameters_are_noted_and_resolved() {
             "negative prompt not supported — ignored"
         ]
     );
-    assert_eq!((e.resolved.width, e.resolved.height, e.resolved.quality.as_deref()), (1536, 1024, Some("high")));
-    assert_eq!((e.resolved.seed, e.resolved.negative_prompt, e.resolved.steps), (None, false, None));
+    assert_eq!(
+        (
+            e.resolved.width,
+            e.resolved.height,
+            e.resolved.quality.as_deref()
+        ),
+        (1536, 1024, Some("high"))
+    );
+    assert_eq!(
+        (
+            e.resolved.seed,
+            e.resolved.negative_prompt,
+            e.resolved.steps
+        ),
+        (None, false, None)
+    );
     assert!(e.supported);
 
     // Stability keeps seed and negative prompt, snaps to an aspect preset and names it.
     let s = estimate(offer("stability:stable-image-core"), &req, &ctx());
-    assert_eq!((s.resolved.width, s.resolved.height, s.resolved.size_label.as_deref()), (1216, 832, Some("3:2")));
-    assert_eq!((s.resolved.seed, s.resolved.negative_prompt), (Some(7), true));
+    assert_eq!(
+        (
+            s.resolved.width,
+            s.resolved.height,
+            s.resolved.size_label.as_deref()
+        ),
+        (1216, 832, Some("3:2"))
+    );
+    assert_eq!(
+        (s.resolved.seed, s.resolved.negative_prompt),
+        (Some(7), true)
+    );
     assert!(notes(&s).contains(&"quality hd ignored by this model".to_owned()));
 }
 
@@ -64,25 +94,59 @@ fn rule_sizes_snap_to_multiples_and_limits() {
     let r = &e.resolved;
     assert_eq!((r.width % 16, r.height % 16), (0, 0));
     assert!(r.width <= 3840 && u64::from(r.width) * u64::from(r.height) <= 3840 * 2160);
-    assert!(f64::from(r.width) / f64::from(r.height) <= 3.0 + 1e-9, "{r:?}");
-    assert_eq!(SizeSpec::Rule { multiple_of: 32, min_side: 256, max_side: 1440, max_pixels: 1440 * 1440, min_aspect: None, max_aspect: None }.snap(100, 3000).0, 256);
+    assert!(
+        f64::from(r.width) / f64::from(r.height) <= 3.0 + 1e-9,
+        "{r:?}"
+    );
+    assert_eq!(
+        SizeSpec::Rule {
+            multiple_of: 32,
+            min_side: 256,
+            max_side: 1440,
+            max_pixels: 1440 * 1440,
+            min_aspect: None,
+            max_aspect: None
+        }
+        .snap(100, 3000)
+        .0,
+        256
+    );
 }
 
 #[test]
 fn unsupported_requests_are_explained_not_dropped() {
     let mut req = EstimateRequest::new("x".repeat(5000), 1024, 1024);
-    req.reference_images = vec![ImageDims { width: 1024, height: 1024 }];
+    req.reference_images = vec![ImageDims {
+        width: 1024,
+        height: 1024,
+    }];
     let all = estimate_all(Catalog::bundled(), &req, &ctx());
     assert_eq!(all.len(), Catalog::bundled().offers().len());
-    let dalle = all.iter().find(|e| &*e.offer_id == "openai:dall-e-3").unwrap_or_else(|| panic!("dall-e-3 dropped"));
+    let dalle = all
+        .iter()
+        .find(|e| &*e.offer_id == "openai:dall-e-3")
+        .unwrap_or_else(|| panic!("dall-e-3 dropped"));
     assert!(!dalle.supported);
-    assert_eq!(dalle.unsupported_reason.as_deref(), Some("prompt is 5000 characters; this model accepts at most 4000"));
-    let flux = all.iter().find(|e| &*e.offer_id == "replicate:black-forest-labs/flux-dev").unwrap_or_else(|| panic!("dropped"));
-    assert_eq!(flux.unsupported_reason.as_deref(), Some("reference images are not supported by this model"));
+    assert_eq!(
+        dalle.unsupported_reason.as_deref(),
+        Some("prompt is 5000 characters; this model accepts at most 4000")
+    );
+    let flux = all
+        .iter()
+        .find(|e| &*e.offer_id == "replicate:black-forest-labs/flux-dev")
+        .unwrap_or_else(|| panic!("dropped"));
+    assert_eq!(
+        flux.unsupported_reason.as_deref(),
+        Some("reference images are not supported by this model")
+    );
     // Sorted: supported cheapest-first, unsupported last.
     let first_unsupported = all.iter().position(|e| !e.supported).unwrap_or(all.len());
     assert!(all[first_unsupported..].iter().all(|e| !e.supported));
-    assert!(all[..first_unsupported].windows(2).all(|w| w[0].expected <= w[1].expected));
+    assert!(
+        all[..first_unsupported]
+            .windows(2)
+            .all(|w| w[0].expected <= w[1].expected)
+    );
 }
 
 #[test]
@@ -102,7 +166,10 @@ fn latency_tiers_apply_where_offered_and_are_noted_elsewhere() {
     req.quality = Some("high".into());
     let e = estimate(offer("openai:gpt-image-1"), &req, &ctx());
     assert_eq!(e.expected, d("0.0832"));
-    assert_eq!(e.lines.last().map(ToString::to_string).as_deref(), Some("batch tier × 0.5"));
+    assert_eq!(
+        e.lines.last().map(ToString::to_string).as_deref(),
+        Some("batch tier × 0.5")
+    );
     let f = estimate(offer("fal:fal-ai/flux/dev"), &req, &ctx());
     assert_eq!(f.expected, d("0.025"));
     assert_eq!(f.resolved.latency, LatencyTier::Standard);
@@ -128,28 +195,58 @@ fn time_of_day_windows_are_evaluated_in_their_zone() {
     let cat = windowed_catalog();
     let o = &cat.offers()[0];
     let req = EstimateRequest::new("", 1024, 1024);
-    let at = |h| Utc.with_ymd_and_hms(2026, 11, 21, h, 30, 0).single().unwrap_or_default();
+    let at = |h| {
+        Utc.with_ymd_and_hms(2026, 11, 21, h, 30, 0)
+            .single()
+            .unwrap_or_default()
+    };
     // 04:30 UTC = 23:30 in New York (EST): off-peak.
-    assert_eq!(estimate(o, &req, &EstimateContext::new(at(4))).expected, d("0.05"));
+    assert_eq!(
+        estimate(o, &req, &EstimateContext::new(at(4))).expected,
+        d("0.05")
+    );
     // 12:30 UTC: surge window without its own zone → evaluated in the context's zone.
     let berlin: Tz = "Europe/Berlin".parse().unwrap_or(Tz::UTC);
-    let in_berlin = EstimateContext { time_zone: berlin, ..EstimateContext::new(at(12)) };
+    let in_berlin = EstimateContext {
+        time_zone: berlin,
+        ..EstimateContext::new(at(12))
+    };
     let e = estimate(o, &req, &in_berlin);
     assert_eq!(e.expected, d("0.15"));
-    assert_eq!(e.lines.last().map(ToString::to_string).as_deref(), Some("surge window × 1.5"));
+    assert_eq!(
+        e.lines.last().map(ToString::to_string).as_deref(),
+        Some("surge window × 1.5")
+    );
     // 17:30 UTC = 18:30 Berlin, 12:30 New York: no window.
-    assert_eq!(estimate(o, &req, &EstimateContext { time_zone: berlin, ..EstimateContext::new(at(17)) }).expected, d("0.10"));
+    assert_eq!(
+        estimate(
+            o,
+            &req,
+            &EstimateContext {
+                time_zone: berlin,
+                ..EstimateContext::new(at(17))
+            }
+        )
+        .expected,
+        d("0.10")
+    );
 }
 
 #[test]
 fn worst_case_covers_billed_retries() {
     let req = EstimateRequest::new("", 1024, 1024);
-    let c = EstimateContext { retry_allowance: RetryAllowance { billed_retries: 2 }, ..ctx() };
+    let c = EstimateContext {
+        retry_allowance: RetryAllowance { billed_retries: 2 },
+        ..ctx()
+    };
     let e = estimate(offer("bfl:flux-pro-1.1"), &req, &c);
     assert_eq!((e.expected, e.worst_case), (d("0.04"), d("0.12")));
     // Time-billed: the worst single attempt is twice the assumed seconds.
     let s = estimate(offer("replicate:stability-ai/sdxl"), &req, &c);
-    assert_eq!((s.expected, s.worst_case, s.confidence), (d("0.00585"), d("0.0351"), Confidence::Assumed));
+    assert_eq!(
+        (s.expected, s.worst_case, s.confidence),
+        (d("0.00585"), d("0.0351"), Confidence::Assumed)
+    );
 }
 
 #[test]
@@ -157,14 +254,35 @@ fn history_calibrates_time_billed_offers() {
     let o = offer("replicate:stability-ai/sdxl");
     let req = EstimateRequest::new("", 1024, 1024);
     let key = estimate(o, &req, &ctx()).resolved.calibration_key();
-    let sample = |a: &str| CalibrationSample { offer_id: o.id.to_string(), key: key.clone(), actual: d(a) };
+    let sample = |a: &str| CalibrationSample {
+        offer_id: o.id.to_string(),
+        key: key.clone(),
+        actual: d(a),
+    };
     let four = Calibration::from_samples(["0.008", "0.009", "0.010", "0.020"].map(sample));
-    let c4 = EstimateContext { calibration: Some(&four), ..ctx() };
-    assert_eq!(estimate(o, &req, &c4).confidence, Confidence::Assumed, "4 samples are not enough");
+    let c4 = EstimateContext {
+        calibration: Some(&four),
+        ..ctx()
+    };
+    assert_eq!(
+        estimate(o, &req, &c4).confidence,
+        Confidence::Assumed,
+        "4 samples are not enough"
+    );
     let five = Calibration::from_samples(["0.008", "0.009", "0.010", "0.020", "0.011"].map(sample));
-    let c5 = EstimateContext { calibration: Some(&five), ..ctx() };
+    let c5 = EstimateContext {
+        calibration: Some(&five),
+        ..ctx()
+    };
     let e = estimate(o, &req, &c5);
-    assert_eq!((e.expected, e.worst_case, e.confidence), (d("0.010"), d("0.020"), Confidence::Calibrated { samples: 5 }));
+    assert_eq!(
+        (e.expected, e.worst_case, e.confidence),
+        (
+            d("0.010"),
+            d("0.020"),
+            Confidence::Calibrated { samples: 5 }
+        )
+    );
     // A flat-priced offer ignores history: its price is published.
     let flat = estimate(offer("bfl:flux-dev"), &req, &c5);
     assert_eq!(flat.confidence, Confidence::Published);
@@ -173,7 +291,13 @@ fn history_calibrates_time_billed_offers() {
 #[test]
 fn reference_images_are_charged() {
     let mut req = EstimateRequest::new("", 1024, 1024);
-    req.reference_images = vec![ImageDims { width: 1024, height: 1024 }; 2];
+    req.reference_images = vec![
+        ImageDims {
+            width: 1024,
+            height: 1024
+        };
+        2
+    ];
     let g = estimate(offer("google:gemini-3-pro-image-preview"), &req, &ctx());
     assert_eq!(g.expected, d("0.1366")); // 0.1344 + 2 × 0.0011
     let gpt = estimate(offer("openai:gpt-image-1"), &req, &ctx());
@@ -182,13 +306,20 @@ fn reference_images_are_charged() {
 
 #[test]
 fn estimates_serialize_money_as_decimal_strings() {
-    let e = estimate(offer("fal:fal-ai/flux/dev"), &EstimateRequest::new("", 1920, 1080), &ctx());
+    let e = estimate(
+        offer("fal:fal-ai/flux/dev"),
+        &EstimateRequest::new("", 1920, 1080),
+        &ctx(),
+    );
     let v = serde_json::to_value(&e).unwrap_or_default();
     assert_eq!(v["expected"], json!("0.05"));
     assert_eq!(v["worst_case"], json!("0.05"));
     assert_eq!(v["tier"], json!("draft"));
     assert_eq!(v["confidence"], json!({"kind": "published"}));
-    assert_eq!(v["lines"][0], json!("1920×1080 = 1.9775 MP (2^20 px) → billed 2 MP (rounded up) × $0.025/MP × 1 = $0.05"));
+    assert_eq!(
+        v["lines"][0],
+        json!("1920×1080 = 1.9775 MP (2^20 px) → billed 2 MP (rounded up) × $0.025/MP × 1 = $0.05")
+    );
     let back: Estimate = serde_json::from_value(v).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(back.expected, e.expected);
 }
