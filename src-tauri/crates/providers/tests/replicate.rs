@@ -345,3 +345,43 @@ async fn job_urls_on_foreign_hosts_are_not_followed() {
     assert_eq!(e.class, ErrorClass::MalformedResponse);
     assert!(e.message.contains("unexpected host"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_slow_poll_request_times_out_with_the_job_attached() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/models/a/b/predictions"))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pred(
+            &server,
+            "starting",
+            Value::Null,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/predictions/p1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(2))
+                .set_body_json(pred(&server, "processing", Value::Null)),
+        )
+        .mount(&server)
+        .await;
+    let mut c = cfg(&server.uri());
+    c.timeout = Duration::from_millis(300);
+    let e = Replicate::new(&c, client())
+        .generate(&req("a/b"), Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect_err("timeout");
+    assert_eq!(
+        e.class,
+        ErrorClass::Timeout {
+            remote_job_id: Some("p1".into())
+        }
+    );
+    assert_eq!(
+        e.remote_job.as_ref().map(|j| j.remote_id.as_str()),
+        Some("p1")
+    );
+    assert_eq!(submits(&server).await, 1);
+}
