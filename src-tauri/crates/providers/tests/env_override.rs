@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use providers::{ImageProvider, ProgressSink, provider_for};
+use providers::{ProgressSink, provider_for};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
