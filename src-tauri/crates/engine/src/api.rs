@@ -357,4 +357,17 @@ ipc_type! {
         pub source: String,
         pub verified_on: String,
     }
+    /// What start-up reconciliation did with generations a previous process left
+    /// running (`Engine::recover`).
+    pub struct RecoveryReport {
+        /// Generations whose provider job was polled again and finished.
+        pub resumed: Vec<String>,
+        /// Generations marked failed (nothing to resume), reservations released.
+        pub failed: Vec<String>,
+        /// Provider jobs still running (or not pollable yet); polled at the next start.
+        pub still_running: Vec<String>,
+        pub charged_usd: Decimal,
+        pub released_usd: Decimal,
+        pub messages: Vec<String>,
+    }
 }

@@ -28,7 +28,10 @@ pub struct EngineError {
 
 impl EngineError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)
@@ -42,3 +45,67 @@ impl EngineError {
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+impl EngineError {
+    pub fn budget(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Budget, message)
+    }
+    pub fn provider(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Provider, message)
+    }
+    pub fn cancelled() -> Self {
+        Self::new(
+            ErrorKind::Cancelled,
+            "cancelled; nothing more will be charged",
+        )
+    }
+}
+
+impl From<store::StoreError> for EngineError {
+    fn from(e: store::StoreError) -> Self {
+        use store::StoreError as S;
+        let kind = match &e {
+            S::BudgetExceeded { .. } | S::ChargeExceedsReservation { .. } => ErrorKind::Budget,
+            S::NotFound { .. } => ErrorKind::NotFound,
+            S::ProjectExists(_)
+            | S::InvalidMoney { .. }
+            | S::InvalidInput(_)
+            | S::UnsupportedImage(_) => ErrorKind::Validation,
+            _ => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<keys::KeyError> for EngineError {
+    fn from(e: keys::KeyError) -> Self {
+        let kind = match &e {
+            keys::KeyError::UnknownProvider(_) | keys::KeyError::InvalidSecret { .. } => {
+                ErrorKind::Validation
+            }
+            _ => ErrorKind::Keychain,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<pricing::CatalogError> for EngineError {
+    fn from(e: pricing::CatalogError) -> Self {
+        Self::validation(e.to_string())
+    }
+}
+
+impl From<tokio::task::JoinError> for EngineError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::internal(format!("a background task failed: {e}"))
+    }
+}
+
+/// Runs blocking store/keychain work off the async runtime.
+pub(crate) async fn blocking<T, F>(f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f).await?
+}

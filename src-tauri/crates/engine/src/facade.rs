@@ -1,11 +1,22 @@
-//! `Engine`: the one entry point the Tauri shell and the CLI call.
-//! SCAFFOLD: signatures fixed for the shell and the UI; bodies are being filled in.
+//! `Engine`: the one entry point the Tauri shell and the CLI call. Thin: each method
+//! delegates to the module that owns the behaviour.
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use parking_lot::{Mutex, RwLock};
+use tokio::task::JoinHandle;
+
 use crate::api::*;
-use crate::error::{EngineError, ErrorKind, Result};
+use crate::error::{EngineError, Result, blocking};
+use crate::jobs::{self, JobQueue};
+use crate::limits::Limits;
+use crate::options::{EngineOptions, RecoveryMode};
+use crate::pipeline::JobSpec;
+use crate::settings::{self, CatalogState, Clients, Settings};
+use crate::shared::Core;
+use crate::{estimate, key_ops, library, projects, recovery};
 
 /// Receives a job's progress in order. The shell turns it into a Tauri `Channel`.
 pub type ProgressFn = Arc<dyn Fn(JobEvent) + Send + Sync>;
@@ -20,129 +31,268 @@ pub struct EngineConfig {
 }
 
 pub struct Engine {
-    config: EngineConfig,
-}
-
-fn not_yet() -> EngineError {
-    EngineError::new(ErrorKind::Internal, "this part of the engine is not built yet")
+    core: Arc<Core>,
+    /// Background recovery started by `open`, awaited by `recover`.
+    recovery: tokio::sync::Mutex<Option<JoinHandle<Result<RecoveryReport>>>>,
 }
 
 impl Engine {
     /// Opens (creating if needed) the data dir, migrates the database, sweeps orphan
-    /// files and reconciles jobs left running by a previous process.
+    /// files and reconciles jobs left running by a previous process (in the background;
+    /// `recover` awaits it).
     pub async fn open(config: EngineConfig) -> Result<Engine> {
+        Self::open_with(config, EngineOptions::default()).await
+    }
+
+    /// `open` with explicit tunables (retry timing, limits, injected keys, recovery mode).
+    pub async fn open_with(config: EngineConfig, options: EngineOptions) -> Result<Engine> {
         std::fs::create_dir_all(&config.data_dir).map_err(|e| {
             EngineError::internal(format!(
                 "cannot create the data folder {}: {e}",
                 config.data_dir.display()
             ))
         })?;
-        Ok(Engine { config })
+        let dir = config.data_dir.clone();
+        let store = blocking(move || store::Store::open(&dir).map_err(EngineError::from)).await?;
+        let s = store.clone();
+        let (user, imported, overrides) = blocking(move || {
+            let user = Settings::load(&s)?;
+            let imported = s
+                .setting(settings::CATALOG_KEY)?
+                .and_then(|v| v.as_str().map(str::to_owned));
+            let overrides = settings::parse_overrides(s.price_overrides()?);
+            Ok((user, imported, overrides))
+        })
+        .await?;
+        let catalog =
+            match CatalogState::build(imported.as_deref(), &user.gateways, overrides.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(
+                        "stored catalog refused, using the bundled one: {}",
+                        e.message
+                    );
+                    CatalogState::build(None, &user.gateways, overrides)?
+                }
+            };
+        let http = providers::http::default_client();
+        let clients = Clients::build(&user, &options, &http);
+        let max_jobs = options
+            .max_concurrent_jobs
+            .unwrap_or_else(|| user.max_jobs());
+        let core = Arc::new(Core {
+            keys: keys::AsyncKeyStore::new(&config.keychain_service),
+            limits: Limits::new(options.provider_concurrency, options.breaker.clone()),
+            queue: JobQueue::new(max_jobs),
+            config,
+            store,
+            http,
+            settings: RwLock::new(user),
+            catalog: RwLock::new(Arc::new(catalog)),
+            clients: RwLock::new(Arc::new(clients)),
+            jobs: Mutex::new(Default::default()),
+            active: Mutex::new(HashSet::new()),
+            key_presence: RwLock::new(None),
+            options,
+        });
+        let handle = match core.options.recovery {
+            RecoveryMode::Background => {
+                let c = core.clone();
+                Some(tokio::spawn(async move { recovery::recover(&c).await }))
+            }
+            RecoveryMode::Manual => None,
+        };
+        Ok(Engine {
+            core,
+            recovery: tokio::sync::Mutex::new(handle),
+        })
     }
 
     pub fn config(&self) -> &EngineConfig {
-        &self.config
+        &self.core.config
+    }
+
+    /// Reconciles generations a previous process left running and says what it did.
+    /// Awaits the pass `open` started in the background, or runs one now.
+    pub async fn recover(&self) -> Result<RecoveryReport> {
+        let mut slot = self.recovery.lock().await;
+        if let Some(h) = slot.take() {
+            return h.await?;
+        }
+        recovery::recover(&self.core).await
     }
 
     // ---- pricing ----
     pub fn offers(&self) -> Vec<OfferView> {
-        Vec::new()
+        self.core
+            .catalog()
+            .offers()
+            .iter()
+            .map(crate::convert::offer_view)
+            .collect()
     }
-    pub async fn estimate(&self, _input: EstimateInput) -> Result<EstimateResult> {
-        Err(not_yet())
+    pub async fn estimate(&self, input: EstimateInput) -> Result<EstimateResult> {
+        estimate::estimate(&self.core, input).await
     }
 
     // ---- generation ----
     /// Queues a generation and returns its job id at once; progress and the result
     /// arrive through `progress`.
-    pub async fn submit(&self, _input: GenerateInput, _progress: ProgressFn) -> Result<String> {
-        Err(not_yet())
+    pub async fn submit(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
+        let (job_id, _handle) = jobs::spawn(&self.core, spec(input, None), progress);
+        Ok(job_id)
     }
-    /// Runs a generation to completion (the CLI's `generate`).
-    pub async fn generate(&self, _input: GenerateInput, _progress: ProgressFn) -> Result<GenerationResult> {
-        Err(not_yet())
+    /// Runs a generation to completion (the CLI's `generate`). Refusals before any
+    /// provider call (validation, budget, keys, moderation) are `Err`; once attempts ran,
+    /// the result's `status` says how it ended and `attempts` why.
+    pub async fn generate(
+        &self,
+        input: GenerateInput,
+        progress: ProgressFn,
+    ) -> Result<GenerationResult> {
+        let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
+        handle.await?
     }
-    pub fn cancel(&self, _job_id: &str) -> bool {
-        false
+    /// Cancels a queued or running job; its reservation is released. False when the
+    /// job is unknown or already finished.
+    pub fn cancel(&self, job_id: &str) -> bool {
+        jobs::cancel(&self.core, job_id)
     }
-    pub async fn promote_preview(&self, _generation_id: &str) -> Result<PromotePreview> {
-        Err(not_yet())
+    pub async fn promote_preview(&self, generation_id: &str) -> Result<PromotePreview> {
+        estimate::promote_preview(&self.core, generation_id).await
     }
-    pub async fn promote(&self, _generation_id: &str, _progress: ProgressFn) -> Result<String> {
-        Err(not_yet())
+    /// Queues the final render of a draft (same prompt, seed and parameters, linked to
+    /// the draft) and returns the job id at once, like `submit`.
+    pub async fn promote(&self, generation_id: &str, progress: ProgressFn) -> Result<String> {
+        let (spec, _) = self.promote_spec(generation_id).await?;
+        let (job_id, _handle) = jobs::spawn(&self.core, spec, progress);
+        Ok(job_id)
+    }
+    /// `promote`, run to completion (CLI, tests).
+    pub async fn promote_and_wait(
+        &self,
+        generation_id: &str,
+        progress: ProgressFn,
+    ) -> Result<GenerationResult> {
+        let (spec, _) = self.promote_spec(generation_id).await?;
+        let (_job, handle) = jobs::spawn(&self.core, spec, progress);
+        handle.await?
+    }
+
+    async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
+        let d = library::detail(&self.core, generation_id).await?;
+        if d.images.is_empty() {
+            return Err(EngineError::validation(
+                "this generation has no images to promote; generate a draft first",
+            ));
+        }
+        let parent = library::parse_id(generation_id)?;
+        let input = GenerateInput {
+            project: d.project.clone(),
+            params: d.params.clone(),
+            route: Route::Final,
+            no_dedup: false,
+        };
+        Ok((spec(input, Some(parent)), d))
     }
 
     // ---- projects ----
-    pub async fn project_upsert(&self, _input: ProjectInput) -> Result<ProjectView> {
-        Err(not_yet())
+    pub async fn project_upsert(&self, input: ProjectInput) -> Result<ProjectView> {
+        projects::upsert(&self.core, input).await
     }
     pub async fn project_list(&self) -> Result<Vec<ProjectView>> {
-        Ok(Vec::new())
+        projects::list(&self.core).await
     }
-    pub async fn project_show(&self, _name: &str) -> Result<ProjectView> {
-        Err(not_yet())
+    pub async fn project_show(&self, name: &str) -> Result<ProjectView> {
+        projects::show(&self.core, name).await
     }
 
     // ---- gallery ----
-    pub async fn gallery_page(&self, _query: GalleryQuery) -> Result<GalleryPage> {
-        Ok(GalleryPage { items: Vec::new(), next_cursor: None, total: 0 })
+    pub async fn gallery_page(&self, query: GalleryQuery) -> Result<GalleryPage> {
+        library::page(&self.core, query).await
     }
-    pub async fn generation_detail(&self, _generation_id: &str) -> Result<GenerationDetail> {
-        Err(not_yet())
+    pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
+        library::detail(&self.core, generation_id).await
     }
-    pub async fn set_favourite(&self, _generation_id: &str, _favourite: bool) -> Result<()> {
-        Err(not_yet())
+    pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
+        library::set_favourite(&self.core, generation_id, favourite).await
     }
-    pub async fn set_rating(&self, _generation_id: &str, _rating: u32) -> Result<()> {
-        Err(not_yet())
+    pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
+        library::set_rating(&self.core, generation_id, rating).await
     }
-    pub async fn add_to_board(&self, _generation_id: &str, _board: &str) -> Result<()> {
-        Err(not_yet())
+    pub async fn add_to_board(&self, generation_id: &str, board: &str) -> Result<()> {
+        library::add_to_board(&self.core, generation_id, board).await
     }
     pub async fn boards(&self) -> Result<Vec<String>> {
-        Ok(Vec::new())
+        library::boards(&self.core).await
     }
     /// Exports PNGs (A1111 `parameters` chunk) and JSON sidecars into `folder`.
-    pub async fn export(&self, _generation_ids: Vec<String>, _folder: PathBuf) -> Result<Vec<String>> {
-        Err(not_yet())
+    pub async fn export(
+        &self,
+        generation_ids: Vec<String>,
+        folder: PathBuf,
+    ) -> Result<Vec<String>> {
+        library::export(&self.core, generation_ids, folder).await
     }
 
     // ---- dashboard and reports ----
-    pub async fn dashboard(&self, _project: Option<String>) -> Result<DashboardData> {
-        Err(not_yet())
+    pub async fn dashboard(&self, project: Option<String>) -> Result<DashboardData> {
+        library::dashboard(&self.core, project).await
     }
     /// Writes the project's spend lines as CSV (client invoice) and returns the path.
-    pub async fn report_csv(&self, _project: &str, _file: PathBuf) -> Result<String> {
-        Err(not_yet())
+    pub async fn report_csv(&self, project: &str, file: PathBuf) -> Result<String> {
+        library::report_csv(&self.core, project, file).await
     }
 
     // ---- keys (the secret only ever travels inward) ----
-    pub async fn key_set(&self, _provider: &str, _secret: String) -> Result<KeyView> {
-        Err(not_yet())
+    pub async fn key_set(&self, provider: &str, secret: String) -> Result<KeyView> {
+        key_ops::set(&self.core, provider, secret).await
     }
     pub async fn key_list(&self) -> Result<Vec<KeyView>> {
-        Ok(Vec::new())
+        key_ops::list(&self.core).await
     }
-    pub async fn key_delete(&self, _provider: &str) -> Result<()> {
-        Err(not_yet())
+    pub async fn key_delete(&self, provider: &str) -> Result<()> {
+        key_ops::delete(&self.core, provider).await
     }
-    pub async fn key_test(&self, _provider: &str) -> Result<KeyCheckView> {
-        Err(not_yet())
+    pub async fn key_test(&self, provider: &str) -> Result<KeyCheckView> {
+        key_ops::test(&self.core, provider).await
     }
 
     // ---- settings and catalog ----
     pub async fn settings(&self) -> Result<SettingsView> {
-        Err(not_yet())
+        Ok(self.settings_view())
     }
-    pub async fn settings_save(&self, _input: SettingsInput) -> Result<SettingsView> {
-        Err(not_yet())
+    pub async fn settings_save(&self, input: SettingsInput) -> Result<SettingsView> {
+        crate::settings_ops::save(&self.core, input).await?;
+        Ok(self.settings_view())
     }
-    pub async fn price_overrides_set(&self, _overrides: Vec<PriceOverrideInput>) -> Result<()> {
-        Err(not_yet())
+    pub async fn price_overrides_set(&self, overrides: Vec<PriceOverrideInput>) -> Result<()> {
+        crate::settings_ops::set_overrides(&self.core, overrides).await
     }
     /// Validates and installs a catalog file; a bad file is refused whole, with the
     /// offer, field and reason named.
-    pub async fn catalog_import(&self, _json: String) -> Result<CatalogImportReport> {
-        Err(not_yet())
+    pub async fn catalog_import(&self, json: String) -> Result<CatalogImportReport> {
+        crate::settings_ops::import_catalog(&self.core, json).await
+    }
+
+    fn settings_view(&self) -> SettingsView {
+        let s = self.core.settings.read();
+        SettingsView {
+            endpoints: settings::endpoints_view(&s),
+            gateways: s.gateways.clone(),
+            max_concurrent_jobs: self.core.queue.size(),
+            data_dir: self.core.config.data_dir.display().to_string(),
+            catalog_version: self.core.catalog().version.clone(),
+        }
+    }
+}
+
+fn spec(input: GenerateInput, parent: Option<store::GenerationId>) -> JobSpec {
+    JobSpec {
+        project: input.project,
+        params: input.params,
+        route: input.route,
+        no_dedup: input.no_dedup,
+        parent,
     }
 }

@@ -1,9 +1,33 @@
 //! The generation pipeline (DESIGN.md §2): routing, dedup, budgets, attempts,
 //! settlement and jobs. Composes pricing, providers, store and keys; knows no UI.
+//!
+//! Modules: `routing` (chains, capability skips), `pipeline` (one generation end to
+//! end), `attempts` (retries, fallbacks, resume), `budget` (reserve/charge/release),
+//! `limits` (per-provider concurrency and cool-down), `jobs` (queue, cancel),
+//! `recovery` (start-up reconciliation), `estimate`, `projects`, `library`, `key_ops`,
+//! `settings`/`settings_ops`, `moderation`.
 
 pub mod api;
+mod attempts;
+mod budget;
+mod convert;
 mod error;
+mod estimate;
 mod facade;
+mod jobs;
+mod key_ops;
+mod library;
+mod limits;
+mod moderation;
+mod options;
+mod pipeline;
+mod projects;
+mod recovery;
+mod routing;
+mod settings;
+mod settings_ops;
+mod shared;
 
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
+pub use options::{BreakerPolicy, EngineOptions, RecoveryMode, RetryPolicy};

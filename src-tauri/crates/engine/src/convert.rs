@@ -1,0 +1,178 @@
+//! Domain records → the api shapes the UI and the CLI see.
+
+use pricing::{Estimate, Offer, OfferTier};
+use rust_decimal::Decimal;
+use store::{AttemptRecord, GenerationRecord, ImageRecord, Status};
+
+use crate::api::*;
+
+pub(crate) fn tier(t: OfferTier) -> Tier {
+    match t {
+        OfferTier::Draft => Tier::Draft,
+        OfferTier::Final => Tier::Final,
+    }
+}
+
+pub(crate) fn store_tier(t: store::Tier) -> Tier {
+    match t {
+        store::Tier::Draft => Tier::Draft,
+        store::Tier::Final => Tier::Final,
+    }
+}
+
+pub(crate) fn to_store_tier(t: &Tier) -> store::Tier {
+    match t {
+        Tier::Draft => store::Tier::Draft,
+        Tier::Final => store::Tier::Final,
+    }
+}
+
+pub(crate) fn status(s: Status) -> GenerationStatus {
+    match s {
+        Status::Queued => GenerationStatus::Queued,
+        Status::Running => GenerationStatus::Running,
+        Status::Succeeded => GenerationStatus::Succeeded,
+        Status::Failed => GenerationStatus::Failed,
+        Status::Cancelled => GenerationStatus::Cancelled,
+        Status::Reused => GenerationStatus::Reused,
+    }
+}
+
+pub(crate) fn offer_view(o: &Offer) -> OfferView {
+    OfferView {
+        offer_id: o.id.to_string(),
+        provider: o.provider.to_string(),
+        model: o.model.to_string(),
+        display_name: o.display_name.to_string(),
+        tier: tier(o.tier),
+        billing: o.formula.kind_name().to_owned(),
+        source: o.source.clone(),
+        verified_on: o.verified_on.to_string(),
+    }
+}
+
+pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> OfferEstimate {
+    OfferEstimate {
+        offer_id: e.offer_id.to_string(),
+        provider: e.provider.to_string(),
+        model: e.model.to_string(),
+        display_name: e.display_name.to_string(),
+        tier: tier(e.tier),
+        billing: e.billing.to_string(),
+        expected_usd: e.expected,
+        worst_case_usd: e.worst_case,
+        per_image_usd: e.per_image,
+        supported: e.supported,
+        reason: e.unsupported_reason.clone(),
+        notes: e.notes.iter().map(ToString::to_string).collect(),
+        lines: e.lines.iter().map(ToString::to_string).collect(),
+        confidence: match e.confidence {
+            pricing::Confidence::Published => "published".into(),
+            pricing::Confidence::Calibrated { samples } => {
+                format!("calibrated ({samples} samples)")
+            }
+            pricing::Confidence::Assumed => "assumed".into(),
+        },
+        dedup_hit,
+        has_key,
+    }
+}
+
+pub(crate) fn image_view(store: &store::Store, i: &ImageRecord) -> ImageView {
+    ImageView {
+        path: store.absolute(&i.path).display().to_string(),
+        thumb_path: i
+            .thumb_path
+            .as_ref()
+            .map(|t| store.absolute(t).display().to_string()),
+        hash: i.hash.clone(),
+        width: i.width,
+        height: i.height,
+        mime: i.mime.clone(),
+        seed: i.seed.and_then(|s| u32::try_from(s).ok()),
+    }
+}
+
+pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
+    let ms = a
+        .finished_at
+        .map(|f| (f - a.started_at).num_milliseconds())
+        .unwrap_or(0);
+    AttemptView {
+        provider: a.provider.clone(),
+        model: a.model.clone(),
+        offer_id: a.offer_id.clone(),
+        outcome: a.outcome.clone().unwrap_or_else(|| "running".into()),
+        billed: a.billed,
+        cost_usd: a.cost,
+        error: a.error.clone(),
+        duration_ms: u32::try_from(ms.max(0)).unwrap_or(u32::MAX),
+    }
+}
+
+pub(crate) fn params_of(g: &GenerationRecord, images: &[ImageRecord]) -> RequestParams {
+    let r = &g.request;
+    let seed = r.seed.and_then(|s| u32::try_from(s).ok()).or_else(|| {
+        images
+            .iter()
+            .find_map(|i| i.seed.and_then(|s| u32::try_from(s).ok()))
+    });
+    RequestParams {
+        prompt: r.prompt.clone(),
+        negative_prompt: r.negative_prompt.clone(),
+        width: r.width,
+        height: r.height,
+        quality: r.quality.clone(),
+        n: r.n.max(1),
+        steps: r.steps,
+        seed,
+    }
+}
+
+pub(crate) fn result_of(
+    store: &store::Store,
+    g: &GenerationRecord,
+    images: &[ImageRecord],
+    attempts: &[AttemptRecord],
+) -> GenerationResult {
+    GenerationResult {
+        generation_id: g.id.to_string(),
+        status: status(g.status),
+        dedup_hit: g.reused_from.is_some(),
+        cost_usd: g.cost,
+        saved_usd: g.saved,
+        images: images.iter().map(|i| image_view(store, i)).collect(),
+        attempts: attempts.iter().map(attempt_view).collect(),
+        error: g.error.clone(),
+    }
+}
+
+pub(crate) fn spend_points(lines: Vec<store::SpendLine>) -> Vec<SpendPoint> {
+    lines
+        .into_iter()
+        .map(|l| SpendPoint {
+            key: l.key,
+            spend_usd: l.amount,
+            count: 0,
+        })
+        .collect()
+}
+
+pub(crate) fn budget_view(s: &store::ProjectSummary, request: Option<Decimal>) -> BudgetView {
+    let fits = match (s.hard, s.remaining, request) {
+        (true, Some(rem), Some(req)) => req <= rem,
+        _ => true,
+    };
+    BudgetView {
+        project: s.name.clone(),
+        budget_usd: s.budget,
+        spent_usd: s.spent,
+        reserved_usd: s.reserved,
+        remaining_usd: s.remaining,
+        saved_usd: s.saved,
+        hard: s.hard,
+        warn_at: s.thresholds.clone(),
+        request_usd: request,
+        request_fits: fits,
+    }
+}

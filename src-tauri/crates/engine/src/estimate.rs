@@ -1,0 +1,137 @@
+//! Live estimates for the canvas (every offer, dedup hits, key presence, budget impact)
+//! and the price of promoting a draft.
+
+use std::sync::Arc;
+
+use pricing::{EstimateContext, OfferTier};
+use rust_decimal::Decimal;
+
+use crate::api::*;
+use crate::convert;
+use crate::error::{EngineError, Result};
+use crate::routing::{self, Candidate};
+use crate::shared::Core;
+
+pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<EstimateResult> {
+    routing::validate_params(&input.params)?;
+    let req = routing::estimate_request(&input.params, input.params.seed.map(u64::from));
+    let catalog = core.catalog();
+    let ctx = EstimateContext::new(chrono::Utc::now());
+    let unknown = routing::unknown_offers(&catalog, &input.offers);
+    if !unknown.is_empty() {
+        return Err(EngineError::validation(format!(
+            "not in the price catalog: {}",
+            unknown.join(", ")
+        )));
+    }
+    let offers: Vec<&pricing::Offer> = if input.offers.is_empty() {
+        catalog
+            .offers()
+            .iter()
+            .filter(|o| match input.tier {
+                TierFilter::All => true,
+                TierFilter::Draft => o.tier == OfferTier::Draft,
+                TierFilter::Final => o.tier == OfferTier::Final,
+            })
+            .collect()
+    } else {
+        input
+            .offers
+            .iter()
+            .filter_map(|id| catalog.offer(id))
+            .collect()
+    };
+    let estimates = pricing::estimate_offers(offers.iter().copied(), &req, &ctx);
+    let with_keys = core.providers_with_keys().await;
+    // Dedup keys only for supported offers; one blocking trip for all lookups.
+    let keys: Vec<Option<String>> = estimates
+        .iter()
+        .map(|e| {
+            let offer = catalog.offer(&e.offer_id)?;
+            e.supported.then(|| {
+                let c = Candidate {
+                    offer: offer.clone(),
+                    estimate: e.clone(),
+                    skip: None,
+                };
+                store::dedup_key(&c.canonical(&req))
+            })
+        })
+        .collect();
+    let hits = core
+        .store_op(move |s| {
+            keys.iter()
+                .map(|k| match k {
+                    Some(k) => s.find_reusable(k).map(|h| h.is_some()),
+                    None => Ok(false),
+                })
+                .collect::<store::Result<Vec<bool>>>()
+        })
+        .await?;
+    let views: Vec<OfferEstimate> = estimates
+        .iter()
+        .zip(hits)
+        .map(|(e, hit)| {
+            convert::estimate_view(e, hit, core.provider_usable(&e.provider, &with_keys))
+        })
+        .collect();
+    let budget = match &input.project {
+        Some(name) => {
+            let request = views
+                .iter()
+                .filter(|v| v.supported && v.has_key && !v.dedup_hit)
+                .map(|v| v.worst_case_usd)
+                .min();
+            let n = name.clone();
+            let summary = core.store_op(move |s| s.project_summary(&n)).await?;
+            Some(convert::budget_view(&summary, request))
+        }
+        None => None,
+    };
+    Ok(EstimateResult {
+        estimates: views,
+        budget,
+    })
+}
+
+pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<PromotePreview> {
+    let detail = crate::library::detail(core, id).await?;
+    if detail.images.is_empty() {
+        return Err(EngineError::validation(
+            "this generation has no images to promote; generate a draft first",
+        ));
+    }
+    let name = detail.project.clone();
+    let policy = core
+        .store_op(move |s| {
+            let p = s.project_by_name(&name)?;
+            s.policy(p.id)
+        })
+        .await?;
+    let catalog = core.catalog();
+    let params = detail.params.clone();
+    let req = routing::estimate_request(&params, params.seed.map(u64::from));
+    let with_keys = core.providers_with_keys().await;
+    let usable = |p: &str| core.provider_usable(p, &with_keys);
+    let ids = routing::chain(&Route::Final, &policy, &catalog, &req, &params, &usable);
+    let ctx = EstimateContext::new(chrono::Utc::now());
+    let estimates: Vec<OfferEstimate> = ids
+        .iter()
+        .filter_map(|id| catalog.offer(id))
+        .map(|o| {
+            let e = pricing::estimate(o, &req, &ctx);
+            convert::estimate_view(&e, false, usable(&o.provider))
+        })
+        .collect();
+    let first = estimates
+        .iter()
+        .find(|e| e.supported)
+        .map(|e| e.expected_usd)
+        .unwrap_or(Decimal::ZERO);
+    Ok(PromotePreview {
+        generation_id: detail.generation_id,
+        draft_cost_usd: detail.cost_usd,
+        difference_usd: first - detail.cost_usd,
+        estimates,
+    })
+}

@@ -1,0 +1,103 @@
+//! Provider keys: stored in the OS keychain only; the secret travels inward and is
+//! never returned, logged or written anywhere else.
+
+use std::sync::Arc;
+
+use keys::{Provider, Secret};
+use providers::KeyCheck;
+
+use crate::api::{KeyCheckView, KeySource, KeyStatus, KeyView};
+use crate::error::{EngineError, Result};
+use crate::shared::{Core, KeyLookup};
+
+fn provider(id: &str) -> Result<Provider> {
+    id.parse::<Provider>().map_err(EngineError::from)
+}
+
+fn view(i: keys::KeyInfo) -> KeyView {
+    KeyView {
+        provider: i.provider.id().to_owned(),
+        added_at: i.added_at.map(|t| t.to_rfc3339()),
+        last4: i.last4,
+        source: match i.source {
+            keys::KeySource::Keychain => KeySource::Keychain,
+            keys::KeySource::Environment => KeySource::Environment,
+        },
+    }
+}
+
+pub(crate) async fn set(core: &Arc<Core>, id: &str, secret: String) -> Result<KeyView> {
+    let p = provider(id)?;
+    let info = core.keys.set(p, Secret::from_string(secret)).await?;
+    core.forget_key_presence();
+    Ok(view(info))
+}
+
+pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<KeyView>> {
+    match core.keys.list().await {
+        Ok(list) => Ok(list.into_iter().map(view).collect()),
+        // Without a keychain, environment keys are still usable and worth showing.
+        Err(e) if e.is_unavailable() => {
+            let env = keys::KeyStore::environment_keys();
+            if env.is_empty() {
+                Err(e.into())
+            } else {
+                Ok(env.into_iter().map(view).collect())
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(crate) async fn delete(core: &Arc<Core>, id: &str) -> Result<()> {
+    let p = provider(id)?;
+    let removed = core.keys.delete(p).await?;
+    core.forget_key_presence();
+    if !removed {
+        return Err(EngineError::not_found(format!("no key is stored for {id}")));
+    }
+    Ok(())
+}
+
+pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
+    let p = provider(id)?;
+    let key = match core.key_for(p.id()).await? {
+        KeyLookup::Found(k) => k,
+        KeyLookup::NotNeeded => String::new(),
+        KeyLookup::Missing => {
+            return Err(EngineError::not_found(format!(
+                "no key is stored for {id}; add one in Settings → Keys"
+            )));
+        }
+    };
+    let Some(client) = core.client(p.id(), p.id()) else {
+        return Ok(KeyCheckView {
+            provider: id.to_owned(),
+            status: KeyStatus::Unreachable,
+            balance: None,
+            message: format!("no endpoint is configured for {id}; set one in Settings → Endpoints"),
+        });
+    };
+    let check = client.check_key(&key).await;
+    drop(key);
+    Ok(match check {
+        KeyCheck::Valid { balance } => KeyCheckView {
+            provider: id.to_owned(),
+            status: KeyStatus::Valid,
+            balance: balance.map(|b| format!("{} {}", b.amount.normalize(), b.unit)),
+            message: "the key works".into(),
+        },
+        KeyCheck::Invalid { message } => KeyCheckView {
+            provider: id.to_owned(),
+            status: KeyStatus::Invalid,
+            balance: None,
+            message,
+        },
+        KeyCheck::Unreachable { message } => KeyCheckView {
+            provider: id.to_owned(),
+            status: KeyStatus::Unreachable,
+            balance: None,
+            message,
+        },
+    })
+}

@@ -1,0 +1,338 @@
+//! The gallery side of the facade: pages, detail, favourites, ratings, boards, export,
+//! the dashboard and the client spend report.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use store::{Cursor, GenerationId, Store};
+
+use crate::api::*;
+use crate::convert;
+use crate::error::{EngineError, Result};
+use crate::shared::Core;
+
+pub(crate) fn parse_id(id: &str) -> Result<GenerationId> {
+    uuid::Uuid::parse_str(id.trim())
+        .map_err(|_| EngineError::validation(format!("`{id}` is not a generation id")))
+}
+
+fn encode_cursor(c: &Cursor) -> String {
+    format!("{}:{}", c.created_at.timestamp_millis(), c.id)
+}
+
+fn decode_cursor(s: &str) -> Result<Cursor> {
+    let bad = || EngineError::validation("the gallery cursor is not valid; reload the gallery");
+    let (ms, id) = s.split_once(':').ok_or_else(bad)?;
+    let ms: i64 = ms.parse().map_err(|_| bad())?;
+    Ok(Cursor {
+        created_at: chrono::DateTime::from_timestamp_millis(ms).ok_or_else(bad)?,
+        id: id.parse().map_err(|_| bad())?,
+    })
+}
+
+fn parse_time(s: &Option<String>, what: &str) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    s.as_deref()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| {
+            chrono::DateTime::parse_from_rfc3339(t.trim())
+                .map(|d| d.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    EngineError::validation(format!("`{t}` is not an RFC 3339 {what} date"))
+                })
+        })
+        .transpose()
+}
+
+fn board_id(s: &Store, project: Option<i64>, name: &str) -> store::Result<Option<i64>> {
+    let projects = match project {
+        Some(p) => vec![p],
+        None => s.list_projects()?.into_iter().map(|p| p.id).collect(),
+    };
+    for p in projects {
+        if let Some(b) = s.boards(p)?.into_iter().find(|b| b.name == name) {
+            return Ok(Some(b.id));
+        }
+    }
+    Ok(None)
+}
+
+pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPage> {
+    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let from = parse_time(&q.from, "start")?;
+    let to = parse_time(&q.to, "end")?;
+    core.store_op(move |s| {
+        let names: HashMap<i64, String> = s
+            .list_projects()?
+            .into_iter()
+            .map(|p| (p.id, p.name))
+            .collect();
+        let project_id = match &q.project {
+            Some(n) => Some(s.project_by_name(n)?.id),
+            None => None,
+        };
+        let limit = if q.limit == 0 { 200 } else { q.limit.min(1000) };
+        let page = match q.search.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(text) => s.search(&store::SearchQuery {
+                text: text.to_owned(),
+                project_id,
+                after,
+                limit,
+            })?,
+            None => {
+                let board_id = match &q.board {
+                    Some(b) => match board_id(s, project_id, b)? {
+                        Some(id) => Some(id),
+                        None => {
+                            return Ok(GalleryPage {
+                                items: Vec::new(),
+                                next_cursor: None,
+                                total: 0,
+                            });
+                        }
+                    },
+                    None => None,
+                };
+                s.gallery_page(&store::GalleryQuery {
+                    project_id,
+                    board_id,
+                    provider: q.provider.clone(),
+                    tier: q.tier.as_ref().map(convert::to_store_tier),
+                    from,
+                    to,
+                    favourites_only: q.favourites_only,
+                    min_rating: q.min_rating.map(|r| u8::try_from(r.min(5)).unwrap_or(5)),
+                    after,
+                    limit,
+                })?
+            }
+        };
+        let mut costs: HashMap<GenerationId, Decimal> = HashMap::new();
+        let mut items = Vec::with_capacity(page.items.len());
+        for t in page.items {
+            let cost = match costs.get(&t.generation_id) {
+                Some(c) => *c,
+                None => {
+                    let c = s.generation(t.generation_id)?.cost;
+                    costs.insert(t.generation_id, c);
+                    c
+                }
+            };
+            items.push(GalleryItem {
+                generation_id: t.generation_id.to_string(),
+                image: ImageView {
+                    path: s.absolute(&t.path).display().to_string(),
+                    thumb_path: t
+                        .thumb_path
+                        .as_ref()
+                        .map(|p| s.absolute(p).display().to_string()),
+                    hash: t.hash,
+                    width: t.width,
+                    height: t.height,
+                    mime: t.mime,
+                    seed: None,
+                },
+                prompt: t.prompt,
+                project: names.get(&t.project_id).cloned().unwrap_or_default(),
+                provider: t.provider,
+                model: t.model,
+                tier: convert::store_tier(t.tier),
+                cost_usd: cost,
+                created_at: t.created_at.to_rfc3339(),
+                favourite: t.favourite,
+                rating: u32::from(t.rating),
+            });
+        }
+        let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        Ok(GalleryPage {
+            items,
+            next_cursor: page.next.as_ref().map(encode_cursor),
+            total,
+        })
+    })
+    .await
+}
+
+pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetail> {
+    let gid = parse_id(id)?;
+    core.store_op(move |s| {
+        let d = s.generation_detail(gid)?;
+        let g = &d.generation;
+        let project = s.project(g.project_id)?.name;
+        let mut tags = Vec::new();
+        for i in &d.images {
+            for t in s.tags(i.id)? {
+                if !tags.contains(&t) {
+                    tags.push(t);
+                }
+            }
+        }
+        Ok(GenerationDetail {
+            generation_id: g.id.to_string(),
+            project,
+            status: convert::status(g.status),
+            tier: convert::store_tier(g.tier),
+            offer_id: g.offer_id.clone().unwrap_or_default(),
+            provider: g.provider.clone(),
+            model: g.model.clone(),
+            params: convert::params_of(g, &d.images),
+            estimate_usd: g.estimate.unwrap_or_default(),
+            cost_usd: g.cost,
+            saved_usd: g.saved,
+            created_at: g.created_at.to_rfc3339(),
+            images: d.images.iter().map(|i| convert::image_view(s, i)).collect(),
+            attempts: d.attempts.iter().map(convert::attempt_view).collect(),
+            parent_id: g.parent_id.map(|p| p.to_string()),
+            children: d.children.iter().map(|c| c.id.to_string()).collect(),
+            favourite: d.images.iter().any(|i| i.favourite),
+            rating: d
+                .images
+                .iter()
+                .map(|i| u32::from(i.rating))
+                .max()
+                .unwrap_or(0),
+            // Board membership per image has no store query yet; tags stand in.
+            boards: tags,
+        })
+    })
+    .await
+}
+
+async fn each_image(
+    core: &Arc<Core>,
+    id: &str,
+    f: impl Fn(&Store, i64) -> store::Result<()> + Send + 'static,
+) -> Result<()> {
+    let gid = parse_id(id)?;
+    core.store_op(move |s| {
+        let images = s.images(gid)?;
+        if images.is_empty() {
+            return Err(store::StoreError::NotFound {
+                what: "images of generation",
+                id: gid.to_string(),
+            });
+        }
+        for i in images {
+            f(s, i.id)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub(crate) async fn set_favourite(core: &Arc<Core>, id: &str, fav: bool) -> Result<()> {
+    each_image(core, id, move |s, i| s.set_favourite(i, fav)).await
+}
+
+pub(crate) async fn set_rating(core: &Arc<Core>, id: &str, rating: u32) -> Result<()> {
+    let r = u8::try_from(rating)
+        .ok()
+        .filter(|r| *r <= 5)
+        .ok_or_else(|| {
+            EngineError::validation(format!("rating {rating} is out of range; use 0 to 5"))
+        })?;
+    each_image(core, id, move |s, i| s.set_rating(i, r)).await
+}
+
+pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Result<()> {
+    let gid = parse_id(id)?;
+    let name = board.trim().to_owned();
+    if name.is_empty() {
+        return Err(EngineError::validation("the board needs a name"));
+    }
+    core.store_op(move |s| {
+        let g = s.generation(gid)?;
+        let board = match s.boards(g.project_id)?.into_iter().find(|b| b.name == name) {
+            Some(b) => b,
+            None => s.create_board(g.project_id, &name)?,
+        };
+        for i in s.images(gid)? {
+            s.add_to_board(board.id, i.id)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+pub(crate) async fn boards(core: &Arc<Core>) -> Result<Vec<String>> {
+    core.store_op(|s| {
+        let mut names = Vec::new();
+        for p in s.list_projects()? {
+            for b in s.boards(p.id)? {
+                if !names.contains(&b.name) {
+                    names.push(b.name);
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    })
+    .await
+}
+
+pub(crate) async fn export(
+    core: &Arc<Core>,
+    ids: Vec<String>,
+    folder: PathBuf,
+) -> Result<Vec<String>> {
+    let gids = ids
+        .iter()
+        .map(|i| parse_id(i))
+        .collect::<Result<Vec<_>>>()?;
+    core.store_op(move |s| {
+        let mut out = Vec::new();
+        for g in gids {
+            let e = s.export_generation(g, &folder)?;
+            out.extend(e.images.iter().map(|p| p.display().to_string()));
+            out.push(e.sidecar.display().to_string());
+        }
+        Ok(out)
+    })
+    .await
+}
+
+pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Result<DashboardData> {
+    core.store_op(move |s| {
+        let project_id = match &project {
+            Some(n) => Some(s.project_by_name(n)?.id),
+            None => None,
+        };
+        let d = s.dashboard(&store::DashboardQuery {
+            project_id,
+            ..Default::default()
+        })?;
+        Ok(DashboardData {
+            total_spend_usd: d.total_spent,
+            by_day: convert::spend_points(d.by_day),
+            by_provider: convert::spend_points(d.by_provider),
+            by_model: convert::spend_points(d.by_model),
+            by_project: convert::spend_points(d.by_project),
+            failed_spend_usd: d.failure_spend,
+            retry_spend_usd: d.retry_spend,
+            saved_usd: d.savings,
+            estimated_usd: d.estimate_vs_actual.iter().map(|e| e.estimated).sum(),
+            actual_usd: d.estimate_vs_actual.iter().map(|e| e.actual).sum(),
+        })
+    })
+    .await
+}
+
+pub(crate) async fn report_csv(core: &Arc<Core>, project: &str, file: PathBuf) -> Result<String> {
+    let name = project.to_owned();
+    let dir = file
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let file_name = file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .ok_or_else(|| EngineError::validation("name the CSV file to write, e.g. spend.csv"))?;
+    core.store_op(move |s| {
+        let p = s.project_by_name(&name)?;
+        s.export_spend_csv(p.id, &dir, &file_name)
+            .map(|p| p.display().to_string())
+    })
+    .await
+}

@@ -1,0 +1,77 @@
+//! Optional pre-flight moderation per project through OpenAI's free moderation
+//! endpoint: a flagged prompt stops before any paid call.
+
+use std::sync::Arc;
+
+use store::ProjectId;
+
+use crate::api::RequestParams;
+use crate::error::{EngineError, ErrorKind, Result};
+use crate::shared::{Core, KeyLookup};
+
+pub(crate) const SETTING: &str = "preflight_moderation";
+
+pub(crate) async fn enabled(core: &Arc<Core>, project: ProjectId) -> Result<bool> {
+    let key = Core::project_setting_key(project, SETTING);
+    Ok(core
+        .store_op(move |s| s.setting(&key))
+        .await?
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false))
+}
+
+pub(crate) async fn preflight(
+    core: &Arc<Core>,
+    project: ProjectId,
+    params: &RequestParams,
+) -> Result<()> {
+    if !enabled(core, project).await? {
+        return Ok(());
+    }
+    let key = match core.key_for("openai").await? {
+        KeyLookup::Found(k) => k,
+        _ => {
+            return Err(EngineError::new(
+                ErrorKind::Auth,
+                "this project checks prompts with OpenAI's free moderation first, which needs \
+                 an OpenAI key: add one in Settings → Keys, or turn pre-flight moderation off",
+            ));
+        }
+    };
+    let base = core
+        .settings
+        .read()
+        .endpoints
+        .get("openai")
+        .cloned()
+        .unwrap_or_else(|| providers::openai::DEFAULT_BASE_URL.to_owned());
+    let mut text = params.prompt.clone();
+    if let Some(n) = params
+        .negative_prompt
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+    {
+        text.push('\n');
+        text.push_str(n);
+    }
+    let result = providers::moderate(&core.http, &base, &key, &text)
+        .await
+        .map_err(|e| {
+            EngineError::provider(format!(
+                "pre-flight moderation could not run, so nothing was sent: {}",
+                e.message
+            ))
+        })?;
+    if result.flagged {
+        let cats = if result.categories.is_empty() {
+            "unspecified".to_owned()
+        } else {
+            result.categories.join(", ")
+        };
+        return Err(EngineError::validation(format!(
+            "The prompt was flagged by moderation ({cats}); nothing was sent to a paid \
+             provider. Rephrase it and try again."
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,98 @@
+//! Tunables of the engine that are not user settings: retry timing, concurrency caps,
+//! provider client timeouts and test hooks. `Default` gives production values; tests
+//! shrink the timings so they run fast.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// How failed provider calls are retried.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Retries after `transient` / `malformed_response` on the same offer.
+    pub transient_retries: u32,
+    /// First backoff; doubles each retry, plus up to 50 % jitter.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Retries after `rate_limited` on the same offer.
+    pub rate_limit_retries: u32,
+    /// Longest Retry-After we honour before moving to the next offer.
+    pub rate_limit_cap: Duration,
+    /// Wait when a 429 carries no Retry-After.
+    pub rate_limit_default: Duration,
+    /// Times a timed-out remote job is polled again (never resubmitted).
+    pub resume_attempts: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            transient_retries: 2,
+            backoff_base: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(8),
+            rate_limit_retries: 2,
+            rate_limit_cap: Duration::from_secs(30),
+            rate_limit_default: Duration::from_secs(2),
+            resume_attempts: 3,
+        }
+    }
+}
+
+/// Cool-down of a provider after repeated failures.
+#[derive(Debug, Clone)]
+pub struct BreakerPolicy {
+    /// Consecutive failed calls that open the breaker.
+    pub failures: u32,
+    pub cool_down: Duration,
+}
+
+impl Default for BreakerPolicy {
+    fn default() -> Self {
+        Self {
+            failures: 5,
+            cool_down: Duration::from_secs(30),
+        }
+    }
+}
+
+/// How `Engine::open` reconciles generations a previous process left running.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecoveryMode {
+    /// Spawn recovery in the background (the app); `Engine::recover` awaits it.
+    Background,
+    /// Do nothing at open; the caller runs `Engine::recover` (the CLI, tests).
+    Manual,
+}
+
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub retry: RetryPolicy,
+    pub breaker: BreakerPolicy,
+    /// Concurrent calls per provider.
+    pub provider_concurrency: usize,
+    /// Per HTTP request.
+    pub http_timeout: Duration,
+    pub poll_interval: Duration,
+    pub poll_deadline: Duration,
+    pub recovery: RecoveryMode,
+    /// Keys supplied in memory (tests, embedding). Wins over the environment and the
+    /// keychain; never persisted.
+    pub keys: HashMap<String, String>,
+    /// Overrides the `max_concurrent_jobs` setting when set.
+    pub max_concurrent_jobs: Option<u32>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self {
+            retry: RetryPolicy::default(),
+            breaker: BreakerPolicy::default(),
+            provider_concurrency: 8,
+            http_timeout: Duration::from_secs(180),
+            poll_interval: Duration::from_millis(1000),
+            poll_deadline: Duration::from_secs(600),
+            recovery: RecoveryMode::Background,
+            keys: HashMap::new(),
+            max_concurrent_jobs: None,
+        }
+    }
+}

@@ -1,0 +1,419 @@
+//! One generation end to end (DESIGN.md §2): candidates → dedup → moderation →
+//! reserve → attempts with fallbacks → store images → settle and release.
+//!
+//! Errors before any provider call (validation, budget, keychain, moderation, no usable
+//! offer) come back as `Err`; once attempts have run, the outcome is an `Ok` result
+//! whose status says succeeded / failed / cancelled, with every attempt listed.
+
+use std::sync::Arc;
+
+use rand::Rng;
+use rust_decimal::Decimal;
+use store::{GenerationId, NewGeneration, ProjectId, Status};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::*;
+use crate::attempts::{Call, CallEnd, record_skip};
+use crate::budget;
+use crate::convert;
+use crate::error::{EngineError, ErrorKind, Result};
+use crate::facade::ProgressFn;
+use crate::routing::{self, Candidate};
+use crate::shared::{Core, KeyLookup};
+
+/// What a job runs.
+#[derive(Debug, Clone)]
+pub(crate) struct JobSpec {
+    pub project: String,
+    pub params: RequestParams,
+    pub route: Route,
+    pub no_dedup: bool,
+    /// The draft a promoted final comes from.
+    pub parent: Option<GenerationId>,
+}
+
+/// Removes the generation from the in-process set when the job ends, however it ends.
+struct ActiveGuard<'a>(&'a Core, GenerationId);
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.active.lock().remove(&self.1);
+    }
+}
+
+pub(crate) async fn run(
+    core: Arc<Core>,
+    spec: JobSpec,
+    cancel: CancellationToken,
+    emit: ProgressFn,
+) -> Result<GenerationResult> {
+    emit(JobEvent::Estimating);
+    routing::validate_params(&spec.params)?;
+    let name = spec.project.clone();
+    let (project, policy) = core
+        .store_op(move |s| {
+            let p = s.project_by_name(&name)?;
+            let policy = s.policy(p.id)?;
+            Ok((p.id, policy))
+        })
+        .await
+        .map_err(|e| match e.kind {
+            ErrorKind::NotFound => EngineError::not_found(format!(
+                "no project named \"{}\"; create it first",
+                spec.project
+            )),
+            _ => e,
+        })?;
+    // A random seed is picked once and recorded, so the result can be reproduced.
+    let seed = spec
+        .params
+        .seed
+        .unwrap_or_else(|| rand::rng().random_range(0..i32::MAX as u32));
+    let req = routing::estimate_request(&spec.params, Some(u64::from(seed)));
+    let with_keys = core.providers_with_keys().await;
+    let catalog = core.catalog();
+    let usable = |p: &str| core.provider_usable(p, &with_keys);
+    let ids = routing::chain(&spec.route, &policy, &catalog, &req, &spec.params, &usable);
+    let explicit = matches!(spec.route, Route::Offer(_));
+    let no_client =
+        |p: &str| {
+            core.clients.read().get(p).is_none().then(|| {
+                format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
+            })
+        };
+    let cands = routing::candidates(&ids, explicit, &catalog, &req, &spec.params, &|p| {
+        if p == crate::settings::GATEWAY {
+            None
+        } else {
+            no_client(p)
+        }
+    });
+    if cands.is_empty() {
+        return Err(EngineError::validation(match &spec.route {
+            Route::Offer(id) => format!("offer `{id}` is not in the price catalog"),
+            _ => "no offer can serve this request: add a provider key in Settings → Keys, \
+                  or set the project's chain"
+                .to_owned(),
+        }));
+    }
+    let tier = match &spec.route {
+        Route::Draft => Tier::Draft,
+        Route::Final => Tier::Final,
+        Route::Offer(_) => convert::tier(cands[0].offer.tier),
+    };
+
+    if !spec.no_dedup
+        && let Some(result) = try_reuse(&core, &cands, &req, project, &tier, spec.parent).await?
+    {
+        emit(JobEvent::Done {
+            result: result.clone(),
+        });
+        return Ok(result);
+    }
+    crate::moderation::preflight(&core, project, &spec.params).await?;
+    if cancel.is_cancelled() {
+        return Err(EngineError::cancelled());
+    }
+
+    // The generation row exists from here on; it is reconciled if the process dies.
+    let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);
+    let new = NewGeneration {
+        project_id: project,
+        request: first.canonical(&req),
+        tier: convert::to_store_tier(&tier),
+        parent_id: spec.parent,
+        offer_id: Some(first.offer.id.to_string()),
+        estimate: Some(first.estimate.expected),
+        seed_honoured: first.seed_honoured(),
+    };
+    let generation = core
+        .store_op(move |s| {
+            let id = s.create_generation(&new)?;
+            s.set_status(id, Status::Running, None)?;
+            Ok(id)
+        })
+        .await?;
+    core.active.lock().insert(generation);
+    let _guard = ActiveGuard(&core, generation);
+
+    let run = Run {
+        core: &core,
+        generation,
+        project,
+        cancel: &cancel,
+        emit: &emit,
+        req: &req,
+        allow_safety_fallback: policy.allow_safety_fallback,
+    };
+    match run.attempts(&cands).await {
+        Ok(outcome) => run.finish(outcome).await,
+        Err(e) => {
+            // Nothing was left half-done on purpose: release and record the failure.
+            let _ = budget::release(&core, generation).await;
+            let msg = e.message.clone();
+            let _ = core
+                .store_op(move |s| s.set_status(generation, Status::Failed, Some(&msg)))
+                .await;
+            Err(e)
+        }
+    }
+}
+
+/// Serves the request from the gallery when an identical one already succeeded.
+async fn try_reuse(
+    core: &Arc<Core>,
+    cands: &[Candidate],
+    req: &pricing::EstimateRequest,
+    project: ProjectId,
+    tier: &Tier,
+    parent: Option<GenerationId>,
+) -> Result<Option<GenerationResult>> {
+    let keys: Vec<String> = cands
+        .iter()
+        .filter(|c| c.skip.is_none())
+        .map(|c| store::dedup_key(&c.canonical(req)))
+        .collect();
+    let tier = convert::to_store_tier(tier);
+    core.store_op(move |s| {
+        for key in keys {
+            let Some(hit) = s.find_reusable(&key)? else {
+                continue;
+            };
+            let id = s.reuse_generation(hit.generation.id, project, tier, parent)?;
+            let g = s.generation(id)?;
+            let images = s.images(id)?;
+            return Ok(Some(convert::result_of(s, &g, &images, &[])));
+        }
+        Ok(None)
+    })
+    .await
+}
+
+enum Outcome {
+    Success {
+        offer: Box<pricing::Offer>,
+        images: Vec<providers::GeneratedImage>,
+    },
+    Failed(String),
+    Cancelled,
+}
+
+struct Run<'a> {
+    core: &'a Arc<Core>,
+    generation: GenerationId,
+    project: ProjectId,
+    cancel: &'a CancellationToken,
+    emit: &'a ProgressFn,
+    req: &'a pricing::EstimateRequest,
+    allow_safety_fallback: bool,
+}
+
+impl Run<'_> {
+    async fn attempts(&self, cands: &[Candidate]) -> Result<Outcome> {
+        let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
+        for c in cands {
+            if let Some(reason) = &c.skip {
+                record_skip(self.core, self.generation, &c.offer, reason.clone()).await?;
+            }
+        }
+        if usable.is_empty() {
+            let why: Vec<String> = cands
+                .iter()
+                .map(|c| format!("{}: {}", c.offer.id, c.skip.as_deref().unwrap_or("")))
+                .collect();
+            return Err(EngineError::validation(format!(
+                "no offer in the chain can make this request ({})",
+                why.join("; ")
+            )));
+        }
+        // The worst case of any one candidate is held up front; a fallback after a
+        // billed failure tops it up through the same hard-budget check.
+        let worst = usable
+            .iter()
+            .map(|c| c.estimate.worst_case)
+            .max()
+            .unwrap_or_default();
+        let outcome = budget::reserve(self.core, self.project, self.generation, worst).await?;
+        if let Some(w) = budget::warning_text(&outcome) {
+            tracing::warn!(generation = %self.generation, "{w}");
+        }
+        (self.emit)(JobEvent::Reserved { amount_usd: worst });
+
+        let mut attempt_no = 0u32;
+        let mut last_error = String::from("no attempt succeeded");
+        for (i, c) in usable.iter().enumerate() {
+            if i > 0 {
+                let canonical = c.canonical(self.req);
+                let (g, offer) = (self.generation, c.offer.id.to_string());
+                self.core
+                    .store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
+                    .await?;
+            }
+            let key = match self.core.key_for(&c.offer.provider).await {
+                Ok(KeyLookup::Missing) => {
+                    let reason = format!(
+                        "no API key for {}; add one in Settings → Keys",
+                        c.offer.provider
+                    );
+                    record_skip(self.core, self.generation, &c.offer, reason.clone()).await?;
+                    last_error = reason;
+                    continue;
+                }
+                Ok(k) => k,
+                Err(e) => {
+                    record_skip(self.core, self.generation, &c.offer, e.message.clone()).await?;
+                    last_error = e.message;
+                    continue;
+                }
+            };
+            match self.offer(c, &key, &mut attempt_no).await? {
+                OfferEnd::Images(images) => {
+                    return Ok(Outcome::Success {
+                        offer: Box::new(c.offer.clone()),
+                        images,
+                    });
+                }
+                OfferEnd::Cancelled => return Ok(Outcome::Cancelled),
+                OfferEnd::Next(msg) => last_error = msg,
+                OfferEnd::Stop(msg) => return Ok(Outcome::Failed(msg)),
+                OfferEnd::Safety(msg) if self.allow_safety_fallback => last_error = msg,
+                OfferEnd::Safety(msg) => {
+                    return Ok(Outcome::Failed(format!(
+                        "{msg}. Blocked by {}'s safety filter; this project does not fall back \
+                         to other providers after a block — rephrase the prompt, or allow \
+                         safety fallback in the project settings.",
+                        c.offer.provider
+                    )));
+                }
+            }
+        }
+        Ok(Outcome::Failed(last_error))
+    }
+
+    /// All calls of one offer (more than one when n exceeds its per-call maximum).
+    async fn offer(
+        &self,
+        c: &Candidate,
+        key: &KeyLookup,
+        attempt_no: &mut u32,
+    ) -> Result<OfferEnd> {
+        let r = &c.estimate.resolved;
+        let calls = r.calls.max(1);
+        let per_call_worst = c.estimate.worst_case / Decimal::from(calls);
+        let mut images = Vec::new();
+        let mut left = r.n.max(1);
+        while left > 0 {
+            let n = left.min(r.n_per_call.max(1));
+            left -= n;
+            let mut priced = self.req.clone();
+            priced.n = n;
+            let request = providers::GenerateRequest {
+                model: c.offer.model.to_string(),
+                prompt: self.req.prompt.clone(),
+                negative_prompt: if r.negative_prompt {
+                    self.req.negative_prompt.clone()
+                } else {
+                    None
+                },
+                width: r.width,
+                height: r.height,
+                quality: r.quality.as_deref().map(str::to_owned),
+                n,
+                steps: r.steps,
+                seed: r.seed,
+                extra: serde_json::Value::Null,
+            };
+            let mut call = Call {
+                core: self.core,
+                generation: self.generation,
+                project: self.project,
+                offer: &c.offer,
+                priced,
+                request,
+                worst_case: per_call_worst,
+                cancel: self.cancel,
+                emit: self.emit,
+                attempt_no,
+            };
+            match call.run(key).await? {
+                CallEnd::Done(out) => images.extend(out.images),
+                CallEnd::Cancelled => return Ok(OfferEnd::Cancelled),
+                CallEnd::Safety(m) => return Ok(OfferEnd::Safety(m)),
+                CallEnd::Stuck(m) => return Ok(OfferEnd::Stop(m)),
+                CallEnd::Fallback(m) if images.is_empty() => return Ok(OfferEnd::Next(m)),
+                // Part of the images were made and paid for: keep them, stop here.
+                CallEnd::Fallback(m) => {
+                    return Ok(OfferEnd::Stop(format!(
+                        "only {} of {} images were made: {m}",
+                        images.len(),
+                        r.n
+                    )));
+                }
+            }
+        }
+        Ok(OfferEnd::Images(images))
+    }
+
+    async fn finish(&self, outcome: Outcome) -> Result<GenerationResult> {
+        let g = self.generation;
+        let (status, error) = match outcome {
+            Outcome::Success { offer, images } => {
+                (self.emit)(JobEvent::Storing);
+                let offer_seed_ok = offer.capabilities.seed;
+                let seed = self.req.seed;
+                self.core
+                    .store_op(move |s| {
+                        for (idx, img) in images.iter().enumerate() {
+                            let seed = img.seed.or(if offer_seed_ok { seed } else { None });
+                            s.persist_image(
+                                g,
+                                u32::try_from(idx).unwrap_or(u32::MAX),
+                                &img.bytes,
+                                seed.and_then(|v| i64::try_from(v).ok()),
+                            )?;
+                        }
+                        Ok(())
+                    })
+                    .await?;
+                (Status::Succeeded, None)
+            }
+            Outcome::Failed(m) => (Status::Failed, Some(m)),
+            Outcome::Cancelled => (
+                Status::Cancelled,
+                Some("cancelled; only attempts already billed were charged".to_owned()),
+            ),
+        };
+        budget::release(self.core, g).await?;
+        let result = self
+            .core
+            .store_op(move |s| {
+                s.set_status(g, status, error.as_deref())?;
+                let rec = s.generation(g)?;
+                let images = s.images(g)?;
+                let attempts = s.attempts(g)?;
+                Ok(convert::result_of(s, &rec, &images, &attempts))
+            })
+            .await?;
+        match result.status {
+            GenerationStatus::Succeeded => (self.emit)(JobEvent::Done {
+                result: result.clone(),
+            }),
+            _ => (self.emit)(JobEvent::Failed {
+                message: result
+                    .error
+                    .clone()
+                    .unwrap_or_else(|| "the generation failed".into()),
+                result: Some(result.clone()),
+            }),
+        }
+        Ok(result)
+    }
+}
+
+enum OfferEnd {
+    Images(Vec<providers::GeneratedImage>),
+    Next(String),
+    Safety(String),
+    Stop(String),
+    Cancelled,
+}

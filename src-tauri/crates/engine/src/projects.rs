@@ -1,0 +1,146 @@
+//! Projects: budget, routing policy (draft and final chains) and per-project options.
+
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use store::{Budget, NewProject, Policy, Project};
+
+use crate::api::{BudgetPeriod, ProjectInput, ProjectView};
+use crate::error::{EngineError, ErrorKind, Result};
+use crate::shared::Core;
+use crate::{moderation, routing};
+
+fn period(p: &BudgetPeriod) -> store::BudgetPeriod {
+    match p {
+        BudgetPeriod::Total => store::BudgetPeriod::Total,
+        BudgetPeriod::Monthly => store::BudgetPeriod::Monthly,
+    }
+}
+
+fn period_view(p: Option<store::BudgetPeriod>) -> BudgetPeriod {
+    match p {
+        Some(store::BudgetPeriod::Monthly) => BudgetPeriod::Monthly,
+        _ => BudgetPeriod::Total,
+    }
+}
+
+pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<ProjectView> {
+    let name = input.name.trim().to_owned();
+    if name.is_empty() {
+        return Err(EngineError::validation("the project needs a name"));
+    }
+    if let Some(b) = input.budget_usd
+        && b < Decimal::ZERO
+    {
+        return Err(EngineError::validation("a budget cannot be negative"));
+    }
+    let catalog = core.catalog();
+    for (what, chain) in [("draft", &input.draft_chain), ("final", &input.final_chain)] {
+        let unknown = routing::unknown_offers(&catalog, chain);
+        if !unknown.is_empty() {
+            return Err(EngineError::validation(format!(
+                "the {what} chain names offers that are not in the price catalog: {}",
+                unknown.join(", ")
+            )));
+        }
+    }
+    let budget = input.budget_usd.map(|amount| Budget {
+        amount,
+        period: period(&input.period),
+        hard: input.hard,
+        thresholds: if input.warn_at.is_empty() {
+            vec![Decimal::new(5, 1), Decimal::new(8, 1)]
+        } else {
+            input.warn_at.clone()
+        },
+    });
+    let input2 = input.clone();
+    core.store_op(move |s| {
+        let project = match s.project_by_name(&name) {
+            Ok(p) => p,
+            Err(store::StoreError::NotFound { .. }) => s.create_project(&NewProject {
+                name: name.clone(),
+                client: input2.client.clone(),
+                budget: None,
+            })?,
+            Err(e) => return Err(e),
+        };
+        s.set_budget(project.id, budget.as_ref())?;
+        let old = s.policy(project.id)?;
+        s.set_policy(
+            project.id,
+            &Policy {
+                draft_offers: input2.draft_chain.clone(),
+                final_offers: input2.final_chain.clone(),
+                allow_safety_fallback: input2.allow_safety_fallback,
+                moderation: old.moderation,
+            },
+        )?;
+        s.set_setting(
+            &Core::project_setting_key(project.id, moderation::SETTING),
+            &serde_json::Value::Bool(input2.preflight_moderation),
+        )?;
+        Ok(())
+    })
+    .await?;
+    show(core, &input.name).await
+}
+
+pub(crate) async fn show(core: &Arc<Core>, name: &str) -> Result<ProjectView> {
+    let n = name.trim().to_owned();
+    let project = core
+        .store_op(move |s| s.project_by_name(&n))
+        .await
+        .map_err(|e| match e.kind {
+            ErrorKind::NotFound => EngineError::not_found(format!(
+                "no project named \"{}\"; create it first",
+                name.trim()
+            )),
+            _ => e,
+        })?;
+    view(core, project).await
+}
+
+pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<ProjectView>> {
+    let projects = core.store_op(|s| s.list_projects()).await?;
+    let mut out = Vec::with_capacity(projects.len());
+    for p in projects {
+        out.push(view(core, p).await?);
+    }
+    Ok(out)
+}
+
+async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
+    let name = p.name.clone();
+    let id = p.id;
+    let (summary, policy, count) = core
+        .store_op(move |s| {
+            let summary = s.project_summary(&name)?;
+            let policy = s.policy(id)?;
+            let dash = s.dashboard(&store::DashboardQuery {
+                project_id: Some(id),
+                ..Default::default()
+            })?;
+            let count: u64 = dash.estimate_vs_actual.iter().map(|e| e.generations).sum();
+            Ok((summary, policy, count))
+        })
+        .await?;
+    let preflight = moderation::enabled(core, id).await?;
+    Ok(ProjectView {
+        name: p.name,
+        client: p.client,
+        budget_usd: summary.budget,
+        period: period_view(summary.period),
+        hard: summary.hard,
+        warn_at: summary.thresholds,
+        spent_usd: summary.spent,
+        reserved_usd: summary.reserved,
+        remaining_usd: summary.remaining,
+        saved_usd: summary.saved,
+        draft_chain: policy.draft_offers,
+        final_chain: policy.final_offers,
+        allow_safety_fallback: policy.allow_safety_fallback,
+        preflight_moderation: preflight,
+        generations: u32::try_from(count).unwrap_or(u32::MAX),
+    })
+}

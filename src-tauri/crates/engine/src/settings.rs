@@ -1,0 +1,279 @@
+//! User settings (endpoints, gateways, job concurrency), the provider clients built from
+//! them, and the price catalog (bundled or imported, gateway offers, negotiated rates).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use pricing::{Catalog, OverrideChange, PriceOverride};
+use providers::{ImageProvider, ProviderConfig};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::api::{GatewayConfig, PriceOverrideInput, ProviderEndpoint};
+use crate::error::{EngineError, Result};
+use crate::options::EngineOptions;
+
+pub(crate) const SETTINGS_KEY: &str = "engine.settings";
+pub(crate) const CATALOG_KEY: &str = "engine.catalog_json";
+pub(crate) const DEFAULT_MAX_JOBS: u32 = 4;
+const MAX_JOBS_LIMIT: u32 = 64;
+/// Client key prefix of a gateway: `openai_compatible/<name>`.
+pub(crate) const GATEWAY: &str = "openai_compatible";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Settings {
+    /// Provider id → base URL set by the user.
+    #[serde(default)]
+    pub endpoints: BTreeMap<String, String>,
+    #[serde(default)]
+    pub gateways: Vec<GatewayConfig>,
+    #[serde(default)]
+    pub max_concurrent_jobs: Option<u32>,
+}
+
+impl Settings {
+    pub fn max_jobs(&self) -> u32 {
+        self.max_concurrent_jobs
+            .unwrap_or(DEFAULT_MAX_JOBS)
+            .clamp(1, MAX_JOBS_LIMIT)
+    }
+
+    pub fn load(store: &store::Store) -> Result<Settings> {
+        Ok(match store.setting(SETTINGS_KEY)? {
+            Some(v) => serde_json::from_value(v).unwrap_or_else(|e| {
+                tracing::warn!("settings unreadable, using defaults: {e}");
+                Settings::default()
+            }),
+            None => Settings::default(),
+        })
+    }
+
+    /// Checks user input: URLs must be http(s), gateway names plain.
+    pub fn validate(&self) -> Result<()> {
+        for (p, url) in &self.endpoints {
+            if !providers::PROVIDER_IDS.contains(&p.as_str()) {
+                return Err(EngineError::validation(format!(
+                    "unknown provider `{p}` in endpoints"
+                )));
+            }
+            check_url(p, url)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for g in &self.gateways {
+            let ok = !g.name.is_empty()
+                && g.name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if !ok {
+                return Err(EngineError::validation(format!(
+                    "gateway name `{}` may only use letters, digits, - and _",
+                    g.name
+                )));
+            }
+            if !seen.insert(g.name.clone()) {
+                return Err(EngineError::validation(format!(
+                    "two gateways are named `{}`",
+                    g.name
+                )));
+            }
+            check_url(&g.name, &g.base_url)?;
+            if g.price_per_image_usd.is_some_and(|p| p < Decimal::ZERO) {
+                return Err(EngineError::validation(format!(
+                    "gateway `{}`: the price per image cannot be negative",
+                    g.name
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn check_url(owner: &str, url: &str) -> Result<()> {
+    let u = url.trim();
+    if !(u.starts_with("http://") || u.starts_with("https://")) || u.len() < 10 {
+        return Err(EngineError::validation(format!(
+            "`{url}` for {owner} is not an http(s) URL (e.g. http://127.0.0.1:9000/v1)"
+        )));
+    }
+    Ok(())
+}
+
+pub(crate) fn default_base_url(provider: &str) -> &'static str {
+    match provider {
+        "openai" => providers::openai::DEFAULT_BASE_URL,
+        "stability" => providers::stability::DEFAULT_BASE_URL,
+        "google" => providers::google::DEFAULT_BASE_URL,
+        "replicate" => providers::replicate::DEFAULT_BASE_URL,
+        "fal" => providers::fal::DEFAULT_QUEUE_URL,
+        "bfl" => providers::bfl::DEFAULT_BASE_URL,
+        "together" => providers::together::DEFAULT_BASE_URL,
+        "openrouter" => providers::openrouter::DEFAULT_BASE_URL,
+        "a1111" => providers::a1111::DEFAULT_BASE_URL,
+        "comfyui" => providers::comfyui::DEFAULT_BASE_URL,
+        _ => "",
+    }
+}
+
+pub(crate) fn endpoints_view(s: &Settings) -> Vec<ProviderEndpoint> {
+    providers::PROVIDER_IDS
+        .iter()
+        .map(|p| ProviderEndpoint {
+            provider: (*p).to_owned(),
+            base_url: s.endpoints.get(*p).cloned(),
+            default_base_url: default_base_url(p).to_owned(),
+        })
+        .collect()
+}
+
+/// Provider clients by client key: the provider id, or `openai_compatible/<gateway>`.
+pub(crate) struct Clients {
+    map: HashMap<String, Arc<dyn ImageProvider>>,
+}
+
+impl Clients {
+    pub fn build(s: &Settings, o: &EngineOptions, http: &reqwest::Client) -> Clients {
+        let base_cfg = ProviderConfig {
+            timeout: o.http_timeout,
+            poll_interval: o.poll_interval,
+            poll_deadline: o.poll_deadline,
+            ..ProviderConfig::default()
+        };
+        let mut map = HashMap::new();
+        for id in providers::PROVIDER_IDS {
+            let cfg = ProviderConfig {
+                base_url: s.endpoints.get(*id).cloned(),
+                ..base_cfg.clone()
+            };
+            // openai_compatible without a URL has no client; its gateways do.
+            if let Ok(c) = providers::provider_for(id, &cfg, http.clone()) {
+                map.insert((*id).to_owned(), c);
+            }
+        }
+        for g in &s.gateways {
+            let cfg = ProviderConfig {
+                base_url: Some(g.base_url.clone()),
+                models: g.models.clone(),
+                ..base_cfg.clone()
+            };
+            match providers::provider_for(GATEWAY, &cfg, http.clone()) {
+                Ok(c) => {
+                    map.insert(format!("{GATEWAY}/{}", g.name), c);
+                }
+                Err(e) => tracing::warn!(gateway = %g.name, "gateway client not built: {e}"),
+            }
+        }
+        Clients { map }
+    }
+
+    pub fn get(&self, key: &str) -> Option<Arc<dyn ImageProvider>> {
+        self.map.get(key).cloned()
+    }
+}
+
+/// Client key of an offer: gateway offers are `openai_compatible:<gateway>/<model>`.
+pub(crate) fn client_key(offer_id: &str, provider: &str) -> String {
+    if provider == GATEWAY
+        && let Some(rest) = offer_id.strip_prefix("openai_compatible:")
+        && let Some((gw, _)) = rest.split_once('/')
+    {
+        return format!("{GATEWAY}/{gw}");
+    }
+    provider.to_owned()
+}
+
+/// The catalog in use and where it came from.
+pub(crate) struct CatalogState {
+    /// Bundled or imported, plus gateway offers; no overrides.
+    pub base: Catalog,
+    pub overrides: Vec<PriceOverride>,
+    /// `base` with `overrides` applied: what estimates and settlement use.
+    pub effective: Arc<Catalog>,
+}
+
+impl CatalogState {
+    pub fn build(
+        imported: Option<&str>,
+        gateways: &[GatewayConfig],
+        overrides: Vec<PriceOverride>,
+    ) -> Result<CatalogState> {
+        let source = match imported {
+            Some(text) => Catalog::from_json(text)?,
+            None => Catalog::bundled().clone(),
+        };
+        let base = with_gateways(&source, gateways)?;
+        // Overrides naming offers that no longer exist are dropped, not fatal.
+        let kept: Vec<PriceOverride> = overrides
+            .into_iter()
+            .filter(|o| base.offer(&o.offer_id).is_some())
+            .collect();
+        let effective = Arc::new(base.with_overrides(&kept)?);
+        Ok(CatalogState {
+            base,
+            overrides: kept,
+            effective,
+        })
+    }
+}
+
+/// Adds one flat-priced offer per gateway model (price 0 and "unverified" when unknown).
+fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
+    if gateways.iter().all(|g| g.models.is_empty()) {
+        return Ok(c.clone());
+    }
+    let mut doc: Value = serde_json::from_str(&c.to_json())
+        .map_err(|e| EngineError::internal(format!("catalog round trip: {e}")))?;
+    let today = chrono::Utc::now().date_naive().to_string();
+    if let Some(offers) = doc.get_mut("offers").and_then(Value::as_array_mut) {
+        for g in gateways {
+            for m in &g.models {
+                offers.push(json!({
+                    "id": format!("openai_compatible:{}/{m}", g.name),
+                    "provider": GATEWAY,
+                    "model": m,
+                    "display_name": format!("{m} ({})", g.name),
+                    "tier": "draft",
+                    "formula": {"kind": "flat_per_image",
+                                "price": g.price_per_image_usd.unwrap_or_default().to_string()},
+                    "capabilities": {
+                        "sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
+                                  "max_side": 4096, "max_pixels": 16_777_216},
+                        "max_n": 1, "seed": false, "negative_prompt": false
+                    },
+                    "source": format!("user gateway {} ({})", g.name, g.base_url),
+                    "verified_on": today,
+                    "unverified": g.price_per_image_usd.is_none(),
+                }));
+            }
+        }
+    }
+    Catalog::from_json(&doc.to_string())
+        .map_err(|e| EngineError::validation(format!("a gateway model cannot be priced: {e}")))
+}
+
+/// Stored override rows → pricing overrides (bad rows are skipped with a warning).
+pub(crate) fn parse_overrides(rows: Vec<(String, Value)>) -> Vec<PriceOverride> {
+    rows.into_iter()
+        .filter_map(
+            |(offer_id, v)| match serde_json::from_value::<OverrideChange>(v) {
+                Ok(change) => Some(PriceOverride { offer_id, change }),
+                Err(e) => {
+                    tracing::warn!(offer = %offer_id, "stored price override unreadable: {e}");
+                    None
+                }
+            },
+        )
+        .collect()
+}
+
+pub(crate) fn overrides_from_input(input: &[PriceOverrideInput]) -> Vec<PriceOverride> {
+    input
+        .iter()
+        .map(|o| PriceOverride {
+            offer_id: o.offer_id.clone(),
+            change: OverrideChange::Multiplier {
+                factor: o.multiplier,
+            },
+        })
+        .collect()
+}

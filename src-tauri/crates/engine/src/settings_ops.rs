@@ -1,0 +1,107 @@
+//! Saving settings, negotiated price overrides and catalog imports: validate first,
+//! persist, then swap the in-memory state (clients, catalog, queue size) at once.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::api::{CatalogImportReport, PriceOverrideInput, SettingsInput};
+use crate::error::{EngineError, Result};
+use crate::settings::{self, CatalogState, Clients, Settings};
+use crate::shared::Core;
+
+pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
+    let mut endpoints = BTreeMap::new();
+    for e in input.endpoints {
+        if let Some(url) = e
+            .base_url
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+        {
+            endpoints.insert(e.provider, url);
+        }
+    }
+    let next = Settings {
+        endpoints,
+        gateways: input.gateways,
+        max_concurrent_jobs: Some(input.max_concurrent_jobs.max(1)),
+    };
+    next.validate()?;
+    // The catalog changes with the gateways' models: build it before saving anything.
+    let (overrides, imported) = {
+        let c = core.catalog.read();
+        (c.overrides.clone(), None::<String>)
+    };
+    let imported = match imported {
+        Some(i) => Some(i),
+        None => core
+            .store_op(|s| s.setting(settings::CATALOG_KEY))
+            .await?
+            .and_then(|v| v.as_str().map(str::to_owned)),
+    };
+    let catalog = CatalogState::build(imported.as_deref(), &next.gateways, overrides)?;
+    let value = serde_json::to_value(&next)
+        .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
+    core.store_op(move |s| s.set_setting(settings::SETTINGS_KEY, &value))
+        .await?;
+    let clients = Clients::build(&next, &core.options, &core.http);
+    if core.options.max_concurrent_jobs.is_none() {
+        core.queue.resize(next.max_jobs());
+    }
+    *core.clients.write() = Arc::new(clients);
+    *core.catalog.write() = Arc::new(catalog);
+    *core.settings.write() = next;
+    Ok(())
+}
+
+/// Replaces the set of negotiated rates (a multiplier of 1 removes an offer's rate).
+pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInput>) -> Result<()> {
+    let wanted: Vec<PriceOverrideInput> = input
+        .into_iter()
+        .filter(|o| o.multiplier != rust_decimal::Decimal::ONE)
+        .collect();
+    let overrides = settings::overrides_from_input(&wanted);
+    let base = core.catalog.read().base.clone();
+    // Refused whole if any override is bad; nothing is stored then.
+    let effective = base.with_overrides(&overrides)?;
+    let rows: Vec<(String, serde_json::Value)> = overrides
+        .iter()
+        .map(|o| {
+            serde_json::to_value(&o.change)
+                .map(|v| (o.offer_id.clone(), v))
+                .map_err(|e| EngineError::internal(format!("override encode: {e}")))
+        })
+        .collect::<Result<_>>()?;
+    core.store_op(move |s| {
+        for (id, _) in s.price_overrides()? {
+            s.remove_price_override(&id)?;
+        }
+        for (id, v) in &rows {
+            s.set_price_override(id, v)?;
+        }
+        Ok(())
+    })
+    .await?;
+    *core.catalog.write() = Arc::new(CatalogState {
+        base,
+        overrides,
+        effective: Arc::new(effective),
+    });
+    Ok(())
+}
+
+pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<CatalogImportReport> {
+    let parsed = pricing::Catalog::from_json(&json).map_err(|e| {
+        EngineError::validation(format!("catalog refused, nothing was changed: {e}"))
+    })?;
+    let overrides = core.catalog.read().overrides.clone();
+    let gateways = core.settings.read().gateways.clone();
+    let state = CatalogState::build(Some(&json), &gateways, overrides)?;
+    let value = serde_json::Value::String(json);
+    core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
+        .await?;
+    *core.catalog.write() = Arc::new(state);
+    Ok(CatalogImportReport {
+        version: parsed.version.clone(),
+        offers: u32::try_from(parsed.offers().len()).unwrap_or(u32::MAX),
+    })
+}

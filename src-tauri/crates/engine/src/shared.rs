@@ -1,0 +1,134 @@
+//! Shared state behind the facade: the store, keys, catalog, provider clients, limits
+//! and the job registry. Cloned into every job task as `Arc<Core>`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use parking_lot::{Mutex, RwLock};
+use providers::ImageProvider;
+use store::{GenerationId, Store};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{EngineError, ErrorKind, Result, blocking};
+use crate::facade::EngineConfig;
+use crate::jobs::JobQueue;
+use crate::limits::Limits;
+use crate::options::EngineOptions;
+use crate::settings::{CatalogState, Clients, Settings, client_key};
+
+pub(crate) struct Core {
+    pub config: EngineConfig,
+    pub options: EngineOptions,
+    pub store: Store,
+    pub keys: keys::AsyncKeyStore,
+    pub http: reqwest::Client,
+    pub settings: RwLock<Settings>,
+    pub catalog: RwLock<Arc<CatalogState>>,
+    pub clients: RwLock<Arc<Clients>>,
+    pub limits: Limits,
+    pub queue: JobQueue,
+    /// Job id → cancel token of queued and running jobs.
+    pub jobs: Mutex<HashMap<String, CancellationToken>>,
+    /// Generations this process is working on (recovery leaves them alone).
+    pub active: Mutex<HashSet<GenerationId>>,
+    /// Which providers have a key (keychain index + env + injected), refreshed on change.
+    pub key_presence: RwLock<Option<(std::time::Instant, HashSet<String>)>>,
+}
+
+/// What a provider call needs a key for.
+pub(crate) enum KeyLookup {
+    Found(String),
+    /// The provider does not need one (local, gateways).
+    NotNeeded,
+    Missing,
+}
+
+/// Providers that run without a key.
+pub(crate) fn key_optional(provider: &str) -> bool {
+    matches!(provider, "a1111" | "comfyui" | "openai_compatible")
+}
+
+impl Core {
+    pub fn catalog(&self) -> Arc<pricing::Catalog> {
+        self.catalog.read().effective.clone()
+    }
+
+    pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {
+        self.clients.read().get(&client_key(offer_id, provider))
+    }
+
+    /// A usable key for `provider`: injected, then environment, then keychain.
+    pub async fn key_for(&self, provider: &str) -> Result<KeyLookup> {
+        if let Some(k) = self.options.keys.get(provider) {
+            return Ok(KeyLookup::Found(k.clone()));
+        }
+        let Ok(p) = provider.parse::<keys::Provider>() else {
+            return Ok(KeyLookup::NotNeeded);
+        };
+        match self.keys.get(p).await {
+            Ok(Some(s)) => Ok(KeyLookup::Found(s.expose().to_owned())),
+            Ok(None) if key_optional(provider) => Ok(KeyLookup::NotNeeded),
+            Ok(None) => Ok(KeyLookup::Missing),
+            Err(_) if key_optional(provider) => Ok(KeyLookup::NotNeeded),
+            Err(e) => Err(EngineError::new(
+                ErrorKind::Keychain,
+                format!("cannot read the {provider} key: {e}"),
+            )),
+        }
+    }
+
+    /// Providers with a key available, without reading any secret. A missing keychain
+    /// only hides keychain keys; injected and environment keys still count.
+    pub async fn providers_with_keys(&self) -> HashSet<String> {
+        if let Some((until, p)) = self.key_presence.read().clone()
+            && std::time::Instant::now() < until
+        {
+            return p;
+        }
+        let mut set: HashSet<String> = self.options.keys.keys().cloned().collect();
+        for info in keys::KeyStore::environment_keys() {
+            set.insert(info.provider.id().to_owned());
+        }
+        match self.keys.list().await {
+            Ok(list) => {
+                set.extend(list.into_iter().map(|i| i.provider.id().to_owned()));
+                let forever = std::time::Instant::now() + std::time::Duration::from_secs(86_400);
+                *self.key_presence.write() = Some((forever, set.clone()));
+            }
+            // Cached briefly: the keychain may come up later (unlocked, daemon started).
+            Err(e) => {
+                tracing::debug!("keychain unavailable for key listing: {e}");
+                let soon = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                *self.key_presence.write() = Some((soon, set.clone()));
+            }
+        }
+        set
+    }
+
+    pub fn forget_key_presence(&self) {
+        *self.key_presence.write() = None;
+    }
+
+    /// Whether `provider` can be called: a key is present, or it needs none and has an
+    /// endpoint (local servers count only once the user configured them).
+    pub fn provider_usable(&self, provider: &str, with_keys: &HashSet<String>) -> bool {
+        match provider {
+            "a1111" | "comfyui" => self.settings.read().endpoints.contains_key(provider),
+            "openai_compatible" => true,
+            p => with_keys.contains(p),
+        }
+    }
+
+    pub async fn store_op<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> store::Result<T> + Send + 'static,
+    {
+        let s = self.store.clone();
+        blocking(move || f(&s).map_err(EngineError::from)).await
+    }
+
+    pub fn project_setting_key(project: store::ProjectId, what: &str) -> String {
+        format!("project.{project}.{what}")
+    }
+}
