@@ -158,6 +158,11 @@ fn quality_rank(q: &str) -> Option<u8> {
 
 impl Capabilities {
     pub fn resolve(&self, req: &EstimateRequest) -> Resolution {
+        self.resolve_counted(req, req.prompt.chars().count())
+    }
+
+    /// As [`Capabilities::resolve`] with the prompt's character count precomputed.
+    pub(crate) fn resolve_counted(&self, req: &EstimateRequest, chars: usize) -> Resolution {
         let mut notes = Vec::new();
         let mut unsupported = None;
 
@@ -221,13 +226,12 @@ impl Capabilities {
                 )
             });
         }
-        if let Some(max) = self.max_prompt_chars {
-            let chars = req.prompt.chars().count();
-            if chars > max as usize {
-                unsupported = Some(format!(
-                    "prompt is {chars} characters; this model accepts at most {max}"
-                ));
-            }
+        if let Some(max) = self.max_prompt_chars
+            && chars > max as usize
+        {
+            unsupported = Some(format!(
+                "prompt is {chars} characters; this model accepts at most {max}"
+            ));
         }
 
         Resolution {
@@ -308,20 +312,22 @@ impl SizeSpec {
                 if let Some(s) = sizes.iter().find(|s| s.width == w && s.height == h) {
                     return (w, h, s.label.clone());
                 }
-                let aspect = |w: u32, h: u32| (f64::from(w.max(1)) / f64::from(h.max(1))).ln();
-                let px = |w: u32, h: u32| (f64::from(w.max(1)) * f64::from(h.max(1))).ln();
+                // Distances as ratios ≥ 1 (same ordering as |ln a − ln b|, without ln).
+                let ratio = |a: f64, b: f64| if a > b { a / b } else { b / a };
+                let aspect = |w: u32, h: u32| f64::from(w.max(1)) / f64::from(h.max(1));
+                let px = |w: u32, h: u32| f64::from(w.max(1)) * f64::from(h.max(1));
                 let (ra, rp) = (aspect(w, h), px(w, h));
                 // Aspect ratio first (composition matters most), then pixel count.
                 let best_aspect = sizes
                     .iter()
-                    .map(|s| (aspect(s.width, s.height) - ra).abs())
+                    .map(|s| ratio(aspect(s.width, s.height), ra))
                     .fold(f64::INFINITY, f64::min);
                 let pick = sizes
                     .iter()
-                    .filter(|s| (aspect(s.width, s.height) - ra).abs() <= best_aspect + 0.02)
+                    .filter(|s| ratio(aspect(s.width, s.height), ra) <= best_aspect * 1.02)
                     .min_by(|a, b| {
-                        let da = (px(a.width, a.height) - rp).abs();
-                        let db = (px(b.width, b.height) - rp).abs();
+                        let da = ratio(px(a.width, a.height), rp);
+                        let db = ratio(px(b.width, b.height), rp);
                         da.total_cmp(&db)
                     });
                 match pick {

@@ -87,7 +87,35 @@ pub struct Estimate {
 
 /// Estimates one offer.
 pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Estimate {
-    let mut res = offer.capabilities.resolve(req);
+    estimate_counted(offer, req, ctx, PromptChars::of(req))
+}
+
+/// Character counts of the prompt and negative prompt, computed once per request.
+#[derive(Clone, Copy)]
+struct PromptChars {
+    prompt: usize,
+    negative: usize,
+}
+
+impl PromptChars {
+    fn of(req: &EstimateRequest) -> Self {
+        Self {
+            prompt: req.prompt.chars().count(),
+            negative: req
+                .negative_prompt
+                .as_ref()
+                .map_or(0, |s| s.chars().count()),
+        }
+    }
+}
+
+fn estimate_counted(
+    offer: &Offer,
+    req: &EstimateRequest,
+    ctx: &EstimateContext<'_>,
+    chars: PromptChars,
+) -> Estimate {
+    let mut res = offer.capabilities.resolve_counted(req, chars.prompt);
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {
         res.notes
@@ -130,14 +158,7 @@ pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>)
         images: r.n,
         calls: r.calls,
         steps: r.steps,
-        prompt_chars: req.prompt.chars().count()
-            + if r.negative_prompt {
-                req.negative_prompt
-                    .as_ref()
-                    .map_or(0, |s| s.chars().count())
-            } else {
-                0
-            },
+        prompt_chars: chars.prompt + if r.negative_prompt { chars.negative } else { 0 },
         reference_images: &req.reference_images,
     };
     let mut priced = offer.formula.price(&input);
@@ -221,7 +242,13 @@ pub fn estimate_offers<'o>(
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
-    let all: Vec<Estimate> = offers.into_iter().map(|o| estimate(o, req, ctx)).collect();
+    let all: Vec<Estimate> = {
+        let chars = PromptChars::of(req);
+        offers
+            .into_iter()
+            .map(|o| estimate_counted(o, req, ctx, chars))
+            .collect()
+    };
     // Sort small keys (ties by catalog order), then move each large estimate once.
     let mut keys: Vec<(bool, Decimal, usize)> = all
         .iter()

@@ -519,10 +519,13 @@ pub(crate) fn step_multiplier(scaling: &StepScaling, steps: u32, default_steps: 
 }
 
 pub(crate) fn exact(total: Decimal, line: Line) -> Priced {
+    // Room for the modifier lines most estimates add, so pushes do not reallocate.
+    let mut lines = Vec::with_capacity(4);
+    lines.push(line);
     Priced {
         expected: total,
         worst: total,
-        lines: vec![line],
+        lines,
         assumed: false,
     }
 }
