@@ -167,6 +167,12 @@ pub fn classify_error(
         },
         s => class_for_status(s, retry),
     };
+    // The server's own verdict overrides the status-based guess (OpenAI SDK behaviour).
+    let should_retry = headers.get("x-should-retry").and_then(|v| v.to_str().ok());
+    let class = match (should_retry, class) {
+        (Some("true"), ErrorClass::InvalidRequest { .. }) => ErrorClass::Transient,
+        (_, c) => c,
+    };
     let hint = match class {
         ErrorClass::QuotaExhausted => {
             " — add credit or raise the limit in the provider's billing settings"

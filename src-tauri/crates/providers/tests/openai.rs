@@ -293,6 +293,15 @@ async fn auth_and_invalid_request() {
             field: Some("size".into())
         }
     );
+
+    let server = MockServer::start().await;
+    let e = fail(
+        &server,
+        openai_error(409, "conflict", "invalid_request_error", "try again")
+            .insert_header("x-should-retry", "true"),
+    )
+    .await;
+    assert_eq!(e.class, ErrorClass::Transient, "x-should-retry overrides");
 }
 
 #[tokio::test]
