@@ -3,11 +3,13 @@
 
 #[cfg(target_os = "linux")]
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Duration;
 
 use keyring_core::{CredentialStore, Entry};
 
-use crate::error::{KeyError, Result, from_connect, from_keyring};
+use crate::error::{KeyError, Result, from_connect, from_keyring, unavailable};
 use crate::provider::Provider;
 
 /// `None` until the first successful connection. A failed connection is not cached, so
@@ -41,9 +43,51 @@ fn store(provider: Option<Provider>) -> Result<Arc<CredentialStore>> {
     if let Some(store) = guard.as_ref() {
         return Ok(store.clone());
     }
-    let store = connect().map_err(|e| from_connect(e, provider))?;
+    let store = connect_with_timeout(provider)?;
     *guard = Some(store.clone());
     Ok(store)
+}
+
+/// Opening the connection involves no user prompt, so it answers in milliseconds or
+/// not at all (a wedged bus). Without this bound a caller would wait forever.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Set while a connection attempt runs. Connects happen under the `STORE` lock, so
+/// finding it set on entry means an earlier attempt timed out and is still stuck: fail
+/// at once instead of each call waiting the full timeout again.
+static CONNECT_STUCK: AtomicBool = AtomicBool::new(false);
+
+fn connect_with_timeout(provider: Option<Provider>) -> Result<Arc<CredentialStore>> {
+    let timed_out = || {
+        unavailable(
+            "the keychain service did not answer within 10 seconds",
+            "restart the keyring daemon (gnome-keyring or KeePassXC) or your desktop session",
+            provider,
+        )
+    };
+    if CONNECT_STUCK.load(Ordering::SeqCst) {
+        return Err(timed_out());
+    }
+    let (tx, rx) = mpsc::channel();
+    CONNECT_STUCK.store(true, Ordering::SeqCst);
+    let spawned = std::thread::Builder::new()
+        .name("keychain-connect".into())
+        .spawn(move || {
+            let result = connect();
+            CONNECT_STUCK.store(false, Ordering::SeqCst);
+            // The receiver is gone after a timeout; the next call connects afresh.
+            let _ = tx.send(result);
+        });
+    if let Err(e) = spawned {
+        CONNECT_STUCK.store(false, Ordering::SeqCst);
+        return Err(KeyError::Keychain {
+            message: format!("could not start the keychain connection thread: {e}"),
+        });
+    }
+    match rx.recv_timeout(CONNECT_TIMEOUT) {
+        Ok(result) => result.map_err(|e| from_connect(e, provider)),
+        Err(_) => Err(timed_out()),
+    }
 }
 
 /// Drops the shared connection so the next call reconnects (e.g. the keyring daemon

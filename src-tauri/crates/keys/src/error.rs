@@ -46,7 +46,7 @@ fn env_hint(provider: Option<Provider>) -> String {
     }
 }
 
-fn unavailable(cause: &str, remedy: &str, provider: Option<Provider>) -> KeyError {
+pub(crate) fn unavailable(cause: &str, remedy: &str, provider: Option<Provider>) -> KeyError {
     KeyError::Unavailable {
         cause: cause.to_owned(),
         remedy: format!("{remedy}, {}", env_hint(provider)),

@@ -17,7 +17,10 @@ fn no_dbus_session_is_a_clear_error_and_env_key_still_works() {
     run_child(
         "child_no_keychain",
         &[
-            ("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/proofsheet-test-bus"),
+            (
+                "DBUS_SESSION_BUS_ADDRESS",
+                "unix:path=/nonexistent/proofsheet-test-bus",
+            ),
             ("PROOFSHEET_OPENAI_API_KEY", ENV_KEY),
             ("CHILD_MODE", "nobus"),
         ],
@@ -56,6 +59,46 @@ fn bus_without_secret_service_is_a_clear_error() {
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
 <busconfig>
   <type>session</type>
+  <listen>unix:tmpdir={}</listen>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+"#,
+            dir.path().display()
+        ),
+    )
+    .expect("write bus config");
+    let conf_arg = format!("--config-file={}", conf.display());
+    run_child_under(
+        &["dbus-run-session", &conf_arg, "--"],
+        "child_no_keychain",
+        &[
+            ("PROOFSHEET_OPENAI_API_KEY", ENV_KEY),
+            ("CHILD_MODE", "noservice"),
+        ],
+        &["PROOFSHEET_STABILITY_API_KEY"],
+    );
+}
+
+/// A bus that accepts the socket connection but never completes the D-Bus handshake
+/// (reproduced with this bus configuration): a bounded wait, then `Unavailable`.
+#[test]
+fn wedged_bus_times_out_with_a_clear_error() {
+    if !keyring_available("wedged_bus_times_out_with_a_clear_error") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let conf = dir.path().join("wedged.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
   <listen>unix:dir={}</listen>
   <policy context="default"><allow send_destination="*"/><allow own="*"/></policy>
 </busconfig>
@@ -68,7 +111,10 @@ fn bus_without_secret_service_is_a_clear_error() {
     run_child_under(
         &["dbus-run-session", &conf_arg, "--"],
         "child_no_keychain",
-        &[("PROOFSHEET_OPENAI_API_KEY", ENV_KEY), ("CHILD_MODE", "noservice")],
+        &[
+            ("PROOFSHEET_OPENAI_API_KEY", ENV_KEY),
+            ("CHILD_MODE", "wedged"),
+        ],
         &["PROOFSHEET_STABILITY_API_KEY"],
     );
 }
@@ -100,7 +146,10 @@ fn assert_unavailable(err: &KeyError, cause: &str, env_var: &str) {
     assert!(shown.contains(env_var), "remedy missing in: {shown}");
     let debug = format!("{err:?}");
     for text in [&shown, &debug] {
-        assert!(!text.contains(STORED_KEY) && !text.contains(ENV_KEY), "leak: {text}");
+        assert!(
+            !text.contains(STORED_KEY) && !text.contains(ENV_KEY),
+            "leak: {text}"
+        );
     }
 }
 
@@ -114,10 +163,12 @@ fn child_no_keychain() {
         "nobus" => "no D-Bus session bus or Secret Service found",
         "noservice" => "no Secret Service found on the session bus",
         "locked" => "keyring is locked",
+        "wedged" => "did not answer within 10 seconds",
         other => panic!("unknown mode {other}"),
     };
     let remedy = match mode.as_str() {
         "locked" => "unlock your login keyring",
+        "wedged" => "restart the keyring daemon",
         _ => "gnome-keyring or KeePassXC",
     };
 
@@ -132,7 +183,10 @@ fn child_no_keychain() {
     eprintln!("message shown to the user: {err}");
 
     // The environment key needs no keychain.
-    let key = store.get(Provider::OpenAi).expect("env key").expect("present");
+    let key = store
+        .get(Provider::OpenAi)
+        .expect("env key")
+        .expect("present");
     assert_eq!(key.expose(), ENV_KEY);
     assert!(store.has(Provider::OpenAi).expect("has"));
     let env_keys = KeyStore::environment_keys();
@@ -161,7 +215,11 @@ fn child_no_keychain() {
         .expect("runtime");
     rt.block_on(async {
         let a = AsyncKeyStore::from(store.clone());
-        let key = a.get(Provider::OpenAi).await.expect("env key").expect("present");
+        let key = a
+            .get(Provider::OpenAi)
+            .await
+            .expect("env key")
+            .expect("present");
         assert_eq!(key.expose(), ENV_KEY);
         let err = a
             .set(Provider::Bfl, Secret::from_string(STORED_KEY.into()))
