@@ -191,3 +191,42 @@ fn platform_failure(
         message: inner.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "sk-proofsheet-LEAKCHECK-0123456789";
+
+    #[test]
+    fn errors_carrying_secret_bytes_never_print_them() {
+        let errors = [
+            keyring_core::Error::BadEncoding(KEY.as_bytes().to_vec()),
+            keyring_core::Error::BadDataFormat(
+                KEY.as_bytes().to_vec(),
+                Box::new(std::io::Error::other("bad data")),
+            ),
+        ];
+        for err in errors {
+            let mapped = from_keyring(err, "com.proofsheet.test", "openai", Some(Provider::OpenAi));
+            let shown = format!("{mapped} {mapped:?}");
+            assert!(!shown.contains(KEY), "{shown}");
+            assert!(shown.contains("delete it and set the key again"), "{shown}");
+        }
+    }
+
+    #[test]
+    fn locked_keychain_names_cause_and_both_remedies() {
+        let err = from_keyring(
+            keyring_core::Error::NoStorageAccess(Box::new(std::io::Error::other("locked"))),
+            "com.proofsheet.test",
+            "fal",
+            Some(Provider::Fal),
+        );
+        assert!(err.is_unavailable());
+        let shown = err.to_string();
+        assert!(shown.contains("PROOFSHEET_FAL_API_KEY"), "{shown}");
+        #[cfg(target_os = "linux")]
+        assert!(shown.contains("unlock your login keyring"), "{shown}");
+    }
+}
