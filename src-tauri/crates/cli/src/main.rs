@@ -1,5 +1,101 @@
 //! proofsheet-cli: the headless face of the Proofsheet engine (DESIGN.md §5).
+//! Parses the command line, opens the engine (which reconciles jobs a dead process left
+//! running), runs one command and maps the outcome to a documented exit code.
 
-fn main() {
-    println!("proofsheet-cli {}", env!("CARGO_PKG_VERSION"));
+mod args;
+mod commands;
+mod config;
+mod exit;
+mod lock;
+mod output;
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+
+use crate::args::Cli;
+use crate::commands::Ctx;
+use crate::exit::{CliError, CliResult};
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version go to stdout with 0; usage errors to stderr with 2.
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::USAGE));
+        }
+    };
+    init_logging();
+    let json = cli.global.json;
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let e = CliError::general(format!("cannot start the async runtime: {e}"));
+            return ExitCode::from(fail(&e, json));
+        }
+    };
+    let code = match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => fail(&e, json),
+    };
+    // Do not wait for background work beyond a moment: anything unfinished is
+    // reconciled by the next start.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    ExitCode::from(code)
+}
+
+async fn run(cli: Cli) -> CliResult<u8> {
+    let config = config::engine_config(cli.global.data_dir.clone())?;
+    let explicit_recover = matches!(cli.command, args::Command::Recover);
+    let mut lock = lock::acquire(&config.data_dir, explicit_recover)?;
+    let mut options = engine::EngineOptions {
+        // Jobs a dead process left running are reconciled in the background while the
+        // command runs (`recover` waits for it); never while another CLI process is alive.
+        recovery: if lock.may_recover {
+            engine::RecoveryMode::Background
+        } else {
+            engine::RecoveryMode::Manual
+        },
+        ..Default::default()
+    };
+    if let Some(ms) = config::poll_interval_ms() {
+        options.poll_interval = std::time::Duration::from_millis(ms);
+    }
+    let engine = engine::Engine::open_with(config, options).await?;
+    lock.opened()?;
+    let ctx = Ctx {
+        engine: Arc::new(engine),
+        json: cli.global.json,
+        quiet: cli.global.quiet,
+    };
+    commands::run(&ctx, cli.command).await
+}
+
+/// Error text on stderr; with `--json` also `{"error":{…}}` on stdout so scripts always
+/// get one document.
+fn fail(e: &CliError, json: bool) -> u8 {
+    eprintln!("proofsheet-cli: error: {}", e.message);
+    if json {
+        let doc = serde_json::json!({
+            "error": { "kind": e.kind, "code": e.kind.code(), "message": e.message }
+        });
+        let _ = output::json(&doc);
+    }
+    e.kind.code()
+}
+
+/// Logs go to stderr only (stdout is for results), filtered by `PROOFSHEET_LOG`.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PROOFSHEET_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }

@@ -1,0 +1,335 @@
+//! Command-line shape (DESIGN.md §5). Names here are a public contract: add, never rename.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rust_decimal::Decimal;
+
+const ABOUT: &str = "See what an AI image costs before you pay for it: price a prompt on every \
+provider, generate drafts cheap and finals premium, keep every image in a local gallery that \
+never pays twice, and stay inside each project's budget.";
+
+const AFTER_HELP: &str = "\
+Getting started:
+  proofsheet-cli keys set openai < key.txt          store a key in the OS keychain (read from stdin)
+  proofsheet-cli estimate --prompt \"a red fox\"      price the request on every offer
+  proofsheet-cli project create spring --budget 50 --client \"Acme\"
+  proofsheet-cli generate --project spring --prompt \"a red fox\" --draft
+  proofsheet-cli gallery list --project spring --search fox
+  proofsheet-cli promote <GENERATION_ID>            re-render a draft on the final chain
+  proofsheet-cli report --project spring --csv spring.csv
+
+Add --json to any command for one JSON document on stdout (money as decimal strings).
+
+Environment:
+  PROOFSHEET_DATA_DIR              data folder (same as --data-dir)
+  PROOFSHEET_<PROVIDER>_API_KEY    a key for this process only, never stored
+  PROOFSHEET_<PROVIDER>_BASE_URL   another endpoint for a provider (proxy, gateway, test server)
+  PROOFSHEET_KEYCHAIN_SERVICE      keychain service (default com.proofsheet.app; com.proofsheet.dev in debug builds)
+  PROOFSHEET_LOG                   log filter for stderr, e.g. debug (default warn)
+  PROOFSHEET_POLL_INTERVAL_MS      how often async provider jobs are polled (default 1000)
+
+Exit codes:
+  0 ok   1 error   2 bad usage or input   3 budget refused   4 keychain unavailable
+  5 provider or key failure   6 not found (project, offer, generation)   130 cancelled";
+
+#[derive(Debug, Parser)]
+#[command(name = "proofsheet-cli", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Folder holding the gallery database and images [default: the app's data folder]
+    #[arg(long, global = true, env = "PROOFSHEET_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Print one JSON document on stdout instead of a readable summary
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// No progress lines on stderr
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Price a request on every offer (or the ones named) before sending anything
+    #[command(
+        after_help = "Example:\n  proofsheet-cli estimate --prompt \"a red fox\" --size 1536x1024 --tier draft"
+    )]
+    Estimate(EstimateArgs),
+    /// Create and inspect projects and their budgets
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Store, list, test and remove provider API keys (OS keychain only)
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Generate images for a project (draft chain, final chain or one offer)
+    #[command(
+        after_help = "Examples:\n  proofsheet-cli generate --project spring --prompt \"a red fox\" --draft\n  \
+        proofsheet-cli generate --project spring --prompt \"a red fox\" --offer bfl:flux-pro-1.1 --seed 42\n\n\
+        Ctrl-C cancels the job and releases its budget reservation (exit code 130)."
+    )]
+    Generate(GenerateArgs),
+    /// Re-render a draft on the project's final chain with the same prompt, seed and parameters
+    Promote(PromoteArgs),
+    /// Show one generation: parameters, cost, attempts, images, lineage
+    Show(ShowArgs),
+    /// Browse the local gallery
+    #[command(subcommand)]
+    Gallery(GalleryCommand),
+    /// Write a project's spend lines as CSV for a client invoice
+    Report(ReportArgs),
+    /// List the priced offers of the catalog (ids for --offer and project chains)
+    Offers,
+    /// Settle jobs left running by a process that died (also done by every other command)
+    Recover,
+}
+
+/// Request parameters shared by `estimate` and `generate`.
+#[derive(Debug, Args, Clone)]
+pub struct ParamArgs {
+    /// What to draw
+    #[arg(long)]
+    pub prompt: String,
+    /// What to avoid (ignored by models without negative prompts; the estimate says so)
+    #[arg(long)]
+    pub negative: Option<String>,
+    /// Image size as WIDTHxHEIGHT
+    #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size)]
+    pub size: (u32, u32),
+    /// Quality level, e.g. low, medium, high, hd (model-specific)
+    #[arg(long, value_name = "Q")]
+    pub quality: Option<String>,
+    /// Number of images
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub n: u32,
+    /// Sampling steps (models that take them)
+    #[arg(long, value_name = "N")]
+    pub steps: Option<u32>,
+    /// Seed; omitted means random (the engine records the one it used)
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum TierArg {
+    Draft,
+    Final,
+    All,
+}
+
+#[derive(Debug, Args)]
+pub struct EstimateArgs {
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Which offers to price
+    #[arg(long, value_enum, default_value = "all")]
+    pub tier: TierArg,
+    /// Price only this offer (repeatable); see `proofsheet-cli offers`
+    #[arg(long = "offer", value_name = "ID")]
+    pub offers: Vec<String>,
+    /// Also show dedup hits and the budget impact for this project
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    /// Create a project (budgets are hard unless --soft)
+    #[command(
+        after_help = "Example:\n  proofsheet-cli project create spring --budget 50 --client \"Acme\" \
+        --draft-chain fal:fal-ai/flux/schnell,bfl:flux-dev"
+    )]
+    Create(ProjectCreateArgs),
+    /// Show a project's budget: spent, reserved, remaining, saved by reuse
+    Show { name: String },
+    /// List projects
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectCreateArgs {
+    pub name: String,
+    /// Budget in USD, e.g. 50 or 12.50
+    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    pub budget: Option<Decimal>,
+    /// Refuse any request that could exceed the budget (default)
+    #[arg(long, conflicts_with = "soft")]
+    pub hard: bool,
+    /// Warn past the budget instead of refusing
+    #[arg(long)]
+    pub soft: bool,
+    /// The budget resets every calendar month
+    #[arg(long)]
+    pub monthly: bool,
+    /// Client name for reports
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Warn when spend passes these fractions of the budget, e.g. 0.5,0.8
+    #[arg(long, value_name = "F,..", value_delimiter = ',', value_parser = parse_usd)]
+    pub warn_at: Vec<Decimal>,
+    /// Ordered draft offers, comma-separated [default: the cheapest capable offers]
+    #[arg(long, value_name = "ID,..", value_delimiter = ',')]
+    pub draft_chain: Vec<String>,
+    /// Ordered final offers, comma-separated [default: premium offers]
+    #[arg(long, value_name = "ID,..", value_delimiter = ',')]
+    pub final_chain: Vec<String>,
+    /// After a safety block, fall back to the next offer instead of stopping
+    #[arg(long)]
+    pub allow_safety_fallback: bool,
+    /// Check prompts with OpenAI's free moderation endpoint before any paid call
+    #[arg(long)]
+    pub moderation: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Store a key in the OS keychain; the key is read from stdin, never from an argument
+    #[command(
+        after_help = "Examples:\n  proofsheet-cli keys set openai < openai-key.txt\n  \
+        pass show openai | proofsheet-cli keys set openai"
+    )]
+    Set(KeysSetArgs),
+    /// List providers with a key (never prints a secret)
+    List,
+    /// Remove a provider's key from the keychain
+    Delete { provider: String },
+    /// Check a key with a cheap authenticated call to the provider
+    Test { provider: String },
+}
+
+#[derive(Debug, Args)]
+pub struct KeysSetArgs {
+    /// Provider id, e.g. openai, stability, google, replicate, fal, bfl, together, openrouter
+    pub provider: String,
+    /// Never used: a key given as an argument lands in shell history and process lists.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub refused_secret: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("route").required(true).args(["draft", "final_", "offer"])))]
+pub struct GenerateArgs {
+    /// Project to charge
+    #[arg(long, value_name = "NAME")]
+    pub project: String,
+    /// Route on the project's draft chain (cheap)
+    #[arg(long)]
+    pub draft: bool,
+    /// Route on the project's final chain (premium)
+    #[arg(long = "final", id = "final_")]
+    pub final_: bool,
+    /// Use exactly this offer; see `proofsheet-cli offers`
+    #[arg(long, value_name = "ID")]
+    pub offer: Option<String>,
+    #[command(flatten)]
+    pub params: ParamArgs,
+    /// Pay again even when the same request is already in the gallery
+    #[arg(long)]
+    pub no_dedup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    pub generation_id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    pub generation_id: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GalleryCommand {
+    /// Newest images first
+    List(GalleryListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct GalleryListArgs {
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Full-text search over prompt, negative prompt, tags, provider and model
+    #[arg(long, value_name = "TEXT")]
+    pub search: Option<String>,
+    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    pub limit: u32,
+    #[arg(long, value_name = "ID")]
+    pub provider: Option<String>,
+    #[arg(long, value_enum)]
+    pub tier: Option<TierArg>,
+    /// Only favourites
+    #[arg(long)]
+    pub favourites: bool,
+    /// Continue after a previous page (its next_cursor)
+    #[arg(long)]
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    #[arg(long, value_name = "NAME")]
+    pub project: String,
+    /// Where to write the CSV
+    #[arg(long, value_name = "FILE")]
+    pub csv: PathBuf,
+}
+
+fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("expected WIDTHxHEIGHT in pixels, e.g. 1024x1024 (got '{s}')");
+    let (w, h) = s.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let w: u32 = w.trim().parse().map_err(|_| bad())?;
+    let h: u32 = h.trim().parse().map_err(|_| bad())?;
+    if !(16..=16384).contains(&w) || !(16..=16384).contains(&h) {
+        return Err(format!(
+            "each side must be between 16 and 16384 pixels (got {w}x{h})"
+        ));
+    }
+    Ok((w, h))
+}
+
+fn parse_usd(s: &str) -> Result<Decimal, String> {
+    let t = s.trim().trim_start_matches('$');
+    let d: Decimal = t
+        .parse()
+        .map_err(|_| format!("expected an amount in USD such as 50 or 12.50 (got '{s}')"))?;
+    if d.is_sign_negative() {
+        return Err(format!("the amount cannot be negative (got '{s}')"));
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_and_bad_ones_say_why() {
+        assert_eq!(parse_size("1536x1024"), Ok((1536, 1024)));
+        assert_eq!(parse_size("512X512"), Ok((512, 512)));
+        assert!(parse_size("big").expect_err("bad").contains("WIDTHxHEIGHT"));
+        assert!(
+            parse_size("0x10")
+                .expect_err("too small")
+                .contains("between")
+        );
+    }
+
+    #[test]
+    fn usd_amounts_are_exact_decimals() {
+        assert_eq!(parse_usd("$12.50"), Ok(Decimal::new(1250, 2)));
+        assert!(parse_usd("-1").is_err());
+        assert!(parse_usd("ten").is_err());
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,127 @@
+//! `estimate` and `offers`: prices before anything is sent.
+
+use engine::api::{EstimateInput, EstimateResult, OfferEstimate, Tier, TierFilter};
+
+use super::{Ctx, check_offers, emit, params};
+use crate::args::{EstimateArgs, TierArg};
+use crate::exit::{CliResult, OK};
+use crate::output::{clip, table, usd, usd_opt};
+
+pub fn tier_filter(t: TierArg) -> TierFilter {
+    match t {
+        TierArg::Draft => TierFilter::Draft,
+        TierArg::Final => TierFilter::Final,
+        TierArg::All => TierFilter::All,
+    }
+}
+
+pub fn tier_name(t: &Tier) -> &'static str {
+    match t {
+        Tier::Draft => "draft",
+        Tier::Final => "final",
+    }
+}
+
+pub async fn run(ctx: &Ctx, a: EstimateArgs) -> CliResult<u8> {
+    check_offers(ctx, &a.offers)?;
+    let input = EstimateInput {
+        params: params(&a.params)?,
+        project: a.project.clone(),
+        tier: tier_filter(a.tier),
+        offers: a.offers.clone(),
+    };
+    let result = ctx.engine.estimate(input).await?;
+    emit(ctx, &result, || human(&result))?;
+    Ok(OK)
+}
+
+fn human(r: &EstimateResult) -> String {
+    if r.estimates.is_empty() {
+        return "No offer matches this request.".to_string();
+    }
+    let rows: Vec<Vec<String>> = r.estimates.iter().map(row).collect();
+    let mut out = table(
+        &[
+            "offer",
+            "tier",
+            "billing",
+            "expected",
+            "worst case",
+            "per image",
+            "notes",
+        ],
+        &rows,
+        &[3, 4, 5],
+    );
+    if let Some(b) = &r.budget {
+        out.push_str(&format!(
+            "\n\nProject {}: budget {}, spent {}, reserved {}, remaining {}{}",
+            b.project,
+            usd_opt(b.budget_usd),
+            usd(b.spent_usd),
+            usd(b.reserved_usd),
+            usd_opt(b.remaining_usd),
+            match (b.request_usd, b.request_fits) {
+                (Some(req), false) =>
+                    format!("; this request needs up to {} and does NOT fit", usd(req)),
+                (Some(req), true) => format!("; this request reserves up to {}", usd(req)),
+                _ => String::new(),
+            }
+        ));
+    }
+    out
+}
+
+fn row(e: &OfferEstimate) -> Vec<String> {
+    let mut notes: Vec<String> = Vec::new();
+    if e.dedup_hit {
+        notes.push("in gallery: $0 to reuse".into());
+    }
+    if !e.supported {
+        notes.push(format!(
+            "unsupported: {}",
+            e.reason.as_deref().unwrap_or("cannot serve this request")
+        ));
+    }
+    if !e.has_key {
+        notes.push("no key".into());
+    }
+    notes.extend(e.notes.iter().cloned());
+    vec![
+        e.offer_id.clone(),
+        tier_name(&e.tier).to_string(),
+        e.billing.clone(),
+        usd(e.expected_usd),
+        usd(e.worst_case_usd),
+        usd(e.per_image_usd),
+        clip(&notes.join("; "), 70),
+    ]
+}
+
+pub fn offers(ctx: &Ctx) -> CliResult<u8> {
+    let offers = ctx.engine.offers();
+    let doc = serde_json::json!({ "offers": offers });
+    emit(ctx, &doc, || {
+        if offers.is_empty() {
+            return "The catalog has no offers.".to_string();
+        }
+        let rows: Vec<Vec<String>> = offers
+            .iter()
+            .map(|o| {
+                vec![
+                    o.offer_id.clone(),
+                    tier_name(&o.tier).to_string(),
+                    o.billing.clone(),
+                    o.display_name.clone(),
+                    o.verified_on.clone(),
+                ]
+            })
+            .collect();
+        table(
+            &["offer", "tier", "billing", "name", "verified"],
+            &rows,
+            &[],
+        )
+    })?;
+    Ok(OK)
+}

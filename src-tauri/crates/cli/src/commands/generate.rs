@@ -1,0 +1,187 @@
+//! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
+
+use engine::api::{GenerateInput, GenerationResult, GenerationStatus, Route};
+use engine::{EngineError, ErrorKind};
+
+use super::progress::{cancellable, tracker};
+use super::{Ctx, check_offers, params};
+use crate::args::{GenerateArgs, PromoteArgs};
+use crate::exit::{CANCELLED, CliError, CliResult, Kind, OK};
+use crate::output::{self, table, usd, usd_opt};
+
+pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
+    let route = match (a.draft, a.final_, a.offer) {
+        (_, _, Some(id)) => {
+            check_offers(ctx, std::slice::from_ref(&id))?;
+            Route::Offer(id)
+        }
+        (_, true, None) => Route::Final,
+        _ => Route::Draft,
+    };
+    let project = a.project.clone();
+    let input = GenerateInput {
+        project: a.project,
+        params: params(&a.params)?,
+        route,
+        no_dedup: a.no_dedup,
+    };
+    let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
+    let out = cancellable(&job, ctx.quiet, ctx.engine.generate(input, progress)).await;
+    match out {
+        Ok(result) => finish(ctx, &result, None),
+        Err(e) => Err(explain(ctx, e, &project).await),
+    }
+}
+
+pub async fn promote(ctx: &Ctx, a: PromoteArgs) -> CliResult<u8> {
+    let draft = a.generation_id;
+    let preview = ctx.engine.promote_preview(&draft).await?;
+    if !ctx.quiet {
+        let first = preview.estimates.iter().find(|e| e.supported);
+        eprintln!(
+            "[proofsheet] promoting draft {draft} (cost {}) on the final chain: {} expected, {} more",
+            usd(preview.draft_cost_usd),
+            first
+                .map(|e| format!("{} {}", e.offer_id, usd(e.expected_usd)))
+                .unwrap_or_else(|| "no supported offer".into()),
+            usd(preview.difference_usd),
+        );
+    }
+    let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
+    let out = cancellable(
+        &job,
+        ctx.quiet,
+        ctx.engine.promote_and_wait(&draft, progress),
+    )
+    .await;
+    let result = match out {
+        Ok(result) => result,
+        Err(e) => {
+            let project = ctx
+                .engine
+                .generation_detail(&draft)
+                .await
+                .map(|d| d.project)
+                .unwrap_or_default();
+            return Err(explain(ctx, e, &project).await);
+        }
+    };
+    let extra = serde_json::json!({ "parent_id": draft, "preview": preview });
+    finish(ctx, &result, Some(extra))
+}
+
+/// Prints the result (also when it failed: the attempts explain why) and picks the code.
+fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> CliResult<u8> {
+    let code = match r.status {
+        GenerationStatus::Succeeded | GenerationStatus::Reused => OK,
+        GenerationStatus::Cancelled => CANCELLED,
+        GenerationStatus::Failed => failure_kind(r).code(),
+        GenerationStatus::Queued | GenerationStatus::Running => Kind::General.code(),
+    };
+    if ctx.json {
+        let mut doc = serde_json::to_value(r)
+            .map_err(|e| CliError::general(format!("cannot encode the result: {e}")))?;
+        if let (Some(obj), Some(serde_json::Value::Object(more))) = (doc.as_object_mut(), extra) {
+            obj.extend(more);
+        }
+        output::json(&doc)?;
+    } else {
+        output::line(&human(r))?;
+    }
+    if code != OK {
+        let why = r
+            .error
+            .clone()
+            .unwrap_or_else(|| "the generation did not complete".into());
+        eprintln!("proofsheet-cli: {why}");
+    }
+    Ok(code)
+}
+
+fn failure_kind(r: &GenerationResult) -> Kind {
+    if r.attempts.iter().any(|a| a.outcome == "cancelled") {
+        Kind::Cancelled
+    } else {
+        Kind::Provider
+    }
+}
+
+fn human(r: &GenerationResult) -> String {
+    let n = r.images.len();
+    let plural = if n == 1 { "image" } else { "images" };
+    let via = r
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.outcome == "succeeded")
+        .map(|a| format!(" with {} {}", a.provider, a.model))
+        .unwrap_or_default();
+    let mut s = match r.status {
+        GenerationStatus::Reused => format!(
+            "Reused {n} {plural} from the gallery for $0 (saved {}); pass --no-dedup to pay for new ones.",
+            usd(r.saved_usd)
+        ),
+        GenerationStatus::Succeeded => {
+            format!("Generated {n} {plural}{via} for {}.", usd(r.cost_usd))
+        }
+        GenerationStatus::Cancelled => format!(
+            "Cancelled; charged {} for work already billed.",
+            usd(r.cost_usd)
+        ),
+        _ => format!(
+            "Failed: {} (charged {}).",
+            r.error.as_deref().unwrap_or("no attempt succeeded"),
+            usd(r.cost_usd)
+        ),
+    };
+    s.push_str(&format!("\n  generation {}", r.generation_id));
+    for img in &r.images {
+        s.push_str(&format!(
+            "\n  {}  {}x{}  {}",
+            img.path, img.width, img.height, img.mime
+        ));
+    }
+    if !r.attempts.is_empty() && (r.attempts.len() > 1 || r.status != GenerationStatus::Succeeded) {
+        let rows: Vec<Vec<String>> = r
+            .attempts
+            .iter()
+            .map(|a| {
+                vec![
+                    a.provider.clone(),
+                    a.model.clone(),
+                    a.outcome.clone(),
+                    if a.billed { "yes".into() } else { "no".into() },
+                    usd(a.cost_usd),
+                    a.error.clone().unwrap_or_default(),
+                ]
+            })
+            .collect();
+        s.push_str("\n\n");
+        s.push_str(&table(
+            &["provider", "model", "outcome", "billed", "cost", "error"],
+            &rows,
+            &[4],
+        ));
+    }
+    s
+}
+
+/// Adds the budget picture to a refusal, so the message says what is left and what to do.
+async fn explain(ctx: &Ctx, e: EngineError, project: &str) -> CliError {
+    let mut err = CliError::from(e.clone());
+    if e.kind == ErrorKind::Budget
+        && let Ok(p) = ctx.engine.project_show(project).await
+    {
+        err.message = format!(
+            "{}\nProject {}: {} left of a {} budget ({} spent, {} reserved by running jobs). \
+             Raise the budget, pick a cheaper offer (`proofsheet-cli estimate`), or use --draft.",
+            e.message,
+            p.name,
+            usd_opt(p.remaining_usd),
+            usd_opt(p.budget_usd),
+            usd(p.spent_usd),
+            usd(p.reserved_usd),
+        );
+    }
+    err
+}

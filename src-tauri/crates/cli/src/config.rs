@@ -1,0 +1,89 @@
+//! Where the CLI keeps its data and which keychain service it uses: the same places as
+//! the app, so the CLI and the window share one gallery, one ledger and one set of keys.
+
+use std::path::PathBuf;
+
+use engine::EngineConfig;
+
+use crate::exit::{CliError, CliResult};
+
+/// The app's bundle identifier (tauri.conf.json).
+const APP_IDENTIFIER: &str = "com.proofsheet.app";
+
+/// Dev and test builds keep their own data folder (same rule as the app's
+/// `state::CHANNEL_SUFFIX`), so running tests never touches a designer's gallery.
+const CHANNEL_SUFFIX: &str = if cfg!(debug_assertions) { ".dev" } else { "" };
+
+/// Keychain service: release builds share the app's entries; debug builds never read them.
+const KEYCHAIN_SERVICE: &str = if cfg!(debug_assertions) {
+    "com.proofsheet.dev"
+} else {
+    "com.proofsheet.app"
+};
+
+pub const KEYCHAIN_SERVICE_ENV: &str = "PROOFSHEET_KEYCHAIN_SERVICE";
+
+/// `--data-dir` / `PROOFSHEET_DATA_DIR` (clap already merged them), else the platform's
+/// data folder + the app identifier (Linux: `$XDG_DATA_HOME` or `~/.local/share`).
+pub fn data_dir(explicit: Option<PathBuf>) -> CliResult<PathBuf> {
+    if let Some(dir) = explicit.filter(|d| !d.as_os_str().is_empty()) {
+        return Ok(dir);
+    }
+    let base = dirs::data_dir().ok_or_else(|| {
+        CliError::general(
+            "cannot find this user's data folder (no HOME?); pass --data-dir DIR or set PROOFSHEET_DATA_DIR",
+        )
+    })?;
+    Ok(base.join(format!("{APP_IDENTIFIER}{CHANNEL_SUFFIX}")))
+}
+
+pub fn keychain_service() -> String {
+    std::env::var(KEYCHAIN_SERVICE_ENV)
+        .ok()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| KEYCHAIN_SERVICE.to_string())
+}
+
+/// `PROOFSHEET_POLL_INTERVAL_MS`: how often async provider jobs are polled (tests,
+/// slow links). Out-of-range values are ignored.
+pub fn poll_interval_ms() -> Option<u64> {
+    std::env::var("PROOFSHEET_POLL_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| (10..=60_000).contains(ms))
+}
+
+pub fn engine_config(explicit_data_dir: Option<PathBuf>) -> CliResult<EngineConfig> {
+    Ok(EngineConfig {
+        data_dir: data_dir(explicit_data_dir)?,
+        keychain_service: keychain_service(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn explicit_dir_wins_and_default_names_the_app() {
+        let d = data_dir(Some(PathBuf::from("/tmp/x"))).expect("explicit");
+        assert_eq!(d, PathBuf::from("/tmp/x"));
+        if let Ok(d) = data_dir(None) {
+            let name = d.file_name().map(|n| n.to_string_lossy().into_owned());
+            let want = format!("com.proofsheet.app{CHANNEL_SUFFIX}");
+            assert_eq!(name.as_deref(), Some(want.as_str()));
+        }
+    }
+
+    #[test]
+    fn debug_builds_use_the_dev_keychain_service() {
+        // The env override is tested end to end (every integration test sets it).
+        let want = if cfg!(debug_assertions) {
+            "com.proofsheet.dev"
+        } else {
+            "com.proofsheet.app"
+        };
+        assert_eq!(KEYCHAIN_SERVICE, want);
+    }
+}
