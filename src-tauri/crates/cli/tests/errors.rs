@@ -149,7 +149,25 @@ async fn keys_set_reads_stdin() {
         .expect("openai listed");
     assert_eq!(openai["source"], "keychain");
     assert!(!list.to_string().contains("sk-stdin-key"), "{list}");
+    // The item is in the Secret Service itself, under this test's service name.
+    let service = env
+        .vars
+        .iter()
+        .find(|(k, _)| k == "PROOFSHEET_KEYCHAIN_SERVICE")
+        .map(|(_, v)| v.clone());
+    let service = service.expect("service");
+    assert_eq!(
+        secret_tool_lookup(&service, "openai")
+            .as_deref()
+            .map(str::trim),
+        Some("sk-stdin-key-9876")
+    );
     env.run(&["keys", "delete", "openai"]).await.ok();
+    assert_eq!(
+        secret_tool_lookup(&service, "openai"),
+        None,
+        "gone from the keychain"
+    );
     let list = env.json(&["keys", "list"]).await;
     assert!(
         list["keys"]

@@ -110,6 +110,8 @@ async fn killed_mid_poll_then_next_start_resumes_and_settles() {
     mount_bfl_ready(&env.server).await;
     let v = env.json(&["recover"]).await;
     assert_eq!(money(&v, "reserved_usd"), Decimal::ZERO, "{v}");
+    assert_eq!(v["resumed"].as_array().map(Vec::len), Some(1), "{v}");
+    assert_eq!(money(&v, "charged_usd"), Decimal::new(25, 3), "{v}");
 
     assert_eq!(
         env.requests_to("POST", SUBMIT).await,
@@ -190,4 +192,106 @@ async fn ctrl_c_cancels_releases_the_reservation_and_exits_130() {
         "never more than the job's cost: {p}"
     );
     assert_eq!(env.requests_to("POST", SUBMIT).await, 1);
+}
+
+/// A second CLI process started while a job runs (a batch script, or a look at the
+/// gallery) must not "recover" that live job: it stays the first process's to finish.
+#[tokio::test]
+async fn a_second_process_never_recovers_a_live_job() {
+    let env = bfl_env().await;
+    let mut child = env
+        .command(&[
+            "generate",
+            "--project",
+            "moodboard",
+            "--prompt",
+            "a harbour",
+            "--draft",
+            "--json",
+        ])
+        .spawn()
+        .expect("spawn generate");
+    wait_for_poll(&env, &mut child).await;
+    // Other commands while it polls: none may touch the running generation.
+    env.json(&["gallery", "list"]).await;
+    let p = env.json(&["project", "show", "moodboard"]).await;
+    assert!(
+        money(&p, "reserved_usd") > Decimal::ZERO,
+        "the live job keeps its reservation: {p}"
+    );
+
+    mount_bfl_ready(&env.server).await;
+    let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("generate finishes")
+        .expect("reap");
+    let out = env.record(out).ok();
+    let v = out.json();
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(money(&v, "cost_usd"), Decimal::new(25, 3));
+    let p = env.json(&["project", "show", "moodboard"]).await;
+    assert_eq!(money(&p, "spent_usd"), Decimal::new(25, 3), "{p}");
+    assert_eq!(money(&p, "reserved_usd"), Decimal::ZERO, "{p}");
+    assert_eq!(env.requests_to("POST", SUBMIT).await, 1);
+    assert_eq!(
+        env.requests_to("GET", "/delivery/task-77.png").await,
+        1,
+        "fetched once, by its own process"
+    );
+}
+
+/// A job with no remote id yet (a synchronous OpenAI call in flight) looks abandoned to
+/// recovery. `recover` from a second process must wait for the live one, not fail it.
+#[tokio::test]
+async fn recover_waits_for_a_live_process_instead_of_failing_its_job() {
+    let mut env = Env::new().await;
+    env.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-live-1");
+    Mock::given(method("POST"))
+        .and(path("/v1/images/generations"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(
+                    json!({"created": 1, "data": [{"b64_json": b64(&png(16, 16, 9))}],
+                    "usage": {"input_tokens": 5, "output_tokens": 272, "total_tokens": 277}}),
+                )
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&env.server)
+        .await;
+    env.project("live", "5", "openai:gpt-image-1-mini", "openai:gpt-image-1")
+        .await;
+    let child = env
+        .command(&[
+            "generate",
+            "--project",
+            "live",
+            "--prompt",
+            "a slow fox",
+            "--draft",
+            "--json",
+        ])
+        .spawn()
+        .expect("spawn generate");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while env.requests_to("POST", "/v1/images/generations").await == 0 {
+        assert!(Instant::now() < deadline, "the CLI never called OpenAI");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let report = env.json(&["recover"]).await;
+    assert_eq!(
+        report["failed"].as_array().map(Vec::len),
+        Some(0),
+        "{report}"
+    );
+
+    let out = env
+        .record(child.wait_with_output().await.expect("reap"))
+        .ok();
+    let v = out.json();
+    assert_eq!(v["status"], "succeeded", "{v}");
+    let id = v["generation_id"].as_str().expect("id");
+    assert_eq!(env.json(&["show", id]).await["status"], "succeeded");
+    let p = env.json(&["project", "show", "live"]).await;
+    assert_eq!(money(&p, "spent_usd"), money(&v, "cost_usd"), "{p}");
+    assert_eq!(money(&p, "reserved_usd"), Decimal::ZERO, "{p}");
 }

@@ -83,7 +83,7 @@ fn row(e: &OfferEstimate) -> Vec<String> {
             e.reason.as_deref().unwrap_or("cannot serve this request")
         ));
     }
-    if !e.has_key {
+    if !e.has_key && e.billing != "free" {
         notes.push("no key".into());
     }
     notes.extend(e.notes.iter().cloned());

@@ -281,3 +281,14 @@ pub fn money(v: &Value, field: &str) -> rust_decimal::Decimal {
     s.parse()
         .unwrap_or_else(|_| panic!("{field} = {s:?} is not a decimal"))
 }
+
+/// `secret-tool lookup service <service> username <user>`: the stored secret, read from
+/// the keyring itself rather than through Proofsheet.
+pub fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
+    let out = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", user])
+        .output()
+        .expect("secret-tool must be installed (apt-get install libsecret-tools)");
+    (out.status.success() && !out.stdout.is_empty())
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
