@@ -180,6 +180,12 @@ async fn ctrl_c_cancels_releases_the_reservation_and_exits_130() {
         .expect("reap");
     let out = env.record(out).code(130);
     assert!(out.stderr.contains("cancel"), "{}", out.stderr);
+    let doc = out.json();
+    let cancelled = doc["error"]["kind"] == "cancelled" || doc["status"] == "cancelled";
+    assert!(
+        cancelled,
+        "one JSON document saying it was cancelled: {doc}"
+    );
 
     let p = env.json(&["project", "show", "moodboard"]).await;
     assert_eq!(

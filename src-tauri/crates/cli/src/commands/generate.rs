@@ -166,10 +166,11 @@ fn human(r: &GenerationResult) -> String {
     s
 }
 
-/// Adds the budget picture to a refusal, so the message says what is left and what to do.
+/// Adds the budget picture to a refusal that does not already say what is left.
 async fn explain(ctx: &Ctx, e: EngineError, project: &str) -> CliError {
     let mut err = CliError::from(e.clone());
     if e.kind == ErrorKind::Budget
+        && !e.message.contains(" left")
         && let Ok(p) = ctx.engine.project_show(project).await
     {
         err.message = format!(
