@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
+use crate::parse::{parse_fraction, parse_size, parse_usd};
+
 const ABOUT: &str = "See what an AI image costs before you pay for it: price a prompt on every \
 provider, generate drafts cheap and finals premium, keep every image in a local gallery that \
 never pays twice, and stay inside each project's budget.";
@@ -171,7 +173,7 @@ pub struct ProjectCreateArgs {
     #[arg(long, value_name = "NAME")]
     pub client: Option<String>,
     /// Warn when spend passes these fractions of the budget, e.g. 0.5,0.8
-    #[arg(long, value_name = "F,..", value_delimiter = ',', value_parser = parse_usd)]
+    #[arg(long, value_name = "F,..", value_delimiter = ',', value_parser = parse_fraction)]
     pub warn_at: Vec<Decimal>,
     /// Ordered draft offers, comma-separated [default: the cheapest capable offers]
     #[arg(long, value_name = "ID,..", value_delimiter = ',')]
@@ -280,52 +282,9 @@ pub struct ReportArgs {
     pub csv: PathBuf,
 }
 
-fn parse_size(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("expected WIDTHxHEIGHT in pixels, e.g. 1024x1024 (got '{s}')");
-    let (w, h) = s.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
-    if !(16..=16384).contains(&w) || !(16..=16384).contains(&h) {
-        return Err(format!(
-            "each side must be between 16 and 16384 pixels (got {w}x{h})"
-        ));
-    }
-    Ok((w, h))
-}
-
-fn parse_usd(s: &str) -> Result<Decimal, String> {
-    let t = s.trim().trim_start_matches('$');
-    let d: Decimal = t
-        .parse()
-        .map_err(|_| format!("expected an amount in USD such as 50 or 12.50 (got '{s}')"))?;
-    if d.is_sign_negative() {
-        return Err(format!("the amount cannot be negative (got '{s}')"));
-    }
-    Ok(d)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_parse_and_bad_ones_say_why() {
-        assert_eq!(parse_size("1536x1024"), Ok((1536, 1024)));
-        assert_eq!(parse_size("512X512"), Ok((512, 512)));
-        assert!(parse_size("big").expect_err("bad").contains("WIDTHxHEIGHT"));
-        assert!(
-            parse_size("0x10")
-                .expect_err("too small")
-                .contains("between")
-        );
-    }
-
-    #[test]
-    fn usd_amounts_are_exact_decimals() {
-        assert_eq!(parse_usd("$12.50"), Ok(Decimal::new(1250, 2)));
-        assert!(parse_usd("-1").is_err());
-        assert!(parse_usd("ten").is_err());
-    }
 
     #[test]
     fn clap_definition_is_consistent() {

@@ -8,6 +8,7 @@ mod config;
 mod exit;
 mod lock;
 mod output;
+mod parse;
 
 use std::process::ExitCode;
 use std::sync::Arc;

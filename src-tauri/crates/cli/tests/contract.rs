@@ -326,3 +326,59 @@ async fn gallery_search_report_csv_and_promote_lineage() {
         "{draft}"
     );
 }
+
+#[tokio::test]
+async fn soft_budget_proceeds_and_warns() {
+    let mut env = openai_env().await;
+    env.set("PROOFSHEET_LOG", "warn");
+    env.json(&[
+        "project",
+        "create",
+        "loose",
+        "--budget",
+        "0.001",
+        "--soft",
+        "--draft-chain",
+        "openai:gpt-image-1-mini",
+        "--final-chain",
+        "openai:gpt-image-1",
+    ])
+    .await;
+    let out = env
+        .run(&[
+            "generate",
+            "--project",
+            "loose",
+            "--prompt",
+            "a kite",
+            "--draft",
+        ])
+        .await
+        .ok();
+    assert!(
+        out.stderr.to_lowercase().contains("budget"),
+        "the warning is shown: {}",
+        out.stderr
+    );
+    let p = env.json(&["project", "show", "loose"]).await;
+    assert_eq!(p["hard"], false);
+    assert!(
+        money(&p, "spent_usd") > Decimal::new(1, 3),
+        "a soft budget may be passed: {p}"
+    );
+
+    // The estimate for the same request now knows it is in the gallery.
+    let v = env
+        .json(&[
+            "estimate",
+            "--prompt",
+            "a kite",
+            "--project",
+            "loose",
+            "--offer",
+            "openai:gpt-image-1-mini",
+        ])
+        .await;
+    assert_eq!(v["estimates"][0]["dedup_hit"], true, "{v}");
+    assert_eq!(v["budget"]["project"], "loose", "{v}");
+}

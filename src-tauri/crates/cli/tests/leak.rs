@@ -52,6 +52,17 @@ async fn the_key_never_reaches_disk_logs_or_output() {
         );
         env.set("PROOFSHEET_OPENAI_API_KEY", CANARY);
     }
+    // `keys test`: OpenAI's cheap authenticated call (GET /v1/models) answers only to the key.
+    Mock::given(method("GET"))
+        .and(path("/v1/models"))
+        .and(header("authorization", auth.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"object": "list", "data": [{"id": "gpt-image-1", "object": "model"}]}),
+        ))
+        .mount(&env.server)
+        .await;
+    let tested = env.run(&["keys", "test", "openai", "--json"]).await.ok();
+    assert_eq!(tested.json()["status"], "valid", "{}", tested.stdout);
     let listed = env.run(&["keys", "list", "--json"]).await.ok();
     assert!(listed.stdout.contains("openai"), "{}", listed.stdout);
     env.run(&["keys", "list"]).await.ok();
