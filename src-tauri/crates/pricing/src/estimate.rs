@@ -242,22 +242,17 @@ pub fn estimate_offers<'o>(
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
-    let all: Vec<Estimate> = {
+    let mut all: Vec<Estimate> = {
         let chars = PromptChars::of(req);
         offers
             .into_iter()
             .map(|o| estimate_counted(o, req, ctx, chars))
             .collect()
     };
-    // Sort small keys (ties by catalog order), then move each large estimate once.
-    let mut keys: Vec<(bool, Decimal, usize)> = all
-        .iter()
-        .enumerate()
-        .map(|(i, e)| (!e.supported, e.expected, i))
-        .collect();
-    keys.sort_unstable();
-    let mut slots: Vec<Option<Estimate>> = all.into_iter().map(Some).collect();
-    keys.iter().filter_map(|k| slots[k.2].take()).collect()
+    // Keys are computed once and the (large) estimates moved at most a few times each;
+    // ties keep catalog order because the cached-key sort breaks them by index.
+    all.sort_by_cached_key(|e| (!e.supported, e.expected));
+    all
 }
 
 /// `Some(multiplier)` when the tier is available (standard always is, at ×1).

@@ -520,7 +520,7 @@ pub(crate) fn step_multiplier(scaling: &StepScaling, steps: u32, default_steps: 
 
 pub(crate) fn exact(total: Decimal, line: Line) -> Priced {
     // Room for the modifier lines most estimates add, so pushes do not reallocate.
-    let mut lines = Vec::with_capacity(4);
+    let mut lines = Vec::with_capacity(2);
     lines.push(line);
     Priced {
         expected: total,
