@@ -132,7 +132,7 @@ async fn keys_set_reads_stdin() {
         );
         env.json(&["estimate", "--prompt", "x", "--offer", "bfl:flux-dev"])
             .await;
-        eprintln!("note: keychain round trip skipped; run under scripts/with-keyring.sh");
+        eprintln!("note: keychain round trip skipped; run under .ci/with-keyring.sh");
         return;
     }
     let v = env

@@ -1,6 +1,6 @@
 //! Issue 5 leak test: a recognizable key goes through a full flow (set, list, estimate,
 //! a good generate, a failing generate); afterwards no file under the data dir and no
-//! stdout/stderr of any command holds it. With a real keychain (scripts/with-keyring.sh)
+//! stdout/stderr of any command holds it. With a real keychain (.ci/with-keyring.sh)
 //! the key is stored through `keys set` on stdin; otherwise it comes from
 //! `PROOFSHEET_OPENAI_API_KEY` (the keychain part is then skipped, and says so).
 mod common;
@@ -48,7 +48,7 @@ async fn the_key_never_reaches_disk_logs_or_output() {
             .ok();
     } else {
         eprintln!(
-            "note: no Secret Service (run under scripts/with-keyring.sh); the key comes from PROOFSHEET_OPENAI_API_KEY"
+            "note: no Secret Service (run under .ci/with-keyring.sh); the key comes from PROOFSHEET_OPENAI_API_KEY"
         );
         env.set("PROOFSHEET_OPENAI_API_KEY", CANARY);
     }

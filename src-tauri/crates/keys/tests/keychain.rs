@@ -1,4 +1,4 @@
-//! Against the real Secret Service (run through scripts/with-keyring.sh). Every test
+//! Against the real Secret Service (run through .ci/with-keyring.sh). Every test
 //! uses its own service name and checks the keyring with `secret-tool`, not only
 //! through this crate.
 

@@ -3,7 +3,7 @@
 
 use std::process::Command;
 
-/// True when a throwaway keyring is running (scripts/with-keyring.sh sets the variable).
+/// True when a throwaway keyring is running (.ci/with-keyring.sh sets the variable).
 /// Otherwise prints why the test is skipped: it must never touch a developer's keyring.
 pub fn keyring_available(test: &str) -> bool {
     if std::env::var_os("PROOFSHEET_KEYRING_TESTS").is_some() {
@@ -11,7 +11,7 @@ pub fn keyring_available(test: &str) -> bool {
     }
     eprintln!(
         "note: {test} skipped: needs a real Secret Service; run \
-         `scripts/with-keyring.sh cargo test -p proofsheet-keys`"
+         `.ci/with-keyring.sh cargo test -p proofsheet-keys`"
     );
     false
 }

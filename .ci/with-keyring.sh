@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs a command against a throwaway, unlocked gnome-keyring on a private D-Bus session,
 # so keychain tests never touch the user's real keyring.
-#   scripts/with-keyring.sh cargo test -p proofsheet-keys
+#   .ci/with-keyring.sh cargo test -p proofsheet-keys
 # Needs: dbus-daemon (dbus-run-session), gnome-keyring, and libsecret-tools for secret-tool.
 set -euo pipefail
 
