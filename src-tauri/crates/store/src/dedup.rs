@@ -6,8 +6,8 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Result, StoreError};
-use crate::generations::{GEN_COLS, GenerationRecord, gen_from_row, load_generation};
-use crate::images::{IMAGE_COLS, ImageRecord, image_from_row_at};
+use crate::generations::{GenerationRecord, load_generation};
+use crate::images::{ImageRecord, images_of};
 use crate::ledger::saving_in;
 use crate::types::{GenerationId, ProjectId, Status, Tier};
 use crate::{Store, now_ms};
@@ -114,34 +114,28 @@ pub struct Reusable {
 impl Store {
     /// The newest succeeded generation with this key that still has its images.
     pub fn find_reusable(&self, key: &str) -> Result<Option<Reusable>> {
-        // One statement: the newest match joined to its images (a hot path, see benches).
-        let sql = format!(
-            "SELECT {GEN_COLS}, {IMAGE_COLS}
-             FROM (SELECT * FROM generations WHERE dedup_key = ?1 AND status = 'succeeded'
-                   ORDER BY created_at DESC LIMIT 1) g
-             JOIN images i ON i.generation_id = g.id JOIN files f ON f.id = i.file_id
-             ORDER BY i.idx"
-        );
-        let offset = GEN_COLS.split(',').count();
+        // max() walks the index straight to the newest match; an ORDER BY … LIMIT 1 here
+        // made SQLite set up a sorter, which cost more than the lookup itself.
         self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let mut rows = st.query([key])?;
-            let mut found: Option<Reusable> = None;
-            while let Some(r) = rows.next()? {
-                let image = image_from_row_at(r, offset)?;
-                match &mut found {
-                    Some(f) => f.images.push(image),
-                    None => {
-                        let generation = gen_from_row(r)?;
-                        found = Some(Reusable {
-                            seed_honoured: generation.seed_honoured,
-                            generation,
-                            images: vec![image],
-                        });
-                    }
-                }
+            let id: Option<String> = c
+                .prepare_cached(
+                    "SELECT id, max(created_at) FROM generations
+                     WHERE dedup_key = ?1 AND status = 'succeeded'",
+                )?
+                .query_row([key], |r| r.get(0))?;
+            let Some(id) = id else {
+                return Ok(None);
+            };
+            let images = images_of(c, &id)?;
+            if images.is_empty() {
+                return Ok(None);
             }
-            Ok(found)
+            let generation = load_generation(c, &id)?;
+            Ok(Some(Reusable {
+                seed_honoured: generation.seed_honoured,
+                generation,
+                images,
+            }))
         })
     }
 

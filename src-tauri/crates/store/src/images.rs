@@ -46,7 +46,7 @@ pub(crate) fn image_from_row(r: &Row<'_>) -> rusqlite::Result<ImageRecord> {
 }
 
 /// Maps [`IMAGE_COLS`] starting at column `o` (for joins that select other columns first).
-pub(crate) fn image_from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<ImageRecord> {
+fn image_from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<ImageRecord> {
     let gid: String = r.get(o + 1)?;
     Ok(ImageRecord {
         id: r.get(o)?,
@@ -76,10 +76,13 @@ pub(crate) fn image_from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<Image
 pub(crate) fn images_of(c: &Connection, gen_id: &str) -> Result<Vec<ImageRecord>> {
     let mut st = c.prepare_cached(&format!(
         "SELECT {IMAGE_COLS} FROM images i JOIN files f ON f.id = i.file_id
-         WHERE i.generation_id = ?1 ORDER BY i.idx"
+         WHERE i.generation_id = ?1"
     ))?;
     let rows = st.query_map([gen_id], image_from_row)?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+    // Sorted here: a handful of rows, and an ORDER BY would cost a sorter setup.
+    let mut out: Vec<ImageRecord> = rows.collect::<rusqlite::Result<_>>()?;
+    out.sort_by_key(|i| i.idx);
+    Ok(out)
 }
 
 impl Store {

@@ -178,7 +178,8 @@ impl Store {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         // Memory-mapped reads avoid a syscall per page on large libraries.
-        conn.pragma_update(None, "mmap_size", 256i64 * 1024 * 1024)?;
+        conn.pragma_update(None, "mmap_size", 1024i64 * 1024 * 1024)?;
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "cache_size", -16_000i64)?;
         conn.set_prepared_statement_cache_capacity(64);
         Ok(conn)
