@@ -47,6 +47,9 @@ pub(crate) struct Call<'a> {
     pub emit: &'a ProgressFn,
     /// Running count of attempts of the generation (for the `running` event).
     pub attempt_no: &'a mut u32,
+    /// What this generation still holds, tracked in memory so the common path needs
+    /// no extra read; a shortfall is topped up through the store's budget check.
+    pub held: &'a parking_lot::Mutex<Decimal>,
 }
 
 /// Records an attempt that was never sent.
@@ -160,8 +163,12 @@ impl Call<'_> {
                     left.as_secs().max(1)
                 )));
             }
-            budget::ensure_reserved(self.core, self.project, self.generation, self.worst_case)
-                .await?;
+            let held = *self.held.lock();
+            if held < self.worst_case {
+                budget::ensure_reserved(self.core, self.project, self.generation, self.worst_case)
+                    .await?;
+                *self.held.lock() = self.worst_case;
+            }
             let sem = self.core.limits.semaphore(&provider);
             let _permit = tokio::select! {
                 p = sem.acquire_owned() => p.map_err(|_| EngineError::internal("provider limiter closed"))?,
@@ -353,11 +360,21 @@ impl Call<'_> {
             usage,
             error,
         };
-        self.core
-            .store_op(move |s| s.finish_attempt(attempt, &f))
-            .await?;
-        if cost > Decimal::ZERO {
-            budget::charge(self.core, self.project, self.generation, cost).await?;
+        let (project, generation) = (self.project, self.generation);
+        let s = self.core.store.clone();
+        // One trip to the blocking pool: close the attempt, then charge it.
+        let charged = crate::error::blocking(move || {
+            s.finish_attempt(attempt, &f)?;
+            if cost > Decimal::ZERO {
+                budget::charge_sync(&s, project, generation, cost)
+            } else {
+                Ok(Decimal::ZERO)
+            }
+        })
+        .await?;
+        if charged > Decimal::ZERO {
+            let mut held = self.held.lock();
+            *held = (*held - charged).max(Decimal::ZERO);
         }
         Ok(())
     }

@@ -11,7 +11,7 @@ use store::{GenerationId, ProjectId, ReservationOutcome, StoreError};
 use crate::error::{EngineError, Result, blocking};
 use crate::shared::Core;
 
-fn budget_error(e: StoreError) -> EngineError {
+pub(crate) fn budget_error(e: StoreError) -> EngineError {
     match e {
         StoreError::BudgetExceeded {
             budget,
@@ -70,25 +70,32 @@ pub(crate) async fn charge(
     cost: Decimal,
 ) -> Result<Decimal> {
     let s = core.store.clone();
-    blocking(move || {
-        match s.charge(generation, cost) {
-            Ok(()) => return Ok(cost),
-            Err(StoreError::ChargeExceedsReservation { .. }) => {}
-            Err(e) => return Err(e.into()),
-        }
-        let held = s.reserved_for(generation)?;
-        if s.reserve(project, generation, cost - held).is_ok() {
-            s.charge(generation, cost)?;
-            return Ok(cost);
-        }
-        tracing::warn!(
-            %generation, %cost, %held,
-            "provider billed more than the hard budget allows; charging only what was reserved"
-        );
-        s.charge(generation, held)?;
-        Ok(held)
-    })
-    .await
+    blocking(move || charge_sync(&s, project, generation, cost)).await
+}
+
+/// `charge` for code already on a blocking thread.
+pub(crate) fn charge_sync(
+    s: &store::Store,
+    project: ProjectId,
+    generation: GenerationId,
+    cost: Decimal,
+) -> Result<Decimal> {
+    match s.charge(generation, cost) {
+        Ok(()) => return Ok(cost),
+        Err(StoreError::ChargeExceedsReservation { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let held = s.reserved_for(generation)?;
+    if s.reserve(project, generation, cost - held).is_ok() {
+        s.charge(generation, cost)?;
+        return Ok(cost);
+    }
+    tracing::warn!(
+        %generation, %cost, %held,
+        "provider billed more than the hard budget allows; charging only what was reserved"
+    );
+    s.charge(generation, held)?;
+    Ok(held)
 }
 
 /// Releases whatever is still held for the generation.

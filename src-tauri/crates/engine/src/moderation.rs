@@ -20,14 +20,8 @@ pub(crate) async fn enabled(core: &Arc<Core>, project: ProjectId) -> Result<bool
         .unwrap_or(false))
 }
 
-pub(crate) async fn preflight(
-    core: &Arc<Core>,
-    project: ProjectId,
-    params: &RequestParams,
-) -> Result<()> {
-    if !enabled(core, project).await? {
-        return Ok(());
-    }
+/// Checks the prompt; call only for projects that enabled it.
+pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Result<()> {
     let key = match core.key_for("openai").await? {
         KeyLookup::Found(k) => k,
         _ => {

@@ -50,11 +50,13 @@ pub(crate) async fn run(
     emit(JobEvent::Estimating);
     routing::validate_params(&spec.params)?;
     let name = spec.project.clone();
-    let (project, policy) = core
+    let (project, policy, moderate) = core
         .store_op(move |s| {
             let p = s.project_by_name(&name)?;
             let policy = s.policy(p.id)?;
-            Ok((p.id, policy))
+            let key = Core::project_setting_key(p.id, crate::moderation::SETTING);
+            let moderate = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
+            Ok((p.id, policy, moderate))
         })
         .await
         .map_err(|e| match e.kind {
@@ -110,7 +112,9 @@ pub(crate) async fn run(
         });
         return Ok(result);
     }
-    crate::moderation::preflight(&core, project, &spec.params).await?;
+    if moderate {
+        crate::moderation::preflight(&core, &spec.params).await?;
+    }
     if cancel.is_cancelled() {
         return Err(EngineError::cancelled());
     }
@@ -238,6 +242,7 @@ impl Run<'_> {
             tracing::warn!(generation = %self.generation, "{w}");
         }
         (self.emit)(JobEvent::Reserved { amount_usd: worst });
+        let held = parking_lot::Mutex::new(worst);
 
         let mut attempt_no = 0u32;
         let mut last_error = String::from("no attempt succeeded");
@@ -266,7 +271,7 @@ impl Run<'_> {
                     continue;
                 }
             };
-            match self.offer(c, &key, &mut attempt_no).await? {
+            match self.offer(c, &key, &mut attempt_no, &held).await? {
                 OfferEnd::Images(images) => {
                     return Ok(Outcome::Success {
                         offer: Box::new(c.offer.clone()),
@@ -296,6 +301,7 @@ impl Run<'_> {
         c: &Candidate,
         key: &KeyLookup,
         attempt_no: &mut u32,
+        held: &parking_lot::Mutex<Decimal>,
     ) -> Result<OfferEnd> {
         let r = &c.estimate.resolved;
         let calls = r.calls.max(1);
@@ -334,6 +340,7 @@ impl Run<'_> {
                 cancel: self.cancel,
                 emit: self.emit,
                 attempt_no,
+                held,
             };
             match call.run(key).await? {
                 CallEnd::Done(out) => images.extend(out.images),
@@ -383,10 +390,10 @@ impl Run<'_> {
                 Some("cancelled; only attempts already billed were charged".to_owned()),
             ),
         };
-        budget::release(self.core, g).await?;
         let result = self
             .core
             .store_op(move |s| {
+                s.release(g)?;
                 s.set_status(g, status, error.as_deref())?;
                 let rec = s.generation(g)?;
                 let images = s.images(g)?;
