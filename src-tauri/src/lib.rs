@@ -80,9 +80,11 @@ pub fn run() {
         tracing_subscriber::EnvFilter::try_from_env("PROOFSHEET_LOG").unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new("warn,proofsheet_lib=info,engine=info")
         });
+    // Colour only on a terminal, so logs captured to files stay greppable.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let started = std::time::Instant::now();
     setup_at(tauri::Builder::default(), None, started)

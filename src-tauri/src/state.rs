@@ -13,12 +13,12 @@ pub struct AppState {
     pub first_paint_ms: OnceLock<u64>,
 }
 
-/// The identifier this build stores data and keys under. `make dev` and the e2e build
-/// use `com.proofsheet.dev` (src-tauri/tauri.dev.conf.json); any other debug build gets
-/// a `.dev` suffix, so no dev or test run ever touches a designer's library or keys.
+/// The name this build stores data and keys under. Dev and test builds (`make dev`,
+/// e2e, `cargo test`) always use `com.proofsheet.dev`, as `proofsheet-cli` does, so no
+/// dev or test run ever touches a designer's library or keychain entries.
 pub fn channel_identifier(identifier: &str) -> String {
-    if cfg!(debug_assertions) && !identifier.ends_with(".dev") {
-        format!("{identifier}.dev")
+    if cfg!(debug_assertions) {
+        "com.proofsheet.dev".to_string()
     } else {
         identifier.to_string()
     }

@@ -11,10 +11,12 @@ for the whole tree (WebKit runs its web and network processes as children).
 
 import os
 import re
+import select
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -34,6 +36,18 @@ def rss_kib(pid: int) -> int:
     return 0
 
 
+def pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages split between the processes that map them,
+    so the tree's sum does not count WebKit's shared libraries three times."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
 def descendants(pid: int) -> list[int]:
     out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
     children: dict[int, list[int]] = {}
@@ -48,33 +62,39 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def one_run() -> tuple[int, int, int]:
+def one_run() -> tuple[int, int, int, int]:
     with tempfile.TemporaryDirectory(prefix="proofsheet-bench-") as data:
         env = dict(os.environ, PROOFSHEET_DATA_DIR=data, PROOFSHEET_LOG="info")
         proc = subprocess.Popen([str(APP)], env=env, stderr=subprocess.PIPE, text=True)
         first_paint = None
         deadline = time.monotonic() + 30
         assert proc.stderr is not None
-        while time.monotonic() < deadline:
+        while first_paint is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([proc.stderr], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                break
             line = proc.stderr.readline()
             if not line:
                 break
             m = re.search(r"first_paint_ms=(\d+)", line)
             if m:
                 first_paint = int(m.group(1))
-                break
+        # Keep draining stderr so a chatty app never blocks on a full pipe.
+        threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()
         if first_paint is None:
             proc.kill()
             raise SystemExit("the app never reported its first paint (is the UI calling app_ready?)")
         time.sleep(IDLE_SECONDS)
         own = rss_kib(proc.pid)
-        tree = own + sum(rss_kib(p) for p in descendants(proc.pid))
+        children = descendants(proc.pid)
+        tree = own + sum(rss_kib(p) for p in children)
+        tree_pss = pss_kib(proc.pid) + sum(pss_kib(p) for p in children)
         proc.terminate()
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
-        return first_paint, own, tree
+        return first_paint, own, tree, tree_pss
 
 
 def main() -> None:
@@ -84,11 +104,13 @@ def main() -> None:
     paints = [r[0] for r in results]
     own = [r[1] / 1024 for r in results]
     tree = [r[2] / 1024 for r in results]
+    pss = [r[3] / 1024 for r in results]
     print(f"runs: {RUNS}, idle wait {IDLE_SECONDS}s, binary {APP}")
     print(f"cold start to first paint: median {statistics.median(paints):.0f} ms "
           f"(min {min(paints)}, max {max(paints)}; all {paints})")
     print(f"idle RSS, app process: median {statistics.median(own):.0f} MiB")
-    print(f"idle RSS, app + WebKit children: median {statistics.median(tree):.0f} MiB")
+    print(f"idle RSS, app + WebKit children: median {statistics.median(tree):.0f} MiB (sum of RSS)")
+    print(f"idle PSS, app + WebKit children: median {statistics.median(pss):.0f} MiB (shared pages split)")
 
 
 if __name__ == "__main__":

@@ -7,15 +7,10 @@ use engine::EngineConfig;
 
 use crate::exit::{CliError, CliResult};
 
-/// The app's bundle identifier (tauri.conf.json).
-const APP_IDENTIFIER: &str = "com.proofsheet.app";
-
-/// Dev and test builds keep their own data folder (same rule as the app's
-/// `state::CHANNEL_SUFFIX`), so running tests never touches a designer's gallery.
-const CHANNEL_SUFFIX: &str = if cfg!(debug_assertions) { ".dev" } else { "" };
-
-/// Keychain service: release builds share the app's entries; debug builds never read them.
-const KEYCHAIN_SERVICE: &str = if cfg!(debug_assertions) {
+/// The name data and keys are stored under, the same as the app's: release builds use
+/// the bundle identifier; dev and test builds use `com.proofsheet.dev`, so they never
+/// touch a designer's gallery or keychain entries.
+const STORAGE_ID: &str = if cfg!(debug_assertions) {
     "com.proofsheet.dev"
 } else {
     "com.proofsheet.app"
@@ -34,7 +29,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> CliResult<PathBuf> {
             "cannot find this user's data folder (no HOME?); pass --data-dir DIR or set PROOFSHEET_DATA_DIR",
         )
     })?;
-    Ok(base.join(format!("{APP_IDENTIFIER}{CHANNEL_SUFFIX}")))
+    Ok(base.join(STORAGE_ID))
 }
 
 pub fn keychain_service() -> String {
@@ -42,7 +37,7 @@ pub fn keychain_service() -> String {
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| KEYCHAIN_SERVICE.to_string())
+        .unwrap_or_else(|| STORAGE_ID.to_string())
 }
 
 /// `PROOFSHEET_POLL_INTERVAL_MS`: how often async provider jobs are polled (tests,
@@ -71,19 +66,18 @@ mod tests {
         assert_eq!(d, PathBuf::from("/tmp/x"));
         if let Ok(d) = data_dir(None) {
             let name = d.file_name().map(|n| n.to_string_lossy().into_owned());
-            let want = format!("com.proofsheet.app{CHANNEL_SUFFIX}");
-            assert_eq!(name.as_deref(), Some(want.as_str()));
+            assert_eq!(name.as_deref(), Some(STORAGE_ID));
         }
     }
 
     #[test]
-    fn debug_builds_use_the_dev_keychain_service() {
+    fn debug_builds_use_the_dev_storage_id() {
         // The env override is tested end to end (every integration test sets it).
         let want = if cfg!(debug_assertions) {
             "com.proofsheet.dev"
         } else {
             "com.proofsheet.app"
         };
-        assert_eq!(KEYCHAIN_SERVICE, want);
+        assert_eq!(STORAGE_ID, want);
     }
 }
