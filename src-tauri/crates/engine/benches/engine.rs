@@ -29,7 +29,10 @@ fn png(w: u32, h: u32) -> Vec<u8> {
 
 async fn provider(delay: Duration) -> MockServer {
     // No request log: it would grow with every iteration and skew later samples.
-    let server = MockServer::builder().disable_request_recording().start().await;
+    let server = MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
     Mock::given(method("POST"))
         .and(path("/v2beta/stable-image/generate/core"))
         .respond_with(
@@ -75,7 +78,9 @@ async fn open(dir: &std::path::Path, server: &MockServer, jobs: u32) -> Engine {
     .await
     .expect("settings");
     for i in 0..PROJECTS {
-        e.project_upsert(project(&format!("bench{i}"))).await.expect("project");
+        e.project_upsert(project(&format!("bench{i}")))
+            .await
+            .expect("project");
     }
     e
 }
