@@ -6,7 +6,6 @@ mod args;
 mod commands;
 mod config;
 mod exit;
-mod lock;
 mod output;
 mod parse;
 
@@ -52,23 +51,17 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> CliResult<u8> {
     let config = config::engine_config(cli.global.data_dir.clone())?;
-    let explicit_recover = matches!(cli.command, args::Command::Recover);
-    let mut lock = lock::acquire(&config.data_dir, explicit_recover)?;
+    // Jobs a dead process left running are reconciled in the background while the
+    // command runs (`recover` waits for it). The engine's lease tells a dead process's
+    // jobs from a live one's, so other processes on this data dir are left alone.
     let mut options = engine::EngineOptions {
-        // Jobs a dead process left running are reconciled in the background while the
-        // command runs (`recover` waits for it); never while another CLI process is alive.
-        recovery: if lock.may_recover {
-            engine::RecoveryMode::Background
-        } else {
-            engine::RecoveryMode::Manual
-        },
+        recovery: engine::RecoveryMode::Background,
         ..Default::default()
     };
     if let Some(ms) = config::poll_interval_ms() {
         options.poll_interval = std::time::Duration::from_millis(ms);
     }
     let engine = engine::Engine::open_with(config, options).await?;
-    lock.opened()?;
     let ctx = Ctx {
         engine: Arc::new(engine),
         json: cli.global.json,

@@ -246,10 +246,11 @@ async fn a_second_process_never_recovers_a_live_job() {
     );
 }
 
-/// A job with no remote id yet (a synchronous OpenAI call in flight) looks abandoned to
-/// recovery. `recover` from a second process must wait for the live one, not fail it.
+/// A job with no remote id yet (a synchronous OpenAI call in flight) has nothing to
+/// resume, so recovery would fail it. `recover` from a second process sees its owner's
+/// lease held and leaves it alone, without waiting for it.
 #[tokio::test]
-async fn recover_waits_for_a_live_process_instead_of_failing_its_job() {
+async fn recover_leaves_a_live_process_job_alone() {
     let mut env = Env::new().await;
     env.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-live-1");
     Mock::given(method("POST"))
@@ -286,6 +287,11 @@ async fn recover_waits_for_a_live_process_instead_of_failing_its_job() {
     let report = env.json(&["recover"]).await;
     assert_eq!(
         report["failed"].as_array().map(Vec::len),
+        Some(0),
+        "{report}"
+    );
+    assert_eq!(
+        report["resumed"].as_array().map(Vec::len),
         Some(0),
         "{report}"
     );

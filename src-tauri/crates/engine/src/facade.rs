@@ -52,6 +52,7 @@ impl Engine {
                 config.data_dir.display()
             ))
         })?;
+        let lease = crate::lease::Lease::acquire(&config.data_dir)?;
         let dir = config.data_dir.clone();
         let store = blocking(move || store::Store::open(&dir).map_err(EngineError::from)).await?;
         let s = store.clone();
@@ -92,6 +93,7 @@ impl Engine {
             clients: RwLock::new(Arc::new(clients)),
             jobs: Mutex::new(Default::default()),
             active: Mutex::new(HashSet::new()),
+            lease,
             key_presence: RwLock::new(None),
             options,
         });
@@ -110,6 +112,12 @@ impl Engine {
 
     pub fn config(&self) -> &EngineConfig {
         &self.core.config
+    }
+
+    /// This instance's id: its lease file is `instances/<id>.lock` in the data dir, held
+    /// for the engine's lifetime; generations it runs carry this id as their owner.
+    pub fn instance_id(&self) -> &str {
+        self.core.lease.id()
     }
 
     /// Reconciles generations a previous process left running and says what it did.

@@ -16,6 +16,7 @@ mod estimate;
 mod facade;
 mod jobs;
 mod key_ops;
+mod lease;
 mod library;
 mod limits;
 mod moderation;

@@ -130,14 +130,21 @@ pub(crate) async fn run(
         estimate: Some(first.estimate.expected),
         seed_honoured: first.seed_honoured(),
     };
+    let owner = core.lease.id().to_owned();
+    let active = core.clone();
     let generation = core
         .store_op(move |s| {
             let id = s.create_generation(&new)?;
-            s.set_status(id, Status::Running, None)?;
+            // Active before it is running under our id: recovery in this process skips
+            // our own generations only while they are in the active set.
+            active.active.lock().insert(id);
+            if let Err(e) = s.start_running(id, &owner) {
+                active.active.lock().remove(&id);
+                return Err(e);
+            }
             Ok(id)
         })
         .await?;
-    core.active.lock().insert(generation);
     let _guard = ActiveGuard(&core, generation);
 
     let run = Run {

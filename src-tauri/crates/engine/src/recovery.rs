@@ -3,6 +3,7 @@
 //! anything else is marked failed. Charges that never landed are booked and the rest of
 //! every reservation is released, so the ledger balances.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use providers::{ErrorClass, ProgressSink, ProviderConfig, RemoteJob};
@@ -14,6 +15,7 @@ use crate::api::RecoveryReport;
 use crate::attempts::usage_of;
 use crate::budget;
 use crate::error::Result;
+use crate::lease;
 use crate::shared::{Core, KeyLookup};
 
 /// The job handle saved as soon as a provider names its job. fal's queue URLs can be
@@ -60,24 +62,81 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
         released_usd: Decimal::ZERO,
         messages: Vec::new(),
     };
-    for r in running {
-        if core.active.lock().contains(&r.generation.id) {
-            continue; // this process is working on it
+    for r in claim_abandoned(core, running).await? {
+        let id = r.generation.id;
+        // Another recovery pass in this process may be on it already.
+        if !core.active.lock().insert(id) {
+            continue;
         }
+        let _active = ActiveGuard(core, id);
         if let Err(e) = one(core, &r, &mut report).await {
             report
                 .messages
-                .push(format!("generation {}: {}", r.generation.id, e.message));
+                .push(format!("generation {id}: {}", e.message));
         }
     }
-    if !report.resumed.is_empty() || !report.failed.is_empty() {
+    let dir = core.config.data_dir.clone();
+    let me = core.lease.id().to_owned();
+    let swept = crate::error::blocking(move || Ok(lease::sweep(&dir, &me))).await?;
+    if !report.resumed.is_empty() || !report.failed.is_empty() || swept > 0 {
         tracing::info!(
             resumed = report.resumed.len(),
             failed = report.failed.len(),
+            stale_leases = swept,
             "reconciled generations left running"
         );
     }
     Ok(report)
+}
+
+struct ActiveGuard<'a>(&'a Core, store::GenerationId);
+
+impl Drop for ActiveGuard<'_> {
+    fn drop(&mut self) {
+        self.0.active.lock().remove(&self.1);
+    }
+}
+
+/// The running generations whose owner is dead (lock file missing or lockable), or that
+/// predate leases, taken over by this instance (compare-and-set, so two recovering
+/// processes never both take one). Live owners' jobs, and this process's own active
+/// ones, are left alone.
+async fn claim_abandoned(
+    core: &Arc<Core>,
+    running: Vec<RunningGeneration>,
+) -> Result<Vec<RunningGeneration>> {
+    let me = core.lease.id().to_owned();
+    let dir = core.config.data_dir.clone();
+    let store = core.store.clone();
+    let active: std::collections::HashSet<_> = core.active.lock().clone();
+    crate::error::blocking(move || {
+        let mut by_owner: BTreeMap<Option<String>, Vec<RunningGeneration>> = BTreeMap::new();
+        for r in running {
+            if !active.contains(&r.generation.id) {
+                by_owner.entry(r.owner.clone()).or_default().push(r);
+            }
+        }
+        let mut claimed = Vec::new();
+        for (owner, gens) in by_owner {
+            // Held (locked) until every generation of the dead owner is claimed, then
+            // its lock file is removed.
+            let _dead = match owner.as_deref() {
+                None => None,
+                Some(o) if o == me => None,
+                Some(o) => match lease::probe(&dir, o)? {
+                    lease::Owner::Alive => continue,
+                    lease::Owner::Dead(file) => file,
+                },
+            };
+            for r in gens {
+                if store.claim_running(r.generation.id, owner.as_deref(), &me)? {
+                    claimed.push(r);
+                }
+            }
+        }
+        Ok(claimed)
+    })
+    .await
 }
 
 async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryReport) -> Result<()> {

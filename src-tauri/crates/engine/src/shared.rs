@@ -31,6 +31,8 @@ pub(crate) struct Core {
     pub jobs: Mutex<HashMap<String, CancellationToken>>,
     /// Generations this process is working on (recovery leaves them alone).
     pub active: Mutex<HashSet<GenerationId>>,
+    /// This instance's lease; its id is stamped on the generations it runs.
+    pub lease: crate::lease::Lease,
     /// Which providers have a key (keychain index + env + injected), refreshed on change.
     pub key_presence: RwLock<Option<(std::time::Instant, HashSet<String>)>>,
 }

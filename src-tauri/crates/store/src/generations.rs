@@ -204,6 +204,8 @@ pub struct RunningGeneration {
     pub last_attempt: Option<AttemptRecord>,
     /// Money still held for it.
     pub reserved: Decimal,
+    /// Engine instance that set it running (`None` for rows from before leases).
+    pub owner: Option<String>,
 }
 
 impl Store {
@@ -285,6 +287,46 @@ impl Store {
             )?
             .execute(params![gid, to, error, finished])?;
             Ok(())
+        })
+    }
+
+    /// `queued -> running`, recording the engine instance that runs it (its lease owner).
+    pub fn start_running(&self, id: GenerationId, owner: &str) -> Result<()> {
+        let gid = id.to_string();
+        self.write(|tx| {
+            let from: Status = tx
+                .prepare_cached("SELECT status FROM generations WHERE id = ?1")?
+                .query_row([&gid], |r| r.get(0))
+                .optional()?
+                .ok_or_else(|| StoreError::not_found("generation", &gid))?;
+            if from != Status::Queued {
+                return Err(StoreError::InvalidTransition {
+                    id: gid.clone(),
+                    from: from.to_string(),
+                    to: Status::Running.to_string(),
+                });
+            }
+            tx.prepare_cached(
+                "UPDATE generations SET status = 'running', owner = ?2 WHERE id = ?1",
+            )?
+            .execute(params![gid, owner])?;
+            Ok(())
+        })
+    }
+
+    /// Takes over a running generation from `from` (its dead owner, or `None` for a row
+    /// from before leases). Compare-and-set: false when it is no longer running or another
+    /// process claimed it first.
+    pub fn claim_running(&self, id: GenerationId, from: Option<&str>, to: &str) -> Result<bool> {
+        let gid = id.to_string();
+        self.write(|tx| {
+            Ok(tx
+                .prepare_cached(
+                    "UPDATE generations SET owner = ?3
+                     WHERE id = ?1 AND status = 'running' AND owner IS ?2",
+                )?
+                .execute(params![gid, from, to])?
+                == 1)
         })
     }
 
@@ -401,10 +443,14 @@ impl Store {
                     .query_row([&gid], attempt_from_row)
                     .optional()?;
                 let reserved = from_nanos(crate::ledger::outstanding(c, &gid)?);
+                let owner: Option<String> = c
+                    .prepare_cached("SELECT owner FROM generations WHERE id = ?1")?
+                    .query_row([&gid], |r| r.get(0))?;
                 out.push(RunningGeneration {
                     generation,
                     last_attempt,
                     reserved,
+                    owner,
                 });
             }
             Ok(out)

@@ -207,13 +207,21 @@ CREATE TRIGGER generations_fts_update AFTER UPDATE OF provider, model ON generat
 END;
 "#;
 
+/// Migration 3: which engine instance runs a generation. Recovery reconciles a running
+/// generation only when its owner's lease (`instances/<owner>.lock`) is gone or unlocked,
+/// so two processes on one data dir never fail each other's live jobs. NULL = a row
+/// from before leases (treated as abandoned, as it always was).
+const M3_OWNER: &str = r#"
+ALTER TABLE generations ADD COLUMN owner TEXT;
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(M1_TABLES), M::up(M2_FTS)])
+    Migrations::new(vec![M::up(M1_TABLES), M::up(M2_FTS), M::up(M3_OWNER)])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

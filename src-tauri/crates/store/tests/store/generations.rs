@@ -151,3 +151,24 @@ fn fallback_offer_updates_the_dedup_key() {
         ("fal", Some("fal/flux-dev"))
     );
 }
+
+#[test]
+fn start_running_records_the_owner_and_only_from_queued() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let g = generation(&fx.store, &p, "a");
+    fx.store.start_running(g, "instance-a").unwrap();
+    let running = fx.store.running_generations().unwrap();
+    assert_eq!(running[0].owner.as_deref(), Some("instance-a"));
+    assert!(matches!(
+        fx.store.start_running(g, "instance-b").unwrap_err(),
+        StoreError::InvalidTransition { .. }
+    ));
+    assert!(!fx.store.claim_running(g, Some("instance-b"), "c").unwrap());
+    assert!(fx.store.claim_running(g, Some("instance-a"), "c").unwrap());
+    fx.store.set_status(g, Status::Succeeded, None).unwrap();
+    assert!(
+        !fx.store.claim_running(g, Some("c"), "d").unwrap(),
+        "finished generations cannot be claimed"
+    );
+}

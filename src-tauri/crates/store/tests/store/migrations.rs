@@ -98,3 +98,41 @@ fn reopening_is_idempotent() {
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(user_version(store.db_path()), SCHEMA_VERSION);
 }
+
+/// A database at schema 2 (before leases) with a generation left running: it opens,
+/// the row has no owner (so recovery treats it as abandoned), and a new owner can claim it.
+#[test]
+fn migrates_a_schema_2_database_and_running_rows_have_no_owner() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("proofsheet.sqlite3");
+    let gid = "00000000-0000-4000-8000-000000000002";
+    let json = serde_json::to_string(&crate::common::request("p")).unwrap();
+    {
+        let mut c = Connection::open(&db).unwrap();
+        store::migrations().to_version(&mut c, 2).unwrap();
+        c.execute_batch("INSERT INTO projects(id, name, created_at) VALUES (1, 'Old', 0);")
+            .unwrap();
+        c.execute(
+            "INSERT INTO generations(id, project_id, request_json, dedup_key, tier, status,
+                provider, model, prompt, created_at)
+             VALUES (?1, 1, ?2, 'k', 'draft', 'running', 'bfl', 'flux-dev', 'p', 1)",
+            [gid, json.as_str()],
+        )
+        .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let running = store.running_generations().unwrap();
+    assert_eq!(running.len(), 1);
+    assert_eq!(running[0].owner, None);
+    let id = running[0].generation.id;
+    assert!(store.claim_running(id, None, "me").unwrap());
+    assert!(
+        !store.claim_running(id, None, "other").unwrap(),
+        "compare-and-set: a second claimant loses"
+    );
+    assert_eq!(
+        store.running_generations().unwrap()[0].owner.as_deref(),
+        Some("me")
+    );
+}
