@@ -2,9 +2,11 @@
 //!
 //! Every reservation, charge, release and saving is one row. For a project:
 //! spent = Σ charge (in the budget period), reserved = Σ reserve − Σ release − Σ charge
-//! (money held for calls in flight), saved = Σ saving. `reserve` runs as one
-//! `BEGIN IMMEDIATE` transaction, so two processes or threads can never both pass the
-//! check against the same remaining money.
+//! (money held for calls in flight), saved = Σ saving. Those sums are kept as running
+//! totals in `project_totals`, moved by every ledger row in the same transaction, so
+//! reserve/charge/release and the budget meter cost O(1) however long the history.
+//! `reserve` runs as one `BEGIN IMMEDIATE` transaction, so two processes or threads can
+//! never both pass the check against the same remaining money.
 
 use chrono::{Datelike, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -67,36 +69,50 @@ struct Totals {
     saved: i64,
 }
 
-fn period_start_ms(period: Option<BudgetPeriod>) -> i64 {
-    match period {
-        Some(BudgetPeriod::Monthly) => {
-            let now = Utc::now();
-            Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
-                .single()
-                .map(|t| t.timestamp_millis())
-                .unwrap_or(0)
-        }
-        _ => i64::MIN,
-    }
+/// Start of the current UTC month in unix ms.
+fn month_start_ms() -> i64 {
+    let now = Utc::now();
+    Utc.with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .unwrap_or(0)
 }
 
-fn totals(c: &Connection, project: ProjectId, since: i64) -> Result<Totals> {
-    Ok(c.prepare_cached(
-        "SELECT
-           coalesce(sum(CASE WHEN kind = 'charge' AND created_at >= ?2 THEN amount_nanos END), 0),
-           coalesce(sum(CASE kind WHEN 'reserve' THEN amount_nanos
-                                  WHEN 'release' THEN -amount_nanos
-                                  WHEN 'charge' THEN -amount_nanos END), 0),
-           coalesce(sum(CASE WHEN kind = 'saving' THEN amount_nanos END), 0)
-         FROM ledger WHERE project_id = ?1",
-    )?
-    .query_row(params![project, since], |r| {
-        Ok(Totals {
-            spent: r.get(0)?,
-            reserved: r.get(1)?,
-            saved: r.get(2)?,
+/// The project's running totals (one row, maintained by [`insert_entry`]); spent counts
+/// the budget's period: everything for a total budget, this month for a monthly one.
+fn totals(c: &Connection, project: ProjectId, period: Option<BudgetPeriod>) -> Result<Totals> {
+    let row = c
+        .prepare_cached(
+            "SELECT spent_nanos, reserved_nanos, saved_nanos, month_start, month_spent_nanos
+             FROM project_totals WHERE project_id = ?1",
+        )?
+        .query_row([project], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+            ))
         })
-    })?)
+        .optional()?;
+    let Some((spent, reserved, saved, month, month_spent)) = row else {
+        return Ok(Totals {
+            spent: 0,
+            reserved: 0,
+            saved: 0,
+        });
+    };
+    let spent = match period {
+        Some(BudgetPeriod::Monthly) if month == month_start_ms() => month_spent,
+        Some(BudgetPeriod::Monthly) => 0,
+        _ => spent,
+    };
+    Ok(Totals {
+        spent,
+        reserved,
+        saved,
+    })
 }
 
 /// Outstanding reservation of one generation.
@@ -110,6 +126,8 @@ pub(crate) fn outstanding(c: &Connection, generation: &str) -> Result<i64> {
     .query_row([generation], |r| r.get(0))?)
 }
 
+/// Appends one ledger row and moves the project's running totals with it (same
+/// transaction: the caller's).
 pub(crate) fn insert_entry(
     c: &Connection,
     project: ProjectId,
@@ -122,6 +140,32 @@ pub(crate) fn insert_entry(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![project, generation, kind, nanos, now_ms()])?;
+    // (spent, reserved, saved) deltas.
+    let (spent, reserved, saved) = match kind {
+        "reserve" => (0, nanos, 0),
+        "release" => (0, -nanos, 0),
+        "charge" => (nanos, -nanos, 0),
+        "saving" => (0, 0, nanos),
+        other => {
+            return Err(StoreError::InvalidInput(format!(
+                "unknown ledger entry kind {other:?}"
+            )));
+        }
+    };
+    c.prepare_cached(
+        "INSERT INTO project_totals(project_id, spent_nanos, reserved_nanos, saved_nanos,
+                                    month_start, month_spent_nanos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?2)
+         ON CONFLICT(project_id) DO UPDATE SET
+           spent_nanos = spent_nanos + excluded.spent_nanos,
+           reserved_nanos = reserved_nanos + excluded.reserved_nanos,
+           saved_nanos = saved_nanos + excluded.saved_nanos,
+           month_spent_nanos = CASE WHEN month_start = excluded.month_start
+                                    THEN month_spent_nanos + excluded.month_spent_nanos
+                                    ELSE excluded.month_spent_nanos END,
+           month_start = excluded.month_start",
+    )?
+    .execute(params![project, spent, reserved, saved, month_start_ms()])?;
     Ok(())
 }
 
@@ -173,11 +217,7 @@ impl Store {
                 )));
             }
             let budget = load_budget(tx, project)?;
-            let t = totals(
-                tx,
-                project,
-                period_start_ms(budget.as_ref().map(|b| b.period)),
-            )?;
+            let t = totals(tx, project, budget.as_ref().map(|b| b.period))?;
             let used = t.spent + t.reserved;
             let mut outcome = ReservationOutcome {
                 reserved: from_nanos(needed),
@@ -271,11 +311,7 @@ impl Store {
         let project = self.project_by_name(name)?;
         self.read(|c| {
             let budget = load_budget(c, project.id)?;
-            let t = totals(
-                c,
-                project.id,
-                period_start_ms(budget.as_ref().map(|b| b.period)),
-            )?;
+            let t = totals(c, project.id, budget.as_ref().map(|b| b.period))?;
             let limit = budget.as_ref().map(|b| to_nanos(b.amount)).transpose()?;
             Ok(ProjectSummary {
                 project_id: project.id,

@@ -215,13 +215,48 @@ const M3_OWNER: &str = r#"
 ALTER TABLE generations ADD COLUMN owner TEXT;
 "#;
 
+/// Migration 4: per-project running totals, kept in step with every ledger row in the
+/// same transaction, so a reservation or a budget meter reads one row instead of summing
+/// the project's whole history. `month_start` (unix ms, UTC) is the month
+/// `month_spent_nanos` counts, for monthly budgets; a new month starts it from zero.
+const M4_TOTALS: &str = r#"
+CREATE TABLE project_totals (
+    project_id         INTEGER PRIMARY KEY REFERENCES projects(id) ON DELETE CASCADE,
+    spent_nanos        INTEGER NOT NULL DEFAULT 0,
+    reserved_nanos     INTEGER NOT NULL DEFAULT 0,
+    saved_nanos        INTEGER NOT NULL DEFAULT 0,
+    month_start        INTEGER NOT NULL DEFAULT 0,
+    month_spent_nanos  INTEGER NOT NULL DEFAULT 0
+);
+
+INSERT INTO project_totals(project_id, spent_nanos, reserved_nanos, saved_nanos, month_start,
+                           month_spent_nanos)
+SELECT p.id,
+       coalesce(sum(CASE WHEN l.kind = 'charge' THEN l.amount_nanos END), 0),
+       coalesce(sum(CASE l.kind WHEN 'reserve' THEN l.amount_nanos
+                                WHEN 'release' THEN -l.amount_nanos
+                                WHEN 'charge' THEN -l.amount_nanos END), 0),
+       coalesce(sum(CASE WHEN l.kind = 'saving' THEN l.amount_nanos END), 0),
+       CAST(strftime('%s', 'now', 'start of month') AS INTEGER) * 1000,
+       coalesce(sum(CASE WHEN l.kind = 'charge' AND l.created_at >=
+                    CAST(strftime('%s', 'now', 'start of month') AS INTEGER) * 1000
+                    THEN l.amount_nanos END), 0)
+FROM projects p LEFT JOIN ledger l ON l.project_id = p.id
+GROUP BY p.id;
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(M1_TABLES), M::up(M2_FTS), M::up(M3_OWNER)])
+    Migrations::new(vec![
+        M::up(M1_TABLES),
+        M::up(M2_FTS),
+        M::up(M3_OWNER),
+        M::up(M4_TOTALS),
+    ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

@@ -243,4 +243,80 @@ fn hundred_concurrent_reservations_never_overrun_a_hard_budget() {
         )
         .unwrap();
     assert_eq!(balance, 0);
+    assert_running_totals_match_ledger(&c);
+}
+
+/// The running totals reserve and the budget meter read must equal the ledger's sums.
+fn assert_running_totals_match_ledger(c: &rusqlite::Connection) {
+    let mut st = c
+        .prepare(
+            "SELECT p.id,
+                (SELECT coalesce(sum(CASE WHEN kind = 'charge' THEN amount_nanos END), 0)
+                   FROM ledger WHERE project_id = p.id),
+                (SELECT coalesce(sum(CASE kind WHEN 'reserve' THEN amount_nanos
+                        WHEN 'saving' THEN 0 ELSE -amount_nanos END), 0)
+                   FROM ledger WHERE project_id = p.id),
+                (SELECT coalesce(sum(CASE WHEN kind = 'saving' THEN amount_nanos END), 0)
+                   FROM ledger WHERE project_id = p.id),
+                t.spent_nanos, t.reserved_nanos, t.saved_nanos
+             FROM projects p JOIN project_totals t ON t.project_id = p.id",
+        )
+        .unwrap();
+    let rows: Vec<[i64; 7]> = st
+        .query_map([], |r| {
+            Ok([
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get(5)?,
+                r.get(6)?,
+            ])
+        })
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert!(
+        !rows.is_empty(),
+        "every project with ledger rows has totals"
+    );
+    for r in rows {
+        assert_eq!((r[1], r[2], r[3]), (r[4], r[5], r[6]), "project {}", r[0]);
+    }
+}
+
+#[test]
+fn running_totals_follow_every_ledger_move_and_a_new_month_restarts_monthly_spend() {
+    let fx = open();
+    let mut budget = Budget::hard(d("1.00"));
+    budget.period = store::BudgetPeriod::Monthly;
+    let p = project(&fx.store, "Monthly", Some(budget));
+    let g1 = generation(&fx.store, &p, "a");
+    fx.store.reserve(p.id, g1, d("0.50")).unwrap();
+    fx.store.settle(g1, d("0.40")).unwrap();
+    let g2 = generation(&fx.store, &p, "b");
+    fx.store.reserve(p.id, g2, d("0.30")).unwrap();
+    fx.store.record_saving(p.id, g2, d("0.05")).unwrap();
+    let c = rusqlite::Connection::open(fx.store.db_path()).unwrap();
+    assert_running_totals_match_ledger(&c);
+    let sum = fx.store.project_summary("Monthly").unwrap();
+    assert_eq!(
+        (sum.spent, sum.reserved, sum.saved),
+        (d("0.4"), d("0.3"), d("0.05"))
+    );
+
+    // The month turns: last month's charges no longer count against a monthly budget.
+    c.execute(
+        "UPDATE project_totals SET month_start = month_start - 86400000 WHERE project_id = ?1",
+        [p.id],
+    )
+    .unwrap();
+    let sum = fx.store.project_summary("Monthly").unwrap();
+    assert_eq!((sum.spent, sum.reserved), (d("0"), d("0.3")));
+    assert_eq!(sum.remaining, Some(d("0.7")));
+    fx.store.settle(g2, d("0.10")).unwrap();
+    let sum = fx.store.project_summary("Monthly").unwrap();
+    assert_eq!((sum.spent, sum.reserved), (d("0.1"), d("0")));
+    assert_running_totals_match_ledger(&c);
 }

@@ -136,3 +136,48 @@ fn migrates_a_schema_2_database_and_running_rows_have_no_owner() {
         Some("me")
     );
 }
+
+/// A schema-3 database with ledger history: migration 4 backfills the running totals
+/// from it, so budgets keep their spent, reserved and saved money.
+#[test]
+fn migrating_backfills_running_totals_from_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("proofsheet.sqlite3");
+    let json = serde_json::to_string(&crate::common::request("p")).unwrap();
+    let now = chrono::Utc::now().timestamp_millis();
+    {
+        let mut c = Connection::open(&db).unwrap();
+        store::migrations().to_version(&mut c, 3).unwrap();
+        c.execute_batch(
+            "INSERT INTO projects(id, name, created_at) VALUES (1, 'Old', 0), (2, 'Empty', 0);
+             INSERT INTO budgets(project_id, amount_nanos, period, hard) VALUES (1, 1000000000, 'total', 1);",
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO generations(id, project_id, request_json, dedup_key, tier, status,
+                provider, model, prompt, created_at)
+             VALUES ('00000000-0000-4000-8000-000000000003', 1, ?1, 'k', 'draft', 'running',
+                'bfl', 'flux-dev', 'p', 1)",
+            [json.as_str()],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO ledger(project_id, generation_id, kind, amount_nanos, created_at) VALUES
+               (1, '00000000-0000-4000-8000-000000000003', 'reserve', 500000000, ?1),
+               (1, '00000000-0000-4000-8000-000000000003', 'charge', 200000000, ?1),
+               (1, '00000000-0000-4000-8000-000000000003', 'saving', 30000000, ?1)",
+            [now],
+        )
+        .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let sum = store.project_summary("Old").unwrap();
+    let d = crate::common::d;
+    assert_eq!(
+        (sum.spent, sum.reserved, sum.saved, sum.remaining),
+        (d("0.2"), d("0.3"), d("0.03"), Some(d("0.5")))
+    );
+    let empty = store.project_summary("Empty").unwrap();
+    assert_eq!((empty.spent, empty.reserved), (d("0"), d("0")));
+}
