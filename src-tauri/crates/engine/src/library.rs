@@ -73,39 +73,54 @@ pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPag
             None => None,
         };
         let limit = if q.limit == 0 { 200 } else { q.limit.min(1000) };
-        let page = match q.search.as_deref().filter(|t| !t.trim().is_empty()) {
-            Some(text) => s.search(&store::SearchQuery {
-                text: text.to_owned(),
-                project_id,
-                after,
-                limit,
-            })?,
-            None => {
-                let board_id = match &q.board {
-                    Some(b) => match board_id(s, project_id, b)? {
-                        Some(id) => Some(id),
-                        None => {
-                            return Ok(GalleryPage {
-                                items: Vec::new(),
-                                next_cursor: None,
-                                total: 0,
-                            });
-                        }
-                    },
-                    None => None,
-                };
-                s.gallery_page(&store::GalleryQuery {
+        let board_id = match &q.board {
+            Some(b) => match board_id(s, project_id, b)? {
+                Some(id) => Some(id),
+                None => {
+                    return Ok(GalleryPage {
+                        items: Vec::new(),
+                        next_cursor: None,
+                        total: 0,
+                    });
+                }
+            },
+            None => None,
+        };
+        let provider = q.provider.clone().filter(|p| !p.trim().is_empty());
+        let tier = q.tier.as_ref().map(convert::to_store_tier);
+        let min_rating = q.min_rating.map(|r| u8::try_from(r.min(5)).unwrap_or(5));
+        // Search and browse take the same filters; `total` counts every match.
+        let (page, total) = match q.search.as_deref().filter(|t| !t.trim().is_empty()) {
+            Some(text) => {
+                let sq = store::SearchQuery {
+                    text: text.to_owned(),
                     project_id,
                     board_id,
-                    provider: q.provider.clone(),
-                    tier: q.tier.as_ref().map(convert::to_store_tier),
+                    provider,
+                    tier,
                     from,
                     to,
                     favourites_only: q.favourites_only,
-                    min_rating: q.min_rating.map(|r| u8::try_from(r.min(5)).unwrap_or(5)),
+                    min_rating,
                     after,
                     limit,
-                })?
+                };
+                (s.search(&sq)?, s.search_count(&sq)?)
+            }
+            None => {
+                let gq = store::GalleryQuery {
+                    project_id,
+                    board_id,
+                    provider,
+                    tier,
+                    from,
+                    to,
+                    favourites_only: q.favourites_only,
+                    min_rating,
+                    after,
+                    limit,
+                };
+                (s.gallery_page(&gq)?, s.gallery_count(&gq)?)
             }
         };
         let mut costs: HashMap<GenerationId, Decimal> = HashMap::new();
@@ -144,7 +159,7 @@ pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPag
                 rating: u32::from(t.rating),
             });
         }
-        let total = u32::try_from(items.len()).unwrap_or(u32::MAX);
+        let total = u32::try_from(total).unwrap_or(u32::MAX);
         Ok(GalleryPage {
             items,
             next_cursor: page.next.as_ref().map(encode_cursor),

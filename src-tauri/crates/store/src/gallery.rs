@@ -39,16 +39,129 @@ pub struct GalleryQuery {
     pub limit: u32,
 }
 
-/// Full-text search over prompt, negative prompt, tags, provider and model.
+/// Full-text search over prompt, negative prompt, tags, provider and model, narrowed by
+/// the same filters as a gallery page.
 #[derive(Debug, Clone, Default)]
 pub struct SearchQuery {
     /// What the user typed; any text is safe (it is turned into quoted FTS terms).
     pub text: String,
     pub project_id: Option<ProjectId>,
+    pub board_id: Option<i64>,
+    pub provider: Option<String>,
+    pub tier: Option<Tier>,
+    /// Inclusive lower bound.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound.
+    pub to: Option<DateTime<Utc>>,
+    pub favourites_only: bool,
+    pub min_rating: Option<u8>,
     /// Continue after this cursor (only its `id` is used: search pages by image id).
     pub after: Option<Cursor>,
     /// Page size; 0 means 200.
     pub limit: u32,
+}
+
+/// The filters a page and a search share.
+struct Filters<'a> {
+    project_id: Option<ProjectId>,
+    board_id: Option<i64>,
+    provider: Option<&'a str>,
+    tier: Option<Tier>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    favourites_only: bool,
+    min_rating: Option<u8>,
+}
+
+impl GalleryQuery {
+    fn filters(&self) -> Filters<'_> {
+        Filters {
+            project_id: self.project_id,
+            board_id: self.board_id,
+            provider: self.provider.as_deref(),
+            tier: self.tier,
+            from: self.from,
+            to: self.to,
+            favourites_only: self.favourites_only,
+            min_rating: self.min_rating,
+        }
+    }
+}
+
+impl SearchQuery {
+    fn filters(&self) -> Filters<'_> {
+        Filters {
+            project_id: self.project_id,
+            board_id: self.board_id,
+            provider: self.provider.as_deref(),
+            tier: self.tier,
+            from: self.from,
+            to: self.to,
+            favourites_only: self.favourites_only,
+            min_rating: self.min_rating,
+        }
+    }
+}
+
+/// SQL text with numbered parameters.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    fn raw(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    /// Appends `clause`, its one `?` bound to `v`.
+    fn push(&mut self, clause: &str, v: Value) {
+        self.args.push(v);
+        self.text
+            .push_str(&clause.replace('?', &format!("?{}", self.args.len())));
+    }
+}
+
+impl Filters<'_> {
+    fn needs_generation(&self) -> bool {
+        self.provider.is_some() || self.tier.is_some()
+    }
+
+    /// The board join (filtering rows, so it goes with the FROM clause).
+    fn joins(&self, sql: &mut Sql) {
+        if let Some(b) = self.board_id {
+            sql.push(
+                " JOIN board_images bi ON bi.image_id = i.id AND bi.board_id = ?",
+                b.into(),
+            );
+        }
+    }
+
+    /// `AND …` for every filter set (over `i` = images, `g` = generations).
+    fn wheres(&self, sql: &mut Sql) {
+        if let Some(p) = self.project_id {
+            sql.push(" AND i.project_id = ?", p.into());
+        }
+        if let Some(p) = self.provider {
+            sql.push(" AND g.provider = ?", p.to_owned().into());
+        }
+        if let Some(t) = self.tier {
+            sql.push(" AND g.tier = ?", t.as_str().to_owned().into());
+        }
+        if let Some(f) = self.from {
+            sql.push(" AND i.created_at >= ?", f.timestamp_millis().into());
+        }
+        if let Some(t) = self.to {
+            sql.push(" AND i.created_at < ?", t.timestamp_millis().into());
+        }
+        if self.favourites_only {
+            sql.raw(" AND i.favourite = 1");
+        }
+        if let Some(r) = self.min_rating {
+            sql.push(" AND i.rating >= ?", i64::from(r).into());
+        }
+    }
 }
 
 /// One grid cell.
@@ -146,73 +259,45 @@ impl Store {
     /// A page of thumbnails, newest first, with keyset pagination.
     pub fn gallery_page(&self, q: &GalleryQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
-        let mut sql = format!(
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw(&format!(
             "SELECT {THUMB_COLS} FROM images i JOIN files f ON f.id = i.file_id
              JOIN generations g ON g.id = i.generation_id"
-        );
-        let mut args: Vec<Value> = Vec::new();
-        let mut push = |sql: &mut String, clause: &str, v: Value| {
-            args.push(v);
-            sql.push_str(&clause.replace('?', &format!("?{}", args.len())));
-        };
-        if let Some(b) = q.board_id {
-            push(
-                &mut sql,
-                " JOIN board_images bi ON bi.image_id = i.id AND bi.board_id = ?",
-                b.into(),
-            );
-        }
-        sql.push_str(" WHERE 1");
-        if let Some(p) = q.project_id {
-            push(&mut sql, " AND i.project_id = ?", p.into());
-        }
-        if let Some(p) = &q.provider {
-            push(&mut sql, " AND g.provider = ?", p.clone().into());
-        }
-        if let Some(t) = q.tier {
-            push(&mut sql, " AND g.tier = ?", t.as_str().to_string().into());
-        }
-        if let Some(f) = q.from {
-            push(
-                &mut sql,
-                " AND i.created_at >= ?",
-                f.timestamp_millis().into(),
-            );
-        }
-        if let Some(t) = q.to {
-            push(
-                &mut sql,
-                " AND i.created_at < ?",
-                t.timestamp_millis().into(),
-            );
-        }
-        if q.favourites_only {
-            sql.push_str(" AND i.favourite = 1");
-        }
-        if let Some(r) = q.min_rating {
-            push(&mut sql, " AND i.rating >= ?", i64::from(r).into());
-        }
+        ));
+        f.joins(&mut sql);
+        sql.raw(" WHERE 1");
+        f.wheres(&mut sql);
         if let Some(c) = q.after {
-            push(
-                &mut sql,
+            sql.push(
                 " AND (i.created_at, i.id) < (?",
                 c.created_at.timestamp_millis().into(),
             );
-            push(&mut sql, ", ?)", c.id.into());
+            sql.push(", ?)", c.id.into());
         }
-        push(
-            &mut sql,
+        sql.push(
             " ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
             i64::from(limit + 1).into(),
         );
-        self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), thumb_from_row)?;
-            Ok(finish_page(rows.collect::<rusqlite::Result<_>>()?, limit))
-        })
+        self.page_of(&sql, limit)
     }
 
-    /// Full-text search, most recently stored first. Never fails on user text.
+    /// How many images match a gallery query's filters (its cursor and limit aside).
+    pub fn gallery_count(&self, q: &GalleryQuery) -> Result<u64> {
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw("SELECT count(*) FROM images i");
+        if f.needs_generation() {
+            sql.raw(" JOIN generations g ON g.id = i.generation_id");
+        }
+        f.joins(&mut sql);
+        sql.raw(" WHERE 1");
+        f.wheres(&mut sql);
+        self.count_of(&sql)
+    }
+
+    /// Full-text search, most recently stored first, narrowed by the query's filters.
+    /// Never fails on user text.
     pub fn search(&self, q: &SearchQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
         let Some(fts) = fts_query(&q.text) else {
@@ -221,29 +306,56 @@ impl Store {
                 next: None,
             });
         };
-        let mut sql = format!(
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw(&format!(
             "SELECT {THUMB_COLS} FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid
-             JOIN files f ON f.id = i.file_id JOIN generations g ON g.id = i.generation_id
-             WHERE gallery_fts MATCH ?1"
-        );
-        let mut args: Vec<Value> = vec![fts.into()];
-        if let Some(p) = q.project_id {
-            args.push(p.into());
-            sql.push_str(&format!(" AND i.project_id = ?{}", args.len()));
-        }
-        if let Some(c) = q.after {
-            args.push(c.id.into());
-            sql.push_str(&format!(" AND gallery_fts.rowid < ?{}", args.len()));
-        }
-        args.push(i64::from(limit + 1).into());
-        sql.push_str(&format!(
-            " ORDER BY gallery_fts.rowid DESC LIMIT ?{}",
-            args.len()
+             JOIN files f ON f.id = i.file_id JOIN generations g ON g.id = i.generation_id"
         ));
+        f.joins(&mut sql);
+        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        f.wheres(&mut sql);
+        if let Some(c) = q.after {
+            sql.push(" AND gallery_fts.rowid < ?", c.id.into());
+        }
+        sql.push(
+            " ORDER BY gallery_fts.rowid DESC LIMIT ?",
+            i64::from(limit + 1).into(),
+        );
+        self.page_of(&sql, limit)
+    }
+
+    /// How many images a search matches (its cursor and limit aside).
+    pub fn search_count(&self, q: &SearchQuery) -> Result<u64> {
+        let Some(fts) = fts_query(&q.text) else {
+            return Ok(0);
+        };
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw("SELECT count(*) FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid");
+        if f.needs_generation() {
+            sql.raw(" JOIN generations g ON g.id = i.generation_id");
+        }
+        f.joins(&mut sql);
+        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        f.wheres(&mut sql);
+        self.count_of(&sql)
+    }
+
+    fn page_of(&self, sql: &Sql, limit: u32) -> Result<GalleryPage> {
         self.read(|c| {
-            let mut st = c.prepare_cached(&sql)?;
-            let rows = st.query_map(params_from_iter(args.iter()), thumb_from_row)?;
+            let mut st = c.prepare_cached(&sql.text)?;
+            let rows = st.query_map(params_from_iter(sql.args.iter()), thumb_from_row)?;
             Ok(finish_page(rows.collect::<rusqlite::Result<_>>()?, limit))
+        })
+    }
+
+    fn count_of(&self, sql: &Sql) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .prepare_cached(&sql.text)?
+                .query_row(params_from_iter(sql.args.iter()), |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
         })
     }
 }

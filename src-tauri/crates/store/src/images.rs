@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, StoreError};
 use crate::files::store_bytes;
 use crate::gallery::ms_to_time;
+use crate::thumbs::store_png;
 use crate::types::{GenerationId, ProjectId};
 use crate::{Store, now_ms};
 
@@ -87,7 +88,8 @@ pub(crate) fn images_of(c: &Connection, gen_id: &str) -> Result<Vec<ImageRecord>
 
 impl Store {
     /// Stores one output of a generation: hashes the bytes, writes the file atomically
-    /// (once per content) and its thumbnail, then commits the rows.
+    /// (once per content) and its thumbnail, then commits the rows. PNGs take the path
+    /// that renders the thumbnail in parallel with the durable write (`thumbs.rs`).
     pub fn persist_image(
         &self,
         generation: GenerationId,
@@ -96,7 +98,10 @@ impl Store {
         seed: Option<i64>,
     ) -> Result<ImageRecord> {
         // File work happens outside the writer lock; only the row insert is serialized.
-        let file = store_bytes(self.root(), bytes)?;
+        let file = match image::guess_format(bytes) {
+            Ok(image::ImageFormat::Png) => store_png(self.root(), bytes)?,
+            _ => store_bytes(self.root(), bytes)?,
+        };
         let gid = generation.to_string();
         let id = self.write(|tx| {
             let project: ProjectId = tx

@@ -18,6 +18,7 @@ mod ledger;
 mod money;
 mod projects;
 mod schema;
+mod thumbs;
 mod types;
 
 use std::path::{Path, PathBuf};

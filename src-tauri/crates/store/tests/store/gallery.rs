@@ -196,3 +196,109 @@ fn search_finds_prompts_tags_providers_and_survives_any_input() {
             .all(|t| t.image_id < first.items[9].image_id)
     );
 }
+
+#[test]
+fn search_combines_with_every_filter_and_counts_are_real() {
+    let fx = open();
+    let (a, _, ids) = seed(&fx);
+    let board = fx.store.create_board(a.id, "Picks").unwrap();
+    fx.store.add_to_board(board.id, ids[1]).unwrap();
+    fx.store.add_to_board(board.id, ids[2]).unwrap();
+    let text = |q: SearchQuery| SearchQuery {
+        text: "lighthouse storm".into(),
+        ..q
+    };
+    let check = |q: SearchQuery, expected: usize| {
+        let q = text(q);
+        let items = fx.store.search(&q).unwrap().items;
+        assert_eq!(items.len(), expected, "{q:?}");
+        assert_eq!(fx.store.search_count(&q).unwrap(), expected as u64, "{q:?}");
+    };
+    check(SearchQuery::default(), 25);
+    check(
+        SearchQuery {
+            project_id: Some(a.id),
+            provider: Some("fal".into()),
+            ..Default::default()
+        },
+        10,
+    );
+    check(
+        SearchQuery {
+            tier: Some(Tier::Final),
+            ..Default::default()
+        },
+        5,
+    );
+    check(
+        SearchQuery {
+            favourites_only: true,
+            ..Default::default()
+        },
+        9,
+    );
+    check(
+        SearchQuery {
+            min_rating: Some(4),
+            project_id: Some(a.id),
+            ..Default::default()
+        },
+        7,
+    );
+    check(
+        SearchQuery {
+            board_id: Some(board.id),
+            ..Default::default()
+        },
+        2,
+    );
+    let past = chrono::DateTime::from_timestamp_millis(0).unwrap();
+    check(
+        SearchQuery {
+            to: Some(past),
+            ..Default::default()
+        },
+        0,
+    );
+    check(
+        SearchQuery {
+            from: Some(past),
+            ..Default::default()
+        },
+        25,
+    );
+
+    // The page count is the number of matching images, not the page size.
+    let count = |q: GalleryQuery| fx.store.gallery_count(&q).unwrap();
+    assert_eq!(count(GalleryQuery::default()), 25);
+    let q = GalleryQuery {
+        project_id: Some(a.id),
+        limit: 3,
+        ..Default::default()
+    };
+    assert_eq!(fx.store.gallery_page(&q).unwrap().items.len(), 3);
+    assert_eq!(count(q), 20);
+    assert_eq!(
+        count(GalleryQuery {
+            project_id: Some(a.id),
+            provider: Some("fal".into()),
+            ..Default::default()
+        }),
+        10
+    );
+    assert_eq!(
+        count(GalleryQuery {
+            board_id: Some(board.id),
+            ..Default::default()
+        }),
+        2
+    );
+    assert_eq!(
+        count(GalleryQuery {
+            favourites_only: true,
+            min_rating: Some(5),
+            ..Default::default()
+        }),
+        9
+    );
+}

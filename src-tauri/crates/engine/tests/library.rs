@@ -1,0 +1,95 @@
+//! The gallery side of the facade: real totals, search combined with filters, detail
+//! boards, dashboard counts and project views.
+mod common;
+
+use common::*;
+use engine::Engine;
+use engine::api::*;
+use wiremock::MockServer;
+
+const CORE: &str = "stability:stable-image-core";
+
+fn query(project: Option<&str>) -> GalleryQuery {
+    GalleryQuery {
+        project: project.map(str::to_owned),
+        board: None,
+        provider: None,
+        tier: None,
+        from: None,
+        to: None,
+        favourites_only: false,
+        min_rating: None,
+        search: None,
+        cursor: None,
+        limit: 50,
+    }
+}
+
+/// Three stored generations of project "p" (distinct seeds, so no dedup).
+async fn three_images(dir: &std::path::Path, server: &MockServer) -> (Engine, Vec<String>) {
+    stability_ok(server, "core").await;
+    let e = engine(dir, &[("stability", server.uri())], options()).await;
+    e.project_upsert(project("p", Some("5"), &[CORE], &[]))
+        .await
+        .expect("project");
+    e.project_upsert(project("other", None, &[CORE], &[]))
+        .await
+        .expect("project");
+    let mut ids = Vec::new();
+    for seed in 1..=3 {
+        let r = e
+            .generate(input("p", Route::Draft, Some(seed)), noop())
+            .await
+            .expect("generate");
+        assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
+        ids.push(r.generation_id);
+    }
+    (e, ids)
+}
+
+#[tokio::test]
+async fn gallery_total_counts_every_match_and_search_honours_filters() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (e, ids) = three_images(dir.path(), &server).await;
+
+    let mut q = query(Some("p"));
+    q.limit = 1;
+    let page = e.gallery_page(q).await.expect("page");
+    assert_eq!(page.items.len(), 1);
+    assert_eq!(page.total, 3, "total is every matching image, not the page");
+
+    e.add_to_board(&ids[1], "Picks").await.expect("board");
+    let mut q = query(Some("p"));
+    q.search = Some("lantern".into());
+    assert_eq!(e.gallery_page(q.clone()).await.expect("search").total, 3);
+    q.board = Some("Picks".into());
+    let page = e.gallery_page(q.clone()).await.expect("search on a board");
+    assert_eq!(
+        (page.items.len(), page.total),
+        (1, 1),
+        "search within a board"
+    );
+    assert_eq!(page.items[0].generation_id, ids[1]);
+    q.board = None;
+    q.provider = Some("openai".into());
+    let page = e.gallery_page(q.clone()).await.expect("search by provider");
+    assert_eq!((page.items.len(), page.total), (0, 0));
+    q.provider = None;
+    q.tier = Some(Tier::Final);
+    assert_eq!(e.gallery_page(q.clone()).await.expect("tier").total, 0);
+    q.tier = Some(Tier::Draft);
+    e.set_favourite(&ids[2], true).await.expect("fav");
+    q.favourites_only = true;
+    let page = e.gallery_page(q.clone()).await.expect("favourites");
+    assert_eq!((page.items.len(), page.total), (1, 1));
+    q.favourites_only = false;
+    q.min_rating = Some(3);
+    assert_eq!(e.gallery_page(q.clone()).await.expect("rating").total, 0);
+    q.min_rating = None;
+    q.to = Some("2000-01-01T00:00:00Z".into());
+    assert_eq!(e.gallery_page(q.clone()).await.expect("dates").total, 0);
+    let mut other = query(Some("other"));
+    other.search = Some("lantern".into());
+    assert_eq!(e.gallery_page(other).await.expect("project").total, 0);
+}
