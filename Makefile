@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TAURI := ui/node_modules/.bin/tauri
 KEYRING := .ci/with-keyring.sh
 
-.PHONY: setup dev test lint ui-check ui-build rust-test e2e-build e2e bindings bench bench-app deb clean
+.PHONY: setup dev test lint ui-check ui-build rust-test e2e-build e2e bindings bench bench-app bench-ui deb clean
 
 setup:
 	.ci/setup.sh
@@ -41,11 +41,19 @@ bindings:
 
 bench:
 	cargo bench --workspace
-	$(MAKE) bench-app
+	$(MAKE) bench-app bench-ui
 
 bench-app: e2e-build
 	.ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
 		tests/e2e/.venv/bin/python tests/e2e/measure_app.py
+
+# Keystroke-to-cost-table latency and gallery scroll at 100,000 images, in the real app.
+BENCH_LIBRARY := target/bench-library-100k
+bench-ui: e2e-build
+	test -f $(BENCH_LIBRARY)/proofsheet.sqlite3 || \
+		cargo run --release -p proofsheet-store --example seed_gallery -- $(BENCH_LIBRARY) 100000
+	PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_LIBRARY)) .ci/with-keyring.sh \
+		xvfb-run -a -s "-screen 0 1600x1000x24" tests/e2e/.venv/bin/python tests/e2e/measure_ui.py
 
 deb: ui-build
 	$(TAURI) build --bundles deb

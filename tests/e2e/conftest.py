@@ -4,6 +4,7 @@ Each test session gets a throwaway data dir (PROOFSHEET_DATA_DIR), so nothing to
 a designer's gallery or keychain. Screenshots land in target/e2e/.
 """
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,12 +66,13 @@ def app_env(data_dir, fake_providers):
     return env
 
 
-@pytest.fixture(scope="session")
-def tauri_driver(app_env):
+@contextlib.contextmanager
+def running_tauri_driver(env):
+    """tauri-driver on :4444; it starts WebKitWebDriver, which launches the app."""
     if not APP.exists():
         raise RuntimeError(f"{APP} is missing: build it with `make e2e-build`")
     driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
-    proc = subprocess.Popen([driver_bin, "--port", "4444"], env=app_env,
+    proc = subprocess.Popen([driver_bin, "--port", "4444"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         _wait_port(4444)
@@ -80,16 +82,31 @@ def tauri_driver(app_env):
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
-def browser(tauri_driver):
+@contextlib.contextmanager
+def app_session():
+    """A WebDriver session on the real app, once its first screen is up."""
     options = webdriver.ChromeOptions()  # any Options class carries raw capabilities
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": str(APP)})
     driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
-    WebDriverWait(driver, 30).until(
-        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=screen-canvas]")))
-    yield driver
-    driver.quit()
+    try:
+        WebDriverWait(driver, 30).until(
+            EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=screen-canvas]")))
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="session")
+def tauri_driver(app_env):
+    with running_tauri_driver(app_env) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="session")
+def browser(tauri_driver):
+    with app_session() as driver:
+        yield driver
 
 
 def screenshot(driver, name: str) -> Path:
