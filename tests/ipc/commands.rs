@@ -74,3 +74,55 @@ fn a_command_error_crosses_ipc_as_kind_and_message() {
         "empty message: {err}"
     );
 }
+
+/// Keys go in through IPC and never come back out: not in a reply, not in the data dir.
+/// Needs a throwaway keychain: `make rust-test` runs this under .ci/with-keyring.sh.
+#[test]
+fn a_key_crosses_ipc_inward_only() {
+    if std::env::var_os("PROOFSHEET_KEYRING_TESTS").is_none() {
+        eprintln!("note: skipped without a throwaway keyring (.ci/with-keyring.sh)");
+        return;
+    }
+    const SECRET: &str = "sk-IPCLEAK-canary-0123456789";
+    let app = app();
+    let set = invoke(
+        &app,
+        "keys_set",
+        json!({ "provider": "openai", "secret": SECRET }),
+    )
+    .expect("keys_set");
+    assert_eq!(set["provider"], "openai");
+    let list = invoke(&app, "keys_list", json!({})).expect("keys_list");
+    for reply in [&set, &list] {
+        assert!(
+            !reply.to_string().contains(SECRET),
+            "secret in a reply: {reply}"
+        );
+    }
+    assert!(
+        list.to_string().contains("6789"),
+        "last 4 should identify the key: {list}"
+    );
+    invoke(&app, "keys_delete", json!({ "provider": "openai" })).expect("keys_delete");
+    for entry in walk(app._data.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
+            "secret found in {}",
+            entry.display()
+        );
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
