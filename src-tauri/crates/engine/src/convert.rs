@@ -153,7 +153,7 @@ pub(crate) fn spend_points(lines: Vec<store::SpendLine>) -> Vec<SpendPoint> {
         .map(|l| SpendPoint {
             key: l.key,
             spend_usd: l.amount,
-            count: 0,
+            count: u32::try_from(l.count).unwrap_or(u32::MAX),
         })
         .collect()
 }

@@ -175,14 +175,7 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
         let d = s.generation_detail(gid)?;
         let g = &d.generation;
         let project = s.project(g.project_id)?.name;
-        let mut tags = Vec::new();
-        for i in &d.images {
-            for t in s.tags(i.id)? {
-                if !tags.contains(&t) {
-                    tags.push(t);
-                }
-            }
-        }
+        let boards = s.generation_boards(gid)?;
         Ok(GenerationDetail {
             generation_id: g.id.to_string(),
             project,
@@ -207,8 +200,7 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
                 .map(|i| u32::from(i.rating))
                 .max()
                 .unwrap_or(0),
-            // Board membership per image has no store query yet; tags stand in.
-            boards: tags,
+            boards,
         })
     })
     .await

@@ -57,7 +57,11 @@ pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<Proj
     let input2 = input.clone();
     core.store_op(move |s| {
         let project = match s.project_by_name(&name) {
-            Ok(p) => p,
+            Ok(p) => {
+                // An upsert replaces the project's settings, its client included.
+                s.set_project_client(p.id, input2.client.as_deref())?;
+                p
+            }
             Err(store::StoreError::NotFound { .. }) => s.create_project(&NewProject {
                 name: name.clone(),
                 client: input2.client.clone(),
@@ -117,11 +121,7 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         .store_op(move |s| {
             let summary = s.project_summary(&name)?;
             let policy = s.policy(id)?;
-            let dash = s.dashboard(&store::DashboardQuery {
-                project_id: Some(id),
-                ..Default::default()
-            })?;
-            let count: u64 = dash.estimate_vs_actual.iter().map(|e| e.generations).sum();
+            let count = s.generation_count(id)?;
             Ok((summary, policy, count))
         })
         .await?;

@@ -93,3 +93,59 @@ async fn gallery_total_counts_every_match_and_search_honours_filters() {
     other.search = Some("lantern".into());
     assert_eq!(e.gallery_page(other).await.expect("project").total, 0);
 }
+
+#[tokio::test]
+async fn detail_boards_dashboard_counts_and_project_views_are_real() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (e, ids) = three_images(dir.path(), &server).await;
+
+    // Boards, not tags.
+    e.add_to_board(&ids[0], "Picks").await.expect("board");
+    e.add_to_board(&ids[0], "Client review")
+        .await
+        .expect("board");
+    let s = store::Store::open(dir.path()).expect("store");
+    let gid = uuid::Uuid::parse_str(&ids[0]).expect("uuid");
+    let image = s.images(gid).expect("images")[0].id;
+    s.add_tag(image, "hero").expect("tag");
+    let detail = e.generation_detail(&ids[0]).await.expect("detail");
+    assert_eq!(detail.boards, vec!["Client review", "Picks"]);
+    assert!(
+        e.generation_detail(&ids[1])
+            .await
+            .expect("detail")
+            .boards
+            .is_empty()
+    );
+
+    // A reuse is a generation of the project too (it cost nothing).
+    let reused = e
+        .generate(input("p", Route::Draft, Some(1)), noop())
+        .await
+        .expect("reuse");
+    assert!(reused.dedup_hit);
+    let view = e.project_show("p").await.expect("show");
+    assert_eq!(view.generations, 4);
+
+    let dash = e.dashboard(Some("p".into())).await.expect("dashboard");
+    assert_eq!(dash.by_provider.len(), 1);
+    assert_eq!(
+        (dash.by_provider[0].key.as_str(), dash.by_provider[0].count),
+        ("stability", 3),
+        "three billed calls"
+    );
+    assert_eq!(dash.by_project[0].count, 3, "three generations charged");
+    assert_eq!(dash.by_day[0].count, 3);
+
+    // Upsert changes an existing project's client.
+    assert_eq!(view.client.as_deref(), Some("ACME"));
+    let mut input = project("p", Some("5"), &[CORE], &[]);
+    input.client = Some("Globex".into());
+    let view = e.project_upsert(input).await.expect("upsert");
+    assert_eq!(view.client.as_deref(), Some("Globex"));
+    assert_eq!(
+        e.project_show("p").await.expect("show").client.as_deref(),
+        Some("Globex")
+    );
+}

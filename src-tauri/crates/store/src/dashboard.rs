@@ -25,6 +25,9 @@ pub struct DashboardQuery {
 pub struct SpendLine {
     pub key: String,
     pub amount: Decimal,
+    /// What was counted: generations charged (day, project) or billed attempts
+    /// (provider, model).
+    pub count: u64,
 }
 
 /// How estimates compared with what was charged, per offer.
@@ -81,6 +84,7 @@ fn lines(c: &Connection, sql: &str, args: &[Value]) -> Result<Vec<SpendLine>> {
         Ok(SpendLine {
             key: r.get(0)?,
             amount: from_nanos(r.get(1)?),
+            count: u64::try_from(r.get::<_, i64>(2)?).unwrap_or(0),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -110,7 +114,8 @@ impl Store {
                 by_day: lines(
                     c,
                     &format!(
-                        "SELECT date(l.created_at / 1000, 'unixepoch') AS d, sum(l.amount_nanos)
+                        "SELECT date(l.created_at / 1000, 'unixepoch') AS d, sum(l.amount_nanos),
+                                count(DISTINCT l.generation_id)
                          FROM ledger l WHERE l.kind = 'charge'{lf} GROUP BY d ORDER BY d"
                     ),
                     &la,
@@ -118,20 +123,21 @@ impl Store {
                 by_project: lines(
                     c,
                     &format!(
-                        "SELECT p.name, sum(l.amount_nanos) FROM ledger l JOIN projects p ON p.id = l.project_id
+                        "SELECT p.name, sum(l.amount_nanos), count(DISTINCT l.generation_id)
+                         FROM ledger l JOIN projects p ON p.id = l.project_id
                          WHERE l.kind = 'charge'{lf} GROUP BY p.id ORDER BY 2 DESC, p.name"
                     ),
                     &la,
                 )?,
                 by_provider: lines(
                     c,
-                    &format!("SELECT a.provider, sum(a.cost_nanos) {attempts}{af} GROUP BY a.provider ORDER BY 2 DESC, 1"),
+                    &format!("SELECT a.provider, sum(a.cost_nanos), count(*) {attempts}{af} GROUP BY a.provider ORDER BY 2 DESC, 1"),
                     &aa,
                 )?,
                 by_model: lines(
                     c,
                     &format!(
-                        "SELECT a.provider || '/' || a.model, sum(a.cost_nanos) {attempts}{af}
+                        "SELECT a.provider || '/' || a.model, sum(a.cost_nanos), count(*) {attempts}{af}
                          GROUP BY a.provider, a.model ORDER BY 2 DESC, 1"
                     ),
                     &aa,

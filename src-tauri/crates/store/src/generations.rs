@@ -457,6 +457,30 @@ impl Store {
         })
     }
 
+    /// Names of the boards holding any image of a generation, sorted.
+    pub fn generation_boards(&self, id: GenerationId) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(
+                "SELECT DISTINCT b.name FROM images i
+                 JOIN board_images bi ON bi.image_id = i.id
+                 JOIN boards b ON b.id = bi.board_id
+                 WHERE i.generation_id = ?1 ORDER BY b.name",
+            )?;
+            let rows = st.query_map([id.to_string()], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    /// Number of generations of a project, whatever their status.
+    pub fn generation_count(&self, project: ProjectId) -> Result<u64> {
+        self.read(|c| {
+            let n: i64 = c
+                .prepare_cached("SELECT count(*) FROM generations WHERE project_id = ?1")?
+                .query_row([project], |r| r.get(0))?;
+            Ok(u64::try_from(n).unwrap_or(0))
+        })
+    }
+
     /// One generation with attempts, images, parent and children (draft → final lineage).
     pub fn generation_detail(&self, id: GenerationId) -> Result<GenerationDetail> {
         let gid = id.to_string();

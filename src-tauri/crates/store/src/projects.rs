@@ -169,6 +169,21 @@ impl Store {
         })
     }
 
+    /// Sets (or with `None` clears) the project's client.
+    pub fn set_project_client(&self, project: ProjectId, client: Option<&str>) -> Result<()> {
+        let client = client.map(str::trim).filter(|c| !c.is_empty());
+        self.write(|tx| {
+            if tx.execute(
+                "UPDATE projects SET client = ?2 WHERE id = ?1",
+                params![project, client],
+            )? == 0
+            {
+                return Err(StoreError::not_found("project", project));
+            }
+            Ok(())
+        })
+    }
+
     /// Sets (or with `None` removes) the project's budget.
     pub fn set_budget(&self, project: ProjectId, budget: Option<&Budget>) -> Result<()> {
         self.write(|tx| {

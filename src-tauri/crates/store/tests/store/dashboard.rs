@@ -64,25 +64,30 @@ fn answers_where_the_money_went() {
         .unwrap();
 
     let dash = fx.store.dashboard(&DashboardQuery::default()).unwrap();
-    let line = |k: &str, v: &str| SpendLine {
+    // Counts: generations charged (project, day), billed attempts (provider, model).
+    let line = |k: &str, v: &str, count: u64| SpendLine {
         key: k.into(),
         amount: d(v),
+        count,
     };
     assert_eq!(dash.total_spent, d("0.07"));
-    assert_eq!(dash.by_project, vec![line("B", "0.04"), line("A", "0.03")]);
+    assert_eq!(
+        dash.by_project,
+        vec![line("B", "0.04", 1), line("A", "0.03", 1)]
+    );
     assert_eq!(
         dash.by_provider,
-        vec![line("openai", "0.05"), line("fal", "0.02")]
+        vec![line("openai", "0.05", 2), line("fal", "0.02", 1)]
     );
     assert_eq!(
         dash.by_model,
-        vec![line("openai/m", "0.05"), line("fal/m", "0.02")]
+        vec![line("openai/m", "0.05", 2), line("fal/m", "0.02", 1)]
     );
     assert_eq!(dash.retry_spend, d("0.01"));
     assert_eq!(dash.failure_spend, d("0.04"));
     assert_eq!(dash.savings, d("0.03"));
     let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
-    assert_eq!(dash.by_day, vec![line(&today, "0.07")]);
+    assert_eq!(dash.by_day, vec![line(&today, "0.07", 2)]);
     assert_eq!(dash.estimate_vs_actual.len(), 1);
     let eva = &dash.estimate_vs_actual[0];
     assert_eq!(
