@@ -407,6 +407,11 @@ export type GenerationResult_Deserialize = {
 	attempts: AttemptView_Deserialize[],
 	/**  Set when the generation failed: what happened and what to do next. */
 	error?: string | null,
+	/**
+	 *  A soft-budget overrun or a warning threshold crossed by this generation's
+	 *  reservation, in words for the designer.
+	 */
+	budget_warning?: string | null,
 };
 
 /**  The result of one generation; the CLI prints exactly this with `--json`. */
@@ -420,6 +425,11 @@ export type GenerationResult_Serialize = {
 	attempts: AttemptView_Serialize[],
 	/**  Set when the generation failed: what happened and what to do next. */
 	error: string | null,
+	/**
+	 *  A soft-budget overrun or a warning threshold crossed by this generation's
+	 *  reservation, in words for the designer.
+	 */
+	budget_warning: string | null,
 };
 
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused";
@@ -452,10 +462,14 @@ export type ImageView_Serialize = {
 export type JobEvent = JobEvent_Serialize | JobEvent_Deserialize;
 
 /**  Progress of one job, delivered in order through the job's channel. */
-export type JobEvent_Deserialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | { stage: "reserved"; amount_usd: string } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Deserialize } | { stage: "failed"; message: string; result?: GenerationResult_Deserialize | null };
+export type JobEvent_Deserialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
+/**  `warning`: a budget threshold crossed or a soft budget overrun. */
+{ stage: "reserved"; amount_usd: string; warning?: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Deserialize } | { stage: "failed"; message: string; result?: GenerationResult_Deserialize | null };
 
 /**  Progress of one job, delivered in order through the job's channel. */
-export type JobEvent_Serialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | { stage: "reserved"; amount_usd: string } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Serialize } | { stage: "failed"; message: string; result: GenerationResult_Serialize | null };
+export type JobEvent_Serialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
+/**  `warning`: a budget threshold crossed or a soft budget overrun. */
+{ stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Serialize } | { stage: "failed"; message: string; result: GenerationResult_Serialize | null };
 
 export type KeyCheckView = KeyCheckView_Serialize | KeyCheckView_Deserialize;
 

@@ -330,7 +330,8 @@ async fn gallery_search_report_csv_and_promote_lineage() {
 #[tokio::test]
 async fn soft_budget_proceeds_and_warns() {
     let mut env = openai_env().await;
-    env.set("PROOFSHEET_LOG", "warn");
+    // Logs off: the warning must come from the result itself, not a log line.
+    env.set("PROOFSHEET_LOG", "off");
     env.json(&[
         "project",
         "create",
@@ -356,10 +357,32 @@ async fn soft_budget_proceeds_and_warns() {
         .await
         .ok();
     assert!(
-        out.stderr.to_lowercase().contains("budget"),
+        out.stderr.contains("Over budget"),
         "the warning is shown: {}",
         out.stderr
     );
+    // Also in the JSON result, and on stderr with --quiet.
+    let out = env
+        .run(&[
+            "--quiet",
+            "generate",
+            "--project",
+            "loose",
+            "--prompt",
+            "a second kite",
+            "--draft",
+            "--json",
+        ])
+        .await
+        .ok();
+    let v = out.json();
+    assert!(
+        v["budget_warning"]
+            .as_str()
+            .is_some_and(|w| w.contains("Over budget")),
+        "{v}"
+    );
+    assert!(out.stderr.contains("Over budget"), "{}", out.stderr);
     let p = env.json(&["project", "show", "loose"]).await;
     assert_eq!(p["hard"], false);
     assert!(

@@ -183,6 +183,9 @@ ipc_type! {
         pub attempts: Vec<AttemptView>,
         /// Set when the generation failed: what happened and what to do next.
         pub error: Option<String>,
+        /// A soft-budget overrun or a warning threshold crossed by this generation's
+        /// reservation, in words for the designer.
+        pub budget_warning: Option<String>,
     }
 
     /// Progress of one job, delivered in order through the job's channel.
@@ -190,7 +193,8 @@ ipc_type! {
     pub enum JobEvent {
         Queued { job_id: String },
         Estimating,
-        Reserved { amount_usd: Decimal },
+        /// `warning`: a budget threshold crossed or a soft budget overrun.
+        Reserved { amount_usd: Decimal, warning: Option<String> },
         WaitingRateLimit { provider: String, seconds: u32 },
         Running { provider: String, model: String, attempt: u32 },
         Polling { provider: String, remote_id: String, elapsed_s: u32 },

@@ -144,6 +144,7 @@ pub(crate) fn result_of(
         images: images.iter().map(|i| image_view(store, i)).collect(),
         attempts: attempts.iter().map(attempt_view).collect(),
         error: g.error.clone(),
+        budget_warning: None,
     }
 }
 

@@ -155,6 +155,7 @@ pub(crate) async fn run(
         emit: &emit,
         req: &req,
         allow_safety_fallback: policy.allow_safety_fallback,
+        warning: parking_lot::Mutex::new(None),
     };
     match run.attempts(&cands).await {
         Ok(outcome) => run.finish(outcome).await,
@@ -217,6 +218,8 @@ struct Run<'a> {
     emit: &'a ProgressFn,
     req: &'a pricing::EstimateRequest,
     allow_safety_fallback: bool,
+    /// The reservation's budget warning, carried into the result.
+    warning: parking_lot::Mutex<Option<String>>,
 }
 
 impl Run<'_> {
@@ -245,10 +248,15 @@ impl Run<'_> {
             .max()
             .unwrap_or_default();
         let outcome = budget::reserve(self.core, self.project, self.generation, worst).await?;
-        if let Some(w) = budget::warning_text(&outcome) {
+        let warning = budget::warning_text(&outcome);
+        if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");
         }
-        (self.emit)(JobEvent::Reserved { amount_usd: worst });
+        self.warning.lock().clone_from(&warning);
+        (self.emit)(JobEvent::Reserved {
+            amount_usd: worst,
+            warning,
+        });
         let held = parking_lot::Mutex::new(worst);
 
         let mut attempt_no = 0u32;
@@ -397,7 +405,7 @@ impl Run<'_> {
                 Some("cancelled; only attempts already billed were charged".to_owned()),
             ),
         };
-        let result = self
+        let mut result = self
             .core
             .store_op(move |s| {
                 s.release(g)?;
@@ -408,6 +416,7 @@ impl Run<'_> {
                 Ok(convert::result_of(s, &rec, &images, &attempts))
             })
             .await?;
+        result.budget_warning = self.warning.lock().clone();
         match result.status {
             GenerationStatus::Succeeded => (self.emit)(JobEvent::Done {
                 result: result.clone(),

@@ -75,3 +75,51 @@ async fn two_hundred_concurrent_generations_never_overrun_a_hard_budget() {
     let dash = e.dashboard(Some("tight".into())).await.expect("dashboard");
     assert_eq!(dash.total_spend_usd, charged);
 }
+
+#[tokio::test]
+async fn a_soft_budget_overrun_is_reported_in_the_event_and_the_result() {
+    let server = wiremock::MockServer::start().await;
+    stability_ok(&server, "core").await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[("stability", server.uri())], options()).await;
+    let mut p = project("soft", Some("0.001"), &["stability:stable-image-core"], &[]);
+    p.hard = false;
+    e.project_upsert(p).await.expect("project");
+    let (progress, events) = recorder();
+    let r = e
+        .generate(input("soft", Route::Draft, Some(1)), progress)
+        .await
+        .expect("generate");
+    assert_eq!(r.status, GenerationStatus::Succeeded);
+    let w = r
+        .budget_warning
+        .as_deref()
+        .expect("a warning in the result");
+    assert!(w.contains("Over budget"), "{w}");
+    let reserved = events
+        .lock()
+        .expect("events")
+        .iter()
+        .find_map(|ev| match ev {
+            JobEvent::Reserved { warning, .. } => Some(warning.clone()),
+            _ => None,
+        })
+        .expect("a reserved event");
+    assert_eq!(reserved.as_deref(), Some(w));
+
+    // Within budget: no warning.
+    let (progress, _) = recorder();
+    e.project_upsert(project(
+        "roomy",
+        Some("100"),
+        &["stability:stable-image-core"],
+        &[],
+    ))
+    .await
+    .expect("project");
+    let r = e
+        .generate(input("roomy", Route::Draft, Some(2)), progress)
+        .await
+        .expect("generate");
+    assert_eq!(r.budget_warning, None);
+}

@@ -168,7 +168,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     const steps: (() => void)[] = [
       () => emit({ stage: 'queued', job_id: id }),
       () => emit({ stage: 'estimating' }),
-      () => emit({ stage: 'reserved', amount_usd: offer.worst_case_usd }),
+      () => emit({ stage: 'reserved', amount_usd: offer.worst_case_usd, warning: null }),
       () => emit({ stage: 'running', provider: offer.provider, model: offer.model, attempt: 1 }),
     ];
     if (limited) {
@@ -203,7 +203,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         newIds.push(gid);
       }
       refresh(project.name);
-      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null } });
+      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null, budget_warning: null } });
       changed('gallery');
       changed('projects');
     });

@@ -23,6 +23,7 @@ function normaliseEvent(e: JobEvent_Deserialize): T.JobEvent {
   if (e.stage === 'failed') {
     return { stage: 'failed', message: e.message, result: e.result ? normaliseResult(e.result) : null };
   }
+  if (e.stage === 'reserved') return { ...e, warning: e.warning ?? null };
   return e as T.JobEvent;
 }
 
@@ -30,6 +31,7 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
   return {
     ...r,
     error: r.error ?? null,
+    budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
     attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null })),
   };

@@ -88,6 +88,10 @@ fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> 
     } else {
         output::line(&human(r))?;
     }
+    // Progress lines already said it unless they were silenced.
+    if let Some(w) = r.budget_warning.as_deref().filter(|_| ctx.quiet) {
+        eprintln!("proofsheet-cli: warning: {w}");
+    }
     if code != OK {
         let why = r
             .error

@@ -75,7 +75,13 @@ pub fn describe(event: &JobEvent) -> String {
     let text = match event {
         JobEvent::Queued { job_id } => format!("queued (job {job_id})"),
         JobEvent::Estimating => "estimating".to_string(),
-        JobEvent::Reserved { amount_usd } => format!("reserved {} of the budget", usd(*amount_usd)),
+        JobEvent::Reserved {
+            amount_usd,
+            warning,
+        } => match warning {
+            Some(w) => format!("reserved {} of the budget. {w}", usd(*amount_usd)),
+            None => format!("reserved {} of the budget", usd(*amount_usd)),
+        },
         JobEvent::WaitingRateLimit { provider, seconds } => {
             format!("{provider} is rate limiting: waiting {seconds}s")
         }
