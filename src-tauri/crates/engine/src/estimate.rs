@@ -76,16 +76,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
         })
         .collect();
     let budget = match &input.project {
-        Some(name) => {
-            let request = views
-                .iter()
-                .filter(|v| v.supported && v.has_key && !v.dedup_hit)
-                .map(|v| v.worst_case_usd)
-                .min();
-            let n = name.clone();
-            let summary = core.store_op(move |s| s.project_summary(&n)).await?;
-            Some(convert::budget_view(&summary, request))
-        }
+        Some(name) => Some(route_budget(core, &catalog, name, &input, &req).await?),
         None => None,
     };
     Ok(EstimateResult {
@@ -134,4 +125,50 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
         difference_usd: first - detail.cost_usd,
         estimates,
     })
+}
+
+/// The project's budget with what pressing Draft (or Final, when the table shows the
+/// final tier) would reserve: the worst case of the route's chain, as the pipeline
+/// reserves it, or nothing when the gallery already has the result.
+async fn route_budget(
+    core: &Arc<Core>,
+    catalog: &pricing::Catalog,
+    name: &str,
+    input: &EstimateInput,
+    req: &pricing::EstimateRequest,
+) -> Result<BudgetView> {
+    let n = name.to_owned();
+    let (summary, policy) = core
+        .store_op(move |s| {
+            let p = s.project_by_name(&n)?;
+            Ok((s.project_summary(&n)?, s.policy(p.id)?))
+        })
+        .await?;
+    let route = match input.tier {
+        TierFilter::Final => Route::Final,
+        TierFilter::Draft | TierFilter::All => Route::Draft,
+    };
+    let cands =
+        crate::pipeline::route_candidates(core, catalog, &route, &policy, req, &input.params).await;
+    let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
+    let keys: Vec<String> = usable
+        .iter()
+        .map(|c| store::dedup_key(&c.canonical(req)))
+        .collect();
+    let reused = core
+        .store_op(move |s| {
+            for k in &keys {
+                if s.find_reusable(k)?.is_some() {
+                    return Ok(true);
+                }
+            }
+            Ok(false)
+        })
+        .await?;
+    let request = if reused {
+        Some(Decimal::ZERO)
+    } else {
+        usable.iter().map(|c| c.estimate.worst_case).max()
+    };
+    Ok(convert::budget_view(&summary, request))
 }

@@ -72,24 +72,8 @@ pub(crate) async fn run(
         .seed
         .unwrap_or_else(|| rand::rng().random_range(0..i32::MAX as u32));
     let req = routing::estimate_request(&spec.params, Some(u64::from(seed)));
-    let with_keys = core.providers_with_keys().await;
     let catalog = core.catalog();
-    let usable = |p: &str| core.provider_usable(p, &with_keys);
-    let ids = routing::chain(&spec.route, &policy, &catalog, &req, &spec.params, &usable);
-    let explicit = matches!(spec.route, Route::Offer(_));
-    let no_client =
-        |p: &str| {
-            core.clients.read().get(p).is_none().then(|| {
-                format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
-            })
-        };
-    let cands = routing::candidates(&ids, explicit, &catalog, &req, &spec.params, &|p| {
-        if p == crate::settings::GATEWAY {
-            None
-        } else {
-            no_client(p)
-        }
-    });
+    let cands = route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
     if cands.is_empty() {
         return Err(EngineError::validation(match &spec.route {
             Route::Offer(id) => format!("offer `{id}` is not in the price catalog"),
@@ -172,6 +156,36 @@ pub(crate) async fn run(
 }
 
 /// Serves the request from the gallery when an identical one already succeeded.
+/// The candidates a route tries, in order, each priced and marked when it must be
+/// skipped. The estimate's budget impact uses the same list, so the meter shows what
+/// pressing Draft or Final would really reserve.
+pub(crate) async fn route_candidates(
+    core: &Arc<Core>,
+    catalog: &pricing::Catalog,
+    route: &Route,
+    policy: &store::Policy,
+    req: &pricing::EstimateRequest,
+    params: &crate::api::RequestParams,
+) -> Vec<Candidate> {
+    let with_keys = core.providers_with_keys().await;
+    let usable = |p: &str| core.provider_usable(p, &with_keys);
+    let ids = routing::chain(route, policy, catalog, req, params, &usable);
+    let explicit = matches!(route, Route::Offer(_));
+    let no_client =
+        |p: &str| {
+            core.clients.read().get(p).is_none().then(|| {
+                format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
+            })
+        };
+    routing::candidates(&ids, explicit, catalog, req, params, &|p| {
+        if p == crate::settings::GATEWAY {
+            None
+        } else {
+            no_client(p)
+        }
+    })
+}
+
 async fn try_reuse(
     core: &Arc<Core>,
     cands: &[Candidate],

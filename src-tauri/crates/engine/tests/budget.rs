@@ -123,3 +123,44 @@ async fn a_soft_budget_overrun_is_reported_in_the_event_and_the_result() {
         .expect("generate");
     assert_eq!(r.budget_warning, None);
 }
+
+/// The meter's "this request" is what pressing Draft (or Final) would reserve: the
+/// worst case of the project's chain, not the cheapest offer anywhere in the catalog.
+#[tokio::test]
+async fn the_estimate_prices_the_budget_impact_of_the_route_the_user_would_press() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(
+        dir.path(),
+        &[("stability", "http://127.0.0.1:9".into())],
+        options(),
+    )
+    .await;
+    e.project_upsert(project(
+        "Route",
+        Some("0.05"),
+        &["stability:stable-image-core"],
+        &["stability:stable-image-ultra"],
+    ))
+    .await
+    .expect("project");
+    let estimate = |tier| EstimateInput {
+        params: params(Some(7)),
+        project: Some("Route".into()),
+        tier,
+        offers: Vec::new(),
+    };
+    let draft = e
+        .estimate(estimate(TierFilter::All))
+        .await
+        .expect("estimate");
+    let budget = draft.budget.expect("budget");
+    assert_eq!(budget.request_usd, Some(d("0.03")), "core: 3 credits");
+    assert!(budget.request_fits);
+    let fin = e
+        .estimate(estimate(TierFilter::Final))
+        .await
+        .expect("estimate");
+    let budget = fin.budget.expect("budget");
+    assert_eq!(budget.request_usd, Some(d("0.08")), "ultra: 8 credits");
+    assert!(!budget.request_fits, "$0.08 cannot fit a $0.05 hard budget");
+}
