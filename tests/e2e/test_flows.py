@@ -107,6 +107,8 @@ def test_05_promote_to_final_shows_the_difference_then_moves_the_budget(browser)
 
 def test_06_hard_budget_refuses_what_does_not_fit(browser):
     go(browser, "canvas")
+    # Show the final tier: the meter then prices what pressing Final would reserve.
+    browser.find_element(By.XPATH, "//div[@aria-label='Show tier']/button[normalize-space()='Final']").click()
     count = find(browser, "count")
     count.send_keys(Keys.CONTROL, "a")
     count.send_keys("10")
