@@ -43,6 +43,10 @@ pub(crate) struct Call<'a> {
     pub request: GenerateRequest,
     /// Reservation this call must be covered by before it is sent.
     pub worst_case: Decimal,
+    /// The request's calibration key when this call is the whole request on a usage- or
+    /// time-billed offer: recorded on each attempt, and a success's settled cost is
+    /// learned as a sample.
+    pub calibration_key: Option<String>,
     pub cancel: &'a CancellationToken,
     pub emit: &'a ProgressFn,
     /// Running count of attempts of the generation (for the `running` event).
@@ -204,6 +208,13 @@ impl Call<'_> {
                         None,
                     )
                     .await?;
+                    if let Some(key) = &self.calibration_key {
+                        self.core.learn(pricing::CalibrationSample {
+                            offer_id: self.offer.id.to_string(),
+                            key: key.clone(),
+                            actual: cost,
+                        });
+                    }
                     self.core.limits.success(&provider);
                     return Ok(CallEnd::Done(Box::new(out)));
                 }
@@ -272,8 +283,12 @@ impl Call<'_> {
             remote_job: remote.and_then(|r| serde_json::to_value(r).ok()),
         };
         let generation = self.generation;
+        let key = self.calibration_key.clone();
         self.core
-            .store_op(move |s| s.start_attempt(generation, &new).map(|a| a.id))
+            .store_op(move |s| {
+                s.start_attempt_calibrated(generation, &new, key.as_deref())
+                    .map(|a| a.id)
+            })
             .await
     }
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use pricing::{EstimateContext, OfferTier};
+use pricing::OfferTier;
 use rust_decimal::Decimal;
 
 use crate::api::*;
@@ -16,7 +16,8 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
     routing::validate_params(&input.params)?;
     let req = routing::estimate_request(&input.params, input.params.seed.map(u64::from));
     let catalog = core.catalog();
-    let ctx = EstimateContext::new(chrono::Utc::now());
+    let calibration = core.calibration();
+    let ctx = crate::shared::estimate_ctx(&calibration);
     let unknown = routing::unknown_offers(&catalog, &input.offers);
     if !unknown.is_empty() {
         return Err(EngineError::validation(format!(
@@ -104,8 +105,17 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
     let req = routing::estimate_request(&params, params.seed.map(u64::from));
     let with_keys = core.providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
-    let ids = routing::chain(&Route::Final, &policy, &catalog, &req, &params, &usable);
-    let ctx = EstimateContext::new(chrono::Utc::now());
+    let calibration = core.calibration();
+    let ctx = crate::shared::estimate_ctx(&calibration);
+    let ids = routing::chain(
+        &Route::Final,
+        &policy,
+        &catalog,
+        &req,
+        &params,
+        &ctx,
+        &usable,
+    );
     let estimates: Vec<OfferEstimate> = ids
         .iter()
         .filter_map(|id| catalog.offer(id))

@@ -56,15 +56,19 @@ impl Engine {
         let dir = config.data_dir.clone();
         let store = blocking(move || store::Store::open(&dir).map_err(EngineError::from)).await?;
         let s = store.clone();
-        let (user, imported, overrides) = blocking(move || {
+        let (user, imported, overrides, samples) = blocking(move || {
             let user = Settings::load(&s)?;
             let imported = s
                 .setting(settings::CATALOG_KEY)?
                 .and_then(|v| v.as_str().map(str::to_owned));
             let overrides = settings::parse_overrides(s.price_overrides()?);
-            Ok((user, imported, overrides))
+            // The window's worth of history per (offer, parameters), oldest first.
+            let samples = s.calibration_samples(pricing::Calibration::DEFAULT_WINDOW)?;
+            Ok((user, imported, overrides, samples))
         })
         .await?;
+        let calibration =
+            pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
         let catalog =
             match CatalogState::build(imported.as_deref(), &user.gateways, overrides.clone()) {
                 Ok(c) => c,
@@ -95,6 +99,7 @@ impl Engine {
             active: Mutex::new(HashSet::new()),
             lease,
             key_presence: RwLock::new(None),
+            calibration: RwLock::new(Arc::new(calibration)),
             options,
         });
         let handle = match core.options.recovery {

@@ -169,7 +169,9 @@ pub(crate) async fn route_candidates(
 ) -> Vec<Candidate> {
     let with_keys = core.providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
-    let ids = routing::chain(route, policy, catalog, req, params, &usable);
+    let calibration = core.calibration();
+    let ctx = crate::shared::estimate_ctx(&calibration);
+    let ids = routing::chain(route, policy, catalog, req, params, &ctx, &usable);
     let explicit = matches!(route, Route::Offer(_));
     let no_client =
         |p: &str| {
@@ -177,7 +179,7 @@ pub(crate) async fn route_candidates(
                 format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
             })
         };
-    routing::candidates(&ids, explicit, catalog, req, params, &|p| {
+    routing::candidates(&ids, explicit, catalog, req, params, &ctx, &|p| {
         if p == crate::settings::GATEWAY {
             None
         } else {
@@ -335,6 +337,9 @@ impl Run<'_> {
         let r = &c.estimate.resolved;
         let calls = r.calls.max(1);
         let per_call_worst = c.estimate.worst_case / Decimal::from(calls);
+        // Only a request made in one call settles to a cost comparable with its estimate.
+        let calibration_key =
+            (calls == 1 && c.offer.formula.is_usage_billed()).then(|| r.calibration_key());
         let mut images = Vec::new();
         let mut left = r.n.max(1);
         while left > 0 {
@@ -366,6 +371,7 @@ impl Run<'_> {
                 priced,
                 request,
                 worst_case: per_call_worst,
+                calibration_key: calibration_key.clone(),
                 cancel: self.cancel,
                 emit: self.emit,
                 attempt_no,

@@ -237,8 +237,16 @@ async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryRepor
                 usage: serde_json::to_value(&out.usage).ok(),
                 error: None,
             };
-            core.store_op(move |s| s.finish_attempt(attempt, &f))
+            // The attempt carries its calibration key from when it was started.
+            let sample = core
+                .store_op(move |s| {
+                    s.finish_attempt(attempt, &f)?;
+                    s.calibration_sample(attempt)
+                })
                 .await?;
+            if let Some(row) = sample {
+                core.learn(crate::shared::sample_of(row));
+            }
             report.charged_usd += budget::charge(core, project, id, cost).await?;
             let seed_default = g.request.seed;
             core.store_op(move |s| {

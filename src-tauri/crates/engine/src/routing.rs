@@ -135,6 +135,7 @@ pub(crate) fn chain(
     catalog: &Catalog,
     req: &EstimateRequest,
     params: &RequestParams,
+    ctx: &EstimateContext<'_>,
     usable: &dyn Fn(&str) -> bool,
 ) -> Vec<String> {
     let (tier, explicit) = match route {
@@ -145,12 +146,11 @@ pub(crate) fn chain(
     if !explicit.is_empty() {
         return explicit.clone();
     }
-    let ctx = EstimateContext::new(chrono::Utc::now());
     let mut pool: Vec<(Estimate, &Offer)> = catalog
         .offers()
         .iter()
         .filter(|o| o.tier == tier && usable(&o.provider))
-        .map(|o| (pricing::estimate(o, req, &ctx), o))
+        .map(|o| (pricing::estimate(o, req, ctx), o))
         .filter(|(e, o)| cannot_honour(o, e, params).is_none())
         .collect();
     match tier {
@@ -164,16 +164,17 @@ pub(crate) fn chain(
         .collect()
 }
 
-/// Prices every offer of `ids` and decides which can be tried.
+/// Prices every offer of `ids` (with `ctx`'s calibration, so reservations use what the
+/// offer really costs once it is known) and decides which can be tried.
 pub(crate) fn candidates(
     ids: &[String],
     explicit_offer: bool,
     catalog: &Catalog,
     req: &EstimateRequest,
     params: &RequestParams,
+    ctx: &EstimateContext<'_>,
     usable: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Candidate> {
-    let ctx = EstimateContext::new(chrono::Utc::now());
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for id in ids {
@@ -184,7 +185,7 @@ pub(crate) fn candidates(
             tracing::warn!(offer = %id, "offer in a chain is not in the catalog");
             continue;
         };
-        let estimate = pricing::estimate(offer, req, &ctx);
+        let estimate = pricing::estimate(offer, req, ctx);
         let skip = if explicit_offer {
             (!estimate.supported).then(|| {
                 estimate
@@ -217,6 +218,10 @@ pub(crate) fn unknown_offers<'a>(catalog: &Catalog, ids: &'a [String]) -> Vec<&'
 mod tests {
     use super::*;
 
+    fn ctx() -> EstimateContext<'static> {
+        EstimateContext::new(chrono::Utc::now())
+    }
+
     fn params(seed: Option<u32>, neg: Option<&str>) -> RequestParams {
         RequestParams {
             prompt: "a lighthouse at dusk".into(),
@@ -235,11 +240,17 @@ mod tests {
         let cat = Catalog::bundled();
         let p = params(None, None);
         let req = estimate_request(&p, None);
-        let ids = chain(&Route::Draft, &Policy::default(), cat, &req, &p, &|prov| {
-            prov == "fal" || prov == "openai"
-        });
-        assert_eq!(ids.len(), 3, "{ids:?}");
         let ctx = EstimateContext::new(chrono::Utc::now());
+        let ids = chain(
+            &Route::Draft,
+            &Policy::default(),
+            cat,
+            &req,
+            &p,
+            &ctx,
+            &|prov| prov == "fal" || prov == "openai",
+        );
+        assert_eq!(ids.len(), 3, "{ids:?}");
         let prices: Vec<_> = ids
             .iter()
             .map(|id| pricing::estimate(cat.offer(id).expect("offer"), &req, &ctx).expected)
@@ -263,7 +274,7 @@ mod tests {
             "openai:gpt-image-1-mini".to_owned(),
             "fal:fal-ai/flux/schnell".to_owned(),
         ];
-        let c = candidates(&ids, false, cat, &req, &p, &|_| None);
+        let c = candidates(&ids, false, cat, &req, &p, &ctx(), &|_| None);
         assert!(
             c[0].skip.as_deref().is_some_and(|r| r.contains("seed")),
             "{:?}",
@@ -281,7 +292,7 @@ mod tests {
             "fal:fal-ai/flux/dev".to_owned(),
             "stability:stable-image-core".to_owned(),
         ];
-        let c = candidates(&ids, false, cat, &req, &p, &|_| None);
+        let c = candidates(&ids, false, cat, &req, &p, &ctx(), &|_| None);
         assert!(c[0].skip.is_some());
         assert!(c[1].skip.is_none(), "{:?}", c[1].skip);
 
@@ -290,7 +301,7 @@ mod tests {
         wide.height = 500;
         let req = estimate_request(&wide, None);
         let ids = vec!["openai:gpt-image-1".to_owned()];
-        let c = candidates(&ids, false, cat, &req, &wide, &|_| None);
+        let c = candidates(&ids, false, cat, &req, &wide, &ctx(), &|_| None);
         assert!(
             c[0].skip.as_deref().is_some_and(|r| r.contains("nearest")),
             "{:?}",

@@ -35,6 +35,28 @@ pub(crate) struct Core {
     pub lease: crate::lease::Lease,
     /// Which providers have a key (keychain index + env + injected), refreshed on change.
     pub key_presence: RwLock<Option<(std::time::Instant, HashSet<String>)>>,
+    /// What usage- and time-billed offers really cost (DESIGN.md §3): loaded from the
+    /// store's settled attempts at open, fed as each successful keyed attempt settles.
+    /// Estimates take a snapshot (copy-on-write: a sample recorded while a snapshot is
+    /// out clones the small map, estimates never hold the lock).
+    pub calibration: RwLock<Arc<pricing::Calibration>>,
+}
+
+/// The context every estimate in the engine is made with: now, and the history.
+pub(crate) fn estimate_ctx(calibration: &pricing::Calibration) -> pricing::EstimateContext<'_> {
+    pricing::EstimateContext {
+        calibration: Some(calibration),
+        ..pricing::EstimateContext::new(chrono::Utc::now())
+    }
+}
+
+/// A stored sample as pricing's calibration takes it.
+pub(crate) fn sample_of(row: store::CalibrationRow) -> pricing::CalibrationSample {
+    pricing::CalibrationSample {
+        offer_id: row.offer_id,
+        key: row.key,
+        actual: row.actual,
+    }
 }
 
 /// What a provider call needs a key for.
@@ -53,6 +75,17 @@ pub(crate) fn key_optional(provider: &str) -> bool {
 impl Core {
     pub fn catalog(&self) -> Arc<pricing::Catalog> {
         self.catalog.read().effective.clone()
+    }
+
+    /// A snapshot of the calibration history for one round of estimates.
+    pub fn calibration(&self) -> Arc<pricing::Calibration> {
+        self.calibration.read().clone()
+    }
+
+    /// Learns one settled cost (after its attempt row is written, so memory never knows
+    /// more than the store a restart loads from).
+    pub fn learn(&self, sample: pricing::CalibrationSample) {
+        Arc::make_mut(&mut *self.calibration.write()).record(sample);
     }
 
     pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {

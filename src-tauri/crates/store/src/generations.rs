@@ -356,6 +356,20 @@ impl Store {
 
     /// Opens attempt n+1 of a generation.
     pub fn start_attempt(&self, generation: GenerationId, a: &NewAttempt) -> Result<AttemptRecord> {
+        self.start_attempt_calibrated(generation, a, None)
+    }
+
+    /// [`Store::start_attempt`] that also records the request's calibration key: pass one
+    /// only for a usage- or time-billed offer whose request is made in this single call,
+    /// so that, once it succeeds and is billed, its cost is a calibration sample
+    /// (see [`Store::calibration_samples`]). Recorded at the start so a remote job
+    /// finished by recovery after a restart still counts.
+    pub fn start_attempt_calibrated(
+        &self,
+        generation: GenerationId,
+        a: &NewAttempt,
+        calibration_key: Option<&str>,
+    ) -> Result<AttemptRecord> {
         let gid = generation.to_string();
         let remote = a
             .remote_job
@@ -366,11 +380,19 @@ impl Store {
             load_generation(tx, &gid)?;
             tx.prepare_cached(
                 "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
-                    remote_job_json)
+                    remote_job_json, calibration_key)
                  VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6)",
+                    ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
-            .execute(params![gid, a.provider, a.model, a.offer_id, now_ms(), remote])?;
+            .execute(params![
+                gid,
+                a.provider,
+                a.model,
+                a.offer_id,
+                now_ms(),
+                remote,
+                calibration_key
+            ])?;
             Ok(tx.last_insert_rowid())
         })?;
         self.attempt(id)

@@ -6,6 +6,7 @@
 //! connection (behind a mutex, every write transaction `BEGIN IMMEDIATE` so other processes
 //! such as the CLI serialize too); reads use a small pool of read-only connections.
 
+mod calibration;
 mod dashboard;
 mod dedup;
 mod error;
@@ -28,6 +29,7 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
 
+pub use calibration::CalibrationRow;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
 pub use error::{Result, StoreError};

@@ -245,6 +245,17 @@ FROM projects p LEFT JOIN ledger l ON l.project_id = p.id
 GROUP BY p.id;
 "#;
 
+/// Migration 5: the calibration key of an attempt (pricing's `calibration_key()` of the
+/// request it priced: size, quality, n, steps, refs, tier), set only for usage- or
+/// time-billed offers whose request is made in a single provider call, so the settled
+/// cost of a successful attempt is a sample the estimator can learn from. NULL for every
+/// other attempt, and for every row written before this migration.
+const M5_CALIBRATION: &str = r#"
+ALTER TABLE attempts ADD COLUMN calibration_key TEXT;
+CREATE INDEX attempts_calibration ON attempts(offer_id, calibration_key, finished_at DESC, id DESC)
+    WHERE calibration_key IS NOT NULL AND outcome = 'succeeded' AND billed = 1;
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -252,11 +263,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M2_FTS),
         M::up(M3_OWNER),
         M::up(M4_TOTALS),
+        M::up(M5_CALIBRATION),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 4;
+pub const SCHEMA_VERSION: i64 = 5;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

@@ -181,3 +181,77 @@ fn migrating_backfills_running_totals_from_the_ledger() {
     let empty = store.project_summary("Empty").unwrap();
     assert_eq!((empty.spent, empty.reserved), (d("0"), d("0")));
 }
+
+/// A schema-4 database with a finished, billed attempt: migration 5 adds the calibration
+/// key as NULL for old rows (they teach the estimator nothing), and keyed attempts
+/// recorded afterwards are samples.
+#[test]
+fn migrating_a_schema_4_database_adds_calibration_keys_without_samples() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("proofsheet.sqlite3");
+    let gid = "00000000-0000-4000-8000-000000000004";
+    let json = serde_json::to_string(&crate::common::request("p")).unwrap();
+    {
+        let mut c = Connection::open(&db).unwrap();
+        store::migrations().to_version(&mut c, 4).unwrap();
+        c.execute_batch("INSERT INTO projects(id, name, created_at) VALUES (1, 'Old', 0);")
+            .unwrap();
+        c.execute(
+            "INSERT INTO generations(id, project_id, request_json, dedup_key, tier, status,
+                offer_id, provider, model, prompt, created_at)
+             VALUES (?1, 1, ?2, 'k', 'draft', 'succeeded', 'openai:gpt-image-1', 'openai',
+                'gpt-image-1', 'p', 1)",
+            [gid, json.as_str()],
+        )
+        .unwrap();
+        c.execute(
+            "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
+                finished_at, outcome, billed, cost_nanos)
+             VALUES (?1, 1, 'openai', 'gpt-image-1', 'openai:gpt-image-1', 1, 2, 'succeeded',
+                1, 11000000)",
+            [gid],
+        )
+        .unwrap();
+    }
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(user_version(&db), SCHEMA_VERSION);
+    let id = uuid::Uuid::parse_str(gid).unwrap();
+    let old = store.attempts(id).unwrap();
+    assert_eq!(old.len(), 1);
+    assert_eq!(old[0].cost, crate::common::d("0.011"));
+    assert!(
+        store.calibration_samples(20).unwrap().is_empty(),
+        "attempts from before the migration have no key"
+    );
+
+    let p = store.project_by_name("Old").unwrap();
+    let g = crate::common::generation(&store, &p, "q");
+    let a = store
+        .start_attempt_calibrated(
+            g,
+            &store::NewAttempt {
+                provider: "openai".into(),
+                model: "gpt-image-1".into(),
+                offer_id: "openai:gpt-image-1".into(),
+                remote_job: None,
+            },
+            Some("1024x1024|q=low|n=1|steps=-|refs=0|standard"),
+        )
+        .unwrap();
+    store
+        .finish_attempt(
+            a.id,
+            &store::AttemptFinish {
+                outcome: "succeeded".into(),
+                billed: true,
+                cost: crate::common::d("0.0812"),
+                usage: None,
+                error: None,
+            },
+        )
+        .unwrap();
+    let samples = store.calibration_samples(20).unwrap();
+    assert_eq!(samples.len(), 1);
+    assert_eq!(samples[0].offer_id, "openai:gpt-image-1");
+    assert_eq!(samples[0].actual, crate::common::d("0.0812"));
+}
