@@ -338,8 +338,6 @@ impl ImageProvider for Bfl {
                 .await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -355,8 +353,6 @@ impl ImageProvider for Bfl {
                 .await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         // `/v1/credits` is from BFL's docs, not the reference; any 2xx means the key works.

@@ -440,10 +440,7 @@ impl ImageProvider for ComfyUi {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        self.run(req, key, progress, cancel)
-            .await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
+        self.run(req, key, progress, cancel).await
     }
     async fn resume(
         &self,
@@ -454,8 +451,6 @@ impl ImageProvider for ComfyUi {
     ) -> Result<GenerateOutput, ProviderError> {
         self.follow(remote.clone(), key, progress, cancel, Instant::now())
             .await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = Self::auth(

@@ -94,5 +94,60 @@ pub fn provider_for(
             ));
         }
     };
-    Ok(p)
+    Ok(Arc::new(Redacting(p)))
+}
+
+/// Every client is reached through this wrapper, so no output, error or key check can
+/// carry the key back out, whatever a server echoes (one place, not one per client).
+struct Redacting(Arc<dyn ImageProvider>);
+
+#[async_trait::async_trait]
+impl ImageProvider for Redacting {
+    fn id(&self) -> &'static str {
+        self.0.id()
+    }
+    fn capabilities(&self, model: &str) -> crate::types::Capabilities {
+        self.0.capabilities(model)
+    }
+    async fn generate(
+        &self,
+        req: &crate::types::GenerateRequest,
+        key: Option<&str>,
+        progress: &crate::types::ProgressSink,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<crate::types::GenerateOutput, ProviderError> {
+        let out = self.0.generate(req, key, progress, cancel).await;
+        out.map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
+    }
+    async fn resume(
+        &self,
+        remote: &crate::types::RemoteJob,
+        key: Option<&str>,
+        progress: &crate::types::ProgressSink,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<crate::types::GenerateOutput, ProviderError> {
+        let out = self.0.resume(remote, key, progress, cancel).await;
+        out.map(|o| crate::errors::redact_output(o, key))
+            .map_err(|e| e.redact(key))
+    }
+    async fn check_key(&self, key: &str) -> crate::types::KeyCheck {
+        use crate::types::KeyCheck;
+        let scrub = |m: String| {
+            if key.len() >= 4 {
+                m.replace(key, "[redacted]")
+            } else {
+                m
+            }
+        };
+        match self.0.check_key(key).await {
+            KeyCheck::Invalid { message } => KeyCheck::Invalid {
+                message: scrub(message),
+            },
+            KeyCheck::Unreachable { message } => KeyCheck::Unreachable {
+                message: scrub(message),
+            },
+            valid => valid,
+        }
+    }
 }

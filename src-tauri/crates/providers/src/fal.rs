@@ -519,8 +519,6 @@ impl ImageProvider for Fal {
             self.run(req, k, progress, cancel).await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -546,8 +544,6 @@ impl ImageProvider for Fal {
             self.follow(job, k, progress, cancel, Instant::now()).await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self

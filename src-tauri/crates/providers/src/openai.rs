@@ -330,11 +330,7 @@ impl ImageProvider for OpenAi {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        self.0
-            .generate(req, key, progress, cancel)
-            .await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
+        self.0.generate(req, key, progress, cancel).await
     }
     async fn resume(
         &self,

@@ -75,11 +75,7 @@ impl ImageProvider for OpenAiCompatible {
                 format!("model '{}' is not in this gateway's model list", req.model),
             ));
         }
-        self.inner
-            .generate(req, key, progress, cancel)
-            .await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
+        self.inner.generate(req, key, progress, cancel).await
     }
     async fn resume(
         &self,

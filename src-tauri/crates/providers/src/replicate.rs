@@ -406,8 +406,6 @@ impl ImageProvider for Replicate {
             self.follow(pred, job, k, progress, cancel, start).await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn resume(
         &self,
@@ -441,8 +439,6 @@ impl ImageProvider for Replicate {
                 .await
         };
         run.await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self

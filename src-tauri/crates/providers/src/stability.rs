@@ -255,10 +255,7 @@ impl ImageProvider for Stability {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        self.run(req, key, progress, cancel)
-            .await
-            .map(|o| crate::errors::redact_output(o, key))
-            .map_err(|e| e.redact(key))
+        self.run(req, key, progress, cancel).await
     }
     async fn resume(
         &self,
