@@ -75,10 +75,11 @@ pub enum Note {
         label: Option<Arc<str>>,
     },
     QualityMapped {
-        from: String,
+        /// Shared by every offer's note for one request (one allocation per request).
+        from: Arc<str>,
         to: Arc<str>,
     },
-    QualityIgnored(String),
+    QualityIgnored(Arc<str>),
     QualityDefault(String),
     SeedIgnored,
     NegativeIgnored,
@@ -158,11 +159,18 @@ fn quality_rank(q: &str) -> Option<u8> {
 
 impl Capabilities {
     pub fn resolve(&self, req: &EstimateRequest) -> Resolution {
-        self.resolve_counted(req, req.prompt.chars().count())
+        let asked: Option<Arc<str>> = req.quality.as_deref().map(Arc::from);
+        self.resolve_counted(req, req.prompt.chars().count(), asked.as_ref())
     }
 
-    /// As [`Capabilities::resolve`] with the prompt's character count precomputed.
-    pub(crate) fn resolve_counted(&self, req: &EstimateRequest, chars: usize) -> Resolution {
+    /// As [`Capabilities::resolve`] with the prompt's character count and the asked
+    /// quality (as a shared string, cloned into notes without allocating) precomputed.
+    pub(crate) fn resolve_counted(
+        &self,
+        req: &EstimateRequest,
+        chars: usize,
+        asked_quality: Option<&Arc<str>>,
+    ) -> Resolution {
         let mut notes = Vec::new();
         let mut unsupported = None;
 
@@ -175,7 +183,7 @@ impl Capabilities {
             });
         }
 
-        let quality = self.resolve_quality(req.quality.as_deref(), &mut notes);
+        let quality = self.resolve_quality(asked_quality, &mut notes);
 
         let n = req.n.max(1);
         let per_call = self.max_n.max(1).min(n);
@@ -254,10 +262,11 @@ impl Capabilities {
         }
     }
 
-    fn resolve_quality(&self, asked: Option<&str>, notes: &mut Vec<Note>) -> Option<Arc<str>> {
+    fn resolve_quality(&self, asked: Option<&Arc<str>>, notes: &mut Vec<Note>) -> Option<Arc<str>> {
+        let asked = asked.filter(|q| &***q != "auto");
         if self.qualities.is_empty() {
-            if let Some(q) = asked.filter(|q| *q != "auto") {
-                notes.push(Note::QualityIgnored(q.to_owned()));
+            if let Some(q) = asked {
+                notes.push(Note::QualityIgnored(q.clone()));
             }
             return None;
         }
@@ -266,9 +275,10 @@ impl Capabilities {
                 .clone()
                 .or_else(|| self.qualities.first().cloned())
         };
-        let Some(q) = asked.filter(|q| *q != "auto") else {
+        let Some(asked) = asked else {
             return default();
         };
+        let q: &str = asked;
         if let Some(o) = self.qualities.iter().find(|o| &***o == q) {
             return Some(o.clone());
         }
@@ -285,7 +295,7 @@ impl Capabilities {
         match picked {
             Some(p) => {
                 notes.push(Note::QualityMapped {
-                    from: q.to_owned(),
+                    from: asked.clone(),
                     to: p.clone(),
                 });
                 Some(p)
@@ -294,7 +304,7 @@ impl Capabilities {
                 let d = default();
                 if let Some(d) = &d {
                     notes.push(Note::QualityMapped {
-                        from: q.to_owned(),
+                        from: asked.clone(),
                         to: d.clone(),
                     });
                 }

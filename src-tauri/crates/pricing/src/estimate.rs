@@ -87,70 +87,91 @@ pub struct Estimate {
 
 /// Estimates one offer.
 pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Estimate {
-    estimate_counted(offer, req, ctx, PromptChars::of(req))
+    estimate_prepared(offer, req, ctx, &Prepared::of(req))
 }
 
-/// Character counts of the prompt and negative prompt, computed once per request.
-#[derive(Clone, Copy)]
-struct PromptChars {
-    prompt: usize,
-    negative: usize,
+/// What every offer's estimate needs from the request, computed once per request.
+struct Prepared {
+    prompt_chars: usize,
+    negative_chars: usize,
+    /// The asked quality as a shared string: notes clone it instead of allocating.
+    quality: Option<Arc<str>>,
 }
 
-impl PromptChars {
+impl Prepared {
     fn of(req: &EstimateRequest) -> Self {
         Self {
-            prompt: req.prompt.chars().count(),
-            negative: req
+            prompt_chars: req.prompt.chars().count(),
+            negative_chars: req
                 .negative_prompt
                 .as_ref()
                 .map_or(0, |s| s.chars().count()),
+            quality: req.quality.as_deref().map(Arc::from),
         }
     }
 }
 
-fn estimate_counted(
+fn estimate_prepared(
     offer: &Offer,
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
-    chars: PromptChars,
+    prep: &Prepared,
 ) -> Estimate {
-    let mut res = offer.capabilities.resolve_counted(req, chars.prompt);
+    let mut res = offer
+        .capabilities
+        .resolve_counted(req, prep.prompt_chars, prep.quality.as_ref());
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {
         res.notes
             .push(Note::LatencyUnavailable(req.latency.as_str()));
         res.resolved.latency = LatencyTier::Standard;
     }
-    let base = Estimate {
-        offer_id: offer.id.clone(),
-        provider: offer.provider.clone(),
-        model: offer.model.clone(),
-        display_name: offer.display_name.clone(),
-        tier: offer.tier,
-        billing: Cow::Borrowed(offer.formula.kind_name()),
-        supported: true,
-        unsupported_reason: None,
-        expected: Decimal::ZERO,
-        worst_case: Decimal::ZERO,
-        per_image: Decimal::ZERO,
-        confidence: if offer.unverified {
-            Confidence::Assumed
-        } else {
-            Confidence::Published
-        },
-        lines: Vec::new(),
-        notes: res.notes,
-        resolved: res.resolved,
-    };
-    if let Some(reason) = res.unsupported {
-        return Estimate {
-            supported: false,
-            unsupported_reason: Some(reason),
-            ..base
+    // Built once at the end (an `Estimate` is a few hundred bytes; no `..base` moves).
+    let finish = |res: crate::capabilities::Resolution, priced: Option<(Priced, Confidence)>| {
+        let supported = res.unsupported.is_none();
+        let (expected, worst_case, per_image, confidence, lines) = match priced {
+            Some((p, confidence)) => {
+                let per_image = match res.resolved.n {
+                    0 => Decimal::ZERO,
+                    1 => p.expected,
+                    n => p.expected / Decimal::from(n),
+                };
+                (p.expected, p.worst, per_image, confidence, p.lines)
+            }
+            None => (
+                Decimal::ZERO,
+                Decimal::ZERO,
+                Decimal::ZERO,
+                if offer.unverified {
+                    Confidence::Assumed
+                } else {
+                    Confidence::Published
+                },
+                Vec::new(),
+            ),
         };
+        Estimate {
+            offer_id: offer.id.clone(),
+            provider: offer.provider.clone(),
+            model: offer.model.clone(),
+            display_name: offer.display_name.clone(),
+            tier: offer.tier,
+            billing: Cow::Borrowed(offer.formula.kind_name()),
+            supported,
+            unsupported_reason: res.unsupported,
+            expected,
+            worst_case,
+            per_image,
+            confidence,
+            lines,
+            notes: res.notes,
+            resolved: res.resolved,
+        }
+    };
+    if res.unsupported.is_some() {
+        return finish(res, None);
     }
-    let r = &base.resolved;
+    let r = &res.resolved;
     let input = PriceInput {
         width: r.width,
         height: r.height,
@@ -158,7 +179,12 @@ fn estimate_counted(
         images: r.n,
         calls: r.calls,
         steps: r.steps,
-        prompt_chars: chars.prompt + if r.negative_prompt { chars.negative } else { 0 },
+        prompt_chars: prep.prompt_chars
+            + if r.negative_prompt {
+                prep.negative_chars
+            } else {
+                0
+            },
         reference_images: &req.reference_images,
     };
     let mut priced = offer.formula.price(&input);
@@ -193,7 +219,10 @@ fn estimate_counted(
                 multiplier: m,
             });
         }
-        if let Some((name, m)) = window_multiplier(&offer.modifiers, ctx) {
+        // Most offers have no windows: skip the time-zone work entirely.
+        if !offer.modifiers.time_windows.is_empty()
+            && let Some((name, m)) = window_multiplier(&offer.modifiers, ctx)
+        {
             priced.expected *= m;
             priced.worst *= m;
             priced.lines.push(Line::Window {
@@ -204,26 +233,14 @@ fn estimate_counted(
     }
 
     let retries = ctx.retry_allowance.billed_retries;
-    let worst_case = priced.worst * Decimal::from(1 + u64::from(retries));
     if retries > 0 {
+        priced.worst *= Decimal::from(1 + u64::from(retries));
         priced.lines.push(Line::Retries {
             retries,
-            worst: Amount::usd(worst_case),
+            worst: Amount::usd(priced.worst),
         });
     }
-    let per_image = match r.n {
-        0 => Decimal::ZERO,
-        1 => priced.expected,
-        n => priced.expected / Decimal::from(n),
-    };
-    Estimate {
-        expected: priced.expected,
-        worst_case,
-        per_image,
-        confidence,
-        lines: priced.lines,
-        ..base
-    }
+    finish(res, Some((priced, confidence)))
 }
 
 /// Estimates every offer of the catalog: cheapest expected first, unsupported last
@@ -243,16 +260,34 @@ pub fn estimate_offers<'o>(
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
     let mut all: Vec<Estimate> = {
-        let chars = PromptChars::of(req);
+        let prep = Prepared::of(req);
         offers
             .into_iter()
-            .map(|o| estimate_counted(o, req, ctx, chars))
+            .map(|o| estimate_prepared(o, req, ctx, &prep))
             .collect()
     };
     // Keys are computed once and the (large) estimates moved at most a few times each;
     // ties keep catalog order because the cached-key sort breaks them by index.
-    all.sort_by_cached_key(|e| (!e.supported, e.expected));
+    // Comparing `Decimal`s of different scales rescales on every comparison, so the key
+    // is one integer: the amount in units of 10^-28 USD (exact), unsupported offers last.
+    // Amounts beyond ~10^10 USD do not fit and fall back to comparing the decimals.
+    if all.iter().all(|e| fixed_point(e.expected).is_some()) {
+        all.sort_by_cached_key(|e| match (e.supported, fixed_point(e.expected)) {
+            (true, Some(k)) => k,
+            _ => i128::MAX,
+        });
+    } else {
+        all.sort_by_cached_key(|e| (!e.supported, e.expected));
+    }
     all
+}
+
+/// `d` × 10^28 as an integer, when it fits below `i128::MAX` (amounts under ~1.7 × 10^10).
+fn fixed_point(d: Decimal) -> Option<i128> {
+    10i128
+        .checked_pow(28 - d.scale().min(28))
+        .and_then(|p| d.mantissa().checked_mul(p))
+        .filter(|k| *k < i128::MAX)
 }
 
 /// `Some(multiplier)` when the tier is available (standard always is, at ×1).
@@ -313,5 +348,33 @@ fn apply_reference_charge(m: &Modifiers, r: &ResolvedRequest, p: &mut Priced) {
                 total: Amount::usd(total),
             },
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed_point;
+    use rust_decimal::Decimal;
+    use rust_decimal_macros::dec;
+
+    #[test]
+    fn sort_keys_order_amounts_of_any_scale_exactly() {
+        let amounts = [
+            dec!(0),
+            dec!(0.0000000000000000000001),
+            dec!(0.0042),
+            dec!(0.04999999999999),
+            dec!(0.05),
+            dec!(0.0500000000000000000001),
+            dec!(3),
+            dec!(17000000000),
+        ];
+        let keys: Vec<i128> = amounts
+            .iter()
+            .map(|d| fixed_point(*d).expect("fits"))
+            .collect();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]), "{keys:?}");
+        assert_eq!(fixed_point(dec!(0.05)), fixed_point(dec!(0.0500000)));
+        assert_eq!(fixed_point(Decimal::MAX), None, "too large: falls back");
     }
 }
