@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{class_for_status, elapsed_ms, key_check_from, resume_unsupported};
+use crate::common::{class_for_status, elapsed_ms, key_check_from};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
@@ -212,15 +212,6 @@ impl ImageProvider for A1111 {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel).await
-    }
-    async fn resume(
-        &self,
-        _remote: &RemoteJob,
-        _key: Option<&str>,
-        _progress: &ProgressSink,
-        _cancel: &CancellationToken,
-    ) -> Result<GenerateOutput, ProviderError> {
-        Err(resume_unsupported("a1111"))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = Self::auth(

@@ -46,15 +46,17 @@ pub trait ImageProvider: Send + Sync {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError>;
-    /// Poll an existing async job again; never resubmits. Sync providers return
-    /// `InvalidRequest`.
+    /// Poll an existing async job again; never resubmits. Providers that answer in one
+    /// call have no job to poll and keep this default (`InvalidRequest`).
     async fn resume(
         &self,
-        remote: &RemoteJob,
-        key: Option<&str>,
-        progress: &ProgressSink,
-        cancel: &CancellationToken,
-    ) -> Result<GenerateOutput, ProviderError>;
+        _remote: &RemoteJob,
+        _key: Option<&str>,
+        _progress: &ProgressSink,
+        _cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        Err(common::resume_unsupported(self.id()))
+    }
     /// A cheap authenticated call: valid / invalid / unreachable, with a balance if known.
     async fn check_key(&self, key: &str) -> KeyCheck;
 }

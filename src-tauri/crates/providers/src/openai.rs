@@ -8,9 +8,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{
-    class_for_status, elapsed_ms, key_check_from, key_required, resume_unsupported,
-};
+use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
@@ -331,15 +329,6 @@ impl ImageProvider for OpenAi {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         self.0.generate(req, key, progress, cancel).await
-    }
-    async fn resume(
-        &self,
-        _remote: &RemoteJob,
-        _key: Option<&str>,
-        _progress: &ProgressSink,
-        _cancel: &CancellationToken,
-    ) -> Result<GenerateOutput, ProviderError> {
-        Err(resume_unsupported(self.id()))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         self.0.check_key(key).await

@@ -5,7 +5,6 @@ use async_trait::async_trait;
 use tokio_util::sync::CancellationToken;
 
 use crate::ImageProvider;
-use crate::common::resume_unsupported;
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError};
 use crate::http::Http;
@@ -76,15 +75,6 @@ impl ImageProvider for OpenAiCompatible {
             ));
         }
         self.inner.generate(req, key, progress, cancel).await
-    }
-    async fn resume(
-        &self,
-        _remote: &RemoteJob,
-        _key: Option<&str>,
-        _progress: &ProgressSink,
-        _cancel: &CancellationToken,
-    ) -> Result<GenerateOutput, ProviderError> {
-        Err(resume_unsupported(self.id()))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         self.inner.check_key(key).await

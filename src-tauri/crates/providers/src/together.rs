@@ -8,7 +8,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::common::{elapsed_ms, key_check_from, key_required, resume_unsupported};
+use crate::common::{elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError};
 use crate::http::{Http, join};
@@ -164,15 +164,6 @@ impl ImageProvider for Together {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel).await
-    }
-    async fn resume(
-        &self,
-        _remote: &RemoteJob,
-        _key: Option<&str>,
-        _progress: &ProgressSink,
-        _cancel: &CancellationToken,
-    ) -> Result<GenerateOutput, ProviderError> {
-        Err(resume_unsupported("together"))
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self
