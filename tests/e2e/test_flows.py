@@ -143,8 +143,11 @@ def test_07_search_the_gallery_by_a_word_of_the_prompt(browser, fake_providers):
     search.send_keys(Keys.BACKSPACE)
 
 
-def test_08_the_key_never_reaches_the_window_or_the_data_dir(browser, data_dir):
+def test_08_the_key_never_reaches_the_window_or_the_data_dir(browser, data_dir, fake_providers):
     go(browser, "settings")
+    # The endpoint this run really uses (from the environment) is shown, not hidden.
+    env_url = find(browser, "endpoint-env-openai")
+    assert fake_providers[0] in env_url.text, env_url.text
     time.sleep(0.5)
     assert FAKE_OPENAI_KEY not in browser.page_source
     for path in data_dir.rglob("*"):

@@ -681,12 +681,22 @@ export type ProviderEndpoint_Deserialize = {
 	provider: string,
 	base_url?: string | null,
 	default_base_url: string,
+	/**
+	 *  Set by `PROOFSHEET_<PROVIDER>_BASE_URL` for this process; wins over `base_url`.
+	 *  Shown so nobody wonders why requests go elsewhere; never saved.
+	 */
+	env_base_url?: string | null,
 };
 
 export type ProviderEndpoint_Serialize = {
 	provider: string,
 	base_url: string | null,
 	default_base_url: string,
+	/**
+	 *  Set by `PROOFSHEET_<PROVIDER>_BASE_URL` for this process; wins over `base_url`.
+	 *  Shown so nobody wonders why requests go elsewhere; never saved.
+	 */
+	env_base_url: string | null,
 };
 
 /**  Parameters shared by estimate and generate. */

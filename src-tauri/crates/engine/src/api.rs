@@ -316,6 +316,9 @@ ipc_type! {
         pub provider: String,
         pub base_url: Option<String>,
         pub default_base_url: String,
+        /// Set by `PROOFSHEET_<PROVIDER>_BASE_URL` for this process; wins over `base_url`.
+        /// Shown so nobody wonders why requests go elsewhere; never saved.
+        pub env_base_url: Option<String>,
     }
 
     /// An OpenAI-compatible gateway (LiteLLM proxy, Portkey, …).

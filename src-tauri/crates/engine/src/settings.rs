@@ -122,6 +122,9 @@ pub(crate) fn endpoints_view(s: &Settings) -> Vec<ProviderEndpoint> {
             provider: (*p).to_owned(),
             base_url: s.endpoints.get(*p).cloned(),
             default_base_url: default_base_url(p).to_owned(),
+            env_base_url: std::env::var(providers::config::base_url_env_var(p))
+                .ok()
+                .filter(|v| !v.trim().is_empty()),
         })
         .collect()
 }

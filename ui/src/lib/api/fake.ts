@@ -55,7 +55,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ],
   );
   let settings: T.SettingsView = {
-    endpoints: PROVIDERS.map((p) => ({ provider: p, base_url: null, default_base_url: DEFAULT_URLS[p] ?? '' })),
+    endpoints: PROVIDERS.map((p) => ({ provider: p, base_url: null, default_base_url: DEFAULT_URLS[p] ?? '', env_base_url: null })),
     gateways: empty ? [] : [{ name: 'studio-litellm', base_url: 'http://10.0.4.2:4000/v1', models: ['flux-dev', 'sdxl'], price_per_image_usd: '0.012' }],
     max_concurrent_jobs: 4,
     data_dir: '/home/designer/.local/share/proofsheet',
@@ -364,7 +364,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       for (const e of input.endpoints) if (e.base_url && !/^https?:\/\//.test(e.base_url)) throw new ApiError('validation', `${e.provider}: the base URL must start with http:// or https://`);
       settings = {
         ...settings, max_concurrent_jobs: input.max_concurrent_jobs,
-        endpoints: input.endpoints.map((e) => ({ provider: e.provider, base_url: e.base_url ?? null, default_base_url: e.default_base_url })),
+        endpoints: input.endpoints.map((e) => ({ provider: e.provider, base_url: e.base_url ?? null, default_base_url: e.default_base_url, env_base_url: null })),
         gateways: input.gateways.map((g) => ({ ...g, price_per_image_usd: g.price_per_image_usd ?? null })),
       };
       changed('settings');
