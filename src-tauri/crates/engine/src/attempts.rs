@@ -298,15 +298,11 @@ impl Call<'_> {
         let emit = self.emit.clone();
         let store = self.core.store.clone();
         let provider = self.offer.provider.to_string();
-        let model = self.offer.model.to_string();
-        let base = self.core.settings.read().endpoints.get(&provider).cloned();
         let remote = Arc::new(parking_lot::Mutex::new(known));
         let start = Instant::now();
         ProgressSink::new(move |p| match p {
-            ProviderProgress::Submitted { remote_id } => {
-                *remote.lock() = Some(remote_id.clone());
-                let job =
-                    crate::recovery::remote_job_for(&provider, &model, &remote_id, base.as_deref());
+            ProviderProgress::Submitted { job } => {
+                *remote.lock() = Some(job.remote_id.clone());
                 if let Ok(v) = serde_json::to_value(&job) {
                     let store = store.clone();
                     // Fire and forget: a short SQLite write, off the async workers.

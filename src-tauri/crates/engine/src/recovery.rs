@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use providers::{ErrorClass, ProgressSink, ProviderConfig, RemoteJob};
+use providers::{ErrorClass, ProgressSink, RemoteJob};
 use rust_decimal::Decimal;
 use store::{AttemptFinish, RunningGeneration, Status};
 use tokio_util::sync::CancellationToken;
@@ -17,40 +17,6 @@ use crate::budget;
 use crate::error::Result;
 use crate::lease;
 use crate::shared::{Core, KeyLookup};
-
-/// The job handle saved as soon as a provider names its job. fal's queue URLs can be
-/// rebuilt from the id; the others poll by id.
-pub(crate) fn remote_job_for(
-    provider: &str,
-    model: &str,
-    remote_id: &str,
-    base: Option<&str>,
-) -> RemoteJob {
-    let mut job = RemoteJob {
-        provider: provider.to_owned(),
-        model: model.to_owned(),
-        remote_id: remote_id.to_owned(),
-        poll_url: None,
-        extra: serde_json::Value::Null,
-    };
-    if provider == "fal" {
-        let cfg = ProviderConfig {
-            base_url: base.map(str::to_owned),
-            ..ProviderConfig::default()
-        };
-        let queue = providers::config::resolve_base_url(
-            "fal",
-            &cfg,
-            Some(providers::fal::DEFAULT_QUEUE_URL),
-        )
-        .unwrap_or_default();
-        let app: Vec<&str> = model.split('/').take(2).collect();
-        let req = format!("{queue}/{}/requests/{remote_id}", app.join("/"));
-        job.poll_url = Some(format!("{req}/status"));
-        job.extra = serde_json::json!({"response_url": req, "cancel_url": format!("{req}/cancel")});
-    }
-    job
-}
 
 pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
     let running = core.store_op(|s| s.running_generations()).await?;

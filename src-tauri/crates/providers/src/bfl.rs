@@ -332,7 +332,7 @@ impl ImageProvider for Bfl {
                 extra: sub.usage.raw.clone(),
             };
             progress.emit(ProviderProgress::Submitted {
-                remote_id: sub.id.clone(),
+                job: Box::new(job.clone()),
             });
             self.follow(job, sub.usage, k, progress, cancel, start)
                 .await

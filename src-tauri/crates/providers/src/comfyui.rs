@@ -397,9 +397,6 @@ impl ComfyUi {
                 e
             })?;
         let prompt_id = parse_submit(resp.status, &resp.headers, &resp.body)?;
-        progress.emit(ProviderProgress::Submitted {
-            remote_id: prompt_id.clone(),
-        });
         let job = RemoteJob {
             provider: "comfyui".into(),
             model: req.model.clone(),
@@ -407,6 +404,9 @@ impl ComfyUi {
             poll_url: None,
             extra: json!({"client_id": client_id, "seed": seed}),
         };
+        progress.emit(ProviderProgress::Submitted {
+            job: Box::new(job.clone()),
+        });
         self.follow(job, key, progress, cancel, start).await
     }
 }

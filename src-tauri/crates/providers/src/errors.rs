@@ -47,6 +47,26 @@ impl ErrorClass {
     }
 }
 
+/// What a failed call may have cost: decides whether the engine may send it again.
+///
+/// Invariant (DESIGN.md §2, enforced in the engine's attempt loop): only a `NotBilled`
+/// failure without a named job may be retried or resent; `Billed` is charged; `Unknown`
+/// is charged as unconfirmed at the estimate and never resent blindly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Billing {
+    /// The request never reached the provider, or the provider answered with a refusal
+    /// that costs nothing (4xx, 5xx, 429, a body that is plainly not the provider's).
+    #[default]
+    NotBilled,
+    /// The provider proved it billed (usage or cost in the answer, a job that reached a
+    /// finished state) even though the output is unusable.
+    Billed,
+    /// The request was sent and no definitive answer came back: timeout after sending,
+    /// body cut mid-read, connection closed, cancelled while in flight.
+    Unknown,
+}
+
 /// A classified provider failure. Messages never contain the API key
 /// (clients run every error through [`ProviderError::redact`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error, Serialize, Deserialize)]
@@ -60,10 +80,17 @@ pub struct ProviderError {
     pub remote_job: Option<Box<RemoteJob>>,
     /// Usage for failures the provider probably billed.
     pub usage: Option<Box<RawUsage>>,
+    /// Whether the call may have cost money (see [`Billing`]).
+    #[serde(default)]
+    pub billing: Billing,
 }
 
 impl ProviderError {
     pub fn new(provider: &str, class: ErrorClass, message: impl Into<String>) -> Self {
+        let billing = match class {
+            ErrorClass::SafetyBlock { billed: true } => Billing::Billed,
+            _ => Billing::NotBilled,
+        };
         Self {
             provider: provider.to_string(),
             class,
@@ -71,6 +98,7 @@ impl ProviderError {
             http_status: None,
             remote_job: None,
             usage: None,
+            billing,
         }
     }
 
@@ -104,9 +132,30 @@ impl ProviderError {
         self
     }
 
+    /// Usage the provider reported: proof that it billed.
     pub fn with_usage(mut self, usage: RawUsage) -> Self {
         self.usage = Some(Box::new(usage));
+        self.billing = Billing::Billed;
         self
+    }
+
+    /// The provider proved it billed without reporting usage (a job that finished).
+    pub fn billed(mut self) -> Self {
+        self.billing = Billing::Billed;
+        self
+    }
+
+    /// The request was sent and its outcome is unknown (never downgrades `Billed`).
+    pub fn outcome_unknown(mut self) -> Self {
+        if self.billing == Billing::NotBilled {
+            self.billing = Billing::Unknown;
+        }
+        self
+    }
+
+    /// May this call have cost money? (`Billed` or `Unknown`.)
+    pub fn may_have_billed(&self) -> bool {
+        self.billing != Billing::NotBilled
     }
 
     /// Worth trying again (after `retry_after_ms` for rate limits). For a `Timeout` with a
@@ -118,12 +167,9 @@ impl ProviderError {
         )
     }
 
-    /// Whether this failed attempt probably cost money.
+    /// Whether the provider proved this failed attempt cost money.
     pub fn probably_billed(&self) -> bool {
-        match self.class {
-            ErrorClass::SafetyBlock { billed } => billed,
-            _ => self.usage.is_some(),
-        }
+        self.billing == Billing::Billed
     }
 
     /// Replace every occurrence of the key (a hostile or buggy server may echo it back).

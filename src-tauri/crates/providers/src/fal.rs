@@ -463,7 +463,7 @@ impl Fal {
         let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
         let job = self.job_of(&req.model, &sub);
         progress.emit(ProviderProgress::Submitted {
-            remote_id: sub.request_id.clone(),
+            job: Box::new(job.clone()),
         });
         self.follow(job, key, progress, cancel, start).await
     }

@@ -28,7 +28,7 @@ use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
 pub use config::{PROVIDER_IDS, ProviderConfig, base_url_env_var, provider_for};
-pub use errors::{ErrorClass, ProviderError};
+pub use errors::{Billing, ErrorClass, ProviderError};
 pub use moderation::{ModerationResult, moderate};
 pub use types::*;
 

@@ -401,7 +401,7 @@ impl ImageProvider for Replicate {
             let pred = self.submit(req, k, cancel).await?;
             let job = self.job_of(&req.model, &pred);
             progress.emit(ProviderProgress::Submitted {
-                remote_id: pred.id.clone(),
+                job: Box::new(job.clone()),
             });
             self.follow(pred, job, k, progress, cancel, start).await
         };

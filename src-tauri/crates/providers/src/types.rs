@@ -130,7 +130,10 @@ pub struct GenerateOutput {
 }
 
 /// An async job at the provider, stored by the engine so it can be polled again after a
-/// timeout or crash instead of being resubmitted (which would pay twice).
+/// timeout or crash instead of being resubmitted (which would pay twice). It holds
+/// everything `resume` needs: the provider's own polling URL (BFL's regional
+/// `polling_url`, fal's status/response URLs, Replicate's `urls.get`) and, in `extra`,
+/// what the submit answer said it costs (`submit_credits` for BFL's `cost`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RemoteJob {
     pub provider: String,
@@ -145,10 +148,18 @@ pub struct RemoteJob {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ProviderProgress {
-    Submitted { remote_id: String },
-    Queued { position: Option<u64> },
+    /// The provider named its job: `job` is the full resume handle, saved by the engine
+    /// before the next network step.
+    Submitted {
+        job: Box<RemoteJob>,
+    },
+    Queued {
+        position: Option<u64>,
+    },
     Running,
-    Polling { attempt: u32 },
+    Polling {
+        attempt: u32,
+    },
     Downloading,
 }
 

@@ -115,9 +115,12 @@ async fn queue_flow_success_with_billable_units() {
         ev.contains(&ProviderProgress::Queued { position: Some(3) }),
         "{ev:?}"
     );
-    assert!(ev.contains(&ProviderProgress::Submitted {
-        remote_id: "r1".into()
-    }));
+    assert!(
+        ev.iter().any(
+            |e| matches!(e, ProviderProgress::Submitted { job } if job.remote_id == "r1" && job.poll_url.is_some())
+        ),
+        "{ev:?}"
+    );
 }
 
 #[tokio::test]

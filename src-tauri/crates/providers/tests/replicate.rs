@@ -125,12 +125,10 @@ async fn version_prediction_polls_until_done() {
     assert_eq!(out.images.len(), 1);
     assert_eq!(out.usage.gpu_seconds, Some(Decimal::new(25, 1)));
     let ev = events.lock().expect("lock").clone();
-    assert_eq!(
-        ev.first(),
-        Some(&ProviderProgress::Submitted {
-            remote_id: "p1".into()
-        })
-    );
+    match ev.first() {
+        Some(ProviderProgress::Submitted { job }) => assert_eq!(job.remote_id, "p1"),
+        other => panic!("first event should name the job: {other:?}"),
+    }
     assert!(
         ev.contains(&ProviderProgress::Polling { attempt: 3 }),
         "{ev:?}"
