@@ -19,6 +19,7 @@ mod ledger;
 mod money;
 mod projects;
 mod schema;
+mod settle;
 mod thumbs;
 mod types;
 
@@ -44,6 +45,7 @@ pub use images::{Board, ImageRecord};
 pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
+pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 
 const DB_FILE: &str = "proofsheet.sqlite3";
