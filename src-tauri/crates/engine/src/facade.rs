@@ -220,6 +220,26 @@ impl Engine {
         projects::show(&self.core, name).await
     }
 
+    // ---- unconfirmed charges ----
+    /// Charges booked at the estimate that no provider confirmed (outcome unknown, job
+    /// abandoned), newest first; optionally of one project.
+    pub async fn charges(&self, project: Option<String>) -> Result<Vec<ChargeView>> {
+        crate::charges::list(&self.core, project).await
+    }
+    /// Confirms an unconfirmed charge, at `amount_usd` when the provider billed another
+    /// price (else at the booked estimate). Returns the change of spent.
+    pub async fn charge_confirm(
+        &self,
+        id: &str,
+        amount_usd: Option<rust_decimal::Decimal>,
+    ) -> Result<rust_decimal::Decimal> {
+        crate::charges::confirm(&self.core, id, amount_usd).await
+    }
+    /// Refunds an unconfirmed charge the provider did not bill. Returns the amount.
+    pub async fn charge_refund(&self, id: &str) -> Result<rust_decimal::Decimal> {
+        crate::charges::refund(&self.core, id).await
+    }
+
     // ---- gallery ----
     pub async fn gallery_page(&self, query: GalleryQuery) -> Result<GalleryPage> {
         library::page(&self.core, query).await

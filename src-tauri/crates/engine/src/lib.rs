@@ -10,6 +10,7 @@
 pub mod api;
 mod attempts;
 mod budget;
+mod charges;
 mod convert;
 mod error;
 mod estimate;
@@ -27,6 +28,7 @@ mod recovery;
 mod routing;
 mod settings;
 mod settings_ops;
+mod settle;
 mod shared;
 
 pub use error::{EngineError, ErrorKind, Result};

@@ -298,6 +298,26 @@ impl Store {
         })
     }
 
+    /// Stops reconciling an `unknown` attempt: its unconfirmed charge stays for the user
+    /// to confirm or refund, with `why` recorded.
+    pub fn close_reconcile(&self, attempt: i64, why: &str) -> Result<()> {
+        self.write(|tx| {
+            tx.execute(
+                "UPDATE attempts SET state = 'settled', review = coalesce(review, ?2)
+                 WHERE id = ?1 AND state = 'unknown'",
+                params![attempt, why],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Charges a generation at the true amount, above its reservation if need be (F7).
+    pub fn charge_true(&self, generation: GenerationId, amount: Decimal) -> Result<()> {
+        let nanos = to_nanos(amount.max(Decimal::ZERO))?;
+        let gid = generation.to_string();
+        self.write(|tx| charge_true_in(tx, &gid, nanos, false))
+    }
+
     /// Unconfirmed charges, newest first (optionally of one project).
     pub fn unconfirmed_charges(
         &self,
@@ -404,7 +424,12 @@ impl Store {
     /// Single flight (F13): in one IMMEDIATE transaction, either finds a queued or running
     /// generation with the same dedup key (any process) or creates this one and sets it
     /// running under `owner`. Two identical requests can never both be created.
-    pub fn claim_generation(&self, new: &NewGeneration, owner: &str) -> Result<Claim> {
+    pub fn claim_generation(
+        &self,
+        id: GenerationId,
+        new: &NewGeneration,
+        owner: &str,
+    ) -> Result<Claim> {
         let key = crate::dedup::dedup_key(&new.request);
         let twin: Option<(String, Option<String>)> = self.read(|c| {
             Ok(c.prepare_cached(
@@ -420,16 +445,16 @@ impl Store {
                 owner,
             });
         }
-        self.create_generation_running(new, owner, &key)
+        self.create_generation_running(id, new, owner, &key)
     }
 
     fn create_generation_running(
         &self,
+        id: GenerationId,
         new: &NewGeneration,
         owner: &str,
         key: &str,
     ) -> Result<Claim> {
-        let id = uuid::Uuid::new_v4();
         let json = serde_json::to_string(&new.request)?;
         let estimate = new.estimate.map(to_nanos).transpose()?;
         let neg = new

@@ -27,7 +27,7 @@ fn running(store: &store::Store, p: &store::Project, prompt: &str, n: u32) -> st
     let mut req = request(prompt);
     req.n = n;
     match store
-        .claim_generation(&new_gen(p, req, Tier::Draft), "me")
+        .claim_generation(uuid::Uuid::new_v4(), &new_gen(p, req, Tier::Draft), "me")
         .unwrap()
     {
         Claim::Created(id) => id,
@@ -256,11 +256,17 @@ fn only_one_of_two_identical_requests_is_created() {
     let fx = open();
     let p = project(&fx.store, "P", None);
     let new = new_gen(&p, request("twin"), Tier::Draft);
-    let first = fx.store.claim_generation(&new, "a").unwrap();
+    let first = fx
+        .store
+        .claim_generation(uuid::Uuid::new_v4(), &new, "a")
+        .unwrap();
     let Claim::Created(id) = first else {
         panic!("{first:?}")
     };
-    let second = fx.store.claim_generation(&new, "b").unwrap();
+    let second = fx
+        .store
+        .claim_generation(uuid::Uuid::new_v4(), &new, "b")
+        .unwrap();
     assert_eq!(
         second,
         Claim::InFlight {
@@ -272,7 +278,9 @@ fn only_one_of_two_identical_requests_is_created() {
         .finish_generation(id, Status::Failed, Some("x"))
         .unwrap();
     assert!(matches!(
-        fx.store.claim_generation(&new, "b").unwrap(),
+        fx.store
+            .claim_generation(uuid::Uuid::new_v4(), &new, "b")
+            .unwrap(),
         Claim::Created(_)
     ));
 }
