@@ -300,12 +300,12 @@ impl Call<'_> {
             let since = *n.resuming_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= retry.resume_for || n.resumes >= retry.resume_attempts {
                 let msg = format!(
-                    "{}. The {provider} job {} did not finish within {} s; it was not \
+                    "{}. The {provider} job {} did not finish within {:.1} s; it was not \
                      resubmitted, its price is booked as an unconfirmed charge and \
                      `recover` checks it again later",
                     e.message,
                     job.remote_id,
-                    since.elapsed().as_secs()
+                    since.elapsed().as_secs_f64()
                 );
                 self.book_unconfirmed(attempt, &e, &msg, Some(&job), true)
                     .await?;

@@ -33,4 +33,4 @@ mod shared;
 
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
-pub use options::{BreakerPolicy, EngineOptions, RecoveryMode, RetryPolicy};
+pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};

@@ -87,6 +87,18 @@ pub struct EngineOptions {
     pub keys: HashMap<String, String>,
     /// Overrides the `max_concurrent_jobs` setting when set.
     pub max_concurrent_jobs: Option<u32>,
+    /// Test hook: provider id → client used instead of the real one (fault injection).
+    pub provider_overrides: ProviderOverrides,
+}
+
+/// Provider clients that replace the built ones, by provider id (tests, fault injection).
+#[derive(Clone, Default)]
+pub struct ProviderOverrides(pub HashMap<String, std::sync::Arc<dyn providers::ImageProvider>>);
+
+impl std::fmt::Debug for ProviderOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 impl Default for EngineOptions {
@@ -101,6 +113,7 @@ impl Default for EngineOptions {
             recovery: RecoveryMode::Background,
             keys: HashMap::new(),
             max_concurrent_jobs: None,
+            provider_overrides: ProviderOverrides::default(),
         }
     }
 }

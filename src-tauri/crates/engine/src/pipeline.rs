@@ -515,7 +515,7 @@ impl Run<'_> {
                         (Status::Cancelled, true) => {
                             format!("{msg}; only attempts already billed were charged")
                         }
-                        (_, false) => format!(
+                        (_, false) if !msg.contains("unconfirmed") => format!(
                             "{msg} (${} is booked as an unconfirmed charge: confirm or refund \
                              it once you have checked the provider's dashboard)",
                             rec.unconfirmed.normalize()

@@ -67,7 +67,12 @@ pub(crate) fn submit_credits_cost(
     priced: &EstimateRequest,
     job: &RemoteJob,
 ) -> Option<Decimal> {
-    let v = job.extra.get("submit_credits")?;
+    // `submit_credits` is the contract; older BFL handles kept the submit body's `cost`.
+    let v = job.extra.get("submit_credits").or_else(|| {
+        (job.provider == "bfl")
+            .then(|| job.extra.get("cost"))
+            .flatten()
+    })?;
     let credits: Decimal = match v {
         serde_json::Value::Number(n) => n.to_string().parse().ok()?,
         serde_json::Value::String(s) => s.parse().ok()?,
