@@ -90,6 +90,31 @@ pub enum Command {
     Offers,
     /// Settle jobs left running by a process that died (also done by every other command)
     Recover,
+    /// Unconfirmed charges: calls that may have been billed but whose outcome the provider
+    /// never confirmed (counted as spent until confirmed or refunded)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  proofsheet-cli charges list\n  \
+        proofsheet-cli charges confirm 42 --amount 0.04\n  proofsheet-cli charges refund 42"
+    )]
+    Charges(ChargesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChargesCommand {
+    /// List unconfirmed charges (optionally of one project)
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// The provider billed it: keep the charge (at --amount when its dashboard shows another price)
+    Confirm {
+        id: String,
+        #[arg(long, value_parser = crate::parse::parse_usd)]
+        amount: Option<rust_decimal::Decimal>,
+    },
+    /// The provider did not bill it: give the money back to the project
+    Refund { id: String },
 }
 
 /// Request parameters shared by `estimate` and `generate`.
