@@ -321,6 +321,21 @@ impl Call<'_> {
             return Ok(Next::Resume(job));
         }
 
+        // The job this call submitted ended for good (no handle to resume) and BFL bills
+        // at submit: book its submit cost; never resubmit the same offer.
+        if e.billing == Billing::NotBilled
+            && let Some(job) = &known
+            && submit_credits_cost(self.offer, &self.priced, job).is_some()
+        {
+            let msg = format!(
+                "{}; BFL charges a job when it accepts it, so its submit cost is booked as an \
+                 unconfirmed charge",
+                e.message
+            );
+            self.book_unconfirmed(attempt, &e, &msg, Some(job), false)
+                .await?;
+            return Ok(Next::End(CallEnd::Fallback(msg)));
+        }
         match e.billing {
             Billing::Billed => {
                 // Definite and paid: charge it; another offer may be tried, this one is

@@ -18,7 +18,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use providers::{Billing, ErrorClass, ProgressSink, ProviderError, RemoteJob};
+use providers::{Billing, ProgressSink, ProviderError, RemoteJob};
 use rust_decimal::Decimal;
 use store::{AttemptRecord, CallSettle, GenerationRecord, RunningGeneration, Status};
 use tokio_util::sync::CancellationToken;
@@ -178,7 +178,8 @@ fn too_old(core: &Core, a: &AttemptRecord) -> bool {
         .is_ok_and(|d| d >= core.options.retry.job_max_age)
 }
 
-/// A poll answer that says the job no longer exists (BFL "Task not found", expired).
+/// A poll answer that says the job is over or no longer exists (BFL "Task not found",
+/// expired): no job handle left to resume.
 fn gone(e: &ProviderError) -> bool {
     e.http_status == Some(404) || e.remote_job.is_none()
 }
@@ -424,7 +425,7 @@ async fn attempt(
                 crate::settle::Stored::Lost => Step::Lost,
             })
         }
-        Err(e) if !gone(&e) || matches!(e.class, ErrorClass::Timeout { .. }) => {
+        Err(e) if !gone(&e) => {
             if too_old(core, a) {
                 let amount = submit_credits_cost(&p.offer, &priced, &job).unwrap_or(expected);
                 report.charged_usd += unconfirmed(
@@ -613,7 +614,7 @@ async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> Result<()> 
                     cost.normalize()
                 ));
             }
-            Err(e) if !gone(&e) || matches!(e.class, ErrorClass::Timeout { .. }) => {
+            Err(e) if !gone(&e) => {
                 if too_old(core, &a) {
                     core.store_op(move |s| {
                         s.close_reconcile(aid, "the provider never reported the job's outcome")

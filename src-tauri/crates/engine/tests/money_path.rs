@@ -440,3 +440,79 @@ async fn identical_requests_on_two_engines_pay_once() {
     let p = a.project_show("p").await.expect("show");
     assert_eq!((p.spent_usd, p.reserved_usd), (d("0.03"), d("0")));
 }
+
+#[tokio::test]
+async fn a_full_disk_settles_in_process_and_says_the_images_were_paid_for() {
+    let f = fake(Duration::ZERO, Arc::new(|_| Ok(image_out(None))));
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], with_fake(&f)).await;
+    e.project_upsert(project("p", Some("5"), &[CORE], &[]))
+        .await
+        .expect("project");
+    // Writing any image file fails (as on a full disk): `images` is not a folder.
+    let images = dir.path().join("images");
+    let _ = std::fs::remove_dir_all(&images);
+    std::fs::write(&images, b"not a folder").expect("block");
+    let r = e.generate(prompt("full disk"), noop()).await.expect("run");
+    assert_eq!(r.status, GenerationStatus::Failed, "{r:?}");
+    assert_eq!(
+        r.cost_usd,
+        d("0.03"),
+        "the provider billed: the charge stays"
+    );
+    assert!(
+        r.error
+            .as_deref()
+            .is_some_and(|m| m.contains("could not be saved")),
+        "{r:?}"
+    );
+    let p = e.project_show("p").await.expect("show");
+    assert_eq!(
+        (p.spent_usd, p.reserved_usd),
+        (d("0.03"), d("0")),
+        "not left running"
+    );
+}
+
+#[tokio::test]
+async fn concurrent_promotes_of_one_draft_make_one_final() {
+    let stability = MockServer::start().await;
+    stability_ok(&stability, "core").await;
+    Mock::given(method("POST"))
+        .and(path("/v2beta/stable-image/generate/ultra"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .insert_header("finish-reason", "SUCCESS")
+                .insert_header("seed", "42")
+                .set_body_bytes(png(16, 16))
+                .set_delay(Duration::from_millis(400)),
+        )
+        .mount(&stability)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[("stability", stability.uri())], options()).await;
+    e.project_upsert(project("p", Some("5"), &[CORE], &[ULTRA]))
+        .await
+        .expect("project");
+    let draft = e
+        .generate(input("p", Route::Draft, Some(5)), noop())
+        .await
+        .expect("draft");
+    let id = draft.generation_id.clone();
+    let (a, b, c) = tokio::join!(
+        e.promote_and_wait(&id, noop()),
+        e.promote_and_wait(&id, noop()),
+        e.promote_and_wait(&id, noop()),
+    );
+    let finals = [a.expect("a"), b.expect("b"), c.expect("c")];
+    let ultra = stability
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/ultra"))
+        .count();
+    assert_eq!(ultra, 1, "one paid final: {finals:?}");
+    assert_eq!(finals.iter().filter(|r| r.dedup_hit).count(), 2);
+}
