@@ -313,3 +313,45 @@ fn migration_6_keeps_the_ledger_and_marks_unfinished_attempts_sent() {
     assert_eq!(spent, rust_decimal::Decimal::new(5, 9));
     s.integrity_check().unwrap();
 }
+
+#[test]
+fn a_cost_flagged_for_review_is_never_a_calibration_sample() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let mut ids = Vec::new();
+    for (i, review) in [None, Some("outside the band")].into_iter().enumerate() {
+        let g = running(&fx.store, &p, &format!("cal {i}"), 1);
+        let a = fx
+            .store
+            .start_sent_attempt(
+                g,
+                &NewAttempt {
+                    provider: "openai".into(),
+                    model: "gpt-image-1".into(),
+                    offer_id: "openai:gpt-image-1".into(),
+                    remote_job: None,
+                },
+                Some("k"),
+                d("0.04"),
+            )
+            .unwrap();
+        fx.store
+            .settle_call(
+                a,
+                &CallSettle {
+                    outcome: "succeeded".into(),
+                    billed: true,
+                    cost: d("0.05"),
+                    review: review.map(str::to_owned),
+                    ..Default::default()
+                },
+                &[],
+                Some((Status::Succeeded, None)),
+            )
+            .unwrap();
+        ids.push(a);
+    }
+    let samples = fx.store.calibration_samples(10).unwrap();
+    assert_eq!(samples.len(), 1, "{samples:?}");
+    assert!(fx.store.calibration_sample(ids[1]).unwrap().is_none());
+}
