@@ -74,7 +74,8 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  proofsheet-cli generate --project spring --prompt \"a red fox\" --draft\n  \
         proofsheet-cli generate --project spring --prompt \"a red fox\" --offer bfl:flux-pro-1.1 --seed 42\n\n\
-        Ctrl-C cancels the job and releases its budget reservation (exit code 130)."
+        Ctrl-C cancels the job (exit code 130): a call not sent yet costs nothing; one already sent\n\
+        may have been billed and is booked at its estimate as an unconfirmed charge (`charges list`)."
     )]
     Generate(GenerateArgs),
     /// Re-render a draft on the project's final chain with the same prompt, seed and parameters

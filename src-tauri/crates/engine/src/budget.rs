@@ -75,11 +75,6 @@ pub(crate) async fn charge(
     .await
 }
 
-/// Releases whatever is still held for the generation.
-pub(crate) async fn release(core: &Arc<Core>, generation: GenerationId) -> Result<Decimal> {
-    core.store_op(move |s| s.release(generation)).await
-}
-
 pub(crate) fn warning_text(o: &ReservationOutcome) -> Option<String> {
     let w = o.warning.as_ref()?;
     let pct = (w.used_fraction * Decimal::from(100)).round_dp(0);

@@ -166,8 +166,9 @@ impl Engine {
         let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
         handle.await?
     }
-    /// Cancels a queued or running job; its reservation is released. False when the
-    /// job is unknown or already finished.
+    /// Cancels a queued or running job. What was not sent yet costs nothing and its
+    /// reservation is released; a call already sent may be billed, so it is booked at its
+    /// estimate as an unconfirmed charge. False when the job is unknown or finished.
     pub fn cancel(&self, job_id: &str) -> bool {
         jobs::cancel(&self.core, job_id)
     }

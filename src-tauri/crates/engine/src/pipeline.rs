@@ -148,11 +148,21 @@ pub(crate) async fn run(
     match run.attempts(&cands).await {
         Ok(outcome) => run.finish(outcome).await,
         Err(e) => {
-            // Nothing was left half-done on purpose: release and record the failure.
-            let _ = budget::release(&core, generation).await;
+            // A call still `sent` or `answered` (the store failed mid-settlement) may have
+            // been billed: leave the generation running so recovery books it. Otherwise
+            // nothing is half-done: release and record the failure in one step.
             let msg = e.message.clone();
             let _ = core
-                .store_op(move |s| s.set_status(generation, Status::Failed, Some(&msg)))
+                .store_op(move |s| {
+                    let open = s
+                        .attempts(generation)?
+                        .iter()
+                        .any(|a| matches!(a.state.as_str(), "sent" | "answered"));
+                    if !open {
+                        s.finish_generation(generation, Status::Failed, Some(&msg))?;
+                    }
+                    Ok(())
+                })
                 .await;
             Err(e)
         }
