@@ -172,6 +172,24 @@ impl Store {
         self.inner.writer.is_none()
     }
 
+    /// Starts [`Store::check_before_spending`] on a background thread, so its cost
+    /// (about half a second on a 100,000-image library, once per process) overlaps the
+    /// work before the first reservation. Does nothing once a verdict exists.
+    pub fn start_check(&self) {
+        if self.is_read_only() || self.inner.soundness.lock().is_some() {
+            return;
+        }
+        let store = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("proofsheet-quick-check".into())
+            .spawn(move || {
+                let _ = store.check_before_spending();
+            });
+        if let Err(e) = spawned {
+            tracing::debug!("integrity check runs in line: {e}");
+        }
+    }
+
     /// Refuses to go on with a damaged database: `PRAGMA quick_check`, run once per
     /// process (the verdict is kept), before the first reservation, so no money is spent
     /// on a library that could not record the result (F15).
