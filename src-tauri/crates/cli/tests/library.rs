@@ -98,27 +98,33 @@ async fn concurrent_creates_of_one_name_have_one_winner() {
     let env = Env::new().await;
     // The library exists already: this is about the create, not the first open.
     env.run(&["project", "list"]).await.ok();
-    let budgets = ["1", "1000", "5", "7", "9", "11"];
-    let children: Vec<_> = budgets
-        .iter()
-        .map(|b| {
-            env.command(&["-q", "--json", "project", "create", "race", "--budget", b])
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let mut winners = Vec::new();
-    for (child, b) in children.into_iter().zip(budgets) {
-        let out = env.record(child.wait_with_output().await.expect("wait"));
-        match out.code {
-            0 => winners.push(b),
-            2 => assert!(out.stderr.contains("already exists"), "{}", out.stderr),
-            _ => panic!("unexpected exit {}: {}", out.code, out.stderr),
+    let budgets = [
+        "1", "1000", "5", "7", "9", "11", "13", "17", "19", "23", "29", "31",
+    ];
+    // A race is won or lost by timing: a few rounds make a lost update likely to show.
+    for round in 0..6 {
+        let name = format!("race{round}");
+        let children: Vec<_> = budgets
+            .iter()
+            .map(|b| {
+                env.command(&["-q", "--json", "project", "create", &name, "--budget", b])
+                    .spawn()
+                    .expect("spawn")
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for (child, b) in children.into_iter().zip(budgets) {
+            let out = env.record(child.wait_with_output().await.expect("wait"));
+            match out.code {
+                0 => winners.push(b),
+                2 => assert!(out.stderr.contains("already exists"), "{}", out.stderr),
+                _ => panic!("unexpected exit {}: {}", out.code, out.stderr),
+            }
         }
+        assert_eq!(winners.len(), 1, "exactly one create wins: {winners:?}");
+        let p = env.json(&["project", "show", &name]).await;
+        assert_eq!(p["budget_usd"], winners[0], "the winner's budget is kept");
     }
-    assert_eq!(winners.len(), 1, "exactly one create wins: {winners:?}");
-    let p = env.json(&["project", "show", "race"]).await;
-    assert_eq!(p["budget_usd"], winners[0], "the winner's budget is kept");
 }
 
 /// A data dir with one project and one generated image.
@@ -224,12 +230,18 @@ async fn a_newer_library_is_refused_untouched() {
     env.run(&["project", "list"]).await.ok();
     let dir = env.data_dir();
     sql(&dir, "PRAGMA journal_mode=DELETE; PRAGMA user_version=99;");
+    let before = std::fs::read(dir.join(DB)).expect("read");
     let out = env.run(&["project", "list"]).await;
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("newer Proofsheet"), "{}", out.stderr);
     for side in ["-wal", "-shm"] {
         assert!(!dir.join(format!("{DB}{side}")).exists(), "{side} created");
     }
+    // Not switched to WAL (the header records it), nor changed in any other byte.
+    assert!(
+        std::fs::read(dir.join(DB)).expect("read") == before,
+        "the file was changed"
+    );
 }
 
 /// Makes a folder read-only until dropped: a read-only bind mount as root (root ignores
