@@ -143,6 +143,11 @@ impl Store {
             }
         };
         let read_only = writer.is_none();
+        // `immutable` (ignores the WAL) is only for a file nobody can be writing.
+        let read_target = match read_only {
+            true => read_target,
+            false => open::ReadTarget::Path(db_path.clone()),
+        };
         let store = Store {
             inner: Arc::new(Inner {
                 root,

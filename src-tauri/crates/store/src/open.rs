@@ -89,15 +89,19 @@ fn immutable_uri(db: &Path) -> String {
 
 /// What read connections open: the path, or an immutable URI for a read-only WAL file.
 #[derive(Debug, Clone)]
-pub(crate) struct ReadTarget(pub String);
+pub(crate) enum ReadTarget {
+    Path(PathBuf),
+    Immutable(String),
+}
 
 pub(crate) fn reader(target: &ReadTarget) -> rusqlite::Result<Connection> {
-    let conn = Connection::open_with_flags(
-        &target.0,
-        OpenFlags::SQLITE_OPEN_READ_ONLY
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_URI,
-    )?;
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match target {
+        ReadTarget::Path(p) => Connection::open_with_flags(p, flags)?,
+        ReadTarget::Immutable(uri) => {
+            Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI)?
+        }
+    };
     conn.busy_timeout(Duration::from_secs(10))?;
     Ok(conn)
 }
@@ -110,7 +114,7 @@ fn user_version(c: &Connection) -> rusqlite::Result<i64> {
 /// file (F18): a newer or nonsensical version is refused untouched. A missing or empty
 /// file is version 0. Returns the version and how readers should open the file.
 pub(crate) fn peek(db: &Path) -> Result<(i64, ReadTarget)> {
-    let plain = ReadTarget(db.to_string_lossy().into_owned());
+    let plain = ReadTarget::Path(db.to_path_buf());
     let empty = std::fs::metadata(db).map(|m| m.len() == 0);
     match empty {
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok((0, plain)),
@@ -122,7 +126,7 @@ pub(crate) fn peek(db: &Path) -> Result<(i64, ReadTarget)> {
         Ok(v) => (v, plain),
         // A WAL file with no -shm beside it on a read-only medium opens only as immutable.
         Err(e) if e.sqlite_error_code() == Some(ErrorCode::CannotOpen) => {
-            let t = ReadTarget(immutable_uri(db));
+            let t = ReadTarget::Immutable(immutable_uri(db));
             let v = reader(&t)
                 .and_then(|c| user_version(&c))
                 .map_err(|e| damaged_or(db, e))?;
