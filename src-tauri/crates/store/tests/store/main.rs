@@ -11,4 +11,5 @@ mod generations;
 mod images;
 mod migrations;
 mod money_path;
+mod open;
 mod projects;
