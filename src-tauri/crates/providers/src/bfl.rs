@@ -270,10 +270,7 @@ impl Bfl {
                     let images = materialize(
                         &self.http,
                         vec![(src, seed)],
-                        Expect {
-                            n: 1,
-                            max_pixels: job_max_pixels(&job),
-                        },
+                        Expect::of_job(&job, 1),
                         progress,
                         cancel,
                     )
@@ -332,21 +329,6 @@ impl Bfl {
             }
         }
     }
-}
-
-/// The pixel bound for a job's result: the size asked at submit, when it was stored.
-fn job_max_pixels(job: &RemoteJob) -> u64 {
-    let dim = |k: &str| {
-        job.extra
-            .get(k)
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(1024)
-    };
-    let mut r = GenerateRequest::new(job.model.clone(), "");
-    r.width = dim("width");
-    r.height = dim("height");
-    Expect::of(&r).max_pixels
 }
 
 #[async_trait]

@@ -322,20 +322,7 @@ impl ComfyUi {
         };
         // Finished: every later failure keeps the job so the files can be fetched again.
         let done = |e: ProviderError| e.or_job(&job).billed();
-        let expect = Expect::of(&{
-            let mut r = GenerateRequest::new(job.model.clone(), "");
-            let num = |k: &str, d: u32| {
-                job.extra
-                    .get(k)
-                    .and_then(Value::as_u64)
-                    .and_then(|v| u32::try_from(v).ok())
-                    .unwrap_or(d)
-            };
-            r.width = num("width", 1024);
-            r.height = num("height", 1024);
-            r.n = num("n", 8);
-            r
-        });
+        let expect = Expect::of_job(&job, 8);
         progress.emit(ProviderProgress::Downloading);
         let mut images = Vec::new();
         for f in files.into_iter().take(expect.n as usize) {

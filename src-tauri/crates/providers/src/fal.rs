@@ -335,22 +335,6 @@ impl Fal {
         }
     }
 
-    /// What a stored job allows back (size and count asked at submit, when stored).
-    fn job_expect(job: &RemoteJob) -> Expect {
-        let num = |k: &str, d: u32| {
-            job.extra
-                .get(k)
-                .and_then(Value::as_u64)
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(d)
-        };
-        let mut r = GenerateRequest::new(job.model.clone(), "");
-        r.width = num("width", 1024);
-        r.height = num("height", 1024);
-        r.n = num("n", 4);
-        Expect::of(&r)
-    }
-
     fn job_url(&self, job: &RemoteJob, which: &str) -> Result<reqwest::Url, ProviderError> {
         let url = match which {
             "status" => job.poll_url.clone(),
@@ -427,7 +411,7 @@ impl Fal {
         if let Value::Object(o) = &mut result.usage.raw {
             o.insert("metrics".into(), metrics);
         }
-        let expect = Self::job_expect(&job);
+        let expect = Expect::of_job(&job, 4);
         self.finish(
             result,
             Some(job.remote_id.clone()),

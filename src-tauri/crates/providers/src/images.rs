@@ -5,7 +5,7 @@ use tokio_util::sync::CancellationToken;
 use crate::decode;
 use crate::errors::ProviderError;
 use crate::http::Http;
-use crate::types::{GenerateRequest, GeneratedImage, ProgressSink, ProviderProgress};
+use crate::types::{GenerateRequest, GeneratedImage, ProgressSink, ProviderProgress, RemoteJob};
 
 /// What the request allows back: at most `n` images (extras are ignored), each with at
 /// most `max_pixels` (4× the requested area, at least 4× one megapixel or the size tier).
@@ -28,6 +28,23 @@ impl Expect {
             n: req.n.max(1),
             max_pixels: 4 * asked.max(tier),
         }
+    }
+
+    /// For a stored job: the `n`, `width` and `height` saved at submit in `extra`
+    /// (older jobs without them get 1024×1024 and `default_n`).
+    pub fn of_job(job: &RemoteJob, default_n: u32) -> Self {
+        let num = |k: &str, d: u32| {
+            job.extra
+                .get(k)
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|v| u32::try_from(v).ok())
+                .unwrap_or(d)
+        };
+        let mut r = GenerateRequest::new(job.model.clone(), "");
+        r.width = num("width", 1024);
+        r.height = num("height", 1024);
+        r.n = num("n", default_n);
+        Self::of(&r)
     }
 }
 

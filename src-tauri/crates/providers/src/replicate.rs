@@ -323,9 +323,15 @@ impl Replicate {
             .map(|u| ImageSource::from_url_or_data("replicate", u).map(|s| (s, None)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(done)?;
-        let images = materialize(&self.http, sources, job_expect(job), progress, cancel)
-            .await
-            .map_err(done)?;
+        let images = materialize(
+            &self.http,
+            sources,
+            Expect::of_job(job, 4),
+            progress,
+            cancel,
+        )
+        .await
+        .map_err(done)?;
         let usage = usage_of(&pred, images.len(), elapsed_ms(start));
         tracing::info!(provider = "replicate", remote_id = %pred.id, images = images.len(), "prediction succeeded");
         Ok(GenerateOutput {
@@ -364,22 +370,6 @@ fn billed_by_time(e: ProviderError, p: &Prediction, wall_ms: u64) -> ProviderErr
     } else {
         e
     }
-}
-
-/// What a stored job allows back (size and count asked at submit, when stored).
-fn job_expect(job: &RemoteJob) -> Expect {
-    let num = |k: &str, d: u32| {
-        job.extra
-            .get(k)
-            .and_then(Value::as_u64)
-            .and_then(|v| u32::try_from(v).ok())
-            .unwrap_or(d)
-    };
-    let mut r = GenerateRequest::new(job.model.clone(), "");
-    r.width = num("width", 1024);
-    r.height = num("height", 1024);
-    r.n = num("n", 4);
-    Expect::of(&r)
 }
 
 /// A prediction with `status: failed`: safety trips vs everything else. Definitive (no
