@@ -136,10 +136,11 @@ async fn a_forgotten_bfl_job_is_closed_at_its_submit_cost_not_left_running() {
         .count();
     assert!(polled >= 1, "the stored regional polling URL is used");
     let p = e.project_show("p").await.expect("show");
-    // BFL billed at submit: 4 credits, booked as unconfirmed; nothing left held.
+    // BFL billed at submit and said so (`cost: 4` credits): the provider's own figure is
+    // billing proof, so the charge is confirmed at $0.04; nothing is left held.
     assert_eq!(
         (p.spent_usd, p.unconfirmed_usd, p.reserved_usd),
-        (d("0.04"), d("0.04"), d("0"))
+        (d("0.04"), d("0"), d("0"))
     );
 }
 
