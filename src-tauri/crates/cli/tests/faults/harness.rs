@@ -4,17 +4,38 @@
 
 use std::io::Read;
 use std::os::unix::process::ExitStatusExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
 use crate::fake::{Fake, PREFIX};
 
-pub const BIN: &str = env!("CARGO_BIN_EXE_proofsheet-cli");
+const BIN: &str = env!("CARGO_BIN_EXE_proofsheet-cli");
+
+/// A private copy of the binary cargo built for this test, taken once at the start:
+/// helpers sharing one `CARGO_TARGET_DIR` can rebuild `target/debug/proofsheet-cli` from
+/// another branch while the suite runs.
+pub fn binary() -> &'static Path {
+    static COPY: OnceLock<PathBuf> = OnceLock::new();
+    COPY.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("faults-bin-{}", std::process::id()));
+        let copy = dir.join("proofsheet-cli");
+        let ok = std::fs::create_dir_all(&dir).is_ok() && std::fs::copy(BIN, &copy).is_ok();
+        if ok { copy } else { PathBuf::from(BIN) }
+    })
+}
+
+/// Removes the private copy (end of the suite).
+pub fn remove_binary_copy() {
+    let b = binary();
+    if let Some(dir) = b.parent().filter(|_| b != Path::new(BIN)) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
 
 /// Fake keys, recognisable so a leak can be found byte by byte.
 pub const KEYS: &[(&str, &str)] = &[
@@ -115,7 +136,7 @@ impl Lib {
     }
 
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(BIN);
+        let mut c = Command::new(binary());
         c.env_clear();
         for (k, v) in &self.vars {
             c.env(k, v);

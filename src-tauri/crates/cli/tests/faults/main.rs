@@ -44,6 +44,7 @@ fn fault_injection_suite() {
     let jobs = env_u64("FAULTS_JOBS").unwrap_or(4).clamp(1, 16) as usize;
     let filter = std::env::var("FAULTS_FILTER").unwrap_or_default();
     let fake = Fake::start();
+    let bin = harness::binary();
     let all: Vec<Scenario> = scenarios::all(seed)
         .into_iter()
         .filter(|s| filter.is_empty() || s.full_name().contains(&filter))
@@ -53,8 +54,9 @@ fn fault_injection_suite() {
         "no scenario matches FAULTS_FILTER={filter}"
     );
     eprintln!(
-        "faults: {} scenarios, {jobs} at a time, seed {seed:#x}, fake at {} (logger {})",
+        "faults: {} scenarios, {jobs} at a time, seed {seed:#x}, binary {}, fake at {} (logger {})",
         all.len(),
+        bin.display(),
         fake.base,
         fake.logger
     );
@@ -94,6 +96,7 @@ fn fault_injection_suite() {
             });
         }
     });
+    harness::remove_binary_copy();
     let results = results.into_inner().unwrap_or_else(|e| e.into_inner());
     let failed = summary(&results, start.elapsed());
     let unrouted = fake.unrouted();

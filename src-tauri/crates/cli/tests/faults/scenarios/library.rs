@@ -16,6 +16,7 @@ pub fn all() -> Vec<Scenario> {
         sc("library", "concurrent-create-one-name", create_race),
         sc("library", "newer-schema-untouched", newer_schema),
         sc("library", "dedup-with-missing-file", dedup_missing_file),
+        sc("library", "control-characters-never-printed", control_chars),
     ]
 }
 
@@ -165,6 +166,23 @@ fn dedup_missing_file(fake: &Fake) -> Vec<String> {
                     v["dedup_hit"]
                 ));
             }
+        }
+    }
+    p
+}
+
+/// F20: names (and prompts) with terminal escapes are never printed raw.
+fn control_chars(fake: &Fake) -> Vec<String> {
+    let lib = Lib::new(fake);
+    let mut p = Vec::new();
+    let name = "ctl\u{1b}[2J\u{7}name";
+    let created = lib.run(&["project", "create", name, "--budget", "1"], D);
+    for (what, o) in [
+        ("project create", created),
+        ("project list", lib.run(&["project", "list"], D)),
+    ] {
+        if o.stdout.contains('\u{1b}') || o.stdout.contains('\u{7}') {
+            p.push(format!("{what} printed a raw escape sequence (F20)"));
         }
     }
     p
