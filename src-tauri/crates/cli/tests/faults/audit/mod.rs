@@ -178,7 +178,7 @@ fn check_db(lib: &Lib, fake: &Fake, opts: Opts, p: &mut Vec<String>) -> sql::Sql
         if a.billed || a.unconfirmed {
             e.3 += a.cost;
         }
-        if !a.finished {
+        if !a.finished || a.open_state {
             *unfinished.entry(a.generation_id.clone()).or_default() += 1;
         }
         if a.cost < 0 {

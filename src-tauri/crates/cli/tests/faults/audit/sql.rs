@@ -69,9 +69,10 @@ pub struct Effect {
     pub unconfirmed: i64,
 }
 
-/// The ledger kinds: today's four, plus the unconfirmed-charge kinds migration 6 adds
-/// (recognised by name: an unconfirmed charge is spent and tracked apart; a confirm
-/// moves it to confirmed; a refund gives it back). None = a kind the auditor does not know.
+/// The ledger kinds: the first four, plus migration 6's `unconfirmed` (spent, tracked
+/// apart), `confirm` (proven: no longer unconfirmed) and `refund` (not billed after all:
+/// spent goes back), as store/src/ledger.rs books them. None = a kind the auditor does
+/// not know.
 pub fn effect(kind: &str) -> Option<Effect> {
     let k = kind.to_ascii_lowercase();
     let f = |spent, reserved, saved, unconfirmed| {
@@ -218,6 +219,8 @@ pub struct Att {
     pub billed: bool,
     pub cost: i64,
     pub finished: bool,
+    /// Migration 6: still `prepared`, `sent` or `answered` (not settled, not booked unknown).
+    pub open_state: bool,
     /// Charged at the estimate because the outcome is unknown (migration 6).
     pub unconfirmed: bool,
     /// Flagged for review (an implausible reported cost; migration 6).
@@ -235,16 +238,15 @@ fn pick(cols: &HashSet<String>, names: &[&str], fallback: &str) -> String {
 /// The attempts, and whether the library has a review-flag column at all.
 pub fn attempts(c: &Connection) -> Sql<(Vec<Att>, bool)> {
     let cols = columns(c, "attempts")?;
-    let state = pick(&cols, &["state", "status", "phase"], "NULL");
-    let unconfirmed = pick(
-        &cols,
-        &["unconfirmed", "charge_unconfirmed", "billing_unconfirmed"],
-        "0",
-    );
-    let flagged = pick(
-        &cols,
-        &["flagged", "review", "needs_review", "flagged_for_review"],
-        "0",
+    let state = pick(&cols, &["state"], "NULL");
+    let unconfirmed = pick(&cols, &["unconfirmed"], "0");
+    // Migration 6 names the reason in `review` (TEXT); any non-empty value is a flag.
+    let flag_col = ["review", "flagged", "needs_review"]
+        .into_iter()
+        .find(|n| cols.contains(*n));
+    let flagged = flag_col.map_or_else(
+        || "0".to_string(),
+        |c| format!("CASE WHEN {c} IS NULL OR {c} IN ('', '0', 0) THEN 0 ELSE 1 END"),
     );
     let q = format!(
         "SELECT generation_id, outcome, billed, cost_nanos, finished_at IS NOT NULL,
@@ -263,13 +265,16 @@ pub fn attempts(c: &Connection) -> Sql<(Vec<Att>, bool)> {
                 billed: r.get::<_, i64>(2)? != 0,
                 cost: r.get(3)?,
                 finished: r.get(4)?,
+                open_state: state
+                    .as_deref()
+                    .is_some_and(|s| matches!(s, "prepared" | "sent" | "answered")),
                 unconfirmed,
-                flagged: r.get::<_, Option<i64>>(7)?.unwrap_or(0) != 0,
+                flagged: r.get::<_, i64>(7)? != 0,
             })
         })
         .map_err(e("attempts"))?;
     let all = rows.collect::<Result<_, _>>().map_err(e("attempts"))?;
-    Ok((all, flagged != "0"))
+    Ok((all, flag_col.is_some()))
 }
 
 /// `(generation_id, files.path, files.thumb_path)` for every image row.
