@@ -75,11 +75,11 @@ fn refused_budget(fake: &Fake) -> Vec<String> {
 /// F17: concurrent creates of one name: exactly one wins, and its budget is the one kept.
 fn create_race(fake: &Fake) -> Vec<String> {
     let mut p = Vec::new();
-    for trial in 0..2 {
+    for trial in 0..4 {
         let lib = Lib::new(fake);
         // Open the library first, so this is about the create, not F11.
         let _ = lib.run(&["project", "list"], D);
-        let budgets = ["1", "1000", "5", "7"];
+        let budgets = ["1", "1000", "5", "7", "9", "11"];
         let runs = budgets
             .iter()
             .map(|b| lib.spawn(&["--json", "project", "create", "race", "--budget", b]))
