@@ -16,23 +16,28 @@ use crate::fake::{Fake, PREFIX};
 
 const BIN: &str = env!("CARGO_BIN_EXE_proofsheet-cli");
 
-/// A private copy of the binary cargo built for this test, taken once at the start:
+/// A private copy of the binary cargo built for this test (or of `FAULTS_CLI`, to audit
+/// another build), taken once at the start:
 /// helpers sharing one `CARGO_TARGET_DIR` can rebuild `target/debug/proofsheet-cli` from
 /// another branch while the suite runs.
 pub fn binary() -> &'static Path {
     static COPY: OnceLock<PathBuf> = OnceLock::new();
     COPY.get_or_init(|| {
+        let src = std::env::var_os("FAULTS_CLI").map_or_else(|| PathBuf::from(BIN), PathBuf::from);
         let dir = std::env::temp_dir().join(format!("faults-bin-{}", std::process::id()));
         let copy = dir.join("proofsheet-cli");
-        let ok = std::fs::create_dir_all(&dir).is_ok() && std::fs::copy(BIN, &copy).is_ok();
-        if ok { copy } else { PathBuf::from(BIN) }
+        let ok = std::fs::create_dir_all(&dir).is_ok() && std::fs::copy(&src, &copy).is_ok();
+        if ok { copy } else { src }
     })
 }
 
 /// Removes the private copy (end of the suite).
 pub fn remove_binary_copy() {
     let b = binary();
-    if let Some(dir) = b.parent().filter(|_| b != Path::new(BIN)) {
+    if let Some(dir) = b
+        .parent()
+        .filter(|d| d.ends_with(format!("faults-bin-{}", std::process::id())))
+    {
         let _ = std::fs::remove_dir_all(dir);
     }
 }

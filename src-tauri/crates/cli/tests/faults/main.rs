@@ -6,7 +6,8 @@
 //!
 //! Run alone: `cargo test -p proofsheet-cli --test faults -- --nocapture`.
 //! `FAULTS_FILTER=bfl` runs the scenarios whose name contains "bfl";
-//! `FAULTS_SEED=<n>` changes the kill moments; `FAULTS_JOBS=<n>` the parallelism.
+//! `FAULTS_SEED=<n>` changes the kill moments; `FAULTS_JOBS=<n>` the parallelism;
+//! `FAULTS_CLI=<path>` audits another build of `proofsheet-cli`.
 
 mod audit;
 mod fake;
