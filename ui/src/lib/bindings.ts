@@ -103,6 +103,15 @@ export type AttemptView_Deserialize = {
 	cost_usd: string,
 	error?: string | null,
 	duration_ms: number,
+	/**
+	 *  Its charge is booked at the estimate but the provider never confirmed it
+	 *  (outcome unknown); confirm or refund it.
+	 */
+	unconfirmed: boolean,
+	/**  Why its charge needs a look (e.g. a reported cost far from the estimate). */
+	review?: string | null,
+	/**  Id for `charge_confirm` / `charge_refund`. */
+	attempt_id: string,
 };
 
 export type AttemptView_Serialize = {
@@ -118,6 +127,15 @@ export type AttemptView_Serialize = {
 	cost_usd: string,
 	error: string | null,
 	duration_ms: number,
+	/**
+	 *  Its charge is booked at the estimate but the provider never confirmed it
+	 *  (outcome unknown); confirm or refund it.
+	 */
+	unconfirmed: boolean,
+	/**  Why its charge needs a look (e.g. a reported cost far from the estimate). */
+	review: string | null,
+	/**  Id for `charge_confirm` / `charge_refund`. */
+	attempt_id: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";
@@ -138,6 +156,16 @@ export type BudgetView_Deserialize = {
 	request_usd?: string | null,
 	/**  False when a hard budget cannot take `request_usd`. */
 	request_fits: boolean,
+	/**
+	 *  The part of `spent_usd` the providers never confirmed (outcome unknown, job
+	 *  abandoned): counted as spent until confirmed or refunded.
+	 */
+	unconfirmed_usd: string,
+	/**
+	 *  Spent is above the budget (a provider billed more than was held); a hard
+	 *  budget refuses new work until it is raised.
+	 */
+	over_budget: boolean,
 };
 
 export type BudgetView_Serialize = {
@@ -154,6 +182,16 @@ export type BudgetView_Serialize = {
 	request_usd: string | null,
 	/**  False when a hard budget cannot take `request_usd`. */
 	request_fits: boolean,
+	/**
+	 *  The part of `spent_usd` the providers never confirmed (outcome unknown, job
+	 *  abandoned): counted as spent until confirmed or refunded.
+	 */
+	unconfirmed_usd: string,
+	/**
+	 *  Spent is above the budget (a provider billed more than was held); a hard
+	 *  budget refuses new work until it is raised.
+	 */
+	over_budget: boolean,
 };
 
 export type CatalogImportReport = {
@@ -356,6 +394,8 @@ export type GenerationDetail_Deserialize = {
 	params: RequestParams_Deserialize,
 	estimate_usd: string,
 	cost_usd: string,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 	saved_usd: string,
 	created_at: string,
 	images: ImageView_Deserialize[],
@@ -380,6 +420,8 @@ export type GenerationDetail_Serialize = {
 	params: RequestParams_Serialize,
 	estimate_usd: string,
 	cost_usd: string,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 	saved_usd: string,
 	created_at: string,
 	images: ImageView_Serialize[],
@@ -412,6 +454,8 @@ export type GenerationResult_Deserialize = {
 	 *  reservation, in words for the designer.
 	 */
 	budget_warning?: string | null,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 };
 
 /**  The result of one generation; the CLI prints exactly this with `--json`. */
@@ -430,6 +474,8 @@ export type GenerationResult_Serialize = {
 	 *  reservation, in words for the designer.
 	 */
 	budget_warning: string | null,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 };
 
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused";
@@ -635,6 +681,10 @@ export type ProjectView_Deserialize = {
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
 	generations: number,
+	/**  The part of `spent_usd` the providers never confirmed. */
+	unconfirmed_usd: string,
+	/**  Spent is above the budget; a hard budget refuses new work until raised. */
+	over_budget: boolean,
 };
 
 export type ProjectView_Serialize = {
@@ -653,6 +703,10 @@ export type ProjectView_Serialize = {
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
 	generations: number,
+	/**  The part of `spent_usd` the providers never confirmed. */
+	unconfirmed_usd: string,
+	/**  Spent is above the budget; a hard budget refuses new work until raised. */
+	over_budget: boolean,
 };
 
 export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deserialize;

@@ -67,7 +67,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
     final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
-    generations: gens.filter((g) => g.item.project === name).length, ...p,
+    generations: gens.filter((g) => g.item.project === name).length, unconfirmed_usd: '0', over_budget: false, ...p,
   });
   const projects = new Map<string, FakeProject>();
   if (!empty) {
@@ -138,6 +138,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       project: v.name, budget_usd: v.budget_usd, spent_usd: v.spent_usd, reserved_usd: v.reserved_usd,
       remaining_usd: v.remaining_usd, saved_usd: v.saved_usd, hard: v.hard, warn_at: [...v.warn_at], request_usd: request,
       request_fits: !v.hard || v.budget_usd == null || cmpUsd(committed, v.budget_usd) <= 0,
+      unconfirmed_usd: v.unconfirmed_usd, over_budget: v.over_budget,
     };
   }
 
@@ -173,7 +174,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ];
     if (limited) {
       steps.push(() => {
-        attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'rate_limited', billed: false, cost_usd: '0', error: '429 Too Many Requests (Retry-After 3s)', duration_ms: 310 });
+        attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'rate_limited', billed: false, cost_usd: '0', error: '429 Too Many Requests (Retry-After 3s)', duration_ms: 310, unconfirmed: false, review: null, attempt_id: '0' });
         emit({ stage: 'waiting_rate_limit', provider: offer.provider, seconds: 3 });
       });
       steps.push(() => emit({ stage: 'running', provider: offer.provider, model: offer.model, attempt: 2 }));
@@ -183,7 +184,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     steps.push(() => {
       jobs.delete(id);
       project.reserved_usd = subUsd(project.reserved_usd, offer.worst_case_usd);
-      attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'succeeded', billed: true, cost_usd: offer.expected_usd, error: null, duration_ms: 2400 });
+      attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'succeeded', billed: true, cost_usd: offer.expected_usd, error: null, duration_ms: 2400, unconfirmed: false, review: null, attempt_id: '0' });
       const images: T.ImageView[] = [];
       const n = Math.max(1, params.n);
       const newIds: string[] = [];
@@ -203,7 +204,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         newIds.push(gid);
       }
       refresh(project.name);
-      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null, budget_warning: null } });
+      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null, budget_warning: null, unconfirmed_usd: '0' } });
       changed('gallery');
       changed('projects');
     });
@@ -316,7 +317,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       return {
         generation_id: id, project: it.project, status: 'succeeded', tier: it.tier, offer_id: g.offer_id, provider: it.provider,
         model: it.model, params: { ...paramsOf(g), negative_prompt: g.negative, quality: g.quality, steps: g.steps, seed: it.image.seed },
-        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, saved_usd: '0', created_at: it.created_at, images: [it.image],
+        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, unconfirmed_usd: '0', saved_usd: '0', created_at: it.created_at, images: [it.image],
         attempts: g.attempts, parent_id: g.parent_id, children: g.children, favourite: it.favourite, rating: it.rating, boards: g.boards,
       } satisfies T.GenerationDetail;
     }),

@@ -33,7 +33,7 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
     error: r.error ?? null,
     budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null })),
+    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null, review: a.review ?? null })),
   };
 }
 
