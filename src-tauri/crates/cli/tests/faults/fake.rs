@@ -108,7 +108,7 @@ const ALL: &[(&str, Fault)] = &[
     ("slowjob", Fault::SlowJob),
 ];
 
-/// A poll fault answers this many polls badly, then the job behaves.
+/// A poll or result fault answers this many times badly, then the job behaves.
 const BAD_POLLS: u32 = 2;
 /// The longest the fake holds a silent socket open.
 const HANG_CAP: Duration = Duration::from_secs(8);
@@ -137,6 +137,8 @@ struct Job {
     fault: Fault,
     created: Instant,
     polls: u32,
+    /// Result fetches (image download, fal response): result faults last `BAD_POLLS`.
+    fetches: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -296,6 +298,7 @@ impl Fake {
                 fault,
                 created: Instant::now(),
                 polls: 0,
+                fetches: 0,
             },
         );
         id
@@ -355,9 +358,18 @@ impl Fake {
         })
     }
 
+    /// Counts a result fetch; true while a result fault still answers badly.
+    fn bad_fetch(&self, id: &str) -> bool {
+        let mut s = lock(&self.state);
+        s.jobs.get_mut(id).is_some_and(|j| {
+            j.fetches += 1;
+            j.fetches <= BAD_POLLS
+        })
+    }
+
     fn result_url(&self, j: &Job, id: &str) -> String {
         match j.fault {
-            Fault::ResFile => "file:///etc/passwd".into(),
+            Fault::ResFile if j.polls <= BAD_POLLS => "file:///etc/passwd".into(),
             _ => format!("{}/dl/{id}.png", self.base),
         }
     }
@@ -369,9 +381,10 @@ impl Fake {
             return Reply::json(404, &json!({"detail": "no such file"}));
         };
         self.bump(&j.tag, |t| t.downloads += 1);
+        let bad = self.bad_fetch(id);
         match j.fault {
-            Fault::Res404 => Reply::json(404, &json!({"detail": "expired"})),
-            Fault::ResHtml => Reply::raw(200, "text/html", HTML_502),
+            Fault::Res404 if bad => Reply::json(404, &json!({"detail": "expired"})),
+            Fault::ResHtml if bad => Reply::raw(200, "text/html", HTML_502),
             _ => Reply::raw(200, "image/png", png_small().to_vec()),
         }
     }

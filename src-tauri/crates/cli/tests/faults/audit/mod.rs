@@ -146,11 +146,8 @@ fn check_db(lib: &Lib, fake: &Fake, opts: Opts, p: &mut Vec<String>) -> sql::Sql
 
     // Per generation: ledger, attempts, status, images.
     let mut by_gen: HashMap<String, sql::Effect> = HashMap::new();
-    let mut reserved_total: HashMap<String, i64> = HashMap::new();
+    let first_reserve = sql::first_reserves(&c)?;
     for (gid, kind, amount) in sql::ledger_sums(&c, true)? {
-        if kind == "reserve" {
-            *reserved_total.entry(gid.clone()).or_default() += amount;
-        }
         if let Some(eff) = sql::effect(&kind) {
             let t = by_gen.entry(gid).or_default();
             t.spent += eff.spent * amount;
@@ -311,8 +308,8 @@ fn check_db(lib: &Lib, fake: &Fake, opts: Opts, p: &mut Vec<String>) -> sql::Sql
         }
     }
 
-    // Hard budgets hold, except by what providers billed above a generation's recorded
-    // reservation (a recorded overcharge: F7 true amount, or an F8 flagged bound).
+    // Hard budgets hold, except by what providers billed above a generation's first
+    // reservation (its worst case): a recorded overcharge (F7 true amount, F8 bound).
     for b in sql::budgets(&c)? {
         if !b.hard || b.monthly {
             continue;
@@ -323,7 +320,7 @@ fn check_db(lib: &Lib, fake: &Fake, opts: Opts, p: &mut Vec<String>) -> sql::Sql
             .filter(|g| g.project_id == b.project_id)
             .map(|g| {
                 let spent = by_gen.get(&g.id).map_or(0, |e| e.spent);
-                (spent - reserved_total.get(&g.id).copied().unwrap_or(0)).max(0)
+                (spent - first_reserve.get(&g.id).copied().unwrap_or(0)).max(0)
             })
             .sum();
         if t.spent > b.amount + overcharge {

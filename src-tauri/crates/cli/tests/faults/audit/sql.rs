@@ -110,6 +110,25 @@ pub fn ledger_sums(c: &Connection, by_generation: bool) -> Sql<Vec<(String, Stri
     rows.collect::<Result<_, _>>().map_err(e("ledger sums"))
 }
 
+/// Each generation's first reservation (its worst case before any top-up).
+pub fn first_reserves(c: &Connection) -> Sql<std::collections::HashMap<String, i64>> {
+    let mut st = c
+        .prepare(
+            "SELECT generation_id, amount_nanos FROM ledger WHERE id IN
+                (SELECT min(id) FROM ledger WHERE kind = 'reserve' GROUP BY generation_id)",
+        )
+        .map_err(e("first reserves"))?;
+    let rows = st
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, Option<String>>(0)?.unwrap_or_default(),
+                r.get(1)?,
+            ))
+        })
+        .map_err(e("first reserves"))?;
+    rows.collect::<Result<_, _>>().map_err(e("first reserves"))
+}
+
 #[derive(Debug, Clone)]
 pub struct Totals {
     pub project_id: i64,

@@ -97,7 +97,8 @@ impl Fake {
             _ => vec![b64(png); n],
         };
         let tokens: i128 = match fault {
-            Huge => 1_000_000_000_000_000,
+            // Absurd but representable (beyond i64 nanos is dropped to the formula, F9).
+            Huge => 1_000_000_000,
             Negative => -500_000,
             Over => 3 * 272 * images.len().max(1) as i128,
             _ => 272 * images.len().max(1) as i128,
@@ -299,7 +300,7 @@ impl Fake {
                     return Some(not_found());
                 };
                 self.bump(&j.tag, |t| t.downloads += 1);
-                Some(if j.fault == Fault::ResGarbage {
+                Some(if j.fault == Fault::ResGarbage && self.bad_fetch(&id) {
                     Reply::raw(200, "application/json", "[[[")
                 } else {
                     Reply::json(

@@ -148,13 +148,14 @@ pub fn all() -> Vec<Scenario> {
             v.push(plain("async", offer, fault, Succeeds));
         }
         v.push(plain("secrets", offer, "pollredirect", Succeeds));
+        // The job finished; its result fails twice: resume it, never resubmit.
         for fault in ["res404", "reshtml", "resfile"] {
-            v.push(plain("async", offer, fault, Billed));
+            v.push(plain("async", offer, fault, Succeeds));
         }
         v.push(plain("secrets", offer, "keyid", Any));
         v.push(plain("secrets", offer, "redirect", NotBilled));
     }
-    v.push(plain("async", FAL, "resgarbage", Billed));
+    v.push(plain("async", FAL, "resgarbage", Succeeds));
     v.push(plain("async", BFL, "failed", Billed));
     v.push(plain("async", FAL, "failed", NotBilled));
     v.push(plain("async", REPLICATE, "failed", NotBilled));
