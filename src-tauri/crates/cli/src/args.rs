@@ -30,6 +30,7 @@ Environment:
   PROOFSHEET_KEYCHAIN_SERVICE      keychain service (default com.proofsheet.app; com.proofsheet.dev in debug builds)
   PROOFSHEET_LOG                   log filter for stderr, e.g. debug (default warn)
   PROOFSHEET_POLL_INTERVAL_MS      how often async provider jobs are polled (default 1000)
+  PROOFSHEET_HTTP_TIMEOUT_MS       give up on a provider request after this long (default 180000)
 
 Exit codes:
   0 ok   1 error   2 bad usage or input   3 budget refused   4 keychain unavailable
