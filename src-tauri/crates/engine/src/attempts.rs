@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use pricing::{EstimateRequest, Offer};
 use providers::{
     Billing, ErrorClass, GenerateOutput, GenerateRequest, ProgressSink, ProviderError,
-    ProviderProgress, RawUsage, RemoteJob,
+    ProviderProgress, RemoteJob,
 };
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -34,7 +34,9 @@ use crate::api::JobEvent;
 use crate::budget;
 use crate::error::{EngineError, Result};
 use crate::facade::ProgressFn;
-use crate::settle::{Stored, Success, bound, store_success, submit_credits_cost};
+use crate::settle::{
+    Stored, Success, bound, store_success, submit_credits_cost, usage_json, usage_of,
+};
 use crate::shared::{Core, KeyLookup};
 
 /// How one provider call (with its retries) ended.
@@ -128,46 +130,6 @@ async fn wait(d: Duration, cancel: &CancellationToken) -> bool {
         _ = tokio::time::sleep(d) => true,
         _ = cancel.cancelled() => false,
     }
-}
-
-/// Provider usage → pricing usage, for settlement.
-pub(crate) fn usage_of(
-    raw: &RawUsage,
-    out: Option<&GenerateOutput>,
-    billed_images: Option<u32>,
-    started: chrono::DateTime<chrono::Utc>,
-) -> pricing::Usage {
-    let t = &raw.tokens;
-    let tokens = if t.is_empty() {
-        pricing::TokenUsage::default()
-    } else {
-        pricing::TokenUsage {
-            text_in: Some(t.text_in),
-            image_in: Some(t.image_in),
-            cached_in: Some(t.cached_in),
-            image_out: Some(t.image_out),
-            text_out: Some(t.text_out),
-            thinking: t.thinking,
-        }
-    };
-    let first = out.and_then(|o| o.images.first());
-    pricing::Usage {
-        images_returned: out.map_or(0, |o| u32::try_from(o.images.len()).unwrap_or(u32::MAX)),
-        billed_images,
-        width: first.map(|i| i.width),
-        height: first.map(|i| i.height),
-        tokens,
-        gpu_seconds: raw.gpu_seconds,
-        wall_seconds: Some(Decimal::from(raw.wall_ms) / Decimal::from(1000)),
-        credits: raw.credits,
-        reported_usd: raw.reported_usd,
-        billable_units: raw.billable_units,
-        started_at: Some(started),
-    }
-}
-
-fn usage_json(raw: &RawUsage) -> Option<serde_json::Value> {
-    serde_json::to_value(raw).ok()
 }
 
 /// What the loop does after a failed call.

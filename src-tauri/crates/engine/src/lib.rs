@@ -24,6 +24,7 @@ mod moderation;
 mod options;
 mod pipeline;
 mod projects;
+mod reconcile;
 mod recovery;
 mod routing;
 mod settings;

@@ -222,15 +222,19 @@ async fn wait_for_twin(
 ) -> Result<()> {
     tracing::info!(%twin, "an identical request is in flight; waiting for it");
     let me = core.lease.id().to_owned();
+    let mut owner = owner;
     let mut recovered = false;
     loop {
-        let (status, _) = core.store_op(move |s| s.generation_status(twin)).await?;
+        let (status, now_owner) = core.store_op(move |s| s.generation_status(twin)).await?;
         if status.is_terminal() {
             return Ok(());
         }
+        if now_owner != owner {
+            owner = now_owner;
+        }
         let mine = core.active.lock().contains(&twin);
-        if !mine && !recovered {
-            let dead = match owner.as_deref() {
+        let dead = !mine
+            && match owner.as_deref() {
                 None => true,
                 Some(o) if o == me => true,
                 Some(o) => matches!(
@@ -238,12 +242,20 @@ async fn wait_for_twin(
                     crate::lease::Owner::Dead(_)
                 ),
             };
-            if dead {
-                // Its process is gone: reconcile it (books what it may have cost).
-                recovered = true;
-                crate::recovery::recover(core).await?;
-                continue;
-            }
+        if dead && !recovered {
+            // Its process is gone: reconcile it (books what it may have cost).
+            recovered = true;
+            crate::recovery::recover(core).await?;
+            continue;
+        }
+        if dead {
+            // Recovery could not close it: its provider job is still running, or it never
+            // started. Running this request now could pay twice, so say so instead.
+            return Err(EngineError::validation(format!(
+                "an identical request (generation {twin}) was left unfinished by a Proofsheet \
+                 that stopped, and its provider job may still be running; run `recover` later \
+                 to collect it, or pass --no-dedup (\"Regenerate anyway\") to pay for a new one"
+            )));
         }
         tokio::select! {
             _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}

@@ -24,10 +24,10 @@ use store::{AttemptRecord, CallSettle, GenerationRecord, RunningGeneration, Stat
 use tokio_util::sync::CancellationToken;
 
 use crate::api::RecoveryReport;
-use crate::attempts::usage_of;
 use crate::budget;
 use crate::error::Result;
 use crate::lease;
+use crate::settle::usage_of;
 use crate::settle::{Answered, Success, bound, store_success, submit_credits_cost};
 use crate::shared::{Core, KeyLookup};
 
@@ -54,7 +54,7 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
                 .push(format!("generation {id}: {}", e.message));
         }
     }
-    if let Err(e) = reconcile(core, &mut report).await {
+    if let Err(e) = crate::reconcile::reconcile(core, &mut report).await {
         report
             .messages
             .push(format!("reconciling unconfirmed charges: {}", e.message));
@@ -124,13 +124,16 @@ async fn claim_abandoned(
 }
 
 /// The offer, its client and a key, or why a job cannot be polled now.
-struct Poller {
-    offer: pricing::Offer,
-    client: Arc<dyn providers::ImageProvider>,
-    key: Option<String>,
+pub(crate) struct Poller {
+    pub offer: pricing::Offer,
+    pub client: Arc<dyn providers::ImageProvider>,
+    pub key: Option<String>,
 }
 
-async fn poller(core: &Arc<Core>, g: &GenerationRecord) -> std::result::Result<Poller, String> {
+pub(crate) async fn poller(
+    core: &Arc<Core>,
+    g: &GenerationRecord,
+) -> std::result::Result<Poller, String> {
     let catalog = core.catalog();
     let Some(offer) = g
         .offer_id
@@ -152,7 +155,7 @@ async fn poller(core: &Arc<Core>, g: &GenerationRecord) -> std::result::Result<P
     Ok(Poller { offer, client, key })
 }
 
-fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
+pub(crate) fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
     let rq = &g.request;
     let mut q = pricing::EstimateRequest::new(rq.prompt.clone(), rq.width, rq.height);
     q.negative_prompt = rq.negative_prompt.clone();
@@ -164,15 +167,15 @@ fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
 }
 
 /// What an attempt was expected to cost (what an unknown outcome is charged at).
-fn expected_of(g: &GenerationRecord, a: &AttemptRecord) -> Decimal {
+pub(crate) fn expected_of(g: &GenerationRecord, a: &AttemptRecord) -> Decimal {
     a.expected.or(g.estimate).unwrap_or_default()
 }
 
-fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
+pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
     serde_json::from_value(a.remote_job.clone()?).ok()
 }
 
-fn too_old(core: &Core, a: &AttemptRecord) -> bool {
+pub(crate) fn too_old(core: &Core, a: &AttemptRecord) -> bool {
     let age = chrono::Utc::now() - a.started_at;
     age.to_std()
         .is_ok_and(|d| d >= core.options.retry.job_max_age)
@@ -180,7 +183,7 @@ fn too_old(core: &Core, a: &AttemptRecord) -> bool {
 
 /// A poll answer that says the job is over or no longer exists (BFL "Task not found",
 /// expired): no job handle left to resume.
-fn gone(e: &ProviderError) -> bool {
+pub(crate) fn gone(e: &ProviderError) -> bool {
     e.http_status == Some(404) || e.remote_job.is_none()
 }
 
@@ -550,122 +553,4 @@ async fn finish_answered(
         .store_op(move |st| st.settle_call(aid, &s, &images, None))
         .await?;
     Ok(if complete { Step::Done } else { Step::Lost })
-}
-
-/// Polls the jobs of `unknown` attempts whose generation has ended (abandoned in
-/// process) and settles their unconfirmed charge for real: confirmed at the provider's
-/// price, refunded when it proves it did not bill, or left to the user past the age bound.
-async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> Result<()> {
-    let open = core.store_op(|s| s.reconcilable_attempts()).await?;
-    for (g, a) in open {
-        let aid = a.id;
-        let Some(job) = job_of(&a) else {
-            core.store_op(move |s| s.close_reconcile(aid, "no job to poll"))
-                .await?;
-            continue;
-        };
-        let Ok(p) = poller(core, &g).await else {
-            continue;
-        };
-        let priced = priced_of(&g);
-        let started = chrono::Utc::now();
-        let out = p
-            .client
-            .resume(
-                &job,
-                p.key.as_deref(),
-                &ProgressSink::noop(),
-                &CancellationToken::new(),
-            )
-            .await;
-        let expected = expected_of(&g, &a);
-        match out {
-            Ok(out) => {
-                let usage = usage_of(&out.usage, Some(&out), None, started);
-                let (cost, _) = bound(
-                    pricing::settle(&p.offer, &priced, &usage).actual,
-                    expected,
-                    expected,
-                );
-                let gid = g.id;
-                let seed = g.request.seed.and_then(|s| i64::try_from(s).ok());
-                let n = g.request.n.max(1) as usize;
-                let delta = core
-                    .store_op(move |s| {
-                        let delta = s.confirm_charge(aid, Some(cost))?;
-                        let have = s.images(gid)?.len();
-                        for (i, img) in out.images.iter().take(n.saturating_sub(have)).enumerate() {
-                            let idx = u32::try_from(have + i).unwrap_or(u32::MAX);
-                            s.persist_image(
-                                gid,
-                                idx,
-                                &img.bytes,
-                                img.seed.and_then(|v| i64::try_from(v).ok()).or(seed),
-                            )?;
-                        }
-                        Ok(delta)
-                    })
-                    .await?;
-                report.charged_usd += delta;
-                report.messages.push(format!(
-                    "generation {gid}: job {} finished after all; its charge is confirmed at \
-                     ${} and its images were added",
-                    job.remote_id,
-                    cost.normalize()
-                ));
-            }
-            Err(e) if !gone(&e) => {
-                if too_old(core, &a) {
-                    core.store_op(move |s| {
-                        s.close_reconcile(aid, "the provider never reported the job's outcome")
-                    })
-                    .await?;
-                }
-            }
-            Err(e) => {
-                let credits = submit_credits_cost(&p.offer, &priced, &job);
-                let gid = g.id;
-                match (e.billing, credits) {
-                    (Billing::Billed, c) => {
-                        let actual = c.or(e.usage.as_deref().map(|u| {
-                            let usage = usage_of(u, None, Some(priced.n), started);
-                            pricing::settle(&p.offer, &priced, &usage).actual
-                        }));
-                        let actual = actual.map(|c| bound(c, expected, expected).0);
-                        report.charged_usd += core
-                            .store_op(move |s| s.confirm_charge(aid, actual))
-                            .await?;
-                    }
-                    (Billing::NotBilled, Some(c)) => {
-                        report.charged_usd += core
-                            .store_op(move |s| s.confirm_charge(aid, Some(c)))
-                            .await?;
-                    }
-                    (Billing::NotBilled, None) => {
-                        let refunded = core
-                            .store_op(move |s| {
-                                s.refund_charge(
-                                    aid,
-                                    "the provider reports the job ended without billing",
-                                )
-                            })
-                            .await?;
-                        report.released_usd += refunded;
-                        report.messages.push(format!(
-                            "generation {gid}: job {} ended unbilled; ${} refunded",
-                            job.remote_id,
-                            refunded.normalize()
-                        ));
-                    }
-                    (Billing::Unknown, _) => {
-                        core.store_op(move |s| {
-                            s.close_reconcile(aid, "the provider never reported the job's outcome")
-                        })
-                        .await?;
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
 }

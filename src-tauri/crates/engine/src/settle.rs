@@ -11,7 +11,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use store::{CallSettle, GenerationId, NewImage, Status};
 
-use crate::attempts::usage_of;
 use crate::error::{Result, blocking};
 use crate::shared::Core;
 
@@ -206,4 +205,44 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
             Ok(Stored::Lost)
         }
     }
+}
+
+/// Provider usage → pricing usage, for settlement.
+pub(crate) fn usage_of(
+    raw: &RawUsage,
+    out: Option<&GenerateOutput>,
+    billed_images: Option<u32>,
+    started: chrono::DateTime<chrono::Utc>,
+) -> pricing::Usage {
+    let t = &raw.tokens;
+    let tokens = if t.is_empty() {
+        pricing::TokenUsage::default()
+    } else {
+        pricing::TokenUsage {
+            text_in: Some(t.text_in),
+            image_in: Some(t.image_in),
+            cached_in: Some(t.cached_in),
+            image_out: Some(t.image_out),
+            text_out: Some(t.text_out),
+            thinking: t.thinking,
+        }
+    };
+    let first = out.and_then(|o| o.images.first());
+    pricing::Usage {
+        images_returned: out.map_or(0, |o| u32::try_from(o.images.len()).unwrap_or(u32::MAX)),
+        billed_images,
+        width: first.map(|i| i.width),
+        height: first.map(|i| i.height),
+        tokens,
+        gpu_seconds: raw.gpu_seconds,
+        wall_seconds: Some(Decimal::from(raw.wall_ms) / Decimal::from(1000)),
+        credits: raw.credits,
+        reported_usd: raw.reported_usd,
+        billable_units: raw.billable_units,
+        started_at: Some(started),
+    }
+}
+
+pub(crate) fn usage_json(raw: &RawUsage) -> Option<serde_json::Value> {
+    serde_json::to_value(raw).ok()
 }

@@ -516,3 +516,18 @@ async fn concurrent_promotes_of_one_draft_make_one_final() {
     assert_eq!(ultra, 1, "one paid final: {finals:?}");
     assert_eq!(finals.iter().filter(|r| r.dedup_hit).count(), 2);
 }
+
+#[tokio::test]
+async fn an_invalid_reported_amount_never_aborts_the_job_or_loses_its_images() {
+    let f = fake(Duration::ZERO, Arc::new(|_| Ok(image_out(Some("-3")))));
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], with_fake(&f)).await;
+    e.project_upsert(project("p", Some("5"), &[CORE], &[]))
+        .await
+        .expect("project");
+    let r = e.generate(prompt("negative"), noop()).await.expect("run");
+    assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
+    assert_eq!(r.images.len(), 1);
+    assert_eq!(r.cost_usd, d("0.03"), "the estimate, not a negative charge");
+    assert!(r.attempts[0].review.is_some());
+}

@@ -142,3 +142,81 @@ async fn a_forgotten_bfl_job_is_closed_at_its_submit_cost_not_left_running() {
         (d("0.04"), d("0.04"), d("0"))
     );
 }
+
+#[tokio::test]
+async fn a_multi_call_request_killed_midway_is_failed_with_its_images_kept() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], options()).await;
+    e.project_upsert(project("p", Some("5"), &[], &[]))
+        .await
+        .expect("project");
+    let s = Store::open(dir.path()).expect("store");
+    let pid = s.project_by_name("p").expect("project").id;
+    let gid = s
+        .create_generation(&NewGeneration {
+            project_id: pid,
+            request: CanonicalRequest {
+                prompt: "two".into(),
+                provider: "stability".into(),
+                model: "core".into(),
+                width: 1024,
+                height: 1024,
+                n: 2,
+                ..Default::default()
+            },
+            tier: store::Tier::Draft,
+            parent_id: None,
+            offer_id: Some("stability:stable-image-core".into()),
+            estimate: Some(d("0.06")),
+            seed_honoured: true,
+        })
+        .expect("generation");
+    s.set_status(gid, Status::Running, None).expect("running");
+    s.reserve(pid, gid, d("0.06")).expect("reserve");
+    let new = NewAttempt {
+        provider: "stability".into(),
+        model: "core".into(),
+        offer_id: "stability:stable-image-core".into(),
+        remote_job: None,
+    };
+    // Call 1 finished and was settled with its image; call 2 was in flight at the kill.
+    let first = s
+        .start_sent_attempt(gid, &new, None, d("0.03"))
+        .expect("call 1");
+    let file = s.write_image_file(&png(8, 8)).expect("file");
+    s.settle_call(
+        first,
+        &store::CallSettle {
+            outcome: "succeeded".into(),
+            billed: true,
+            cost: d("0.03"),
+            ..Default::default()
+        },
+        &[store::NewImage {
+            idx: 0,
+            file,
+            seed: None,
+        }],
+        None,
+    )
+    .expect("settle 1");
+    s.start_sent_attempt(gid, &new, None, d("0.03"))
+        .expect("call 2");
+    let report = e.recover().await.expect("recover");
+    assert_eq!(report.failed, vec![gid.to_string()], "{report:?}");
+    let detail = e.generation_detail(&gid.to_string()).await.expect("detail");
+    assert_eq!(detail.status, GenerationStatus::Failed, "never succeeded");
+    assert_eq!(detail.images.len(), 1, "the paid image is kept");
+    assert_eq!(
+        (detail.cost_usd, detail.unconfirmed_usd),
+        (d("0.06"), d("0.03"))
+    );
+    let g = s.generation(gid).expect("gen");
+    assert!(
+        g.error.as_deref().is_some_and(|m| m.contains("1 of 2")),
+        "{:?}",
+        g.error
+    );
+    let p = e.project_show("p").await.expect("show");
+    assert_eq!(p.reserved_usd, d("0"));
+}
