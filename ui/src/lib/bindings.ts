@@ -53,6 +53,15 @@ export const commands = {
 	settingsSetOverrides: (overrides: PriceOverrideInput[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
 	/**  Validates and installs a catalog file; a bad file is refused whole. */
 	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError>(__TAURI_INVOKE("settings_import_catalog", { json })),
+	/**  Charges booked at the estimate that no provider confirmed, newest first. */
+	chargesList: (project: string | null) => typedError<ChargeView_Serialize[], AppError>(__TAURI_INVOKE("charges_list", { project })),
+	/**
+	 *  The provider did bill it: keep it as spent (at `amount_usd` when given). Returns the
+	 *  change of spent.
+	 */
+	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
+	/**  The provider did not bill it: give the money back to the budget. Returns the amount. */
+	chargeRefund: (id: string) => typedError<string, AppError>(__TAURI_INVOKE("charge_refund", { id })),
 };
 
 /** Events */
@@ -197,6 +206,41 @@ export type BudgetView_Serialize = {
 export type CatalogImportReport = {
 	version: string,
 	offers: number,
+};
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView = ChargeView_Serialize | ChargeView_Deserialize;
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView_Deserialize = {
+	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
+	id: string,
+	generation_id: string,
+	project: string,
+	prompt: string,
+	provider: string,
+	model: string,
+	amount_usd: string,
+	/**  Why it is unconfirmed. */
+	reason?: string | null,
+	review?: string | null,
+	created_at: string,
+};
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView_Serialize = {
+	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
+	id: string,
+	generation_id: string,
+	project: string,
+	prompt: string,
+	provider: string,
+	model: string,
+	amount_usd: string,
+	/**  Why it is unconfirmed. */
+	reason: string | null,
+	review: string | null,
+	created_at: string,
 };
 
 export type DashboardData = {

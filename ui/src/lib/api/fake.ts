@@ -18,6 +18,8 @@ export interface FakeOptions {
   /** Start with no projects, keys or images (first-run). */
   empty?: boolean;
   now?: number;
+  /** Seed one unconfirmed charge (a timed-out call) on the first project's newest image. */
+  unconfirmed?: boolean;
 }
 
 interface FakeProject {
@@ -41,6 +43,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const projectNames = ['Spring campaign', 'Nordlicht rebrand', 'Internal moodboards', 'Tiny test'];
   const gens: FakeGen[] = empty ? [] : makeGallery(opts.galleryCount ?? 640, projectNames, now);
   const byId = new Map(gens.map((g) => [g.item.generation_id, g]));
+  if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
   const listeners = new Set<(what: string) => void>();
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
@@ -86,6 +89,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     if (!p) return;
     const v = p.view;
     v.spent_usd = spentOf(name);
+    v.unconfirmed_usd = addUsd(...unconfirmedOf(name).map((c) => c.amount_usd));
     v.generations = gens.filter((g) => g.item.project === name).length;
     v.remaining_usd = v.budget_usd == null ? null : subUsd(v.budget_usd, addUsd(v.spent_usd, v.reserved_usd));
   }
@@ -317,7 +321,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       return {
         generation_id: id, project: it.project, status: 'succeeded', tier: it.tier, offer_id: g.offer_id, provider: it.provider,
         model: it.model, params: { ...paramsOf(g), negative_prompt: g.negative, quality: g.quality, steps: g.steps, seed: it.image.seed },
-        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, unconfirmed_usd: '0', saved_usd: '0', created_at: it.created_at, images: [it.image],
+        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, unconfirmed_usd: addUsd(...g.attempts.filter((a) => a.unconfirmed).map((a) => a.cost_usd)), saved_usd: '0', created_at: it.created_at, images: [it.image],
         attempts: g.attempts, parent_id: g.parent_id, children: g.children, favourite: it.favourite, rating: it.rating, boards: g.boards,
       } satisfies T.GenerationDetail;
     }),
@@ -379,6 +383,9 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       overrides = o.map((x) => ({ ...x }));
     }),
     settingsImportCatalog: (json) => call('settingsImportCatalog', () => importCatalog(json)),
+    chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
+    chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),
+    chargeRefund: (id) => call('chargeRefund', () => settleCharge(id, null, false)),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
@@ -390,6 +397,36 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     const g = byId.get(id);
     if (!g) throw new ApiError('not_found', 'That image is no longer in the gallery.');
     return g;
+  }
+
+  function unconfirmedOf(project: string | null): T.ChargeView[] {
+    return gens.filter((g) => !project || g.item.project === project).flatMap((g) => g.attempts.filter((a) => a.unconfirmed).map((a) => ({
+      id: a.attempt_id, generation_id: g.item.generation_id, project: g.item.project, prompt: g.item.prompt, provider: a.provider,
+      model: a.model, amount_usd: a.cost_usd, reason: a.error, review: a.review, created_at: g.item.created_at,
+    })));
+  }
+
+  /** Confirm keeps the money spent (at `amount` when given); refund gives it back. Returns the change. */
+  function settleCharge(id: string, amount: string | null, billed: boolean): string {
+    for (const g of gens) {
+      const a = g.attempts.find((x) => x.unconfirmed && x.attempt_id === id);
+      if (!a) continue;
+      const to = billed ? (amount ?? a.cost_usd) : '0';
+      const change = subUsd(to, a.cost_usd);
+      Object.assign(a, { unconfirmed: false, billed, cost_usd: to });
+      g.item.cost_usd = addUsd(g.item.cost_usd, change);
+      refresh(g.item.project);
+      changed('projects');
+      return billed ? change : subUsd('0', change);
+    }
+    throw new ApiError('not_found', 'That charge is no longer unconfirmed (it was confirmed or refunded already).');
+  }
+
+  function seedUnconfirmed(g: FakeGen | undefined) {
+    if (!g) return;
+    g.attempts = [{ provider: 'openai', model: 'gpt-image-1', offer_id: 'openai/gpt-image-1:low', outcome: 'timeout', billed: true, cost_usd: '0.04',
+      error: 'the connection closed after the request was sent', duration_ms: 60000, unconfirmed: true, review: null, attempt_id: 'att-unconfirmed-1' }, ...g.attempts];
+    g.item.cost_usd = addUsd(g.item.cost_usd, '0.04');
   }
 
   function paramsOf(g: FakeGen): T.RequestParams {

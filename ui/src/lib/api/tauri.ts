@@ -76,6 +76,9 @@ export const tauriBackend: Backend = {
   settingsSave: (input) => unwrap(commands.settingsSave(input)),
   settingsSetOverrides: (o) => unwrap(commands.settingsSetOverrides(o)).then(nothing),
   settingsImportCatalog: (json) => unwrap(commands.settingsImportCatalog(json)),
+  chargesList: (project) => unwrap(commands.chargesList(project)),
+  chargeConfirm: (id, amountUsd) => unwrap(commands.chargeConfirm(id, amountUsd)),
+  chargeRefund: (id) => unwrap(commands.chargeRefund(id)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;
