@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -125,6 +126,15 @@ def app_pids(data_dir: str) -> list[int]:
     return pids
 
 
+def totals(data_dir: str) -> tuple[int, int, int]:
+    """spent, reserved and unconfirmed nanodollars of the one project, read-only."""
+    db = sqlite3.connect(f"file:{data_dir}/proofsheet.sqlite3?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT spent_nanos, reserved_nanos, unconfirmed_nanos FROM project_totals").fetchone()
+    finally:
+        db.close()
+
+
 def wait(driver, cond, timeout=20, msg=""):
     return WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond, msg)
 
@@ -194,6 +204,10 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
         # Spent keeps the charge: the reservation was not released to $0.
         assert money(top) == amount, top
         assert "the provider may have billed; confirm or refund" in chip.get_attribute("title")
+        # The library agrees: the sent call is spent and unconfirmed, nothing is still held.
+        spent_n, reserved_n, unconfirmed_n = totals(data_dir)
+        assert spent_n > 0 and unconfirmed_n == spent_n and reserved_n == 0, (spent_n, reserved_n, unconfirmed_n)
+        assert abs(spent_n / 1e9 - amount) < 1e-9, (spent_n, amount)
 
         go(driver, "canvas")
         line = find(driver, "budget-meter-unconfirmed")
