@@ -219,7 +219,8 @@ impl CatalogState {
     }
 }
 
-/// Adds one flat-priced offer per gateway model (price 0 and "unverified" when unknown).
+/// Adds one offer per gateway model: flat at the price the user entered (a quote:
+/// `reported`), or of unknown price, which is never estimated or reserved as $0.
 fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
     if gateways.iter().all(|g| g.models.is_empty()) {
         return Ok(c.clone());
@@ -236,8 +237,11 @@ fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
                     "model": m,
                     "display_name": format!("{m} ({})", g.name),
                     "tier": "draft",
-                    "formula": {"kind": "flat_per_image",
-                                "price": g.price_per_image_usd.unwrap_or_default().to_string()},
+                    "formula": match g.price_per_image_usd {
+                        Some(p) => json!({"kind": "flat_per_image", "price": p.to_string()}),
+                        None => json!({"kind": "unknown"}),
+                    },
+                    "price_basis": "reported",
                     "capabilities": {
                         "sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
                                   "max_side": 4096, "max_pixels": 16_777_216},
@@ -274,8 +278,11 @@ pub(crate) fn overrides_from_input(input: &[PriceOverrideInput]) -> Vec<PriceOve
         .iter()
         .map(|o| PriceOverride {
             offer_id: o.offer_id.clone(),
-            change: OverrideChange::Multiplier {
-                factor: o.multiplier,
+            change: match o.price_cap_usd {
+                Some(per_image) => OverrideChange::PriceCap { per_image },
+                None => OverrideChange::Multiplier {
+                    factor: o.multiplier,
+                },
             },
         })
         .collect()
