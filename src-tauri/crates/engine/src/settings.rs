@@ -111,6 +111,8 @@ pub(crate) fn default_base_url(provider: &str) -> &'static str {
         "openrouter" => providers::openrouter::DEFAULT_BASE_URL,
         "a1111" => providers::a1111::DEFAULT_BASE_URL,
         "comfyui" => providers::comfyui::DEFAULT_BASE_URL,
+        "ideogram" => providers::ideogram::DEFAULT_BASE_URL,
+        "recraft" => providers::recraft::DEFAULT_BASE_URL,
         _ => "",
     }
 }
