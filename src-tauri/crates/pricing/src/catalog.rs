@@ -80,6 +80,26 @@ pub struct Offer {
     /// The offer to use instead (an id of the same catalog).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replaced_by: Option<Arc<str>>,
+    /// "shut down on …, use …", formatted once: shut-down offers are estimated (as
+    /// unsupported) on every keystroke, and date formatting is the slow part.
+    #[serde(skip)]
+    pub(crate) shutdown_text: TextCache,
+}
+
+/// A lazily formatted text that never makes two offers unequal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TextCache(OnceLock<Box<str>>);
+
+impl TextCache {
+    pub(crate) fn get_or_init(&self, f: impl FnOnce() -> String) -> &str {
+        self.0.get_or_init(|| f().into_boxed_str())
+    }
+}
+
+impl PartialEq for TextCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Whose word an offer's price is.

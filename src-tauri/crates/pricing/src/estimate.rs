@@ -160,7 +160,12 @@ fn estimate_prepared(
         .as_ref()
         .filter(|n| n.status == LifecycleStatus::ShutDown)
     {
-        res.unsupported = Some(note.to_string());
+        res.unsupported = Some(
+            offer
+                .shutdown_text
+                .get_or_init(|| note.to_string())
+                .to_owned(),
+        );
     }
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {
