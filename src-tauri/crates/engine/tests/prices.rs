@@ -191,6 +191,22 @@ async fn shut_down_offers_are_never_sent_to_and_chains_that_hold_them_warn() {
     );
     assert_eq!(requests(&server).await, 1);
 
+    // The price list leaves shut-down offers out; named, they say why they cannot run.
+    let all = e
+        .estimate(EstimateInput {
+            params: params(None),
+            project: None,
+            tier: TierFilter::All,
+            offers: Vec::new(),
+        })
+        .await
+        .expect("estimate");
+    assert!(all.estimates.len() > 40);
+    assert!(
+        all.estimates
+            .iter()
+            .all(|x| x.offer_id != "openai:gpt-image-1" && x.offer_id != "openai:dall-e-3")
+    );
     let est = estimate_one(&e, "openai:gpt-image-1").await;
     assert!(!est.supported);
     assert_eq!(
