@@ -448,4 +448,14 @@ async fn offers_show_lifecycle_and_replacements() {
         .ok()
         .stdout;
     assert!(est.contains("shut down on 2026-05-12"), "{est}");
+    // A project chain holding a shut-down model warns and names the replacement.
+    env.project("old", "5", "openai:gpt-image-1", "openai:gpt-image-2")
+        .await;
+    let shown = env.run(&["project", "show", "old"]).await.ok().stdout;
+    assert!(
+        shown.contains(
+            "warning    openai:gpt-image-1 (draft chain): shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst"
+        ),
+        "{shown}"
+    );
 }
