@@ -18,7 +18,7 @@ use crate::common::{class_for_status, elapsed_ms, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
@@ -147,15 +147,6 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
     ProviderError::new("ideogram", class, text).with_status(status)
 }
 
-/// A failure after the request left: the call may have run (and cost) at Ideogram.
-pub(crate) fn after_send(e: ProviderError) -> ProviderError {
-    match e.class {
-        ErrorClass::Timeout { .. } | ErrorClass::Cancelled => e.outcome_unknown(),
-        ErrorClass::Transient if !e.message.starts_with("could not connect") => e.outcome_unknown(),
-        _ => e,
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Ideogram {
     http: Http,
@@ -215,10 +206,11 @@ impl Ideogram {
             .multipart(Self::form(req));
         progress.emit(ProviderProgress::Running);
         tracing::debug!(provider = "ideogram", model = %req.model, "submitting image request");
-        let resp = self.http.send(rb, cancel).await.map_err(after_send)?;
+        // The HTTP layer marks failures after sending as of unknown billing.
+        let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
         // Ideogram answered with images: it has billed, whatever happens to the download.
-        let images = materialize(&self.http, parsed.images, progress, cancel)
+        let images = materialize(&self.http, parsed.images, Expect::of(req), progress, cancel)
             .await
             .map_err(ProviderError::billed)?;
         let mut usage = parsed.usage;

@@ -14,7 +14,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
-use crate::images::materialize;
+use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
@@ -143,16 +143,13 @@ impl Recraft {
             .json(&build_body(req));
         progress.emit(ProviderProgress::Running);
         tracing::debug!(provider = "recraft", model = %req.model, "submitting image request");
-        let resp = self
-            .http
-            .send(rb, cancel)
-            .await
-            .map_err(crate::ideogram::after_send)?;
+        let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
         let usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            Expect::of(req),
             progress,
             cancel,
         )

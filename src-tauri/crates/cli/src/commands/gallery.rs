@@ -104,6 +104,27 @@ pub async fn show(ctx: &Ctx, a: ShowArgs) -> CliResult<u8> {
             usd(d.saved_usd),
             d.created_at,
         );
+        if !d.unconfirmed_usd.is_zero() {
+            s.push_str(&format!(
+                "\n  unconfirmed {} (never confirmed by the provider; see `charges list`)",
+                usd(d.unconfirmed_usd)
+            ));
+        }
+        for a in &d.attempts {
+            s.push_str(&format!(
+                "\n  attempt   {}:{}  {}  {}{}{}",
+                a.provider,
+                a.model,
+                a.outcome,
+                usd(a.cost_usd),
+                if a.unconfirmed { " unconfirmed" } else { "" },
+                a.error
+                    .as_deref()
+                    .or(a.review.as_deref())
+                    .map(|e| format!("  {}", clip(e, 160)))
+                    .unwrap_or_default()
+            ));
+        }
         if let Some(p) = &d.parent_id {
             s.push_str(&format!("\n  draft     {p}"));
         }

@@ -57,7 +57,9 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
         allow_safety_fallback: a.allow_safety_fallback,
         preflight_moderation: a.moderation,
     };
-    let view = ctx.engine.project_upsert(input).await?;
+    // Create-only, in one transaction: a concurrent create of the same name loses with
+    // "already exists" instead of overwriting the winner's budget (F17).
+    let view = ctx.engine.project_create(input).await?;
     emit(ctx, &view, || {
         format!("Created project {}.\n{}", view.name, summary(&view))
     })?;
@@ -128,6 +130,17 @@ pub fn summary(p: &ProjectView) -> String {
         usd_opt(p.remaining_usd),
         usd(p.saved_usd),
     );
+    if !p.unconfirmed_usd.is_zero() {
+        s.push_str(&format!(
+            "\n  unconfirmed {} of spent (see `proofsheet-cli charges list`)",
+            usd(p.unconfirmed_usd)
+        ));
+    }
+    if p.over_budget {
+        s.push_str(
+            "\n  OVER BUDGET: a provider billed more than was held; raise the budget to continue",
+        );
+    }
     if let Some(c) = &p.client {
         s.push_str(&format!("\n  client     {c}"));
     }
