@@ -19,8 +19,8 @@ async fn pinned_project(env: &Env, name: &str, budget: &str) {
     env.project(
         name,
         budget,
-        "openai:gpt-image-1-mini",
-        "openai:gpt-image-1",
+        "openai:gpt-image-2",
+        "openai:gpt-image-2.5-sunburst",
     )
     .await;
 }
@@ -61,7 +61,7 @@ async fn estimate_json_shape_and_money_strings() {
             "--offer",
             "bfl:flux-dev",
             "--offer",
-            "openai:gpt-image-1",
+            "openai:gpt-image-2.5-sunburst",
         ])
         .await;
     let ids: Vec<&str> = v["estimates"]
@@ -71,7 +71,7 @@ async fn estimate_json_shape_and_money_strings() {
         .filter_map(|e| e["offer_id"].as_str())
         .collect();
     assert_eq!(ids.len(), 2, "{v}");
-    assert!(ids.contains(&"bfl:flux-dev") && ids.contains(&"openai:gpt-image-1"));
+    assert!(ids.contains(&"bfl:flux-dev") && ids.contains(&"openai:gpt-image-2.5-sunburst"));
     let flux = v["estimates"]
         .as_array()
         .expect("array")
@@ -340,9 +340,9 @@ async fn soft_budget_proceeds_and_warns() {
         "0.001",
         "--soft",
         "--draft-chain",
-        "openai:gpt-image-1-mini",
+        "openai:gpt-image-2",
         "--final-chain",
-        "openai:gpt-image-1",
+        "openai:gpt-image-2.5-sunburst",
     ])
     .await;
     let out = env
@@ -399,9 +399,63 @@ async fn soft_budget_proceeds_and_warns() {
             "--project",
             "loose",
             "--offer",
-            "openai:gpt-image-1-mini",
+            "openai:gpt-image-2",
         ])
         .await;
     assert_eq!(v["estimates"][0]["dedup_hit"], true, "{v}");
     assert_eq!(v["budget"]["project"], "loose", "{v}");
+}
+
+#[tokio::test]
+async fn offers_show_lifecycle_and_replacements() {
+    let env = Env::new().await;
+    let v = env.json(&["offers"]).await;
+    let list = v["offers"].as_array().expect("offers array");
+    let find = |id: &str| {
+        list.iter()
+            .find(|o| o["offer_id"] == id)
+            .unwrap_or_else(|| panic!("{id} listed"))
+            .clone()
+    };
+    // Shut-down models stay listed for history, marked, with the live replacement.
+    let old = find("openai:gpt-image-1");
+    assert_eq!(old["status"], "shut_down", "{old}");
+    assert_eq!(old["shutdown_on"], "2026-10-23");
+    assert_eq!(old["replaced_by"], "openai:gpt-image-2.5-sunburst");
+    let live = find("bfl:flux-2-pro");
+    assert_eq!(live["status"], "live");
+    assert!(live["replaced_by"].is_null());
+    for o in list {
+        assert!(o["source"].as_str().is_some_and(|s| !s.is_empty()), "{o}");
+        assert_eq!(o["verified_on"], "2026-11-29", "{o}");
+    }
+    let text = env.run(&["offers"]).await.ok().stdout;
+    assert!(
+        text.lines().any(|l| l.starts_with("openai:gpt-image-1 ")
+            && l.contains("shut down 2026-10-23 → openai:gpt-image-2.5-sunburst")),
+        "{text}"
+    );
+    // Estimating a shut-down offer says so instead of pricing it.
+    let est = env
+        .run(&[
+            "estimate",
+            "--prompt",
+            "a fox",
+            "--offer",
+            "openai:dall-e-3",
+        ])
+        .await
+        .ok()
+        .stdout;
+    assert!(est.contains("shut down on 2026-05-12"), "{est}");
+    // A project chain holding a shut-down model warns and names the replacement.
+    env.project("old", "5", "openai:gpt-image-1", "openai:gpt-image-2")
+        .await;
+    let shown = env.run(&["project", "show", "old"]).await.ok().stdout;
+    assert!(
+        shown.contains(
+            "warning    openai:gpt-image-1 (draft chain): shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst"
+        ),
+        "{shown}"
+    );
 }

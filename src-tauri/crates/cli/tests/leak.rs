@@ -69,8 +69,8 @@ async fn the_key_never_reaches_disk_logs_or_output() {
     env.project(
         "leaky",
         "5",
-        "openai:gpt-image-1-mini",
-        "openai:gpt-image-1",
+        "openai:gpt-image-2",
+        "openai:gpt-image-2.5-sunburst",
     )
     .await;
     env.run(&[

@@ -265,8 +265,13 @@ async fn recover_leaves_a_live_process_job_alone() {
         )
         .mount(&env.server)
         .await;
-    env.project("live", "5", "openai:gpt-image-1-mini", "openai:gpt-image-1")
-        .await;
+    env.project(
+        "live",
+        "5",
+        "openai:gpt-image-2",
+        "openai:gpt-image-2.5-sunburst",
+    )
+    .await;
     let child = env
         .command(&[
             "generate",

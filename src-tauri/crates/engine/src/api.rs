@@ -65,6 +65,19 @@ ipc_type! {
         pub lines: Vec<String>,
         /// "published", "calibrated (12 samples)" or "assumed".
         pub confidence: String,
+        /// Where `expected_usd` comes from: "published", "calibrated", "reported" or
+        /// "unknown". With "unknown" the amounts are the user's price cap for the offer,
+        /// or zero when none is set: never show them as a price ($0); show "unknown".
+        pub price_source: String,
+        /// Settled costs behind a "calibrated" figure.
+        pub calibration_samples: Option<u32>,
+        /// False when no price is known (`price_source` "unknown").
+        pub price_known: bool,
+        /// "retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst", "shut down on …,
+        /// use …", "deprecated since …"; None for live offers. Also the first note.
+        pub lifecycle: Option<String>,
+        /// The offer to use instead, when the model retires or has shut down.
+        pub replacement: Option<String>,
         /// The same request is already in the gallery: reuse costs $0.
         pub dedup_hit: bool,
         /// A key for this provider is available (keychain or environment).
@@ -141,6 +154,22 @@ ipc_type! {
         pub unconfirmed_usd: Decimal,
         /// Spent is above the budget; a hard budget refuses new work until raised.
         pub over_budget: bool,
+        /// Offers of the draft or final chain that are shut down or retiring, with the
+        /// replacement to offer (the UI warns in Projects and on the Canvas).
+        pub chain_warnings: Vec<ChainWarning>,
+    }
+
+    /// One offer of a project chain whose model is retiring or has shut down.
+    pub struct ChainWarning {
+        /// "draft" or "final".
+        pub chain: String,
+        pub offer_id: String,
+        /// "shut_down", "retiring" or "deprecated".
+        pub status: String,
+        /// "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst".
+        pub message: String,
+        /// The live offer to put in its place, when the catalog names one.
+        pub replacement: Option<String>,
     }
 
     /// Route on the project's draft chain, final chain, or one explicit offer.
@@ -368,6 +397,10 @@ ipc_type! {
         pub offer_id: String,
         /// Multiplies every price of the offer (negotiated discount), e.g. "0.8".
         pub multiplier: Decimal,
+        /// For an offer whose price is unknown: the most the user accepts to pay per
+        /// image. Estimates show it and reservations hold it (`multiplier` is ignored).
+        #[serde(default)]
+        pub price_cap_usd: Option<Decimal>,
     }
 
     pub struct CatalogImportReport {
@@ -384,6 +417,15 @@ ipc_type! {
         pub billing: String,
         pub source: String,
         pub verified_on: String,
+        /// "live", "deprecated", "retiring" or "shut_down" (today).
+        pub status: String,
+        pub deprecated_on: Option<String>,
+        pub shutdown_on: Option<String>,
+        /// The live offer to use instead (the catalog's `replaced_by`, followed past
+        /// offers that have shut down too).
+        pub replaced_by: Option<String>,
+        /// "published" or "reported" (a quote); "unknown" when the offer has no price.
+        pub price_basis: String,
     }
     /// A charge booked at the estimate that the provider never confirmed.
     pub struct ChargeView {

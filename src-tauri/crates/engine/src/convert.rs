@@ -38,8 +38,26 @@ pub(crate) fn status(s: Status) -> GenerationStatus {
     }
 }
 
-pub(crate) fn offer_view(o: &Offer) -> OfferView {
+pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
+    let today = chrono::Utc::now().date_naive();
     OfferView {
+        status: o.lifecycle_status(today).as_str().to_owned(),
+        deprecated_on: o.deprecated_on.map(|d| d.to_string()),
+        shutdown_on: o.shutdown_on.map(|d| d.to_string()),
+        replaced_by: o
+            .replaced_by
+            .as_ref()
+            .and_then(|_| catalog.live_replacement(o, today))
+            .map(|r| r.to_string()),
+        price_basis: if o.formula.is_unknown() {
+            "unknown"
+        } else {
+            match o.price_basis {
+                pricing::PriceBasis::Published => "published",
+                pricing::PriceBasis::Reported => "reported",
+            }
+        }
+        .to_owned(),
         offer_id: o.id.to_string(),
         provider: o.provider.to_string(),
         model: o.model.to_string(),
@@ -52,7 +70,26 @@ pub(crate) fn offer_view(o: &Offer) -> OfferView {
 }
 
 pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> OfferEstimate {
+    let lifecycle = e.lifecycle.as_ref().map(ToString::to_string);
+    let mut notes: Vec<String> = Vec::with_capacity(e.notes.len() + 1);
+    // A retiring or shut-down model is said first, wherever notes are shown.
+    if let Some(l) = lifecycle.as_ref().filter(|_| e.supported) {
+        notes.push(l.clone());
+    }
+    notes.extend(e.notes.iter().map(ToString::to_string));
     OfferEstimate {
+        price_source: e.source.as_str().to_owned(),
+        calibration_samples: match e.source {
+            pricing::PriceSource::Calibrated { samples } => u32::try_from(samples).ok(),
+            _ => None,
+        },
+        price_known: e.source != pricing::PriceSource::Unknown,
+        replacement: e
+            .lifecycle
+            .as_ref()
+            .and_then(|l| l.replaced_by.as_ref())
+            .map(|r| r.to_string()),
+        lifecycle,
         offer_id: e.offer_id.to_string(),
         provider: e.provider.to_string(),
         model: e.model.to_string(),
@@ -64,7 +101,7 @@ pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> Off
         per_image_usd: e.per_image,
         supported: e.supported,
         reason: e.unsupported_reason.clone(),
-        notes: e.notes.iter().map(ToString::to_string).collect(),
+        notes,
         lines: e.lines.iter().map(ToString::to_string).collect(),
         confidence: match e.confidence {
             pricing::Confidence::Published => "published".into(),

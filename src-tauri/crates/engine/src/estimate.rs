@@ -25,10 +25,14 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
             unknown.join(", ")
         )));
     }
+    let today = ctx.at.date_naive();
     let offers: Vec<&pricing::Offer> = if input.offers.is_empty() {
+        // Shut-down offers stay in the catalog for history, not in the price list;
+        // named explicitly, they are shown with why they cannot be used.
         catalog
             .offers()
             .iter()
+            .filter(|o| !o.is_shut_down(today))
             .filter(|o| match input.tier {
                 TierFilter::All => true,
                 TierFilter::Draft => o.tier == OfferTier::Draft,

@@ -139,11 +139,11 @@ impl Engine {
 
     // ---- pricing ----
     pub fn offers(&self) -> Vec<OfferView> {
-        self.core
-            .catalog()
+        let catalog = self.core.catalog();
+        catalog
             .offers()
             .iter()
-            .map(crate::convert::offer_view)
+            .map(|o| crate::convert::offer_view(&catalog, o))
             .collect()
     }
     pub async fn estimate(&self, input: EstimateInput) -> Result<EstimateResult> {

@@ -177,7 +177,10 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         })
         .await?;
     let preflight = moderation::enabled(core, id).await?;
+    let chain_warnings =
+        crate::routing::chain_warnings(&core.catalog(), &policy, chrono::Utc::now().date_naive());
     Ok(ProjectView {
+        chain_warnings,
         name: p.name,
         client: p.client,
         budget_usd: summary.budget,

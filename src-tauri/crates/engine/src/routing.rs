@@ -3,10 +3,14 @@
 
 use std::collections::HashSet;
 
-use pricing::{Catalog, Estimate, EstimateContext, EstimateRequest, Offer, OfferTier};
+use chrono::NaiveDate;
+use pricing::{
+    Catalog, Estimate, EstimateContext, EstimateRequest, LifecycleStatus, Offer, OfferTier,
+    PriceSource,
+};
 use store::{CanonicalRequest, Policy};
 
-use crate::api::{RequestParams, Route};
+use crate::api::{ChainWarning, RequestParams, Route};
 use crate::error::{EngineError, Result};
 
 /// How many offers a default chain holds.
@@ -151,7 +155,8 @@ pub(crate) fn chain(
         .iter()
         .filter(|o| o.tier == tier && usable(&o.provider))
         .map(|o| (pricing::estimate(o, req, ctx), o))
-        .filter(|(e, o)| cannot_honour(o, e, params).is_none())
+        // An unknown price is not a cheap one: only explicit chains may use such offers.
+        .filter(|(e, o)| e.source != PriceSource::Unknown && cannot_honour(o, e, params).is_none())
         .collect();
     match tier {
         // Drafts: cheapest first. Finals: the premium end of the tier first.
@@ -196,12 +201,60 @@ pub(crate) fn candidates(
         } else {
             cannot_honour(offer, &estimate, params)
         }
+        .or_else(|| unpriced(&estimate))
         .or_else(|| usable(&offer.provider));
         out.push(Candidate {
             offer: offer.clone(),
             estimate,
             skip,
         });
+    }
+    out
+}
+
+/// An offer whose price is unknown and uncapped cannot be sent: nothing could be
+/// reserved for it but $0, which no budget may hold. A price cap makes it sendable.
+pub(crate) fn unpriced(e: &Estimate) -> Option<String> {
+    (e.supported && e.source == PriceSource::Unknown && e.worst_case.is_zero()).then(|| {
+        format!(
+            "the price of {} is unknown; set a price cap for it (Settings → Pricing) so the \
+             budget can hold what it may cost",
+            e.offer_id
+        )
+    })
+}
+
+/// Offers of a project's chains that are shut down, retiring or deprecated on `today`,
+/// with the live replacement to offer.
+pub(crate) fn chain_warnings(
+    catalog: &Catalog,
+    policy: &Policy,
+    today: NaiveDate,
+) -> Vec<ChainWarning> {
+    let chains = [
+        ("draft", &policy.draft_offers),
+        ("final", &policy.final_offers),
+    ];
+    let mut out = Vec::new();
+    for (chain, ids) in chains {
+        for id in ids {
+            let Some(offer) = catalog.offer(id) else {
+                continue;
+            };
+            let Some(note) = catalog.lifecycle(offer, today) else {
+                continue;
+            };
+            if note.status == LifecycleStatus::Live {
+                continue;
+            }
+            out.push(ChainWarning {
+                chain: chain.to_owned(),
+                offer_id: id.clone(),
+                status: note.status.as_str().to_owned(),
+                message: note.to_string(),
+                replacement: note.replaced_by.as_ref().map(|r| r.to_string()),
+            });
+        }
     }
     out
 }
@@ -271,7 +324,7 @@ mod tests {
         let p = params(Some(7), None);
         let req = estimate_request(&p, Some(7));
         let ids = vec![
-            "openai:gpt-image-1-mini".to_owned(),
+            "openai:gpt-image-2".to_owned(),
             "fal:fal-ai/flux/schnell".to_owned(),
         ];
         let c = candidates(&ids, false, cat, &req, &p, &ctx(), &|_| None);
@@ -300,12 +353,158 @@ mod tests {
         wide.width = 2000;
         wide.height = 500;
         let req = estimate_request(&wide, None);
-        let ids = vec!["openai:gpt-image-1".to_owned()];
+        let ids = vec!["google:gemini-3-pro-image".to_owned()];
         let c = candidates(&ids, false, cat, &req, &wide, &ctx(), &|_| None);
         assert!(
             c[0].skip.as_deref().is_some_and(|r| r.contains("nearest")),
             "{:?}",
             c[0].skip
         );
+    }
+
+    fn on(day: &str) -> EstimateContext<'static> {
+        let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").unwrap_or_default();
+        EstimateContext::new(d.and_hms_opt(12, 0, 0).unwrap_or_default().and_utc())
+    }
+
+    #[test]
+    fn shut_down_offers_are_never_routed_to() {
+        let cat = Catalog::bundled();
+        let p = params(None, None);
+        let req = estimate_request(&p, None);
+        let today = on("2026-11-29");
+        // Explicitly asked for: skipped with the shutdown and the replacement.
+        let ids = vec![
+            "openai:gpt-image-1".to_owned(),
+            "google:gemini-3-pro-image-preview".to_owned(),
+        ];
+        for explicit in [true, false] {
+            let c = candidates(&ids, explicit, cat, &req, &p, &today, &|_| None);
+            assert_eq!(
+                c[0].skip.as_deref(),
+                Some("shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst")
+            );
+            assert_eq!(
+                c[1].skip.as_deref(),
+                Some("shut down on 2026-06-25, use google:gemini-3-pro-image")
+            );
+        }
+        // Default chains never pick one, whatever it costs.
+        for route in [Route::Draft, Route::Final] {
+            let chain_ids = chain(&route, &Policy::default(), cat, &req, &p, &today, &|_| true);
+            assert!(!chain_ids.is_empty());
+            for id in &chain_ids {
+                let o = cat.offer(id).expect("offer");
+                assert!(!o.is_shut_down(today.at.date_naive()), "{id} is shut down");
+            }
+        }
+        // The day a model shuts down it leaves the chains it was in.
+        let ids = vec!["openai:gpt-image-1.5".to_owned()];
+        let before = candidates(&ids, true, cat, &req, &p, &on("2026-11-30"), &|_| None);
+        assert_eq!(before[0].skip, None);
+        let after = candidates(&ids, true, cat, &req, &p, &on("2026-12-01"), &|_| None);
+        assert!(
+            after[0]
+                .skip
+                .as_deref()
+                .is_some_and(|s| s.starts_with("shut down on 2026-12-01")),
+            "{:?}",
+            after[0].skip
+        );
+    }
+
+    #[test]
+    fn project_chains_warn_about_retiring_and_shut_down_offers() {
+        let cat = Catalog::bundled();
+        let policy = Policy {
+            draft_offers: vec![
+                "openai:gpt-image-1-mini".to_owned(),
+                "fal:fal-ai/flux/dev".to_owned(),
+            ],
+            final_offers: vec!["google:gemini-3.1-flash-image-preview".to_owned()],
+            ..Policy::default()
+        };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default();
+        let w = chain_warnings(cat, &policy, today);
+        let got: Vec<(&str, &str, &str, Option<&str>)> = w
+            .iter()
+            .map(|w| {
+                (
+                    w.chain.as_str(),
+                    w.offer_id.as_str(),
+                    w.status.as_str(),
+                    w.replacement.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "draft",
+                    "openai:gpt-image-1-mini",
+                    "retiring",
+                    Some("openai:gpt-image-2.5-sunburst")
+                ),
+                (
+                    "final",
+                    "google:gemini-3.1-flash-image-preview",
+                    "shut_down",
+                    Some("google:gemini-nano-banana-2.1")
+                ),
+            ]
+        );
+        assert_eq!(
+            w[1].message,
+            "shut down on 2026-06-25, use google:gemini-nano-banana-2.1"
+        );
+    }
+
+    #[test]
+    fn unknown_prices_are_skipped_until_capped_and_never_in_default_chains() {
+        let doc = serde_json::json!({"version": "t", "published": "2026-11-29", "offers": [
+            {"id": "openai_compatible:gw/m", "provider": "openai_compatible", "model": "m",
+             "display_name": "m", "tier": "draft", "formula": {"kind": "unknown"},
+             "capabilities": {"sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
+                              "max_side": 4096, "max_pixels": 16777216}, "max_n": 1},
+             "source": "test", "verified_on": "2026-11-29"}
+        ]});
+        let cat = Catalog::from_json(&doc.to_string()).expect("catalog");
+        let p = params(None, None);
+        let req = estimate_request(&p, None);
+        let ids = vec!["openai_compatible:gw/m".to_owned()];
+        let c = candidates(&ids, true, &cat, &req, &p, &ctx(), &|_| None);
+        assert!(
+            c[0].skip
+                .as_deref()
+                .is_some_and(|s| s.contains("price of openai_compatible:gw/m is unknown")),
+            "{:?}",
+            c[0].skip
+        );
+        assert!(
+            chain(
+                &Route::Draft,
+                &Policy::default(),
+                &cat,
+                &req,
+                &p,
+                &ctx(),
+                &|_| true
+            )
+            .is_empty()
+        );
+        let capped = cat
+            .with_overrides(&[pricing::PriceOverride {
+                offer_id: "openai_compatible:gw/m".into(),
+                change: pricing::OverrideChange::PriceCap {
+                    per_image: rust_decimal::Decimal::new(5, 2),
+                },
+            }])
+            .expect("cap");
+        let c = candidates(&ids, true, &capped, &req, &p, &ctx(), &|_| None);
+        assert_eq!(c[0].skip, None);
+        // The cap is what the pipeline reserves (its worst case), never $0.
+        assert_eq!(c[0].estimate.worst_case, rust_decimal::Decimal::new(5, 2));
+        assert_eq!(c[0].estimate.source, PriceSource::Unknown);
     }
 }

@@ -111,6 +111,8 @@ pub(crate) fn default_base_url(provider: &str) -> &'static str {
         "openrouter" => providers::openrouter::DEFAULT_BASE_URL,
         "a1111" => providers::a1111::DEFAULT_BASE_URL,
         "comfyui" => providers::comfyui::DEFAULT_BASE_URL,
+        "ideogram" => providers::ideogram::DEFAULT_BASE_URL,
+        "recraft" => providers::recraft::DEFAULT_BASE_URL,
         _ => "",
     }
 }
@@ -221,7 +223,8 @@ impl CatalogState {
     }
 }
 
-/// Adds one flat-priced offer per gateway model (price 0 and "unverified" when unknown).
+/// Adds one offer per gateway model: flat at the price the user entered (a quote:
+/// `reported`), or of unknown price, which is never estimated or reserved as $0.
 fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
     if gateways.iter().all(|g| g.models.is_empty()) {
         return Ok(c.clone());
@@ -238,8 +241,11 @@ fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
                     "model": m,
                     "display_name": format!("{m} ({})", g.name),
                     "tier": "draft",
-                    "formula": {"kind": "flat_per_image",
-                                "price": g.price_per_image_usd.unwrap_or_default().to_string()},
+                    "formula": match g.price_per_image_usd {
+                        Some(p) => json!({"kind": "flat_per_image", "price": p.to_string()}),
+                        None => json!({"kind": "unknown"}),
+                    },
+                    "price_basis": "reported",
                     "capabilities": {
                         "sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
                                   "max_side": 4096, "max_pixels": 16_777_216},
@@ -276,8 +282,11 @@ pub(crate) fn overrides_from_input(input: &[PriceOverrideInput]) -> Vec<PriceOve
         .iter()
         .map(|o| PriceOverride {
             offer_id: o.offer_id.clone(),
-            change: OverrideChange::Multiplier {
-                factor: o.multiplier,
+            change: match o.price_cap_usd {
+                Some(per_image) => OverrideChange::PriceCap { per_image },
+                None => OverrideChange::Multiplier {
+                    factor: o.multiplier,
+                },
             },
         })
         .collect()

@@ -53,11 +53,12 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
     Ok(())
 }
 
-/// Replaces the set of negotiated rates (a multiplier of 1 removes an offer's rate).
+/// Replaces the set of negotiated rates and price caps (a multiplier of 1 without a cap
+/// removes an offer's rate).
 pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInput>) -> Result<()> {
     let wanted: Vec<PriceOverrideInput> = input
         .into_iter()
-        .filter(|o| o.multiplier != rust_decimal::Decimal::ONE)
+        .filter(|o| o.price_cap_usd.is_some() || o.multiplier != rust_decimal::Decimal::ONE)
         .collect();
     let overrides = settings::overrides_from_input(&wanted);
     let base = core.catalog.read().base.clone();

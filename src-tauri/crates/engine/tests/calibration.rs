@@ -13,9 +13,9 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const OFFER: &str = "openai:gpt-image-1";
+const OFFER: &str = "openai:gpt-image-2";
 
-/// OpenAI Images success billing 2,000 output image tokens (the table says 272 for
+/// OpenAI Images success billing 2,000 output image tokens (the table says 200 for
 /// low 1024×1024) and 20 text input tokens.
 async fn heavy_openai() -> MockServer {
     let server = MockServer::start().await;
@@ -95,9 +95,13 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
     let published = estimate_of(&e, low("low")).await;
     assert!(published.supported, "{published:?}");
     assert_eq!(published.confidence, "published");
+    assert_eq!(
+        (published.price_source.as_str(), published.price_known),
+        ("published", true)
+    );
     assert!(
         published.expected_usd < d("0.02"),
-        "272 image tokens at $40/M: {published:?}"
+        "200 image tokens at $30/M: {published:?}"
     );
 
     let mut actuals = Vec::new();
@@ -117,17 +121,21 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
             );
         }
     }
-    // 2,000 image tokens × $40/M = $0.08, plus 20 text tokens × $5/M.
+    // 2,000 image tokens × $30/M = $0.06, plus 20 text tokens × $5/M.
     assert!(
-        actuals.iter().all(|a| *a == d("0.0801")),
+        actuals.iter().all(|a| *a == d("0.0601")),
         "the provider's reported usage was settled: {actuals:?}"
     );
     assert_eq!(requests(&openai).await, 5, "no dedup: five paid calls");
 
     let learned = estimate_of(&e, low("low")).await;
     assert_eq!(learned.confidence, "calibrated (5 samples)");
-    assert_eq!(learned.expected_usd, d("0.0801"), "the median of the five");
-    assert_eq!(learned.worst_case_usd, d("0.0801"), "their maximum");
+    assert_eq!(
+        (learned.price_source.as_str(), learned.calibration_samples),
+        ("calibrated", Some(5))
+    );
+    assert_eq!(learned.expected_usd, d("0.0601"), "the median of the five");
+    assert_eq!(learned.worst_case_usd, d("0.0601"), "their maximum");
     assert!(
         learned.lines.iter().any(|l| l.contains('5')),
         "the explanation names the history: {:?}",
@@ -139,7 +147,7 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
 
     // The pipeline reserves the calibrated worst case, not the published one.
     let (_, reserved) = generate(&e, low("low")).await;
-    assert_eq!(reserved, d("0.0801"));
+    assert_eq!(reserved, d("0.0601"));
     let six = estimate_of(&e, low("low")).await;
     assert_eq!(six.confidence, "calibrated (6 samples)");
     drop(e);
@@ -150,7 +158,7 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
     assert_eq!(reloaded.confidence, "calibrated (6 samples)");
     assert_eq!(
         (reloaded.expected_usd, reloaded.worst_case_usd),
-        (d("0.0801"), d("0.0801"))
+        (d("0.0601"), d("0.0601"))
     );
     assert_eq!(
         estimate_of(&again, low("medium")).await.confidence,

@@ -9,7 +9,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-const MINI: &str = "openai:gpt-image-1-mini";
+// A live OpenAI offer that ignores seeds (gpt-image-1-mini shuts down 2026-12-01).
+const MINI: &str = "openai:gpt-image-2";
 const CORE: &str = "stability:stable-image-core";
 const ULTRA: &str = "stability:stable-image-ultra";
 
@@ -425,7 +426,7 @@ async fn offers_that_cannot_honour_the_request_are_skipped_without_a_call() {
     e.project_upsert(project("p", None, &[MINI, CORE], &[]))
         .await
         .expect("project");
-    // A fixed seed: gpt-image-1-mini ignores seeds, so it is skipped with the reason.
+    // A fixed seed: gpt-image-2 ignores seeds, so it is skipped with the reason.
     let r = e
         .generate(input("p", Route::Draft, Some(3)), noop())
         .await

@@ -27,11 +27,13 @@ pub enum Provider {
     ComfyUi,
     #[serde(rename = "openai_compatible")]
     OpenAiCompatible,
+    Ideogram,
+    Recraft,
 }
 
 impl Provider {
     /// Every provider, in display order.
-    pub const ALL: [Provider; 11] = [
+    pub const ALL: [Provider; 13] = [
         Provider::OpenAi,
         Provider::Stability,
         Provider::Google,
@@ -43,6 +45,8 @@ impl Provider {
         Provider::A1111,
         Provider::ComfyUi,
         Provider::OpenAiCompatible,
+        Provider::Ideogram,
+        Provider::Recraft,
     ];
 
     /// The stable id: `openai`, `openai_compatible`, ...
@@ -59,6 +63,8 @@ impl Provider {
             Provider::A1111 => "a1111",
             Provider::ComfyUi => "comfyui",
             Provider::OpenAiCompatible => "openai_compatible",
+            Provider::Ideogram => "ideogram",
+            Provider::Recraft => "recraft",
         }
     }
 

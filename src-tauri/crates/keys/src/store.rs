@@ -267,6 +267,8 @@ fn label_for(provider: Provider) -> &'static str {
         Provider::A1111 => "Proofsheet API key: AUTOMATIC1111",
         Provider::ComfyUi => "Proofsheet API key: ComfyUI",
         Provider::OpenAiCompatible => "Proofsheet API key: OpenAI-compatible",
+        Provider::Ideogram => "Proofsheet API key: Ideogram",
+        Provider::Recraft => "Proofsheet API key: Recraft",
     }
 }
 

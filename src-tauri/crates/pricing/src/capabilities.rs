@@ -50,6 +50,9 @@ pub enum SizeSpec {
         min_side: u32,
         max_side: u32,
         max_pixels: u64,
+        /// Smallest total pixel count the provider accepts (gpt-image-2: 655,360).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min_pixels: Option<u64>,
         #[serde(default)]
         min_aspect: Option<f64>,
         #[serde(default)]
@@ -153,6 +156,13 @@ fn quality_rank(q: &str) -> Option<u8> {
         "low" | "draft" => Some(0),
         "medium" | "standard" => Some(1),
         "high" | "hd" => Some(2),
+        // Ideogram's rendering speeds price like quality tiers.
+        "turbo" => Some(0),
+        "default" => Some(1),
+        "quality" => Some(2),
+        // GPT Image 2.5/2.6 tiers above high.
+        "xhigh" => Some(3),
+        "max" => Some(4),
         _ => None,
     }
 }
@@ -350,10 +360,12 @@ impl SizeSpec {
                 min_side,
                 max_side,
                 max_pixels,
+                min_pixels,
                 min_aspect,
                 max_aspect,
             } => {
                 let (mut fw, mut fh) = (f64::from(w.max(1)), f64::from(h.max(1)));
+                let min_px = min_pixels.unwrap_or(0) as f64;
                 if let Some(max_a) = max_aspect.filter(|a| fw / fh > *a) {
                     fw = fh * max_a;
                 }
@@ -361,6 +373,11 @@ impl SizeSpec {
                     fh = fw / min_a;
                 }
                 let max_px = *max_pixels as f64;
+                if fw * fh < min_px {
+                    let k = (min_px / (fw * fh)).sqrt();
+                    fw *= k;
+                    fh *= k;
+                }
                 if fw * fh > max_px {
                     let k = (max_px / (fw * fh)).sqrt();
                     fw *= k;
@@ -390,6 +407,15 @@ impl SizeSpec {
                         sw -= m;
                     } else {
                         sh -= m;
+                    }
+                }
+                // Rounding down may fall under the minimum: step the shorter side up.
+                let min_total = min_pixels.unwrap_or(0);
+                while u64::from(sw) * u64::from(sh) < min_total && sw.min(sh) + m <= *max_side {
+                    if sw <= sh {
+                        sw += m;
+                    } else {
+                        sh += m;
                     }
                 }
                 (sw, sh, None)

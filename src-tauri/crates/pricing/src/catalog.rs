@@ -4,6 +4,7 @@
 use crate::capabilities::Capabilities;
 use crate::error::CatalogError;
 use crate::formula::{FORMULA_KINDS, Formula};
+use crate::lifecycle::check_replacements;
 use crate::request::LatencyTier;
 use crate::validate::{parse_date, validate_offer};
 use chrono::NaiveDate;
@@ -26,6 +27,8 @@ pub const PROVIDERS: &[&str] = &[
     "a1111",
     "comfyui",
     "openai_compatible",
+    "ideogram",
+    "recraft",
 ];
 
 const BUNDLED_JSON: &str = include_str!("../catalog/catalog.json");
@@ -64,6 +67,56 @@ pub struct Offer {
     pub unverified: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Whose word the price is: the provider's published page, or a quote (a gateway's
+    /// or provider's listing, a price the user typed for a gateway model).
+    #[serde(default, skip_serializing_if = "PriceBasis::is_published")]
+    pub price_basis: PriceBasis,
+    /// The provider marked the model deprecated on this day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deprecated_on: Option<NaiveDate>,
+    /// From this day the provider no longer serves the model: never routed to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_on: Option<NaiveDate>,
+    /// The offer to use instead (an id of the same catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<Arc<str>>,
+    /// "shut down on …, use …", formatted once: shut-down offers are estimated (as
+    /// unsupported) on every keystroke, and date formatting is the slow part.
+    #[serde(skip)]
+    pub(crate) shutdown_text: TextCache,
+}
+
+/// A lazily formatted text that never makes two offers unequal.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TextCache(OnceLock<Box<str>>);
+
+impl TextCache {
+    pub(crate) fn get_or_init(&self, f: impl FnOnce() -> String) -> &str {
+        self.0.get_or_init(|| f().into_boxed_str())
+    }
+}
+
+impl PartialEq for TextCache {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+/// Whose word an offer's price is.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceBasis {
+    /// The provider's own published price (possibly via a cited secondary source).
+    #[default]
+    Published,
+    /// A quote: a provider's or gateway's price listing, or a price the user entered.
+    Reported,
+}
+
+impl PriceBasis {
+    fn is_published(&self) -> bool {
+        *self == PriceBasis::Published
+    }
 }
 
 /// Price modifiers applied on top of the formula.
@@ -127,6 +180,9 @@ pub enum OverrideChange {
     UnitPrice { price: Decimal },
     /// Replace the whole formula.
     Formula { formula: Formula },
+    /// The most the user accepts to pay per image on an offer whose price is unknown;
+    /// estimates and reservations use it (only valid on `unknown` formulas).
+    PriceCap { per_image: Decimal },
 }
 
 impl Catalog {
@@ -192,6 +248,7 @@ impl Catalog {
             validate_offer(&offer)?;
             offers.push(offer);
         }
+        check_replacements(&offers)?;
         Ok(Catalog {
             version,
             published,
@@ -244,6 +301,18 @@ impl Catalog {
                         .map_err(|r| err("price", r.into()))?;
                 }
                 OverrideChange::Formula { formula } => offer.formula = formula.clone(),
+                OverrideChange::PriceCap { per_image } => {
+                    if *per_image <= Decimal::ZERO {
+                        return Err(err(
+                            "per_image",
+                            format!("a price cap must be more than $0 (got {per_image})"),
+                        ));
+                    }
+                    offer
+                        .formula
+                        .set_price_cap(*per_image)
+                        .map_err(|r| err("per_image", r.into()))?;
+                }
             }
             validate_offer(offer).map_err(|e| match e {
                 CatalogError::Offer { field, reason, .. } => err(&field, reason),

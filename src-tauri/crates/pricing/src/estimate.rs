@@ -3,13 +3,14 @@
 
 use crate::calibration::Calibration;
 use crate::capabilities::Note;
-use crate::catalog::{Catalog, Modifiers, Offer, OfferTier};
+use crate::catalog::{Catalog, Modifiers, Offer, OfferTier, PriceBasis};
 use crate::formula::{PriceInput, Priced};
+use crate::lifecycle::{LifecycleNote, LifecycleStatus};
 use crate::lines::Line;
 use crate::money::{Amount, ser_norm};
 use crate::request::{EstimateRequest, LatencyTier, ResolvedRequest};
 use crate::validate::parse_time;
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -60,6 +61,32 @@ pub enum Confidence {
     Assumed,
 }
 
+/// Where an estimate's figure comes from. Every estimate carries one; `Unknown` is never
+/// a $0 price (its `expected` is a user's cap, or zero and not to be shown as a price).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PriceSource {
+    /// Exact from the provider's published price table.
+    Published,
+    /// Learned from this library's settled costs for the same offer and parameters.
+    Calibrated { samples: usize },
+    /// A provider's or gateway's quote rather than a published page.
+    Reported,
+    /// No price is known.
+    Unknown,
+}
+
+impl PriceSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceSource::Published => "published",
+            PriceSource::Calibrated { .. } => "calibrated",
+            PriceSource::Reported => "reported",
+            PriceSource::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Estimate {
     pub offer_id: Arc<str>,
@@ -79,6 +106,11 @@ pub struct Estimate {
     #[serde(serialize_with = "ser_norm")]
     pub per_image: Decimal,
     pub confidence: Confidence,
+    /// Where `expected` comes from.
+    pub source: PriceSource,
+    /// Deprecation or shutdown (a shut-down offer is also unsupported, with this reason).
+    /// The replacement named is the offer's own `replaced_by`.
+    pub lifecycle: Option<LifecycleNote>,
     pub lines: Vec<Line>,
     pub notes: Vec<Note>,
     /// What the engine must send so that what is billed is what was priced.
@@ -87,7 +119,7 @@ pub struct Estimate {
 
 /// Estimates one offer.
 pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Estimate {
-    estimate_prepared(offer, req, ctx, &Prepared::of(req))
+    estimate_prepared(offer, req, ctx, &Prepared::of(req, ctx))
 }
 
 /// What every offer's estimate needs from the request, computed once per request.
@@ -96,11 +128,14 @@ struct Prepared {
     negative_chars: usize,
     /// The asked quality as a shared string: notes clone it instead of allocating.
     quality: Option<Arc<str>>,
+    /// The day lifecycle dates are compared with.
+    today: NaiveDate,
 }
 
 impl Prepared {
-    fn of(req: &EstimateRequest) -> Self {
+    fn of(req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Self {
         Self {
+            today: ctx.at.date_naive(),
             prompt_chars: req.prompt.chars().count(),
             negative_chars: req
                 .negative_prompt
@@ -120,6 +155,18 @@ fn estimate_prepared(
     let mut res = offer
         .capabilities
         .resolve_counted(req, prep.prompt_chars, prep.quality.as_ref());
+    let lifecycle = lifecycle_note(offer, prep.today);
+    if let Some(note) = lifecycle
+        .as_ref()
+        .filter(|n| n.status == LifecycleStatus::ShutDown)
+    {
+        res.unsupported = Some(
+            offer
+                .shutdown_text
+                .get_or_init(|| note.to_string())
+                .to_owned(),
+        );
+    }
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {
         res.notes
@@ -127,26 +174,28 @@ fn estimate_prepared(
         res.resolved.latency = LatencyTier::Standard;
     }
     // Built once at the end (an `Estimate` is a few hundred bytes; no `..base` moves).
-    let finish = |res: crate::capabilities::Resolution, priced: Option<(Priced, Confidence)>| {
+    let finish = |res: crate::capabilities::Resolution,
+                  priced: Option<(Priced, Confidence, PriceSource)>| {
         let supported = res.unsupported.is_none();
-        let (expected, worst_case, per_image, confidence, lines) = match priced {
-            Some((p, confidence)) => {
+        let (expected, worst_case, per_image, confidence, source, lines) = match priced {
+            Some((p, confidence, source)) => {
                 let per_image = match res.resolved.n {
                     0 => Decimal::ZERO,
                     1 => p.expected,
                     n => p.expected / Decimal::from(n),
                 };
-                (p.expected, p.worst, per_image, confidence, p.lines)
+                (p.expected, p.worst, per_image, confidence, source, p.lines)
             }
             None => (
                 Decimal::ZERO,
                 Decimal::ZERO,
                 Decimal::ZERO,
-                if offer.unverified {
+                if offer.unverified || offer.formula.is_unknown() {
                     Confidence::Assumed
                 } else {
                     Confidence::Published
                 },
+                base_source(offer, offer.formula.is_unknown()),
                 Vec::new(),
             ),
         };
@@ -163,6 +212,8 @@ fn estimate_prepared(
             worst_case,
             per_image,
             confidence,
+            source,
+            lifecycle,
             lines,
             notes: res.notes,
             resolved: res.resolved,
@@ -194,6 +245,7 @@ fn estimate_prepared(
     } else {
         Confidence::Published
     };
+    let mut source = base_source(offer, priced.unknown);
 
     let calibrated = match ctx.calibration {
         Some(c) if offer.formula.is_usage_billed() => c.lookup(&offer.id, &r.calibration_key()),
@@ -208,6 +260,9 @@ fn estimate_prepared(
             median: Amount::usd(cal.median),
         });
         confidence = Confidence::Calibrated {
+            samples: cal.samples,
+        };
+        source = PriceSource::Calibrated {
             samples: cal.samples,
         };
     } else {
@@ -240,7 +295,36 @@ fn estimate_prepared(
             worst: Amount::usd(priced.worst),
         });
     }
-    finish(res, Some((priced, confidence)))
+    finish(res, Some((priced, confidence, source)))
+}
+
+fn base_source(offer: &Offer, unknown: bool) -> PriceSource {
+    if unknown {
+        PriceSource::Unknown
+    } else if offer.price_basis == PriceBasis::Reported {
+        PriceSource::Reported
+    } else {
+        PriceSource::Published
+    }
+}
+
+/// The offer's lifecycle on `today`, naming its own `replaced_by` (the catalog-resolved
+/// live successor is [`Catalog::lifecycle`]; the bundled catalog points at live ones).
+fn lifecycle_note(offer: &Offer, today: NaiveDate) -> Option<LifecycleNote> {
+    if offer.deprecated_on.is_none() && offer.shutdown_on.is_none() {
+        return None;
+    }
+    let status = offer.lifecycle_status(today);
+    let on = match status {
+        LifecycleStatus::Live => return None,
+        LifecycleStatus::Deprecated => offer.deprecated_on?,
+        LifecycleStatus::Retiring | LifecycleStatus::ShutDown => offer.shutdown_on?,
+    };
+    Some(LifecycleNote {
+        status,
+        on,
+        replaced_by: offer.replaced_by.clone(),
+    })
 }
 
 /// Estimates every offer of the catalog: cheapest expected first, unsupported last
@@ -260,7 +344,7 @@ pub fn estimate_offers<'o>(
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
     let mut all: Vec<Estimate> = {
-        let prep = Prepared::of(req);
+        let prep = Prepared::of(req, ctx);
         offers
             .into_iter()
             .map(|o| estimate_prepared(o, req, ctx, &prep))
@@ -271,13 +355,15 @@ pub fn estimate_offers<'o>(
     // Comparing `Decimal`s of different scales rescales on every comparison, so the key
     // is one integer: the amount in units of 10^-28 USD (exact), unsupported offers last.
     // Amounts beyond ~10^10 USD do not fit and fall back to comparing the decimals.
+    // Unknown prices are not cheap: they go after every known price, before unsupported.
     if all.iter().all(|e| fixed_point(e.expected).is_some()) {
         all.sort_by_cached_key(|e| match (e.supported, fixed_point(e.expected)) {
+            (true, _) if e.source == PriceSource::Unknown => i128::MAX - 1,
             (true, Some(k)) => k,
             _ => i128::MAX,
         });
     } else {
-        all.sort_by_cached_key(|e| (!e.supported, e.expected));
+        all.sort_by_cached_key(|e| (!e.supported, e.source == PriceSource::Unknown, e.expected));
     }
     all
 }

@@ -19,6 +19,7 @@ pub const FORMULA_KINDS: &[&str] = &[
     "credits",
     "step_scaled",
     "free",
+    "unknown",
 ];
 
 /// How an offer turns a request into money. Tagged by `kind` in the catalog file.
@@ -27,8 +28,8 @@ pub const FORMULA_KINDS: &[&str] = &[
 pub enum Formula {
     /// F1: `n × price`.
     FlatPerImage { price: Decimal },
-    /// F2: `n × T[quality][size]`; a size not on the table uses the row with the
-    /// nearest pixel count (ties go to the dearer row).
+    /// F2: `n × T[quality][size]`; a size not on the table uses the row of the nearest
+    /// aspect ratio, then the nearest pixel count (ties go to the dearer row).
     Table { rows: Vec<PriceRow> },
     /// F3: `n × rate × round(W·H / unit)`.
     PerMegapixel {
@@ -71,6 +72,12 @@ pub enum Formula {
         default_steps: u32,
         scaling: StepScaling,
         base: Box<Formula>,
+    },
+    /// No published price. Never priced as $0: the estimate says `unknown`. A cap the
+    /// user sets (an override) is what estimates show and reservations hold.
+    Unknown {
+        #[serde(default)]
+        cap_per_image: Option<Decimal>,
     },
     /// F9: $0, or wall seconds × a user-set $/hour (power, amortisation).
     Free {
@@ -142,6 +149,8 @@ pub struct Priced {
     pub lines: Vec<Line>,
     /// The figure rests on an assumption (seconds, wall time) rather than a published price.
     pub assumed: bool,
+    /// No price is known: `expected` and `worst` are a user's cap, or zero and meaningless.
+    pub unknown: bool,
 }
 
 const SECONDS_PER_HOUR: Decimal = Decimal::from_parts(3600, 0, 0, false, 0);
@@ -156,7 +165,12 @@ pub(crate) fn nearest<'r, T>(
 ) -> Option<&'r T> {
     let has_quality = rows.iter().any(|r| key(r).0.is_some());
     let px = u64::from(w) * u64::from(h);
-    let mut best: Option<(&T, u64)> = None;
+    // Aspect first (a 1.5 MP landscape image is billed unlike a 1 MP square one), then
+    // pixel count. Distances as ratios ≥ 1; rows within 2% of the best aspect compete.
+    let ratio = |a: f64, b: f64| if a > b { a / b } else { b / a };
+    let aspect = |w: u32, h: u32| f64::from(w.max(1)) / f64::from(h.max(1));
+    let want = aspect(w, h);
+    let mut best_aspect = f64::INFINITY;
     for r in rows {
         let (q, rw, rh) = key(r);
         if has_quality && q != quality {
@@ -164,6 +178,14 @@ pub(crate) fn nearest<'r, T>(
         }
         if rw == w && rh == h {
             return Some(r);
+        }
+        best_aspect = best_aspect.min(ratio(aspect(rw, rh), want));
+    }
+    let mut best: Option<(&T, u64)> = None;
+    for r in rows {
+        let (q, rw, rh) = key(r);
+        if (has_quality && q != quality) || ratio(aspect(rw, rh), want) > best_aspect * 1.02 {
+            continue;
         }
         let d = (u64::from(rw) * u64::from(rh)).abs_diff(px);
         best = match best {
@@ -203,6 +225,7 @@ impl Formula {
             Formula::Credits { .. } => "credits",
             Formula::StepScaled { .. } => "step_scaled",
             Formula::Free { .. } => "free",
+            Formula::Unknown { .. } => "unknown",
         }
     }
 
@@ -245,10 +268,12 @@ impl Formula {
                 let Some(row) =
                     table_row(rows, input.quality.map(|q| &**q), input.width, input.height)
                 else {
-                    return exact(
+                    let mut p = exact(
                         Decimal::ZERO,
-                        Line::Text("no price row for this request".into()),
+                        Line::Text("price unknown: no price row for this request".into()),
                     );
+                    p.unknown = true;
+                    return p;
                 };
                 let total = row.price * nd;
                 let off = (row.width, row.height) != (input.width, input.height);
@@ -357,6 +382,7 @@ impl Formula {
                         assumed: true,
                     }],
                     assumed: true,
+                    unknown: false,
                 }
             }
             Formula::Credits {
@@ -376,6 +402,7 @@ impl Formula {
                     worst: inner.worst * *usd_per_credit,
                     lines,
                     assumed: inner.assumed,
+                    unknown: inner.unknown,
                 }
             }
             Formula::StepScaled {
@@ -394,6 +421,21 @@ impl Formula {
                     multiplier: m,
                 });
                 inner
+            }
+            Formula::Unknown { cap_per_image } => {
+                let total = cap_per_image.map_or(Decimal::ZERO, |c| c * nd);
+                let text = match cap_per_image {
+                    Some(c) => format!(
+                        "price unknown: capped at {} per image × {n} = {}",
+                        amt(*c),
+                        amt(total)
+                    ),
+                    None => "price unknown: set a price cap for this offer to use it".to_owned(),
+                };
+                let mut p = exact(total, Line::Text(text));
+                p.assumed = true;
+                p.unknown = true;
+                p
             }
             Formula::Free {
                 user_rate_per_hour,
@@ -419,6 +461,7 @@ impl Formula {
                             total: amt(total),
                         }],
                         assumed: true,
+                        unknown: false,
                     }
                 }
             },
@@ -476,7 +519,27 @@ impl Formula {
                     *r *= factor;
                 }
             }
+            // A cap is the user's own limit, not a price to discount.
+            Formula::Unknown { .. } => {}
         }
+    }
+
+    /// Sets the per-image cap of an `unknown` formula (see [`Formula::Unknown`]).
+    pub fn set_price_cap(&mut self, value: Decimal) -> Result<(), &'static str> {
+        match self {
+            Formula::Unknown { cap_per_image } => {
+                *cap_per_image = Some(value);
+                Ok(())
+            }
+            _ => {
+                Err("this offer has a known price; a cap is only for offers whose price is unknown")
+            }
+        }
+    }
+
+    /// No price is known for this formula (before any cap).
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, Formula::Unknown { .. })
     }
 
     /// Replaces the formula's single per-unit price. Formulas with several prices
@@ -498,6 +561,9 @@ impl Formula {
                 return Err(
                     "this formula has several prices; use a multiplier or a replacement formula",
                 );
+            }
+            Formula::Unknown { .. } => {
+                return Err("the price of this offer is unknown; set a price cap instead");
             }
         }
         Ok(())
@@ -527,6 +593,7 @@ pub(crate) fn exact(total: Decimal, line: Line) -> Priced {
         worst: total,
         lines,
         assumed: false,
+        unknown: false,
     }
 }
 

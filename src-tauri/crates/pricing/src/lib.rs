@@ -15,6 +15,7 @@ mod catalog;
 mod error;
 mod estimate;
 mod formula;
+mod lifecycle;
 mod lines;
 pub mod money;
 mod request;
@@ -25,17 +26,19 @@ mod validate;
 pub use calibration::{CalibratedCost, Calibration, CalibrationSample};
 pub use capabilities::{Capabilities, Note, SizeOption, SizeSpec, StepsRange};
 pub use catalog::{
-    Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PROVIDERS,
+    Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PROVIDERS, PriceBasis,
     PriceOverride, TimeWindow,
 };
 pub use error::CatalogError;
 pub use estimate::{
-    Confidence, Estimate, EstimateContext, RetryAllowance, estimate, estimate_all, estimate_offers,
+    Confidence, Estimate, EstimateContext, PriceSource, RetryAllowance, estimate, estimate_all,
+    estimate_offers,
 };
 pub use formula::{
     FORMULA_KINDS, Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula,
     TokenRates, TokenRow, image_tokens, table_row,
 };
+pub use lifecycle::{LifecycleNote, LifecycleStatus};
 pub use lines::{Line, TokenClass};
 pub use money::{MpRounding, MpUnit};
 pub use request::{EstimateRequest, ImageDims, LatencyTier, ResolvedRequest};

@@ -59,6 +59,11 @@ fn check_offer(o: &Offer) -> Check {
     if o.source.trim().is_empty() {
         return fail("source", "missing or empty: every price needs a citation");
     }
+    if let (Some(d), Some(s)) = (o.deprecated_on, o.shutdown_on)
+        && s < d
+    {
+        return fail("shutdown_on", format!("{s} is before deprecated_on {d}"));
+    }
     check_formula(&o.formula, "formula", 0)?;
     check_capabilities(&o.capabilities)?;
     check_coverage(&o.formula, &o.capabilities, "formula")?;
@@ -180,6 +185,10 @@ fn check_formula(f: &Formula, path: &str, depth: u8) -> Check {
             }
             positive(&p("seconds_per_image"), *seconds_per_image)
         }
+        Formula::Unknown { cap_per_image } => match cap_per_image {
+            Some(c) => positive(&p("cap_per_image"), *c),
+            None => Ok(()),
+        },
     }
 }
 
@@ -204,9 +213,13 @@ fn check_capabilities(c: &Capabilities) -> Check {
             min_side,
             max_side,
             max_pixels,
+            min_pixels,
             min_aspect,
             max_aspect,
         } => {
+            if min_pixels.is_some_and(|m| m > *max_pixels) {
+                return fail("capabilities.sizes.min_pixels", "greater than max_pixels");
+            }
             if *multiple_of == 0 {
                 return fail("capabilities.sizes.multiple_of", "must be at least 1");
             }

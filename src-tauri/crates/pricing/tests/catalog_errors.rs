@@ -82,7 +82,7 @@ fn unknown_formula_kind_is_refused() {
         offer_err(
             "fal:x",
             "formula.kind",
-            "unknown formula kind `per_sheep` (expected one of flat_per_image, table, per_megapixel, base_increment, tokens, compute_seconds, credits, step_scaled, free)"
+            "unknown formula kind `per_sheep` (expected one of flat_per_image, table, per_megapixel, base_increment, tokens, compute_seconds, credits, step_scaled, free, unknown)"
         )
     );
 }

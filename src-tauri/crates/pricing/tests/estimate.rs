@@ -32,7 +32,7 @@ fn snapped_and_ignored_parameters_are_noted_and_resolved() {
     req.negative_prompt = Some("blurry".into());
     req.steps = Some(30);
     req.quality = Some("hd".into());
-    let e = estimate(offer("openai:gpt-image-1"), &req, &ctx());
+    let e = estimate(offer("openai:gpt-image-1.5"), &req, &ctx());
     assert_eq!(
         notes(&e),
         [
@@ -79,12 +79,14 @@ fn snapped_and_ignored_parameters_are_noted_and_resolved() {
 }
 
 #[test]
-fn mini_has_no_high_row_so_high_is_sent_and_priced_as_medium() {
+fn mini_high_is_priced_as_high_not_medium() {
+    // prices-2026-11.md #1: the catalog used to send high as medium ($0.011 for $0.036).
     let mut req = EstimateRequest::new("", 1024, 1024);
     req.quality = Some("high".into());
     let e = estimate(offer("openai:gpt-image-1-mini"), &req, &ctx());
-    assert_eq!(notes(&e), ["quality high mapped to medium"]);
-    assert_eq!(e.expected, d("0.011"));
+    assert!(notes(&e).is_empty(), "{:?}", notes(&e));
+    assert_eq!(e.resolved.quality.as_deref(), Some("high"));
+    assert_eq!(e.expected, d("0.036"));
 }
 
 #[test]
@@ -104,6 +106,7 @@ fn rule_sizes_snap_to_multiples_and_limits() {
             min_side: 256,
             max_side: 1440,
             max_pixels: 1440 * 1440,
+            min_pixels: None,
             min_aspect: None,
             max_aspect: None
         }
@@ -122,14 +125,23 @@ fn unsupported_requests_are_explained_not_dropped() {
     }];
     let all = estimate_all(Catalog::bundled(), &req, &ctx());
     assert_eq!(all.len(), Catalog::bundled().offers().len());
+    let recraft = all
+        .iter()
+        .find(|e| &*e.offer_id == "recraft:recraftv3")
+        .unwrap_or_else(|| panic!("recraftv3 dropped"));
+    assert!(!recraft.supported);
+    assert_eq!(
+        recraft.unsupported_reason.as_deref(),
+        Some("prompt is 5000 characters; this model accepts at most 1000")
+    );
+    // Shut-down offers stay listed (history) but say why they cannot be used.
     let dalle = all
         .iter()
         .find(|e| &*e.offer_id == "openai:dall-e-3")
         .unwrap_or_else(|| panic!("dall-e-3 dropped"));
-    assert!(!dalle.supported);
     assert_eq!(
         dalle.unsupported_reason.as_deref(),
-        Some("prompt is 5000 characters; this model accepts at most 4000")
+        Some("shut down on 2026-05-12; the provider named no replacement")
     );
     let flux = all
         .iter()
@@ -164,8 +176,8 @@ fn latency_tiers_apply_where_offered_and_are_noted_elsewhere() {
     let mut req = EstimateRequest::new("", 1024, 1024);
     req.latency = LatencyTier::Batch;
     req.quality = Some("high".into());
-    let e = estimate(offer("openai:gpt-image-1"), &req, &ctx());
-    assert_eq!(e.expected, d("0.0832"));
+    let e = estimate(offer("openai:gpt-image-1.5"), &req, &ctx());
+    assert_eq!(e.expected, d("0.06656")); // 4,160 tokens × $32/M × 0.5
     assert_eq!(
         e.lines.last().map(ToString::to_string).as_deref(),
         Some("batch tier × 0.5")
@@ -284,8 +296,10 @@ fn history_calibrates_time_billed_offers() {
         )
     );
     // A flat-priced offer ignores history: its price is published.
-    let flat = estimate(offer("bfl:flux-dev"), &req, &c5);
+    assert_eq!(e.source, PriceSource::Calibrated { samples: 5 });
+    let flat = estimate(offer("bfl:flux-pro-1.1"), &req, &c5);
     assert_eq!(flat.confidence, Confidence::Published);
+    assert_eq!(flat.source, PriceSource::Published);
 }
 
 #[test]
@@ -298,10 +312,10 @@ fn reference_images_are_charged() {
         };
         2
     ];
-    let g = estimate(offer("google:gemini-3-pro-image-preview"), &req, &ctx());
+    let g = estimate(offer("google:gemini-3-pro-image"), &req, &ctx());
     assert_eq!(g.expected, d("0.1366")); // 0.1344 + 2 × 0.0011
-    let gpt = estimate(offer("openai:gpt-image-1"), &req, &ctx());
-    assert_eq!(gpt.expected, d("0.05754")); // medium 0.04224 + 2 × 765 tokens × $10/M
+    let gpt = estimate(offer("openai:gpt-image-1.5"), &req, &ctx());
+    assert_eq!(gpt.expected, d("0.046032")); // medium 1,056 × $32/M + 2 × 765 tokens × $8/M
 }
 
 #[test]

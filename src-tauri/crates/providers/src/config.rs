@@ -19,6 +19,8 @@ pub const PROVIDER_IDS: &[&str] = &[
     "a1111",
     "comfyui",
     "openai_compatible",
+    "ideogram",
+    "recraft",
 ];
 
 /// Settings for one provider client. `Default` gives production values.
@@ -84,6 +86,8 @@ pub fn provider_for(
         "a1111" => Arc::new(a1111::A1111::new(cfg, http)),
         "comfyui" => Arc::new(comfyui::ComfyUi::new(cfg, http)),
         "openai_compatible" => Arc::new(openai_compatible::OpenAiCompatible::new(cfg, http)?),
+        "ideogram" => Arc::new(ideogram::Ideogram::new(cfg, http)),
+        "recraft" => Arc::new(recraft::Recraft::new(cfg, http)),
         other => {
             return Err(ProviderError::new(
                 other,

@@ -87,13 +87,26 @@ fn row(e: &OfferEstimate) -> Vec<String> {
         notes.push("no key".into());
     }
     notes.extend(e.notes.iter().cloned());
+    // An unknown price is never printed as $0: "unknown", or the user's cap.
+    let money = |d| {
+        if e.price_known {
+            usd(d)
+        } else if d > rust_decimal::Decimal::ZERO {
+            format!("≤{} (cap)", usd(d))
+        } else {
+            "unknown".to_owned()
+        }
+    };
+    if e.price_source == "calibrated" || e.price_source == "reported" {
+        notes.push(format!("price {}", e.confidence));
+    }
     vec![
         e.offer_id.clone(),
         tier_name(&e.tier).to_string(),
         e.billing.clone(),
-        usd(e.expected_usd),
-        usd(e.worst_case_usd),
-        usd(e.per_image_usd),
+        money(e.expected_usd),
+        money(e.worst_case_usd),
+        money(e.per_image_usd),
         clip(&notes.join("; "), 70),
     ]
 }
@@ -114,14 +127,36 @@ pub fn offers(ctx: &Ctx) -> CliResult<u8> {
                     o.billing.clone(),
                     o.display_name.clone(),
                     o.verified_on.clone(),
+                    lifecycle(o),
                 ]
             })
             .collect();
         table(
-            &["offer", "tier", "billing", "name", "verified"],
+            &["offer", "tier", "billing", "name", "verified", "status"],
             &rows,
             &[],
         )
     })?;
     Ok(OK)
+}
+
+/// "live", "retiring 2026-12-01 → openai:gpt-image-2.5-sunburst", "shut down 2026-10-23 → …".
+fn lifecycle(o: &engine::api::OfferView) -> String {
+    let (label, on) = match o.status.as_str() {
+        "shut_down" => ("shut down", o.shutdown_on.as_deref()),
+        "retiring" => ("retiring", o.shutdown_on.as_deref()),
+        "deprecated" => ("deprecated", o.deprecated_on.as_deref()),
+        _ => {
+            return if o.price_basis == "unknown" {
+                "live, price unknown".into()
+            } else {
+                "live".into()
+            };
+        }
+    };
+    let mut s = format!("{label} {}", on.unwrap_or("?"));
+    if let Some(r) = &o.replaced_by {
+        s.push_str(&format!(" → {r}"));
+    }
+    s
 }

@@ -156,6 +156,12 @@ pub fn summary(p: &ProjectView) -> String {
         chain(&p.draft_chain),
         chain(&p.final_chain)
     ));
+    for w in &p.chain_warnings {
+        s.push_str(&format!(
+            "\n  warning    {} ({} chain): {}",
+            w.offer_id, w.chain, w.message
+        ));
+    }
     s
 }
 
