@@ -73,10 +73,10 @@ async fn run(cli: Cli) -> CliResult<u8> {
 /// Error text on stderr; with `--json` also `{"error":{…}}` on stdout so scripts always
 /// get one document.
 fn fail(e: &CliError, json: bool) -> u8 {
-    eprintln!("proofsheet-cli: error: {}", e.message);
+    eprintln!("proofsheet-cli: error: {}", e.display());
     if json {
         let doc = serde_json::json!({
-            "error": { "kind": e.kind, "code": e.kind.code(), "message": e.message }
+            "error": { "kind": e.kind, "code": e.kind.code(), "message": e.full_message() }
         });
         let _ = output::json(&doc);
     }

@@ -6,7 +6,7 @@ use engine::api::{BudgetPeriod, ProjectInput, ProjectView};
 use super::{Ctx, check_offers, emit};
 use crate::args::{ProjectCommand, ProjectCreateArgs};
 use crate::exit::{CliError, CliResult, OK};
-use crate::output::{table, usd, usd_opt};
+use crate::output::{clean, normalize_amounts, safe, table, usd, usd_opt};
 
 pub async fn run(ctx: &Ctx, c: ProjectCommand) -> CliResult<u8> {
     match c {
@@ -59,7 +59,7 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
     };
     let view = ctx.engine.project_upsert(input).await?;
     emit(ctx, &view, || {
-        format!("Created project {}.\n{}", view.name, summary(&view))
+        format!("Created project {}.\n{}", safe(&view.name), summary(&view))
     })?;
     Ok(OK)
 }
@@ -67,7 +67,7 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
 async fn show(ctx: &Ctx, name: &str) -> CliResult<u8> {
     let view = ctx.engine.project_show(name).await?;
     emit(ctx, &view, || {
-        format!("Project {}\n{}", view.name, summary(&view))
+        format!("Project {}\n{}", safe(&view.name), summary(&view))
     })?;
     Ok(OK)
 }
@@ -128,14 +128,14 @@ pub fn summary(p: &ProjectView) -> String {
         usd_opt(p.remaining_usd),
         usd(p.saved_usd),
     );
-    if let Some(c) = &p.client {
-        s.push_str(&format!("\n  client     {c}"));
+    if let Some(client) = &p.client {
+        s.push_str(&format!("\n  client     {}", safe(client)));
     }
     let chain = |c: &[String]| {
         if c.is_empty() {
             "default".to_string()
         } else {
-            c.join(" → ")
+            c.iter().map(|o| clean(o)).collect::<Vec<_>>().join(" → ")
         }
     };
     s.push_str(&format!(
@@ -168,7 +168,7 @@ pub async fn recover(ctx: &Ctx) -> CliResult<u8> {
             usd(reserved),
         );
         for m in &report.messages {
-            s.push_str(&format!("\n  {m}"));
+            s.push_str(&format!("\n  {}", safe(&normalize_amounts(m))));
         }
         s
     })?;
