@@ -1,7 +1,7 @@
 //! Where the CLI keeps its data and which keychain service it uses: the same places as
 //! the app, so the CLI and the window share one gallery, one ledger and one set of keys.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use engine::EngineConfig;
 
@@ -22,6 +22,7 @@ pub const KEYCHAIN_SERVICE_ENV: &str = "PROOFSHEET_KEYCHAIN_SERVICE";
 /// data folder + the app identifier (Linux: `$XDG_DATA_HOME` or `~/.local/share`).
 pub fn data_dir(explicit: Option<PathBuf>) -> CliResult<PathBuf> {
     if let Some(dir) = explicit.filter(|d| !d.as_os_str().is_empty()) {
+        check_folder(&dir)?;
         return Ok(dir);
     }
     let base = dirs::data_dir().ok_or_else(|| {
@@ -30,6 +31,23 @@ pub fn data_dir(explicit: Option<PathBuf>) -> CliResult<PathBuf> {
         )
     })?;
     Ok(base.join(STORAGE_ID))
+}
+
+/// A data dir must be a folder, or not exist yet (it is created). A file, a device such
+/// as /dev/null, or a path through a file is refused here, in the option's words.
+fn check_folder(dir: &Path) -> CliResult<()> {
+    let not_a_folder = match std::fs::metadata(dir) {
+        Ok(m) => !m.is_dir(),
+        Err(e) => e.kind() == std::io::ErrorKind::NotADirectory,
+    };
+    if not_a_folder {
+        return Err(CliError::usage(format!(
+            "--data-dir {} is not a folder; pass a folder (it is created if missing), or \
+             unset PROOFSHEET_DATA_DIR to use the app's library",
+            dir.display()
+        )));
+    }
+    Ok(())
 }
 
 pub fn keychain_service() -> String {
@@ -68,6 +86,22 @@ mod tests {
             let name = d.file_name().map(|n| n.to_string_lossy().into_owned());
             assert_eq!(name.as_deref(), Some(STORAGE_ID));
         }
+    }
+
+    #[test]
+    fn a_file_is_not_a_folder() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let file = dir.path().join("f");
+        std::fs::write(&file, b"x").expect("write");
+        for p in [file.clone(), file.join("sub"), PathBuf::from("/dev/null")] {
+            let e = data_dir(Some(p)).expect_err("refused");
+            assert!(e.message.contains("is not a folder"), "{}", e.message);
+            assert_eq!(e.kind.code(), crate::exit::USAGE);
+        }
+        assert!(
+            data_dir(Some(dir.path().join("new"))).is_ok(),
+            "created later"
+        );
     }
 
     #[test]

@@ -68,6 +68,7 @@ impl From<store::StoreError> for EngineError {
             S::BudgetExceeded { .. } | S::ChargeExceedsReservation { .. } => ErrorKind::Budget,
             S::NotFound { .. } => ErrorKind::NotFound,
             S::ProjectExists(_)
+            | S::NotAFolder(_)
             | S::InvalidMoney { .. }
             | S::InvalidInput(_)
             | S::UnsupportedImage(_) => ErrorKind::Validation,

@@ -46,15 +46,15 @@ impl Engine {
 
     /// `open` with explicit tunables (retry timing, limits, injected keys, recovery mode).
     pub async fn open_with(config: EngineConfig, options: EngineOptions) -> Result<Engine> {
-        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
-            EngineError::internal(format!(
-                "cannot create the data folder {}: {e}",
-                config.data_dir.display()
-            ))
-        })?;
-        let lease = crate::lease::Lease::acquire(&config.data_dir)?;
+        // The store creates the folder, refuses a file in its place and opens a folder it
+        // cannot write read-only (browse, estimate; every write refused).
         let dir = config.data_dir.clone();
         let store = blocking(move || store::Store::open(&dir).map_err(EngineError::from)).await?;
+        let lease = if store.is_read_only() {
+            crate::lease::Lease::read_only()
+        } else {
+            crate::lease::Lease::acquire(&config.data_dir)?
+        };
         let s = store.clone();
         let (user, imported, overrides, samples) = blocking(move || {
             let user = Settings::load(&s)?;
@@ -103,6 +103,8 @@ impl Engine {
             options,
         });
         let handle = match core.options.recovery {
+            // A read-only library cannot record what recovery finds.
+            _ if core.store.is_read_only() => None,
             RecoveryMode::Background => {
                 let c = core.clone();
                 Some(tokio::spawn(async move { recovery::recover(&c).await }))
@@ -152,6 +154,7 @@ impl Engine {
     /// Queues a generation and returns its job id at once; progress and the result
     /// arrive through `progress`.
     pub async fn submit(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
+        self.core.store.start_check();
         let (job_id, _handle) = jobs::spawn(&self.core, spec(input, None), progress);
         Ok(job_id)
     }
@@ -163,6 +166,7 @@ impl Engine {
         input: GenerateInput,
         progress: ProgressFn,
     ) -> Result<GenerationResult> {
+        self.core.store.start_check();
         let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
         handle.await?
     }
@@ -193,6 +197,7 @@ impl Engine {
     }
 
     async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
+        self.core.store.start_check();
         let d = library::detail(&self.core, generation_id).await?;
         if d.images.is_empty() {
             return Err(EngineError::validation(
@@ -210,8 +215,14 @@ impl Engine {
     }
 
     // ---- projects ----
+    /// Creates the project, or replaces the settings of an existing one of that name.
     pub async fn project_upsert(&self, input: ProjectInput) -> Result<ProjectView> {
         projects::upsert(&self.core, input).await
+    }
+    /// Creates a new project with its budget and policy in one step; a name already in
+    /// use is refused (validation) and the existing project is left as it was.
+    pub async fn project_create(&self, input: ProjectInput) -> Result<ProjectView> {
+        projects::create(&self.core, input).await
     }
     pub async fn project_list(&self) -> Result<Vec<ProjectView>> {
         projects::list(&self.core).await

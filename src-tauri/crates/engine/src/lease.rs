@@ -18,8 +18,8 @@ const EXT: &str = "lock";
 
 pub(crate) struct Lease {
     id: String,
-    path: PathBuf,
-    _file: File,
+    /// `None` for a read-only library: nothing can run there, so nothing needs a lease.
+    held: Option<(PathBuf, File)>,
 }
 
 fn lease_dir(data_dir: &Path) -> PathBuf {
@@ -49,9 +49,16 @@ impl Lease {
         std::fs::rename(&tmp, &path).map_err(|e| io_err("rename the lock file", &tmp, e))?;
         Ok(Lease {
             id,
-            path,
-            _file: file,
+            held: Some((path, file)),
         })
+    }
+
+    /// An id with no lock file, for a library opened read-only.
+    pub fn read_only() -> Lease {
+        Lease {
+            id: uuid::Uuid::new_v4().to_string(),
+            held: None,
+        }
     }
 
     pub fn id(&self) -> &str {
@@ -62,7 +69,9 @@ impl Lease {
 impl Drop for Lease {
     fn drop(&mut self) {
         // Nothing of ours runs any more; the next recovery may take our jobs at once.
-        let _ = std::fs::remove_file(&self.path);
+        if let Some((path, _)) = &self.held {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 

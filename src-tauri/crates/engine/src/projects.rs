@@ -24,7 +24,26 @@ fn period_view(p: Option<store::BudgetPeriod>) -> BudgetPeriod {
     }
 }
 
-pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<ProjectView> {
+/// A project input, checked: what the store saves in one transaction.
+struct Checked {
+    name: String,
+    client: Option<String>,
+    budget: Option<Budget>,
+    /// Moderation `None`: an existing project keeps its own.
+    policy: Policy,
+    preflight: bool,
+}
+
+impl Checked {
+    fn settings(&self, id: store::ProjectId) -> Vec<(String, serde_json::Value)> {
+        vec![(
+            Core::project_setting_key(id, moderation::SETTING),
+            serde_json::Value::Bool(self.preflight),
+        )]
+    }
+}
+
+fn check(core: &Arc<Core>, input: ProjectInput) -> Result<Checked> {
     let name = input.name.trim().to_owned();
     if name.is_empty() {
         return Err(EngineError::validation("the project needs a name"));
@@ -54,40 +73,72 @@ pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<Proj
             input.warn_at.clone()
         },
     });
-    let input2 = input.clone();
+    Ok(Checked {
+        name,
+        client: input
+            .client
+            .map(|c| c.trim().to_owned())
+            .filter(|c| !c.is_empty()),
+        budget,
+        policy: Policy {
+            draft_offers: input.draft_chain,
+            final_offers: input.final_chain,
+            allow_safety_fallback: input.allow_safety_fallback,
+            moderation: None,
+        },
+        preflight: input.preflight_moderation,
+    })
+}
+
+fn create_in(s: &store::Store, c: &Checked) -> store::Result<Project> {
+    s.create_project_with(
+        &NewProject {
+            name: c.name.clone(),
+            client: c.client.clone(),
+            budget: c.budget.clone(),
+        },
+        &c.policy,
+        |id| c.settings(id),
+    )
+}
+
+/// Creates a project: project, budget, policy and options in one transaction (F12).
+/// Of two concurrent creates of one name exactly one wins; the other is refused and
+/// changes nothing (F17).
+pub(crate) async fn create(core: &Arc<Core>, input: ProjectInput) -> Result<ProjectView> {
+    let c = check(core, input)?;
+    let project = core.store_op(move |s| create_in(s, &c)).await?;
+    view(core, project).await
+}
+
+/// Creates the project, or replaces every setting of the existing one (the app's
+/// project editor). Either way in one transaction.
+pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<ProjectView> {
+    let c = check(core, input)?;
+    let name = c.name.clone();
     core.store_op(move |s| {
-        let project = match s.project_by_name(&name) {
-            Ok(p) => {
-                // An upsert replaces the project's settings, its client included.
-                s.set_project_client(p.id, input2.client.as_deref())?;
-                p
-            }
-            Err(store::StoreError::NotFound { .. }) => s.create_project(&NewProject {
-                name: name.clone(),
-                client: input2.client.clone(),
-                budget: None,
-            })?,
-            Err(e) => return Err(e),
+        let update = |p: Project| {
+            s.update_project(
+                p.id,
+                c.client.as_deref(),
+                c.budget.as_ref(),
+                &c.policy,
+                c.settings(p.id),
+            )
         };
-        s.set_budget(project.id, budget.as_ref())?;
-        let old = s.policy(project.id)?;
-        s.set_policy(
-            project.id,
-            &Policy {
-                draft_offers: input2.draft_chain.clone(),
-                final_offers: input2.final_chain.clone(),
-                allow_safety_fallback: input2.allow_safety_fallback,
-                moderation: old.moderation,
+        match s.project_by_name(&c.name) {
+            Ok(p) => update(p),
+            Err(store::StoreError::NotFound { .. }) => match create_in(s, &c) {
+                Ok(_) => Ok(()),
+                // Created by someone else meanwhile: an upsert updates it.
+                Err(store::StoreError::ProjectExists(_)) => update(s.project_by_name(&c.name)?),
+                Err(e) => Err(e),
             },
-        )?;
-        s.set_setting(
-            &Core::project_setting_key(project.id, moderation::SETTING),
-            &serde_json::Value::Bool(input2.preflight_moderation),
-        )?;
-        Ok(())
+            Err(e) => Err(e),
+        }
     })
     .await?;
-    show(core, &input.name).await
+    show(core, &name).await
 }
 
 pub(crate) async fn show(core: &Arc<Core>, name: &str) -> Result<ProjectView> {

@@ -23,6 +23,41 @@ pub enum StoreError {
         supported: i64,
     },
 
+    #[error(
+        "the library database {path} has schema version {found}, which no Proofsheet writes: \
+         another program changed it or it is damaged; restore it from a backup, or move it \
+         aside and Proofsheet starts a new library"
+    )]
+    BadSchemaVersion { path: PathBuf, found: i64 },
+
+    #[error(
+        "cannot upgrade the library database {path} from schema version {from} to {to}: \
+         {reason}; the file does not match the version it records (another program changed \
+         it); restore it from a backup, or move it aside and Proofsheet starts a new library"
+    )]
+    MigrationFailed {
+        path: PathBuf,
+        from: i64,
+        to: i64,
+        reason: String,
+    },
+
+    #[error(
+        "the library database {path} is damaged ({detail}); nothing was reserved or spent. \
+         Quit Proofsheet, restore {path} from a backup (or move it aside and Proofsheet starts \
+         a new library), then try again"
+    )]
+    Damaged { path: PathBuf, detail: String },
+
+    #[error("{0} is not a folder; the library needs a folder (it is created if missing)")]
+    NotAFolder(PathBuf),
+
+    #[error(
+        "the library at {0} is read-only (its folder or database cannot be written): it can be \
+         browsed but not changed; copy it to a writable folder to work with it"
+    )]
+    ReadOnly(PathBuf),
+
     #[error("file error at {path}: {source}")]
     Io {
         path: PathBuf,

@@ -73,9 +73,36 @@ fn opt_uuid_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<GenerationId>>
 
 pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
     let request_json: String = r.get(2)?;
-    let request = serde_json::from_str(&request_json).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
-    })?;
+    let mut error: Option<String> = r.get(18)?;
+    // One damaged row must not take the gallery down (F19): it is rebuilt from the row's
+    // own columns (size and count unknown, so it cannot be re-run) and marked damaged.
+    let request = match serde_json::from_str(&request_json) {
+        Ok(req) => req,
+        Err(e) => {
+            let id: String = r.get(0)?;
+            tracing::warn!(generation = %id, "damaged request record: {e}");
+            let note = format!("the stored request of this generation is damaged ({e})");
+            error = Some(match error {
+                Some(old) => format!("{old}; {note}"),
+                None => note,
+            });
+            CanonicalRequest {
+                prompt: r.get(16)?,
+                negative_prompt: r.get(17)?,
+                seed: None,
+                provider: r.get(14)?,
+                model: r.get(15)?,
+                model_version: None,
+                width: 0,
+                height: 0,
+                quality: None,
+                steps: None,
+                style: None,
+                n: 0,
+                reference_image_hashes: Vec::new(),
+            }
+        }
+    };
     Ok(GenerationRecord {
         id: uuid_col(r, 0)?,
         project_id: r.get(1)?,
@@ -95,7 +122,7 @@ pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
         model: r.get(15)?,
         prompt: r.get(16)?,
         negative_prompt: r.get(17)?,
-        error: r.get(18)?,
+        error,
         created_at: ms_to_time(r.get(19)?),
         finished_at: r.get::<_, Option<i64>>(20)?.map(ms_to_time),
     })

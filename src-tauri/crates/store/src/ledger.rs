@@ -203,6 +203,7 @@ impl Store {
         amount: Decimal,
     ) -> Result<ReservationOutcome> {
         let needed = to_nanos(amount)?;
+        self.check_before_spending()?;
         let gen_id = generation.to_string();
         self.write(|tx| {
             let (gen_project, status) = generation_project(tx, &gen_id)?;

@@ -17,6 +17,7 @@ mod generations;
 mod images;
 mod ledger;
 mod money;
+mod open;
 mod projects;
 mod schema;
 mod thumbs;
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 pub use calibration::CalibrationRow;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
@@ -77,9 +78,15 @@ pub struct Store {
 struct Inner {
     root: PathBuf,
     db_path: PathBuf,
-    writer: Mutex<Connection>,
+    /// Dropped before the writer: the last connection to close checkpoints the WAL and
+    /// removes `-wal`/`-shm`, which a read-only connection cannot do.
     readers: Mutex<Vec<Connection>>,
+    /// `None`: a read-only library (every write is refused with [`StoreError::ReadOnly`]).
+    writer: Option<Mutex<Connection>>,
+    read_target: open::ReadTarget,
     sweep: Mutex<SweepReport>,
+    /// The verdict of the integrity check run before this process first reserves money.
+    soundness: Mutex<Option<std::result::Result<(), String>>>,
 }
 
 impl std::fmt::Debug for Store {
@@ -96,23 +103,63 @@ impl Store {
         Store::open_with(data_dir, OpenOptions::default())
     }
 
+    /// Opens the library. A folder that cannot be written opens read-only: it can be
+    /// browsed, and every write is refused with [`StoreError::ReadOnly`].
     pub fn open_with(data_dir: impl AsRef<Path>, options: OpenOptions) -> Result<Store> {
-        let root = data_dir.as_ref().to_path_buf();
-        std::fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
+        Store::open_impl(data_dir.as_ref(), options, false)
+    }
+
+    /// Opens the library read-only even when it could be written (nothing is migrated,
+    /// swept or changed).
+    pub fn open_read_only(data_dir: impl AsRef<Path>) -> Result<Store> {
+        Store::open_impl(data_dir.as_ref(), OpenOptions::default(), true)
+    }
+
+    fn open_impl(root: &Path, options: OpenOptions, force_read_only: bool) -> Result<Store> {
+        let root = root.to_path_buf();
+        open::prepare_dir(&root)?;
         let db_path = root.join(DB_FILE);
-        let mut writer = Connection::open(&db_path)?;
-        schema::configure(&writer)?;
-        schema::migrate(&mut writer, &db_path)?;
+        // Looked at read-only first: a newer database is refused untouched.
+        let (found, read_target) = open::peek(&db_path)?;
+        let lock = match force_read_only {
+            true => None,
+            false => open::lock_file(&root)?,
+        };
+        let writer = match lock {
+            Some(lock) if open::db_writable(&db_path)? => Some(open::open_writer(&lock, &db_path)?),
+            _ => {
+                if !db_path.exists() {
+                    return Err(StoreError::ReadOnly(root));
+                }
+                if found < SCHEMA_VERSION {
+                    return Err(StoreError::MigrationFailed {
+                        path: db_path,
+                        from: found,
+                        to: SCHEMA_VERSION,
+                        reason: "the library is read-only".into(),
+                    });
+                }
+                None
+            }
+        };
+        let read_only = writer.is_none();
+        // `immutable` (ignores the WAL) is only for a file nobody can be writing.
+        let read_target = match read_only {
+            true => read_target,
+            false => open::ReadTarget::Path(db_path.clone()),
+        };
         let store = Store {
             inner: Arc::new(Inner {
                 root,
                 db_path,
-                writer: Mutex::new(writer),
+                writer: writer.map(Mutex::new),
+                read_target,
                 readers: Mutex::new(Vec::new()),
                 sweep: Mutex::new(SweepReport::default()),
+                soundness: Mutex::new(None),
             }),
         };
-        if options.sweep {
+        if options.sweep && !read_only {
             let report = store.sweep(options.sweep_grace)?;
             if !report.missing_files.is_empty() {
                 tracing::warn!(
@@ -123,6 +170,46 @@ impl Store {
             *store.inner.sweep.lock() = report;
         }
         Ok(store)
+    }
+
+    /// True when the library was opened read-only (its folder cannot be written).
+    pub fn is_read_only(&self) -> bool {
+        self.inner.writer.is_none()
+    }
+
+    /// Starts [`Store::check_before_spending`] on a background thread, so its cost
+    /// (about half a second on a 100,000-image library, once per process) overlaps the
+    /// work before the first reservation. Does nothing once a verdict exists.
+    pub fn start_check(&self) {
+        if self.is_read_only() || self.inner.soundness.lock().is_some() {
+            return;
+        }
+        let store = self.clone();
+        let spawned = std::thread::Builder::new()
+            .name("proofsheet-quick-check".into())
+            .spawn(move || {
+                let _ = store.check_before_spending();
+            });
+        if let Err(e) = spawned {
+            tracing::debug!("integrity check runs in line: {e}");
+        }
+    }
+
+    /// Refuses to go on with a damaged database: `PRAGMA quick_check`, run once per
+    /// process (the verdict is kept), before the first reservation, so no money is spent
+    /// on a library that could not record the result (F15).
+    pub fn check_before_spending(&self) -> Result<()> {
+        let mut verdict = self.inner.soundness.lock();
+        if verdict.is_none() {
+            *verdict = Some(self.read(open::quick_check)?);
+        }
+        match verdict.as_ref() {
+            Some(Err(detail)) => Err(StoreError::Damaged {
+                path: self.inner.db_path.clone(),
+                detail: detail.clone(),
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The data directory this store lives in.
@@ -173,13 +260,7 @@ impl Store {
     }
 
     fn open_reader(&self) -> Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.inner.db_path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        let conn = open::reader(&self.inner.read_target)?;
         // Memory-mapped reads avoid a syscall per page on large libraries.
         conn.pragma_update(None, "mmap_size", 1024i64 * 1024 * 1024)?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
@@ -190,7 +271,10 @@ impl Store {
 
     /// Runs `f` inside one `BEGIN IMMEDIATE` transaction on the writer; commits on `Ok`.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
-        let mut conn = self.inner.writer.lock();
+        let Some(writer) = &self.inner.writer else {
+            return Err(StoreError::ReadOnly(self.inner.root.clone()));
+        };
+        let mut conn = writer.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let out = f(&tx)?;
         tx.commit()?;

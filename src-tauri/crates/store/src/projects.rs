@@ -113,9 +113,26 @@ fn validate_thresholds(t: &[Decimal]) -> Result<()> {
 
 impl Store {
     pub fn create_project(&self, new: &NewProject) -> Result<Project> {
+        self.create_project_with(new, &Policy::default(), |_| Vec::new())
+    }
+
+    /// Creates a project with its budget, policy and project settings in one transaction
+    /// (F12): a refused budget or policy leaves nothing behind, and of two concurrent
+    /// creates of one name exactly one wins; the other gets [`StoreError::ProjectExists`]
+    /// and changes nothing (F17). `settings` gives the `(key, value)` pairs to store once
+    /// the project's id is known.
+    pub fn create_project_with(
+        &self,
+        new: &NewProject,
+        policy: &Policy,
+        settings: impl FnOnce(ProjectId) -> Vec<(String, serde_json::Value)>,
+    ) -> Result<Project> {
         let name = new.name.trim();
         if name.is_empty() {
             return Err(StoreError::InvalidInput("project name is empty".into()));
+        }
+        if let Some(b) = &new.budget {
+            check_budget(b)?;
         }
         let created = now_ms();
         let id = self.write(|tx| {
@@ -132,13 +149,63 @@ impl Store {
                 params![name, new.client, created],
             )?;
             let id = tx.last_insert_rowid();
-            tx.execute("INSERT INTO policies(project_id) VALUES (?1)", [id])?;
+            put_policy(tx, id, policy)?;
             if let Some(b) = &new.budget {
                 put_budget(tx, id, b)?;
+            }
+            for (key, value) in settings(id) {
+                put_setting(tx, &key, &value)?;
             }
             Ok(id)
         })?;
         self.project(id)
+    }
+
+    /// Replaces an existing project's client, budget (`None` removes it), policy and
+    /// project settings in one transaction. A policy without moderation keeps the
+    /// project's current one.
+    pub fn update_project(
+        &self,
+        project: ProjectId,
+        client: Option<&str>,
+        budget: Option<&Budget>,
+        policy: &Policy,
+        settings: Vec<(String, serde_json::Value)>,
+    ) -> Result<()> {
+        if let Some(b) = budget {
+            check_budget(b)?;
+        }
+        let client = client.map(str::trim).filter(|c| !c.is_empty());
+        self.write(|tx| {
+            if tx.execute(
+                "UPDATE projects SET client = ?2 WHERE id = ?1",
+                params![project, client],
+            )? == 0
+            {
+                return Err(StoreError::not_found("project", project));
+            }
+            match budget {
+                Some(b) => put_budget(tx, project, b)?,
+                None => {
+                    tx.execute("DELETE FROM budgets WHERE project_id = ?1", [project])?;
+                }
+            }
+            let mut policy = policy.clone();
+            if policy.moderation.is_none() {
+                policy.moderation = tx
+                    .query_row(
+                        "SELECT moderation FROM policies WHERE project_id = ?1",
+                        [project],
+                        |r| r.get::<_, Moderation>(0),
+                    )
+                    .optional()?;
+            }
+            put_policy(tx, project, &policy)?;
+            for (key, value) in settings {
+                put_setting(tx, &key, &value)?;
+            }
+            Ok(())
+        })
     }
 
     pub fn project(&self, id: ProjectId) -> Result<Project> {
@@ -203,21 +270,9 @@ impl Store {
     }
 
     pub fn set_policy(&self, project: ProjectId, policy: &Policy) -> Result<()> {
-        let draft = serde_json::to_string(&policy.draft_offers)?;
-        let fin = serde_json::to_string(&policy.final_offers)?;
-        let moderation = policy.moderation.unwrap_or(Moderation::Auto);
         self.write(|tx| {
             ensure_project(tx, project)?;
-            tx.execute(
-                "INSERT INTO policies(project_id, draft_offers, final_offers, allow_safety_fallback, moderation)
-                 VALUES (?1, ?2, ?3, ?4, ?5)
-                 ON CONFLICT(project_id) DO UPDATE SET draft_offers = excluded.draft_offers,
-                   final_offers = excluded.final_offers,
-                   allow_safety_fallback = excluded.allow_safety_fallback,
-                   moderation = excluded.moderation",
-                params![project, draft, fin, policy.allow_safety_fallback, moderation],
-            )?;
-            Ok(())
+            put_policy(tx, project, policy)
         })
     }
 
@@ -250,15 +305,7 @@ impl Store {
     }
 
     pub fn set_setting(&self, key: &str, value: &serde_json::Value) -> Result<()> {
-        let text = serde_json::to_string(value)?;
-        self.write(|tx| {
-            tx.execute(
-                "INSERT INTO settings(key, value) VALUES (?1, ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                params![key, text],
-            )?;
-            Ok(())
-        })
+        self.write(|tx| put_setting(tx, key, value))
     }
 
     pub fn setting(&self, key: &str) -> Result<Option<serde_json::Value>> {
@@ -318,6 +365,39 @@ pub(crate) fn ensure_project(c: &rusqlite::Connection, project: ProjectId) -> Re
     } else {
         Err(StoreError::not_found("project", project))
     }
+}
+
+/// Refuses a budget the database cannot hold, before anything is written.
+fn check_budget(b: &Budget) -> Result<()> {
+    validate_thresholds(&b.thresholds)?;
+    to_nanos(b.amount)?;
+    Ok(())
+}
+
+fn put_policy(c: &rusqlite::Connection, project: ProjectId, policy: &Policy) -> Result<()> {
+    let draft = serde_json::to_string(&policy.draft_offers)?;
+    let fin = serde_json::to_string(&policy.final_offers)?;
+    let moderation = policy.moderation.unwrap_or(Moderation::Auto);
+    c.execute(
+        "INSERT INTO policies(project_id, draft_offers, final_offers, allow_safety_fallback, moderation)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT(project_id) DO UPDATE SET draft_offers = excluded.draft_offers,
+           final_offers = excluded.final_offers,
+           allow_safety_fallback = excluded.allow_safety_fallback,
+           moderation = excluded.moderation",
+        params![project, draft, fin, policy.allow_safety_fallback, moderation],
+    )?;
+    Ok(())
+}
+
+fn put_setting(c: &rusqlite::Connection, key: &str, value: &serde_json::Value) -> Result<()> {
+    let text = serde_json::to_string(value)?;
+    c.execute(
+        "INSERT INTO settings(key, value) VALUES (?1, ?2)
+         ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        params![key, text],
+    )?;
+    Ok(())
 }
 
 fn put_budget(c: &rusqlite::Connection, project: ProjectId, b: &Budget) -> Result<()> {

@@ -280,9 +280,9 @@ pub(crate) fn configure(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// Refuses a database written by a newer binary, then applies pending migrations.
-pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+/// Refuses a version this binary cannot open: newer than [`SCHEMA_VERSION`] (a newer
+/// Proofsheet wrote it) or negative (no Proofsheet writes that).
+pub(crate) fn check_version(path: &Path, found: i64) -> Result<()> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::DatabaseTooNew {
             path: path.to_path_buf(),
@@ -290,8 +290,51 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
             supported: SCHEMA_VERSION,
         });
     }
-    migrations().to_latest(conn)?;
+    if found < 0 {
+        return Err(StoreError::BadSchemaVersion {
+            path: path.to_path_buf(),
+            found,
+        });
+    }
     Ok(())
+}
+
+/// Applies pending migrations. The caller holds the open lock, so the version read here
+/// is final. A failing migration is reported with the SQLite reason only, never its SQL.
+pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
+    let found: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    check_version(path, found)?;
+    if found == SCHEMA_VERSION {
+        return Ok(());
+    }
+    migrations().to_latest(conn).map_err(|e| match e {
+        rusqlite_migration::Error::RusqliteError { err, .. }
+            if !matches!(
+                err.sqlite_error_code(),
+                Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+            ) =>
+        {
+            let from = conn
+                .pragma_query_value(None, "user_version", |r| r.get(0))
+                .unwrap_or(found);
+            StoreError::MigrationFailed {
+                path: path.to_path_buf(),
+                from,
+                to: SCHEMA_VERSION,
+                reason: sqlite_reason(&err),
+            }
+        }
+        other => StoreError::Migration(other),
+    })
+}
+
+/// SQLite's own words for a failure, without the statement it was running.
+fn sqlite_reason(err: &rusqlite::Error) -> String {
+    match err {
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        rusqlite::Error::SqliteFailure(_, Some(msg)) => msg.clone(),
+        other => other.to_string().chars().take(200).collect(),
+    }
 }
 
 #[cfg(test)]

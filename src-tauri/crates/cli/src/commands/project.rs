@@ -63,7 +63,9 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
         allow_safety_fallback: a.allow_safety_fallback,
         preflight_moderation: a.moderation,
     };
-    let view = ctx.engine.project_upsert(input).await?;
+    // Create-only, in one transaction: a concurrent create of the same name loses with
+    // "already exists" instead of overwriting the winner's budget (F17).
+    let view = ctx.engine.project_create(input).await?;
     emit(ctx, &view, || {
         format!("Created project {}.\n{}", safe(&view.name), summary(&view))
     })?;

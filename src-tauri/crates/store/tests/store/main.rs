@@ -10,4 +10,5 @@ mod gallery;
 mod generations;
 mod images;
 mod migrations;
+mod open;
 mod projects;

@@ -98,3 +98,114 @@ fn settings_and_price_overrides() {
     );
     assert!(fx.store.price_overrides().unwrap().is_empty());
 }
+
+/// F12: a budget the database cannot hold is refused before anything is written.
+#[test]
+fn a_refused_budget_creates_nothing() {
+    let fx = open();
+    let policy = Policy {
+        draft_offers: vec!["a".into()],
+        ..Default::default()
+    };
+    let err = fx
+        .store
+        .create_project_with(
+            &NewProject {
+                name: "big".into(),
+                client: None,
+                budget: Some(Budget::hard(d("9300000000"))),
+            },
+            &policy,
+            |id| vec![(format!("project.{id}.x"), serde_json::json!(true))],
+        )
+        .unwrap_err();
+    assert!(matches!(err, StoreError::InvalidMoney { .. }), "{err:?}");
+    assert!(fx.store.list_projects().unwrap().is_empty());
+    assert_eq!(fx.store.setting("project.1.x").unwrap(), None);
+}
+
+/// Project, budget, policy and settings land together.
+#[test]
+fn create_with_saves_everything_at_once() {
+    let fx = open();
+    let policy = Policy {
+        draft_offers: vec!["a".into(), "b".into()],
+        final_offers: vec!["c".into()],
+        allow_safety_fallback: true,
+        moderation: Some(Moderation::Low),
+    };
+    let p = fx
+        .store
+        .create_project_with(
+            &NewProject {
+                name: "P".into(),
+                client: Some("ACME".into()),
+                budget: Some(Budget::soft(d("5"))),
+            },
+            &policy,
+            |id| vec![(format!("project.{id}.x"), serde_json::json!(true))],
+        )
+        .unwrap();
+    assert_eq!(fx.store.policy(p.id).unwrap(), policy);
+    assert_eq!(fx.store.budget(p.id).unwrap(), Some(Budget::soft(d("5"))));
+    assert_eq!(
+        fx.store.setting(&format!("project.{}.x", p.id)).unwrap(),
+        Some(serde_json::json!(true))
+    );
+    // Update keeps moderation when the new policy leaves it unset; None removes the budget.
+    fx.store
+        .update_project(
+            p.id,
+            None,
+            None,
+            &Policy {
+                moderation: None,
+                ..Policy::default()
+            },
+            vec![],
+        )
+        .unwrap();
+    assert_eq!(fx.store.budget(p.id).unwrap(), None);
+    assert_eq!(
+        fx.store.policy(p.id).unwrap().moderation,
+        Some(Moderation::Low)
+    );
+    assert_eq!(fx.store.project(p.id).unwrap().client, None);
+}
+
+/// F17: separate handles (like separate processes) race to create one name: exactly
+/// one wins, and the winner's budget is the one kept.
+#[test]
+fn concurrent_creates_of_one_name_have_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(store::Store::open(dir.path()).unwrap());
+    let handles: Vec<_> = (1..=8)
+        .map(|i| {
+            let path = dir.path().to_path_buf();
+            std::thread::spawn(move || {
+                let s = store::Store::open(&path).unwrap();
+                let r = s.create_project(&NewProject {
+                    name: "race".into(),
+                    client: None,
+                    budget: Some(Budget::hard(rust_decimal::Decimal::from(i))),
+                });
+                (i, r)
+            })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for h in handles {
+        match h.join().unwrap() {
+            (i, Ok(_)) => winners.push(i),
+            (_, Err(StoreError::ProjectExists(n))) => assert_eq!(n, "race"),
+            (_, Err(e)) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "{winners:?}");
+    let s = store::Store::open(dir.path()).unwrap();
+    let p = s.project_by_name("race").unwrap();
+    assert_eq!(
+        s.budget(p.id).unwrap().map(|b| b.amount),
+        Some(rust_decimal::Decimal::from(winners[0]))
+    );
+}
