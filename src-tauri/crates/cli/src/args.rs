@@ -18,6 +18,7 @@ Getting started:
   proofsheet-cli project create spring --budget 50 --client \"Acme\"
   proofsheet-cli project set spring --budget 80      raise the budget (or --soft, --no-budget)
   proofsheet-cli generate --project spring --prompt \"a red fox\" --draft
+  proofsheet-cli generate --project spring --prompt-file brief.txt --draft   long prompts (--prompt - reads stdin)
   proofsheet-cli gallery list --project spring --search fox
   proofsheet-cli promote <GENERATION_ID>            re-render a draft on the final chain
   proofsheet-cli report --project spring --csv spring.csv

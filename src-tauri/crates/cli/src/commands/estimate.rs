@@ -5,7 +5,7 @@ use engine::api::{EstimateInput, EstimateResult, OfferEstimate, Tier, TierFilter
 use super::{Ctx, check_offers, emit, params};
 use crate::args::{EstimateArgs, TierArg};
 use crate::exit::{CliResult, OK};
-use crate::output::{clip, safe, table, usd, usd_opt};
+use crate::output::{clip, normalize_amounts, safe, table, usd, usd_opt};
 
 pub fn tier_filter(t: TierArg) -> TierFilter {
     match t {
@@ -94,7 +94,7 @@ fn row(e: &OfferEstimate) -> Vec<String> {
         usd(e.expected_usd),
         usd(e.worst_case_usd),
         usd(e.per_image_usd),
-        clip(&notes.join("; "), 70),
+        clip(&normalize_amounts(&notes.join("; ")), 70),
     ]
 }
 
