@@ -39,6 +39,18 @@ async fn show_explains_a_failed_generation() {
     assert_eq!(v["status"], "failed", "{v}");
     let id = v["generation_id"].as_str().expect("id").to_string();
 
+    let detail = env.json(&["show", &id]).await;
+    assert!(
+        detail["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("zebra")),
+        "the JSON says why too: {detail}"
+    );
+    assert_eq!(
+        detail["attempts"][0]["outcome"], "invalid_request",
+        "{detail}"
+    );
+
     let out = env.run(&["show", &id]).await.ok();
     let text = out.stdout;
     assert!(text.contains("failed"), "status: {text}");

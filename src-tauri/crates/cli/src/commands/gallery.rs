@@ -84,7 +84,14 @@ async fn list(ctx: &Ctx, a: GalleryListArgs) -> CliResult<u8> {
 
 pub async fn show(ctx: &Ctx, a: ShowArgs) -> CliResult<u8> {
     let d = ctx.engine.generation_detail(&a.generation_id).await?;
-    emit(ctx, &d, || show_text(&d))?;
+    let mut doc = serde_json::to_value(&d)
+        .map_err(|e| CliError::general(format!("cannot encode the generation: {e}")))?;
+    // Why it failed, for scripts too. The engine's own field wins once it has one.
+    if let Some(obj) = doc.as_object_mut() {
+        obj.entry("error")
+            .or_insert_with(|| serde_json::json!(failure_reason(&d)));
+    }
+    emit(ctx, &doc, || show_text(&d))?;
     Ok(OK)
 }
 
