@@ -23,7 +23,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
-            let _ = e.print();
+            // clap echoes the bad value, escape sequences included: when an argument
+            // holds control characters, print the error unstyled (which drops escape
+            // sequences) with any other control character escaped.
+            let hostile =
+                std::env::args_os().any(|a| a.to_string_lossy().chars().any(char::is_control));
+            if e.use_stderr() && hostile {
+                let plain = e.render().to_string();
+                let lines: Vec<String> = plain.lines().map(output::safe).collect();
+                eprintln!("{}", lines.join("\n").trim_end());
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::USAGE));
         }
     };

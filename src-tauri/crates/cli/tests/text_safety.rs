@@ -212,3 +212,40 @@ fn has_trailing_zero_amount(text: &str) -> bool {
         num.contains('.') && num.ends_with('0')
     })
 }
+
+/// clap echoes a bad value; on a terminal (where it styles its output) an escape
+/// sequence in that value must not reach the screen. Runs the binary under `script`
+/// for a pseudo-terminal.
+#[tokio::test]
+async fn clap_errors_on_a_terminal_do_not_echo_escape_sequences() {
+    let env = Env::new().await;
+    let has_script = std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("note: skipped, `script` (util-linux) is not installed");
+        return;
+    }
+    let out = std::process::Command::new("script")
+        .args([
+            "-qec",
+            "\"$CLI\" estimate --prompt x --size \"$HOSTILE\"",
+            "/dev/null",
+        ])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        // clap styles (and passes escapes through) only on a terminal with a TERM.
+        .env("TERM", "xterm-256color")
+        .env("CLI", bin())
+        .env("HOSTILE", "1\u{1b}[2J\u{7}x5")
+        .env("PROOFSHEET_DATA_DIR", env.data_dir())
+        .output()
+        .expect("run script");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("--size"), "{text}");
+    assert!(
+        !text.contains("\u{1b}[2J") && !text.contains('\u{7}'),
+        "the escape reached the terminal: {text:?}"
+    );
+}

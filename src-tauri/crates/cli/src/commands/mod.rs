@@ -7,7 +7,7 @@ mod keys;
 mod progress;
 mod project;
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,6 +69,9 @@ fn read_text(src: &Source<'_>, what: &str, flag: &str) -> CliResult<String> {
     let (raw, from) = match src {
         Source::Arg(t) => return Ok((*t).to_string()),
         Source::Stdin => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Type the {what}, then press Enter and Ctrl-D.");
+            }
             let mut raw = Vec::new();
             std::io::stdin()
                 .lock()
