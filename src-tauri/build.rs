@@ -32,6 +32,9 @@ const COMMANDS: &[&str] = &[
     "settings_save",
     "settings_set_overrides",
     "settings_import_catalog",
+    "charges_list",
+    "charge_confirm",
+    "charge_refund",
 ];
 
 fn main() {

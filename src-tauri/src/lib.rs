@@ -66,13 +66,35 @@ fn setup_at<R: tauri::Runtime>(
                 app.asset_protocol_scope()
                     .allow_directory(data_dir.join(folder), true)?;
             }
+            let engine = Arc::new(engine);
+            refresh_after_recovery(app.handle().clone(), engine.clone());
             app.manage(AppState {
-                engine: Arc::new(engine),
+                engine,
                 started,
                 first_paint_ms: Default::default(),
             });
             Ok(())
         })
+}
+
+/// Start-up recovery runs in the background (it may book a killed call as an
+/// unconfirmed charge); when it changed anything, the window refetches its figures.
+fn refresh_after_recovery<R: tauri::Runtime>(
+    app: tauri::AppHandle<R>,
+    engine: Arc<engine::Engine>,
+) {
+    tauri::async_runtime::spawn(async move {
+        let Ok(r) = engine.recover().await else {
+            return;
+        };
+        let nothing = r.resumed.is_empty() && r.failed.is_empty() && r.charged_usd.is_zero();
+        if !nothing {
+            use tauri_specta::Event;
+            for what in ["projects", "gallery"] {
+                let _ = events::DataChanged { what: what.into() }.emit(&app);
+            }
+        }
+    });
 }
 
 pub fn run() {

@@ -1,6 +1,7 @@
 //! Command registry: one module per domain, each command a thin adapter over the engine.
 
 mod app;
+mod charges;
 mod dashboard;
 mod gallery;
 mod generation;
@@ -46,6 +47,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             settings::settings_save,
             settings::settings_set_overrides,
             settings::settings_import_catalog,
+            charges::charges_list,
+            charges::charge_confirm,
+            charges::charge_refund,
         ])
         .events(collect_events![DataChanged])
 }

@@ -53,6 +53,15 @@ export const commands = {
 	settingsSetOverrides: (overrides: PriceOverrideInput[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
 	/**  Validates and installs a catalog file; a bad file is refused whole. */
 	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError>(__TAURI_INVOKE("settings_import_catalog", { json })),
+	/**  Charges booked at the estimate that no provider confirmed, newest first. */
+	chargesList: (project: string | null) => typedError<ChargeView_Serialize[], AppError>(__TAURI_INVOKE("charges_list", { project })),
+	/**
+	 *  The provider did bill it: keep it as spent (at `amount_usd` when given). Returns the
+	 *  change of spent.
+	 */
+	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
+	/**  The provider did not bill it: give the money back to the budget. Returns the amount. */
+	chargeRefund: (id: string) => typedError<string, AppError>(__TAURI_INVOKE("charge_refund", { id })),
 };
 
 /** Events */
@@ -103,6 +112,15 @@ export type AttemptView_Deserialize = {
 	cost_usd: string,
 	error?: string | null,
 	duration_ms: number,
+	/**
+	 *  Its charge is booked at the estimate but the provider never confirmed it
+	 *  (outcome unknown); confirm or refund it.
+	 */
+	unconfirmed: boolean,
+	/**  Why its charge needs a look (e.g. a reported cost far from the estimate). */
+	review?: string | null,
+	/**  Id for `charge_confirm` / `charge_refund`. */
+	attempt_id: string,
 };
 
 export type AttemptView_Serialize = {
@@ -118,6 +136,15 @@ export type AttemptView_Serialize = {
 	cost_usd: string,
 	error: string | null,
 	duration_ms: number,
+	/**
+	 *  Its charge is booked at the estimate but the provider never confirmed it
+	 *  (outcome unknown); confirm or refund it.
+	 */
+	unconfirmed: boolean,
+	/**  Why its charge needs a look (e.g. a reported cost far from the estimate). */
+	review: string | null,
+	/**  Id for `charge_confirm` / `charge_refund`. */
+	attempt_id: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";
@@ -138,6 +165,16 @@ export type BudgetView_Deserialize = {
 	request_usd?: string | null,
 	/**  False when a hard budget cannot take `request_usd`. */
 	request_fits: boolean,
+	/**
+	 *  The part of `spent_usd` the providers never confirmed (outcome unknown, job
+	 *  abandoned): counted as spent until confirmed or refunded.
+	 */
+	unconfirmed_usd: string,
+	/**
+	 *  Spent is above the budget (a provider billed more than was held); a hard
+	 *  budget refuses new work until it is raised.
+	 */
+	over_budget: boolean,
 };
 
 export type BudgetView_Serialize = {
@@ -154,11 +191,56 @@ export type BudgetView_Serialize = {
 	request_usd: string | null,
 	/**  False when a hard budget cannot take `request_usd`. */
 	request_fits: boolean,
+	/**
+	 *  The part of `spent_usd` the providers never confirmed (outcome unknown, job
+	 *  abandoned): counted as spent until confirmed or refunded.
+	 */
+	unconfirmed_usd: string,
+	/**
+	 *  Spent is above the budget (a provider billed more than was held); a hard
+	 *  budget refuses new work until it is raised.
+	 */
+	over_budget: boolean,
 };
 
 export type CatalogImportReport = {
 	version: string,
 	offers: number,
+};
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView = ChargeView_Serialize | ChargeView_Deserialize;
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView_Deserialize = {
+	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
+	id: string,
+	generation_id: string,
+	project: string,
+	prompt: string,
+	provider: string,
+	model: string,
+	amount_usd: string,
+	/**  Why it is unconfirmed. */
+	reason?: string | null,
+	review?: string | null,
+	created_at: string,
+};
+
+/**  A charge booked at the estimate that the provider never confirmed. */
+export type ChargeView_Serialize = {
+	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
+	id: string,
+	generation_id: string,
+	project: string,
+	prompt: string,
+	provider: string,
+	model: string,
+	amount_usd: string,
+	/**  Why it is unconfirmed. */
+	reason: string | null,
+	review: string | null,
+	created_at: string,
 };
 
 export type DashboardData = {
@@ -356,6 +438,8 @@ export type GenerationDetail_Deserialize = {
 	params: RequestParams_Deserialize,
 	estimate_usd: string,
 	cost_usd: string,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 	saved_usd: string,
 	created_at: string,
 	images: ImageView_Deserialize[],
@@ -380,6 +464,8 @@ export type GenerationDetail_Serialize = {
 	params: RequestParams_Serialize,
 	estimate_usd: string,
 	cost_usd: string,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 	saved_usd: string,
 	created_at: string,
 	images: ImageView_Serialize[],
@@ -412,6 +498,8 @@ export type GenerationResult_Deserialize = {
 	 *  reservation, in words for the designer.
 	 */
 	budget_warning?: string | null,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 };
 
 /**  The result of one generation; the CLI prints exactly this with `--json`. */
@@ -430,6 +518,8 @@ export type GenerationResult_Serialize = {
 	 *  reservation, in words for the designer.
 	 */
 	budget_warning: string | null,
+	/**  The part of `cost_usd` the provider never confirmed. */
+	unconfirmed_usd: string,
 };
 
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused";
@@ -635,6 +725,10 @@ export type ProjectView_Deserialize = {
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
 	generations: number,
+	/**  The part of `spent_usd` the providers never confirmed. */
+	unconfirmed_usd: string,
+	/**  Spent is above the budget; a hard budget refuses new work until raised. */
+	over_budget: boolean,
 };
 
 export type ProjectView_Serialize = {
@@ -653,6 +747,10 @@ export type ProjectView_Serialize = {
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
 	generations: number,
+	/**  The part of `spent_usd` the providers never confirmed. */
+	unconfirmed_usd: string,
+	/**  Spent is above the budget; a hard budget refuses new work until raised. */
+	over_budget: boolean,
 };
 
 export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deserialize;

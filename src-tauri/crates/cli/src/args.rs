@@ -32,6 +32,7 @@ Environment:
   PROOFSHEET_KEYCHAIN_SERVICE      keychain service (default com.proofsheet.app; com.proofsheet.dev in debug builds)
   PROOFSHEET_LOG                   log filter for stderr, e.g. debug (default warn)
   PROOFSHEET_POLL_INTERVAL_MS      how often async provider jobs are polled (default 1000)
+  PROOFSHEET_HTTP_TIMEOUT_MS       give up on a provider request after this long (default 180000)
 
 Exit codes:
   0 ok   1 error   2 bad usage or input   3 budget refused   4 keychain unavailable
@@ -76,7 +77,8 @@ pub enum Command {
     #[command(
         after_help = "Examples:\n  proofsheet-cli generate --project spring --prompt \"a red fox\" --draft\n  \
         proofsheet-cli generate --project spring --prompt \"a red fox\" --offer bfl:flux-pro-1.1 --seed 42\n\n\
-        Ctrl-C cancels the job and releases its budget reservation (exit code 130)."
+        Ctrl-C cancels the job (exit code 130): a call not sent yet costs nothing; one already sent\n\
+        may have been billed and is booked at its estimate as an unconfirmed charge (`charges list`)."
     )]
     Generate(GenerateArgs),
     /// Re-render a draft on the project's final chain with the same prompt, seed and parameters
@@ -92,6 +94,31 @@ pub enum Command {
     Offers,
     /// Settle jobs left running by a process that died (also done by every other command)
     Recover,
+    /// Unconfirmed charges: calls that may have been billed but whose outcome the provider
+    /// never confirmed (counted as spent until confirmed or refunded)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  proofsheet-cli charges list\n  \
+        proofsheet-cli charges confirm 42 --amount 0.04\n  proofsheet-cli charges refund 42"
+    )]
+    Charges(ChargesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChargesCommand {
+    /// List unconfirmed charges (optionally of one project)
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// The provider billed it: keep the charge (at --amount when its dashboard shows another price)
+    Confirm {
+        id: String,
+        #[arg(long, value_parser = crate::parse::parse_usd, allow_hyphen_values = true)]
+        amount: Option<rust_decimal::Decimal>,
+    },
+    /// The provider did not bill it: give the money back to the project
+    Refund { id: String },
 }
 
 /// Request parameters shared by `estimate` and `generate`.

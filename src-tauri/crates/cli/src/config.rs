@@ -67,6 +67,15 @@ pub fn poll_interval_ms() -> Option<u64> {
         .filter(|ms| (10..=60_000).contains(ms))
 }
 
+/// `PROOFSHEET_HTTP_TIMEOUT_MS`: the per-request provider timeout (tests of silent
+/// providers, slow links). Out-of-range values are ignored (default 180 s).
+pub fn http_timeout_ms() -> Option<u64> {
+    std::env::var("PROOFSHEET_HTTP_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .filter(|ms| (100..=600_000).contains(ms))
+}
+
 pub fn engine_config(explicit_data_dir: Option<PathBuf>) -> CliResult<EngineConfig> {
     Ok(EngineConfig {
         data_dir: data_dir(explicit_data_dir)?,

@@ -72,6 +72,9 @@ async fn run(cli: Cli) -> CliResult<u8> {
     if let Some(ms) = config::poll_interval_ms() {
         options.poll_interval = std::time::Duration::from_millis(ms);
     }
+    if let Some(ms) = config::http_timeout_ms() {
+        options.http_timeout = std::time::Duration::from_millis(ms);
+    }
     let engine = engine::Engine::open_with(config, options).await?;
     let ctx = Ctx {
         engine: Arc::new(engine),

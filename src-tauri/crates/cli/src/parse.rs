@@ -48,20 +48,39 @@ pub fn parse_budget(s: &str) -> Result<Decimal, String> {
             "--budget needs an amount in USD, e.g. --budget 50 (got the option '{s}')"
         ));
     }
+    parse_amount(s).map_err(|negative| {
+        if negative {
+            format!(
+                "a budget cannot be negative (got '{s}'); use 0 to refuse every paid request, \
+                 or no budget at all"
+            )
+        } else {
+            format!("expected an amount in USD such as 50 or 12.50 (got '{s}')")
+        }
+    })
+}
+
+/// Any other amount in USD (e.g. what a provider really billed); never negative.
+pub fn parse_usd(s: &str) -> Result<Decimal, String> {
+    parse_amount(s).map_err(|negative| {
+        if negative {
+            format!("an amount cannot be negative (got '{s}')")
+        } else {
+            format!("expected an amount in USD such as 0.04 or 12.50 (got '{s}')")
+        }
+    })
+}
+
+/// `Err(true)` for a negative amount, `Err(false)` for one that is not a number.
+fn parse_amount(s: &str) -> Result<Decimal, bool> {
     let t = s.trim();
     let (negative, t) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
         None => (false, t),
     };
-    let d: Decimal = t
-        .trim_start_matches('$')
-        .parse()
-        .map_err(|_| format!("expected an amount in USD such as 50 or 12.50 (got '{s}')"))?;
+    let d: Decimal = t.trim_start_matches('$').parse().map_err(|_| false)?;
     if (negative && !d.is_zero()) || d.is_sign_negative() {
-        return Err(format!(
-            "a budget cannot be negative (got '{s}'); use 0 to refuse every paid request, \
-             or no budget at all"
-        ));
+        return Err(true);
     }
     Ok(d)
 }
@@ -113,6 +132,12 @@ mod tests {
             parse_budget("--soft")
                 .expect_err("opt")
                 .contains("--budget needs")
+        );
+        assert_eq!(parse_usd("0.04"), Ok(Decimal::new(4, 2)));
+        assert!(
+            parse_usd("-1")
+                .expect_err("neg")
+                .contains("cannot be negative")
         );
     }
 

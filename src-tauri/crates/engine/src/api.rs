@@ -96,6 +96,12 @@ ipc_type! {
         pub request_usd: Option<Decimal>,
         /// False when a hard budget cannot take `request_usd`.
         pub request_fits: bool,
+        /// The part of `spent_usd` the providers never confirmed (outcome unknown, job
+        /// abandoned): counted as spent until confirmed or refunded.
+        pub unconfirmed_usd: Decimal,
+        /// Spent is above the budget (a provider billed more than was held); a hard
+        /// budget refuses new work until it is raised.
+        pub over_budget: bool,
     }
 
     pub struct ProjectInput {
@@ -131,6 +137,10 @@ ipc_type! {
         pub allow_safety_fallback: bool,
         pub preflight_moderation: bool,
         pub generations: u32,
+        /// The part of `spent_usd` the providers never confirmed.
+        pub unconfirmed_usd: Decimal,
+        /// Spent is above the budget; a hard budget refuses new work until raised.
+        pub over_budget: bool,
     }
 
     /// Route on the project's draft chain, final chain, or one explicit offer.
@@ -167,6 +177,13 @@ ipc_type! {
         pub cost_usd: Decimal,
         pub error: Option<String>,
         pub duration_ms: u32,
+        /// Its charge is booked at the estimate but the provider never confirmed it
+        /// (outcome unknown); confirm or refund it.
+        pub unconfirmed: bool,
+        /// Why its charge needs a look (e.g. a reported cost far from the estimate).
+        pub review: Option<String>,
+        /// Id for `charge_confirm` / `charge_refund`.
+        pub attempt_id: String,
     }
 
     #[serde(rename_all = "snake_case")]
@@ -186,6 +203,8 @@ ipc_type! {
         /// A soft-budget overrun or a warning threshold crossed by this generation's
         /// reservation, in words for the designer.
         pub budget_warning: Option<String>,
+        /// The part of `cost_usd` the provider never confirmed.
+        pub unconfirmed_usd: Decimal,
     }
 
     /// Progress of one job, delivered in order through the job's channel.
@@ -252,6 +271,8 @@ ipc_type! {
         pub params: RequestParams,
         pub estimate_usd: Decimal,
         pub cost_usd: Decimal,
+        /// The part of `cost_usd` the provider never confirmed.
+        pub unconfirmed_usd: Decimal,
         pub saved_usd: Decimal,
         pub created_at: String,
         pub images: Vec<ImageView>,
@@ -364,6 +385,22 @@ ipc_type! {
         pub source: String,
         pub verified_on: String,
     }
+    /// A charge booked at the estimate that the provider never confirmed.
+    pub struct ChargeView {
+        /// The attempt id: pass it to `charge_confirm` / `charge_refund`.
+        pub id: String,
+        pub generation_id: String,
+        pub project: String,
+        pub prompt: String,
+        pub provider: String,
+        pub model: String,
+        pub amount_usd: Decimal,
+        /// Why it is unconfirmed.
+        pub reason: Option<String>,
+        pub review: Option<String>,
+        pub created_at: String,
+    }
+
     /// What start-up reconciliation did with generations a previous process left
     /// running (`Engine::recover`).
     pub struct RecoveryReport {

@@ -1,36 +1,58 @@
 //! Attempts on one offer: call the provider, classify the failure, retry (rate limits
-//! honour Retry-After, transient errors back off with jitter), resume timed-out remote
-//! jobs (never resubmit), and record every call with billed yes/no and its cost.
+//! honour Retry-After, transient errors back off with jitter), resume remote jobs (never
+//! resubmit), and record every call with what it may have cost.
+//!
+//! Invariant (DESIGN.md §2, issue 11) — at most one paid submission per attempt, and
+//! every call that may have billed is accounted. Enforced here, in `Call::run`:
+//! - the attempt row is written `sent` before the request leaves;
+//! - an error that names a job (`remote_job`) resumes THAT job, bounded by
+//!   `RetryPolicy::resume_for`; it is never resubmitted. Past the bound the job is
+//!   abandoned: charged as unconfirmed (BFL submit credits, else the estimate) with its
+//!   handle kept so recovery can reconcile it;
+//! - `Billing::Billed` is charged (settled usage, else the estimate); the failure is
+//!   definite: the next candidate may be tried, the same offer is not resent;
+//! - `Billing::Unknown` is charged as unconfirmed at the call's expected estimate and
+//!   the request stops (no resend, no fallback);
+//! - only `Billing::NotBilled` without a job is retried or falls back;
+//! - a cancel after `sent` books the call as unconfirmed (the provider may bill it);
+//!   before `sent` nothing was spent and the reservation is released.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pricing::{EstimateRequest, Offer};
 use providers::{
-    ErrorClass, GenerateOutput, GenerateRequest, ProgressSink, ProviderError, ProviderProgress,
-    RawUsage, RemoteJob,
+    Billing, ErrorClass, GenerateOutput, GenerateRequest, ProgressSink, ProviderError,
+    ProviderProgress, RemoteJob,
 };
 use rand::Rng;
 use rust_decimal::Decimal;
-use store::{AttemptFinish, GenerationId, NewAttempt, ProjectId};
+use store::{AttemptFinish, CallSettle, GenerationId, NewAttempt, ProjectId};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::JobEvent;
 use crate::budget;
 use crate::error::{EngineError, Result};
 use crate::facade::ProgressFn;
+use crate::settle::{
+    Stored, Success, bound, store_success, submit_credits_cost, usage_json, usage_of,
+};
 use crate::shared::{Core, KeyLookup};
 
 /// How one provider call (with its retries) ended.
 pub(crate) enum CallEnd {
-    Done(Box<GenerateOutput>),
+    /// Images stored and charged (`images` of them).
+    Done(u32),
     /// Give up on this offer; the next one may be tried.
     Fallback(String),
     /// The provider's safety filter refused; never retried on the same offer.
     Safety(String),
     Cancelled,
-    /// A remote job that may still finish and bill: stop without resubmitting anywhere.
+    /// The call may have billed and its outcome is not known (or its job was abandoned):
+    /// stop without resubmitting anywhere.
     Stuck(String),
+    /// The generation was closed by the call itself (paid images that could not be saved).
+    Closed,
 }
 
 pub(crate) struct Call<'a> {
@@ -43,6 +65,8 @@ pub(crate) struct Call<'a> {
     pub request: GenerateRequest,
     /// Reservation this call must be covered by before it is sent.
     pub worst_case: Decimal,
+    /// This call's expected cost: what an unknown outcome is charged at.
+    pub expected: Decimal,
     /// The request's calibration key when this call is the whole request on a usage- or
     /// time-billed offer: recorded on each attempt, and a success's settled cost is
     /// learned as a sample.
@@ -54,6 +78,13 @@ pub(crate) struct Call<'a> {
     /// What this generation still holds, tracked in memory so the common path needs
     /// no extra read; a shortfall is topped up through the store's budget check.
     pub held: &'a parking_lot::Mutex<Decimal>,
+    /// Index of this call's first image in the generation, and the request's total.
+    pub first_idx: u32,
+    pub wanted: u32,
+    /// The request's last call (its success completes the generation).
+    pub last: bool,
+    /// Seed recorded on images the provider does not report one for.
+    pub seed: Option<u64>,
 }
 
 /// Records an attempt that was never sent.
@@ -101,48 +132,24 @@ async fn wait(d: Duration, cancel: &CancellationToken) -> bool {
     }
 }
 
-/// Provider usage → pricing usage, for settlement.
-pub(crate) fn usage_of(
-    raw: &RawUsage,
-    out: Option<&GenerateOutput>,
-    billed_images: Option<u32>,
-    started: chrono::DateTime<chrono::Utc>,
-) -> pricing::Usage {
-    let t = &raw.tokens;
-    let tokens = if t.is_empty() {
-        pricing::TokenUsage::default()
-    } else {
-        pricing::TokenUsage {
-            text_in: Some(t.text_in),
-            image_in: Some(t.image_in),
-            cached_in: Some(t.cached_in),
-            image_out: Some(t.image_out),
-            text_out: Some(t.text_out),
-            thinking: t.thinking,
-        }
-    };
-    let first = out.and_then(|o| o.images.first());
-    pricing::Usage {
-        images_returned: out.map_or(0, |o| u32::try_from(o.images.len()).unwrap_or(u32::MAX)),
-        billed_images,
-        width: first.map(|i| i.width),
-        height: first.map(|i| i.height),
-        tokens,
-        gpu_seconds: raw.gpu_seconds,
-        wall_seconds: Some(Decimal::from(raw.wall_ms) / Decimal::from(1000)),
-        credits: raw.credits,
-        reported_usd: raw.reported_usd,
-        billable_units: raw.billable_units,
-        started_at: Some(started),
-    }
+/// What the loop does after a failed call.
+enum Next {
+    Retry,
+    Resume(RemoteJob),
+    End(CallEnd),
 }
 
-fn usage_json(raw: &RawUsage) -> Option<serde_json::Value> {
-    serde_json::to_value(raw).ok()
+/// Retry counters of one call.
+#[derive(Default)]
+struct Counters {
+    transient: u32,
+    limited: u32,
+    resumes: u32,
+    resuming_since: Option<Instant>,
 }
 
 impl Call<'_> {
-    /// Runs the call to an end, retrying and resuming as the failure class allows.
+    /// Runs the call to an end, retrying and resuming as the failure's billing allows.
     pub async fn run(&mut self, key: &KeyLookup) -> Result<CallEnd> {
         let provider = self.offer.provider.to_string();
         let Some(client) = self.core.client(&self.offer.id, &provider) else {
@@ -154,14 +161,17 @@ impl Call<'_> {
             KeyLookup::Found(k) => Some(k.as_str()),
             _ => None,
         };
-        let retry = self.core.options.retry.clone();
-        let (mut transient, mut limited, mut resumes) = (0u32, 0u32, 0u32);
+        let mut n = Counters::default();
         let mut remote: Option<RemoteJob> = None;
         loop {
             if self.cancel.is_cancelled() {
-                return Ok(CallEnd::Cancelled);
+                return self.cancelled_between(remote).await;
             }
-            if let Some(left) = self.core.limits.cooling_down(&provider) {
+            // A job we are resuming is never given up for a cooling-down breaker: moving
+            // on could pay twice.
+            if remote.is_none()
+                && let Some(left) = self.core.limits.cooling_down(&provider)
+            {
                 return Ok(CallEnd::Fallback(format!(
                     "{provider} failed repeatedly and is cooling down for {} s",
                     left.as_secs().max(1)
@@ -176,7 +186,7 @@ impl Call<'_> {
             let sem = self.core.limits.semaphore(&provider);
             let _permit = tokio::select! {
                 p = sem.acquire_owned() => p.map_err(|_| EngineError::internal("provider limiter closed"))?,
-                _ = self.cancel.cancelled() => return Ok(CallEnd::Cancelled),
+                _ = self.cancel.cancelled() => return self.cancelled_between(remote).await,
             };
             let attempt = self.start_attempt(remote.as_ref()).await?;
             *self.attempt_no += 1;
@@ -185,7 +195,8 @@ impl Call<'_> {
                 model: self.offer.model.to_string(),
                 attempt: *self.attempt_no,
             });
-            let sink = self.sink(attempt, remote.as_ref().map(|r| r.remote_id.clone()));
+            let job_slot = Arc::new(parking_lot::Mutex::new(remote.clone()));
+            let sink = self.sink(attempt, job_slot.clone());
             let started = chrono::Utc::now();
             let result = match &remote {
                 Some(job) => client.resume(job, key, &sink, self.cancel).await,
@@ -196,83 +207,220 @@ impl Call<'_> {
                 }
             };
             match result {
-                Ok(out) => {
-                    let usage = usage_of(&out.usage, Some(&out), None, started);
-                    let cost = pricing::settle(self.offer, &self.priced, &usage).actual;
-                    self.finish(
-                        attempt,
-                        "succeeded",
-                        true,
-                        cost,
-                        usage_json(&out.usage),
-                        None,
-                    )
-                    .await?;
-                    if let Some(key) = &self.calibration_key {
-                        self.core.learn(pricing::CalibrationSample {
-                            offer_id: self.offer.id.to_string(),
-                            key: key.clone(),
-                            actual: cost,
-                        });
-                    }
-                    self.core.limits.success(&provider);
-                    return Ok(CallEnd::Done(Box::new(out)));
-                }
+                Ok(out) => return self.succeed(attempt, &out, started).await,
                 Err(e) => {
-                    self.finish_failed(attempt, &e, started).await?;
-                    match &e.class {
-                        ErrorClass::Cancelled => return Ok(CallEnd::Cancelled),
-                        ErrorClass::SafetyBlock { .. } => return Ok(CallEnd::Safety(e.message)),
-                        ErrorClass::QuotaExhausted
-                        | ErrorClass::AuthFailed
-                        | ErrorClass::InvalidRequest { .. } => {
-                            return Ok(CallEnd::Fallback(e.message));
-                        }
-                        ErrorClass::RateLimited { retry_after_ms } => {
-                            self.core.limits.failure(&provider);
-                            if limited >= retry.rate_limit_retries {
-                                return Ok(CallEnd::Fallback(e.message));
-                            }
-                            limited += 1;
-                            let d = retry_after_ms
-                                .map(Duration::from_millis)
-                                .unwrap_or(retry.rate_limit_default)
-                                .min(retry.rate_limit_cap);
-                            let seconds =
-                                u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
-                            (self.emit)(JobEvent::WaitingRateLimit {
-                                provider: provider.clone(),
-                                seconds,
-                            });
-                            if !wait(d, self.cancel).await {
-                                return Ok(CallEnd::Cancelled);
-                            }
-                        }
-                        ErrorClass::Timeout { .. } if e.remote_job.is_some() => {
-                            // The job exists at the provider: poll it again, never resubmit.
-                            if resumes >= retry.resume_attempts {
-                                return Ok(CallEnd::Stuck(e.message));
-                            }
-                            resumes += 1;
-                            remote = e.remote_job.map(|b| *b);
-                        }
-                        ErrorClass::Transient
-                        | ErrorClass::Timeout { .. }
-                        | ErrorClass::MalformedResponse => {
-                            self.core.limits.failure(&provider);
-                            if transient >= retry.transient_retries {
-                                return Ok(CallEnd::Fallback(e.message));
-                            }
-                            let d = backoff(self.core, transient);
-                            transient += 1;
-                            if !wait(d, self.cancel).await {
-                                return Ok(CallEnd::Cancelled);
-                            }
-                        }
+                    let known = job_slot.lock().clone();
+                    match self.after_error(attempt, e, known, started, &mut n).await? {
+                        Next::Retry => {}
+                        Next::Resume(job) => remote = Some(job),
+                        Next::End(end) => return Ok(end),
                     }
                 }
             }
         }
+    }
+
+    async fn after_error(
+        &mut self,
+        attempt: i64,
+        e: ProviderError,
+        known: Option<RemoteJob>,
+        started: chrono::DateTime<chrono::Utc>,
+        n: &mut Counters,
+    ) -> Result<Next> {
+        let provider = self.offer.provider.to_string();
+        let retry = self.core.options.retry.clone();
+        if matches!(e.class, ErrorClass::Cancelled) {
+            match (e.billing, &known) {
+                (Billing::Billed, _) => {
+                    self.charge_billed(attempt, &e, known.as_ref(), started)
+                        .await?;
+                }
+                // BFL has no cancel endpoint and billed at submit.
+                (_, Some(job)) if submit_credits_cost(self.offer, &self.priced, job).is_some() => {
+                    let msg = format!("{}; the job keeps running at {provider}", e.message);
+                    self.book_unconfirmed(attempt, &e, &msg, Some(job), true)
+                        .await?;
+                }
+                // The provider cancelled its job on our request (fal, Replicate).
+                (Billing::NotBilled, Some(_)) => self.close_unbilled(attempt, &e, None).await?,
+                // Sent, then cancelled: the provider may bill it.
+                _ => {
+                    let msg = format!(
+                        "{}; the request had already been sent, so it may be billed",
+                        e.message
+                    );
+                    self.book_unconfirmed(attempt, &e, &msg, None, false)
+                        .await?;
+                }
+            }
+            return Ok(Next::End(CallEnd::Cancelled));
+        }
+
+        if let Some(job) = e.remote_job.as_deref().cloned() {
+            // The job exists at the provider: poll it again, never resubmit (F1).
+            let since = *n.resuming_since.get_or_insert_with(Instant::now);
+            if since.elapsed() >= retry.resume_for || n.resumes >= retry.resume_attempts {
+                let msg = format!(
+                    "{}. The {provider} job {} did not finish within {:.1} s; it was not \
+                     resubmitted, its price is booked as an unconfirmed charge and \
+                     `recover` checks it again later",
+                    e.message,
+                    job.remote_id,
+                    since.elapsed().as_secs_f64()
+                );
+                self.book_unconfirmed(attempt, &e, &msg, Some(&job), true)
+                    .await?;
+                return Ok(Next::End(CallEnd::Stuck(msg)));
+            }
+            self.close_unbilled(attempt, &e, Some("the job is polled again"))
+                .await?;
+            let d = backoff(self.core, n.resumes);
+            n.resumes += 1;
+            if !wait(d, self.cancel).await {
+                return self.cancelled_between(Some(job)).await.map(Next::End);
+            }
+            return Ok(Next::Resume(job));
+        }
+
+        // The job this call submitted ended for good (no handle to resume) and BFL bills
+        // at submit: book its submit cost; never resubmit the same offer.
+        if e.billing == Billing::NotBilled
+            && let Some(job) = &known
+            && submit_credits_cost(self.offer, &self.priced, job).is_some()
+        {
+            let msg = format!(
+                "{}; BFL charges a job when it accepts it, so its submit cost is booked as an \
+                 unconfirmed charge",
+                e.message
+            );
+            self.book_unconfirmed(attempt, &e, &msg, Some(job), false)
+                .await?;
+            return Ok(Next::End(CallEnd::Fallback(msg)));
+        }
+        match e.billing {
+            Billing::Billed => {
+                // Definite and paid: charge it; another offer may be tried, this one is
+                // not resent (F2).
+                self.charge_billed(attempt, &e, known.as_ref(), started)
+                    .await?;
+                return Ok(Next::End(match e.class {
+                    ErrorClass::SafetyBlock { .. } => CallEnd::Safety(e.message),
+                    _ => CallEnd::Fallback(e.message),
+                }));
+            }
+            Billing::Unknown => {
+                let msg = format!(
+                    "{}. The request reached {provider} and its outcome is unknown, so it was \
+                     not resent: its estimate is booked as an unconfirmed charge; check your \
+                     {provider} dashboard, then confirm or refund it",
+                    e.message
+                );
+                self.book_unconfirmed(attempt, &e, &msg, known.as_ref(), known.is_some())
+                    .await?;
+                return Ok(Next::End(CallEnd::Stuck(msg)));
+            }
+            Billing::NotBilled => self.close_unbilled(attempt, &e, None).await?,
+        }
+        match &e.class {
+            ErrorClass::Cancelled => Ok(Next::End(CallEnd::Cancelled)),
+            ErrorClass::SafetyBlock { .. } => Ok(Next::End(CallEnd::Safety(e.message))),
+            ErrorClass::QuotaExhausted
+            | ErrorClass::AuthFailed
+            | ErrorClass::InvalidRequest { .. } => Ok(Next::End(CallEnd::Fallback(e.message))),
+            ErrorClass::RateLimited { retry_after_ms } => {
+                self.core.limits.failure(&provider);
+                if n.limited >= retry.rate_limit_retries {
+                    return Ok(Next::End(CallEnd::Fallback(e.message)));
+                }
+                n.limited += 1;
+                let d = retry_after_ms
+                    .map(Duration::from_millis)
+                    .unwrap_or(retry.rate_limit_default)
+                    .min(retry.rate_limit_cap);
+                let seconds = u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
+                (self.emit)(JobEvent::WaitingRateLimit {
+                    provider: provider.clone(),
+                    seconds,
+                });
+                if !wait(d, self.cancel).await {
+                    return Ok(Next::End(CallEnd::Cancelled));
+                }
+                Ok(Next::Retry)
+            }
+            ErrorClass::Transient | ErrorClass::Timeout { .. } | ErrorClass::MalformedResponse => {
+                self.core.limits.failure(&provider);
+                if n.transient >= retry.transient_retries {
+                    return Ok(Next::End(CallEnd::Fallback(e.message)));
+                }
+                let d = backoff(self.core, n.transient);
+                n.transient += 1;
+                if !wait(d, self.cancel).await {
+                    return Ok(Next::End(CallEnd::Cancelled));
+                }
+                Ok(Next::Retry)
+            }
+        }
+    }
+
+    /// Cancelled while nothing was in flight: free, unless a named job may still bill.
+    async fn cancelled_between(&mut self, remote: Option<RemoteJob>) -> Result<CallEnd> {
+        if let Some(job) = remote {
+            let attempt = self.start_attempt(Some(&job)).await?;
+            let e = ProviderError::new(
+                &self.offer.provider,
+                ErrorClass::Cancelled,
+                "cancelled while its job was still running at the provider",
+            );
+            let msg = e.message.clone();
+            self.book_unconfirmed(attempt, &e, &msg, Some(&job), true)
+                .await?;
+        }
+        Ok(CallEnd::Cancelled)
+    }
+
+    async fn succeed(
+        &mut self,
+        attempt: i64,
+        out: &GenerateOutput,
+        started: chrono::DateTime<chrono::Utc>,
+    ) -> Result<CallEnd> {
+        let usage = usage_of(&out.usage, Some(out), None, started);
+        let reported = pricing::settle(self.offer, &self.priced, &usage).actual;
+        let (cost, review) = bound(reported, self.expected, self.worst_case);
+        let flagged = review.is_some();
+        (self.emit)(JobEvent::Storing);
+        let stored = store_success(
+            self.core,
+            Success {
+                generation: self.generation,
+                attempt,
+                cost,
+                review,
+                usage: usage_json(&out.usage),
+                first_idx: self.first_idx,
+                n: self.priced.n,
+                wanted: self.wanted,
+                last: self.last,
+                seed: self.seed,
+                out,
+            },
+        )
+        .await?;
+        self.took(cost);
+        // A flagged cost never teaches the estimator (F8).
+        if !flagged && let Some(key) = &self.calibration_key {
+            self.core.learn(pricing::CalibrationSample {
+                offer_id: self.offer.id.to_string(),
+                key: key.clone(),
+                actual: cost,
+            });
+        }
+        self.core.limits.success(&self.offer.provider);
+        Ok(match stored {
+            Stored::Saved { images } => CallEnd::Done(images),
+            Stored::Lost => CallEnd::Closed,
+        })
     }
 
     async fn start_attempt(&self, remote: Option<&RemoteJob>) -> Result<i64> {
@@ -284,28 +432,26 @@ impl Call<'_> {
         };
         let generation = self.generation;
         let key = self.calibration_key.clone();
+        let expected = self.expected;
         self.core
-            .store_op(move |s| {
-                s.start_attempt_calibrated(generation, &new, key.as_deref())
-                    .map(|a| a.id)
-            })
+            .store_op(move |s| s.start_sent_attempt(generation, &new, key.as_deref(), expected))
             .await
     }
 
-    /// Forwards provider progress as job events and saves the remote job id as soon as
-    /// the provider gives one, so a crash mid-poll is resumed, not resubmitted.
-    fn sink(&self, attempt: i64, known: Option<String>) -> ProgressSink {
+    /// Forwards provider progress as job events and saves the remote job as soon as the
+    /// provider names it, so a crash mid-poll is resumed, not resubmitted.
+    fn sink(&self, attempt: i64, job: Arc<parking_lot::Mutex<Option<RemoteJob>>>) -> ProgressSink {
         let emit = self.emit.clone();
         let store = self.core.store.clone();
         let provider = self.offer.provider.to_string();
-        let remote = Arc::new(parking_lot::Mutex::new(known));
         let start = Instant::now();
         ProgressSink::new(move |p| match p {
-            ProviderProgress::Submitted { job } => {
-                *remote.lock() = Some(job.remote_id.clone());
-                if let Ok(v) = serde_json::to_value(&job) {
+            ProviderProgress::Submitted { job: j } => {
+                *job.lock() = Some((*j).clone());
+                if let Ok(v) = serde_json::to_value(&j) {
                     let store = store.clone();
-                    // Fire and forget: a short SQLite write, off the async workers.
+                    // Fire and forget: a short SQLite write, off the async workers. If the
+                    // process dies first, recovery books the call as unconfirmed.
                     tokio::task::spawn_blocking(move || {
                         if let Err(e) = store.set_remote_job(attempt, &v) {
                             tracing::warn!("could not save the remote job id: {e}");
@@ -314,7 +460,7 @@ impl Call<'_> {
                 }
             }
             ProviderProgress::Polling { .. } | ProviderProgress::Queued { .. } => {
-                if let Some(id) = remote.lock().clone() {
+                if let Some(id) = job.lock().as_ref().map(|j| j.remote_id.clone()) {
                     emit(JobEvent::Polling {
                         provider: provider.clone(),
                         remote_id: id,
@@ -326,67 +472,108 @@ impl Call<'_> {
         })
     }
 
-    async fn finish_failed(
+    /// Closes an attempt that cost nothing.
+    async fn close_unbilled(
         &self,
         attempt: i64,
         e: &ProviderError,
-        started: chrono::DateTime<chrono::Utc>,
+        note: Option<&str>,
     ) -> Result<()> {
-        let billed = e.probably_billed();
-        let cost = if billed {
-            let raw = e.usage.as_deref().cloned().unwrap_or_default();
-            let images = matches!(e.class, ErrorClass::SafetyBlock { .. }).then_some(self.priced.n);
-            let usage = usage_of(&raw, None, images.or(Some(self.priced.n)), started);
-            pricing::settle(self.offer, &self.priced, &usage).actual
-        } else {
-            Decimal::ZERO
+        let settle = CallSettle {
+            outcome: e.class.name().to_owned(),
+            error: Some(match note {
+                Some(n) => format!("{}; {n}", e.message),
+                None => e.message.clone(),
+            }),
+            usage: e.usage.as_deref().and_then(usage_json),
+            ..CallSettle::default()
         };
-        let usage = e.usage.as_deref().and_then(usage_json);
-        self.finish(
-            attempt,
-            e.class.name(),
-            billed,
-            cost,
-            usage,
-            Some(e.message.clone()),
-        )
-        .await
+        self.core
+            .store_op(move |s| s.settle_call(attempt, &settle, &[], None))
+            .await
+            .map(|_| ())
     }
 
-    /// Closes the attempt row, then charges its cost (this order lets recovery find
-    /// billed attempts whose charge never landed).
-    async fn finish(
-        &self,
+    /// Charges a failure the provider proved it billed: its usage, else BFL's submit
+    /// credits, else the estimate (bounded like a success).
+    async fn charge_billed(
+        &mut self,
         attempt: i64,
-        outcome: &str,
-        billed: bool,
-        cost: Decimal,
-        usage: Option<serde_json::Value>,
-        error: Option<String>,
+        e: &ProviderError,
+        job: Option<&RemoteJob>,
+        started: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
-        let f = AttemptFinish {
-            outcome: outcome.to_owned(),
-            billed,
-            cost,
-            usage,
-            error,
-        };
-        let (project, generation) = (self.project, self.generation);
-        let s = self.core.store.clone();
-        // One trip to the blocking pool: close the attempt, then charge it.
-        let charged = crate::error::blocking(move || {
-            s.finish_attempt(attempt, &f)?;
-            if cost > Decimal::ZERO {
-                budget::charge_sync(&s, project, generation, cost)
-            } else {
-                Ok(Decimal::ZERO)
+        let credits = job.and_then(|j| submit_credits_cost(self.offer, &self.priced, j));
+        let reported = match (&e.usage, credits) {
+            (None, Some(c)) => c,
+            (usage, _) => {
+                let raw = usage.as_deref().cloned().unwrap_or_default();
+                let u = usage_of(&raw, None, Some(self.priced.n), started);
+                pricing::settle(self.offer, &self.priced, &u).actual
             }
-        })
-        .await?;
+        };
+        let (cost, review) = bound(reported, self.expected, self.worst_case);
+        let settle = CallSettle {
+            outcome: e.class.name().to_owned(),
+            billed: true,
+            cost,
+            usage: e.usage.as_deref().and_then(usage_json),
+            error: Some(e.message.clone()),
+            review,
+            ..CallSettle::default()
+        };
+        let charged = self
+            .core
+            .store_op(move |s| s.settle_call(attempt, &settle, &[], None))
+            .await?;
+        self.took(charged);
+        Ok(())
+    }
+
+    /// Books a call that may have billed as an unconfirmed charge: BFL's submit credits
+    /// when known, else the call's expected estimate. `reconcilable` keeps the attempt
+    /// open (`unknown`) with its job so recovery can settle it for real later.
+    async fn book_unconfirmed(
+        &mut self,
+        attempt: i64,
+        e: &ProviderError,
+        message: &str,
+        job: Option<&RemoteJob>,
+        reconcilable: bool,
+    ) -> Result<()> {
+        let amount = job
+            .and_then(|j| submit_credits_cost(self.offer, &self.priced, j))
+            .unwrap_or(self.expected);
+        let (amount, review) = bound(amount, self.expected, self.worst_case);
+        let settle = CallSettle {
+            outcome: e.class.name().to_owned(),
+            billed: true,
+            cost: amount,
+            unconfirmed: true,
+            usage: e.usage.as_deref().and_then(usage_json),
+            error: Some(message.to_owned()),
+            review,
+            reconcilable: reconcilable && job.is_some(),
+        };
+        let job = job.and_then(|j| serde_json::to_value(j).ok());
+        let charged = self
+            .core
+            .store_op(move |s| {
+                if let Some(v) = &job {
+                    s.set_remote_job(attempt, v)?;
+                }
+                s.settle_call(attempt, &settle, &[], None)
+            })
+            .await?;
+        self.took(charged);
+        Ok(())
+    }
+
+    /// What a charge took out of the reservation.
+    fn took(&self, charged: Decimal) {
         if charged > Decimal::ZERO {
             let mut held = self.held.lock();
             *held = (*held - charged).max(Decimal::ZERO);
         }
-        Ok(())
     }
 }

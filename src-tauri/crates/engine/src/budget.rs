@@ -59,48 +59,20 @@ pub(crate) async fn ensure_reserved(
     .await
 }
 
-/// Charges a billed attempt. When a provider billed more than was held, the overrun is
-/// reserved first (still under the hard-budget check); if even that is refused, only
-/// what is held is charged and the gap is logged, so the ledger never exceeds a hard
-/// budget.
+/// Charges a billed attempt at its true amount: above the reservation if the provider
+/// billed more, even under a hard budget (F7: the ledger never shows less than what was
+/// billed; the project then shows over budget and refuses new work).
 pub(crate) async fn charge(
     core: &Arc<Core>,
-    project: ProjectId,
     generation: GenerationId,
     cost: Decimal,
 ) -> Result<Decimal> {
     let s = core.store.clone();
-    blocking(move || charge_sync(&s, project, generation, cost)).await
-}
-
-/// `charge` for code already on a blocking thread.
-pub(crate) fn charge_sync(
-    s: &store::Store,
-    project: ProjectId,
-    generation: GenerationId,
-    cost: Decimal,
-) -> Result<Decimal> {
-    match s.charge(generation, cost) {
-        Ok(()) => return Ok(cost),
-        Err(StoreError::ChargeExceedsReservation { .. }) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let held = s.reserved_for(generation)?;
-    if s.reserve(project, generation, cost - held).is_ok() {
-        s.charge(generation, cost)?;
-        return Ok(cost);
-    }
-    tracing::warn!(
-        %generation, %cost, %held,
-        "provider billed more than the hard budget allows; charging only what was reserved"
-    );
-    s.charge(generation, held)?;
-    Ok(held)
-}
-
-/// Releases whatever is still held for the generation.
-pub(crate) async fn release(core: &Arc<Core>, generation: GenerationId) -> Result<Decimal> {
-    core.store_op(move |s| s.release(generation)).await
+    blocking(move || {
+        s.charge_true(generation, cost)?;
+        Ok(cost)
+    })
+    .await
 }
 
 pub(crate) fn warning_text(o: &ReservationOutcome) -> Option<String> {

@@ -107,6 +107,9 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         cost_usd: a.cost,
         error: a.error.clone(),
         duration_ms: u32::try_from(ms.max(0)).unwrap_or(u32::MAX),
+        unconfirmed: a.unconfirmed,
+        review: a.review.clone(),
+        attempt_id: a.id.to_string(),
     }
 }
 
@@ -145,6 +148,7 @@ pub(crate) fn result_of(
         attempts: attempts.iter().map(attempt_view).collect(),
         error: g.error.clone(),
         budget_warning: None,
+        unconfirmed_usd: g.unconfirmed,
     }
 }
 
@@ -175,5 +179,23 @@ pub(crate) fn budget_view(s: &store::ProjectSummary, request: Option<Decimal>) -
         warn_at: s.thresholds.clone(),
         request_usd: request,
         request_fits: fits,
+        unconfirmed_usd: s.unconfirmed,
+        over_budget: s.over_budget,
+    }
+}
+
+pub(crate) fn charge_view(c: &store::UnconfirmedCharge) -> ChargeView {
+    let a = &c.attempt;
+    ChargeView {
+        id: a.id.to_string(),
+        generation_id: a.generation_id.to_string(),
+        project: c.project.clone(),
+        prompt: c.prompt.clone(),
+        provider: a.provider.clone(),
+        model: a.model.clone(),
+        amount_usd: a.cost,
+        reason: a.error.clone(),
+        review: a.review.clone(),
+        created_at: a.started_at.to_rfc3339(),
     }
 }

@@ -170,8 +170,9 @@ impl Engine {
         let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
         handle.await?
     }
-    /// Cancels a queued or running job; its reservation is released. False when the
-    /// job is unknown or already finished.
+    /// Cancels a queued or running job. What was not sent yet costs nothing and its
+    /// reservation is released; a call already sent may be billed, so it is booked at its
+    /// estimate as an unconfirmed charge. False when the job is unknown or finished.
     pub fn cancel(&self, job_id: &str) -> bool {
         jobs::cancel(&self.core, job_id)
     }
@@ -229,6 +230,26 @@ impl Engine {
     }
     pub async fn project_show(&self, name: &str) -> Result<ProjectView> {
         projects::show(&self.core, name).await
+    }
+
+    // ---- unconfirmed charges ----
+    /// Charges booked at the estimate that no provider confirmed (outcome unknown, job
+    /// abandoned), newest first; optionally of one project.
+    pub async fn charges(&self, project: Option<String>) -> Result<Vec<ChargeView>> {
+        crate::charges::list(&self.core, project).await
+    }
+    /// Confirms an unconfirmed charge, at `amount_usd` when the provider billed another
+    /// price (else at the booked estimate). Returns the change of spent.
+    pub async fn charge_confirm(
+        &self,
+        id: &str,
+        amount_usd: Option<rust_decimal::Decimal>,
+    ) -> Result<rust_decimal::Decimal> {
+        crate::charges::confirm(&self.core, id, amount_usd).await
+    }
+    /// Refunds an unconfirmed charge the provider did not bill. Returns the amount.
+    pub async fn charge_refund(&self, id: &str) -> Result<rust_decimal::Decimal> {
+        crate::charges::refund(&self.core, id).await
     }
 
     // ---- gallery ----

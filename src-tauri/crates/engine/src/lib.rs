@@ -10,6 +10,7 @@
 pub mod api;
 mod attempts;
 mod budget;
+mod charges;
 mod convert;
 mod error;
 mod estimate;
@@ -23,12 +24,14 @@ mod moderation;
 mod options;
 mod pipeline;
 mod projects;
+mod reconcile;
 mod recovery;
 mod routing;
 mod settings;
 mod settings_ops;
+mod settle;
 mod shared;
 
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
-pub use options::{BreakerPolicy, EngineOptions, RecoveryMode, RetryPolicy};
+pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};

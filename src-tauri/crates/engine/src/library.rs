@@ -187,6 +187,7 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
             params: convert::params_of(g, &d.images),
             estimate_usd: g.estimate.unwrap_or_default(),
             cost_usd: g.cost,
+            unconfirmed_usd: g.unconfirmed,
             saved_usd: g.saved,
             created_at: g.created_at.to_rfc3339(),
             images: d.images.iter().map(|i| convert::image_view(s, i)).collect(),

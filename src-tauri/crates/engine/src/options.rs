@@ -19,8 +19,14 @@ pub struct RetryPolicy {
     pub rate_limit_cap: Duration,
     /// Wait when a 429 carries no Retry-After.
     pub rate_limit_default: Duration,
-    /// Times a timed-out remote job is polled again (never resubmitted).
+    /// Times a remote job is polled again after a failed poll (never resubmitted).
     pub resume_attempts: u32,
+    /// How long a job whose polls keep failing is resumed before it is abandoned as an
+    /// unconfirmed charge (its handle is kept for `recover`).
+    pub resume_for: Duration,
+    /// How old a job may get before recovery stops polling it and leaves its unconfirmed
+    /// charge to the user (a provider forgets finished jobs after a while).
+    pub job_max_age: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -32,7 +38,9 @@ impl Default for RetryPolicy {
             rate_limit_retries: 2,
             rate_limit_cap: Duration::from_secs(30),
             rate_limit_default: Duration::from_secs(2),
-            resume_attempts: 3,
+            resume_attempts: 20,
+            resume_for: Duration::from_secs(15 * 60),
+            job_max_age: Duration::from_secs(24 * 3600),
         }
     }
 }
@@ -79,6 +87,18 @@ pub struct EngineOptions {
     pub keys: HashMap<String, String>,
     /// Overrides the `max_concurrent_jobs` setting when set.
     pub max_concurrent_jobs: Option<u32>,
+    /// Test hook: provider id → client used instead of the real one (fault injection).
+    pub provider_overrides: ProviderOverrides,
+}
+
+/// Provider clients that replace the built ones, by provider id (tests, fault injection).
+#[derive(Clone, Default)]
+pub struct ProviderOverrides(pub HashMap<String, std::sync::Arc<dyn providers::ImageProvider>>);
+
+impl std::fmt::Debug for ProviderOverrides {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.0.keys()).finish()
+    }
 }
 
 impl Default for EngineOptions {
@@ -93,6 +113,7 @@ impl Default for EngineOptions {
             recovery: RecoveryMode::Background,
             keys: HashMap::new(),
             max_concurrent_jobs: None,
+            provider_overrides: ProviderOverrides::default(),
         }
     }
 }

@@ -114,21 +114,25 @@ pub(crate) async fn run(
         estimate: Some(first.estimate.expected),
         seed_honoured: first.seed_honoured(),
     };
-    let owner = core.lease.id().to_owned();
-    let active = core.clone();
-    let generation = core
-        .store_op(move |s| {
-            let id = s.create_generation(&new)?;
-            // Active before it is running under our id: recovery in this process skips
-            // our own generations only while they are in the active set.
-            active.active.lock().insert(id);
-            if let Err(e) = s.start_running(id, &owner) {
-                active.active.lock().remove(&id);
-                return Err(e);
+    let mut rounds = 0;
+    let generation = loop {
+        rounds += 1;
+        // After a few failed twins, run this request ourselves rather than wait again.
+        let no_claim = spec.no_dedup || rounds > 3;
+        match claim(&core, &new, no_claim, &cancel).await? {
+            Claimed::Mine(id) => break id,
+            Claimed::TwinDone => {
+                if let Some(result) =
+                    try_reuse(&core, &cands, &req, project, &tier, spec.parent).await?
+                {
+                    emit(JobEvent::Done {
+                        result: result.clone(),
+                    });
+                    return Ok(result);
+                }
             }
-            Ok(id)
-        })
-        .await?;
+        }
+    };
     let _guard = ActiveGuard(&core, generation);
 
     let run = Run {
@@ -144,15 +148,137 @@ pub(crate) async fn run(
     match run.attempts(&cands).await {
         Ok(outcome) => run.finish(outcome).await,
         Err(e) => {
-            // Nothing was left half-done on purpose: release and record the failure.
-            let _ = budget::release(&core, generation).await;
+            // A call still `sent` or `answered` (the store failed mid-settlement) may have
+            // been billed: leave the generation running so recovery books it. Otherwise
+            // nothing is half-done: release and record the failure in one step.
             let msg = e.message.clone();
             let _ = core
-                .store_op(move |s| s.set_status(generation, Status::Failed, Some(&msg)))
+                .store_op(move |s| {
+                    let open = s
+                        .attempts(generation)?
+                        .iter()
+                        .any(|a| matches!(a.state.as_str(), "sent" | "answered"));
+                    if !open {
+                        s.finish_generation(generation, Status::Failed, Some(&msg))?;
+                    }
+                    Ok(())
+                })
                 .await;
             Err(e)
         }
     }
+}
+
+enum Claimed {
+    Mine(GenerationId),
+    /// An identical request was in flight and has ended: try the gallery again.
+    TwinDone,
+}
+
+/// Single flight (F13). Invariant: two identical requests (same dedup key) never both
+/// pay. The store claims the key in one IMMEDIATE transaction (a queued or running
+/// generation with the key is "in flight", whichever process runs it); a late-comer
+/// waits here until the twin ends, then reuses its result. A twin whose owner died is
+/// reconciled by recovery first. `no_dedup` ("regenerate anyway") skips all of it.
+async fn claim(
+    core: &Arc<Core>,
+    new: &NewGeneration,
+    no_dedup: bool,
+    cancel: &CancellationToken,
+) -> Result<Claimed> {
+    if no_dedup {
+        return create_running(core, new).await.map(Claimed::Mine);
+    }
+    let id = uuid::Uuid::new_v4();
+    let owner = core.lease.id().to_owned();
+    // Active before it is running under our id: recovery in this process skips our own
+    // generations only while they are in the active set.
+    core.active.lock().insert(id);
+    let n = new.clone();
+    let claimed = core
+        .store_op(move |s| s.claim_generation(id, &n, &owner))
+        .await;
+    let twin = match claimed {
+        Ok(store::Claim::Created(id)) => return Ok(Claimed::Mine(id)),
+        Ok(store::Claim::InFlight { generation, owner }) => {
+            core.active.lock().remove(&id);
+            (generation, owner)
+        }
+        Err(e) => {
+            core.active.lock().remove(&id);
+            return Err(e);
+        }
+    };
+    wait_for_twin(core, twin.0, twin.1, cancel).await?;
+    Ok(Claimed::TwinDone)
+}
+
+/// Waits until an identical in-flight generation ends (any process).
+async fn wait_for_twin(
+    core: &Arc<Core>,
+    twin: GenerationId,
+    owner: Option<String>,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    tracing::info!(%twin, "an identical request is in flight; waiting for it");
+    let me = core.lease.id().to_owned();
+    let mut owner = owner;
+    let mut recovered = false;
+    loop {
+        let (status, now_owner) = core.store_op(move |s| s.generation_status(twin)).await?;
+        if status.is_terminal() {
+            return Ok(());
+        }
+        if now_owner != owner {
+            owner = now_owner;
+        }
+        let mine = core.active.lock().contains(&twin);
+        let dead = !mine
+            && match owner.as_deref() {
+                None => true,
+                Some(o) if o == me => true,
+                Some(o) => matches!(
+                    crate::lease::probe(&core.config.data_dir, o)?,
+                    crate::lease::Owner::Dead(_)
+                ),
+            };
+        if dead && !recovered {
+            // Its process is gone: reconcile it (books what it may have cost).
+            recovered = true;
+            crate::recovery::recover(core).await?;
+            continue;
+        }
+        if dead {
+            // Recovery could not close it: its provider job is still running, or it never
+            // started. Running this request now could pay twice, so say so instead.
+            return Err(EngineError::validation(format!(
+                "an identical request (generation {twin}) was left unfinished by a Proofsheet \
+                 that stopped, and its provider job may still be running; run `recover` later \
+                 to collect it, or pass --no-dedup (\"Regenerate anyway\") to pay for a new one"
+            )));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
+            _ = cancel.cancelled() => return Err(EngineError::cancelled()),
+        }
+    }
+}
+
+/// Creates the generation and sets it running under this instance (no claim).
+async fn create_running(core: &Arc<Core>, new: &NewGeneration) -> Result<GenerationId> {
+    let owner = core.lease.id().to_owned();
+    let active = core.clone();
+    let new = new.clone();
+    core.store_op(move |s| {
+        let id = s.create_generation(&new)?;
+        active.active.lock().insert(id);
+        if let Err(e) = s.start_running(id, &owner) {
+            active.active.lock().remove(&id);
+            return Err(e);
+        }
+        Ok(id)
+    })
+    .await
 }
 
 /// Serves the request from the gallery when an identical one already succeeded.
@@ -218,10 +344,8 @@ async fn try_reuse(
 }
 
 enum Outcome {
-    Success {
-        offer: Box<pricing::Offer>,
-        images: Vec<providers::GeneratedImage>,
-    },
+    /// The generation's status is already final (stored by the last call's settlement).
+    Closed,
     Failed(String),
     Cancelled,
 }
@@ -303,12 +427,7 @@ impl Run<'_> {
                 }
             };
             match self.offer(c, &key, &mut attempt_no, &held).await? {
-                OfferEnd::Images(images) => {
-                    return Ok(Outcome::Success {
-                        offer: Box::new(c.offer.clone()),
-                        images,
-                    });
-                }
+                OfferEnd::Images | OfferEnd::Closed => return Ok(Outcome::Closed),
                 OfferEnd::Cancelled => return Ok(Outcome::Cancelled),
                 OfferEnd::Next(msg) => last_error = msg,
                 OfferEnd::Stop(msg) => return Ok(Outcome::Failed(msg)),
@@ -337,10 +456,11 @@ impl Run<'_> {
         let r = &c.estimate.resolved;
         let calls = r.calls.max(1);
         let per_call_worst = c.estimate.worst_case / Decimal::from(calls);
+        let per_call_expected = c.estimate.expected / Decimal::from(calls);
         // Only a request made in one call settles to a cost comparable with its estimate.
         let calibration_key =
             (calls == 1 && c.offer.formula.is_usage_billed()).then(|| r.calibration_key());
-        let mut images = Vec::new();
+        let mut made = 0u32;
         let mut left = r.n.max(1);
         while left > 0 {
             let n = left.min(r.n_per_call.max(1));
@@ -371,65 +491,66 @@ impl Run<'_> {
                 priced,
                 request,
                 worst_case: per_call_worst,
+                expected: per_call_expected,
                 calibration_key: calibration_key.clone(),
                 cancel: self.cancel,
                 emit: self.emit,
                 attempt_no,
                 held,
+                first_idx: made,
+                wanted: r.n.max(1),
+                last: left == 0,
+                seed: c.offer.capabilities.seed.then_some(self.req.seed).flatten(),
+            };
+            let partial = |m: String, made: u32| {
+                // Invariant (F5): part of a multi-call request is never `succeeded` (and so
+                // never served by dedup); the images made are kept and paid for.
+                format!("only {made} of {} images were made: {m}", r.n.max(1))
             };
             match call.run(key).await? {
-                CallEnd::Done(out) => images.extend(out.images),
+                CallEnd::Done(k) => made += k,
+                CallEnd::Closed => return Ok(OfferEnd::Closed),
                 CallEnd::Cancelled => return Ok(OfferEnd::Cancelled),
-                CallEnd::Safety(m) => return Ok(OfferEnd::Safety(m)),
-                CallEnd::Stuck(m) => return Ok(OfferEnd::Stop(m)),
-                CallEnd::Fallback(m) if images.is_empty() => return Ok(OfferEnd::Next(m)),
-                // Part of the images were made and paid for: keep them, stop here.
-                CallEnd::Fallback(m) => {
-                    return Ok(OfferEnd::Stop(format!(
-                        "only {} of {} images were made: {m}",
-                        images.len(),
-                        r.n
-                    )));
+                CallEnd::Safety(m) if made == 0 => return Ok(OfferEnd::Safety(m)),
+                CallEnd::Stuck(m) if made == 0 => return Ok(OfferEnd::Stop(m)),
+                CallEnd::Fallback(m) if made == 0 => return Ok(OfferEnd::Next(m)),
+                CallEnd::Safety(m) | CallEnd::Stuck(m) | CallEnd::Fallback(m) => {
+                    return Ok(OfferEnd::Stop(partial(m, made)));
                 }
             }
         }
-        Ok(OfferEnd::Images(images))
+        Ok(OfferEnd::Images)
     }
 
     async fn finish(&self, outcome: Outcome) -> Result<GenerationResult> {
         let g = self.generation;
-        let (status, error) = match outcome {
-            Outcome::Success { offer, images } => {
-                (self.emit)(JobEvent::Storing);
-                let offer_seed_ok = offer.capabilities.seed;
-                let seed = self.req.seed;
-                self.core
-                    .store_op(move |s| {
-                        for (idx, img) in images.iter().enumerate() {
-                            let seed = img.seed.or(if offer_seed_ok { seed } else { None });
-                            s.persist_image(
-                                g,
-                                u32::try_from(idx).unwrap_or(u32::MAX),
-                                &img.bytes,
-                                seed.and_then(|v| i64::try_from(v).ok()),
-                            )?;
-                        }
-                        Ok(())
-                    })
-                    .await?;
-                (Status::Succeeded, None)
-            }
-            Outcome::Failed(m) => (Status::Failed, Some(m)),
-            Outcome::Cancelled => (
-                Status::Cancelled,
-                Some("cancelled; only attempts already billed were charged".to_owned()),
-            ),
+        let close = match outcome {
+            Outcome::Closed => None,
+            Outcome::Failed(m) => Some((Status::Failed, m)),
+            Outcome::Cancelled => Some((Status::Cancelled, "cancelled".to_owned())),
         };
+        if let Some((status, msg)) = close {
+            self.core
+                .store_op(move |s| {
+                    let rec = s.generation(g)?;
+                    let msg = match (status, rec.unconfirmed.is_zero()) {
+                        (Status::Cancelled, true) => {
+                            format!("{msg}; only attempts already billed were charged")
+                        }
+                        (_, false) if !msg.contains("unconfirmed") => format!(
+                            "{msg} (${} is booked as an unconfirmed charge: confirm or refund \
+                             it once you have checked the provider's dashboard)",
+                            rec.unconfirmed.normalize()
+                        ),
+                        _ => msg,
+                    };
+                    s.finish_generation(g, status, Some(&msg))
+                })
+                .await?;
+        }
         let mut result = self
             .core
             .store_op(move |s| {
-                s.release(g)?;
-                s.set_status(g, status, error.as_deref())?;
                 let rec = s.generation(g)?;
                 let images = s.images(g)?;
                 let attempts = s.attempts(g)?;
@@ -454,7 +575,10 @@ impl Run<'_> {
 }
 
 enum OfferEnd {
-    Images(Vec<providers::GeneratedImage>),
+    /// Every call's images are stored and the generation is succeeded.
+    Images,
+    /// The generation was closed by a call (paid images that could not be saved).
+    Closed,
     Next(String),
     Safety(String),
     Stop(String),

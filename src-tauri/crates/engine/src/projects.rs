@@ -193,5 +193,7 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         allow_safety_fallback: policy.allow_safety_fallback,
         preflight_moderation: preflight,
         generations: u32::try_from(count).unwrap_or(u32::MAX),
+        unconfirmed_usd: summary.unconfirmed,
+        over_budget: summary.over_budget,
     })
 }

@@ -1,21 +1,34 @@
-//! Start-up reconciliation of generations a previous process left running: a provider
-//! job with a stored id is polled again (never resubmitted, which would pay twice);
-//! anything else is marked failed. Charges that never landed are booked and the rest of
-//! every reservation is released, so the ledger balances.
+//! Start-up reconciliation of generations a previous process left running, attempt by
+//! attempt (issue 11):
+//! - `answered` (response in hand, files durable, not settled) → finished: charged, its
+//!   images recorded;
+//! - `sent` with a provider job → the job is polled again (never resubmitted, which would
+//!   pay twice) with its stored poll URL; a job past `RetryPolicy::job_max_age`, or one
+//!   the provider says is gone, is closed by its billing evidence (charged, unconfirmed
+//!   at BFL's submit credits or the estimate, or free) — never "still running" forever;
+//! - `sent` without a job (a sync call in flight at the crash) → an unconfirmed charge
+//!   at the call's estimate (F3: never "$0, released").
+//!
+//! Then the generation is succeeded only with every image it asked for (F5), else failed
+//! with what happened; the rest of the reservation is released, so the ledger balances.
+//!
+//! Finally, `unknown` attempts of ended generations (abandoned jobs) are polled to
+//! reconcile their unconfirmed charge: confirmed at the real price, or refunded.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use providers::{ErrorClass, ProgressSink, RemoteJob};
+use providers::{Billing, ProgressSink, ProviderError, RemoteJob};
 use rust_decimal::Decimal;
-use store::{AttemptFinish, RunningGeneration, Status};
+use store::{AttemptRecord, CallSettle, GenerationRecord, RunningGeneration, Status};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::RecoveryReport;
-use crate::attempts::usage_of;
 use crate::budget;
 use crate::error::Result;
 use crate::lease;
+use crate::settle::usage_of;
+use crate::settle::{Answered, Success, bound, store_success, submit_credits_cost};
 use crate::shared::{Core, KeyLookup};
 
 pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
@@ -40,6 +53,11 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
                 .messages
                 .push(format!("generation {id}: {}", e.message));
         }
+    }
+    if let Err(e) = crate::reconcile::reconcile(core, &mut report).await {
+        report
+            .messages
+            .push(format!("reconciling unconfirmed charges: {}", e.message));
     }
     let dir = core.config.data_dir.clone();
     let me = core.lease.id().to_owned();
@@ -105,178 +123,434 @@ async fn claim_abandoned(
     .await
 }
 
-async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryReport) -> Result<()> {
-    let g = &r.generation;
-    let id = g.id;
-    let project = g.project_id;
-    // Billed attempts whose charge never landed (crash between the two writes).
-    let attempts = core.store_op(move |s| s.attempts(id)).await?;
-    let billed: Decimal = attempts.iter().filter(|a| a.billed).map(|a| a.cost).sum();
-    if billed > g.cost {
-        report.charged_usd += budget::charge(core, project, id, billed - g.cost).await?;
-    }
-    let pending = r
-        .last_attempt
-        .as_ref()
-        .filter(|a| a.finished_at.is_none())
-        .and_then(|a| {
-            let job = a.remote_job.clone()?;
-            Some((a.id, serde_json::from_value::<RemoteJob>(job).ok()?))
-        });
-    let Some((attempt, job)) = pending else {
-        if let Some(a) = r.last_attempt.as_ref().filter(|a| a.finished_at.is_none()) {
-            let f = AttemptFinish {
-                outcome: "cancelled".into(),
-                billed: false,
-                cost: Decimal::ZERO,
-                usage: None,
-                error: Some("Proofsheet closed before the provider answered".into()),
-            };
-            let aid = a.id;
-            core.store_op(move |s| s.finish_attempt(aid, &f)).await?;
-        }
-        return fail(
-            core,
-            r,
-            report,
-            "interrupted: Proofsheet closed while this was running and the provider had not \
-             named a job to resume; the reservation was released",
-        )
-        .await;
-    };
+/// The offer, its client and a key, or why a job cannot be polled now.
+pub(crate) struct Poller {
+    pub offer: pricing::Offer,
+    pub client: Arc<dyn providers::ImageProvider>,
+    pub key: Option<String>,
+}
 
+pub(crate) async fn poller(
+    core: &Arc<Core>,
+    g: &GenerationRecord,
+) -> std::result::Result<Poller, String> {
     let catalog = core.catalog();
-    let offer = g
+    let Some(offer) = g
         .offer_id
         .as_deref()
         .and_then(|o| catalog.offer(o))
-        .cloned();
-    let (Some(offer), Some(client)) = (
-        offer.clone(),
-        offer.as_ref().and_then(|o| core.client(&o.id, &o.provider)),
-    ) else {
-        return fail(core, r, report, "its offer is no longer in the catalog").await;
+        .cloned()
+    else {
+        return Err("its offer is no longer in the catalog".into());
+    };
+    let Some(client) = core.client(&offer.id, &offer.provider) else {
+        return Err(format!("no endpoint is configured for {}", offer.provider));
     };
     let key = match core.key_for(&offer.provider).await {
         Ok(KeyLookup::Found(k)) => Some(k),
         Ok(_) if crate::shared::key_optional(&offer.provider) => None,
-        other => {
-            let why = match other {
-                Err(e) => e.message,
-                _ => format!("no API key for {}", offer.provider),
-            };
-            report.still_running.push(id.to_string());
-            report.messages.push(format!(
-                "generation {id}: cannot poll job {} yet ({why}); it will be polled at the next start",
+        Err(e) => return Err(e.message),
+        Ok(_) => return Err(format!("no API key for {}", offer.provider)),
+    };
+    Ok(Poller { offer, client, key })
+}
+
+pub(crate) fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
+    let rq = &g.request;
+    let mut q = pricing::EstimateRequest::new(rq.prompt.clone(), rq.width, rq.height);
+    q.negative_prompt = rq.negative_prompt.clone();
+    q.quality = rq.quality.clone();
+    q.n = rq.n.max(1);
+    q.steps = rq.steps;
+    q.seed = rq.seed;
+    q
+}
+
+/// What an attempt was expected to cost (what an unknown outcome is charged at).
+pub(crate) fn expected_of(g: &GenerationRecord, a: &AttemptRecord) -> Decimal {
+    a.expected.or(g.estimate).unwrap_or_default()
+}
+
+pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
+    serde_json::from_value(a.remote_job.clone()?).ok()
+}
+
+pub(crate) fn too_old(core: &Core, a: &AttemptRecord) -> bool {
+    let age = chrono::Utc::now() - a.started_at;
+    age.to_std()
+        .is_ok_and(|d| d >= core.options.retry.job_max_age)
+}
+
+/// A poll answer that says the job is over or no longer exists (BFL "Task not found",
+/// expired): no job handle left to resume.
+pub(crate) fn gone(e: &ProviderError) -> bool {
+    e.http_status == Some(404) || e.remote_job.is_none()
+}
+
+async fn settle(core: &Arc<Core>, attempt: i64, s: CallSettle) -> Result<Decimal> {
+    core.store_op(move |st| st.settle_call(attempt, &s, &[], None))
+        .await
+}
+
+/// Books an attempt whose outcome is unknown as an unconfirmed charge.
+async fn unconfirmed(
+    core: &Arc<Core>,
+    g: &GenerationRecord,
+    a: &AttemptRecord,
+    amount: Decimal,
+    outcome: &str,
+    why: String,
+) -> Result<Decimal> {
+    let (amount, review) = bound(amount, expected_of(g, a), amount.max(expected_of(g, a)));
+    settle(
+        core,
+        a.id,
+        CallSettle {
+            outcome: outcome.to_owned(),
+            billed: true,
+            cost: amount,
+            unconfirmed: true,
+            error: Some(why),
+            review,
+            ..CallSettle::default()
+        },
+    )
+    .await
+}
+
+/// What one attempt's recovery did.
+enum Step {
+    Done,
+    /// The job is still running at the provider (or cannot be polled yet).
+    Still(String),
+    /// Paid images were lost before they were recorded.
+    Lost,
+}
+
+async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryReport) -> Result<()> {
+    let g = &r.generation;
+    let id = g.id;
+    let attempts = core.store_op(move |s| s.attempts(id)).await?;
+    // Rows from before migration 6 closed an attempt and charged it in two writes.
+    let billed: Decimal = attempts
+        .iter()
+        .filter(|a| a.billed && a.state == "settled")
+        .map(|a| a.cost)
+        .sum();
+    if billed > g.cost {
+        report.charged_usd += budget::charge(core, id, billed - g.cost).await?;
+    }
+    let mut lost = false;
+    for a in attempts
+        .iter()
+        .filter(|a| matches!(a.state.as_str(), "sent" | "answered" | "prepared"))
+    {
+        match attempt(core, g, a, report).await? {
+            Step::Done => {}
+            Step::Lost => lost = true,
+            Step::Still(msg) => {
+                report.still_running.push(id.to_string());
+                report.messages.push(format!("generation {id}: {msg}"));
+                return Ok(());
+            }
+        }
+    }
+    let (rec, images) = core
+        .store_op(move |s| Ok((s.generation(id)?, s.images(id)?.len())))
+        .await?;
+    if rec.status.is_terminal() {
+        if rec.status == Status::Succeeded {
+            report.resumed.push(id.to_string());
+        } else {
+            report.failed.push(id.to_string());
+        }
+        return Ok(());
+    }
+    let wanted = g.request.n.max(1) as usize;
+    let sent = attempts
+        .iter()
+        .any(|a| a.outcome.as_deref() != Some("skipped"));
+    let (status, why) = if images >= wanted {
+        (Status::Succeeded, None)
+    } else if lost {
+        (
+            Status::Failed,
+            Some(
+                "interrupted: the provider made and billed the images, but Proofsheet closed \
+                 before they were recorded and their files are gone; the charge stays. Run the \
+                 request again (dedup will not serve this result)"
+                    .to_owned(),
+            ),
+        )
+    } else if images > 0 {
+        (
+            Status::Failed,
+            Some(format!(
+                "interrupted: only {images} of {wanted} images were made before Proofsheet \
+                 closed; they are kept and paid for. Run the request again for a complete \
+                 set (dedup will not serve this partial result)"
+            )),
+        )
+    } else if !rec.unconfirmed.is_zero() {
+        (
+            Status::Failed,
+            Some(format!(
+                "interrupted: Proofsheet closed after the request was sent and before the \
+                 provider answered; ${} (the estimate) is booked as an unconfirmed charge — \
+                 check the provider's dashboard, then confirm or refund it",
+                rec.unconfirmed.normalize()
+            )),
+        )
+    } else if sent {
+        (
+            Status::Failed,
+            Some(
+                "interrupted: Proofsheet closed while this was running; nothing was billed and \
+                  the reservation was released"
+                    .to_owned(),
+            ),
+        )
+    } else {
+        (
+            Status::Failed,
+            Some(
+                "interrupted before any request was sent; the reservation was released".to_owned(),
+            ),
+        )
+    };
+    report.released_usd += core
+        .store_op(move |s| s.finish_generation(id, status, why.as_deref()))
+        .await?;
+    if status == Status::Succeeded {
+        report.resumed.push(id.to_string());
+    } else {
+        report.failed.push(id.to_string());
+    }
+    Ok(())
+}
+
+async fn attempt(
+    core: &Arc<Core>,
+    g: &GenerationRecord,
+    a: &AttemptRecord,
+    report: &mut RecoveryReport,
+) -> Result<Step> {
+    if a.state == "answered" {
+        return finish_answered(core, a, report).await;
+    }
+    let Some(job) = job_of(a) else {
+        // A call in flight when the process died: the provider may have billed it (F3).
+        let amount = expected_of(g, a);
+        report.charged_usd += unconfirmed(
+            core,
+            g,
+            a,
+            amount,
+            "unknown",
+            "Proofsheet closed after this request was sent and before the provider answered; \
+             its estimate is booked as an unconfirmed charge"
+                .into(),
+        )
+        .await?;
+        return Ok(Step::Done);
+    };
+    let p = match poller(core, g).await {
+        Ok(p) => p,
+        Err(why) if too_old(core, a) => {
+            report.charged_usd += unconfirmed(
+                core,
+                g,
+                a,
+                expected_of(g, a),
+                "unknown",
+                format!(
+                    "job {} could not be polled ({why}); booked as unconfirmed",
+                    job.remote_id
+                ),
+            )
+            .await?;
+            return Ok(Step::Done);
+        }
+        Err(why) => {
+            return Ok(Step::Still(format!(
+                "cannot poll job {} yet ({why}); it will be polled at the next start",
                 job.remote_id
-            ));
-            return Ok(());
+            )));
         }
     };
+    let priced = priced_of(g);
     let started = chrono::Utc::now();
-    let out = client
+    let out = p
+        .client
         .resume(
             &job,
-            key.as_deref(),
+            p.key.as_deref(),
             &ProgressSink::noop(),
             &CancellationToken::new(),
         )
         .await;
-    let priced = {
-        let rq = &g.request;
-        let mut q = pricing::EstimateRequest::new(rq.prompt.clone(), rq.width, rq.height);
-        q.negative_prompt = rq.negative_prompt.clone();
-        q.quality = rq.quality.clone();
-        q.n = rq.n.max(1);
-        q.steps = rq.steps;
-        q.seed = rq.seed;
-        q
-    };
+    let expected = expected_of(g, a);
     match out {
         Ok(out) => {
             let usage = usage_of(&out.usage, Some(&out), None, started);
-            let cost = pricing::settle(&offer, &priced, &usage).actual;
-            let f = AttemptFinish {
-                outcome: "succeeded".into(),
-                billed: true,
-                cost,
-                usage: serde_json::to_value(&out.usage).ok(),
-                error: None,
-            };
-            // The attempt carries its calibration key from when it was started.
-            let sample = core
-                .store_op(move |s| {
-                    s.finish_attempt(attempt, &f)?;
-                    s.calibration_sample(attempt)
-                })
-                .await?;
-            if let Some(row) = sample {
+            let reported = pricing::settle(&p.offer, &priced, &usage).actual;
+            let (cost, review) = bound(reported, expected, expected);
+            let flagged = review.is_some();
+            let id = g.id;
+            let first = core.store_op(move |s| s.images(id)).await?.len();
+            let first = u32::try_from(first).unwrap_or(u32::MAX);
+            let wanted = g.request.n.max(1);
+            let stored = store_success(
+                core,
+                Success {
+                    generation: g.id,
+                    attempt: a.id,
+                    cost,
+                    review,
+                    usage: serde_json::to_value(&out.usage).ok(),
+                    first_idx: first,
+                    n: wanted.saturating_sub(first).max(1),
+                    wanted,
+                    last: false,
+                    seed: g.request.seed,
+                    out: &out,
+                },
+            )
+            .await?;
+            report.charged_usd += cost;
+            let aid = a.id;
+            if !flagged && let Some(row) = core.store_op(move |s| s.calibration_sample(aid)).await?
+            {
                 core.learn(crate::shared::sample_of(row));
             }
-            report.charged_usd += budget::charge(core, project, id, cost).await?;
-            let seed_default = g.request.seed;
-            core.store_op(move |s| {
-                for (idx, img) in out.images.iter().enumerate() {
-                    let seed = img
-                        .seed
-                        .or(seed_default)
-                        .and_then(|v| i64::try_from(v).ok());
-                    s.persist_image(id, u32::try_from(idx).unwrap_or(u32::MAX), &img.bytes, seed)?;
-                }
-                Ok(())
+            Ok(match stored {
+                crate::settle::Stored::Saved { .. } => Step::Done,
+                crate::settle::Stored::Lost => Step::Lost,
             })
-            .await?;
-            report.released_usd += budget::release(core, id).await?;
-            core.store_op(move |s| s.set_status(id, Status::Succeeded, None))
-                .await?;
-            report.resumed.push(id.to_string());
-            Ok(())
         }
-        Err(e) if matches!(e.class, ErrorClass::Timeout { .. }) => {
-            report.still_running.push(id.to_string());
-            report.messages.push(format!(
-                "generation {id}: job {} is still running at {}; it will be polled at the next start",
-                job.remote_id, offer.provider
-            ));
-            Ok(())
+        Err(e) if !gone(&e) => {
+            if too_old(core, a) {
+                let amount = submit_credits_cost(&p.offer, &priced, &job).unwrap_or(expected);
+                report.charged_usd += unconfirmed(
+                    core,
+                    g,
+                    a,
+                    amount,
+                    e.class.name(),
+                    format!(
+                        "{}; Proofsheet stopped polling job {} after {} h; its price is booked \
+                         as an unconfirmed charge",
+                        e.message,
+                        job.remote_id,
+                        core.options.retry.job_max_age.as_secs() / 3600
+                    ),
+                )
+                .await?;
+                return Ok(Step::Done);
+            }
+            Ok(Step::Still(format!(
+                "job {} is still running at {}; it will be polled at the next start",
+                job.remote_id, p.offer.provider
+            )))
         }
         Err(e) => {
-            let billed = e.probably_billed();
-            let cost = if billed {
-                let raw = e.usage.as_deref().cloned().unwrap_or_default();
-                let usage = usage_of(&raw, None, Some(priced.n), started);
-                pricing::settle(&offer, &priced, &usage).actual
-            } else {
-                Decimal::ZERO
-            };
-            let f = AttemptFinish {
-                outcome: e.class.name().into(),
-                billed,
-                cost,
-                usage: None,
-                error: Some(e.message.clone()),
-            };
-            core.store_op(move |s| s.finish_attempt(attempt, &f))
-                .await?;
-            if cost > Decimal::ZERO {
-                report.charged_usd += budget::charge(core, project, id, cost).await?;
+            // The job ended (or is gone) without images: book it by its billing evidence.
+            let credits = submit_credits_cost(&p.offer, &priced, &job);
+            match (e.billing, credits) {
+                (Billing::Billed, _) => {
+                    let cost = match (&e.usage, credits) {
+                        (None, Some(c)) => c,
+                        (u, _) => {
+                            let raw = u.as_deref().cloned().unwrap_or_default();
+                            let usage = usage_of(&raw, None, Some(priced.n), started);
+                            pricing::settle(&p.offer, &priced, &usage).actual
+                        }
+                    };
+                    let (cost, review) = bound(cost, expected, expected);
+                    report.charged_usd += settle(
+                        core,
+                        a.id,
+                        CallSettle {
+                            outcome: e.class.name().to_owned(),
+                            billed: true,
+                            cost,
+                            error: Some(e.message.clone()),
+                            review,
+                            ..CallSettle::default()
+                        },
+                    )
+                    .await?;
+                }
+                (Billing::Unknown, _) | (Billing::NotBilled, Some(_)) => {
+                    let amount = credits.unwrap_or(expected);
+                    report.charged_usd += unconfirmed(
+                        core,
+                        g,
+                        a,
+                        amount,
+                        e.class.name(),
+                        format!(
+                            "{}; job {} ended without images and may have been billed: booked \
+                             as an unconfirmed charge",
+                            e.message, job.remote_id
+                        ),
+                    )
+                    .await?;
+                }
+                (Billing::NotBilled, None) => {
+                    settle(
+                        core,
+                        a.id,
+                        CallSettle {
+                            outcome: e.class.name().to_owned(),
+                            error: Some(e.message.clone()),
+                            ..CallSettle::default()
+                        },
+                    )
+                    .await?;
+                }
             }
-            fail(core, r, report, &e.message).await
+            Ok(Step::Done)
         }
     }
 }
 
-async fn fail(
+/// An attempt whose response was in hand with its files durable: finish it.
+async fn finish_answered(
     core: &Arc<Core>,
-    r: &RunningGeneration,
+    a: &AttemptRecord,
     report: &mut RecoveryReport,
-    why: &str,
-) -> Result<()> {
-    let id = r.generation.id;
-    report.released_usd += budget::release(core, id).await?;
-    let why = why.to_owned();
-    core.store_op(move |s| s.set_status(id, Status::Failed, Some(&why)))
+) -> Result<Step> {
+    let ans: Option<Answered> = a
+        .resume
+        .clone()
+        .and_then(|v| serde_json::from_value(v).ok());
+    let Some(ans) = ans else {
+        return Ok(Step::Lost);
+    };
+    let store = core.store.clone();
+    let complete = ans
+        .images
+        .iter()
+        .all(|i| store.absolute(&i.file.path).is_file());
+    let images = if complete {
+        ans.images.clone()
+    } else {
+        Vec::new()
+    };
+    let s = CallSettle {
+        outcome: "succeeded".into(),
+        billed: true,
+        cost: ans.cost,
+        usage: ans.usage.clone(),
+        review: ans.review.clone(),
+        error: (!complete)
+            .then(|| "paid, but its image files were lost before they were recorded".into()),
+        ..CallSettle::default()
+    };
+    let aid = a.id;
+    report.charged_usd += core
+        .store_op(move |st| st.settle_call(aid, &s, &images, None))
         .await?;
-    report.failed.push(id.to_string());
-    Ok(())
+    Ok(if complete { Step::Done } else { Step::Lost })
 }

@@ -149,7 +149,9 @@ impl Clients {
                 ..base_cfg.clone()
             };
             // openai_compatible without a URL has no client; its gateways do.
-            if let Ok(c) = providers::provider_for(id, &cfg, http.clone()) {
+            if let Some(c) = o.provider_overrides.0.get(*id) {
+                map.insert((*id).to_owned(), c.clone());
+            } else if let Ok(c) = providers::provider_for(id, &cfg, http.clone()) {
                 map.insert((*id).to_owned(), c);
             }
         }

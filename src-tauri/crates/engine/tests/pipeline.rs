@@ -347,7 +347,9 @@ async fn hard_budget_refuses_before_any_network_call() {
 }
 
 #[tokio::test]
-async fn cancel_stops_the_job_and_releases_the_reservation() {
+/// Cancel after the request was sent (F3): the provider may bill it, so its estimate is
+/// booked as an unconfirmed charge; the rest of the reservation is released.
+async fn cancel_after_send_books_an_unconfirmed_charge_and_releases_the_rest() {
     let stability = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v2beta/stable-image/generate/core"))
@@ -388,11 +390,19 @@ async fn cancel_stops_the_job_and_releases_the_reservation() {
     match last {
         JobEvent::Failed {
             result: Some(r), ..
-        } => assert_eq!(r.status, GenerationStatus::Cancelled),
+        } => {
+            assert_eq!(r.status, GenerationStatus::Cancelled);
+            assert_eq!(r.unconfirmed_usd, d("0.03"), "{r:?}");
+            assert!(r.attempts.iter().any(|a| a.unconfirmed), "{r:?}");
+        }
         other => panic!("expected a cancelled result, got {other:?}"),
     }
     let p = e.project_show("p").await.expect("show");
-    assert_eq!((p.spent_usd, p.reserved_usd), (d("0"), d("0")));
+    assert_eq!(
+        (p.spent_usd, p.reserved_usd, p.unconfirmed_usd),
+        (d("0.03"), d("0"), d("0.03"))
+    );
+    assert!(requests(&stability).await <= 1, "never resent");
 }
 
 #[tokio::test]

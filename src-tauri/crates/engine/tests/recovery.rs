@@ -131,7 +131,7 @@ fn crash_mid_poll_is_resumed_not_resubmitted() {
 }
 
 #[tokio::test]
-async fn interrupted_sync_call_is_marked_failed_and_released() {
+async fn interrupted_sync_call_is_booked_unconfirmed_at_its_estimate() {
     let dir = tempfile::tempdir().expect("tmp");
     let e = engine(dir.path(), &[], options()).await;
     e.project_upsert(project("p", Some("5"), &[], &[]))
@@ -174,7 +174,25 @@ async fn interrupted_sync_call_is_marked_failed_and_released() {
     .expect("attempt");
     let report = e.recover().await.expect("recover");
     assert_eq!(report.failed, vec![gid.to_string()]);
-    assert_eq!(report.released_usd, d("0.03"));
+    // F3: the call was sent and never answered; the provider may have billed it, so its
+    // estimate is booked as an unconfirmed charge, never "$0, released".
+    assert_eq!(report.charged_usd, d("0.03"), "{report:?}");
+    assert_eq!(report.released_usd, d("0"));
     let p = e.project_show("p").await.expect("show");
-    assert_eq!((p.spent_usd, p.reserved_usd), (d("0"), d("0")));
+    assert_eq!(
+        (p.spent_usd, p.reserved_usd, p.unconfirmed_usd),
+        (d("0.03"), d("0"), d("0.03"))
+    );
+    let detail = e.generation_detail(&gid.to_string()).await.expect("detail");
+    assert_eq!(detail.unconfirmed_usd, d("0.03"));
+    assert!(detail.attempts[0].unconfirmed, "{detail:?}");
+    let charges = e.charges(Some("p".into())).await.expect("charges");
+    assert_eq!(charges.len(), 1);
+    // The user checks the provider's dashboard: it was not billed.
+    assert_eq!(
+        e.charge_refund(&charges[0].id).await.expect("refund"),
+        d("0.03")
+    );
+    let p = e.project_show("p").await.expect("show");
+    assert_eq!((p.spent_usd, p.unconfirmed_usd), (d("0"), d("0")));
 }

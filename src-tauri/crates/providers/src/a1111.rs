@@ -12,7 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j};
 
@@ -59,7 +59,9 @@ pub fn parse_response(
             .filter(|_| b.starts_with("data:"))
             .map_or(b, |(_, d)| d);
         images.push((
-            ImageSource::Bytes(decode::b64("a1111", b)?),
+            ImageSource::Bytes(
+                decode::b64("a1111", b).map_err(|e| e.with_usage(RawUsage::default()))?,
+            ),
             seeds.get(i).copied().or(first_seed),
         ));
     }
@@ -141,6 +143,9 @@ impl A1111 {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            crate::common::key_usable("a1111", k)?;
+        }
         let start = Instant::now();
         let rb = Self::auth(
             self.http.client.post(join(&self.base, "sdapi/v1/txt2img")),
@@ -167,12 +172,15 @@ impl A1111 {
             other => other?,
         };
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
-        let images = materialize(&self.http, parsed.images, progress, cancel).await?;
-        let usage = RawUsage {
-            wall_ms: elapsed_ms(start),
+        let mut usage = RawUsage {
             raw: json!({"seed": parsed.info.get("seed"), "job_timestamp": parsed.info.get("job_timestamp")}),
             ..RawUsage::default()
         };
+        // The WebUI generated these (local, $0): the run happened even if an image is bad.
+        let images = materialize(&self.http, parsed.images, Expect::of(req), progress, cancel)
+            .await
+            .map_err(|e| e.with_usage(usage.clone()))?;
+        usage.wall_ms = elapsed_ms(start);
         Ok(GenerateOutput {
             images,
             remote_id: None,

@@ -12,7 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, 
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, check_same_site, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::poll::Poller;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
@@ -41,10 +41,11 @@ pub enum BflStatus {
     NotFound,
 }
 
-/// Usage from the submit response: `cost` in credits, megapixels in and out.
+/// Usage from the submit response (or the stored job's `extra`): `cost` in credits
+/// (`submit_credits` in a stored job), megapixels in and out.
 pub fn usage_from_submit(v: &Value, headers: &HeaderMap) -> RawUsage {
     RawUsage {
-        credits: j::decimal(v.get("cost")),
+        credits: j::decimal(v.get("cost")).or_else(|| j::decimal(v.get("submit_credits"))),
         billable_units: j::decimal(v.get("output_mp")),
         headers: billing_headers(headers),
         raw: json!({"cost": v.get("cost"), "input_mp": v.get("input_mp"), "output_mp": v.get("output_mp")}),
@@ -107,11 +108,10 @@ pub fn parse_poll(
                 .map(|d| short(&d.to_string()))
                 .unwrap_or_else(|| st.to_string()),
         ),
+        // An unknown status is not an answer: keep polling until the deadline (F1).
         other => {
-            return Err(ProviderError::malformed(
-                "bfl",
-                format!("unknown task status '{}'", short(other)),
-            ));
+            tracing::warn!(provider = "bfl", status = %short(other), "unknown task status; still polling");
+            BflStatus::Pending
         }
     })
 }
@@ -168,6 +168,30 @@ pub fn build_body(req: &GenerateRequest) -> Value {
     body
 }
 
+/// The full resume handle: the regional `polling_url`, the submit cost as
+/// `extra.submit_credits` (charged if the job is abandoned) and the size asked.
+pub fn job_of(req: &GenerateRequest, sub: &BflSubmitted) -> RemoteJob {
+    let mut extra = sub.usage.raw.clone();
+    if let Value::Object(o) = &mut extra {
+        o.insert(
+            "submit_credits".into(),
+            sub.usage
+                .credits
+                .and_then(|c| serde_json::to_value(c).ok())
+                .unwrap_or(Value::Null),
+        );
+        o.insert("width".into(), json!(req.width));
+        o.insert("height".into(), json!(req.height));
+    }
+    RemoteJob {
+        provider: "bfl".into(),
+        model: req.model.clone(),
+        remote_id: sub.id.clone(),
+        poll_url: sub.polling_url.clone(),
+        extra,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Bfl {
     http: Http,
@@ -199,14 +223,29 @@ impl Bfl {
             cancel,
             progress,
         );
+        // The submit's own (regional) polling_url; the global endpoint only as a fallback.
         let poll_url = job
             .poll_url
             .clone()
             .unwrap_or_else(|| join(&self.base, &format!("v1/get_result?id={}", job.remote_id)));
-        let url = check_same_site("bfl", &poll_url, &self.base, TRUSTED)?;
+        let url =
+            check_same_site("bfl", &poll_url, &self.base, TRUSTED).map_err(|e| e.or_job(&job))?;
+        // BFL charges at submit and has no cancel endpoint: the reported cost is owed
+        // whatever happens next, so definitive endings carry it as usage.
+        let owed = |e: ProviderError, usage: &RawUsage| {
+            if usage.credits.is_some() {
+                e.with_usage(usage.clone())
+            } else {
+                e.outcome_unknown()
+            }
+        };
         loop {
             if let Err(stop) = poller.tick().await {
-                return Err(stop_error("bfl", stop, &job)); // BFL has no cancel endpoint
+                let e = stop_error("bfl", stop, &job);
+                return Err(match e.class {
+                    ErrorClass::Cancelled => owed(e, &usage),
+                    _ => e,
+                });
             }
             let resp = self
                 .http
@@ -215,16 +254,28 @@ impl Bfl {
                     cancel,
                 )
                 .await
-                .map_err(|e| e.or_job(&job))?;
+                .map_err(|e| match e.class {
+                    ErrorClass::Cancelled => owed(e.with_job(job.clone()), &usage),
+                    _ => e.or_job(&job),
+                })?;
             let st =
                 parse_poll(resp.status, &resp.headers, &resp.body).map_err(|e| e.or_job(&job))?;
             usage.wall_ms = elapsed_ms(start);
             match st {
                 BflStatus::Pending => progress.emit(ProviderProgress::Running),
                 BflStatus::Ready { sample, seed } => {
-                    let src = ImageSource::from_url_or_data("bfl", &sample)?;
-                    let images =
-                        materialize(&self.http, vec![(src, seed)], progress, cancel).await?;
+                    // Finished: billed. A failed download keeps the job so it can be fetched again.
+                    let done = |e: ProviderError| e.or_job(&job).with_usage(usage.clone());
+                    let src = ImageSource::from_url_or_data("bfl", &sample).map_err(done)?;
+                    let images = materialize(
+                        &self.http,
+                        vec![(src, seed)],
+                        Expect::of_job(&job, 1),
+                        progress,
+                        cancel,
+                    )
+                    .await
+                    .map_err(done)?;
                     usage.wall_ms = elapsed_ms(start);
                     return Ok(GenerateOutput {
                         images,
@@ -250,19 +301,29 @@ impl Bfl {
                     .with_usage(usage));
                 }
                 BflStatus::Failed(msg) => {
-                    return Err(ProviderError::new(
+                    // Definitive: nothing to resume; the submit cost is charged (F1).
+                    let e = ProviderError::new(
                         "bfl",
                         ErrorClass::Transient,
                         format!("the task failed at BFL: {msg}"),
-                    ));
+                    );
+                    return Err(if usage.credits.is_some() {
+                        e.with_usage(usage)
+                    } else {
+                        e
+                    });
                 }
                 BflStatus::NotFound => {
-                    return Err(ProviderError::new(
-                        "bfl",
-                        ErrorClass::Timeout {
-                            remote_job_id: Some(job.remote_id.clone()),
-                        },
-                        "BFL no longer knows this task (results expire); it cannot be fetched any more",
+                    // Expired (or never known): nothing left to fetch; the submit cost stays owed.
+                    return Err(owed(
+                        ProviderError::new(
+                            "bfl",
+                            ErrorClass::Timeout {
+                                remote_job_id: Some(job.remote_id.clone()),
+                            },
+                            "BFL no longer knows this task (results expire); it cannot be fetched any more",
+                        ),
+                        &usage,
                     ));
                 }
             }
@@ -324,13 +385,8 @@ impl ImageProvider for Bfl {
             tracing::debug!(provider = "bfl", model = %req.model, "submitting task");
             let resp = self.http.send(rb, cancel).await?;
             let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
-            let job = RemoteJob {
-                provider: "bfl".into(),
-                model: req.model.clone(),
-                remote_id: sub.id.clone(),
-                poll_url: sub.polling_url.clone(),
-                extra: sub.usage.raw.clone(),
-            };
+            let job = job_of(req, &sub);
+            crate::common::refuse_key_echo("bfl", &job, Some(k))?;
             progress.emit(ProviderProgress::Submitted {
                 job: Box::new(job.clone()),
             });

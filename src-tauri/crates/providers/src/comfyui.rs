@@ -12,6 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, stop_error};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
+use crate::images::Expect;
 use crate::poll::{Poller, Stop};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j};
@@ -150,19 +151,29 @@ pub struct ViewFile {
     pub kind: String,
 }
 
-/// `None` while the prompt is not in history yet (queued or running).
+/// The prompt's state in `/history/{id}`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum History {
+    /// Not in history yet (queued or running).
+    Pending,
+    Done(Vec<ViewFile>),
+    /// The workflow failed: definitive, nothing to resume.
+    Failed(ProviderError),
+}
+
+/// `Ok(None)` while the prompt is not in history yet (queued or running).
 pub fn parse_history(
     prompt_id: &str,
     status: u16,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<Option<Vec<ViewFile>>, ProviderError> {
+) -> Result<History, ProviderError> {
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
     let v = j::parse("comfyui", body)?;
     let Some(entry) = v.get(prompt_id) else {
-        return Ok(None);
+        return Ok(History::Pending);
     };
     let st = entry.get("status");
     if st.and_then(|s| j::str_of(s, "status_str")) == Some("error") {
@@ -177,14 +188,14 @@ pub fn parse_history(
             .and_then(|d| j::str_of(d, "exception_message"))
             .map(short)
             .unwrap_or_else(|| "execution failed".into());
-        return Err(ProviderError::new(
+        return Ok(History::Failed(ProviderError::new(
             "comfyui",
             ErrorClass::Transient,
             format!("the workflow failed: {detail}"),
-        ));
+        )));
     }
     if st.and_then(|s| s.get("completed")).and_then(Value::as_bool) == Some(false) {
-        return Ok(None);
+        return Ok(History::Pending);
     }
     let mut files = Vec::new();
     for node in entry
@@ -219,7 +230,7 @@ pub fn parse_history(
             "the workflow finished without saving an image (does it have a SaveImage node?)",
         ));
     }
-    Ok(Some(files))
+    Ok(History::Done(files))
 }
 
 /// 400 `{error:{type,message}, node_errors}` → invalid_request naming the node.
@@ -304,13 +315,17 @@ impl ComfyUi {
             match parse_history(&job.remote_id, resp.status, &resp.headers, &resp.body)
                 .map_err(|e| e.or_job(&job))?
             {
-                Some(files) => break files,
-                None => progress.emit(ProviderProgress::Running),
+                History::Done(files) => break files,
+                History::Failed(e) => return Err(e),
+                History::Pending => progress.emit(ProviderProgress::Running),
             }
         };
+        // Finished: every later failure keeps the job so the files can be fetched again.
+        let done = |e: ProviderError| e.or_job(&job).billed();
+        let expect = Expect::of_job(&job, 8);
         progress.emit(ProviderProgress::Downloading);
         let mut images = Vec::new();
-        for f in files {
+        for f in files.into_iter().take(expect.n as usize) {
             let rb = self.http.client.get(join(&self.base, "view")).query(&[
                 ("filename", f.filename.as_str()),
                 ("subfolder", f.subfolder.as_str()),
@@ -320,11 +335,15 @@ impl ComfyUi {
                 .http
                 .send(Self::auth(rb, key), cancel)
                 .await
-                .map_err(|e| e.or_job(&job))?;
+                .map_err(done)?;
             if !resp.is_success() {
-                return Err(classify_error(resp.status, &resp.headers, &resp.body).or_job(&job));
+                return Err(done(classify_error(resp.status, &resp.headers, &resp.body)));
             }
-            images.push(decode::inspect_blocking("comfyui", resp.body, seed).await?);
+            images.push(
+                decode::inspect_blocking("comfyui", resp.body, seed, Some(expect.max_pixels))
+                    .await
+                    .map_err(done)?,
+            );
         }
         let usage = RawUsage {
             wall_ms: elapsed_ms(start),
@@ -363,6 +382,9 @@ impl ComfyUi {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            crate::common::key_usable("comfyui", k)?;
+        }
         let start = Instant::now();
         let template: Value = match req.extra_field("workflow") {
             Some(w) if w.is_object() => w.clone(),
@@ -402,8 +424,15 @@ impl ComfyUi {
             model: req.model.clone(),
             remote_id: prompt_id,
             poll_url: None,
-            extra: json!({"client_id": client_id, "seed": seed}),
+            extra: json!({
+                "client_id": client_id,
+                "seed": seed,
+                "n": req.n.max(1),
+                "width": req.width,
+                "height": req.height,
+            }),
         };
+        crate::common::refuse_key_echo("comfyui", &job, key.filter(|k| !k.is_empty()))?;
         progress.emit(ProviderProgress::Submitted {
             job: Box::new(job.clone()),
         });

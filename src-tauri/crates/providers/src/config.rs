@@ -116,7 +116,11 @@ impl ImageProvider for Redacting {
         progress: &crate::types::ProgressSink,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<crate::types::GenerateOutput, ProviderError> {
-        let out = self.0.generate(req, key, progress, cancel).await;
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            crate::common::key_usable(self.id(), k)?;
+        }
+        let progress = redacting_sink(progress, key);
+        let out = self.0.generate(req, key, &progress, cancel).await;
         out.map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
@@ -127,19 +131,20 @@ impl ImageProvider for Redacting {
         progress: &crate::types::ProgressSink,
         cancel: &tokio_util::sync::CancellationToken,
     ) -> Result<crate::types::GenerateOutput, ProviderError> {
-        let out = self.0.resume(remote, key, progress, cancel).await;
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            crate::common::key_usable(self.id(), k)?;
+        }
+        let progress = redacting_sink(progress, key);
+        let out = self.0.resume(remote, key, &progress, cancel).await;
         out.map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
     async fn check_key(&self, key: &str) -> crate::types::KeyCheck {
         use crate::types::KeyCheck;
-        let scrub = |m: String| {
-            if key.len() >= 4 {
-                m.replace(key, "[redacted]")
-            } else {
-                m
-            }
-        };
+        let scrub = |m: String| crate::errors::redact_text(&m, key);
+        if let Err(k) = crate::common::key_check_usable(self.id(), key) {
+            return k;
+        }
         match self.0.check_key(key).await {
             KeyCheck::Invalid { message } => KeyCheck::Invalid {
                 message: scrub(message),
@@ -150,4 +155,23 @@ impl ImageProvider for Redacting {
             valid => valid,
         }
     }
+}
+
+/// Progress events reach the UI, logs and the store (the saved job): scrub the key there too.
+fn redacting_sink(
+    inner: &crate::types::ProgressSink,
+    key: Option<&str>,
+) -> crate::types::ProgressSink {
+    use crate::types::ProviderProgress;
+    let Some(k) = key.filter(|k| k.len() >= 4).map(str::to_string) else {
+        return inner.clone();
+    };
+    let inner = inner.clone();
+    crate::types::ProgressSink::new(move |p| match p {
+        ProviderProgress::Submitted { mut job } => {
+            crate::errors::redact_job(&mut job, &k);
+            inner.emit(ProviderProgress::Submitted { job });
+        }
+        other => inner.emit(other),
+    })
 }

@@ -70,6 +70,16 @@ fn limits() -> Limits {
 /// Sniff the format, check the header dimensions, then fully decode under limits (this
 /// catches truncated files). CPU-bound: call through [`inspect_blocking`] from async code.
 pub fn inspect(provider: &str, bytes: &[u8]) -> Result<ImageInfo, ProviderError> {
+    inspect_bounded(provider, bytes, None)
+}
+
+/// [`inspect`], also refusing (from the header, before decoding) an image with more than
+/// `max_pixels` pixels: a decompression bomb sized to the allocation limit (F20).
+pub fn inspect_bounded(
+    provider: &str,
+    bytes: &[u8],
+    max_pixels: Option<u64>,
+) -> Result<ImageInfo, ProviderError> {
     let bad = |why: String| ProviderError::malformed(provider, why);
     let format = image::guess_format(bytes).map_err(|_| {
         bad(format!(
@@ -92,6 +102,11 @@ pub fn inspect(provider: &str, bytes: &[u8]) -> Result<ImageInfo, ProviderError>
             "the image claims to be {w}x{h}, beyond the {MAX_DIMENSION}x{MAX_DIMENSION} limit; refused"
         )));
     }
+    if let Some(max) = max_pixels.filter(|max| u64::from(w) * u64::from(h) > *max) {
+        return Err(bad(format!(
+            "the image is {w}x{h}, more than 4x the pixels requested (limit {max}); refused"
+        )));
+    }
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(limits());
     reader
@@ -104,14 +119,15 @@ pub fn inspect(provider: &str, bytes: &[u8]) -> Result<ImageInfo, ProviderError>
     })
 }
 
-/// [`inspect`] on the blocking pool, producing the final image.
+/// [`inspect_bounded`] on the blocking pool, producing the final image.
 pub async fn inspect_blocking(
     provider: &'static str,
     bytes: Vec<u8>,
     seed: Option<u64>,
+    max_pixels: Option<u64>,
 ) -> Result<GeneratedImage, ProviderError> {
     tokio::task::spawn_blocking(move || {
-        let info = inspect(provider, &bytes)?;
+        let info = inspect_bounded(provider, &bytes, max_pixels)?;
         Ok(GeneratedImage {
             bytes,
             mime: info.mime.to_string(),

@@ -116,11 +116,13 @@ impl ProviderError {
         self
     }
 
-    /// Attach the job only if none is attached yet (errors from deeper layers win).
+    /// Attach the job only if none is attached yet (errors from deeper layers win). A
+    /// named job may still run and bill, so the outcome is at least unknown.
     pub fn or_job(mut self, job: &RemoteJob) -> Self {
         if self.remote_job.is_none() && !matches!(self.class, ErrorClass::Cancelled) {
             self.remote_job = Some(Box::new(job.clone()));
         }
+        self = self.outcome_unknown();
         if let ErrorClass::Timeout {
             remote_job_id: None,
         } = self.class
@@ -172,29 +174,116 @@ impl ProviderError {
         self.billing == Billing::Billed
     }
 
-    /// Replace every occurrence of the key (a hostile or buggy server may echo it back).
+    /// Replace every occurrence of the key (a hostile or buggy server may echo it back),
+    /// also when cut short (≥ 8 leading characters) or split by control characters.
     pub fn redact(mut self, key: Option<&str>) -> Self {
         if let Some(k) = key.filter(|k| k.len() >= 4) {
-            if self.message.contains(k) {
-                self.message = self.message.replace(k, "[redacted]");
-            }
+            self.message = redact_text(&self.message, k);
             if let Some(u) = self.usage.as_mut() {
                 redact_usage(u, k);
+            }
+            if let Some(job) = self.remote_job.as_mut() {
+                redact_job(job, k);
+            }
+            if let ErrorClass::Timeout {
+                remote_job_id: Some(id),
+            } = &mut self.class
+            {
+                *id = redact_text(id, k);
             }
         }
         self
     }
 }
 
-pub(crate) fn redact_usage(u: &mut RawUsage, key: &str) {
-    for v in u.headers.values_mut() {
-        if v.contains(key) {
-            *v = v.replace(key, "[redacted]");
+/// Shortest leading part of a key that counts as a leak when a message was cut.
+const MIN_KEY_PREFIX: usize = 8;
+
+/// Characters a hostile server may slip into an echoed key (and `short` turns into spaces).
+fn is_filler(c: char) -> bool {
+    c.is_control() || c.is_whitespace()
+}
+
+/// Byte ranges of `text` that spell the key (or its first ≥ 8 characters, as left by
+/// truncation), ignoring control and whitespace characters slipped between its characters.
+fn key_spans(text: &str, key: &str) -> Vec<(usize, usize)> {
+    let key: Vec<char> = key.chars().collect();
+    let Some(&first) = key.first() else {
+        return Vec::new();
+    };
+    let need = key.len().min(MIN_KEY_PREFIX);
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut spans = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].1 != first {
+            i += 1;
+            continue;
+        }
+        let (mut k, mut j, mut end) = (0, i, i);
+        while j < chars.len() && k < key.len() {
+            let c = chars[j].1;
+            if c == key[k] {
+                k += 1;
+                end = j;
+            } else if !(is_filler(c) && k > 0) {
+                break;
+            }
+            j += 1;
+        }
+        if k >= need {
+            let stop = chars.get(end + 1).map_or(text.len(), |c| c.0);
+            spans.push((chars[i].0, stop));
+            i = end + 1;
+        } else {
+            i += 1;
         }
     }
-    let raw = u.raw.to_string();
-    if raw.contains(key) {
+    spans
+}
+
+/// Does `text` contain the key (whole, cut to ≥ 8 characters, or split by control characters)?
+pub fn contains_key(text: &str, key: &str) -> bool {
+    key.len() >= 4 && !key_spans(text, key).is_empty()
+}
+
+/// `text` with every appearance of the key replaced by `[redacted]`.
+pub fn redact_text(text: &str, key: &str) -> String {
+    if key.len() < 4 {
+        return text.to_string();
+    }
+    let spans = key_spans(text, key);
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (a, b) in spans {
+        out.push_str(&text[at..a]);
+        out.push_str("[redacted]");
+        at = b;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+pub(crate) fn redact_usage(u: &mut RawUsage, key: &str) {
+    for v in u.headers.values_mut() {
+        *v = redact_text(v, key);
+    }
+    if contains_key(&u.raw.to_string(), key) {
         u.raw = serde_json::Value::String("[redacted]".into());
+    }
+}
+
+/// A job that names the key anywhere is useless to resume (and must not be stored).
+pub(crate) fn redact_job(job: &mut RemoteJob, key: &str) {
+    job.remote_id = redact_text(&job.remote_id, key);
+    if let Some(u) = job.poll_url.as_mut() {
+        *u = redact_text(u, key);
+    }
+    if contains_key(&job.extra.to_string(), key) {
+        job.extra = serde_json::Value::String("[redacted]".into());
     }
 }
 
@@ -230,7 +319,7 @@ pub(crate) fn redact_output(
 ) -> crate::types::GenerateOutput {
     if let Some(k) = key.filter(|k| k.len() >= 4) {
         redact_usage(&mut out.usage, k);
-        if out.remote_id.as_deref().is_some_and(|r| r.contains(k)) {
+        if out.remote_id.as_deref().is_some_and(|r| contains_key(r, k)) {
             out.remote_id = Some("[redacted]".into());
         }
     }

@@ -12,7 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, 
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, check_same_site, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::poll::{Poller, Stop};
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
@@ -32,9 +32,15 @@ pub struct Submitted {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum QueueStatus {
-    InQueue { position: Option<u64> },
+    InQueue {
+        position: Option<u64>,
+    },
     InProgress,
-    Completed { metrics: Value },
+    Completed {
+        metrics: Value,
+    },
+    /// Finished with an error: definitive, nothing to resume.
+    Failed(ProviderError),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -94,32 +100,44 @@ pub fn parse_status(
                     .as_str()
                     .map(short)
                     .unwrap_or_else(|| short(&e.to_string()));
-                return Err(completed_error(et, &msg));
+                return Ok(QueueStatus::Failed(completed_error(et, &msg, headers)));
             }
             Ok(QueueStatus::Completed {
                 metrics: v.get("metrics").cloned().unwrap_or(Value::Null),
             })
         }
-        other => Err(ProviderError::malformed(
-            "fal",
-            format!("unknown queue status {:?}", other.map(short)),
-        )),
+        // An unknown status is not an answer: keep polling until the deadline (F1).
+        other => {
+            tracing::warn!(provider = "fal", status = ?other.map(short), "unknown queue status; still polling");
+            Ok(QueueStatus::InProgress)
+        }
     }
 }
 
-fn completed_error(error_type: &str, msg: &str) -> ProviderError {
+/// fal does not bill a failed request unless it reports billable units.
+fn completed_error(error_type: &str, msg: &str, headers: &HeaderMap) -> ProviderError {
+    let billed = units(headers).is_some_and(|u| u > rust_decimal::Decimal::ZERO);
     let class = match error_type {
         "request_timeout" | "startup_timeout" => ErrorClass::Timeout {
             remote_job_id: None,
         },
-        "content_policy_violation" => ErrorClass::SafetyBlock { billed: false },
+        "content_policy_violation" => ErrorClass::SafetyBlock { billed },
         _ => ErrorClass::Transient,
     };
-    ProviderError::new(
+    let e = ProviderError::new(
         "fal",
         class,
-        format!("the request failed at fal ({error_type}): {msg}"),
-    )
+        format!("the request failed at fal ({}): {msg}", short(error_type)),
+    );
+    if billed {
+        e.with_usage(RawUsage {
+            billable_units: units(headers),
+            headers: billing_headers(headers),
+            ..RawUsage::default()
+        })
+    } else {
+        e
+    }
 }
 
 /// Pure parser for a result body (queue response_url or sync fal.run).
@@ -293,20 +311,26 @@ impl Fal {
         join(&self.queue, &app.join("/"))
     }
 
-    fn job_of(&self, model: &str, s: &Submitted) -> RemoteJob {
-        let base = format!("{}/requests/{}", self.app_base(model), s.request_id);
+    /// The full resume handle: status (`poll_url`), response and cancel URLs as fal named
+    /// them (rebuilt from the queue base only when fal left one out), plus what was asked.
+    fn job_of(&self, req: &GenerateRequest, s: &Submitted) -> RemoteJob {
+        let base = format!("{}/requests/{}", self.app_base(&req.model), s.request_id);
+        let status_url = s
+            .status_url
+            .clone()
+            .unwrap_or_else(|| format!("{base}/status"));
         RemoteJob {
             provider: "fal".into(),
-            model: model.to_string(),
+            model: req.model.clone(),
             remote_id: s.request_id.clone(),
-            poll_url: Some(
-                s.status_url
-                    .clone()
-                    .unwrap_or_else(|| format!("{base}/status")),
-            ),
+            poll_url: Some(status_url.clone()),
             extra: json!({
+                "status_url": status_url,
                 "response_url": s.response_url.clone().unwrap_or_else(|| base.clone()),
                 "cancel_url": s.cancel_url.clone().unwrap_or_else(|| format!("{base}/cancel")),
+                "n": req.n.max(1),
+                "width": req.width,
+                "height": req.height,
             }),
         }
     }
@@ -341,7 +365,7 @@ impl Fal {
             progress,
         );
         let metrics = loop {
-            let url = self.job_url(&job, "status")?;
+            let url = self.job_url(&job, "status").map_err(|e| e.or_job(&job))?;
             let resp = match self
                 .http
                 .send(self.auth(self.http.client.get(url), key), cancel)
@@ -355,9 +379,11 @@ impl Fal {
                 Err(e) => return Err(e.or_job(&job)),
             };
             match parse_status(resp.status, &resp.headers, &resp.body)
-                .map_err(|e| timeout_id(e, &job))?
+                .map_err(|e| e.or_job(&job))?
             {
                 QueueStatus::Completed { metrics } => break metrics,
+                // fal itself gave up on the request: nothing left to resume.
+                QueueStatus::Failed(e) => return Err(timeout_id(e, &job)),
                 QueueStatus::InQueue { position } => {
                     progress.emit(ProviderProgress::Queued { position })
                 }
@@ -370,27 +396,43 @@ impl Fal {
                 return Err(stop_error("fal", stop, &job));
             }
         };
-        let url = self.job_url(&job, "response")?;
+        // COMPLETED: billed. Any later failure keeps the job so the result can be fetched again.
+        let done = |e: ProviderError| e.or_job(&job).billed();
+        let url = self.job_url(&job, "response").map_err(done)?;
         let resp = self
             .http
             .send(self.auth(self.http.client.get(url), key), cancel)
             .await
-            .map_err(|e| e.or_job(&job))?;
-        let mut result = parse_result(resp.status, &resp.headers, &resp.body)?;
+            .map_err(done)?;
+        let mut result = parse_result(resp.status, &resp.headers, &resp.body).map_err(done)?;
         if result.usage.gpu_seconds.is_none() {
             result.usage.gpu_seconds = j::decimal(metrics.get("inference_time"));
         }
         if let Value::Object(o) = &mut result.usage.raw {
             o.insert("metrics".into(), metrics);
         }
-        self.finish(result, Some(job.remote_id.clone()), progress, cancel, start)
-            .await
+        let expect = Expect::of_job(&job, 4);
+        self.finish(
+            result,
+            Some(job.remote_id.clone()),
+            expect,
+            progress,
+            cancel,
+            start,
+        )
+        .await
+        .map_err(|e| match e.class {
+            // All images blanked: a definitive (billed) answer, nothing to fetch again.
+            ErrorClass::SafetyBlock { .. } => e,
+            _ => done(e),
+        })
     }
 
     async fn finish(
         &self,
         result: FalResult,
         remote_id: Option<String>,
+        expect: Expect,
         progress: &ProgressSink,
         cancel: &CancellationToken,
         start: Instant,
@@ -407,7 +449,10 @@ impl Fal {
             )
             .with_usage(usage));
         }
-        let images = materialize(&self.http, result.images, progress, cancel).await?;
+        // A parsed result means fal ran the model: unusable images are still billed.
+        let images = materialize(&self.http, result.images, expect, progress, cancel)
+            .await
+            .map_err(|e| e.with_usage(usage.clone()))?;
         let safety = (result.nsfw > 0).then(|| SafetyNote {
             message: format!(
                 "{} of {total} images were blanked by fal's safety checker",
@@ -453,7 +498,9 @@ impl Fal {
             let resp = self.http.send(rb, cancel).await?;
             let result = parse_result(resp.status, &resp.headers, &resp.body)?;
             let rid = result.usage.headers.get("x-fal-request-id").cloned();
-            return self.finish(result, rid, progress, cancel, start).await;
+            return self
+                .finish(result, rid, Expect::of(req), progress, cancel, start)
+                .await;
         }
         tracing::debug!(provider = "fal", model = %req.model, "submitting to queue");
         let rb = self
@@ -461,7 +508,8 @@ impl Fal {
             .json(&input);
         let resp = self.http.send(rb, cancel).await?;
         let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
-        let job = self.job_of(&req.model, &sub);
+        let job = self.job_of(req, &sub);
+        crate::common::refuse_key_echo("fal", &job, Some(key))?;
         progress.emit(ProviderProgress::Submitted {
             job: Box::new(job.clone()),
         });
@@ -469,19 +517,17 @@ impl Fal {
     }
 }
 
-/// A server-side timeout of a queued request still names our job.
-fn timeout_id(e: ProviderError, job: &RemoteJob) -> ProviderError {
+/// A definitive failure names the job in its class only (no `remote_job`: nothing to resume).
+fn timeout_id(mut e: ProviderError, job: &RemoteJob) -> ProviderError {
     if let ErrorClass::Timeout {
         remote_job_id: None,
     } = e.class
     {
-        let mut e = e;
         e.class = ErrorClass::Timeout {
             remote_job_id: Some(job.remote_id.clone()),
         };
-        return e; // fal itself gave up on the request: nothing left to resume
     }
-    e.or_job(job)
+    e
 }
 
 #[async_trait]
@@ -531,8 +577,9 @@ impl ImageProvider for Fal {
             let k = key_required("fal", key)?;
             let mut job = remote.clone();
             if job.poll_url.is_none() || job.extra.get("response_url").is_none() {
+                // An old stored job without fal's URLs: rebuild them from the queue base.
                 job = self.job_of(
-                    &remote.model,
+                    &GenerateRequest::new(remote.model.clone(), ""),
                     &Submitted {
                         request_id: remote.remote_id.clone(),
                         status_url: remote.poll_url.clone(),

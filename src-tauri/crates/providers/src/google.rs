@@ -12,7 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::stability::nearest_aspect;
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j, retry_after};
@@ -48,37 +48,42 @@ pub struct ParsedGoogle {
     pub filtered: u32,
 }
 
-fn modality_tokens(details: Option<&Value>, modality: &str) -> Option<u64> {
-    let arr = details?.as_array()?;
-    Some(
-        arr.iter()
-            .filter(|d| j::str_of(d, "modality") == Some(modality))
-            .filter_map(|d| j::u64_of(d.get("tokenCount")))
-            .sum(),
-    )
-}
-
 /// `usageMetadata` → tokens. Without a modality breakdown the prompt is text and the
-/// candidates are image tokens when images came back.
+/// candidates are image tokens when images came back. Any invalid count → not reported.
 pub fn tokens_from_usage_metadata(u: &Value, has_images: bool) -> TokenCounts {
-    let prompt = j::u64_of(u.get("promptTokenCount")).unwrap_or(0);
-    let cand = j::u64_of(u.get("candidatesTokenCount")).unwrap_or(0);
+    let mut c = j::Counts::default();
+    let prompt = c.get(u.get("promptTokenCount")).unwrap_or(0);
+    let cand = c.get(u.get("candidatesTokenCount")).unwrap_or(0);
+    let cached_in = c.get(u.get("cachedContentTokenCount")).unwrap_or(0);
+    let thinking = c.get(u.get("thoughtsTokenCount"));
     let pd = u.get("promptTokensDetails");
     let cd = u.get("candidatesTokensDetails");
-    let image_in = modality_tokens(pd, "IMAGE").unwrap_or(0);
-    let text_in = modality_tokens(pd, "TEXT").unwrap_or(prompt.saturating_sub(image_in));
-    let (image_out, text_out) = match (modality_tokens(cd, "IMAGE"), modality_tokens(cd, "TEXT")) {
+    let mut modality = |details: Option<&Value>, m: &str| -> Option<u64> {
+        let arr = details?.as_array()?;
+        Some(
+            arr.iter()
+                .filter(|d| j::str_of(d, "modality") == Some(m))
+                .filter_map(|d| c.get(d.get("tokenCount")))
+                .fold(0u64, u64::saturating_add),
+        )
+    };
+    let image_in = modality(pd, "IMAGE").unwrap_or(0);
+    let text_in = modality(pd, "TEXT").unwrap_or(prompt.saturating_sub(image_in));
+    let (image_out, text_out) = match (modality(cd, "IMAGE"), modality(cd, "TEXT")) {
         (None, None) if has_images => (cand, 0),
         (None, None) => (0, cand),
         (i, t) => (i.unwrap_or(0), t.unwrap_or(0)),
     };
+    if c.invalid {
+        return TokenCounts::default();
+    }
     TokenCounts {
         text_in,
         image_in,
-        cached_in: j::u64_of(u.get("cachedContentTokenCount")).unwrap_or(0),
+        cached_in,
         image_out,
         text_out,
-        thinking: j::u64_of(u.get("thoughtsTokenCount")),
+        thinking,
     }
 }
 
@@ -92,6 +97,16 @@ pub fn parse_generate_content(
         return Err(classify_error(status, headers, body));
     }
     let v = j::parse("google", body)?;
+    let raw = v.get("usageMetadata").cloned().unwrap_or(Value::Null);
+    // An image part that cannot be read still proves the call ran and was metered.
+    let bill = |e: ProviderError| {
+        e.with_status(status).with_usage(RawUsage {
+            tokens: tokens_from_usage_metadata(&raw, true),
+            headers: billing_headers(headers),
+            raw: raw.clone(),
+            ..RawUsage::default()
+        })
+    };
     let mut sources = Vec::new();
     let mut finish: Vec<String> = Vec::new();
     for c in v
@@ -110,13 +125,17 @@ pub fn parse_generate_content(
         for p in parts.into_iter().flatten() {
             if let Some(inline) = p.get("inlineData").or_else(|| p.get("inline_data")) {
                 let data = j::str_of(inline, "data").ok_or_else(|| {
-                    ProviderError::malformed("google", "an inlineData part has no 'data'")
+                    bill(ProviderError::malformed(
+                        "google",
+                        "an inlineData part has no 'data'",
+                    ))
                 })?;
-                sources.push(ImageSource::Bytes(decode::b64("google", data)?));
+                sources.push(ImageSource::Bytes(
+                    decode::b64("google", data).map_err(bill)?,
+                ));
             }
         }
     }
-    let raw = v.get("usageMetadata").cloned().unwrap_or(Value::Null);
     let usage = RawUsage {
         tokens: tokens_from_usage_metadata(&raw, !sources.is_empty()),
         headers: billing_headers(headers),
@@ -150,14 +169,19 @@ pub fn parse_generate_content(
             }
             return Err(e);
         }
-        return Err(ProviderError::malformed(
+        let e = ProviderError::malformed(
             "google",
             format!(
                 "the response has no image (finish reasons: {})",
                 short(&finish.join(","))
             ),
-        )
-        .with_usage(usage));
+        );
+        // Usage proves billing; a body with neither usage nor candidates is not Gemini's.
+        return Err(if usage.raw.is_object() {
+            e.with_usage(usage)
+        } else {
+            e
+        });
     }
     Ok(ParsedGoogle {
         sources,
@@ -176,33 +200,59 @@ pub fn parse_predict(
         return Err(classify_error(status, headers, body));
     }
     let v = j::parse("google", body)?;
+    // Imagen answers `{}` when its filter removed every image. Any other 200 without
+    // `predictions` (e.g. a proxy's `{"status":"Pending"}`) is not Imagen's answer:
+    // malformed, not a safety block (F20).
+    let all_filtered = json!([]);
     let preds = v
         .get("predictions")
+        .or_else(|| {
+            v.as_object()
+                .filter(|o| o.is_empty())
+                .map(|_| &all_filtered)
+        })
         .and_then(Value::as_array)
-        .cloned()
-        .unwrap_or_default();
+        .ok_or_else(|| {
+            ProviderError::malformed(
+                "google",
+                format!(
+                    "the :predict answer has no 'predictions' (got {})",
+                    describe_body(body)
+                ),
+            )
+            .with_status(status)
+        })?;
+    let with_images = preds
+        .iter()
+        .filter(|p| p.get("bytesBase64Encoded").is_some())
+        .count() as u64;
+    let units = |n: u64| RawUsage {
+        billable_units: Some(rust_decimal::Decimal::from(n)),
+        headers: billing_headers(headers),
+        raw: json!({"images": n}),
+        ..RawUsage::default()
+    };
+    // Image bytes came back, so Imagen generated (and bills) them even if unreadable.
+    let bill = |e: ProviderError| e.with_status(status).with_usage(units(with_images));
     let mut sources = Vec::new();
     let mut filtered = 0u32;
-    for p in &preds {
+    for p in preds {
         match j::str_of(p, "bytesBase64Encoded") {
-            Some(b) => sources.push(ImageSource::Bytes(decode::b64("google", b)?)),
+            Some(b) => sources.push(ImageSource::Bytes(decode::b64("google", b).map_err(bill)?)),
             None if p.get("raiFilteredReason").is_some() => filtered += 1,
             None => {
-                return Err(ProviderError::malformed(
+                let e = ProviderError::malformed(
                     "google",
                     "a prediction has neither image bytes nor a filter reason",
-                ));
+                );
+                return Err(if with_images > 0 { bill(e) } else { e });
             }
         }
     }
-    let usage = RawUsage {
-        billable_units: Some(rust_decimal::Decimal::from(sources.len() as u64)),
-        headers: billing_headers(headers),
-        raw: json!({"images": sources.len(), "filtered": filtered}),
-        ..RawUsage::default()
-    };
+    let mut usage = units(sources.len() as u64);
+    usage.raw = json!({"images": sources.len(), "filtered": filtered});
     if sources.is_empty() {
-        // Missing predictions or all filtered: Imagen does not charge blocked images.
+        // All filtered: Imagen does not charge blocked images.
         return Err(ProviderError::new(
             "google",
             ErrorClass::SafetyBlock { billed: false },
@@ -331,14 +381,16 @@ impl Google {
         } else {
             parse_generate_content(resp.status, &resp.headers, &resp.body)?
         };
+        let mut usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            Expect::of(req),
             progress,
             cancel,
         )
-        .await?;
-        let mut usage = parsed.usage;
+        .await
+        .map_err(|e| e.with_usage(usage.clone()))?;
         usage.wall_ms = elapsed_ms(start);
         let safety = (parsed.filtered > 0).then(|| SafetyNote {
             message: format!(

@@ -36,13 +36,66 @@ pub struct Http {
     pub max_body_bytes: usize,
 }
 
-/// A reasonable default client (rustls, User-Agent, connect timeout).
+/// Why a redirect was not followed (found again in [`Http::transport_error`]).
+#[derive(Debug)]
+struct CrossOriginRedirect;
+
+impl std::fmt::Display for CrossOriginRedirect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("redirect to another origin refused")
+    }
+}
+
+impl std::error::Error for CrossOriginRedirect {}
+
+fn origin(u: &reqwest::Url) -> (String, Option<String>, Option<u16>) {
+    (
+        u.scheme().to_string(),
+        u.host_str().map(str::to_ascii_lowercase),
+        u.port_or_known_default(),
+    )
+}
+
+/// Provider calls carry keys in headers reqwest does not strip on a cross-host redirect
+/// (`x-key`, `x-goog-api-key`, …), so a redirect may only stay on the same origin (F6).
+fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| origin(first) == origin(attempt.url()));
+        if !same {
+            attempt.error(CrossOriginRedirect)
+        } else if attempt.previous().len() > 5 {
+            attempt.stop()
+        } else {
+            attempt.follow()
+        }
+    })
+}
+
+/// The client for provider calls (rustls, User-Agent, connect timeout, same-origin
+/// redirects only). Every provider client must be built with it: keys ride in headers.
 pub fn default_client() -> reqwest::Client {
     reqwest::Client::builder()
         .user_agent(USER_AGENT_VALUE)
         .connect_timeout(Duration::from_secs(10))
+        .redirect(same_origin_redirects())
         .build()
         .unwrap_or_default()
+}
+
+/// For credential-free downloads (signed CDN links often redirect to storage hosts).
+fn download_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .user_agent(USER_AGENT_VALUE)
+            .connect_timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()
+            .unwrap_or_default()
+    })
 }
 
 impl Http {
@@ -56,22 +109,41 @@ impl Http {
     }
 
     /// Send and read the whole body (capped). Non-2xx statuses are returned, not errors:
-    /// each provider classifies its own error bodies.
+    /// each provider classifies its own error bodies. Errors say whether the request may
+    /// have reached the provider (see [`crate::Billing`]).
     pub async fn send(
         &self,
         rb: RequestBuilder,
         cancel: &CancellationToken,
     ) -> Result<HttpResponse, ProviderError> {
-        let rb = rb
+        if cancel.is_cancelled() {
+            // Nothing left yet: not billed.
+            return Err(ProviderError::new(
+                self.provider,
+                ErrorClass::Cancelled,
+                "cancelled by the user before the request was sent",
+            ));
+        }
+        let (client, req) = rb
             .header(USER_AGENT, USER_AGENT_VALUE)
-            .timeout(self.timeout);
+            .timeout(self.timeout)
+            .build_split();
+        let req = req.map_err(|e| self.transport_error(e))?;
         let fut = async {
-            let resp = rb.send().await.map_err(|e| self.transport_error(e))?;
+            let resp = client
+                .execute(req)
+                .await
+                .map_err(|e| self.transport_error(e))?;
             self.read_capped(resp).await
         };
         tokio::select! {
             biased;
-            _ = cancel.cancelled() => Err(ProviderError::new(self.provider, ErrorClass::Cancelled, "cancelled by the user")),
+            _ = cancel.cancelled() => Err(ProviderError::new(
+                self.provider,
+                ErrorClass::Cancelled,
+                "cancelled by the user while the request was in flight; it may still be billed",
+            )
+            .outcome_unknown()),
             r = fut => r,
         }
     }
@@ -94,7 +166,7 @@ impl Http {
                 ),
             ));
         }
-        let resp = self.send(self.client.get(parsed), cancel).await?;
+        let resp = self.send(download_client().get(parsed), cancel).await?;
         if !resp.is_success() {
             let class = match resp.status {
                 429 => ErrorClass::RateLimited {
@@ -147,26 +219,40 @@ impl Http {
         ProviderError::malformed(
             self.provider,
             format!(
-                "the response is larger than the {} MiB limit; refusing to read it",
+                "the response is larger than the {} MiB limit; refusing to read it (the request may have been billed)",
                 self.max_body_bytes / (1024 * 1024)
             ),
         )
         .with_status(status)
+        .outcome_unknown()
     }
 
     /// Classify a transport failure. The URL is left out on purpose (it is noise, and a
-    /// user-set base URL could carry credentials).
+    /// user-set base URL could carry credentials). Failures before the request left are
+    /// not billed; once it was sent without a definitive answer the outcome is unknown.
     pub fn transport_error(&self, e: reqwest::Error) -> ProviderError {
         let e = e.without_url();
-        if e.is_timeout() {
+        let env = crate::config::base_url_env_var(self.provider);
+        if e.is_builder() {
             ProviderError::new(
                 self.provider,
-                ErrorClass::Timeout {
-                    remote_job_id: None,
+                ErrorClass::InvalidRequest {
+                    field: Some("base_url".into()),
                 },
                 format!(
-                    "no answer within {} s (client-side timeout)",
-                    self.timeout.as_secs_f32()
+                    "the endpoint URL for {} is not a valid http(s) URL ({}); fix {env} or the endpoint in Settings → Endpoints",
+                    self.provider,
+                    error_chain(&e)
+                ),
+            )
+        } else if e.is_redirect() {
+            ProviderError::new(
+                self.provider,
+                ErrorClass::InvalidRequest {
+                    field: Some("base_url".into()),
+                },
+                format!(
+                    "the endpoint redirected to another host; not following it with your key (check {env} or Settings → Endpoints)"
                 ),
             )
         } else if e.is_connect() {
@@ -175,18 +261,35 @@ impl Http {
                 ErrorClass::Transient,
                 "could not connect to the provider (is the service or proxy reachable?)",
             )
+        } else if e.is_timeout() {
+            ProviderError::new(
+                self.provider,
+                ErrorClass::Timeout {
+                    remote_job_id: None,
+                },
+                format!(
+                    "no answer within {} s (client-side timeout); the request may still be billed",
+                    self.timeout.as_secs_f32()
+                ),
+            )
+            .outcome_unknown()
         } else if e.is_body() || e.is_decode() {
             ProviderError::new(
                 self.provider,
                 ErrorClass::Transient,
-                "the connection broke while reading the response",
+                "the connection broke while reading the response; the request may have been billed",
             )
+            .outcome_unknown()
         } else {
             ProviderError::new(
                 self.provider,
                 ErrorClass::Transient,
-                format!("network error: {}", error_chain(&e)),
+                format!(
+                    "network error after sending: {}; the request may have been billed",
+                    error_chain(&e)
+                ),
             )
+            .outcome_unknown()
         }
     }
 }

@@ -74,13 +74,60 @@ pub(crate) mod common {
         provider: &str,
         key: Option<&'a str>,
     ) -> Result<&'a str, ProviderError> {
-        key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
+        let k = key.filter(|k| !k.trim().is_empty()).ok_or_else(|| {
             ProviderError::new(
                 provider,
                 ErrorClass::AuthFailed,
                 "no API key is set for this provider; add one in Settings → Keys",
             )
-        })
+        })?;
+        key_usable(provider, k)?;
+        Ok(k)
+    }
+
+    /// A key that cannot go into a header fails here, before anything is sent (F19).
+    pub fn key_usable(provider: &str, key: &str) -> Result<(), ProviderError> {
+        let why = if key.contains(['\r', '\n']) {
+            "contains a line break"
+        } else if key.chars().any(char::is_control) {
+            "contains a control character"
+        } else {
+            return Ok(());
+        };
+        Err(ProviderError::new(
+            provider,
+            ErrorClass::AuthFailed,
+            format!("the API key for {provider} {why}; set it again in Settings → Keys"),
+        ))
+    }
+
+    /// [`key_usable`] for `check_key`.
+    pub fn key_check_usable(provider: &str, key: &str) -> Result<(), KeyCheck> {
+        key_usable(provider, key).map_err(|e| KeyCheck::Invalid { message: e.message })
+    }
+
+    /// A provider answered with a job id (or job URL) that contains the key: a hostile or
+    /// broken endpoint. Never print, store or poll it (F16); what it cost is unknown.
+    pub fn refuse_key_echo(
+        provider: &str,
+        job: &RemoteJob,
+        key: Option<&str>,
+    ) -> Result<(), ProviderError> {
+        let Some(k) = key else { return Ok(()) };
+        let text = format!(
+            "{} {} {}",
+            job.remote_id,
+            job.poll_url.as_deref().unwrap_or(""),
+            job.extra
+        );
+        if crate::errors::contains_key(&text, k) {
+            return Err(ProviderError::malformed(
+                provider,
+                "the provider answered with a job id that contains your API key; refusing to use it",
+            )
+            .outcome_unknown());
+        }
+        Ok(())
     }
 
     pub fn resume_unsupported(provider: &str) -> ProviderError {
@@ -92,14 +139,16 @@ pub(crate) mod common {
     }
 
     /// The error for a poll loop that stopped, carrying the job so the engine can resume.
+    /// The job may still run (and bill), so the outcome is unknown.
     pub fn stop_error(provider: &str, stop: Stop, job: &RemoteJob) -> ProviderError {
         match stop {
             Stop::Cancelled => ProviderError::new(
                 provider,
                 ErrorClass::Cancelled,
-                "cancelled by the user; the provider was asked to stop the job",
+                "cancelled by the user; the provider was asked to stop the job (it may still be billed)",
             )
-            .with_job(job.clone()),
+            .with_job(job.clone())
+            .outcome_unknown(),
             Stop::Deadline => ProviderError::new(
                 provider,
                 ErrorClass::Timeout {
@@ -110,7 +159,8 @@ pub(crate) mod common {
                     job.remote_id
                 ),
             )
-            .with_job(job.clone()),
+            .with_job(job.clone())
+            .outcome_unknown(),
         }
     }
 

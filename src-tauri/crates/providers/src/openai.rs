@@ -12,8 +12,8 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
-use crate::images::{ImageSource, materialize};
-use crate::json::{self, u64_of};
+use crate::images::{Expect, ImageSource, materialize};
+use crate::json;
 use crate::types::*;
 use crate::{ImageProvider, retry_after};
 
@@ -48,35 +48,38 @@ pub fn build_body(req: &GenerateRequest, send_response_format: bool) -> Value {
 }
 
 /// Token usage from an OpenAI images `usage` object. Without an output breakdown all
-/// output tokens are image tokens (LiteLLM's reading, providers.md §12).
+/// output tokens are image tokens (LiteLLM's reading, providers.md §12). Missing output
+/// tokens or any invalid count → not reported (empty), so pricing uses the formula.
 pub fn tokens_from_usage(u: &Value) -> TokenCounts {
-    let input_total = u64_of(u.get("input_tokens")).unwrap_or(0);
+    let mut c = json::Counts::default();
+    let input_total = c.get(u.get("input_tokens")).unwrap_or(0);
     let in_d = u.get("input_tokens_details");
-    let image_in = in_d
-        .and_then(|d| u64_of(d.get("image_tokens")))
+    let image_in = c.get(in_d.and_then(|d| d.get("image_tokens"))).unwrap_or(0);
+    let cached_in = c
+        .get(in_d.and_then(|d| d.get("cached_tokens")))
         .unwrap_or(0);
-    let cached_in = in_d
-        .and_then(|d| u64_of(d.get("cached_tokens")))
-        .unwrap_or(0);
-    let text_in = in_d
-        .and_then(|d| u64_of(d.get("text_tokens")))
+    let text_in = c
+        .get(in_d.and_then(|d| d.get("text_tokens")))
         .unwrap_or_else(|| input_total.saturating_sub(image_in));
-    let out_total = u64_of(u.get("output_tokens")).unwrap_or(0);
+    let out_total = c.get(u.get("output_tokens"));
     let out_d = u.get("output_tokens_details").filter(|d| d.is_object());
     let (image_out, text_out) = match out_d {
         Some(d) => (
-            u64_of(d.get("image_tokens")).unwrap_or(0),
-            u64_of(d.get("text_tokens")).unwrap_or(0),
+            c.get(d.get("image_tokens")),
+            c.get(d.get("text_tokens")).unwrap_or(0),
         ),
         None => (out_total, 0),
     };
-    TokenCounts {
-        text_in,
-        image_in,
-        cached_in,
-        image_out,
-        text_out,
-        thinking: None,
+    match image_out {
+        Some(image_out) if !c.invalid => TokenCounts {
+            text_in,
+            image_in,
+            cached_in,
+            image_out,
+            text_out,
+            thinking: None,
+        },
+        _ => TokenCounts::default(),
     }
 }
 
@@ -91,22 +94,6 @@ pub fn parse_images_response(
         return Err(classify_error(provider, status, headers, body));
     }
     let v = json::parse(provider, body)?;
-    let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
-        ProviderError::malformed(provider, "the response has no 'data' list of images")
-    })?;
-    let mut sources = Vec::with_capacity(data.len());
-    for item in data {
-        if let Some(b) = item.get("b64_json").and_then(Value::as_str) {
-            sources.push(ImageSource::Bytes(crate::decode::b64(provider, b)?));
-        } else if let Some(u) = item.get("url").and_then(Value::as_str) {
-            sources.push(ImageSource::from_url_or_data(provider, u)?);
-        } else {
-            return Err(ProviderError::malformed(
-                provider,
-                "an entry in 'data' has neither 'b64_json' nor 'url'",
-            ));
-        }
-    }
     let raw = v.get("usage").cloned().unwrap_or(Value::Null);
     let usage = RawUsage {
         tokens: tokens_from_usage(&raw),
@@ -115,13 +102,43 @@ pub fn parse_images_response(
         raw,
         ..RawUsage::default()
     };
+    let data = v.get("data").and_then(Value::as_array);
+    // Billing proof: a usage object, or image entries the provider generated. Without
+    // either the body is plainly not the provider's answer (not billed).
+    let evidence = usage.raw.is_object() || data.is_some_and(|d| !d.is_empty());
+    let bill = |e: ProviderError| {
+        if evidence {
+            e.with_status(status).with_usage(usage.clone())
+        } else {
+            e.with_status(status)
+        }
+    };
+    let data = data.ok_or_else(|| {
+        bill(ProviderError::malformed(
+            provider,
+            "the response has no 'data' list of images",
+        ))
+    })?;
+    let mut sources = Vec::with_capacity(data.len());
+    for item in data {
+        if let Some(b) = item.get("b64_json").and_then(Value::as_str) {
+            sources.push(ImageSource::Bytes(
+                crate::decode::b64(provider, b).map_err(bill)?,
+            ));
+        } else if let Some(u) = item.get("url").and_then(Value::as_str) {
+            sources.push(ImageSource::from_url_or_data(provider, u).map_err(bill)?);
+        } else {
+            return Err(bill(ProviderError::malformed(
+                provider,
+                "an entry in 'data' has neither 'b64_json' nor 'url'",
+            )));
+        }
+    }
     if sources.is_empty() {
-        return Err(ProviderError::malformed(
+        return Err(bill(ProviderError::malformed(
             provider,
             "the provider reported success but returned an empty image list",
-        )
-        .with_status(status)
-        .with_usage(usage));
+        )));
     }
     Ok(ParsedImages { sources, usage })
 }
@@ -204,6 +221,9 @@ impl OpenAiImages {
         } else {
             Some(key_required(self.id, key)?)
         };
+        if let Some(k) = key {
+            crate::common::key_usable(self.id, k)?;
+        }
         let start = Instant::now();
         let mut rb = self
             .http
@@ -219,14 +239,16 @@ impl OpenAiImages {
         let parsed = parse_images_response(self.id, resp.status, &resp.headers, &resp.body)?;
         let requested = req.n.max(1) as usize;
         let got = parsed.sources.len();
+        let mut usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            Expect::of(req),
             progress,
             cancel,
         )
-        .await?;
-        let mut usage = parsed.usage;
+        .await
+        .map_err(|e| e.with_usage(usage.clone()))?;
         usage.wall_ms = elapsed_ms(start);
         let remote_id = usage.headers.get("x-request-id").cloned();
         // With n>1 flagged images are silently dropped (providers.md §1).

@@ -12,7 +12,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::stability::nearest_aspect;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
@@ -30,17 +30,26 @@ pub struct ParsedChat {
 }
 
 pub fn usage_of(u: &Value, headers: &HeaderMap) -> RawUsage {
-    let prompt = j::u64_of(u.get("prompt_tokens")).unwrap_or(0);
-    let completion = j::u64_of(u.get("completion_tokens")).unwrap_or(0);
+    let mut c = j::Counts::default();
+    let prompt = c.get(u.get("prompt_tokens")).unwrap_or(0);
+    let completion = c.get(u.get("completion_tokens")).unwrap_or(0);
     let d = u.get("completion_tokens_details");
-    let image = d
-        .and_then(|d| j::u64_of(d.get("image_tokens")))
+    let image = c.get(d.and_then(|d| d.get("image_tokens"))).unwrap_or(0);
+    let reasoning = c.get(d.and_then(|d| d.get("reasoning_tokens")));
+    let cached = c
+        .get(
+            u.get("prompt_tokens_details")
+                .and_then(|d| d.get("cached_tokens")),
+        )
         .unwrap_or(0);
-    let reasoning = d.and_then(|d| j::u64_of(d.get("reasoning_tokens")));
-    let cached = u
-        .get("prompt_tokens_details")
-        .and_then(|d| j::u64_of(d.get("cached_tokens")))
-        .unwrap_or(0);
+    if c.invalid {
+        return RawUsage {
+            reported_usd: j::decimal(u.get("cost")),
+            headers: billing_headers(headers),
+            raw: u.clone(),
+            ..RawUsage::default()
+        };
+    }
     RawUsage {
         tokens: TokenCounts {
             text_in: prompt.saturating_sub(cached),
@@ -92,8 +101,12 @@ pub fn parse_response(
             .and_then(|u| j::str_of(u, "url"))
             .ok_or_else(|| {
                 ProviderError::malformed("openrouter", "an image entry has no image_url.url")
+                    .with_usage(usage.clone())
             })?;
-        sources.push(ImageSource::from_url_or_data("openrouter", url)?);
+        sources.push(
+            ImageSource::from_url_or_data("openrouter", url)
+                .map_err(|e| e.with_usage(usage.clone()))?,
+        );
     }
     if sources.is_empty() {
         let finish = choice
@@ -117,11 +130,16 @@ pub fn parse_response(
             )
             .with_usage(usage));
         }
-        return Err(ProviderError::malformed(
+        let e = ProviderError::malformed(
             "openrouter",
             "the model answered without an image (is it an image model?)",
-        )
-        .with_usage(usage));
+        );
+        // Usage proves billing; JSON with neither choices nor usage is not OpenRouter's.
+        return Err(if usage.raw.is_object() {
+            e.with_usage(usage)
+        } else {
+            e
+        });
     }
     Ok(ParsedChat {
         id: j::str_of(&v, "id").map(str::to_string),
@@ -212,14 +230,16 @@ impl OpenRouter {
         progress.emit(ProviderProgress::Running);
         let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
+        let mut usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, None)).collect(),
+            Expect::of(req),
             progress,
             cancel,
         )
-        .await?;
-        let mut usage = parsed.usage;
+        .await
+        .map_err(|e| e.with_usage(usage.clone()))?;
         usage.wall_ms = elapsed_ms(start);
         Ok(GenerateOutput {
             images,

@@ -13,7 +13,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required, 
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, check_same_site, join};
-use crate::images::{ImageSource, materialize};
+use crate::images::{Expect, ImageSource, materialize};
 use crate::poll::Poller;
 use crate::stability::nearest_aspect;
 use crate::types::*;
@@ -218,17 +218,23 @@ impl Replicate {
         parse_prediction(resp.status, &resp.headers, &resp.body)
     }
 
-    fn job_of(&self, model: &str, p: &Prediction) -> RemoteJob {
+    /// The full resume handle: `urls.get` as `poll_url`, `urls.cancel`, and what was asked.
+    fn job_of(&self, req: &GenerateRequest, p: &Prediction) -> RemoteJob {
         RemoteJob {
             provider: "replicate".into(),
-            model: model.to_string(),
+            model: req.model.clone(),
             remote_id: p.id.clone(),
             poll_url: Some(
                 p.get_url
                     .clone()
                     .unwrap_or_else(|| join(&self.base, &format!("predictions/{}", p.id))),
             ),
-            extra: json!({"cancel_url": p.cancel_url}),
+            extra: json!({
+                "cancel_url": p.cancel_url,
+                "n": req.n.max(1),
+                "width": req.width,
+                "height": req.height,
+            }),
         }
     }
 
@@ -250,13 +256,15 @@ impl Replicate {
         loop {
             match pred.status.as_str() {
                 "succeeded" => return self.finish(pred, &job, progress, cancel, start).await,
+                // Definitive endings: nothing to resume (no job attached).
                 "failed" => return Err(failed_error(&pred, elapsed_ms(start))),
                 "canceled" => {
-                    return Err(ProviderError::new(
+                    let e = ProviderError::new(
                         "replicate",
                         ErrorClass::Cancelled,
                         "the prediction was canceled",
-                    ));
+                    );
+                    return Err(billed_by_time(e, &pred, elapsed_ms(start)));
                 }
                 "starting" => progress.emit(ProviderProgress::Queued { position: None }),
                 _ => progress.emit(ProviderProgress::Running),
@@ -268,7 +276,8 @@ impl Replicate {
                 return Err(stop_error("replicate", stop, &job));
             }
             let url = job.poll_url.clone().unwrap_or_default();
-            let url = check_same_site("replicate", &url, &self.base, TRUSTED)?;
+            let url = check_same_site("replicate", &url, &self.base, TRUSTED)
+                .map_err(|e| e.or_job(&job))?;
             let resp = match self
                 .http
                 .send(self.http.client.get(url).bearer_auth(key), cancel)
@@ -303,14 +312,26 @@ impl Replicate {
             )
             .with_usage(usage_of(&pred, 0, elapsed_ms(start))));
         }
+        // Succeeded: billed. A failed download keeps the job so it can be fetched again.
+        let done = |e: ProviderError| {
+            e.or_job(job)
+                .with_usage(usage_of(&pred, pred.outputs.len(), elapsed_ms(start)))
+        };
         let sources = pred
             .outputs
             .iter()
             .map(|u| ImageSource::from_url_or_data("replicate", u).map(|s| (s, None)))
-            .collect::<Result<Vec<_>, _>>()?;
-        let images = materialize(&self.http, sources, progress, cancel)
-            .await
-            .map_err(|e| e.or_job(job))?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(done)?;
+        let images = materialize(
+            &self.http,
+            sources,
+            Expect::of_job(job, 4),
+            progress,
+            cancel,
+        )
+        .await
+        .map_err(done)?;
         let usage = usage_of(&pred, images.len(), elapsed_ms(start));
         tracing::info!(provider = "replicate", remote_id = %pred.id, images = images.len(), "prediction succeeded");
         Ok(GenerateOutput {
@@ -342,7 +363,17 @@ impl Replicate {
     }
 }
 
-/// A prediction with `status: failed`: safety trips vs everything else.
+/// A failed or canceled prediction is billed only for the compute time it reports.
+fn billed_by_time(e: ProviderError, p: &Prediction, wall_ms: u64) -> ProviderError {
+    if j::decimal(p.metrics.get("predict_time")).is_some_and(|t| !t.is_zero()) {
+        e.with_usage(usage_of(p, 0, wall_ms))
+    } else {
+        e
+    }
+}
+
+/// A prediction with `status: failed`: safety trips vs everything else. Definitive (no
+/// job to resume); billed only when it reports compute time.
 pub fn failed_error(p: &Prediction, wall_ms: u64) -> ProviderError {
     let msg = p
         .error
@@ -352,18 +383,19 @@ pub fn failed_error(p: &Prediction, wall_ms: u64) -> ProviderError {
     let safety = ["nsfw", "e005", "flagged as sensitive", "safety"]
         .iter()
         .any(|s| lower.contains(s));
-    // Time-billed predictions probably pay for the seconds used, even when failed.
+    // Time-billed predictions pay for the seconds used, even when failed.
+    let timed = j::decimal(p.metrics.get("predict_time")).is_some_and(|t| !t.is_zero());
     let class = if safety {
-        ErrorClass::SafetyBlock { billed: true }
+        ErrorClass::SafetyBlock { billed: timed }
     } else {
         ErrorClass::Transient
     };
-    ProviderError::new(
+    let e = ProviderError::new(
         "replicate",
         class,
         format!("the prediction failed: {}", short(&msg)),
-    )
-    .with_usage(usage_of(p, 0, wall_ms))
+    );
+    billed_by_time(e, p, wall_ms)
 }
 
 #[async_trait]
@@ -399,7 +431,8 @@ impl ImageProvider for Replicate {
             let k = key_required("replicate", key)?;
             let start = Instant::now();
             let pred = self.submit(req, k, cancel).await?;
-            let job = self.job_of(&req.model, &pred);
+            let job = self.job_of(req, &pred);
+            crate::common::refuse_key_echo("replicate", &job, Some(k))?;
             progress.emit(ProviderProgress::Submitted {
                 job: Box::new(job.clone()),
             });

@@ -81,7 +81,12 @@ pub fn parse_generation(
             ProviderError::malformed("stability", "the JSON response has no 'image' field")
         })?;
         (
-            decode::b64("stability", img)?,
+            decode::b64("stability", img).map_err(|e| {
+                e.with_status(status).with_usage(RawUsage {
+                    headers: billing_headers(headers),
+                    ..RawUsage::default()
+                })
+            })?,
             j::str_of(&v, "finish_reason").map(str::to_string),
             j::u64_of(v.get("seed")),
         )
@@ -214,9 +219,13 @@ impl Stability {
                 }
                 e
             })?;
-        let image = decode::inspect_blocking("stability", parsed.bytes, parsed.seed).await?;
         let mut usage = parsed.usage;
         usage.wall_ms = elapsed_ms(start);
+        // A 200 with image bytes means Stability generated (and billed) it.
+        let max = crate::images::Expect::of(req).max_pixels;
+        let image = decode::inspect_blocking("stability", parsed.bytes, parsed.seed, Some(max))
+            .await
+            .map_err(|e| e.with_usage(usage.clone()))?;
         Ok(GenerateOutput {
             images: vec![image],
             remote_id: usage.headers.get("x-request-id").cloned(),

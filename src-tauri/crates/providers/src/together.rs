@@ -12,7 +12,7 @@ use crate::common::{elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError};
 use crate::http::{Http, join};
-use crate::images::materialize;
+use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
 use crate::types::*;
 use crate::{ImageProvider, json as j};
@@ -116,15 +116,19 @@ impl Together {
         let remote_id = serde_json::from_slice::<Value>(&resp.body)
             .ok()
             .and_then(|v| j::str_of(&v, "id").map(str::to_string));
+        let mut usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, req.seed)).collect(),
+            Expect::of(req),
             progress,
             cancel,
         )
-        .await?;
-        let mut usage = parsed.usage;
+        .await
+        .map_err(|e| e.with_usage(usage.clone()))?;
         usage.wall_ms = elapsed_ms(start);
+        // Priced per image returned: never more than were asked for.
+        usage.billable_units = Some(rust_decimal::Decimal::from(images.len() as u64));
         Ok(GenerateOutput {
             images,
             remote_id,

@@ -102,3 +102,38 @@ async fn cancel_interrupts_the_gpu() {
     assert_eq!(e.class, ErrorClass::Cancelled);
     server.verify().await;
 }
+
+// ---- issue 11 ----
+
+#[tokio::test]
+async fn extra_images_are_ignored_and_bombs_refused() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/sdapi/v1/txt2img"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"images": [png_b64(8, 8), png_b64(8, 8), png_b64(8, 8)]})),
+        )
+        .mount(&server)
+        .await;
+    let out = A1111::new(&cfg(&server.uri()), client())
+        .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect("ok");
+    assert_eq!(out.images.len(), 1);
+
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/sdapi/v1/txt2img"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"images": [b64(&png_claiming(8192, 8192))]})),
+        )
+        .mount(&server)
+        .await;
+    let e = A1111::new(&cfg(&server.uri()), client())
+        .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect_err("bomb");
+    assert!(e.message.contains("4x the pixels"), "{}", e.message);
+}

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use common::*;
 use providers::bfl::Bfl;
-use providers::{ErrorClass, ImageProvider, KeyCheck, ProgressSink, ProviderError};
+use providers::{
+    Billing, ErrorClass, ImageProvider, KeyCheck, ProgressSink, ProviderError, ProviderProgress,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -253,4 +255,310 @@ async fn check_key_reports_credits() {
         p.check_key("nope").await,
         KeyCheck::Invalid { .. }
     ));
+}
+
+// ---- issue 11: the job is never lost, billing evidence, redirects, key echo ----
+
+/// Submit answers with a regional polling URL and `cost: 4`; polls answer `poll`.
+async fn mount_regional(server: &MockServer, poll: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/v1/flux-pro-1.1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "t1", "polling_url": format!("{}/eu1/v1/get_result?id=t1", server.uri()), "cost": 4
+        })))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/eu1/v1/get_result"))
+        .respond_with(poll)
+        .mount(server)
+        .await;
+}
+
+async fn run_fast(
+    server: &MockServer,
+) -> (
+    Result<providers::GenerateOutput, ProviderError>,
+    Vec<ProviderProgress>,
+) {
+    let mut c = cfg(&server.uri());
+    c.poll_deadline = Duration::from_millis(300);
+    let (sink, events) = recorder();
+    let r = Bfl::new(&c, client())
+        .generate(&req("flux-pro-1.1"), Some(KEY), &sink, &no_cancel())
+        .await;
+    if let Err(e) = &r {
+        assert_no_key(e);
+    }
+    let ev = events.lock().expect("lock").clone();
+    (r, ev)
+}
+
+#[tokio::test]
+async fn submitted_carries_the_regional_polling_url_and_the_submit_cost() {
+    let server = MockServer::start().await;
+    mount_regional(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"status": "Pending"})),
+    )
+    .await;
+    let (r, events) = run_fast(&server).await;
+    let e = r.expect_err("deadline");
+    let job = events
+        .iter()
+        .find_map(|p| match p {
+            ProviderProgress::Submitted { job } => Some(job.clone()),
+            _ => None,
+        })
+        .expect("submitted");
+    assert!(
+        job.poll_url.as_deref().is_some_and(|u| u.contains("/eu1/")),
+        "{job:?}"
+    );
+    let credits: Decimal =
+        serde_json::from_value(job.extra["submit_credits"].clone()).expect("submit_credits");
+    assert_eq!(credits, Decimal::new(4, 0));
+    assert_eq!(
+        e.remote_job.as_deref(),
+        Some(&*job),
+        "the deadline error carries the same job"
+    );
+
+    // Resume polls the stored regional URL (the global endpoint does not know the task).
+    let server2 = MockServer::start().await;
+    let mut job2 = (*job).clone();
+    job2.poll_url = Some(format!("{}/eu1/v1/get_result?id=t1", server2.uri()));
+    Mock::given(method("GET"))
+        .and(path("/eu1/v1/get_result"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"status": "Ready", "result": {"sample": format!("{}/s.png", server2.uri())}}),
+        ))
+        .mount(&server2)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/s.png"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(png(8, 8)))
+        .mount(&server2)
+        .await;
+    let out = Bfl::new(&cfg(&server2.uri()), client())
+        .resume(&job2, Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect("resumed via the regional URL");
+    assert_eq!(out.usage.credits, Some(Decimal::new(4, 0)));
+}
+
+#[tokio::test]
+async fn every_poll_failure_keeps_the_job() {
+    let polls = vec![
+        ResponseTemplate::new(500).set_body_json(json!({"detail": "temporary glitch"})),
+        ResponseTemplate::new(200).set_body_string("{not json"),
+        ResponseTemplate::new(200).set_body_string("<html>502 Bad Gateway</html>"),
+        ResponseTemplate::new(200).set_body_json(json!({"status": "Exploded"})),
+    ];
+    for poll in polls {
+        let server = MockServer::start().await;
+        mount_regional(&server, poll).await;
+        let (r, _) = run_fast(&server).await;
+        let e = r.expect_err("fails");
+        let job = e
+            .remote_job
+            .as_ref()
+            .unwrap_or_else(|| panic!("no job: {e:?}"));
+        assert_eq!(job.remote_id, "t1");
+        assert!(e.may_have_billed(), "{e:?}");
+        server.verify().await; // one submit only
+    }
+}
+
+#[tokio::test]
+async fn a_poll_connection_cut_keeps_the_job() {
+    let submit = json!({"id": "t1", "cost": 4}).to_string();
+    let base = raw_server_routes(vec![
+        ("POST ", ok_json(&submit)),
+        ("GET ", cut_response(500, r#"{"status": "Pen"#)),
+    ])
+    .await;
+    let e = Bfl::new(&cfg(&base), client())
+        .generate(
+            &req("flux-pro-1.1"),
+            Some(KEY),
+            &ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("cut");
+    assert_eq!(
+        e.remote_job.as_ref().map(|j| j.remote_id.as_str()),
+        Some("t1")
+    );
+    assert_eq!(e.billing, Billing::Unknown);
+}
+
+#[tokio::test]
+async fn result_download_failures_after_ready_are_billed_and_keep_the_job() {
+    for sample in ["404", "html", "file"] {
+        let server = MockServer::start().await;
+        let url = match sample {
+            "file" => "file:///etc/passwd".to_string(),
+            s => format!("{}/delivery/{s}.png", server.uri()),
+        };
+        mount_regional(
+            &server,
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"status": "Ready", "result": {"sample": url}})),
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/delivery/404.png"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/delivery/html.png"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>not an image</html>"))
+            .mount(&server)
+            .await;
+        let (r, _) = run_fast(&server).await;
+        let e = r.expect_err(sample);
+        assert!(e.remote_job.is_some(), "{sample}: {e:?}");
+        assert_eq!(e.billing, Billing::Billed, "{sample}");
+        assert_eq!(
+            e.usage.as_ref().and_then(|u| u.credits),
+            Some(Decimal::new(4, 0))
+        );
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_task_is_definitive_and_charges_the_submit_cost() {
+    let server = MockServer::start().await;
+    mount_regional(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"status": "Error", "details": "worker crashed"})),
+    )
+    .await;
+    let (r, _) = run_fast(&server).await;
+    let e = r.expect_err("failed");
+    assert!(e.remote_job.is_none(), "nothing to resume");
+    assert_eq!(e.billing, Billing::Billed);
+    assert_eq!(
+        e.usage.as_ref().and_then(|u| u.credits),
+        Some(Decimal::new(4, 0))
+    );
+}
+
+#[tokio::test]
+async fn cancel_while_polling_charges_the_submit_cost() {
+    let server = MockServer::start().await;
+    mount_regional(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"status": "Pending"})),
+    )
+    .await;
+    let cancel = no_cancel();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        c2.cancel();
+    });
+    let e = Bfl::new(&cfg(&server.uri()), client())
+        .generate(
+            &req("flux-pro-1.1"),
+            Some(KEY),
+            &ProgressSink::noop(),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    assert_eq!(e.class, ErrorClass::Cancelled);
+    assert_eq!(
+        e.billing,
+        Billing::Billed,
+        "BFL has no cancel endpoint: the cost is owed"
+    );
+}
+
+#[tokio::test]
+async fn negative_or_absurd_submit_cost_is_not_reported() {
+    for cost in [json!(-50), json!(1e30), json!("lots")] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"id": "t1", "cost": cost})),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/v1/get_result"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(ready(&server)))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/delivery/s.png"))
+            .respond_with(ResponseTemplate::new(200).set_body_bytes(png(8, 8)))
+            .mount(&server)
+            .await;
+        let out = run(&server).await.expect("images kept");
+        assert_eq!(out.usage.credits, None, "{cost}");
+    }
+}
+
+#[tokio::test]
+async fn a_key_echoed_as_the_job_id_is_never_printed_or_stored() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": KEY, "polling_url": format!("{}/v1/get_result?id={KEY}", server.uri())}),
+        ))
+        .mount(&server)
+        .await;
+    let p = providers::provider_for("bfl", &cfg(&server.uri()), client()).expect("bfl");
+    let (sink, events) = recorder();
+    let e = p
+        .generate(&req("flux-pro-1.1"), Some(KEY), &sink, &no_cancel())
+        .await
+        .expect_err("refused");
+    assert_no_key(&e);
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert_eq!(e.billing, Billing::Unknown);
+    let seen = format!("{:?}", events.lock().expect("lock"));
+    assert!(!seen.contains(KEY), "{seen}");
+    let polls = server.received_requests().await.unwrap_or_default();
+    assert!(
+        polls.iter().all(|r| r.method.as_str() == "POST"),
+        "never polled"
+    );
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_on_submit_or_poll() {
+    // Submit redirected.
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let e = run(&server).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert_key_not_forwarded(&second).await;
+
+    // Poll redirected: the error keeps the job, nothing reaches the other origin.
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/flux-pro-1.1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(submit(&server)))
+        .mount(&server)
+        .await;
+    let e = run(&server).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert!(e.remote_job.is_some());
+    assert_key_not_forwarded(&second).await;
+    assert!(
+        second
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
 }

@@ -166,3 +166,52 @@ async fn deadline_then_resume() {
     assert_eq!(out.images.len(), 1);
     server.verify().await;
 }
+
+// ---- issue 11 ----
+
+#[tokio::test]
+async fn a_failed_workflow_is_definitive_and_later_errors_keep_the_job() {
+    let server = MockServer::start().await;
+    let failed = json!({"pid-1": {"outputs": {}, "status": {"status_str": "error", "completed": false, "messages": []}}});
+    mount(&server, &[failed]).await;
+    let e = ComfyUi::new(&cfg(&server.uri()), client())
+        .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect_err("failed");
+    assert!(e.remote_job.is_none(), "nothing to resume");
+
+    // History answers 500: the job is kept for resume.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/prompt"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"prompt_id": "pid-1"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/history/pid-1"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let e = ComfyUi::new(&cfg(&server.uri()), client())
+        .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect_err("500");
+    assert!(e.remote_job.is_some());
+
+    // Finished, but the file is not an image: kept and marked as a finished run.
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/view"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("<html>no</html>"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    mount(&server, &[history(true)]).await;
+    let e = ComfyUi::new(&cfg(&server.uri()), client())
+        .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect_err("bad file");
+    assert!(e.remote_job.is_some());
+    assert_eq!(e.billing, providers::Billing::Billed);
+}

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use common::*;
 use providers::fal::Fal;
-use providers::{ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress};
+use providers::{
+    Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
@@ -302,4 +304,171 @@ async fn cancel_calls_the_queue_cancel_endpoint() {
         .expect_err("cancelled");
     assert_eq!(e.class, ErrorClass::Cancelled);
     server.verify().await;
+}
+
+// ---- issue 11: the job is never lost after submit, billing evidence, redirects ----
+
+async fn run_fast(
+    server: &MockServer,
+) -> (
+    Result<providers::GenerateOutput, ProviderError>,
+    Vec<ProviderProgress>,
+) {
+    let mut c = cfg(&server.uri());
+    c.poll_deadline = Duration::from_millis(300);
+    let (sink, events) = recorder();
+    let r = Fal::new(&c, client())
+        .generate(&req("fal-ai/flux/dev"), Some(KEY), &sink, &no_cancel())
+        .await;
+    if let Err(e) = &r {
+        assert_no_key(e);
+    }
+    let ev = events.lock().expect("lock").clone();
+    (r, ev)
+}
+
+async fn mount_status(
+    server: &MockServer,
+    status: ResponseTemplate,
+    result_resp: ResponseTemplate,
+) {
+    Mock::given(method("POST"))
+        .and(path("/fal-ai/flux/dev"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(submitted(server)))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{APP}/requests/r1/status")))
+        .respond_with(status)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("{APP}/requests/r1")))
+        .respond_with(result_resp)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn submitted_holds_the_status_response_and_cancel_urls() {
+    let server = MockServer::start().await;
+    mount_status(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"status": "IN_QUEUE"})),
+        ResponseTemplate::new(500),
+    )
+    .await;
+    let (r, events) = run_fast(&server).await;
+    r.expect_err("deadline");
+    let job = events
+        .iter()
+        .find_map(|p| match p {
+            ProviderProgress::Submitted { job } => Some(job.clone()),
+            _ => None,
+        })
+        .expect("submitted");
+    let base = format!("{}{APP}/requests/r1", server.uri());
+    assert_eq!(
+        job.poll_url.as_deref(),
+        Some(format!("{base}/status").as_str())
+    );
+    assert_eq!(job.extra["response_url"], json!(base));
+    assert_eq!(job.extra["cancel_url"], json!(format!("{base}/cancel")));
+}
+
+#[tokio::test]
+async fn every_poll_failure_keeps_the_job() {
+    for status in [
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(200).set_body_string("{not json"),
+        ResponseTemplate::new(200).set_body_string("<html>502 Bad Gateway</html>"),
+        ResponseTemplate::new(200).set_body_json(json!({"status": "EXPLODED"})),
+    ] {
+        let server = MockServer::start().await;
+        mount_status(&server, status, ResponseTemplate::new(500)).await;
+        let (r, _) = run_fast(&server).await;
+        let e = r.expect_err("fails");
+        assert_eq!(
+            e.remote_job.as_ref().map(|j| j.remote_id.as_str()),
+            Some("r1"),
+            "{e:?}"
+        );
+        assert!(e.may_have_billed());
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn failures_after_completed_are_billed_and_keep_the_job() {
+    for case in ["garbage", "404", "html", "file"] {
+        let server = MockServer::start().await;
+        let result_resp = match case {
+            "garbage" => ResponseTemplate::new(200).set_body_string("[[["),
+            "file" => ResponseTemplate::new(200)
+                .set_body_json(json!({"images": [{"url": "file:///etc/passwd"}]})),
+            c => ResponseTemplate::new(200).set_body_json(
+                json!({"images": [{"url": format!("{}/out/{c}.png", server.uri())}]}),
+            ),
+        };
+        mount_status(
+            &server,
+            ResponseTemplate::new(200).set_body_json(json!({"status": "COMPLETED"})),
+            result_resp,
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/out/404.png"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/out/html.png"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>no</html>"))
+            .mount(&server)
+            .await;
+        let (r, _) = run_fast(&server).await;
+        let e = r.expect_err(case);
+        assert!(e.remote_job.is_some(), "{case}: {e:?}");
+        assert_eq!(e.billing, Billing::Billed, "{case}");
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn a_failed_request_is_definitive_and_not_billed() {
+    let server = MockServer::start().await;
+    mount_status(
+        &server,
+        ResponseTemplate::new(200).set_body_json(
+            json!({"status": "COMPLETED", "error": "boom", "error_type": "internal_error"}),
+        ),
+        ResponseTemplate::new(500),
+    )
+    .await;
+    let (r, _) = run_fast(&server).await;
+    let e = r.expect_err("failed");
+    assert!(e.remote_job.is_none());
+    assert_eq!(e.billing, Billing::NotBilled);
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_on_submit_or_poll() {
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let e = run(&server).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert_key_not_forwarded(&second).await;
+
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/fal-ai/flux/dev"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(submitted(&server)))
+        .mount(&server)
+        .await;
+    let e = run(&server).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert!(e.remote_job.is_some());
+    assert_key_not_forwarded(&second).await;
 }

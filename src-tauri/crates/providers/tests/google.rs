@@ -3,7 +3,7 @@ mod common;
 
 use common::*;
 use providers::google::Google;
-use providers::{ErrorClass, ImageProvider, ProgressSink, ProviderError};
+use providers::{Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -161,4 +161,87 @@ async fn google_rpc_errors() {
             .expect_err("err");
         assert_eq!(e.class, want, "{}", e.message);
     }
+}
+
+// ---- issue 11 ----
+
+#[tokio::test]
+async fn predict_without_predictions_is_malformed_not_a_safety_block() {
+    let server = MockServer::start().await;
+    let e = run(
+        &server,
+        "imagen-4.0-generate-001",
+        IMAGEN,
+        ResponseTemplate::new(200).set_body_json(json!({"status": "Pending"})),
+    )
+    .await
+    .expect_err("not imagen's answer");
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert_eq!(e.billing, Billing::NotBilled);
+}
+
+#[tokio::test]
+async fn unreadable_images_with_usage_are_billed() {
+    let server = MockServer::start().await;
+    let body = json!({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": b64(b"not an image")}}]}}], "usageMetadata": usage()});
+    let e = run(
+        &server,
+        "gemini-2.5-flash-image",
+        GEMINI,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect_err("bad image");
+    assert_eq!(e.billing, Billing::Billed);
+    assert_eq!(e.usage.as_ref().map(|u| u.tokens.image_out), Some(1290));
+
+    let server = MockServer::start().await;
+    let body = json!({"predictions": [{"bytesBase64Encoded": "@@@"}]});
+    let e = run(
+        &server,
+        "imagen-4.0-generate-001",
+        IMAGEN,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect_err("bad image");
+    assert_eq!(e.billing, Billing::Billed);
+}
+
+#[tokio::test]
+async fn invalid_token_counts_are_not_reported() {
+    let server = MockServer::start().await;
+    let body = json!({"candidates": [{"content": {"parts": [{"inlineData": {"mimeType": "image/png", "data": png_b64(8, 8)}}]}}],
+                      "usageMetadata": {"promptTokenCount": 12, "candidatesTokenCount": -5}});
+    let out = run(
+        &server,
+        "gemini-2.5-flash-image",
+        GEMINI,
+        ResponseTemplate::new(200).set_body_json(body),
+    )
+    .await
+    .expect("images kept");
+    assert!(out.usage.tokens.is_empty(), "{:?}", out.usage.tokens);
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect() {
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let e = Google::new(&cfg(&server.uri()), client())
+        .generate(
+            &req("imagen-4.0-fast-generate-001"),
+            Some(KEY),
+            &ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("refused");
+    assert_redirect_refused(&e);
+    assert_key_not_forwarded(&second).await;
+    assert!(
+        e.message.contains("PROOFSHEET_GOOGLE_BASE_URL"),
+        "{}",
+        e.message
+    );
 }

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use common::*;
 use providers::openai::OpenAi;
-use providers::{ErrorClass, ImageProvider, KeyCheck, ProviderError, ProviderProgress};
+use providers::{Billing, ErrorClass, ImageProvider, KeyCheck, ProviderError, ProviderProgress};
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -507,4 +507,355 @@ async fn moderation_preflight() {
         .await
         .expect_err("auth");
     assert_eq!(e.class, ErrorClass::AuthFailed);
+}
+
+// ---- issue 11: billing evidence, bounds, redirects, redaction, clear errors ----
+
+fn usage_json() -> serde_json::Value {
+    json!({"input_tokens": 20, "output_tokens": 272, "total_tokens": 292})
+}
+
+async fn answer(
+    server: &MockServer,
+    resp: ResponseTemplate,
+    n: u32,
+) -> Result<providers::GenerateOutput, ProviderError> {
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(resp)
+        .mount(server)
+        .await;
+    let mut r = req("gpt-image-1-mini");
+    r.n = n;
+    let out = client_for(server)
+        .generate(
+            &r,
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await;
+    if let Err(e) = &out {
+        assert_no_key(e);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_200_with_usage_but_unusable_images_is_billed_and_keeps_usage() {
+    let mut truncated = png(64, 64);
+    truncated.truncate(60);
+    let bad = [
+        json!([{"b64_json": b64(b"hello, this is not an image at all")}]),
+        json!([{"b64_json": "!!!!not base64$$$"}]),
+        json!([{"b64_json": b64(&truncated)}]),
+        json!([{"b64_json": b64(&png_claiming(100_000, 100_000))}]),
+        json!([{"b64_json": b64(&png_claiming(4096, 4096))}]),
+        json!([]),
+    ];
+    for data in bad {
+        let server = MockServer::start().await;
+        let e = answer(
+            &server,
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"created": 1, "data": data, "usage": usage_json()})),
+            1,
+        )
+        .await
+        .expect_err("unusable");
+        assert_eq!(e.class, ErrorClass::MalformedResponse, "{data}");
+        assert_eq!(e.billing, Billing::Billed, "{data}: {}", e.message);
+        assert_eq!(
+            e.usage.as_ref().map(|u| u.tokens.image_out),
+            Some(272),
+            "{data}"
+        );
+        assert!(e.remote_job.is_none());
+    }
+}
+
+#[tokio::test]
+async fn an_image_over_4x_the_requested_pixels_is_refused_from_its_header() {
+    let server = MockServer::start().await;
+    let e = answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(
+            json!({"data": [{"b64_json": b64(&png_claiming(4096, 4096))}], "usage": usage_json()}),
+        ),
+        1,
+    )
+    .await
+    .expect_err("too many pixels");
+    assert!(e.message.contains("4x the pixels"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn bodies_that_are_plainly_not_openai_are_not_billed() {
+    for body in [
+        ResponseTemplate::new(200).set_body_string("<html><h1>Welcome to nginx!</h1></html>"),
+        ResponseTemplate::new(200),
+        ResponseTemplate::new(200).set_body_json(json!({"created": 1})),
+    ] {
+        let server = MockServer::start().await;
+        let e = answer(&server, body, 1).await.expect_err("not openai");
+        assert_eq!(e.class, ErrorClass::MalformedResponse);
+        assert_eq!(e.billing, Billing::NotBilled, "{}", e.message);
+    }
+}
+
+#[tokio::test]
+async fn truncated_json_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    let e = answer(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_string(r#"{"created": 1, "data": [{"b64_json": "iVBOR"#),
+        1,
+    )
+    .await
+    .expect_err("cut");
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert_eq!(e.billing, Billing::Unknown, "{}", e.message);
+}
+
+async fn gen_at(base: &str) -> ProviderError {
+    let mut c = cfg(base);
+    c.timeout = Duration::from_millis(400);
+    let e = OpenAi::new(&c, client())
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("fails");
+    assert_no_key(&e);
+    e
+}
+
+#[tokio::test]
+async fn transport_failures_say_whether_the_request_left() {
+    // Refused before sending: not billed, retryable.
+    let e = gen_at(&dead_uri()).await;
+    assert_eq!(
+        (e.class.clone(), e.billing),
+        (ErrorClass::Transient, Billing::NotBilled)
+    );
+
+    // Sent, then the body was cut at half its length: unknown.
+    let base = raw_server(cut_response(500, r#"{"created": 1, "data": [{"b64"#)).await;
+    let e = gen_at(&base).await;
+    assert_eq!(e.billing, Billing::Unknown, "{}", e.message);
+
+    // Sent, then the connection closed before any answer: unknown.
+    let base = raw_server(Vec::new()).await;
+    let e = gen_at(&base).await;
+    assert_eq!(e.billing, Billing::Unknown, "{}", e.message);
+
+    // Sent, no answer in time: unknown timeout.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let e = gen_at(&server.uri()).await;
+    assert!(matches!(e.class, ErrorClass::Timeout { .. }), "{e:?}");
+    assert_eq!(e.billing, Billing::Unknown);
+}
+
+#[tokio::test]
+async fn a_body_over_the_cap_is_an_unknown_outcome() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(vec![b' '; 2048]))
+        .mount(&server)
+        .await;
+    let mut c = cfg(&server.uri());
+    c.max_body_bytes = 1024;
+    let e = OpenAi::new(&c, client())
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("too big");
+    assert_eq!(e.billing, Billing::Unknown, "{}", e.message);
+}
+
+#[tokio::test]
+async fn cancel_in_flight_is_unknown_and_before_sending_is_not_billed() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    let cancel = no_cancel();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        c2.cancel();
+    });
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    assert_eq!(
+        (e.class.clone(), e.billing),
+        (ErrorClass::Cancelled, Billing::Unknown)
+    );
+
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &cancel,
+        )
+        .await
+        .expect_err("cancelled");
+    assert_eq!(
+        (e.class, e.billing),
+        (ErrorClass::Cancelled, Billing::NotBilled)
+    );
+}
+
+#[tokio::test]
+async fn never_more_images_than_requested() {
+    let server = MockServer::start().await;
+    let data: Vec<_> = (0..60)
+        .map(|_| json!({"b64_json": png_b64(8, 8)}))
+        .collect();
+    let out = answer(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"data": data, "usage": usage_json()})),
+        1,
+    )
+    .await
+    .expect("ok");
+    assert_eq!(out.images.len(), 1);
+}
+
+#[tokio::test]
+async fn absurd_token_counts_fall_back_to_the_formula_without_error() {
+    for bad in [
+        json!(18446744073709551615u64),
+        json!(1e300),
+        json!(-500000),
+        json!("many"),
+        json!(1e15),
+    ] {
+        let server = MockServer::start().await;
+        let out = answer(
+            &server,
+            ResponseTemplate::new(200).set_body_json(json!({
+                "data": [{"b64_json": png_b64(8, 8)}],
+                "usage": {"input_tokens": 20, "output_tokens": bad},
+            })),
+            1,
+        )
+        .await
+        .expect("images kept");
+        assert_eq!(out.images.len(), 1);
+        assert!(out.usage.tokens.is_empty(), "{bad}: {:?}", out.usage.tokens);
+    }
+}
+
+#[tokio::test]
+async fn a_key_cut_by_truncation_or_split_by_a_control_char_is_redacted() {
+    let long = format!(
+        "Request rejected by gateway policy; {} credential={KEY}",
+        "x".repeat(232)
+    );
+    let mut split = KEY.to_string();
+    split.insert(10, '\0');
+    for msg in [long, format!("Incorrect API key provided: {split}")] {
+        let server = MockServer::start().await;
+        let e = answer(
+            &server,
+            openai_error(400, "bad", "invalid_request_error", &msg),
+            1,
+        )
+        .await
+        .expect_err("400");
+        let e = e.redact(Some(KEY));
+        let all = format!(
+            "{e} {e:?} {}",
+            serde_json::to_string(&e).unwrap_or_default()
+        );
+        assert_no_key_part(&all);
+    }
+}
+
+#[tokio::test]
+async fn invalid_base_urls_and_keys_with_line_breaks_are_clear_and_final() {
+    for base in ["not a url", "ftp://example.com/v1", "http://[::1"] {
+        let e = OpenAi::new(&cfg(base), client())
+            .generate(
+                &req("gpt-image-1"),
+                Some(KEY),
+                &providers::ProgressSink::noop(),
+                &no_cancel(),
+            )
+            .await
+            .expect_err("bad url");
+        assert!(
+            matches!(e.class, ErrorClass::InvalidRequest { .. }),
+            "{base}: {e:?}"
+        );
+        assert!(
+            e.message.contains("PROOFSHEET_OPENAI_BASE_URL"),
+            "{}",
+            e.message
+        );
+        assert!(!e.is_retryable());
+        assert_eq!(e.billing, Billing::NotBilled);
+    }
+    let server = MockServer::start().await;
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            Some("sk-abc\r\ndef"),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("bad key");
+    assert_eq!(e.class, ErrorClass::AuthFailed);
+    assert!(
+        e.message.contains("contains a line break; set it again"),
+        "{}",
+        e.message
+    );
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_to_another_origin() {
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let e = client_for(&server)
+        .generate(
+            &req("gpt-image-1"),
+            Some(KEY),
+            &providers::ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("redirect refused");
+    assert_redirect_refused(&e);
+    assert_key_not_forwarded(&second).await;
 }

@@ -96,3 +96,59 @@ fn registry_builds_every_provider_and_needs_a_base_url_for_gateways() {
         "PROOFSHEET_OPENAI_COMPATIBLE_BASE_URL"
     );
 }
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_to_another_origin() {
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let p = provider_for(
+        "openai_compatible",
+        &cfg(&format!("{}/v1", server.uri())),
+        client(),
+    )
+    .expect("configured");
+    let e = p
+        .generate(
+            &req("flux-local"),
+            Some(KEY),
+            &ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("refused");
+    assert_redirect_refused(&e);
+    assert!(
+        e.message.contains("PROOFSHEET_OPENAI_COMPATIBLE_BASE_URL"),
+        "{}",
+        e.message
+    );
+    assert_key_not_forwarded(&second).await;
+}
+
+#[tokio::test]
+async fn a_key_with_a_line_break_is_refused_before_sending() {
+    let server = MockServer::start().await;
+    let p = provider_for("openai_compatible", &cfg(&server.uri()), client()).expect("configured");
+    let e = p
+        .generate(
+            &req("flux-local"),
+            Some("abc\ndef"),
+            &ProgressSink::noop(),
+            &no_cancel(),
+        )
+        .await
+        .expect_err("refused");
+    assert!(e.message.contains("line break"), "{}", e.message);
+    assert!(!e.is_retryable());
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+    assert!(matches!(
+        p.check_key("abc\r\ndef").await,
+        providers::KeyCheck::Invalid { .. }
+    ));
+}

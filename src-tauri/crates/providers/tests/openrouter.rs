@@ -119,3 +119,61 @@ async fn errors_including_200_with_error_body() {
         assert_eq!(e.class, want, "{}", e.message);
     }
 }
+
+// ---- issue 11 ----
+
+fn chat(img: &str, usage: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(
+        json!({"id": "gen-1", "choices": [{"finish_reason": "stop", "message": {"role": "assistant",
+        "images": [{"type": "image_url", "image_url": {"url": img}}]}}], "usage": usage}),
+    )
+}
+
+#[tokio::test]
+async fn negative_or_absurd_cost_is_not_reported_and_images_are_kept() {
+    for cost in [json!(-3), json!(1e300), json!("NaN"), json!(99999999999u64)] {
+        let server = MockServer::start().await;
+        let out = run(
+            &server,
+            "google/gemini-2.5-flash-image",
+            chat(
+                &format!("data:image/png;base64,{}", png_b64(8, 8)),
+                json!({"prompt_tokens": 10, "completion_tokens": 1300, "cost": cost}),
+            ),
+        )
+        .await
+        .expect("images kept");
+        assert_eq!(out.usage.reported_usd, None, "{cost}");
+        assert_eq!(out.images.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_image_with_a_reported_cost_is_billed() {
+    let server = MockServer::start().await;
+    let e = run(
+        &server,
+        "google/gemini-2.5-flash-image",
+        chat(
+            &format!("data:image/png;base64,{}", b64(b"nope")),
+            json!({"prompt_tokens": 10, "completion_tokens": 1300, "cost": 0.0387}),
+        ),
+    )
+    .await
+    .expect_err("bad image");
+    assert_eq!(e.billing, providers::Billing::Billed);
+    assert_eq!(
+        e.usage.as_ref().and_then(|u| u.reported_usd),
+        Some(Decimal::new(387, 4))
+    );
+
+    let server = MockServer::start().await;
+    let e = run(
+        &server,
+        "google/gemini-2.5-flash-image",
+        ResponseTemplate::new(200).set_body_json(json!({"object": "x"})),
+    )
+    .await
+    .expect_err("not openrouter");
+    assert_eq!(e.billing, providers::Billing::NotBilled);
+}

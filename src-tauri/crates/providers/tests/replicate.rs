@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use common::*;
 use providers::replicate::Replicate;
-use providers::{ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress};
+use providers::{
+    Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress,
+};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, header, header_exists, method, path};
@@ -382,4 +384,131 @@ async fn a_slow_poll_request_times_out_with_the_job_attached() {
         Some("p1")
     );
     assert_eq!(submits(&server).await, 1);
+}
+
+// ---- issue 11: the job is never lost after submit, billing evidence, redirects ----
+
+const MODEL: &str = "black-forest-labs/flux-schnell";
+
+async fn mount_started(server: &MockServer, poll: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path(format!("/models/{MODEL}/predictions")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pred(
+            server,
+            "starting",
+            Value::Null,
+        )))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/predictions/p1"))
+        .respond_with(poll)
+        .mount(server)
+        .await;
+}
+
+async fn generate_fast(server: &MockServer) -> Result<providers::GenerateOutput, ProviderError> {
+    let mut c = cfg(&server.uri());
+    c.poll_deadline = Duration::from_millis(300);
+    let r = Replicate::new(&c, client())
+        .generate(&req(MODEL), Some(KEY), &ProgressSink::noop(), &no_cancel())
+        .await;
+    if let Err(e) = &r {
+        assert_no_key(e);
+    }
+    r
+}
+
+#[tokio::test]
+async fn every_poll_failure_keeps_the_job() {
+    for poll in [
+        ResponseTemplate::new(500),
+        ResponseTemplate::new(200).set_body_string("{not json"),
+        ResponseTemplate::new(200).set_body_string("<html>502 Bad Gateway</html>"),
+    ] {
+        let server = MockServer::start().await;
+        mount_started(&server, poll).await;
+        let e = generate_fast(&server).await.expect_err("fails");
+        assert_eq!(
+            e.remote_job.as_ref().map(|j| j.remote_id.as_str()),
+            Some("p1"),
+            "{e:?}"
+        );
+        assert!(e.may_have_billed());
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn output_failures_after_succeeded_are_billed_and_keep_the_job() {
+    for case in ["404", "html", "file"] {
+        let server = MockServer::start().await;
+        let out = match case {
+            "file" => "file:///etc/passwd".to_string(),
+            c => format!("{}/out/{c}.png", server.uri()),
+        };
+        mount_started(
+            &server,
+            ResponseTemplate::new(200).set_body_json(pred(&server, "succeeded", json!([out]))),
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/out/404.png"))
+            .respond_with(ResponseTemplate::new(404))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/out/html.png"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("<html>no</html>"))
+            .mount(&server)
+            .await;
+        let e = generate_fast(&server).await.expect_err(case);
+        assert!(e.remote_job.is_some(), "{case}: {e:?}");
+        assert_eq!(e.billing, Billing::Billed, "{case}");
+        server.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn failed_or_canceled_predictions_are_definitive_and_billed_only_for_time() {
+    for (status, metrics, billed) in [
+        ("failed", json!({}), Billing::NotBilled),
+        ("failed", json!({"predict_time": 1.5}), Billing::Billed),
+        ("canceled", json!({}), Billing::NotBilled),
+    ] {
+        let server = MockServer::start().await;
+        let mut p = pred(&server, status, Value::Null);
+        p["metrics"] = metrics;
+        p["error"] = json!("CUDA out of memory");
+        mount_started(&server, ResponseTemplate::new(200).set_body_json(p)).await;
+        let e = generate_fast(&server).await.expect_err(status);
+        assert!(e.remote_job.is_none(), "{status}: nothing to resume");
+        assert_eq!(e.billing, billed, "{status}");
+    }
+}
+
+#[tokio::test]
+async fn the_key_never_follows_a_redirect_on_submit_or_poll() {
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    let e = generate(&server, MODEL).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert_key_not_forwarded(&second).await;
+
+    let server = MockServer::start().await;
+    let second = redirect_everything(&server).await;
+    Mock::given(method("POST"))
+        .and(path(format!("/models/{MODEL}/predictions")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(pred(
+            &server,
+            "starting",
+            Value::Null,
+        )))
+        .mount(&server)
+        .await;
+    let e = generate(&server, MODEL).await.expect_err("refused");
+    assert_redirect_refused(&e);
+    assert!(e.remote_job.is_some());
+    assert_key_not_forwarded(&second).await;
 }

@@ -115,3 +115,50 @@ async fn transport_errors_do_not_carry_urls_with_credentials() {
         .expect_err("down");
     assert_no_key(&e);
 }
+
+// ---- issue 11 (F16): redaction before truncation, altered echoes, keys as job ids ----
+
+#[test]
+fn redaction_catches_cut_and_altered_keys() {
+    use providers::errors::redact_text;
+    let mut nul = KEY.to_string();
+    nul.insert(10, '\0');
+    let mut spaced = KEY.to_string();
+    spaced.insert(10, ' ');
+    let cut = &KEY[..12];
+    for text in [
+        format!("echo {KEY} end"),
+        format!("echo {nul} end"),
+        format!("echo {spaced} end"),
+        format!("...credential={cut}"),
+    ] {
+        let out = redact_text(&text, KEY);
+        assert!(out.contains("[redacted]"), "{text:?} → {out:?}");
+        assert_no_key_part(&out);
+    }
+    // Text without the key is left alone.
+    assert_eq!(redact_text("sk- nothing here", KEY), "sk- nothing here");
+}
+
+#[tokio::test]
+async fn a_key_echoed_as_a_job_id_never_reaches_progress_or_errors() {
+    for id in ["replicate", "fal", "comfyui"] {
+        let server = MockServer::start().await;
+        Mock::given(any())
+            .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+                "id": KEY, "request_id": KEY, "prompt_id": KEY, "status": "starting",
+            })))
+            .mount(&server)
+            .await;
+        let p = provider(id, &server).await;
+        let (sink, events) = recorder();
+        let e = p
+            .generate(&req(model_for(id)), Some(KEY), &sink, &no_cancel())
+            .await
+            .expect_err("refused");
+        assert_no_key(&e);
+        assert_eq!(e.billing, providers::Billing::Unknown, "{id}");
+        let seen = format!("{:?}", events.lock().expect("lock"));
+        assert!(!seen.contains(KEY), "{id}: {seen}");
+    }
+}

@@ -169,3 +169,37 @@ async fn check_key_reads_balance() {
         other => panic!("{other:?}"),
     }
 }
+
+// ---- issue 11 ----
+
+#[tokio::test]
+async fn a_200_image_that_does_not_decode_is_billed() {
+    let server = MockServer::start().await;
+    let mut bytes = png(40, 20);
+    bytes.truncate(50);
+    let e = run(
+        &server,
+        "stable-image-core",
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "image/png")
+            .set_body_bytes(bytes),
+        "/v2beta/stable-image/generate/core",
+    )
+    .await
+    .expect_err("truncated");
+    assert_eq!(e.class, ErrorClass::MalformedResponse);
+    assert_eq!(e.billing, providers::Billing::Billed);
+
+    let server = MockServer::start().await;
+    let e = run(
+        &server,
+        "stable-image-core",
+        ResponseTemplate::new(200)
+            .insert_header("content-type", "text/html")
+            .set_body_string("<html>gateway</html>"),
+        "/v2beta/stable-image/generate/core",
+    )
+    .await
+    .expect_err("not stability");
+    assert_eq!(e.billing, providers::Billing::NotBilled);
+}

@@ -104,3 +104,34 @@ async fn errors_both_readings_of_unverified_shapes() {
         assert_eq!(run(&server, resp).await.expect_err("err").class, want);
     }
 }
+
+// ---- issue 11 ----
+
+#[tokio::test]
+async fn never_more_images_than_requested_and_priced_on_what_is_kept() {
+    let server = MockServer::start().await;
+    let data: Vec<_> = (0..5)
+        .map(|i| json!({"index": i, "b64_json": png_b64(8, 8)}))
+        .collect();
+    let out = run(
+        &server,
+        ResponseTemplate::new(200).set_body_json(json!({"id": "tg", "data": data})),
+    )
+    .await
+    .expect("ok");
+    assert_eq!(out.images.len(), 1);
+    assert_eq!(out.usage.billable_units, Some(rust_decimal::Decimal::ONE));
+}
+
+#[tokio::test]
+async fn an_unreadable_image_is_billed() {
+    let server = MockServer::start().await;
+    let e = run(
+        &server,
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"id": "tg", "data": [{"b64_json": b64(b"text")}]})),
+    )
+    .await
+    .expect_err("bad image");
+    assert_eq!(e.billing, providers::Billing::Billed);
+}

@@ -23,9 +23,10 @@ pub struct CalibrationRow {
 
 /// What makes attempt `a` a sample: it has a key, it succeeded and was billed, and it is
 /// its generation's only successful attempt (a request split over several calls never
-/// gets a key, and this guards the rule at read time too).
+/// gets a key, and this guards the rule at read time too), and its cost was not flagged
+/// for review (F8: an implausible reported cost never teaches the estimator).
 const SAMPLE_WHERE: &str = "a.calibration_key IS NOT NULL AND a.outcome = 'succeeded' \
-    AND a.billed = 1 AND NOT EXISTS (SELECT 1 FROM attempts b \
+    AND a.billed = 1 AND a.review IS NULL AND a.unconfirmed = 0 AND NOT EXISTS (SELECT 1 FROM attempts b \
         WHERE b.generation_id = a.generation_id AND b.outcome = 'succeeded' AND b.id <> a.id)";
 
 fn row(r: &Row<'_>) -> rusqlite::Result<CalibrationRow> {

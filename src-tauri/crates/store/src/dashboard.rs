@@ -108,24 +108,27 @@ impl Store {
             Ok(Dashboard {
                 total_spent: scalar(
                     c,
-                    &format!("SELECT coalesce(sum(l.amount_nanos), 0) FROM ledger l WHERE l.kind = 'charge'{lf}"),
+                    &format!("SELECT coalesce(sum(CASE l.kind WHEN 'refund' THEN -l.amount_nanos ELSE l.amount_nanos END), 0) FROM ledger l WHERE l.kind IN ('charge', 'unconfirmed', 'refund'){lf}"),
                     &la,
                 )?,
                 by_day: lines(
                     c,
                     &format!(
-                        "SELECT date(l.created_at / 1000, 'unixepoch') AS d, sum(l.amount_nanos),
+                        "SELECT date(l.created_at / 1000, 'unixepoch') AS d,
+                                sum(CASE l.kind WHEN 'refund' THEN -l.amount_nanos ELSE l.amount_nanos END),
                                 count(DISTINCT l.generation_id)
-                         FROM ledger l WHERE l.kind = 'charge'{lf} GROUP BY d ORDER BY d"
+                         FROM ledger l WHERE l.kind IN ('charge', 'unconfirmed', 'refund'){lf} GROUP BY d ORDER BY d"
                     ),
                     &la,
                 )?,
                 by_project: lines(
                     c,
                     &format!(
-                        "SELECT p.name, sum(l.amount_nanos), count(DISTINCT l.generation_id)
+                        "SELECT p.name,
+                                sum(CASE l.kind WHEN 'refund' THEN -l.amount_nanos ELSE l.amount_nanos END),
+                                count(DISTINCT l.generation_id)
                          FROM ledger l JOIN projects p ON p.id = l.project_id
-                         WHERE l.kind = 'charge'{lf} GROUP BY p.id ORDER BY 2 DESC, p.name"
+                         WHERE l.kind IN ('charge', 'unconfirmed', 'refund'){lf} GROUP BY p.id ORDER BY 2 DESC, p.name"
                     ),
                     &la,
                 )?,

@@ -112,30 +112,36 @@ pub struct Reusable {
 }
 
 impl Store {
-    /// The newest succeeded generation with this key that still has its images.
+    /// The newest succeeded generation with this key that still has all its images.
+    ///
+    /// Invariant (F5, F14): dedup serves only a complete result: as many images as the
+    /// request asked for, every file still on disk. A partial or file-less generation is
+    /// skipped (an older complete one may still serve), so the request runs again.
     pub fn find_reusable(&self, key: &str) -> Result<Option<Reusable>> {
-        // max() walks the index straight to the newest match; an ORDER BY … LIMIT 1 here
-        // made SQLite set up a sorter, which cost more than the lookup itself.
         self.read(|c| {
-            let id: Option<String> = c
-                .prepare_cached(
-                    "SELECT id, max(created_at) FROM generations
-                     WHERE dedup_key = ?1 AND status = 'succeeded'",
-                )?
-                .query_row([key], |r| r.get(0))?;
-            let Some(id) = id else {
-                return Ok(None);
-            };
-            let images = images_of(c, &id)?;
-            if images.is_empty() {
-                return Ok(None);
+            let mut st = c.prepare_cached(
+                "SELECT id FROM generations INDEXED BY generations_dedup
+                 WHERE dedup_key = ?1 AND status = 'succeeded'
+                 ORDER BY created_at DESC LIMIT 8",
+            )?;
+            let ids = st
+                .query_map([key], |r| r.get::<_, String>(0))?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for id in ids {
+                let images = images_of(c, &id)?;
+                let generation = load_generation(c, &id)?;
+                let wanted = generation.request.n.max(1) as usize;
+                if images.len() < wanted || images.iter().any(|i| !self.absolute(&i.path).is_file())
+                {
+                    continue;
+                }
+                return Ok(Some(Reusable {
+                    seed_honoured: generation.seed_honoured,
+                    generation,
+                    images,
+                }));
             }
-            let generation = load_generation(c, &id)?;
-            Ok(Some(Reusable {
-                seed_honoured: generation.seed_honoured,
-                generation,
-                images,
-            }))
+            Ok(None)
         })
     }
 

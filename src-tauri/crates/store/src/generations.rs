@@ -41,6 +41,8 @@ pub struct GenerationRecord {
     /// Total ever reserved for it (see [`Store::reserved_for`] for what is still held).
     pub reserved: Decimal,
     pub cost: Decimal,
+    /// The part of `cost` booked as unconfirmed (see the ledger).
+    pub unconfirmed: Decimal,
     pub saved: Decimal,
     pub offer_id: Option<String>,
     pub provider: String,
@@ -55,9 +57,9 @@ pub struct GenerationRecord {
 pub(crate) const GEN_COLS: &str = "g.id, g.project_id, g.request_json, g.dedup_key, \
     g.seed_honoured, g.tier, g.parent_id, g.reused_from, g.status, g.estimate_nanos, \
     g.reserved_nanos, g.cost_nanos, g.saved_nanos, g.offer_id, g.provider, g.model, g.prompt, \
-    g.negative_prompt, g.error, g.created_at, g.finished_at";
+    g.negative_prompt, g.error, g.created_at, g.finished_at, g.unconfirmed_nanos";
 
-fn uuid_col(r: &Row<'_>, i: usize) -> rusqlite::Result<GenerationId> {
+pub(crate) fn uuid_col(r: &Row<'_>, i: usize) -> rusqlite::Result<GenerationId> {
     let s: String = r.get(i)?;
     uuid::Uuid::parse_str(&s).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
@@ -116,6 +118,7 @@ pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
         estimate: r.get::<_, Option<i64>>(9)?.map(from_nanos),
         reserved: from_nanos(r.get(10)?),
         cost: from_nanos(r.get(11)?),
+        unconfirmed: from_nanos(r.get(21)?),
         saved: from_nanos(r.get(12)?),
         offer_id: r.get(13)?,
         provider: r.get(14)?,
@@ -172,12 +175,23 @@ pub struct AttemptRecord {
     pub usage: Option<serde_json::Value>,
     pub remote_job: Option<serde_json::Value>,
     pub error: Option<String>,
+    /// `prepared`, `sent`, `answered`, `unknown` or `settled` (see migration 6).
+    pub state: String,
+    /// The call's expected estimate, charged when its outcome is unknown.
+    pub expected: Option<Decimal>,
+    /// Its charge is booked but not proven by the provider.
+    pub unconfirmed: bool,
+    /// Why its charge needs a human look (e.g. a reported cost outside the plausible band).
+    pub review: Option<String>,
+    /// What recovery needs to finish an `answered` attempt (its durable files).
+    pub resume: Option<serde_json::Value>,
 }
 
-const ATTEMPT_COLS: &str = "id, generation_id, n, provider, model, offer_id, started_at, \
-    finished_at, outcome, billed, cost_nanos, usage_json, remote_job_json, error";
+pub(crate) const ATTEMPT_COLS: &str = "id, generation_id, n, provider, model, offer_id, started_at, \
+    finished_at, outcome, billed, cost_nanos, usage_json, remote_job_json, error, state, \
+    expected_nanos, unconfirmed, review, resume_json";
 
-fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
+pub(crate) fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     match r.get::<_, Option<String>>(i)? {
         None => Ok(None),
         Some(s) => serde_json::from_str(&s).map(Some).map_err(|e| {
@@ -186,7 +200,7 @@ fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>
     }
 }
 
-fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
+pub(crate) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
     Ok(AttemptRecord {
         id: r.get(0)?,
         generation_id: uuid_col(r, 1)?,
@@ -202,6 +216,11 @@ fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
         usage: json_col(r, 11)?,
         remote_job: json_col(r, 12)?,
         error: r.get(13)?,
+        state: r.get(14)?,
+        expected: r.get::<_, Option<i64>>(15)?.map(from_nanos),
+        unconfirmed: r.get(16)?,
+        review: r.get(17)?,
+        resume: json_col(r, 18)?,
     })
 }
 
@@ -407,9 +426,9 @@ impl Store {
             load_generation(tx, &gid)?;
             tx.prepare_cached(
                 "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
-                    remote_job_json, calibration_key)
+                    remote_job_json, calibration_key, state)
                  VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7)",
+                    ?2, ?3, ?4, ?5, ?6, ?7, 'sent')",
             )?
             .execute(params![
                 gid,
@@ -457,7 +476,7 @@ impl Store {
         self.write(|tx| {
             let n = tx.execute(
                 "UPDATE attempts SET finished_at = ?2, outcome = ?3, billed = ?4, cost_nanos = ?5,
-                    usage_json = ?6, error = ?7 WHERE id = ?1",
+                    usage_json = ?6, error = ?7, state = 'settled' WHERE id = ?1",
                 params![attempt, now_ms(), f.outcome, f.billed, cost, usage, f.error],
             )?;
             if n == 0 {

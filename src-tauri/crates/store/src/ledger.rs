@@ -1,8 +1,10 @@
 //! The money ledger and the budget invariant.
 //!
 //! Every reservation, charge, release and saving is one row. For a project:
-//! spent = Σ charge (in the budget period), reserved = Σ reserve − Σ release − Σ charge
-//! (money held for calls in flight), saved = Σ saving. Those sums are kept as running
+//! spent = Σ charge + Σ unconfirmed − Σ refund (in the budget period), reserved =
+//! Σ reserve − Σ release − Σ charge − Σ unconfirmed (money held for calls in flight),
+//! unconfirmed = Σ unconfirmed − Σ confirm − Σ refund (charges the provider has not proven:
+//! counted as spent, shown apart), saved = Σ saving. Those sums are kept as running
 //! totals in `project_totals`, moved by every ledger row in the same transaction, so
 //! reserve/charge/release and the budget meter cost O(1) however long the history.
 //! `reserve` runs as one `BEGIN IMMEDIATE` transaction, so two processes or threads can
@@ -61,12 +63,18 @@ pub struct ProjectSummary {
     /// `budget - spent - reserved`; `None` without a budget.
     pub remaining: Option<Decimal>,
     pub saved: Decimal,
+    /// The part of `spent` booked as unconfirmed (an outcome the provider never proved).
+    pub unconfirmed: Decimal,
+    /// Spent is above the budget (a provider billed more than was held): a hard budget
+    /// refuses new work until it is raised.
+    pub over_budget: bool,
 }
 
 struct Totals {
     spent: i64,
     reserved: i64,
     saved: i64,
+    unconfirmed: i64,
 }
 
 /// Start of the current UTC month in unix ms.
@@ -83,7 +91,8 @@ fn month_start_ms() -> i64 {
 fn totals(c: &Connection, project: ProjectId, period: Option<BudgetPeriod>) -> Result<Totals> {
     let row = c
         .prepare_cached(
-            "SELECT spent_nanos, reserved_nanos, saved_nanos, month_start, month_spent_nanos
+            "SELECT spent_nanos, reserved_nanos, saved_nanos, month_start, month_spent_nanos,
+                    unconfirmed_nanos
              FROM project_totals WHERE project_id = ?1",
         )?
         .query_row([project], |r| {
@@ -93,14 +102,16 @@ fn totals(c: &Connection, project: ProjectId, period: Option<BudgetPeriod>) -> R
                 r.get::<_, i64>(2)?,
                 r.get::<_, i64>(3)?,
                 r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
             ))
         })
         .optional()?;
-    let Some((spent, reserved, saved, month, month_spent)) = row else {
+    let Some((spent, reserved, saved, month, month_spent, unconfirmed)) = row else {
         return Ok(Totals {
             spent: 0,
             reserved: 0,
             saved: 0,
+            unconfirmed: 0,
         });
     };
     let spent = match period {
@@ -112,6 +123,7 @@ fn totals(c: &Connection, project: ProjectId, period: Option<BudgetPeriod>) -> R
         spent,
         reserved,
         saved,
+        unconfirmed,
     })
 }
 
@@ -120,7 +132,8 @@ pub(crate) fn outstanding(c: &Connection, generation: &str) -> Result<i64> {
     Ok(c.prepare_cached(
         "SELECT coalesce(sum(CASE kind WHEN 'reserve' THEN amount_nanos
                                        WHEN 'release' THEN -amount_nanos
-                                       WHEN 'charge' THEN -amount_nanos ELSE 0 END), 0)
+                                       WHEN 'charge' THEN -amount_nanos
+                                       WHEN 'unconfirmed' THEN -amount_nanos ELSE 0 END), 0)
          FROM ledger WHERE generation_id = ?1",
     )?
     .query_row([generation], |r| r.get(0))?)
@@ -140,12 +153,15 @@ pub(crate) fn insert_entry(
          VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![project, generation, kind, nanos, now_ms()])?;
-    // (spent, reserved, saved) deltas.
-    let (spent, reserved, saved) = match kind {
-        "reserve" => (0, nanos, 0),
-        "release" => (0, -nanos, 0),
-        "charge" => (nanos, -nanos, 0),
-        "saving" => (0, 0, nanos),
+    // (spent, reserved, saved, unconfirmed) deltas.
+    let (spent, reserved, saved, unconfirmed) = match kind {
+        "reserve" => (0, nanos, 0, 0),
+        "release" => (0, -nanos, 0, 0),
+        "charge" => (nanos, -nanos, 0, 0),
+        "saving" => (0, 0, nanos, 0),
+        "unconfirmed" => (nanos, -nanos, 0, nanos),
+        "confirm" => (0, 0, 0, -nanos),
+        "refund" => (-nanos, 0, 0, -nanos),
         other => {
             return Err(StoreError::InvalidInput(format!(
                 "unknown ledger entry kind {other:?}"
@@ -154,18 +170,26 @@ pub(crate) fn insert_entry(
     };
     c.prepare_cached(
         "INSERT INTO project_totals(project_id, spent_nanos, reserved_nanos, saved_nanos,
-                                    month_start, month_spent_nanos)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?2)
+                                    month_start, month_spent_nanos, unconfirmed_nanos)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?2, ?6)
          ON CONFLICT(project_id) DO UPDATE SET
            spent_nanos = spent_nanos + excluded.spent_nanos,
            reserved_nanos = reserved_nanos + excluded.reserved_nanos,
            saved_nanos = saved_nanos + excluded.saved_nanos,
+           unconfirmed_nanos = unconfirmed_nanos + excluded.unconfirmed_nanos,
            month_spent_nanos = CASE WHEN month_start = excluded.month_start
                                     THEN month_spent_nanos + excluded.month_spent_nanos
                                     ELSE excluded.month_spent_nanos END,
            month_start = excluded.month_start",
     )?
-    .execute(params![project, spent, reserved, saved, month_start_ms()])?;
+    .execute(params![
+        project,
+        spent,
+        reserved,
+        saved,
+        month_start_ms(),
+        unconfirmed
+    ])?;
     Ok(())
 }
 
@@ -325,6 +349,8 @@ impl Store {
                 reserved: from_nanos(t.reserved),
                 remaining: limit.map(|l| signed(l - t.spent - t.reserved)),
                 saved: from_nanos(t.saved),
+                unconfirmed: from_nanos(t.unconfirmed),
+                over_budget: limit.is_some_and(|l| t.spent > l),
             })
         })
     }
@@ -359,6 +385,47 @@ pub(crate) fn charge_in(c: &Connection, gen_id: &str, nanos: i64) -> Result<()> 
         c.prepare_cached("UPDATE generations SET cost_nanos = cost_nanos + ?2 WHERE id = ?1")?
             .execute(params![gen_id, nanos])?;
     }
+    Ok(())
+}
+
+/// Books a charge at its true amount, `unconfirmed` or not.
+///
+/// Invariant (F7): a provider's charge is never truncated, hard budget or not. When it is
+/// above what the generation still holds, the gap is first booked as a reservation
+/// top-up (bypassing the budget check: the money is already spent), so the reservation
+/// account still balances to zero and the project shows over budget; `reserve` then
+/// refuses new work on a hard budget until the budget is raised.
+pub(crate) fn charge_true_in(
+    c: &Connection,
+    gen_id: &str,
+    nanos: i64,
+    unconfirmed: bool,
+) -> Result<()> {
+    if nanos <= 0 {
+        return Ok(());
+    }
+    let (project, _) = generation_project(c, gen_id)?;
+    let held = outstanding(c, gen_id)?;
+    if nanos > held {
+        let gap = nanos - held.max(0);
+        insert_entry(c, project, Some(gen_id), "reserve", gap)?;
+        c.prepare_cached(
+            "UPDATE generations SET reserved_nanos = reserved_nanos + ?2 WHERE id = ?1",
+        )?
+        .execute(params![gen_id, gap])?;
+    }
+    insert_entry(
+        c,
+        project,
+        Some(gen_id),
+        if unconfirmed { "unconfirmed" } else { "charge" },
+        nanos,
+    )?;
+    c.prepare_cached(
+        "UPDATE generations SET cost_nanos = cost_nanos + ?2,
+            unconfirmed_nanos = unconfirmed_nanos + ?3 WHERE id = ?1",
+    )?
+    .execute(params![gen_id, nanos, if unconfirmed { nanos } else { 0 }])?;
     Ok(())
 }
 

@@ -256,6 +256,54 @@ CREATE INDEX attempts_calibration ON attempts(offer_id, calibration_key, finishe
     WHERE calibration_key IS NOT NULL AND outcome = 'succeeded' AND billed = 1;
 "#;
 
+/// Migration 6: the money path under faults (issue 11).
+/// - `attempts.state`: `prepared → sent → (answered | unknown) → settled`. A row is `sent`
+///   before its request leaves, so a crash after that point is booked as an unconfirmed
+///   charge, never as "$0, released". `answered` means the response is in hand and its
+///   files are durable (`resume_json` names them), so recovery can finish it. `unknown`
+///   means an unconfirmed charge was booked while the provider job (`remote_job_json`)
+///   may still be reconciled. Rows from before this migration are settled, or `sent`
+///   when they never finished.
+/// - `attempts.expected_nanos`: the call's expected estimate (what an unknown outcome is
+///   charged at); `unconfirmed`: its charge is not proven by the provider; `review`: why
+///   the charge needs a human look (a reported cost outside the plausible band).
+/// - `generations.unconfirmed_nanos`, `project_totals.unconfirmed_nanos`: the unconfirmed
+///   part of cost/spent (still counted as spent: the budget keeps it).
+/// - The ledger gains kinds `unconfirmed` (a charge not proven), `confirm` (it was) and
+///   `refund` (it was not: spent goes back). SQLite cannot alter a CHECK, so the table is
+///   rebuilt with its rows.
+/// - `generations_inflight`: single flight finds a queued or running twin by dedup key.
+const M6_ATTEMPT_STATES: &str = r#"
+ALTER TABLE attempts ADD COLUMN state TEXT NOT NULL DEFAULT 'settled'
+    CHECK (state IN ('prepared', 'sent', 'answered', 'unknown', 'settled'));
+ALTER TABLE attempts ADD COLUMN expected_nanos INTEGER;
+ALTER TABLE attempts ADD COLUMN unconfirmed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE attempts ADD COLUMN review TEXT;
+ALTER TABLE attempts ADD COLUMN resume_json TEXT;
+UPDATE attempts SET state = 'sent' WHERE finished_at IS NULL;
+CREATE INDEX attempts_open ON attempts(state) WHERE state <> 'settled';
+
+ALTER TABLE generations ADD COLUMN unconfirmed_nanos INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE project_totals ADD COLUMN unconfirmed_nanos INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX generations_inflight ON generations(dedup_key) WHERE status IN ('queued', 'running');
+
+CREATE TABLE ledger_v6 (
+    id             INTEGER PRIMARY KEY,
+    project_id     INTEGER NOT NULL REFERENCES projects(id),
+    generation_id  TEXT REFERENCES generations(id),
+    kind           TEXT NOT NULL CHECK (kind IN ('reserve', 'release', 'charge', 'saving',
+                                                 'unconfirmed', 'confirm', 'refund')),
+    amount_nanos   INTEGER NOT NULL CHECK (amount_nanos >= 0),
+    created_at     INTEGER NOT NULL
+);
+INSERT INTO ledger_v6(id, project_id, generation_id, kind, amount_nanos, created_at)
+SELECT id, project_id, generation_id, kind, amount_nanos, created_at FROM ledger;
+DROP TABLE ledger;
+ALTER TABLE ledger_v6 RENAME TO ledger;
+CREATE INDEX ledger_project ON ledger(project_id, kind, created_at, amount_nanos);
+CREATE INDEX ledger_generation ON ledger(generation_id, kind, amount_nanos);
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -264,11 +312,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M3_OWNER),
         M::up(M4_TOTALS),
         M::up(M5_CALIBRATION),
+        M::up(M6_ATTEMPT_STATES),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 5;
+pub const SCHEMA_VERSION: i64 = 6;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

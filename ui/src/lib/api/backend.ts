@@ -61,6 +61,12 @@ export interface Backend {
   settingsSave(input: T.SettingsInput): Promise<T.SettingsView>;
   settingsSetOverrides(overrides: T.PriceOverrideInput[]): Promise<void>;
   settingsImportCatalog(json: string): Promise<T.CatalogImportReport>;
+  /** Charges no provider confirmed (outcome unknown), newest first; of one project or all. */
+  chargesList(project: string | null): Promise<T.ChargeView[]>;
+  /** The provider billed it: keep it as spent (at `amountUsd` when given). Returns the change of spent. */
+  chargeConfirm(id: string, amountUsd: string | null): Promise<string>;
+  /** The provider did not bill it (mark as not billed): the budget gets it back. Returns the amount. */
+  chargeRefund(id: string): Promise<string>;
   /** App-wide "refetch this" notifications ("gallery", "projects", "keys", "settings"). */
   onDataChanged(cb: (what: string) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */

@@ -18,6 +18,8 @@ export interface FakeOptions {
   /** Start with no projects, keys or images (first-run). */
   empty?: boolean;
   now?: number;
+  /** Seed one unconfirmed charge (a timed-out call) on the first project's newest image. */
+  unconfirmed?: boolean;
 }
 
 interface FakeProject {
@@ -41,6 +43,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const projectNames = ['Spring campaign', 'Nordlicht rebrand', 'Internal moodboards', 'Tiny test'];
   const gens: FakeGen[] = empty ? [] : makeGallery(opts.galleryCount ?? 640, projectNames, now);
   const byId = new Map(gens.map((g) => [g.item.generation_id, g]));
+  if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
   const listeners = new Set<(what: string) => void>();
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
@@ -67,7 +70,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
     final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
-    generations: gens.filter((g) => g.item.project === name).length, ...p,
+    generations: gens.filter((g) => g.item.project === name).length, unconfirmed_usd: '0', over_budget: false, ...p,
   });
   const projects = new Map<string, FakeProject>();
   if (!empty) {
@@ -86,6 +89,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     if (!p) return;
     const v = p.view;
     v.spent_usd = spentOf(name);
+    v.unconfirmed_usd = addUsd(...unconfirmedOf(name).map((c) => c.amount_usd));
     v.generations = gens.filter((g) => g.item.project === name).length;
     v.remaining_usd = v.budget_usd == null ? null : subUsd(v.budget_usd, addUsd(v.spent_usd, v.reserved_usd));
   }
@@ -138,6 +142,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       project: v.name, budget_usd: v.budget_usd, spent_usd: v.spent_usd, reserved_usd: v.reserved_usd,
       remaining_usd: v.remaining_usd, saved_usd: v.saved_usd, hard: v.hard, warn_at: [...v.warn_at], request_usd: request,
       request_fits: !v.hard || v.budget_usd == null || cmpUsd(committed, v.budget_usd) <= 0,
+      unconfirmed_usd: v.unconfirmed_usd, over_budget: v.over_budget,
     };
   }
 
@@ -173,7 +178,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ];
     if (limited) {
       steps.push(() => {
-        attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'rate_limited', billed: false, cost_usd: '0', error: '429 Too Many Requests (Retry-After 3s)', duration_ms: 310 });
+        attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'rate_limited', billed: false, cost_usd: '0', error: '429 Too Many Requests (Retry-After 3s)', duration_ms: 310, unconfirmed: false, review: null, attempt_id: '0' });
         emit({ stage: 'waiting_rate_limit', provider: offer.provider, seconds: 3 });
       });
       steps.push(() => emit({ stage: 'running', provider: offer.provider, model: offer.model, attempt: 2 }));
@@ -183,7 +188,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     steps.push(() => {
       jobs.delete(id);
       project.reserved_usd = subUsd(project.reserved_usd, offer.worst_case_usd);
-      attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'succeeded', billed: true, cost_usd: offer.expected_usd, error: null, duration_ms: 2400 });
+      attempts.push({ provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'succeeded', billed: true, cost_usd: offer.expected_usd, error: null, duration_ms: 2400, unconfirmed: false, review: null, attempt_id: '0' });
       const images: T.ImageView[] = [];
       const n = Math.max(1, params.n);
       const newIds: string[] = [];
@@ -203,7 +208,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         newIds.push(gid);
       }
       refresh(project.name);
-      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null, budget_warning: null } });
+      emit({ stage: 'done', result: { generation_id: newIds[0], status: 'succeeded', dedup_hit: false, cost_usd: offer.expected_usd, saved_usd: '0', images, attempts: structuredCloneSafe(attempts), error: null, budget_warning: null, unconfirmed_usd: '0' } });
       changed('gallery');
       changed('projects');
     });
@@ -316,7 +321,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       return {
         generation_id: id, project: it.project, status: 'succeeded', tier: it.tier, offer_id: g.offer_id, provider: it.provider,
         model: it.model, params: { ...paramsOf(g), negative_prompt: g.negative, quality: g.quality, steps: g.steps, seed: it.image.seed },
-        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, saved_usd: '0', created_at: it.created_at, images: [it.image],
+        estimate_usd: g.estimate_usd, cost_usd: it.cost_usd, unconfirmed_usd: addUsd(...g.attempts.filter((a) => a.unconfirmed).map((a) => a.cost_usd)), saved_usd: '0', created_at: it.created_at, images: [it.image],
         attempts: g.attempts, parent_id: g.parent_id, children: g.children, favourite: it.favourite, rating: it.rating, boards: g.boards,
       } satisfies T.GenerationDetail;
     }),
@@ -378,6 +383,9 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       overrides = o.map((x) => ({ ...x }));
     }),
     settingsImportCatalog: (json) => call('settingsImportCatalog', () => importCatalog(json)),
+    chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
+    chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),
+    chargeRefund: (id) => call('chargeRefund', () => settleCharge(id, null, false)),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
@@ -389,6 +397,36 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     const g = byId.get(id);
     if (!g) throw new ApiError('not_found', 'That image is no longer in the gallery.');
     return g;
+  }
+
+  function unconfirmedOf(project: string | null): T.ChargeView[] {
+    return gens.filter((g) => !project || g.item.project === project).flatMap((g) => g.attempts.filter((a) => a.unconfirmed).map((a) => ({
+      id: a.attempt_id, generation_id: g.item.generation_id, project: g.item.project, prompt: g.item.prompt, provider: a.provider,
+      model: a.model, amount_usd: a.cost_usd, reason: a.error, review: a.review, created_at: g.item.created_at,
+    })));
+  }
+
+  /** Confirm keeps the money spent (at `amount` when given); refund gives it back. Returns the change. */
+  function settleCharge(id: string, amount: string | null, billed: boolean): string {
+    for (const g of gens) {
+      const a = g.attempts.find((x) => x.unconfirmed && x.attempt_id === id);
+      if (!a) continue;
+      const to = billed ? (amount ?? a.cost_usd) : '0';
+      const change = subUsd(to, a.cost_usd);
+      Object.assign(a, { unconfirmed: false, billed, cost_usd: to });
+      g.item.cost_usd = addUsd(g.item.cost_usd, change);
+      refresh(g.item.project);
+      changed('projects');
+      return billed ? change : subUsd('0', change);
+    }
+    throw new ApiError('not_found', 'That charge is no longer unconfirmed (it was confirmed or refunded already).');
+  }
+
+  function seedUnconfirmed(g: FakeGen | undefined) {
+    if (!g) return;
+    g.attempts = [{ provider: 'openai', model: 'gpt-image-1', offer_id: 'openai/gpt-image-1:low', outcome: 'timeout', billed: true, cost_usd: '0.04',
+      error: 'the connection closed after the request was sent', duration_ms: 60000, unconfirmed: true, review: null, attempt_id: 'att-unconfirmed-1' }, ...g.attempts];
+    g.item.cost_usd = addUsd(g.item.cost_usd, '0.04');
   }
 
   function paramsOf(g: FakeGen): T.RequestParams {

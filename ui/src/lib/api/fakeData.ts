@@ -261,9 +261,10 @@ export function makeGallery(count: number, projects: string[], now: number): Fak
       attempts.push({
         provider: other.provider, model: other.model, offer_id: other.offer_id, outcome, billed,
         cost_usd: billed ? other.base_usd : '0', error: outcome === 'rate_limited' ? '429 Too Many Requests (Retry-After 4s)' : outcome === 'safety_block' ? 'Blocked by the provider’s content filter' : 'Upstream timed out', duration_ms: 800 + Math.floor(r() * 4000),
+        unconfirmed: false, review: null, attempt_id: '0',
       });
     }
-    attempts.push({ provider: o.provider, model: o.model, offer_id: o.offer_id, outcome: 'succeeded', billed: true, cost_usd: est.per_image_usd, error: null, duration_ms: 1200 + Math.floor(r() * 9000) });
+    attempts.push({ provider: o.provider, model: o.model, offer_id: o.offer_id, outcome: 'succeeded', billed: true, cost_usd: est.per_image_usd, error: null, duration_ms: 1200 + Math.floor(r() * 9000), unconfirmed: false, review: null, attempt_id: '0' });
     const cost = addUsd(...attempts.map((a) => a.cost_usd));
     gens.push({
       item: {

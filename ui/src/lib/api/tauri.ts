@@ -33,7 +33,7 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
     error: r.error ?? null,
     budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null })),
+    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null, review: a.review ?? null })),
   };
 }
 
@@ -76,6 +76,9 @@ export const tauriBackend: Backend = {
   settingsSave: (input) => unwrap(commands.settingsSave(input)),
   settingsSetOverrides: (o) => unwrap(commands.settingsSetOverrides(o)).then(nothing),
   settingsImportCatalog: (json) => unwrap(commands.settingsImportCatalog(json)),
+  chargesList: (project) => unwrap(commands.chargesList(project)),
+  chargeConfirm: (id, amountUsd) => unwrap(commands.chargeConfirm(id, amountUsd)),
+  chargeRefund: (id) => unwrap(commands.chargeRefund(id)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

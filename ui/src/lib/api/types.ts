@@ -39,3 +39,4 @@ export type Tier = B.Tier;
 export type TierFilter = B.TierFilter;
 export type Route = B.Route;
 export type BudgetPeriod = B.BudgetPeriod;
+export type ChargeView = B.ChargeView_Serialize;

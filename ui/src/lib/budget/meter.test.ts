@@ -25,6 +25,22 @@ describe('budget meter', () => {
     expect(m.after_usd).toBe('-0.0321');
   });
 
+  it('turns red when a recorded overcharge took spent over the budget', () => {
+    const m = meter({ ...base, spent_usd: '10', over_budget: true });
+    expect(m.level).toBe('over');
+    expect(meter({ ...base, spent_usd: '10', over_budget: false }).level).toBe('ok');
+  });
+
+  it('draws the unconfirmed part inside the spent segment', () => {
+    const m = meter({ ...base, spent_usd: '10', unconfirmed_usd: '5' });
+    expect(m.unconfirmedFrac).toBeCloseTo(0.1);
+    expect(m.spentFrac).toBeCloseTo(0.2);
+    // Never wider than spent, never there without a budget.
+    expect(meter({ ...base, spent_usd: '1', unconfirmed_usd: '5' }).unconfirmedFrac).toBeCloseTo(0.02);
+    expect(meter({ ...base, budget_usd: null, unconfirmed_usd: '5' }).unconfirmedFrac).toBe(0);
+    expect(meter(base).unconfirmedFrac).toBe(0);
+  });
+
   it('has no bar without a budget', () => {
     const m = meter({ ...base, budget_usd: null });
     expect(m.hasBudget).toBe(false);

@@ -8,6 +8,10 @@ export interface BudgetLike {
   hard: boolean;
   request_usd?: string | null;
   request_fits?: boolean;
+  /** The part of spent no provider confirmed (issue 11). */
+  unconfirmed_usd?: string | null;
+  /** Spent is above the budget (a recorded provider overcharge). */
+  over_budget?: boolean;
 }
 
 export type Level = 'ok' | 'warn' | 'high' | 'over';
@@ -18,6 +22,8 @@ export interface Meter {
   spentFrac: number;
   reservedFrac: number;
   requestFrac: number;
+  /** The unconfirmed part of spent, drawn at the end of the spent segment. */
+  unconfirmedFrac: number;
   ticks: number[];
   level: Level;
   /** Remaining after spent + reserved (decimal string), or null without a budget. */
@@ -37,24 +43,25 @@ export function meter(b: BudgetLike): Meter {
   const committed = add(spent, reserved);
   const withReq = add(committed, req);
   if (b.budget_usd == null || isZero(dec(b.budget_usd))) {
-    return { hasBudget: false, spentFrac: 0, reservedFrac: 0, requestFrac: 0, ticks: [], level: 'ok', remaining_usd: null, after_usd: null, fits: b.request_fits ?? true };
+    return { hasBudget: false, spentFrac: 0, reservedFrac: 0, requestFrac: 0, unconfirmedFrac: 0, ticks: [], level: 'ok', remaining_usd: null, after_usd: null, fits: b.request_fits ?? true };
   }
   const budget = dec(b.budget_usd);
   const total = toFloat(b.budget_usd);
   const spentFrac = clamp(toFloat(b.spent_usd) / total);
   const reservedFrac = clamp(toFloat(b.reserved_usd) / total);
   const requestFrac = clamp(toFloat(b.request_usd ?? '0') / total);
+  const unconfirmedFrac = Math.min(spentFrac, clamp(toFloat(b.unconfirmed_usd ?? '0') / total));
   const ticks = b.warn_at.map(toFloat).filter((t) => t > 0 && t < 1).sort((x, y) => x - y);
   const thresholds = [...b.warn_at].sort((x, y) => cmp(dec(x), dec(y)));
   const fits = b.request_fits ?? (!b.hard || cmp(withReq, budget) <= 0);
   let level: Level = 'ok';
-  if (cmp(withReq, budget) > 0 || !fits) level = 'over';
+  if (b.over_budget || cmp(withReq, budget) > 0 || !fits) level = 'over';
   else {
     const crossed = thresholds.filter((t) => cmp(withReq, mul(budget, dec(t))) >= 0).length;
     if (crossed > 0) level = crossed === thresholds.length && thresholds.length > 1 ? 'high' : 'warn';
   }
   return {
-    hasBudget: true, spentFrac, reservedFrac, requestFrac, ticks, level,
+    hasBudget: true, spentFrac, reservedFrac, requestFrac, unconfirmedFrac, ticks, level,
     remaining_usd: toStr(sub(budget, committed)), after_usd: toStr(sub(budget, withReq)), fits,
   };
 }

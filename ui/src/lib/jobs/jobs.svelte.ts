@@ -68,7 +68,7 @@ class JobsState {
     }
     try {
       await backend().generationCancel(j.jobId);
-      this.update(key, (x) => (isActive(x) ? { ...x, phase: 'cancelled', message: 'Cancelled — nothing was charged.' } : x));
+      this.update(key, (x) => (isActive(x) ? { ...x, phase: 'cancelled', message: 'Cancelled — a call already sent stays as an unconfirmed charge.' } : x));
     } catch (e) {
       const f = friendly(e);
       this.update(key, (x) => ({ ...x, message: `${f.title}: ${f.message}` }));

@@ -162,6 +162,12 @@ fn show_text(d: &GenerationDetail) -> String {
             usd(d.saved_usd),
             safe(&d.created_at),
         ));
+        if !d.unconfirmed_usd.is_zero() {
+            s.push_str(&format!(
+                "\n  unconfirmed {} (never confirmed by the provider; see `charges list`)",
+                usd(d.unconfirmed_usd)
+            ));
+        }
         if let Some(why) = failure_reason(d) {
             s.push_str(&format!("\n  reason    {}", safe(&normalize_amounts(&why))));
         }

@@ -141,6 +141,17 @@ fn human(r: &GenerationResult) -> String {
             usd(r.cost_usd)
         ),
     };
+    if !r.unconfirmed_usd.is_zero() {
+        s.push_str(&format!(
+            "\n  {} of this is unconfirmed: the request was sent and the provider never \
+             confirmed the outcome. Check its dashboard, then `proofsheet-cli charges confirm ID` \
+             or `charges refund ID` (`charges list` shows the ids).",
+            usd(r.unconfirmed_usd)
+        ));
+    }
+    for a in r.attempts.iter().filter_map(|a| a.review.as_ref()) {
+        s.push_str(&format!("\n  review: {}", safe(&normalize_amounts(a))));
+    }
     s.push_str(&format!("\n  generation {}", r.generation_id));
     for img in &r.images {
         s.push_str(&format!(
@@ -167,9 +178,19 @@ pub fn attempts_table(attempts: &[AttemptView]) -> String {
                 a.provider.clone(),
                 a.model.clone(),
                 a.outcome.clone(),
-                if a.billed { "yes".into() } else { "no".into() },
+                match (a.billed, a.unconfirmed) {
+                    (true, true) => format!("unconfirmed (charge {})", a.attempt_id),
+                    (true, false) => "yes".into(),
+                    _ => "no".into(),
+                },
                 usd(a.cost_usd),
-                normalize_amounts(a.error.as_deref().unwrap_or_default()).into_owned(),
+                normalize_amounts(
+                    a.error
+                        .as_deref()
+                        .or(a.review.as_deref())
+                        .unwrap_or_default(),
+                )
+                .into_owned(),
             ]
         })
         .collect();

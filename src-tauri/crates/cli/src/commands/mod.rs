@@ -1,5 +1,6 @@
 //! One module per command group; each is a thin adapter over `engine::Engine`.
 
+mod charges;
 mod estimate;
 mod gallery;
 mod generate;
@@ -39,6 +40,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Report(a) => gallery::report(ctx, a).await,
         Command::Offers => estimate::offers(ctx),
         Command::Recover => project::recover(ctx).await,
+        Command::Charges(c) => charges::run(ctx, c).await,
     }
 }
 

@@ -231,6 +231,19 @@ pub fn summary(p: &ProjectView) -> String {
         usd_opt(p.remaining_usd),
         usd(p.saved_usd),
     );
+    if !p.unconfirmed_usd.is_zero() {
+        s.push_str(&format!(
+            "\n  unconfirmed {} of spent (see `proofsheet-cli charges list`)",
+            usd(p.unconfirmed_usd)
+        ));
+    }
+    if p.over_budget {
+        s.push_str(&format!(
+            "\n  OVER BUDGET: a provider billed more than was held; raise the budget to continue \
+             (`proofsheet-cli project set {} --budget USD`)",
+            safe(&shell_word(&p.name))
+        ));
+    }
     if let Some(client) = &p.client {
         s.push_str(&format!("\n  client     {}", safe(client)));
     }

@@ -10,5 +10,6 @@ mod gallery;
 mod generations;
 mod images;
 mod migrations;
+mod money_path;
 mod open;
 mod projects;
