@@ -1,7 +1,8 @@
 const PROVIDER_NAMES: Record<string, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
   replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', leonardo: 'Leonardo', runware: 'Runware',
-  together: 'Together AI', local: 'Local',
+  together: 'Together AI', local: 'Local', a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
+  openai_compatible: 'OpenAI-compatible gateway', google_vertex: 'Google Vertex',
 };
 
 export function providerName(p: string): string {
@@ -39,4 +40,18 @@ const OUTCOMES: Record<string, string> = {
 
 export function outcomeName(o: string): string {
   return OUTCOMES[o] ?? o.replace(/_/g, ' ');
+}
+
+/** The catalog's display name for a model key ("openai/gpt-image-1", "openai:gpt-image-1" or a
+ *  bare offer id), falling back to the provider's name plus the model id. */
+export function modelName(offers: { offer_id: string; provider: string; model: string; display_name: string }[], key: string): string {
+  const hit = offers.find((o) => o.offer_id === key || `${o.provider}/${o.model}` === key || `${o.provider}:${o.model}` === key);
+  if (hit) return hit.display_name;
+  const m = /^([^/:]+)[/:](.+)$/.exec(key);
+  return m ? `${providerName(m[1])} ${m[2]}` : key;
+}
+
+/** "1 day", "3 days". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }

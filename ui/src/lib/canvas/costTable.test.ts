@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupRows, sortRows } from './costTable';
+import { chainMark, groupRows, onlyUsable, overBudget, sortBy, sortRows, tidyNotes } from './costTable';
 import type { OfferEstimate } from '../api';
 
 function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
@@ -31,5 +31,34 @@ describe('cost table', () => {
     expect(g.usable.map((r) => r.state)).toEqual(['nokey', 'ok', 'ok']);
     expect(g.cheapest?.e.offer_id).toBe('ok');
     expect(groupRows(sortRows([est('f', '0.003', { tier: 'final' }), est('d', '0.001')]), 'final').usable.map((r) => r.e.offer_id)).toEqual(['f']);
+  });
+});
+
+describe('cost table controls', () => {
+  const rows = () => sortRows([
+    est('b', '0.04', { display_name: 'Beta', provider: 'zeta' }),
+    est('a', '0.0042', { display_name: 'Alpha', provider: 'openai', has_key: false }),
+    est('x', '0.001', { supported: false, reason: 'no' }),
+  ]);
+  it('sorts by a column and keeps unsupported rows last', () => {
+    expect(sortBy(rows(), 'name').map((r) => r.e.offer_id)).toEqual(['a', 'b', 'x']);
+    expect(sortBy(rows(), 'price', 'desc').map((r) => r.e.offer_id)).toEqual(['b', 'a', 'x']);
+    expect(sortBy(rows(), 'provider').map((r) => r.e.offer_id)).toEqual(['a', 'b', 'x']);
+  });
+  it('filters to offers I can use', () => {
+    expect(onlyUsable(rows()).map((r) => r.e.offer_id)).toEqual(['b']);
+  });
+  it('marks rows over the remaining budget', () => {
+    const [a, b] = rows();
+    expect(overBudget(b, '0.01')).toBe(true);
+    expect(overBudget(a, '0.01')).toBe(false);
+    expect(overBudget(b, null)).toBe(false);
+  });
+  it('marks rows in the project chains', () => {
+    expect(chainMark('o1', ['o0', 'o1'], ['o1'])).toBe('draft #2 · final #1');
+    expect(chainMark('o9', ['o0'], [])).toBeNull();
+  });
+  it('tidies notes', () => {
+    expect(tidyNotes(['sent as 10 calls of up to 1 image(s)', 'sent as 10 calls of up to 1 image(s)'])).toEqual(['sent as 10 calls of up to 1 image']);
   });
 });
