@@ -753,6 +753,8 @@ export type SettingsView_Deserialize = {
 	max_concurrent_jobs: number,
 	data_dir: string,
 	catalog_version: string,
+	/**  The negotiated rates in force, so Settings can show and keep them. */
+	price_overrides: PriceOverrideInput[],
 };
 
 export type SettingsView_Serialize = {
@@ -761,6 +763,8 @@ export type SettingsView_Serialize = {
 	max_concurrent_jobs: number,
 	data_dir: string,
 	catalog_version: string,
+	/**  The negotiated rates in force, so Settings can show and keep them. */
+	price_overrides: PriceOverrideInput[],
 };
 
 export type SpendPoint = {

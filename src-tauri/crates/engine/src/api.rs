@@ -335,6 +335,8 @@ ipc_type! {
         pub max_concurrent_jobs: u32,
         pub data_dir: String,
         pub catalog_version: String,
+        /// The negotiated rates in force, so Settings can show and keep them.
+        pub price_overrides: Vec<PriceOverrideInput>,
     }
 
     pub struct SettingsInput {

@@ -227,6 +227,8 @@ impl Engine {
     pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
         library::detail(&self.core, generation_id).await
     }
+    /// `generation_id` may name one variation as `<id>#<index>` (also for rating, boards
+    /// and export); a bare id acts on every image of the generation.
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
         library::set_favourite(&self.core, generation_id, favourite).await
     }
@@ -296,7 +298,25 @@ impl Engine {
             max_concurrent_jobs: self.core.queue.size(),
             data_dir: self.core.config.data_dir.display().to_string(),
             catalog_version: self.core.catalog().version.clone(),
+            price_overrides: self.price_override_inputs(),
         }
+    }
+
+    /// Multiplier rates as the UI edits them (other override kinds come from catalog files).
+    fn price_override_inputs(&self) -> Vec<PriceOverrideInput> {
+        self.core
+            .catalog
+            .read()
+            .overrides
+            .iter()
+            .filter_map(|o| match o.change {
+                pricing::OverrideChange::Multiplier { factor } => Some(PriceOverrideInput {
+                    offer_id: o.offer_id.clone(),
+                    multiplier: factor,
+                }),
+                _ => None,
+            })
+            .collect()
     }
 }
 

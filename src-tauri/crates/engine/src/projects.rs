@@ -121,7 +121,12 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         .store_op(move |s| {
             let summary = s.project_summary(&name)?;
             let policy = s.policy(id)?;
-            let count = s.generation_count(id)?;
+            // Cards count images in the gallery, not requests (failed and refused ones
+            // made none; issue 12 §1.13).
+            let count = s.gallery_count(&store::GalleryQuery {
+                project_id: Some(id),
+                ..Default::default()
+            })?;
             Ok((summary, policy, count))
         })
         .await?;

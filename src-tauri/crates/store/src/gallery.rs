@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Store;
 use crate::error::Result;
+use crate::search::{SearchPlan, search_plan};
 use crate::types::{GenerationId, ProjectId, Tier};
 
 pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
@@ -164,6 +165,22 @@ impl Filters<'_> {
     }
 }
 
+/// `AND …` for each index the search needs (`i` = images).
+fn matches(sql: &mut Sql, plan: SearchPlan) {
+    if let Some(words) = plan.words {
+        sql.push(
+            " AND i.id IN (SELECT rowid FROM gallery_fts WHERE gallery_fts MATCH ?)",
+            words.into(),
+        );
+    }
+    for pattern in plan.substrings {
+        sql.push(
+            " AND i.id IN (SELECT rowid FROM gallery_tri WHERE body LIKE ?)",
+            pattern.into(),
+        );
+    }
+}
+
 /// One grid cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thumb {
@@ -241,20 +258,6 @@ fn finish_page(mut items: Vec<Thumb>, limit: u32) -> GalleryPage {
     GalleryPage { items, next }
 }
 
-/// Turns user text into a safe FTS5 query: alphanumeric words, each quoted, all required,
-/// the last one as a prefix (search as you type). `None` when nothing searchable is left.
-pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .collect();
-    let (last, rest) = words.split_last()?;
-    let mut q: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
-    q.push(format!("\"{last}\"*"));
-    Some(q.join(" "))
-}
-
 impl Store {
     /// A page of thumbnails, newest first, with keyset pagination.
     pub fn gallery_page(&self, q: &GalleryQuery) -> Result<GalleryPage> {
@@ -297,10 +300,11 @@ impl Store {
     }
 
     /// Full-text search, most recently stored first, narrowed by the query's filters.
-    /// Never fails on user text.
+    /// Words match stemmed ("lighthouses" finds "lighthouse"); CJK text and emoji match
+    /// as substrings (see `search.rs`). Never fails on user text.
     pub fn search(&self, q: &SearchQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
-        let Some(fts) = fts_query(&q.text) else {
+        let Some(plan) = search_plan(&q.text) else {
             return Ok(GalleryPage {
                 items: Vec::new(),
                 next: None,
@@ -309,35 +313,34 @@ impl Store {
         let f = q.filters();
         let mut sql = Sql::default();
         sql.raw(&format!(
-            "SELECT {THUMB_COLS} FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid
-             JOIN files f ON f.id = i.file_id JOIN generations g ON g.id = i.generation_id"
+            "SELECT {THUMB_COLS} FROM images i JOIN files f ON f.id = i.file_id
+             JOIN generations g ON g.id = i.generation_id"
         ));
         f.joins(&mut sql);
-        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        sql.raw(" WHERE 1");
+        matches(&mut sql, plan);
         f.wheres(&mut sql);
         if let Some(c) = q.after {
-            sql.push(" AND gallery_fts.rowid < ?", c.id.into());
+            sql.push(" AND i.id < ?", c.id.into());
         }
-        sql.push(
-            " ORDER BY gallery_fts.rowid DESC LIMIT ?",
-            i64::from(limit + 1).into(),
-        );
+        sql.push(" ORDER BY i.id DESC LIMIT ?", i64::from(limit + 1).into());
         self.page_of(&sql, limit)
     }
 
     /// How many images a search matches (its cursor and limit aside).
     pub fn search_count(&self, q: &SearchQuery) -> Result<u64> {
-        let Some(fts) = fts_query(&q.text) else {
+        let Some(plan) = search_plan(&q.text) else {
             return Ok(0);
         };
         let f = q.filters();
         let mut sql = Sql::default();
-        sql.raw("SELECT count(*) FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid");
+        sql.raw("SELECT count(*) FROM images i");
         if f.needs_generation() {
             sql.raw(" JOIN generations g ON g.id = i.generation_id");
         }
         f.joins(&mut sql);
-        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        sql.raw(" WHERE 1");
+        matches(&mut sql, plan);
         f.wheres(&mut sql);
         self.count_of(&sql)
     }

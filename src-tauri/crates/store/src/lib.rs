@@ -19,6 +19,7 @@ mod ledger;
 mod money;
 mod projects;
 mod schema;
+mod search;
 mod thumbs;
 mod types;
 
@@ -33,9 +34,11 @@ pub use calibration::CalibrationRow;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
 pub use error::{Result, StoreError};
-pub use export::{ExportedGeneration, a1111_parameters, safe_join, sanitize_file_name};
+pub use export::{
+    ExportedGeneration, a1111_parameters, export_stem, safe_join, sanitize_file_name,
+};
 pub use files::{StoredFile, SweepReport};
-pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb, fts_query};
+pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb};
 pub use generations::{
     AttemptFinish, AttemptRecord, GenerationDetail, GenerationRecord, NewAttempt, NewGeneration,
     RunningGeneration,
@@ -44,6 +47,7 @@ pub use images::{Board, ImageRecord};
 pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
+pub use search::{SearchPlan, fts_query, search_plan};
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 
 const DB_FILE: &str = "proofsheet.sqlite3";

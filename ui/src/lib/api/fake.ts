@@ -60,6 +60,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     max_concurrent_jobs: 4,
     data_dir: '/home/designer/.local/share/proofsheet',
     catalog_version: '2025.06.2 (bundled)',
+    price_overrides: [],
   };
 
   const spentOf = (name: string) => addUsd(...gens.filter((g) => g.item.project === name).map((g) => g.item.cost_usd));
@@ -375,7 +376,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         if (!FAKE_OFFERS.some((f) => f.offer_id === x.offer_id)) throw new ApiError('validation', `Unknown offer “${x.offer_id}”.`);
         if (!/^\d+(\.\d+)?$/.test(x.multiplier) || cmpUsd(x.multiplier, '0') <= 0) throw new ApiError('validation', `${x.offer_id}: the multiplier must be a positive number like 0.8.`);
       }
-      overrides = o.map((x) => ({ ...x }));
+      overrides = o.filter((x) => cmpUsd(x.multiplier, '1') !== 0).map((x) => ({ ...x }));
+      settings = { ...settings, price_overrides: overrides.map((x) => ({ ...x })) };
     }),
     settingsImportCatalog: (json) => call('settingsImportCatalog', () => importCatalog(json)),
     onDataChanged(cb) {

@@ -84,3 +84,18 @@ export function moveItem<T>(list: T[], from: number, to: number): T[] {
   copy.splice(to, 0, x);
   return copy;
 }
+
+/** Same settings (what the form edits), ignoring spend and counts. */
+export function sameDraft(a: ProjectDraft, b: ProjectDraft): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * What to do when the saved project is refreshed under an open form (issue 12 §1.3):
+ * a clean form follows the saved one; a dirty form is never overwritten, and says so
+ * when the saved settings really changed.
+ */
+export function onRefresh(form: ProjectDraft, baseline: ProjectDraft, saved: ProjectDraft): { form: ProjectDraft; baseline: ProjectDraft; changedUnderneath: boolean } {
+  if (sameDraft(form, baseline)) return { form: saved, baseline: saved, changedUnderneath: false };
+  return { form, baseline, changedUnderneath: !sameDraft(baseline, saved) };
+}
