@@ -234,10 +234,15 @@ export type GalleryItem_Deserialize = {
 	provider: string,
 	model: string,
 	tier: Tier,
+	/**  The whole generation's cost (divide by `image_count` for this image's share). */
 	cost_usd: string,
 	created_at: string,
 	favourite: boolean,
 	rating: number,
+	/**  This image's index in its generation (`<generation_id>#<image_index>` names it). */
+	image_index: number,
+	/**  How many images the generation made. */
+	image_count: number,
 };
 
 export type GalleryItem_Serialize = {
@@ -248,10 +253,15 @@ export type GalleryItem_Serialize = {
 	provider: string,
 	model: string,
 	tier: Tier,
+	/**  The whole generation's cost (divide by `image_count` for this image's share). */
 	cost_usd: string,
 	created_at: string,
 	favourite: boolean,
 	rating: number,
+	/**  This image's index in its generation (`<generation_id>#<image_index>` names it). */
+	image_index: number,
+	/**  How many images the generation made. */
+	image_count: number,
 };
 
 export type GalleryPage = GalleryPage_Serialize | GalleryPage_Deserialize;

@@ -228,10 +228,15 @@ ipc_type! {
         pub provider: String,
         pub model: String,
         pub tier: Tier,
+        /// The whole generation's cost (divide by `image_count` for this image's share).
         pub cost_usd: Decimal,
         pub created_at: String,
         pub favourite: bool,
         pub rating: u32,
+        /// This image's index in its generation (`<generation_id>#<image_index>` names it).
+        pub image_index: u32,
+        /// How many images the generation made.
+        pub image_count: u32,
     }
 
     pub struct GalleryPage {

@@ -171,6 +171,8 @@ pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPag
                 created_at: t.created_at.to_rfc3339(),
                 favourite: t.favourite,
                 rating: u32::from(t.rating),
+                image_index: t.idx,
+                image_count: t.siblings.max(1),
             });
         }
         let total = u32::try_from(total).unwrap_or(u32::MAX);

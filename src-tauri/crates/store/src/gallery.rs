@@ -200,6 +200,10 @@ pub struct Thumb {
     pub model: String,
     pub tier: Tier,
     pub prompt: String,
+    /// This image's index within its generation, and how many images the generation made
+    /// (a tile shows its own share of the cost; actions name this variation).
+    pub idx: u32,
+    pub siblings: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,7 +215,7 @@ pub struct GalleryPage {
 
 const THUMB_COLS: &str = "i.id, i.generation_id, i.project_id, f.hash, f.path, f.thumb_path, \
     f.width, f.height, f.mime, i.favourite, i.rating, i.created_at, g.provider, g.model, g.tier, \
-    g.prompt";
+    g.prompt, i.idx, (SELECT count(*) FROM images x WHERE x.generation_id = i.generation_id)";
 
 fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
     let gid: String = r.get(1)?;
@@ -234,6 +238,8 @@ fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
         model: r.get(13)?,
         tier: r.get(14)?,
         prompt: r.get(15)?,
+        idx: r.get(16)?,
+        siblings: r.get(17)?,
     })
 }
 

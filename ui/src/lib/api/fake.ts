@@ -194,7 +194,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         const img: T.ImageView = { path: fakeImagePath(seed + i, params.width, params.height), thumb_path: null, hash: `b3:${gid}`, width: params.width, height: params.height, mime: 'image/png', seed: seed + i };
         images.push(img);
         const g: FakeGen = {
-          item: { generation_id: gid, image: img, prompt: params.prompt, project: project.name, provider: offer.provider, model: offer.model, tier: offer.tier, cost_usd: i === 0 ? offer.expected_usd : '0', created_at: new Date().toISOString(), favourite: false, rating: 0 },
+          item: { generation_id: gid, image: img, prompt: params.prompt, project: project.name, provider: offer.provider, model: offer.model, tier: offer.tier, cost_usd: i === 0 ? offer.expected_usd : '0', created_at: new Date().toISOString(), favourite: false, rating: 0, image_index: 0, image_count: 1 },
           offer_id: offer.offer_id, negative: params.negative_prompt ?? null, quality: params.quality ?? null, steps: params.steps ?? null,
           estimate_usd: offer.expected_usd, attempts: [...attempts], parent_id: parent, children: [], boards: [],
         };
@@ -388,7 +388,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   };
 
   function mustGen(id: string): FakeGen {
-    const g = byId.get(id);
+    // "<generation id>#<index>" names one variation; each fake generation has one image.
+    const g = byId.get(id.split('#')[0]);
     if (!g) throw new ApiError('not_found', 'That image is no longer in the gallery.');
     return g;
   }

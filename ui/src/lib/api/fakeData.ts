@@ -271,7 +271,7 @@ export function makeGallery(count: number, projects: string[], now: number): Fak
         image: { path: fakeImagePath(seed, w, h), thumb_path: null, hash: `b3:${(seed * 2654435761 >>> 0).toString(16)}`, width: w, height: h, mime: 'image/png', seed },
         prompt, project: projects[pi], provider: o.provider, model: o.model, tier: o.tier, cost_usd: cost,
         created_at: new Date(now - i * step - Math.floor(r() * step * 0.5)).toISOString(),
-        favourite: r() < 0.1, rating: r() < 0.3 ? 1 + Math.floor(r() * 5) : 0,
+        favourite: r() < 0.1, rating: r() < 0.3 ? 1 + Math.floor(r() * 5) : 0, image_index: 0, image_count: 1,
       },
       offer_id: o.offer_id, negative: r() < 0.3 ? 'text, watermark, blurry' : null, quality: null,
       steps: o.billing === 'compute_seconds' ? 28 : null, estimate_usd: est.expected_usd, attempts,
