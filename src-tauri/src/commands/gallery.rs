@@ -73,7 +73,7 @@ pub async fn gallery_export(
 ) -> CmdResult<Vec<String>> {
     Ok(state
         .engine
-        .export(generation_ids, PathBuf::from(folder))
+        .export(generation_ids, crate::paths::user_path(&folder))
         .await?)
 }
 
@@ -92,6 +92,12 @@ pub async fn gallery_reveal(state: State<'_, AppState>, path: String) -> CmdResu
         })?;
     crate::reveal::open_folder(folder).map_err(|e| AppError {
         kind: AppErrorKind::Internal,
-        message: format!("could not open the file manager: {e}"),
+        message: if cfg!(target_os = "linux") && e.kind() == std::io::ErrorKind::NotFound {
+            "could not open the file manager: xdg-open is missing; install xdg-utils, or open \
+             the folder yourself"
+                .into()
+        } else {
+            format!("could not open the file manager: {e}")
+        },
     })
 }

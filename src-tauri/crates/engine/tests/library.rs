@@ -225,8 +225,16 @@ async fn one_variation_of_a_multi_image_generation_is_addressed_alone() {
     let mut idx: Vec<u32> = page.items.iter().map(|i| i.image_index).collect();
     idx.sort_unstable();
     assert_eq!(idx, vec![0, 1, 2]);
-    let chosen = page.items.iter().find(|i| i.favourite).expect("one favourite");
-    assert_eq!((chosen.image_index, chosen.rating), (1, 4), "the variation chosen");
+    let chosen = page
+        .items
+        .iter()
+        .find(|i| i.favourite)
+        .expect("one favourite");
+    assert_eq!(
+        (chosen.image_index, chosen.rating),
+        (1, 4),
+        "the variation chosen"
+    );
     let favs: Vec<(bool, u32)> = page.items.iter().map(|i| (i.favourite, i.rating)).collect();
     assert_eq!(favs.iter().filter(|f| f.0).count(), 1, "{favs:?}");
     assert_eq!(favs.iter().filter(|f| f.1 == 4).count(), 1, "{favs:?}");

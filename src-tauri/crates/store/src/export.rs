@@ -331,7 +331,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes [`Store::spend_csv`] to `dest_dir/<sanitized file_name>`.
+    /// Writes [`Store::spend_csv`] to `dest_dir/<sanitized file_name>`, UTF-8 with a BOM.
     pub fn export_spend_csv(
         &self,
         project: ProjectId,
@@ -345,7 +345,12 @@ impl Store {
         }
         std::fs::create_dir_all(dest_dir).map_err(|e| StoreError::io(dest_dir, e))?;
         let path = safe_join(dest_dir, &name)?;
-        atomic_write(&path, csv.as_bytes(), true)?;
+        // A UTF-8 byte-order mark so spreadsheets (Excel above all) read non-Latin
+        // prompts correctly instead of guessing a legacy code page (issue 12 §1.19.8).
+        let mut bytes = Vec::with_capacity(csv.len() + 3);
+        bytes.extend_from_slice("\u{FEFF}".as_bytes());
+        bytes.extend_from_slice(csv.as_bytes());
+        atomic_write(&path, &bytes, true)?;
         Ok(path)
     }
 }

@@ -333,7 +333,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     }),
     galleryBoards: () => call('galleryBoards', () => [...new Set([...BOARDS, ...gens.flatMap((g) => g.boards)])]),
     galleryExport: (ids, folder) => call('galleryExport', () => {
-      if (!folder.trim().startsWith('/') && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. /Users/you/Desktop/export.');
+      if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');
       return ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`);
     }),
     galleryReveal: (path) => call('galleryReveal', () => { void path; }),

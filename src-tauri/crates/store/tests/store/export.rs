@@ -137,7 +137,11 @@ fn spend_csv_lists_costs_and_savings_safely() {
             .unwrap()
             .ends_with(".csv")
     );
-    assert_eq!(std::fs::read_to_string(path).unwrap(), csv);
+    // UTF-8 with a byte-order mark, so spreadsheets read non-Latin prompts right.
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        format!("\u{FEFF}{csv}")
+    );
 }
 
 #[test]
