@@ -58,6 +58,9 @@ def test_02_create_a_project_with_a_hard_budget(browser):
     budget.clear()
     budget.send_keys("1.00")
     find(browser, "project-hard").click()
+    # Drafts go to GPT Image 1 mini (the local AUTOMATIC1111 is set up too, and free).
+    Select(browser.find_element(By.ID, "draft-chain-add")).select_by_value("openai:gpt-image-1-mini")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=draft-chain] .add button").click()
     find(browser, "project-save").click()
     wait(browser, lambda d: any(PROJECT in e.text for e in d.find_elements(
         By.CSS_SELECTOR, "[data-testid=project-item]")), msg="project not listed")
