@@ -55,3 +55,32 @@ export function modelName(offers: { offer_id: string; provider: string; model: s
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
+
+/**
+ * Engine messages name offers and providers by id ("openai:gpt-image-1-mini: cannot make …",
+ * "Blocked by openai's safety filter"); the window says their names, and a repeated advice
+ * sentence is said once (issue 12 §2).
+ */
+export function humanize(message: string, offers: { offer_id: string; display_name: string }[] = []): string {
+  let m = message;
+  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
+    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
+  }
+  m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
+  // Split into sentences, and sentences into "— advice" clauses; a clause said again, or
+  // said again at greater length later, is kept once (the longer, later one).
+  const key = (c: string) => c.toLowerCase().replace(/[^a-z ]/g, '').replace(/\s+/g, ' ').trim();
+  const sentences = m.split(/(?<=[.;])\s+/).map((x) => x.split(/\s+—\s+/));
+  const all = sentences.flat().map(key);
+  let at = 0;
+  m = sentences
+    .map((clauses) => clauses.filter(() => {
+      const k = all[at];
+      const later = all.slice(at + 1);
+      at++;
+      return !k || !later.some((l) => l === k || (l.startsWith(k) && k.split(' ').length >= 2));
+    }).join(' — '))
+    .filter((x) => x.trim())
+    .join(' ');
+  return m.charAt(0).toUpperCase() + m.slice(1);
+}

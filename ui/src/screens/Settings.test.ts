@@ -29,7 +29,7 @@ describe('Settings', () => {
     render(Settings);
     await fireEvent.input(screen.getByTestId('catalog-json'), { target: { value: '{"version":"x","offers":[{"offer_id":"a/b","provider":"a","model":"b","price_usd":4}]}' } });
     await fireEvent.click(screen.getByTestId('catalog-import'));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/offer a\/b: field “price_usd”/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/offer a\/b: field “price_usd”/i));
   });
 });
 

@@ -23,11 +23,18 @@ export function emptyDraft(): ProjectDraft {
 
 export function draftFrom(p: ProjectView): ProjectDraft {
   return {
-    name: p.name, client: p.client ?? '', budget: p.budget_usd ?? '', hard: p.hard, period: p.period,
+    name: p.name, client: p.client ?? '', budget: budgetText(p.budget_usd), hard: p.hard, period: p.period,
     warn: p.warn_at.map((w) => fractionToPercent(w).replace('%', '')).join(', '),
     draft_chain: [...p.draft_chain], final_chain: [...p.final_chain],
     allow_safety_fallback: p.allow_safety_fallback, preflight_moderation: p.preflight_moderation,
   };
+}
+
+/** "1000.5" → "1000.50": a budget reads back in cents, the way it was typed. */
+export function budgetText(x: string | null | undefined): string {
+  if (!x) return '';
+  const [int, frac = ''] = x.split('.');
+  return `${int}.${frac.padEnd(2, '0')}`;
 }
 
 /** Checks the form in designer language; returns the backend input when it is valid. */
