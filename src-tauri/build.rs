@@ -20,6 +20,7 @@ const COMMANDS: &[&str] = &[
     "gallery_set_rating",
     "gallery_add_to_board",
     "gallery_boards",
+    "gallery_delete",
     "gallery_export",
     "gallery_reveal",
     "dashboard_data",

@@ -5,6 +5,7 @@ exists, with two images. Screenshots land in target/e2e/."""
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -16,7 +17,9 @@ SCREENS = ["canvas", "gallery", "projects", "dashboard", "settings"]
 
 
 def wait(driver, cond, timeout=20, msg=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond, msg)
+    # The grid re-renders while searching: a node can go stale between find and read.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
 
 
 def go(driver, section):

@@ -63,6 +63,17 @@ pub async fn gallery_boards(state: State<'_, AppState>) -> CmdResult<Vec<String>
     Ok(state.engine.boards().await?)
 }
 
+/// Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
+/// the spend history stays. Returns how many images were deleted.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_delete(
+    state: State<'_, AppState>,
+    generation_ids: Vec<String>,
+) -> CmdResult<u32> {
+    Ok(state.engine.delete_images(generation_ids).await?)
+}
+
 /// Exports PNGs with their parameters and a JSON sidecar each into `folder`.
 #[tauri::command]
 #[specta::specta]

@@ -34,6 +34,7 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             gallery::gallery_set_rating,
             gallery::gallery_add_to_board,
             gallery::gallery_boards,
+            gallery::gallery_delete,
             gallery::gallery_export,
             gallery::gallery_reveal,
             dashboard::dashboard_data,

@@ -33,6 +33,11 @@ export const commands = {
 	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
 	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
 	galleryBoards: () => typedError<string[], AppError>(__TAURI_INVOKE("gallery_boards")),
+	/**
+	 *  Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
+	 *  the spend history stays. Returns how many images were deleted.
+	 */
+	galleryDelete: (generationIds: string[]) => typedError<number, AppError>(__TAURI_INVOKE("gallery_delete", { generationIds })),
 	/**  Exports PNGs with their parameters and a JSON sidecar each into `folder`. */
 	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
 	/**  Shows a stored image in the system file manager. Only paths inside the data dir. */

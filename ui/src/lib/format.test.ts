@@ -21,5 +21,7 @@ describe('display names (issue 12 §2)', () => {
     expect(humanize("rejected by the safety system. — rephrase the prompt. Blocked by openai's safety filter — rephrase the prompt, or allow safety fallback", offers))
       .toBe("Rejected by the safety system. Blocked by OpenAI's safety filter — rephrase the prompt, or allow safety fallback");
     expect(humanize('quota — add credit. quota — add credit.', offers)).toBe('Quota — add credit.');
+    expect(humanize('Not sent: this request needs up to $2.10726 but only $0.957802 is left of the $1 budget ($0.042198 spent, $0 held for jobs in flight).'))
+      .toBe('Not sent: this request needs up to $2.11 but only $0.96 is left of the $1.00 budget ($0.0422 spent, $0.00 held for jobs in flight).');
   });
 });

@@ -1,3 +1,4 @@
+import { cmpUsd, formatPrice, formatUsd } from './money';
 const PROVIDER_NAMES: Record<string, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
   replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', leonardo: 'Leonardo', runware: 'Runware',
@@ -66,6 +67,8 @@ export function humanize(message: string, offers: { offer_id: string; display_na
   for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
     if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
   }
+  // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
+  m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
   m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
   // Split into sentences, and sentences into "— advice" clauses; a clause said again, or
   // said again at greater length later, is kept once (the longer, later one).

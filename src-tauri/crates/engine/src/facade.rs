@@ -232,6 +232,11 @@ impl Engine {
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
         library::set_favourite(&self.core, generation_id, favourite).await
     }
+    /// Deletes images (files and rows); the ledger keeps its history. Takes the same
+    /// references as `set_favourite`. Returns how many images were deleted.
+    pub async fn delete_images(&self, ids: Vec<String>) -> Result<u32> {
+        library::delete_images(&self.core, ids).await
+    }
     pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
         library::set_rating(&self.core, generation_id, rating).await
     }

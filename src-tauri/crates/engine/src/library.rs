@@ -245,6 +245,28 @@ async fn each_image(
     .await
 }
 
+/// Deletes the images the references name (a bare generation id: all of its images).
+pub(crate) async fn delete_images(core: &Arc<Core>, ids: Vec<String>) -> Result<u32> {
+    let refs = ids
+        .iter()
+        .map(|i| parse_ref(i))
+        .collect::<Result<Vec<_>>>()?;
+    core.store_op(move |s| {
+        let mut images = Vec::new();
+        for (gid, only) in refs {
+            images.extend(
+                s.images(gid)?
+                    .into_iter()
+                    .filter(|i| only.is_none_or(|o| o == i.idx))
+                    .map(|i| i.id),
+            );
+        }
+        let n = s.delete_images(&images)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
+    })
+    .await
+}
+
 pub(crate) async fn set_favourite(core: &Arc<Core>, id: &str, fav: bool) -> Result<()> {
     each_image(core, id, move |s, i| s.set_favourite(i, fav)).await
 }

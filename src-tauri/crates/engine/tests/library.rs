@@ -252,4 +252,17 @@ async fn one_variation_of_a_multi_image_generation_is_addressed_alone() {
         1,
         "{files:?}"
     );
+
+    // Deleting one variation removes that image only; the spend stays.
+    let spent = e.project_show("p").await.expect("show").spent_usd;
+    assert_eq!(
+        e.delete_images(vec![format!("{id}#0")])
+            .await
+            .expect("delete"),
+        1
+    );
+    let left = e.gallery_page(query(Some("p"))).await.expect("page");
+    assert_eq!(left.items.len(), 2);
+    assert!(left.items.iter().all(|i| i.image_index != 0));
+    assert_eq!(e.project_show("p").await.expect("show").spent_usd, spent);
 }

@@ -49,6 +49,8 @@ export interface Backend {
   gallerySetRating(generationId: string, rating: number): Promise<void>;
   galleryAddToBoard(generationId: string, board: string): Promise<void>;
   galleryBoards(): Promise<string[]>;
+  /** Deletes images (files and rows); the spend history stays. Returns how many. */
+  galleryDelete(generationIds: string[]): Promise<number>;
   galleryExport(generationIds: string[], folder: string): Promise<string[]>;
   galleryReveal(path: string): Promise<void>;
   dashboardData(project: string | null): Promise<T.DashboardData>;

@@ -331,6 +331,17 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const g = mustGen(id);
       if (!g.boards.includes(board)) g.boards.push(board);
     }),
+    galleryDelete: (ids) => call('galleryDelete', () => {
+      let n = 0;
+      for (const id of ids) {
+        const g = byId.get(id.split('#')[0]);
+        if (!g) continue;
+        gens.splice(gens.indexOf(g), 1);
+        byId.delete(g.item.generation_id);
+        n++;
+      }
+      return n;
+    }),
     galleryBoards: () => call('galleryBoards', () => [...new Set([...BOARDS, ...gens.flatMap((g) => g.boards)])]),
     galleryExport: (ids, folder) => call('galleryExport', () => {
       if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');

@@ -64,6 +64,7 @@ export const tauriBackend: Backend = {
   gallerySetRating: (id, rating) => unwrap(commands.gallerySetRating(id, rating)).then(nothing),
   galleryAddToBoard: (id, board) => unwrap(commands.galleryAddToBoard(id, board)).then(nothing),
   galleryBoards: () => unwrap(commands.galleryBoards()),
+  galleryDelete: (ids) => unwrap(commands.galleryDelete(ids)),
   galleryExport: (ids, folder) => unwrap(commands.galleryExport(ids, folder)),
   galleryReveal: (path) => unwrap(commands.galleryReveal(path)).then(nothing),
   dashboardData: (project) => unwrap(commands.dashboardData(project)),
