@@ -129,6 +129,32 @@ def test_w04_a_local_server_set_by_the_environment_is_set_up(browser):
     assert "not set up" not in rows[0].text
 
 
+def test_w04b_moderation_uses_the_endpoint_this_run_uses(browser):
+    """§1.11: with PROOFSHEET_OPENAI_BASE_URL set, the pre-flight check goes there too."""
+    go(browser, "projects")
+    _card(browser).click()
+    box = find(browser, "project-moderation")
+    if not box.is_selected():
+        box.click()
+    find(browser, "project-save").click()
+    wait(browser, lambda d: d.find_elements(By.CSS_SELECTOR, ".saved"), msg="project not saved")
+    canvas_ready(browser, "a moderated lighthouse, checked first")
+    before = done_count(browser)
+    find(browser, "btn-draft").click()
+    wait(browser, lambda d: done_count(d) > before or any(
+        j.get_attribute("data-phase") == "failed" and "moderated lighthouse" in j.text for j in all_(d, "job")),
+        timeout=60, msg="the moderated draft never ended")
+    failed = [j.text for j in all_(browser, "job")
+              if j.get_attribute("data-phase") == "failed" and "moderated lighthouse" in j.text]
+    assert not failed, failed
+    go(browser, "projects")
+    _card(browser).click()
+    box = find(browser, "project-moderation")
+    if box.is_selected():
+        box.click()
+    find(browser, "project-save").click()
+
+
 def test_w05_each_of_three_images_has_its_own_cost_and_opens_itself(browser):
     """§1.5: per image, not per job."""
     canvas_ready(browser, "three variations of a pier, risograph", n=3)
