@@ -105,6 +105,8 @@ class GalleryState {
   constructor() {
     const s = loadJson<Record<string, unknown>>(THUMB_KEY, {}, isObject);
     if (typeof s.thumb === 'number' && s.thumb >= THUMB_MIN && s.thumb <= THUMB_MAX) this.thumb = s.thumb;
+    // A large screen starts with larger tiles until the designer picks a size.
+    else if ((globalThis.innerWidth ?? 0) >= 2000) this.thumb = 248;
   }
 
   setThumb(px: number) {
