@@ -184,6 +184,38 @@ def test_w05_each_of_three_images_has_its_own_cost_and_opens_itself(browser):
     set_value(browser, find(browser, "gallery-search"), "")
 
 
+def _in_view(driver, el):
+    return driver.execute_script(
+        "const r = arguments[0].getBoundingClientRect();"
+        "return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;", el)
+
+
+def test_w05b_laptop_sizes_keep_draft_final_and_prices_in_view(browser):
+    """§1.6 and the screenshots the issue asks for: every screen, four sizes, both themes."""
+    for theme in ("dark", "light"):
+        if browser.execute_script("return document.documentElement.dataset.theme") != theme:
+            find(browser, "theme-toggle").click()
+        for w, h in SIZES:
+            browser.set_window_size(w, h)
+            time.sleep(0.4)
+            canvas_ready(browser, "a lighthouse at dusk, risograph print, two inks")
+            wait(browser, lambda d: len(all_(d, "cost-row")) > 5, msg="the cost table never filled")
+            inner = browser.execute_script("return [innerWidth, innerHeight]")
+            for b in ("btn-draft", "btn-final"):
+                assert _in_view(browser, find(browser, b)), f"{b} off-screen at {w}x{h} ({inner})"
+            for col in ("c-exp", "c-worst"):
+                th = browser.find_element(By.CSS_SELECTOR, f"[data-testid=cost-table] th.{col}")
+                assert _in_view(browser, th), f"{col} column off-screen at {w}x{h}"
+            # Nothing scrolls the window as a whole.
+            assert browser.execute_script("return document.documentElement.scrollTop") == 0
+            for s in SCREENS:
+                go(browser, s)
+                screenshot(browser, f"size-{w}x{h}-{theme}-{s}")
+    browser.set_window_size(1360, 860)
+    if browser.execute_script("return document.documentElement.dataset.theme") != "dark":
+        find(browser, "theme-toggle").click()
+
+
 def test_w06_search_finds_a_cjk_word_a_plural_and_an_emoji(browser):
     """§1.14."""
     canvas_ready(browser, "夕暮れの灯台、リソグラフ印刷、二色刷り 🌅")
@@ -213,38 +245,6 @@ def test_w07_ctrl_a_selects_images_not_text(browser):
     screenshot(browser, "w07-select-all")
     browser.execute_script(
         "window.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));")
-
-
-def _in_view(driver, el):
-    return driver.execute_script(
-        "const r = arguments[0].getBoundingClientRect();"
-        "return r.width > 0 && r.top >= 0 && r.left >= 0 && r.bottom <= innerHeight && r.right <= innerWidth;", el)
-
-
-def test_w08_laptop_sizes_keep_draft_final_and_prices_in_view(browser):
-    """§1.6 and the screenshots the issue asks for: every screen, four sizes, both themes."""
-    for theme in ("dark", "light"):
-        if browser.execute_script("return document.documentElement.dataset.theme") != theme:
-            find(browser, "theme-toggle").click()
-        for w, h in SIZES:
-            browser.set_window_size(w, h)
-            time.sleep(0.4)
-            canvas_ready(browser, "a lighthouse at dusk, risograph print, two inks")
-            wait(browser, lambda d: len(all_(d, "cost-row")) > 5, msg="the cost table never filled")
-            inner = browser.execute_script("return [innerWidth, innerHeight]")
-            for b in ("btn-draft", "btn-final"):
-                assert _in_view(browser, find(browser, b)), f"{b} off-screen at {w}x{h} ({inner})"
-            for col in ("c-exp", "c-worst"):
-                th = browser.find_element(By.CSS_SELECTOR, f"[data-testid=cost-table] th.{col}")
-                assert _in_view(browser, th), f"{col} column off-screen at {w}x{h}"
-            # Nothing scrolls the window as a whole.
-            assert browser.execute_script("return document.documentElement.scrollTop") == 0
-            for s in SCREENS:
-                go(browser, s)
-                screenshot(browser, f"size-{w}x{h}-{theme}-{s}")
-    browser.set_window_size(1360, 860)
-    if browser.execute_script("return document.documentElement.dataset.theme") != "dark":
-        find(browser, "theme-toggle").click()
 
 
 def test_w09_thumbnail_slider_uses_a_large_screen(browser):
