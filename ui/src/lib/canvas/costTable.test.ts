@@ -34,6 +34,17 @@ describe('cost table', () => {
   });
 });
 
+describe('cheapest mark (issue 12 item 1)', () => {
+  it('skips offers that would change the request (snapped size, ignored negative prompt)', () => {
+    const g = groupRows(sortRows([
+      est('snap', '0.001', { notes: ['size snapped to 1536×1024'] }),
+      est('neg', '0.002', { notes: ['negative prompt not supported — ignored'] }),
+      est('exact', '0.003'),
+    ]));
+    expect(g.cheapest?.e.offer_id).toBe('exact');
+  });
+});
+
 describe('cost table controls', () => {
   const rows = () => sortRows([
     est('b', '0.04', { display_name: 'Beta', provider: 'zeta' }),

@@ -38,7 +38,10 @@ export interface CostGroups {
 export function groupRows(rows: CostRow[], tier: 'all' | 'draft' | 'final' = 'all'): CostGroups {
   const inTier = rows.filter((r) => tier === 'all' || r.e.tier === tier);
   const usable = inTier.filter((r) => r.state !== 'unsupported');
-  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: usable.find((r) => r.state !== 'nokey') ?? null };
+  // "Cheapest" compares offers that deliver the request as asked: a snapped size is a
+  // different image, not a cheaper way to get this one (issue 12 item 1).
+  const exact = (r: CostRow) => !r.e.notes.some((n) => /snapped|nearest size|ignored/i.test(n));
+  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: usable.find((r) => r.state !== 'nokey' && exact(r)) ?? null };
 }
 
 export type SortKey = 'price' | 'name' | 'provider' | 'worst' | 'per_image';
