@@ -6,6 +6,7 @@ The steps share one app session and run in order."""
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -18,7 +19,9 @@ PROMPT = "a lighthouse at dusk, risograph print, two inks"
 
 
 def wait(driver, cond, timeout=20, msg=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond, msg)
+    # The gallery grid re-renders while a search types: a node can go stale mid-read.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
 
 
 def rows(driver):
