@@ -14,6 +14,8 @@ const COMMANDS: &[&str] = &[
     "project_list",
     "project_show",
     "project_save",
+    "project_rename",
+    "project_archive",
     "gallery_page",
     "gallery_detail",
     "gallery_set_favourite",

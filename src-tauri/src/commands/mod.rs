@@ -28,6 +28,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             projects::project_list,
             projects::project_show,
             projects::project_save,
+            projects::project_rename,
+            projects::project_archive,
             gallery::gallery_page,
             gallery::gallery_detail,
             gallery::gallery_set_favourite,

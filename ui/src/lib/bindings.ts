@@ -27,6 +27,10 @@ export const commands = {
 	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
 	projectSave: (input: ProjectInput_Deserialize) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_save", { input })),
+	/**  Renames a project; its spend history, images and settings follow it. */
+	projectRename: (name: string, newName: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_rename", { name, newName })),
+	/**  Archives (hides from everyday lists) or restores a project; nothing is deleted. */
+	projectArchive: (name: string, archived: boolean) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_archive", { name, archived })),
 	galleryPage: (query: GalleryQuery_Deserialize) => typedError<GalleryPage_Serialize, AppError>(__TAURI_INVOKE("gallery_page", { query })),
 	galleryDetail: (generationId: string) => typedError<GenerationDetail_Serialize, AppError>(__TAURI_INVOKE("gallery_detail", { generationId })),
 	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
@@ -649,7 +653,10 @@ export type ProjectView_Deserialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
+	/**  Hidden from everyday lists; nothing is deleted. */
+	archived: boolean,
 };
 
 export type ProjectView_Serialize = {
@@ -667,7 +674,10 @@ export type ProjectView_Serialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
+	/**  Hidden from everyday lists; nothing is deleted. */
+	archived: boolean,
 };
 
 export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deserialize;

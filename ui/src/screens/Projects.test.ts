@@ -67,3 +67,25 @@ describe('Projects editing under background refreshes (issue 12 §1.3)', () => {
     expect((screen.getByTestId('project-client') as HTMLInputElement).value).toBe('Studio Nord');
   });
 });
+
+describe('Projects rename and archive (issue 12 §3.3)', () => {
+  afterEach(() => cleanup());
+
+  it('renames a project at once and archives it out of the everyday list', async () => {
+    setBackend(createFakeBackend());
+    await app.loadProjects();
+    const name = app.projects[0].name;
+    app.openProject = name;
+    render(Projects);
+    await fireEvent.click(await screen.findByTestId('project-rename'));
+    await fireEvent.input(screen.getByTestId('project-rename-input'), { target: { value: 'Renamed campaign' } });
+    await fireEvent.click(screen.getByTestId('project-rename-save'));
+    await waitFor(() => expect(app.projects.some((p) => p.name === 'Renamed campaign')).toBe(true));
+    expect(app.projects.some((p) => p.name === name)).toBe(false);
+    const before = screen.getAllByTestId('project-item').length;
+    await fireEvent.click(await screen.findByTestId('project-archive'));
+    await waitFor(() => expect(screen.getAllByTestId('project-item')).toHaveLength(before - 1));
+    await fireEvent.click(screen.getByTestId('show-archived'));
+    await waitFor(() => expect(screen.getAllByTestId('project-item')).toHaveLength(before));
+  });
+});

@@ -130,7 +130,10 @@ ipc_type! {
         pub final_chain: Vec<String>,
         pub allow_safety_fallback: bool,
         pub preflight_moderation: bool,
+        /// Images in the gallery (not requests: failed and refused ones made none).
         pub generations: u32,
+        /// Hidden from everyday lists; nothing is deleted.
+        pub archived: bool,
     }
 
     /// Route on the project's draft chain, final chain, or one explicit offer.

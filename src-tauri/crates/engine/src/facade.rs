@@ -213,6 +213,14 @@ impl Engine {
     pub async fn project_upsert(&self, input: ProjectInput) -> Result<ProjectView> {
         projects::upsert(&self.core, input).await
     }
+    /// Renames a project; spend, images and settings follow it.
+    pub async fn project_rename(&self, name: &str, new_name: &str) -> Result<ProjectView> {
+        projects::rename(&self.core, name, new_name).await
+    }
+    /// Archives or restores a project (nothing is deleted).
+    pub async fn project_archive(&self, name: &str, archived: bool) -> Result<ProjectView> {
+        projects::set_archived(&self.core, name, archived).await
+    }
     pub async fn project_list(&self) -> Result<Vec<ProjectView>> {
         projects::list(&self.core).await
     }

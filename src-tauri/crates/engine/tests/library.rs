@@ -266,3 +266,32 @@ async fn one_variation_of_a_multi_image_generation_is_addressed_alone() {
     assert!(left.items.iter().all(|i| i.image_index != 0));
     assert_eq!(e.project_show("p").await.expect("show").spent_usd, spent);
 }
+
+/// Rename keeps a project's spend and images; archive hides it without deleting anything.
+#[tokio::test]
+async fn projects_can_be_renamed_and_archived() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (e, _) = three_images(dir.path(), &server).await;
+    let before = e.project_show("p").await.expect("show");
+    let renamed = e.project_rename("p", "Spring").await.expect("rename");
+    assert_eq!(renamed.name, "Spring");
+    assert_eq!(renamed.spent_usd, before.spent_usd);
+    assert_eq!(renamed.generations, 3);
+    assert!(e.project_show("p").await.is_err());
+    assert!(
+        e.project_rename("Spring", "other").await.is_err(),
+        "names stay unique"
+    );
+    assert!(!renamed.archived);
+    let archived = e.project_archive("Spring", true).await.expect("archive");
+    assert!(archived.archived);
+    let listed = e.project_list().await.expect("list");
+    assert!(listed.iter().any(|p| p.name == "Spring" && p.archived));
+    assert!(
+        !e.project_archive("Spring", false)
+            .await
+            .expect("restore")
+            .archived
+    );
+}

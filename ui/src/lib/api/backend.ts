@@ -43,6 +43,10 @@ export interface Backend {
   projectList(): Promise<T.ProjectView[]>;
   projectShow(name: string): Promise<T.ProjectView>;
   projectSave(input: T.ProjectInput): Promise<T.ProjectView>;
+  /** Renames a project; its spend, images and settings follow it. */
+  projectRename(name: string, newName: string): Promise<T.ProjectView>;
+  /** Archives or restores a project; nothing is deleted. */
+  projectArchive(name: string, archived: boolean): Promise<T.ProjectView>;
   galleryPage(query: T.GalleryQuery): Promise<T.GalleryPage>;
   galleryDetail(generationId: string): Promise<T.GenerationDetail>;
   gallerySetFavourite(generationId: string, favourite: boolean): Promise<void>;

@@ -68,7 +68,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
     final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
-    generations: gens.filter((g) => g.item.project === name).length, ...p,
+    generations: gens.filter((g) => g.item.project === name).length, archived: false, ...p,
   });
   const projects = new Map<string, FakeProject>();
   if (!empty) {
@@ -284,6 +284,26 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       refresh(v.name);
       changed('projects');
       return v;
+    }),
+    projectRename: (name, newName) => call('projectRename', () => {
+      const p = projects.get(name);
+      const next = newName.trim();
+      if (!p) throw new ApiError('not_found', `no project named "${name}"`);
+      if (!next) throw new ApiError('validation', 'the project needs a name');
+      if (next !== name && projects.has(next)) throw new ApiError('validation', `a project named "${next}" already exists`);
+      projects.delete(name);
+      p.view = { ...p.view, name: next };
+      projects.set(next, p);
+      for (const g of gens) if (g.item.project === name) g.item.project = next;
+      changed('projects');
+      return p.view;
+    }),
+    projectArchive: (name, archived) => call('projectArchive', () => {
+      const p = projects.get(name);
+      if (!p) throw new ApiError('not_found', `no project named "${name}"`);
+      p.view = { ...p.view, archived };
+      changed('projects');
+      return p.view;
     }),
     galleryPage: (q) => call('galleryPage', () => {
       const s = q.search?.trim().toLowerCase();
