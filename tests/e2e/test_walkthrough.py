@@ -261,6 +261,30 @@ def test_w09_thumbnail_slider_uses_a_large_screen(browser):
     browser.set_window_size(1360, 860)
 
 
+def test_w10_rename_and_archive_a_project(browser):
+    """§3.3: rename keeps the history; archive hides the project without deleting it."""
+    go(browser, "projects")
+    find(browser, "project-new").click()
+    find(browser, "project-name").send_keys("Scratch")
+    find(browser, "project-soft").click()
+    find(browser, "project-save").click()
+    wait(browser, lambda d: any("Scratch" in c.text for c in all_(d, "project-item")), msg="not created")
+    find(browser, "project-rename").click()
+    box = find(browser, "project-rename-input")
+    set_value(browser, box, "Scratch two")
+    find(browser, "project-rename-save").click()
+    wait(browser, lambda d: any("Scratch two" in c.text for c in all_(d, "project-item")), msg="not renamed")
+    find(browser, "project-archive").click()
+    wait(browser, lambda d: not any("Scratch two" in c.text for c in all_(d, "project-item")),
+         msg="archived project still listed")
+    picker = [o.text for o in Select(find(browser, "project-picker")).options]
+    assert not any("Scratch" in t for t in picker), picker
+    find(browser, "show-archived").click()
+    wait(browser, lambda d: any("Scratch two" in c.text for c in all_(d, "project-item")))
+    screenshot(browser, "w10-archived")
+    Select(find(browser, "project-picker")).select_by_visible_text(PROJECT)
+
+
 def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_driver):
     """§1.15: quit and relaunch; the prompt, recent prompts, jobs (with failures) and results are back."""
     canvas_ready(browser, "a lighthouse at dusk, risograph print, two inks")
