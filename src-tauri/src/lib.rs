@@ -4,6 +4,7 @@
 mod commands;
 mod error;
 mod events;
+mod paths;
 mod reveal;
 mod state;
 

@@ -12,6 +12,7 @@ import json
 import struct
 import sys
 import threading
+import time
 import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -84,6 +85,8 @@ class Handler(BaseHTTPRequestHandler):
             return self._json(200, {"id": "modr-1", "model": "omni-moderation-latest",
                                     "results": [{"flagged": "FLAGME" in text, "categories": {}, "category_scores": {}}]})
         if self.path == "/a1111/sdapi/v1/txt2img":
+            if "SLOWME" in str(body.get("prompt", "")):
+                time.sleep(5)
             w, h = int(body.get("width", 512)), int(body.get("height", 512))
             seed = body.get("seed", -1)
             seed = 1234 if seed in (-1, None) else seed
@@ -95,6 +98,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _openai_images(self, body: dict):
         prompt = str(body.get("prompt", ""))
+        if "SLOWME" in prompt:  # a slow provider: a job that is still running while you edit
+            time.sleep(5)
         if "BLOCKME" in prompt:
             return self._json(400, {"error": {"message": "Your request was rejected by the safety system.",
                                               "type": "image_generation_user_error", "param": None,

@@ -6,6 +6,7 @@ The steps share one app session and run in order."""
 
 import time
 
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
@@ -18,7 +19,9 @@ PROMPT = "a lighthouse at dusk, risograph print, two inks"
 
 
 def wait(driver, cond, timeout=20, msg=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(cond, msg)
+    # The gallery grid re-renders while a search types: a node can go stale mid-read.
+    return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                         ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
 
 
 def rows(driver):
@@ -58,6 +61,9 @@ def test_02_create_a_project_with_a_hard_budget(browser):
     budget.clear()
     budget.send_keys("1.00")
     find(browser, "project-hard").click()
+    # Drafts go to GPT Image 1 mini (the local AUTOMATIC1111 is set up too, and free).
+    Select(browser.find_element(By.ID, "draft-chain-add")).select_by_value("openai:gpt-image-1-mini")
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=draft-chain] .add button").click()
     find(browser, "project-save").click()
     wait(browser, lambda d: any(PROJECT in e.text for e in d.find_elements(
         By.CSS_SELECTOR, "[data-testid=project-item]")), msg="project not listed")

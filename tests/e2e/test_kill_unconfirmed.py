@@ -173,6 +173,14 @@ def money(text):
     return float(m.group(1).replace(",", ""))  # for the test's comparisons only
 
 
+def shows(text, usd):
+    """The text shows `usd` under the window's money rule: totals in cents ("< $0.01"
+    below half a cent), single charges to four places."""
+    if "< $0.01" in text:
+        return 0 < usd < 0.005
+    return abs(money(text) - usd) < 0.005
+
+
 def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, slow_openai):
     _, state, received = slow_openai
     data_dir = kill_env["PROOFSHEET_DATA_DIR"]
@@ -214,17 +222,16 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
         Select(find(driver, "project-picker")).select_by_visible_text(PROJECT)
         chip = find(driver, "topbar-budget-unconfirmed", timeout=30)
         assert chip.text.endswith("unconfirmed"), chip.text
-        shown = chip.text.split()[0]  # e.g. "$0.011"
-        amount = money(chip.text)
-        assert amount > 0, chip.text
-        top = find(driver, "topbar-budget").text
-        # Spent keeps the charge: the reservation was not released to $0.
-        assert money(top) == amount, top
-        assert "the provider may have billed; confirm or refund" in chip.get_attribute("title")
-        # The library agrees: the sent call is spent and unconfirmed, nothing is still held.
+        # The library is the truth: the sent call is spent and unconfirmed, nothing held.
         spent_n, reserved_n, unconfirmed_n = totals(data_dir)
         assert spent_n > 0 and unconfirmed_n == spent_n and reserved_n == 0, (spent_n, reserved_n, unconfirmed_n)
-        assert abs(spent_n / 1e9 - amount) < 1e-9, (spent_n, amount)
+        amount = spent_n / 1e9
+        shown = chip.text.split(" unconfirmed")[0]  # a total, in cents: e.g. "$0.01"
+        assert shows(chip.text, amount), (chip.text, amount)
+        top = find(driver, "topbar-budget").text
+        # Spent keeps the charge: the reservation was not released to $0.
+        assert shows(top, amount), top
+        assert "the provider may have billed; confirm or refund" in chip.get_attribute("title")
 
         go(driver, "canvas")
         line = find(driver, "budget-meter-unconfirmed")
@@ -232,7 +239,7 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
         assert driver.find_elements(By.CSS_SELECTOR, "[data-testid=budget-meter] .bar .unconfirmed"), \
             "no unconfirmed segment in the canvas meter"
         spent = driver.find_element(By.XPATH, "//*[@data-testid='budget-meter']//dt[.='Spent']/following-sibling::dd")
-        assert money(spent.text) == amount, spent.text
+        assert shows(spent.text, amount), spent.text
         find(driver, "budget-meter-review").click()
         charges = wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=unconfirmed-charge]"),
                        msg="the review list shows no charge")
@@ -248,9 +255,9 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
         charges[0].find_element(By.CSS_SELECTOR, "[data-testid=btn-charge-open]").click()
         detail = find(driver, "detail")
         unc = find(driver, "detail-unconfirmed")
-        assert money(unc.text) == amount, unc.text
+        assert shows(unc.text, amount), unc.text
         attempt = find(driver, "detail-attempt")
-        assert f"unconfirmed charge {shown}" in attempt.text, attempt.text
+        assert "unconfirmed charge $" in attempt.text and shows(attempt.text, amount), attempt.text
         charge = attempt.find_element(By.CSS_SELECTOR, "[data-testid=attempt-charge]")
         assert charge.get_attribute("data-kind") == "unconfirmed" and "not billed" not in charge.text
         assert PROMPT in detail.get_attribute("textContent")
@@ -266,7 +273,7 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
              msg="the detail still shows the charge as unconfirmed after Confirm")
         wait(driver, lambda d: not d.find_elements(By.CSS_SELECTOR, "[data-testid=topbar-budget-unconfirmed]"),
              msg="the top bar still shows unconfirmed money after Confirm")
-        assert money(find(driver, "topbar-budget").text) == amount
+        assert shows(find(driver, "topbar-budget").text, amount)
         screenshot(driver, "kill-03-confirmed")
         set_theme(driver, "dark")
     # Nothing was sent again by the restart, the review or the confirm.

@@ -1,5 +1,3 @@
-use std::path::PathBuf;
-
 use engine::api::DashboardData;
 use tauri::State;
 
@@ -26,6 +24,6 @@ pub async fn dashboard_report_csv(
 ) -> CmdResult<String> {
     Ok(state
         .engine
-        .report_csv(&project, PathBuf::from(file))
+        .report_csv(&project, crate::paths::user_path(&file))
         .await?)
 }

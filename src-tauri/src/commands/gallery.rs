@@ -63,6 +63,17 @@ pub async fn gallery_boards(state: State<'_, AppState>) -> CmdResult<Vec<String>
     Ok(state.engine.boards().await?)
 }
 
+/// Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
+/// the spend history stays. Returns how many images were deleted.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_delete(
+    state: State<'_, AppState>,
+    generation_ids: Vec<String>,
+) -> CmdResult<u32> {
+    Ok(state.engine.delete_images(generation_ids).await?)
+}
+
 /// Exports PNGs with their parameters and a JSON sidecar each into `folder`.
 #[tauri::command]
 #[specta::specta]
@@ -73,7 +84,7 @@ pub async fn gallery_export(
 ) -> CmdResult<Vec<String>> {
     Ok(state
         .engine
-        .export(generation_ids, PathBuf::from(folder))
+        .export(generation_ids, crate::paths::user_path(&folder))
         .await?)
 }
 
@@ -92,6 +103,12 @@ pub async fn gallery_reveal(state: State<'_, AppState>, path: String) -> CmdResu
         })?;
     crate::reveal::open_folder(folder).map_err(|e| AppError {
         kind: AppErrorKind::Internal,
-        message: format!("could not open the file manager: {e}"),
+        message: if cfg!(target_os = "linux") && e.kind() == std::io::ErrorKind::NotFound {
+            "could not open the file manager: xdg-open is missing; install xdg-utils, or open \
+             the folder yourself"
+                .into()
+        } else {
+            format!("could not open the file manager: {e}")
+        },
     })
 }

@@ -25,3 +25,25 @@ pub async fn project_save(
 ) -> CmdResult<ProjectView> {
     Ok(state.engine.project_upsert(input).await?)
 }
+
+/// Renames a project; its spend history, images and settings follow it.
+#[tauri::command]
+#[specta::specta]
+pub async fn project_rename(
+    state: State<'_, AppState>,
+    name: String,
+    new_name: String,
+) -> CmdResult<ProjectView> {
+    Ok(state.engine.project_rename(&name, &new_name).await?)
+}
+
+/// Archives (hides from everyday lists) or restores a project; nothing is deleted.
+#[tauri::command]
+#[specta::specta]
+pub async fn project_archive(
+    state: State<'_, AppState>,
+    name: String,
+    archived: bool,
+) -> CmdResult<ProjectView> {
+    Ok(state.engine.project_archive(&name, archived).await?)
+}

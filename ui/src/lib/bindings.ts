@@ -12,7 +12,7 @@ export const commands = {
 	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
 	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
-	pricingOffers: () => typedError<OfferView[], AppError>(__TAURI_INVOKE("pricing_offers")),
+	pricingOffers: () => typedError<OfferView_Serialize[], AppError>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */
 	pricingEstimate: (input: EstimateInput_Deserialize) => typedError<EstimateResult_Serialize, AppError>(__TAURI_INVOKE("pricing_estimate", { input })),
 	/**  Queues a generation; returns the job id at once. Progress arrives on `progress`. */
@@ -27,12 +27,21 @@ export const commands = {
 	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
 	projectSave: (input: ProjectInput_Deserialize) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_save", { input })),
+	/**  Renames a project; its spend history, images and settings follow it. */
+	projectRename: (name: string, newName: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_rename", { name, newName })),
+	/**  Archives (hides from everyday lists) or restores a project; nothing is deleted. */
+	projectArchive: (name: string, archived: boolean) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_archive", { name, archived })),
 	galleryPage: (query: GalleryQuery_Deserialize) => typedError<GalleryPage_Serialize, AppError>(__TAURI_INVOKE("gallery_page", { query })),
 	galleryDetail: (generationId: string) => typedError<GenerationDetail_Serialize, AppError>(__TAURI_INVOKE("gallery_detail", { generationId })),
 	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
 	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
 	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
 	galleryBoards: () => typedError<string[], AppError>(__TAURI_INVOKE("gallery_boards")),
+	/**
+	 *  Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
+	 *  the spend history stays. Returns how many images were deleted.
+	 */
+	galleryDelete: (generationIds: string[]) => typedError<number, AppError>(__TAURI_INVOKE("gallery_delete", { generationIds })),
 	/**  Exports PNGs with their parameters and a JSON sidecar each into `folder`. */
 	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
 	/**  Shows a stored image in the system file manager. Only paths inside the data dir. */
@@ -50,7 +59,7 @@ export const commands = {
 	settingsGet: () => typedError<SettingsView_Serialize, AppError>(__TAURI_INVOKE("settings_get")),
 	settingsSave: (input: SettingsInput_Deserialize) => typedError<SettingsView_Serialize, AppError>(__TAURI_INVOKE("settings_save", { input })),
 	/**  Negotiated rates layered over the bundled catalog. */
-	settingsSetOverrides: (overrides: PriceOverrideInput[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
+	settingsSetOverrides: (overrides: PriceOverrideInput_Deserialize[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
 	/**  Validates and installs a catalog file; a bad file is refused whole. */
 	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError>(__TAURI_INVOKE("settings_import_catalog", { json })),
 	/**  Charges booked at the estimate that no provider confirmed, newest first. */
@@ -208,6 +217,35 @@ export type CatalogImportReport = {
 	offers: number,
 };
 
+/**  One offer of a project chain whose model is retiring or has shut down. */
+export type ChainWarning = ChainWarning_Serialize | ChainWarning_Deserialize;
+
+/**  One offer of a project chain whose model is retiring or has shut down. */
+export type ChainWarning_Deserialize = {
+	/**  "draft" or "final". */
+	chain: string,
+	offer_id: string,
+	/**  "shut_down", "retiring" or "deprecated". */
+	status: string,
+	/**  "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst". */
+	message: string,
+	/**  The live offer to put in its place, when the catalog names one. */
+	replacement?: string | null,
+};
+
+/**  One offer of a project chain whose model is retiring or has shut down. */
+export type ChainWarning_Serialize = {
+	/**  "draft" or "final". */
+	chain: string,
+	offer_id: string,
+	/**  "shut_down", "retiring" or "deprecated". */
+	status: string,
+	/**  "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst". */
+	message: string,
+	/**  The live offer to put in its place, when the catalog names one. */
+	replacement: string | null,
+};
+
 /**  A charge booked at the estimate that the provider never confirmed. */
 export type ChargeView = ChargeView_Serialize | ChargeView_Deserialize;
 
@@ -316,10 +354,15 @@ export type GalleryItem_Deserialize = {
 	provider: string,
 	model: string,
 	tier: Tier,
+	/**  The whole generation's cost (divide by `image_count` for this image's share). */
 	cost_usd: string,
 	created_at: string,
 	favourite: boolean,
 	rating: number,
+	/**  This image's index in its generation (`<generation_id>#<image_index>` names it). */
+	image_index: number,
+	/**  How many images the generation made. */
+	image_count: number,
 };
 
 export type GalleryItem_Serialize = {
@@ -330,10 +373,15 @@ export type GalleryItem_Serialize = {
 	provider: string,
 	model: string,
 	tier: Tier,
+	/**  The whole generation's cost (divide by `image_count` for this image's share). */
 	cost_usd: string,
 	created_at: string,
 	favourite: boolean,
 	rating: number,
+	/**  This image's index in its generation (`<generation_id>#<image_index>` names it). */
+	image_index: number,
+	/**  How many images the generation made. */
+	image_count: number,
 };
 
 export type GalleryPage = GalleryPage_Serialize | GalleryPage_Deserialize;
@@ -622,6 +670,23 @@ export type OfferEstimate_Deserialize = {
 	lines: string[],
 	/**  "published", "calibrated (12 samples)" or "assumed". */
 	confidence: string,
+	/**
+	 *  Where `expected_usd` comes from: "published", "calibrated", "reported" or
+	 *  "unknown". With "unknown" the amounts are the user's price cap for the offer,
+	 *  or zero when none is set: never show them as a price ($0); show "unknown".
+	 */
+	price_source: string,
+	/**  Settled costs behind a "calibrated" figure. */
+	calibration_samples?: number | null,
+	/**  False when no price is known (`price_source` "unknown"). */
+	price_known: boolean,
+	/**
+	 *  "retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst", "shut down on …,
+	 *  use …", "deprecated since …"; None for live offers. Also the first note.
+	 */
+	lifecycle?: string | null,
+	/**  The offer to use instead, when the model retires or has shut down. */
+	replacement?: string | null,
 	/**  The same request is already in the gallery: reuse costs $0. */
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
@@ -648,13 +713,32 @@ export type OfferEstimate_Serialize = {
 	lines: string[],
 	/**  "published", "calibrated (12 samples)" or "assumed". */
 	confidence: string,
+	/**
+	 *  Where `expected_usd` comes from: "published", "calibrated", "reported" or
+	 *  "unknown". With "unknown" the amounts are the user's price cap for the offer,
+	 *  or zero when none is set: never show them as a price ($0); show "unknown".
+	 */
+	price_source: string,
+	/**  Settled costs behind a "calibrated" figure. */
+	calibration_samples: number | null,
+	/**  False when no price is known (`price_source` "unknown"). */
+	price_known: boolean,
+	/**
+	 *  "retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst", "shut down on …,
+	 *  use …", "deprecated since …"; None for live offers. Also the first note.
+	 */
+	lifecycle: string | null,
+	/**  The offer to use instead, when the model retires or has shut down. */
+	replacement: string | null,
 	/**  The same request is already in the gallery: reuse costs $0. */
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
 	has_key: boolean,
 };
 
-export type OfferView = {
+export type OfferView = OfferView_Serialize | OfferView_Deserialize;
+
+export type OfferView_Deserialize = {
 	offer_id: string,
 	provider: string,
 	model: string,
@@ -663,12 +747,63 @@ export type OfferView = {
 	billing: string,
 	source: string,
 	verified_on: string,
+	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
+	status: string,
+	deprecated_on?: string | null,
+	shutdown_on?: string | null,
+	/**
+	 *  The live offer to use instead (the catalog's `replaced_by`, followed past
+	 *  offers that have shut down too).
+	 */
+	replaced_by?: string | null,
+	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
+	price_basis: string,
 };
 
-export type PriceOverrideInput = {
+export type OfferView_Serialize = {
+	offer_id: string,
+	provider: string,
+	model: string,
+	display_name: string,
+	tier: Tier,
+	billing: string,
+	source: string,
+	verified_on: string,
+	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
+	status: string,
+	deprecated_on: string | null,
+	shutdown_on: string | null,
+	/**
+	 *  The live offer to use instead (the catalog's `replaced_by`, followed past
+	 *  offers that have shut down too).
+	 */
+	replaced_by: string | null,
+	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
+	price_basis: string,
+};
+
+export type PriceOverrideInput = PriceOverrideInput_Serialize | PriceOverrideInput_Deserialize;
+
+export type PriceOverrideInput_Deserialize = {
 	offer_id: string,
 	/**  Multiplies every price of the offer (negotiated discount), e.g. "0.8". */
 	multiplier: string,
+	/**
+	 *  For an offer whose price is unknown: the most the user accepts to pay per
+	 *  image. Estimates show it and reservations hold it (`multiplier` is ignored).
+	 */
+	price_cap_usd?: string | null,
+};
+
+export type PriceOverrideInput_Serialize = {
+	offer_id: string,
+	/**  Multiplies every price of the offer (negotiated discount), e.g. "0.8". */
+	multiplier: string,
+	/**
+	 *  For an offer whose price is unknown: the most the user accepts to pay per
+	 *  image. Estimates show it and reservations hold it (`multiplier` is ignored).
+	 */
+	price_cap_usd: string | null,
 };
 
 export type ProjectInput = ProjectInput_Serialize | ProjectInput_Deserialize;
@@ -724,11 +859,19 @@ export type ProjectView_Deserialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
+	/**  Hidden from everyday lists; nothing is deleted. */
+	archived: boolean,
 	/**  The part of `spent_usd` the providers never confirmed. */
 	unconfirmed_usd: string,
 	/**  Spent is above the budget; a hard budget refuses new work until raised. */
 	over_budget: boolean,
+	/**
+	 *  Offers of the draft or final chain that are shut down or retiring, with the
+	 *  replacement to offer (the UI warns in Projects and on the Canvas).
+	 */
+	chain_warnings: ChainWarning_Deserialize[],
 };
 
 export type ProjectView_Serialize = {
@@ -746,11 +889,19 @@ export type ProjectView_Serialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
+	/**  Hidden from everyday lists; nothing is deleted. */
+	archived: boolean,
 	/**  The part of `spent_usd` the providers never confirmed. */
 	unconfirmed_usd: string,
 	/**  Spent is above the budget; a hard budget refuses new work until raised. */
 	over_budget: boolean,
+	/**
+	 *  Offers of the draft or final chain that are shut down or retiring, with the
+	 *  replacement to offer (the UI warns in Projects and on the Canvas).
+	 */
+	chain_warnings: ChainWarning_Serialize[],
 };
 
 export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deserialize;
@@ -851,6 +1002,8 @@ export type SettingsView_Deserialize = {
 	max_concurrent_jobs: number,
 	data_dir: string,
 	catalog_version: string,
+	/**  The negotiated rates in force, so Settings can show and keep them. */
+	price_overrides: PriceOverrideInput_Deserialize[],
 };
 
 export type SettingsView_Serialize = {
@@ -859,6 +1012,8 @@ export type SettingsView_Serialize = {
 	max_concurrent_jobs: number,
 	data_dir: string,
 	catalog_version: string,
+	/**  The negotiated rates in force, so Settings can show and keep them. */
+	price_overrides: PriceOverrideInput_Serialize[],
 };
 
 export type SpendPoint = {

@@ -1,7 +1,9 @@
+import { cmpUsd, formatPrice, formatUsd } from './money';
 const PROVIDER_NAMES: Record<string, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
   replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', leonardo: 'Leonardo', runware: 'Runware',
-  together: 'Together AI', local: 'Local',
+  together: 'Together AI', local: 'Local', a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
+  openai_compatible: 'OpenAI-compatible gateway', google_vertex: 'Google Vertex',
 };
 
 export function providerName(p: string): string {
@@ -39,4 +41,49 @@ const OUTCOMES: Record<string, string> = {
 
 export function outcomeName(o: string): string {
   return OUTCOMES[o] ?? o.replace(/_/g, ' ');
+}
+
+/** The catalog's display name for a model key ("openai/gpt-image-1", "openai:gpt-image-1" or a
+ *  bare offer id), falling back to the provider's name plus the model id. */
+export function modelName(offers: { offer_id: string; provider: string; model: string; display_name: string }[], key: string): string {
+  const hit = offers.find((o) => o.offer_id === key || `${o.provider}/${o.model}` === key || `${o.provider}:${o.model}` === key);
+  if (hit) return hit.display_name;
+  const m = /^([^/:]+)[/:](.+)$/.exec(key);
+  return m ? `${providerName(m[1])} ${m[2]}` : key;
+}
+
+/** "1 day", "3 days". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? one : many}`;
+}
+
+/**
+ * Engine messages name offers and providers by id ("openai:gpt-image-1-mini: cannot make …",
+ * "Blocked by openai's safety filter"); the window says their names, and a repeated advice
+ * sentence is said once (issue 12 §2).
+ */
+export function humanize(message: string, offers: { offer_id: string; display_name: string }[] = []): string {
+  let m = message;
+  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
+    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
+  }
+  // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
+  m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
+  m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
+  // Split into sentences, and sentences into "— advice" clauses; a clause said again, or
+  // said again at greater length later, is kept once (the longer, later one).
+  const key = (c: string) => c.toLowerCase().replace(/[^a-z ]/g, '').replace(/\s+/g, ' ').trim();
+  const sentences = m.split(/(?<=[.;])\s+/).map((x) => x.split(/\s+—\s+/));
+  const all = sentences.flat().map(key);
+  let at = 0;
+  m = sentences
+    .map((clauses) => clauses.filter(() => {
+      const k = all[at];
+      const later = all.slice(at + 1);
+      at++;
+      return !k || !later.some((l) => l === k || (l.startsWith(k) && k.split(' ').length >= 2));
+    }).join(' — '))
+    .filter((x) => x.trim())
+    .join(' ');
+  return m.charAt(0).toUpperCase() + m.slice(1);
 }

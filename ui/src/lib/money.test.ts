@@ -1,28 +1,57 @@
 import { describe, expect, it } from 'vitest';
-import { addUsd, cmpUsd, formatUsd, fractionToPercent, mulUsd, percentToFraction, subUsd } from './money';
+import { addUsd, cmpUsd, formatPrice, formatUsd, fractionToPercent, mulUsd, percentToFraction, shareUsd, subUsd } from './money';
 
-describe('formatUsd', () => {
-  it('never rounds away small amounts', () => {
-    expect(formatUsd('0.0042')).toBe('$0.0042');
-    expect(formatUsd('0.00001')).toBe('$0.00001');
-    expect(formatUsd('0.0000004217')).toBe('$0.00000042');
-  });
-  it('shows at least two decimals and trims trailing zeros', () => {
-    expect(formatUsd('0.04')).toBe('$0.04');
-    expect(formatUsd('0.0400000')).toBe('$0.04');
+describe('formatUsd (budgets, totals, invoices: cents)', () => {
+  it('rounds to cents and groups thousands', () => {
+    expect(formatUsd('0.496696')).toBe('$0.50');
+    expect(formatUsd('0.5')).toBe('$0.50');
     expect(formatUsd('50')).toBe('$50.00');
-    expect(formatUsd('31.2')).toBe('$31.20');
+    expect(formatUsd('1000.5')).toBe('$1,000.50');
+    expect(formatUsd('12345.555')).toBe('$12,345.56');
     expect(formatUsd('0')).toBe('$0.00');
   });
-  it('keeps six decimals and groups thousands', () => {
-    expect(formatUsd('0.041666666666')).toBe('$0.041667');
-    expect(formatUsd('12345.5')).toBe('$12,345.50');
+  it('never shows a non-zero amount as $0.00', () => {
+    expect(formatUsd('0.002216')).toBe('< $0.01');
+    expect(formatUsd('0.0049')).toBe('< $0.01');
+    expect(formatUsd('0.005')).toBe('$0.01');
   });
   it('handles signs and bad input', () => {
-    expect(formatUsd('-0.02')).toBe('−$0.02');
+    expect(formatUsd('-1.171811')).toBe('−$1.17');
     expect(formatUsd('0.02', { sign: true })).toBe('+$0.02');
+    expect(formatUsd('0', { sign: true })).toBe('$0.00');
     expect(formatUsd(null)).toBe('—');
     expect(formatUsd('abc')).toBe('—');
+  });
+});
+
+describe('formatPrice (per-image and per-request prices)', () => {
+  it('keeps four decimals so columns align', () => {
+    expect(formatPrice('0.005')).toBe('$0.0050');
+    expect(formatPrice('0.005024')).toBe('$0.0050');
+    expect(formatPrice('0.0423')).toBe('$0.0423');
+    expect(formatPrice('0.134424')).toBe('$0.1344');
+    expect(formatPrice('1.2')).toBe('$1.2000');
+    expect(formatPrice('0')).toBe('$0.0000');
+  });
+  it('never rounds a non-zero price to zero', () => {
+    expect(formatPrice('0.00001')).toBe('< $0.0001');
+    expect(formatPrice('0.00005')).toBe('$0.0001');
+  });
+  it('shows a dash for what cannot be priced', () => {
+    expect(formatPrice(null)).toBe('—');
+    expect(formatPrice('')).toBe('—');
+  });
+  it('signs differences', () => {
+    expect(formatPrice('0.008769', { sign: true })).toBe('+$0.0088');
+    expect(formatPrice('-0.0027')).toBe('−$0.0027');
+  });
+});
+
+describe('shareUsd', () => {
+  it('splits a job cost evenly across its images', () => {
+    expect(formatPrice(shareUsd('0.006568', 3))).toBe('$0.0022');
+    expect(shareUsd('0.03', 3)).toBe('0.01');
+    expect(shareUsd('0.03', 1)).toBe('0.03');
   });
 });
 

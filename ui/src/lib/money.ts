@@ -95,28 +95,60 @@ function groupThousands(int: string): string {
   return int.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 }
 
+function body(d: Dec, places: number): string {
+  const s = toStr(d);
+  const [int, frac = ''] = s.split('.');
+  return `$${groupThousands(int)}${places ? `.${frac.padEnd(places, '0')}` : ''}`;
+}
+
+function signed(neg: boolean, text: string, sign: boolean): string {
+  if (neg) return `−${text}`;
+  return sign ? `+${text}` : text;
+}
+
 /**
- * "$0.0042" stays "$0.0042"; "0.04" → "$0.04"; "50" → "$50.00"; at least two decimals,
- * every significant digit up to six decimals, and a non-zero value is never shown as $0.
+ * One money rule for the whole window (issue 12, item 5).
+ *
+ * `formatUsd` — budgets, totals, spend, invoices: cents ("$0.50", "$1,000.50").
+ * A non-zero amount under half a cent never reads "$0.00": it shows "< $0.01".
  */
 export function formatUsd(x: string | null | undefined, opts: { sign?: boolean } = {}): string {
   const d = parseDec(x);
   if (!d) return '—';
   const neg = d.v < 0n;
   const abs: Dec = { v: neg ? -d.v : d.v, s: d.s };
-  let shown = round(abs, 6);
-  if (isZero(shown) && !isZero(abs)) {
-    // Tiny amounts: keep two significant digits rather than printing $0.000000.
-    const digits = abs.v.toString();
-    const lead = abs.s - digits.length; // zeros after the point before the first digit
-    shown = round(abs, lead + 2);
-  }
-  const s = toStr(shown);
-  const [int, frac = ''] = s.split('.');
-  const body = `$${groupThousands(int)}.${frac.padEnd(2, '0')}`;
-  if (neg && !isZero(abs)) return `−${body}`;
-  if (opts.sign && !isZero(abs)) return `+${body}`;
-  return body;
+  if (isZero(abs)) return '$0.00';
+  const cents = round(abs, 2);
+  if (isZero(cents)) return `< ${signed(neg, '$0.01', !!opts.sign)}`;
+  return signed(neg, body(cents, 2), !!opts.sign);
+}
+
+/** Places used for per-image and per-request prices: "$0.0050", "$0.0423", "$1.2000". */
+export const PRICE_PLACES = 4;
+
+/**
+ * `formatPrice` — per-image and per-request prices in tables: four decimals so a
+ * column lines up and a non-zero price never reads "$0.00"; below $0.0001 it shows
+ * "< $0.0001". Unpriceable (null, empty, garbage) is "—".
+ */
+export function formatPrice(x: string | null | undefined, opts: { sign?: boolean } = {}): string {
+  const d = parseDec(x);
+  if (!d) return '—';
+  const neg = d.v < 0n;
+  const abs: Dec = { v: neg ? -d.v : d.v, s: d.s };
+  if (isZero(abs)) return '$0.0000';
+  const shown = round(abs, PRICE_PLACES);
+  if (isZero(shown)) return `< ${signed(neg, '$0.0001', !!opts.sign)}`;
+  return signed(neg, body(shown, PRICE_PLACES), !!opts.sign);
+}
+
+/** An even share of a total across `n` images (exact; for per-image captions). */
+export function shareUsd(total: string, n: number): string {
+  if (!Number.isInteger(n) || n <= 1) return toStr(dec(total));
+  const d = dec(total);
+  // 10 extra places keep the share exact enough for any shown precision.
+  const scaled = d.v * P10(10);
+  return toStr({ v: scaled / BigInt(n), s: d.s + 10 });
 }
 
 /** "0.8" → "80%" for thresholds (exact, no floats). */

@@ -67,4 +67,23 @@ describe('Canvas', () => {
     expect(screen.getByRole('alert').textContent).toMatch(/Write a prompt first/);
     expect(screen.queryAllByTestId('job')).toHaveLength(0);
   });
+
+  it('clears a stale "Choose a project" once a project exists (issue 12 §1.12)', async () => {
+    await setup();
+    app.projectName = null;
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'a quiet harbour' } });
+    await fireEvent.click(screen.getByTestId('btn-draft'));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/Choose a project/));
+    app.selectProject('Spring campaign');
+    await waitFor(() => expect(screen.queryByText(/Choose a project/)).toBeNull());
+  });
+
+  it('remembers the prompt and recent prompts for the next launch (issue 12 §1.15)', async () => {
+    await setup();
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'keep me' } });
+    await fireEvent.click(screen.getByTestId('btn-draft'));
+    await waitFor(() => expect(JSON.parse(localStorage.getItem('proofsheet.canvas.v1') ?? '{}').form?.prompt).toBe('keep me'));
+    expect(canvas.recent[0]).toBe('keep me');
+    await waitFor(() => expect(JSON.parse(localStorage.getItem('proofsheet.jobs.v1') ?? '{}').jobs?.length).toBeGreaterThan(0));
+  });
 });

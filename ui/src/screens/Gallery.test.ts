@@ -48,3 +48,28 @@ describe('Gallery', () => {
     await waitFor(() => expect(screen.getByTestId('promote-difference').textContent).toMatch(/\$/));
   });
 });
+
+describe('Gallery acts on what you pick (issue 12 §1.17, §1.19.1)', () => {
+  afterEach(() => cleanup());
+
+  it('Ctrl+A selects the images, and a favourite shows on its tile at once', async () => {
+    reset();
+    setBackend(createFakeBackend({ galleryCount: 30 }));
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
+    await fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
+    await waitFor(() => expect(screen.getByTestId('selected-count').textContent).toMatch(/^30 selected/));
+    await fireEvent.keyDown(window, { key: 'Escape' });
+
+    const tile = screen.getAllByTestId('gallery-item').find((t) => !t.textContent?.includes('♥'))!;
+    const key = tile.dataset.key!;
+    await fireEvent.click(tile);
+    await waitFor(() => expect(screen.getByTestId('btn-favourite')).toBeTruthy());
+    await fireEvent.click(screen.getByTestId('btn-favourite'));
+    await waitFor(() => {
+      const again = screen.getAllByTestId('gallery-item').find((t) => t.dataset.key === key)!;
+      expect(again.textContent).toContain('♥');
+    });
+  });
+});

@@ -29,7 +29,43 @@ describe('Settings', () => {
     render(Settings);
     await fireEvent.input(screen.getByTestId('catalog-json'), { target: { value: '{"version":"x","offers":[{"offer_id":"a/b","provider":"a","model":"b","price_usd":4}]}' } });
     await fireEvent.click(screen.getByTestId('catalog-import'));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/offer a\/b: field “price_usd”/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/offer a\/b: field “price_usd”/i));
+  });
+});
+
+describe('Settings keeps what was set (issue 12 §1.4, §1.19.7)', () => {
+  afterEach(() => cleanup());
+
+  it('loads saved negotiated rates with the page, and a second save keeps the first', async () => {
+    const b = createFakeBackend();
+    setBackend(b);
+    await app.loadOffers();
+    const [first, second] = app.offers;
+    await b.settingsSetOverrides([{ offer_id: first.offer_id, multiplier: '0.8' }]);
+    render(Settings);
+    await waitFor(() => expect(screen.getAllByTestId('rate-row')).toHaveLength(1));
+    expect((screen.getByTestId('rate-mult') as HTMLInputElement).value).toBe('0.8');
+    await fireEvent.click(screen.getByTestId('rate-add'));
+    const selects = screen.getAllByTestId('rate-offer');
+    await fireEvent.change(selects[1], { target: { value: second.offer_id } });
+    const mults = screen.getAllByTestId('rate-mult');
+    await fireEvent.input(mults[1], { target: { value: '0.5' } });
+    await fireEvent.click(screen.getByTestId('rates-save'));
+    await waitFor(() => expect(screen.getByTestId('rates-saved')).toBeTruthy());
+    const saved = (await b.settingsGet()).price_overrides.map((o) => o.offer_id).sort();
+    expect(saved).toEqual([first.offer_id, second.offer_id].sort());
+  });
+
+  it('keeps a key test result after leaving Settings and coming back', async () => {
+    setBackend(createFakeBackend());
+    await app.loadOffers();
+    render(Settings);
+    const row = (await screen.findAllByTestId('key-row'))[0];
+    await fireEvent.click(row.querySelector('button') as HTMLButtonElement);
+    await waitFor(() => expect(screen.getByTestId('key-status')).toBeTruthy());
+    cleanup();
+    render(Settings);
+    await waitFor(() => expect(screen.getByTestId('key-status')).toBeTruthy());
   });
 });
 

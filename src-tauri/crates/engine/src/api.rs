@@ -149,7 +149,10 @@ ipc_type! {
         pub final_chain: Vec<String>,
         pub allow_safety_fallback: bool,
         pub preflight_moderation: bool,
+        /// Images in the gallery (not requests: failed and refused ones made none).
         pub generations: u32,
+        /// Hidden from everyday lists; nothing is deleted.
+        pub archived: bool,
         /// The part of `spent_usd` the providers never confirmed.
         pub unconfirmed_usd: Decimal,
         /// Spent is above the budget; a hard budget refuses new work until raised.
@@ -276,10 +279,15 @@ ipc_type! {
         pub provider: String,
         pub model: String,
         pub tier: Tier,
+        /// The whole generation's cost (divide by `image_count` for this image's share).
         pub cost_usd: Decimal,
         pub created_at: String,
         pub favourite: bool,
         pub rating: u32,
+        /// This image's index in its generation (`<generation_id>#<image_index>` names it).
+        pub image_index: u32,
+        /// How many images the generation made.
+        pub image_count: u32,
     }
 
     pub struct GalleryPage {
@@ -385,6 +393,8 @@ ipc_type! {
         pub max_concurrent_jobs: u32,
         pub data_dir: String,
         pub catalog_version: String,
+        /// The negotiated rates in force, so Settings can show and keep them.
+        pub price_overrides: Vec<PriceOverrideInput>,
     }
 
     pub struct SettingsInput {

@@ -225,6 +225,14 @@ impl Engine {
     pub async fn project_create(&self, input: ProjectInput) -> Result<ProjectView> {
         projects::create(&self.core, input).await
     }
+    /// Renames a project; spend, images and settings follow it.
+    pub async fn project_rename(&self, name: &str, new_name: &str) -> Result<ProjectView> {
+        projects::rename(&self.core, name, new_name).await
+    }
+    /// Archives or restores a project (nothing is deleted).
+    pub async fn project_archive(&self, name: &str, archived: bool) -> Result<ProjectView> {
+        projects::set_archived(&self.core, name, archived).await
+    }
     pub async fn project_list(&self) -> Result<Vec<ProjectView>> {
         projects::list(&self.core).await
     }
@@ -259,8 +267,15 @@ impl Engine {
     pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
         library::detail(&self.core, generation_id).await
     }
+    /// `generation_id` may name one variation as `<id>#<index>` (also for rating, boards
+    /// and export); a bare id acts on every image of the generation.
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
         library::set_favourite(&self.core, generation_id, favourite).await
+    }
+    /// Deletes images (files and rows); the ledger keeps its history. Takes the same
+    /// references as `set_favourite`. Returns how many images were deleted.
+    pub async fn delete_images(&self, ids: Vec<String>) -> Result<u32> {
+        library::delete_images(&self.core, ids).await
     }
     pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
         library::set_rating(&self.core, generation_id, rating).await
@@ -328,7 +343,32 @@ impl Engine {
             max_concurrent_jobs: self.core.queue.size(),
             data_dir: self.core.config.data_dir.display().to_string(),
             catalog_version: self.core.catalog().version.clone(),
+            price_overrides: self.price_override_inputs(),
         }
+    }
+
+    /// Negotiated rates and price caps as the UI edits them (other override kinds come
+    /// from catalog files).
+    fn price_override_inputs(&self) -> Vec<PriceOverrideInput> {
+        self.core
+            .catalog
+            .read()
+            .overrides
+            .iter()
+            .filter_map(|o| match o.change {
+                pricing::OverrideChange::Multiplier { factor } => Some(PriceOverrideInput {
+                    offer_id: o.offer_id.clone(),
+                    multiplier: factor,
+                    price_cap_usd: None,
+                }),
+                pricing::OverrideChange::PriceCap { per_image } => Some(PriceOverrideInput {
+                    offer_id: o.offer_id.clone(),
+                    multiplier: rust_decimal::Decimal::ONE,
+                    price_cap_usd: Some(per_image),
+                }),
+                _ => None,
+            })
+            .collect()
     }
 }
 

@@ -18,6 +18,20 @@ pub(crate) fn parse_id(id: &str) -> Result<GenerationId> {
         .map_err(|_| EngineError::validation(format!("`{id}` is not a generation id")))
 }
 
+/// An image reference: `<generation id>` (every image of it) or `<generation id>#<index>`
+/// (one variation of an N-image generation; issue 12 §1.5).
+pub(crate) fn parse_ref(id: &str) -> Result<(GenerationId, Option<u32>)> {
+    match id.trim().split_once('#') {
+        None => Ok((parse_id(id)?, None)),
+        Some((g, i)) => {
+            let idx = i.parse::<u32>().map_err(|_| {
+                EngineError::validation(format!("`{id}` does not name an image of a generation"))
+            })?;
+            Ok((parse_id(g)?, Some(idx)))
+        }
+    }
+}
+
 fn encode_cursor(c: &Cursor) -> String {
     format!("{}:{}", c.created_at.timestamp_millis(), c.id)
 }
@@ -157,6 +171,8 @@ pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPag
                 created_at: t.created_at.to_rfc3339(),
                 favourite: t.favourite,
                 rating: u32::from(t.rating),
+                image_index: t.idx,
+                image_count: t.siblings.max(1),
             });
         }
         let total = u32::try_from(total).unwrap_or(u32::MAX);
@@ -212,9 +228,10 @@ async fn each_image(
     id: &str,
     f: impl Fn(&Store, i64) -> store::Result<()> + Send + 'static,
 ) -> Result<()> {
-    let gid = parse_id(id)?;
+    let (gid, only) = parse_ref(id)?;
     core.store_op(move |s| {
-        let images = s.images(gid)?;
+        let mut images = s.images(gid)?;
+        images.retain(|i| only.is_none_or(|o| o == i.idx));
         if images.is_empty() {
             return Err(store::StoreError::NotFound {
                 what: "images of generation",
@@ -225,6 +242,28 @@ async fn each_image(
             f(s, i.id)?;
         }
         Ok(())
+    })
+    .await
+}
+
+/// Deletes the images the references name (a bare generation id: all of its images).
+pub(crate) async fn delete_images(core: &Arc<Core>, ids: Vec<String>) -> Result<u32> {
+    let refs = ids
+        .iter()
+        .map(|i| parse_ref(i))
+        .collect::<Result<Vec<_>>>()?;
+    core.store_op(move |s| {
+        let mut images = Vec::new();
+        for (gid, only) in refs {
+            images.extend(
+                s.images(gid)?
+                    .into_iter()
+                    .filter(|i| only.is_none_or(|o| o == i.idx))
+                    .map(|i| i.id),
+            );
+        }
+        let n = s.delete_images(&images)?;
+        Ok(u32::try_from(n).unwrap_or(u32::MAX))
     })
     .await
 }
@@ -244,7 +283,7 @@ pub(crate) async fn set_rating(core: &Arc<Core>, id: &str, rating: u32) -> Resul
 }
 
 pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Result<()> {
-    let gid = parse_id(id)?;
+    let (gid, only) = parse_ref(id)?;
     let name = board.trim().to_owned();
     if name.is_empty() {
         return Err(EngineError::validation("the board needs a name"));
@@ -256,7 +295,9 @@ pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Res
             None => s.create_board(g.project_id, &name)?,
         };
         for i in s.images(gid)? {
-            s.add_to_board(board.id, i.id)?;
+            if only.is_none_or(|o| o == i.idx) {
+                s.add_to_board(board.id, i.id)?;
+            }
         }
         Ok(())
     })
@@ -286,12 +327,12 @@ pub(crate) async fn export(
 ) -> Result<Vec<String>> {
     let gids = ids
         .iter()
-        .map(|i| parse_id(i))
+        .map(|i| parse_ref(i))
         .collect::<Result<Vec<_>>>()?;
     core.store_op(move |s| {
         let mut out = Vec::new();
-        for g in gids {
-            let e = s.export_generation(g, &folder)?;
+        for (g, only) in gids {
+            let e = s.export_images(g, &folder, only)?;
             out.extend(e.images.iter().map(|p| p.display().to_string()));
             out.push(e.sidecar.display().to_string());
         }
@@ -343,4 +384,19 @@ pub(crate) async fn report_csv(core: &Arc<Core>, project: &str, file: PathBuf) -
             .map(|p| p.display().to_string())
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_ref;
+
+    #[test]
+    fn image_refs_name_a_generation_or_one_variation() {
+        let g = "fae1002f-b203-4535-858b-745b1cfd1217";
+        assert_eq!(parse_ref(g).expect("whole").1, None);
+        let (id, idx) = parse_ref(&format!("{g}#2")).expect("one");
+        assert_eq!((id.to_string().as_str(), idx), (g, Some(2)));
+        assert!(parse_ref(&format!("{g}#x")).is_err());
+        assert!(parse_ref("nope#1").is_err());
+    }
 }

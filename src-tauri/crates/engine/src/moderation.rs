@@ -32,12 +32,12 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
             ));
         }
     };
-    let base = core
-        .settings
-        .read()
-        .endpoints
-        .get("openai")
-        .cloned()
+    // The same order as every provider client: environment, then Settings, then the
+    // default (issue 12 §1.11: the environment override used to be skipped here).
+    let base = std::env::var(providers::config::base_url_env_var("openai"))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+        .or_else(|| core.settings.read().endpoints.get("openai").cloned())
         .unwrap_or_else(|| providers::openai::DEFAULT_BASE_URL.to_owned());
     let mut text = params.prompt.clone();
     if let Some(n) = params

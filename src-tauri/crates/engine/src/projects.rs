@@ -141,6 +141,47 @@ pub(crate) async fn upsert(core: &Arc<Core>, input: ProjectInput) -> Result<Proj
     show(core, &name).await
 }
 
+const ARCHIVED: &str = "archived";
+
+async fn by_name(core: &Arc<Core>, name: &str) -> Result<Project> {
+    let n = name.trim().to_owned();
+    core.store_op(move |s| s.project_by_name(&n))
+        .await
+        .map_err(|e| match e.kind {
+            ErrorKind::NotFound => EngineError::not_found(format!(
+                "no project named \"{}\"; create it first",
+                name.trim()
+            )),
+            _ => e,
+        })
+}
+
+/// Renames a project; its spend history, images and settings follow it.
+pub(crate) async fn rename(core: &Arc<Core>, name: &str, new_name: &str) -> Result<ProjectView> {
+    let p = by_name(core, name).await?;
+    let next = new_name.trim().to_owned();
+    if next.is_empty() {
+        return Err(EngineError::validation("the project needs a name"));
+    }
+    let id = p.id;
+    let n = next.clone();
+    core.store_op(move |s| s.rename_project(id, &n)).await?;
+    show(core, &next).await
+}
+
+/// Archives (hides from everyday lists) or restores a project; nothing is deleted.
+pub(crate) async fn set_archived(
+    core: &Arc<Core>,
+    name: &str,
+    archived: bool,
+) -> Result<ProjectView> {
+    let p = by_name(core, name).await?;
+    let key = Core::project_setting_key(p.id, ARCHIVED);
+    core.store_op(move |s| s.set_setting(&key, &serde_json::Value::Bool(archived)))
+        .await?;
+    view(core, p).await
+}
+
 pub(crate) async fn show(core: &Arc<Core>, name: &str) -> Result<ProjectView> {
     let n = name.trim().to_owned();
     let project = core
@@ -172,13 +213,24 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         .store_op(move |s| {
             let summary = s.project_summary(&name)?;
             let policy = s.policy(id)?;
-            let count = s.generation_count(id)?;
+            // Cards count images in the gallery, not requests (failed and refused ones
+            // made none; issue 12 §1.13).
+            let count = s.gallery_count(&store::GalleryQuery {
+                project_id: Some(id),
+                ..Default::default()
+            })?;
             Ok((summary, policy, count))
         })
         .await?;
     let preflight = moderation::enabled(core, id).await?;
     let chain_warnings =
         crate::routing::chain_warnings(&core.catalog(), &policy, chrono::Utc::now().date_naive());
+    let archived_key = Core::project_setting_key(id, ARCHIVED);
+    let archived = core
+        .store_op(move |s| s.setting(&archived_key))
+        .await?
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false);
     Ok(ProjectView {
         chain_warnings,
         name: p.name,
@@ -198,5 +250,6 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         generations: u32::try_from(count).unwrap_or(u32::MAX),
         unconfirmed_usd: summary.unconfirmed,
         over_budget: summary.over_budget,
+        archived,
     })
 }

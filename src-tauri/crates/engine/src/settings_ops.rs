@@ -60,8 +60,21 @@ pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInpu
         .into_iter()
         .filter(|o| o.price_cap_usd.is_some() || o.multiplier != rust_decimal::Decimal::ONE)
         .collect();
-    let overrides = settings::overrides_from_input(&wanted);
-    let base = core.catalog.read().base.clone();
+    let (base, other) = {
+        let c = core.catalog.read();
+        // Unit-price and formula overrides are not edited here: keep them unless the
+        // same offer now gets a multiplier.
+        let other: Vec<pricing::PriceOverride> = c
+            .overrides
+            .iter()
+            .filter(|o| !matches!(o.change, pricing::OverrideChange::Multiplier { .. }))
+            .filter(|o| !wanted.iter().any(|w| w.offer_id == o.offer_id))
+            .cloned()
+            .collect();
+        (c.base.clone(), other)
+    };
+    let mut overrides = other;
+    overrides.extend(settings::overrides_from_input(&wanted));
     // Refused whole if any override is bad; nothing is stored then.
     let effective = base.with_overrides(&overrides)?;
     let rows: Vec<(String, serde_json::Value)> = overrides

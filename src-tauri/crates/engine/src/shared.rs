@@ -148,7 +148,13 @@ impl Core {
     /// endpoint (local servers count only once the user configured them).
     pub fn provider_usable(&self, provider: &str, with_keys: &HashSet<String>) -> bool {
         match provider {
-            "a1111" | "comfyui" => self.settings.read().endpoints.contains_key(provider),
+            // A local server is set up by Settings or by PROOFSHEET_<PROVIDER>_BASE_URL
+            // (issue 12 §1.8: the environment used to be ignored here).
+            "a1111" | "comfyui" => {
+                self.settings.read().endpoints.contains_key(provider)
+                    || std::env::var(providers::config::base_url_env_var(provider))
+                        .is_ok_and(|v| !v.trim().is_empty())
+            }
             "openai_compatible" => true,
             p => with_keys.contains(p),
         }

@@ -149,3 +149,149 @@ async fn detail_boards_dashboard_counts_and_project_views_are_real() {
         Some("Globex")
     );
 }
+
+/// Settings shows the negotiated rates in force, and saving a list keeps every rate in it
+/// (issue 12 §1.4: the page used to load none, so a second save wiped the first).
+#[tokio::test]
+async fn negotiated_rates_are_listed_and_survive_a_second_save() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], options()).await;
+    assert!(
+        e.settings()
+            .await
+            .expect("settings")
+            .price_overrides
+            .is_empty()
+    );
+    let rate = |id: &str, m: &str| PriceOverrideInput {
+        offer_id: id.into(),
+        multiplier: m.parse().expect("decimal"),
+    };
+    e.price_overrides_set(vec![rate(CORE, "0.8")])
+        .await
+        .expect("first rate");
+    let shown = e.settings().await.expect("settings").price_overrides;
+    assert_eq!(shown.len(), 1);
+    assert_eq!(
+        (
+            shown[0].offer_id.as_str(),
+            shown[0].multiplier.to_string().as_str()
+        ),
+        (CORE, "0.8")
+    );
+
+    // The page sends back what it loaded plus the new rate.
+    let mut next = shown;
+    next.push(rate("openai:dall-e-2", "0.5"));
+    e.price_overrides_set(next).await.expect("second rate");
+    let mut ids: Vec<String> = e
+        .settings()
+        .await
+        .expect("settings")
+        .price_overrides
+        .into_iter()
+        .map(|o| o.offer_id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids, vec!["openai:dall-e-2".to_string(), CORE.to_string()]);
+}
+
+/// Favourite, rating, boards and export act on the variation chosen, not the whole job
+/// (issue 12 §1.5): `<generation id>#<index>` names one image.
+#[tokio::test]
+async fn one_variation_of_a_multi_image_generation_is_addressed_alone() {
+    let server = MockServer::start().await;
+    stability_ok(&server, "core").await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[("stability", server.uri())], options()).await;
+    e.project_upsert(project("p", Some("5"), &[CORE], &[]))
+        .await
+        .expect("project");
+    let mut three = input("p", Route::Draft, Some(9));
+    three.params.n = 3;
+    let r = e.generate(three, noop()).await.expect("generate");
+    assert_eq!(r.images.len(), 3, "{r:?}");
+    let id = r.generation_id;
+
+    e.set_favourite(&format!("{id}#1"), true)
+        .await
+        .expect("fav");
+    e.set_rating(&format!("{id}#1"), 4).await.expect("rate");
+    e.add_to_board(&format!("{id}#1"), "Hero")
+        .await
+        .expect("board");
+    let page = e.gallery_page(query(Some("p"))).await.expect("page");
+    assert!(page.items.iter().all(|i| i.image_count == 3));
+    let mut idx: Vec<u32> = page.items.iter().map(|i| i.image_index).collect();
+    idx.sort_unstable();
+    assert_eq!(idx, vec![0, 1, 2]);
+    let chosen = page
+        .items
+        .iter()
+        .find(|i| i.favourite)
+        .expect("one favourite");
+    assert_eq!(
+        (chosen.image_index, chosen.rating),
+        (1, 4),
+        "the variation chosen"
+    );
+    let favs: Vec<(bool, u32)> = page.items.iter().map(|i| (i.favourite, i.rating)).collect();
+    assert_eq!(favs.iter().filter(|f| f.0).count(), 1, "{favs:?}");
+    assert_eq!(favs.iter().filter(|f| f.1 == 4).count(), 1, "{favs:?}");
+    let mut q = query(Some("p"));
+    q.board = Some("Hero".into());
+    assert_eq!(e.gallery_page(q).await.expect("board page").items.len(), 1);
+
+    let out = tempfile::tempdir().expect("out");
+    let files = e
+        .export(vec![format!("{id}#2")], out.path().to_path_buf())
+        .await
+        .expect("export");
+    assert_eq!(
+        files.iter().filter(|f| f.ends_with(".png")).count(),
+        1,
+        "{files:?}"
+    );
+
+    // Deleting one variation removes that image only; the spend stays.
+    let spent = e.project_show("p").await.expect("show").spent_usd;
+    assert_eq!(
+        e.delete_images(vec![format!("{id}#0")])
+            .await
+            .expect("delete"),
+        1
+    );
+    let left = e.gallery_page(query(Some("p"))).await.expect("page");
+    assert_eq!(left.items.len(), 2);
+    assert!(left.items.iter().all(|i| i.image_index != 0));
+    assert_eq!(e.project_show("p").await.expect("show").spent_usd, spent);
+}
+
+/// Rename keeps a project's spend and images; archive hides it without deleting anything.
+#[tokio::test]
+async fn projects_can_be_renamed_and_archived() {
+    let server = MockServer::start().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let (e, _) = three_images(dir.path(), &server).await;
+    let before = e.project_show("p").await.expect("show");
+    let renamed = e.project_rename("p", "Spring").await.expect("rename");
+    assert_eq!(renamed.name, "Spring");
+    assert_eq!(renamed.spent_usd, before.spent_usd);
+    assert_eq!(renamed.generations, 3);
+    assert!(e.project_show("p").await.is_err());
+    assert!(
+        e.project_rename("Spring", "other").await.is_err(),
+        "names stay unique"
+    );
+    assert!(!renamed.archived);
+    let archived = e.project_archive("Spring", true).await.expect("archive");
+    assert!(archived.archived);
+    let listed = e.project_list().await.expect("list");
+    assert!(listed.iter().any(|p| p.name == "Spring" && p.archived));
+    assert!(
+        !e.project_archive("Spring", false)
+            .await
+            .expect("restore")
+            .archived
+    );
+}

@@ -1,6 +1,7 @@
 //! Export: PNGs carrying their parameters (AUTOMATIC1111 `parameters` text chunk) with a
-//! JSON sidecar, and CSV spend lines for client invoices. File names come from ids; any
-//! user-supplied name goes through [`sanitize_file_name`] and [`safe_join`].
+//! JSON sidecar, and CSV spend lines for client invoices. Export file names read like the
+//! work (project, prompt, date, short id); every name goes through [`sanitize_file_name`]
+//! and [`safe_join`].
 
 use std::fmt::Write as _;
 use std::path::{Component, Path, PathBuf};
@@ -52,6 +53,29 @@ pub fn sanitize_file_name(name: &str) -> String {
     } else {
         trimmed
     }
+}
+
+/// "Lighthouse-rebrand_a-lighthouse-at-dusk-risograph_2026-11-29_fae1002f": project, the
+/// prompt's first words, the day it was made and a short id (so two exports never clash).
+pub fn export_stem(
+    project: &str,
+    prompt: &str,
+    created_at: chrono::DateTime<chrono::Utc>,
+    id: GenerationId,
+) -> String {
+    let words = |s: &str, n: usize| {
+        s.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(n)
+            .collect::<Vec<_>>()
+            .join("-")
+    };
+    let short: String = id.to_string().chars().take(8).collect();
+    let mut parts = vec![words(project, 4), words(prompt, 6)];
+    parts.retain(|p| !p.is_empty());
+    parts.push(created_at.format("%Y-%m-%d").to_string());
+    parts.push(short);
+    sanitize_file_name(&parts.join("_"))
 }
 
 /// Joins a single file name onto `dir`, refusing anything that could leave it.
@@ -200,14 +224,40 @@ fn csv_field(s: &str) -> String {
 }
 
 impl Store {
-    /// Writes `<generation-id>-<idx>.png` per image (with its parameters) and
-    /// `<generation-id>.json` into `dest_dir` (created if missing).
+    /// Writes `<stem>-<idx>.png` per image (with its parameters) and `<stem>.json` into
+    /// `dest_dir` (created if missing); see [`export_stem`] for the stem.
     pub fn export_generation(
         &self,
         generation: GenerationId,
         dest_dir: &Path,
     ) -> Result<ExportedGeneration> {
-        let detail = self.generation_detail(generation)?;
+        self.export_images(generation, dest_dir, None)
+    }
+
+    /// Like [`Store::export_generation`], but only the variation with index `only` when set.
+    pub fn export_images(
+        &self,
+        generation: GenerationId,
+        dest_dir: &Path,
+        only: Option<u32>,
+    ) -> Result<ExportedGeneration> {
+        let mut detail = self.generation_detail(generation)?;
+        if let Some(idx) = only {
+            detail.images.retain(|i| i.idx == idx);
+            if detail.images.is_empty() {
+                return Err(StoreError::not_found(
+                    "image",
+                    format!("{generation}#{idx}"),
+                ));
+            }
+        }
+        let project = self.project(detail.generation.project_id)?.name;
+        let stem = export_stem(
+            &project,
+            &detail.generation.prompt,
+            detail.generation.created_at,
+            generation,
+        );
         std::fs::create_dir_all(dest_dir).map_err(|e| StoreError::io(dest_dir, e))?;
         let mut images = Vec::new();
         for img in &detail.images {
@@ -219,7 +269,7 @@ impl Store {
                 to_png(&bytes)?
             };
             let text = a1111_parameters(&detail.generation, img.seed);
-            let out = safe_join(dest_dir, &format!("{generation}-{}.png", img.idx))?;
+            let out = safe_join(dest_dir, &format!("{stem}-{}.png", img.idx))?;
             atomic_write(&out, &png_with_parameters(&png, &text)?, false)?;
             images.push(out);
         }
@@ -235,7 +285,7 @@ impl Store {
             parent_id: g.parent_id,
             children_ids: detail.children.iter().map(|c| c.id).collect(),
         };
-        let path = safe_join(dest_dir, &format!("{generation}.json"))?;
+        let path = safe_join(dest_dir, &format!("{stem}.json"))?;
         atomic_write(&path, &serde_json::to_vec_pretty(&sidecar)?, false)?;
         Ok(ExportedGeneration {
             images,
@@ -281,7 +331,7 @@ impl Store {
         Ok(out)
     }
 
-    /// Writes [`Store::spend_csv`] to `dest_dir/<sanitized file_name>`.
+    /// Writes [`Store::spend_csv`] to `dest_dir/<sanitized file_name>`, UTF-8 with a BOM.
     pub fn export_spend_csv(
         &self,
         project: ProjectId,
@@ -295,7 +345,12 @@ impl Store {
         }
         std::fs::create_dir_all(dest_dir).map_err(|e| StoreError::io(dest_dir, e))?;
         let path = safe_join(dest_dir, &name)?;
-        atomic_write(&path, csv.as_bytes(), true)?;
+        // A UTF-8 byte-order mark so spreadsheets (Excel above all) read non-Latin
+        // prompts correctly instead of guessing a legacy code page (issue 12 §1.19.8).
+        let mut bytes = Vec::with_capacity(csv.len() + 3);
+        bytes.extend_from_slice("\u{FEFF}".as_bytes());
+        bytes.extend_from_slice(csv.as_bytes());
+        atomic_write(&path, &bytes, true)?;
         Ok(path)
     }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::Store;
 use crate::error::Result;
+use crate::search::{SearchPlan, search_plan};
 use crate::types::{GenerationId, ProjectId, Tier};
 
 pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
@@ -164,6 +165,22 @@ impl Filters<'_> {
     }
 }
 
+/// `AND …` for each index the search needs (`i` = images).
+fn matches(sql: &mut Sql, plan: SearchPlan) {
+    if let Some(words) = plan.words {
+        sql.push(
+            " AND i.id IN (SELECT rowid FROM gallery_fts WHERE gallery_fts MATCH ?)",
+            words.into(),
+        );
+    }
+    for pattern in plan.substrings {
+        sql.push(
+            " AND i.id IN (SELECT rowid FROM gallery_tri WHERE body LIKE ?)",
+            pattern.into(),
+        );
+    }
+}
+
 /// One grid cell.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Thumb {
@@ -183,6 +200,10 @@ pub struct Thumb {
     pub model: String,
     pub tier: Tier,
     pub prompt: String,
+    /// This image's index within its generation, and how many images the generation made
+    /// (a tile shows its own share of the cost; actions name this variation).
+    pub idx: u32,
+    pub siblings: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -194,7 +215,7 @@ pub struct GalleryPage {
 
 const THUMB_COLS: &str = "i.id, i.generation_id, i.project_id, f.hash, f.path, f.thumb_path, \
     f.width, f.height, f.mime, i.favourite, i.rating, i.created_at, g.provider, g.model, g.tier, \
-    g.prompt";
+    g.prompt, i.idx, (SELECT count(*) FROM images x WHERE x.generation_id = i.generation_id)";
 
 fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
     let gid: String = r.get(1)?;
@@ -217,6 +238,8 @@ fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
         model: r.get(13)?,
         tier: r.get(14)?,
         prompt: r.get(15)?,
+        idx: r.get(16)?,
+        siblings: r.get(17)?,
     })
 }
 
@@ -239,20 +262,6 @@ fn finish_page(mut items: Vec<Thumb>, limit: u32) -> GalleryPage {
         None
     };
     GalleryPage { items, next }
-}
-
-/// Turns user text into a safe FTS5 query: alphanumeric words, each quoted, all required,
-/// the last one as a prefix (search as you type). `None` when nothing searchable is left.
-pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .take(16)
-        .collect();
-    let (last, rest) = words.split_last()?;
-    let mut q: Vec<String> = rest.iter().map(|w| format!("\"{w}\"")).collect();
-    q.push(format!("\"{last}\"*"));
-    Some(q.join(" "))
 }
 
 impl Store {
@@ -297,10 +306,11 @@ impl Store {
     }
 
     /// Full-text search, most recently stored first, narrowed by the query's filters.
-    /// Never fails on user text.
+    /// Words match stemmed ("lighthouses" finds "lighthouse"); CJK text and emoji match
+    /// as substrings (see `search.rs`). Never fails on user text.
     pub fn search(&self, q: &SearchQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
-        let Some(fts) = fts_query(&q.text) else {
+        let Some(plan) = search_plan(&q.text) else {
             return Ok(GalleryPage {
                 items: Vec::new(),
                 next: None,
@@ -309,35 +319,34 @@ impl Store {
         let f = q.filters();
         let mut sql = Sql::default();
         sql.raw(&format!(
-            "SELECT {THUMB_COLS} FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid
-             JOIN files f ON f.id = i.file_id JOIN generations g ON g.id = i.generation_id"
+            "SELECT {THUMB_COLS} FROM images i JOIN files f ON f.id = i.file_id
+             JOIN generations g ON g.id = i.generation_id"
         ));
         f.joins(&mut sql);
-        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        sql.raw(" WHERE 1");
+        matches(&mut sql, plan);
         f.wheres(&mut sql);
         if let Some(c) = q.after {
-            sql.push(" AND gallery_fts.rowid < ?", c.id.into());
+            sql.push(" AND i.id < ?", c.id.into());
         }
-        sql.push(
-            " ORDER BY gallery_fts.rowid DESC LIMIT ?",
-            i64::from(limit + 1).into(),
-        );
+        sql.push(" ORDER BY i.id DESC LIMIT ?", i64::from(limit + 1).into());
         self.page_of(&sql, limit)
     }
 
     /// How many images a search matches (its cursor and limit aside).
     pub fn search_count(&self, q: &SearchQuery) -> Result<u64> {
-        let Some(fts) = fts_query(&q.text) else {
+        let Some(plan) = search_plan(&q.text) else {
             return Ok(0);
         };
         let f = q.filters();
         let mut sql = Sql::default();
-        sql.raw("SELECT count(*) FROM gallery_fts JOIN images i ON i.id = gallery_fts.rowid");
+        sql.raw("SELECT count(*) FROM images i");
         if f.needs_generation() {
             sql.raw(" JOIN generations g ON g.id = i.generation_id");
         }
         f.joins(&mut sql);
-        sql.push(" WHERE gallery_fts MATCH ?", fts.into());
+        sql.raw(" WHERE 1");
+        matches(&mut sql, plan);
         f.wheres(&mut sql);
         self.count_of(&sql)
     }

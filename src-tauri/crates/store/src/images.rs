@@ -150,6 +150,55 @@ impl Store {
         self.read(|c| images_of(c, &generation.to_string()))
     }
 
+    /// Deletes images: their rows, tags and board links; a file no other image uses is
+    /// removed from disk with its thumbnail. Generations and the ledger keep their
+    /// history (what was spent stays spent). Returns how many images were deleted.
+    pub fn delete_images(&self, ids: &[i64]) -> Result<usize> {
+        let (deleted, orphans) = self.write(|tx| {
+            let mut deleted = 0;
+            let mut orphans: Vec<(String, Option<String>)> = Vec::new();
+            for id in ids {
+                let file: Option<i64> = tx
+                    .query_row("SELECT file_id FROM images WHERE id = ?1", [id], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let Some(file) = file else { continue };
+                tx.execute("DELETE FROM image_tags WHERE image_id = ?1", [id])?;
+                tx.execute("DELETE FROM board_images WHERE image_id = ?1", [id])?;
+                tx.execute("DELETE FROM images WHERE id = ?1", [id])?;
+                deleted += 1;
+                let users: i64 = tx.query_row(
+                    "SELECT count(*) FROM images WHERE file_id = ?1",
+                    [file],
+                    |r| r.get(0),
+                )?;
+                if users == 0 {
+                    let paths = tx.query_row(
+                        "SELECT path, thumb_path FROM files WHERE id = ?1",
+                        [file],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )?;
+                    tx.execute("DELETE FROM files WHERE id = ?1", [file])?;
+                    orphans.push(paths);
+                }
+            }
+            Ok((deleted, orphans))
+        })?;
+        // After the commit: a crash here leaves an unreferenced file for `sweep`.
+        for (path, thumb) in orphans {
+            for rel in std::iter::once(path).chain(thumb) {
+                let abs = self.root().join(&rel);
+                match std::fs::remove_file(&abs) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(StoreError::io(abs, e)),
+                }
+            }
+        }
+        Ok(deleted)
+    }
+
     pub fn set_favourite(&self, image: i64, favourite: bool) -> Result<()> {
         self.update_image(
             image,

@@ -21,6 +21,7 @@ mod open;
 mod projects;
 mod schema;
 mod settle;
+mod search;
 mod thumbs;
 mod types;
 
@@ -35,9 +36,11 @@ pub use calibration::CalibrationRow;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
 pub use error::{Result, StoreError};
-pub use export::{ExportedGeneration, a1111_parameters, safe_join, sanitize_file_name};
+pub use export::{
+    ExportedGeneration, a1111_parameters, export_stem, safe_join, sanitize_file_name,
+};
 pub use files::{StoredFile, SweepReport};
-pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb, fts_query};
+pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb};
 pub use generations::{
     AttemptFinish, AttemptRecord, GenerationDetail, GenerationRecord, NewAttempt, NewGeneration,
     RunningGeneration,
@@ -47,6 +50,7 @@ pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
 pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
+pub use search::{SearchPlan, fts_query, search_plan};
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 
 const DB_FILE: &str = "proofsheet.sqlite3";

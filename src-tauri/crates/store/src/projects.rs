@@ -236,6 +236,32 @@ impl Store {
         })
     }
 
+    /// Renames a project. Its spend, images and settings follow it (they hang on its id).
+    pub fn rename_project(&self, project: ProjectId, name: &str) -> Result<()> {
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(StoreError::InvalidInput("project name is empty".into()));
+        }
+        self.write(|tx| {
+            let taken: bool = tx.query_row(
+                "SELECT EXISTS(SELECT 1 FROM projects WHERE name = ?1 AND id <> ?2)",
+                params![name, project],
+                |r| r.get(0),
+            )?;
+            if taken {
+                return Err(StoreError::ProjectExists(name.to_string()));
+            }
+            if tx.execute(
+                "UPDATE projects SET name = ?2 WHERE id = ?1",
+                params![project, name],
+            )? == 0
+            {
+                return Err(StoreError::not_found("project", project));
+            }
+            Ok(())
+        })
+    }
+
     /// Sets (or with `None` clears) the project's client.
     pub fn set_project_client(&self, project: ProjectId, client: Option<&str>) -> Result<()> {
         let client = client.map(str::trim).filter(|c| !c.is_empty());

@@ -304,6 +304,54 @@ CREATE INDEX ledger_project ON ledger(project_id, kind, created_at, amount_nanos
 CREATE INDEX ledger_generation ON ledger(generation_id, kind, amount_nanos);
 "#;
 
+/// Migration 7: search that finds words inside CJK text, emoji and plurals (issue 12
+/// §1.14). `gallery_fts` is rebuilt with the Porter stemmer ("lighthouses" finds
+/// "lighthouse"); `gallery_tri` indexes the same text as trigrams so a substring ("灯台"
+/// inside "夕暮れの灯台", "🌅") is found. `gallery_text` is the one definition of an
+/// image's searchable text; triggers keep both indexes in step with it.
+const M7_SEARCH: &str = r#"
+DROP TABLE gallery_fts;
+CREATE VIRTUAL TABLE gallery_fts USING fts5(
+    prompt, negative_prompt, tags, provider, model,
+    tokenize = 'porter unicode61 remove_diacritics 2'
+);
+INSERT INTO gallery_fts(rowid, prompt, negative_prompt, tags, provider, model)
+SELECT i.id, g.prompt, coalesce(g.negative_prompt, ''),
+       coalesce((SELECT group_concat(t.name, ' ') FROM image_tags it JOIN tags t ON t.id = it.tag_id
+                 WHERE it.image_id = i.id), ''),
+       g.provider, g.model
+FROM images i JOIN generations g ON g.id = i.generation_id;
+
+CREATE VIEW gallery_text AS
+SELECT i.id AS id,
+       g.prompt || ' ' || coalesce(g.negative_prompt, '') || ' ' ||
+       coalesce((SELECT group_concat(t.name, ' ') FROM image_tags it JOIN tags t ON t.id = it.tag_id
+                 WHERE it.image_id = i.id), '') || ' ' || g.provider || ' ' || g.model AS body
+FROM images i JOIN generations g ON g.id = i.generation_id;
+
+CREATE VIRTUAL TABLE gallery_tri USING fts5(body, tokenize = 'trigram');
+INSERT INTO gallery_tri(rowid, body) SELECT id, body FROM gallery_text;
+
+CREATE TRIGGER images_tri_insert AFTER INSERT ON images BEGIN
+    INSERT INTO gallery_tri(rowid, body) SELECT id, body FROM gallery_text WHERE id = new.id;
+END;
+CREATE TRIGGER images_tri_delete AFTER DELETE ON images BEGIN
+    DELETE FROM gallery_tri WHERE rowid = old.id;
+END;
+CREATE TRIGGER image_tags_tri_insert AFTER INSERT ON image_tags BEGIN
+    UPDATE gallery_tri SET body = (SELECT body FROM gallery_text WHERE id = new.image_id)
+    WHERE rowid = new.image_id;
+END;
+CREATE TRIGGER image_tags_tri_delete AFTER DELETE ON image_tags BEGIN
+    UPDATE gallery_tri SET body = (SELECT body FROM gallery_text WHERE id = old.image_id)
+    WHERE rowid = old.image_id;
+END;
+CREATE TRIGGER generations_tri_update AFTER UPDATE OF provider, model ON generations BEGIN
+    UPDATE gallery_tri SET body = (SELECT body FROM gallery_text WHERE id = gallery_tri.rowid)
+    WHERE rowid IN (SELECT id FROM images WHERE generation_id = new.id);
+END;
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -313,11 +361,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M4_TOTALS),
         M::up(M5_CALIBRATION),
         M::up(M6_ATTEMPT_STATES),
+        M::up(M7_SEARCH),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 6;
+pub const SCHEMA_VERSION: i64 = 7;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

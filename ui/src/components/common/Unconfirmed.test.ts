@@ -83,10 +83,10 @@ describe('unconfirmed charges and over budget in the window', () => {
     jobs.jobs = [job];
     render(JobsPanel);
     const charges = screen.getAllByTestId('attempt-charge').map((e) => e.textContent);
-    expect(charges).toEqual(['$0.02', 'unconfirmed charge $0.04']);
+    expect(charges).toEqual(['$0.0200', 'unconfirmed charge $0.0400']);
     expect(screen.queryByText('not billed')).toBeNull();
     expect(screen.getByTestId('attempt-review').textContent).toBe('review: reported $9.00, far above the estimate');
-    expect(screen.getByText('$0.06 ($0.04 unconfirmed)')).toBeTruthy();
+    expect(screen.getByText('$0.0600 ($0.0400 unconfirmed)')).toBeTruthy();
     jobs.jobs = [];
   });
 
@@ -97,7 +97,7 @@ describe('unconfirmed charges and over budget in the window', () => {
     let changed = 0;
     render(DetailPanel, { id: charge.generation_id, onclose: () => {}, onopen: () => {}, onchanged: () => changed++ });
     await waitFor(() => expect(screen.getByTestId('detail-unconfirmed').textContent).toContain('$0.04'));
-    expect(screen.getAllByTestId('attempt-charge')[0].textContent).toBe('unconfirmed charge $0.04');
+    expect(screen.getAllByTestId('attempt-charge')[0].textContent).toBe('unconfirmed charge $0.0400');
     await fireEvent.click(screen.getByTestId('btn-charge-refund'));
     await waitFor(() => expect(screen.queryByTestId('detail-unconfirmed')).toBeNull());
     expect(screen.getAllByTestId('attempt-charge')[0].textContent).toBe('not billed');
@@ -114,7 +114,7 @@ describe('unconfirmed charges and over budget in the window', () => {
     render(DetailPanel, { id: charge.generation_id, onclose: () => {}, onopen: () => {}, onchanged: () => {} });
     await waitFor(() => screen.getByTestId('btn-charge-confirm'));
     await fireEvent.click(screen.getByTestId('btn-charge-confirm'));
-    await waitFor(() => expect(screen.getAllByTestId('attempt-charge')[0].textContent).toBe('$0.04'));
+    await waitFor(() => expect(screen.getAllByTestId('attempt-charge')[0].textContent).toBe('$0.0400'));
     await waitFor(() => expect(app.project!.unconfirmed_usd).toBe('0'));
     expect(app.project!.spent_usd).toBe(spentBefore);
   });

@@ -43,12 +43,18 @@ export interface Backend {
   projectList(): Promise<T.ProjectView[]>;
   projectShow(name: string): Promise<T.ProjectView>;
   projectSave(input: T.ProjectInput): Promise<T.ProjectView>;
+  /** Renames a project; its spend, images and settings follow it. */
+  projectRename(name: string, newName: string): Promise<T.ProjectView>;
+  /** Archives or restores a project; nothing is deleted. */
+  projectArchive(name: string, archived: boolean): Promise<T.ProjectView>;
   galleryPage(query: T.GalleryQuery): Promise<T.GalleryPage>;
   galleryDetail(generationId: string): Promise<T.GenerationDetail>;
   gallerySetFavourite(generationId: string, favourite: boolean): Promise<void>;
   gallerySetRating(generationId: string, rating: number): Promise<void>;
   galleryAddToBoard(generationId: string, board: string): Promise<void>;
   galleryBoards(): Promise<string[]>;
+  /** Deletes images (files and rows); the spend history stays. Returns how many. */
+  galleryDelete(generationIds: string[]): Promise<number>;
   galleryExport(generationIds: string[], folder: string): Promise<string[]>;
   galleryReveal(path: string): Promise<void>;
   dashboardData(project: string | null): Promise<T.DashboardData>;

@@ -63,6 +63,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     max_concurrent_jobs: 4,
     data_dir: '/home/designer/.local/share/proofsheet',
     catalog_version: '2025.06.2 (bundled)',
+    price_overrides: [],
   };
 
   const spentOf = (name: string) => addUsd(...gens.filter((g) => g.item.project === name).map((g) => g.item.cost_usd));
@@ -70,7 +71,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
     final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
-    generations: gens.filter((g) => g.item.project === name).length, unconfirmed_usd: '0', over_budget: false, ...p,
+    generations: gens.filter((g) => g.item.project === name).length, archived: false, unconfirmed_usd: '0', over_budget: false, ...p,
+    chain_warnings: p.chain_warnings ?? [],
   });
   const projects = new Map<string, FakeProject>();
   if (!empty) {
@@ -198,7 +200,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         const img: T.ImageView = { path: fakeImagePath(seed + i, params.width, params.height), thumb_path: null, hash: `b3:${gid}`, width: params.width, height: params.height, mime: 'image/png', seed: seed + i };
         images.push(img);
         const g: FakeGen = {
-          item: { generation_id: gid, image: img, prompt: params.prompt, project: project.name, provider: offer.provider, model: offer.model, tier: offer.tier, cost_usd: i === 0 ? offer.expected_usd : '0', created_at: new Date().toISOString(), favourite: false, rating: 0 },
+          item: { generation_id: gid, image: img, prompt: params.prompt, project: project.name, provider: offer.provider, model: offer.model, tier: offer.tier, cost_usd: i === 0 ? offer.expected_usd : '0', created_at: new Date().toISOString(), favourite: false, rating: 0, image_index: 0, image_count: 1 },
           offer_id: offer.offer_id, negative: params.negative_prompt ?? null, quality: params.quality ?? null, steps: params.steps ?? null,
           estimate_usd: offer.expected_usd, attempts: [...attempts], parent_id: parent, children: [], boards: [],
         };
@@ -226,7 +228,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     jobsRunning: () => jobs.size,
     appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: settings.data_dir, channel: 'dev (browser preview)', first_paint_ms: null })),
     appReady: () => call('appReady', () => Math.round(performance.now())),
-    pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on }))),
+    pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
       const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);
       const cheapest = ests.find((e) => e.supported);
@@ -289,6 +291,26 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       changed('projects');
       return v;
     }),
+    projectRename: (name, newName) => call('projectRename', () => {
+      const p = projects.get(name);
+      const next = newName.trim();
+      if (!p) throw new ApiError('not_found', `no project named "${name}"`);
+      if (!next) throw new ApiError('validation', 'the project needs a name');
+      if (next !== name && projects.has(next)) throw new ApiError('validation', `a project named "${next}" already exists`);
+      projects.delete(name);
+      p.view = { ...p.view, name: next };
+      projects.set(next, p);
+      for (const g of gens) if (g.item.project === name) g.item.project = next;
+      changed('projects');
+      return p.view;
+    }),
+    projectArchive: (name, archived) => call('projectArchive', () => {
+      const p = projects.get(name);
+      if (!p) throw new ApiError('not_found', `no project named "${name}"`);
+      p.view = { ...p.view, archived };
+      changed('projects');
+      return p.view;
+    }),
     galleryPage: (q) => call('galleryPage', () => {
       const s = q.search?.trim().toLowerCase();
       const words = s ? s.split(/\s+/) : [];
@@ -335,9 +357,20 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const g = mustGen(id);
       if (!g.boards.includes(board)) g.boards.push(board);
     }),
+    galleryDelete: (ids) => call('galleryDelete', () => {
+      let n = 0;
+      for (const id of ids) {
+        const g = byId.get(id.split('#')[0]);
+        if (!g) continue;
+        gens.splice(gens.indexOf(g), 1);
+        byId.delete(g.item.generation_id);
+        n++;
+      }
+      return n;
+    }),
     galleryBoards: () => call('galleryBoards', () => [...new Set([...BOARDS, ...gens.flatMap((g) => g.boards)])]),
     galleryExport: (ids, folder) => call('galleryExport', () => {
-      if (!folder.trim().startsWith('/') && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. /Users/you/Desktop/export.');
+      if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');
       return ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`);
     }),
     galleryReveal: (path) => call('galleryReveal', () => { void path; }),
@@ -380,7 +413,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         if (!FAKE_OFFERS.some((f) => f.offer_id === x.offer_id)) throw new ApiError('validation', `Unknown offer “${x.offer_id}”.`);
         if (!/^\d+(\.\d+)?$/.test(x.multiplier) || cmpUsd(x.multiplier, '0') <= 0) throw new ApiError('validation', `${x.offer_id}: the multiplier must be a positive number like 0.8.`);
       }
-      overrides = o.map((x) => ({ ...x }));
+      overrides = o.filter((x) => x.price_cap_usd || cmpUsd(x.multiplier, '1') !== 0).map((x) => ({ ...x, price_cap_usd: x.price_cap_usd ?? null }));
+      settings = { ...settings, price_overrides: overrides.map((x) => ({ ...x, price_cap_usd: x.price_cap_usd ?? null })) };
     }),
     settingsImportCatalog: (json) => call('settingsImportCatalog', () => importCatalog(json)),
     chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
@@ -394,7 +428,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   };
 
   function mustGen(id: string): FakeGen {
-    const g = byId.get(id);
+    // "<generation id>#<index>" names one variation; each fake generation has one image.
+    const g = byId.get(id.split('#')[0]);
     if (!g) throw new ApiError('not_found', 'That image is no longer in the gallery.');
     return g;
   }

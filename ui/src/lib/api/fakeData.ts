@@ -68,6 +68,7 @@ export const FAKE_OFFERS: FakeOffer[] = ROWS.map(([offer_id, provider, model, di
   offer_id, provider, model, display_name, tier, billing, base_usd: base,
   source: `https://${provider === 'bfl' ? 'docs.bfl.ai' : provider + '.com'}/pricing`,
   verified_on: '2025-06-02',
+  status: 'live', deprecated_on: null, shutdown_on: null, replaced_by: null, price_basis: 'published',
   sizes: [], maxSide: 2048, qualities: [], seed: true, negative: true, maxN: 8,
   ...extra,
 }));
@@ -149,6 +150,9 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
     supported: reason === null, reason, notes, lines,
     confidence: o.billing === 'compute_seconds' ? 'calibrated (12 samples)' : o.billing === 'tokens' ? 'assumed' : 'published',
     dedup_hit: dedupHit && reason === null, has_key: hasKey,
+    price_source: o.billing === 'compute_seconds' ? 'calibrated' : 'published',
+    calibration_samples: o.billing === 'compute_seconds' ? 12 : null,
+    price_known: true, lifecycle: null, replacement: null,
   };
 }
 
@@ -272,7 +276,7 @@ export function makeGallery(count: number, projects: string[], now: number): Fak
         image: { path: fakeImagePath(seed, w, h), thumb_path: null, hash: `b3:${(seed * 2654435761 >>> 0).toString(16)}`, width: w, height: h, mime: 'image/png', seed },
         prompt, project: projects[pi], provider: o.provider, model: o.model, tier: o.tier, cost_usd: cost,
         created_at: new Date(now - i * step - Math.floor(r() * step * 0.5)).toISOString(),
-        favourite: r() < 0.1, rating: r() < 0.3 ? 1 + Math.floor(r() * 5) : 0,
+        favourite: r() < 0.1, rating: r() < 0.3 ? 1 + Math.floor(r() * 5) : 0, image_index: 0, image_count: 1,
       },
       offer_id: o.offer_id, negative: r() < 0.3 ? 'text, watermark, blurry' : null, quality: null,
       steps: o.billing === 'compute_seconds' ? 28 : null, estimate_usd: est.expected_usd, attempts,

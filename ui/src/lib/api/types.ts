@@ -4,7 +4,7 @@ import type * as B from '../bindings';
 
 export type AppErrorKind = B.AppErrorKind;
 export type AppInfo = B.AppInfo;
-export type OfferView = B.OfferView;
+export type OfferView = B.OfferView_Serialize;
 export type EstimateInput = B.EstimateInput_Deserialize;
 export type EstimateResult = B.EstimateResult_Serialize;
 export type OfferEstimate = B.OfferEstimate_Serialize;

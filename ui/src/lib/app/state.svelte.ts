@@ -34,6 +34,11 @@ class AppState {
   /** A project to open in the Projects editor. */
   openProject = $state<string | null>(null);
 
+  /** Projects in everyday lists: not archived (the selected one always stays listed). */
+  get activeProjects(): ProjectView[] {
+    return this.projects.filter((p) => !p.archived || p.name === this.projectName);
+  }
+
   get project(): ProjectView | null {
     return this.projects.find((p) => p.name === this.projectName) ?? null;
   }
@@ -80,7 +85,7 @@ class AppState {
       const list = await backend().projectList();
       this.projects = list;
       this.projectsError = null;
-      if (!list.some((p) => p.name === this.projectName)) this.projectName = list[0]?.name ?? null;
+      if (!list.some((p) => p.name === this.projectName)) this.projectName = (list.find((p) => !p.archived) ?? list[0])?.name ?? null;
     } catch (e) {
       this.projectsError = friendly(e);
     } finally {

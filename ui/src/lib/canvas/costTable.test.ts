@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { groupRows, sortRows } from './costTable';
+import { chainMark, groupRows, onlyUsable, overBudget, sortBy, sortRows, tidyNotes } from './costTable';
 import type { OfferEstimate } from '../api';
 
 function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
   return {
     offer_id: id, provider: 'p', model: 'm', display_name: id, tier: 'draft', billing: 'per_image', expected_usd: expected,
     worst_case_usd: expected, per_image_usd: expected, supported: true, reason: null, notes: [], lines: [], confidence: 'published',
-    dedup_hit: false, has_key: true, ...extra,
+    dedup_hit: false, has_key: true, price_source: 'published', calibration_samples: null, price_known: true,
+    lifecycle: null, replacement: null, ...extra,
   };
 }
 
@@ -31,5 +32,45 @@ describe('cost table', () => {
     expect(g.usable.map((r) => r.state)).toEqual(['nokey', 'ok', 'ok']);
     expect(g.cheapest?.e.offer_id).toBe('ok');
     expect(groupRows(sortRows([est('f', '0.003', { tier: 'final' }), est('d', '0.001')]), 'final').usable.map((r) => r.e.offer_id)).toEqual(['f']);
+  });
+});
+
+describe('cheapest mark (issue 12 item 1)', () => {
+  it('skips offers that would change the request (snapped size, ignored negative prompt)', () => {
+    const g = groupRows(sortRows([
+      est('snap', '0.001', { notes: ['size snapped to 1536×1024'] }),
+      est('neg', '0.002', { notes: ['negative prompt not supported — ignored'] }),
+      est('exact', '0.003'),
+    ]));
+    expect(g.cheapest?.e.offer_id).toBe('exact');
+  });
+});
+
+describe('cost table controls', () => {
+  const rows = () => sortRows([
+    est('b', '0.04', { display_name: 'Beta', provider: 'zeta' }),
+    est('a', '0.0042', { display_name: 'Alpha', provider: 'openai', has_key: false }),
+    est('x', '0.001', { supported: false, reason: 'no' }),
+  ]);
+  it('sorts by a column and keeps unsupported rows last', () => {
+    expect(sortBy(rows(), 'name').map((r) => r.e.offer_id)).toEqual(['a', 'b', 'x']);
+    expect(sortBy(rows(), 'price', 'desc').map((r) => r.e.offer_id)).toEqual(['b', 'a', 'x']);
+    expect(sortBy(rows(), 'provider').map((r) => r.e.offer_id)).toEqual(['a', 'b', 'x']);
+  });
+  it('filters to offers I can use', () => {
+    expect(onlyUsable(rows()).map((r) => r.e.offer_id)).toEqual(['b']);
+  });
+  it('marks rows over the remaining budget', () => {
+    const [a, b] = rows();
+    expect(overBudget(b, '0.01')).toBe(true);
+    expect(overBudget(a, '0.01')).toBe(false);
+    expect(overBudget(b, null)).toBe(false);
+  });
+  it('marks rows in the project chains', () => {
+    expect(chainMark('o1', ['o0', 'o1'], ['o1'])).toBe('draft #2 · final #1');
+    expect(chainMark('o9', ['o0'], [])).toBeNull();
+  });
+  it('tidies notes', () => {
+    expect(tidyNotes(['sent as 10 calls of up to 1 image(s)', 'sent as 10 calls of up to 1 image(s)'])).toEqual(['sent as 10 calls of up to 1 image']);
   });
 });

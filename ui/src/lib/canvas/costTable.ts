@@ -38,5 +38,53 @@ export interface CostGroups {
 export function groupRows(rows: CostRow[], tier: 'all' | 'draft' | 'final' = 'all'): CostGroups {
   const inTier = rows.filter((r) => tier === 'all' || r.e.tier === tier);
   const usable = inTier.filter((r) => r.state !== 'unsupported');
-  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: usable.find((r) => r.state !== 'nokey') ?? null };
+  // "Cheapest" compares offers that deliver the request as asked: a snapped size is a
+  // different image, not a cheaper way to get this one (issue 12 item 1).
+  const exact = (r: CostRow) => !r.e.notes.some((n) => /snapped|nearest size|ignored/i.test(n));
+  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: usable.find((r) => r.state !== 'nokey' && exact(r)) ?? null };
+}
+
+export type SortKey = 'price' | 'name' | 'provider' | 'worst' | 'per_image';
+
+/** Re-sorts by a column (the default "price" keeps sortRows' order). Unsupported rows stay last. */
+export function sortBy(rows: CostRow[], key: SortKey, dir: 'asc' | 'desc' = 'asc'): CostRow[] {
+  if (key === 'price' && dir === 'asc') return rows;
+  const s = dir === 'asc' ? 1 : -1;
+  const by: Record<SortKey, (a: CostRow, b: CostRow) => number> = {
+    price: (a, b) => cmpUsd(a.effective_usd, b.effective_usd),
+    worst: (a, b) => cmpUsd(a.e.worst_case_usd, b.e.worst_case_usd),
+    per_image: (a, b) => cmpUsd(a.e.per_image_usd, b.e.per_image_usd),
+    name: (a, b) => a.e.display_name.localeCompare(b.e.display_name),
+    provider: (a, b) => a.e.provider.localeCompare(b.e.provider) || a.e.display_name.localeCompare(b.e.display_name),
+  };
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) =>
+      Number(a.r.state === 'unsupported') - Number(b.r.state === 'unsupported') || s * by[key](a.r, b.r) || a.i - b.i)
+    .map(({ r }) => r);
+}
+
+/** "Only offers I can use": drops rows without a key / not set up, and unsupported ones. */
+export function onlyUsable(rows: CostRow[]): CostRow[] {
+  return rows.filter((r) => r.state === 'ok' || r.state === 'dedup');
+}
+
+/** True when the row's worst case does not fit what is left of the budget. */
+export function overBudget(r: CostRow, remaining: string | null | undefined): boolean {
+  if (remaining == null || r.state === 'unsupported' || r.state === 'dedup') return false;
+  return cmpUsd(r.e.worst_case_usd, remaining) > 0;
+}
+
+/** Which of the project's chains names this offer ("draft", "final", both or none). */
+export function chainMark(offerId: string, draft: string[], final: string[]): string | null {
+  const d = draft.indexOf(offerId);
+  const f = final.indexOf(offerId);
+  if (d < 0 && f < 0) return null;
+  const parts = [d >= 0 ? `draft #${d + 1}` : '', f >= 0 ? `final #${f + 1}` : ''].filter(Boolean);
+  return parts.join(' · ');
+}
+
+/** A row's notes, de-duplicated and in plain words ("image(s)" → "images"). */
+export function tidyNotes(notes: string[]): string[] {
+  return [...new Set(notes.map((n) => n.replace(/\b1 image\(s\)/g, '1 image').replace(/\bimage\(s\)/g, 'images').replace(/\(s\)/g, 's')))];
 }

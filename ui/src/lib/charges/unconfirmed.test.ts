@@ -8,7 +8,7 @@ const attempt = { billed: false, cost_usd: '0', unconfirmed: false, review: null
 describe('unconfirmed charges in words', () => {
   it('says what the unconfirmed money is and what to do, only when there is some', () => {
     expect(unconfirmedLine('0.04')).toBe('$0.04 unconfirmed — the provider may have billed; confirm or refund');
-    expect(unconfirmedLine('0.0042')).toBe('$0.0042 unconfirmed — the provider may have billed; confirm or refund');
+    expect(unconfirmedLine('0.0042')).toBe('< $0.01 unconfirmed — the provider may have billed; confirm or refund');
     expect(unconfirmedLine('0')).toBeNull();
     expect(unconfirmedLine('0.000')).toBeNull();
     expect(unconfirmedLine(null)).toBeNull();
@@ -29,9 +29,9 @@ describe('unconfirmed charges in words', () => {
   it('never calls an attempt with an unknown outcome "not billed"', () => {
     // The engine books an unknown outcome at the estimate: billed may be either way.
     for (const billed of [true, false]) {
-      expect(attemptCharge({ ...attempt, billed, cost_usd: '0.04', unconfirmed: true })).toEqual({ kind: 'unconfirmed', text: 'unconfirmed charge $0.04' });
+      expect(attemptCharge({ ...attempt, billed, cost_usd: '0.04', unconfirmed: true })).toEqual({ kind: 'unconfirmed', text: 'unconfirmed charge $0.0400' });
     }
-    expect(attemptCharge({ ...attempt, billed: true, cost_usd: '0.011' })).toEqual({ kind: 'billed', text: '$0.011' });
+    expect(attemptCharge({ ...attempt, billed: true, cost_usd: '0.011' })).toEqual({ kind: 'billed', text: '$0.0110' });
     expect(attemptCharge(attempt)).toEqual({ kind: 'free', text: 'not billed' });
     // Money recorded is money shown, even if the billed flag was not set.
     expect(attemptCharge({ ...attempt, cost_usd: '0.02' }).kind).toBe('billed');
@@ -45,10 +45,10 @@ describe('unconfirmed charges in words', () => {
 
   it('shows a job cost with its unconfirmed part', () => {
     const r = { dedup_hit: false, cost_usd: '0.04', saved_usd: '0', unconfirmed_usd: '0.04' };
-    expect(resultCost(r)).toBe('$0.04 unconfirmed');
-    expect(resultCost({ ...r, cost_usd: '0.10' })).toBe('$0.10 ($0.04 unconfirmed)');
-    expect(resultCost({ ...r, unconfirmed_usd: '0' })).toBe('$0.04');
-    expect(resultCost({ ...r, dedup_hit: true, cost_usd: '0', saved_usd: '0.04' })).toBe('$0.00 · saved $0.04');
+    expect(resultCost(r)).toBe('$0.0400 unconfirmed');
+    expect(resultCost({ ...r, cost_usd: '0.10' })).toBe('$0.1000 ($0.0400 unconfirmed)');
+    expect(resultCost({ ...r, unconfirmed_usd: '0' })).toBe('$0.0400');
+    expect(resultCost({ ...r, dedup_hit: true, cost_usd: '0', saved_usd: '0.04' })).toBe('$0.0000 · saved $0.0400');
   });
 
   it('totals charges exactly', () => {

@@ -2,7 +2,7 @@
 // An unconfirmed charge is money booked at the estimate for a call whose outcome the
 // provider never confirmed (timeout after sending, app killed mid-call): it counts as
 // spent until the user confirms or refunds it. Pure functions: vitest covers them.
-import { addUsd, cmpUsd, formatUsd } from '../money';
+import { addUsd, cmpUsd, formatPrice, formatUsd } from '../money';
 
 /** True when a `_usd` amount is above zero (a missing field reads as zero). */
 export function positive(usd: string | null | undefined): boolean {
@@ -41,8 +41,8 @@ export type ChargeKind = 'unconfirmed' | 'billed' | 'free';
 
 /** What one attempt cost, in words: an unknown outcome is never "not billed". */
 export function attemptCharge(a: AttemptChargeLike): { kind: ChargeKind; text: string } {
-  if (a.unconfirmed) return { kind: 'unconfirmed', text: `unconfirmed charge ${formatUsd(a.cost_usd)}` };
-  if (a.billed || positive(a.cost_usd)) return { kind: 'billed', text: formatUsd(a.cost_usd) };
+  if (a.unconfirmed) return { kind: 'unconfirmed', text: `unconfirmed charge ${formatPrice(a.cost_usd)}` };
+  if (a.billed || positive(a.cost_usd)) return { kind: 'billed', text: formatPrice(a.cost_usd) };
   return { kind: 'free', text: 'not billed' };
 }
 
@@ -61,13 +61,13 @@ export interface ResultLike {
 
 /** The cost cell of a finished job. */
 export function resultCost(r: ResultLike): string {
-  if (r.dedup_hit) return `$0.00 · saved ${formatUsd(r.saved_usd)}`;
+  if (r.dedup_hit) return `$0.0000 · saved ${formatPrice(r.saved_usd)}`;
   if (positive(r.unconfirmed_usd)) {
     return cmpUsd(r.unconfirmed_usd, r.cost_usd) >= 0
-      ? `${formatUsd(r.unconfirmed_usd)} unconfirmed`
-      : `${formatUsd(r.cost_usd)} (${formatUsd(r.unconfirmed_usd)} unconfirmed)`;
+      ? `${formatPrice(r.unconfirmed_usd)} unconfirmed`
+      : `${formatPrice(r.cost_usd)} (${formatPrice(r.unconfirmed_usd)} unconfirmed)`;
   }
-  return formatUsd(r.cost_usd);
+  return formatPrice(r.cost_usd);
 }
 
 /** The total of a list of charges (exact decimals). */

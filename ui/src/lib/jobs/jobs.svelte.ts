@@ -1,11 +1,18 @@
 import { backend, type GenerateInput, type GenerationResult, type JobEvent } from '../api';
 import { friendly, type Friendly } from '../errors';
 import { app } from '../app/state.svelte';
-import { applyEvent, isActive, newJob, type Job } from './model';
+import { providerName } from '../format';
+import { applyEvent, forRestore, isActive, isJob, newJob, type Job } from './model';
+import { isObject, loadJson, saveJson } from '../persist';
+
+const KEY = 'proofsheet.jobs.v1';
+const MAX_JOBS = 100;
+const MAX_RESULTS = 24;
+type Result = { result: GenerationResult; label: string };
 
 class JobsState {
   jobs = $state<Job[]>([]);
-  results = $state<{ result: GenerationResult; label: string }[]>([]);
+  results = $state<Result[]>([]);
   now = $state(Date.now());
   private key = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
@@ -13,22 +20,42 @@ class JobsState {
   private update(key: number, f: (j: Job) => Job) {
     this.jobs = this.jobs.map((j) => (j.key === key ? f(j) : j));
     this.tick();
+    this.save();
+  }
+
+  /** Job history and latest results come back after a restart (issue 12 §1.15). */
+  restore() {
+    const s = loadJson<Record<string, unknown>>(KEY, {}, isObject);
+    const now = Date.now();
+    if (Array.isArray(s.jobs)) this.jobs = s.jobs.filter(isJob).slice(0, MAX_JOBS).map((j) => forRestore({ ...j, retry: j.retry ?? null, startedAt: j.startedAt ?? now, endedAt: j.endedAt ?? null }, now));
+    if (Array.isArray(s.results)) {
+      this.results = s.results
+        .filter((r): r is Result => isObject(r) && isObject(r.result) && Array.isArray((r.result as { images?: unknown }).images))
+        .slice(0, MAX_RESULTS);
+    }
+    this.key = this.jobs.reduce((m, j) => Math.max(m, j.key), 0);
+  }
+
+  private save() {
+    saveJson(KEY, { jobs: this.jobs, results: this.results });
   }
 
   private onEvent(key: number, ev: JobEvent) {
     this.update(key, (j) => applyEvent(j, ev, Date.now()));
     if (ev.stage === 'done') {
-      this.results = [{ result: ev.result, label: this.jobs.find((j) => j.key === key)?.label ?? '' }, ...this.results].slice(0, 24);
+      this.results = [{ result: ev.result, label: this.jobs.find((j) => j.key === key)?.label ?? '' }, ...this.results].slice(0, MAX_RESULTS);
+      this.save();
       app.bump();
       void app.loadProjects();
-    } else if (ev.stage === 'failed') {
+    } else if (ev.stage === 'failed' || ev.stage === 'reserved') {
+      // Reserved: the top bar shows money held by the running job at once (issue 12 §1.18).
       void app.loadProjects();
     }
   }
 
-  /** Keeps the countdown ticking only while someone waits on a rate limit. */
+  /** Keeps the clock ticking while a job runs (elapsed time, rate-limit countdown). */
   private tick() {
-    const waiting = this.jobs.some((j) => j.phase === 'waiting');
+    const waiting = this.jobs.some(isActive);
     if (waiting && !this.ticker) this.ticker = setInterval(() => (this.now = Date.now()), 250);
     if (!waiting && this.ticker) {
       clearInterval(this.ticker);
@@ -37,26 +64,38 @@ class JobsState {
   }
 
   /** Resolves to null once the job is queued, or to the reason it was refused. */
-  private async start(label: string, prompt: string, go: (cb: (e: JobEvent) => void) => Promise<string>): Promise<Friendly | null> {
+  private async start(label: string, prompt: string, retry: Job['retry'], go: (cb: (e: JobEvent) => void) => Promise<string>): Promise<Friendly | null> {
     const key = ++this.key;
-    this.jobs = [newJob(key, label, prompt), ...this.jobs].slice(0, 30);
+    this.jobs = [newJob(key, label, prompt, Date.now(), retry), ...this.jobs].slice(0, MAX_JOBS);
     try {
       const id = await go((e) => this.onEvent(key, e));
       this.update(key, (j) => ({ ...j, jobId: j.jobId ?? id, phase: j.phase === 'submitting' ? 'queued' : j.phase }));
       return null;
     } catch (e) {
       const f = friendly(e);
-      this.update(key, (j) => ({ ...j, phase: 'failed', message: `${f.title}: ${f.message}` }));
+      this.update(key, (j) => ({ ...j, phase: 'failed', message: `${f.title}: ${f.message}`, endedAt: Date.now() }));
       return f;
     }
   }
 
   submit(input: GenerateInput, label: string): Promise<Friendly | null> {
-    return this.start(label, input.params.prompt, (cb) => backend().generationSubmit(input, cb));
+    return this.start(label, input.params.prompt, { kind: 'submit', input }, (cb) => backend().generationSubmit(input, cb));
   }
 
   promote(generationId: string, prompt: string): Promise<Friendly | null> {
-    return this.start('Final (promoted)', prompt, (cb) => backend().generationPromote(generationId, cb));
+    return this.start('Final (promoted)', prompt, { kind: 'promote', generationId }, (cb) => backend().generationPromote(generationId, cb));
+  }
+
+  /** Sends a failed or cancelled job again, as it was. */
+  retry(key: number): Promise<Friendly | null> {
+    const j = this.jobs.find((x) => x.key === key);
+    if (!j?.retry) return Promise.resolve(null);
+    return j.retry.kind === 'submit' ? this.submit(j.retry.input, j.label) : this.promote(j.retry.generationId, j.prompt);
+  }
+
+  /** Money held by jobs still running (shown on the meters while they run). */
+  get heldUsd(): string[] {
+    return this.jobs.filter((j) => isActive(j) && j.reserved_usd).map((j) => j.reserved_usd as string);
   }
 
   async cancel(key: number) {
@@ -64,11 +103,14 @@ class JobsState {
     if (!j) return;
     if (!j.jobId || !isActive(j)) {
       this.jobs = this.jobs.filter((x) => x.key !== key);
+      this.save();
       return;
     }
     try {
       await backend().generationCancel(j.jobId);
-      this.update(key, (x) => (isActive(x) ? { ...x, phase: 'cancelled', message: 'Cancelled — a call already sent stays as an unconfirmed charge.' } : x));
+      // A request the provider already received may still be billed (issue 12 §1.7): it
+      // stays as an unconfirmed charge.
+      this.update(key, (x) => (isActive(x) ? { ...x, phase: 'cancelled', endedAt: Date.now(), message: cancelMessage(x) } : x));
     } catch (e) {
       const f = friendly(e);
       this.update(key, (x) => ({ ...x, message: `${f.title}: ${f.message}` }));
@@ -77,7 +119,17 @@ class JobsState {
 
   clearFinished() {
     this.jobs = this.jobs.filter(isActive);
+    this.save();
   }
 }
 
+/** What a cancel can honestly promise: nothing was sent, or the provider may still bill. */
+export function cancelMessage(j: Job): string {
+  const sent = ['running', 'polling', 'storing', 'waiting'].includes(j.phase) || j.attempt > 0;
+  if (!sent) return 'Cancelled before anything was sent — nothing was charged.';
+  const who = j.provider ? providerName(j.provider) : 'the provider';
+  return `Cancelled. The request had already reached ${who}, which may still bill for it.`;
+}
+
 export const jobs = new JobsState();
+jobs.restore();

@@ -1,4 +1,4 @@
-import type { AttemptView, GenerationResult, JobEvent } from '../api';
+import type { AttemptView, GenerateInput, GenerationResult, JobEvent } from '../api';
 
 export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
 
@@ -17,10 +17,15 @@ export interface Job {
   reserved_usd: string | null;
   result: GenerationResult | null;
   message: string | null;
+  /** Epoch ms: when it was pressed, and when it ended (for the elapsed time). */
+  startedAt: number;
+  endedAt: number | null;
+  /** What to send again on Retry (a submit's input, or the draft a promote started from). */
+  retry: { kind: 'submit'; input: GenerateInput } | { kind: 'promote'; generationId: string } | null;
 }
 
-export function newJob(key: number, label: string, prompt: string): Job {
-  return { key, jobId: null, label, prompt, phase: 'submitting', provider: null, model: null, attempt: 0, waitUntil: null, pollElapsed: 0, reserved_usd: null, result: null, message: null };
+export function newJob(key: number, label: string, prompt: string, now = Date.now(), retry: Job['retry'] = null): Job {
+  return { key, jobId: null, label, prompt, phase: 'submitting', provider: null, model: null, attempt: 0, waitUntil: null, pollElapsed: 0, reserved_usd: null, result: null, message: null, startedAt: now, endedAt: null, retry };
 }
 
 /** Folds one channel event into the job (pure; `now` for the countdown). */
@@ -34,10 +39,10 @@ export function applyEvent(job: Job, ev: JobEvent, now: number): Job {
     case 'running': j.phase = 'running'; j.provider = ev.provider; j.model = ev.model; j.attempt = ev.attempt; j.waitUntil = null; break;
     case 'polling': j.phase = 'polling'; j.provider = ev.provider; j.pollElapsed = ev.elapsed_s; break;
     case 'storing': j.phase = 'storing'; break;
-    case 'done': j.phase = 'done'; j.result = ev.result; j.waitUntil = null; break;
+    case 'done': j.phase = 'done'; j.result = ev.result; j.waitUntil = null; j.endedAt = now; break;
     case 'failed':
       j.phase = ev.result?.status === 'cancelled' || /cancel/i.test(ev.message) ? 'cancelled' : 'failed';
-      j.message = ev.message; j.result = ev.result ?? null; j.waitUntil = null; break;
+      j.message = ev.message; j.result = ev.result ?? null; j.waitUntil = null; j.endedAt = now; break;
   }
   return j;
 }
@@ -65,4 +70,26 @@ export function phaseLabel(j: Job, now: number): string {
     case 'failed': return 'failed';
     case 'cancelled': return 'cancelled';
   }
+}
+
+/** "0:07", "1:05", "12:00" — elapsed time of a running or finished job. */
+export function elapsed(j: Job, now: number): string {
+  const ms = Math.max(0, (j.endedAt ?? now) - j.startedAt);
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** A job as saved for the next launch: one that was still running is marked interrupted. */
+export function forRestore(j: Job, now: number): Job {
+  if (!isActive(j)) return { ...j, waitUntil: null };
+  return {
+    ...j, phase: 'failed', waitUntil: null, endedAt: j.endedAt ?? now,
+    message: 'Interrupted: Proofsheet was closed while this ran. Any money held for it is released; check the Gallery before retrying.',
+  };
+}
+
+export function isJob(v: unknown): v is Job {
+  if (!v || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return typeof o.key === 'number' && typeof o.label === 'string' && typeof o.prompt === 'string' && typeof o.phase === 'string';
 }

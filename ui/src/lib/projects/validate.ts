@@ -23,11 +23,18 @@ export function emptyDraft(): ProjectDraft {
 
 export function draftFrom(p: ProjectView): ProjectDraft {
   return {
-    name: p.name, client: p.client ?? '', budget: p.budget_usd ?? '', hard: p.hard, period: p.period,
+    name: p.name, client: p.client ?? '', budget: budgetText(p.budget_usd), hard: p.hard, period: p.period,
     warn: p.warn_at.map((w) => fractionToPercent(w).replace('%', '')).join(', '),
     draft_chain: [...p.draft_chain], final_chain: [...p.final_chain],
     allow_safety_fallback: p.allow_safety_fallback, preflight_moderation: p.preflight_moderation,
   };
+}
+
+/** "1000.5" → "1000.50": a budget reads back in cents, the way it was typed. */
+export function budgetText(x: string | null | undefined): string {
+  if (!x) return '';
+  const [int, frac = ''] = x.split('.');
+  return `${int}.${frac.padEnd(2, '0')}`;
 }
 
 /** Checks the form in designer language; returns the backend input when it is valid. */
@@ -83,4 +90,19 @@ export function moveItem<T>(list: T[], from: number, to: number): T[] {
   const [x] = copy.splice(from, 1);
   copy.splice(to, 0, x);
   return copy;
+}
+
+/** Same settings (what the form edits), ignoring spend and counts. */
+export function sameDraft(a: ProjectDraft, b: ProjectDraft): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/**
+ * What to do when the saved project is refreshed under an open form (issue 12 §1.3):
+ * a clean form follows the saved one; a dirty form is never overwritten, and says so
+ * when the saved settings really changed.
+ */
+export function onRefresh(form: ProjectDraft, baseline: ProjectDraft, saved: ProjectDraft): { form: ProjectDraft; baseline: ProjectDraft; changedUnderneath: boolean } {
+  if (sameDraft(form, baseline)) return { form: saved, baseline: saved, changedUnderneath: false };
+  return { form, baseline, changedUnderneath: !sameDraft(baseline, saved) };
 }

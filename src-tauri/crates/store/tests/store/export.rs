@@ -36,7 +36,19 @@ fn png_carries_a1111_parameters_and_a_sidecar() {
     let out = tempfile::tempdir().unwrap();
     let exported = fx.store.export_generation(g, out.path()).unwrap();
     assert_eq!(exported.images.len(), 1);
-    assert_eq!(exported.images[0], out.path().join(format!("{g}-0.png")));
+    // Named like the work, not by uuid: project, prompt words, date, short id, index.
+    let name = exported.images[0]
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .to_string();
+    let short = &g.to_string()[..8];
+    assert!(name.starts_with("P_a-lighthouse-at-dusk_"), "{name}");
+    assert!(name.ends_with(&format!("_{short}-0.png")), "{name}");
+    assert_eq!(
+        exported.sidecar.file_name().unwrap().to_string_lossy(),
+        name.replace("-0.png", ".json")
+    );
     let chunks = text_chunks(&exported.images[0]);
     let (_, params) = chunks.iter().find(|(k, _)| k == "parameters").unwrap();
     assert_eq!(
@@ -58,6 +70,23 @@ fn png_carries_a1111_parameters_and_a_sidecar() {
     assert_eq!(sidecar["provider"], "openai");
     assert_eq!(sidecar["generation"]["id"], g.to_string());
     assert!(sidecar["attempts"].is_array());
+}
+
+#[test]
+fn one_variation_exports_alone() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let g = generation(&fx.store, &p, "three takes");
+    for i in 0..3 {
+        fx.store
+            .persist_image(g, i, &png(16, 16, i + 1), None)
+            .unwrap();
+    }
+    let out = tempfile::tempdir().unwrap();
+    let exported = fx.store.export_images(g, out.path(), Some(1)).unwrap();
+    assert_eq!(exported.images.len(), 1);
+    assert!(exported.images[0].to_string_lossy().ends_with("-1.png"));
+    assert!(fx.store.export_images(g, out.path(), Some(7)).is_err());
 }
 
 #[test]
@@ -108,7 +137,11 @@ fn spend_csv_lists_costs_and_savings_safely() {
             .unwrap()
             .ends_with(".csv")
     );
-    assert_eq!(std::fs::read_to_string(path).unwrap(), csv);
+    // UTF-8 with a byte-order mark, so spreadsheets read non-Latin prompts right.
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap(),
+        format!("\u{FEFF}{csv}")
+    );
 }
 
 #[test]

@@ -197,6 +197,81 @@ fn search_finds_prompts_tags_providers_and_survives_any_input() {
     );
 }
 
+/// A Japanese word inside a run of CJK text, an emoji and an English plural are all found
+/// (issue 12 §1.14), and tags added later are found as substrings too.
+#[test]
+fn search_finds_cjk_words_emoji_and_plurals() {
+    let fx = open();
+    let p = project(&fx.store, "J", None);
+    let mut ids = Vec::new();
+    for prompt in [
+        "夕暮れの灯台、リソグラフ印刷、二色刷り 🌅🗼 ✨",
+        "a lighthouse at dusk, risograph print",
+        "two lighthouses in fog",
+        "a harbour crane",
+    ] {
+        let g = fx
+            .store
+            .create_generation(&new_gen(&p, request(prompt), Tier::Draft))
+            .unwrap();
+        let n = u32::try_from(ids.len()).unwrap();
+        ids.push(
+            fx.store
+                .persist_image(g, 0, &png(8, 8, n + 40), None)
+                .unwrap()
+                .id,
+        );
+    }
+    let found = |text: &str| {
+        let q = SearchQuery {
+            text: text.into(),
+            ..Default::default()
+        };
+        let items: Vec<i64> = fx
+            .store
+            .search(&q)
+            .unwrap()
+            .items
+            .iter()
+            .map(|t| t.image_id)
+            .collect();
+        assert_eq!(
+            fx.store.search_count(&q).unwrap(),
+            items.len() as u64,
+            "{text}"
+        );
+        items
+    };
+    assert_eq!(found("灯台"), vec![ids[0]], "a word inside CJK text");
+    assert_eq!(found("二色"), vec![ids[0]]);
+    assert_eq!(found("リソグラフ"), vec![ids[0]]);
+    assert_eq!(found("🌅"), vec![ids[0]], "an emoji");
+    assert_eq!(
+        found("lighthouses"),
+        vec![ids[2], ids[1]],
+        "a plural finds the singular"
+    );
+    assert_eq!(
+        found("lighthouse"),
+        vec![ids[2], ids[1]],
+        "and the other way round"
+    );
+    assert_eq!(
+        found("lighthouse 灯台"),
+        Vec::<i64>::new(),
+        "every term is required"
+    );
+    assert!(found("灯台船").is_empty());
+    fx.store.add_tag(ids[3], "港のクレーン").unwrap();
+    assert_eq!(
+        found("クレーン"),
+        vec![ids[3]],
+        "tags are searched as substrings"
+    );
+    fx.store.remove_tag(ids[3], "港のクレーン").unwrap();
+    assert!(found("クレーン").is_empty());
+}
+
 #[test]
 fn search_combines_with_every_filter_and_counts_are_real() {
     let fx = open();

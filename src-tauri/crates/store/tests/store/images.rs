@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use store::{Store, StoreError};
 
-use crate::common::{generation, open, png, project};
+use crate::common::{d, generation, open, png, project};
 
 #[test]
 fn identical_bytes_are_stored_once_with_a_thumbnail() {
@@ -132,4 +132,39 @@ fn favourites_ratings_tags_and_boards() {
         })
         .unwrap();
     assert!(page.items.is_empty());
+}
+
+/// Deleting an image removes its row and, once nothing else uses it, its file and
+/// thumbnail; a file shared with another image stays; spend history is untouched.
+#[test]
+fn deleting_images_removes_unshared_files_and_keeps_the_spend() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let g1 = generation(&fx.store, &p, "a");
+    let g2 = generation(&fx.store, &p, "b");
+    fx.store.reserve(p.id, g1, d("0.1")).unwrap();
+    fx.store.settle(g1, d("0.04")).unwrap();
+    let shared = png(64, 64, 1);
+    let a = fx.store.persist_image(g1, 0, &shared, None).unwrap();
+    let b = fx.store.persist_image(g2, 0, &shared, None).unwrap();
+    let c = fx
+        .store
+        .persist_image(g1, 1, &png(64, 64, 2), None)
+        .unwrap();
+    fx.store.add_tag(c.id, "hero").unwrap();
+
+    assert_eq!(fx.store.delete_images(&[a.id, c.id, 999_999]).unwrap(), 2);
+    assert!(
+        fx.store.absolute(&b.path).exists(),
+        "a file another image uses stays"
+    );
+    assert!(
+        !fx.store.absolute(&c.path).exists(),
+        "an unshared file goes"
+    );
+    assert!(!fx.store.absolute(c.thumb_path.as_ref().unwrap()).exists());
+    assert!(fx.store.images(g1).unwrap().is_empty());
+    assert_eq!(fx.store.images(g2).unwrap().len(), 1);
+    let summary = fx.store.project_summary("P").unwrap();
+    assert_eq!(summary.spent, d("0.04"), "the ledger keeps its history");
 }

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { humanize, modelName, providerName } from './format';
+
+const offers = [
+  { offer_id: 'openai:gpt-image-1-mini', provider: 'openai', model: 'gpt-image-1-mini', display_name: 'GPT Image 1 mini' },
+  { offer_id: 'openai:gpt-image-1', provider: 'openai', model: 'gpt-image-1', display_name: 'GPT Image 1' },
+];
+
+describe('display names (issue 12 §2)', () => {
+  it('names providers and models, never ids', () => {
+    expect(providerName('a1111')).toBe('AUTOMATIC1111');
+    expect(providerName('openai_compatible')).toBe('OpenAI-compatible gateway');
+    expect(modelName(offers, 'openai/gpt-image-1')).toBe('GPT Image 1');
+    expect(modelName(offers, 'openai:gpt-image-1-mini')).toBe('GPT Image 1 mini');
+    expect(modelName(offers, 'a1111/local')).toBe('AUTOMATIC1111 local');
+  });
+  it('rewrites engine messages with names and says advice once', () => {
+    expect(humanize('no offer in the chain can make this request (openai:gpt-image-1-mini: cannot make 1920×1080)', offers))
+      .toBe('No offer in the chain can make this request (GPT Image 1 mini: cannot make 1920×1080)');
+    expect(humanize("Blocked by openai's safety filter", offers)).toBe("Blocked by OpenAI's safety filter");
+    expect(humanize("rejected by the safety system. — rephrase the prompt. Blocked by openai's safety filter — rephrase the prompt, or allow safety fallback", offers))
+      .toBe("Rejected by the safety system. Blocked by OpenAI's safety filter — rephrase the prompt, or allow safety fallback");
+    expect(humanize('quota — add credit. quota — add credit.', offers)).toBe('Quota — add credit.');
+    expect(humanize('Not sent: this request needs up to $2.10726 but only $0.957802 is left of the $1 budget ($0.042198 spent, $0 held for jobs in flight).'))
+      .toBe('Not sent: this request needs up to $2.11 but only $0.96 is left of the $1.00 budget ($0.0422 spent, $0.00 held for jobs in flight).');
+  });
+});

@@ -1,0 +1,16 @@
+import type { KeyCheckView } from '../api';
+
+/** Key test results live for the whole run, not just while Settings is open (issue 12 §1.19.7). */
+class KeyChecks {
+  byProvider = $state<Record<string, KeyCheckView | 'testing'>>({});
+  set(provider: string, v: KeyCheckView | 'testing') {
+    this.byProvider = { ...this.byProvider, [provider]: v };
+  }
+  forget(provider: string) {
+    const next = { ...this.byProvider };
+    delete next[provider];
+    this.byProvider = next;
+  }
+}
+
+export const keyChecks = new KeyChecks();
