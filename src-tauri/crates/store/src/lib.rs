@@ -20,8 +20,8 @@ mod money;
 mod open;
 mod projects;
 mod schema;
-mod settle;
 mod search;
+mod settle;
 mod thumbs;
 mod types;
 
@@ -49,8 +49,8 @@ pub use images::{Board, ImageRecord};
 pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
-pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
 pub use search::{SearchPlan, fts_query, search_plan};
+pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 
 const DB_FILE: &str = "proofsheet.sqlite3";
