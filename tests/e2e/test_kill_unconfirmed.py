@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import signal
+import sqlite3
 import subprocess
 import tempfile
 import threading
@@ -30,7 +31,9 @@ from http.server import ThreadingHTTPServer
 
 PROJECT = "Killed mid-call"
 PROMPT = "a paper boat on a puddle, cyanotype"
-DRIVER_PORT, NATIVE_PORT = 4461, 4462  # not conftest's 4444/4445: both can run at once
+# Not conftest's 4444/4445 (its session may still be open); each window its own pair, so
+# a restart never waits for the previous WebKitWebDriver's port to be free again.
+PORTS = {"before": (4461, 4462), "after": (4463, 4464)}
 
 
 class SlowImages(Handler):
@@ -77,15 +80,23 @@ def app_window(env, label):
     driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = open(SHOTS / f"kill-driver-{label}.log", "wb")  # the app's own log too, for a failure
-    proc = subprocess.Popen([driver_bin, "--port", str(DRIVER_PORT), "--native-port", str(NATIVE_PORT)],
+    port, native = PORTS[label]
+    proc = subprocess.Popen([driver_bin, "--port", str(port), "--native-port", str(native)],
                             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     driver = None
     try:
-        _wait_port(DRIVER_PORT)
+        _wait_port(port)
         options = webdriver.ChromeOptions()
         options.set_capability("browserName", "wry")
         options.set_capability("tauri:options", {"application": str(APP)})
-        driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{DRIVER_PORT}", options=options)
+        for attempt in range(3):  # tauri-driver may ask WebKitWebDriver before it listens
+            try:
+                driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{port}", options=options)
+                break
+            except Exception:
+                if attempt == 2:
+                    raise
+                time.sleep(2)
         driver.set_window_size(1280, 800)
         WebDriverWait(driver, 30).until(
             EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=screen-canvas]")))
@@ -104,6 +115,13 @@ def app_window(env, label):
             os.killpg(proc.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # until WebKitWebDriver has gone too
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.1)
         log.close()
 
 
@@ -123,6 +141,15 @@ def app_pids(data_dir: str) -> list[int]:
         except OSError:
             continue
     return pids
+
+
+def totals(data_dir: str) -> tuple[int, int, int]:
+    """spent, reserved and unconfirmed nanodollars of the one project, read-only."""
+    db = sqlite3.connect(f"file:{data_dir}/proofsheet.sqlite3?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT spent_nanos, reserved_nanos, unconfirmed_nanos FROM project_totals").fetchone()
+    finally:
+        db.close()
 
 
 def wait(driver, cond, timeout=20, msg=""):
@@ -194,6 +221,10 @@ def test_a_draft_killed_mid_call_shows_as_unconfirmed_after_restart(kill_env, sl
         # Spent keeps the charge: the reservation was not released to $0.
         assert money(top) == amount, top
         assert "the provider may have billed; confirm or refund" in chip.get_attribute("title")
+        # The library agrees: the sent call is spent and unconfirmed, nothing is still held.
+        spent_n, reserved_n, unconfirmed_n = totals(data_dir)
+        assert spent_n > 0 and unconfirmed_n == spent_n and reserved_n == 0, (spent_n, reserved_n, unconfirmed_n)
+        assert abs(spent_n / 1e9 - amount) < 1e-9, (spent_n, amount)
 
         go(driver, "canvas")
         line = find(driver, "budget-meter-unconfirmed")

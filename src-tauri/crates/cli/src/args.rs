@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
-use crate::parse::{parse_fraction, parse_size, parse_usd};
+use crate::parse::{parse_budget, parse_fraction, parse_size};
 
 const ABOUT: &str = "See what an AI image costs before you pay for it: price a prompt on every \
 provider, generate drafts cheap and finals premium, keep every image in a local gallery that \
@@ -16,7 +16,9 @@ Getting started:
   proofsheet-cli keys set openai < key.txt          store a key in the OS keychain (read from stdin)
   proofsheet-cli estimate --prompt \"a red fox\"      price the request on every offer
   proofsheet-cli project create spring --budget 50 --client \"Acme\"
+  proofsheet-cli project set spring --budget 80      raise the budget (or --soft, --no-budget)
   proofsheet-cli generate --project spring --prompt \"a red fox\" --draft
+  proofsheet-cli generate --project spring --prompt-file brief.txt --draft   long prompts (--prompt - reads stdin)
   proofsheet-cli gallery list --project spring --search fox
   proofsheet-cli promote <GENERATION_ID>            re-render a draft on the final chain
   proofsheet-cli report --project spring --csv spring.csv
@@ -112,7 +114,7 @@ pub enum ChargesCommand {
     /// The provider billed it: keep the charge (at --amount when its dashboard shows another price)
     Confirm {
         id: String,
-        #[arg(long, value_parser = crate::parse::parse_usd)]
+        #[arg(long, value_parser = crate::parse::parse_usd, allow_hyphen_values = true)]
         amount: Option<rust_decimal::Decimal>,
     },
     /// The provider did not bill it: give the money back to the project
@@ -121,27 +123,38 @@ pub enum ChargesCommand {
 
 /// Request parameters shared by `estimate` and `generate`.
 #[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("prompt_source").required(true).args(["prompt", "prompt_file"])))]
 pub struct ParamArgs {
-    /// What to draw
-    #[arg(long)]
-    pub prompt: String,
-    /// What to avoid (ignored by models without negative prompts; the estimate says so)
-    #[arg(long)]
+    /// What to draw; `-` reads it from stdin (e.g. `cat brief.txt | … --prompt -`)
+    #[arg(long, value_name = "TEXT")]
+    pub prompt: Option<String>,
+    /// Read the prompt from a UTF-8 text file (for prompts too long for the command line;
+    /// one trailing line break is dropped)
+    #[arg(long, value_name = "FILE", conflicts_with = "prompt")]
+    pub prompt_file: Option<PathBuf>,
+    /// What to avoid (ignored by models without negative prompts; the estimate says so);
+    /// `-` reads it from stdin
+    #[arg(long, value_name = "TEXT")]
     pub negative: Option<String>,
-    /// Image size as WIDTHxHEIGHT
-    #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size)]
+    /// Read the negative prompt from a UTF-8 text file
+    #[arg(long, value_name = "FILE", conflicts_with = "negative")]
+    pub negative_file: Option<PathBuf>,
+    /// Image size as WIDTHxHEIGHT, 64 to 8192 pixels per side
+    #[arg(long, value_name = "WxH", default_value = "1024x1024", value_parser = parse_size,
+          allow_hyphen_values = true)]
     pub size: (u32, u32),
     /// Quality level, e.g. low, medium, high, hd (model-specific)
     #[arg(long, value_name = "Q")]
     pub quality: Option<String>,
     /// Number of images
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10))]
+    #[arg(long, value_name = "N", default_value_t = 1, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(1..=10))]
     pub n: u32,
     /// Sampling steps (models that take them)
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub steps: Option<u32>,
-    /// Seed; omitted means random (the engine records the one it used)
-    #[arg(long, value_name = "N")]
+    /// Seed, 0 to 4294967295; omitted means random (the engine records the one it used)
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u32>,
 }
 
@@ -175,6 +188,14 @@ pub enum ProjectCommand {
         --draft-chain fal:fal-ai/flux/schnell,bfl:flux-dev"
     )]
     Create(ProjectCreateArgs),
+    /// Change a project's budget or client; anything not named stays as it is
+    #[command(
+        after_help = "Examples:\n  proofsheet-cli project set spring --budget 80\n  \
+        proofsheet-cli project set spring --soft          warn past the budget instead of refusing\n  \
+        proofsheet-cli project set spring --no-budget     track spend without a limit\n  \
+        proofsheet-cli project set spring --client \"Halde & Co.\""
+    )]
+    Set(ProjectSetArgs),
     /// Show a project's budget: spent, reserved, remaining, saved by reuse
     Show { name: String },
     /// List projects
@@ -185,7 +206,7 @@ pub enum ProjectCommand {
 pub struct ProjectCreateArgs {
     pub name: String,
     /// Budget in USD, e.g. 50 or 12.50
-    #[arg(long, value_name = "USD", value_parser = parse_usd)]
+    #[arg(long, value_name = "USD", value_parser = parse_budget, allow_hyphen_values = true)]
     pub budget: Option<Decimal>,
     /// Refuse any request that could exceed the budget (default)
     #[arg(long, conflicts_with = "soft")]
@@ -214,6 +235,36 @@ pub struct ProjectCreateArgs {
     /// Check prompts with OpenAI's free moderation endpoint before any paid call
     #[arg(long)]
     pub moderation: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ProjectSetArgs {
+    pub name: String,
+    /// New budget in USD, e.g. 80 or 12.50 (spend so far is kept)
+    #[arg(long, value_name = "USD", value_parser = parse_budget, allow_hyphen_values = true,
+          conflicts_with = "no_budget")]
+    pub budget: Option<Decimal>,
+    /// Remove the budget: spend is still tracked, nothing is refused
+    #[arg(long)]
+    pub no_budget: bool,
+    /// Refuse any request that could exceed the budget
+    #[arg(long, conflicts_with = "soft")]
+    pub hard: bool,
+    /// Warn past the budget instead of refusing
+    #[arg(long)]
+    pub soft: bool,
+    /// The budget resets every calendar month
+    #[arg(long, conflicts_with = "total")]
+    pub monthly: bool,
+    /// The budget covers the project's whole life (no monthly reset)
+    #[arg(long)]
+    pub total: bool,
+    /// Warn when spend passes these fractions of the budget, e.g. 0.5,0.8
+    #[arg(long, value_name = "F,..", value_delimiter = ',', value_parser = parse_fraction)]
+    pub warn_at: Vec<Decimal>,
+    /// Client name for reports ("" removes it)
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -286,7 +337,8 @@ pub struct GalleryListArgs {
     /// Full-text search over prompt, negative prompt, tags, provider and model
     #[arg(long, value_name = "TEXT")]
     pub search: Option<String>,
-    #[arg(long, value_name = "N", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10000))]
+    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(1..=10000))]
     pub limit: u32,
     #[arg(long, value_name = "ID")]
     pub provider: Option<String>,

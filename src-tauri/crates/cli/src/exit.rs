@@ -63,7 +63,10 @@ impl From<ErrorKind> for Kind {
 #[derive(Debug, Clone)]
 pub struct CliError {
     pub kind: Kind,
+    /// May hold user or provider text; printed through `output::clean`.
     pub message: String,
+    /// Lines the CLI adds (what to do next), each printed on its own line.
+    pub hints: Vec<String>,
 }
 
 impl CliError {
@@ -71,7 +74,31 @@ impl CliError {
         Self {
             kind,
             message: message.into(),
+            hints: Vec::new(),
         }
+    }
+    pub fn hint(mut self, line: impl Into<String>) -> Self {
+        self.hints.push(line.into());
+        self
+    }
+    /// The message and its hints as one text (for `--json`), raw.
+    pub fn full_message(&self) -> String {
+        let mut s = self.message.clone();
+        for h in &self.hints {
+            s.push('\n');
+            s.push_str(h);
+        }
+        s
+    }
+    /// The message for a terminal: user and provider text escaped, one line per hint.
+    pub fn display(&self) -> String {
+        use crate::output::{clean, normalize_amounts};
+        let mut s = clean(&normalize_amounts(&self.message)).into_owned();
+        for h in &self.hints {
+            s.push('\n');
+            s.push_str(&clean(&normalize_amounts(h)));
+        }
+        s
     }
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(Kind::Usage, message)
@@ -95,6 +122,17 @@ pub type CliResult<T> = Result<T, CliError>;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_print_escaped_with_one_line_per_hint() {
+        let e = CliError::usage("no project \"a\nb\u{1b}[2J\" for $1.500")
+            .hint("make it: `proofsheet-cli project create NAME`");
+        assert_eq!(
+            e.display(),
+            "no project \"a\\nb\\u{1b}[2J\" for $1.5\nmake it: `proofsheet-cli project create NAME`"
+        );
+        assert!(e.full_message().contains("a\nb\u{1b}[2J"));
+    }
 
     #[test]
     fn every_engine_kind_has_a_documented_code() {

@@ -23,7 +23,18 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // Help and version go to stdout with 0; usage errors to stderr with 2.
-            let _ = e.print();
+            // clap echoes the bad value, escape sequences included: when an argument
+            // holds control characters, print the error unstyled (which drops escape
+            // sequences) with any other control character escaped.
+            let hostile =
+                std::env::args_os().any(|a| a.to_string_lossy().chars().any(char::is_control));
+            if e.use_stderr() && hostile {
+                let plain = e.render().to_string();
+                let lines: Vec<String> = plain.lines().map(output::safe).collect();
+                eprintln!("{}", lines.join("\n").trim_end());
+            } else {
+                let _ = e.print();
+            }
             return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(exit::USAGE));
         }
     };
@@ -76,10 +87,10 @@ async fn run(cli: Cli) -> CliResult<u8> {
 /// Error text on stderr; with `--json` also `{"error":{…}}` on stdout so scripts always
 /// get one document.
 fn fail(e: &CliError, json: bool) -> u8 {
-    eprintln!("proofsheet-cli: error: {}", e.message);
+    eprintln!("proofsheet-cli: error: {}", e.display());
     if json {
         let doc = serde_json::json!({
-            "error": { "kind": e.kind, "code": e.kind.code(), "message": e.message }
+            "error": { "kind": e.kind, "code": e.kind.code(), "message": e.full_message() }
         });
         let _ = output::json(&doc);
     }

@@ -3,26 +3,84 @@
 
 use rust_decimal::Decimal;
 
+/// The engine's size range, checked here too so one range is shown for `--size`.
+pub const MIN_SIDE: u32 = 64;
+pub const MAX_SIDE: u32 = 8192;
+
+/// An option name where a value should be (`--budget --soft`): options that accept
+/// leading hyphens (so `-1` reaches the parser and gets a real message) say so.
+fn option_instead_of_value(s: &str) -> bool {
+    s.starts_with("--")
+        || (s.starts_with('-') && s[1..].starts_with(|c: char| c.is_ascii_alphabetic()))
+}
+
 pub fn parse_size(s: &str) -> Result<(u32, u32), String> {
+    if option_instead_of_value(s) {
+        return Err(format!(
+            "--size needs WIDTHxHEIGHT, e.g. --size 1024x1024 (got the option '{s}')"
+        ));
+    }
     let bad = || format!("expected WIDTHxHEIGHT in pixels, e.g. 1024x1024 (got '{s}')");
     let (w, h) = s.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
-    let w: u32 = w.trim().parse().map_err(|_| bad())?;
-    let h: u32 = h.trim().parse().map_err(|_| bad())?;
-    if !(16..=16384).contains(&w) || !(16..=16384).contains(&h) {
+    let side = |t: &str| -> Result<u32, String> {
+        let t = t.trim();
+        if t.starts_with('-') && t[1..].parse::<u64>().is_ok() {
+            return Err(format!(
+                "a size cannot be negative (got '{s}'); use WIDTHxHEIGHT with each side \
+                 between {MIN_SIDE} and {MAX_SIDE} pixels, e.g. 1024x1024"
+            ));
+        }
+        t.parse().map_err(|_| bad())
+    };
+    let (w, h) = (side(w)?, side(h)?);
+    if !(MIN_SIDE..=MAX_SIDE).contains(&w) || !(MIN_SIDE..=MAX_SIDE).contains(&h) {
         return Err(format!(
-            "each side must be between 16 and 16384 pixels (got {w}x{h})"
+            "each side must be between {MIN_SIDE} and {MAX_SIDE} pixels (got {w}x{h})"
         ));
     }
     Ok((w, h))
 }
 
+/// A budget in USD: `50`, `12.50`, `$12.50`; never negative.
+pub fn parse_budget(s: &str) -> Result<Decimal, String> {
+    if option_instead_of_value(s) {
+        return Err(format!(
+            "--budget needs an amount in USD, e.g. --budget 50 (got the option '{s}')"
+        ));
+    }
+    parse_amount(s).map_err(|negative| {
+        if negative {
+            format!(
+                "a budget cannot be negative (got '{s}'); use 0 to refuse every paid request, \
+                 or no budget at all"
+            )
+        } else {
+            format!("expected an amount in USD such as 50 or 12.50 (got '{s}')")
+        }
+    })
+}
+
+/// Any other amount in USD (e.g. what a provider really billed); never negative.
 pub fn parse_usd(s: &str) -> Result<Decimal, String> {
-    let t = s.trim().trim_start_matches('$');
-    let d: Decimal = t
-        .parse()
-        .map_err(|_| format!("expected an amount in USD such as 50 or 12.50 (got '{s}')"))?;
-    if d.is_sign_negative() {
-        return Err(format!("the amount cannot be negative (got '{s}')"));
+    parse_amount(s).map_err(|negative| {
+        if negative {
+            format!("an amount cannot be negative (got '{s}')")
+        } else {
+            format!("expected an amount in USD such as 0.04 or 12.50 (got '{s}')")
+        }
+    })
+}
+
+/// `Err(true)` for a negative amount, `Err(false)` for one that is not a number.
+fn parse_amount(s: &str) -> Result<Decimal, bool> {
+    let t = s.trim();
+    let (negative, t) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t),
+    };
+    let d: Decimal = t.trim_start_matches('$').parse().map_err(|_| false)?;
+    if (negative && !d.is_zero()) || d.is_sign_negative() {
+        return Err(true);
     }
     Ok(d)
 }
@@ -49,15 +107,38 @@ mod tests {
         assert!(
             parse_size("0x10")
                 .expect_err("too small")
-                .contains("between")
+                .contains("between 64 and 8192")
         );
+        assert!(parse_size("-1x5").expect_err("neg").contains("negative"));
+        assert!(parse_size("5x -1").expect_err("neg").contains("negative"));
+        assert!(parse_size("--json").expect_err("opt").contains("option"));
+        assert!(parse_size("-1x").expect_err("bad").contains("WIDTHxHEIGHT"));
     }
 
     #[test]
-    fn usd_amounts_are_exact_decimals() {
-        assert_eq!(parse_usd("$12.50"), Ok(Decimal::new(1250, 2)));
-        assert!(parse_usd("-1").is_err());
-        assert!(parse_usd("ten").is_err());
+    fn budgets_are_exact_non_negative_decimals() {
+        assert_eq!(parse_budget("$12.50"), Ok(Decimal::new(1250, 2)));
+        assert_eq!(parse_budget("0"), Ok(Decimal::ZERO));
+        for neg in ["-1", "-0.5", "-$3"] {
+            assert!(
+                parse_budget(neg)
+                    .expect_err(neg)
+                    .starts_with("a budget cannot be negative"),
+                "{neg}"
+            );
+        }
+        assert!(parse_budget("ten").is_err());
+        assert!(
+            parse_budget("--soft")
+                .expect_err("opt")
+                .contains("--budget needs")
+        );
+        assert_eq!(parse_usd("0.04"), Ok(Decimal::new(4, 2)));
+        assert!(
+            parse_usd("-1")
+                .expect_err("neg")
+                .contains("cannot be negative")
+        );
     }
 
     #[test]

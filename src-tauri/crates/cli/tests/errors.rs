@@ -81,6 +81,8 @@ async fn help_is_for_newcomers() {
         "Exit codes",
         "keys set openai <",
         "PROOFSHEET_DATA_DIR",
+        "project set",
+        "--prompt-file",
     ] {
         assert!(
             out.stdout.contains(needle),

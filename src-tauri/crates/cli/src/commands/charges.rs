@@ -5,7 +5,7 @@
 use super::{Ctx, emit};
 use crate::args::ChargesCommand;
 use crate::exit::{CliResult, OK};
-use crate::output::{clip, table, usd};
+use crate::output::{clip, safe, table, usd};
 
 pub async fn run(ctx: &Ctx, c: ChargesCommand) -> CliResult<u8> {
     match c {
@@ -45,7 +45,11 @@ pub async fn run(ctx: &Ctx, c: ChargesCommand) -> CliResult<u8> {
             let delta = ctx.engine.charge_confirm(&id, amount).await?;
             let doc = serde_json::json!({ "id": id, "confirmed": true, "spent_change_usd": delta });
             emit(ctx, &doc, || {
-                format!("Charge {id} confirmed (spent changed by {}).", usd(delta))
+                format!(
+                    "Charge {} confirmed (spent changed by {}).",
+                    safe(&id),
+                    usd(delta)
+                )
             })?;
             Ok(OK)
         }
@@ -53,7 +57,11 @@ pub async fn run(ctx: &Ctx, c: ChargesCommand) -> CliResult<u8> {
             let amount = ctx.engine.charge_refund(&id).await?;
             let doc = serde_json::json!({ "id": id, "refunded_usd": amount });
             emit(ctx, &doc, || {
-                format!("Charge {id} refunded: {} back to its project.", usd(amount))
+                format!(
+                    "Charge {} refunded: {} back to its project.",
+                    safe(&id),
+                    usd(amount)
+                )
             })?;
             Ok(OK)
         }

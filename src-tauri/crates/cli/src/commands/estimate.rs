@@ -5,7 +5,7 @@ use engine::api::{EstimateInput, EstimateResult, OfferEstimate, Tier, TierFilter
 use super::{Ctx, check_offers, emit, params};
 use crate::args::{EstimateArgs, TierArg};
 use crate::exit::{CliResult, OK};
-use crate::output::{clip, table, usd, usd_opt};
+use crate::output::{clip, normalize_amounts, safe, table, usd, usd_opt};
 
 pub fn tier_filter(t: TierArg) -> TierFilter {
     match t {
@@ -56,7 +56,7 @@ fn human(r: &EstimateResult) -> String {
     if let Some(b) = &r.budget {
         out.push_str(&format!(
             "\n\nProject {}: budget {}, spent {}, reserved {}, remaining {}{}",
-            b.project,
+            safe(&b.project),
             usd_opt(b.budget_usd),
             usd(b.spent_usd),
             usd(b.reserved_usd),
@@ -107,7 +107,7 @@ fn row(e: &OfferEstimate) -> Vec<String> {
         money(e.expected_usd),
         money(e.worst_case_usd),
         money(e.per_image_usd),
-        clip(&notes.join("; "), 70),
+        clip(&normalize_amounts(&notes.join("; ")), 70),
     ]
 }
 

@@ -1,12 +1,13 @@
 //! `gallery list`, `show` and `report`.
 
-use engine::api::{GalleryQuery, Tier};
+use engine::api::{GalleryQuery, GenerationDetail, GenerationStatus, Tier};
 
 use super::estimate::tier_name;
+use super::generate::attempts_table;
 use super::{Ctx, emit};
 use crate::args::{GalleryCommand, GalleryListArgs, ReportArgs, ShowArgs, TierArg};
 use crate::exit::{CliError, CliResult, OK};
-use crate::output::{clip, table, usd};
+use crate::output::{clip, normalize_amounts, safe, table, usd};
 
 pub async fn run(ctx: &Ctx, c: GalleryCommand) -> CliResult<u8> {
     match c {
@@ -83,15 +84,72 @@ async fn list(ctx: &Ctx, a: GalleryListArgs) -> CliResult<u8> {
 
 pub async fn show(ctx: &Ctx, a: ShowArgs) -> CliResult<u8> {
     let d = ctx.engine.generation_detail(&a.generation_id).await?;
-    emit(ctx, &d, || {
+    let mut doc = serde_json::to_value(&d)
+        .map_err(|e| CliError::general(format!("cannot encode the generation: {e}")))?;
+    // Why it failed, for scripts too. The engine's own field wins once it has one.
+    if let Some(obj) = doc.as_object_mut() {
+        obj.entry("error")
+            .or_insert_with(|| serde_json::json!(failure_reason(&d)));
+    }
+    emit(ctx, &doc, || show_text(&d))?;
+    Ok(OK)
+}
+
+pub fn status_name(s: &GenerationStatus) -> &'static str {
+    match s {
+        GenerationStatus::Queued => "queued",
+        GenerationStatus::Running => "running",
+        GenerationStatus::Succeeded => "succeeded",
+        GenerationStatus::Failed => "failed",
+        GenerationStatus::Cancelled => "cancelled",
+        GenerationStatus::Reused => "reused",
+    }
+}
+
+/// Why a generation did not succeed, from its attempts (the last one that says why).
+fn failure_reason(d: &GenerationDetail) -> Option<String> {
+    let last = d.attempts.iter().rev().find(|a| a.outcome != "succeeded");
+    let why = match (&d.status, last) {
+        (GenerationStatus::Failed, Some(a)) => format!(
+            "{} at {} {}{}",
+            a.outcome.replace('_', " "),
+            a.provider,
+            a.model,
+            a.error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
+        ),
+        (GenerationStatus::Failed, None) => {
+            "it stopped before any provider was asked (nothing was sent)".to_string()
+        }
+        (GenerationStatus::Cancelled, _) => "cancelled before it finished".to_string(),
+        (GenerationStatus::Queued | GenerationStatus::Running, _) => {
+            "not finished: still running, or left by a process that died \
+             (`proofsheet-cli recover` settles it)"
+                .to_string()
+        }
+        _ => return None,
+    };
+    Some(why)
+}
+
+fn show_text(d: &GenerationDetail) -> String {
+    {
         let mut s = format!(
-            "Generation {} ({}, {:?})\n  project   {}\n  offer     {}\n  prompt    {}\n  size      {}x{} n={} seed={}\n  estimate  {}\n  cost      {}\n  saved     {}\n  created   {}",
-            d.generation_id,
+            "Generation {} ({}, {})\n  project   {}\n  offer     {}\n  prompt    {}",
+            safe(&d.generation_id),
             tier_name(&d.tier),
-            d.status,
-            d.project,
-            d.offer_id,
+            status_name(&d.status),
+            safe(&d.project),
+            safe(&d.offer_id),
             clip(&d.params.prompt, 120),
+        );
+        if let Some(n) = d.params.negative_prompt.as_deref() {
+            s.push_str(&format!("\n  negative  {}", clip(n, 120)));
+        }
+        s.push_str(&format!(
+            "\n  size      {}x{} n={} seed={}\n  estimate  {}\n  cost      {}\n  saved     {}\n  created   {}",
             d.params.width,
             d.params.height,
             d.params.n,
@@ -102,44 +160,37 @@ pub async fn show(ctx: &Ctx, a: ShowArgs) -> CliResult<u8> {
             usd(d.estimate_usd),
             usd(d.cost_usd),
             usd(d.saved_usd),
-            d.created_at,
-        );
+            safe(&d.created_at),
+        ));
         if !d.unconfirmed_usd.is_zero() {
             s.push_str(&format!(
                 "\n  unconfirmed {} (never confirmed by the provider; see `charges list`)",
                 usd(d.unconfirmed_usd)
             ));
         }
-        for a in &d.attempts {
-            s.push_str(&format!(
-                "\n  attempt   {}:{}  {}  {}{}{}",
-                a.provider,
-                a.model,
-                a.outcome,
-                usd(a.cost_usd),
-                if a.unconfirmed { " unconfirmed" } else { "" },
-                a.error
-                    .as_deref()
-                    .or(a.review.as_deref())
-                    .map(|e| format!("  {}", clip(e, 160)))
-                    .unwrap_or_default()
-            ));
+        if let Some(why) = failure_reason(d) {
+            s.push_str(&format!("\n  reason    {}", safe(&normalize_amounts(&why))));
         }
         if let Some(p) = &d.parent_id {
-            s.push_str(&format!("\n  draft     {p}"));
+            s.push_str(&format!("\n  draft     {}", safe(p)));
         }
         if !d.children.is_empty() {
-            s.push_str(&format!("\n  finals    {}", d.children.join(", ")));
+            s.push_str(&format!("\n  finals    {}", safe(&d.children.join(", "))));
         }
         for img in &d.images {
             s.push_str(&format!(
                 "\n  image     {}  {}x{}",
-                img.path, img.width, img.height
+                safe(&img.path),
+                img.width,
+                img.height
             ));
         }
+        if !d.attempts.is_empty() {
+            s.push_str("\n\n");
+            s.push_str(&attempts_table(&d.attempts));
+        }
         s
-    })?;
-    Ok(OK)
+    }
 }
 
 pub async fn report(ctx: &Ctx, a: ReportArgs) -> CliResult<u8> {
@@ -149,7 +200,11 @@ pub async fn report(ctx: &Ctx, a: ReportArgs) -> CliResult<u8> {
     let path = ctx.engine.report_csv(&a.project, a.csv.clone()).await?;
     let doc = serde_json::json!({ "project": a.project, "path": path });
     emit(ctx, &doc, || {
-        format!("Wrote the spend lines of {} to {path}", a.project)
+        format!(
+            "Wrote the spend lines of {} to {}",
+            safe(&a.project),
+            safe(&path)
+        )
     })?;
     Ok(OK)
 }

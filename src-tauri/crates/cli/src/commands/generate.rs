@@ -1,13 +1,13 @@
 //! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
 
-use engine::api::{GenerateInput, GenerationResult, GenerationStatus, Route};
+use engine::api::{AttemptView, GenerateInput, GenerationResult, GenerationStatus, Route};
 use engine::{EngineError, ErrorKind};
 
 use super::progress::{cancellable, tracker};
 use super::{Ctx, check_offers, params};
 use crate::args::{GenerateArgs, PromoteArgs};
 use crate::exit::{CANCELLED, CliError, CliResult, Kind, OK};
-use crate::output::{self, table, usd, usd_opt};
+use crate::output::{self, clean, normalize_amounts, safe, table, usd, usd_opt};
 
 pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
     let route = match (a.draft, a.final_, a.offer) {
@@ -39,7 +39,8 @@ pub async fn promote(ctx: &Ctx, a: PromoteArgs) -> CliResult<u8> {
     if !ctx.quiet {
         let first = preview.estimates.iter().find(|e| e.supported);
         eprintln!(
-            "[proofsheet] promoting draft {draft} (cost {}) on the final chain: {} expected, {} more",
+            "[proofsheet] promoting draft {} (cost {}) on the final chain: {} expected, {} more",
+            safe(&draft),
             usd(preview.draft_cost_usd),
             first
                 .map(|e| format!("{} {}", e.offer_id, usd(e.expected_usd)))
@@ -90,14 +91,14 @@ fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> 
     }
     // Progress lines already said it unless they were silenced.
     if let Some(w) = r.budget_warning.as_deref().filter(|_| ctx.quiet) {
-        eprintln!("proofsheet-cli: warning: {w}");
+        eprintln!("proofsheet-cli: warning: {}", clean(&normalize_amounts(w)));
     }
     if code != OK {
         let why = r
             .error
             .clone()
             .unwrap_or_else(|| "the generation did not complete".into());
-        eprintln!("proofsheet-cli: {why}");
+        eprintln!("proofsheet-cli: {}", clean(&normalize_amounts(&why)));
     }
     Ok(code)
 }
@@ -134,7 +135,9 @@ fn human(r: &GenerationResult) -> String {
         ),
         _ => format!(
             "Failed: {} (charged {}).",
-            r.error.as_deref().unwrap_or("no attempt succeeded"),
+            safe(&normalize_amounts(
+                r.error.as_deref().unwrap_or("no attempt succeeded")
+            )),
             usd(r.cost_usd)
         ),
     };
@@ -147,61 +150,93 @@ fn human(r: &GenerationResult) -> String {
         ));
     }
     for a in r.attempts.iter().filter_map(|a| a.review.as_ref()) {
-        s.push_str(&format!("\n  review: {a}"));
+        s.push_str(&format!("\n  review: {}", safe(&normalize_amounts(a))));
     }
     s.push_str(&format!("\n  generation {}", r.generation_id));
     for img in &r.images {
         s.push_str(&format!(
             "\n  {}  {}x{}  {}",
-            img.path, img.width, img.height, img.mime
+            safe(&img.path),
+            img.width,
+            img.height,
+            safe(&img.mime)
         ));
     }
     if !r.attempts.is_empty() && (r.attempts.len() > 1 || r.status != GenerationStatus::Succeeded) {
-        let rows: Vec<Vec<String>> = r
-            .attempts
-            .iter()
-            .map(|a| {
-                vec![
-                    a.provider.clone(),
-                    a.model.clone(),
-                    a.outcome.clone(),
-                    match (a.billed, a.unconfirmed) {
-                        (true, true) => format!("unconfirmed (charge {})", a.attempt_id),
-                        (true, false) => "yes".into(),
-                        _ => "no".into(),
-                    },
-                    usd(a.cost_usd),
-                    a.error.clone().unwrap_or_default(),
-                ]
-            })
-            .collect();
         s.push_str("\n\n");
-        s.push_str(&table(
-            &["provider", "model", "outcome", "billed", "cost", "error"],
-            &rows,
-            &[4],
-        ));
+        s.push_str(&attempts_table(&r.attempts));
     }
     s
 }
 
-/// Adds the budget picture to a refusal that does not already say what is left.
+/// One row per attempt: who was asked, what came back, what it cost and why it failed.
+pub fn attempts_table(attempts: &[AttemptView]) -> String {
+    let rows: Vec<Vec<String>> = attempts
+        .iter()
+        .map(|a| {
+            vec![
+                a.provider.clone(),
+                a.model.clone(),
+                a.outcome.clone(),
+                match (a.billed, a.unconfirmed) {
+                    (true, true) => format!("unconfirmed (charge {})", a.attempt_id),
+                    (true, false) => "yes".into(),
+                    _ => "no".into(),
+                },
+                usd(a.cost_usd),
+                normalize_amounts(
+                    a.error
+                        .as_deref()
+                        .or(a.review.as_deref())
+                        .unwrap_or_default(),
+                )
+                .into_owned(),
+            ]
+        })
+        .collect();
+    table(
+        &["provider", "model", "outcome", "billed", "cost", "error"],
+        &rows,
+        &[4],
+    )
+}
+
+/// A budget refusal gets the budget picture (when the engine did not give it) and the
+/// command that changes the budget.
 async fn explain(ctx: &Ctx, e: EngineError, project: &str) -> CliError {
     let mut err = CliError::from(e.clone());
-    if e.kind == ErrorKind::Budget
-        && !e.message.contains(" left")
+    if e.kind != ErrorKind::Budget {
+        return err;
+    }
+    if !e.message.contains(" left")
         && let Ok(p) = ctx.engine.project_show(project).await
     {
-        err.message = format!(
-            "{}\nProject {}: {} left of a {} budget ({} spent, {} reserved by running jobs). \
-             Raise the budget, pick a cheaper offer (`proofsheet-cli estimate`), or use --draft.",
-            e.message,
+        err = err.hint(format!(
+            "Project {}: {} left of a {} budget ({} spent, {} reserved by running jobs).",
             p.name,
             usd_opt(p.remaining_usd),
             usd_opt(p.budget_usd),
             usd(p.spent_usd),
             usd(p.reserved_usd),
-        );
+        ));
     }
-    err
+    let name = shell_word(project);
+    err.hint(format!(
+        "Raise it with `proofsheet-cli project set {name} --budget USD`, make it soft with \
+         `proofsheet-cli project set {name} --soft`, or price cheaper offers with \
+         `proofsheet-cli estimate --project {name}`."
+    ))
+}
+
+/// `name` as one shell word, quoted only when it needs to be.
+pub fn shell_word(name: &str) -> String {
+    let plain = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:@+,".contains(c));
+    if plain {
+        name.to_string()
+    } else {
+        format!("'{}'", name.replace('\'', r"'\''"))
+    }
 }

@@ -8,7 +8,7 @@ use engine::api::{KeySource, KeyStatus, KeyView};
 use super::{Ctx, emit};
 use crate::args::{KeysCommand, KeysSetArgs};
 use crate::exit::{CliError, CliResult, Kind, OK};
-use crate::output::table;
+use crate::output::{safe, table};
 
 /// Far above any real API key; stops `keys set x < /dev/zero` from eating memory.
 const MAX_KEY_BYTES: u64 = 16 * 1024;
@@ -37,9 +37,9 @@ pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
                 let balance = check
                     .balance
                     .as_deref()
-                    .map(|b| format!(" (balance {b})"))
+                    .map(|b| format!(" (balance {})", safe(b)))
                     .unwrap_or_default();
-                format!("{}: {}{balance}", check.provider, check.message)
+                format!("{}: {}{balance}", check.provider, safe(&check.message))
             })?;
             Ok(match check.status {
                 KeyStatus::Valid => OK,

@@ -8,6 +8,8 @@ mod keys;
 mod progress;
 mod project;
 
+use std::io::{IsTerminal, Read};
+use std::path::Path;
 use std::sync::Arc;
 
 use engine::Engine;
@@ -42,15 +44,105 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
     }
 }
 
+/// Far above any model's prompt cap (32,000 characters): enough for the engine to say
+/// which models refuse it, small enough that `--prompt-file /dev/zero` stops.
+const MAX_PROMPT_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Where a text parameter came from, for messages.
+enum Source<'a> {
+    Arg(&'a str),
+    Stdin,
+    File(&'a Path),
+}
+
+fn source<'a>(text: Option<&'a str>, file: Option<&'a Path>) -> Option<Source<'a>> {
+    match (text, file) {
+        (_, Some(f)) => Some(Source::File(f)),
+        (Some("-"), None) => Some(Source::Stdin),
+        (Some(t), None) => Some(Source::Arg(t)),
+        (None, None) => None,
+    }
+}
+
+/// Reads a prompt from its argument, a file or stdin. Text from a file or stdin loses
+/// its trailing line break, so `echo "a fox" | … --prompt -` is the same request as
+/// `--prompt "a fox"` (dedup).
+fn read_text(src: &Source<'_>, what: &str, flag: &str) -> CliResult<String> {
+    let (raw, from) = match src {
+        Source::Arg(t) => return Ok((*t).to_string()),
+        Source::Stdin => {
+            if std::io::stdin().is_terminal() {
+                eprintln!("Type the {what}, then press Enter and Ctrl-D.");
+            }
+            let mut raw = Vec::new();
+            std::io::stdin()
+                .lock()
+                .take(MAX_PROMPT_BYTES + 1)
+                .read_to_end(&mut raw)
+                .map_err(|e| CliError::usage(format!("cannot read the {what} from stdin: {e}")))?;
+            (raw, "stdin".to_string())
+        }
+        Source::File(path) => {
+            let shown = output::safe(&path.display().to_string());
+            let file = std::fs::File::open(path).map_err(|e| {
+                CliError::usage(format!("cannot read the {what} file {shown}: {e}"))
+            })?;
+            let mut raw = Vec::new();
+            file.take(MAX_PROMPT_BYTES + 1)
+                .read_to_end(&mut raw)
+                .map_err(|e| {
+                    CliError::usage(format!("cannot read the {what} file {shown}: {e}"))
+                })?;
+            (raw, format!("the file {shown}"))
+        }
+    };
+    if raw.len() as u64 > MAX_PROMPT_BYTES {
+        return Err(CliError::usage(format!(
+            "the {what} in {from} is larger than 4 MiB; models accept at most a few \
+             thousand words"
+        )));
+    }
+    let text = String::from_utf8(raw)
+        .map_err(|_| CliError::usage(format!("the {what} in {from} is not UTF-8 text")))?;
+    let text = text.strip_suffix('\n').unwrap_or(&text);
+    let text = text.strip_suffix('\r').unwrap_or(text);
+    if text.trim().is_empty() && matches!(src, Source::Stdin) {
+        return Err(CliError::usage(format!(
+            "no {what} on stdin; pipe it in, e.g. `echo \"a red fox\" | proofsheet-cli \
+             estimate {flag} -`"
+        )));
+    }
+    Ok(text.to_string())
+}
+
 pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
-    if p.prompt.trim().is_empty() {
+    let prompt_src = source(p.prompt.as_deref(), p.prompt_file.as_deref()).ok_or_else(|| {
+        CliError::usage("no prompt; pass --prompt \"what to draw\" or --prompt-file FILE")
+    })?;
+    let negative_src = source(p.negative.as_deref(), p.negative_file.as_deref());
+    if matches!(prompt_src, Source::Stdin) && matches!(negative_src, Some(Source::Stdin)) {
         return Err(CliError::usage(
-            "the prompt is empty; pass --prompt \"what to draw\"",
+            "only one of --prompt and --negative can read stdin; put the other in a file \
+             (--prompt-file, --negative-file)",
         ));
     }
+    let prompt = read_text(&prompt_src, "prompt", "--prompt")?;
+    if prompt.trim().is_empty() {
+        let from = match prompt_src {
+            Source::File(f) => format!(" (in {})", output::safe(&f.display().to_string())),
+            _ => String::new(),
+        };
+        return Err(CliError::usage(format!(
+            "the prompt is empty{from}; pass --prompt \"what to draw\""
+        )));
+    }
+    let negative = match &negative_src {
+        Some(src) => Some(read_text(src, "negative prompt", "--negative")?),
+        None => None,
+    };
     Ok(RequestParams {
-        prompt: p.prompt.clone(),
-        negative_prompt: p.negative.clone().filter(|s| !s.trim().is_empty()),
+        prompt,
+        negative_prompt: negative.filter(|s| !s.trim().is_empty()),
         width: p.size.0,
         height: p.size.1,
         quality: p.quality.clone(),

@@ -9,7 +9,7 @@ use engine::api::JobEvent;
 use engine::{Engine, ProgressFn};
 use tokio::sync::mpsc;
 
-use crate::output::usd;
+use crate::output::{clean, normalize_amounts, usd};
 
 /// Shared between the progress callback (engine threads) and the command.
 pub struct Job {
@@ -101,7 +101,8 @@ pub fn describe(event: &JobEvent) -> String {
         JobEvent::Done { result } => format!("done: {}", usd(result.cost_usd)),
         JobEvent::Failed { message, .. } => format!("failed: {message}"),
     };
-    format!("[proofsheet] {text}")
+    // Provider ids, messages and warnings may carry provider or user text.
+    format!("[proofsheet] {}", clean(&normalize_amounts(&text)))
 }
 
 /// Waits for a signal that means "stop" (Ctrl-C, or SIGTERM on Unix).

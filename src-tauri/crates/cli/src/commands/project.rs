@@ -1,16 +1,18 @@
-//! `project create|show|list` and `recover`.
+//! `project create|set|show|list` and `recover`.
 
 use engine::ErrorKind;
 use engine::api::{BudgetPeriod, ProjectInput, ProjectView};
 
+use super::generate::shell_word;
 use super::{Ctx, check_offers, emit};
-use crate::args::{ProjectCommand, ProjectCreateArgs};
+use crate::args::{ProjectCommand, ProjectCreateArgs, ProjectSetArgs};
 use crate::exit::{CliError, CliResult, OK};
-use crate::output::{table, usd, usd_opt};
+use crate::output::{clean, normalize_amounts, safe, table, usd, usd_opt};
 
 pub async fn run(ctx: &Ctx, c: ProjectCommand) -> CliResult<u8> {
     match c {
         ProjectCommand::Create(a) => create(ctx, a).await,
+        ProjectCommand::Set(a) => set(ctx, a).await,
         ProjectCommand::Show { name } => show(ctx, &name).await,
         ProjectCommand::List => list(ctx).await,
     }
@@ -23,9 +25,13 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
     }
     match ctx.engine.project_show(&name).await {
         Ok(_) => {
-            return Err(CliError::usage(format!(
-                "project '{name}' already exists; see it with `proofsheet-cli project show {name}`"
-            )));
+            let word = shell_word(&name);
+            return Err(
+                CliError::usage(format!("project '{name}' already exists")).hint(format!(
+                    "Change its budget with `proofsheet-cli project set {word} --budget USD`; \
+                     see it with `proofsheet-cli project show {word}`."
+                )),
+            );
         }
         Err(e) if e.kind == ErrorKind::NotFound => {}
         Err(e) => return Err(e.into()),
@@ -61,7 +67,102 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
     // "already exists" instead of overwriting the winner's budget (F17).
     let view = ctx.engine.project_create(input).await?;
     emit(ctx, &view, || {
-        format!("Created project {}.\n{}", view.name, summary(&view))
+        format!("Created project {}.\n{}", safe(&view.name), summary(&view))
+    })?;
+    Ok(OK)
+}
+
+/// Changes what is named and keeps the rest: the engine's upsert replaces every
+/// setting, so the current ones are read first and sent back unchanged.
+async fn set(ctx: &Ctx, a: ProjectSetArgs) -> CliResult<u8> {
+    let nothing = a.budget.is_none()
+        && !a.no_budget
+        && !a.hard
+        && !a.soft
+        && !a.monthly
+        && !a.total
+        && a.warn_at.is_empty()
+        && a.client.is_none();
+    if nothing {
+        return Err(CliError::usage(
+            "nothing to change; pass --budget USD, --no-budget, --hard, --soft, --monthly, \
+             --total, --warn-at or --client",
+        ));
+    }
+    let old = match ctx.engine.project_show(&a.name).await {
+        Ok(v) => v,
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            return Err(CliError::from(e).hint(format!(
+                "Create it with `proofsheet-cli project create {} --budget USD`.",
+                shell_word(a.name.trim())
+            )));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let budget = if a.no_budget {
+        None
+    } else {
+        a.budget.or(old.budget_usd)
+    };
+    let budget_only = a.hard || a.soft || a.monthly || a.total || !a.warn_at.is_empty();
+    if budget.is_none() && budget_only {
+        return Err(CliError::usage(format!(
+            "project '{}' has no budget; give it one with --budget USD",
+            old.name
+        )));
+    }
+    let input = ProjectInput {
+        name: old.name.clone(),
+        client: match a.client {
+            Some(c) => Some(c).filter(|c| !c.trim().is_empty()),
+            None => old.client.clone(),
+        },
+        budget_usd: budget,
+        period: if a.monthly {
+            BudgetPeriod::Monthly
+        } else if a.total {
+            BudgetPeriod::Total
+        } else {
+            old.period.clone()
+        },
+        hard: if a.soft {
+            false
+        } else if a.hard {
+            true
+        } else if old.budget_usd.is_none() {
+            // A project getting its first budget: hard, as `project create` does.
+            true
+        } else {
+            old.hard
+        },
+        warn_at: if a.warn_at.is_empty() {
+            old.warn_at.clone()
+        } else {
+            a.warn_at
+        },
+        draft_chain: old.draft_chain.clone(),
+        final_chain: old.final_chain.clone(),
+        allow_safety_fallback: old.allow_safety_fallback,
+        preflight_moderation: old.preflight_moderation,
+    };
+    let view = ctx.engine.project_upsert(input).await?;
+    emit(ctx, &view, || {
+        let mut s = format!("Updated project {}.", safe(&view.name));
+        if old.budget_usd != view.budget_usd {
+            s.push_str(&format!(
+                " Budget {} → {}.",
+                usd_opt(old.budget_usd),
+                usd_opt(view.budget_usd)
+            ));
+        }
+        if let (Some(b), Some(r)) = (view.budget_usd, view.remaining_usd)
+            && view.hard
+            && r.is_zero()
+            && view.spent_usd >= b
+        {
+            s.push_str(" Spend has reached this budget: new paid requests will be refused.");
+        }
+        format!("{s}\n{}", summary(&view))
     })?;
     Ok(OK)
 }
@@ -69,7 +170,7 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
 async fn show(ctx: &Ctx, name: &str) -> CliResult<u8> {
     let view = ctx.engine.project_show(name).await?;
     emit(ctx, &view, || {
-        format!("Project {}\n{}", view.name, summary(&view))
+        format!("Project {}\n{}", safe(&view.name), summary(&view))
     })?;
     Ok(OK)
 }
@@ -137,18 +238,20 @@ pub fn summary(p: &ProjectView) -> String {
         ));
     }
     if p.over_budget {
-        s.push_str(
-            "\n  OVER BUDGET: a provider billed more than was held; raise the budget to continue",
-        );
+        s.push_str(&format!(
+            "\n  OVER BUDGET: a provider billed more than was held; raise the budget to continue \
+             (`proofsheet-cli project set {} --budget USD`)",
+            safe(&shell_word(&p.name))
+        ));
     }
-    if let Some(c) = &p.client {
-        s.push_str(&format!("\n  client     {c}"));
+    if let Some(client) = &p.client {
+        s.push_str(&format!("\n  client     {}", safe(client)));
     }
     let chain = |c: &[String]| {
         if c.is_empty() {
             "default".to_string()
         } else {
-            c.join(" → ")
+            c.iter().map(|o| clean(o)).collect::<Vec<_>>().join(" → ")
         }
     };
     s.push_str(&format!(
@@ -187,7 +290,7 @@ pub async fn recover(ctx: &Ctx) -> CliResult<u8> {
             usd(reserved),
         );
         for m in &report.messages {
-            s.push_str(&format!("\n  {m}"));
+            s.push_str(&format!("\n  {}", safe(&normalize_amounts(m))));
         }
         s
     })?;

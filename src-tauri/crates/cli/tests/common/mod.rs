@@ -16,6 +16,13 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_proofsheet-cli");
 
+/// The binary under test: `PROOFSHEET_TEST_CLI_BIN` when set (a private copy: in a
+/// target dir shared by several worktrees another build can replace `BIN` mid-run),
+/// else the one cargo just built.
+pub fn bin() -> std::ffi::OsString {
+    std::env::var_os("PROOFSHEET_TEST_CLI_BIN").unwrap_or_else(|| BIN.into())
+}
+
 /// Every provider id, for `PROOFSHEET_<ID>_BASE_URL`.
 const PROVIDERS: &[(&str, &str)] = &[
     ("OPENAI", "/v1"),
@@ -134,7 +141,7 @@ impl Env {
     }
 
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
-        let mut c = tokio::process::Command::new(BIN);
+        let mut c = tokio::process::Command::new(bin());
         c.env_clear();
         for (k, v) in &self.vars {
             c.env(k, v);
