@@ -5,7 +5,9 @@ use super::{Done, Expect, Scenario, generate, sc, single};
 use crate::audit::{self, Opts};
 use crate::fake::Fake;
 
-const OPENAI: &str = "openai:gpt-image-1-mini";
+// gpt-image-1-mini shuts down 2026-12-01; every Imagen model is shut down (issue 14), so
+// the Imagen `:predict` path is only checked to be refused before anything is sent.
+const OPENAI: &str = "openai:gpt-image-2";
 const IMAGEN: &str = "google:imagen-4.0-fast-generate-001";
 const GEMINI: &str = "google:gemini-2.5-flash-image";
 const OPENROUTER: &str = "openrouter:google/gemini-2.5-flash-image";
@@ -66,7 +68,7 @@ pub fn all() -> Vec<Scenario> {
     use Expect::*;
     let mut v = Vec::new();
     // Sync providers (F2): billing proof, unknown outcomes, plain errors.
-    for offer in [OPENAI, IMAGEN, GEMINI, OPENROUTER] {
+    for offer in [OPENAI, GEMINI, OPENROUTER] {
         v.push(plain("sync", offer, "ok", Succeeds));
         v.push(plain("sync", offer, "broken", Billed));
         v.push(plain("sync", offer, "truncjson", Unknown));
@@ -85,10 +87,8 @@ pub fn all() -> Vec<Scenario> {
             }
         }));
     }
-    for offer in [OPENAI, IMAGEN] {
-        v.push(plain("sync", offer, "truncpng", Billed));
-    }
-    for offer in [OPENAI, IMAGEN, OPENROUTER] {
+    v.push(plain("sync", OPENAI, "truncpng", Billed));
+    for offer in [OPENAI, OPENROUTER] {
         v.push(plain("sync", offer, "close", Unknown));
     }
     for offer in [OPENAI, GEMINI, OPENROUTER] {
@@ -126,11 +126,17 @@ pub fn all() -> Vec<Scenario> {
             },
         ));
     }
-    v.push(plain("sync", IMAGEN, "emptydata", NotBilled));
+    v.push(with("sync", IMAGEN, "ok", NotBilled, false, |d, p| {
+        if d.stats.submissions != 0 {
+            p.push(format!(
+                "a shut-down model was sent {} request(s); it must be refused first (issue 14)",
+                d.stats.submissions
+            ));
+        }
+    }));
     v.push(plain("sync", OPENAI, "e500", NotBilled));
     v.push(plain("sync", OPENROUTER, "e500", NotBilled));
     v.push(plain("sync", OPENAI, "sixty", Succeeds));
-    v.push(plain("sync", IMAGEN, "sixty", Succeeds));
     v.push(plain("secrets", OPENAI, "echo", NotBilled));
     v.push(plain("secrets", OPENAI, "echonul", NotBilled));
 
