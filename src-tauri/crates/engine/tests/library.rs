@@ -166,6 +166,7 @@ async fn negotiated_rates_are_listed_and_survive_a_second_save() {
     let rate = |id: &str, m: &str| PriceOverrideInput {
         offer_id: id.into(),
         multiplier: m.parse().expect("decimal"),
+        price_cap_usd: None,
     };
     e.price_overrides_set(vec![rate(CORE, "0.8")])
         .await
