@@ -146,12 +146,14 @@ fn summary(results: &[Outcome], took: Duration) -> usize {
     }
     let passed = results.iter().filter(|o| o.problems.is_empty()).count();
     let failed = results.len() - passed;
-    eprintln!();
+    // The counts go straight to the process's stderr: libtest captures `eprintln!` of a
+    // passing test, and CI must print them either way.
+    let mut summary = String::from("\n");
     for (area, (p, f)) in &areas {
-        eprintln!(
-            "faults: {area:<12} {:>3} scenarios, {p:>3} passed, {f:>3} failed",
+        summary.push_str(&format!(
+            "faults: {area:<12} {:>3} scenarios, {p:>3} passed, {f:>3} failed\n",
             p + f
-        );
+        ));
     }
     let mut failing: Vec<String> = results
         .iter()
@@ -160,14 +162,16 @@ fn summary(results: &[Outcome], took: Duration) -> usize {
         .collect();
     failing.sort();
     if !failing.is_empty() {
-        eprintln!("faults: failing: {}", failing.join(", "));
+        summary.push_str(&format!("faults: failing: {}\n", failing.join(", ")));
     }
-    let line = format!(
-        "faults: {} scenarios, {passed} passed, {failed} failed ({:.0}s)",
+    summary.push_str(&format!(
+        "faults: {} scenarios, {passed} passed, {failed} failed ({:.0}s)\n",
         results.len(),
         took.as_secs_f64()
-    );
-    eprintln!("{line}");
-    println!("{line}");
+    ));
+    use std::io::Write as _;
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(summary.as_bytes());
+    let _ = err.flush();
     failed
 }
