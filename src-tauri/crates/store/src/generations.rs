@@ -259,49 +259,7 @@ impl Store {
     pub fn create_generation(&self, new: &NewGeneration) -> Result<GenerationId> {
         let id = uuid::Uuid::new_v4();
         let key = dedup_key(&new.request);
-        let json = serde_json::to_string(&new.request)?;
-        let estimate = new.estimate.map(to_nanos).transpose()?;
-        let neg = new
-            .request
-            .negative_prompt
-            .as_deref()
-            .filter(|s| !s.trim().is_empty());
-        self.write(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO generations(id, project_id, request_json, dedup_key, seed_honoured, tier,
-                    parent_id, status, estimate_nanos, offer_id, provider, model, prompt,
-                    negative_prompt, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-            )?
-            .execute(params![
-                id.to_string(),
-                new.project_id,
-                json,
-                key,
-                new.seed_honoured,
-                new.tier,
-                new.parent_id.map(|p| p.to_string()),
-                estimate,
-                new.offer_id,
-                new.request.provider,
-                new.request.model,
-                new.request.prompt,
-                neg,
-                now_ms(),
-            ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    StoreError::InvalidInput(format!(
-                        "project {} or parent generation does not exist",
-                        new.project_id
-                    ))
-                }
-                e => e.into(),
-            })?;
-            Ok(())
-        })?;
+        self.write(|tx| insert_generation(tx, id, new, &key, Status::Queued, None))?;
         Ok(id)
     }
 
@@ -573,4 +531,59 @@ impl Store {
             })
         })
     }
+}
+
+/// The one INSERT of a generation row (queued, or running under `owner` when single
+/// flight claims it), in the caller's transaction.
+pub(crate) fn insert_generation(
+    c: &Connection,
+    id: GenerationId,
+    new: &NewGeneration,
+    key: &str,
+    status: Status,
+    owner: Option<&str>,
+) -> Result<()> {
+    let json = serde_json::to_string(&new.request)?;
+    let estimate = new.estimate.map(to_nanos).transpose()?;
+    let neg = new
+        .request
+        .negative_prompt
+        .as_deref()
+        .filter(|s| !s.trim().is_empty());
+    c.prepare_cached(
+        "INSERT INTO generations(id, project_id, request_json, dedup_key, seed_honoured, tier,
+            parent_id, status, estimate_nanos, offer_id, provider, model, prompt,
+            negative_prompt, created_at, owner)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?
+    .execute(params![
+        id.to_string(),
+        new.project_id,
+        json,
+        key,
+        new.seed_honoured,
+        new.tier,
+        new.parent_id.map(|p| p.to_string()),
+        status,
+        estimate,
+        new.offer_id,
+        new.request.provider,
+        new.request.model,
+        new.request.prompt,
+        neg,
+        now_ms(),
+        owner,
+    ])
+    .map_err(|e| match e {
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.code == rusqlite::ErrorCode::ConstraintViolation =>
+        {
+            StoreError::InvalidInput(format!(
+                "project {} or parent generation does not exist",
+                new.project_id
+            ))
+        }
+        e => e.into(),
+    })?;
+    Ok(())
 }

@@ -18,7 +18,7 @@ use crate::error::{Result, StoreError};
 use crate::files::StoredFile;
 use crate::generations::{
     ATTEMPT_COLS, AttemptRecord, GenerationRecord, NewAttempt, NewGeneration, attempt_from_row,
-    load_generation,
+    insert_generation, load_generation,
 };
 use crate::ledger::{charge_true_in, insert_entry, release_in};
 use crate::money::{from_nanos, to_nanos};
@@ -455,13 +455,6 @@ impl Store {
         owner: &str,
         key: &str,
     ) -> Result<Claim> {
-        let json = serde_json::to_string(&new.request)?;
-        let estimate = new.estimate.map(to_nanos).transpose()?;
-        let neg = new
-            .request
-            .negative_prompt
-            .as_deref()
-            .filter(|s| !s.trim().is_empty());
         self.write(|tx| {
             // Re-checked under the write lock: the read above may be stale.
             let twin: Option<(String, Option<String>)> = tx
@@ -477,40 +470,7 @@ impl Store {
                     owner,
                 });
             }
-            tx.prepare_cached(
-                "INSERT INTO generations(id, project_id, request_json, dedup_key, seed_honoured, tier,
-                    parent_id, status, estimate_nanos, offer_id, provider, model, prompt,
-                    negative_prompt, created_at, owner)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-            )?
-            .execute(params![
-                id.to_string(),
-                new.project_id,
-                json,
-                key,
-                new.seed_honoured,
-                new.tier,
-                new.parent_id.map(|p| p.to_string()),
-                estimate,
-                new.offer_id,
-                new.request.provider,
-                new.request.model,
-                new.request.prompt,
-                neg,
-                now_ms(),
-                owner,
-            ])
-            .map_err(|e| match e {
-                rusqlite::Error::SqliteFailure(f, _)
-                    if f.code == rusqlite::ErrorCode::ConstraintViolation =>
-                {
-                    StoreError::InvalidInput(format!(
-                        "project {} or parent generation does not exist",
-                        new.project_id
-                    ))
-                }
-                e => e.into(),
-            })?;
+            insert_generation(tx, id, new, key, Status::Running, Some(owner))?;
             Ok(Claim::Created(id))
         })
     }
