@@ -60,6 +60,8 @@ def app_env(data_dir, fake_providers):
     base, _ = fake_providers
     env = dict(os.environ)
     env["PROOFSHEET_DATA_DIR"] = str(data_dir)
+    # Lifecycle judged on a fixed day: the flows route to models with announced shutdowns.
+    env["PROOFSHEET_CATALOG_DATE"] = "2026-11-29"
     env["PROOFSHEET_OPENAI_BASE_URL"] = f"{base}/openai/v1"
     env["PROOFSHEET_OPENAI_API_KEY"] = FAKE_OPENAI_KEY
     env["PROOFSHEET_A1111_BASE_URL"] = f"{base}/a1111"

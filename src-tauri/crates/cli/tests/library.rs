@@ -14,6 +14,7 @@ const DB: &str = "proofsheet.sqlite3";
 fn command_in(env: &Env, dir: &Path, args: &[&str]) -> tokio::process::Command {
     let mut c = tokio::process::Command::new(BIN);
     c.env_clear();
+    c.env("PROOFSHEET_CATALOG_DATE", "2026-11-29");
     for (k, v) in &env.vars {
         c.env(k, v);
     }

@@ -39,7 +39,7 @@ pub(crate) fn status(s: Status) -> GenerationStatus {
 }
 
 pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
-    let today = chrono::Utc::now().date_naive();
+    let today = pricing::catalog_date(chrono::Utc::now());
     OfferView {
         status: o.lifecycle_status(today).as_str().to_owned(),
         deprecated_on: o.deprecated_on.map(|d| d.to_string()),

@@ -25,7 +25,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
             unknown.join(", ")
         )));
     }
-    let today = ctx.at.date_naive();
+    let today = ctx.catalog_date;
     let offers: Vec<&pricing::Offer> = if input.offers.is_empty() {
         // Shut-down offers stay in the catalog for history, not in the price list;
         // named explicitly, they are shown with why they cannot be used.

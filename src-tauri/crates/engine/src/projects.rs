@@ -223,8 +223,11 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         })
         .await?;
     let preflight = moderation::enabled(core, id).await?;
-    let chain_warnings =
-        crate::routing::chain_warnings(&core.catalog(), &policy, chrono::Utc::now().date_naive());
+    let chain_warnings = crate::routing::chain_warnings(
+        &core.catalog(),
+        &policy,
+        pricing::catalog_date(chrono::Utc::now()),
+    );
     let archived_key = Core::project_setting_key(id, ARCHIVED);
     let archived = core
         .store_op(move |s| s.setting(&archived_key))

@@ -35,6 +35,8 @@ pub struct EstimateContext<'a> {
     pub time_zone: Tz,
     pub retry_allowance: RetryAllowance,
     pub calibration: Option<&'a Calibration>,
+    /// The day lifecycle dates are compared with (see [`crate::lifecycle::catalog_date`]).
+    pub catalog_date: NaiveDate,
 }
 
 impl EstimateContext<'static> {
@@ -45,6 +47,7 @@ impl EstimateContext<'static> {
             time_zone: Tz::UTC,
             retry_allowance: RetryAllowance::default(),
             calibration: None,
+            catalog_date: crate::lifecycle::catalog_date(at),
         }
     }
 }
@@ -135,7 +138,7 @@ struct Prepared {
 impl Prepared {
     fn of(req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Self {
         Self {
-            today: ctx.at.date_naive(),
+            today: ctx.catalog_date,
             prompt_chars: req.prompt.chars().count(),
             negative_chars: req
                 .negative_prompt

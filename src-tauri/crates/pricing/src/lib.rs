@@ -38,7 +38,7 @@ pub use formula::{
     FORMULA_KINDS, Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula,
     TokenRates, TokenRow, image_tokens, table_row,
 };
-pub use lifecycle::{LifecycleNote, LifecycleStatus};
+pub use lifecycle::{LifecycleNote, LifecycleStatus, catalog_date};
 pub use lines::{Line, TokenClass};
 pub use money::{MpRounding, MpUnit};
 pub use request::{EstimateRequest, ImageDims, LatencyTier, ResolvedRequest};

@@ -10,6 +10,23 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::Arc;
 
+/// The day model lifecycles are judged on: today (UTC), unless `PROOFSHEET_CATALOG_DATE`
+/// (YYYY-MM-DD) names another day. That lets a studio preview what retires next month,
+/// and keeps tests on models whose shutdown date would otherwise pass under them.
+/// An unreadable value is ignored (with a warning) rather than failing every estimate.
+pub fn catalog_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
+    static PINNED: std::sync::OnceLock<Option<NaiveDate>> = std::sync::OnceLock::new();
+    let pinned = PINNED.get_or_init(|| {
+        let raw = std::env::var("PROOFSHEET_CATALOG_DATE").ok()?;
+        let parsed = NaiveDate::parse_from_str(raw.trim(), "%Y-%m-%d");
+        if parsed.is_err() {
+            tracing::warn!("PROOFSHEET_CATALOG_DATE is not YYYY-MM-DD; using today");
+        }
+        parsed.ok()
+    });
+    pinned.unwrap_or_else(|| now.date_naive())
+}
+
 /// Where an offer stands on a given day.
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]

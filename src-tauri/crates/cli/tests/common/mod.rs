@@ -143,6 +143,8 @@ impl Env {
     pub fn command(&self, args: &[&str]) -> tokio::process::Command {
         let mut c = tokio::process::Command::new(bin());
         c.env_clear();
+        // Lifecycle judged on a fixed day: the tests route to models with announced shutdowns.
+        c.env("PROOFSHEET_CATALOG_DATE", "2026-11-29");
         for (k, v) in &self.vars {
             c.env(k, v);
         }
