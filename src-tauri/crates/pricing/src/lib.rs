@@ -12,6 +12,7 @@
 mod calibration;
 mod capabilities;
 mod catalog;
+mod diff;
 mod error;
 mod estimate;
 mod formula;
@@ -28,6 +29,10 @@ pub use capabilities::{Capabilities, Note, SizeOption, SizeSpec, StepsRange};
 pub use catalog::{
     Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PROVIDERS, PriceBasis,
     PriceOverride, TimeWindow,
+};
+pub use diff::{
+    CatalogDiff, LifecycleChange, OfferRef, OtherChange, PriceChange, compare_versions,
+    diff_catalogs,
 };
 pub use error::CatalogError;
 pub use estimate::{
