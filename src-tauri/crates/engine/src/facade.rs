@@ -61,6 +61,7 @@ impl Engine {
             let imported = s
                 .setting(settings::CATALOG_KEY)?
                 .and_then(|v| v.as_str().map(str::to_owned));
+            let imported = crate::feed::floor_at_open(&s, imported);
             let overrides = settings::parse_overrides(s.price_overrides()?);
             // The window's worth of history per (offer, parameters), oldest first.
             let samples = s.calibration_samples(pricing::Calibration::DEFAULT_WINDOW)?;
@@ -333,6 +334,39 @@ impl Engine {
     /// offer, field and reason named.
     pub async fn catalog_import(&self, json: String) -> Result<CatalogImportReport> {
         crate::settings_ops::import_catalog(&self.core, json).await
+    }
+
+    /// The catalog in use (version, published date, age) and the state of its feed.
+    pub async fn catalog_status(&self) -> Result<crate::feed::CatalogStatusView> {
+        crate::feed::status(&self.core).await
+    }
+    /// Sets the feed URL (`None`: the project's default); a pending update is dropped.
+    pub async fn catalog_set_feed_url(
+        &self,
+        url: Option<String>,
+    ) -> Result<crate::feed::CatalogStatusView> {
+        crate::feed::set_url(&self.core, url).await
+    }
+    /// Downloads and verifies the feed now; a newer catalog waits, with its diff, for
+    /// `catalog_apply`. Nothing in use changes.
+    pub async fn catalog_check(&self) -> Result<crate::feed::CatalogCheckView> {
+        crate::feed::check(&self.core).await
+    }
+    /// The automatic check, at most daily (`None` when not due).
+    pub async fn catalog_check_if_due(&self) -> Result<Option<crate::feed::CatalogCheckView>> {
+        crate::feed::check_if_due(&self.core).await
+    }
+    /// Applies the verified pending update (the user's OK). With `expected_version`,
+    /// only that version: what the user reviewed.
+    pub async fn catalog_apply(
+        &self,
+        expected_version: Option<String>,
+    ) -> Result<crate::feed::CatalogStatusView> {
+        crate::feed::apply(&self.core, expected_version).await
+    }
+    /// Restores the catalog in use before the last apply.
+    pub async fn catalog_restore(&self) -> Result<crate::feed::CatalogStatusView> {
+        crate::feed::restore(&self.core).await
     }
 
     fn settings_view(&self) -> SettingsView {

@@ -89,6 +89,10 @@ pub struct EngineOptions {
     pub max_concurrent_jobs: Option<u32>,
     /// Test hook: provider id → client used instead of the real one (fault injection).
     pub provider_overrides: ProviderOverrides,
+    /// The public key catalog feeds are verified with; `None` is the key built into the
+    /// app ([`crate::feed::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
+    /// environment variable can change it.
+    pub catalog_feed_key: Option<crate::feed::FeedKey>,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -114,6 +118,7 @@ impl Default for EngineOptions {
             keys: HashMap::new(),
             max_concurrent_jobs: None,
             provider_overrides: ProviderOverrides::default(),
+            catalog_feed_key: None,
         }
     }
 }

@@ -1,0 +1,53 @@
+//! Catalog updates a studio can trust (DESIGN.md §3): the app checks a signed catalog
+//! feed at most daily and on demand, shows what would change, and applies it only on
+//! the user's OK; the previous catalog can be restored.
+//!
+//! - The feed is two files: the catalog JSON at the feed URL and its detached ed25519
+//!   signature at the same URL plus `.sig` ([`signature`]). Both are signed with
+//!   `proofsheet-cli catalog sign` and a private key that never enters the repository.
+//! - The public key is built in ([`FEED_PUBLIC_KEY_HEX`]); tests pass their own through
+//!   `EngineOptions::catalog_feed_key` (a constructor parameter, never the environment).
+//! - A signed catalog is still validated like any catalog file, and refused when it is
+//!   older than the catalog built into the app (the floor) or than the one in use.
+//! - Files in the data dir, `catalog/`: `pending.json(.sig)` (checked, waiting for the
+//!   user's OK), `active.json(.sig)` (the feed catalog applied last), `previous.json`
+//!   (what was in use before the last apply or restore, for restore).
+
+mod files;
+mod ops;
+mod signature;
+mod view;
+
+pub use signature::{FeedKey, PrivateKey};
+pub use view::{
+    CatalogCheckView, CatalogDiffView, CatalogRefView, CatalogStatusView, LifecycleChangeView,
+    OfferRefView, OtherChangeView, PriceChangeView,
+};
+
+pub(crate) use ops::{apply, check, check_if_due, floor_at_open, restore, set_url, status};
+
+/// Where the project publishes its signed catalog (the signature is at the same URL
+/// plus `.sig`). Users and studios may point Settings → Catalog at a mirror.
+pub const DEFAULT_FEED_URL: &str = "https://proofsheet.app/catalog/v1/catalog.json";
+
+/// The public half of the project's catalog signing key (ed25519, hex). The private
+/// half is kept offline by whoever publishes the feed.
+pub const FEED_PUBLIC_KEY_HEX: &str =
+    "8b057651e3edc338bb0730ea2a8643ccee158fa1417c5b6a64c7c6f977acc72e";
+
+/// The automatic check runs at most this often; "Check now" any time.
+pub const CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// A catalog is tens of kilobytes; anything this big is not one.
+const MAX_CATALOG_BYTES: usize = 4 * 1024 * 1024;
+const MAX_SIGNATURE_BYTES: usize = 1024;
+
+/// Verifies a catalog file against its signature and validates it (offline:
+/// `proofsheet-cli catalog verify`).
+pub fn verify_catalog(
+    key: &FeedKey,
+    body: &[u8],
+    sig_text: &str,
+) -> crate::Result<pricing::Catalog> {
+    ops::verified_catalog(key, body, sig_text)
+}
