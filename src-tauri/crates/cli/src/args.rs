@@ -102,6 +102,72 @@ pub enum Command {
         proofsheet-cli charges confirm 42 --amount 0.04\n  proofsheet-cli charges refund 42"
     )]
     Charges(ChargesCommand),
+    /// The price catalog: check the signed feed for updates, review the diff, apply,
+    /// restore; sign and verify catalog files (publishers)
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  proofsheet-cli catalog status\n  \
+        proofsheet-cli catalog check                 download and verify the feed; nothing changes\n  \
+        proofsheet-cli catalog diff                  what the waiting update changes\n  \
+        proofsheet-cli catalog apply --version 2026.12.01-1\n  \
+        proofsheet-cli catalog restore               back to the catalog in use before\n  \
+        proofsheet-cli catalog sign catalog.json --key feed-key.pem\n  \
+        proofsheet-cli catalog verify catalog.json"
+    )]
+    Catalog(CatalogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CatalogCommand {
+    /// The catalog in use (version, published, how old), the feed URL and the last check
+    Status,
+    /// Download the feed, verify its signature and keep a newer catalog waiting for `apply`
+    Check,
+    /// What the waiting update would change: prices old → new, new and retired offers,
+    /// lifecycle dates (checks the feed first when nothing is waiting)
+    Diff,
+    /// Apply the waiting update (checks the feed first when nothing is waiting)
+    Apply {
+        /// Apply only this version (the one you reviewed with `diff`)
+        #[arg(long, value_name = "VERSION")]
+        version: Option<String>,
+    },
+    /// Bring back the catalog in use before the last apply (again: redo)
+    Restore,
+    /// Set the feed URL (the signature is fetched from URL.sig)
+    SetUrl {
+        #[arg(value_name = "URL", required_unless_present = "default")]
+        url: Option<String>,
+        /// Go back to the project's feed
+        #[arg(long, conflicts_with = "url")]
+        default: bool,
+    },
+    /// Sign a catalog file with an ed25519 private key (writes FILE.sig)
+    Sign {
+        file: PathBuf,
+        /// Private key file: PEM from `openssl genpkey -algorithm ed25519` or `catalog keygen`
+        #[arg(long, value_name = "KEYFILE")]
+        key: PathBuf,
+        /// Where to write the signature [default: FILE.sig]
+        #[arg(long, value_name = "SIGFILE")]
+        out: Option<PathBuf>,
+    },
+    /// Check a catalog file against its signature and validate it (nothing is installed)
+    Verify {
+        file: PathBuf,
+        /// Signature file [default: FILE.sig]
+        #[arg(long, value_name = "SIGFILE")]
+        sig: Option<PathBuf>,
+        /// Public key as 64 hex digits [default: the key built into this app]
+        #[arg(long, value_name = "HEX")]
+        public_key: Option<String>,
+    },
+    /// Make a new signing key pair: the private key file (keep it out of any repository)
+    /// and the public key to build into the app
+    Keygen {
+        #[arg(long, value_name = "KEYFILE")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

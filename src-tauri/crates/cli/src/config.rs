@@ -83,6 +83,24 @@ pub fn engine_config(explicit_data_dir: Option<PathBuf>) -> CliResult<EngineConf
     })
 }
 
+/// Debug builds only (the CLI and e2e tests sign feeds with a throwaway key):
+/// `PROOFSHEET_CATALOG_FEED_KEY` (64 hex digits) replaces the built-in public key.
+/// Release builds never read it, so no environment can make them trust another key.
+#[cfg(debug_assertions)]
+pub fn catalog_feed_key() -> CliResult<Option<engine::feed::FeedKey>> {
+    match std::env::var("PROOFSHEET_CATALOG_FEED_KEY") {
+        Ok(v) if !v.trim().is_empty() => engine::feed::FeedKey::from_hex(&v)
+            .map(Some)
+            .map_err(|e| CliError::usage(format!("PROOFSHEET_CATALOG_FEED_KEY: {e}"))),
+        _ => Ok(None),
+    }
+}
+
+#[cfg(not(debug_assertions))]
+pub fn catalog_feed_key() -> CliResult<Option<engine::feed::FeedKey>> {
+    Ok(None)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

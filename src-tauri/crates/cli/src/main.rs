@@ -61,6 +61,10 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> CliResult<u8> {
+    // Signing and verifying files needs no library.
+    if let Some(code) = commands::catalog_offline(&cli.command, cli.global.json) {
+        return code;
+    }
     let config = config::engine_config(cli.global.data_dir.clone())?;
     // Jobs a dead process left running are reconciled in the background while the
     // command runs (`recover` waits for it). The engine's lease tells a dead process's
@@ -75,6 +79,7 @@ async fn run(cli: Cli) -> CliResult<u8> {
     if let Some(ms) = config::http_timeout_ms() {
         options.http_timeout = std::time::Duration::from_millis(ms);
     }
+    options.catalog_feed_key = config::catalog_feed_key()?;
     let engine = engine::Engine::open_with(config, options).await?;
     let ctx = Ctx {
         engine: Arc::new(engine),

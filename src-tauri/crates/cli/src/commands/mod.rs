@@ -1,5 +1,6 @@
 //! One module per command group; each is a thin adapter over `engine::Engine`.
 
+mod catalog;
 mod charges;
 mod estimate;
 mod gallery;
@@ -41,8 +42,11 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Offers => estimate::offers(ctx),
         Command::Recover => project::recover(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
+        Command::Catalog(c) => catalog::run(ctx, c).await,
     }
 }
+
+pub use catalog::offline as catalog_offline;
 
 /// Far above any model's prompt cap (32,000 characters): enough for the engine to say
 /// which models refuse it, small enough that `--prompt-file /dev/zero` stops.

@@ -51,3 +51,9 @@ pub fn verify_catalog(
 ) -> crate::Result<pricing::Catalog> {
     ops::verified_catalog(key, body, sig_text)
 }
+
+/// Validates a catalog file as the app would (`proofsheet-cli catalog sign` refuses to
+/// sign what the app would refuse).
+pub fn validate_catalog(text: &str) -> crate::Result<pricing::Catalog> {
+    Ok(pricing::Catalog::from_json(text)?)
+}

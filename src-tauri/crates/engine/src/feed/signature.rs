@@ -108,6 +108,11 @@ impl PrivateKey {
         Ok(PrivateKey(SigningKey::from_bytes(&seed)))
     }
 
+    /// A new random key (the operating system's randomness through `rand`).
+    pub fn generate() -> PrivateKey {
+        PrivateKey::from_seed(rand::random())
+    }
+
     /// A key from 32 random bytes (the caller supplies them).
     pub fn from_seed(seed: [u8; 32]) -> PrivateKey {
         PrivateKey(SigningKey::from_bytes(&seed))
