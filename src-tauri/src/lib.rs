@@ -59,7 +59,11 @@ fn setup_at<R: tauri::Runtime>(
             if let Some(dir) = data_dir {
                 config.data_dir = dir;
             }
-            let engine = tauri::async_runtime::block_on(engine::Engine::open(config))
+            let options = engine::EngineOptions {
+                catalog_feed_key: commands::catalog::feed_key_override(),
+                ..Default::default()
+            };
+            let engine = tauri::async_runtime::block_on(engine::Engine::open_with(config, options))
                 .map_err(|e| format!("Proofsheet could not open its library: {e}"))?;
             // The asset protocol may read the gallery's images and thumbnails, nothing else.
             let data_dir = engine.config().data_dir.clone();
@@ -69,6 +73,7 @@ fn setup_at<R: tauri::Runtime>(
             }
             let engine = Arc::new(engine);
             refresh_after_recovery(app.handle().clone(), engine.clone());
+            commands::catalog::spawn_daily_check(engine.clone());
             app.manage(AppState {
                 engine,
                 started,

@@ -1,6 +1,7 @@
 //! Command registry: one module per domain, each command a thin adapter over the engine.
 
 mod app;
+pub(crate) mod catalog;
 mod charges;
 mod dashboard;
 mod gallery;
@@ -53,6 +54,11 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             charges::charges_list,
             charges::charge_confirm,
             charges::charge_refund,
+            catalog::catalog_status,
+            catalog::catalog_set_feed_url,
+            catalog::catalog_check,
+            catalog::catalog_apply,
+            catalog::catalog_restore,
         ])
         .events(collect_events![DataChanged])
 }

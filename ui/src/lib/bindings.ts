@@ -71,6 +71,19 @@ export const commands = {
 	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
 	/**  The provider did not bill it: give the money back to the budget. Returns the amount. */
 	chargeRefund: (id: string) => typedError<string, AppError>(__TAURI_INVOKE("charge_refund", { id })),
+	/**
+	 *  Version, published date and age of the catalog in use; feed URL, last check, the
+	 *  update waiting for the user's OK, and what "Restore previous" brings back.
+	 */
+	catalogStatus: () => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_status")),
+	/**  Sets the feed URL; `null` or "" goes back to the project's feed. */
+	catalogSetFeedUrl: (url: string | null) => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_set_feed_url", { url })),
+	/**  "Check now": downloads and verifies the feed; a newer catalog waits with its diff. */
+	catalogCheck: () => typedError<CatalogCheckView_Serialize, AppError>(__TAURI_INVOKE("catalog_check")),
+	/**  Applies the reviewed update (only `version`, the one the diff showed). */
+	catalogApply: (version: string) => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_apply", { version })),
+	/**  Brings back the catalog in use before the last apply. */
+	catalogRestore: () => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_restore")),
 };
 
 /** Events */
@@ -212,9 +225,117 @@ export type BudgetView_Serialize = {
 	over_budget: boolean,
 };
 
+/**  What a check found. */
+export type CatalogCheckView = CatalogCheckView_Serialize | CatalogCheckView_Deserialize;
+
+/**  What a check found. */
+export type CatalogCheckView_Deserialize = {
+	/**  "update_available" or "up_to_date". */
+	outcome: string,
+	feed_url: string,
+	/**  The verified update (also kept as the pending one) when there is one. */
+	diff?: CatalogDiffView_Deserialize | null,
+	message: string,
+};
+
+/**  What a check found. */
+export type CatalogCheckView_Serialize = {
+	/**  "update_available" or "up_to_date". */
+	outcome: string,
+	feed_url: string,
+	/**  The verified update (also kept as the pending one) when there is one. */
+	diff: CatalogDiffView_Serialize | null,
+	message: string,
+};
+
+/**  What applying an update would change. */
+export type CatalogDiffView = CatalogDiffView_Serialize | CatalogDiffView_Deserialize;
+
+/**  What applying an update would change. */
+export type CatalogDiffView_Deserialize = {
+	from_version: string,
+	from_published: string,
+	to_version: string,
+	to_published: string,
+	price_changes: PriceChangeView_Deserialize[],
+	added: OfferRefView[],
+	removed: OfferRefView[],
+	lifecycle_changes: LifecycleChangeView_Deserialize[],
+	other_changes: OtherChangeView[],
+};
+
+/**  What applying an update would change. */
+export type CatalogDiffView_Serialize = {
+	from_version: string,
+	from_published: string,
+	to_version: string,
+	to_published: string,
+	price_changes: PriceChangeView_Serialize[],
+	added: OfferRefView[],
+	removed: OfferRefView[],
+	lifecycle_changes: LifecycleChangeView_Serialize[],
+	other_changes: OtherChangeView[],
+};
+
 export type CatalogImportReport = {
 	version: string,
 	offers: number,
+};
+
+export type CatalogRefView = {
+	version: string,
+	published: string,
+	/**  The catalog built into the app. */
+	bundled: boolean,
+};
+
+/**  The catalog in use and the state of its feed. */
+export type CatalogStatusView = CatalogStatusView_Serialize | CatalogStatusView_Deserialize;
+
+/**  The catalog in use and the state of its feed. */
+export type CatalogStatusView_Deserialize = {
+	version: string,
+	/**  YYYY-MM-DD: the day its prices were checked against the providers. */
+	published: string,
+	/**  Days since `published`: how old the prices are. */
+	age_days: number,
+	/**  "bundled" (built into the app), "feed" (a signed update) or "imported". */
+	origin: string,
+	bundled_version: string,
+	feed_url: string,
+	default_feed_url: string,
+	/**  RFC 3339, the last check that reached the feed or failed to. */
+	last_checked_at?: string | null,
+	/**  Why the last check failed (offline, refused feed), if it did. */
+	last_check_error?: string | null,
+	/**  A verified update waiting for the user's OK. */
+	pending?: CatalogDiffView_Deserialize | null,
+	/**  What "Restore previous" would bring back. */
+	previous?: CatalogRefView | null,
+	applied_at?: string | null,
+};
+
+/**  The catalog in use and the state of its feed. */
+export type CatalogStatusView_Serialize = {
+	version: string,
+	/**  YYYY-MM-DD: the day its prices were checked against the providers. */
+	published: string,
+	/**  Days since `published`: how old the prices are. */
+	age_days: number,
+	/**  "bundled" (built into the app), "feed" (a signed update) or "imported". */
+	origin: string,
+	bundled_version: string,
+	feed_url: string,
+	default_feed_url: string,
+	/**  RFC 3339, the last check that reached the feed or failed to. */
+	last_checked_at: string | null,
+	/**  Why the last check failed (offline, refused feed), if it did. */
+	last_check_error: string | null,
+	/**  A verified update waiting for the user's OK. */
+	pending: CatalogDiffView_Serialize | null,
+	/**  What "Restore previous" would bring back. */
+	previous: CatalogRefView | null,
+	applied_at: string | null,
 };
 
 /**  One offer of a project chain whose model is retiring or has shut down. */
@@ -648,6 +769,26 @@ export type KeyView_Serialize = {
 	source: KeySource,
 };
 
+export type LifecycleChangeView = LifecycleChangeView_Serialize | LifecycleChangeView_Deserialize;
+
+export type LifecycleChangeView_Deserialize = {
+	offer_id: string,
+	display_name: string,
+	/**  "deprecated_on", "shutdown_on" or "replaced_by". */
+	field: string,
+	old?: string | null,
+	new?: string | null,
+};
+
+export type LifecycleChangeView_Serialize = {
+	offer_id: string,
+	display_name: string,
+	/**  "deprecated_on", "shutdown_on" or "replaced_by". */
+	field: string,
+	old: string | null,
+	new: string | null,
+};
+
 export type OfferEstimate = OfferEstimate_Serialize | OfferEstimate_Deserialize;
 
 export type OfferEstimate_Deserialize = {
@@ -736,6 +877,11 @@ export type OfferEstimate_Serialize = {
 	has_key: boolean,
 };
 
+export type OfferRefView = {
+	offer_id: string,
+	display_name: string,
+};
+
 export type OfferView = OfferView_Serialize | OfferView_Deserialize;
 
 export type OfferView_Deserialize = {
@@ -780,6 +926,38 @@ export type OfferView_Serialize = {
 	replaced_by: string | null,
 	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
 	price_basis: string,
+};
+
+export type OtherChangeView = {
+	offer_id: string,
+	display_name: string,
+	what: string[],
+};
+
+export type PriceChangeView = PriceChangeView_Serialize | PriceChangeView_Deserialize;
+
+export type PriceChangeView_Deserialize = {
+	offer_id: string,
+	display_name: string,
+	/**  What was priced, e.g. "1024x1024 high". */
+	probe: string,
+	/**  None: no known price on that side. */
+	old_usd?: string | null,
+	new_usd?: string | null,
+	/**  Change in percent, one decimal (e.g. "25.0", "-12.5"). */
+	percent?: string | null,
+};
+
+export type PriceChangeView_Serialize = {
+	offer_id: string,
+	display_name: string,
+	/**  What was priced, e.g. "1024x1024 high". */
+	probe: string,
+	/**  None: no known price on that side. */
+	old_usd: string | null,
+	new_usd: string | null,
+	/**  Change in percent, one decimal (e.g. "25.0", "-12.5"). */
+	percent: string | null,
 };
 
 export type PriceOverrideInput = PriceOverrideInput_Serialize | PriceOverrideInput_Deserialize;

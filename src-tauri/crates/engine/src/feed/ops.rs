@@ -48,6 +48,10 @@ struct PreviousRef {
     from_feed: bool,
 }
 
+/// One feed operation at a time (the daily check may run while the user clicks): each
+/// reads and writes the feed state and the catalog files as a whole.
+static FEED_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 fn key(core: &Core) -> FeedKey {
     core.options
         .catalog_feed_key
@@ -151,6 +155,7 @@ pub(crate) async fn set_url(core: &Arc<Core>, url: Option<String>) -> Result<Cat
     if let Some(u) = &url {
         check_url(u)?;
     }
+    let _one = FEED_LOCK.lock().await;
     let mut state = load_state(core).await?;
     if state.url != url {
         state.url = url;
@@ -229,6 +234,11 @@ fn clear_pending(dir: &std::path::Path) -> Result<()> {
 /// Checks the feed now. A newer, verified catalog is kept as pending (nothing changes
 /// until [`apply`]); the outcome, or why it failed, is remembered for the status.
 pub(crate) async fn check(core: &Arc<Core>) -> Result<CatalogCheckView> {
+    let _one = FEED_LOCK.lock().await;
+    check_locked(core).await
+}
+
+async fn check_locked(core: &Arc<Core>) -> Result<CatalogCheckView> {
     let mut state = load_state(core).await?;
     let url = feed_url(&state);
     let result = check_inner(core, &url).await;
@@ -279,6 +289,7 @@ async fn check_inner(core: &Arc<Core>, url: &str) -> Result<CatalogCheckView> {
 
 /// The automatic check: at most once per [`CHECK_INTERVAL`]. `None` when not due.
 pub(crate) async fn check_if_due(core: &Arc<Core>) -> Result<Option<CatalogCheckView>> {
+    let _one = FEED_LOCK.lock().await;
     let state = load_state(core).await?;
     let due = state.last_checked_at.is_none_or(|t| {
         Utc::now()
@@ -290,7 +301,7 @@ pub(crate) async fn check_if_due(core: &Arc<Core>) -> Result<Option<CatalogCheck
     if !due {
         return Ok(None);
     }
-    check(core).await.map(Some)
+    check_locked(core).await.map(Some)
 }
 
 /// The pending update, verified again (the files sit in the data dir).
@@ -317,8 +328,9 @@ pub(crate) async fn apply(
     core: &Arc<Core>,
     expected_version: Option<String>,
 ) -> Result<CatalogStatusView> {
+    let _one = FEED_LOCK.lock().await;
     if pending(core).await?.is_none() {
-        check(core).await?;
+        check_locked(core).await?;
     }
     let Some((new, body, sig)) = pending(core).await? else {
         let (cur, _) = current_source(core).await?;
@@ -373,6 +385,7 @@ pub(crate) async fn apply(
 /// Brings back the catalog in use before the last apply (or restore: restoring twice
 /// returns to where it started).
 pub(crate) async fn restore(core: &Arc<Core>) -> Result<CatalogStatusView> {
+    let _one = FEED_LOCK.lock().await;
     let mut state = load_state(core).await?;
     let Some(prev) = state.previous.clone() else {
         return Err(EngineError::new(
