@@ -73,6 +73,16 @@ export interface Backend {
   chargeConfirm(id: string, amountUsd: string | null): Promise<string>;
   /** The provider did not bill it (mark as not billed): the budget gets it back. Returns the amount. */
   chargeRefund(id: string): Promise<string>;
+  /** The catalog in use (version, published, age), its feed, the update waiting for an OK. */
+  catalogStatus(): Promise<T.CatalogStatusView>;
+  /** Sets the feed URL; null goes back to the project's feed. */
+  catalogSetFeedUrl(url: string | null): Promise<T.CatalogStatusView>;
+  /** Downloads and verifies the feed; a newer catalog waits, with its diff, for catalogApply. */
+  catalogCheck(): Promise<T.CatalogCheckView>;
+  /** Applies the reviewed update (only that version). */
+  catalogApply(version: string): Promise<T.CatalogStatusView>;
+  /** Brings back the catalog in use before the last apply. */
+  catalogRestore(): Promise<T.CatalogStatusView>;
   /** App-wide "refetch this" notifications ("gallery", "projects", "keys", "settings"). */
   onDataChanged(cb: (what: string) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */

@@ -5,6 +5,7 @@ import {
   BOARDS, DEFAULT_URLS, FAKE_OFFERS, PROVIDERS, fakeImagePath, fakeImageUrl, makeGallery, priceOffer,
   type FakeGen, type FakeOffer,
 } from './fakeData';
+import { createFakeCatalog } from './fakeCatalog';
 import type * as T from './types';
 
 export interface FakeOptions {
@@ -20,6 +21,8 @@ export interface FakeOptions {
   now?: number;
   /** Seed one unconfirmed charge (a timed-out call) on the first project's newest image. */
   unconfirmed?: boolean;
+  /** The catalog feed cannot be reached. */
+  offline?: boolean;
 }
 
 interface FakeProject {
@@ -48,6 +51,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
   let overrides: T.PriceOverrideInput[] = [];
+  const catalog = createFakeCatalog(now, opts.offline ?? false);
   const keys = new Map<string, T.KeyView>(
     empty ? [] : [
       ['openai', { provider: 'openai', added_at: '2025-05-12T09:14:00Z', last4: 'x7Qa', source: 'keychain' }],
@@ -420,6 +424,19 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
     chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),
     chargeRefund: (id) => call('chargeRefund', () => settleCharge(id, null, false)),
+    catalogStatus: () => call('catalogStatus', () => catalog.status()),
+    catalogSetFeedUrl: (url) => call('catalogSetFeedUrl', () => catalog.setUrl(url)),
+    catalogCheck: () => call('catalogCheck', () => catalog.check()),
+    catalogApply: (version) => call('catalogApply', () => {
+      const st = catalog.apply(version);
+      settings = { ...settings, catalog_version: st.version };
+      return st;
+    }),
+    catalogRestore: () => call('catalogRestore', () => {
+      const st = catalog.restore();
+      settings = { ...settings, catalog_version: st.version };
+      return st;
+    }),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

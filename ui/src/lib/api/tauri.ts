@@ -82,6 +82,11 @@ export const tauriBackend: Backend = {
   chargesList: (project) => unwrap(commands.chargesList(project)),
   chargeConfirm: (id, amountUsd) => unwrap(commands.chargeConfirm(id, amountUsd)),
   chargeRefund: (id) => unwrap(commands.chargeRefund(id)),
+  catalogStatus: () => unwrap(commands.catalogStatus()),
+  catalogSetFeedUrl: (url) => unwrap(commands.catalogSetFeedUrl(url)),
+  catalogCheck: () => unwrap(commands.catalogCheck()),
+  catalogApply: (version) => unwrap(commands.catalogApply(version)),
+  catalogRestore: () => unwrap(commands.catalogRestore()),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

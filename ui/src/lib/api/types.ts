@@ -40,3 +40,7 @@ export type TierFilter = B.TierFilter;
 export type Route = B.Route;
 export type BudgetPeriod = B.BudgetPeriod;
 export type ChargeView = B.ChargeView_Serialize;
+export type CatalogStatusView = B.CatalogStatusView_Serialize;
+export type CatalogCheckView = B.CatalogCheckView_Serialize;
+export type CatalogDiffView = B.CatalogDiffView_Serialize;
+export type PriceChangeView = B.PriceChangeView_Serialize;
