@@ -38,6 +38,11 @@ const COMMANDS: &[&str] = &[
     "charges_list",
     "charge_confirm",
     "charge_refund",
+    "catalog_status",
+    "catalog_set_feed_url",
+    "catalog_check",
+    "catalog_apply",
+    "catalog_restore",
 ];
 
 fn main() {
