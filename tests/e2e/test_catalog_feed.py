@@ -108,6 +108,13 @@ def text_of(driver, testid):
     return find(driver, testid).text
 
 
+def show_section(driver):
+    """Scrolls Settings' own pane (not the window) so the section is at the top."""
+    driver.execute_script(
+        "const s = arguments[0]; const pane = s.closest('.scroll'); pane.scrollTop = s.offsetTop - pane.offsetTop;",
+        find(driver, "catalog-section"))
+
+
 def test_check_diff_apply_restore_in_the_window(feed_env, feed):
     url, f = feed
     with app_window(feed_env) as driver:
@@ -137,7 +144,7 @@ def test_check_diff_apply_restore_in_the_window(feed_env, feed):
         assert NEW_VERSION in diff.text
         # Nothing changed yet.
         assert text_of(driver, "catalog-version") == BUNDLED_VERSION
-        driver.execute_script("arguments[0].scrollIntoView({block: 'start'})", find(driver, "catalog-section"))
+        show_section(driver)
         screenshot(driver, "catalog-diff")
 
         # Apply on the user's click.
@@ -147,11 +154,18 @@ def test_check_diff_apply_restore_in_the_window(feed_env, feed):
         assert not driver.find_elements(By.CSS_SELECTOR, "[data-testid=catalog-diff]")
         restore = find(driver, "catalog-restore")
         assert BUNDLED_VERSION in restore.text
+        show_section(driver)
         screenshot(driver, "catalog-applied")
+
+        # The canvas's cost table says which catalog its prices come from.
+        find(driver, "nav-canvas").click()
+        wait(driver, lambda d: NEW_VERSION in text_of(d, "cost-catalog"), msg="cost table catalog line")
+        find(driver, "nav-settings").click()
 
         # Restore the previous (bundled) catalog.
         find(driver, "catalog-restore").click()
         wait(driver, lambda d: text_of(d, "catalog-version") == BUNDLED_VERSION, msg="restored")
         assert "built into the app" in find(driver, "catalog-section").text
         assert NEW_VERSION in text_of(driver, "catalog-restore"), "restore again would redo the update"
+        show_section(driver)
         screenshot(driver, "catalog-restored")

@@ -3,6 +3,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import CatalogSection from './CatalogSection.svelte';
+import CostTable from '../canvas/CostTable.svelte';
+import { app } from '../../lib/app/state.svelte';
 import { backend, setBackend } from '../../lib/api';
 import { createFakeBackend } from '../../lib/api/fake';
 
@@ -39,6 +41,11 @@ describe('Settings → Catalog', () => {
     expect(screen.queryByTestId('catalog-diff')).toBeNull();
     expect(versions).toEqual(['2026.12.01-1']);
     expect(screen.getByTestId('catalog-restore').textContent).toContain('2026.11.29-1');
+    // The cost table says which catalog its prices come from.
+    await waitFor(() => expect(app.catalog?.version).toBe('2026.12.01-1'));
+    const table = render(CostTable, { onuse: () => undefined });
+    expect(table.getByTestId('cost-catalog').textContent).toContain('catalog 2026.12.01-1, published 2026-12-01 (3 days old)');
+    table.unmount();
 
     await fireEvent.click(screen.getByTestId('catalog-restore'));
     await waitFor(() => expect(screen.getByTestId('catalog-version').textContent).toBe('2026.11.29-1'));

@@ -1,5 +1,5 @@
 // App-wide state: the current section (from the URL hash), theme, projects and the catalog.
-import { backend, type OfferView, type ProjectView } from '../api';
+import { backend, type CatalogStatusView, type OfferView, type ProjectView } from '../api';
 import { friendly, type Friendly } from '../errors';
 import { SECTIONS, type Section } from '../keyboard';
 
@@ -27,6 +27,8 @@ class AppState {
   projectsError = $state<Friendly | null>(null);
   projectName = $state<string | null>(null);
   offers = $state<OfferView[]>([]);
+  /** The catalog in use: version, published date and how old its prices are. */
+  catalog = $state<CatalogStatusView | null>(null);
   /** Bumped when the gallery or budgets change, so views refetch. */
   dataVersion = $state(0);
   /** A generation to open in the gallery's detail panel. */
@@ -98,6 +100,11 @@ class AppState {
       this.offers = await backend().pricingOffers();
     } catch {
       this.offers = [];
+    }
+    try {
+      this.catalog = await backend().catalogStatus();
+    } catch {
+      this.catalog = null;
     }
   }
 
