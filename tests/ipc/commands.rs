@@ -133,12 +133,19 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn catalog_commands_are_granted_to_the_window() {
     let app = app();
     let st = invoke(&app, "catalog_status", json!({})).expect("catalog_status");
-    assert!(st["version"].as_str().is_some_and(|v| !v.is_empty()), "{st}");
+    assert!(
+        st["version"].as_str().is_some_and(|v| !v.is_empty()),
+        "{st}"
+    );
     assert_eq!(st["origin"], "bundled");
     assert_eq!(st["default_feed_url"], st["feed_url"]);
     let err = invoke(&app, "catalog_restore", json!({})).expect_err("nothing to restore");
     assert_eq!(err["kind"], "not_found", "{err}");
-    let err = invoke(&app, "catalog_set_feed_url", json!({ "url": "ftp://x.example/c" }))
-        .expect_err("not https");
+    let err = invoke(
+        &app,
+        "catalog_set_feed_url",
+        json!({ "url": "ftp://x.example/c" }),
+    )
+    .expect_err("not https");
     assert_eq!(err["kind"], "validation", "{err}");
 }

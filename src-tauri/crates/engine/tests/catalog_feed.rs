@@ -371,3 +371,54 @@ async fn a_pending_file_changed_on_disk_is_not_applied() {
         pricing::Catalog::bundled().version
     );
 }
+
+#[tokio::test]
+async fn negotiated_rates_survive_an_update_and_a_restore() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = throwaway_key();
+    // The update drops SD 3.5 Medium, which has a negotiated rate.
+    let mut doc: Value =
+        serde_json::from_str(&newer_catalog("2026.12.01-1", "2026-12-01")).expect("json");
+    doc["offers"]
+        .as_array_mut()
+        .expect("offers")
+        .retain(|o| o["id"] != "stability:sd3.5-medium");
+    let body = doc.to_string();
+    let server = serve(body.as_bytes(), &key.sign(body.as_bytes())).await;
+    let e = open(dir.path(), &key, &server).await;
+    let rate = |id: &str| engine::api::PriceOverrideInput {
+        offer_id: id.into(),
+        multiplier: common::d("0.5"),
+        price_cap_usd: None,
+    };
+    e.price_overrides_set(vec![
+        rate("stability:sd3.5-medium"),
+        rate("bfl:flux-pro-1.1"),
+    ])
+    .await
+    .expect("rates");
+    e.catalog_check().await.expect("check");
+    e.catalog_apply(None).await.expect("apply");
+    assert_eq!(rated(&e).await, ["bfl:flux-pro-1.1"]);
+    // 5 credits × $0.01 × 0.5.
+    assert_eq!(flux_estimate(&e).await, common::d("0.025"));
+    e.catalog_restore().await.expect("restore");
+    assert_eq!(
+        rated(&e).await,
+        ["bfl:flux-pro-1.1", "stability:sd3.5-medium"]
+    );
+    assert_eq!(flux_estimate(&e).await, common::d("0.02"));
+}
+
+async fn rated(e: &Engine) -> Vec<String> {
+    let mut ids: Vec<String> = e
+        .settings()
+        .await
+        .expect("settings")
+        .price_overrides
+        .into_iter()
+        .map(|o| o.offer_id)
+        .collect();
+    ids.sort();
+    ids
+}

@@ -433,7 +433,10 @@ pub(crate) async fn restore(core: &Arc<Core>) -> Result<CatalogStatusView> {
 /// Stores the catalog text (`None`: the bundled one) and swaps the engine's catalog;
 /// gateway offers and negotiated rates carry over.
 async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
-    let overrides = core.catalog.read().overrides.clone();
+    // From the store, not memory: a rate on an offer one catalog lacks comes back with
+    // the catalog that has it (restore).
+    let rows = core.store_op(|s| s.price_overrides()).await?;
+    let overrides = settings::parse_overrides(rows);
     let gateways = core.settings.read().gateways.clone();
     let state = CatalogState::build(text.as_deref(), &gateways, overrides)?;
     let value = text.map_or(serde_json::Value::Null, serde_json::Value::String);
