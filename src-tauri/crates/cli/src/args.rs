@@ -22,6 +22,7 @@ Getting started:
   proofsheet-cli gallery list --project spring --search fox
   proofsheet-cli promote <GENERATION_ID>            re-render a draft on the final chain
   proofsheet-cli report --project spring --csv spring.csv
+  proofsheet-cli catalog check                      signed price updates: then catalog diff, catalog apply
 
 Add --json to any command for one JSON document on stdout (money as decimal strings).
 
