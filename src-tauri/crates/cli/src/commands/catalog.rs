@@ -60,13 +60,20 @@ pub async fn run(ctx: &Ctx, c: CatalogCommand) -> CliResult<u8> {
             }
         }
         CatalogCommand::Apply { version } => {
+            // What is about to change, for the summary line (checks when nothing waits).
+            let diff = match ctx.engine.catalog_status().await?.pending {
+                Some(d) => Some(d),
+                None => ctx.engine.catalog_check().await?.diff,
+            };
             let st = ctx.engine.catalog_apply(version).await?;
             emit(ctx, &st, || {
                 format!(
-                    "Applied catalog {} (published {}). `proofsheet-cli catalog restore` brings \
-                     back {}.",
+                    "Applied catalog {} (published {}): {}. `proofsheet-cli catalog restore` \
+                     brings back {}.",
                     safe(&st.version),
                     st.published,
+                    diff.as_ref()
+                        .map_or_else(|| "no offer changes".to_owned(), summary),
                     st.previous
                         .as_ref()
                         .map_or_else(|| "the previous one".to_owned(), |p| safe(&p.version))
