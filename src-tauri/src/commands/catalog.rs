@@ -70,14 +70,18 @@ pub fn feed_key_override() -> Option<engine::feed::FeedKey> {
     None
 }
 
-/// The automatic check, at most daily, in the background: it only downloads and
-/// verifies; the update waits in Settings → Catalog for the user's OK.
+/// The automatic check, at most daily, in the background (at start-up, then looked at
+/// hourly so an app left open for days still checks): it only downloads and verifies;
+/// the update waits in Settings → Catalog for the user's OK.
 pub fn spawn_daily_check(engine: std::sync::Arc<engine::Engine>) {
     tauri::async_runtime::spawn(async move {
-        match engine.catalog_check_if_due().await {
-            Ok(Some(r)) => tracing::info!("catalog feed checked: {}", r.message),
-            Ok(None) => {}
-            Err(e) => tracing::info!("catalog feed check failed: {}", e.message),
+        loop {
+            match engine.catalog_check_if_due().await {
+                Ok(Some(r)) => tracing::info!("catalog feed checked: {}", r.message),
+                Ok(None) => {}
+                Err(e) => tracing::info!("catalog feed check failed: {}", e.message),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
 }
