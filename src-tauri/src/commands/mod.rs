@@ -8,6 +8,7 @@ mod generation;
 mod keys;
 mod pricing;
 mod projects;
+mod routing;
 mod settings;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
@@ -26,6 +27,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             generation::generation_cancel,
             generation::generation_promote_preview,
             generation::generation_promote,
+            routing::route_preview,
+            routing::project_set_final_quality,
             projects::project_list,
             projects::project_show,
             projects::project_save,
