@@ -1,7 +1,7 @@
 //! The engine's routing decision, shown on the Draft / Final buttons before they are
 //! pressed, and the project's final quality for promote.
 
-use engine::api::{RouteDecision, RoutePreviewInput};
+use engine::api::{RouteDecision, RoutePreviewInput, SizePreset};
 use tauri::State;
 
 use crate::error::CmdResult;
@@ -31,4 +31,11 @@ pub async fn project_set_final_quality(
         .engine
         .project_set_final_quality(&project, quality)
         .await?)
+}
+
+/// Canvas size presets some usable offer makes exactly.
+#[tauri::command]
+#[specta::specta]
+pub async fn route_size_presets(state: State<'_, AppState>) -> CmdResult<Vec<SizePreset>> {
+    Ok(state.engine.size_presets().await)
 }

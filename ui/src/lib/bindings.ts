@@ -28,6 +28,8 @@ export const commands = {
 	 *  what is snapped or ignored, or why nothing can run and the fix.
 	 */
 	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError>(__TAURI_INVOKE("route_preview", { input })),
+	/**  Canvas size presets some usable offer makes exactly. */
+	routeSizePresets: () => typedError<SizePreset[], AppError>(__TAURI_INVOKE("route_size_presets")),
 	/**
 	 *  The quality promoted finals of a project render at (None: the final offer's best
 	 *  standard quality).
@@ -1163,6 +1165,19 @@ export type SettingsView_Serialize = {
 	catalog_version: string,
 	/**  The negotiated rates in force, so Settings can show and keep them. */
 	price_overrides: PriceOverrideInput_Serialize[],
+};
+
+/**
+ *  A canvas size preset some usable offer makes exactly (never a size every usable
+ *  offer would snap).
+ */
+export type SizePreset = {
+	width: number,
+	height: number,
+	/**  Aspect in words, e.g. "square", "3:2", "16:9". */
+	hint: string,
+	/**  Display names of the usable offers that make it exactly. */
+	offers: string[],
 };
 
 /**  An offer of a route that will not be tried, and why. */

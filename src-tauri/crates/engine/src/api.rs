@@ -349,6 +349,17 @@ ipc_type! {
         pub already_promoted: bool,
     }
 
+    /// A canvas size preset some usable offer makes exactly (never a size every usable
+    /// offer would snap).
+    pub struct SizePreset {
+        pub width: u32,
+        pub height: u32,
+        /// Aspect in words, e.g. "square", "3:2", "16:9".
+        pub hint: String,
+        /// Display names of the usable offers that make it exactly.
+        pub offers: Vec<String>,
+    }
+
     pub struct RoutePreviewInput {
         pub project: String,
         pub params: RequestParams,

@@ -218,6 +218,11 @@ impl Engine {
         crate::route_plan::preview(&self.core, input).await
     }
 
+    /// Canvas size presets that some usable offer makes exactly.
+    pub async fn size_presets(&self) -> Vec<SizePreset> {
+        crate::route_plan::size_presets(&self.core).await
+    }
+
     /// Sets the quality promoted finals render at for a project (None: the final
     /// offer's best standard quality).
     pub async fn project_set_final_quality(

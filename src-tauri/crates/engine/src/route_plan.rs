@@ -310,3 +310,57 @@ pub(crate) fn differences(
     });
     out
 }
+
+/// Sizes designers reach for, with their aspect in words.
+const PRESETS: &[(u32, u32, &str)] = &[
+    (1024, 1024, "square"),
+    (1536, 1024, "3:2"),
+    (1024, 1536, "2:3"),
+    (1344, 768, "16:9"),
+    (768, 1344, "9:16"),
+    (1920, 1080, "16:9"),
+    (1792, 1024, "7:4"),
+    (1216, 832, "3:2"),
+    (832, 1216, "2:3"),
+    (2048, 2048, "square"),
+];
+
+/// The presets some usable offer (a key or a local server, not shut down, not cooling
+/// down) makes exactly. With nothing usable yet (first run) every preset a live offer
+/// makes is listed, so the canvas is never without sizes.
+pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
+    let catalog = core.catalog();
+    let with_keys = core.providers_with_keys().await;
+    let calibration = core.calibration();
+    let today = crate::shared::estimate_ctx(&calibration).catalog_date;
+    let live: Vec<&pricing::Offer> = catalog
+        .offers()
+        .iter()
+        .filter(|o| !o.is_shut_down(today))
+        .collect();
+    let usable: Vec<&pricing::Offer> = live
+        .iter()
+        .copied()
+        .filter(|o| core.provider_usable(&o.provider, &with_keys))
+        .collect();
+    let pool = if usable.is_empty() { live } else { usable };
+    PRESETS
+        .iter()
+        .filter_map(|&(w, h, hint)| {
+            let offers: Vec<String> = pool
+                .iter()
+                .filter(|o| {
+                    let (sw, sh, _) = o.capabilities.sizes.snap(w, h);
+                    (sw, sh) == (w, h)
+                })
+                .map(|o| o.display_name.to_string())
+                .collect();
+            (!offers.is_empty()).then(|| SizePreset {
+                width: w,
+                height: h,
+                hint: hint.to_owned(),
+                offers,
+            })
+        })
+        .collect()
+}

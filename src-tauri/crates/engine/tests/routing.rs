@@ -329,3 +329,31 @@ async fn a_provider_cooling_down_is_shown_and_draft_uses_the_next_one() {
         "nothing sent to a cooling provider"
     );
 }
+
+#[tokio::test]
+async fn presets_are_sizes_some_usable_offer_makes_exactly() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut opts = options();
+    opts.keys.retain(|p, _| p == "stability");
+    let e = engine(dir.path(), &[], opts).await;
+    let presets = e.size_presets().await;
+    let sizes: Vec<(u32, u32)> = presets.iter().map(|p| (p.width, p.height)).collect();
+    assert!(sizes.contains(&(1024, 1024)), "{sizes:?}");
+    assert!(
+        sizes.contains(&(1344, 768)),
+        "Stability makes 1344×768: {sizes:?}"
+    );
+    assert!(
+        !sizes.contains(&(1920, 1080)),
+        "no Stability model makes 1920×1080 exactly: {sizes:?}"
+    );
+    assert!(
+        !sizes.contains(&(1536, 1024)),
+        "only OpenAI makes 1536×1024, and it has no key here: {sizes:?}"
+    );
+    assert!(
+        presets
+            .iter()
+            .all(|p| p.offers.iter().all(|o| !o.contains("GPT")))
+    );
+}

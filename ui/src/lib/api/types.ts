@@ -40,3 +40,7 @@ export type TierFilter = B.TierFilter;
 export type Route = B.Route;
 export type BudgetPeriod = B.BudgetPeriod;
 export type ChargeView = B.ChargeView_Serialize;
+export type RouteDecision = B.RouteDecision_Serialize;
+export type RoutePreviewInput = B.RoutePreviewInput_Deserialize;
+export type SkippedOffer = B.SkippedOffer;
+export type SizePreset = B.SizePreset;
