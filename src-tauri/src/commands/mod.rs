@@ -29,7 +29,6 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             generation::generation_promote,
             routing::route_preview,
             routing::route_size_presets,
-            routing::project_set_final_quality,
             projects::project_list,
             projects::project_show,
             projects::project_save,

@@ -1,5 +1,5 @@
 //! The engine's routing decision, shown on the Draft / Final buttons before they are
-//! pressed, and the project's final quality for promote.
+//! pressed, and the size presets some usable model makes exactly.
 
 use engine::api::{RouteDecision, RoutePreviewInput, SizePreset};
 use tauri::State;
@@ -16,21 +16,6 @@ pub async fn route_preview(
     input: RoutePreviewInput,
 ) -> CmdResult<RouteDecision> {
     Ok(state.engine.route_preview(input).await?)
-}
-
-/// The quality promoted finals of a project render at (None: the final offer's best
-/// standard quality).
-#[tauri::command]
-#[specta::specta]
-pub async fn project_set_final_quality(
-    state: State<'_, AppState>,
-    project: String,
-    quality: Option<String>,
-) -> CmdResult<()> {
-    Ok(state
-        .engine
-        .project_set_final_quality(&project, quality)
-        .await?)
 }
 
 /// Canvas size presets some usable offer makes exactly.

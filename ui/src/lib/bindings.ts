@@ -30,11 +30,6 @@ export const commands = {
 	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError>(__TAURI_INVOKE("route_preview", { input })),
 	/**  Canvas size presets some usable offer makes exactly. */
 	routeSizePresets: () => typedError<SizePreset[], AppError>(__TAURI_INVOKE("route_size_presets")),
-	/**
-	 *  The quality promoted finals of a project render at (None: the final offer's best
-	 *  standard quality).
-	 */
-	projectSetFinalQuality: (project: string, quality: string | null) => typedError<null, AppError>(__TAURI_INVOKE("project_set_final_quality", { project, quality })),
 	projectList: () => typedError<ProjectView_Serialize[], AppError>(__TAURI_INVOKE("project_list")),
 	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
@@ -859,6 +854,11 @@ export type ProjectInput_Deserialize = {
 	allow_safety_fallback: boolean,
 	/**  Check prompts with OpenAI's free moderation endpoint first. */
 	preflight_moderation: boolean,
+	/**
+	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
+	 *  final model's best standard quality.
+	 */
+	final_quality?: string | null,
 };
 
 export type ProjectInput_Serialize = {
@@ -876,6 +876,11 @@ export type ProjectInput_Serialize = {
 	allow_safety_fallback: boolean,
 	/**  Check prompts with OpenAI's free moderation endpoint first. */
 	preflight_moderation: boolean,
+	/**
+	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
+	 *  final model's best standard quality.
+	 */
+	final_quality: string | null,
 };
 
 export type ProjectView = ProjectView_Serialize | ProjectView_Deserialize;
@@ -895,6 +900,8 @@ export type ProjectView_Deserialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  The quality promoted finals render at; None: the final model's best standard. */
+	final_quality?: string | null,
 	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
 	/**  Hidden from everyday lists; nothing is deleted. */
@@ -925,6 +932,8 @@ export type ProjectView_Serialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  The quality promoted finals render at; None: the final model's best standard. */
+	final_quality: string | null,
 	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
 	/**  Hidden from everyday lists; nothing is deleted. */

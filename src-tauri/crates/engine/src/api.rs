@@ -140,6 +140,10 @@ ipc_type! {
         pub allow_safety_fallback: bool,
         /// Check prompts with OpenAI's free moderation endpoint first.
         pub preflight_moderation: bool,
+        /// The quality promoted finals render at, e.g. "high"; None (or absent): the
+        /// final model's best standard quality.
+        #[serde(default)]
+        pub final_quality: Option<String>,
     }
 
     pub struct ProjectView {
@@ -157,6 +161,8 @@ ipc_type! {
         pub final_chain: Vec<String>,
         pub allow_safety_fallback: bool,
         pub preflight_moderation: bool,
+        /// The quality promoted finals render at; None: the final model's best standard.
+        pub final_quality: Option<String>,
         /// Images in the gallery (not requests: failed and refused ones made none).
         pub generations: u32,
         /// Hidden from everyday lists; nothing is deleted.

@@ -223,26 +223,6 @@ impl Engine {
         crate::route_plan::size_presets(&self.core).await
     }
 
-    /// Sets the quality promoted finals render at for a project (None: the final
-    /// offer's best standard quality).
-    pub async fn project_set_final_quality(
-        &self,
-        project: &str,
-        quality: Option<String>,
-    ) -> Result<()> {
-        let name = project.to_owned();
-        self.core
-            .store_op(move |s| {
-                let p = s.project_by_name(&name)?;
-                let key = Core::project_setting_key(p.id, crate::route_plan::FINAL_QUALITY);
-                let v = quality
-                    .filter(|q| !q.trim().is_empty())
-                    .map_or(serde_json::Value::Null, serde_json::Value::String);
-                s.set_setting(&key, &v)
-            })
-            .await
-    }
-
     // ---- projects ----
     /// Creates the project, or replaces the settings of an existing one of that name.
     pub async fn project_upsert(&self, input: ProjectInput) -> Result<ProjectView> {

@@ -357,3 +357,37 @@ async fn presets_are_sizes_some_usable_offer_makes_exactly() {
             .all(|p| p.offers.iter().all(|o| !o.contains("GPT")))
     );
 }
+
+#[tokio::test]
+async fn a_project_final_quality_overrides_the_default() {
+    let openai = openai_server().await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[("openai", openai.uri())], options()).await;
+    let mut input = project("p", Some("5"), &[GPT2], &[SUNBURST]);
+    input.final_quality = Some("medium".into());
+    let view = e.project_upsert(input).await.expect("project");
+    assert_eq!(view.final_quality.as_deref(), Some("medium"));
+    let draft = e.generate(input_low(), noop()).await.expect("draft");
+    let pv = e
+        .promote_preview(&draft.generation_id)
+        .await
+        .expect("preview");
+    assert_eq!(pv.decision.quality.as_deref(), Some("medium"));
+    let fin = e
+        .promote_and_wait(&draft.generation_id, noop())
+        .await
+        .expect("promote");
+    assert_eq!(fin.status, GenerationStatus::Succeeded);
+    assert_eq!(bodies(&openai).await[1]["quality"], "medium");
+}
+
+fn input_low() -> GenerateInput {
+    let mut p = params(None);
+    p.quality = Some("low".into());
+    GenerateInput {
+        project: "p".into(),
+        params: p,
+        route: Route::Draft,
+        no_dedup: false,
+    }
+}

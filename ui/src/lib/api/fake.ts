@@ -70,7 +70,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const mkProject = (name: string, p: Partial<T.ProjectView>): T.ProjectView => ({
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
-    final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
+    final_chain: [], allow_safety_fallback: false, preflight_moderation: false, final_quality: null,
     generations: gens.filter((g) => g.item.project === name).length, archived: false, unconfirmed_usd: '0', over_budget: false, ...p,
     chain_warnings: p.chain_warnings ?? [],
   });
@@ -315,7 +315,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const v = mkProject(input.name, {
         ...(prev ?? {}), client: input.client ?? null, budget_usd: input.budget_usd ?? null, period: input.period, hard: input.hard,
         warn_at: input.warn_at, draft_chain: input.draft_chain, final_chain: input.final_chain,
-        allow_safety_fallback: input.allow_safety_fallback, preflight_moderation: input.preflight_moderation,
+        allow_safety_fallback: input.allow_safety_fallback, preflight_moderation: input.preflight_moderation, final_quality: input.final_quality ?? null,
       });
       projects.set(v.name, { view: v });
       refresh(v.name);
