@@ -6,7 +6,9 @@ the final quality and its preview says what differs; a second promote is free; a
 reuse adds no duplicate gallery tile (walkthrough §1.1, §1.2, §1.10). Own project, so
 it runs in any order in the session. Screenshots land in target/e2e/."""
 
-from selenium.common.exceptions import StaleElementReferenceException
+import time
+
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -19,8 +21,13 @@ NEG = f"a {WORD} in the rain, poster"
 
 
 def wait(driver, cond, timeout=30, msg=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
+    try:
+        return WebDriverWait(driver, timeout, poll_frequency=0.1,
+                             ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
+    except TimeoutException:
+        screenshot(driver, "r-timeout")
+        lines = [txt(e) for e in all_(driver, "route-draft") + all_(driver, "route-final")]
+        raise TimeoutException(f"{msg}; route lines: {lines}") from None
 
 
 def go(driver, section):
@@ -40,16 +47,21 @@ def set_value(driver, el, text):
         "el.dispatchEvent(new Event('input', { bubbles: true }));", el, text)
 
 
+def txt(el):
+    """An element's text, also when CSS clips it (WebKit's element text is empty then)."""
+    return el.get_attribute("textContent") or ""
+
+
 def job_of(driver, prompt):
     """The newest job for this prompt, once it has ended (done or failed)."""
     for j in all_(driver, "job"):
-        if prompt in j.text and j.get_attribute("data-phase") in ("done", "failed"):
+        if prompt in txt(j) and j.get_attribute("data-phase") in ("done", "failed"):
             return j
     return None
 
 
 def jobs_for(driver, prompt):
-    return [j for j in all_(driver, "job") if prompt in j.text]
+    return [j for j in all_(driver, "job") if prompt in txt(j)]
 
 
 def test_r00_a_project_with_a_draft_and_a_final_chain(browser):
@@ -96,7 +108,7 @@ def draft_and_wait(driver, prompt):
     wait(driver, lambda d: len(jobs_for(d, prompt)) > before and job_of(d, prompt) is not None,
          timeout=60, msg=f"the draft of {prompt!r} never ended")
     job = job_of(driver, prompt)
-    assert job.get_attribute("data-phase") == "done", job.text
+    assert job.get_attribute("data-phase") == "done", txt(job)
     return job
 
 
@@ -116,25 +128,25 @@ def test_r01_presets_are_sizes_a_usable_model_makes_exactly(browser):
 def test_r02_a_1920x1080_draft_runs_what_the_table_marks_usable(browser):
     canvas_with(browser, WIDE)
     pick_size(browser, "1920x1080")
-    line = wait(browser, lambda d: (e := all_(d, "route-draft")) and "GPT Image 1 mini" in e[0].text and e[0],
+    line = wait(browser, lambda d: (e := all_(d, "route-draft")) and "snapped to 1536×1024" in txt(e[0]) and e[0],
                 msg="the Draft button never said what it runs")
-    assert "snapped to 1536×1024" in line.text, line.text
-    assert "can’t" not in line.text
+    assert "GPT Image 1 mini" in txt(line), txt(line)
+    assert "can’t" not in txt(line)
     assert find(browser, "btn-draft").is_enabled()
     row = browser.find_element(By.CSS_SELECTOR, "[data-testid=cost-row][data-offer-id='openai:gpt-image-1-mini']")
     assert row.get_attribute("data-state") == "ok", row.text
     screenshot(browser, "r02-route-1920x1080-before-draft")
     job = draft_and_wait(browser, WIDE)
-    assert "$" in job.text
+    assert "$" in txt(job)
     screenshot(browser, "r02-route-1920x1080-drafted")
 
 
 def test_r03_a_negative_prompt_draft_runs(browser):
     canvas_with(browser, NEG, negative="text, watermark")
     pick_size(browser, "1024x1024")
-    line = wait(browser, lambda d: (e := all_(d, "route-draft")) and "negative prompt" in e[0].text and e[0],
+    line = wait(browser, lambda d: (e := all_(d, "route-draft")) and "negative prompt" in txt(e[0]) and e[0],
                 msg="the Draft line never said the negative prompt is ignored")
-    assert "GPT Image 1 mini" in line.text, line.text
+    assert "GPT Image 1 mini" in txt(line), txt(line)
     screenshot(browser, "r03-route-negative-before-draft")
     draft_and_wait(browser, NEG)
 
@@ -142,15 +154,25 @@ def test_r03_a_negative_prompt_draft_runs(browser):
 def open_draft(driver, prompt):
     go(driver, "gallery")
     set_value(driver, find(driver, "gallery-search"), "night banner")
-    tiles = wait(driver, lambda d: [t for t in all_(d, "gallery-item") if "draft" in t.text.lower()],
+    tiles = wait(driver, lambda d: [t for t in all_(d, "gallery-item") if "draft" in txt(t).lower()],
                  msg="the draft is not in the gallery")
     tiles[0].click()
-    wait(driver, lambda d: prompt in find(d, "detail-prompt").text, msg="the detail is not the draft")
+    wait(driver, lambda d: prompt in txt(find(d, "detail-prompt")), msg="the detail is not the draft")
 
 
 def tiles_of(driver, query):
+    """The tiles a search shows once the grid has settled on it (same count for 1.5 s)."""
     set_value(driver, find(driver, "gallery-search"), query)
-    return wait(driver, lambda d: all_(d, "gallery-item"), msg=f"nothing found for {query!r}")
+    seen = {"n": -1, "since": 0.0}
+
+    def settled(d):
+        n = len(all_(d, "gallery-item"))
+        now = time.monotonic()
+        if n != seen["n"]:
+            seen.update(n=n, since=now)
+            return False
+        return n > 0 and now - seen["since"] >= 1.5 and all_(d, "gallery-item")
+    return wait(driver, settled, msg=f"nothing found for {query!r}")
 
 
 def test_r04_promote_renders_at_final_quality_and_says_what_differs(browser):
@@ -167,9 +189,9 @@ def test_r04_promote_renders_at_final_quality_and_says_what_differs(browser):
     find(browser, "btn-promote-confirm").click()
     wait(browser, lambda d: len(tiles_of(d, "night banner")) == 2, timeout=60,
          msg="the final never reached the gallery")
-    final = [t for t in all_(browser, "gallery-item") if "final" in t.text.lower()][0]
+    final = [t for t in all_(browser, "gallery-item") if "final" in txt(t).lower()][0]
     final.click()
-    wait(browser, lambda d: "high" in find(d, "detail").text and "GPT Image 1.5" in find(d, "detail").text,
+    wait(browser, lambda d: "high" in txt(find(d, "detail")) and "GPT Image 1.5" in txt(find(d, "detail")),
          msg="the final's detail does not say quality high on GPT Image 1.5")
     screenshot(browser, "r04-final-detail")
 
@@ -185,7 +207,7 @@ def test_r05_second_promote_is_free_and_adds_no_tile(browser):
     screenshot(browser, "r05-second-promote-free")
     find(browser, "btn-promote-confirm").click()
     go(browser, "canvas")
-    wait(browser, lambda d: any("saved" in j.text and j.get_attribute("data-phase") == "done"
+    wait(browser, lambda d: any("saved" in txt(j) and j.get_attribute("data-phase") == "done"
                                 for j in jobs_for(d, WIDE)), timeout=60, msg="the free promote never ended")
     go(browser, "gallery")
     assert len(tiles_of(browser, "night banner")) == 2, "a $0.00 twin of the final appeared"
@@ -196,10 +218,10 @@ def test_r06_reusing_a_draft_adds_no_duplicate_tile(browser):
     count = len(tiles_of(browser, "rain poster"))
     canvas_with(browser, NEG, negative="text, watermark")
     pick_size(browser, "1024x1024")
-    wait(browser, lambda d: (e := all_(d, "route-draft")) and "free" in e[0].text,
+    wait(browser, lambda d: (e := all_(d, "route-draft")) and "free" in txt(e[0]),
          msg="the Draft line never said the reuse is free")
     job = draft_and_wait(browser, NEG)
-    assert "saved" in job.text, job.text
+    assert "saved" in txt(job), txt(job)
     screenshot(browser, "r06-reuse-job")
     go(browser, "gallery")
     assert len(tiles_of(browser, "rain poster")) == count, "the reuse added a duplicate tile"

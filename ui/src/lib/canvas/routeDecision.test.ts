@@ -20,6 +20,10 @@ describe('routing-decision display', () => {
     expect(l?.text).toBe('Draft → GPT Image 1 mini · $0.0033 · size snapped to 1536×1024 · negative prompt not supported — ignored');
     expect(l?.title).toContain('holds up to $0.0050');
   });
+  it('puts what changes the image before a retiring model', () => {
+    const l = routeLine(decision({ notes: ['retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst', 'size snapped to 1536×1024'] }), 'draft');
+    expect(l?.text).toBe('Draft → GPT Image 1 mini · $0.0033 · size snapped to 1536×1024 · retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst');
+  });
   it('says a reuse is free', () => {
     const l = routeLine(decision({ dedup_hit: true, expected_usd: '0' }), 'final');
     expect(l?.text).toBe('Final → GPT Image 1 mini · free — already in the gallery');

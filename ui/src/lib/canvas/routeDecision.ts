@@ -27,7 +27,10 @@ export function routeLine(d: RouteDecision | null | undefined, route: 'draft' | 
   }
   const name = d.display_name ?? d.offer_id ?? 'the chain';
   const price = d.dedup_hit ? 'free — already in the gallery' : formatPrice(d.expected_usd ?? '0');
-  const parts = [`${label} → ${name}`, price, ...tidyNotes(d.notes)];
+  // What changes the image (snapped size, ignored parameters) first; lifecycle last.
+  const lifecycle = (n: string) => /^(retiring|deprecated|shut down)/.test(n);
+  const notes = tidyNotes(d.notes);
+  const parts = [`${label} → ${name}`, price, ...notes.filter((n) => !lifecycle(n)), ...notes.filter(lifecycle)];
   const text = parts.join(' · ');
   const skipped = d.skipped.map((s) => `skips ${s.display_name}: ${s.reason}`);
   const held = !d.dedup_hit && d.reserve_usd ? [`holds up to ${formatPrice(d.reserve_usd)} while it runs`] : [];
