@@ -220,8 +220,10 @@ def test_r06_reusing_a_draft_adds_no_duplicate_tile(browser):
     pick_size(browser, "1024x1024")
     wait(browser, lambda d: (e := all_(d, "route-draft")) and "free" in txt(e[0]),
          msg="the Draft line never said the reuse is free")
+    thumbs = len(all_(browser, "result-thumb"))
     job = draft_and_wait(browser, NEG)
     assert "saved" in txt(job), txt(job)
+    assert len(all_(browser, "result-thumb")) == thumbs, "the reuse added a $0.00 twin to Latest results"
     screenshot(browser, "r06-reuse-job")
     go(browser, "gallery")
     assert len(tiles_of(browser, "rain poster")) == count, "the reuse added a duplicate tile"
