@@ -11,6 +11,8 @@ const COMMANDS: &[&str] = &[
     "generation_cancel",
     "generation_promote_preview",
     "generation_promote",
+    "route_preview",
+    "route_size_presets",
     "project_list",
     "project_show",
     "project_save",

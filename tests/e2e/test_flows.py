@@ -122,13 +122,13 @@ def test_06_hard_budget_refuses_what_does_not_fit(browser):
     stop = find(browser, "budget-stop", timeout=20)
     assert "budget" in stop.text.lower()
     screenshot(browser, "flow-06-budget-stop")
-    jobs_before = len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=job]"))
-    find(browser, "btn-final").click()
-    failed = wait(browser, lambda d: [j for j in d.find_elements(By.CSS_SELECTOR, "[data-testid=job]")
-                                      if j.get_attribute("data-phase") == "failed"], timeout=30,
-                  msg="no refusal shown")
-    assert "budget" in failed[0].text.lower(), failed[0].text
-    assert len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=job]")) >= jobs_before
+    # The engine's routing decision refuses it before anything is pressed (issue 12 §1):
+    # Final is disabled and says why, with the fix.
+    final = find(browser, "btn-final")
+    reason = wait(browser, lambda d: (e := d.find_elements(By.CSS_SELECTOR, "[data-testid=route-final]"))
+                  and "budget" in (e[0].get_attribute("textContent") or "") and e[0], msg="no refusal shown")
+    assert not final.is_enabled(), "Final stays pressable over the hard budget"
+    assert "raise the budget" in reason.get_attribute("textContent"), reason.get_attribute("textContent")
     screenshot(browser, "flow-06-refused")
     count.send_keys(Keys.CONTROL, "a")
     count.send_keys("1")

@@ -287,11 +287,19 @@ def test_w10_rename_and_archive_a_project(browser):
 
 def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_driver):
     """§1.15: quit and relaunch; the prompt, recent prompts, jobs (with failures) and results are back."""
+    # A failed job with its reason, to come back after the restart (a safety block: the
+    # over-budget Final no longer makes one, it is refused before it is pressed).
+    canvas_ready(browser, "BLOCKME a lighthouse that the provider refuses")
+    find(browser, "btn-draft").click()
+    wait(browser, lambda d: any(j.get_attribute("data-phase") == "failed" for j in all_(d, "job")),
+         timeout=60, msg="the blocked draft never failed")
     canvas_ready(browser, "a lighthouse at dusk, risograph print, two inks")
     set_value(browser, find(browser, "prompt"), "keep me after a restart")
     jobs_before = len(all_(browser, "job"))
     assert jobs_before > 0
-    time.sleep(1.5)  # the canvas saves a moment after typing; WebKit flushes storage
+    # The canvas saves a moment after typing; WebKit flushes storage to disk about once a
+    # second, later on a loaded machine.
+    time.sleep(3)
     browser.quit()
     browser.quit = lambda: None  # the session fixture must not quit it twice
     with app_session() as again:

@@ -9,6 +9,7 @@ mod generation;
 mod keys;
 mod pricing;
 mod projects;
+mod routing;
 mod settings;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
@@ -27,6 +28,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             generation::generation_cancel,
             generation::generation_promote_preview,
             generation::generation_promote,
+            routing::route_preview,
+            routing::route_size_presets,
             projects::project_list,
             projects::project_show,
             projects::project_save,

@@ -23,6 +23,13 @@ export const commands = {
 	generationPromotePreview: (generationId: string) => typedError<PromotePreview_Serialize, AppError>(__TAURI_INVOKE("generation_promote_preview", { generationId })),
 	/**  Re-renders a draft on the final chain with the same prompt, seed and parameters. */
 	generationPromote: (generationId: string, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
+	/**
+	 *  What pressing Draft / Final / Use would run for this request: the offer, its price,
+	 *  what is snapped or ignored, or why nothing can run and the fix.
+	 */
+	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError>(__TAURI_INVOKE("route_preview", { input })),
+	/**  Canvas size presets some usable offer makes exactly. */
+	routeSizePresets: () => typedError<SizePreset[], AppError>(__TAURI_INVOKE("route_size_presets")),
 	projectList: () => typedError<ProjectView_Serialize[], AppError>(__TAURI_INVOKE("project_list")),
 	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
@@ -832,6 +839,18 @@ export type OfferEstimate_Deserialize = {
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
 	has_key: boolean,
+	/**
+	 *  How faithfully this offer delivers the request: 0 = the size asked for,
+	 *  1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
+	 *  compares offers of the best fit only (a 1024² image is not a cheap 4096²).
+	 */
+	fit: number,
+	/**
+	 *  Set while the provider cools down after repeated failures: Draft/Final skip
+	 *  it and use the next usable offer. E.g. "openai failed repeatedly and is
+	 *  cooling down for 21 s".
+	 */
+	cooling_down?: string | null,
 };
 
 export type OfferEstimate_Serialize = {
@@ -875,6 +894,18 @@ export type OfferEstimate_Serialize = {
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
 	has_key: boolean,
+	/**
+	 *  How faithfully this offer delivers the request: 0 = the size asked for,
+	 *  1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
+	 *  compares offers of the best fit only (a 1024² image is not a cheap 4096²).
+	 */
+	fit: number,
+	/**
+	 *  Set while the provider cools down after repeated failures: Draft/Final skip
+	 *  it and use the next usable offer. E.g. "openai failed repeatedly and is
+	 *  cooling down for 21 s".
+	 */
+	cooling_down: string | null,
 };
 
 export type OfferRefView = {
@@ -1001,6 +1032,11 @@ export type ProjectInput_Deserialize = {
 	allow_safety_fallback: boolean,
 	/**  Check prompts with OpenAI's free moderation endpoint first. */
 	preflight_moderation: boolean,
+	/**
+	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
+	 *  final model's best standard quality.
+	 */
+	final_quality?: string | null,
 };
 
 export type ProjectInput_Serialize = {
@@ -1018,6 +1054,11 @@ export type ProjectInput_Serialize = {
 	allow_safety_fallback: boolean,
 	/**  Check prompts with OpenAI's free moderation endpoint first. */
 	preflight_moderation: boolean,
+	/**
+	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
+	 *  final model's best standard quality.
+	 */
+	final_quality: string | null,
 };
 
 export type ProjectView = ProjectView_Serialize | ProjectView_Deserialize;
@@ -1037,6 +1078,8 @@ export type ProjectView_Deserialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  The quality promoted finals render at; None: the final model's best standard. */
+	final_quality?: string | null,
 	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
 	/**  Hidden from everyday lists; nothing is deleted. */
@@ -1067,6 +1110,8 @@ export type ProjectView_Serialize = {
 	final_chain: string[],
 	allow_safety_fallback: boolean,
 	preflight_moderation: boolean,
+	/**  The quality promoted finals render at; None: the final model's best standard. */
+	final_quality: string | null,
 	/**  Images in the gallery (not requests: failed and refused ones made none). */
 	generations: number,
 	/**  Hidden from everyday lists; nothing is deleted. */
@@ -1087,19 +1132,49 @@ export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deseriali
 export type PromotePreview_Deserialize = {
 	generation_id: string,
 	draft_cost_usd: string,
-	/**  The final chain priced for the same prompt, seed and parameters. */
+	/**
+	 *  The final chain priced for the draft's prompt, size and seed at the final
+	 *  quality (`decision.quality`).
+	 */
 	estimates: OfferEstimate_Deserialize[],
 	/**  Expected price of the first supported final offer minus the draft's cost. */
 	difference_usd: string,
+	/**
+	 *  What pressing Promote runs: the final offer, its price and quality, or why
+	 *  it cannot run. The same decision the promote job routes by.
+	 */
+	decision: RouteDecision_Deserialize,
+	/**
+	 *  What will differ from the draft, in words: quality, model, size, and whether
+	 *  the draft's seed can be reused ("… ignores seeds: expect a new image").
+	 */
+	differences: string[],
+	/**  This draft already has a final (see `children` of its detail). */
+	already_promoted: boolean,
 };
 
 export type PromotePreview_Serialize = {
 	generation_id: string,
 	draft_cost_usd: string,
-	/**  The final chain priced for the same prompt, seed and parameters. */
+	/**
+	 *  The final chain priced for the draft's prompt, size and seed at the final
+	 *  quality (`decision.quality`).
+	 */
 	estimates: OfferEstimate_Serialize[],
 	/**  Expected price of the first supported final offer minus the draft's cost. */
 	difference_usd: string,
+	/**
+	 *  What pressing Promote runs: the final offer, its price and quality, or why
+	 *  it cannot run. The same decision the promote job routes by.
+	 */
+	decision: RouteDecision_Serialize,
+	/**
+	 *  What will differ from the draft, in words: quality, model, size, and whether
+	 *  the draft's seed can be reused ("… ignores seeds: expect a new image").
+	 */
+	differences: string[],
+	/**  This draft already has a final (see `children` of its detail). */
+	already_promoted: boolean,
 };
 
 export type ProviderEndpoint = ProviderEndpoint_Serialize | ProviderEndpoint_Deserialize;
@@ -1158,6 +1233,91 @@ export type RequestParams_Serialize = {
 /**  Route on the project's draft chain, final chain, or one explicit offer. */
 export type Route = { kind: "draft" } | { kind: "final" } | { kind: "offer"; offer_id: string };
 
+/**
+ *  The engine's one routing decision for a request on a route, before anything is
+ *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
+ *  ignored) or why nothing can run and what to do about it.
+ */
+export type RouteDecision = RouteDecision_Serialize | RouteDecision_Deserialize;
+
+/**
+ *  The engine's one routing decision for a request on a route, before anything is
+ *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
+ *  ignored) or why nothing can run and what to do about it.
+ */
+export type RouteDecision_Deserialize = {
+	can_run: boolean,
+	/**  The offer that runs first (or serves it from the gallery when `dedup_hit`). */
+	offer_id?: string | null,
+	display_name?: string | null,
+	provider?: string | null,
+	expected_usd?: string | null,
+	/**  What the budget holds while the job runs (worst case over the chain). */
+	reserve_usd?: string | null,
+	/**  Size and quality that will be sent to `offer_id`. */
+	width: number,
+	height: number,
+	quality?: string | null,
+	/**  Snapped or ignored parameters, e.g. "size snapped to 1536×1024". */
+	notes: string[],
+	/**  The gallery already holds this result: running costs $0. */
+	dedup_hit: boolean,
+	/**  The offer takes the seed (a fixed seed reproduces the image). */
+	seed_honoured: boolean,
+	/**  Why it cannot run (when `can_run` is false). */
+	reason?: string | null,
+	/**  What to do about it. */
+	fix?: string | null,
+	/**  Offers of the chain passed over, in order. */
+	skipped: SkippedOffer[],
+};
+
+/**
+ *  The engine's one routing decision for a request on a route, before anything is
+ *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
+ *  ignored) or why nothing can run and what to do about it.
+ */
+export type RouteDecision_Serialize = {
+	can_run: boolean,
+	/**  The offer that runs first (or serves it from the gallery when `dedup_hit`). */
+	offer_id: string | null,
+	display_name: string | null,
+	provider: string | null,
+	expected_usd: string | null,
+	/**  What the budget holds while the job runs (worst case over the chain). */
+	reserve_usd: string | null,
+	/**  Size and quality that will be sent to `offer_id`. */
+	width: number,
+	height: number,
+	quality: string | null,
+	/**  Snapped or ignored parameters, e.g. "size snapped to 1536×1024". */
+	notes: string[],
+	/**  The gallery already holds this result: running costs $0. */
+	dedup_hit: boolean,
+	/**  The offer takes the seed (a fixed seed reproduces the image). */
+	seed_honoured: boolean,
+	/**  Why it cannot run (when `can_run` is false). */
+	reason: string | null,
+	/**  What to do about it. */
+	fix: string | null,
+	/**  Offers of the chain passed over, in order. */
+	skipped: SkippedOffer[],
+};
+
+export type RoutePreviewInput = RoutePreviewInput_Serialize | RoutePreviewInput_Deserialize;
+
+export type RoutePreviewInput_Deserialize = {
+	project: string,
+	params: RequestParams_Deserialize,
+	route: Route,
+};
+
+export type RoutePreviewInput_Serialize = {
+	project: string,
+	params: RequestParams_Serialize,
+	route: Route,
+};
+
 export type SettingsInput = SettingsInput_Serialize | SettingsInput_Deserialize;
 
 export type SettingsInput_Deserialize = {
@@ -1192,6 +1352,26 @@ export type SettingsView_Serialize = {
 	catalog_version: string,
 	/**  The negotiated rates in force, so Settings can show and keep them. */
 	price_overrides: PriceOverrideInput_Serialize[],
+};
+
+/**
+ *  A canvas size preset some usable offer makes exactly (never a size every usable
+ *  offer would snap).
+ */
+export type SizePreset = {
+	width: number,
+	height: number,
+	/**  Aspect in words, e.g. "square", "3:2", "16:9". */
+	hint: string,
+	/**  Display names of the usable offers that make it exactly. */
+	offers: string[],
+};
+
+/**  An offer of a route that will not be tried, and why. */
+export type SkippedOffer = {
+	offer_id: string,
+	display_name: string,
+	reason: string,
 };
 
 export type SpendPoint = {

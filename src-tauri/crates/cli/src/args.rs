@@ -379,6 +379,10 @@ pub struct GenerateArgs {
     /// Pay again even when the same request is already in the gallery
     #[arg(long)]
     pub no_dedup: bool,
+    /// Send nothing: print the offer this would run, its price and what is snapped or
+    /// ignored, or why it cannot run and the fix (the app's Draft/Final button text)
+    #[arg(long)]
+    pub plan: bool,
 }
 
 #[derive(Debug, Args)]

@@ -315,10 +315,12 @@ async fn gallery_search_report_csv_and_promote_lineage() {
     assert_eq!(detail["tier"], "final");
     assert_eq!(detail["params"]["prompt"], "a red fox in the snow");
     let draft = env.json(&["show", draft_id]).await;
-    assert_eq!(
-        detail["params"], draft["params"],
-        "same prompt, seed and parameters"
-    );
+    // Same prompt, seed and size; the final renders at the final offer's best standard
+    // quality, not the draft's (issue 12 §1.2).
+    let mut same = detail["params"].clone();
+    same["quality"] = draft["params"]["quality"].clone();
+    assert_eq!(same, draft["params"], "same prompt, seed and parameters");
+    assert_eq!(detail["params"]["quality"], "high", "{detail}");
     assert!(
         draft["children"]
             .as_array()

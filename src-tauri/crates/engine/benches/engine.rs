@@ -101,6 +101,7 @@ fn project(name: &str) -> ProjectInput {
         final_chain: vec![],
         allow_safety_fallback: false,
         preflight_moderation: false,
+        final_quality: None,
     }
 }
 

@@ -82,6 +82,14 @@ ipc_type! {
         pub dedup_hit: bool,
         /// A key for this provider is available (keychain or environment).
         pub has_key: bool,
+        /// How faithfully this offer delivers the request: 0 = the size asked for,
+        /// 1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
+        /// compares offers of the best fit only (a 1024² image is not a cheap 4096²).
+        pub fit: u32,
+        /// Set while the provider cools down after repeated failures: Draft/Final skip
+        /// it and use the next usable offer. E.g. "openai failed repeatedly and is
+        /// cooling down for 21 s".
+        pub cooling_down: Option<String>,
     }
 
     pub struct EstimateResult {
@@ -132,6 +140,10 @@ ipc_type! {
         pub allow_safety_fallback: bool,
         /// Check prompts with OpenAI's free moderation endpoint first.
         pub preflight_moderation: bool,
+        /// The quality promoted finals render at, e.g. "high"; None (or absent): the
+        /// final model's best standard quality.
+        #[serde(default)]
+        pub final_quality: Option<String>,
     }
 
     pub struct ProjectView {
@@ -149,6 +161,8 @@ ipc_type! {
         pub final_chain: Vec<String>,
         pub allow_safety_fallback: bool,
         pub preflight_moderation: bool,
+        /// The quality promoted finals render at; None: the final model's best standard.
+        pub final_quality: Option<String>,
         /// Images in the gallery (not requests: failed and refused ones made none).
         pub generations: u32,
         /// Hidden from everyday lists; nothing is deleted.
@@ -326,10 +340,73 @@ ipc_type! {
     pub struct PromotePreview {
         pub generation_id: String,
         pub draft_cost_usd: Decimal,
-        /// The final chain priced for the same prompt, seed and parameters.
+        /// The final chain priced for the draft's prompt, size and seed at the final
+        /// quality (`decision.quality`).
         pub estimates: Vec<OfferEstimate>,
         /// Expected price of the first supported final offer minus the draft's cost.
         pub difference_usd: Decimal,
+        /// What pressing Promote runs: the final offer, its price and quality, or why
+        /// it cannot run. The same decision the promote job routes by.
+        pub decision: RouteDecision,
+        /// What will differ from the draft, in words: quality, model, size, and whether
+        /// the draft's seed can be reused ("… ignores seeds: expect a new image").
+        pub differences: Vec<String>,
+        /// This draft already has a final (see `children` of its detail).
+        pub already_promoted: bool,
+    }
+
+    /// A canvas size preset some usable offer makes exactly (never a size every usable
+    /// offer would snap).
+    pub struct SizePreset {
+        pub width: u32,
+        pub height: u32,
+        /// Aspect in words, e.g. "square", "3:2", "16:9".
+        pub hint: String,
+        /// Display names of the usable offers that make it exactly.
+        pub offers: Vec<String>,
+    }
+
+    pub struct RoutePreviewInput {
+        pub project: String,
+        pub params: RequestParams,
+        pub route: Route,
+    }
+
+    /// An offer of a route that will not be tried, and why.
+    pub struct SkippedOffer {
+        pub offer_id: String,
+        pub display_name: String,
+        pub reason: String,
+    }
+
+    /// The engine's one routing decision for a request on a route, before anything is
+    /// sent: the offer pressing Draft / Final / Use would run (with what is snapped or
+    /// ignored) or why nothing can run and what to do about it.
+    pub struct RouteDecision {
+        pub can_run: bool,
+        /// The offer that runs first (or serves it from the gallery when `dedup_hit`).
+        pub offer_id: Option<String>,
+        pub display_name: Option<String>,
+        pub provider: Option<String>,
+        pub expected_usd: Option<Decimal>,
+        /// What the budget holds while the job runs (worst case over the chain).
+        pub reserve_usd: Option<Decimal>,
+        /// Size and quality that will be sent to `offer_id`.
+        pub width: u32,
+        pub height: u32,
+        pub quality: Option<String>,
+        /// Snapped or ignored parameters, e.g. "size snapped to 1536×1024".
+        pub notes: Vec<String>,
+        /// The gallery already holds this result: running costs $0.
+        pub dedup_hit: bool,
+        /// The offer takes the seed (a fixed seed reproduces the image).
+        pub seed_honoured: bool,
+        /// Why it cannot run (when `can_run` is false).
+        pub reason: Option<String>,
+        /// What to do about it.
+        pub fix: Option<String>,
+        /// Offers of the chain passed over, in order.
+        pub skipped: Vec<SkippedOffer>,
     }
 
     pub struct SpendPoint { pub key: String, pub spend_usd: Decimal, pub count: u32 }

@@ -69,7 +69,14 @@ pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
     }
 }
 
-pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> OfferEstimate {
+/// `fit` is [`crate::routing::fit`]; `cooling_down` the provider's open breaker, if any.
+pub(crate) fn estimate_view(
+    e: &Estimate,
+    dedup_hit: bool,
+    has_key: bool,
+    fit: u8,
+    cooling_down: Option<String>,
+) -> OfferEstimate {
     let lifecycle = e.lifecycle.as_ref().map(ToString::to_string);
     let mut notes: Vec<String> = Vec::with_capacity(e.notes.len() + 1);
     // A retiring or shut-down model is said first, wherever notes are shown.
@@ -112,6 +119,8 @@ pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> Off
         },
         dedup_hit,
         has_key,
+        fit: u32::from(fit),
+        cooling_down,
     }
 }
 

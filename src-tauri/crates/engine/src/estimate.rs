@@ -77,7 +77,13 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
         .iter()
         .zip(hits)
         .map(|(e, hit)| {
-            convert::estimate_view(e, hit, core.provider_usable(&e.provider, &with_keys))
+            convert::estimate_view(
+                e,
+                hit,
+                core.provider_usable(&e.provider, &with_keys),
+                routing::fit(e, &input.params),
+                crate::pipeline::cooling(core, &e.provider),
+            )
         })
         .collect();
     let budget = match &input.project {
@@ -91,13 +97,8 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
 }
 
 pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<PromotePreview> {
-    let detail = crate::library::detail(core, id).await?;
-    if detail.images.is_empty() {
-        return Err(EngineError::validation(
-            "this generation has no images to promote; generate a draft first",
-        ));
-    }
-    let name = detail.project.clone();
+    let plan = crate::route_plan::promote_plan(core, id).await?;
+    let name = plan.detail.project.clone();
     let policy = core
         .store_op(move |s| {
             let p = s.project_by_name(&name)?;
@@ -105,8 +106,8 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
         })
         .await?;
     let catalog = core.catalog();
-    let params = detail.params.clone();
-    let req = routing::estimate_request(&params, params.seed.map(u64::from));
+    let params = &plan.params;
+    let req = routing::estimate_request(params, params.seed.map(u64::from));
     let with_keys = core.providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
     let calibration = core.calibration();
@@ -116,7 +117,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
         &policy,
         &catalog,
         &req,
-        &params,
+        params,
         &ctx,
         &usable,
     );
@@ -125,18 +126,26 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
         .filter_map(|id| catalog.offer(id))
         .map(|o| {
             let e = pricing::estimate(o, &req, &ctx);
-            convert::estimate_view(&e, false, usable(&o.provider))
+            let hit =
+                plan.decision.dedup_hit && plan.decision.offer_id.as_deref() == Some(o.id.as_ref());
+            convert::estimate_view(
+                &e,
+                hit,
+                usable(&o.provider),
+                routing::fit(&e, params),
+                crate::pipeline::cooling(core, &o.provider),
+            )
         })
         .collect();
-    let first = estimates
-        .iter()
-        .find(|e| e.supported)
-        .map(|e| e.expected_usd)
-        .unwrap_or(Decimal::ZERO);
+    let final_usd = plan.decision.expected_usd.unwrap_or(Decimal::ZERO);
+    let d = &plan.detail;
     Ok(PromotePreview {
-        generation_id: detail.generation_id,
-        draft_cost_usd: detail.cost_usd,
-        difference_usd: first - detail.cost_usd,
+        generation_id: d.generation_id.clone(),
+        draft_cost_usd: d.cost_usd,
+        difference_usd: final_usd - d.cost_usd,
+        differences: crate::route_plan::differences(&catalog, d, &plan.decision),
+        already_promoted: !d.children.is_empty(),
+        decision: plan.decision,
         estimates,
     })
 }

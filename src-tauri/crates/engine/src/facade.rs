@@ -198,22 +198,30 @@ impl Engine {
         handle.await?
     }
 
+    /// The promote job runs the plan its preview showed: the draft's prompt, size and
+    /// seed at the final quality, on the final chain.
     async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
         self.core.store.start_check();
-        let d = library::detail(&self.core, generation_id).await?;
-        if d.images.is_empty() {
-            return Err(EngineError::validation(
-                "this generation has no images to promote; generate a draft first",
-            ));
-        }
+        let plan = crate::route_plan::promote_plan(&self.core, generation_id).await?;
         let parent = library::parse_id(generation_id)?;
         let input = GenerateInput {
-            project: d.project.clone(),
-            params: d.params.clone(),
+            project: plan.detail.project.clone(),
+            params: plan.params,
             route: Route::Final,
             no_dedup: false,
         };
-        Ok((spec(input, Some(parent)), d))
+        Ok((spec(input, Some(parent)), plan.detail))
+    }
+
+    /// The routing decision for a request on a route, before anything is sent: the
+    /// offer Draft / Final / Use runs, its price and notes, or why not and the fix.
+    pub async fn route_preview(&self, input: RoutePreviewInput) -> Result<RouteDecision> {
+        crate::route_plan::preview(&self.core, input).await
+    }
+
+    /// Canvas size presets that some usable offer makes exactly.
+    pub async fn size_presets(&self) -> Vec<SizePreset> {
+        crate::route_plan::size_presets(&self.core).await
     }
 
     // ---- projects ----

@@ -27,6 +27,7 @@ mod pipeline;
 mod projects;
 mod reconcile;
 mod recovery;
+mod route_plan;
 mod routing;
 mod settings;
 mod settings_ops;

@@ -32,14 +32,23 @@ struct Checked {
     /// Moderation `None`: an existing project keeps its own.
     policy: Policy,
     preflight: bool,
+    final_quality: Option<String>,
 }
 
 impl Checked {
     fn settings(&self, id: store::ProjectId) -> Vec<(String, serde_json::Value)> {
-        vec![(
-            Core::project_setting_key(id, moderation::SETTING),
-            serde_json::Value::Bool(self.preflight),
-        )]
+        vec![
+            (
+                Core::project_setting_key(id, moderation::SETTING),
+                serde_json::Value::Bool(self.preflight),
+            ),
+            (
+                Core::project_setting_key(id, crate::route_plan::FINAL_QUALITY),
+                self.final_quality
+                    .clone()
+                    .map_or(serde_json::Value::Null, serde_json::Value::String),
+            ),
+        ]
     }
 }
 
@@ -87,6 +96,10 @@ fn check(core: &Arc<Core>, input: ProjectInput) -> Result<Checked> {
             moderation: None,
         },
         preflight: input.preflight_moderation,
+        final_quality: input
+            .final_quality
+            .map(|q| q.trim().to_owned())
+            .filter(|q| !q.is_empty() && q != "auto"),
     })
 }
 
@@ -229,11 +242,12 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         pricing::catalog_date(chrono::Utc::now()),
     );
     let archived_key = Core::project_setting_key(id, ARCHIVED);
-    let archived = core
-        .store_op(move |s| s.setting(&archived_key))
-        .await?
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
+    let quality_key = Core::project_setting_key(id, crate::route_plan::FINAL_QUALITY);
+    let (archived, final_quality) = core
+        .store_op(move |s| Ok((s.setting(&archived_key)?, s.setting(&quality_key)?)))
+        .await?;
+    let archived = archived.and_then(|v| v.as_bool()).unwrap_or(false);
+    let final_quality = final_quality.and_then(|v| v.as_str().map(str::to_owned));
     Ok(ProjectView {
         chain_warnings,
         name: p.name,
@@ -250,6 +264,7 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         final_chain: policy.final_offers,
         allow_safety_fallback: policy.allow_safety_fallback,
         preflight_moderation: preflight,
+        final_quality,
         generations: u32::try_from(count).unwrap_or(u32::MAX),
         unconfirmed_usd: summary.unconfirmed,
         over_budget: summary.over_budget,

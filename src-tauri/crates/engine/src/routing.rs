@@ -92,43 +92,36 @@ pub(crate) fn estimate_request(p: &RequestParams, seed: Option<u64>) -> Estimate
     }
 }
 
-/// Why an offer cannot give the designer what they asked for, beyond pricing's own
-/// `unsupported` (which only covers hard limits): an explicit seed or negative prompt
-/// it would drop, or a size whose aspect ratio it cannot keep.
-pub(crate) fn cannot_honour(
-    offer: &Offer,
-    est: &Estimate,
-    params: &RequestParams,
-) -> Option<String> {
-    if !est.supported {
-        return Some(
-            est.unsupported_reason
-                .clone()
-                .unwrap_or_else(|| "this offer cannot make this request".into()),
-        );
-    }
-    let caps = &offer.capabilities;
-    if params.seed.is_some() && !caps.seed {
-        return Some("ignores seeds, and this request fixes one".into());
-    }
-    if params
-        .negative_prompt
-        .as_deref()
-        .is_some_and(|n| !n.trim().is_empty())
-        && !caps.negative_prompt
-    {
-        return Some("does not take a negative prompt".into());
-    }
+/// Why an offer cannot make this request at all. The one routing rule (issue 12 §1):
+/// a size the offer does not make is snapped to its nearest size, and an optional
+/// parameter it does not take (negative prompt, seed, steps) is ignored; both are said
+/// in the estimate's notes. Only hard limits (pricing's `unsupported`: prompt length,
+/// reference images, shut-down models) make an offer unusable. The cost table, the
+/// Draft/Final chains, "Use", the CLI and the engine all route by this function.
+pub(crate) fn cannot_honour(est: &Estimate) -> Option<String> {
+    (!est.supported).then(|| {
+        est.unsupported_reason
+            .clone()
+            .unwrap_or_else(|| "this offer cannot make this request".into())
+    })
+}
+
+/// How faithfully an offer delivers the request: 0 = the size asked for, 1 = snapped
+/// to the same aspect ratio, 2 = snapped to another shape. Default chains (and the
+/// table's "cheapest" mark) compare prices only within the best fit available, so a
+/// 1024² image is never the cheapest way to get 4096².
+pub(crate) fn fit(est: &Estimate, params: &RequestParams) -> u8 {
     let r = &est.resolved;
+    if (r.width, r.height) == (params.width, params.height) {
+        return 0;
+    }
     let asked = f64::from(params.width) / f64::from(params.height.max(1));
     let got = f64::from(r.width) / f64::from(r.height.max(1));
-    if (asked / got - 1.0).abs() > 0.03 {
-        return Some(format!(
-            "cannot make {}×{}; the nearest size is {}×{}",
-            params.width, params.height, r.width, r.height
-        ));
+    if (asked / got - 1.0).abs() <= 0.03 {
+        1
+    } else {
+        2
     }
-    None
 }
 
 /// The offer ids a route tries, in order. `explicit` chains come from the user (policy
@@ -156,12 +149,15 @@ pub(crate) fn chain(
         .filter(|o| o.tier == tier && usable(&o.provider))
         .map(|o| (pricing::estimate(o, req, ctx), o))
         // An unknown price is not a cheap one: only explicit chains may use such offers.
-        .filter(|(e, o)| e.source != PriceSource::Unknown && cannot_honour(o, e, params).is_none())
+        .filter(|(e, _)| e.source != PriceSource::Unknown && cannot_honour(e).is_none())
         .collect();
+    // Offers that make the size asked for come before snapped ones, whatever they cost.
     match tier {
         // Drafts: cheapest first. Finals: the premium end of the tier first.
-        OfferTier::Draft => pool.sort_by_key(|a| a.0.expected),
-        OfferTier::Final => pool.sort_by_key(|b| std::cmp::Reverse(b.0.expected)),
+        OfferTier::Draft => pool.sort_by_key(|a| (fit(&a.0, params), a.0.expected)),
+        OfferTier::Final => {
+            pool.sort_by_key(|b| (fit(&b.0, params), std::cmp::Reverse(b.0.expected)))
+        }
     }
     pool.into_iter()
         .take(DEFAULT_CHAIN_LEN)
@@ -173,10 +169,8 @@ pub(crate) fn chain(
 /// offer really costs once it is known) and decides which can be tried.
 pub(crate) fn candidates(
     ids: &[String],
-    explicit_offer: bool,
     catalog: &Catalog,
     req: &EstimateRequest,
-    params: &RequestParams,
     ctx: &EstimateContext<'_>,
     usable: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<Candidate> {
@@ -191,18 +185,9 @@ pub(crate) fn candidates(
             continue;
         };
         let estimate = pricing::estimate(offer, req, ctx);
-        let skip = if explicit_offer {
-            (!estimate.supported).then(|| {
-                estimate
-                    .unsupported_reason
-                    .clone()
-                    .unwrap_or_else(|| "cannot make this request".into())
-            })
-        } else {
-            cannot_honour(offer, &estimate, params)
-        }
-        .or_else(|| unpriced(&estimate))
-        .or_else(|| usable(&offer.provider));
+        let skip = cannot_honour(&estimate)
+            .or_else(|| unpriced(&estimate))
+            .or_else(|| usable(&offer.provider));
         out.push(Candidate {
             offer: offer.clone(),
             estimate,
@@ -318,48 +303,71 @@ mod tests {
         );
     }
 
+    /// Walkthrough 1.1: the table marks a snapped size, an ignored negative prompt or
+    /// seed as notes on a usable row; the chain must run those same offers.
     #[test]
-    fn fixed_seed_skips_models_that_ignore_seeds() {
+    fn snapped_sizes_and_ignored_parameters_are_routed_with_notes() {
         let cat = Catalog::bundled();
-        let p = params(Some(7), None);
+        let mut p = params(Some(7), Some("blurry"));
+        p.width = 1920;
+        p.height = 1080;
         let req = estimate_request(&p, Some(7));
         let ids = vec![
-            "openai:gpt-image-2".to_owned(),
-            "fal:fal-ai/flux/schnell".to_owned(),
+            "openai:gpt-image-1-mini".to_owned(),
+            "openai:gpt-image-1.5".to_owned(),
         ];
-        let c = candidates(&ids, false, cat, &req, &p, &ctx(), &|_| None);
-        assert!(
-            c[0].skip.as_deref().is_some_and(|r| r.contains("seed")),
-            "{:?}",
-            c[0].skip
+        let today = on("2026-11-29");
+        let c = candidates(&ids, cat, &req, &today, &|_| None);
+        assert_eq!(c.len(), 2);
+        for c in &c {
+            assert_eq!(c.skip, None, "{}", c.offer.id);
+            let notes: Vec<String> = c.estimate.notes.iter().map(|n| n.to_string()).collect();
+            assert!(
+                notes.iter().any(|n| n.starts_with("size snapped to")),
+                "{notes:?}"
+            );
+            assert!(
+                notes.iter().any(|n| n.contains("negative prompt")),
+                "{notes:?}"
+            );
+            assert!(
+                notes.iter().any(|n| n.contains("seed ignored")),
+                "{notes:?}"
+            );
+        }
+        assert_eq!(
+            (c[0].estimate.resolved.width, c[0].estimate.resolved.height),
+            (1536, 1024)
         );
-        assert!(c[1].skip.is_none());
     }
 
     #[test]
-    fn negative_prompt_and_aspect_ratio_are_honoured_or_skipped() {
+    fn default_chains_prefer_offers_that_make_the_size_asked_for() {
         let cat = Catalog::bundled();
-        let p = params(None, Some("blurry"));
+        let mut p = params(None, None);
+        p.width = 4096;
+        p.height = 4096;
         let req = estimate_request(&p, None);
-        let ids = vec![
-            "fal:fal-ai/flux/dev".to_owned(),
-            "stability:stable-image-core".to_owned(),
-        ];
-        let c = candidates(&ids, false, cat, &req, &p, &ctx(), &|_| None);
-        assert!(c[0].skip.is_some());
-        assert!(c[1].skip.is_none(), "{:?}", c[1].skip);
-
-        let mut wide = params(None, None);
-        wide.width = 2000;
-        wide.height = 500;
-        let req = estimate_request(&wide, None);
-        let ids = vec!["google:gemini-3-pro-image".to_owned()];
-        let c = candidates(&ids, false, cat, &req, &wide, &ctx(), &|_| None);
-        assert!(
-            c[0].skip.as_deref().is_some_and(|r| r.contains("nearest")),
-            "{:?}",
-            c[0].skip
-        );
+        let today = on("2026-11-29");
+        for route in [Route::Draft, Route::Final] {
+            let ids = chain(&route, &Policy::default(), cat, &req, &p, &today, &|_| true);
+            let fits: Vec<u8> = ids
+                .iter()
+                .map(|id| {
+                    fit(
+                        &pricing::estimate(cat.offer(id).expect("offer"), &req, &today),
+                        &p,
+                    )
+                })
+                .collect();
+            assert!(fits.windows(2).all(|w| w[0] <= w[1]), "{ids:?} {fits:?}");
+        }
+        let exact = estimate_request(&params(None, None), None);
+        let mini = cat.offer("openai:gpt-image-1-mini").expect("offer");
+        let e = pricing::estimate(mini, &exact, &today);
+        assert_eq!(fit(&e, &params(None, None)), 0);
+        let e = pricing::estimate(mini, &req, &today);
+        assert_eq!(fit(&e, &p), 1, "4096² snapped to 1024² keeps the square");
     }
 
     fn on(day: &str) -> EstimateContext<'static> {
@@ -378,8 +386,8 @@ mod tests {
             "openai:gpt-image-1".to_owned(),
             "google:gemini-3-pro-image-preview".to_owned(),
         ];
-        for explicit in [true, false] {
-            let c = candidates(&ids, explicit, cat, &req, &p, &today, &|_| None);
+        {
+            let c = candidates(&ids, cat, &req, &today, &|_| None);
             assert_eq!(
                 c[0].skip.as_deref(),
                 Some("shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst")
@@ -400,9 +408,9 @@ mod tests {
         }
         // The day a model shuts down it leaves the chains it was in.
         let ids = vec!["openai:gpt-image-1.5".to_owned()];
-        let before = candidates(&ids, true, cat, &req, &p, &on("2026-11-30"), &|_| None);
+        let before = candidates(&ids, cat, &req, &on("2026-11-30"), &|_| None);
         assert_eq!(before[0].skip, None);
-        let after = candidates(&ids, true, cat, &req, &p, &on("2026-12-01"), &|_| None);
+        let after = candidates(&ids, cat, &req, &on("2026-12-01"), &|_| None);
         assert!(
             after[0]
                 .skip
@@ -473,7 +481,7 @@ mod tests {
         let p = params(None, None);
         let req = estimate_request(&p, None);
         let ids = vec!["openai_compatible:gw/m".to_owned()];
-        let c = candidates(&ids, true, &cat, &req, &p, &ctx(), &|_| None);
+        let c = candidates(&ids, &cat, &req, &ctx(), &|_| None);
         assert!(
             c[0].skip
                 .as_deref()
@@ -501,7 +509,7 @@ mod tests {
                 },
             }])
             .expect("cap");
-        let c = candidates(&ids, true, &capped, &req, &p, &ctx(), &|_| None);
+        let c = candidates(&ids, &capped, &req, &ctx(), &|_| None);
         assert_eq!(c[0].skip, None);
         // The cap is what the pipeline reserves (its worst case), never $0.
         assert_eq!(c[0].estimate.worst_case, rust_decimal::Decimal::new(5, 2));

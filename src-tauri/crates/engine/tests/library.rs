@@ -119,14 +119,15 @@ async fn detail_boards_dashboard_counts_and_project_views_are_real() {
             .is_empty()
     );
 
-    // A reuse is a generation of the project too (it cost nothing).
+    // A reuse points at the image already in the gallery: the card counts images, so
+    // it stays at three (issue 12 §1.10: no $0.00 twin).
     let reused = e
         .generate(input("p", Route::Draft, Some(1)), noop())
         .await
         .expect("reuse");
     assert!(reused.dedup_hit);
     let view = e.project_show("p").await.expect("show");
-    assert_eq!(view.generations, 4);
+    assert_eq!(view.generations, 3);
 
     let dash = e.dashboard(Some("p".into())).await.expect("dashboard");
     assert_eq!(dash.by_provider.len(), 1);

@@ -407,7 +407,7 @@ async fn cancel_after_send_books_an_unconfirmed_charge_and_releases_the_rest() {
 }
 
 #[tokio::test]
-async fn offers_that_cannot_honour_the_request_are_skipped_without_a_call() {
+async fn offers_that_cannot_make_the_request_are_skipped_and_ignored_params_are_not() {
     let openai = MockServer::start().await;
     let stability = MockServer::start().await;
     Mock::given(method("POST"))
@@ -423,23 +423,40 @@ async fn offers_that_cannot_honour_the_request_are_skipped_without_a_call() {
         options(),
     )
     .await;
-    e.project_upsert(project("p", None, &[MINI, CORE], &[]))
+    e.project_upsert(project("p", None, &[CORE, MINI], &[]))
         .await
         .expect("project");
-    // A fixed seed: gpt-image-2 ignores seeds, so it is skipped with the reason.
-    let r = e
-        .generate(input("p", Route::Draft, Some(3)), noop())
-        .await
-        .expect("generate");
-    assert_eq!(r.status, GenerationStatus::Succeeded);
+    // A prompt past Stability's 10,000 characters: a hard limit, so it is skipped with
+    // the reason and no call; gpt-image-2 takes 32,000 and runs it.
+    let mut long = input("p", Route::Draft, None);
+    long.params.prompt = "a paper lantern ".repeat(750);
+    let r = e.generate(long, noop()).await.expect("generate");
+    assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
     assert_eq!(r.attempts[0].outcome, "skipped");
     assert!(
         r.attempts[0]
             .error
             .as_deref()
-            .is_some_and(|m| m.contains("seed"))
+            .is_some_and(|m| m.contains("at most 10000")),
+        "{:?}",
+        r.attempts[0].error
     );
-    assert_eq!(requests(&openai).await, 0);
+    assert_eq!(requests(&stability).await, 0);
+    assert_eq!(requests(&openai).await, 1);
+
+    // A fixed seed is an optional parameter: a model that ignores seeds runs the request
+    // and says so (the same rule as the cost table, issue 12 §1.1), it is not skipped.
+    e.project_upsert(project("p", None, &[MINI, CORE], &[]))
+        .await
+        .expect("project");
+    let r = e
+        .generate(input("p", Route::Draft, Some(3)), noop())
+        .await
+        .expect("generate");
+    assert_eq!(r.status, GenerationStatus::Succeeded);
+    assert_eq!(r.attempts[0].offer_id, MINI);
+    assert_eq!(r.attempts[0].outcome, "succeeded");
+    assert_eq!(requests(&stability).await, 0);
 }
 
 #[tokio::test]

@@ -168,6 +168,18 @@ fn quality_rank(q: &str) -> Option<u8> {
 }
 
 impl Capabilities {
+    /// The best quality of the standard range (up to high / hd): what a promoted final
+    /// renders at unless the project sets one. Tiers above it (xhigh, max) cost a
+    /// multiple and stay a deliberate choice. None when the model takes no quality.
+    pub fn best_standard_quality(&self) -> Option<Arc<str>> {
+        self.qualities
+            .iter()
+            .filter_map(|q| quality_rank(q).filter(|r| *r <= 2).map(|r| (r, q)))
+            .max_by_key(|(r, _)| *r)
+            .map(|(_, q)| q.clone())
+            .or_else(|| self.default_quality.clone())
+    }
+
     pub fn resolve(&self, req: &EstimateRequest) -> Resolution {
         let asked: Option<Arc<str>> = req.quality.as_deref().map(Arc::from);
         self.resolve_counted(req, req.prompt.chars().count(), asked.as_ref())

@@ -141,6 +141,14 @@ impl Filters<'_> {
 
     /// `AND …` for every filter set (over `i` = images, `g` = generations).
     fn wheres(&self, sql: &mut Sql) {
+        // A dedup reuse in the same project points at an image already shown: one tile,
+        // not a $0.00 twin (walkthrough 1.10). Its row stays for the ledger and lineage;
+        // if the original is deleted, the reuse shows in its place.
+        sql.raw(
+            " AND NOT EXISTS (SELECT 1 FROM generations rg JOIN images o \
+             ON o.file_id = i.file_id AND o.project_id = i.project_id AND o.id < i.id \
+             WHERE rg.id = i.generation_id AND rg.reused_from IS NOT NULL)",
+        );
         if let Some(p) = self.project_id {
             sql.push(" AND i.project_id = ?", p.into());
         }

@@ -40,6 +40,10 @@ export interface Backend {
   generationCancel(jobId: string): Promise<boolean>;
   generationPromotePreview(generationId: string): Promise<T.PromotePreview>;
   generationPromote(generationId: string, onEvent: JobListener): Promise<string>;
+  /** The engine's routing decision for Draft / Final / Use before it is pressed. */
+  routePreview(input: T.RoutePreviewInput): Promise<T.RouteDecision>;
+  /** Canvas size presets some usable offer makes exactly. */
+  routeSizePresets(): Promise<T.SizePreset[]>;
   projectList(): Promise<T.ProjectView[]>;
   projectShow(name: string): Promise<T.ProjectView>;
   projectSave(input: T.ProjectInput): Promise<T.ProjectView>;

@@ -74,7 +74,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const mkProject = (name: string, p: Partial<T.ProjectView>): T.ProjectView => ({
     name, client: null, budget_usd: null, period: 'total', hard: true, warn_at: ['0.5', '0.8'],
     spent_usd: spentOf(name), reserved_usd: '0', remaining_usd: null, saved_usd: '0', draft_chain: [],
-    final_chain: [], allow_safety_fallback: false, preflight_moderation: false,
+    final_chain: [], allow_safety_fallback: false, preflight_moderation: false, final_quality: null,
     generations: gens.filter((g) => g.item.project === name).length, archived: false, unconfirmed_usd: '0', over_budget: false, ...p,
     chain_warnings: p.chain_warnings ?? [],
   });
@@ -165,6 +165,27 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     if (!ests.length) throw new ApiError('provider', `No ${route.kind} offer with a key can make this image. Add a key in Settings or change the size.`);
     if (chain.length) return ests.sort((a, b) => chain.indexOf(a.offer_id) - chain.indexOf(b.offer_id))[0];
     return route.kind === 'final' ? ests[Math.min(2, ests.length - 1)] : ests[0];
+  }
+
+  /** The fake's routing decision: the first chain offer with a key that can make it. */
+  function decide(project: T.ProjectView, route: T.Route, params: T.RequestParams): T.RouteDecision {
+    const refused = (reason: string, fix: string): T.RouteDecision => ({
+      can_run: false, offer_id: null, display_name: null, provider: null, expected_usd: null, reserve_usd: null,
+      width: params.width, height: params.height, quality: params.quality ?? null, notes: [], dedup_hit: false,
+      seed_honoured: false, reason, fix, skipped: [],
+    });
+    let e: T.OfferEstimate;
+    try {
+      e = pickOffer(project, route, params);
+    } catch (err) {
+      return refused(err instanceof ApiError ? err.message : String(err), 'add a key in Settings → Keys, or edit the chain in Projects');
+    }
+    const snapped = e.notes.find((n) => n.startsWith('size snapped to '))?.slice(16).split('x').map(Number);
+    return {
+      can_run: true, offer_id: e.offer_id, display_name: e.display_name, provider: e.provider, expected_usd: e.expected_usd,
+      reserve_usd: e.worst_case_usd, width: snapped?.[0] ?? params.width, height: snapped?.[1] ?? params.height,
+      quality: params.quality ?? null, notes: e.notes, dedup_hit: e.dedup_hit, seed_honoured: false, reason: null, fix: null, skipped: [],
+    };
   }
 
   function runJob(project: T.ProjectView, params: T.RequestParams, offer: T.OfferEstimate, emit: JobListener, parent: string | null): string {
@@ -267,8 +288,18 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const params = paramsOf(g);
       const ests = estimateAll(params, 'final', p.final_chain, null);
       const first = ests.find((e) => e.supported);
-      return { generation_id: id, draft_cost_usd: g.item.cost_usd, estimates: ests.slice(0, 6), difference_usd: first ? subUsd(first.expected_usd, g.item.cost_usd) : '0' };
+      const decision = decide(p, { kind: 'final' }, params);
+      const differences = first ? [`Quality: ${g.quality ?? 'default'} → ${decision.quality ?? 'default'}`, `Model: ${g.item.model} → ${first.display_name}`, `Seed: ${first.display_name} ignores seeds: expect a new image, not this one refined`] : [];
+      return { generation_id: id, draft_cost_usd: g.item.cost_usd, estimates: ests.slice(0, 6), difference_usd: first ? subUsd(first.expected_usd, g.item.cost_usd) : '0', decision, differences, already_promoted: g.children.length > 0 };
     }),
+    routeSizePresets: () => call('routeSizePresets', () => {
+      const usable = FAKE_OFFERS.filter((o) => keys.has(o.provider) && !o.unavailable);
+      return [['1024x1024', 'square'], ['1536x1024', '3:2'], ['1024x1536', '2:3'], ['1792x1024', '7:4'], ['1920x1080', '16:9']]
+        .map(([id, hint]) => ({ id, hint, offers: usable.filter((o) => o.sizes.includes(id)).map((o) => o.display_name) }))
+        .filter((p) => p.offers.length)
+        .map(({ id, hint, offers }) => ({ width: Number(id.split('x')[0]), height: Number(id.split('x')[1]), hint, offers }));
+    }),
+    routePreview: (input) => call('routePreview', () => decide(getProject(input.project), input.route, input.params)),
     generationPromote: (id, onEvent) => call('generationPromote', () => {
       const g = byId.get(id);
       if (!g) throw new ApiError('not_found', 'That image is no longer in the gallery.');
@@ -288,7 +319,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       const v = mkProject(input.name, {
         ...(prev ?? {}), client: input.client ?? null, budget_usd: input.budget_usd ?? null, period: input.period, hard: input.hard,
         warn_at: input.warn_at, draft_chain: input.draft_chain, final_chain: input.final_chain,
-        allow_safety_fallback: input.allow_safety_fallback, preflight_moderation: input.preflight_moderation,
+        allow_safety_fallback: input.allow_safety_fallback, preflight_moderation: input.preflight_moderation, final_quality: input.final_quality ?? null,
       });
       projects.set(v.name, { view: v });
       refresh(v.name);

@@ -153,6 +153,7 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
     price_source: o.billing === 'compute_seconds' ? 'calibrated' : 'published',
     calibration_samples: o.billing === 'compute_seconds' ? 12 : null,
     price_known: true, lifecycle: null, replacement: null,
+    fit: !snapped ? 0 : Math.abs(w / h / (p.width / p.height) - 1) <= 0.03 ? 1 : 2, cooling_down: null,
   };
 }
 

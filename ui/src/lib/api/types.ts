@@ -44,3 +44,7 @@ export type CatalogStatusView = B.CatalogStatusView_Serialize;
 export type CatalogCheckView = B.CatalogCheckView_Serialize;
 export type CatalogDiffView = B.CatalogDiffView_Serialize;
 export type PriceChangeView = B.PriceChangeView_Serialize;
+export type RouteDecision = B.RouteDecision_Serialize;
+export type RoutePreviewInput = B.RoutePreviewInput_Deserialize;
+export type SkippedOffer = B.SkippedOffer;
+export type SizePreset = B.SizePreset;

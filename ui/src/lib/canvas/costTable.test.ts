@@ -7,7 +7,7 @@ function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): 
     offer_id: id, provider: 'p', model: 'm', display_name: id, tier: 'draft', billing: 'per_image', expected_usd: expected,
     worst_case_usd: expected, per_image_usd: expected, supported: true, reason: null, notes: [], lines: [], confidence: 'published',
     dedup_hit: false, has_key: true, price_source: 'published', calibration_samples: null, price_known: true,
-    lifecycle: null, replacement: null, ...extra,
+    lifecycle: null, replacement: null, fit: 0, cooling_down: null, ...extra,
   };
 }
 
@@ -38,11 +38,32 @@ describe('cost table', () => {
 describe('cheapest mark (issue 12 item 1)', () => {
   it('skips offers that would change the request (snapped size, ignored negative prompt)', () => {
     const g = groupRows(sortRows([
-      est('snap', '0.001', { notes: ['size snapped to 1536×1024'] }),
+      est('snap', '0.001', { fit: 1, notes: ['size snapped to 1536×1024'] }),
       est('neg', '0.002', { notes: ['negative prompt not supported — ignored'] }),
       est('exact', '0.003'),
     ]));
     expect(g.cheapest?.e.offer_id).toBe('exact');
+  });
+  it('never calls a 1024² result the cheapest way to 4096²', () => {
+    const g = groupRows(sortRows([
+      est('small', '0.001', { fit: 1, notes: ['size snapped to 1024×1024'] }),
+      est('big', '0.08'),
+    ]));
+    expect(g.cheapest?.e.offer_id).toBe('big');
+  });
+  it('when nothing makes the size exactly, marks the cheapest of the closest', () => {
+    const g = groupRows(sortRows([
+      est('reshaped', '0.001', { fit: 2 }),
+      est('same-shape', '0.004', { fit: 1 }),
+      est('same-shape-dear', '0.009', { fit: 1 }),
+    ]));
+    expect(g.cheapest?.e.offer_id).toBe('same-shape');
+  });
+  it('passes over a provider cooling down, and says so in the row state', () => {
+    const rows = sortRows([est('cool', '0.001', { cooling_down: 'openai failed repeatedly and is cooling down for 21 s' }), est('next', '0.002')]);
+    expect(rows[0].state).toBe('cooling');
+    expect(groupRows(rows).cheapest?.e.offer_id).toBe('next');
+    expect(onlyUsable(rows).map((r) => r.e.offer_id)).toEqual(['next']);
   });
 });
 

@@ -1,7 +1,7 @@
 import { cmpUsd } from '../money';
 import type { OfferEstimate } from '../api';
 
-export type RowState = 'ok' | 'dedup' | 'nokey' | 'unsupported';
+export type RowState = 'ok' | 'dedup' | 'nokey' | 'cooling' | 'unsupported';
 
 export interface CostRow {
   e: OfferEstimate;
@@ -14,6 +14,8 @@ export function rowState(e: OfferEstimate): RowState {
   if (!e.supported) return 'unsupported';
   if (e.dedup_hit) return 'dedup';
   if (!e.has_key) return 'nokey';
+  // The provider failed repeatedly and cools down: Draft/Final pass it over for now.
+  if (e.cooling_down) return 'cooling';
   return 'ok';
 }
 
@@ -38,10 +40,28 @@ export interface CostGroups {
 export function groupRows(rows: CostRow[], tier: 'all' | 'draft' | 'final' = 'all'): CostGroups {
   const inTier = rows.filter((r) => tier === 'all' || r.e.tier === tier);
   const usable = inTier.filter((r) => r.state !== 'unsupported');
-  // "Cheapest" compares offers that deliver the request as asked: a snapped size is a
-  // different image, not a cheaper way to get this one (issue 12 item 1).
-  const exact = (r: CostRow) => !r.e.notes.some((n) => /snapped|nearest size|ignored/i.test(n));
-  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: usable.find((r) => r.state !== 'nokey' && exact(r)) ?? null };
+  return { usable, unsupported: inTier.filter((r) => r.state === 'unsupported'), cheapest: cheapestOf(usable) };
+}
+
+/**
+ * How faithfully a row delivers the request, lower is better: the engine's size fit
+ * (0 exact, 1 same shape, 2 other shape), then whether it ignores a parameter asked for.
+ */
+export function fidelity(r: CostRow): number {
+  const ignores = r.e.notes.some((n) => /negative prompt|seed ignored|steps ignored/i.test(n));
+  return r.e.fit * 2 + (ignores ? 1 : 0);
+}
+
+/**
+ * "Cheapest" compares offers that deliver the same request (issue 12 item 1): the
+ * cheapest runnable row among those that come closest to what was asked, so a 1024²
+ * image is never the cheapest way to get 4096². Rows are in price order already.
+ */
+export function cheapestOf(rows: CostRow[]): CostRow | null {
+  const runnable = rows.filter((r) => r.state === 'ok' || r.state === 'dedup');
+  if (!runnable.length) return null;
+  const best = Math.min(...runnable.map(fidelity));
+  return runnable.find((r) => fidelity(r) === best) ?? null;
 }
 
 export type SortKey = 'price' | 'name' | 'provider' | 'worst' | 'per_image';

@@ -1,4 +1,4 @@
-import type { RequestParams } from '../api';
+import type { RequestParams, SizePreset } from '../api';
 
 export const SIZE_PRESETS = [
   { id: '1024x1024', label: '1024 × 1024', hint: 'square' },
@@ -8,6 +8,30 @@ export const SIZE_PRESETS = [
   { id: '1920x1080', label: '1920 × 1080', hint: '16:9' },
   { id: 'custom', label: 'Custom…', hint: '' },
 ] as const;
+
+export interface SizeOption {
+  id: string;
+  label: string;
+  hint: string;
+  /** Which usable models make it exactly, or why it is listed anyway. */
+  title: string;
+}
+
+/**
+ * The size menu: the engine's presets (sizes some usable offer makes exactly, issue 12
+ * item 1), the current size when it is none of them (kept, and said to be snapped), and
+ * Custom. Before the engine answers, the built-in list.
+ */
+export function sizeOptions(presets: SizePreset[] | null, current: string): SizeOption[] {
+  const base: SizeOption[] = presets
+    ? presets.map((p) => ({ id: `${p.width}x${p.height}`, label: `${p.width} × ${p.height}`, hint: p.hint, title: `Made exactly by ${p.offers.join(', ')}` }))
+    : SIZE_PRESETS.filter((s) => s.id !== 'custom').map((s) => ({ ...s, title: '' }));
+  if (current !== 'custom' && !base.some((o) => o.id === current) && /^\d+x\d+$/.test(current)) {
+    const [w, h] = current.split('x');
+    base.push({ id: current, label: `${w} × ${h}`, hint: 'snapped by every usable model', title: 'No model you can use makes this size exactly; each snaps it to its nearest size (the cost table says which)' });
+  }
+  return [...base, { id: 'custom', label: 'Custom…', hint: '', title: 'Any size; models that do not make it snap to their nearest size' }];
+}
 
 export const QUALITIES = ['auto', 'low', 'medium', 'high', 'standard', 'hd'] as const;
 

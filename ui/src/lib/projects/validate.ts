@@ -13,12 +13,14 @@ export interface ProjectDraft {
   final_chain: string[];
   allow_safety_fallback: boolean;
   preflight_moderation: boolean;
+  /** Quality promoted finals render at; "auto": the final model's best standard. */
+  final_quality: string;
 }
 
 export type DraftErrors = Partial<Record<'name' | 'client' | 'budget' | 'warn' | 'chains', string>>;
 
 export function emptyDraft(): ProjectDraft {
-  return { name: '', client: '', budget: '', hard: true, period: 'total', warn: '50, 80', draft_chain: [], final_chain: [], allow_safety_fallback: false, preflight_moderation: false };
+  return { name: '', client: '', budget: '', hard: true, period: 'total', warn: '50, 80', draft_chain: [], final_chain: [], allow_safety_fallback: false, preflight_moderation: false, final_quality: 'auto' };
 }
 
 export function draftFrom(p: ProjectView): ProjectDraft {
@@ -27,6 +29,7 @@ export function draftFrom(p: ProjectView): ProjectDraft {
     warn: p.warn_at.map((w) => fractionToPercent(w).replace('%', '')).join(', '),
     draft_chain: [...p.draft_chain], final_chain: [...p.final_chain],
     allow_safety_fallback: p.allow_safety_fallback, preflight_moderation: p.preflight_moderation,
+    final_quality: p.final_quality ?? 'auto',
   };
 }
 
@@ -73,6 +76,7 @@ export function validateDraft(d: ProjectDraft, taken: string[] = []): { errors: 
     name, client: d.client.trim() || null, budget_usd: budget, period: d.period, hard: d.hard, warn_at: uniq,
     draft_chain: d.draft_chain, final_chain: d.final_chain,
     allow_safety_fallback: d.allow_safety_fallback, preflight_moderation: d.preflight_moderation,
+    final_quality: d.final_quality === 'auto' ? null : d.final_quality,
   };
   return { errors, input: Object.keys(errors).length ? null : input };
 }

@@ -86,6 +86,9 @@ fn row(e: &OfferEstimate) -> Vec<String> {
     if !e.has_key && e.billing != "free" {
         notes.push("no key".into());
     }
+    if let Some(c) = &e.cooling_down {
+        notes.push(format!("{c}; --draft/--final use the next usable offer"));
+    }
     notes.extend(e.notes.iter().cloned());
     // An unknown price is never printed as $0: "unknown", or the user's cap.
     let money = |d| {

@@ -1,10 +1,13 @@
 //! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
 
-use engine::api::{AttemptView, GenerateInput, GenerationResult, GenerationStatus, Route};
+use engine::api::{
+    AttemptView, GenerateInput, GenerationResult, GenerationStatus, Route, RouteDecision,
+    RoutePreviewInput,
+};
 use engine::{EngineError, ErrorKind};
 
 use super::progress::{cancellable, tracker};
-use super::{Ctx, check_offers, params};
+use super::{Ctx, check_offers, emit, params};
 use crate::args::{GenerateArgs, PromoteArgs};
 use crate::exit::{CANCELLED, CliError, CliResult, Kind, OK};
 use crate::output::{self, clean, normalize_amounts, safe, table, usd, usd_opt};
@@ -19,6 +22,18 @@ pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
         _ => Route::Draft,
     };
     let project = a.project.clone();
+    if a.plan {
+        let d = ctx
+            .engine
+            .route_preview(RoutePreviewInput {
+                project: a.project,
+                params: params(&a.params)?,
+                route,
+            })
+            .await?;
+        emit(ctx, &d, || plan_text(&d))?;
+        return Ok(if d.can_run { OK } else { crate::exit::GENERAL });
+    }
     let input = GenerateInput {
         project: a.project,
         params: params(&a.params)?,
@@ -37,16 +52,15 @@ pub async fn promote(ctx: &Ctx, a: PromoteArgs) -> CliResult<u8> {
     let draft = a.generation_id;
     let preview = ctx.engine.promote_preview(&draft).await?;
     if !ctx.quiet {
-        let first = preview.estimates.iter().find(|e| e.supported);
         eprintln!(
-            "[proofsheet] promoting draft {} (cost {}) on the final chain: {} expected, {} more",
+            "[proofsheet] promoting draft {} (cost {}) on the final chain: {}",
             safe(&draft),
             usd(preview.draft_cost_usd),
-            first
-                .map(|e| format!("{} {}", e.offer_id, usd(e.expected_usd)))
-                .unwrap_or_else(|| "no supported offer".into()),
-            usd(preview.difference_usd),
+            plan_text(&preview.decision),
         );
+        for line in &preview.differences {
+            eprintln!("[proofsheet]   {}", safe(line));
+        }
     }
     let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
     let out = cancellable(
@@ -239,4 +253,47 @@ pub fn shell_word(name: &str) -> String {
     } else {
         format!("'{}'", name.replace('\'', r"'\''"))
     }
+}
+
+/// The routing decision in one line (the app's Draft/Final button says the same).
+pub fn plan_text(d: &RouteDecision) -> String {
+    if !d.can_run {
+        return format!(
+            "cannot run: {} — {}",
+            safe(
+                d.reason
+                    .as_deref()
+                    .unwrap_or("no offer can make this request")
+            ),
+            safe(d.fix.as_deref().unwrap_or(""))
+        );
+    }
+    let name = safe(d.display_name.as_deref().unwrap_or(""));
+    let mut out = if d.dedup_hit {
+        format!("{name} — already in the gallery, $0 to reuse")
+    } else {
+        format!(
+            "{name} ({}) {}×{}{} — expected {}, holds up to {}",
+            safe(d.offer_id.as_deref().unwrap_or("")),
+            d.width,
+            d.height,
+            d.quality
+                .as_deref()
+                .map(|q| format!(" {}", safe(q)))
+                .unwrap_or_default(),
+            usd(d.expected_usd.unwrap_or_default()),
+            usd(d.reserve_usd.unwrap_or_default()),
+        )
+    };
+    for n in &d.notes {
+        out.push_str(&format!("; {}", safe(n)));
+    }
+    for s in &d.skipped {
+        out.push_str(&format!(
+            "; skips {}: {}",
+            safe(&s.display_name),
+            safe(&s.reason)
+        ));
+    }
+    out
 }

@@ -62,6 +62,7 @@ async fn create(ctx: &Ctx, a: ProjectCreateArgs) -> CliResult<u8> {
         final_chain: a.final_chain,
         allow_safety_fallback: a.allow_safety_fallback,
         preflight_moderation: a.moderation,
+        final_quality: None,
     };
     // Create-only, in one transaction: a concurrent create of the same name loses with
     // "already exists" instead of overwriting the winner's budget (F17).
@@ -144,6 +145,7 @@ async fn set(ctx: &Ctx, a: ProjectSetArgs) -> CliResult<u8> {
         final_chain: old.final_chain.clone(),
         allow_safety_fallback: old.allow_safety_fallback,
         preflight_moderation: old.preflight_moderation,
+        final_quality: old.final_quality.clone(),
     };
     let view = ctx.engine.project_upsert(input).await?;
     emit(ctx, &view, || {

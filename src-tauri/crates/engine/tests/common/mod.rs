@@ -119,6 +119,7 @@ pub fn project(name: &str, budget: Option<&str>, draft: &[&str], fin: &[&str]) -
         final_chain: fin.iter().map(|s| (*s).to_owned()).collect(),
         allow_safety_fallback: false,
         preflight_moderation: false,
+        final_quality: None,
     }
 }
 
