@@ -291,7 +291,7 @@ def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_dr
     set_value(browser, find(browser, "prompt"), "keep me after a restart")
     jobs_before = len(all_(browser, "job"))
     assert jobs_before > 0
-    time.sleep(1.5)  # the canvas saves a moment after typing; WebKit flushes storage
+    time.sleep(3)  # the canvas saves a moment after typing; WebKit writes storage to disk later
     browser.quit()
     browser.quit = lambda: None  # the session fixture must not quit it twice
     with app_session() as again:
