@@ -23,7 +23,9 @@ export function shortDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  // A bare day ("2026-11-29", a UTC billing day) must not move a day in the local zone.
+  const utc = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? { timeZone: 'UTC' } : {};
+  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric', ...utc });
 }
 
 export function dateTime(iso: string | null | undefined): string {

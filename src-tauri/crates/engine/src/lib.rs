@@ -15,6 +15,7 @@ mod convert;
 mod error;
 mod estimate;
 mod facade;
+pub mod invoice;
 mod jobs;
 mod key_ops;
 mod lease;
