@@ -138,6 +138,19 @@ def test_u10_boards_delete_and_bulk_export_names(win):
         assert day in name, name
         assert not re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-", name), f"a UUID in {name}"
     screenshot(win, "u10-bulk-export")
+
+    # §3.5: Compare marks the parameters that differ and zooms every image together.
+    find(win, "btn-compare").click()
+    find(win, "compare")
+    diff = wait(win, lambda d: [r.text for r in all_(d, "compare-row") if r.get_attribute("data-differs") == "true"],
+                msg="Compare marks no difference")
+    assert any(t.startswith("Prompt") for t in diff), diff
+    find(win, "compare-only-diff").click()
+    wait(win, lambda d: all(r.get_attribute("data-differs") == "true" for r in all_(d, "compare-row")))
+    find(win, "compare-zoom-2").click()
+    screenshot(win, "u10-compare-zoom")
+    win.execute_script("window.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));")
+    wait(win, lambda d: not all_(d, "compare"), msg="Esc did not close Compare")
     win.execute_script("window.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));")
     set_value(win, find(win, "gallery-search"), "")
 
@@ -267,8 +280,16 @@ def test_u90_every_screen_at_four_sizes_in_both_themes(win):
     win.set_window_size(1360, 860)
     if win.execute_script("return document.documentElement.dataset.theme") != "dark":
         find(win, "theme-toggle").click()
+    # The README's pictures: the window as it opens (1360×860, dark).
     go(win, "canvas")
-    screenshot(win, "readme-window")
+    Select(find(win, "project-picker")).select_by_visible_text(PROJECT)
+    set_value(win, find(win, "prompt"), "a lighthouse at dusk, risograph print, two inks")
+    wait(win, lambda d: len(all_(d, "cost-row")) > 5 and all_(d, "result-thumb"), msg="canvas not ready")
+    time.sleep(0.6)
+    screenshot(win, "readme-canvas")
+    open_tile(win, "buoy")
+    screenshot(win, "readme-gallery")
+    set_value(win, find(win, "gallery-search"), "")
 
 
 def _in_view(driver, el):

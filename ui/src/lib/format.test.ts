@@ -25,3 +25,11 @@ describe('display names (issue 12 §2)', () => {
       .toBe('Not sent: this request needs up to $2.11 but only $0.96 is left of the $1.00 budget ($0.0422 spent, $0.00 held for jobs in flight).');
   });
 });
+
+describe('engine messages read as plain text (issue 12 §2)', () => {
+  it('turns developer back-ticks into quotes', () => {
+    expect(humanize('gateway name `Studio LiteLLM` may only use letters, digits, - and _'))
+      .toBe('Gateway name “Studio LiteLLM” may only use letters, digits, - and _');
+    expect(humanize('catalog field `published`: missing')).toBe('Catalog field “published”: missing');
+  });
+});

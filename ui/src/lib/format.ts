@@ -69,6 +69,8 @@ export function humanize(message: string, offers: { offer_id: string; display_na
   for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
     if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
   }
+  // Developer back-ticks (`published`, `Studio LiteLLM`) read as quotes to a designer.
+  m = m.replace(/`([^`]*)`/g, '“$1”');
   // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
   m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
   m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
