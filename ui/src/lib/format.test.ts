@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanize, modelName, providerName } from './format';
+import { humanize, modelName, providerName, withOfferNames } from './format';
 
 const offers = [
   { offer_id: 'openai:gpt-image-1-mini', provider: 'openai', model: 'gpt-image-1-mini', display_name: 'GPT Image 1 mini' },
@@ -31,5 +31,13 @@ describe('engine messages read as plain text (issue 12 §2)', () => {
     expect(humanize('gateway name `Studio LiteLLM` may only use letters, digits, - and _'))
       .toBe('Gateway name “Studio LiteLLM” may only use letters, digits, - and _');
     expect(humanize('catalog field `published`: missing')).toBe('Catalog field “published”: missing');
+  });
+});
+
+describe('offer ids in notes (issue 12 §2)', () => {
+  it('names the replacement offer instead of its id', () => {
+    const offers = [{ offer_id: 'openai:gpt-image-2.5-sunburst', display_name: 'GPT Image 2.5 Sunburst' }];
+    expect(withOfferNames('retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst', offers))
+      .toBe('retiring on 2026-12-01, use GPT Image 2.5 Sunburst');
   });
 });

@@ -59,16 +59,22 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
+/** Offer ids in a text ("use openai:gpt-image-2.5-sunburst") become their display names. */
+export function withOfferNames(text: string, offers: { offer_id: string; display_name: string }[]): string {
+  let m = text;
+  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
+    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
+  }
+  return m;
+}
+
 /**
  * Engine messages name offers and providers by id ("openai:gpt-image-1-mini: cannot make …",
  * "Blocked by openai's safety filter"); the window says their names, and a repeated advice
  * sentence is said once (issue 12 §2).
  */
 export function humanize(message: string, offers: { offer_id: string; display_name: string }[] = []): string {
-  let m = message;
-  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
-    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
-  }
+  let m = withOfferNames(message, offers);
   // Developer back-ticks (`published`, `Studio LiteLLM`) read as quotes to a designer.
   m = m.replace(/`([^`]*)`/g, '“$1”');
   // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
