@@ -69,6 +69,9 @@ fn names(catalog: &pricing::Catalog, item: &SpendItem) -> (String, String) {
 }
 
 fn outcome(item: &SpendItem) -> String {
+    if item.unconfirmed {
+        return "charged at the estimate: the provider never confirmed the outcome".into();
+    }
     match item.kind {
         SpendKind::Reused => "reused from the gallery".into(),
         SpendKind::Free => "succeeded (free)".into(),

@@ -40,6 +40,8 @@ pub struct SpendItem {
     pub images: u32,
     pub cost: Decimal,
     pub saved: Decimal,
+    /// Charged at its estimate because the provider never confirmed the outcome.
+    pub unconfirmed: bool,
 }
 
 impl Store {
@@ -58,7 +60,7 @@ impl Store {
                         a.billed, coalesce(a.outcome, ''),
                         CASE WHEN a.outcome = 'succeeded'
                              THEN (SELECT count(*) FROM images i WHERE i.generation_id = g.id) ELSE 0 END,
-                        a.cost_nanos, 0, a.n
+                        a.cost_nanos, 0, a.n, a.unconfirmed
                  FROM attempts a JOIN generations g ON g.id = a.generation_id
                  WHERE g.project_id = ?1 AND a.started_at >= ?2 AND a.started_at < ?3
                    AND (a.billed = 1 OR a.outcome = 'succeeded')
@@ -66,7 +68,7 @@ impl Store {
                  SELECT g.created_at, g.id, g.tier, g.provider, g.model, coalesce(g.offer_id, ''),
                         g.prompt, -1, 'reused',
                         (SELECT count(*) FROM images i WHERE i.generation_id = coalesce(g.reused_from, g.id)),
-                        0, g.saved_nanos, 0
+                        0, g.saved_nanos, 0, 0
                  FROM generations g
                  WHERE g.project_id = ?1 AND g.created_at >= ?2 AND g.created_at < ?3
                    AND g.status = 'reused'
@@ -91,6 +93,7 @@ impl Store {
                     images: u32::try_from(r.get::<_, i64>(9)?).unwrap_or(0),
                     cost: from_nanos(r.get(10)?),
                     saved: from_nanos(r.get(11)?),
+                    unconfirmed: r.get::<_, i64>(13)? != 0,
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
