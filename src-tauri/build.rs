@@ -5,6 +5,8 @@
 const COMMANDS: &[&str] = &[
     "app_info",
     "app_ready",
+    "ui_state_get",
+    "ui_state_set",
     "pricing_offers",
     "pricing_estimate",
     "generation_submit",

@@ -20,6 +20,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
         .commands(collect_commands![
             app::app_info,
             app::app_ready,
+            app::ui_state_get,
+            app::ui_state_set,
             pricing::pricing_offers,
             pricing::pricing_estimate,
             generation::generation_submit,

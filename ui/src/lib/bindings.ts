@@ -11,6 +11,10 @@ export const commands = {
 	appInfo: () => typedError<AppInfo_Serialize, AppError>(__TAURI_INVOKE("app_info")),
 	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
 	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
+	/**  The saved window state (a JSON object of storage keys to their texts), if any. */
+	uiStateGet: () => typedError<string | null, AppError>(__TAURI_INVOKE("ui_state_get")),
+	/**  Saves the window state (written whole, then renamed, so a crash never leaves half). */
+	uiStateSet: (json: string) => typedError<null, AppError>(__TAURI_INVOKE("ui_state_set", { json })),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
 	pricingOffers: () => typedError<OfferView_Serialize[], AppError>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */

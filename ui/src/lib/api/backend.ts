@@ -34,6 +34,9 @@ export interface Backend {
   appInfo(): Promise<T.AppInfo>;
   /** Reports the first painted frame (start-up figure in BENCHMARKS.md); returns ms since launch. */
   appReady(): Promise<number>;
+  /** The window's saved state (a JSON object of storage keys to texts), kept in the library folder. */
+  uiStateGet(): Promise<string | null>;
+  uiStateSet(json: string): Promise<void>;
   pricingOffers(): Promise<T.OfferView[]>;
   pricingEstimate(input: T.EstimateInput): Promise<T.EstimateResult>;
   generationSubmit(input: T.GenerateInput, onEvent: JobListener): Promise<string>;

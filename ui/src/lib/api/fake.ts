@@ -47,6 +47,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const gens: FakeGen[] = empty ? [] : makeGallery(opts.galleryCount ?? 640, projectNames, now);
   const byId = new Map(gens.map((g) => [g.item.generation_id, g]));
   const deletedBoards = new Set<string>();
+  let uiState: string | null = null;
   if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
   const listeners = new Set<(what: string) => void>();
   const jobs = new Map<string, FakeJob>();
@@ -232,6 +233,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     jobsRunning: () => jobs.size,
     appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: settings.data_dir, channel: 'dev (browser preview)', first_paint_ms: null })),
     appReady: () => call('appReady', () => Math.round(performance.now())),
+    uiStateGet: () => call('uiStateGet', () => uiState),
+    uiStateSet: (json) => call('uiStateSet', () => { uiState = json; }),
     pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
       const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);

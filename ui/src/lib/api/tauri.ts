@@ -59,6 +59,8 @@ export const tauriBackend: Backend = {
   name: 'tauri',
   appInfo: () => unwrap(commands.appInfo()),
   appReady: () => unwrap(commands.appReady()),
+  uiStateGet: () => unwrap(commands.uiStateGet()),
+  uiStateSet: (json) => unwrap(commands.uiStateSet(json)).then(nothing),
   pricingOffers: () => unwrap(commands.pricingOffers()),
   pricingEstimate: (input) => unwrap(commands.pricingEstimate(input)),
   generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(input, channel(onEvent))),
