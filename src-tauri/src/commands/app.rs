@@ -77,9 +77,13 @@ pub async fn ui_state_set(state: State<'_, AppState>, json: String) -> CmdResult
             message: "the window state must be a JSON object under 2 MB".into(),
         });
     }
+    // One write at a time: two overlapping writes through one temporary file could leave
+    // the older state (or a torn file) behind.
+    static WRITING: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let dir = state.engine.config().data_dir.clone();
     let tmp = dir.join(format!("{UI_STATE_FILE}.tmp"));
     let write = || -> std::io::Result<()> {
+        let _one = WRITING.lock().unwrap_or_else(|p| p.into_inner());
         std::fs::write(&tmp, json.as_bytes())?;
         std::fs::rename(&tmp, dir.join(UI_STATE_FILE))
     };

@@ -7,6 +7,7 @@ import { backend } from './api';
 const PREFIX = 'proofsheet.';
 const MIRROR_MS = 200;
 let mirrorTimer: ReturnType<typeof setTimeout> | null = null;
+let writing: Promise<void> = Promise.resolve();
 
 function storage(): Storage | null {
   try {
@@ -56,7 +57,9 @@ export function mirrorSoon(): void {
   if (mirrorTimer) clearTimeout(mirrorTimer);
   mirrorTimer = setTimeout(() => {
     mirrorTimer = null;
-    void backend().uiStateSet(JSON.stringify(snapshot())).catch(() => undefined);
+    // In order, one at a time, each with the state as it is when it is sent: a slow
+    // earlier write can never land after a newer one.
+    writing = writing.then(() => backend().uiStateSet(JSON.stringify(snapshot()))).catch(() => undefined);
   }, MIRROR_MS);
 }
 
@@ -65,7 +68,7 @@ export async function restoreWindowState(): Promise<void> {
   let raw: string | null = null;
   try {
     // Never hold the window back for long: without an answer it opens with what it has.
-    raw = await Promise.race([backend().uiStateGet(), new Promise<null>((r) => setTimeout(() => r(null), 1500))]);
+    raw = await Promise.race([backend().uiStateGet(), new Promise<null>((r) => setTimeout(() => r(null), 4000))]);
   } catch {
     return;
   }
