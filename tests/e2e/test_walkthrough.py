@@ -301,7 +301,10 @@ def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_dr
     set_value(browser, find(browser, "prompt"), "keep me after a restart")
     jobs_before = len(all_(browser, "job"))
     assert jobs_before > 0
-    time.sleep(3)  # the canvas saves a moment after typing; WebKit writes storage to disk later
+    # The canvas saves a moment after typing, into the library folder too (WebKit writes its
+    # own storage to disk late); on a loaded machine that moment can stretch, so wait for it.
+    wait(browser, lambda d: _saved_prompt(data_dir) == "keep me after a restart", timeout=30,
+         msg=f"the canvas was not saved to the library folder: {_saved_prompt(data_dir)!r}")
     saved = _saved_prompt(data_dir)
     browser.quit()
     browser.quit = lambda: None  # the session fixture must not quit it twice
