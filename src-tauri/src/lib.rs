@@ -50,6 +50,8 @@ fn setup_at<R: tauri::Runtime>(
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
+        // Native folder and file pickers for export and CSV (capability: open and save only).
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);

@@ -24,6 +24,8 @@ from fake_providers import serve
 ROOT = Path(__file__).resolve().parents[2]
 APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
 SHOTS = ROOT / "target" / "e2e"
+# Several worktrees may run the suite on one machine: the driver ports can be moved.
+PORT = int(os.environ.get("PROOFSHEET_E2E_PORT", "4444"))
 
 
 def _wait_port(port: int, timeout: float = 20.0) -> None:
@@ -70,14 +72,14 @@ def app_env(data_dir, fake_providers):
 
 @contextlib.contextmanager
 def running_tauri_driver(env):
-    """tauri-driver on :4444; it starts WebKitWebDriver, which launches the app."""
+    """tauri-driver on PORT (default 4444); it starts WebKitWebDriver, which launches the app."""
     if not APP.exists():
         raise RuntimeError(f"{APP} is missing: build it with `make e2e-build`")
     driver_bin = shutil.which("tauri-driver") or str(Path.home() / ".cargo/bin/tauri-driver")
-    proc = subprocess.Popen([driver_bin, "--port", "4444"], env=env,
+    proc = subprocess.Popen([driver_bin, "--port", str(PORT), "--native-port", str(PORT + 1)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_port(4444)
+        _wait_port(PORT)
         yield proc
     finally:
         proc.terminate()
@@ -90,7 +92,7 @@ def app_session():
     options = webdriver.ChromeOptions()  # any Options class carries raw capabilities
     options.set_capability("browserName", "wry")
     options.set_capability("tauri:options", {"application": str(APP)})
-    driver = webdriver.Remote(command_executor="http://127.0.0.1:4444", options=options)
+    driver = webdriver.Remote(command_executor=f"http://127.0.0.1:{PORT}", options=options)
     try:
         WebDriverWait(driver, 30).until(
             EC.presence_of_element_located((By.CSS_SELECTOR, "[data-testid=screen-canvas]")))

@@ -285,7 +285,17 @@ def test_w10_rename_and_archive_a_project(browser):
     Select(find(browser, "project-picker")).select_by_visible_text(PROJECT)
 
 
-def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_driver):
+def _saved_prompt(data_dir):
+    """The prompt in the window state the app keeps in the library folder (for messages)."""
+    import json
+    f = data_dir / "window-state.json"
+    try:
+        return json.loads(json.loads(f.read_text())["proofsheet.canvas.v1"])["form"]["prompt"]
+    except (OSError, KeyError, ValueError) as e:
+        return f"<{e!r}>"
+
+
+def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_driver, data_dir):
     """§1.15: quit and relaunch; the prompt, recent prompts, jobs (with failures) and results are back."""
     # A failed job with its reason, to come back after the restart (a safety block: the
     # over-budget Final no longer makes one, it is refused before it is pressed).
@@ -297,14 +307,18 @@ def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_dr
     set_value(browser, find(browser, "prompt"), "keep me after a restart")
     jobs_before = len(all_(browser, "job"))
     assert jobs_before > 0
-    # The canvas saves a moment after typing; WebKit flushes storage to disk about once a
-    # second, later on a loaded machine.
-    time.sleep(3)
+    # The canvas saves a moment after typing, into the library folder too (WebKit writes its
+    # own storage to disk late); on a loaded machine that moment can stretch, so wait for it.
+    wait(browser, lambda d: _saved_prompt(data_dir) == "keep me after a restart", timeout=30,
+         msg=f"the canvas was not saved to the library folder: {_saved_prompt(data_dir)!r}")
+    saved = _saved_prompt(data_dir)
     browser.quit()
     browser.quit = lambda: None  # the session fixture must not quit it twice
     with app_session() as again:
         go(again, "canvas")
-        assert find(again, "prompt").get_attribute("value") == "keep me after a restart"
+        shown = find(again, "prompt").get_attribute("value")
+        assert shown == "keep me after a restart", \
+            f"shows {shown!r}; the library folder had {saved!r} before the quit, {_saved_prompt(data_dir)!r} now"
         wait(again, lambda d: len(all_(d, "job")) >= jobs_before, msg="the job history was lost")
         assert all_(again, "result-thumb"), "latest results were lost"
         assert any(j.get_attribute("data-phase") == "failed" for j in all_(again, "job")), \

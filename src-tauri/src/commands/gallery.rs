@@ -57,6 +57,27 @@ pub async fn gallery_add_to_board(
     Ok(state.engine.add_to_board(&generation_id, &board).await?)
 }
 
+/// Takes an image (`<id>` or `<id>#<index>`) off a board.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_remove_from_board(
+    state: State<'_, AppState>,
+    generation_id: String,
+    board: String,
+) -> CmdResult<()> {
+    Ok(state
+        .engine
+        .remove_from_board(&generation_id, &board)
+        .await?)
+}
+
+/// Deletes a board; its images stay in the gallery.
+#[tauri::command]
+#[specta::specta]
+pub async fn gallery_delete_board(state: State<'_, AppState>, board: String) -> CmdResult<()> {
+    Ok(state.engine.delete_board(&board).await?)
+}
+
 #[tauri::command]
 #[specta::specta]
 pub async fn gallery_boards(state: State<'_, AppState>) -> CmdResult<Vec<String>> {

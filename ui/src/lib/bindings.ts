@@ -11,6 +11,10 @@ export const commands = {
 	appInfo: () => typedError<AppInfo_Serialize, AppError>(__TAURI_INVOKE("app_info")),
 	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
 	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
+	/**  The saved window state (a JSON object of storage keys to their texts), if any. */
+	uiStateGet: () => typedError<string | null, AppError>(__TAURI_INVOKE("ui_state_get")),
+	/**  Saves the window state (written whole, then renamed, so a crash never leaves half). */
+	uiStateSet: (json: string) => typedError<null, AppError>(__TAURI_INVOKE("ui_state_set", { json })),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
 	pricingOffers: () => typedError<OfferView_Serialize[], AppError>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */
@@ -44,6 +48,10 @@ export const commands = {
 	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
 	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
 	galleryBoards: () => typedError<string[], AppError>(__TAURI_INVOKE("gallery_boards")),
+	/**  Takes an image (`<id>` or `<id>#<index>`) off a board. */
+	galleryRemoveFromBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_remove_from_board", { generationId, board })),
+	/**  Deletes a board; its images stay in the gallery. */
+	galleryDeleteBoard: (board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_delete_board", { board })),
 	/**
 	 *  Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
 	 *  the spend history stays. Returns how many images were deleted.
@@ -53,10 +61,20 @@ export const commands = {
 	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
 	/**  Shows a stored image in the system file manager. Only paths inside the data dir. */
 	galleryReveal: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_reveal", { path })),
-	/**  Where the money went: spend by day, provider, model and project. */
-	dashboardData: (project: string | null) => typedError<DashboardData, AppError>(__TAURI_INVOKE("dashboard_data", { project })),
+	/**
+	 *  Where the money went: spend by day, provider, model and project, for the days
+	 *  `from`..=`to` (`YYYY-MM-DD`, UTC; either may be open).
+	 */
+	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData, AppError>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
 	/**  Writes a project's spend lines as CSV for the client invoice; returns the path. */
 	dashboardReportCsv: (project: string, file: string) => typedError<string, AppError>(__TAURI_INVOKE("dashboard_report_csv", { project, file })),
+	/**  A project's invoice for a billing period: lines in cents, display names, a markup. */
+	dashboardInvoice: (query: InvoiceQuery_Deserialize) => typedError<Invoice_Serialize, AppError>(__TAURI_INVOKE("dashboard_invoice", { query })),
+	/**
+	 *  Writes the invoice's items as CSV (UTF-8 with a BOM), one row per item, each naming
+	 *  the invoice line it adds to; returns the path.
+	 */
+	dashboardInvoiceCsv: (query: InvoiceQuery_Deserialize, file: string) => typedError<string, AppError>(__TAURI_INVOKE("dashboard_invoice_csv", { query, file })),
 	keysList: () => typedError<KeyView_Serialize[], AppError>(__TAURI_INVOKE("keys_list")),
 	/**  Stores the key in the OS keychain; the reply describes it without the secret. */
 	keysSet: (provider: string, secret: string) => typedError<KeyView_Serialize, AppError>(__TAURI_INVOKE("keys_set", { provider, secret })),
@@ -722,6 +740,102 @@ export type ImageView_Serialize = {
 	height: number,
 	mime: string,
 	seed: number | null,
+};
+
+/**  A project's invoice for a billing period; its CSV has the same items. */
+export type Invoice = Invoice_Serialize | Invoice_Deserialize;
+
+/**  One row of the CSV: a billed call, a free call or a gallery reuse. */
+export type InvoiceItem = {
+	/**  `YYYY-MM-DD HH:MM:SS` (UTC). */
+	date_utc: string,
+	generation_id: string,
+	tier: string,
+	/**  Display names, never ids ("OpenAI", "GPT Image 1 mini"). */
+	provider: string,
+	model: string,
+	prompt: string,
+	/**  "succeeded", "failed (server error) — billed", "reused from the gallery", … */
+	outcome: string,
+	images: number,
+	/**  What the provider charged, exact. */
+	cost_usd: string,
+	/**  `cost_usd` with the markup, exact. */
+	charged_usd: string,
+	saved_usd: string,
+	/**  The invoice line this row adds to (its `label`). */
+	line: string,
+};
+
+/**  One invoice line: every item with this label, summed, then rounded to cents. */
+export type InvoiceLine = {
+	label: string,
+	images: number,
+	calls: number,
+	cost_usd: string,
+	/**  Σ `charged_usd` of its items, rounded to cents (half away from zero). */
+	amount_usd: string,
+};
+
+/**  Which spend an invoice (and its CSV) covers. */
+export type InvoiceQuery = InvoiceQuery_Serialize | InvoiceQuery_Deserialize;
+
+/**  Which spend an invoice (and its CSV) covers. */
+export type InvoiceQuery_Deserialize = {
+	project: string,
+	/**  First day, `YYYY-MM-DD` (UTC), inclusive; None starts at the first item. */
+	from?: string | null,
+	/**  Last day, `YYYY-MM-DD` (UTC), inclusive; None ends at the last item. */
+	to?: string | null,
+	/**  Percent added to every line ("15" adds 15 %); None or 0 adds nothing. */
+	markup_percent?: string | null,
+};
+
+/**  Which spend an invoice (and its CSV) covers. */
+export type InvoiceQuery_Serialize = {
+	project: string,
+	/**  First day, `YYYY-MM-DD` (UTC), inclusive; None starts at the first item. */
+	from: string | null,
+	/**  Last day, `YYYY-MM-DD` (UTC), inclusive; None ends at the last item. */
+	to: string | null,
+	/**  Percent added to every line ("15" adds 15 %); None or 0 adds nothing. */
+	markup_percent: string | null,
+};
+
+/**  A project's invoice for a billing period; its CSV has the same items. */
+export type Invoice_Deserialize = {
+	project: string,
+	client?: string | null,
+	/**  The billing period (`YYYY-MM-DD`), as asked or as the items span. */
+	period_from?: string | null,
+	period_to?: string | null,
+	issued: string,
+	markup_percent: string,
+	lines: InvoiceLine[],
+	items: InvoiceItem[],
+	/**  Σ line amounts (cents). */
+	total_usd: string,
+	/**  Of the total before markup: calls billed without an image (failures). */
+	failed_usd: string,
+	saved_usd: string,
+};
+
+/**  A project's invoice for a billing period; its CSV has the same items. */
+export type Invoice_Serialize = {
+	project: string,
+	client: string | null,
+	/**  The billing period (`YYYY-MM-DD`), as asked or as the items span. */
+	period_from: string | null,
+	period_to: string | null,
+	issued: string,
+	markup_percent: string,
+	lines: InvoiceLine[],
+	items: InvoiceItem[],
+	/**  Σ line amounts (cents). */
+	total_usd: string,
+	/**  Of the total before markup: calls billed without an image (failures). */
+	failed_usd: string,
+	saved_usd: string,
 };
 
 /**  Progress of one job, delivered in order through the job's channel. */

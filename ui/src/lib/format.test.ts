@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { humanize, modelName, providerName } from './format';
+import { humanize, modelName, providerName, withOfferNames } from './format';
 
 const offers = [
   { offer_id: 'openai:gpt-image-1-mini', provider: 'openai', model: 'gpt-image-1-mini', display_name: 'GPT Image 1 mini' },
@@ -23,5 +23,21 @@ describe('display names (issue 12 §2)', () => {
     expect(humanize('quota — add credit. quota — add credit.', offers)).toBe('Quota — add credit.');
     expect(humanize('Not sent: this request needs up to $2.10726 but only $0.957802 is left of the $1 budget ($0.042198 spent, $0 held for jobs in flight).'))
       .toBe('Not sent: this request needs up to $2.11 but only $0.96 is left of the $1.00 budget ($0.0422 spent, $0.00 held for jobs in flight).');
+  });
+});
+
+describe('engine messages read as plain text (issue 12 §2)', () => {
+  it('turns developer back-ticks into quotes', () => {
+    expect(humanize('gateway name `Studio LiteLLM` may only use letters, digits, - and _'))
+      .toBe('Gateway name “Studio LiteLLM” may only use letters, digits, - and _');
+    expect(humanize('catalog field `published`: missing')).toBe('Catalog field “published”: missing');
+  });
+});
+
+describe('offer ids in notes (issue 12 §2)', () => {
+  it('names the replacement offer instead of its id', () => {
+    const offers = [{ offer_id: 'openai:gpt-image-2.5-sunburst', display_name: 'GPT Image 2.5 Sunburst' }];
+    expect(withOfferNames('retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst', offers))
+      .toBe('retiring on 2026-12-01, use GPT Image 2.5 Sunburst');
   });
 });

@@ -23,7 +23,9 @@ export function shortDate(iso: string | null | undefined): string {
   if (!iso) return '—';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
+  // A bare day ("2026-11-29", a UTC billing day) must not move a day in the local zone.
+  const utc = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? { timeZone: 'UTC' } : {};
+  return d.toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric', ...utc });
 }
 
 export function dateTime(iso: string | null | undefined): string {
@@ -57,16 +59,24 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? one : many}`;
 }
 
+/** Offer ids in a text ("use openai:gpt-image-2.5-sunburst") become their display names. */
+export function withOfferNames(text: string, offers: { offer_id: string; display_name: string }[]): string {
+  let m = text;
+  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
+    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
+  }
+  return m;
+}
+
 /**
  * Engine messages name offers and providers by id ("openai:gpt-image-1-mini: cannot make …",
  * "Blocked by openai's safety filter"); the window says their names, and a repeated advice
  * sentence is said once (issue 12 §2).
  */
 export function humanize(message: string, offers: { offer_id: string; display_name: string }[] = []): string {
-  let m = message;
-  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
-    if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
-  }
+  let m = withOfferNames(message, offers);
+  // Developer back-ticks (`published`, `Studio LiteLLM`) read as quotes to a designer.
+  m = m.replace(/`([^`]*)`/g, '“$1”');
   // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
   m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
   m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));

@@ -41,6 +41,14 @@ describe('formatPrice (per-image and per-request prices)', () => {
     expect(formatPrice(null)).toBe('—');
     expect(formatPrice('')).toBe('—');
   });
+  it('states a tiny amount the right way round, and a tiny difference as about zero', () => {
+    expect(formatPrice('-0.00001')).toBe('> −$0.0001');
+    expect(formatPrice('0.00001')).toBe('< $0.0001');
+    expect(formatPrice('-0.00001', { sign: true })).toBe('≈ $0.0000');
+    expect(formatUsd('-0.001')).toBe('> −$0.01');
+    expect(formatUsd('0.001', { sign: true })).toBe('≈ $0.00');
+  });
+
   it('signs differences', () => {
     expect(formatPrice('0.008769', { sign: true })).toBe('+$0.0088');
     expect(formatPrice('-0.0027')).toBe('−$0.0027');

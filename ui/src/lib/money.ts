@@ -101,6 +101,13 @@ function body(d: Dec, places: number): string {
   return `$${groupThousands(int)}${places ? `.${frac.padEnd(places, '0')}` : ''}`;
 }
 
+/** A non-zero amount too small to show: a difference reads "≈ $0.00"; otherwise the bound
+ * is stated the right way round ("< $0.01", "> −$0.01"). */
+function tiny(neg: boolean, zero: string, unit: string, sign: boolean): string {
+  if (sign) return `≈ ${zero}`;
+  return neg ? `> −${unit}` : `< ${unit}`;
+}
+
 function signed(neg: boolean, text: string, sign: boolean): string {
   if (neg) return `−${text}`;
   return sign ? `+${text}` : text;
@@ -119,7 +126,7 @@ export function formatUsd(x: string | null | undefined, opts: { sign?: boolean }
   const abs: Dec = { v: neg ? -d.v : d.v, s: d.s };
   if (isZero(abs)) return '$0.00';
   const cents = round(abs, 2);
-  if (isZero(cents)) return `< ${signed(neg, '$0.01', !!opts.sign)}`;
+  if (isZero(cents)) return tiny(neg, '$0.00', '$0.01', !!opts.sign);
   return signed(neg, body(cents, 2), !!opts.sign);
 }
 
@@ -138,7 +145,7 @@ export function formatPrice(x: string | null | undefined, opts: { sign?: boolean
   const abs: Dec = { v: neg ? -d.v : d.v, s: d.s };
   if (isZero(abs)) return '$0.0000';
   const shown = round(abs, PRICE_PLACES);
-  if (isZero(shown)) return `< ${signed(neg, '$0.0001', !!opts.sign)}`;
+  if (isZero(shown)) return tiny(neg, '$0.0000', '$0.0001', !!opts.sign);
   return signed(neg, body(shown, PRICE_PLACES), !!opts.sign);
 }
 

@@ -1,5 +1,13 @@
 // Small, versioned localStorage snapshots so the window comes back as it was left
 // (issue 12 §1.15): the canvas, recent prompts, job history and latest results.
+// WebKit writes its storage to disk late (a quit right after typing lost the prompt), so
+// every save is mirrored to a file in the library folder, restored before the app mounts.
+import { backend } from './api';
+
+const PREFIX = 'proofsheet.';
+const MIRROR_MS = 200;
+let mirrorTimer: ReturnType<typeof setTimeout> | null = null;
+let writing: Promise<void> = Promise.resolve();
 
 function storage(): Storage | null {
   try {
@@ -27,6 +35,52 @@ export function saveJson(key: string, value: unknown): void {
     storage()?.setItem(key, JSON.stringify(value));
   } catch {
     /* quota or private mode: the app still works, it just forgets */
+  }
+  mirrorSoon();
+}
+
+/** Every `proofsheet.*` storage entry, as saved to the library folder. */
+export function snapshot(): Record<string, string> {
+  const st = storage();
+  const out: Record<string, string> = {};
+  if (!st) return out;
+  for (let i = 0; i < st.length; i++) {
+    const k = st.key(i);
+    const v = k?.startsWith(PREFIX) ? st.getItem(k) : null;
+    if (k && v != null) out[k] = v;
+  }
+  return out;
+}
+
+/** Writes the snapshot to the library folder shortly after the last save. */
+export function mirrorSoon(): void {
+  if (mirrorTimer) clearTimeout(mirrorTimer);
+  mirrorTimer = setTimeout(() => {
+    mirrorTimer = null;
+    // In order, one at a time, each with the state as it is when it is sent: a slow
+    // earlier write can never land after a newer one.
+    writing = writing.then(() => backend().uiStateSet(JSON.stringify(snapshot()))).catch(() => undefined);
+  }, MIRROR_MS);
+}
+
+/** Before the app mounts: the library folder's copy wins over what WebKit kept. */
+export async function restoreWindowState(): Promise<void> {
+  let raw: string | null = null;
+  try {
+    // Never hold the window back for long: without an answer it opens with what it has.
+    raw = await Promise.race([backend().uiStateGet(), new Promise<null>((r) => setTimeout(() => r(null), 4000))]);
+  } catch {
+    return;
+  }
+  if (!raw) return;
+  try {
+    const saved: unknown = JSON.parse(raw);
+    if (!isObject(saved)) return;
+    for (const [k, v] of Object.entries(saved)) {
+      if (k.startsWith(PREFIX) && typeof v === 'string') storage()?.setItem(k, v);
+    }
+  } catch {
+    /* a damaged file: keep what the webview has */
   }
 }
 

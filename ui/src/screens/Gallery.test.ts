@@ -73,3 +73,37 @@ describe('Gallery acts on what you pick (issue 12 §1.17, §1.19.1)', () => {
     });
   });
 });
+
+describe('Gallery boards and bulk export (issue 12 §3.3, §3.4, §3.8)', () => {
+  afterEach(() => cleanup());
+
+  it('deletes a board after asking; its images stay', async () => {
+    reset();
+    const b = createFakeBackend({ galleryCount: 60 });
+    setBackend(b);
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
+    const total = screen.getByTestId('gallery-grid').dataset.total;
+    await waitFor(() => expect(screen.getByRole('option', { name: 'Textures' })).toBeTruthy());
+    await fireEvent.change(screen.getByTestId('filter-board'), { target: { value: 'Textures' } });
+    await fireEvent.click(await screen.findByTestId('board-delete'));
+    expect(screen.getByTestId('board-delete-confirm').textContent).toMatch(/images stay/);
+    await fireEvent.click(screen.getByTestId('board-delete-yes'));
+    await waitFor(() => expect(screen.queryByRole('option', { name: 'Textures' })).toBeNull());
+    expect(await b.galleryBoards()).not.toContain('Textures');
+    await waitFor(() => expect(screen.getByTestId('gallery-grid').dataset.total).toBe(total));
+  });
+
+  it('exports the selection to a folder chosen in the native picker', async () => {
+    reset();
+    setBackend(createFakeBackend({ galleryCount: 30, pickedPath: '/home/me/Pictures/export' }));
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
+    await fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
+    await fireEvent.click(await screen.findByTestId('bulk-export'));
+    await fireEvent.click(screen.getByTestId('bulk-export-choose'));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/Exported 30 images .* to \/home\/me\/Pictures\/export/));
+  });
+});

@@ -295,6 +295,13 @@ impl Engine {
     pub async fn boards(&self) -> Result<Vec<String>> {
         library::boards(&self.core).await
     }
+    /// Deletes a board; its images stay in the gallery.
+    pub async fn delete_board(&self, board: &str) -> Result<()> {
+        library::delete_board(&self.core, board).await
+    }
+    pub async fn remove_from_board(&self, generation_id: &str, board: &str) -> Result<()> {
+        library::remove_from_board(&self.core, generation_id, board).await
+    }
     /// Exports PNGs (A1111 `parameters` chunk) and JSON sidecars into `folder`.
     pub async fn export(
         &self,
@@ -306,11 +313,36 @@ impl Engine {
 
     // ---- dashboard and reports ----
     pub async fn dashboard(&self, project: Option<String>) -> Result<DashboardData> {
-        library::dashboard(&self.core, project).await
+        library::dashboard(&self.core, project, None, None).await
+    }
+    /// [`Engine::dashboard`] for the days `from`..=`to` (`YYYY-MM-DD`, UTC; either open).
+    pub async fn dashboard_range(
+        &self,
+        project: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
+    ) -> Result<DashboardData> {
+        let (from, to) = crate::invoice::period(from.as_deref(), to.as_deref())?;
+        library::dashboard(&self.core, project, from, to).await
     }
     /// Writes the project's spend lines as CSV (client invoice) and returns the path.
+    /// The same items as [`Engine::invoice`] for the whole history, without markup.
     pub async fn report_csv(&self, project: &str, file: PathBuf) -> Result<String> {
-        library::report_csv(&self.core, project, file).await
+        let q = crate::api::InvoiceQuery {
+            project: project.to_string(),
+            from: None,
+            to: None,
+            markup_percent: None,
+        };
+        crate::invoice::write_csv(&self.core, q, file).await
+    }
+    /// A project's invoice for a billing period: lines in cents, display names.
+    pub async fn invoice(&self, q: crate::api::InvoiceQuery) -> Result<crate::api::Invoice> {
+        crate::invoice::invoice(&self.core, q).await
+    }
+    /// Writes the invoice's items as CSV (one row per item, the line each adds to).
+    pub async fn invoice_csv(&self, q: crate::api::InvoiceQuery, file: PathBuf) -> Result<String> {
+        crate::invoice::write_csv(&self.core, q, file).await
     }
 
     // ---- keys (the secret only ever travels inward) ----

@@ -16,6 +16,7 @@ mod error;
 mod estimate;
 mod facade;
 pub mod feed;
+pub mod invoice;
 mod jobs;
 mod key_ops;
 mod lease;

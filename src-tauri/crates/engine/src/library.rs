@@ -304,6 +304,41 @@ pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Res
     .await
 }
 
+/// Deletes the board called `board` (the images stay in the gallery).
+pub(crate) async fn delete_board(core: &Arc<Core>, board: &str) -> Result<()> {
+    let name = board.trim().to_owned();
+    core.store_op(move |s| match s.delete_boards_named(&name)? {
+        0 => Err(store::StoreError::NotFound {
+            what: "board",
+            id: name.clone(),
+        }),
+        _ => Ok(()),
+    })
+    .await
+}
+
+/// Takes an image (or every variation of a generation) off a board.
+pub(crate) async fn remove_from_board(core: &Arc<Core>, id: &str, board: &str) -> Result<()> {
+    let (gid, only) = parse_ref(id)?;
+    let name = board.trim().to_owned();
+    core.store_op(move |s| {
+        let g = s.generation(gid)?;
+        let Some(b) = s.boards(g.project_id)?.into_iter().find(|b| b.name == name) else {
+            return Err(store::StoreError::NotFound {
+                what: "board",
+                id: name.clone(),
+            });
+        };
+        for i in s.images(gid)? {
+            if only.is_none_or(|o| o == i.idx) {
+                s.remove_from_board(b.id, i.id)?;
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
 pub(crate) async fn boards(core: &Arc<Core>) -> Result<Vec<String>> {
     core.store_op(|s| {
         let mut names = Vec::new();
@@ -341,7 +376,14 @@ pub(crate) async fn export(
     .await
 }
 
-pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Result<DashboardData> {
+/// Spend of one project or all, within an optional UTC day range (`from`..=`to`).
+pub(crate) async fn dashboard(
+    core: &Arc<Core>,
+    project: Option<String>,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<DashboardData> {
+    let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     core.store_op(move |s| {
         let project_id = match &project {
             Some(n) => Some(s.project_by_name(n)?.id),
@@ -349,7 +391,8 @@ pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Resu
         };
         let d = s.dashboard(&store::DashboardQuery {
             project_id,
-            ..Default::default()
+            from: from.and_then(midnight),
+            to: to.and_then(|d| d.succ_opt()).and_then(midnight),
         })?;
         Ok(DashboardData {
             total_spend_usd: d.total_spent,
@@ -363,25 +406,6 @@ pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Resu
             estimated_usd: d.estimate_vs_actual.iter().map(|e| e.estimated).sum(),
             actual_usd: d.estimate_vs_actual.iter().map(|e| e.actual).sum(),
         })
-    })
-    .await
-}
-
-pub(crate) async fn report_csv(core: &Arc<Core>, project: &str, file: PathBuf) -> Result<String> {
-    let name = project.to_owned();
-    let dir = file
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    let file_name = file
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .ok_or_else(|| EngineError::validation("name the CSV file to write, e.g. spend.csv"))?;
-    core.store_op(move |s| {
-        let p = s.project_by_name(&name)?;
-        s.export_spend_csv(p.id, &dir, &file_name)
-            .map(|p| p.display().to_string())
     })
     .await
 }

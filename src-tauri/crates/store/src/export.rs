@@ -339,6 +339,12 @@ impl Store {
         file_name: &str,
     ) -> Result<PathBuf> {
         let csv = self.spend_csv(project)?;
+        self.write_csv_file(dest_dir, file_name, &csv)
+    }
+
+    /// Writes `csv` to `dest_dir/<sanitized file_name>` (`.csv` added when missing),
+    /// UTF-8 with a byte-order mark.
+    pub fn write_csv_file(&self, dest_dir: &Path, file_name: &str, csv: &str) -> Result<PathBuf> {
         let mut name = sanitize_file_name(file_name);
         if !name.to_ascii_lowercase().ends_with(".csv") {
             name.push_str(".csv");

@@ -339,6 +339,19 @@ impl Store {
             Ok(())
         })
     }
+
+    /// Deletes every board called `name` (in any project); the images stay. Returns how
+    /// many boards were deleted (0 when none has that name).
+    pub fn delete_boards_named(&self, name: &str) -> Result<u32> {
+        self.write(|tx| {
+            tx.execute(
+                "DELETE FROM board_images WHERE board_id IN (SELECT id FROM boards WHERE name = ?1)",
+                [name],
+            )?;
+            let n = tx.execute("DELETE FROM boards WHERE name = ?1", [name])?;
+            Ok(u32::try_from(n).unwrap_or(u32::MAX))
+        })
+    }
 }
 
 fn image_exists(c: &Connection, image: i64) -> Result<bool> {

@@ -15,6 +15,7 @@ mod files;
 mod gallery;
 mod generations;
 mod images;
+mod invoice;
 mod ledger;
 mod money;
 mod open;
@@ -46,6 +47,7 @@ pub use generations::{
     RunningGeneration,
 };
 pub use images::{Board, ImageRecord};
+pub use invoice::{SpendItem, SpendKind};
 pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};

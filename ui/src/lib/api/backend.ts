@@ -34,6 +34,9 @@ export interface Backend {
   appInfo(): Promise<T.AppInfo>;
   /** Reports the first painted frame (start-up figure in BENCHMARKS.md); returns ms since launch. */
   appReady(): Promise<number>;
+  /** The window's saved state (a JSON object of storage keys to texts), kept in the library folder. */
+  uiStateGet(): Promise<string | null>;
+  uiStateSet(json: string): Promise<void>;
   pricingOffers(): Promise<T.OfferView[]>;
   pricingEstimate(input: T.EstimateInput): Promise<T.EstimateResult>;
   generationSubmit(input: T.GenerateInput, onEvent: JobListener): Promise<string>;
@@ -57,12 +60,24 @@ export interface Backend {
   gallerySetRating(generationId: string, rating: number): Promise<void>;
   galleryAddToBoard(generationId: string, board: string): Promise<void>;
   galleryBoards(): Promise<string[]>;
+  /** Takes an image (`<id>` or `<id>#<index>`) off a board. */
+  galleryRemoveFromBoard(generationId: string, board: string): Promise<void>;
+  /** Deletes a board; its images stay in the gallery. */
+  galleryDeleteBoard(board: string): Promise<void>;
   /** Deletes images (files and rows); the spend history stays. Returns how many. */
   galleryDelete(generationIds: string[]): Promise<number>;
   galleryExport(generationIds: string[], folder: string): Promise<string[]>;
   galleryReveal(path: string): Promise<void>;
-  dashboardData(project: string | null): Promise<T.DashboardData>;
+  /** Spend of a project (or all) for the days `from`..=`to` (`YYYY-MM-DD`, either open). */
+  dashboardData(project: string | null, from?: string | null, to?: string | null): Promise<T.DashboardData>;
   dashboardReportCsv(project: string, file: string): Promise<string>;
+  /** A project's invoice for a billing period: cents per line, display names, a markup. */
+  dashboardInvoice(query: T.InvoiceQuery): Promise<T.Invoice>;
+  /** The invoice's items as CSV (UTF-8 with a BOM), one row per item; returns the path. */
+  dashboardInvoiceCsv(query: T.InvoiceQuery, file: string): Promise<string>;
+  /** Native pickers (null when the user cancels or none is available). */
+  pickFolder(title: string): Promise<string | null>;
+  pickSaveFile(title: string, defaultName: string): Promise<string | null>;
   keysList(): Promise<T.KeyView[]>;
   keysSet(provider: string, secret: string): Promise<T.KeyView>;
   keysDelete(provider: string): Promise<void>;

@@ -1,5 +1,6 @@
 // In-memory backend: the browser preview (no Tauri) and vitest run against it.
-import { addUsd, cmpUsd, dec, formatUsd, mul, round, subUsd, toStr } from '../money';
+import { addUsd, cmpUsd, dec, formatUsd, mul, mulUsd, percentToFraction, round, subUsd, toStr } from '../money';
+import { providerName } from '../format';
 import { ApiError, type Backend, type JobListener } from './backend';
 import {
   BOARDS, DEFAULT_URLS, FAKE_OFFERS, PROVIDERS, fakeImagePath, fakeImageUrl, makeGallery, priceOffer,
@@ -23,6 +24,8 @@ export interface FakeOptions {
   unconfirmed?: boolean;
   /** The catalog feed cannot be reached. */
   offline?: boolean;
+  /** What the native folder/file pickers return (null: the user cancelled). */
+  pickedPath?: string | null;
 }
 
 interface FakeProject {
@@ -46,6 +49,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const projectNames = ['Spring campaign', 'Nordlicht rebrand', 'Internal moodboards', 'Tiny test'];
   const gens: FakeGen[] = empty ? [] : makeGallery(opts.galleryCount ?? 640, projectNames, now);
   const byId = new Map(gens.map((g) => [g.item.generation_id, g]));
+  const deletedBoards = new Set<string>();
+  let uiState: string | null = null;
   if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
   const listeners = new Set<(what: string) => void>();
   const jobs = new Map<string, FakeJob>();
@@ -253,6 +258,8 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     jobsRunning: () => jobs.size,
     appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: settings.data_dir, channel: 'dev (browser preview)', first_paint_ms: null })),
     appReady: () => call('appReady', () => Math.round(performance.now())),
+    uiStateGet: () => call('uiStateGet', () => uiState),
+    uiStateSet: (json) => call('uiStateSet', () => { uiState = json; }),
     pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
       const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);
@@ -403,13 +410,31 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       }
       return n;
     }),
-    galleryBoards: () => call('galleryBoards', () => [...new Set([...BOARDS, ...gens.flatMap((g) => g.boards)])]),
+    galleryBoards: () => call('galleryBoards', () => [...new Set([...BOARDS, ...gens.flatMap((g) => g.boards)])].filter((b) => !deletedBoards.has(b) || gens.some((g) => g.boards.includes(b)))),
+    galleryRemoveFromBoard: (id, board) => call('galleryRemoveFromBoard', () => {
+      const g = mustGen(id);
+      g.boards = g.boards.filter((b) => b !== board);
+    }),
+    galleryDeleteBoard: (board) => call('galleryDeleteBoard', () => {
+      const known = BOARDS.includes(board) || gens.some((g) => g.boards.includes(board));
+      if (!known || deletedBoards.has(board) && !gens.some((g) => g.boards.includes(board))) throw new ApiError('not_found', `no board named "${board}"`);
+      for (const g of gens) g.boards = g.boards.filter((b) => b !== board);
+      deletedBoards.add(board);
+    }),
     galleryExport: (ids, folder) => call('galleryExport', () => {
       if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');
       return ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`);
     }),
     galleryReveal: (path) => call('galleryReveal', () => { void path; }),
-    dashboardData: (project) => call('dashboardData', () => dashboard(project)),
+    dashboardData: (project, from = null, to = null) => call('dashboardData', () => dashboard(project, from, to)),
+    dashboardInvoice: (q) => call('dashboardInvoice', () => invoice(q)),
+    dashboardInvoiceCsv: (q, file) => call('dashboardInvoiceCsv', () => {
+      invoice(q);
+      if (!file.trim()) throw new ApiError('validation', 'name the CSV file to write, e.g. spend.csv');
+      return file.trim().endsWith('.csv') ? file.trim() : `${file.trim()}.csv`;
+    }),
+    pickFolder: (title) => call('pickFolder', () => { void title; return opts.pickedPath ?? null; }),
+    pickSaveFile: (title, name) => call('pickSaveFile', () => { void title; return opts.pickedPath ? `${opts.pickedPath}/${name}` : null; }),
     dashboardReportCsv: (project, file) => call('dashboardReportCsv', () => {
       getProject(project);
       if (!file.trim().endsWith('.csv')) throw new ApiError('validation', 'The report file should end in .csv.');
@@ -516,8 +541,50 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     return { prompt: g.item.prompt, negative_prompt: g.negative, width: g.item.image.width, height: g.item.image.height, quality: g.quality, n: 1, steps: g.steps, seed: g.item.image.seed };
   }
 
-  function dashboard(project: string | null): T.DashboardData {
-    const sel = project ? gens.filter((g) => g.item.project === project) : gens;
+  const inRange = (g: FakeGen, from: string | null, to: string | null) => {
+    const day = g.item.created_at.slice(0, 10);
+    return (!from || day >= from) && (!to || day <= to);
+  };
+
+  /** The same shape as the engine's invoice: items from billed or successful attempts and reuses. */
+  function invoice(q: T.InvoiceQuery): T.Invoice {
+    const p = getProject(q.project);
+    if (q.from && q.to && q.from > q.to) throw new ApiError('validation', `the date range starts (${q.from}) after it ends (${q.to}); swap the dates`);
+    const markup = q.markup_percent ?? '0';
+    const factor = addUsd('1', percentToFraction(markup));
+    const sel = gens.filter((g) => g.item.project === p.name && inRange(g, q.from ?? null, q.to ?? null))
+      .sort((a, b) => a.item.created_at.localeCompare(b.item.created_at));
+    const items: T.InvoiceItem[] = sel.flatMap((g) => g.attempts.filter((a) => a.billed || a.outcome === 'succeeded').map((a) => {
+      const model = FAKE_OFFERS.find((o) => o.offer_id === a.offer_id)?.display_name ?? a.model;
+      return {
+        date_utc: g.item.created_at.slice(0, 19).replace('T', ' '), generation_id: g.item.generation_id, tier: g.item.tier,
+        provider: providerName(a.provider), model, prompt: g.item.prompt, outcome: a.outcome === 'succeeded' ? 'succeeded' : `${a.outcome} (billed)`,
+        images: a.outcome === 'succeeded' ? g.item.image_count : 0, cost_usd: a.cost_usd, charged_usd: mulUsd(a.cost_usd, factor),
+        saved_usd: '0', line: model,
+      };
+    }));
+    const lines: T.InvoiceLine[] = [];
+    const charged = new Map<string, string>();
+    for (const it of items) {
+      let l = lines.find((x) => x.label === it.line);
+      if (!l) { l = { label: it.line, images: 0, calls: 0, cost_usd: '0', amount_usd: '0' }; lines.push(l); }
+      l.images += it.images;
+      l.calls += 1;
+      l.cost_usd = addUsd(l.cost_usd, it.cost_usd);
+      charged.set(l.label, addUsd(charged.get(l.label) ?? '0', it.charged_usd));
+    }
+    for (const l of lines) l.amount_usd = toStr(round(dec(charged.get(l.label) ?? '0'), 2));
+    const days = sel.map((g) => g.item.created_at.slice(0, 10));
+    return {
+      project: p.name, client: p.client ?? null, period_from: q.from ?? days[0] ?? null, period_to: q.to ?? days[days.length - 1] ?? null,
+      issued: new Date().toISOString().slice(0, 10), markup_percent: markup, lines, items,
+      total_usd: addUsd(...lines.map((l) => l.amount_usd)),
+      failed_usd: addUsd(...items.filter((i) => i.outcome !== 'succeeded').map((i) => i.cost_usd)), saved_usd: '0',
+    };
+  }
+
+  function dashboard(project: string | null, from: string | null = null, to: string | null = null): T.DashboardData {
+    const sel = (project ? gens.filter((g) => g.item.project === project) : gens).filter((g) => inRange(g, from, to));
     const group = (key: (g: FakeGen) => string) => {
       const m = new Map<string, { spend: string; count: number }>();
       for (const g of sel) {

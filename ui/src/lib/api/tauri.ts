@@ -1,4 +1,4 @@
-import { Channel, convertFileSrc } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
 import { commands, events } from '../bindings';
 import type { AppError, JobEvent_Deserialize } from '../bindings';
 import { ApiError, toApiError, type Backend, type JobListener } from './backend';
@@ -37,6 +37,16 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
   };
 }
 
+/** The dialog plugin's own commands (open/save only are granted): a picked path or null. */
+async function pick(cmd: 'open' | 'save', options: Record<string, unknown>): Promise<string | null> {
+  try {
+    const r = await invoke<string | string[] | null>(`plugin:dialog|${cmd}`, { options });
+    return Array.isArray(r) ? (r[0] ?? null) : r;
+  } catch (e) {
+    throw toApiError(e);
+  }
+}
+
 function channel(onEvent: JobListener): Channel<JobEvent_Deserialize> {
   const ch = new Channel<JobEvent_Deserialize>();
   ch.onmessage = (e) => onEvent(normaliseEvent(e));
@@ -49,6 +59,8 @@ export const tauriBackend: Backend = {
   name: 'tauri',
   appInfo: () => unwrap(commands.appInfo()),
   appReady: () => unwrap(commands.appReady()),
+  uiStateGet: () => unwrap(commands.uiStateGet()),
+  uiStateSet: (json) => unwrap(commands.uiStateSet(json)).then(nothing),
   pricingOffers: () => unwrap(commands.pricingOffers()),
   pricingEstimate: (input) => unwrap(commands.pricingEstimate(input)),
   generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(input, channel(onEvent))),
@@ -68,10 +80,16 @@ export const tauriBackend: Backend = {
   gallerySetRating: (id, rating) => unwrap(commands.gallerySetRating(id, rating)).then(nothing),
   galleryAddToBoard: (id, board) => unwrap(commands.galleryAddToBoard(id, board)).then(nothing),
   galleryBoards: () => unwrap(commands.galleryBoards()),
+  galleryRemoveFromBoard: (id, board) => unwrap(commands.galleryRemoveFromBoard(id, board)).then(nothing),
+  galleryDeleteBoard: (board) => unwrap(commands.galleryDeleteBoard(board)).then(nothing),
   galleryDelete: (ids) => unwrap(commands.galleryDelete(ids)),
   galleryExport: (ids, folder) => unwrap(commands.galleryExport(ids, folder)),
   galleryReveal: (path) => unwrap(commands.galleryReveal(path)).then(nothing),
-  dashboardData: (project) => unwrap(commands.dashboardData(project)),
+  dashboardData: (project, from = null, to = null) => unwrap(commands.dashboardData(project, from, to)),
+  dashboardInvoice: (query) => unwrap(commands.dashboardInvoice(query)),
+  dashboardInvoiceCsv: (query, file) => unwrap(commands.dashboardInvoiceCsv(query, file)),
+  pickFolder: (title) => pick('open', { title, directory: true, multiple: false }),
+  pickSaveFile: (title, defaultName) => pick('save', { title, defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] }),
   dashboardReportCsv: (project, file) => unwrap(commands.dashboardReportCsv(project, file)),
   keysList: () => unwrap(commands.keysList()),
   keysSet: (provider, secret) => unwrap(commands.keysSet(provider, secret)),

@@ -102,14 +102,24 @@ class GalleryState {
   /** Bumped when boards change so the filter lists them at once. */
   boardsVersion = $state(0);
 
+  /** True until the designer moves the slider: the tile size then follows the window. */
+  private thumbAuto = true;
+
   constructor() {
     const s = loadJson<Record<string, unknown>>(THUMB_KEY, {}, isObject);
-    if (typeof s.thumb === 'number' && s.thumb >= THUMB_MIN && s.thumb <= THUMB_MAX) this.thumb = s.thumb;
-    // A large screen starts with larger tiles until the designer picks a size.
-    else if ((globalThis.innerWidth ?? 0) >= 2000) this.thumb = 248;
+    if (typeof s.thumb === 'number' && s.thumb >= THUMB_MIN && s.thumb <= THUMB_MAX) {
+      this.thumb = s.thumb;
+      this.thumbAuto = false;
+    } else this.fitThumb(globalThis.innerWidth ?? 0);
+  }
+
+  /** A large window gets larger tiles (and back) until the designer picks a size. */
+  fitThumb(windowWidth: number) {
+    if (this.thumbAuto) this.thumb = windowWidth >= 2000 ? 248 : 168;
   }
 
   setThumb(px: number) {
+    this.thumbAuto = false;
     this.thumb = Math.min(THUMB_MAX, Math.max(THUMB_MIN, Math.round(px)));
     saveJson(THUMB_KEY, { thumb: this.thumb });
   }
