@@ -82,6 +82,10 @@ ipc_type! {
         pub dedup_hit: bool,
         /// A key for this provider is available (keychain or environment).
         pub has_key: bool,
+        /// Settled costs of this offer have drifted from its estimates (issue 14 §5);
+        /// None when they agree, or the user accepted or ignored the drift.
+        #[serde(default)]
+        pub drift: Option<DriftMark>,
     }
 
     pub struct EstimateResult {
@@ -216,6 +220,13 @@ ipc_type! {
         pub review: Option<String>,
         /// Id for `charge_confirm` / `charge_refund`.
         pub attempt_id: String,
+        /// The call's estimate when it was sent.
+        #[serde(default)]
+        pub expected_usd: Option<Decimal>,
+        /// What the provider (or gateway) said it charged, when it reports one: the
+        /// reconciliation of this attempt against `expected_usd`.
+        #[serde(default)]
+        pub reported_usd: Option<Decimal>,
     }
 
     #[serde(rename_all = "snake_case")]
@@ -347,6 +358,9 @@ ipc_type! {
         pub saved_usd: Decimal,
         pub estimated_usd: Decimal,
         pub actual_usd: Decimal,
+        /// Offers whose settled costs drifted from their estimates, with the evidence.
+        #[serde(default)]
+        pub drifts: Vec<DriftView>,
     }
 
     #[serde(rename_all = "snake_case")]
@@ -465,5 +479,59 @@ ipc_type! {
         pub charged_usd: Decimal,
         pub released_usd: Decimal,
         pub messages: Vec<String>,
+    }
+}
+
+ipc_type! {
+    /// The mark the cost table shows on an offer whose real bills drifted.
+    pub struct DriftMark {
+        /// Settled ÷ estimated over the window, e.g. "1.25".
+        pub ratio: Decimal,
+        /// Signed percentage, e.g. "25" (bills 25 % above the estimate) or "-12.5".
+        pub percent: Decimal,
+        /// Settled attempts the ratio is computed on.
+        pub samples: u32,
+        /// "real bills ran 25% above the estimate over the last 10 attempts".
+        pub message: String,
+    }
+
+    /// One settled attempt of the evidence: estimate vs actual.
+    pub struct DriftEvidence {
+        pub attempt_id: String,
+        pub generation_id: String,
+        pub expected_usd: Decimal,
+        pub actual_usd: Decimal,
+        /// What the provider said it charged, when it reports one.
+        pub reported_usd: Option<Decimal>,
+        pub finished_at: String,
+    }
+
+    /// An offer whose settled costs moved away from its estimates.
+    pub struct DriftView {
+        pub offer_id: String,
+        pub provider: String,
+        pub model: String,
+        pub display_name: String,
+        pub ratio: Decimal,
+        pub percent: Decimal,
+        pub samples: u32,
+        pub expected_usd: Decimal,
+        pub actual_usd: Decimal,
+        /// "drifting" (needs an answer), "accepted" or "ignored".
+        pub status: String,
+        /// The negotiated-rate multiplier in force (1 when none).
+        pub current_multiplier: Decimal,
+        /// What accepting sets: the current multiplier × the observed ratio.
+        pub suggested_multiplier: Decimal,
+        pub message: String,
+        /// Newest first.
+        pub evidence: Vec<DriftEvidence>,
+    }
+
+    /// When a drift is raised: the last `window` settled attempts of an offer, more than
+    /// `threshold_pct` percent away from their estimates.
+    pub struct DriftSettings {
+        pub window: u32,
+        pub threshold_pct: Decimal,
     }
 }

@@ -112,6 +112,7 @@ pub(crate) fn estimate_view(e: &Estimate, dedup_hit: bool, has_key: bool) -> Off
         },
         dedup_hit,
         has_key,
+        drift: None,
     }
 }
 
@@ -147,6 +148,8 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         unconfirmed: a.unconfirmed,
         review: a.review.clone(),
         attempt_id: a.id.to_string(),
+        expected_usd: a.expected,
+        reported_usd: a.reported,
     }
 }
 

@@ -100,6 +100,7 @@ impl Engine {
             lease,
             key_presence: RwLock::new(None),
             calibration: RwLock::new(Arc::new(calibration)),
+            drift: RwLock::new(None),
             options,
         });
         let handle = match core.options.recovery {
@@ -333,6 +334,27 @@ impl Engine {
     /// offer, field and reason named.
     pub async fn catalog_import(&self, json: String) -> Result<CatalogImportReport> {
         crate::settings_ops::import_catalog(&self.core, json).await
+    }
+
+    // ---- drift from real bills (issue 14 §5) ----
+    /// Offers whose settled costs drifted from their estimates: every status
+    /// ("drifting", "accepted", "ignored"), with the evidence.
+    pub async fn drift_list(&self) -> Result<Vec<DriftView>> {
+        Ok(crate::drift::list(&self.core).await?.as_ref().clone())
+    }
+    /// Sets the offer's negotiated rate from the observed ratio, in one step.
+    pub async fn drift_accept(&self, offer_id: &str) -> Result<DriftView> {
+        crate::drift::accept(&self.core, offer_id).await
+    }
+    /// Hides the drift until a whole window of later attempts still drifts.
+    pub async fn drift_ignore(&self, offer_id: &str) -> Result<DriftView> {
+        crate::drift::ignore(&self.core, offer_id).await
+    }
+    pub async fn drift_settings(&self) -> Result<DriftSettings> {
+        crate::drift::settings(&self.core).await
+    }
+    pub async fn drift_settings_save(&self, input: DriftSettings) -> Result<DriftSettings> {
+        crate::drift::save_settings(&self.core, input).await
     }
 
     fn settings_view(&self) -> SettingsView {

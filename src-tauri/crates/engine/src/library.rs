@@ -342,6 +342,13 @@ pub(crate) async fn export(
 }
 
 pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Result<DashboardData> {
+    // Drifts are about offers, not projects: listed whatever the project filter.
+    let drifts: Vec<DriftView> = crate::drift::list(core)
+        .await?
+        .iter()
+        .filter(|d| d.status == "drifting")
+        .cloned()
+        .collect();
     core.store_op(move |s| {
         let project_id = match &project {
             Some(n) => Some(s.project_by_name(n)?.id),
@@ -362,6 +369,7 @@ pub(crate) async fn dashboard(core: &Arc<Core>, project: Option<String>) -> Resu
             saved_usd: d.savings,
             estimated_usd: d.estimate_vs_actual.iter().map(|e| e.estimated).sum(),
             actual_usd: d.estimate_vs_actual.iter().map(|e| e.actual).sum(),
+            drifts,
         })
     })
     .await
