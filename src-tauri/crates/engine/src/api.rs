@@ -528,6 +528,43 @@ ipc_type! {
         pub evidence: Vec<DriftEvidence>,
     }
 
+    /// A model a provider lists for the key that the catalog lacks.
+    pub struct DiscoveredModel {
+        pub model: String,
+        pub name: Option<String>,
+        /// The id it would have as an offer, e.g. "together:black-forest-labs/FLUX.1-krea-dev".
+        pub offer_id: String,
+        /// The price as the provider lists it, e.g. "$0.0027 per megapixel".
+        pub listed_price: Option<String>,
+        /// A 1024×1024 image at the listed price (tokens: at an assumed 1,290 output tokens).
+        pub per_image_usd: Option<Decimal>,
+        /// Its listed price can be imported as an offer (OpenRouter, Together).
+        pub importable: bool,
+    }
+
+    /// What one provider lists for the key, against the catalog.
+    pub struct ProviderDiscovery {
+        pub provider: String,
+        /// "ok", "no_key", "unsupported" (no model list) or "error".
+        pub status: String,
+        pub message: Option<String>,
+        /// Models in the provider's list.
+        pub listed: u32,
+        /// Image models the key can use that the catalog lacks.
+        pub new_models: Vec<DiscoveredModel>,
+        /// Live catalog offers of this provider its list no longer has.
+        pub unlisted_offers: Vec<String>,
+    }
+
+    pub struct DiscoveryReport {
+        pub providers: Vec<ProviderDiscovery>,
+    }
+
+    pub struct OfferImportReport {
+        /// Offer ids now in the catalog.
+        pub imported: Vec<String>,
+    }
+
     /// When a drift is raised: the last `window` settled attempts of an offer, more than
     /// `threshold_pct` percent away from their estimates.
     pub struct DriftSettings {

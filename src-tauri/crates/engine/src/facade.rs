@@ -69,17 +69,16 @@ impl Engine {
         .await?;
         let calibration =
             pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
-        let catalog =
-            match CatalogState::build(imported.as_deref(), &user.gateways, overrides.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(
-                        "stored catalog refused, using the bundled one: {}",
-                        e.message
-                    );
-                    CatalogState::build(None, &user.gateways, overrides)?
-                }
-            };
+        let catalog = match CatalogState::build(imported.as_deref(), &user, overrides.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(
+                    "stored catalog refused, using the bundled one: {}",
+                    e.message
+                );
+                CatalogState::build(None, &user, overrides)?
+            }
+        };
         let http = providers::http::default_client();
         let clients = Clients::build(&user, &options, &http);
         let max_jobs = options
@@ -334,6 +333,21 @@ impl Engine {
     /// offer, field and reason named.
     pub async fn catalog_import(&self, json: String) -> Result<CatalogImportReport> {
         crate::settings_ops::import_catalog(&self.core, json).await
+    }
+
+    // ---- model discovery (issue 14 §6) ----
+    /// The image models each provider (or `provider`) lists for its key that the catalog
+    /// lacks, and the catalog offers it no longer lists.
+    pub async fn offers_discover(&self, provider: Option<String>) -> Result<DiscoveryReport> {
+        crate::discover::discover(&self.core, provider).await
+    }
+    /// Imports OpenRouter's or Together's listed prices for `models` as user offers.
+    pub async fn offers_import(
+        &self,
+        provider: &str,
+        models: Vec<String>,
+    ) -> Result<OfferImportReport> {
+        crate::discover::import(&self.core, provider, models).await
     }
 
     // ---- drift from real bills (issue 14 §5) ----

@@ -12,6 +12,7 @@ mod attempts;
 mod budget;
 mod charges;
 mod convert;
+mod discover;
 mod drift;
 mod error;
 mod estimate;
