@@ -84,7 +84,7 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
         .offers_import("together", vec![NEW.into()])
         .await
         .expect("import");
-    assert_eq!(r.imported, [id.clone()]);
+    assert_eq!(r.imported, vec![id.clone()]);
     let est = estimate(&e, &id).await;
     assert!(est.supported, "{est:?}");
     assert_eq!(est.expected_usd, d("0.025"), "1 MP at the listed rate");
