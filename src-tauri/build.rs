@@ -38,6 +38,13 @@ const COMMANDS: &[&str] = &[
     "charges_list",
     "charge_confirm",
     "charge_refund",
+    "drift_list",
+    "drift_accept",
+    "drift_ignore",
+    "drift_settings_get",
+    "drift_settings_save",
+    "offers_discover",
+    "offers_import",
 ];
 
 fn main() {

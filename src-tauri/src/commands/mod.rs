@@ -3,6 +3,7 @@
 mod app;
 mod charges;
 mod dashboard;
+mod drift;
 mod gallery;
 mod generation;
 mod keys;
@@ -53,6 +54,13 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             charges::charges_list,
             charges::charge_confirm,
             charges::charge_refund,
+            drift::drift_list,
+            drift::drift_accept,
+            drift::drift_ignore,
+            drift::drift_settings_get,
+            drift::drift_settings_save,
+            drift::offers_discover,
+            drift::offers_import,
         ])
         .events(collect_events![DataChanged])
 }
