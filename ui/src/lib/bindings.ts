@@ -174,12 +174,12 @@ export type AttemptView_Serialize = {
 	/**  Id for `charge_confirm` / `charge_refund`. */
 	attempt_id: string,
 	/**  The call's estimate when it was sent. */
-	expected_usd: string | null,
+	expected_usd?: string,
 	/**
 	 *  What the provider (or gateway) said it charged, when it reports one: the
 	 *  reconciliation of this attempt against `expected_usd`.
 	 */
-	reported_usd: string | null,
+	reported_usd?: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";
@@ -340,7 +340,7 @@ export type DashboardData_Serialize = {
 	estimated_usd: string,
 	actual_usd: string,
 	/**  Offers whose settled costs drifted from their estimates, with the evidence. */
-	drifts: DriftView_Serialize[],
+	drifts?: DriftView_Serialize[],
 };
 
 /**  Something the UI shows changed outside the current view: refetch it. */
@@ -924,7 +924,7 @@ export type OfferEstimate_Serialize = {
 	 *  Settled costs of this offer have drifted from its estimates (issue 14 §5);
 	 *  None when they agree, or the user accepted or ignored the drift.
 	 */
-	drift: DriftMark | null,
+	drift?: DriftMark,
 };
 
 export type OfferImportReport = {

@@ -84,7 +84,7 @@ ipc_type! {
         pub has_key: bool,
         /// Settled costs of this offer have drifted from its estimates (issue 14 §5);
         /// None when they agree, or the user accepted or ignored the drift.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub drift: Option<DriftMark>,
     }
 
@@ -221,11 +221,11 @@ ipc_type! {
         /// Id for `charge_confirm` / `charge_refund`.
         pub attempt_id: String,
         /// The call's estimate when it was sent.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub expected_usd: Option<Decimal>,
         /// What the provider (or gateway) said it charged, when it reports one: the
         /// reconciliation of this attempt against `expected_usd`.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reported_usd: Option<Decimal>,
     }
 
@@ -359,7 +359,7 @@ ipc_type! {
         pub estimated_usd: Decimal,
         pub actual_usd: Decimal,
         /// Offers whose settled costs drifted from their estimates, with the evidence.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         pub drifts: Vec<DriftView>,
     }
 

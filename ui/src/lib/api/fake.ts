@@ -5,6 +5,7 @@ import {
   BOARDS, DEFAULT_URLS, FAKE_OFFERS, PROVIDERS, fakeImagePath, fakeImageUrl, makeGallery, priceOffer,
   type FakeGen, type FakeOffer,
 } from './fakeData';
+import { createFakeDrift } from './fakeDrift';
 import type * as T from './types';
 
 export interface FakeOptions {
@@ -20,6 +21,8 @@ export interface FakeOptions {
   now?: number;
   /** Seed one unconfirmed charge (a timed-out call) on the first project's newest image. */
   unconfirmed?: boolean;
+  /** Seed one drift from real bills (FLUX1.1 pro billed 25 % above its estimate). */
+  drift?: boolean;
 }
 
 interface FakeProject {
@@ -98,6 +101,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   for (const n of projects.keys()) refresh(n);
 
   const changed = (what: string) => listeners.forEach((l) => l(what));
+  const drift = createFakeDrift(opts.drift ?? false, changed);
 
   async function call<R>(name: keyof Backend, f: () => R): Promise<R> {
     if (latency) await new Promise((r) => setTimeout(r, latency));
@@ -230,7 +234,12 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     appReady: () => call('appReady', () => Math.round(performance.now())),
     pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
-      const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);
+      const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null).map((e) => {
+        const rate = drift.rateFor(e.offer_id);
+        const scale = (v: string) => (rate ? toStr(round(mul(dec(v), dec(rate)), 6)) : v);
+        const mark = drift.markFor(e.offer_id);
+        return { ...e, expected_usd: scale(e.expected_usd), worst_case_usd: scale(e.worst_case_usd), per_image_usd: scale(e.per_image_usd), ...(mark ? { drift: mark } : {}) };
+      });
       const cheapest = ests.find((e) => e.supported);
       const req = cheapest ? (cheapest.dedup_hit ? '0' : cheapest.worst_case_usd) : null;
       return { estimates: ests, budget: input.project ? budgetFor(input.project, req) : null };
@@ -420,6 +429,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
     chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),
     chargeRefund: (id) => call('chargeRefund', () => settleCharge(id, null, false)),
+    ...drift.methods,
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
@@ -490,6 +500,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       retry_spend_usd: addUsd(...sel.filter((g) => g.attempts.length > 1).map((g) => g.attempts[0].cost_usd)),
       saved_usd: addUsd(...[...projects.values()].filter((p) => !project || p.view.name === project).map((p) => p.view.saved_usd)),
       estimated_usd: addUsd(...sel.map((g) => g.estimate_usd)), actual_usd: total,
+      ...(drift.open().length ? { drifts: drift.open() } : {}),
     };
   }
 
