@@ -51,6 +51,13 @@ const COMMANDS: &[&str] = &[
     "catalog_check",
     "catalog_apply",
     "catalog_restore",
+    "drift_list",
+    "drift_accept",
+    "drift_ignore",
+    "drift_settings_get",
+    "drift_settings_save",
+    "offers_discover",
+    "offers_import",
 ];
 
 fn main() {

@@ -4,6 +4,7 @@ mod app;
 pub(crate) mod catalog;
 mod charges;
 mod dashboard;
+mod drift;
 mod gallery;
 mod generation;
 mod keys;
@@ -68,6 +69,13 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             catalog::catalog_check,
             catalog::catalog_apply,
             catalog::catalog_restore,
+            drift::drift_list,
+            drift::drift_accept,
+            drift::drift_ignore,
+            drift::drift_settings_get,
+            drift::drift_settings_save,
+            drift::offers_discover,
+            drift::offers_import,
         ])
         .events(collect_events![DataChanged])
 }

@@ -65,7 +65,7 @@ export const commands = {
 	 *  Where the money went: spend by day, provider, model and project, for the days
 	 *  `from`..=`to` (`YYYY-MM-DD`, UTC; either may be open).
 	 */
-	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData, AppError>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
+	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData_Serialize, AppError>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
 	/**  Writes a project's spend lines as CSV for the client invoice; returns the path. */
 	dashboardReportCsv: (project: string, file: string) => typedError<string, AppError>(__TAURI_INVOKE("dashboard_report_csv", { project, file })),
 	/**  A project's invoice for a billing period: lines in cents, display names, a markup. */
@@ -109,6 +109,18 @@ export const commands = {
 	catalogApply: (version: string) => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_apply", { version })),
 	/**  Brings back the catalog in use before the last apply. */
 	catalogRestore: () => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_restore")),
+	/**  Offers whose settled costs drifted from their estimates, every status, with evidence. */
+	driftList: () => typedError<DriftView_Serialize[], AppError>(__TAURI_INVOKE("drift_list")),
+	/**  Accepts a drift in one step: the offer's rate follows the observed ratio. */
+	driftAccept: (offerId: string) => typedError<DriftView_Serialize, AppError>(__TAURI_INVOKE("drift_accept", { offerId })),
+	/**  Ignores a drift until a whole window of later attempts still drifts. */
+	driftIgnore: (offerId: string) => typedError<DriftView_Serialize, AppError>(__TAURI_INVOKE("drift_ignore", { offerId })),
+	driftSettingsGet: () => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_get")),
+	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_save", { input })),
+	/**  Models the keys can use that the catalog lacks, and offers providers no longer list. */
+	offersDiscover: (provider: string | null) => typedError<DiscoveryReport_Serialize, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
+	/**  Imports OpenRouter's or Together's listed prices as offers, after the user's OK. */
+	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
 };
 
 /** Events */
@@ -168,6 +180,13 @@ export type AttemptView_Deserialize = {
 	review?: string | null,
 	/**  Id for `charge_confirm` / `charge_refund`. */
 	attempt_id: string,
+	/**  The call's estimate when it was sent. */
+	expected_usd?: string | null,
+	/**
+	 *  What the provider (or gateway) said it charged, when it reports one: the
+	 *  reconciliation of this attempt against `expected_usd`.
+	 */
+	reported_usd?: string | null,
 };
 
 export type AttemptView_Serialize = {
@@ -192,6 +211,13 @@ export type AttemptView_Serialize = {
 	review: string | null,
 	/**  Id for `charge_confirm` / `charge_refund`. */
 	attempt_id: string,
+	/**  The call's estimate when it was sent. */
+	expected_usd?: string,
+	/**
+	 *  What the provider (or gateway) said it charged, when it reports one: the
+	 *  reconciliation of this attempt against `expected_usd`.
+	 */
+	reported_usd?: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";
@@ -427,7 +453,9 @@ export type ChargeView_Serialize = {
 	created_at: string,
 };
 
-export type DashboardData = {
+export type DashboardData = DashboardData_Serialize | DashboardData_Deserialize;
+
+export type DashboardData_Deserialize = {
 	total_spend_usd: string,
 	by_day: SpendPoint[],
 	by_provider: SpendPoint[],
@@ -440,12 +468,165 @@ export type DashboardData = {
 	saved_usd: string,
 	estimated_usd: string,
 	actual_usd: string,
+	/**  Offers whose settled costs drifted from their estimates, with the evidence. */
+	drifts?: DriftView_Deserialize[],
+};
+
+export type DashboardData_Serialize = {
+	total_spend_usd: string,
+	by_day: SpendPoint[],
+	by_provider: SpendPoint[],
+	by_model: SpendPoint[],
+	by_project: SpendPoint[],
+	/**  Money spent on attempts that failed (billed failures). */
+	failed_spend_usd: string,
+	/**  Money spent on attempts that were retried or fell back. */
+	retry_spend_usd: string,
+	saved_usd: string,
+	estimated_usd: string,
+	actual_usd: string,
+	/**  Offers whose settled costs drifted from their estimates, with the evidence. */
+	drifts?: DriftView_Serialize[],
 };
 
 /**  Something the UI shows changed outside the current view: refetch it. */
 export type DataChanged = {
 	/**  "gallery", "projects", "keys" or "settings". */
 	what: string,
+};
+
+/**  A model a provider lists for the key that the catalog lacks. */
+export type DiscoveredModel = DiscoveredModel_Serialize | DiscoveredModel_Deserialize;
+
+/**  A model a provider lists for the key that the catalog lacks. */
+export type DiscoveredModel_Deserialize = {
+	model: string,
+	name?: string | null,
+	/**  The id it would have as an offer, e.g. "together:black-forest-labs/FLUX.1-krea-dev". */
+	offer_id: string,
+	/**  The price as the provider lists it, e.g. "$0.0027 per megapixel". */
+	listed_price?: string | null,
+	/**  A 1024×1024 image at the listed price (tokens: at an assumed 1,290 output tokens). */
+	per_image_usd?: string | null,
+	/**  Its listed price can be imported as an offer (OpenRouter, Together). */
+	importable: boolean,
+};
+
+/**  A model a provider lists for the key that the catalog lacks. */
+export type DiscoveredModel_Serialize = {
+	model: string,
+	name: string | null,
+	/**  The id it would have as an offer, e.g. "together:black-forest-labs/FLUX.1-krea-dev". */
+	offer_id: string,
+	/**  The price as the provider lists it, e.g. "$0.0027 per megapixel". */
+	listed_price: string | null,
+	/**  A 1024×1024 image at the listed price (tokens: at an assumed 1,290 output tokens). */
+	per_image_usd: string | null,
+	/**  Its listed price can be imported as an offer (OpenRouter, Together). */
+	importable: boolean,
+};
+
+export type DiscoveryReport = DiscoveryReport_Serialize | DiscoveryReport_Deserialize;
+
+export type DiscoveryReport_Deserialize = {
+	providers: ProviderDiscovery_Deserialize[],
+};
+
+export type DiscoveryReport_Serialize = {
+	providers: ProviderDiscovery_Serialize[],
+};
+
+/**  One settled attempt of the evidence: estimate vs actual. */
+export type DriftEvidence = DriftEvidence_Serialize | DriftEvidence_Deserialize;
+
+/**  One settled attempt of the evidence: estimate vs actual. */
+export type DriftEvidence_Deserialize = {
+	attempt_id: string,
+	generation_id: string,
+	expected_usd: string,
+	actual_usd: string,
+	/**  What the provider said it charged, when it reports one. */
+	reported_usd?: string | null,
+	finished_at: string,
+};
+
+/**  One settled attempt of the evidence: estimate vs actual. */
+export type DriftEvidence_Serialize = {
+	attempt_id: string,
+	generation_id: string,
+	expected_usd: string,
+	actual_usd: string,
+	/**  What the provider said it charged, when it reports one. */
+	reported_usd: string | null,
+	finished_at: string,
+};
+
+/**  The mark the cost table shows on an offer whose real bills drifted. */
+export type DriftMark = {
+	/**  Settled ÷ estimated over the window, e.g. "1.25". */
+	ratio: string,
+	/**  Signed percentage, e.g. "25" (bills 25 % above the estimate) or "-12.5". */
+	percent: string,
+	/**  Settled attempts the ratio is computed on. */
+	samples: number,
+	/**  "real bills ran 25% above the estimate over the last 10 attempts". */
+	message: string,
+};
+
+/**
+ *  When a drift is raised: the last `window` settled attempts of an offer, more than
+ *  `threshold_pct` percent away from their estimates.
+ */
+export type DriftSettings = {
+	window: number,
+	threshold_pct: string,
+};
+
+/**  An offer whose settled costs moved away from its estimates. */
+export type DriftView = DriftView_Serialize | DriftView_Deserialize;
+
+/**  An offer whose settled costs moved away from its estimates. */
+export type DriftView_Deserialize = {
+	offer_id: string,
+	provider: string,
+	model: string,
+	display_name: string,
+	ratio: string,
+	percent: string,
+	samples: number,
+	expected_usd: string,
+	actual_usd: string,
+	/**  "drifting" (needs an answer), "accepted" or "ignored". */
+	status: string,
+	/**  The negotiated-rate multiplier in force (1 when none). */
+	current_multiplier: string,
+	/**  What accepting sets: the current multiplier × the observed ratio. */
+	suggested_multiplier: string,
+	message: string,
+	/**  Newest first. */
+	evidence: DriftEvidence_Deserialize[],
+};
+
+/**  An offer whose settled costs moved away from its estimates. */
+export type DriftView_Serialize = {
+	offer_id: string,
+	provider: string,
+	model: string,
+	display_name: string,
+	ratio: string,
+	percent: string,
+	samples: number,
+	expected_usd: string,
+	actual_usd: string,
+	/**  "drifting" (needs an answer), "accepted" or "ignored". */
+	status: string,
+	/**  The negotiated-rate multiplier in force (1 when none). */
+	current_multiplier: string,
+	/**  What accepting sets: the current multiplier × the observed ratio. */
+	suggested_multiplier: string,
+	message: string,
+	/**  Newest first. */
+	evidence: DriftEvidence_Serialize[],
 };
 
 export type EstimateInput = EstimateInput_Serialize | EstimateInput_Deserialize;
@@ -965,6 +1146,11 @@ export type OfferEstimate_Deserialize = {
 	 *  cooling down for 21 s".
 	 */
 	cooling_down?: string | null,
+	/**
+	 *  Settled costs of this offer have drifted from its estimates (issue 14 §5);
+	 *  None when they agree, or the user accepted or ignored the drift.
+	 */
+	drift?: DriftMark | null,
 };
 
 export type OfferEstimate_Serialize = {
@@ -1020,6 +1206,16 @@ export type OfferEstimate_Serialize = {
 	 *  cooling down for 21 s".
 	 */
 	cooling_down: string | null,
+	/**
+	 *  Settled costs of this offer have drifted from its estimates (issue 14 §5);
+	 *  None when they agree, or the user accepted or ignored the drift.
+	 */
+	drift?: DriftMark,
+};
+
+export type OfferImportReport = {
+	/**  Offer ids now in the catalog. */
+	imported: string[],
 };
 
 export type OfferRefView = {
@@ -1289,6 +1485,37 @@ export type PromotePreview_Serialize = {
 	differences: string[],
 	/**  This draft already has a final (see `children` of its detail). */
 	already_promoted: boolean,
+};
+
+/**  What one provider lists for the key, against the catalog. */
+export type ProviderDiscovery = ProviderDiscovery_Serialize | ProviderDiscovery_Deserialize;
+
+/**  What one provider lists for the key, against the catalog. */
+export type ProviderDiscovery_Deserialize = {
+	provider: string,
+	/**  "ok", "no_key", "unsupported" (no model list) or "error". */
+	status: string,
+	message?: string | null,
+	/**  Models in the provider's list. */
+	listed: number,
+	/**  Image models the key can use that the catalog lacks. */
+	new_models: DiscoveredModel_Deserialize[],
+	/**  Live catalog offers of this provider its list no longer has. */
+	unlisted_offers: string[],
+};
+
+/**  What one provider lists for the key, against the catalog. */
+export type ProviderDiscovery_Serialize = {
+	provider: string,
+	/**  "ok", "no_key", "unsupported" (no model list) or "error". */
+	status: string,
+	message: string | null,
+	/**  Models in the provider's list. */
+	listed: number,
+	/**  Image models the key can use that the catalog lacks. */
+	new_models: DiscoveredModel_Serialize[],
+	/**  Live catalog offers of this provider its list no longer has. */
+	unlisted_offers: string[],
 };
 
 export type ProviderEndpoint = ProviderEndpoint_Serialize | ProviderEndpoint_Deserialize;

@@ -91,8 +91,23 @@ pub enum Command {
     Gallery(GalleryCommand),
     /// Write a project's spend lines as CSV for a client invoice
     Report(ReportArgs),
-    /// List the priced offers of the catalog (ids for --offer and project chains)
-    Offers,
+    /// List the priced offers of the catalog (ids for --offer and project chains);
+    /// `offers discover` compares them with the models each provider lists for your key
+    #[command(
+        after_help = "Examples:\n  proofsheet-cli offers\n  proofsheet-cli offers discover --provider together\n  \
+        proofsheet-cli offers import together black-forest-labs/FLUX.1-krea-dev"
+    )]
+    Offers {
+        #[command(subcommand)]
+        action: Option<OffersCommand>,
+    },
+    /// Drift from real bills: offers whose settled costs moved away from their estimates
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  proofsheet-cli drift list\n  proofsheet-cli drift accept recraft:recraftv3\n  \
+        proofsheet-cli drift ignore recraft:recraftv3\n  proofsheet-cli drift settings --window 20 --threshold 15"
+    )]
+    Drift(DriftCommand),
     /// Settle jobs left running by a process that died (also done by every other command)
     Recover,
     /// Unconfirmed charges: calls that may have been billed but whose outcome the provider
@@ -168,6 +183,44 @@ pub enum CatalogCommand {
     Keygen {
         #[arg(long, value_name = "KEYFILE")]
         out: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffersCommand {
+    /// Image models your keys can use that the catalog lacks, and catalog offers a
+    /// provider no longer lists (OpenAI, Gemini, OpenRouter, Together, Replicate, fal)
+    Discover {
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Import the prices OpenRouter or Together list for these models as offers
+    Import {
+        provider: String,
+        #[arg(required = true)]
+        models: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DriftCommand {
+    /// Offers whose last settled attempts cost more than the threshold away from their
+    /// estimates, with the evidence (--all: accepted and ignored ones too)
+    List {
+        #[arg(long)]
+        all: bool,
+    },
+    /// Set the offer's rate from the observed ratio (one step)
+    Accept { offer: String },
+    /// Hide the drift until a whole window of later attempts still drifts
+    Ignore { offer: String },
+    /// Show or change the window (settled attempts) and the threshold (percent)
+    Settings {
+        #[arg(long)]
+        window: Option<u32>,
+        /// Percent, e.g. 10
+        #[arg(long)]
+        threshold: Option<rust_decimal::Decimal>,
     },
 }
 

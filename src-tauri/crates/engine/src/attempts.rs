@@ -386,6 +386,7 @@ impl Call<'_> {
         started: chrono::DateTime<chrono::Utc>,
     ) -> Result<CallEnd> {
         let usage = usage_of(&out.usage, Some(out), None, started);
+        let provider_said = crate::drift::reported_of(self.offer, &self.priced, &usage);
         let reported = pricing::settle(self.offer, &self.priced, &usage).actual;
         let (cost, review) = bound(reported, self.expected, self.worst_case);
         let flagged = review.is_some();
@@ -407,6 +408,8 @@ impl Call<'_> {
             },
         )
         .await?;
+        crate::drift::record_reported(self.core, attempt, provider_said).await;
+        self.core.forget_drift();
         self.took(cost);
         // A flagged cost never teaches the estimator (F8).
         if !flagged && let Some(key) = &self.calibration_key {
@@ -504,12 +507,13 @@ impl Call<'_> {
         started: chrono::DateTime<chrono::Utc>,
     ) -> Result<()> {
         let credits = job.and_then(|j| submit_credits_cost(self.offer, &self.priced, j));
-        let reported = match (&e.usage, credits) {
-            (None, Some(c)) => c,
+        let (reported, provider_said) = match (&e.usage, credits) {
+            (None, Some(c)) => (c, Some(c)),
             (usage, _) => {
                 let raw = usage.as_deref().cloned().unwrap_or_default();
                 let u = usage_of(&raw, None, Some(self.priced.n), started);
-                pricing::settle(self.offer, &self.priced, &u).actual
+                let said = crate::drift::reported_of(self.offer, &self.priced, &u);
+                (pricing::settle(self.offer, &self.priced, &u).actual, said)
             }
         };
         let (cost, review) = bound(reported, self.expected, self.worst_case);
@@ -526,6 +530,7 @@ impl Call<'_> {
             .core
             .store_op(move |s| s.settle_call(attempt, &settle, &[], None))
             .await?;
+        crate::drift::record_reported(self.core, attempt, provider_said).await;
         self.took(charged);
         Ok(())
     }

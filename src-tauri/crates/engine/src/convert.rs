@@ -121,6 +121,7 @@ pub(crate) fn estimate_view(
         has_key,
         fit: u32::from(fit),
         cooling_down,
+        drift: None,
     }
 }
 
@@ -156,6 +157,8 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         unconfirmed: a.unconfirmed,
         review: a.review.clone(),
         attempt_id: a.id.to_string(),
+        expected_usd: a.expected,
+        reported_usd: a.reported,
     }
 }
 

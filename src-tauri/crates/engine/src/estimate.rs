@@ -73,11 +73,13 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                 .collect::<store::Result<Vec<bool>>>()
         })
         .await?;
+    let drift = crate::drift::marks(core).await;
     let views: Vec<OfferEstimate> = estimates
         .iter()
         .zip(hits)
-        .map(|(e, hit)| {
-            convert::estimate_view(
+        .map(|(e, hit)| OfferEstimate {
+            drift: drift.get(e.offer_id.as_ref() as &str).cloned(),
+            ..convert::estimate_view(
                 e,
                 hit,
                 core.provider_usable(&e.provider, &with_keys),

@@ -70,17 +70,16 @@ impl Engine {
         .await?;
         let calibration =
             pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
-        let catalog =
-            match CatalogState::build(imported.as_deref(), &user.gateways, overrides.clone()) {
-                Ok(c) => c,
-                Err(e) => {
-                    tracing::warn!(
-                        "stored catalog refused, using the bundled one: {}",
-                        e.message
-                    );
-                    CatalogState::build(None, &user.gateways, overrides)?
-                }
-            };
+        let catalog = match CatalogState::build(imported.as_deref(), &user, overrides.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(
+                    "stored catalog refused, using the bundled one: {}",
+                    e.message
+                );
+                CatalogState::build(None, &user, overrides)?
+            }
+        };
         let http = providers::http::default_client();
         let clients = Clients::build(&user, &options, &http);
         let max_jobs = options
@@ -101,6 +100,7 @@ impl Engine {
             lease,
             key_presence: RwLock::new(None),
             calibration: RwLock::new(Arc::new(calibration)),
+            drift: RwLock::new(None),
             options,
         });
         let handle = match core.options.recovery {
@@ -407,6 +407,41 @@ impl Engine {
     /// Restores the catalog in use before the last apply.
     pub async fn catalog_restore(&self) -> Result<crate::feed::CatalogStatusView> {
         crate::feed::restore(&self.core).await
+    }
+    // ---- model discovery (issue 14 §6) ----
+    /// The image models each provider (or `provider`) lists for its key that the catalog
+    /// lacks, and the catalog offers it no longer lists.
+    pub async fn offers_discover(&self, provider: Option<String>) -> Result<DiscoveryReport> {
+        crate::discover::discover(&self.core, provider).await
+    }
+    /// Imports OpenRouter's or Together's listed prices for `models` as user offers.
+    pub async fn offers_import(
+        &self,
+        provider: &str,
+        models: Vec<String>,
+    ) -> Result<OfferImportReport> {
+        crate::discover::import(&self.core, provider, models).await
+    }
+
+    // ---- drift from real bills (issue 14 §5) ----
+    /// Offers whose settled costs drifted from their estimates: every status
+    /// ("drifting", "accepted", "ignored"), with the evidence.
+    pub async fn drift_list(&self) -> Result<Vec<DriftView>> {
+        Ok(crate::drift::list(&self.core).await?.as_ref().clone())
+    }
+    /// Sets the offer's negotiated rate from the observed ratio, in one step.
+    pub async fn drift_accept(&self, offer_id: &str) -> Result<DriftView> {
+        crate::drift::accept(&self.core, offer_id).await
+    }
+    /// Hides the drift until a whole window of later attempts still drifts.
+    pub async fn drift_ignore(&self, offer_id: &str) -> Result<DriftView> {
+        crate::drift::ignore(&self.core, offer_id).await
+    }
+    pub async fn drift_settings(&self) -> Result<DriftSettings> {
+        crate::drift::settings(&self.core).await
+    }
+    pub async fn drift_settings_save(&self, input: DriftSettings) -> Result<DriftSettings> {
+        crate::drift::save_settings(&self.core, input).await
     }
 
     fn settings_view(&self) -> SettingsView {

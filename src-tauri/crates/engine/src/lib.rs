@@ -12,6 +12,8 @@ mod attempts;
 mod budget;
 mod charges;
 mod convert;
+mod discover;
+mod drift;
 mod error;
 mod estimate;
 mod facade;

@@ -384,6 +384,13 @@ pub(crate) async fn dashboard(
     to: Option<chrono::NaiveDate>,
 ) -> Result<DashboardData> {
     let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
+    // Drifts are about offers, not projects: listed whatever the project filter.
+    let drifts: Vec<DriftView> = crate::drift::list(core)
+        .await?
+        .iter()
+        .filter(|d| d.status == "drifting")
+        .cloned()
+        .collect();
     core.store_op(move |s| {
         let project_id = match &project {
             Some(n) => Some(s.project_by_name(n)?.id),
@@ -405,6 +412,7 @@ pub(crate) async fn dashboard(
             saved_usd: d.savings,
             estimated_usd: d.estimate_vs_actual.iter().map(|e| e.estimated).sum(),
             actual_usd: d.estimate_vs_actual.iter().map(|e| e.actual).sum(),
+            drifts,
         })
     })
     .await

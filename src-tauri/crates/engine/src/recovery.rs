@@ -393,6 +393,7 @@ async fn attempt(
     match out {
         Ok(out) => {
             let usage = usage_of(&out.usage, Some(&out), None, started);
+            let provider_said = crate::drift::reported_of(&p.offer, &priced, &usage);
             let reported = pricing::settle(&p.offer, &priced, &usage).actual;
             let (cost, review) = bound(reported, expected, expected);
             let flagged = review.is_some();
@@ -417,6 +418,8 @@ async fn attempt(
                 },
             )
             .await?;
+            crate::drift::record_reported(core, a.id, provider_said).await;
+            core.forget_drift();
             report.charged_usd += cost;
             let aid = a.id;
             if !flagged && let Some(row) = core.store_op(move |s| s.calibration_sample(aid)).await?

@@ -30,6 +30,10 @@ pub(crate) struct Settings {
     pub gateways: Vec<GatewayConfig>,
     #[serde(default)]
     pub max_concurrent_jobs: Option<u32>,
+    /// Offers the user imported from a provider's model list (OpenRouter, Together),
+    /// as catalog offer objects (issue 14 §6); kept across settings saves.
+    #[serde(default)]
+    pub user_offers: Vec<Value>,
 }
 
 impl Settings {
@@ -201,14 +205,15 @@ pub(crate) struct CatalogState {
 impl CatalogState {
     pub fn build(
         imported: Option<&str>,
-        gateways: &[GatewayConfig],
+        settings: &Settings,
         overrides: Vec<PriceOverride>,
     ) -> Result<CatalogState> {
         let source = match imported {
             Some(text) => Catalog::from_json(text)?,
             None => Catalog::bundled().clone(),
         };
-        let base = with_gateways(&source, gateways)?;
+        let base = with_gateways(&source, &settings.gateways)?;
+        let base = crate::discover::with_user_offers(&base, &settings.user_offers);
         // Overrides naming offers that no longer exist are dropped, not fatal.
         let kept: Vec<PriceOverride> = overrides
             .into_iter()

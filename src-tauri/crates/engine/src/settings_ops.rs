@@ -24,6 +24,7 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
         endpoints,
         gateways: input.gateways,
         max_concurrent_jobs: Some(input.max_concurrent_jobs.max(1)),
+        user_offers: core.settings.read().user_offers.clone(),
     };
     next.validate()?;
     // The catalog changes with the gateways' models: build it before saving anything.
@@ -38,7 +39,7 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
             .await?
             .and_then(|v| v.as_str().map(str::to_owned)),
     };
-    let catalog = CatalogState::build(imported.as_deref(), &next.gateways, overrides)?;
+    let catalog = CatalogState::build(imported.as_deref(), &next, overrides)?;
     let value = serde_json::to_value(&next)
         .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(settings::SETTINGS_KEY, &value))
@@ -108,8 +109,8 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
         EngineError::validation(format!("catalog refused, nothing was changed: {e}"))
     })?;
     let overrides = core.catalog.read().overrides.clone();
-    let gateways = core.settings.read().gateways.clone();
-    let state = CatalogState::build(Some(&json), &gateways, overrides)?;
+    let settings = core.settings.read().clone();
+    let state = CatalogState::build(Some(&json), &settings, overrides)?;
     let value = serde_json::Value::String(json);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;

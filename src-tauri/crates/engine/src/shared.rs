@@ -40,6 +40,8 @@ pub(crate) struct Core {
     /// Estimates take a snapshot (copy-on-write: a sample recorded while a snapshot is
     /// out clones the small map, estimates never hold the lock).
     pub calibration: RwLock<Arc<pricing::Calibration>>,
+    /// Offers whose settled costs drifted from their estimates (`drift::list`).
+    pub drift: crate::drift::DriftCache,
 }
 
 /// The context every estimate in the engine is made with: now, and the history.
@@ -86,6 +88,11 @@ impl Core {
     /// more than the store a restart loads from).
     pub fn learn(&self, sample: pricing::CalibrationSample) {
         Arc::make_mut(&mut *self.calibration.write()).record(sample);
+    }
+
+    /// The drift list is recomputed on next use (an attempt settled, a decision).
+    pub fn forget_drift(&self) {
+        *self.drift.write() = None;
     }
 
     pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {

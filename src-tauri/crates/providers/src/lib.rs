@@ -7,6 +7,7 @@ pub mod errors;
 pub mod http;
 pub mod images;
 pub mod json;
+pub mod models;
 pub mod moderation;
 pub mod poll;
 pub mod retry_after;

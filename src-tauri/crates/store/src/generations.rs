@@ -185,11 +185,14 @@ pub struct AttemptRecord {
     pub review: Option<String>,
     /// What recovery needs to finish an `answered` attempt (its durable files).
     pub resume: Option<serde_json::Value>,
+    /// What the provider or gateway said the call cost (migration 8), beside `expected`.
+    #[serde(default)]
+    pub reported: Option<Decimal>,
 }
 
 pub(crate) const ATTEMPT_COLS: &str = "id, generation_id, n, provider, model, offer_id, started_at, \
     finished_at, outcome, billed, cost_nanos, usage_json, remote_job_json, error, state, \
-    expected_nanos, unconfirmed, review, resume_json";
+    expected_nanos, unconfirmed, review, resume_json, reported_nanos";
 
 pub(crate) fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Option<serde_json::Value>> {
     match r.get::<_, Option<String>>(i)? {
@@ -221,6 +224,7 @@ pub(crate) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
         unconfirmed: r.get(16)?,
         review: r.get(17)?,
         resume: json_col(r, 18)?,
+        reported: r.get::<_, Option<i64>>(19)?.map(from_nanos),
     })
 }
 

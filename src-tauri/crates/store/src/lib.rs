@@ -9,6 +9,7 @@
 mod calibration;
 mod dashboard;
 mod dedup;
+mod drift;
 mod error;
 mod export;
 mod files;
@@ -36,6 +37,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 pub use calibration::CalibrationRow;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
+pub use drift::{DriftDecision, DriftSample};
 pub use error::{Result, StoreError};
 pub use export::{
     ExportedGeneration, a1111_parameters, export_stem, safe_join, sanitize_file_name,

@@ -352,6 +352,27 @@ CREATE TRIGGER generations_tri_update AFTER UPDATE OF provider, model ON generat
 END;
 "#;
 
+/// Migration 8: drift from real bills (issue 14 §5).
+/// - `attempts.reported_nanos`: what the provider (or a gateway) said this call cost, in
+///   USD (OpenRouter `usage.cost`, BFL/Recraft credits × their rate, a gateway's cost
+///   header), recorded beside `expected_nanos` so every answer is reconciled against its
+///   estimate. NULL when the provider reports no charge.
+/// - `drift_decisions`: the user's answer to a drift mark on an offer (`accepted` as a
+///   negotiated rate, or `ignored`), with the newest attempt it was judged on: a drift is
+///   shown again only once a whole window of later attempts still drifts.
+const M8_DRIFT: &str = r#"
+ALTER TABLE attempts ADD COLUMN reported_nanos INTEGER;
+CREATE INDEX attempts_drift ON attempts(offer_id, id DESC)
+    WHERE outcome = 'succeeded' AND billed = 1 AND state = 'settled';
+CREATE TABLE drift_decisions (
+    offer_id         TEXT PRIMARY KEY,
+    action           TEXT NOT NULL CHECK (action IN ('accepted', 'ignored')),
+    ratio            TEXT NOT NULL,
+    through_attempt  INTEGER NOT NULL,
+    decided_at       INTEGER NOT NULL
+);
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -362,11 +383,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M5_CALIBRATION),
         M::up(M6_ATTEMPT_STATES),
         M::up(M7_SEARCH),
+        M::up(M8_DRIFT),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

@@ -102,6 +102,18 @@ export interface Backend {
   catalogApply(version: string): Promise<T.CatalogStatusView>;
   /** Brings back the catalog in use before the last apply. */
   catalogRestore(): Promise<T.CatalogStatusView>;
+  /** Offers whose settled costs drifted from their estimates (every status), with the evidence. */
+  driftList(): Promise<T.DriftView[]>;
+  /** Accepts a drift in one step: the offer's rate follows the observed ratio. */
+  driftAccept(offerId: string): Promise<T.DriftView>;
+  /** Ignores a drift until a whole window of later attempts still drifts. */
+  driftIgnore(offerId: string): Promise<T.DriftView>;
+  driftSettingsGet(): Promise<T.DriftSettings>;
+  driftSettingsSave(input: T.DriftSettings): Promise<T.DriftSettings>;
+  /** Models the keys can use that the catalog lacks, and offers providers no longer list. */
+  offersDiscover(provider: string | null): Promise<T.DiscoveryReport>;
+  /** Imports OpenRouter's or Together's listed prices as offers (after the user's OK). */
+  offersImport(provider: string, models: string[]): Promise<T.OfferImportReport>;
   /** App-wide "refetch this" notifications ("gallery", "projects", "keys", "settings"). */
   onDataChanged(cb: (what: string) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */

@@ -7,6 +7,7 @@ import {
   type FakeGen, type FakeOffer,
 } from './fakeData';
 import { createFakeCatalog } from './fakeCatalog';
+import { createFakeDrift } from './fakeDrift';
 import type * as T from './types';
 
 export interface FakeOptions {
@@ -26,6 +27,8 @@ export interface FakeOptions {
   offline?: boolean;
   /** What the native folder/file pickers return (null: the user cancelled). */
   pickedPath?: string | null;
+  /** Seed one drift from real bills (FLUX1.1 pro billed 25 % above its estimate). */
+  drift?: boolean;
 }
 
 interface FakeProject {
@@ -107,6 +110,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   for (const n of projects.keys()) refresh(n);
 
   const changed = (what: string) => listeners.forEach((l) => l(what));
+  const drift = createFakeDrift(opts.drift ?? false, changed);
 
   async function call<R>(name: keyof Backend, f: () => R): Promise<R> {
     if (latency) await new Promise((r) => setTimeout(r, latency));
@@ -262,7 +266,12 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     uiStateSet: (json) => call('uiStateSet', () => { uiState = json; }),
     pricingOffers: () => call('pricingOffers', () => FAKE_OFFERS.map(({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }: FakeOffer) => ({ offer_id, provider, model, display_name, tier, billing, source, verified_on, status, deprecated_on, shutdown_on, replaced_by, price_basis }))),
     pricingEstimate: (input) => call('pricingEstimate', () => {
-      const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null);
+      const ests = estimateAll(input.params, input.tier, input.offers, input.project ?? null).map((e) => {
+        const rate = drift.rateFor(e.offer_id);
+        const scale = (v: string) => (rate ? toStr(round(mul(dec(v), dec(rate)), 6)) : v);
+        const mark = drift.markFor(e.offer_id);
+        return { ...e, expected_usd: scale(e.expected_usd), worst_case_usd: scale(e.worst_case_usd), per_image_usd: scale(e.per_image_usd), ...(mark ? { drift: mark } : {}) };
+      });
       const cheapest = ests.find((e) => e.supported);
       const req = cheapest ? (cheapest.dedup_hit ? '0' : cheapest.worst_case_usd) : null;
       return { estimates: ests, budget: input.project ? budgetFor(input.project, req) : null };
@@ -493,6 +502,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       settings = { ...settings, catalog_version: st.version };
       return st;
     }),
+    ...drift.methods,
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);
@@ -605,6 +615,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       retry_spend_usd: addUsd(...sel.filter((g) => g.attempts.length > 1).map((g) => g.attempts[0].cost_usd)),
       saved_usd: addUsd(...[...projects.values()].filter((p) => !project || p.view.name === project).map((p) => p.view.saved_usd)),
       estimated_usd: addUsd(...sel.map((g) => g.estimate_usd)), actual_usd: total,
+      ...(drift.open().length ? { drifts: drift.open() } : {}),
     };
   }
 

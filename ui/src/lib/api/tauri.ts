@@ -33,7 +33,10 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
     error: r.error ?? null,
     budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null, review: a.review ?? null })),
+    attempts: r.attempts.map(({ expected_usd, reported_usd, ...a }) => ({
+      ...a, error: a.error ?? null, review: a.review ?? null,
+      ...(expected_usd != null ? { expected_usd } : {}), ...(reported_usd != null ? { reported_usd } : {}),
+    })),
   };
 }
 
@@ -107,6 +110,13 @@ export const tauriBackend: Backend = {
   catalogCheck: () => unwrap(commands.catalogCheck()),
   catalogApply: (version) => unwrap(commands.catalogApply(version)),
   catalogRestore: () => unwrap(commands.catalogRestore()),
+  driftList: () => unwrap(commands.driftList()),
+  driftAccept: (offerId) => unwrap(commands.driftAccept(offerId)),
+  driftIgnore: (offerId) => unwrap(commands.driftIgnore(offerId)),
+  driftSettingsGet: () => unwrap(commands.driftSettingsGet()),
+  driftSettingsSave: (input) => unwrap(commands.driftSettingsSave(input)),
+  offersDiscover: (provider) => unwrap(commands.offersDiscover(provider)),
+  offersImport: (provider, models) => unwrap(commands.offersImport(provider, models)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

@@ -2,6 +2,7 @@
 
 mod catalog;
 mod charges;
+mod drift;
 mod estimate;
 mod gallery;
 mod generate;
@@ -39,7 +40,9 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Show(a) => gallery::show(ctx, a).await,
         Command::Gallery(c) => gallery::run(ctx, c).await,
         Command::Report(a) => gallery::report(ctx, a).await,
-        Command::Offers => estimate::offers(ctx),
+        Command::Offers { action: None } => estimate::offers(ctx),
+        Command::Offers { action: Some(a) } => drift::offers(ctx, a).await,
+        Command::Drift(c) => drift::run(ctx, c).await,
         Command::Recover => project::recover(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
         Command::Catalog(c) => catalog::run(ctx, c).await,

@@ -437,8 +437,8 @@ async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
     // the catalog that has it (restore).
     let rows = core.store_op(|s| s.price_overrides()).await?;
     let overrides = settings::parse_overrides(rows);
-    let gateways = core.settings.read().gateways.clone();
-    let state = CatalogState::build(text.as_deref(), &gateways, overrides)?;
+    let settings = core.settings.read().clone();
+    let state = CatalogState::build(text.as_deref(), &settings, overrides)?;
     let value = text.map_or(serde_json::Value::Null, serde_json::Value::String);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;

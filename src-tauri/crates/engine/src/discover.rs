@@ -1,0 +1,332 @@
+//! Provider model discovery (issue 14 §6): which image models a key can use that the
+//! catalog lacks, which catalog offers the provider no longer lists, and importing the
+//! prices OpenRouter and Together list as user offers (after the user confirms), kept in
+//! the library's settings and layered over the catalog like gateway offers.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use pricing::Catalog;
+use providers::models::{ListedModel, ListedPrice};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use crate::api::{DiscoveredModel, DiscoveryReport, OfferImportReport, ProviderDiscovery};
+use crate::error::{EngineError, Result};
+use crate::settings::{CatalogState, SETTINGS_KEY};
+use crate::shared::{Core, KeyLookup};
+
+/// Output image tokens assumed per 1024² image when an OpenRouter listing is imported
+/// (Gemini's 1,290; providers.md §13 F5). OpenRouter settles at its reported cost, and
+/// a wrong assumption shows up as drift.
+const ASSUMED_IMAGE_TOKENS: u64 = 1290;
+
+/// Providers whose listed price can become an offer.
+fn importable(provider: &str) -> bool {
+    matches!(provider, "openrouter" | "together")
+}
+
+/// The catalog plus the user's imported offers; a stored offer the catalog refuses (or
+/// one it now has itself) is skipped, never fatal.
+pub(crate) fn with_user_offers(base: &Catalog, offers: &[Value]) -> Catalog {
+    let mut current = base.clone();
+    for o in offers {
+        let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
+        if current.offer(id).is_some() {
+            continue;
+        }
+        let Ok(mut doc) = serde_json::from_str::<Value>(&current.to_json()) else {
+            continue;
+        };
+        if let Some(list) = doc.get_mut("offers").and_then(Value::as_array_mut) {
+            list.push(o.clone());
+        }
+        match Catalog::from_json(&doc.to_string()) {
+            Ok(c) => current = c,
+            Err(e) => tracing::warn!(offer = id, "imported offer skipped: {e}"),
+        }
+    }
+    current
+}
+
+/// Base URL of a provider's model list: environment, then settings, then its default.
+/// fal lists models on its platform API, not the queue host generation uses.
+fn list_base(core: &Core, provider: &str) -> String {
+    let (id, default) = match provider {
+        "fal" => ("fal_platform", providers::models::FAL_PLATFORM_URL),
+        p => (p, crate::settings::default_base_url(p)),
+    };
+    let cfg = providers::ProviderConfig {
+        base_url: core.settings.read().endpoints.get(id).cloned(),
+        ..Default::default()
+    };
+    providers::config::resolve_base_url(id, &cfg, Some(default)).unwrap_or_default()
+}
+
+async fn listing(core: &Arc<Core>, provider: &str) -> Result<Option<Vec<ListedModel>>> {
+    let key = match core.key_for(provider).await? {
+        KeyLookup::Found(k) => Some(k),
+        KeyLookup::NotNeeded | KeyLookup::Missing => None,
+    };
+    if key.is_none() && provider != "openrouter" {
+        return Err(EngineError::new(
+            crate::error::ErrorKind::Auth,
+            format!("no {provider} key: add one in Settings → Keys to list its models"),
+        ));
+    }
+    let p: &'static str = providers::PROVIDER_IDS
+        .iter()
+        .find(|p| **p == provider)
+        .copied()
+        .unwrap_or("unknown");
+    let http = providers::http::Http::new(
+        core.http.clone(),
+        p,
+        &providers::ProviderConfig {
+            timeout: core.options.http_timeout,
+            ..Default::default()
+        },
+    );
+    let base = list_base(core, provider);
+    providers::models::list_models(&http, provider, &base, key.as_deref())
+        .await
+        .map_err(|e| {
+            let kind = match e.class {
+                providers::ErrorClass::AuthFailed | providers::ErrorClass::QuotaExhausted => {
+                    crate::error::ErrorKind::Auth
+                }
+                _ => crate::error::ErrorKind::Provider,
+            };
+            EngineError::new(kind, e.message)
+        })
+}
+
+/// Lists what each provider (or the one named) offers the key, against the catalog.
+pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<DiscoveryReport> {
+    let providers: Vec<&str> = match &only {
+        Some(p) if !providers::PROVIDER_IDS.contains(&p.as_str()) => {
+            return Err(EngineError::validation(format!(
+                "unknown provider `{p}`; one of: {}",
+                providers::PROVIDER_IDS.join(", ")
+            )));
+        }
+        Some(p) => vec![p.as_str()],
+        None => providers::PROVIDER_IDS
+            .iter()
+            .copied()
+            .filter(|p| providers::models::lists_models(p))
+            .collect(),
+    };
+    let with_keys = core.providers_with_keys().await;
+    let mut out = Vec::new();
+    for p in providers {
+        let mut view = ProviderDiscovery {
+            provider: p.to_owned(),
+            status: "ok".into(),
+            message: None,
+            listed: 0,
+            new_models: Vec::new(),
+            unlisted_offers: Vec::new(),
+        };
+        if !providers::models::lists_models(p) {
+            view.status = "unsupported".into();
+            view.message = Some(format!("{p} does not list its models"));
+        } else if p != "openrouter" && !with_keys.contains(p) {
+            view.status = "no_key".into();
+            view.message = Some(format!(
+                "add a {p} key in Settings → Keys to list its models"
+            ));
+        } else {
+            match listing(core, p).await {
+                Ok(Some(models)) => compare(core, p, &models, &mut view),
+                Ok(None) => view.status = "unsupported".into(),
+                Err(e) => {
+                    view.status = "error".into();
+                    view.message = Some(e.message);
+                }
+            }
+        }
+        out.push(view);
+    }
+    Ok(DiscoveryReport { providers: out })
+}
+
+fn compare(core: &Core, provider: &str, models: &[ListedModel], view: &mut ProviderDiscovery) {
+    let catalog = core.catalog();
+    let today = pricing::catalog_date(chrono::Utc::now());
+    view.listed = u32::try_from(models.len()).unwrap_or(u32::MAX);
+    let ours: Vec<&pricing::Offer> = catalog
+        .offers()
+        .iter()
+        .filter(|o| o.provider.as_ref() as &str == provider)
+        .collect();
+    let known: HashSet<&str> = ours.iter().map(|o| o.model.as_ref() as &str).collect();
+    for m in models {
+        if m.makes_images == Some(false) || known.contains(m.id.as_str()) {
+            continue;
+        }
+        let offer = importable(provider)
+            .then(|| offer_json(&catalog, provider, m))
+            .flatten();
+        view.new_models.push(DiscoveredModel {
+            model: m.id.clone(),
+            name: m.name.clone(),
+            offer_id: format!("{provider}:{}", m.id),
+            listed_price: m.price.as_ref().map(describe),
+            per_image_usd: m.price.as_ref().and_then(per_image),
+            importable: offer.is_some(),
+        });
+    }
+    // Replicate's list is one collection, not every model the key may run.
+    if provider != "replicate" {
+        let listed: HashSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
+        view.unlisted_offers = ours
+            .iter()
+            .filter(|o| !o.is_shut_down(today) && !listed.contains(o.model.as_ref() as &str))
+            .map(|o| o.id.to_string())
+            .collect();
+    }
+}
+
+fn describe(p: &ListedPrice) -> String {
+    match p {
+        ListedPrice::Tokens {
+            prompt_per_m,
+            completion_per_m,
+            per_input_image,
+            ..
+        } => {
+            let mut s = format!("${prompt_per_m}/M tokens in, ${completion_per_m}/M out");
+            if let Some(i) = per_input_image {
+                s.push_str(&format!(", ${i} per input image"));
+            }
+            s
+        }
+        ListedPrice::PerMegapixel { usd } => format!("${usd} per megapixel"),
+    }
+}
+
+/// What a 1024² image costs at the listed price (tokens: the assumed output tokens).
+fn per_image(p: &ListedPrice) -> Option<Decimal> {
+    match p {
+        ListedPrice::PerMegapixel { usd } => Some(*usd),
+        ListedPrice::Tokens {
+            completion_per_m,
+            per_request,
+            ..
+        } => Some(
+            (Decimal::from(ASSUMED_IMAGE_TOKENS) * completion_per_m / Decimal::from(1_000_000)
+                + per_request.unwrap_or_default())
+            .round_dp(6)
+            .normalize(),
+        ),
+    }
+}
+
+/// A catalog offer for a listed model at its listed price, its capabilities taken from
+/// an offer of the same provider (the provider's own limits), marked unverified.
+fn offer_json(catalog: &Catalog, provider: &str, m: &ListedModel) -> Option<Value> {
+    let formula = match m.price.as_ref()? {
+        ListedPrice::PerMegapixel { usd } => json!({
+            "kind": "per_megapixel", "rate": usd.to_string(), "unit": "binary", "rounding": "none"
+        }),
+        ListedPrice::Tokens {
+            prompt_per_m,
+            completion_per_m,
+            ..
+        } => json!({
+            "kind": "tokens",
+            "rates": {"text_in": prompt_per_m.to_string(), "image_in": prompt_per_m.to_string(),
+                      "image_out": completion_per_m.to_string(),
+                      "text_out": completion_per_m.to_string()},
+            "image_out_tokens": [{"width": 1024, "height": 1024, "tokens": ASSUMED_IMAGE_TOKENS}]
+        }),
+    };
+    let template: Value = serde_json::from_str::<Value>(&catalog.to_json())
+        .ok()?
+        .get("offers")?
+        .as_array()?
+        .iter()
+        .find(|o| o.get("provider").and_then(Value::as_str) == Some(provider))?
+        .clone();
+    let today = pricing::catalog_date(chrono::Utc::now()).to_string();
+    let name = m.name.clone().unwrap_or_else(|| m.id.clone());
+    Some(json!({
+        "id": format!("{provider}:{}", m.id),
+        "provider": provider,
+        "model": m.id,
+        "display_name": format!("{name} ({provider}, imported)"),
+        "tier": "draft",
+        "formula": formula,
+        "price_basis": "reported",
+        "capabilities": template.get("capabilities")?.clone(),
+        "source": format!("{provider} model list, imported by the user on {today}: {}",
+                          describe(m.price.as_ref()?)),
+        "verified_on": today,
+        "unverified": true,
+    }))
+}
+
+/// Imports the listed prices of `models` as offers, after the user confirmed them.
+pub(crate) async fn import(
+    core: &Arc<Core>,
+    provider: &str,
+    models: Vec<String>,
+) -> Result<OfferImportReport> {
+    if !importable(provider) {
+        return Err(EngineError::validation(format!(
+            "{provider} does not list prices; only OpenRouter's and Together's listed prices \
+             can be imported (add a negotiated rate or a price cap in Settings → Pricing)"
+        )));
+    }
+    if models.is_empty() {
+        return Err(EngineError::validation("name at least one model to import"));
+    }
+    let listed = listing(core, provider).await?.unwrap_or_default();
+    let catalog = core.catalog();
+    let mut offers = Vec::new();
+    for id in &models {
+        let m = listed.iter().find(|m| &m.id == id).ok_or_else(|| {
+            EngineError::not_found(format!(
+                "{provider} does not list `{id}` for this key (run `offers discover --provider \
+                 {provider}`); nothing was imported"
+            ))
+        })?;
+        if catalog.offer(&format!("{provider}:{id}")).is_some() {
+            return Err(EngineError::validation(format!(
+                "`{provider}:{id}` is already in the catalog; nothing was imported"
+            )));
+        }
+        let o = offer_json(&catalog, provider, m).ok_or_else(|| {
+            EngineError::validation(format!(
+                "{provider} lists no price for `{id}`; nothing was imported"
+            ))
+        })?;
+        offers.push(o);
+    }
+    let mut next = core.settings.read().clone();
+    next.user_offers.extend(offers);
+    let overrides = core.catalog.read().overrides.clone();
+    let stored = core
+        .store_op(|s| s.setting(crate::settings::CATALOG_KEY))
+        .await?
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let state = CatalogState::build(stored.as_deref(), &next, overrides)?;
+    let added: Vec<String> = models
+        .iter()
+        .map(|m| format!("{provider}:{m}"))
+        .filter(|id| state.effective.offer(id).is_some())
+        .collect();
+    if added.len() != models.len() {
+        return Err(EngineError::validation(
+            "the listed price could not be turned into a valid offer; nothing was imported",
+        ));
+    }
+    let value = serde_json::to_value(&next)
+        .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
+    core.store_op(move |s| s.set_setting(SETTINGS_KEY, &value))
+        .await?;
+    *core.catalog.write() = Arc::new(state);
+    *core.settings.write() = next;
+    Ok(OfferImportReport { imported: added })
+}

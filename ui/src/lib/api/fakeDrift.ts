@@ -1,0 +1,106 @@
+// The browser fake's drift from real bills and model discovery (issue 14 §5, §6): one
+// seeded drift on FLUX1.1 pro (bills 25 % above the estimate over 5 attempts) when asked,
+// and a Together listing with one model the catalog lacks.
+import { ApiError } from './backend';
+import type * as T from './types';
+
+export const DRIFT_OFFER = 'bfl/flux-pro-1.1';
+
+function seeded(): T.DriftView {
+  const evidence: T.DriftEvidence[] = [5, 4, 3, 2, 1].map((i) => ({
+    attempt_id: String(900 + i), generation_id: `gen-drift-${i}`, expected_usd: '0.04', actual_usd: '0.05',
+    reported_usd: '0.05', finished_at: `2026-11-2${i}T10:00:00Z`,
+  }));
+  return {
+    offer_id: DRIFT_OFFER, provider: 'bfl', model: 'flux-pro-1.1', display_name: 'FLUX1.1 pro', ratio: '1.25', percent: '25',
+    samples: 5, expected_usd: '0.2', actual_usd: '0.25', status: 'drifting', current_multiplier: '1', suggested_multiplier: '1.25',
+    message: 'real bills ran 25% above the estimate over the last 5 settled attempts ($0.25 billed vs $0.2 estimated)',
+    evidence,
+  };
+}
+
+export interface FakeDrift {
+  /** The cost-table mark of an offer (open drifts only). */
+  markFor(offerId: string): T.DriftMark | null;
+  /** Accepted rates: offer id → multiplier. */
+  rateFor(offerId: string): string | null;
+  open(): T.DriftView[];
+  methods: {
+    driftList(): Promise<T.DriftView[]>;
+    driftAccept(offerId: string): Promise<T.DriftView>;
+    driftIgnore(offerId: string): Promise<T.DriftView>;
+    driftSettingsGet(): Promise<T.DriftSettings>;
+    driftSettingsSave(input: T.DriftSettings): Promise<T.DriftSettings>;
+    offersDiscover(provider: string | null): Promise<T.DiscoveryReport>;
+    offersImport(provider: string, models: string[]): Promise<T.OfferImportReport>;
+  };
+}
+
+export function createFakeDrift(seed: boolean, changed: (what: string) => void): FakeDrift {
+  const drifts: T.DriftView[] = seed ? [seeded()] : [];
+  const rates = new Map<string, string>();
+  const imported = new Set<string>();
+  let settings: T.DriftSettings = { window: 10, threshold_pct: '10' };
+  const clone = <X>(x: X): X => JSON.parse(JSON.stringify(x)) as X;
+  const later = <X>(f: () => X): Promise<X> => Promise.resolve().then(() => clone(f()));
+  const find = (id: string) => {
+    const d = drifts.find((x) => x.offer_id === id);
+    if (!d) throw new ApiError('not_found', `no drift on \`${id}\`: its settled costs agree with its estimates`);
+    return d;
+  };
+  const listing: T.DiscoveredModel[] = [{
+    model: 'black-forest-labs/FLUX.1-krea-dev', name: 'FLUX.1 Krea [dev]', offer_id: 'together:black-forest-labs/FLUX.1-krea-dev',
+    listed_price: '$0.025 per megapixel', per_image_usd: '0.025', importable: true,
+  }];
+  return {
+    markFor: (id) => {
+      const d = drifts.find((x) => x.offer_id === id && x.status === 'drifting');
+      return d ? { ratio: d.ratio, percent: d.percent, samples: d.samples, message: d.message } : null;
+    },
+    rateFor: (id) => rates.get(id) ?? null,
+    open: () => clone(drifts.filter((d) => d.status === 'drifting')),
+    methods: {
+      driftList: () => later(() => drifts),
+      driftAccept: (id) => later(() => {
+        const d = find(id);
+        d.status = 'accepted';
+        rates.set(id, d.suggested_multiplier);
+        changed('settings');
+        return d;
+      }),
+      driftIgnore: (id) => later(() => {
+        const d = find(id);
+        d.status = 'ignored';
+        changed('settings');
+        return d;
+      }),
+      driftSettingsGet: () => later(() => settings),
+      driftSettingsSave: (input) => later(() => {
+        if (input.window < 2 || input.window > 500) throw new ApiError('validation', `the drift window must be between 2 and 500 settled attempts (got ${input.window})`);
+        if (!/^\d+(\.\d+)?$/.test(input.threshold_pct) || Number(input.threshold_pct) <= 0 || Number(input.threshold_pct) > 100) {
+          throw new ApiError('validation', `the drift threshold must be above 0 % and at most 100 % (got ${input.threshold_pct} %)`);
+        }
+        settings = { ...input };
+        return settings;
+      }),
+      offersDiscover: (provider) => later(() => {
+        const all: T.ProviderDiscovery[] = [
+          { provider: 'openai', status: 'ok', message: null, listed: 42, new_models: [], unlisted_offers: ['openai/dall-e-2'] },
+          { provider: 'together', status: 'ok', message: null, listed: 3, new_models: listing.filter((m) => !imported.has(m.offer_id)), unlisted_offers: [] },
+          { provider: 'replicate', status: 'no_key', message: 'add a replicate key in Settings → Keys to list its models', listed: 0, new_models: [], unlisted_offers: [] },
+        ];
+        return { providers: all.filter((p) => !provider || p.provider === provider) };
+      }),
+      offersImport: (provider, models) => later(() => {
+        if (provider !== 'together' && provider !== 'openrouter') throw new ApiError('validation', `${provider} does not list prices; only OpenRouter's and Together's listed prices can be imported`);
+        const ids = models.map((m) => `${provider}:${m}`);
+        for (const id of ids) {
+          if (!listing.some((l) => l.offer_id === id)) throw new ApiError('not_found', `${provider} does not list \`${id}\` for this key; nothing was imported`);
+        }
+        ids.forEach((id) => imported.add(id));
+        changed('settings');
+        return { imported: ids };
+      }),
+    },
+  };
+}
