@@ -67,6 +67,9 @@ def app_env(data_dir, fake_providers):
     env["PROOFSHEET_OPENAI_BASE_URL"] = f"{base}/openai/v1"
     env["PROOFSHEET_OPENAI_API_KEY"] = FAKE_OPENAI_KEY
     env["PROOFSHEET_A1111_BASE_URL"] = f"{base}/a1111"
+    # The webview's storage (the saved canvas, job history) per run: other e2e runs on the
+    # machine share HOME and would otherwise overwrite it between a quit and a relaunch.
+    env["XDG_DATA_HOME"] = str(data_dir / "xdg-data")
     return env
 
 

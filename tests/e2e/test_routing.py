@@ -153,11 +153,14 @@ def test_r03_a_negative_prompt_draft_runs(browser):
 
 def open_draft(driver, prompt):
     go(driver, "gallery")
-    set_value(driver, find(driver, "gallery-search"), "night banner")
-    tiles = wait(driver, lambda d: [t for t in all_(d, "gallery-item") if "draft" in txt(t).lower()],
-                 msg="the draft is not in the gallery")
-    tiles[0].click()
-    wait(driver, lambda d: prompt in txt(find(d, "detail-prompt")), msg="the detail is not the draft")
+
+    def opened(d):
+        drafts = [t for t in tiles_of(d, "night banner") if "draft" in txt(t).lower()]
+        if not drafts:
+            return False
+        drafts[0].click()  # the grid may re-render under the click: then try again
+        return prompt in txt(find(d, "detail-prompt"))
+    wait(driver, opened, msg="the draft is not in the gallery, or its detail did not open")
 
 
 def tiles_of(driver, query):
