@@ -73,11 +73,20 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                 .collect::<store::Result<Vec<bool>>>()
         })
         .await?;
+    let later = crate::deferred::prices(core, &offers, &req, &ctx);
+    let later: std::collections::HashMap<&str, crate::api::DeferredPrice> = offers
+        .iter()
+        .zip(later)
+        .filter_map(|(o, p)| Some((&*o.id, p?)))
+        .collect();
     let views: Vec<OfferEstimate> = estimates
         .iter()
         .zip(hits)
         .map(|(e, hit)| {
-            convert::estimate_view(e, hit, core.provider_usable(&e.provider, &with_keys))
+            let mut v =
+                convert::estimate_view(e, hit, core.provider_usable(&e.provider, &with_keys));
+            v.deferred = later.get(&*e.offer_id).cloned();
+            v
         })
         .collect();
     let budget = match &input.project {

@@ -12,6 +12,7 @@ mod attempts;
 mod budget;
 mod charges;
 mod convert;
+mod deferred;
 mod error;
 mod estimate;
 mod facade;
