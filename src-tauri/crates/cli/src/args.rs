@@ -94,6 +94,9 @@ pub enum Command {
     Offers,
     /// Settle jobs left running by a process that died (also done by every other command)
     Recover,
+    /// Deferred (`generate --later`) jobs waiting for their provider's batch: polls them
+    /// first, so what has finished lands in the gallery with its real cost
+    Jobs,
     /// Unconfirmed charges: calls that may have been billed but whose outcome the provider
     /// never confirmed (counted as spent until confirmed or refunded)
     #[command(
@@ -312,6 +315,11 @@ pub struct GenerateArgs {
     /// Pay again even when the same request is already in the gallery
     #[arg(long)]
     pub no_dedup: bool,
+    /// Cheaper if it can wait: send it to the provider's batch API at the batch price
+    /// (Gemini, GPT Image: half price, within 24 h). Returns at once with the generation
+    /// id and state `deferred`; `proofsheet-cli jobs` shows it, any later run lands it.
+    #[arg(long)]
+    pub later: bool,
 }
 
 #[derive(Debug, Args)]

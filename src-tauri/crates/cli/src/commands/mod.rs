@@ -4,6 +4,7 @@ mod charges;
 mod estimate;
 mod gallery;
 mod generate;
+mod jobs;
 mod keys;
 mod progress;
 mod project;
@@ -40,6 +41,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Report(a) => gallery::report(ctx, a).await,
         Command::Offers => estimate::offers(ctx),
         Command::Recover => project::recover(ctx).await,
+        Command::Jobs => jobs::run(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
     }
 }
