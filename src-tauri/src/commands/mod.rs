@@ -3,6 +3,7 @@
 mod app;
 mod charges;
 mod dashboard;
+mod deferred;
 mod gallery;
 mod generation;
 mod keys;
@@ -53,6 +54,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             charges::charges_list,
             charges::charge_confirm,
             charges::charge_refund,
+            deferred::generation_submit_later,
+            deferred::deferred_jobs,
+            deferred::deferred_poll,
         ])
         .events(collect_events![DataChanged])
 }
