@@ -153,7 +153,16 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
     price_source: o.billing === 'compute_seconds' ? 'calibrated' : 'published',
     calibration_samples: o.billing === 'compute_seconds' ? 12 : null,
     price_known: true, lifecycle: null, replacement: null,
+    deferred: reason === null && hasBatch(o) ? {
+      expected_usd: toStr(round(mul(expected, dec('0.5')), 6)), worst_case_usd: toStr(round(mul(worst, dec('0.5')), 6)),
+      within_hours: 24, saving_pct: '50', mode: 'batch', source: 'Batch API: 50% off, within 24 h',
+    } : null,
   };
+}
+
+/** Gemini image and GPT Image models have a batch (deferred) tier at half price. */
+export function hasBatch(o: { offer_id: string }): boolean {
+  return o.offer_id.startsWith('google:gemini') || o.offer_id.startsWith('openai:gpt-image');
 }
 
 export const PROMPTS = [

@@ -40,3 +40,6 @@ export type TierFilter = B.TierFilter;
 export type Route = B.Route;
 export type BudgetPeriod = B.BudgetPeriod;
 export type ChargeView = B.ChargeView_Serialize;
+export type DeferredPrice = B.DeferredPrice_Serialize;
+export type DeferredJobView = B.DeferredJobView;
+export type RecoveryReport = B.RecoveryReport;

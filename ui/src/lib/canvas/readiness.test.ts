@@ -7,7 +7,7 @@ function est(id: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
     offer_id: id, provider: 'openai', model: id, display_name: id.toUpperCase(), tier: 'draft', billing: 'per_image', expected_usd: '0.01',
     worst_case_usd: '0.01', per_image_usd: '0.01', supported: true, reason: null, notes: [], lines: [], confidence: 'published',
     dedup_hit: false, has_key: true, price_source: 'published', calibration_samples: null, price_known: true,
-    lifecycle: null, replacement: null, ...extra,
+    lifecycle: null, replacement: null, deferred: null, ...extra,
   };
 }
 
