@@ -161,8 +161,8 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
 }
 
 /** Gemini image and GPT Image models have a batch (deferred) tier at half price. */
-export function hasBatch(o: { offer_id: string }): boolean {
-  return o.offer_id.startsWith('google:gemini') || o.offer_id.startsWith('openai:gpt-image');
+export function hasBatch(o: { provider: string; model: string }): boolean {
+  return (o.provider === 'google' && o.model.startsWith('gemini')) || (o.provider === 'openai' && o.model.startsWith('gpt-image'));
 }
 
 export const PROMPTS = [
