@@ -182,6 +182,9 @@ pub(crate) async fn submit(
     });
     let mut last = String::from("no offer took the batch");
     for (i, c) in usable.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Ok((Submitted::Failed("cancelled".into()), warning));
+        }
         if i > 0 {
             let canonical = c.canonical(req);
             let (g, offer) = (generation, c.offer.id.to_string());
