@@ -140,6 +140,8 @@ pub(crate) enum Submitted {
     /// The batch is at the provider, its handle stored.
     Deferred,
     Failed(String),
+    /// Cancelled before the next offer was tried.
+    Cancelled,
 }
 
 /// Reserves at the batch price and submits to the first offer that takes the batch.
@@ -183,7 +185,7 @@ pub(crate) async fn submit(
     let mut last = String::from("no offer took the batch");
     for (i, c) in usable.iter().enumerate() {
         if cancel.is_cancelled() {
-            return Ok((Submitted::Failed("cancelled".into()), warning));
+            return Ok((Submitted::Cancelled, warning));
         }
         if i > 0 {
             let canonical = c.canonical(req);

@@ -162,6 +162,7 @@ pub(crate) async fn run(
                 match end {
                     crate::deferred::Submitted::Deferred => Outcome::Deferred,
                     crate::deferred::Submitted::Failed(m) => Outcome::Failed(m),
+                    crate::deferred::Submitted::Cancelled => Outcome::Cancelled,
                 }
             })
     } else {

@@ -287,3 +287,43 @@ async fn later_on_an_offer_without_a_batch_tier_is_refused_before_anything_is_se
         (Decimal::ZERO, Decimal::ZERO)
     );
 }
+
+#[tokio::test]
+async fn a_batch_create_whose_answer_never_came_is_an_unconfirmed_charge_and_is_not_resent() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/files"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "file-in1"})))
+        .mount(&server)
+        .await;
+    // The batch may have been created; the answer does not arrive in time.
+    Mock::given(method("POST"))
+        .and(path("/batches"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "batch_1", "status": "validating"}))
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut opts = options();
+    opts.http_timeout = std::time::Duration::from_millis(500);
+    let e = engine(dir.path(), &[("openai", server.uri())], opts).await;
+    e.project_upsert(project("p", Some("5"), &[GPT], &[]))
+        .await
+        .expect("project");
+    let price = estimate_of(&e, GPT).await.deferred.expect("later price");
+    let r = e.generate_later(later(GPT), noop()).await.expect("result");
+    assert_eq!(r.status, GenerationStatus::Failed, "{r:?}");
+    assert_eq!(
+        r.unconfirmed_usd, price.expected_usd,
+        "booked at the batch estimate"
+    );
+    let p = e.project_show("p").await.expect("show");
+    assert_eq!(p.spent_usd, price.expected_usd);
+    assert_eq!(p.unconfirmed_usd, price.expected_usd);
+    assert_eq!(p.reserved_usd, Decimal::ZERO);
+    assert_eq!(e.charges(None).await.expect("charges").len(), 1);
+}

@@ -39,16 +39,28 @@ pub(crate) fn supports(model: &str) -> bool {
     model.starts_with("gpt-image") || model.starts_with("chatgpt-image")
 }
 
-/// The JSONL input file: one line per call.
+/// Images per line: the Images API's `n` limit for GPT Image models.
+const MAX_N: u32 = 10;
+
+/// The JSONL input file: one line per call of at most `MAX_N` images.
 pub fn input_file(req: &GenerateRequest) -> Vec<u8> {
-    let line = json!({
-        "custom_id": "proofsheet-0",
-        "method": "POST",
-        "url": ENDPOINT,
-        "body": build_body(req, false),
-    });
-    let mut out = line.to_string().into_bytes();
-    out.push(b'\n');
+    let mut out = Vec::new();
+    let mut left = req.n.max(1);
+    let mut i = 0;
+    while left > 0 {
+        let mut one = req.clone();
+        one.n = left.min(MAX_N);
+        left -= one.n;
+        let line = json!({
+            "custom_id": format!("proofsheet-{i}"),
+            "method": "POST",
+            "url": ENDPOINT,
+            "body": build_body(&one, false),
+        });
+        out.extend_from_slice(line.to_string().as_bytes());
+        out.push(b'\n');
+        i += 1;
+    }
     out
 }
 

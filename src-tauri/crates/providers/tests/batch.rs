@@ -385,3 +385,19 @@ async fn openai_batch_is_only_for_gpt_image_models_and_a_refused_batch_costs_not
     assert_eq!(e.billing, Billing::NotBilled);
     assert_no_key(&e);
 }
+
+#[test]
+fn openai_batch_input_splits_more_than_ten_images_into_lines() {
+    let mut r = req(GPT);
+    r.n = 12;
+    let text = String::from_utf8(providers::openai_batch::input_file(&r)).expect("utf-8");
+    let lines: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json line"))
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["body"]["n"], 10);
+    assert_eq!(lines[1]["body"]["n"], 2);
+    assert_eq!(lines[1]["custom_id"], "proofsheet-1");
+    assert_eq!(lines[0]["url"], "/v1/images/generations");
+}
