@@ -73,10 +73,9 @@ describe('Canvas', () => {
     await waitFor(() => expect(screen.getAllByTestId('deferred-job')).toHaveLength(1), { timeout: 3000 });
     expect(screen.getAllByTestId('job')[0].dataset.phase).toBe('done');
     expect(screen.getByTestId('deferred-job').textContent).toMatch(/deferred · by/);
-    const report = await backend().deferredPoll();
-    expect(report.resumed).toHaveLength(1);
-    await jobs.loadDeferred();
+    await fireEvent.click(screen.getByTestId('deferred-poll'));
     await waitFor(() => expect(screen.queryAllByTestId('deferred-job')).toHaveLength(0));
+    expect(await backend().deferredJobs()).toHaveLength(0);
     canvas.tier = 'draft';
   });
 

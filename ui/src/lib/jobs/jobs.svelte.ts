@@ -93,6 +93,21 @@ class JobsState {
     return this.start(label, input.params.prompt, { kind: 'later', input }, (cb) => backend().generationSubmitLater(input, cb));
   }
 
+  /** Asks the providers now instead of waiting for the background poll. */
+  async pollDeferred(): Promise<Friendly | null> {
+    try {
+      const r = await backend().deferredPoll();
+      await this.loadDeferred();
+      if (r.resumed.length || r.failed.length) {
+        app.bump();
+        void app.loadProjects();
+      }
+      return null;
+    } catch (e) {
+      return friendly(e);
+    }
+  }
+
   async loadDeferred() {
     try {
       this.deferred = await backend().deferredJobs();
