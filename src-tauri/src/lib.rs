@@ -76,6 +76,7 @@ fn setup_at<R: tauri::Runtime>(
             let engine = Arc::new(engine);
             refresh_after_recovery(app.handle().clone(), engine.clone());
             commands::catalog::spawn_daily_check(engine.clone());
+            poll_deferred(app.handle().clone(), engine.clone());
             app.manage(AppState {
                 engine,
                 started,
@@ -100,6 +101,35 @@ fn refresh_after_recovery<R: tauri::Runtime>(
             use tauri_specta::Event;
             for what in ["projects", "gallery"] {
                 let _ = events::DataChanged { what: what.into() }.emit(&app);
+            }
+        }
+    });
+}
+
+/// Deferred ("later") jobs are polled in the background while the app runs: every
+/// `PROOFSHEET_DEFERRED_POLL_S` seconds (default 300), only when some are waiting. What
+/// landed or ended refreshes the window's figures.
+fn poll_deferred<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: Arc<engine::Engine>) {
+    let every = std::env::var("PROOFSHEET_DEFERRED_POLL_S")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(300);
+    tauri::async_runtime::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(every)).await;
+            let waiting = engine.deferred_jobs().await.map(|j| !j.is_empty());
+            if !matches!(waiting, Ok(true)) {
+                continue;
+            }
+            let Ok(r) = engine.poll_deferred().await else {
+                continue;
+            };
+            if !r.resumed.is_empty() || !r.failed.is_empty() {
+                use tauri_specta::Event;
+                for what in ["projects", "gallery", "jobs"] {
+                    let _ = events::DataChanged { what: what.into() }.emit(&app);
+                }
             }
         }
     });

@@ -5,6 +5,7 @@ pub(crate) mod catalog;
 mod charges;
 mod dashboard;
 mod drift;
+mod deferred;
 mod gallery;
 mod generation;
 mod keys;
@@ -76,6 +77,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             drift::drift_settings_save,
             drift::offers_discover,
             drift::offers_import,
+            deferred::generation_submit_later,
+            deferred::deferred_jobs,
+            deferred::deferred_poll,
         ])
         .events(collect_events![DataChanged])
 }

@@ -121,6 +121,15 @@ export const commands = {
 	offersDiscover: (provider: string | null) => typedError<DiscoveryReport_Serialize, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
 	/**  Imports OpenRouter's or Together's listed prices as offers, after the user's OK. */
 	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
+	/**
+	 *  Queues a "later" generation; returns the job id at once. Its job ends (`done`, status
+	 *  `deferred`) as soon as the provider has the batch; it lands later.
+	 */
+	generationSubmitLater: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError>(__TAURI_INVOKE("generation_submit_later", { input, progress })),
+	/**  Generations waiting for a provider's batch, with when each is expected. */
+	deferredJobs: () => typedError<DeferredJobView[], AppError>(__TAURI_INVOKE("deferred_jobs")),
+	/**  Polls the waiting batches now (the app also does it on a timer). */
+	deferredPoll: () => typedError<RecoveryReport, AppError>(__TAURI_INVOKE("deferred_poll")),
 };
 
 /** Events */
@@ -493,6 +502,58 @@ export type DashboardData_Serialize = {
 export type DataChanged = {
 	/**  "gallery", "projects", "keys" or "settings". */
 	what: string,
+};
+
+/**  A generation sent to be delivered later, until it lands (or fails). */
+export type DeferredJobView = {
+	generation_id: string,
+	project: string,
+	prompt: string,
+	offer_id: string,
+	provider: string,
+	model: string,
+	/**  The provider's batch id (the resume handle). */
+	remote_id: string,
+	/**  RFC 3339. */
+	submitted_at: string,
+	/**  RFC 3339: submitted + the provider's window. */
+	expected_by: string,
+	/**  Held for it (at the deferred price) until it lands. */
+	reserved_usd: string,
+	expected_usd: string,
+};
+
+/**  The price of sending a request "later" on one offer. */
+export type DeferredPrice = DeferredPrice_Serialize | DeferredPrice_Deserialize;
+
+/**  The price of sending a request "later" on one offer. */
+export type DeferredPrice_Deserialize = {
+	expected_usd: string,
+	/**  What a deferred job reserves. */
+	worst_case_usd: string,
+	/**  The provider's promised turnaround. */
+	within_hours: number,
+	/**  Off the standard price, in percent (e.g. "50"). */
+	saving_pct: string,
+	/**  "batch": the provider's batch API. */
+	mode: string,
+	/**  Where the deferred price is published. */
+	source?: string | null,
+};
+
+/**  The price of sending a request "later" on one offer. */
+export type DeferredPrice_Serialize = {
+	expected_usd: string,
+	/**  What a deferred job reserves. */
+	worst_case_usd: string,
+	/**  The provider's promised turnaround. */
+	within_hours: number,
+	/**  Off the standard price, in percent (e.g. "50"). */
+	saving_pct: string,
+	/**  "batch": the provider's batch API. */
+	mode: string,
+	/**  Where the deferred price is published. */
+	source: string | null,
 };
 
 /**  A model a provider lists for the key that the catalog lacks. */
@@ -897,7 +958,11 @@ export type GenerationResult_Serialize = {
 	unconfirmed_usd: string,
 };
 
-export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused";
+/**
+ *  `deferred`: sent to a provider's batch API (or held for a cheap window); it lands
+ *  in the gallery later, polled in the background (`Engine::deferred_jobs`).
+ */
+export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused" | "deferred";
 
 export type ImageView = ImageView_Serialize | ImageView_Deserialize;
 
@@ -1151,6 +1216,11 @@ export type OfferEstimate_Deserialize = {
 	 *  None when they agree, or the user accepted or ignored the drift.
 	 */
 	drift?: DriftMark | null,
+	/**
+	 *  The cheaper "later" price (a batch tier), when the offer has one this app can
+	 *  send to: the canvas shows "now $X / later $Y (within 24 h)".
+	 */
+	deferred?: DeferredPrice_Deserialize | null,
 };
 
 export type OfferEstimate_Serialize = {
@@ -1211,6 +1281,11 @@ export type OfferEstimate_Serialize = {
 	 *  None when they agree, or the user accepted or ignored the drift.
 	 */
 	drift?: DriftMark,
+	/**
+	 *  The cheaper "later" price (a batch tier), when the offer has one this app can
+	 *  send to: the canvas shows "now $X / later $Y (within 24 h)".
+	 */
+	deferred: DeferredPrice_Serialize | null,
 };
 
 export type OfferImportReport = {
@@ -1540,6 +1615,22 @@ export type ProviderEndpoint_Serialize = {
 	 *  Shown so nobody wonders why requests go elsewhere; never saved.
 	 */
 	env_base_url: string | null,
+};
+
+/**
+ *  What start-up reconciliation did with generations a previous process left
+ *  running (`Engine::recover`).
+ */
+export type RecoveryReport = {
+	/**  Generations whose provider job was polled again and finished. */
+	resumed: string[],
+	/**  Generations marked failed (nothing to resume), reservations released. */
+	failed: string[],
+	/**  Provider jobs still running (or not pollable yet); polled at the next start. */
+	still_running: string[],
+	charged_usd: string,
+	released_usd: string,
+	messages: string[],
 };
 
 /**  Parameters shared by estimate and generate. */

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import Canvas from './Canvas.svelte';
-import { setBackend } from '../lib/api';
+import { backend, setBackend } from '../lib/api';
 import { createFakeBackend } from '../lib/api/fake';
 import { app } from '../lib/app/state.svelte';
 import { canvas } from '../lib/canvas/state.svelte';
@@ -59,6 +59,24 @@ describe('Canvas', () => {
     await fireEvent.click(screen.getByTestId('btn-draft'));
     await waitFor(() => expect(screen.getAllByTestId('job')[0].dataset.phase).toBe('done'), { timeout: 3000 });
     expect(screen.getAllByTestId('result-thumb').length).toBeGreaterThan(0);
+  });
+
+  it('offers Later (−50 %) with now/later prices, lists the job as deferred, and lands it when polled', async () => {
+    await setup();
+    canvas.tier = 'final';
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'a paper boat at night' } });
+    const btn = await screen.findByTestId('btn-later', {}, { timeout: 3000 });
+    expect(btn.textContent).toBe('Later (−50 %)');
+    expect(screen.getByTestId('later-price').textContent).toMatch(/now \$[\d.]+ \/ later \$[\d.]+ \(within 24 h\)/);
+    expect(screen.getAllByTestId('later-cell').length).toBeGreaterThan(0);
+    await fireEvent.click(btn);
+    await waitFor(() => expect(screen.getAllByTestId('deferred-job')).toHaveLength(1), { timeout: 3000 });
+    expect(screen.getAllByTestId('job')[0].dataset.phase).toBe('done');
+    expect(screen.getByTestId('deferred-job').textContent).toMatch(/deferred · by/);
+    await fireEvent.click(screen.getByTestId('deferred-poll'));
+    await waitFor(() => expect(screen.queryAllByTestId('deferred-job')).toHaveLength(0));
+    expect(await backend().deferredJobs()).toHaveLength(0);
+    canvas.tier = 'draft';
   });
 
   it('asks for a prompt before generating', async () => {

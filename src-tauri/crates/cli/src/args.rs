@@ -110,6 +110,9 @@ pub enum Command {
     Drift(DriftCommand),
     /// Settle jobs left running by a process that died (also done by every other command)
     Recover,
+    /// Deferred (`generate --later`) jobs waiting for their provider's batch: polls them
+    /// first, so what has finished lands in the gallery with its real cost
+    Jobs,
     /// Unconfirmed charges: calls that may have been billed but whose outcome the provider
     /// never confirmed (counted as spent until confirmed or refunded)
     #[command(
@@ -436,6 +439,11 @@ pub struct GenerateArgs {
     /// ignored, or why it cannot run and the fix (the app's Draft/Final button text)
     #[arg(long)]
     pub plan: bool,
+    /// Cheaper if it can wait: send it to the provider's batch API at the batch price
+    /// (Gemini, GPT Image: half price, within 24 h). Returns at once with the generation
+    /// id and state `deferred`; `proofsheet-cli jobs` shows it, any later run lands it.
+    #[arg(long)]
+    pub later: bool,
 }
 
 #[derive(Debug, Args)]

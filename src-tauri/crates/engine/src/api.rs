@@ -94,6 +94,10 @@ ipc_type! {
         /// None when they agree, or the user accepted or ignored the drift.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub drift: Option<DriftMark>,
+        /// The cheaper "later" price (a batch tier), when the offer has one this app can
+        /// send to: the canvas shows "now $X / later $Y (within 24 h)".
+        #[serde(default)]
+        pub deferred: Option<DeferredPrice>,
     }
 
     pub struct EstimateResult {
@@ -244,7 +248,9 @@ ipc_type! {
     }
 
     #[serde(rename_all = "snake_case")]
-    pub enum GenerationStatus { Queued, Running, Succeeded, Failed, Cancelled, Reused }
+    /// `deferred`: sent to a provider's batch API (or held for a cheap window); it lands
+    /// in the gallery later, polled in the background (`Engine::deferred_jobs`).
+    pub enum GenerationStatus { Queued, Running, Succeeded, Failed, Cancelled, Reused, Deferred }
 
     /// The result of one generation; the CLI prints exactly this with `--json`.
     pub struct GenerationResult {
@@ -556,6 +562,40 @@ ipc_type! {
         pub charged_usd: Decimal,
         pub released_usd: Decimal,
         pub messages: Vec<String>,
+    }
+
+    /// The price of sending a request "later" on one offer.
+    pub struct DeferredPrice {
+        pub expected_usd: Decimal,
+        /// What a deferred job reserves.
+        pub worst_case_usd: Decimal,
+        /// The provider's promised turnaround.
+        pub within_hours: u32,
+        /// Off the standard price, in percent (e.g. "50").
+        pub saving_pct: Decimal,
+        /// "batch": the provider's batch API.
+        pub mode: String,
+        /// Where the deferred price is published.
+        pub source: Option<String>,
+    }
+
+    /// A generation sent to be delivered later, until it lands (or fails).
+    pub struct DeferredJobView {
+        pub generation_id: String,
+        pub project: String,
+        pub prompt: String,
+        pub offer_id: String,
+        pub provider: String,
+        pub model: String,
+        /// The provider's batch id (the resume handle).
+        pub remote_id: String,
+        /// RFC 3339.
+        pub submitted_at: String,
+        /// RFC 3339: submitted + the provider's window.
+        pub expected_by: String,
+        /// Held for it (at the deferred price) until it lands.
+        pub reserved_usd: Decimal,
+        pub expected_usd: Decimal,
     }
 }
 

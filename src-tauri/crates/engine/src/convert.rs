@@ -122,6 +122,7 @@ pub(crate) fn estimate_view(
         fit: u32::from(fit),
         cooling_down,
         drift: None,
+        deferred: None,
     }
 }
 
@@ -189,7 +190,13 @@ pub(crate) fn result_of(
 ) -> GenerationResult {
     GenerationResult {
         generation_id: g.id.to_string(),
-        status: status(g.status),
+        status: match status(g.status) {
+            // Still running, and its call is a job at a provider's batch API.
+            GenerationStatus::Running if attempts.iter().any(crate::deferred::is_pending) => {
+                GenerationStatus::Deferred
+            }
+            s => s,
+        },
         dedup_hit: g.reused_from.is_some(),
         cost_usd: g.cost,
         saved_usd: g.saved,

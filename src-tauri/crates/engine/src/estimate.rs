@@ -74,11 +74,18 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
         })
         .await?;
     let drift = crate::drift::marks(core).await;
+    let later = crate::deferred::prices(core, &offers, &req, &ctx);
+    let later: std::collections::HashMap<&str, crate::api::DeferredPrice> = offers
+        .iter()
+        .zip(later)
+        .filter_map(|(o, p)| Some((&*o.id, p?)))
+        .collect();
     let views: Vec<OfferEstimate> = estimates
         .iter()
         .zip(hits)
         .map(|(e, hit)| OfferEstimate {
             drift: drift.get(e.offer_id.as_ref() as &str).cloned(),
+            deferred: later.get(&*e.offer_id).cloned(),
             ..convert::estimate_view(
                 e,
                 hit,

@@ -171,6 +171,37 @@ impl Engine {
         let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
         handle.await?
     }
+    /// "Later": sends the generation to a provider's batch API at the batch price and
+    /// returns as soon as the batch is submitted (status `deferred`), or with why it could
+    /// not be. It lands in the gallery when a later `recover`/`poll_deferred` finds it done.
+    pub async fn generate_later(
+        &self,
+        input: GenerateInput,
+        progress: ProgressFn,
+    ) -> Result<GenerationResult> {
+        self.core.store.start_check();
+        let mut s = spec(input, None);
+        s.later = true;
+        let (_job, handle) = jobs::spawn(&self.core, s, progress);
+        handle.await?
+    }
+    /// `generate_later`, queued like `submit`: returns the job id at once.
+    pub async fn submit_later(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
+        self.core.store.start_check();
+        let mut s = spec(input, None);
+        s.later = true;
+        let (job_id, _handle) = jobs::spawn(&self.core, s, progress);
+        Ok(job_id)
+    }
+    /// Generations waiting for a provider's batch, with when each is expected.
+    pub async fn deferred_jobs(&self) -> Result<Vec<DeferredJobView>> {
+        crate::deferred::list(&self.core).await
+    }
+    /// Polls deferred jobs (and anything else left running) once: lands what is done with
+    /// its real cost, releases what failed unbilled. The app calls it on a timer.
+    pub async fn poll_deferred(&self) -> Result<RecoveryReport> {
+        self.recover().await
+    }
     /// Cancels a queued or running job. What was not sent yet costs nothing and its
     /// reservation is released; a call already sent may be billed, so it is booked at its
     /// estimate as an unconfirmed charge. False when the job is unknown or finished.
@@ -488,5 +519,6 @@ fn spec(input: GenerateInput, parent: Option<store::GenerationId>) -> JobSpec {
         route: input.route,
         no_dedup: input.no_dedup,
         parent,
+        later: false,
     }
 }

@@ -14,6 +14,7 @@ mod charges;
 mod convert;
 mod discover;
 mod drift;
+mod deferred;
 mod error;
 mod estimate;
 mod facade;

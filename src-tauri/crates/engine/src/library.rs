@@ -195,7 +195,12 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
         Ok(GenerationDetail {
             generation_id: g.id.to_string(),
             project,
-            status: convert::status(g.status),
+            status: match convert::status(g.status) {
+                GenerationStatus::Running if d.attempts.iter().any(crate::deferred::is_pending) => {
+                    GenerationStatus::Deferred
+                }
+                s => s,
+            },
             tier: convert::store_tier(g.tier),
             offer_id: g.offer_id.clone().unwrap_or_default(),
             provider: g.provider.clone(),

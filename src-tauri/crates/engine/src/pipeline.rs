@@ -30,6 +30,8 @@ pub(crate) struct JobSpec {
     pub no_dedup: bool,
     /// The draft a promoted final comes from.
     pub parent: Option<GenerationId>,
+    /// "Later": send it to a provider's batch API at the batch price (`deferred`).
+    pub later: bool,
 }
 
 /// Removes the generation from the in-process set when the job ends, however it ends.
@@ -71,9 +73,16 @@ pub(crate) async fn run(
         .params
         .seed
         .unwrap_or_else(|| rand::rng().random_range(0..i32::MAX as u32));
-    let req = routing::estimate_request(&spec.params, Some(u64::from(seed)));
+    let mut req = routing::estimate_request(&spec.params, Some(u64::from(seed)));
+    if spec.later {
+        req.latency = pricing::LatencyTier::Batch;
+    }
     let catalog = core.catalog();
-    let cands = route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
+    let mut cands =
+        route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
+    if spec.later {
+        crate::deferred::restrict(&core, &mut cands);
+    }
     if cands.is_empty() {
         return Err(EngineError::validation(match &spec.route {
             Route::Offer(id) => format!("offer `{id}` is not in the price catalog"),
@@ -145,7 +154,21 @@ pub(crate) async fn run(
         allow_safety_fallback: policy.allow_safety_fallback,
         warning: parking_lot::Mutex::new(None),
     };
-    match run.attempts(&cands).await {
+    let outcome = if spec.later {
+        crate::deferred::submit(&core, generation, project, &cands, &req, &cancel, &emit)
+            .await
+            .map(|(end, warning)| {
+                run.warning.lock().clone_from(&warning);
+                match end {
+                    crate::deferred::Submitted::Deferred => Outcome::Deferred,
+                    crate::deferred::Submitted::Failed(m) => Outcome::Failed(m),
+                    crate::deferred::Submitted::Cancelled => Outcome::Cancelled,
+                }
+            })
+    } else {
+        run.attempts(&cands).await
+    };
+    match outcome {
         Ok(outcome) => run.finish(outcome).await,
         Err(e) => {
             // A call still `sent` or `answered` (the store failed mid-settlement) may have
@@ -220,6 +243,17 @@ async fn wait_for_twin(
     owner: Option<String>,
     cancel: &CancellationToken,
 ) -> Result<()> {
+    let deferred = core
+        .store_op(move |s| Ok(s.attempts(twin)?.iter().any(crate::deferred::is_pending)))
+        .await?;
+    if deferred {
+        // Its provider may take a day: say so rather than wait.
+        return Err(EngineError::validation(format!(
+            "an identical request (generation {twin}) is already deferred to a provider's \
+             batch; it lands in the gallery when the provider delivers it. Pass --no-dedup \
+             (\"Regenerate anyway\") to pay for another one now"
+        )));
+    }
     tracing::info!(%twin, "an identical request is in flight; waiting for it");
     let me = core.lease.id().to_owned();
     let mut owner = owner;
@@ -359,6 +393,8 @@ async fn try_reuse(
 enum Outcome {
     /// The generation's status is already final (stored by the last call's settlement).
     Closed,
+    /// Sent to a provider's batch API; it stays running until recovery lands it.
+    Deferred,
     Failed(String),
     Cancelled,
 }
@@ -538,7 +574,7 @@ impl Run<'_> {
     async fn finish(&self, outcome: Outcome) -> Result<GenerationResult> {
         let g = self.generation;
         let close = match outcome {
-            Outcome::Closed => None,
+            Outcome::Closed | Outcome::Deferred => None,
             Outcome::Failed(m) => Some((Status::Failed, m)),
             Outcome::Cancelled => Some((Status::Cancelled, "cancelled".to_owned())),
         };
@@ -572,9 +608,11 @@ impl Run<'_> {
             .await?;
         result.budget_warning = self.warning.lock().clone();
         match result.status {
-            GenerationStatus::Succeeded => (self.emit)(JobEvent::Done {
-                result: result.clone(),
-            }),
+            GenerationStatus::Succeeded | GenerationStatus::Deferred => {
+                (self.emit)(JobEvent::Done {
+                    result: result.clone(),
+                })
+            }
             _ => (self.emit)(JobEvent::Failed {
                 message: result
                     .error

@@ -177,8 +177,13 @@ pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
 
 pub(crate) fn too_old(core: &Core, a: &AttemptRecord) -> bool {
     let age = chrono::Utc::now() - a.started_at;
-    age.to_std()
-        .is_ok_and(|d| d >= core.options.retry.job_max_age)
+    // A deferred (batch) job is promised within a day, and may take longer.
+    let max = if crate::deferred::job_of(a).is_some() {
+        crate::deferred::MAX_AGE.max(core.options.retry.job_max_age)
+    } else {
+        core.options.retry.job_max_age
+    };
+    age.to_std().is_ok_and(|d| d >= max)
 }
 
 /// A poll answer that says the job is over or no longer exists (BFL "Task not found",
@@ -378,7 +383,11 @@ async fn attempt(
             )));
         }
     };
-    let priced = priced_of(g);
+    let mut priced = priced_of(g);
+    if providers::batch::is_batch(&job) {
+        // Settled at the batch price it was reserved at.
+        priced.latency = pricing::LatencyTier::Batch;
+    }
     let started = chrono::Utc::now();
     let out = p
         .client

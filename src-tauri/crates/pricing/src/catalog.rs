@@ -139,6 +139,12 @@ pub struct Modifiers {
 pub struct LatencyMultiplier {
     pub tier: LatencyTier,
     pub multiplier: Decimal,
+    /// For `batch`: the provider's promised turnaround ("within 24 h").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within_hours: Option<u32>,
+    /// Where the tier's price and turnaround are published.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
 }
 
 /// `[start, end)` local time of day ("HH:MM"); `end` < `start` wraps midnight. Evaluated

@@ -143,6 +143,27 @@ impl ImageProvider for Redacting {
         out.map(|o| crate::errors::redact_output(o, key))
             .map_err(|e| e.redact(key))
     }
+    fn batch_support(&self, model: &str) -> bool {
+        self.0.batch_support(model)
+    }
+    async fn submit_batch(
+        &self,
+        req: &crate::types::GenerateRequest,
+        key: Option<&str>,
+        cancel: &tokio_util::sync::CancellationToken,
+    ) -> Result<crate::types::RemoteJob, ProviderError> {
+        if let Some(k) = key.filter(|k| !k.is_empty()) {
+            crate::common::key_usable(self.id(), k)?;
+        }
+        let job = self
+            .0
+            .submit_batch(req, key, cancel)
+            .await
+            .map_err(|e| e.redact(key))?;
+        // A handle that carries the key is never stored or polled (F16).
+        crate::common::refuse_key_echo(self.id(), &job, key)?;
+        Ok(job)
+    }
     async fn check_key(&self, key: &str) -> crate::types::KeyCheck {
         use crate::types::KeyCheck;
         let scrub = |m: String| crate::errors::redact_text(&m, key);

@@ -309,8 +309,8 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
 
 #[derive(Debug, Clone)]
 pub struct Google {
-    http: Http,
-    base: String,
+    pub(crate) http: Http,
+    pub(crate) base: String,
 }
 
 impl Google {
@@ -321,7 +321,7 @@ impl Google {
         }
     }
 
-    fn body(req: &GenerateRequest) -> Value {
+    pub(crate) fn body(req: &GenerateRequest) -> Value {
         let mut body = if is_imagen(&req.model) {
             json!({
                 "instances": [{"prompt": req.prompt}],
@@ -438,6 +438,30 @@ impl ImageProvider for Google {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel).await
+    }
+    /// Only batch jobs can be resumed: `generateContent` and `predict` answer at once.
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        if !crate::batch::is_batch(remote) {
+            return Err(crate::common::resume_unsupported("google"));
+        }
+        crate::gemini_batch::poll(self, remote, key, progress, cancel).await
+    }
+    fn batch_support(&self, model: &str) -> bool {
+        crate::gemini_batch::supports(model)
+    }
+    async fn submit_batch(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<RemoteJob, ProviderError> {
+        crate::gemini_batch::submit(self, req, key, cancel).await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self

@@ -1,6 +1,7 @@
 //! HTTP clients for image providers with one error taxonomy. No retries inside: the
 //! engine owns retries and fallbacks. See `ImageProvider` and `provider_for`.
 
+pub mod batch;
 pub mod config;
 pub mod decode;
 pub mod errors;
@@ -17,9 +18,11 @@ pub mod a1111;
 pub mod bfl;
 pub mod comfyui;
 pub mod fal;
+pub mod gemini_batch;
 pub mod google;
 pub mod ideogram;
 pub mod openai;
+pub mod openai_batch;
 pub mod openai_compatible;
 pub mod openrouter;
 pub mod recraft;
@@ -59,6 +62,22 @@ pub trait ImageProvider: Send + Sync {
         _cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         Err(common::resume_unsupported(self.id()))
+    }
+    /// Whether `submit_batch` takes this model: the provider has a cheaper deferred
+    /// (batch) tier for it that this client can call.
+    fn batch_support(&self, _model: &str) -> bool {
+        false
+    }
+    /// Submits the request to the provider's batch API and returns the job's resume
+    /// handle as soon as the provider names it (see `batch`). The caller stores it
+    /// before anything else and polls it with `resume`; it is never submitted twice.
+    async fn submit_batch(
+        &self,
+        req: &GenerateRequest,
+        _key: Option<&str>,
+        _cancel: &CancellationToken,
+    ) -> Result<RemoteJob, ProviderError> {
+        Err(batch::unsupported(self.id(), &req.model))
     }
     /// A cheap authenticated call: valid / invalid / unreachable, with a balance if known.
     async fn check_key(&self, key: &str) -> KeyCheck;

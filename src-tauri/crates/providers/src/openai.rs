@@ -352,6 +352,30 @@ impl ImageProvider for OpenAi {
     ) -> Result<GenerateOutput, ProviderError> {
         self.0.generate(req, key, progress, cancel).await
     }
+    /// Only batch jobs can be resumed: the Images API answers at once.
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        if !crate::batch::is_batch(remote) {
+            return Err(crate::common::resume_unsupported("openai"));
+        }
+        crate::openai_batch::poll(&self.0, remote, key, progress, cancel).await
+    }
+    fn batch_support(&self, model: &str) -> bool {
+        crate::openai_batch::supports(model)
+    }
+    async fn submit_batch(
+        &self,
+        req: &GenerateRequest,
+        key: Option<&str>,
+        cancel: &CancellationToken,
+    ) -> Result<RemoteJob, ProviderError> {
+        crate::openai_batch::submit(&self.0, req, key, cancel).await
+    }
     async fn check_key(&self, key: &str) -> KeyCheck {
         self.0.check_key(key).await
     }

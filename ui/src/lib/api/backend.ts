@@ -40,6 +40,13 @@ export interface Backend {
   pricingOffers(): Promise<T.OfferView[]>;
   pricingEstimate(input: T.EstimateInput): Promise<T.EstimateResult>;
   generationSubmit(input: T.GenerateInput, onEvent: JobListener): Promise<string>;
+  /** "Later": sends the request to the provider's batch API at the batch price; the job ends
+   *  (`done`, status `deferred`) once the provider has it, and it lands in the gallery later. */
+  generationSubmitLater(input: T.GenerateInput, onEvent: JobListener): Promise<string>;
+  /** Generations waiting for a provider's batch, with when each is expected. */
+  deferredJobs(): Promise<T.DeferredJobView[]>;
+  /** Polls the waiting batches now; what finished lands in the gallery. */
+  deferredPoll(): Promise<T.RecoveryReport>;
   generationCancel(jobId: string): Promise<boolean>;
   generationPromotePreview(generationId: string): Promise<T.PromotePreview>;
   generationPromote(generationId: string, onEvent: JobListener): Promise<string>;

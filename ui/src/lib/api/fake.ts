@@ -58,6 +58,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const listeners = new Set<(what: string) => void>();
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
+  const deferred: { view: T.DeferredJobView; params: T.RequestParams; offer: T.OfferEstimate }[] = [];
   let overrides: T.PriceOverrideInput[] = [];
   const catalog = createFakeCatalog(now, opts.offline ?? false);
   const keys = new Map<string, T.KeyView>(
@@ -285,6 +286,47 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
         throw new ApiError('budget', `This could cost up to ${formatUsd(offer.worst_case_usd)} but only ${formatUsd(p.remaining_usd)} is left of the hard budget of “${p.name}”. Raise the budget or pick a cheaper offer.`);
       }
       return runJob(p, input.params, offer, onEvent, null);
+    }),
+    generationSubmitLater: (input, onEvent) => call('generationSubmitLater', () => {
+      const p = getProject(input.project);
+      if (!input.params.prompt.trim()) throw new ApiError('validation', 'Write a prompt first.');
+      const offer = pickOffer(p, input.route, input.params);
+      const later = offer.deferred;
+      if (!later) throw new ApiError('validation', `${offer.display_name} has no cheaper “later” tier; send it now instead.`);
+      const id = `job-${++seq}`;
+      const gid = `g${String(gens.length + deferred.length + 1).padStart(6, '0')}`;
+      p.reserved_usd = addUsd(p.reserved_usd, later.worst_case_usd);
+      refresh(p.name);
+      const now = Date.now();
+      deferred.push({
+        view: { generation_id: gid, project: p.name, prompt: input.params.prompt, offer_id: offer.offer_id, provider: offer.provider, model: offer.model,
+          remote_id: `batches/${gid}`, submitted_at: new Date(now).toISOString(), expected_by: new Date(now + later.within_hours * 3600_000).toISOString(),
+          reserved_usd: later.worst_case_usd, expected_usd: later.expected_usd },
+        params: input.params, offer: { ...offer, expected_usd: later.expected_usd, worst_case_usd: later.worst_case_usd },
+      });
+      const attempt: T.AttemptView = { provider: offer.provider, model: offer.model, offer_id: offer.offer_id, outcome: 'timeout', billed: false, cost_usd: '0', error: null, duration_ms: 400, unconfirmed: false, review: null, attempt_id: '0' };
+      setTimeout(() => {
+        onEvent({ stage: 'queued', job_id: id });
+        onEvent({ stage: 'reserved', amount_usd: later.worst_case_usd, warning: null });
+        onEvent({ stage: 'running', provider: offer.provider, model: offer.model, attempt: 1 });
+        onEvent({ stage: 'done', result: { generation_id: gid, status: 'deferred', dedup_hit: false, cost_usd: '0', saved_usd: '0', images: [], attempts: [attempt], error: null, budget_warning: null, unconfirmed_usd: '0' } });
+        changed('jobs');
+        changed('projects');
+      }, stageMs);
+      return id;
+    }),
+    deferredJobs: () => call('deferredJobs', () => deferred.map((d) => d.view)),
+    deferredPoll: () => call('deferredPoll', () => {
+      // The fake provider has always finished: every waiting job lands at its batch price.
+      const landed = deferred.splice(0, deferred.length);
+      for (const d of landed) {
+        const p = getProject(d.view.project);
+        p.reserved_usd = subUsd(p.reserved_usd, d.view.reserved_usd);
+        // Its held money moves to the landing job, which charges the batch price.
+        runJob(p, d.params, d.offer, () => undefined, null);
+      }
+      if (landed.length) changed('jobs');
+      return { resumed: landed.map((d) => d.view.generation_id), failed: [], still_running: [], charged_usd: '0', released_usd: '0', messages: [] };
     }),
     generationCancel: (jobId) => call('generationCancel', () => {
       const j = jobs.get(jobId);

@@ -154,7 +154,16 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
     calibration_samples: o.billing === 'compute_seconds' ? 12 : null,
     price_known: true, lifecycle: null, replacement: null,
     fit: !snapped ? 0 : Math.abs(w / h / (p.width / p.height) - 1) <= 0.03 ? 1 : 2, cooling_down: null,
+    deferred: reason === null && hasBatch(o) ? {
+      expected_usd: toStr(round(mul(expected, dec('0.5')), 6)), worst_case_usd: toStr(round(mul(worst, dec('0.5')), 6)),
+      within_hours: 24, saving_pct: '50', mode: 'batch', source: 'Batch API: 50% off, within 24 h',
+    } : null,
   };
+}
+
+/** Gemini image and GPT Image models have a batch (deferred) tier at half price. */
+export function hasBatch(o: { provider: string; model: string }): boolean {
+  return (o.provider === 'google' && o.model.startsWith('gemini')) || (o.provider === 'openai' && o.model.startsWith('gpt-image'));
 }
 
 export const PROMPTS = [

@@ -60,3 +60,6 @@ export type DiscoveryReport = B.DiscoveryReport_Serialize;
 export type ProviderDiscovery = B.ProviderDiscovery_Serialize;
 export type DiscoveredModel = B.DiscoveredModel_Serialize;
 export type OfferImportReport = B.OfferImportReport;
+export type DeferredPrice = B.DeferredPrice_Serialize;
+export type DeferredJobView = B.DeferredJobView;
+export type RecoveryReport = B.RecoveryReport;

@@ -7,7 +7,7 @@ function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): 
     offer_id: id, provider: 'p', model: 'm', display_name: id, tier: 'draft', billing: 'per_image', expected_usd: expected,
     worst_case_usd: expected, per_image_usd: expected, supported: true, reason: null, notes: [], lines: [], confidence: 'published',
     dedup_hit: false, has_key: true, price_source: 'published', calibration_samples: null, price_known: true,
-    lifecycle: null, replacement: null, fit: 0, cooling_down: null, ...extra,
+    lifecycle: null, replacement: null, fit: 0, cooling_down: null, deferred: null, ...extra,
   };
 }
 

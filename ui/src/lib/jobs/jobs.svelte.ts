@@ -1,4 +1,4 @@
-import { backend, type GenerateInput, type GenerationResult, type JobEvent } from '../api';
+import { backend, type DeferredJobView, type GenerateInput, type GenerationResult, type JobEvent } from '../api';
 import { friendly, type Friendly } from '../errors';
 import { app } from '../app/state.svelte';
 import { providerName } from '../format';
@@ -13,6 +13,8 @@ type Result = { result: GenerationResult; label: string };
 class JobsState {
   jobs = $state<Job[]>([]);
   results = $state<Result[]>([]);
+  /** Generations waiting for a provider's batch ("Later"), polled by the app. */
+  deferred = $state<DeferredJobView[]>([]);
   now = $state(Date.now());
   private key = 0;
   private ticker: ReturnType<typeof setInterval> | null = null;
@@ -42,7 +44,11 @@ class JobsState {
 
   private onEvent(key: number, ev: JobEvent) {
     this.update(key, (j) => applyEvent(j, ev, Date.now()));
-    if (ev.stage === 'done') {
+    if (ev.stage === 'done' && ev.result.status === 'deferred') {
+      // No images yet: it is listed as deferred until the provider delivers.
+      void this.loadDeferred();
+      void app.loadProjects();
+    } else if (ev.stage === 'done') {
       this.results = [{ result: ev.result, label: this.jobs.find((j) => j.key === key)?.label ?? '' }, ...this.results].slice(0, MAX_RESULTS);
       this.save();
       app.bump();
@@ -82,6 +88,34 @@ class JobsState {
     return this.start(label, input.params.prompt, { kind: 'submit', input }, (cb) => backend().generationSubmit(input, cb));
   }
 
+  /** "Later": the provider's batch API at the batch price; lands in the gallery later. */
+  submitLater(input: GenerateInput, label: string): Promise<Friendly | null> {
+    return this.start(label, input.params.prompt, { kind: 'later', input }, (cb) => backend().generationSubmitLater(input, cb));
+  }
+
+  /** Asks the providers now instead of waiting for the background poll. */
+  async pollDeferred(): Promise<Friendly | null> {
+    try {
+      const r = await backend().deferredPoll();
+      await this.loadDeferred();
+      if (r.resumed.length || r.failed.length) {
+        app.bump();
+        void app.loadProjects();
+      }
+      return null;
+    } catch (e) {
+      return friendly(e);
+    }
+  }
+
+  async loadDeferred() {
+    try {
+      this.deferred = await backend().deferredJobs();
+    } catch {
+      // Keep the last list; the next change event tries again.
+    }
+  }
+
   promote(generationId: string, prompt: string): Promise<Friendly | null> {
     return this.start('Final (promoted)', prompt, { kind: 'promote', generationId }, (cb) => backend().generationPromote(generationId, cb));
   }
@@ -90,6 +124,7 @@ class JobsState {
   retry(key: number): Promise<Friendly | null> {
     const j = this.jobs.find((x) => x.key === key);
     if (!j?.retry) return Promise.resolve(null);
+    if (j.retry.kind === 'later') return this.submitLater(j.retry.input, j.label);
     return j.retry.kind === 'submit' ? this.submit(j.retry.input, j.label) : this.promote(j.retry.generationId, j.prompt);
   }
 

@@ -21,7 +21,7 @@ export interface Job {
   startedAt: number;
   endedAt: number | null;
   /** What to send again on Retry (a submit's input, or the draft a promote started from). */
-  retry: { kind: 'submit'; input: GenerateInput } | { kind: 'promote'; generationId: string } | null;
+  retry: { kind: 'submit'; input: GenerateInput } | { kind: 'later'; input: GenerateInput } | { kind: 'promote'; generationId: string } | null;
 }
 
 export function newJob(key: number, label: string, prompt: string, now = Date.now(), retry: Job['retry'] = null): Job {
@@ -66,7 +66,7 @@ export function phaseLabel(j: Job, now: number): string {
     case 'running': return j.attempt > 1 ? `running · attempt ${j.attempt}` : 'running';
     case 'polling': return `polling · ${j.pollElapsed}s`;
     case 'storing': return 'saving to gallery';
-    case 'done': return j.result?.dedup_hit ? 'reused from gallery' : 'done';
+    case 'done': return j.result?.dedup_hit ? 'reused from gallery' : j.result?.status === 'deferred' ? 'deferred · lands later' : 'done';
     case 'failed': return 'failed';
     case 'cancelled': return 'cancelled';
   }

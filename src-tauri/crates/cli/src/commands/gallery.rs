@@ -103,6 +103,7 @@ pub fn status_name(s: &GenerationStatus) -> &'static str {
         GenerationStatus::Failed => "failed",
         GenerationStatus::Cancelled => "cancelled",
         GenerationStatus::Reused => "reused",
+        GenerationStatus::Deferred => "deferred",
     }
 }
 
@@ -124,6 +125,11 @@ fn failure_reason(d: &GenerationDetail) -> Option<String> {
             "it stopped before any provider was asked (nothing was sent)".to_string()
         }
         (GenerationStatus::Cancelled, _) => "cancelled before it finished".to_string(),
+        (GenerationStatus::Deferred, _) => {
+            "deferred to the provider's batch API; `proofsheet-cli jobs` shows when it is \
+             expected, and any later run lands it"
+                .to_string()
+        }
         (GenerationStatus::Queued | GenerationStatus::Running, _) => {
             "not finished: still running, or left by a process that died \
              (`proofsheet-cli recover` settles it)"

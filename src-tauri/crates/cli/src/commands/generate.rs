@@ -1,7 +1,7 @@
 //! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
 
 use engine::api::{
-    AttemptView, GenerateInput, GenerationResult, GenerationStatus, Route, RouteDecision,
+    AttemptView, DeferredJobView, GenerateInput, GenerationResult, GenerationStatus, Route, RouteDecision,
     RoutePreviewInput,
 };
 use engine::{EngineError, ErrorKind};
@@ -41,6 +41,19 @@ pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
         no_dedup: a.no_dedup,
     };
     let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
+    if a.later {
+        let out = cancellable(&job, ctx.quiet, ctx.engine.generate_later(input, progress)).await;
+        return match out {
+            Ok(result) => {
+                let deferred = super::jobs::of(ctx, &result.generation_id).await;
+                let extra = deferred
+                    .as_ref()
+                    .map(|d| serde_json::json!({ "deferred": d }));
+                finish_with(ctx, &result, extra, deferred.as_ref())
+            }
+            Err(e) => Err(explain(ctx, e, &project).await),
+        };
+    }
     let out = cancellable(&job, ctx.quiet, ctx.engine.generate(input, progress)).await;
     match out {
         Ok(result) => finish(ctx, &result, None),
@@ -87,8 +100,17 @@ pub async fn promote(ctx: &Ctx, a: PromoteArgs) -> CliResult<u8> {
 
 /// Prints the result (also when it failed: the attempts explain why) and picks the code.
 fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> CliResult<u8> {
+    finish_with(ctx, r, extra, None)
+}
+
+fn finish_with(
+    ctx: &Ctx,
+    r: &GenerationResult,
+    extra: Option<serde_json::Value>,
+    deferred: Option<&DeferredJobView>,
+) -> CliResult<u8> {
     let code = match r.status {
-        GenerationStatus::Succeeded | GenerationStatus::Reused => OK,
+        GenerationStatus::Succeeded | GenerationStatus::Reused | GenerationStatus::Deferred => OK,
         GenerationStatus::Cancelled => CANCELLED,
         GenerationStatus::Failed => failure_kind(r).code(),
         GenerationStatus::Queued | GenerationStatus::Running => Kind::General.code(),
@@ -101,7 +123,7 @@ fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> 
         }
         output::json(&doc)?;
     } else {
-        output::line(&human(r))?;
+        output::line(&human(r, deferred))?;
     }
     // Progress lines already said it unless they were silenced.
     if let Some(w) = r.budget_warning.as_deref().filter(|_| ctx.quiet) {
@@ -125,7 +147,7 @@ fn failure_kind(r: &GenerationResult) -> Kind {
     }
 }
 
-fn human(r: &GenerationResult) -> String {
+fn human(r: &GenerationResult, deferred: Option<&DeferredJobView>) -> String {
     let n = r.images.len();
     let plural = if n == 1 { "image" } else { "images" };
     let via = r
@@ -147,6 +169,20 @@ fn human(r: &GenerationResult) -> String {
             "Cancelled; charged {} for work already billed.",
             usd(r.cost_usd)
         ),
+        GenerationStatus::Deferred => match deferred {
+            Some(d) => format!(
+                "Deferred: sent to {}'s batch API as {} ({}), {} reserved at the batch price; \
+                 expected by {}. `proofsheet-cli jobs` shows it; any later proofsheet-cli run \
+                 lands it in the gallery with its real cost.",
+                safe(&d.provider),
+                safe(&d.remote_id),
+                safe(&d.offer_id),
+                usd(d.reserved_usd),
+                safe(&d.expected_by)
+            ),
+            None => "Deferred: sent to the provider's batch API; `proofsheet-cli jobs` shows it."
+                .to_string(),
+        },
         _ => format!(
             "Failed: {} (charged {}).",
             safe(&normalize_amounts(

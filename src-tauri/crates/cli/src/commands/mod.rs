@@ -6,6 +6,7 @@ mod drift;
 mod estimate;
 mod gallery;
 mod generate;
+mod jobs;
 mod keys;
 mod progress;
 mod project;
@@ -44,6 +45,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Offers { action: Some(a) } => drift::offers(ctx, a).await,
         Command::Drift(c) => drift::run(ctx, c).await,
         Command::Recover => project::recover(ctx).await,
+        Command::Jobs => jobs::run(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
         Command::Catalog(c) => catalog::run(ctx, c).await,
     }

@@ -1,0 +1,343 @@
+//! "Cheaper if it can wait" (issue 14.7): a generation sent to a provider's batch API at
+//! the batch price, delivered later.
+//!
+//! A deferred generation is an ordinary generation with one attempt whose resume handle
+//! is the batch id (`providers::batch`). The money rules of every attempt hold:
+//! - the worst case at the batch price is reserved (hard budget checked) before anything
+//!   is sent, and the attempt row is `sent` before the batch is submitted;
+//! - the batch handle is stored before the next network step; the job is never
+//!   submitted twice — a submit that failed without billing may fall back to the next
+//!   offer, one whose outcome is unknown is booked as an unconfirmed charge and stops;
+//! - the generation stays `running` (shown as `deferred`) while the provider works;
+//!   `recovery` polls it — at every start and on the app's background timer — never
+//!   resubmits, and lands it with its real cost (the provider's usage × the batch
+//!   price), or releases the reservation when the batch failed or expired unbilled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use pricing::LatencyTier;
+use providers::{Billing, GenerateRequest, RemoteJob};
+use rust_decimal::Decimal;
+use store::{AttemptRecord, CallSettle, GenerationId, NewAttempt, ProjectId};
+use tokio_util::sync::CancellationToken;
+
+use crate::api::{DeferredJobView, DeferredPrice, JobEvent};
+use crate::attempts::record_skip;
+use crate::budget;
+use crate::error::{EngineError, Result};
+use crate::facade::ProgressFn;
+use crate::routing::Candidate;
+use crate::shared::{Core, KeyLookup};
+
+/// How long a deferred job is polled before it is closed by its billing evidence: the
+/// providers' 24-hour window, Gemini's 48-hour expiry, and slack for a machine that was
+/// switched off meanwhile.
+pub(crate) const MAX_AGE: Duration = Duration::from_secs(72 * 3600);
+
+/// The batch handle of an attempt, if it is a deferred job.
+pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
+    let job: RemoteJob = serde_json::from_value(a.remote_job.clone()?).ok()?;
+    providers::batch::is_batch(&job).then_some(job)
+}
+
+/// A deferred job still waiting for its provider.
+pub(crate) fn is_pending(a: &AttemptRecord) -> bool {
+    a.state == "sent" && job_of(a).is_some()
+}
+
+fn within_hours(offer: &pricing::Offer) -> u32 {
+    offer
+        .modifiers
+        .latency
+        .iter()
+        .find(|l| l.tier == LatencyTier::Batch)
+        .and_then(|l| l.within_hours)
+        .unwrap_or(providers::batch::WINDOW_HOURS)
+}
+
+fn expected_by(job: &RemoteJob, a: &AttemptRecord) -> DateTime<Utc> {
+    job.extra
+        .get("expected_by")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .map(|d| d.with_timezone(&Utc))
+        .unwrap_or(a.started_at + chrono::Duration::hours(24))
+}
+
+/// Whether the offer can be sent later from here: a batch price in the catalog and a
+/// client that speaks the provider's batch API for the model.
+pub(crate) fn can_defer(core: &Core, offer: &pricing::Offer) -> bool {
+    offer
+        .modifiers
+        .latency
+        .iter()
+        .any(|l| l.tier == LatencyTier::Batch)
+        && core
+            .client(&offer.id, &offer.provider)
+            .is_some_and(|c| c.batch_support(&offer.model))
+}
+
+/// The "later" price of each offer that has one (`None` elsewhere), in `offers` order.
+pub(crate) fn prices(
+    core: &Core,
+    offers: &[&pricing::Offer],
+    req: &pricing::EstimateRequest,
+    ctx: &pricing::EstimateContext<'_>,
+) -> Vec<Option<DeferredPrice>> {
+    let mut later = req.clone();
+    later.latency = LatencyTier::Batch;
+    offers
+        .iter()
+        .map(|o| {
+            if !can_defer(core, o) {
+                return None;
+            }
+            let now = pricing::estimate_offers(std::iter::once(*o), req, ctx).pop()?;
+            let e = pricing::estimate_offers(std::iter::once(*o), &later, ctx).pop()?;
+            if !e.supported || e.resolved.latency != LatencyTier::Batch {
+                return None;
+            }
+            let saving_pct = if now.expected > Decimal::ZERO {
+                ((Decimal::ONE - e.expected / now.expected) * Decimal::from(100)).round_dp(0)
+            } else {
+                Decimal::ZERO
+            };
+            Some(DeferredPrice {
+                expected_usd: e.expected,
+                worst_case_usd: e.worst_case,
+                within_hours: within_hours(o),
+                saving_pct,
+                mode: "batch".into(),
+                source: o
+                    .modifiers
+                    .latency
+                    .iter()
+                    .find(|l| l.tier == LatencyTier::Batch)
+                    .and_then(|l| l.source.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Marks the candidates that cannot be sent later.
+pub(crate) fn restrict(core: &Core, cands: &mut [Candidate]) {
+    for c in cands.iter_mut().filter(|c| c.skip.is_none()) {
+        if c.estimate.resolved.latency != LatencyTier::Batch {
+            c.skip = Some("has no cheaper deferred (batch) tier".into());
+        } else if !can_defer(core, &c.offer) {
+            c.skip = Some(format!(
+                "Proofsheet cannot send {} to {}'s batch API",
+                c.offer.model, c.offer.provider
+            ));
+        }
+    }
+}
+
+/// How a deferred submission ended.
+pub(crate) enum Submitted {
+    /// The batch is at the provider, its handle stored.
+    Deferred,
+    Failed(String),
+    /// Cancelled before the next offer was tried.
+    Cancelled,
+}
+
+/// Reserves at the batch price and submits to the first offer that takes the batch.
+pub(crate) async fn submit(
+    core: &Arc<Core>,
+    generation: GenerationId,
+    project: ProjectId,
+    cands: &[Candidate],
+    req: &pricing::EstimateRequest,
+    cancel: &CancellationToken,
+    emit: &ProgressFn,
+) -> Result<(Submitted, Option<String>)> {
+    for c in cands {
+        if let Some(reason) = &c.skip {
+            record_skip(core, generation, &c.offer, reason.clone()).await?;
+        }
+    }
+    let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
+    if usable.is_empty() {
+        let why: Vec<String> = cands
+            .iter()
+            .map(|c| format!("{}: {}", c.offer.id, c.skip.as_deref().unwrap_or("")))
+            .collect();
+        return Err(EngineError::validation(format!(
+            "no offer in the chain can take this request later ({}); send it now, or pick an \
+             offer with a batch tier (Gemini image models, GPT Image models)",
+            why.join("; ")
+        )));
+    }
+    let worst = usable
+        .iter()
+        .map(|c| c.estimate.worst_case)
+        .max()
+        .unwrap_or_default();
+    let outcome = budget::reserve(core, project, generation, worst).await?;
+    let warning = budget::warning_text(&outcome);
+    emit(JobEvent::Reserved {
+        amount_usd: worst,
+        warning: warning.clone(),
+    });
+    let mut last = String::from("no offer took the batch");
+    for (i, c) in usable.iter().enumerate() {
+        if cancel.is_cancelled() {
+            return Ok((Submitted::Cancelled, warning));
+        }
+        if i > 0 {
+            let canonical = c.canonical(req);
+            let (g, offer) = (generation, c.offer.id.to_string());
+            core.store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
+                .await?;
+        }
+        let key = match core.key_for(&c.offer.provider).await? {
+            KeyLookup::Found(k) => Some(k),
+            KeyLookup::NotNeeded => None,
+            KeyLookup::Missing => {
+                last = format!(
+                    "no API key for {}; add one in Settings → Keys",
+                    c.offer.provider
+                );
+                record_skip(core, generation, &c.offer, last.clone()).await?;
+                continue;
+            }
+        };
+        match one(core, generation, c, req, key.as_deref(), cancel, emit).await? {
+            None => return Ok((Submitted::Deferred, warning)),
+            Some((msg, false)) => last = msg,
+            Some((msg, true)) => return Ok((Submitted::Failed(msg), warning)),
+        }
+    }
+    Ok((Submitted::Failed(last), warning))
+}
+
+/// One submission. `None`: deferred; `Some((why, stop))`: failed, `stop` when it may
+/// have billed (no other offer is tried then).
+async fn one(
+    core: &Arc<Core>,
+    generation: GenerationId,
+    c: &Candidate,
+    req: &pricing::EstimateRequest,
+    key: Option<&str>,
+    cancel: &CancellationToken,
+    emit: &ProgressFn,
+) -> Result<Option<(String, bool)>> {
+    let provider = c.offer.provider.to_string();
+    let Some(client) = core.client(&c.offer.id, &provider) else {
+        return Ok(Some((
+            format!("no endpoint is configured for {provider}"),
+            false,
+        )));
+    };
+    let r = &c.estimate.resolved;
+    let request = GenerateRequest {
+        model: c.offer.model.to_string(),
+        prompt: req.prompt.clone(),
+        negative_prompt: if r.negative_prompt {
+            req.negative_prompt.clone()
+        } else {
+            None
+        },
+        width: r.width,
+        height: r.height,
+        quality: r.quality.as_deref().map(str::to_owned),
+        n: r.n.max(1),
+        steps: r.steps,
+        seed: r.seed,
+        extra: serde_json::Value::Null,
+    };
+    let new = NewAttempt {
+        provider: provider.clone(),
+        model: c.offer.model.to_string(),
+        offer_id: c.offer.id.to_string(),
+        remote_job: None,
+    };
+    let expected = c.estimate.expected;
+    // `sent` before the request leaves: a crash from here on is accounted.
+    let attempt = core
+        .store_op(move |s| s.start_sent_attempt(generation, &new, None, expected))
+        .await?;
+    emit(JobEvent::Running {
+        provider: provider.clone(),
+        model: c.offer.model.to_string(),
+        attempt: 1,
+    });
+    match client.submit_batch(&request, key, cancel).await {
+        Ok(mut job) => {
+            let now = Utc::now();
+            let due = now + chrono::Duration::hours(i64::from(within_hours(&c.offer)));
+            if let Some(o) = job.extra.as_object_mut() {
+                o.insert("submitted_at".into(), now.to_rfc3339().into());
+                o.insert("expected_by".into(), due.to_rfc3339().into());
+            }
+            let v = serde_json::to_value(&job)
+                .map_err(|e| EngineError::internal(format!("batch handle: {e}")))?;
+            // Stored before anything else happens; if this write fails the attempt stays
+            // `sent` without a handle and recovery books it as unconfirmed.
+            core.store_op(move |s| s.set_remote_job(attempt, &v))
+                .await?;
+            emit(JobEvent::Polling {
+                provider,
+                remote_id: job.remote_id,
+                elapsed_s: 0,
+            });
+            Ok(None)
+        }
+        Err(e) => {
+            let billed = e.billing != Billing::NotBilled;
+            let msg = if billed {
+                format!(
+                    "{}. The batch request reached {provider} and its outcome is unknown, so it \
+                     was not resent: its estimate is booked as an unconfirmed charge; check your \
+                     {provider} dashboard, then confirm or refund it",
+                    e.message
+                )
+            } else {
+                e.message.clone()
+            };
+            let settle = CallSettle {
+                outcome: e.class.name().to_owned(),
+                billed,
+                cost: if billed { expected } else { Decimal::ZERO },
+                unconfirmed: billed && e.billing == Billing::Unknown,
+                error: Some(msg.clone()),
+                ..CallSettle::default()
+            };
+            core.store_op(move |s| s.settle_call(attempt, &settle, &[], None))
+                .await?;
+            Ok(Some((msg, billed)))
+        }
+    }
+}
+
+/// Generations waiting for a provider's batch, oldest first.
+pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<DeferredJobView>> {
+    core.store_op(|s| {
+        let mut out = Vec::new();
+        for r in s.running_generations()? {
+            let g = &r.generation;
+            for a in s.attempts(g.id)?.iter().filter(|a| is_pending(a)) {
+                let Some(job) = job_of(a) else { continue };
+                let project = s.project(g.project_id).map(|p| p.name).unwrap_or_default();
+                out.push(DeferredJobView {
+                    generation_id: g.id.to_string(),
+                    project,
+                    prompt: g.request.prompt.clone(),
+                    offer_id: a.offer_id.clone(),
+                    provider: a.provider.clone(),
+                    model: a.model.clone(),
+                    remote_id: job.remote_id.clone(),
+                    submitted_at: a.started_at.to_rfc3339(),
+                    expected_by: expected_by(&job, a).to_rfc3339(),
+                    reserved_usd: r.reserved,
+                    expected_usd: a.expected.unwrap_or_default(),
+                });
+            }
+        }
+        Ok(out)
+    })
+    .await
+}
