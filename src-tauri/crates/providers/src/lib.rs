@@ -16,6 +16,7 @@ pub mod a1111;
 pub mod bfl;
 pub mod comfyui;
 pub mod fal;
+pub mod gateway;
 pub mod google;
 pub mod ideogram;
 pub mod openai;
