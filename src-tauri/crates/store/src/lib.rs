@@ -13,6 +13,7 @@ mod error;
 mod export;
 mod files;
 mod gallery;
+mod gateways;
 mod generations;
 mod images;
 mod ledger;
@@ -41,6 +42,7 @@ pub use export::{
 };
 pub use files::{StoredFile, SweepReport};
 pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb};
+pub use gateways::{GatewayHeader, GatewayModel, GatewayRow};
 pub use generations::{
     AttemptFinish, AttemptRecord, GenerationDetail, GenerationRecord, NewAttempt, NewGeneration,
     RunningGeneration,

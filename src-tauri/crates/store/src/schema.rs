@@ -352,6 +352,24 @@ CREATE TRIGGER generations_tri_update AFTER UPDATE OF provider, model ON generat
 END;
 "#;
 
+/// Named gateways (issue 16). Secret header values and keys live in the keychain only.
+const M8_GATEWAYS: &str = r#"
+CREATE TABLE gateways (
+    name                    TEXT PRIMARY KEY,
+    base_url                TEXT NOT NULL,
+    dialect                 TEXT NOT NULL CHECK (dialect IN ('images', 'chat')),
+    headers                 TEXT NOT NULL DEFAULT '[]',
+    models                  TEXT NOT NULL DEFAULT '[]',
+    markup_percent          TEXT,
+    markup_per_image_nanos  INTEGER CHECK (markup_per_image_nanos >= 0),
+    price_per_image_nanos   INTEGER CHECK (price_per_image_nanos >= 0),
+    cost_header             TEXT,
+    cost_json_path          TEXT,
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+);
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -362,11 +380,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M5_CALIBRATION),
         M::up(M6_ATTEMPT_STATES),
         M::up(M7_SEARCH),
+        M::up(M8_GATEWAYS),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 7;
+pub const SCHEMA_VERSION: i64 = 8;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {
