@@ -6,6 +6,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use crate::gateway_api::*;
+
 macro_rules! ipc_type {
     ($($item:item)*) => {$(
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -216,6 +218,10 @@ ipc_type! {
         pub review: Option<String>,
         /// Id for `charge_confirm` / `charge_refund`.
         pub attempt_id: String,
+        /// What a gateway said this call cost (LiteLLM's response-cost header, an
+        /// aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
+        #[serde(default)]
+        pub gateway_reported_usd: Option<Decimal>,
     }
 
     #[serde(rename_all = "snake_case")]

@@ -15,6 +15,8 @@ mod convert;
 mod error;
 mod estimate;
 mod facade;
+mod gateway_api;
+mod gateways;
 mod jobs;
 mod key_ops;
 mod lease;

@@ -202,6 +202,7 @@ impl CatalogState {
     pub fn build(
         imported: Option<&str>,
         gateways: &[GatewayConfig],
+        named: &[store::GatewayRow],
         overrides: Vec<PriceOverride>,
     ) -> Result<CatalogState> {
         let source = match imported {
@@ -209,6 +210,7 @@ impl CatalogState {
             None => Catalog::bundled().clone(),
         };
         let base = with_gateways(&source, gateways)?;
+        let base = crate::gateways::with_offers(&base, named)?;
         // Overrides naming offers that no longer exist are dropped, not fatal.
         let kept: Vec<PriceOverride> = overrides
             .into_iter()
