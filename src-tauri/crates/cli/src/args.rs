@@ -102,6 +102,10 @@ pub enum Command {
         proofsheet-cli charges confirm 42 --amount 0.04\n  proofsheet-cli charges refund 42"
     )]
     Charges(ChargesCommand),
+    /// Named gateways (LiteLLM, Portkey, OpenRouter-style resellers): own key, headers and
+    /// a model map onto the catalog offers that price them
+    #[command(subcommand)]
+    Gateway(crate::gateway_args::GatewayCommand),
 }
 
 #[derive(Debug, Subcommand)]

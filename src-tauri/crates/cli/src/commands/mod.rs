@@ -3,6 +3,7 @@
 mod charges;
 mod estimate;
 mod gallery;
+mod gateway;
 mod generate;
 mod keys;
 mod progress;
@@ -41,6 +42,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Offers => estimate::offers(ctx),
         Command::Recover => project::recover(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
+        Command::Gateway(c) => gateway::run(ctx, c).await,
     }
 }
 
