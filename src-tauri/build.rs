@@ -38,6 +38,10 @@ const COMMANDS: &[&str] = &[
     "charges_list",
     "charge_confirm",
     "charge_refund",
+    "gateway_list",
+    "gateway_save",
+    "gateway_remove",
+    "gateway_test",
 ];
 
 fn main() {

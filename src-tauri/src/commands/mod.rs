@@ -4,6 +4,7 @@ mod app;
 mod charges;
 mod dashboard;
 mod gallery;
+mod gateways;
 mod generation;
 mod keys;
 mod pricing;
@@ -53,6 +54,10 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             charges::charges_list,
             charges::charge_confirm,
             charges::charge_refund,
+            gateways::gateway_list,
+            gateways::gateway_save,
+            gateways::gateway_remove,
+            gateways::gateway_test,
         ])
         .events(collect_events![DataChanged])
 }
