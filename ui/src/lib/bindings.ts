@@ -169,7 +169,7 @@ export type AttemptView_Serialize = {
 	 *  What a gateway said this call cost (LiteLLM's response-cost header, an
 	 *  aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
 	 */
-	gateway_reported_usd: string | null,
+	gateway_reported_usd?: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";

@@ -220,7 +220,7 @@ ipc_type! {
         pub attempt_id: String,
         /// What a gateway said this call cost (LiteLLM's response-cost header, an
         /// aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         pub gateway_reported_usd: Option<Decimal>,
     }
 

@@ -6,6 +6,7 @@ import {
   type FakeGen, type FakeOffer,
 } from './fakeData';
 import type * as T from './types';
+import { fakeGateways } from './fakeGateways';
 
 export interface FakeOptions {
   galleryCount?: number;
@@ -420,6 +421,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     chargesList: (project) => call('chargesList', () => unconfirmedOf(project)),
     chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),
     chargeRefund: (id) => call('chargeRefund', () => settleCharge(id, null, false)),
+    ...fakeGateways(call, changed, () => FAKE_OFFERS.map((o) => o.offer_id)),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

@@ -33,7 +33,7 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
     error: r.error ?? null,
     budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null, review: a.review ?? null })),
+    attempts: r.attempts.map((a) => ({ ...a, error: a.error ?? null, review: a.review ?? null, gateway_reported_usd: a.gateway_reported_usd ?? undefined })),
   };
 }
 
@@ -82,6 +82,10 @@ export const tauriBackend: Backend = {
   chargesList: (project) => unwrap(commands.chargesList(project)),
   chargeConfirm: (id, amountUsd) => unwrap(commands.chargeConfirm(id, amountUsd)),
   chargeRefund: (id) => unwrap(commands.chargeRefund(id)),
+  gatewayList: () => unwrap(commands.gatewayList()),
+  gatewaySave: (input) => unwrap(commands.gatewaySave(input)),
+  gatewayRemove: (name) => unwrap(commands.gatewayRemove(name)).then(nothing),
+  gatewayTest: (name) => unwrap(commands.gatewayTest(name)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;
