@@ -214,7 +214,15 @@ impl CatalogState {
         // Overrides naming offers that no longer exist are dropped, not fatal.
         let kept: Vec<PriceOverride> = overrides
             .into_iter()
-            .filter(|o| base.offer(&o.offer_id).is_some())
+            .filter(|o| match base.offer(&o.offer_id) {
+                None => false,
+                // A cap only stands in for an unknown price (a gateway model that got a
+                // price or a binding no longer needs it).
+                Some(offer) => {
+                    !matches!(o.change, OverrideChange::PriceCap { .. })
+                        || offer.formula.is_unknown()
+                }
+            })
             .collect();
         let effective = Arc::new(base.with_overrides(&kept)?);
         Ok(CatalogState {

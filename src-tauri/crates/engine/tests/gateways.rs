@@ -222,3 +222,134 @@ async fn bad_definitions_are_refused_and_nothing_is_saved() {
     assert!(e.gateway_list().await.expect("list").is_empty());
     assert!(!e.offers().iter().any(|o| o.provider == "gateway"));
 }
+
+fn plain(
+    server: &MockServer,
+    name: &str,
+    dialect: &str,
+    models: Vec<GatewayModelInput>,
+) -> GatewayInput {
+    GatewayInput {
+        name: name.into(),
+        base_url: format!("{}/api/v1", server.uri()),
+        dialect: dialect.into(),
+        headers: vec![],
+        models,
+        markup_percent: None,
+        markup_per_image_usd: None,
+        price_per_image_usd: None,
+        cost_header: None,
+        cost_json_path: None,
+        key: None,
+    }
+}
+
+#[tokio::test]
+async fn an_openrouter_style_chat_gateway_is_priced_by_usage_plus_a_per_image_markup() {
+    if !keyring() {
+        return;
+    }
+    let server = MockServer::start().await;
+    let data_url = format!("data:image/png;base64,{}", b64(&png(16, 16)));
+    Mock::given(method("POST"))
+        .and(path("/api/v1/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "gen-123",
+            "choices": [{"finish_reason": "stop", "message": {"role": "assistant", "content": "",
+                "images": [{"type": "image_url", "image_url": {"url": data_url}}]}}],
+            "usage": {"prompt_tokens": 10, "completion_tokens": 1300,
+                      "completion_tokens_details": {"image_tokens": 1290}, "cost": 0.039}
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], options()).await;
+    let mut g = plain(
+        &server,
+        "orouter",
+        "chat",
+        vec![GatewayModelInput {
+            name: "google/gemini-2.5-flash-image".into(),
+            offer_id: Some("openrouter:google/gemini-2.5-flash-image".into()),
+        }],
+    );
+    g.markup_per_image_usd = Some(d("0.002"));
+    e.gateway_save(g).await.expect("saved");
+    let offer = "gateway:orouter/google/gemini-2.5-flash-image";
+    let direct = estimate(&e, "openrouter:google/gemini-2.5-flash-image").await;
+    let via = estimate(&e, offer).await;
+    assert_eq!(
+        via.expected_usd,
+        direct.expected_usd + d("0.002"),
+        "{via:?}"
+    );
+    assert_eq!(via.tier, Tier::Draft);
+    e.project_upsert(project("p", Some("5"), &[offer], &[]))
+        .await
+        .expect("project");
+    let r = e
+        .generate(input("p", Route::Draft, None), noop())
+        .await
+        .expect("generated");
+    assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
+    // 10 × $0.30/M + 1290 × $30/M + 10 × $2.50/M = $0.038728, + $0.002 per image.
+    assert_eq!(r.cost_usd, d("0.040728"), "{r:?}");
+    assert_eq!(r.attempts[0].gateway_reported_usd, Some(d("0.039")));
+}
+
+#[tokio::test]
+async fn a_reseller_model_without_a_binding_is_flat_or_unknown_and_unknown_needs_a_cap() {
+    if !keyring() {
+        return;
+    }
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/api/v1/images/generations"))
+        .respond_with(openai_ok())
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], options()).await;
+    let models = vec![GatewayModelInput {
+        name: "their-model".into(),
+        offer_id: None,
+    }];
+    e.gateway_save(plain(&server, "resell", "images", models.clone()))
+        .await
+        .expect("saved");
+    let offer = "gateway:resell/their-model";
+    let est = estimate(&e, offer).await;
+    assert!(!est.price_known, "unknown, never $0: {est:?}");
+    e.project_upsert(project("p", Some("5"), &[offer], &[]))
+        .await
+        .expect("project");
+    let err = e
+        .generate(input("p", Route::Draft, None), noop())
+        .await
+        .expect_err("a hard budget refuses an unknown price");
+    assert!(err.message.contains("price cap"), "{err:?}");
+    assert_eq!(requests(&server).await, 0, "nothing was sent");
+
+    // The user's cap is what is reserved and estimated; then it runs.
+    e.price_overrides_set(vec![PriceOverrideInput {
+        offer_id: offer.into(),
+        multiplier: d("1"),
+        price_cap_usd: Some(d("0.05")),
+    }])
+    .await
+    .expect("cap");
+    let r = e
+        .generate(input("p", Route::Draft, None), noop())
+        .await
+        .expect("generated under the cap");
+    assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
+
+    // A flat price makes it known everywhere at once.
+    let mut flat = plain(&server, "resell", "images", models);
+    flat.price_per_image_usd = Some(d("0.03"));
+    e.gateway_save(flat).await.expect("saved");
+    let est = estimate(&e, offer).await;
+    assert!(est.price_known, "{est:?}");
+    assert_eq!(est.expected_usd, d("0.03"));
+}
