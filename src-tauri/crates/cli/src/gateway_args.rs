@@ -33,7 +33,12 @@ A model without =OFFER_ID is priced by --price-per-image, else its price is unkn
     /// Call the gateway's model list: reachable, key accepted, which mapped models it serves
     Test { name: String },
     /// Store or replace the gateway's key (read from stdin)
-    Key { name: String },
+    Key {
+        name: String,
+        /// Never used: a key given as an argument lands in shell history.
+        #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+        refused_secret: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -80,4 +85,7 @@ pub struct GatewayAddArgs {
     /// Read the gateway's key from stdin (the last line)
     #[arg(long)]
     pub key_stdin: bool,
+    /// Never used: secrets given as arguments land in shell history and process lists.
+    #[arg(hide = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub refused_secret: Vec<String>,
 }

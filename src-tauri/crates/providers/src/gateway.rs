@@ -401,3 +401,88 @@ impl ImageProvider for Gateway {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gw(cost_header: Option<&str>, cost_json_path: Option<&str>) -> Gateway {
+        let spec = GatewaySpec {
+            name: "g".into(),
+            base_url: "http://127.0.0.1:9/v1/".into(),
+            dialect: Dialect::Images,
+            headers: vec![],
+            secrets: vec![],
+            models: BTreeMap::new(),
+            cost_header: cost_header.map(str::to_owned),
+            cost_json_path: cost_json_path.map(str::to_owned),
+        };
+        Gateway::new(spec, &ProviderConfig::default(), reqwest::Client::new())
+    }
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, HeaderValue::from_str(v).expect("value"));
+        }
+        h
+    }
+
+    #[test]
+    fn the_reported_cost_comes_from_litellms_header_then_usage_cost() {
+        let g = gw(None, None);
+        let body = serde_json::json!({"usage": {"cost": 0.039}});
+        let h = headers(&[(LITELLM_COST_HEADER, "0.041999999696896")]);
+        assert_eq!(g.reported_cost(&h, &body), "0.041999999696896".parse().ok());
+        assert_eq!(
+            g.reported_cost(&HeaderMap::new(), &body),
+            "0.039".parse().ok()
+        );
+        assert_eq!(
+            g.reported_cost(&HeaderMap::new(), &serde_json::json!({})),
+            None
+        );
+        // Garbage and negative amounts are not a cost.
+        let bad = headers(&[(LITELLM_COST_HEADER, "-1")]);
+        assert_eq!(g.reported_cost(&bad, &serde_json::json!({})), None);
+        let bad = headers(&[(LITELLM_COST_HEADER, "NaN")]);
+        assert_eq!(g.reported_cost(&bad, &serde_json::json!({})), None);
+    }
+
+    #[test]
+    fn a_configured_header_or_json_path_is_read() {
+        let g = gw(Some("x-billed-usd"), Some("meta.billing.total"));
+        let body = serde_json::json!({"meta": {"billing": {"total": "0.12"}}});
+        assert_eq!(
+            g.reported_cost(&HeaderMap::new(), &body),
+            "0.12".parse().ok()
+        );
+        let h = headers(&[("x-billed-usd", "0.2")]);
+        assert_eq!(g.reported_cost(&h, &body), "0.2".parse().ok());
+    }
+
+    #[test]
+    fn headers_that_proofsheet_sets_or_that_cannot_be_sent_are_refused() {
+        assert!(check_header("x-portkey-provider", "openai").is_ok());
+        assert!(check_header("Authorization", "Bearer x").is_err());
+        assert!(check_header("bad header", "x").is_err());
+        assert!(check_header("x-ok", "line\nbreak").is_err());
+        assert_eq!(Dialect::parse("chat"), Some(Dialect::Chat));
+        assert_eq!(Dialect::parse("soap"), None);
+    }
+
+    #[test]
+    fn secret_header_values_never_show_in_debug() {
+        let spec = GatewaySpec {
+            name: "g".into(),
+            base_url: "http://x/v1".into(),
+            dialect: Dialect::Images,
+            headers: vec![("x-token".into(), "pk-very-secret-123".into())],
+            secrets: vec!["pk-very-secret-123".into()],
+            models: BTreeMap::new(),
+            cost_header: None,
+            cost_json_path: None,
+        };
+        assert!(!format!("{spec:?}").contains("pk-very-secret"));
+    }
+}

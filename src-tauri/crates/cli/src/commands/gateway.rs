@@ -65,7 +65,8 @@ pub async fn run(ctx: &Ctx, c: GatewayCommand) -> CliResult<u8> {
                 Kind::Provider.code()
             })
         }
-        GatewayCommand::Key { name } => {
+        GatewayCommand::Key { refused_secret, .. } if !refused_secret.is_empty() => Err(refused()),
+        GatewayCommand::Key { name, .. } => {
             let mut lines = read_stdin_lines("the gateway key")?;
             if lines.len() != 1 {
                 return Err(CliError::usage("pipe exactly one line: the gateway's key"));
@@ -143,7 +144,19 @@ fn human(g: &GatewayView) -> String {
     out
 }
 
+/// Never echoes the argument: it is probably a secret.
+fn refused() -> CliError {
+    CliError::usage(
+        "gateway keys and secret header values are never taken as arguments (shell history, \
+         process lists); pipe them on stdin: one line per --secret-header, then the key with \
+         --key-stdin",
+    )
+}
+
 async fn add(ctx: &Ctx, a: GatewayAddArgs) -> CliResult<u8> {
+    if !a.refused_secret.is_empty() {
+        return Err(refused());
+    }
     let mut headers = Vec::new();
     for h in &a.headers {
         let Some((k, v)) = h.split_once('=') else {
