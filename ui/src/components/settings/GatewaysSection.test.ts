@@ -53,3 +53,14 @@ describe('Settings → Gateways', () => {
     await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/letters, digits/));
   });
 });
+
+describe('an attempt through a gateway', () => {
+  afterEach(() => cleanup());
+
+  it('shows the gateway-reported cost beside the charge', async () => {
+    const { default: AttemptCharge } = await import('../common/AttemptCharge.svelte');
+    render(AttemptCharge, { props: { a: { billed: true, cost_usd: '0.033369', gateway_reported_usd: '0.042' } } });
+    expect(screen.getByTestId('attempt-charge').textContent).toContain('$0.033');
+    expect(screen.getByTestId('attempt-gateway-reported').textContent).toBe('gateway reported $0.042');
+  });
+});
