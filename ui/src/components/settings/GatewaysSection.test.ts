@@ -61,6 +61,6 @@ describe('an attempt through a gateway', () => {
     const { default: AttemptCharge } = await import('../common/AttemptCharge.svelte');
     render(AttemptCharge, { props: { a: { billed: true, cost_usd: '0.033369', gateway_reported_usd: '0.042' } } });
     expect(screen.getByTestId('attempt-charge').textContent).toContain('$0.033');
-    expect(screen.getByTestId('attempt-gateway-reported').textContent).toBe('gateway reported $0.042');
+    expect(screen.getByTestId('attempt-gateway-reported').textContent).toBe('gateway reported $0.0420');
   });
 });
