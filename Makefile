@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TAURI := ui/node_modules/.bin/tauri
 KEYRING := .ci/with-keyring.sh
 
-.PHONY: setup dev test lint ui-check ui-build rust-test e2e-build e2e bindings bench bench-app bench-ui deb clean
+.PHONY: setup dev test lint ui-check ui-build rust-test gateways-setup gateways-test e2e-build e2e bindings bench bench-app bench-ui deb clean
 
 setup:
 	.ci/setup.sh
@@ -26,8 +26,16 @@ ui-check:
 ui-build:
 	cd ui && npm run build
 
-rust-test: ui-build
+# The workspace tests include the real LiteLLM and Portkey gateways (cli/tests/real_gateways.rs).
+rust-test: ui-build gateways-setup
 	$(KEYRING) cargo test --workspace --locked
+
+gateways-setup:
+	.ci/setup-gateways.sh
+
+# Only the real-gateway tests: generate through a LiteLLM proxy and a Portkey gateway.
+gateways-test: gateways-setup
+	$(KEYRING) cargo test --locked -p proofsheet-cli --test real_gateways
 
 # The e2e binary embeds ui/dist and runs as the dev identifier (own data and keychain).
 e2e-build: ui-build

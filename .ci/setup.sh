@@ -38,4 +38,6 @@ if [ ! -x tests/e2e/.venv/bin/pytest ]; then
   python3 -m venv tests/e2e/.venv
   tests/e2e/.venv/bin/pip install -q -r tests/e2e/requirements.txt
 fi
+# The real gateways (LiteLLM, Portkey) the integration tests start on loopback.
+.ci/setup-gateways.sh
 echo "==> setup complete"

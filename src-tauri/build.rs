@@ -58,6 +58,10 @@ const COMMANDS: &[&str] = &[
     "drift_settings_save",
     "offers_discover",
     "offers_import",
+    "gateway_list",
+    "gateway_save",
+    "gateway_remove",
+    "gateway_test",
 ];
 
 fn main() {

@@ -4,9 +4,10 @@ mod app;
 pub(crate) mod catalog;
 mod charges;
 mod dashboard;
-mod drift;
 mod deferred;
+mod drift;
 mod gallery;
+mod gateways;
 mod generation;
 mod keys;
 mod pricing;
@@ -80,6 +81,10 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             deferred::generation_submit_later,
             deferred::deferred_jobs,
             deferred::deferred_poll,
+            gateways::gateway_list,
+            gateways::gateway_save,
+            gateways::gateway_remove,
+            gateways::gateway_test,
         ])
         .events(collect_events![DataChanged])
 }

@@ -130,6 +130,12 @@ export const commands = {
 	deferredJobs: () => typedError<DeferredJobView[], AppError>(__TAURI_INVOKE("deferred_jobs")),
 	/**  Polls the waiting batches now (the app also does it on a timer). */
 	deferredPoll: () => typedError<RecoveryReport, AppError>(__TAURI_INVOKE("deferred_poll")),
+	gatewayList: () => typedError<GatewayView_Serialize[], AppError>(__TAURI_INVOKE("gateway_list")),
+	/**  Adds or replaces a gateway; its offers are priced and routable as soon as it returns. */
+	gatewaySave: (input: GatewayInput_Deserialize) => typedError<GatewayView_Serialize, AppError>(__TAURI_INVOKE("gateway_save", { input })),
+	gatewayRemove: (name: string) => typedError<null, AppError>(__TAURI_INVOKE("gateway_remove", { name })),
+	/**  Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
+	gatewayTest: (name: string) => typedError<GatewayTestView_Serialize, AppError>(__TAURI_INVOKE("gateway_test", { name })),
 };
 
 /** Events */
@@ -196,6 +202,11 @@ export type AttemptView_Deserialize = {
 	 *  reconciliation of this attempt against `expected_usd`.
 	 */
 	reported_usd?: string | null,
+	/**
+	 *  What a gateway said this call cost (LiteLLM's response-cost header, an
+	 *  aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
+	 */
+	gateway_reported_usd?: string | null,
 };
 
 export type AttemptView_Serialize = {
@@ -227,6 +238,11 @@ export type AttemptView_Serialize = {
 	 *  reconciliation of this attempt against `expected_usd`.
 	 */
 	reported_usd?: string,
+	/**
+	 *  What a gateway said this call cost (LiteLLM's response-cost header, an
+	 *  aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
+	 */
+	gateway_reported_usd?: string,
 };
 
 export type BudgetPeriod = "total" | "monthly";
@@ -841,6 +857,201 @@ export type GatewayConfig_Serialize = {
 	base_url: string,
 	models: string[],
 	price_per_image_usd: string | null,
+};
+
+/**
+ *  An extra header. A secret header's `value` is stored in the keychain (None keeps
+ *  the stored one); a plain header's value is stored in the library.
+ */
+export type GatewayHeaderInput = GatewayHeaderInput_Serialize | GatewayHeaderInput_Deserialize;
+
+/**
+ *  An extra header. A secret header's `value` is stored in the keychain (None keeps
+ *  the stored one); a plain header's value is stored in the library.
+ */
+export type GatewayHeaderInput_Deserialize = {
+	name: string,
+	value?: string | null,
+	secret: boolean,
+};
+
+/**
+ *  An extra header. A secret header's `value` is stored in the keychain (None keeps
+ *  the stored one); a plain header's value is stored in the library.
+ */
+export type GatewayHeaderInput_Serialize = {
+	name: string,
+	value: string | null,
+	secret: boolean,
+};
+
+export type GatewayHeaderView = GatewayHeaderView_Serialize | GatewayHeaderView_Deserialize;
+
+export type GatewayHeaderView_Deserialize = {
+	name: string,
+	/**  Plain headers only. */
+	value?: string | null,
+	secret: boolean,
+	/**  For a secret header: whether the keychain holds its value. */
+	secret_set: boolean,
+};
+
+export type GatewayHeaderView_Serialize = {
+	name: string,
+	/**  Plain headers only. */
+	value: string | null,
+	secret: boolean,
+	/**  For a secret header: whether the keychain holds its value. */
+	secret_set: boolean,
+};
+
+/**  A named gateway as the user edits it. */
+export type GatewayInput = GatewayInput_Serialize | GatewayInput_Deserialize;
+
+/**  A named gateway as the user edits it. */
+export type GatewayInput_Deserialize = {
+	name: string,
+	base_url: string,
+	/**  "images" (OpenAI Images) or "chat" (chat completions with image output). */
+	dialect: string,
+	headers: GatewayHeaderInput_Deserialize[],
+	models: GatewayModelInput_Deserialize[],
+	/**  Markup on the bound offer's price, in percent ("5" = +5 %). */
+	markup_percent?: string | null,
+	/**  Markup per image billed, in USD. */
+	markup_per_image_usd?: string | null,
+	/**  Flat price of a model bound to no catalog offer (else its price is unknown). */
+	price_per_image_usd?: string | null,
+	/**  A response header holding the gateway's charge (default x-litellm-response-cost). */
+	cost_header?: string | null,
+	/**  A dotted JSON path holding the charge (default usage.cost). */
+	cost_json_path?: string | null,
+	/**  A new key for this gateway (stored in the keychain); None keeps the stored one. */
+	key?: string | null,
+};
+
+/**  A named gateway as the user edits it. */
+export type GatewayInput_Serialize = {
+	name: string,
+	base_url: string,
+	/**  "images" (OpenAI Images) or "chat" (chat completions with image output). */
+	dialect: string,
+	headers: GatewayHeaderInput_Serialize[],
+	models: GatewayModelInput_Serialize[],
+	/**  Markup on the bound offer's price, in percent ("5" = +5 %). */
+	markup_percent: string | null,
+	/**  Markup per image billed, in USD. */
+	markup_per_image_usd: string | null,
+	/**  Flat price of a model bound to no catalog offer (else its price is unknown). */
+	price_per_image_usd: string | null,
+	/**  A response header holding the gateway's charge (default x-litellm-response-cost). */
+	cost_header: string | null,
+	/**  A dotted JSON path holding the charge (default usage.cost). */
+	cost_json_path: string | null,
+	/**  A new key for this gateway (stored in the keychain); None keeps the stored one. */
+	key: string | null,
+};
+
+/**  A gateway model and the catalog offer whose formula prices it. */
+export type GatewayModelInput = GatewayModelInput_Serialize | GatewayModelInput_Deserialize;
+
+/**  A gateway model and the catalog offer whose formula prices it. */
+export type GatewayModelInput_Deserialize = {
+	name: string,
+	offer_id?: string | null,
+};
+
+/**  A gateway model and the catalog offer whose formula prices it. */
+export type GatewayModelInput_Serialize = {
+	name: string,
+	offer_id: string | null,
+};
+
+export type GatewayModelView = GatewayModelView_Serialize | GatewayModelView_Deserialize;
+
+export type GatewayModelView_Deserialize = {
+	name: string,
+	/**  The route's offer id: `gateway:NAME/MODEL`. */
+	offer_id: string,
+	/**  The catalog offer whose formula prices it. */
+	bound_offer?: string | null,
+	/**  "bound" (formula + markup), "flat" (the gateway's price) or "unknown". */
+	pricing: string,
+	tier: Tier,
+};
+
+export type GatewayModelView_Serialize = {
+	name: string,
+	/**  The route's offer id: `gateway:NAME/MODEL`. */
+	offer_id: string,
+	/**  The catalog offer whose formula prices it. */
+	bound_offer: string | null,
+	/**  "bound" (formula + markup), "flat" (the gateway's price) or "unknown". */
+	pricing: string,
+	tier: Tier,
+};
+
+/**  What `gateway test` found. */
+export type GatewayTestView = GatewayTestView_Serialize | GatewayTestView_Deserialize;
+
+/**  What `gateway test` found. */
+export type GatewayTestView_Deserialize = {
+	name: string,
+	reachable: boolean,
+	/**  None when the gateway could not be reached or did not say. */
+	key_accepted?: boolean | null,
+	/**  Mapped models the gateway lists. */
+	served: string[],
+	/**  Mapped models it does not list. */
+	missing: string[],
+	listed: number,
+	message: string,
+};
+
+/**  What `gateway test` found. */
+export type GatewayTestView_Serialize = {
+	name: string,
+	reachable: boolean,
+	/**  None when the gateway could not be reached or did not say. */
+	key_accepted: boolean | null,
+	/**  Mapped models the gateway lists. */
+	served: string[],
+	/**  Mapped models it does not list. */
+	missing: string[],
+	listed: number,
+	message: string,
+};
+
+export type GatewayView = GatewayView_Serialize | GatewayView_Deserialize;
+
+export type GatewayView_Deserialize = {
+	name: string,
+	base_url: string,
+	dialect: string,
+	headers: GatewayHeaderView_Deserialize[],
+	models: GatewayModelView_Deserialize[],
+	markup_percent?: string | null,
+	markup_per_image_usd?: string | null,
+	price_per_image_usd?: string | null,
+	cost_header?: string | null,
+	cost_json_path?: string | null,
+	/**  Whether a key is stored (or given by PROOFSHEET_GATEWAY_<NAME>_API_KEY). */
+	key_set: boolean,
+};
+
+export type GatewayView_Serialize = {
+	name: string,
+	base_url: string,
+	dialect: string,
+	headers: GatewayHeaderView_Serialize[],
+	models: GatewayModelView_Serialize[],
+	markup_percent: string | null,
+	markup_per_image_usd: string | null,
+	price_per_image_usd: string | null,
+	cost_header: string | null,
+	cost_json_path: string | null,
+	/**  Whether a key is stored (or given by PROOFSHEET_GATEWAY_<NAME>_API_KEY). */
+	key_set: boolean,
 };
 
 export type GenerateInput = GenerateInput_Serialize | GenerateInput_Deserialize;

@@ -3,7 +3,7 @@ const PROVIDER_NAMES: Record<string, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
   replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', leonardo: 'Leonardo', runware: 'Runware',
   together: 'Together AI', local: 'Local', a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
-  openai_compatible: 'OpenAI-compatible gateway', google_vertex: 'Google Vertex',
+  openai_compatible: 'OpenAI-compatible gateway', google_vertex: 'Google Vertex', gateway: 'Gateway',
 };
 
 export function providerName(p: string): string {

@@ -134,6 +134,10 @@ pub enum Command {
         proofsheet-cli catalog verify catalog.json"
     )]
     Catalog(CatalogCommand),
+    /// Named gateways (LiteLLM, Portkey, OpenRouter-style resellers): own key, headers and
+    /// a model map onto the catalog offers that price them
+    #[command(subcommand)]
+    Gateway(crate::gateway_args::GatewayCommand),
 }
 
 #[derive(Debug, Subcommand)]

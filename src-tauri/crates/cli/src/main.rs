@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod config;
 mod exit;
+mod gateway_args;
 mod output;
 mod parse;
 

@@ -6,6 +6,8 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+pub use crate::gateway_api::*;
+
 macro_rules! ipc_type {
     ($($item:item)*) => {$(
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -245,6 +247,10 @@ ipc_type! {
         /// reconciliation of this attempt against `expected_usd`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         pub reported_usd: Option<Decimal>,
+        /// What a gateway said this call cost (LiteLLM's response-cost header, an
+        /// aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub gateway_reported_usd: Option<Decimal>,
     }
 
     #[serde(rename_all = "snake_case")]

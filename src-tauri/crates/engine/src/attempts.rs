@@ -152,10 +152,18 @@ impl Call<'_> {
     /// Runs the call to an end, retrying and resuming as the failure's billing allows.
     pub async fn run(&mut self, key: &KeyLookup) -> Result<CallEnd> {
         let provider = self.offer.provider.to_string();
-        let Some(client) = self.core.client(&self.offer.id, &provider) else {
-            return Ok(CallEnd::Fallback(format!(
-                "no endpoint is configured for {provider}; set one in Settings → Endpoints"
-            )));
+        let client = if provider == providers::gateway::GATEWAY_ID {
+            match crate::gateways::client(self.core, &self.offer.id).await {
+                Ok(c) => c,
+                Err(why) => return Ok(CallEnd::Fallback(why)),
+            }
+        } else {
+            let Some(client) = self.core.client(&self.offer.id, &provider) else {
+                return Ok(CallEnd::Fallback(format!(
+                    "no endpoint is configured for {provider}; set one in Settings → Endpoints"
+                )));
+            };
+            client
         };
         let key = match key {
             KeyLookup::Found(k) => Some(k.as_str()),

@@ -160,6 +160,15 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         attempt_id: a.id.to_string(),
         expected_usd: a.expected,
         reported_usd: a.reported,
+        gateway_reported_usd: a
+            .usage
+            .as_ref()
+            .and_then(|u| u.get("gateway_reported_usd"))
+            .and_then(|v| match v {
+                serde_json::Value::String(s) => s.parse().ok(),
+                serde_json::Value::Number(n) => n.to_string().parse().ok(),
+                _ => None,
+            }),
     }
 }
 

@@ -311,7 +311,8 @@ pub(crate) async fn import(
         .store_op(|s| s.setting(crate::settings::CATALOG_KEY))
         .await?
         .and_then(|v| v.as_str().map(str::to_owned));
-    let state = CatalogState::build(stored.as_deref(), &next, overrides)?;
+    let named = core.gateways.read().clone();
+    let state = CatalogState::build(stored.as_deref(), &next, &named, overrides)?;
     let added: Vec<String> = models
         .iter()
         .map(|m| format!("{provider}:{m}"))

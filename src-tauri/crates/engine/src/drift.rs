@@ -50,6 +50,10 @@ pub(crate) fn reported_of(
     priced: &EstimateRequest,
     usage: &pricing::Usage,
 ) -> Option<Decimal> {
+    // A named gateway's own figure (header or JSON path): recorded, never charged.
+    if let Some(usd) = usage.gateway_reported_usd.filter(|u| *u >= Decimal::ZERO) {
+        return Some(usd);
+    }
     if usage.reported_usd.is_none() && usage.credits.is_none() {
         return None;
     }

@@ -56,7 +56,7 @@ impl Engine {
             crate::lease::Lease::acquire(&config.data_dir)?
         };
         let s = store.clone();
-        let (user, imported, overrides, samples) = blocking(move || {
+        let (user, imported, overrides, samples, named) = blocking(move || {
             let user = Settings::load(&s)?;
             let imported = s
                 .setting(settings::CATALOG_KEY)?
@@ -65,21 +65,23 @@ impl Engine {
             let overrides = settings::parse_overrides(s.price_overrides()?);
             // The window's worth of history per (offer, parameters), oldest first.
             let samples = s.calibration_samples(pricing::Calibration::DEFAULT_WINDOW)?;
-            Ok((user, imported, overrides, samples))
+            let named = s.gateways()?;
+            Ok((user, imported, overrides, samples, named))
         })
         .await?;
         let calibration =
             pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
-        let catalog = match CatalogState::build(imported.as_deref(), &user, overrides.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(
-                    "stored catalog refused, using the bundled one: {}",
-                    e.message
-                );
-                CatalogState::build(None, &user, overrides)?
-            }
-        };
+        let catalog =
+            match CatalogState::build(imported.as_deref(), &user, &named, overrides.clone()) {
+                Ok(c) => c,
+                Err(e) => {
+                    tracing::warn!(
+                        "stored catalog refused, using the bundled one: {}",
+                        e.message
+                    );
+                    CatalogState::build(None, &user, &named, overrides)?
+                }
+            };
         let http = providers::http::default_client();
         let clients = Clients::build(&user, &options, &http);
         let max_jobs = options
@@ -95,6 +97,7 @@ impl Engine {
             settings: RwLock::new(user),
             catalog: RwLock::new(Arc::new(catalog)),
             clients: RwLock::new(Arc::new(clients)),
+            gateways: RwLock::new(Arc::new(named)),
             jobs: Mutex::new(Default::default()),
             active: Mutex::new(HashSet::new()),
             lease,
@@ -388,6 +391,27 @@ impl Engine {
     }
     pub async fn key_test(&self, provider: &str) -> Result<KeyCheckView> {
         key_ops::test(&self.core, provider).await
+    }
+
+    // ---- gateways (issue 16) ----
+    pub async fn gateway_list(&self) -> Result<Vec<GatewayView>> {
+        crate::gateways::list(&self.core).await
+    }
+    pub async fn gateway_show(&self, name: &str) -> Result<GatewayView> {
+        crate::gateways::show(&self.core, name).await
+    }
+    /// Adds or replaces a gateway; its offers are routable as soon as this returns.
+    pub async fn gateway_save(&self, input: GatewayInput) -> Result<GatewayView> {
+        crate::gateways::save(&self.core, input).await
+    }
+    pub async fn gateway_key_set(&self, name: &str, key: String) -> Result<GatewayView> {
+        crate::gateways::set_key(&self.core, name, key).await
+    }
+    pub async fn gateway_remove(&self, name: &str) -> Result<()> {
+        crate::gateways::remove(&self.core, name).await
+    }
+    pub async fn gateway_test(&self, name: &str) -> Result<GatewayTestView> {
+        crate::gateways::test(&self.core, name).await
     }
 
     // ---- settings and catalog ----

@@ -341,7 +341,7 @@ pub(crate) async fn route_candidates(
         };
     routing::candidates(&ids, catalog, req, &ctx, &|p| {
         cooling(core, p).or_else(|| {
-            if p == crate::settings::GATEWAY {
+            if p == crate::settings::GATEWAY || p == providers::gateway::GATEWAY_ID {
                 None
             } else {
                 no_client(p)
@@ -458,7 +458,7 @@ impl Run<'_> {
                     .store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                     .await?;
             }
-            let key = match self.core.key_for(&c.offer.provider).await {
+            let key = match self.core.key_for_offer(&c.offer).await {
                 Ok(KeyLookup::Missing) => {
                     let reason = format!(
                         "no API key for {}; add one in Settings → Keys",

@@ -146,7 +146,7 @@ pub(crate) async fn poller(
     let Some(client) = core.client(&offer.id, &offer.provider) else {
         return Err(format!("no endpoint is configured for {}", offer.provider));
     };
-    let key = match core.key_for(&offer.provider).await {
+    let key = match core.key_for_offer(&offer).await {
         Ok(KeyLookup::Found(k)) => Some(k),
         Ok(_) if crate::shared::key_optional(&offer.provider) => None,
         Err(e) => return Err(e.message),

@@ -206,6 +206,7 @@ impl CatalogState {
     pub fn build(
         imported: Option<&str>,
         settings: &Settings,
+        named: &[store::GatewayRow],
         overrides: Vec<PriceOverride>,
     ) -> Result<CatalogState> {
         let source = match imported {
@@ -213,11 +214,20 @@ impl CatalogState {
             None => Catalog::bundled().clone(),
         };
         let base = with_gateways(&source, &settings.gateways)?;
+        let base = crate::gateways::with_offers(&base, named)?;
         let base = crate::discover::with_user_offers(&base, &settings.user_offers);
         // Overrides naming offers that no longer exist are dropped, not fatal.
         let kept: Vec<PriceOverride> = overrides
             .into_iter()
-            .filter(|o| base.offer(&o.offer_id).is_some())
+            .filter(|o| match base.offer(&o.offer_id) {
+                None => false,
+                // A cap only stands in for an unknown price (a gateway model that got a
+                // price or a binding no longer needs it).
+                Some(offer) => {
+                    !matches!(o.change, OverrideChange::PriceCap { .. })
+                        || offer.formula.is_unknown()
+                }
+            })
             .collect();
         let effective = Arc::new(base.with_overrides(&kept)?);
         Ok(CatalogState {

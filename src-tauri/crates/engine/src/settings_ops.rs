@@ -39,7 +39,8 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
             .await?
             .and_then(|v| v.as_str().map(str::to_owned)),
     };
-    let catalog = CatalogState::build(imported.as_deref(), &next, overrides)?;
+    let named = core.gateways.read().clone();
+    let catalog = CatalogState::build(imported.as_deref(), &next, &named, overrides)?;
     let value = serde_json::to_value(&next)
         .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(settings::SETTINGS_KEY, &value))
@@ -110,7 +111,8 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
     })?;
     let overrides = core.catalog.read().overrides.clone();
     let settings = core.settings.read().clone();
-    let state = CatalogState::build(Some(&json), &settings, overrides)?;
+    let named = core.gateways.read().clone();
+    let state = CatalogState::build(Some(&json), &settings, &named, overrides)?;
     let value = serde_json::Value::String(json);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;
@@ -119,4 +121,30 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
         version: parsed.version.clone(),
         offers: u32::try_from(parsed.offers().len()).unwrap_or(u32::MAX),
     })
+}
+
+/// The catalog as it would be with these named gateways (imported or bundled catalog,
+/// legacy gateways and negotiated rates as they are now).
+pub(crate) async fn catalog_with(
+    core: &Arc<Core>,
+    named: &[store::GatewayRow],
+) -> Result<CatalogState> {
+    let imported = core
+        .store_op(|s| s.setting(settings::CATALOG_KEY))
+        .await?
+        .and_then(|v| v.as_str().map(str::to_owned));
+    let settings = core.settings.read().clone();
+    let overrides = core.catalog.read().overrides.clone();
+    match CatalogState::build(imported.as_deref(), &settings, named, overrides.clone()) {
+        Ok(c) => Ok(c),
+        // The stored catalog was refused at open too: the bundled one is in use.
+        Err(e)
+            if imported.is_some()
+                && e.message.contains("catalog")
+                && !e.message.contains("gateway") =>
+        {
+            CatalogState::build(None, &settings, named, overrides)
+        }
+        Err(e) => Err(e),
+    }
 }

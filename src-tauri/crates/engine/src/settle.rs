@@ -238,6 +238,7 @@ pub(crate) fn usage_of(
         wall_seconds: Some(Decimal::from(raw.wall_ms) / Decimal::from(1000)),
         credits: raw.credits,
         reported_usd: raw.reported_usd,
+        gateway_reported_usd: raw.gateway_reported_usd,
         billable_units: raw.billable_units,
         started_at: Some(started),
     }

@@ -25,6 +25,8 @@ pub(crate) struct Core {
     pub settings: RwLock<Settings>,
     pub catalog: RwLock<Arc<CatalogState>>,
     pub clients: RwLock<Arc<Clients>>,
+    /// Named gateways as stored in the library (issue 16).
+    pub gateways: RwLock<Arc<Vec<store::GatewayRow>>>,
     pub limits: Limits,
     pub queue: JobQueue,
     /// Job id → cancel token of queued and running jobs.
@@ -71,7 +73,10 @@ pub(crate) enum KeyLookup {
 
 /// Providers that run without a key.
 pub(crate) fn key_optional(provider: &str) -> bool {
-    matches!(provider, "a1111" | "comfyui" | "openai_compatible")
+    matches!(
+        provider,
+        "a1111" | "comfyui" | "openai_compatible" | "gateway"
+    )
 }
 
 impl Core {
@@ -97,6 +102,14 @@ impl Core {
 
     pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {
         self.clients.read().get(&client_key(offer_id, provider))
+    }
+
+    /// The key an offer's calls use: its gateway's own key, or its provider's.
+    pub async fn key_for_offer(&self, offer: &pricing::Offer) -> Result<KeyLookup> {
+        if &*offer.provider == providers::gateway::GATEWAY_ID {
+            return crate::gateways::key(self, &offer.id).await;
+        }
+        self.key_for(&offer.provider).await
     }
 
     /// A usable key for `provider`: injected, then environment, then keychain.
@@ -162,7 +175,7 @@ impl Core {
                     || std::env::var(providers::config::base_url_env_var(provider))
                         .is_ok_and(|v| !v.trim().is_empty())
             }
-            "openai_compatible" => true,
+            "openai_compatible" | providers::gateway::GATEWAY_ID => true,
             p => with_keys.contains(p),
         }
     }

@@ -49,6 +49,13 @@ impl AsyncKeyStore {
         self.run(|s| s.check_available()).await
     }
 
+    pub(crate) async fn run_blocking<T: Send + 'static>(
+        &self,
+        op: impl FnOnce(&KeyStore) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.run(op).await
+    }
+
     async fn run<T: Send + 'static>(
         &self,
         op: impl FnOnce(&KeyStore) -> Result<T> + Send + 'static,

@@ -18,6 +18,7 @@
 mod async_store;
 mod backend;
 mod error;
+mod gateway;
 mod index;
 mod provider;
 mod secret;
@@ -25,6 +26,7 @@ mod store;
 
 pub use async_store::AsyncKeyStore;
 pub use error::{KeyError, Result};
+pub use gateway::{GatewaySecret, gateway_env_var};
 pub use provider::Provider;
 pub use secret::Secret;
 pub use store::{KeyInfo, KeySource, KeyStore};

@@ -29,6 +29,7 @@ pub const PROVIDERS: &[&str] = &[
     "openai_compatible",
     "ideogram",
     "recraft",
+    "gateway",
 ];
 
 const BUNDLED_JSON: &str = include_str!("../catalog/catalog.json");
@@ -132,6 +133,9 @@ pub struct Modifiers {
     /// Flat USD per reference image per call (Gemini 3 Pro image input $0.0011).
     #[serde(default)]
     pub reference_image_usd: Option<Decimal>,
+    /// A gateway's markup in USD per image billed, on top of the formula.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markup_per_image_usd: Option<Decimal>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

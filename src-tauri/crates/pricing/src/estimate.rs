@@ -243,6 +243,7 @@ fn estimate_prepared(
     };
     let mut priced = offer.formula.price(&input);
     apply_reference_charge(&offer.modifiers, r, &mut priced);
+    apply_markup_per_image(&offer.modifiers, r.n, &mut priced);
     let mut confidence = if priced.assumed || offer.unverified {
         Confidence::Assumed
     } else {
@@ -422,6 +423,22 @@ pub(crate) fn window_at(
         };
         inside.then_some((w.name.as_str(), w.multiplier))
     })
+}
+
+/// A gateway's per-image markup: `n × markup`, unknown prices stay unknown.
+fn apply_markup_per_image(m: &Modifiers, n: u32, p: &mut Priced) {
+    if let (Some(each), false) = (m.markup_per_image_usd, p.unknown) {
+        let total = each * Decimal::from(n);
+        p.add(
+            total,
+            total,
+            Line::Text(format!(
+                "gateway markup {n} × {} = {}",
+                Amount::usd(each),
+                Amount::usd(total)
+            )),
+        );
+    }
 }
 
 fn apply_reference_charge(m: &Modifiers, r: &ResolvedRequest, p: &mut Priced) {

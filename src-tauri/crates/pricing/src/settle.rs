@@ -73,6 +73,9 @@ pub struct Usage {
     /// OpenRouter `usage.cost`.
     #[serde(default)]
     pub reported_usd: Option<Decimal>,
+    /// A gateway's reported charge: recorded, compared, never settled on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_reported_usd: Option<Decimal>,
     /// fal `x-fal-billable-units`.
     #[serde(default)]
     pub billable_units: Option<Decimal>,
@@ -104,6 +107,14 @@ const MILLION: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
 
 /// The actual cost of a finished request on `offer`.
 pub fn settle(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> Settlement {
+    // A gateway model we cannot price: the gateway's own figure is the best there is.
+    if let (Some(usd), true) = (usage.gateway_reported_usd, offer.formula.is_unknown()) {
+        return done(
+            usd,
+            SettlementBasis::Reported,
+            vec![Line::Text(format!("gateway reported {}", Amount::usd(usd)))],
+        );
+    }
     if let Some(usd) = usage.reported_usd {
         return done(
             usd,
@@ -150,6 +161,16 @@ pub fn settle(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> Settlement
             name: name.to_owned(),
             multiplier: wm,
         });
+    }
+    if let Some(each) = offer.modifiers.markup_per_image_usd {
+        let images = usage.billed_images.unwrap_or(usage.images_returned);
+        let t = each * Decimal::from(images);
+        total += t;
+        lines.push(Line::Text(format!(
+            "gateway markup {images} × {} = {}",
+            Amount::usd(each),
+            Amount::usd(t)
+        )));
     }
     done(total, basis, lines)
 }

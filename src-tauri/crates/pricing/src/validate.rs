@@ -328,5 +328,8 @@ fn check_modifiers(m: &Modifiers) -> Check {
     if let Some(v) = m.reference_image_usd {
         non_negative("modifiers.reference_image_usd", v)?;
     }
+    if let Some(v) = m.markup_per_image_usd {
+        non_negative("modifiers.markup_per_image_usd", v)?;
+    }
     Ok(())
 }

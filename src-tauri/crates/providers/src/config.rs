@@ -101,6 +101,18 @@ pub fn provider_for(
     Ok(Arc::new(Redacting(p)))
 }
 
+/// The client of one named gateway, behind the same key-redacting wrapper as every
+/// provider (its secret header values are redacted by the gateway client itself).
+pub fn gateway_for(
+    spec: crate::gateway::GatewaySpec,
+    cfg: &ProviderConfig,
+    http: reqwest::Client,
+) -> Arc<dyn ImageProvider> {
+    Arc::new(Redacting(Arc::new(crate::gateway::Gateway::new(
+        spec, cfg, http,
+    ))))
+}
+
 /// Every client is reached through this wrapper, so no output, error or key check can
 /// carry the key back out, whatever a server echoes (one place, not one per client).
 struct Redacting(Arc<dyn ImageProvider>);

@@ -329,6 +329,7 @@ const BILLING_HEADERS: &[&str] = &[
     "x-ratelimit-limit-tokens",
     "x-ratelimit-remaining-tokens",
     "x-generation-id",
+    "x-litellm-response-cost",
     "content-type",
 ];
 

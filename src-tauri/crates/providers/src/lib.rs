@@ -18,6 +18,7 @@ pub mod a1111;
 pub mod bfl;
 pub mod comfyui;
 pub mod fal;
+pub mod gateway;
 pub mod gemini_batch;
 pub mod google;
 pub mod ideogram;

@@ -106,6 +106,11 @@ pub struct RawUsage {
     pub reported_usd: Option<Decimal>,
     /// Provider billing units (fal `x-fal-billable-units`).
     pub billable_units: Option<Decimal>,
+    /// What a gateway said the call cost (LiteLLM `x-litellm-response-cost`, an
+    /// aggregator's `usage.cost`, a configured header or JSON path): recorded beside
+    /// the offer's own price for reconciliation, never charged in its place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_reported_usd: Option<Decimal>,
     pub wall_ms: u64,
     /// Billing-relevant response headers only (allow-listed; never auth headers).
     pub headers: BTreeMap<String, String>,

@@ -14,6 +14,7 @@ mod error;
 mod export;
 mod files;
 mod gallery;
+mod gateways;
 mod generations;
 mod images;
 mod invoice;
@@ -44,6 +45,7 @@ pub use export::{
 };
 pub use files::{StoredFile, SweepReport};
 pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb};
+pub use gateways::{GatewayHeader, GatewayModel, GatewayRow};
 pub use generations::{
     AttemptFinish, AttemptRecord, GenerationDetail, GenerationRecord, NewAttempt, NewGeneration,
     RunningGeneration,

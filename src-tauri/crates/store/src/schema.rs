@@ -373,6 +373,24 @@ CREATE TABLE drift_decisions (
 );
 "#;
 
+/// Named gateways (issue 16). Secret header values and keys live in the keychain only.
+const M9_GATEWAYS: &str = r#"
+CREATE TABLE gateways (
+    name                    TEXT PRIMARY KEY,
+    base_url                TEXT NOT NULL,
+    dialect                 TEXT NOT NULL CHECK (dialect IN ('images', 'chat')),
+    headers                 TEXT NOT NULL DEFAULT '[]',
+    models                  TEXT NOT NULL DEFAULT '[]',
+    markup_percent          TEXT,
+    markup_per_image_nanos  INTEGER CHECK (markup_per_image_nanos >= 0),
+    price_per_image_nanos   INTEGER CHECK (price_per_image_nanos >= 0),
+    cost_header             TEXT,
+    cost_json_path          TEXT,
+    created_at              INTEGER NOT NULL,
+    updated_at              INTEGER NOT NULL
+);
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -384,6 +402,7 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M6_ATTEMPT_STATES),
         M::up(M7_SEARCH),
         M::up(M8_DRIFT),
+        M::up(M9_GATEWAYS),
     ])
 }
 

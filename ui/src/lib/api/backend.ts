@@ -121,6 +121,13 @@ export interface Backend {
   offersDiscover(provider: string | null): Promise<T.DiscoveryReport>;
   /** Imports OpenRouter's or Together's listed prices as offers (after the user's OK). */
   offersImport(provider: string, models: string[]): Promise<T.OfferImportReport>;
+  /** Named gateways (LiteLLM, Portkey, OpenRouter-style): no reply ever holds a secret. */
+  gatewayList(): Promise<T.GatewayView[]>;
+  /** Adds or replaces a gateway; its offers are priced and routable at once. */
+  gatewaySave(input: T.GatewayInput): Promise<T.GatewayView>;
+  gatewayRemove(name: string): Promise<void>;
+  /** Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
+  gatewayTest(name: string): Promise<T.GatewayTestView>;
   /** App-wide "refetch this" notifications ("gallery", "projects", "keys", "settings"). */
   onDataChanged(cb: (what: string) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */

@@ -9,6 +9,7 @@ import {
 import { createFakeCatalog } from './fakeCatalog';
 import { createFakeDrift } from './fakeDrift';
 import type * as T from './types';
+import { fakeGateways } from './fakeGateways';
 
 export interface FakeOptions {
   galleryCount?: number;
@@ -545,6 +546,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       return st;
     }),
     ...drift.methods,
+    ...fakeGateways(call, changed, () => FAKE_OFFERS.map((o) => o.offer_id)),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

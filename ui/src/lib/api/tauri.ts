@@ -33,9 +33,10 @@ function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: '
     error: r.error ?? null,
     budget_warning: r.budget_warning ?? null,
     images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map(({ expected_usd, reported_usd, ...a }) => ({
+    attempts: r.attempts.map(({ expected_usd, reported_usd, gateway_reported_usd, ...a }) => ({
       ...a, error: a.error ?? null, review: a.review ?? null,
       ...(expected_usd != null ? { expected_usd } : {}), ...(reported_usd != null ? { reported_usd } : {}),
+      ...(gateway_reported_usd != null ? { gateway_reported_usd } : {}),
     })),
   };
 }
@@ -120,6 +121,10 @@ export const tauriBackend: Backend = {
   driftSettingsSave: (input) => unwrap(commands.driftSettingsSave(input)),
   offersDiscover: (provider) => unwrap(commands.offersDiscover(provider)),
   offersImport: (provider, models) => unwrap(commands.offersImport(provider, models)),
+  gatewayList: () => unwrap(commands.gatewayList()),
+  gatewaySave: (input) => unwrap(commands.gatewaySave(input)),
+  gatewayRemove: (name) => unwrap(commands.gatewayRemove(name)).then(nothing),
+  gatewayTest: (name) => unwrap(commands.gatewayTest(name)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

@@ -35,6 +35,8 @@ export interface AttemptChargeLike {
   cost_usd: string;
   unconfirmed?: boolean;
   review?: string | null;
+  /** What a gateway said the call cost, recorded beside our price. */
+  gateway_reported_usd?: string | null;
 }
 
 export type ChargeKind = 'unconfirmed' | 'billed' | 'free';

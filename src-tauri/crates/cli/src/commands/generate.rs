@@ -1,8 +1,8 @@
 //! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
 
 use engine::api::{
-    AttemptView, DeferredJobView, GenerateInput, GenerationResult, GenerationStatus, Route, RouteDecision,
-    RoutePreviewInput,
+    AttemptView, DeferredJobView, GenerateInput, GenerationResult, GenerationStatus, Route,
+    RouteDecision, RoutePreviewInput,
 };
 use engine::{EngineError, ErrorKind};
 

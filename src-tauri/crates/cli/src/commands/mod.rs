@@ -5,6 +5,7 @@ mod charges;
 mod drift;
 mod estimate;
 mod gallery;
+mod gateway;
 mod generate;
 mod jobs;
 mod keys;
@@ -48,6 +49,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Jobs => jobs::run(ctx).await,
         Command::Charges(c) => charges::run(ctx, c).await,
         Command::Catalog(c) => catalog::run(ctx, c).await,
+        Command::Gateway(c) => gateway::run(ctx, c).await,
     }
 }
 

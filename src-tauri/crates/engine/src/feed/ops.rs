@@ -438,7 +438,8 @@ async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
     let rows = core.store_op(|s| s.price_overrides()).await?;
     let overrides = settings::parse_overrides(rows);
     let settings = core.settings.read().clone();
-    let state = CatalogState::build(text.as_deref(), &settings, overrides)?;
+    let named = core.gateways.read().clone();
+    let state = CatalogState::build(text.as_deref(), &settings, &named, overrides)?;
     let value = text.map_or(serde_json::Value::Null, serde_json::Value::String);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;

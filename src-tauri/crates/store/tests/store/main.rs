@@ -7,6 +7,7 @@ mod dashboard;
 mod dedup;
 mod export;
 mod gallery;
+mod gateways;
 mod generations;
 mod images;
 mod migrations;
