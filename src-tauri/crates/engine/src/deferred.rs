@@ -66,6 +66,10 @@ fn expected_by(job: &RemoteJob, a: &AttemptRecord) -> DateTime<Utc> {
         .unwrap_or(a.started_at + chrono::Duration::hours(24))
 }
 
+fn secs(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// Whether the offer can be sent later from here: a batch price in the catalog and a
 /// client that speaks the provider's batch API for the model.
 pub(crate) fn can_defer(core: &Core, offer: &pricing::Offer) -> bool {
@@ -270,8 +274,8 @@ async fn one(
             let now = Utc::now();
             let due = now + chrono::Duration::hours(i64::from(within_hours(&c.offer)));
             if let Some(o) = job.extra.as_object_mut() {
-                o.insert("submitted_at".into(), now.to_rfc3339().into());
-                o.insert("expected_by".into(), due.to_rfc3339().into());
+                o.insert("submitted_at".into(), secs(now).into());
+                o.insert("expected_by".into(), secs(due).into());
             }
             let v = serde_json::to_value(&job)
                 .map_err(|e| EngineError::internal(format!("batch handle: {e}")))?;
@@ -330,8 +334,8 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<DeferredJobView>> {
                     provider: a.provider.clone(),
                     model: a.model.clone(),
                     remote_id: job.remote_id.clone(),
-                    submitted_at: a.started_at.to_rfc3339(),
-                    expected_by: expected_by(&job, a).to_rfc3339(),
+                    submitted_at: secs(a.started_at),
+                    expected_by: secs(expected_by(&job, a)),
                     reserved_usd: r.reserved,
                     expected_usd: a.expected.unwrap_or_default(),
                 });

@@ -46,12 +46,13 @@ fn human(r: &EstimateResult) -> String {
             "tier",
             "billing",
             "expected",
+            "later (24 h)",
             "worst case",
             "per image",
             "notes",
         ],
         &rows,
-        &[3, 4, 5],
+        &[3, 4, 5, 6],
     );
     if let Some(b) = &r.budget {
         out.push_str(&format!(
@@ -108,6 +109,11 @@ fn row(e: &OfferEstimate) -> Vec<String> {
         tier_name(&e.tier).to_string(),
         e.billing.clone(),
         money(e.expected_usd),
+        // The batch ("--later") price where the offer has one.
+        match &e.deferred {
+            Some(d) if e.price_known => format!("{} (-{}%)", usd(d.expected_usd), d.saving_pct),
+            _ => "—".to_owned(),
+        },
         money(e.worst_case_usd),
         money(e.per_image_usd),
         clip(&normalize_amounts(&notes.join("; ")), 70),

@@ -212,7 +212,13 @@ fn human(r: &GenerationResult, deferred: Option<&DeferredJobView>) -> String {
             safe(&img.mime)
         ));
     }
-    if !r.attempts.is_empty() && (r.attempts.len() > 1 || r.status != GenerationStatus::Succeeded) {
+    if !r.attempts.is_empty()
+        && (r.attempts.len() > 1
+            || !matches!(
+                r.status,
+                GenerationStatus::Succeeded | GenerationStatus::Deferred
+            ))
+    {
         s.push_str("\n\n");
         s.push_str(&attempts_table(&r.attempts));
     }

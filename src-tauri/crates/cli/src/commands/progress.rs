@@ -98,6 +98,9 @@ pub fn describe(event: &JobEvent) -> String {
             format!("polling {provider} job {remote_id} ({elapsed_s}s)")
         }
         JobEvent::Storing => "storing images".to_string(),
+        JobEvent::Done { result } if result.status == engine::api::GenerationStatus::Deferred => {
+            "deferred: the provider has the batch; it lands later".to_string()
+        }
         JobEvent::Done { result } => format!("done: {}", usd(result.cost_usd)),
         JobEvent::Failed { message, .. } => format!("failed: {message}"),
     };
