@@ -309,8 +309,18 @@ def test_w99_restart_keeps_the_canvas_the_jobs_and_the_results(browser, tauri_dr
     assert jobs_before > 0
     # The canvas saves a moment after typing, into the library folder too (WebKit writes its
     # own storage to disk late); on a loaded machine that moment can stretch, so wait for it.
-    wait(browser, lambda d: _saved_prompt(data_dir) == "keep me after a restart", timeout=30,
-         msg=f"the canvas was not saved to the library folder: {_saved_prompt(data_dir)!r}")
+    try:
+        wait(browser, lambda d: _saved_prompt(data_dir) == "keep me after a restart", timeout=30)
+    except Exception:
+        diag = browser.execute_script(
+            "const o = {}; for (let i = 0; i < localStorage.length; i++) { const k = localStorage.key(i);"
+            " o[k] = localStorage.getItem(k).length; }"
+            "const c = localStorage.getItem('proofsheet.canvas.v1');"
+            "return [o, c && JSON.parse(c).form.prompt, document.querySelector('[data-testid=prompt]').value];")
+        browser.quit()
+        browser.quit = lambda: None
+        raise AssertionError(f"the canvas never reached the library folder ({_saved_prompt(data_dir)!r}); "
+                             f"storage sizes, stored prompt, shown prompt: {diag}")
     saved = _saved_prompt(data_dir)
     browser.quit()
     browser.quit = lambda: None  # the session fixture must not quit it twice

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { setBackend } from './api';
 import { createFakeBackend } from './api/fake';
-import { restoreWindowState, saveJson, snapshot } from './persist';
+import { loadJson, restoreWindowState, saveJson, snapshot } from './persist';
 
 describe('window state kept in the library folder (issue 12 §1.15)', () => {
   afterEach(() => {
@@ -33,5 +33,17 @@ describe('window state kept in the library folder (issue 12 §1.15)', () => {
     await b.uiStateSet('{not json');
     await restoreWindowState();
     expect(localStorage.getItem('proofsheet.theme')).toBe('light');
+  });
+
+  it('keeps the newest state when the webview refuses to store it', async () => {
+    vi.useFakeTimers();
+    const b = createFakeBackend({ empty: true });
+    setBackend(b);
+    const spy = vi.spyOn(Storage.prototype, 'setItem').mockImplementation(() => { throw new DOMException('full', 'QuotaExceededError'); });
+    saveJson('proofsheet.canvas.v1', { form: { prompt: 'typed while storage was refused' } });
+    await vi.advanceTimersByTimeAsync(500);
+    spy.mockRestore();
+    expect(JSON.parse((await b.uiStateGet())!)['proofsheet.canvas.v1']).toContain('typed while storage was refused');
+    expect(loadJson('proofsheet.canvas.v1', {}, (v): v is object => !!v)).toEqual({ form: { prompt: 'typed while storage was refused' } });
   });
 });

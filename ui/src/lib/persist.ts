@@ -8,6 +8,9 @@ const PREFIX = 'proofsheet.';
 const MIRROR_MS = 200;
 let mirrorTimer: ReturnType<typeof setTimeout> | null = null;
 let writing: Promise<void> = Promise.resolve();
+// This run's saved and restored entries: the webview's storage can refuse a write (another
+// instance holding it, a full quota), and the library folder's copy must still be current.
+const mem = new Map<string, string>();
 
 function storage(): Storage | null {
   try {
@@ -19,7 +22,7 @@ function storage(): Storage | null {
 
 /** Reads `key`; anything missing, unparsable or rejected by `accept` gives `fallback`. */
 export function loadJson<T>(key: string, fallback: T, accept: (v: unknown) => v is T): T {
-  const raw = storage()?.getItem(key);
+  const raw = mem.get(key) ?? storage()?.getItem(key);
   if (!raw) return fallback;
   try {
     const v: unknown = JSON.parse(raw);
@@ -31,8 +34,10 @@ export function loadJson<T>(key: string, fallback: T, accept: (v: unknown) => v 
 
 /** Writes `value` as JSON; a full or missing storage is not an error worth showing. */
 export function saveJson(key: string, value: unknown): void {
+  const text = JSON.stringify(value);
+  if (key.startsWith(PREFIX)) mem.set(key, text);
   try {
-    storage()?.setItem(key, JSON.stringify(value));
+    storage()?.setItem(key, text);
   } catch {
     /* quota or private mode: the app still works, it just forgets */
   }
@@ -43,12 +48,13 @@ export function saveJson(key: string, value: unknown): void {
 export function snapshot(): Record<string, string> {
   const st = storage();
   const out: Record<string, string> = {};
-  if (!st) return out;
-  for (let i = 0; i < st.length; i++) {
+  for (let i = 0; st && i < st.length; i++) {
     const k = st.key(i);
     const v = k?.startsWith(PREFIX) ? st.getItem(k) : null;
     if (k && v != null) out[k] = v;
   }
+  // What this run saved wins over what the webview kept (its storage can fail or lag).
+  for (const [k, v] of mem) out[k] = v;
   return out;
 }
 
@@ -77,7 +83,13 @@ export async function restoreWindowState(): Promise<void> {
     const saved: unknown = JSON.parse(raw);
     if (!isObject(saved)) return;
     for (const [k, v] of Object.entries(saved)) {
-      if (k.startsWith(PREFIX) && typeof v === 'string') storage()?.setItem(k, v);
+      if (!k.startsWith(PREFIX) || typeof v !== 'string') continue;
+      mem.set(k, v);
+      try {
+        storage()?.setItem(k, v);
+      } catch {
+        /* the in-memory copy serves this run */
+      }
     }
   } catch {
     /* a damaged file: keep what the webview has */

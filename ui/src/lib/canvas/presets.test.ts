@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { applyPreset, loadPresets, presetFrom, savePresets, upsertPreset } from './presets';
 import { defaultForm } from './params';
+import { saveJson } from '../persist';
 
 describe('saved presets (issue 12 §3.7)', () => {
   afterEach(() => localStorage.clear());
@@ -21,7 +22,7 @@ describe('saved presets (issue 12 §3.7)', () => {
     const a = presetFrom('Drafts', defaultForm());
     const b = presetFrom('drafts', { ...defaultForm(), n: 4 });
     expect(upsertPreset([a], b)).toEqual([b]);
-    localStorage.setItem('proofsheet.presets.v1', JSON.stringify([{ name: '' }, 7, b]));
+    saveJson('proofsheet.presets.v1', [{ name: '' }, 7, b]);
     expect(loadPresets()).toEqual([b]);
   });
 });
