@@ -128,9 +128,11 @@ def test_check_diff_apply_restore_in_the_window(feed_env, feed):
         box.clear()
         box.send_keys(url)
         find(driver, "catalog-feed-save").click()
-        wait(driver, lambda d: "Feed URL saved" in text_of(d, "catalog-note"), msg="url saved")
+        # The start-up check of the default feed may still hold the feed lock (up to its
+        # 30 s timeout where DNS hangs instead of failing): wait past it.
+        wait(driver, lambda d: "Feed URL saved" in text_of(d, "catalog-note"), timeout=60, msg="url saved")
         find(driver, "catalog-check").click()
-        diff = find(driver, "catalog-diff", timeout=20)
+        diff = find(driver, "catalog-diff", timeout=60)
         assert f.hits >= 2, "the app fetched the catalog and its signature"
 
         # The diff: price old → new with the percentage, new/retired offers, lifecycle.
