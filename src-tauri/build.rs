@@ -62,6 +62,9 @@ const COMMANDS: &[&str] = &[
     "gateway_save",
     "gateway_remove",
     "gateway_test",
+    "generation_submit_later",
+    "deferred_jobs",
+    "deferred_poll",
 ];
 
 fn main() {

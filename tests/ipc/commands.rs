@@ -149,3 +149,18 @@ fn catalog_commands_are_granted_to_the_window() {
     .expect_err("not https");
     assert_eq!(err["kind"], "validation", "{err}");
 }
+
+/// "Later" (issue 14.7): its commands are granted to the window. A merge once dropped
+/// them from build.rs and the capabilities, and the window's Later failed with a bare
+/// "Something went wrong" (found by tests/e2e/test_later_window.py).
+#[test]
+fn deferred_commands_are_granted_to_the_window() {
+    let app = app();
+    let jobs = invoke(&app, "deferred_jobs", json!({})).expect("deferred_jobs");
+    assert_eq!(jobs, json!([]));
+    let report = invoke(&app, "deferred_poll", json!({})).expect("deferred_poll");
+    assert!(report.is_object(), "{report}");
+    // Bad arguments reach the command (and fail there), not the ACL.
+    let err = invoke(&app, "generation_submit_later", json!({})).expect_err("no input");
+    assert!(!err.to_string().contains("not allowed"), "{err}");
+}
