@@ -22,6 +22,16 @@ describe('tauri backend', () => {
     expect(seen).toContainEqual(['gallery_set_favourite', { generationId: 'g1', favourite: true }]);
   });
 
+  it('keeps the text of a bare string rejection from tauri (e.g. a command not granted)', async () => {
+    mockIPC(() => {
+      throw 'deferred_poll not allowed. Command not found';
+    });
+    const err = await tauriBackend.deferredPoll().catch((e) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect(err.kind).toBe('internal');
+    expect(err.message).toBe('deferred_poll not allowed. Command not found');
+  });
+
   it('maps error results to ApiError with kind and message', async () => {
     mockIPC(() => {
       throw { kind: 'budget', message: 'Only $0.0042 left.' };

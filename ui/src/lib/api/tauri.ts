@@ -15,6 +15,9 @@ export async function unwrap<D>(call: Promise<Result<D>>): Promise<D> {
     throw toApiError(e);
   }
   if (r.status === 'ok') return r.data;
+  // Tauri itself (a command the window is not granted, arguments it cannot read)
+  // rejects with a bare string: show it rather than a blank "Something went wrong".
+  if (typeof r.error === 'string') throw new ApiError('internal', r.error);
   throw new ApiError(r.error?.kind ?? 'internal', r.error?.message ?? 'Something went wrong.');
 }
 
