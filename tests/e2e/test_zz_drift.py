@@ -51,6 +51,8 @@ def run(browser):
     Select(find(browser, "project-picker")).select_by_visible_text(PROJECT)
 
     go(browser, "canvas")
+    # Earlier flows may leave the table on one tier: show them all.
+    browser.find_element(By.XPATH, "//div[@aria-label='Show tier']/button[normalize-space()='All']").click()
     prompt = find(browser, "prompt")
     for i in range(3):
         prompt.send_keys(Keys.CONTROL, "a")
