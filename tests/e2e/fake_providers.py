@@ -224,6 +224,8 @@ def images_answer(body: dict) -> tuple[int, dict]:
         quality = "medium"
     n = int(body.get("n", 1))
     per_image = IMAGE_TOKENS[quality][0 if w == h else 1]
+    if "DRIFTME" in prompt:  # bills above the published table: drift from real bills
+        per_image = per_image * 3
     text_tokens = max(1, len(prompt) // 4)
     data = [{"b64_json": base64.b64encode(png(w, h, f"{prompt}/{i}")).decode()} for i in range(n)]
     return (200, {

@@ -199,11 +199,17 @@ pub(crate) fn compute(
         }
         let expected: Decimal = evidence.iter().map(|s| s.expected).sum();
         let actual: Decimal = evidence.iter().map(|s| s.actual).sum();
+        // The real bill: what the provider or gateway said it charged when it says so
+        // (a gateway's figure is recorded, never charged), else what was charged.
+        let billed: Decimal = evidence
+            .iter()
+            .map(|s| s.reported.unwrap_or(s.actual))
+            .sum();
         if expected <= Decimal::ZERO {
             continue;
         }
         let ratio =
-            (actual / expected).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
+            (billed / expected).round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero);
         let percent = ((ratio - Decimal::ONE) * Decimal::ONE_HUNDRED)
             .round_dp_with_strategy(1, RoundingStrategy::MidpointAwayFromZero)
             .normalize();
@@ -505,6 +511,24 @@ mod tests {
         assert_eq!(d.evidence.len(), 3);
         assert_eq!(d.evidence[0].attempt_id, "4", "newest first");
         assert!(d.message.contains("25% above"), "{}", d.message);
+    }
+
+    #[test]
+    fn a_gateway_bill_above_our_charge_is_a_drift() {
+        // Charged at the bound offer's formula (0.04), the gateway reported 0.05 each.
+        let gap = |a| DriftSample {
+            reported: Some(dec("0.05")),
+            ..s(a, dec("0.04"), dec("0.04"))
+        };
+        let got = run(vec![gap(3), gap(2), gap(1)], &[]);
+        assert_eq!(got.len(), 1, "the reported bills drifted 25 %");
+        assert_eq!(got[0].percent, dec("25"));
+        // Without a reported figure, charge = estimate: no drift.
+        let quiet = |a| DriftSample {
+            reported: None,
+            ..s(a, dec("0.04"), dec("0.04"))
+        };
+        assert!(run(vec![quiet(3), quiet(2), quiet(1)], &[]).is_empty());
     }
 
     #[test]

@@ -166,3 +166,132 @@ impl Store {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::{CallSettle, CanonicalRequest, NewAttempt, NewGeneration, NewProject, Tier};
+
+    const OFFER: &str = "recraft:recraftv3";
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    /// One generation with one sent attempt expected at $0.04, settled as `s`.
+    fn settled(store: &Store, project: crate::ProjectId, s: CallSettle) -> i64 {
+        let g = store
+            .create_generation(&NewGeneration {
+                project_id: project,
+                request: CanonicalRequest {
+                    prompt: "p".into(),
+                    provider: "recraft".into(),
+                    model: "recraftv3".into(),
+                    width: 1024,
+                    height: 1024,
+                    n: 1,
+                    ..Default::default()
+                },
+                tier: Tier::Draft,
+                parent_id: None,
+                offer_id: Some(OFFER.into()),
+                estimate: Some(d("0.04")),
+                seed_honoured: true,
+            })
+            .unwrap();
+        let a = store
+            .start_sent_attempt(
+                g,
+                &NewAttempt {
+                    provider: "recraft".into(),
+                    model: "recraftv3".into(),
+                    offer_id: OFFER.into(),
+                    remote_job: None,
+                },
+                None,
+                d("0.04"),
+            )
+            .unwrap();
+        store.settle_call(a, &s, &[], None).unwrap();
+        a
+    }
+
+    #[test]
+    fn evidence_is_settled_billed_confirmed_unflagged_and_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let p = store
+            .create_project(&NewProject {
+                name: "Drift".into(),
+                client: None,
+                budget: None,
+            })
+            .unwrap()
+            .id;
+        let ok = |cost: &str| CallSettle {
+            outcome: "succeeded".into(),
+            billed: true,
+            cost: d(cost),
+            ..CallSettle::default()
+        };
+        let first = settled(&store, p, ok("0.05"));
+        store.set_reported_cost(first, d("0.05")).unwrap();
+        let second = settled(&store, p, ok("0.06"));
+        // Not evidence: flagged for review, unconfirmed, a failure.
+        settled(
+            &store,
+            p,
+            CallSettle {
+                review: Some("far off".into()),
+                ..ok("0.4")
+            },
+        );
+        settled(
+            &store,
+            p,
+            CallSettle {
+                unconfirmed: true,
+                ..ok("0.04")
+            },
+        );
+        settled(
+            &store,
+            p,
+            CallSettle {
+                outcome: "safety_block".into(),
+                ..ok("0.04")
+            },
+        );
+        let got = store.drift_samples(10).unwrap();
+        let seen: Vec<(i64, Decimal, Decimal, Option<Decimal>)> = got
+            .iter()
+            .map(|s| (s.attempt, s.expected, s.actual, s.reported))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (second, d("0.04"), d("0.06"), None),
+                (first, d("0.04"), d("0.05"), Some(d("0.05"))),
+            ]
+        );
+        assert_eq!(store.drift_samples(1).unwrap().len(), 1, "the window");
+        assert_eq!(store.reported_cost(first).unwrap(), Some(d("0.05")));
+        assert!(store.set_reported_cost(9_999, d("0.01")).is_err());
+
+        let dec = store
+            .set_drift_decision(OFFER, "ignored", d("1.375"), second)
+            .unwrap();
+        store
+            .set_drift_decision(OFFER, "accepted", d("1.375"), second)
+            .unwrap();
+        let all = store.drift_decisions().unwrap();
+        assert_eq!(all.len(), 1, "one decision per offer");
+        assert_eq!(
+            (all[0].action.as_str(), all[0].ratio, all[0].through_attempt),
+            ("accepted", d("1.375"), second)
+        );
+        assert_eq!(dec.action, "ignored");
+        assert!(store.set_drift_decision(OFFER, "maybe", d("1"), 1).is_err());
+    }
+}
