@@ -4,8 +4,9 @@ under /openai/v1, AUTOMATIC1111 under /a1111, and a gateway (LiteLLM-style, Open
 Images dialect) under /gw/v1 that wants a Bearer key and records the headers it got,
 and OpenAI's Batch API (files upload, batches create/retrieve, file content) for
 /v1/images/generations: a batch stays in_progress until the test sets
-`state.complete_batches`, then answers completed with an output file. Images are real PNGs (a gradient whose
-colours come from the prompt), sized as requested; usage mirrors OpenAI's token counts.
+`state.complete_batches`, then answers completed with an output file.
+Images are real PNGs (a gradient whose colours come from the prompt), sized as requested;
+usage mirrors OpenAI's token counts.
 
 Run standalone for manual testing:  python tests/e2e/fake_providers.py 9777
 """
