@@ -107,8 +107,9 @@ def test_later_submits_survives_a_restart_and_lands_at_the_batch_price(world):
         assert state.counts.get("POST /openai/v1/files") == 1 and state.counts.get("POST /openai/v1/batches") == 1
         assert not state.counts.get("POST /openai/v1/images/generations"), "Later must not call the sync API"
         job = deferred_rows(d)[0]
-        tomorrow = d.execute_script("return new Date(Date.now() + 24 * 3600e3).toLocaleDateString();")
-        assert "deferred · by" in txt(job) and tomorrow in txt(job), (txt(job), tomorrow)
+        tomorrow = d.execute_script(
+            "return new Date(Date.now() + 24 * 3600e3).toLocaleDateString(undefined, {month: 'short', day: 'numeric'});")
+        assert "by " + tomorrow in txt(job), (txt(job), tomorrow)
         assert dollars(txt(job)), txt(job)  # the reserved ceiling, at the batch price
         screenshot(d, "later-deferred")
         deferred_before = txt(job)

@@ -66,7 +66,7 @@ export function phaseLabel(j: Job, now: number): string {
     case 'running': return j.attempt > 1 ? `running · attempt ${j.attempt}` : 'running';
     case 'polling': return `polling · ${j.pollElapsed}s`;
     case 'storing': return 'saving to gallery';
-    case 'done': return j.result?.dedup_hit ? 'reused from gallery' : j.result?.status === 'deferred' ? 'deferred · lands later' : 'done';
+    case 'done': return j.result?.dedup_hit ? 'reused from gallery' : j.result?.status === 'deferred' ? 'in the batch' : 'done';
     case 'failed': return 'failed';
     case 'cancelled': return 'cancelled';
   }
@@ -92,4 +92,9 @@ export function isJob(v: unknown): v is Job {
   if (!v || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
   return typeof o.key === 'number' && typeof o.label === 'string' && typeof o.prompt === 'string' && typeof o.phase === 'string';
+}
+
+/** When a deferred job is due, short enough for the jobs panel ("Nov 30, 10:31 AM"). */
+export function dueShort(iso: string): string {
+  return new Date(iso).toLocaleString(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
 }
