@@ -141,8 +141,55 @@ pub(crate) fn safe_id(provider: &str, id: &str, prefix: &str) -> Result<(), Prov
     }
 }
 
+/// The answers of a finished batch, gathered one by one: every image, the tokens of
+/// every answer added up, each answer's raw usage, and the first failure.
+#[derive(Default)]
+pub(crate) struct Gathered {
+    pub sources: Vec<crate::images::ImageSource>,
+    pub usage: crate::types::RawUsage,
+    raws: Vec<Value>,
+    pub first_error: Option<ProviderError>,
+    /// A failed answer reported usage: it was metered even without an image.
+    pub billed: bool,
+}
+
+impl Gathered {
+    /// One answer: its images and usage, or its failure (with the usage it reported).
+    pub fn add(
+        &mut self,
+        answer: Result<(Vec<crate::images::ImageSource>, crate::types::RawUsage), ProviderError>,
+    ) {
+        match answer {
+            Ok((sources, usage)) => {
+                add_tokens(&mut self.usage.tokens, &usage.tokens);
+                self.raws.push(usage.raw);
+                self.sources.extend(sources);
+            }
+            Err(e) => {
+                if let Some(u) = &e.usage {
+                    add_tokens(&mut self.usage.tokens, &u.tokens);
+                    self.raws.push(u.raw.clone());
+                    self.billed = true;
+                }
+                self.first_error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// A failure that is not an answer (an unreadable line): kept if it is the first.
+    pub fn fail(&mut self, e: ProviderError) {
+        self.first_error.get_or_insert(e);
+    }
+
+    /// Done adding: the raw usage becomes the list of every answer's.
+    pub fn close(mut self) -> Self {
+        self.usage.raw = Value::Array(std::mem::take(&mut self.raws));
+        self
+    }
+}
+
 /// Token counts of several answers of one batch, added up.
-pub(crate) fn add_tokens(a: &mut crate::types::TokenCounts, b: &crate::types::TokenCounts) {
+fn add_tokens(a: &mut crate::types::TokenCounts, b: &crate::types::TokenCounts) {
     a.text_in = a.text_in.saturating_add(b.text_in);
     a.image_in = a.image_in.saturating_add(b.image_in);
     a.cached_in = a.cached_in.saturating_add(b.cached_in);

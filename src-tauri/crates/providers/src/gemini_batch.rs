@@ -20,7 +20,7 @@ use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::batch::{self, add_tokens, ended, expect_of, pending, safe_id};
+use crate::batch::{self, ended, expect_of, pending, safe_id};
 use crate::common::{elapsed_ms, key_required};
 use crate::errors::{ErrorClass, ProviderError, short};
 use crate::google::{Google, classify_error, is_imagen, parse_generate_content};
@@ -193,11 +193,7 @@ async fn finish(
     cancel: &CancellationToken,
 ) -> Result<GenerateOutput, ProviderError> {
     let headers = HeaderMap::new();
-    let mut sources = Vec::new();
-    let mut usage = RawUsage::default();
-    let mut raws = Vec::new();
-    let mut first_error: Option<ProviderError> = None;
-    let mut billed = false;
+    let mut gathered = batch::Gathered::default();
     for a in answers {
         let result = match (a.get("response"), a.get("error")) {
             (Some(r), _) => {
@@ -221,23 +217,15 @@ async fn finish(
                 "a batch answer has neither 'response' nor 'error'",
             )),
         };
-        match result {
-            Ok(p) => {
-                add_tokens(&mut usage.tokens, &p.usage.tokens);
-                raws.push(p.usage.raw);
-                sources.extend(p.sources);
-            }
-            Err(e) => {
-                if let Some(u) = &e.usage {
-                    add_tokens(&mut usage.tokens, &u.tokens);
-                    raws.push(u.raw.clone());
-                    billed = true;
-                }
-                first_error.get_or_insert(e);
-            }
-        }
+        gathered.add(result.map(|p| (p.sources, p.usage)));
     }
-    usage.raw = Value::Array(raws);
+    let batch::Gathered {
+        sources,
+        mut usage,
+        first_error,
+        billed,
+        ..
+    } = gathered.close();
     let wanted = expect_of(job).n as usize;
     if sources.is_empty() {
         let e = first_error

@@ -23,11 +23,11 @@ use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
-use crate::batch::{self, add_tokens, ended, expect_of, pending, safe_id};
+use crate::batch::{self, ended, expect_of, pending, safe_id};
 use crate::common::{elapsed_ms, key_required};
 use crate::errors::{ErrorClass, ProviderError, short};
 use crate::http::join;
-use crate::images::{ImageSource, materialize};
+use crate::images::materialize;
 use crate::openai::{OpenAiImages, build_body, classify_error, parse_images_response};
 use crate::types::*;
 
@@ -235,16 +235,12 @@ async fn finish(
 ) -> Result<GenerateOutput, ProviderError> {
     let text = String::from_utf8_lossy(body);
     let headers = HeaderMap::new();
-    let mut sources: Vec<ImageSource> = Vec::new();
-    let mut usage = RawUsage::default();
-    let mut raws = Vec::new();
-    let mut first_error: Option<ProviderError> = None;
-    let mut billed = false;
+    let mut gathered = batch::Gathered::default();
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
         let v: Value = match serde_json::from_str(line) {
             Ok(v) => v,
             Err(_) => {
-                first_error.get_or_insert(ProviderError::malformed(
+                gathered.fail(ProviderError::malformed(
                     P,
                     "a line of the batch output is not JSON",
                 ));
@@ -273,23 +269,15 @@ async fn finish(
                 ),
             )),
         };
-        match result {
-            Ok(p) => {
-                add_tokens(&mut usage.tokens, &p.usage.tokens);
-                raws.push(p.usage.raw);
-                sources.extend(p.sources);
-            }
-            Err(e) => {
-                if let Some(u) = &e.usage {
-                    add_tokens(&mut usage.tokens, &u.tokens);
-                    raws.push(u.raw.clone());
-                    billed = true;
-                }
-                first_error.get_or_insert(e);
-            }
-        }
+        gathered.add(result.map(|p| (p.sources, p.usage)));
     }
-    usage.raw = Value::Array(raws);
+    let batch::Gathered {
+        sources,
+        mut usage,
+        first_error,
+        billed,
+        ..
+    } = gathered.close();
     let expect = expect_of(job);
     let wanted = expect.n as usize;
     if sources.is_empty() {
