@@ -67,6 +67,7 @@ def kill_env(slow_openai):
     data = Path(tempfile.mkdtemp(prefix="proofsheet-e2e-kill-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROOFSHEET_")}
     env["PROOFSHEET_DATA_DIR"] = str(data)
+    env["PROOFSHEET_CATALOG_DATE"] = "2026-11-29"  # lifecycle on a fixed day, as in conftest
     env["PROOFSHEET_OPENAI_BASE_URL"] = f"{slow_openai[0]}/openai/v1"
     env["PROOFSHEET_OPENAI_API_KEY"] = FAKE_OPENAI_KEY
     yield env

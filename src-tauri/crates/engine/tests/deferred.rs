@@ -11,7 +11,8 @@ use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const GEMINI: &str = "google:gemini-2.5-flash-image";
-const GPT: &str = "openai:gpt-image-1-mini";
+// A live model: tests must not route to one whose shutdown date passes under them.
+const GPT: &str = "openai:gpt-image-2";
 
 fn later(offer: &str) -> GenerateInput {
     input("p", Route::Offer(offer.into()), Some(7))
@@ -260,10 +261,10 @@ async fn a_completed_openai_batch_lands_at_half_the_token_price() {
     let rep = e.poll_deferred().await.expect("poll");
     assert_eq!(rep.resumed, vec![r.generation_id.clone()], "{rep:?}");
     let detail = e.generation_detail(&r.generation_id).await.expect("detail");
-    // (20 × $2/M + 625 × $8/M) × 0.5.
-    assert_eq!(detail.cost_usd, d("0.00252"));
+    // (20 × $5/M + 625 × $30/M) × 0.5.
+    assert_eq!(detail.cost_usd, d("0.009425"));
     let p = e.project_show("p").await.expect("show");
-    assert_eq!(p.spent_usd, d("0.00252"));
+    assert_eq!(p.spent_usd, d("0.009425"));
     assert_eq!(p.reserved_usd, Decimal::ZERO);
 }
 
