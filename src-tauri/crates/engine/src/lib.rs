@@ -7,6 +7,15 @@
 //! `recovery` (start-up reconciliation), `estimate`, `projects`, `library`, `key_ops`,
 //! `settings`/`settings_ops`, `moderation`.
 
+/// Every IPC / `--json` shape derives the same traits (and a TypeScript type).
+macro_rules! ipc_type {
+    ($($item:item)*) => {$(
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[cfg_attr(feature = "specta", derive(specta::Type))]
+        $item
+    )*};
+}
+
 pub mod api;
 mod attempts;
 mod budget;
@@ -15,6 +24,7 @@ mod convert;
 mod deferred;
 mod discover;
 mod drift;
+mod drift_api;
 mod error;
 mod estimate;
 mod facade;
@@ -22,6 +32,7 @@ pub mod feed;
 mod gateway_api;
 mod gateways;
 pub mod invoice;
+mod invoice_api;
 mod jobs;
 mod key_ops;
 mod lease;
