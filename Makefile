@@ -44,6 +44,8 @@ e2e-build: ui-build
 e2e:
 	.ci/e2e.sh
 
+# The TypeScript bindings and the UI fake's fixtures recorded from the real engine
+# (tests/ipc/bindings.rs, tests/ipc/fake_fixtures.rs: both test names match "bindings").
 bindings:
 	PROOFSHEET_BLESS=1 cargo test --test ipc bindings
 
