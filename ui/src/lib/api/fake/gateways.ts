@@ -1,6 +1,6 @@
 // The browser fake's named gateways: kept in memory, secrets never returned.
-import { ApiError, type Backend } from './backend';
-import type * as T from './types';
+import { ApiError, type Backend } from '../backend';
+import type * as T from '../types';
 
 type Call = <R>(name: keyof Backend, f: () => R) => Promise<R>;
 
