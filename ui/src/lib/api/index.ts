@@ -9,11 +9,12 @@ const inTauri = () => Boolean((globalThis as { __TAURI_INTERNALS__?: unknown }).
 
 let active: Backend | null = null;
 
-/** Picks the backend before the app starts: the app talks to Tauri; a plain browser
- *  preview loads the fake, which the app's bundle does not contain (a separate chunk). */
+/** Picks the backend before the app starts: the app talks to Tauri; the browser preview
+ *  (`npm run dev`) loads the fake on demand. Production builds leave the fake out. */
 export async function initBackend(): Promise<Backend> {
   if (active) return active;
   if (inTauri()) return (active = tauriBackend);
+  if (!import.meta.env.DEV) throw new Error('Proofsheet runs inside its app; the browser preview is `npm run dev`.');
   const { createFakeBackend } = await import('./fake');
   // `?gallery=100000` sizes the fake gallery for scroll checks.
   const n = Number(new URLSearchParams(globalThis.location?.search ?? '').get('gallery') ?? '');
