@@ -409,6 +409,7 @@ impl Fixtures {
         let events = submit_events(engine, submit(params(json!({ "prompt": "" })))).await;
         self.0
             .insert("submit_prompt_empty", json!({ "events": events }));
+        library_errors(engine, &mut e).await;
         self.0.insert("errors", json!(e));
     }
 
@@ -442,6 +443,94 @@ impl Fixtures {
             to_value(&engine.project_upsert(from(p)).await.expect("project")),
         );
     }
+}
+
+/// Refusals of the gallery, invoice, drift, gateway and discovery commands.
+async fn library_errors(engine: &Engine, e: &mut BTreeMap<&'static str, Value>) {
+    let gone = "00000000-0000-4000-8000-000000000001";
+    let rating = err(engine.set_rating(gone, 6).await);
+    e.insert(
+        "rating_out_of_range",
+        template(rating, &[("6", "{rating}")]),
+    );
+    e.insert(
+        "board_name_empty",
+        err(engine.add_to_board(gone, "  ").await),
+    );
+    let board = err(engine.delete_board("No such board").await);
+    e.insert(
+        "board_not_found",
+        template(board, &[("No such board", "{board}")]),
+    );
+    let range = json!({ "project": "Taken", "from": "2026-11-20", "to": "2026-11-01", "markup_percent": null });
+    let range = err(engine.invoice(from(range)).await);
+    e.insert(
+        "invoice_range_reversed",
+        template(range, &[("2026-11-20", "{from}"), ("2026-11-01", "{to}")]),
+    );
+    let window = err(engine
+        .drift_settings_save(from(json!({ "window": 1, "threshold_pct": "10" })))
+        .await);
+    e.insert(
+        "drift_window_out_of_range",
+        template(window, &[("1", "{window}")]),
+    );
+    let pct = err(engine
+        .drift_settings_save(from(json!({ "window": 10, "threshold_pct": "250" })))
+        .await);
+    e.insert(
+        "drift_threshold_out_of_range",
+        template(pct, &[("250", "{threshold_pct}")]),
+    );
+    let gateway = |name: &str, url: &str, offer: Option<&str>| {
+        json!({
+            "name": name, "base_url": url, "dialect": "images", "headers": [],
+            "models": [{ "name": "probe-model", "offer_id": offer }], "markup_percent": null,
+            "markup_per_image_usd": null, "price_per_image_usd": null, "cost_header": null,
+            "cost_json_path": null, "key": null,
+        })
+    };
+    let name = err(engine
+        .gateway_save(from(gateway("bad name!", "http://127.0.0.1:4000/v1", None)))
+        .await);
+    e.insert(
+        "gateway_bad_name",
+        template(name, &[("bad name!", "{name}")]),
+    );
+    let url = err(engine
+        .gateway_save(from(gateway("studio", "ftp://x", None)))
+        .await);
+    e.insert("gateway_bad_url", template(url, &[("ftp://x", "{url}")]));
+    let offer = err(engine
+        .gateway_save(from(gateway(
+            "studio",
+            "http://127.0.0.1:4000/v1",
+            Some("nobody:nothing"),
+        )))
+        .await);
+    e.insert(
+        "gateway_unknown_offer",
+        template(
+            offer,
+            &[("probe-model", "{model}"), ("nobody:nothing", "{offer_id}")],
+        ),
+    );
+    let missing = err(engine.gateway_remove("nope").await);
+    e.insert(
+        "gateway_not_found",
+        template(missing, &[("nope", "{name}")]),
+    );
+    let import = err(engine
+        .offers_import("openai", vec!["gpt-image-9".into()])
+        .await);
+    e.insert(
+        "import_unpriced_provider",
+        template(import, &[("openai", "{provider}")]),
+    );
+    let refund = err(engine.charge_refund("nope").await);
+    e.insert("charge_id_invalid", template(refund, &[("nope", "{id}")]));
+    let refund = err(engine.charge_refund("999999").await);
+    e.insert("charge_not_found", template(refund, &[("999999", "{id}")]));
 }
 
 /// A submit the engine refuses: the job id comes back at once, then the events.

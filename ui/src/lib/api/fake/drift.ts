@@ -3,7 +3,7 @@
 // and a Together listing with one model the catalog lacks.
 import { ApiError } from '../backend';
 import type * as T from '../types';
-import { OFFERS } from './fixtures';
+import { OFFERS, engineError } from './fixtures';
 
 export const DRIFT_OFFER = 'bfl:flux-pro-1.1';
 const DRIFT_NAME = OFFERS.find((o) => o.offer_id === DRIFT_OFFER)?.display_name ?? DRIFT_OFFER;
@@ -78,9 +78,9 @@ export function createFakeDrift(seed: boolean, changed: (what: string) => void):
       }),
       driftSettingsGet: () => later(() => settings),
       driftSettingsSave: (input) => later(() => {
-        if (input.window < 2 || input.window > 500) throw new ApiError('validation', `the drift window must be between 2 and 500 settled attempts (got ${input.window})`);
+        if (input.window < 2 || input.window > 500) throw engineError('drift_window_out_of_range', { window: input.window });
         if (!/^\d+(\.\d+)?$/.test(input.threshold_pct) || Number(input.threshold_pct) <= 0 || Number(input.threshold_pct) > 100) {
-          throw new ApiError('validation', `the drift threshold must be above 0 % and at most 100 % (got ${input.threshold_pct} %)`);
+          throw engineError('drift_threshold_out_of_range', { threshold_pct: input.threshold_pct });
         }
         settings = { ...input };
         return settings;
@@ -94,7 +94,7 @@ export function createFakeDrift(seed: boolean, changed: (what: string) => void):
         return { providers: all.filter((p) => !provider || p.provider === provider) };
       }),
       offersImport: (provider, models) => later(() => {
-        if (provider !== 'together' && provider !== 'openrouter') throw new ApiError('validation', `${provider} does not list prices; only OpenRouter's and Together's listed prices can be imported`);
+        if (provider !== 'together' && provider !== 'openrouter') throw engineError('import_unpriced_provider', { provider });
         const ids = models.map((m) => `${provider}:${m}`);
         for (const id of ids) {
           if (!listing.some((l) => l.offer_id === id)) throw new ApiError('not_found', `${provider} does not list \`${id}\` for this key; nothing was imported`);

@@ -6,7 +6,7 @@ import { ApiError, type Backend } from '../backend';
 import type * as T from '../types';
 import { BOARDS, type FakeGen } from './data';
 import type { FakeDrift } from './drift';
-import { OFFERS } from './fixtures';
+import { OFFERS, engineError } from './fixtures';
 import type { World } from './world';
 
 type GalleryMethods = Pick<Backend, 'galleryPage' | 'galleryDetail' | 'gallerySetFavourite' | 'gallerySetRating' | 'galleryAddToBoard' |
@@ -35,13 +35,13 @@ export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
       w.changed('projects');
       return billed ? change : subUsd('0', change);
     }
-    throw new ApiError('not_found', 'That charge is no longer unconfirmed (it was confirmed or refunded already).');
+    throw engineError(/^\d+$/.test(id) ? 'charge_not_found' : 'charge_id_invalid', { id });
   }
 
   /** The same shape as the engine's invoice: items from billed or successful attempts and reuses. */
   function invoice(q: T.InvoiceQuery): T.Invoice {
     const p = w.getProject(q.project);
-    if (q.from && q.to && q.from > q.to) throw new ApiError('validation', `the date range starts (${q.from}) after it ends (${q.to}); swap the dates`);
+    if (q.from && q.to && q.from > q.to) throw engineError('invoice_range_reversed', { from: q.from, to: q.to });
     const markup = q.markup_percent ?? '0';
     const factor = addUsd('1', percentToFraction(markup));
     const sel = gens.filter((g) => g.item.project === p.name && inRange(g, q.from ?? null, q.to ?? null))
@@ -144,11 +144,11 @@ export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
     }),
     gallerySetFavourite: (id, fav) => call('gallerySetFavourite', () => { w.mustGen(id).item.favourite = fav; }),
     gallerySetRating: (id, rating) => call('gallerySetRating', () => {
-      if (rating < 0 || rating > 5) throw new ApiError('validation', 'A rating is 0 to 5 stars.');
+      if (rating < 0 || rating > 5) throw engineError('rating_out_of_range', { rating });
       w.mustGen(id).item.rating = rating;
     }),
     galleryAddToBoard: (id, board) => call('galleryAddToBoard', () => {
-      if (!board.trim()) throw new ApiError('validation', 'Name the board first.');
+      if (!board.trim()) throw engineError('board_name_empty');
       const g = w.mustGen(id);
       if (!g.boards.includes(board)) g.boards.push(board);
     }),
@@ -170,7 +170,7 @@ export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
     }),
     galleryDeleteBoard: (board) => call('galleryDeleteBoard', () => {
       const known = BOARDS.includes(board) || gens.some((g) => g.boards.includes(board));
-      if (!known || deletedBoards.has(board) && !gens.some((g) => g.boards.includes(board))) throw new ApiError('not_found', `no board named "${board}"`);
+      if (!known || deletedBoards.has(board) && !gens.some((g) => g.boards.includes(board))) throw engineError('board_not_found', { board });
       for (const g of gens) g.boards = g.boards.filter((b) => b !== board);
       deletedBoards.add(board);
     }),

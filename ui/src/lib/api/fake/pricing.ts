@@ -1,7 +1,6 @@
 // Prices in the fake: the engine's recorded estimates for the nearest recorded request,
 // with the engine's request limits and error texts.
 import { dec, mul, round, toStr } from '../../money';
-import { ApiError } from '../backend';
 import type * as T from '../types';
 import { ENGINE, ESTIMATES, LIMITS, OFFERS, clone, engineError } from './fixtures';
 
@@ -73,5 +72,3 @@ export function offerOrThrow(id: string): T.OfferView {
   if (!o) throw engineError('estimate_unknown_offer', { offers: id });
   return o;
 }
-
-export { ApiError };

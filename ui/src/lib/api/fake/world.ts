@@ -142,6 +142,6 @@ function seedProjects(w: World, spentOf: (name: string) => string) {
 function seedUnconfirmed(g: FakeGen | undefined) {
   if (!g) return;
   g.attempts = [{ provider: 'openai', model: 'gpt-image-2', offer_id: 'openai:gpt-image-2', outcome: 'timeout', billed: true, cost_usd: '0.04',
-    error: 'the connection closed after the request was sent', duration_ms: 60000, unconfirmed: true, review: null, attempt_id: 'att-unconfirmed-1' }, ...g.attempts];
+    error: 'the connection closed after the request was sent', duration_ms: 60000, unconfirmed: true, review: null, attempt_id: '9001' }, ...g.attempts];
   g.item.cost_usd = addUsd(g.item.cost_usd, '0.04');
 }
