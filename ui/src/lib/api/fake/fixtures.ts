@@ -10,6 +10,7 @@ import type * as T from '../types';
 interface RecordedError {
   kind: T.AppErrorKind;
   message: string;
+  [more: string]: unknown;
 }
 
 interface Recorded {
@@ -40,8 +41,10 @@ export const PROVIDERS = [...new Set(ENGINE.settings.endpoints.map((e) => e.prov
 export function engineError(name: string, slots: Record<string, string | number> = {}): ApiError {
   const e = ENGINE.errors[name];
   if (!e) throw new Error(`no recorded engine error "${name}" (see tests/ipc/fake_fixtures.rs)`);
-  const message = e.message.replace(/\{(\w+)\}/g, (m, k: string) => (k in slots ? String(slots[k]) : m));
-  return new ApiError(e.kind, message);
+  const { kind, message: text, ...rest } = e;
+  const message = text.replace(/\{(\w+)\}/g, (m, k: string) => (k in slots ? String(slots[k]) : m));
+  // Whatever else the engine's error carries (e.g. the field it concerns) comes along.
+  return Object.assign(new ApiError(kind, message), rest);
 }
 
 export function clone<X>(x: X): X {
