@@ -50,6 +50,11 @@ export function fakeGenerationId(n: number): string {
   return `00000000-0000-4000-8000-${String(n).padStart(12, '0')}`;
 }
 
+/** A job id shaped like the engine's (a UUID). */
+export function fakeJobId(n: number): string {
+  return `00000000-0000-4000-9000-${String(n).padStart(12, '0')}`;
+}
+
 export const GENERATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export function fakeImagePath(seed: number, w: number, h: number): string {

@@ -5,7 +5,7 @@ import { addUsd, cmpUsd, subUsd } from '../../money';
 import type { Backend, JobListener } from '../backend';
 import type * as T from '../types';
 import type { FakeGen } from './data';
-import { fakeGenerationId, fakeImagePath } from './data';
+import { fakeGenerationId, fakeImagePath, fakeJobId } from './data';
 import type { FakeDrift } from './drift';
 import { ENGINE, clone, engineError } from './fixtures';
 import { estimateOffers, offerOrThrow, scale, validateParams } from './pricing';
@@ -120,7 +120,7 @@ export function fakeJobs(w: World, drift: FakeDrift): JobMethods & { jobsRunning
     return { p, offer };
   }
 
-  function runJob(project: T.ProjectView, params: T.RequestParams, offer: T.OfferEstimate, emit: JobListener, parent: string | null, id = `job-${++seq}`): string {
+  function runJob(project: T.ProjectView, params: T.RequestParams, offer: T.OfferEstimate, emit: JobListener, parent: string | null, id = fakeJobId(++seq)): string {
     const job: FakeJob = { cancelled: false, timers: [], emit };
     jobs.set(id, job);
     project.reserved_usd = addUsd(project.reserved_usd, offer.worst_case_usd);
@@ -179,12 +179,12 @@ export function fakeJobs(w: World, drift: FakeDrift): JobMethods & { jobsRunning
       return { estimates: ests, budget: input.project ? budgetFor(input.project, req) : null };
     }),
     generationSubmit: (input, onEvent) => w.call('generationSubmit', () => {
-      const id = `job-${++seq}`;
+      const id = fakeJobId(++seq);
       const ok = admit(input, id, onEvent, false);
       return ok ? runJob(ok.p, input.params, ok.offer, onEvent, null, id) : id;
     }),
     generationSubmitLater: (input, onEvent) => w.call('generationSubmitLater', () => {
-      const id = `job-${++seq}`;
+      const id = fakeJobId(++seq);
       const ok = admit(input, id, onEvent, true);
       if (!ok) return id;
       const { p, offer } = ok;
@@ -233,7 +233,9 @@ export function fakeJobs(w: World, drift: FakeDrift): JobMethods & { jobsRunning
       j.timers.forEach(clearTimeout);
       jobs.delete(jobId);
       for (const p of w.projects.values()) p.view.reserved_usd = '0';
-      j.emit({ stage: 'failed', message: 'Cancelled — nothing was charged.', result: null });
+      // The engine's words for a job cancelled before sending (engine/src/jobs.rs; not recorded:
+      // a recorded cancel would race the job).
+      j.emit({ stage: 'failed', message: 'cancelled before anything was sent; nothing was charged', result: null });
       w.changed('projects');
       return true;
     }),
@@ -252,7 +254,7 @@ export function fakeJobs(w: World, drift: FakeDrift): JobMethods & { jobsRunning
     generationPromote: (id, onEvent) => w.call('generationPromote', () => {
       const g = w.mustGen(id);
       const p = w.getProject(g.item.project);
-      const jobId = `job-${++seq}`;
+      const jobId = fakeJobId(++seq);
       const ok = admit({ project: p.name, params: paramsOf(g), route: { kind: 'final' }, no_dedup: false }, jobId, onEvent, false);
       return ok ? runJob(p, paramsOf(g), ok.offer, onEvent, id, jobId) : jobId;
     }),
