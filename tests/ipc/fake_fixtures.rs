@@ -2,8 +2,8 @@
 //! from the real engine: the bundled catalog's offers, real estimates for a few fixed
 //! requests, the real validation limits and error texts, default settings. The checked-in
 //! files must match what the engine says today; `make bindings` rewrites them
-//! (PROOFSHEET_BLESS=1, like the bindings: this test's name contains "bindings" so the
-//! same filter regenerates both).
+//! (PROOFSHEET_BLESS=1, exactly like the bindings check: this test's name contains
+//! "bindings" so the same filter regenerates and checks both).
 //!
 //! The recording runs in a child process of this test binary with a cleared environment
 //! and `PROOFSHEET_CATALOG_DATE` pinned: lifecycle (shut-down models) is read once per
@@ -57,40 +57,59 @@ fn bindings_for_the_ui_fake_are_fresh() {
         .collect();
     fresh.sort();
     assert!(!fresh.is_empty(), "the recorder wrote nothing");
-    let bless = std::env::var_os("PROOFSHEET_BLESS").is_some();
-    if bless {
-        std::fs::create_dir_all(&checked_in).expect("create fixtures dir");
-    }
-    let mut stale = Vec::new();
-    for path in &fresh {
-        let name = path.file_name().expect("file name");
-        let target = checked_in.join(name);
-        let new = std::fs::read_to_string(path).expect("read recorded fixture");
-        if bless {
-            std::fs::write(&target, &new).expect("write fixture");
-        } else if std::fs::read_to_string(&target).unwrap_or_default() != new {
-            stale.push(target.display().to_string());
-        }
-    }
-    // A fixture the recorder no longer writes is stale too (the fake would read old data).
+    // Stale: a recorded file differs from (or is missing in) the checked-in copy, or a
+    // checked-in file is no longer recorded (the fake would read old data).
     let names: Vec<_> = fresh.iter().filter_map(|p| p.file_name()).collect();
-    for entry in std::fs::read_dir(&checked_in)
+    let mut stale: Vec<PathBuf> = fresh
+        .iter()
+        .filter(|p| {
+            let target = checked_in.join(p.file_name().unwrap_or_default());
+            std::fs::read_to_string(target).ok() != std::fs::read_to_string(p).ok()
+        })
+        .cloned()
+        .collect();
+    let extra: Vec<PathBuf> = std::fs::read_dir(&checked_in)
         .into_iter()
         .flatten()
         .flatten()
-    {
-        if !names.contains(&entry.file_name().as_os_str()) {
-            if bless {
-                std::fs::remove_file(entry.path()).expect("remove old fixture");
-            } else {
-                stale.push(entry.path().display().to_string());
-            }
-        }
+        .filter(|e| !names.contains(&e.file_name().as_os_str()))
+        .map(|e| e.path())
+        .collect();
+    if stale.is_empty() && extra.is_empty() {
+        return;
     }
-    assert!(
-        stale.is_empty(),
-        "the UI fake's fixtures are stale ({}): run `make bindings` and commit the result",
-        stale.join(", ")
+    // As the bindings check: blessing rewrites the files and still fails, so a
+    // PROOFSHEET_BLESS left set never turns this into a writer that passes; in CI it
+    // never writes at all.
+    let bless = std::env::var_os("PROOFSHEET_BLESS").is_some();
+    let ci = std::env::var("CI").as_deref() == Ok("true");
+    let listed = stale
+        .iter()
+        .map(|p| checked_in.join(p.file_name().unwrap_or_default()))
+        .chain(extra.iter().cloned())
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    if bless && !ci {
+        std::fs::create_dir_all(&checked_in).expect("create fixtures dir");
+        for path in stale.drain(..) {
+            let target = checked_in.join(path.file_name().unwrap_or_default());
+            std::fs::copy(&path, target).expect("write fixture");
+        }
+        for path in &extra {
+            std::fs::remove_file(path).expect("remove old fixture");
+        }
+        panic!(
+            "the UI fake's fixtures were rewritten ({listed}): review and commit them (the next run passes)"
+        );
+    }
+    panic!(
+        "the UI fake's fixtures are stale ({listed}): run `make bindings` and commit the result{}",
+        if bless {
+            " (PROOFSHEET_BLESS is ignored in CI)"
+        } else {
+            ""
+        }
     );
 }
 
