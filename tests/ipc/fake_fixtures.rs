@@ -146,8 +146,9 @@ async fn open(dir: &Path) -> Engine {
         .collect();
     let config = EngineConfig {
         data_dir: dir.to_path_buf(),
-        // A service nobody stores under: with keys injected it is never asked for a secret.
-        keychain_service: format!("com.proofsheet.fixtures.{}", std::process::id()),
+        // A test service nobody stores under (the recorder's cleared environment cannot
+        // reach a keyring anyway); keys are injected, so none is asked for.
+        keychain_service: format!("com.proofsheet.test.fixtures.{}", std::process::id()),
     };
     let options = EngineOptions {
         keys,
