@@ -44,8 +44,11 @@ e2e-build: ui-build
 e2e:
 	.ci/e2e.sh
 
+# Rewrites ui/src/lib/bindings.ts and the UI fake's fixtures recorded from the real engine
+# (tests/ipc/bindings.rs, fake_fixtures.rs; a run that rewrote something fails), then checks.
 bindings:
-	PROOFSHEET_BLESS=1 cargo test --test ipc bindings
+	-PROOFSHEET_BLESS=1 cargo test --locked --test ipc bindings
+	cargo test --locked --test ipc bindings
 
 bench:
 	cargo bench --workspace

@@ -36,20 +36,25 @@ describe('Canvas', () => {
     const usable = rows().filter((r) => r.dataset.state !== 'unsupported');
     const prices = usable.map((r) => r.querySelector('.exp')?.textContent?.replace('$', '') ?? '');
     for (let i = 1; i < prices.length; i++) expect(cmpUsd(prices[i - 1], prices[i])).toBeLessThanOrEqual(0);
-    expect(rows().at(-1)?.dataset.state).toBe('unsupported');
+    // Real catalog offers: a keyed one is usable, one whose provider has no key says so.
+    expect(rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.dataset.state).toBe('ok');
+    expect(rows().find((r) => r.dataset.offerId === 'replicate:black-forest-labs/flux-dev')?.dataset.state).toBe('nokey');
     expect(screen.getByTestId('budget-meter')).toBeTruthy();
 
-    // Asking for 4 images re-prices: offers that make fewer per request drop to unsupported.
-    const before = usable.length;
+    // Asking for 4 images re-prices: the engine prices four images (it never refuses a
+    // count it can split into calls), so the same offer costs four times as much.
+    const one = rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.querySelector('.exp')?.textContent;
+    expect(one).toBe('$0.0250');
     await fireEvent.change(screen.getByTestId('count'), { target: { value: '4' } });
     await fireEvent.input(screen.getByTestId('count'), { target: { value: '4' } });
-    await waitFor(() => expect(rows().filter((r) => r.dataset.state !== 'unsupported').length).toBeLessThan(before));
+    await waitFor(() => expect(rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.querySelector('.exp')?.textContent).toBe('$0.1000'));
   });
 
-  it('shows an unfinished engine calmly instead of crashing', async () => {
-    await setup({ unbuilt: ['pricingEstimate'] });
+  it('shows the engine refusing a request calmly instead of crashing', async () => {
+    await setup();
+    canvas.form.size = '9000x1024'; // a size the form's own clamps do not touch
     await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'anything' } });
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/still being built/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/size 9000×1024 is out of range; use 64 to 8192 pixels per side/i));
     expect(screen.getByTestId('cost-table')).toBeTruthy();
   });
 
