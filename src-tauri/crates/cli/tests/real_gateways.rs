@@ -383,8 +383,48 @@ async fn generate_through_a_real_portkey_gateway() {
         ),
         (json!(true), json!(true), Value::Null)
     );
-    let t = env.run(&["gateway", "test", "pk", "--json"]).await.json();
-    assert_eq!(t["reachable"], true, "{t}");
+    // Portkey checks its headers but relays no model list (1.15.2 answers HTTP 500 to a
+    // relayed GET /v1/models): reachable, headers accepted, key and models unchecked.
+    let t = env
+        .run(&["gateway", "test", "pk", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (t["reachable"].clone(), t["key_accepted"].clone()),
+        (json!(true), Value::Null),
+        "{t}"
+    );
+    assert_eq!(
+        (t["served"].clone(), t["missing"].clone()),
+        (json!([]), json!([])),
+        "{t}"
+    );
+    let said = t["message"].as_str().unwrap_or_default();
+    assert!(said.starts_with("headers accepted by Portkey"), "{t}");
+    // Wrong headers are named as such.
+    env.json(&[
+        "gateway",
+        "add",
+        "pk-bad",
+        "--base-url",
+        &base,
+        "--header",
+        "x-portkey-provider=no-such-provider",
+        "--model",
+        "gpt-image-2=openai:gpt-image-2",
+    ])
+    .await;
+    let bad = env
+        .run(&["gateway", "test", "pk-bad", "--json"])
+        .await
+        .json();
+    let said = bad["message"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("Portkey refused the headers: Invalid provider passed"),
+        "{bad}"
+    );
+    env.json(&["gateway", "remove", "pk-bad"]).await;
 
     env.project("p", "5", "gateway:pk/gpt-image-2", "gateway:pk/gpt-image-2")
         .await;
