@@ -249,3 +249,66 @@ async fn all_models_of_a_gateway_share_one_concurrency_limit_and_gateways_do_not
     let gap = two_at_once(&e, &arrived).await;
     assert!(gap < delay, "two gateways waited on one limit ({gap:?})");
 }
+
+#[tokio::test]
+async fn a_failing_gateway_cools_down_all_its_models_and_no_other_gateway() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/lab/v1/images/generations"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(
+            serde_json::json!({"error": {"message": "upstream overloaded", "type": "server_error"}}),
+        ))
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut o = options();
+    o.breaker = engine::BreakerPolicy {
+        failures: 1,
+        cool_down: Duration::from_secs(600),
+    };
+    let e = engine(dir.path(), &[], o).await;
+    let models = [("house-a", None), ("house-b", None)];
+    for g in ["lab", "other"] {
+        e.gateway_save(named(&server, g, &models))
+            .await
+            .expect("gateway");
+    }
+    e.project_upsert(project("p", Some("5"), &["gateway:lab/house-a"], &[]))
+        .await
+        .expect("project");
+    let r = e.generate(input("p", Route::Draft, None), noop()).await;
+    assert!(
+        r.as_ref()
+            .map_or(true, |r| r.status != GenerationStatus::Succeeded),
+        "{r:?}"
+    );
+    let est = e
+        .estimate(EstimateInput {
+            params: params(None),
+            project: None,
+            tier: TierFilter::All,
+            offers: vec![
+                "gateway:lab/house-a".into(),
+                "gateway:lab/house-b".into(),
+                "gateway:other/house-a".into(),
+            ],
+        })
+        .await
+        .expect("estimate")
+        .estimates;
+    let cooling: Vec<(&str, bool)> = est
+        .iter()
+        .map(|x| (x.offer_id.as_str(), x.cooling_down.is_some()))
+        .collect();
+    assert_eq!(
+        cooling,
+        vec![
+            ("gateway:lab/house-a", true),
+            ("gateway:lab/house-b", true),
+            ("gateway:other/house-a", false)
+        ],
+        "{est:?}"
+    );
+    let why = est[1].cooling_down.clone().unwrap_or_default();
+    assert!(why.contains("gateway:lab"), "{why}");
+}
