@@ -4,5 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p target/e2e
+# The window test against the real LiteLLM and Portkey needs them (a check when installed).
+.ci/setup-gateways.sh
 exec .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
   tests/e2e/.venv/bin/pytest -q -p no:cacheprovider tests/e2e "$@"

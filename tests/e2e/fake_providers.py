@@ -49,6 +49,9 @@ class State:
         self.counts: dict[str, int] = {}
         # Headers of each request to the fake gateway (/gw/v1), oldest first.
         self.gateway_headers: list[dict[str, str]] = []
+        # (headers, body) of each OpenAI Images call (/openai/v1), oldest first: what a
+        # real gateway in front of this server sent upstream.
+        self.openai_calls: list[tuple[dict[str, str], dict]] = []
         # OpenAI Batch: uploaded files (id → JSONL bytes) and batches (id → Batch object).
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
@@ -85,7 +88,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/_stats":
             return self._json(200, self.state.counts)
         if self.path == "/openai/v1/models":
-            return self._json(200, {"object": "list", "data": [{"id": "gpt-image-1", "object": "model"}]})
+            return self._json(200, {"object": "list", "data": [{"id": m, "object": "model"}
+                                                             for m in ("gpt-image-1", "gpt-image-2")]})
         if self.path.startswith("/openai/v1/batches/"):
             return self._batch_retrieve(self.path.rsplit("/", 1)[1])
         if self.path.startswith("/openai/v1/files/") and self.path.endswith("/content"):
@@ -115,6 +119,8 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/openai/v1/batches":
             return self._batch_create(body)
         if self.path == "/openai/v1/images/generations":
+            with self.state.lock:
+                self.state.openai_calls.append(({k.lower(): v for k, v in self.headers.items()}, body))
             return self._openai_images(body)
         if self.path == "/gw/v1/images/generations":
             if not self._gateway_authorised():

@@ -110,3 +110,57 @@ async fn a_plain_gateway_persists_and_prices_its_models_across_processes() {
         .code(2);
     assert!(bad.stderr.contains("openai:nope"), "{}", bad.stderr);
 }
+
+/// Issue 16: a gateway model with no binding and no price is `unknown` in every CLI
+/// output that could show a price: never $0.
+#[tokio::test]
+async fn an_unknown_gateway_price_is_printed_unknown_never_zero() {
+    let env = Env::new().await;
+    let offer = "gateway:resell/their-model";
+    env.json(&[
+        "gateway",
+        "add",
+        "resell",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "their-model",
+    ])
+    .await;
+    let shown = env.run(&["gateway", "show", "resell"]).await.ok();
+    let row = shown
+        .stdout
+        .lines()
+        .find(|l| l.contains(offer))
+        .unwrap_or_else(|| panic!("{}", shown.stdout));
+    assert!(row.contains("unknown") && !row.contains("$0"), "{row}");
+
+    let est = env
+        .run(&["estimate", "--prompt", "a fox", "--offer", offer])
+        .await
+        .ok();
+    let row = est
+        .stdout
+        .lines()
+        .find(|l| l.contains(offer))
+        .unwrap_or_else(|| panic!("{}", est.stdout));
+    assert!(row.contains("unknown"), "{row}");
+    assert!(!row.contains("$0"), "an unknown price printed as $0: {row}");
+    let json = env
+        .json(&["estimate", "--prompt", "a fox", "--offer", offer])
+        .await;
+    let e = &json["estimates"][0];
+    assert_eq!(
+        (e["price_known"].clone(), e["price_source"].clone()),
+        (json!(false), json!("unknown")),
+        "{json}"
+    );
+
+    let offers = env.run(&["offers"]).await.ok();
+    let row = offers
+        .stdout
+        .lines()
+        .find(|l| l.contains(offer))
+        .unwrap_or_else(|| panic!("{}", offers.stdout));
+    assert!(row.contains("price unknown"), "{row}");
+}

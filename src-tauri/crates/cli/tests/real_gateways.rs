@@ -5,8 +5,8 @@
 //! header on stdin), tests it, and generates through it: the image lands, the cost is
 //! the bound catalog formula on the reported usage plus the 5 % markup, the gateway's
 //! own figure is recorded beside it, and no key or secret header appears in any output,
-//! log or file. A gateway that cannot start fails the test; set
-//! PROOFSHEET_SKIP_REAL_GATEWAYS=1 to skip them (said loudly). Needs the keychain:
+//! log or file. A gateway that cannot start fails the test; outside CI (CI=true),
+//! PROOFSHEET_SKIP_REAL_GATEWAYS=1 skips them (said loudly). Needs the keychain:
 //! `.ci/with-keyring.sh cargo test -p proofsheet-cli --test real_gateways`.
 
 mod common;
@@ -33,7 +33,9 @@ fn root() -> PathBuf {
 
 /// None when the run asked to skip (printed), else the tool's path or a failure.
 fn tool(rel: &str, what: &str) -> Option<PathBuf> {
-    if std::env::var_os("PROOFSHEET_SKIP_REAL_GATEWAYS").is_some() {
+    // CI never skips them: a missing gateway there is a failed build, not a pass.
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if std::env::var_os("PROOFSHEET_SKIP_REAL_GATEWAYS").is_some() && !ci {
         eprintln!("SKIPPED (PROOFSHEET_SKIP_REAL_GATEWAYS is set): {what} real-gateway test");
         return None;
     }
@@ -383,8 +385,48 @@ async fn generate_through_a_real_portkey_gateway() {
         ),
         (json!(true), json!(true), Value::Null)
     );
-    let t = env.run(&["gateway", "test", "pk", "--json"]).await.json();
-    assert_eq!(t["reachable"], true, "{t}");
+    // Portkey checks its headers but relays no model list (1.15.2 answers HTTP 500 to a
+    // relayed GET /v1/models): reachable, headers accepted, key and models unchecked.
+    let t = env
+        .run(&["gateway", "test", "pk", "--json"])
+        .await
+        .ok()
+        .json();
+    assert_eq!(
+        (t["reachable"].clone(), t["key_accepted"].clone()),
+        (json!(true), Value::Null),
+        "{t}"
+    );
+    assert_eq!(
+        (t["served"].clone(), t["missing"].clone()),
+        (json!([]), json!([])),
+        "{t}"
+    );
+    let said = t["message"].as_str().unwrap_or_default();
+    assert!(said.starts_with("headers accepted by Portkey"), "{t}");
+    // Wrong headers are named as such.
+    env.json(&[
+        "gateway",
+        "add",
+        "pk-bad",
+        "--base-url",
+        &base,
+        "--header",
+        "x-portkey-provider=no-such-provider",
+        "--model",
+        "gpt-image-2=openai:gpt-image-2",
+    ])
+    .await;
+    let bad = env
+        .run(&["gateway", "test", "pk-bad", "--json"])
+        .await
+        .json();
+    let said = bad["message"].as_str().unwrap_or_default();
+    assert!(
+        said.contains("Portkey refused the headers: Invalid provider passed"),
+        "{bad}"
+    );
+    env.json(&["gateway", "remove", "pk-bad"]).await;
 
     env.project("p", "5", "gateway:pk/gpt-image-2", "gateway:pk/gpt-image-2")
         .await;

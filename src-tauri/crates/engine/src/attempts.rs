@@ -169,6 +169,8 @@ impl Call<'_> {
             KeyLookup::Found(k) => Some(k.as_str()),
             _ => None,
         };
+        // One limit and breaker per provider, or per gateway (all its models share one).
+        let limit = crate::limits::limit_key(&self.offer.id, &provider);
         let mut n = Counters::default();
         let mut remote: Option<RemoteJob> = None;
         loop {
@@ -178,10 +180,10 @@ impl Call<'_> {
             // A job we are resuming is never given up for a cooling-down breaker: moving
             // on could pay twice.
             if remote.is_none()
-                && let Some(left) = self.core.limits.cooling_down(&provider)
+                && let Some(left) = self.core.limits.cooling_down(&limit)
             {
                 return Ok(CallEnd::Fallback(format!(
-                    "{provider} failed repeatedly and is cooling down for {} s",
+                    "{limit} failed repeatedly and is cooling down for {} s",
                     left.as_secs().max(1)
                 )));
             }
@@ -191,7 +193,7 @@ impl Call<'_> {
                     .await?;
                 *self.held.lock() = self.worst_case;
             }
-            let sem = self.core.limits.semaphore(&provider);
+            let sem = self.core.limits.semaphore(&limit);
             let _permit = tokio::select! {
                 p = sem.acquire_owned() => p.map_err(|_| EngineError::internal("provider limiter closed"))?,
                 _ = self.cancel.cancelled() => return self.cancelled_between(remote).await,
@@ -337,7 +339,9 @@ impl Call<'_> {
             | ErrorClass::AuthFailed
             | ErrorClass::InvalidRequest { .. } => Ok(Next::End(CallEnd::Fallback(e.message))),
             ErrorClass::RateLimited { retry_after_ms } => {
-                self.core.limits.failure(&provider);
+                self.core
+                    .limits
+                    .failure(&crate::limits::limit_key(&self.offer.id, &provider));
                 if n.limited >= retry.rate_limit_retries {
                     return Ok(Next::End(CallEnd::Fallback(e.message)));
                 }
@@ -357,7 +361,9 @@ impl Call<'_> {
                 Ok(Next::Retry)
             }
             ErrorClass::Transient | ErrorClass::Timeout { .. } | ErrorClass::MalformedResponse => {
-                self.core.limits.failure(&provider);
+                self.core
+                    .limits
+                    .failure(&crate::limits::limit_key(&self.offer.id, &provider));
                 if n.transient >= retry.transient_retries {
                     return Ok(Next::End(CallEnd::Fallback(e.message)));
                 }
@@ -427,7 +433,10 @@ impl Call<'_> {
                 actual: cost,
             });
         }
-        self.core.limits.success(&self.offer.provider);
+        self.core.limits.success(&crate::limits::limit_key(
+            &self.offer.id,
+            &self.offer.provider,
+        ));
         Ok(match stored {
             Stored::Saved { images } => CallEnd::Done(images),
             Stored::Lost => CallEnd::Closed,

@@ -91,7 +91,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                 hit,
                 core.provider_usable(&e.provider, &with_keys),
                 routing::fit(e, &input.params),
-                crate::pipeline::cooling(core, &e.provider),
+                crate::pipeline::cooling(core, &crate::limits::limit_key(&e.offer_id, &e.provider)),
             )
         })
         .collect();
@@ -142,7 +142,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
                 hit,
                 usable(&o.provider),
                 routing::fit(&e, params),
-                crate::pipeline::cooling(core, &o.provider),
+                crate::pipeline::cooling(core, &crate::limits::limit_key(&o.id, &o.provider)),
             )
         })
         .collect();

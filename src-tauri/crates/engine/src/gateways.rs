@@ -578,6 +578,7 @@ pub(crate) async fn test(core: &Arc<Core>, name: &str) -> Result<GatewayTestView
         .models
         .iter()
         .map(|m| m.name.clone())
+        .filter(|_| probe.models_checked)
         .partition(|m| probe.listed.iter().any(|l| l == m));
     let mut message = probe.message.clone();
     if probe.key_accepted == Some(true) && !missing.is_empty() {

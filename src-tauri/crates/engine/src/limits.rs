@@ -10,6 +10,18 @@ use tokio::sync::Semaphore;
 
 use crate::options::BreakerPolicy;
 
+/// What one limiter and breaker are kept under: the provider, or one gateway. All the
+/// models of a named gateway (`gateway:NAME/…`) or a legacy one (`openai_compatible:NAME/…`)
+/// share one limit, since they share its rate limits; two gateways never share one.
+pub(crate) fn limit_key(offer_id: &str, provider: &str) -> String {
+    if provider == providers::gateway::GATEWAY_ID
+        && let Some(g) = crate::gateways::gateway_of(offer_id)
+    {
+        return format!("gateway:{g}");
+    }
+    crate::settings::client_key(offer_id, provider)
+}
+
 #[derive(Default)]
 struct Breaker {
     consecutive: u32,
@@ -94,6 +106,35 @@ mod tests {
         l.success("fal");
         assert!(l.cooling_down("fal").is_none());
         assert_eq!(l.semaphore("fal").available_permits(), 2);
+    }
+
+    #[test]
+    fn one_limiter_per_gateway_shared_by_all_its_models() {
+        let l = Limits::new(1, BreakerPolicy::default());
+        let key = |offer: &str, provider: &str| limit_key(offer, provider);
+        let a = key("gateway:lab/gpt-image-2", "gateway");
+        assert_eq!(a, key("gateway:lab/house/model", "gateway"));
+        assert_ne!(a, key("gateway:other/gpt-image-2", "gateway"));
+        assert_ne!(a, key("openai:gpt-image-2", "openai"));
+        let legacy = key("openai_compatible:lab/m1", "openai_compatible");
+        assert_eq!(legacy, key("openai_compatible:lab/m2", "openai_compatible"));
+        assert_ne!(
+            legacy, a,
+            "a legacy gateway and a named one of the same name"
+        );
+        assert_eq!(key("fal:flux/dev", "fal"), "fal");
+        // The permit taken for one model is the one another model of the gateway waits on.
+        let held = l.semaphore(&a).try_acquire_owned().expect("first permit");
+        let other_model = l.semaphore(&key("gateway:lab/dall-e-3", "gateway"));
+        assert!(other_model.try_acquire().is_err(), "shared limit");
+        assert!(
+            l.semaphore(&key("gateway:other/dall-e-3", "gateway"))
+                .try_acquire_owned()
+                .is_ok(),
+            "another gateway has its own"
+        );
+        drop(held);
+        assert!(other_model.try_acquire().is_ok());
     }
 
     #[test]

@@ -126,6 +126,9 @@ pub struct Probe {
     pub key_accepted: Option<bool>,
     /// Every model id the gateway listed.
     pub listed: Vec<String>,
+    /// False when the gateway gives no model list to check the mapped models against
+    /// (Portkey): then no mapped model is called served or missing.
+    pub models_checked: bool,
     pub message: String,
 }
 
@@ -313,6 +316,7 @@ impl Gateway {
                 reachable: false,
                 key_accepted: None,
                 listed: vec![],
+                models_checked: true,
                 message: scrub(format!(
                     "cannot reach {}: {}",
                     self.spec.base_url, e.message
@@ -322,15 +326,20 @@ impl Gateway {
                 reachable: true,
                 key_accepted: Some(false),
                 listed: vec![],
+                models_checked: true,
                 message: format!(
                     "the gateway refused the key (HTTP {}); set it with `gateway key set` or in Settings",
                     r.status
                 ),
             },
+            Ok(r) if self.is_portkey() && !r.is_success() => {
+                self.portkey_probe(r.status, &r.body, scrub)
+            }
             Ok(r) if !r.is_success() => Probe {
                 reachable: true,
                 key_accepted: None,
                 listed: vec![],
+                models_checked: true,
                 message: scrub(format!(
                     "the model list answered HTTP {}: {}",
                     r.status,
@@ -350,10 +359,55 @@ impl Gateway {
                 Probe {
                     reachable: true,
                     key_accepted: Some(true),
+                    models_checked: true,
                     message: format!("reachable; key accepted; {} models listed", listed.len()),
                     listed,
                 }
             }
+        }
+    }
+}
+
+impl Gateway {
+    /// A Portkey gateway: it is told the upstream by `x-portkey-*` headers.
+    fn is_portkey(&self) -> bool {
+        self.spec
+            .headers
+            .iter()
+            .any(|(k, _)| k == "x-portkey-provider" || k == "x-portkey-config")
+    }
+
+    /// Portkey validates its headers (provider, config, custom host) before anything
+    /// else and answers 400 with `{"status":"failure","message":…}` when they are wrong.
+    /// Past that check it relays GET /v1/models to the upstream, but its releases up to
+    /// at least 1.15.2 fail to relay the answer (HTTP 500 "Something went wrong", seen
+    /// against the real gateway), so any other failure means: reachable, headers
+    /// accepted, key and models unchecked until the first generation.
+    fn portkey_probe(&self, status: u16, body: &[u8], scrub: impl Fn(String) -> String) -> Probe {
+        let said = serde_json::from_slice::<Value>(body)
+            .ok()
+            .and_then(|v| j::str_of(&v, "message").map(str::to_owned))
+            .unwrap_or_else(|| crate::errors::short(&String::from_utf8_lossy(body)));
+        if status == 400 {
+            return Probe {
+                reachable: true,
+                key_accepted: None,
+                listed: vec![],
+                models_checked: true,
+                message: scrub(format!(
+                    "Portkey refused the headers: {said} (check x-portkey-provider / x-portkey-config and x-portkey-custom-host)"
+                )),
+            };
+        }
+        Probe {
+            reachable: true,
+            key_accepted: None,
+            listed: vec![],
+            models_checked: false,
+            message: scrub(format!(
+                "headers accepted by Portkey; it relays no model list (HTTP {status}: {said}), \
+                 so the key and the models are checked by the first generation"
+            )),
         }
     }
 }

@@ -42,6 +42,30 @@ describe('Settings → Gateways', () => {
     await waitFor(() => expect(screen.getByTestId('gateway-result-portkey').textContent).toMatch(/Reachable · key accepted · serves gpt-image-2/));
   });
 
+  it('says honestly what a Portkey test could check: headers accepted, no model list', async () => {
+    const b = createFakeBackend();
+    setBackend(b);
+    await app.loadOffers();
+    await b.gatewaySave({
+      name: 'pk', base_url: 'http://127.0.0.1:8787/v1', dialect: 'images', key: null,
+      headers: [{ name: 'x-portkey-provider', value: 'openai', secret: false }],
+      models: [{ name: 'gpt-image-2', offer_id: null }], markup_percent: null, markup_per_image_usd: null,
+      price_per_image_usd: null, cost_header: null, cost_json_path: null,
+    });
+    // What the engine answers for Portkey 1.15.2 (checked against the real gateway).
+    b.gatewayTest = async (name) => ({
+      name, reachable: true, key_accepted: null, served: [], missing: [], listed: 0,
+      message: 'headers accepted by Portkey; it relays no model list (HTTP 500: Something went wrong), so the key and the models are checked by the first generation',
+    });
+    render(GatewaysSection);
+    await waitFor(() => expect(screen.getByTestId('gateway-pk')).toBeTruthy());
+    await fireEvent.click(screen.getByTestId('gateway-test-pk'));
+    await waitFor(() => expect(screen.getByTestId('gateway-result-pk').textContent).toMatch(/^Reachable · headers accepted by Portkey/));
+    const shown = screen.getByTestId('gateway-result-pk').textContent ?? '';
+    expect(shown).toContain('checked by the first generation');
+    expect(shown).not.toMatch(/not listed|key not checked|none of the mapped models/);
+  });
+
   it('says why a bad gateway is refused', async () => {
     setBackend(createFakeBackend());
     await app.loadOffers();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainMark, groupRows, onlyUsable, overBudget, sortBy, sortRows, tidyNotes } from './costTable';
+import { chainMark, groupRows, onlyUsable, overBudget, priceText, sortBy, sortRows, tidyNotes } from './costTable';
 import type { OfferEstimate } from '../api';
 
 function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
@@ -93,5 +93,29 @@ describe('cost table controls', () => {
   });
   it('tidies notes', () => {
     expect(tidyNotes(['sent as 10 calls of up to 1 image(s)', 'sent as 10 calls of up to 1 image(s)'])).toEqual(['sent as 10 calls of up to 1 image']);
+  });
+});
+
+describe('unknown prices (issue 16: never $0)', () => {
+  const unknown = (id: string, usd = '0', extra: Partial<OfferEstimate> = {}) =>
+    est(id, usd, { price_known: false, price_source: 'unknown', provider: 'gateway', ...extra });
+
+  it('shows "unknown", or the cap, in every price cell; never $0', () => {
+    const [r] = sortRows([unknown('gateway:resell/their-model')]);
+    for (const usd of [r.e.expected_usd, r.e.worst_case_usd, r.e.per_image_usd]) {
+      expect(priceText(r, usd)).toBe('unknown');
+    }
+    const [capped] = sortRows([unknown('gateway:resell/their-model', '0.07')]);
+    expect(priceText(capped, capped.e.expected_usd)).toBe('≤ $0.0700 cap');
+    const [known] = sortRows([est('openai:gpt-image-2', '0.0334')]);
+    expect(priceText(known, known.e.expected_usd)).toBe('$0.0334');
+  });
+
+  it('sorts unknown prices after every known one and never marks them cheapest', () => {
+    const rows = sortRows([est('b', '0.04'), unknown('u'), unknown('capped', '0.001'), est('a', '0.01'),
+      est('x', '0.001', { supported: false })]);
+    expect(rows.map((r) => r.e.offer_id)).toEqual(['a', 'b', 'u', 'capped', 'x']);
+    expect(groupRows(rows).cheapest?.e.offer_id).toBe('a');
+    expect(groupRows(sortRows([unknown('u'), unknown('v', '0.02')])).cheapest).toBeNull();
   });
 });

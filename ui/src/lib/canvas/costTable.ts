@@ -1,4 +1,4 @@
-import { cmpUsd } from '../money';
+import { cmpUsd, formatPrice } from '../money';
 import type { OfferEstimate } from '../api';
 
 export type RowState = 'ok' | 'dedup' | 'nokey' | 'cooling' | 'unsupported';
@@ -19,12 +19,21 @@ export function rowState(e: OfferEstimate): RowState {
   return 'ok';
 }
 
-/** Cheapest first by what it would cost now; unsupported rows last. Stable on ties. */
+/** No price is known (a gateway model bound to nothing): never sorted or shown as $0. */
+function unpriced(e: OfferEstimate, state: RowState): boolean {
+  return !e.price_known && state !== 'dedup' && state !== 'unsupported';
+}
+
+/**
+ * Cheapest first by what it would cost now; unknown prices after every known one (their
+ * amounts are a cap or zero, not a price); unsupported rows last. Stable on ties.
+ */
 export function sortRows(estimates: OfferEstimate[]): CostRow[] {
   return estimates
     .map((e, i) => ({ e, i, state: rowState(e), effective_usd: e.supported && e.dedup_hit ? '0' : e.expected_usd }))
     .sort((a, b) =>
       Number(a.state === 'unsupported') - Number(b.state === 'unsupported') ||
+      Number(unpriced(a.e, a.state)) - Number(unpriced(b.e, b.state)) ||
       cmpUsd(a.effective_usd, b.effective_usd) ||
       cmpUsd(a.e.worst_case_usd, b.e.worst_case_usd) ||
       a.i - b.i)
@@ -58,7 +67,7 @@ export function fidelity(r: CostRow): number {
  * image is never the cheapest way to get 4096². Rows are in price order already.
  */
 export function cheapestOf(rows: CostRow[]): CostRow | null {
-  const runnable = rows.filter((r) => r.state === 'ok' || r.state === 'dedup');
+  const runnable = rows.filter((r) => r.state === 'dedup' || (r.state === 'ok' && r.e.price_known));
   if (!runnable.length) return null;
   const best = Math.min(...runnable.map(fidelity));
   return runnable.find((r) => fidelity(r) === best) ?? null;
@@ -82,6 +91,17 @@ export function sortBy(rows: CostRow[], key: SortKey, dir: 'asc' | 'desc' = 'asc
     .sort((a, b) =>
       Number(a.r.state === 'unsupported') - Number(b.r.state === 'unsupported') || s * by[key](a.r, b.r) || a.i - b.i)
     .map(({ r }) => r);
+}
+
+/**
+ * What a price cell shows: "—" where the offer cannot serve the request, $0 for a gallery
+ * hit, and for an unknown price never $0 — "unknown", or "≤ $X cap" under the user's cap.
+ */
+export function priceText(r: CostRow, usd: string): string {
+  if (r.state === 'unsupported') return '—';
+  if (r.state === 'dedup') return '$0.0000';
+  if (!r.e.price_known) return cmpUsd(usd, '0') > 0 ? `≤ ${formatPrice(usd)} cap` : 'unknown';
+  return formatPrice(usd);
 }
 
 /** "Only offers I can use": drops rows without a key / not set up, and unsupported ones. */

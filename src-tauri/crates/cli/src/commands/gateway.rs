@@ -46,24 +46,30 @@ pub async fn run(ctx: &Ctx, c: GatewayCommand) -> CliResult<u8> {
                     Some(false) => "key REFUSED",
                     None => "key not checked",
                 };
+                let reach = if t.reachable {
+                    "reachable"
+                } else {
+                    "UNREACHABLE"
+                };
+                if unchecked(&t) {
+                    // Portkey: headers checked, no model list to check against.
+                    return format!("{}: {reach}; {}", t.name, safe(&t.message));
+                }
                 format!(
-                    "{}: {}; {key}\n  serves: {}\n  not listed: {}\n  {}",
+                    "{}: {reach}; {key}\n  serves: {}\n  not listed: {}\n  {}",
                     t.name,
-                    if t.reachable {
-                        "reachable"
-                    } else {
-                        "UNREACHABLE"
-                    },
                     list_or_none(&t.served),
                     list_or_none(&t.missing),
                     safe(&t.message)
                 )
             })?;
-            Ok(if t.reachable && t.key_accepted == Some(true) {
-                OK
-            } else {
-                Kind::Provider.code()
-            })
+            Ok(
+                if t.reachable && (t.key_accepted == Some(true) || unchecked(&t)) {
+                    OK
+                } else {
+                    Kind::Provider.code()
+                },
+            )
         }
         GatewayCommand::Key { refused_secret, .. } if !refused_secret.is_empty() => Err(refused()),
         GatewayCommand::Key { name, .. } => {
@@ -86,6 +92,12 @@ fn list_or_none(v: &[String]) -> String {
     } else {
         safe(&v.join(", "))
     }
+}
+
+/// Reachable, but the gateway gives no model list (Portkey): nothing was refused, and
+/// neither the key nor the models could be checked without generating.
+fn unchecked(t: &engine::api::GatewayTestView) -> bool {
+    t.reachable && t.key_accepted.is_none() && t.served.is_empty() && t.missing.is_empty()
 }
 
 fn human(g: &GatewayView) -> String {
