@@ -2,3 +2,5 @@
 
 mod bindings;
 mod commands;
+mod hermetic;
+mod surface;

@@ -473,24 +473,21 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
       for (const g of gens) g.boards = g.boards.filter((b) => b !== board);
       deletedBoards.add(board);
     }),
-    galleryExport: (ids, folder) => call('galleryExport', () => {
-      if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');
-      return ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`);
+    // The shell asks the user through a native dialog; here `pickedPath` is the answer
+    // (unset: the user cancelled).
+    galleryExport: (ids) => call('galleryExport', () => {
+      const folder = opts.pickedPath;
+      if (!folder) return null;
+      return { folder, files: ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`) };
     }),
     galleryReveal: (path) => call('galleryReveal', () => { void path; }),
     dashboardData: (project, from = null, to = null) => call('dashboardData', () => dashboard(project, from, to)),
     dashboardInvoice: (q) => call('dashboardInvoice', () => invoice(q)),
-    dashboardInvoiceCsv: (q, file) => call('dashboardInvoiceCsv', () => {
+    dashboardInvoiceCsv: (q, name) => call('dashboardInvoiceCsv', () => {
       invoice(q);
-      if (!file.trim()) throw new ApiError('validation', 'name the CSV file to write, e.g. spend.csv');
-      return file.trim().endsWith('.csv') ? file.trim() : `${file.trim()}.csv`;
-    }),
-    pickFolder: (title) => call('pickFolder', () => { void title; return opts.pickedPath ?? null; }),
-    pickSaveFile: (title, name) => call('pickSaveFile', () => { void title; return opts.pickedPath ? `${opts.pickedPath}/${name}` : null; }),
-    dashboardReportCsv: (project, file) => call('dashboardReportCsv', () => {
-      getProject(project);
-      if (!file.trim().endsWith('.csv')) throw new ApiError('validation', 'The report file should end in .csv.');
-      return file.trim();
+      if (!opts.pickedPath) return null;
+      const file = name.split(/[\\/]/).pop() || 'proofsheet';
+      return `${opts.pickedPath}/${file.endsWith('.csv') ? file : `${file}.csv`}`;
     }),
     keysList: () => call('keysList', () => [...keys.values()]),
     keysSet: (provider, secret) => call('keysSet', () => {
