@@ -1,7 +1,6 @@
 //! Commands driven through tauri's mock runtime and the real invoke handler.
 
 use serde_json::{Value, json};
-use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
@@ -27,15 +26,25 @@ pub fn app_in(data: tempfile::TempDir) -> TestApp {
         keychain_service: crate::hermetic::test_keychain_service(),
         dialog_answer: Some(picked.path().to_path_buf()),
     };
-    let app = proofsheet_lib::setup_for_tests(mock_builder(), test)
-        // The real context: our capabilities decide which commands the window may call.
-        .build(tauri::generate_context!(test = true))
+    // The real context: our capabilities decide which commands the window may call. The
+    // window is opened below instead: by default its webview keeps its data under the
+    // release identifier in the user's data folder.
+    let mut context = tauri::generate_context!(test = true);
+    let windows = std::mem::take(&mut context.config_mut().app.windows);
+    let main = windows
+        .first()
+        .expect("tauri.conf.json has the main window");
+    let mut app = proofsheet_lib::setup_for_tests(mock_builder(), test)
+        .build(context)
         .expect("build app");
-    // One loop iteration runs `setup` (engine, state) and opens the configured window.
-    let mut app = app;
+    // One loop iteration runs `setup` (engine, state).
     #[allow(deprecated)] // called once, not in a loop: `run_return` would block the test
     app.run_iteration(|_, _| {});
-    let webview = app.get_webview_window("main").expect("main window");
+    let webview = tauri::WebviewWindowBuilder::from_config(&app, main)
+        .expect("main window config")
+        .data_directory(data.path().join("webview"))
+        .build()
+        .expect("main window");
     TestApp {
         data,
         picked,
@@ -225,5 +234,8 @@ fn the_file_sweep_waits_for_the_first_paint() {
     while orphan.exists() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(!orphan.exists(), "the sweep after the first paint left the orphan");
+    assert!(
+        !orphan.exists(),
+        "the sweep after the first paint left the orphan"
+    );
 }
