@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import Canvas from './Canvas.svelte';
-import { backend, setBackend } from '../lib/api';
+import { ApiError, backend, setBackend } from '../lib/api';
 import { createFakeBackend } from '../lib/api/fake';
 import { app } from '../lib/app/state.svelte';
 import { canvas } from '../lib/canvas/state.svelte';
@@ -46,10 +46,11 @@ describe('Canvas', () => {
     await waitFor(() => expect(rows().filter((r) => r.dataset.state !== 'unsupported').length).toBeLessThan(before));
   });
 
-  it('shows an unfinished engine calmly instead of crashing', async () => {
-    await setup({ unbuilt: ['pricingEstimate'] });
+  it('shows a failed estimate calmly instead of crashing', async () => {
+    await setup();
+    setBackend({ ...backend(), pricingEstimate: () => Promise.reject(new ApiError('internal', 'the price list could not be read')) });
     await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'anything' } });
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/still being built/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/price list could not be read/));
     expect(screen.getByTestId('cost-table')).toBeTruthy();
   });
 
