@@ -18,9 +18,12 @@ dev: setup
 # and the custom-protocol build never overwrite each other.
 test: lint ui-check rust-test e2e
 
+# The second clippy checks the CLI as `cargo install` builds it: the engine without the
+# app's `specta` feature (a workspace build always unifies it in).
 lint: ui-build
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p proofsheet-engine -p proofsheet-cli --all-targets --locked -- -D warnings
 
 ui-check:
 	cd ui && npm run check && npm run lint && npm test
