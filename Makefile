@@ -12,13 +12,18 @@ setup:
 dev: setup
 	$(TAURI) dev --config src-tauri/tauri.dev.conf.json
 
-# The whole suite, in the order that keeps builds incremental: UI first (the app
-# embeds ui/dist), tests, then the e2e binary (cargo test rebuilds tauri with `test`).
-test: lint ui-check rust-test e2e-build e2e
+# The whole suite. Every target names what it needs, so `make -j test` and any single
+# target (`make e2e`) are correct in any order: the app embeds ui/dist (ui-build), and
+# the e2e binary builds into its own target dir, so `cargo test` (tauri with `test`)
+# and the custom-protocol build never overwrite each other.
+test: lint ui-check rust-test e2e
 
+# The second clippy checks the CLI as `cargo install` builds it: the engine without the
+# app's `specta` feature (a workspace build always unifies it in).
 lint: ui-build
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo clippy -p proofsheet-engine -p proofsheet-cli --all-targets --locked -- -D warnings
 
 ui-check:
 	cd ui && npm run check && npm run lint && npm test
@@ -27,8 +32,10 @@ ui-build:
 	cd ui && npm run build
 
 # The workspace tests include the real LiteLLM and Portkey gateways (cli/tests/real_gateways.rs).
+# .ci/hermetic.sh fails the run if a test wrote the user's data dir or used the real
+# keychain service names.
 rust-test: ui-build gateways-setup
-	$(KEYRING) cargo test --workspace --locked
+	$(KEYRING) .ci/hermetic.sh cargo test --workspace --locked
 
 gateways-setup:
 	.ci/setup-gateways.sh
@@ -38,11 +45,16 @@ gateways-test: gateways-setup
 	$(KEYRING) cargo test --locked -p proofsheet-cli --test real_gateways
 
 # The e2e binary embeds ui/dist and runs as the dev identifier (own data and keychain).
+# Its own target dir: a custom-protocol build in the shared one would be replaced by the
+# next `cargo test` (and the e2e suite would test a binary that loads the dev URL).
+E2E_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/e2e-app
+E2E_APP := $(E2E_TARGET_DIR)/debug/proofsheet
 e2e-build: ui-build
-	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" cargo build --locked --features tauri/custom-protocol
+	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" CARGO_TARGET_DIR=$(E2E_TARGET_DIR) \
+		cargo build --locked --features tauri/custom-protocol
 
-e2e:
-	.ci/e2e.sh
+e2e: e2e-build
+	PROOFSHEET_APP=$(E2E_APP) .ci/e2e.sh
 
 # Rewrites ui/src/lib/bindings.ts and the UI fake's fixtures recorded from the real engine
 # (tests/ipc/bindings.rs, fake_fixtures.rs; a run that rewrote something fails), then checks.
@@ -55,7 +67,7 @@ bench:
 	$(MAKE) bench-app bench-ui
 
 bench-app: e2e-build
-	.ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
+	PROOFSHEET_APP=$(E2E_APP) .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
 		tests/e2e/.venv/bin/python tests/e2e/measure_app.py
 
 # Keystroke-to-cost-table latency and gallery scroll at 100,000 images, in the real app.
@@ -63,7 +75,7 @@ BENCH_LIBRARY := target/bench-library-100k
 bench-ui: e2e-build
 	test -f $(BENCH_LIBRARY)/proofsheet.sqlite3 || \
 		cargo run --release -p proofsheet-store --example seed_gallery -- $(BENCH_LIBRARY) 100000
-	PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_LIBRARY)) .ci/with-keyring.sh \
+	PROOFSHEET_APP=$(E2E_APP) PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_LIBRARY)) .ci/with-keyring.sh \
 		xvfb-run -a -s "-screen 0 1600x1000x24" tests/e2e/.venv/bin/python tests/e2e/measure_ui.py
 
 # Engine overhead against LiteLLM's SDK, a LiteLLM proxy hop and a Portkey hop, one run,

@@ -20,9 +20,14 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-command -v cargo >/dev/null || { echo "Rust is missing: install it from rustup.rs" >&2; exit 1; }
+command -v rustup >/dev/null || { echo "rustup is missing: install it from rustup.rs" >&2; exit 1; }
 command -v node >/dev/null || { echo "Node.js 20+ is missing" >&2; exit 1; }
-rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+# rust-toolchain.toml pins the compiler and names its components; the first cargo call
+# in this folder installs them. Each component is checked on its own.
+cargo --version >/dev/null
+for component in rustfmt clippy; do
+  rustup component list --installed | grep -q "^$component" || rustup component add "$component"
+done
 
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "==> installing tauri-driver"

@@ -32,7 +32,6 @@ const COMMANDS: &[&str] = &[
     "gallery_export",
     "gallery_reveal",
     "dashboard_data",
-    "dashboard_report_csv",
     "dashboard_invoice",
     "dashboard_invoice_csv",
     "keys_list",
@@ -68,6 +67,9 @@ const COMMANDS: &[&str] = &[
 ];
 
 fn main() {
+    // tauri-build watches only tauri.conf.json and `permissions/`: without this, an edited
+    // capability file would leave the old ACL compiled into the app and the tests.
+    println!("cargo:rerun-if-changed=src-tauri/capabilities");
     let attributes = tauri_build::Attributes::new()
         .capabilities_path_pattern("src-tauri/capabilities/**/*")
         .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));

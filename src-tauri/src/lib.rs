@@ -2,9 +2,9 @@
 //! All logic lives in the domain crates; commands are thin adapters over `engine`.
 
 mod commands;
+mod dialogs;
 mod error;
 mod events;
-mod paths;
 mod reveal;
 mod state;
 
@@ -30,27 +30,31 @@ pub fn export_bindings(path: &std::path::Path) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
-/// Registers plugins, state and handlers. `main` and the IPC tests build the same app.
-pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    setup_at(builder, None, std::time::Instant::now())
+/// What the IPC tests choose that the app resolves for itself: a throwaway data dir, a
+/// keychain service no real build uses, and dialogs that answer without a user.
+pub struct TestSetup {
+    pub data_dir: std::path::PathBuf,
+    pub keychain_service: String,
+    pub dialog_answer: Option<std::path::PathBuf>,
 }
 
-/// As `setup`, with the data dir given (tests) instead of resolved from the environment.
-pub fn setup_with_data_dir<R: tauri::Runtime>(
+/// The app `run` builds, with the test's choices instead of the environment's.
+pub fn setup_for_tests<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
-    data_dir: Option<std::path::PathBuf>,
+    test: TestSetup,
 ) -> tauri::Builder<R> {
-    setup_at(builder, data_dir, std::time::Instant::now())
+    setup_at(builder, Some(test), std::time::Instant::now())
 }
 
 fn setup_at<R: tauri::Runtime>(
     builder: tauri::Builder<R>,
-    data_dir: Option<std::path::PathBuf>,
+    test: Option<TestSetup>,
     started: std::time::Instant,
 ) -> tauri::Builder<R> {
     let specta = specta_builder::<R>();
     builder
-        // Native folder and file pickers for export and CSV (capability: open and save only).
+        // Native folder and file pickers for export and CSV, opened by the shell only: the
+        // window is granted none of the plugin's commands.
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
@@ -58,11 +62,18 @@ fn setup_at<R: tauri::Runtime>(
             let identifier = app.config().identifier.clone();
             let platform_dir = app.path().app_data_dir()?;
             let mut config = state::engine_config(&identifier, platform_dir);
-            if let Some(dir) = data_dir {
-                config.data_dir = dir;
-            }
+            let dialogs: Box<dyn dialogs::Dialogs> = match test {
+                Some(t) => {
+                    config.data_dir = t.data_dir;
+                    config.keychain_service = t.keychain_service;
+                    Box::new(dialogs::Answer(t.dialog_answer))
+                }
+                None => dialogs::from_env(app.handle().clone()),
+            };
             let options = engine::EngineOptions {
                 catalog_feed_key: commands::catalog::feed_key_override(),
+                // After the first paint (`app_ready`), not before the window shows.
+                defer_file_sweep: true,
                 ..Default::default()
             };
             let engine = tauri::async_runtime::block_on(engine::Engine::open_with(config, options))
@@ -79,8 +90,10 @@ fn setup_at<R: tauri::Runtime>(
             poll_deferred(app.handle().clone(), engine.clone());
             app.manage(AppState {
                 engine,
+                dialogs,
                 started,
                 first_paint_ms: Default::default(),
+                swept: Default::default(),
             });
             Ok(())
         })

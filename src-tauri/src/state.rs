@@ -8,9 +8,13 @@ use engine::{Engine, EngineConfig};
 
 pub struct AppState {
     pub engine: Arc<Engine>,
+    /// Where exports and reports go: native dialogs (tests: a scripted answer).
+    pub dialogs: Box<dyn crate::dialogs::Dialogs>,
     /// When this process started, for the first-paint figure in BENCHMARKS.md.
     pub started: Instant,
     pub first_paint_ms: OnceLock<u64>,
+    /// Set once the file sweep deferred at open has started (after the first paint).
+    pub swept: OnceLock<()>,
 }
 
 /// The name this build stores data and keys under. Dev and test builds (`make dev`,

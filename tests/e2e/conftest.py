@@ -22,7 +22,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 from fake_providers import serve
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
+# `make e2e-build` builds into its own target dir (never overwritten by `cargo test`).
+APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "e2e-app" / "debug" / "proofsheet"))
 SHOTS = ROOT / "target" / "e2e"
 # Several worktrees may run the suite on one machine: the driver ports can be moved.
 PORT = int(os.environ.get("PROOFSHEET_E2E_PORT", "4444"))
@@ -57,7 +58,16 @@ def fake_providers():
 
 
 @pytest.fixture(scope="session")
-def app_env(data_dir, fake_providers):
+def picked_dir():
+    """The folder the app's export and CSV dialogs answer with: the shell opens native
+    dialogs itself, which WebDriver cannot reach (debug builds read PROOFSHEET_DIALOG_ANSWER)."""
+    path = Path(tempfile.mkdtemp(prefix="proofsheet-picked-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_env(data_dir, fake_providers, picked_dir):
     """The app runs against local fake providers, with a throwaway data dir."""
     base, _ = fake_providers
     env = dict(os.environ)
@@ -70,6 +80,7 @@ def app_env(data_dir, fake_providers):
     # The webview's storage (the saved canvas, job history) per run: other e2e runs on the
     # machine share HOME and would otherwise overwrite it between a quit and a relaunch.
     env["XDG_DATA_HOME"] = str(data_dir / "xdg-data")
+    env["PROOFSHEET_DIALOG_ANSWER"] = str(picked_dir)
     return env
 
 

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "debug" / "proofsheet"))
+APP = Path(os.environ.get("PROOFSHEET_APP", ROOT / "target" / "e2e-app" / "debug" / "proofsheet"))
 RUNS = int(os.environ.get("RUNS", "5"))
 IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "8"))
 

@@ -7,7 +7,6 @@ shared session), so it opens its own window; alone, it creates what it needs."""
 import csv
 import io
 import re
-import tempfile
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -102,7 +101,7 @@ def test_u00_setup(win):
     draft(win, "a red buoy at noon, risograph, two inks")
 
 
-def test_u10_boards_delete_and_bulk_export_names(win):
+def test_u10_boards_delete_and_bulk_export_names(win, picked_dir):
     """§3.3 delete boards, §3.4 bulk export, §3.8 export names from project, prompt and date."""
     open_tile(win, "buoy")
     set_value(win, find(win, "board-name"), "Buoys to delete")
@@ -119,18 +118,18 @@ def test_u10_boards_delete_and_bulk_export_names(win):
          msg="the board is still listed")
     wait(win, lambda d: len(all_(d, "gallery-item")) >= 2, msg="the images went with the board")
 
-    # Bulk export through the typed path (the native picker is the "Choose folder…" button).
-    out = Path(tempfile.mkdtemp(prefix="proofsheet-export-"))
+    # Bulk export: the shell asks for the folder (its dialog answers with picked_dir here);
+    # the window offers no path field.
+    out = picked_dir
+    before = set(out.glob("*.png"))
     win.execute_script("document.activeElement && document.activeElement.blur && document.activeElement.blur()")
     win.execute_script("window.dispatchEvent(new KeyboardEvent('keydown', {key: 'a', ctrlKey: true, bubbles: true}));")
     wait(win, lambda d: "2 selected" in find(d, "selected-count").text, msg="Ctrl+A did not select both")
+    assert not all_(win, "bulk-export-folder")
     find(win, "bulk-export").click()
-    assert find(win, "bulk-export-choose").is_displayed()
-    set_value(win, find(win, "bulk-export-folder"), str(out))
-    find(win, "bulk-export-go").click()
     wait(win, lambda d: any("Exported 2 images" in s.text for s in d.find_elements(By.CSS_SELECTOR, "[role=status]")),
          msg="bulk export did not report")
-    pngs = sorted(p.name for p in out.glob("*.png"))
+    pngs = sorted(p.name for p in set(out.glob("*.png")) - before)
     assert len(pngs) == 2, pngs
     day = time.strftime("%Y-%m-%d", time.gmtime())
     for name in pngs:
@@ -159,7 +158,7 @@ def _money(text):
     return Decimal(text.replace("$", "").replace(",", ""))
 
 
-def test_u20_invoice_and_csv_agree_line_by_line(win):
+def test_u20_invoice_and_csv_agree_line_by_line(win, picked_dir):
     """§1.19.8, §2, §3.9: display names, cents, markup, period; the CSV adds up to it."""
     go(win, "dashboard")
     Select(find(win, "dashboard-project")).select_by_visible_text(PROJECT)
@@ -183,11 +182,12 @@ def test_u20_invoice_and_csv_agree_line_by_line(win):
     screenshot(win, "u20-invoice")
 
     find(win, "btn-invoice").click()  # back to charts: the export section
-    out = Path(tempfile.mkdtemp(prefix="proofsheet-csv-")) / "lighthouse.csv"
-    assert find(win, "btn-csv-choose").is_displayed()
-    set_value(win, find(win, "csv-path"), str(out))
+    # The shell's save dialog answers with picked_dir and the suggested name.
+    out = picked_dir / "lighthouse-rebrand-spend.csv"
+    assert not all_(win, "csv-path")
     find(win, "btn-csv").click()
     wait(win, lambda d: out.exists(), msg="no CSV written")
+    assert str(out) in find(win, "screen-dashboard").text
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "UTF-8 with a byte-order mark"
     rows = list(csv.DictReader(io.StringIO(raw[3:].decode("utf-8"))))
@@ -220,8 +220,8 @@ def test_u30_regenerate_asks_with_its_price_and_disabled_looks_disabled(win):
     wait(win, lambda d: not all_(d, "regenerate-confirm"), msg="cancel left the question up")
 
     # A disabled button reads as disabled: faded, dashed, no pointer.
-    set_value(win, find(win, "export-folder"), "")
-    btn = find(win, "btn-export")
+    set_value(win, find(win, "board-name"), "")
+    btn = find(win, "btn-add-board")
     assert not btn.is_enabled()
     style = win.execute_script(
         "const s = getComputedStyle(arguments[0]); return [s.opacity, s.borderTopStyle, s.cursor];", btn)

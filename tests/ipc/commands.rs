@@ -1,36 +1,59 @@
 //! Commands driven through tauri's mock runtime and the real invoke handler.
 
 use serde_json::{Value, json};
-use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
-struct TestApp {
-    _data: tempfile::TempDir,
+pub struct TestApp {
+    pub data: tempfile::TempDir,
+    /// What the scripted dialogs answer: the folder a user would pick.
+    pub picked: tempfile::TempDir,
     _app: tauri::App<tauri::test::MockRuntime>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
 }
 
-fn app() -> TestApp {
-    let data = tempfile::tempdir().expect("temp dir");
-    let app = proofsheet_lib::setup_with_data_dir(mock_builder(), Some(data.path().to_path_buf()))
-        // The real context: our capabilities decide which commands the window may call.
-        .build(tauri::generate_context!(test = true))
+/// The app as `run` builds it, on a throwaway data dir, a keychain service only this
+/// test uses, and dialogs that answer with a temp folder.
+pub fn app() -> TestApp {
+    app_in(tempfile::tempdir().expect("temp dir"))
+}
+
+pub fn app_in(data: tempfile::TempDir) -> TestApp {
+    let picked = tempfile::tempdir().expect("temp dir");
+    let test = proofsheet_lib::TestSetup {
+        data_dir: data.path().to_path_buf(),
+        keychain_service: crate::hermetic::test_keychain_service(),
+        dialog_answer: Some(picked.path().to_path_buf()),
+    };
+    // The real context: our capabilities decide which commands the window may call. The
+    // window is opened below instead: by default its webview keeps its data under the
+    // release identifier in the user's data folder.
+    let mut context = tauri::generate_context!(test = true);
+    let windows = std::mem::take(&mut context.config_mut().app.windows);
+    let main = windows
+        .first()
+        .expect("tauri.conf.json has the main window");
+    let mut app = proofsheet_lib::setup_for_tests(mock_builder(), test)
+        .build(context)
         .expect("build app");
-    // One loop iteration runs `setup` (engine, state) and opens the configured window.
-    let mut app = app;
+    // One loop iteration runs `setup` (engine, state).
     #[allow(deprecated)] // called once, not in a loop: `run_return` would block the test
     app.run_iteration(|_, _| {});
-    let webview = app.get_webview_window("main").expect("main window");
+    let webview = tauri::WebviewWindowBuilder::from_config(&app, main)
+        .expect("main window config")
+        .data_directory(data.path().join("webview"))
+        .build()
+        .expect("main window");
     TestApp {
-        _data: data,
+        data,
+        picked,
         _app: app,
         webview,
     }
 }
 
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
+pub fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),
@@ -48,7 +71,7 @@ fn app_info_reports_the_throwaway_data_dir() {
     let app = app();
     let info = invoke(&app, "app_info", json!({})).expect("app_info");
     assert_eq!(info["channel"], "dev");
-    assert_eq!(info["data_dir"], app._data.path().display().to_string());
+    assert_eq!(info["data_dir"], app.data.path().display().to_string());
 }
 
 #[test]
@@ -63,24 +86,51 @@ fn dev_and_test_builds_never_use_the_release_identifier() {
     );
 }
 
+/// An error crosses IPC as the typed `AppError`: its kind, a message that says what
+/// went wrong, and no other fields than the type declares.
 #[test]
 fn a_command_error_crosses_ipc_as_kind_and_message() {
     let app = app();
     let err = invoke(&app, "project_show", json!({ "name": "No such project" }))
         .expect_err("unknown project must fail");
-    assert!(err["kind"].is_string(), "error without kind: {err}");
+    assert_app_error(&err, "not_found");
     assert!(
-        err["message"].as_str().is_some_and(|m| !m.is_empty()),
+        err["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("No such project")),
+        "the message should name the project: {err}"
+    );
+    let err =
+        invoke(&app, "catalog_set_feed_url", json!({ "url": "ftp://x/c" })).expect_err("not https");
+    assert_app_error(&err, "validation");
+}
+
+/// `err` is an `AppError` of `kind`: an object with a non-empty message and only the
+/// fields the type has (`field` names the input concerned, when there is one).
+pub fn assert_app_error(err: &Value, kind: &str) {
+    let obj = err
+        .as_object()
+        .unwrap_or_else(|| panic!("not an AppError: {err}"));
+    assert_eq!(err["kind"], kind, "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .is_some_and(|m| !m.trim().is_empty()),
         "empty message: {err}"
     );
+    for key in obj.keys() {
+        assert!(
+            ["kind", "message", "field"].contains(&key.as_str()),
+            "unexpected field {key}: {err}"
+        );
+    }
 }
 
 /// Keys go in through IPC and never come back out: not in a reply, not in the data dir.
 /// Needs a throwaway keychain: `make rust-test` runs this under .ci/with-keyring.sh.
 #[test]
 fn a_key_crosses_ipc_inward_only() {
-    if std::env::var_os("PROOFSHEET_KEYRING_TESTS").is_none() {
-        eprintln!("note: skipped without a throwaway keyring (.ci/with-keyring.sh)");
+    if !crate::hermetic::keyring_available("a_key_crosses_ipc_inward_only") {
         return;
     }
     const SECRET: &str = "sk-IPCLEAK-canary-0123456789";
@@ -104,7 +154,7 @@ fn a_key_crosses_ipc_inward_only() {
         "last 4 should identify the key: {list}"
     );
     invoke(&app, "keys_delete", json!({ "provider": "openai" })).expect("keys_delete");
-    for entry in walk(app._data.path()) {
+    for entry in walk(app.data.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(
             !bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()),
@@ -163,4 +213,29 @@ fn deferred_commands_are_granted_to_the_window() {
     // Bad arguments reach the command (and fail there), not the ACL.
     let err = invoke(&app, "generation_submit_later", json!({})).expect_err("no input");
     assert!(!err.to_string().contains("not allowed"), "{err}");
+}
+
+/// Start-up does no file sweep before the window shows (review §1.11): an orphan image
+/// file survives opening the library and goes once the UI reports its first paint.
+#[test]
+fn the_file_sweep_waits_for_the_first_paint() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let orphan = data.path().join("images/orphan.png");
+    std::fs::create_dir_all(orphan.parent().expect("parent")).expect("images dir");
+    let file = std::fs::File::create(&orphan).expect("orphan");
+    // Older than the sweep's grace period, so the sweep may remove it.
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    file.set_modified(old).expect("backdate");
+    drop(file);
+    let app = app_in(data);
+    assert!(orphan.exists(), "swept before the window showed");
+    invoke(&app, "app_ready", json!({})).expect("app_ready");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while orphan.exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !orphan.exists(),
+        "the sweep after the first paint left the orphan"
+    );
 }

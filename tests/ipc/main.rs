@@ -3,3 +3,5 @@
 mod bindings;
 mod commands;
 mod fake_fixtures;
+mod hermetic;
+mod surface;

@@ -28,30 +28,18 @@ pub async fn dashboard_invoice(
 }
 
 /// Writes the invoice's items as CSV (UTF-8 with a BOM), one row per item, each naming
-/// the invoice line it adds to; returns the path.
+/// the invoice line it adds to, to a file the user picks in a native save dialog
+/// (`suggested_name` is what it starts with). Returns the path, or `None` when cancelled.
 #[tauri::command]
 #[specta::specta]
 pub async fn dashboard_invoice_csv(
     state: State<'_, AppState>,
     query: InvoiceQuery,
-    file: String,
-) -> CmdResult<String> {
-    Ok(state
-        .engine
-        .invoice_csv(query, crate::paths::user_path(&file))
-        .await?)
-}
-
-/// Writes a project's spend lines as CSV for the client invoice; returns the path.
-#[tauri::command]
-#[specta::specta]
-pub async fn dashboard_report_csv(
-    state: State<'_, AppState>,
-    project: String,
-    file: String,
-) -> CmdResult<String> {
-    Ok(state
-        .engine
-        .report_csv(&project, crate::paths::user_path(&file))
-        .await?)
+    suggested_name: String,
+) -> CmdResult<Option<String>> {
+    let title = "Save the spend lines as CSV";
+    let Some(file) = state.dialogs.pick_save(title, &suggested_name, "csv").await else {
+        return Ok(None);
+    };
+    Ok(Some(state.engine.invoice_csv(query, file).await?))
 }

@@ -1,6 +1,7 @@
 use std::path::PathBuf;
 
 use engine::api::{GalleryPage, GalleryQuery, GenerationDetail};
+use serde::Serialize;
 use tauri::State;
 
 use crate::error::{AppError, AppErrorKind, CmdResult};
@@ -95,18 +96,31 @@ pub async fn gallery_delete(
     Ok(state.engine.delete_images(generation_ids).await?)
 }
 
-/// Exports PNGs with their parameters and a JSON sidecar each into `folder`.
+/// Where an export went: the folder the user picked and the files written there.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ExportDone {
+    pub folder: String,
+    pub files: Vec<String>,
+}
+
+/// Exports PNGs with their parameters and a JSON sidecar each into a folder the user
+/// picks in a native dialog; `None` when they cancel.
 #[tauri::command]
 #[specta::specta]
 pub async fn gallery_export(
     state: State<'_, AppState>,
     generation_ids: Vec<String>,
-    folder: String,
-) -> CmdResult<Vec<String>> {
-    Ok(state
-        .engine
-        .export(generation_ids, crate::paths::user_path(&folder))
-        .await?)
+) -> CmdResult<Option<ExportDone>> {
+    let n = generation_ids.len();
+    let title = format!("Export {n} image{} to…", if n == 1 { "" } else { "s" });
+    let Some(folder) = state.dialogs.pick_folder(&title).await else {
+        return Ok(None);
+    };
+    let files = state.engine.export(generation_ids, folder.clone()).await?;
+    Ok(Some(ExportDone {
+        folder: folder.display().to_string(),
+        files,
+    }))
 }
 
 /// Shows a stored image in the system file manager. Only paths inside the data dir.

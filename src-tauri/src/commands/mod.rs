@@ -22,6 +22,7 @@ use crate::events::DataChanged;
 /// The typed IPC surface, shared by the app, the bindings export and the tests.
 pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
     Builder::<R>::new()
+        .disable_serde_phases()
         .commands(collect_commands![
             app::app_info,
             app::app_ready,
@@ -52,7 +53,6 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             gallery::gallery_export,
             gallery::gallery_reveal,
             dashboard::dashboard_data,
-            dashboard::dashboard_report_csv,
             dashboard::dashboard_invoice,
             dashboard::dashboard_invoice_csv,
             keys::keys_list,

@@ -23,11 +23,6 @@ export function friendly(e: unknown): Friendly {
   const err = toApiError(e);
   let message = err.message || 'Something went wrong.';
   let title = TITLES[err.kind];
-  // Only a feature that really is unbuilt reads "not available yet" (issue 12 §1.19.5).
-  if (err.kind === 'internal' && /not built yet/i.test(message)) {
-    title = 'Not available yet';
-    message = 'This part of Proofsheet is still being built — try again after the next update.';
-  }
   if (err.kind === 'keychain') message += ' Unlock your keychain, then try again.';
   // No key was sent, so none was rejected (issue 12 §1.9).
   if (err.kind === 'auth' && /\bno (api )?key\b|key is missing|not set up/i.test(message)) title = 'No key yet';

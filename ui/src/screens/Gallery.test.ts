@@ -102,8 +102,8 @@ describe('Gallery boards and bulk export (issue 12 §3.3, §3.4, §3.8)', () => 
     render(Gallery);
     await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
     await fireEvent.keyDown(window, { key: 'a', ctrlKey: true });
+    expect(screen.queryByTestId('bulk-export-folder')).toBeNull();
     await fireEvent.click(await screen.findByTestId('bulk-export'));
-    await fireEvent.click(screen.getByTestId('bulk-export-choose'));
     await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/Exported 30 images .* to \/home\/me\/Pictures\/export/));
   });
 });

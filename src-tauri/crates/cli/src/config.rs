@@ -131,14 +131,18 @@ mod tests {
         );
     }
 
+    /// The CLI shares the app's library and keys only if both name them alike: the
+    /// CLI's storage id must be the identifier the app's config gives this build.
     #[test]
-    fn debug_builds_use_the_dev_storage_id() {
-        // The env override is tested end to end (every integration test sets it).
-        let want = if cfg!(debug_assertions) {
-            "com.proofsheet.dev"
+    fn the_storage_id_is_the_apps_identifier() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+        let config = if cfg!(debug_assertions) {
+            "src-tauri/tauri.dev.conf.json"
         } else {
-            "com.proofsheet.app"
+            "tauri.conf.json"
         };
-        assert_eq!(STORAGE_ID, want);
+        let text = std::fs::read_to_string(root.join(config)).expect("the app's config");
+        let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(json["identifier"].as_str(), Some(STORAGE_ID), "{config}");
     }
 }

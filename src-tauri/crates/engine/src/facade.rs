@@ -44,12 +44,36 @@ impl Engine {
         Self::open_with(config, EngineOptions::default()).await
     }
 
+    /// Removes temp and orphan image files and rebuilds missing thumbnails, as `open`
+    /// does unless [`EngineOptions::defer_file_sweep`]. Blocking work, off the runtime.
+    pub async fn sweep_files(&self) -> Result<()> {
+        let store = self.core.store.clone();
+        if store.is_read_only() {
+            return Ok(());
+        }
+        let grace = store::OpenOptions::default().sweep_grace;
+        let report = blocking(move || store.sweep(grace).map_err(EngineError::from)).await?;
+        if !report.missing_files.is_empty() {
+            tracing::warn!(
+                missing = report.missing_files.len(),
+                "library rows whose image file is missing"
+            );
+        }
+        Ok(())
+    }
+
     /// `open` with explicit tunables (retry timing, limits, injected keys, recovery mode).
     pub async fn open_with(config: EngineConfig, options: EngineOptions) -> Result<Engine> {
         // The store creates the folder, refuses a file in its place and opens a folder it
         // cannot write read-only (browse, estimate; every write refused).
         let dir = config.data_dir.clone();
-        let store = blocking(move || store::Store::open(&dir).map_err(EngineError::from)).await?;
+        let open = store::OpenOptions {
+            sweep: !options.defer_file_sweep,
+            ..Default::default()
+        };
+        let store =
+            blocking(move || store::Store::open_with(&dir, open).map_err(EngineError::from))
+                .await?;
         let lease = if store.is_read_only() {
             crate::lease::Lease::read_only()
         } else {

@@ -93,6 +93,10 @@ pub struct EngineOptions {
     /// app ([`crate::feed::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
     /// environment variable can change it.
     pub catalog_feed_key: Option<crate::feed::FeedKey>,
+    /// Leave the sweep of orphan image files to [`crate::Engine::sweep_files`] instead
+    /// of doing it in `open` (the app sweeps in the background once its window shows:
+    /// a large library has hundreds of thousands of files to walk).
+    pub defer_file_sweep: bool,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -119,6 +123,7 @@ impl Default for EngineOptions {
             max_concurrent_jobs: None,
             provider_overrides: ProviderOverrides::default(),
             catalog_feed_key: None,
+            defer_file_sweep: false,
         }
     }
 }

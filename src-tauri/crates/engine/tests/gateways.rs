@@ -19,6 +19,11 @@ fn keyring() -> bool {
     if std::env::var_os("PROOFSHEET_KEYRING_TESTS").is_some() {
         return true;
     }
+    // In CI a skip would look green: there, a missing keyring fails the test.
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI expects a throwaway keyring; run under .ci/with-keyring.sh"
+    );
     eprintln!(
         "note: skipped: run under .ci/with-keyring.sh (gateway secrets live in the keychain)"
     );

@@ -73,18 +73,16 @@ export interface Backend {
   galleryDeleteBoard(board: string): Promise<void>;
   /** Deletes images (files and rows); the spend history stays. Returns how many. */
   galleryDelete(generationIds: string[]): Promise<number>;
-  galleryExport(generationIds: string[], folder: string): Promise<string[]>;
+  /** Exports into a folder the user picks in a native dialog (the shell opens it); null when cancelled. */
+  galleryExport(generationIds: string[]): Promise<T.ExportDone | null>;
   galleryReveal(path: string): Promise<void>;
   /** Spend of a project (or all) for the days `from`..=`to` (`YYYY-MM-DD`, either open). */
   dashboardData(project: string | null, from?: string | null, to?: string | null): Promise<T.DashboardData>;
-  dashboardReportCsv(project: string, file: string): Promise<string>;
   /** A project's invoice for a billing period: cents per line, display names, a markup. */
   dashboardInvoice(query: T.InvoiceQuery): Promise<T.Invoice>;
-  /** The invoice's items as CSV (UTF-8 with a BOM), one row per item; returns the path. */
-  dashboardInvoiceCsv(query: T.InvoiceQuery, file: string): Promise<string>;
-  /** Native pickers (null when the user cancels or none is available). */
-  pickFolder(title: string): Promise<string | null>;
-  pickSaveFile(title: string, defaultName: string): Promise<string | null>;
+  /** The invoice's items as CSV (UTF-8 with a BOM), one row per item, saved where the user
+   * picks in a native dialog (`suggestedName` is its starting name); the path, or null. */
+  dashboardInvoiceCsv(query: T.InvoiceQuery, suggestedName: string): Promise<string | null>;
   keysList(): Promise<T.KeyView[]>;
   keysSet(provider: string, secret: string): Promise<T.KeyView>;
   keysDelete(provider: string): Promise<void>;

@@ -1,10 +1,10 @@
-import { Channel, convertFileSrc, invoke } from '@tauri-apps/api/core';
+import { Channel, convertFileSrc } from '@tauri-apps/api/core';
 import { commands, events } from '../bindings';
-import type { AppError, JobEvent_Deserialize } from '../bindings';
+import type * as B from '../bindings';
 import { ApiError, toApiError, type Backend, type JobListener } from './backend';
 import type * as T from './types';
 
-type Result<D> = { status: 'ok'; data: D } | { status: 'error'; error: AppError };
+type Result<D> = { status: 'ok'; data: D } | { status: 'error'; error: B.AppError };
 
 /** Turns a specta result into a value or a thrown ApiError. */
 export async function unwrap<D>(call: Promise<Result<D>>): Promise<D> {
@@ -21,42 +21,16 @@ export async function unwrap<D>(call: Promise<Result<D>>): Promise<D> {
   throw new ApiError(r.error?.kind ?? 'internal', r.error?.message ?? 'Something went wrong.');
 }
 
-function normaliseEvent(e: JobEvent_Deserialize): T.JobEvent {
-  if (e.stage === 'done') return { stage: 'done', result: normaliseResult(e.result) };
-  if (e.stage === 'failed') {
-    return { stage: 'failed', message: e.message, result: e.result ? normaliseResult(e.result) : null };
-  }
-  if (e.stage === 'reserved') return { ...e, warning: e.warning ?? null };
-  return e as T.JobEvent;
+/** An input as the UI builds it (unset `Option` fields left out) is what the command
+ * reads: serde takes a missing `Option` field as None. The bindings type arguments as
+ * Rust serializes them (always present), so this is the one place the two meet. */
+function wire<W>(input: T.Input<W>): W {
+  return input as unknown as W;
 }
 
-function normaliseResult(r: NonNullable<Extract<JobEvent_Deserialize, { stage: 'done' }>['result']>): T.GenerationResult {
-  return {
-    ...r,
-    error: r.error ?? null,
-    budget_warning: r.budget_warning ?? null,
-    images: r.images.map((i) => ({ ...i, thumb_path: i.thumb_path ?? null, seed: i.seed ?? null })),
-    attempts: r.attempts.map(({ expected_usd, reported_usd, gateway_reported_usd, ...a }) => ({
-      ...a, error: a.error ?? null, review: a.review ?? null,
-      ...(expected_usd != null ? { expected_usd } : {}), ...(reported_usd != null ? { reported_usd } : {}),
-      ...(gateway_reported_usd != null ? { gateway_reported_usd } : {}),
-    })),
-  };
-}
-
-/** The dialog plugin's own commands (open/save only are granted): a picked path or null. */
-async function pick(cmd: 'open' | 'save', options: Record<string, unknown>): Promise<string | null> {
-  try {
-    const r = await invoke<string | string[] | null>(`plugin:dialog|${cmd}`, { options });
-    return Array.isArray(r) ? (r[0] ?? null) : r;
-  } catch (e) {
-    throw toApiError(e);
-  }
-}
-
-function channel(onEvent: JobListener): Channel<JobEvent_Deserialize> {
-  const ch = new Channel<JobEvent_Deserialize>();
-  ch.onmessage = (e) => onEvent(normaliseEvent(e));
+function channel(onEvent: JobListener): Channel<T.JobEvent> {
+  const ch = new Channel<T.JobEvent>();
+  ch.onmessage = onEvent;
   return ch;
 }
 
@@ -69,22 +43,22 @@ export const tauriBackend: Backend = {
   uiStateGet: () => unwrap(commands.uiStateGet()),
   uiStateSet: (json) => unwrap(commands.uiStateSet(json)).then(nothing),
   pricingOffers: () => unwrap(commands.pricingOffers()),
-  pricingEstimate: (input) => unwrap(commands.pricingEstimate(input)),
-  generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(input, channel(onEvent))),
-  generationSubmitLater: (input, onEvent) => unwrap(commands.generationSubmitLater(input, channel(onEvent))),
+  pricingEstimate: (input) => unwrap(commands.pricingEstimate(wire<B.EstimateInput>(input))),
+  generationSubmit: (input, onEvent) => unwrap(commands.generationSubmit(wire<B.GenerateInput>(input), channel(onEvent))),
+  generationSubmitLater: (input, onEvent) => unwrap(commands.generationSubmitLater(wire<B.GenerateInput>(input), channel(onEvent))),
   deferredJobs: () => unwrap(commands.deferredJobs()),
   deferredPoll: () => unwrap(commands.deferredPoll()),
   generationCancel: (jobId) => unwrap(commands.generationCancel(jobId)),
   generationPromotePreview: (id) => unwrap(commands.generationPromotePreview(id)),
   generationPromote: (id, onEvent) => unwrap(commands.generationPromote(id, channel(onEvent))),
-  routePreview: (input) => unwrap(commands.routePreview(input)),
+  routePreview: (input) => unwrap(commands.routePreview(wire<B.RoutePreviewInput>(input))),
   routeSizePresets: () => unwrap(commands.routeSizePresets()),
   projectList: () => unwrap(commands.projectList()),
   projectShow: (name) => unwrap(commands.projectShow(name)),
-  projectSave: (input) => unwrap(commands.projectSave(input)),
+  projectSave: (input) => unwrap(commands.projectSave(wire<B.ProjectInput>(input))),
   projectRename: (name, newName) => unwrap(commands.projectRename(name, newName)),
   projectArchive: (name, archived) => unwrap(commands.projectArchive(name, archived)),
-  galleryPage: (query) => unwrap(commands.galleryPage(query)),
+  galleryPage: (query) => unwrap(commands.galleryPage(wire<B.GalleryQuery>(query))),
   galleryDetail: (id) => unwrap(commands.galleryDetail(id)),
   gallerySetFavourite: (id, fav) => unwrap(commands.gallerySetFavourite(id, fav)).then(nothing),
   gallerySetRating: (id, rating) => unwrap(commands.gallerySetRating(id, rating)).then(nothing),
@@ -93,21 +67,18 @@ export const tauriBackend: Backend = {
   galleryRemoveFromBoard: (id, board) => unwrap(commands.galleryRemoveFromBoard(id, board)).then(nothing),
   galleryDeleteBoard: (board) => unwrap(commands.galleryDeleteBoard(board)).then(nothing),
   galleryDelete: (ids) => unwrap(commands.galleryDelete(ids)),
-  galleryExport: (ids, folder) => unwrap(commands.galleryExport(ids, folder)),
+  galleryExport: (ids) => unwrap(commands.galleryExport(ids)),
   galleryReveal: (path) => unwrap(commands.galleryReveal(path)).then(nothing),
   dashboardData: (project, from = null, to = null) => unwrap(commands.dashboardData(project, from, to)),
-  dashboardInvoice: (query) => unwrap(commands.dashboardInvoice(query)),
-  dashboardInvoiceCsv: (query, file) => unwrap(commands.dashboardInvoiceCsv(query, file)),
-  pickFolder: (title) => pick('open', { title, directory: true, multiple: false }),
-  pickSaveFile: (title, defaultName) => pick('save', { title, defaultPath: defaultName, filters: [{ name: 'CSV', extensions: ['csv'] }] }),
-  dashboardReportCsv: (project, file) => unwrap(commands.dashboardReportCsv(project, file)),
+  dashboardInvoice: (query) => unwrap(commands.dashboardInvoice(wire<B.InvoiceQuery>(query))),
+  dashboardInvoiceCsv: (query, suggestedName) => unwrap(commands.dashboardInvoiceCsv(wire<B.InvoiceQuery>(query), suggestedName)),
   keysList: () => unwrap(commands.keysList()),
   keysSet: (provider, secret) => unwrap(commands.keysSet(provider, secret)),
   keysDelete: (provider) => unwrap(commands.keysDelete(provider)).then(nothing),
   keysTest: (provider) => unwrap(commands.keysTest(provider)),
   settingsGet: () => unwrap(commands.settingsGet()),
-  settingsSave: (input) => unwrap(commands.settingsSave(input)),
-  settingsSetOverrides: (o) => unwrap(commands.settingsSetOverrides(o)).then(nothing),
+  settingsSave: (input) => unwrap(commands.settingsSave(wire<B.SettingsInput>(input))),
+  settingsSetOverrides: (o) => unwrap(commands.settingsSetOverrides(wire<B.PriceOverrideInput[]>(o))).then(nothing),
   settingsImportCatalog: (json) => unwrap(commands.settingsImportCatalog(json)),
   chargesList: (project) => unwrap(commands.chargesList(project)),
   chargeConfirm: (id, amountUsd) => unwrap(commands.chargeConfirm(id, amountUsd)),
@@ -125,7 +96,7 @@ export const tauriBackend: Backend = {
   offersDiscover: (provider) => unwrap(commands.offersDiscover(provider)),
   offersImport: (provider, models) => unwrap(commands.offersImport(provider, models)),
   gatewayList: () => unwrap(commands.gatewayList()),
-  gatewaySave: (input) => unwrap(commands.gatewaySave(input)),
+  gatewaySave: (input) => unwrap(commands.gatewaySave(wire<B.GatewayInput>(input))),
   gatewayRemove: (name) => unwrap(commands.gatewayRemove(name)).then(nothing),
   gatewayTest: (name) => unwrap(commands.gatewayTest(name)),
   onDataChanged(cb) {

@@ -1,70 +1,80 @@
-// Friendly names for the generated contract: outputs are the `_Serialize` shapes,
-// inputs the `_Deserialize` ones (optional fields may be omitted).
+// Friendly names for the generated contract. The bindings give one shape per Rust type,
+// as Rust serializes it (an `Option` field is always present, maybe null). Inputs are
+// wrapped in `Input<…>`: serde reads a missing `Option` field as None, so it may be left out.
 import type * as B from '../bindings';
+
+export type Input<T> = T extends (infer U)[]
+  ? Input<U>[]
+  : T extends object
+    ? { [K in keyof T as null extends T[K] ? K : never]?: Input<T[K]> } & {
+        [K in keyof T as null extends T[K] ? never : K]: Input<T[K]>;
+      }
+    : T;
 
 export type AppErrorKind = B.AppErrorKind;
 export type AppInfo = B.AppInfo;
-export type OfferView = B.OfferView_Serialize;
-export type EstimateInput = B.EstimateInput_Deserialize;
-export type EstimateResult = B.EstimateResult_Serialize;
-export type OfferEstimate = B.OfferEstimate_Serialize;
-export type BudgetView = B.BudgetView_Serialize;
-export type GenerateInput = B.GenerateInput_Deserialize;
-export type RequestParams = B.RequestParams_Deserialize;
-export type StoredParams = B.RequestParams_Serialize;
-export type JobEvent = B.JobEvent_Serialize;
-export type GenerationResult = B.GenerationResult_Serialize;
-export type AttemptView = B.AttemptView_Serialize;
-export type ImageView = B.ImageView_Serialize;
-export type PromotePreview = B.PromotePreview_Serialize;
-export type ProjectView = B.ProjectView_Serialize;
-export type ProjectInput = B.ProjectInput_Deserialize;
-export type GalleryQuery = B.GalleryQuery_Deserialize;
-export type GalleryPage = B.GalleryPage_Serialize;
-export type GalleryItem = B.GalleryItem_Serialize;
-export type InvoiceQuery = B.InvoiceQuery_Deserialize;
-export type Invoice = B.Invoice_Serialize;
+export type OfferView = B.OfferView;
+export type EstimateInput = Input<B.EstimateInput>;
+export type EstimateResult = B.EstimateResult;
+export type OfferEstimate = B.OfferEstimate;
+export type BudgetView = B.BudgetView;
+export type GenerateInput = Input<B.GenerateInput>;
+export type RequestParams = Input<B.RequestParams>;
+export type StoredParams = B.RequestParams;
+export type JobEvent = B.JobEvent;
+export type GenerationResult = B.GenerationResult;
+export type AttemptView = B.AttemptView;
+export type ImageView = B.ImageView;
+export type PromotePreview = B.PromotePreview;
+export type ProjectView = B.ProjectView;
+export type ProjectInput = Input<B.ProjectInput>;
+export type GalleryQuery = Input<B.GalleryQuery>;
+export type GalleryPage = B.GalleryPage;
+export type GalleryItem = B.GalleryItem;
+export type InvoiceQuery = Input<B.InvoiceQuery>;
+export type Invoice = B.Invoice;
 export type InvoiceLine = B.InvoiceLine;
 export type InvoiceItem = B.InvoiceItem;
-export type GenerationDetail = B.GenerationDetail_Serialize;
+export type GenerationDetail = B.GenerationDetail;
 export type GenerationStatus = B.GenerationStatus;
-export type DashboardData = B.DashboardData_Serialize;
+export type DashboardData = B.DashboardData;
 export type SpendPoint = B.SpendPoint;
-export type KeyView = B.KeyView_Serialize;
-export type KeyCheckView = B.KeyCheckView_Serialize;
+export type KeyView = B.KeyView;
+export type KeyCheckView = B.KeyCheckView;
 export type KeyStatus = B.KeyStatus;
-export type SettingsView = B.SettingsView_Serialize;
-export type SettingsInput = B.SettingsInput_Deserialize;
-export type ProviderEndpoint = B.ProviderEndpoint_Serialize;
-export type GatewayConfig = B.GatewayConfig_Serialize;
-export type GatewayInput = B.GatewayInput_Deserialize;
-export type GatewayView = B.GatewayView_Serialize;
-export type GatewayHeaderView = B.GatewayHeaderView_Serialize;
-export type GatewayModelView = B.GatewayModelView_Serialize;
-export type GatewayTestView = B.GatewayTestView_Serialize;
-export type PriceOverrideInput = B.PriceOverrideInput;
+export type SettingsView = B.SettingsView;
+export type SettingsInput = Input<B.SettingsInput>;
+export type ProviderEndpoint = B.ProviderEndpoint;
+export type GatewayConfig = B.GatewayConfig;
+export type GatewayInput = Input<B.GatewayInput>;
+export type GatewayView = B.GatewayView;
+export type GatewayHeaderView = B.GatewayHeaderView;
+export type GatewayModelView = B.GatewayModelView;
+export type GatewayTestView = B.GatewayTestView;
+export type PriceOverrideInput = Input<B.PriceOverrideInput>;
 export type CatalogImportReport = B.CatalogImportReport;
 export type Tier = B.Tier;
 export type TierFilter = B.TierFilter;
 export type Route = B.Route;
 export type BudgetPeriod = B.BudgetPeriod;
-export type ChargeView = B.ChargeView_Serialize;
-export type CatalogStatusView = B.CatalogStatusView_Serialize;
-export type CatalogCheckView = B.CatalogCheckView_Serialize;
-export type CatalogDiffView = B.CatalogDiffView_Serialize;
-export type PriceChangeView = B.PriceChangeView_Serialize;
-export type RouteDecision = B.RouteDecision_Serialize;
-export type RoutePreviewInput = B.RoutePreviewInput_Deserialize;
+export type ChargeView = B.ChargeView;
+export type CatalogStatusView = B.CatalogStatusView;
+export type CatalogCheckView = B.CatalogCheckView;
+export type CatalogDiffView = B.CatalogDiffView;
+export type PriceChangeView = B.PriceChangeView;
+export type RouteDecision = B.RouteDecision;
+export type RoutePreviewInput = Input<B.RoutePreviewInput>;
 export type SkippedOffer = B.SkippedOffer;
 export type SizePreset = B.SizePreset;
 export type DriftMark = B.DriftMark;
-export type DriftView = B.DriftView_Serialize;
-export type DriftEvidence = B.DriftEvidence_Serialize;
+export type DriftView = B.DriftView;
+export type DriftEvidence = B.DriftEvidence;
 export type DriftSettings = B.DriftSettings;
-export type DiscoveryReport = B.DiscoveryReport_Serialize;
-export type ProviderDiscovery = B.ProviderDiscovery_Serialize;
-export type DiscoveredModel = B.DiscoveredModel_Serialize;
+export type DiscoveryReport = B.DiscoveryReport;
+export type ProviderDiscovery = B.ProviderDiscovery;
+export type DiscoveredModel = B.DiscoveredModel;
 export type OfferImportReport = B.OfferImportReport;
-export type DeferredPrice = B.DeferredPrice_Serialize;
+export type DeferredPrice = B.DeferredPrice;
 export type DeferredJobView = B.DeferredJobView;
 export type RecoveryReport = B.RecoveryReport;
+export type ExportDone = B.ExportDone;

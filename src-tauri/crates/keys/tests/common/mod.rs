@@ -4,11 +4,17 @@
 use std::process::Command;
 
 /// True when a throwaway keyring is running (.ci/with-keyring.sh sets the variable).
-/// Otherwise prints why the test is skipped: it must never touch a developer's keyring.
+/// Otherwise prints why the test is skipped (it must never touch a developer's keyring),
+/// or fails under `CI=true`.
 pub fn keyring_available(test: &str) -> bool {
     if std::env::var_os("PROOFSHEET_KEYRING_TESTS").is_some() {
         return true;
     }
+    // In CI a skip would look green: there, a missing keyring fails the test.
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{test}: CI expects a throwaway keyring; run under .ci/with-keyring.sh"
+    );
     eprintln!(
         "note: {test} skipped: needs a real Secret Service; run \
          `.ci/with-keyring.sh cargo test -p proofsheet-keys`"

@@ -2,7 +2,7 @@
 // its in-memory library.
 import { addUsd, cmpUsd, dec, mulUsd, percentToFraction, round, subUsd, toStr } from '../../money';
 import { providerName } from '../../format';
-import { ApiError, type Backend } from '../backend';
+import type { Backend } from '../backend';
 import type * as T from '../types';
 import { BOARDS, type FakeGen } from './data';
 import type { FakeDrift } from './drift';
@@ -11,7 +11,7 @@ import type { World } from './world';
 
 type GalleryMethods = Pick<Backend, 'galleryPage' | 'galleryDetail' | 'gallerySetFavourite' | 'gallerySetRating' | 'galleryAddToBoard' |
   'galleryDelete' | 'galleryBoards' | 'galleryRemoveFromBoard' | 'galleryDeleteBoard' | 'galleryExport' | 'galleryReveal' |
-  'dashboardData' | 'dashboardInvoice' | 'dashboardInvoiceCsv' | 'dashboardReportCsv' | 'chargesList' | 'chargeConfirm' | 'chargeRefund'>;
+  'dashboardData' | 'dashboardInvoice' | 'dashboardInvoiceCsv' | 'chargesList' | 'chargeConfirm' | 'chargeRefund'>;
 
 export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
   const deletedBoards = new Set<string>();
@@ -174,22 +174,21 @@ export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
       for (const g of gens) g.boards = g.boards.filter((b) => b !== board);
       deletedBoards.add(board);
     }),
-    galleryExport: (ids, folder) => call('galleryExport', () => {
-      if (!/^[/~]/.test(folder.trim()) && !/^[A-Za-z]:\\/.test(folder.trim())) throw new ApiError('validation', 'Choose a folder as a full path, e.g. ~/Pictures/export.');
-      return ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`);
+    // The shell asks the user through a native dialog; here `pickedPath` is the answer
+    // (unset: the user cancelled).
+    galleryExport: (ids) => call('galleryExport', () => {
+      const folder = w.opts.pickedPath;
+      if (!folder) return null;
+      return { folder, files: ids.map((id) => `${folder.replace(/\/$/, '')}/${id}.png`) };
     }),
     galleryReveal: (path) => call('galleryReveal', () => { void path; }),
     dashboardData: (project, from = null, to = null) => call('dashboardData', () => dashboard(project, from, to)),
     dashboardInvoice: (q) => call('dashboardInvoice', () => invoice(q)),
-    dashboardInvoiceCsv: (q, file) => call('dashboardInvoiceCsv', () => {
+    dashboardInvoiceCsv: (q, name) => call('dashboardInvoiceCsv', () => {
       invoice(q);
-      if (!file.trim()) throw new ApiError('validation', 'name the CSV file to write, e.g. spend.csv');
-      return file.trim().endsWith('.csv') ? file.trim() : `${file.trim()}.csv`;
-    }),
-    dashboardReportCsv: (project, file) => call('dashboardReportCsv', () => {
-      w.getProject(project);
-      if (!file.trim().endsWith('.csv')) throw new ApiError('validation', 'The report file should end in .csv.');
-      return file.trim();
+      if (!w.opts.pickedPath) return null;
+      const file = name.split(/[\\/]/).pop() || 'proofsheet';
+      return `${w.opts.pickedPath}/${file.endsWith('.csv') ? file : `${file}.csv`}`;
     }),
     chargesList: (project) => call('chargesList', () => w.unconfirmedOf(project)),
     chargeConfirm: (id, amount) => call('chargeConfirm', () => settleCharge(id, amount ?? null, true)),

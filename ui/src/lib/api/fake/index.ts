@@ -33,8 +33,6 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ...fakeJobs(w, drift),
     ...fakeSettings(w),
     ...fakeGallery(w, drift),
-    pickFolder: (title) => call('pickFolder', () => { void title; return opts.pickedPath ?? null; }),
-    pickSaveFile: (title, name) => call('pickSaveFile', () => { void title; return opts.pickedPath ? `${opts.pickedPath}/${name}` : null; }),
     catalogStatus: () => call('catalogStatus', () => catalog.status()),
     catalogSetFeedUrl: (url) => call('catalogSetFeedUrl', () => catalog.setUrl(url)),
     catalogCheck: () => call('catalogCheck', () => catalog.check()),
