@@ -59,9 +59,8 @@ fn setup_at<R: tauri::Runtime>(
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
-            let identifier = app.config().identifier.clone();
             let platform_dir = app.path().app_data_dir()?;
-            let mut config = state::engine_config(&identifier, platform_dir);
+            let mut config = state::engine_config(platform_dir);
             let dialogs: Box<dyn dialogs::Dialogs> = match test {
                 Some(t) => {
                     config.data_dir = t.data_dir;

@@ -17,32 +17,29 @@ pub struct AppState {
     pub swept: OnceLock<()>,
 }
 
-/// The name this build stores data and keys under. Dev and test builds (`make dev`,
-/// e2e, `cargo test`) always use `com.proofsheet.dev`, as `proofsheet-cli` does, so no
-/// dev or test run ever touches a designer's library or keychain entries.
-pub fn channel_identifier(identifier: &str) -> String {
-    if cfg!(debug_assertions) {
-        "com.proofsheet.dev".to_string()
-    } else {
-        identifier.to_string()
-    }
+/// The name this build stores data and keys under (`engine::paths::storage_id`: dev and
+/// test builds use `com.proofsheet.dev`, as `proofsheet-cli` does, so no dev or test run
+/// touches a designer's library or keychain entries; release builds the bundle
+/// identifier, held equal to `engine::paths::RELEASE_ID` by the CLI's config test).
+pub fn channel_identifier() -> &'static str {
+    engine::paths::storage_id()
 }
 
 /// `PROOFSHEET_DATA_DIR` wins (tests, throwaway runs); otherwise the platform's data
-/// dir named after the channel identifier.
-pub fn resolve_data_dir(identifier: &str, platform_app_data: PathBuf) -> PathBuf {
+/// dir named after the channel identifier, as the CLI resolves it.
+pub fn resolve_data_dir(platform_app_data: PathBuf) -> PathBuf {
     if let Some(dir) = std::env::var_os("PROOFSHEET_DATA_DIR").filter(|d| !d.is_empty()) {
         return PathBuf::from(dir);
     }
     match platform_app_data.parent() {
-        Some(parent) => parent.join(channel_identifier(identifier)),
+        Some(platform_data) => engine::paths::default_data_dir(platform_data),
         None => platform_app_data,
     }
 }
 
-pub fn engine_config(identifier: &str, platform_app_data: PathBuf) -> EngineConfig {
+pub fn engine_config(platform_app_data: PathBuf) -> EngineConfig {
     EngineConfig {
-        data_dir: resolve_data_dir(identifier, platform_app_data),
-        keychain_service: channel_identifier(identifier),
+        data_dir: resolve_data_dir(platform_app_data),
+        keychain_service: channel_identifier().to_string(),
     }
 }

@@ -76,14 +76,7 @@ fn app_info_reports_the_throwaway_data_dir() {
 
 #[test]
 fn dev_and_test_builds_never_use_the_release_identifier() {
-    assert_eq!(
-        proofsheet_lib::channel_identifier("com.proofsheet.app"),
-        "com.proofsheet.dev"
-    );
-    assert_eq!(
-        proofsheet_lib::channel_identifier("com.proofsheet.dev"),
-        "com.proofsheet.dev"
-    );
+    assert_eq!(proofsheet_lib::channel_identifier(), "com.proofsheet.dev");
 }
 
 /// An error crosses IPC as the typed `AppError`: its kind, a message that says what

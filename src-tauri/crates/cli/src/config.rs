@@ -7,15 +7,6 @@ use engine::EngineConfig;
 
 use crate::exit::{CliError, CliResult};
 
-/// The name data and keys are stored under, the same as the app's: release builds use
-/// the bundle identifier; dev and test builds use `com.proofsheet.dev`, so they never
-/// touch a designer's gallery or keychain entries.
-const STORAGE_ID: &str = if cfg!(debug_assertions) {
-    "com.proofsheet.dev"
-} else {
-    "com.proofsheet.app"
-};
-
 pub const KEYCHAIN_SERVICE_ENV: &str = "PROOFSHEET_KEYCHAIN_SERVICE";
 
 /// `--data-dir` / `PROOFSHEET_DATA_DIR` (clap already merged them), else the platform's
@@ -30,7 +21,7 @@ pub fn data_dir(explicit: Option<PathBuf>) -> CliResult<PathBuf> {
             "cannot find this user's data folder (no HOME?); pass --data-dir DIR or set PROOFSHEET_DATA_DIR",
         )
     })?;
-    Ok(base.join(STORAGE_ID))
+    Ok(engine::paths::default_data_dir(&base))
 }
 
 /// A data dir must be a folder, or not exist yet (it is created). A file, a device such
@@ -55,7 +46,7 @@ pub fn keychain_service() -> String {
         .ok()
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| STORAGE_ID.to_string())
+        .unwrap_or_else(|| engine::paths::storage_id().to_string())
 }
 
 /// `PROOFSHEET_POLL_INTERVAL_MS`: how often async provider jobs are polled (tests,
@@ -111,7 +102,7 @@ mod tests {
         assert_eq!(d, PathBuf::from("/tmp/x"));
         if let Ok(d) = data_dir(None) {
             let name = d.file_name().map(|n| n.to_string_lossy().into_owned());
-            assert_eq!(name.as_deref(), Some(STORAGE_ID));
+            assert_eq!(name.as_deref(), Some(engine::paths::storage_id()));
         }
     }
 
@@ -132,10 +123,17 @@ mod tests {
     }
 
     /// The CLI shares the app's library and keys only if both name them alike: the
-    /// CLI's storage id must be the identifier the app's config gives this build.
+    /// storage id must be the identifier the app's config gives this build, and the
+    /// release config must carry `engine::paths::RELEASE_ID`.
     #[test]
     fn the_storage_id_is_the_apps_identifier() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../..");
+        let release = std::fs::read_to_string(root.join("tauri.conf.json")).expect("config");
+        let release: serde_json::Value = serde_json::from_str(&release).expect("JSON");
+        assert_eq!(
+            release["identifier"].as_str(),
+            Some(engine::paths::RELEASE_ID)
+        );
         let config = if cfg!(debug_assertions) {
             "src-tauri/tauri.dev.conf.json"
         } else {
@@ -143,6 +141,10 @@ mod tests {
         };
         let text = std::fs::read_to_string(root.join(config)).expect("the app's config");
         let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        assert_eq!(json["identifier"].as_str(), Some(STORAGE_ID), "{config}");
+        assert_eq!(
+            json["identifier"].as_str(),
+            Some(engine::paths::storage_id()),
+            "{config}"
+        );
     }
 }

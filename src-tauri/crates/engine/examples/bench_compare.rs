@@ -136,8 +136,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for line in stdin.lock().lines() {
         let line = line?;
         let mut parts = line.split_whitespace();
-        let (Some(what), Some(n)) = (parts.next(), parts.next().and_then(|n| n.parse::<u32>().ok()))
-        else {
+        let (Some(what), Some(n)) = (
+            parts.next(),
+            parts.next().and_then(|n| n.parse::<u32>().ok()),
+        ) else {
             continue;
         };
         let mut ms = Vec::with_capacity(n as usize);
@@ -155,7 +157,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 "client" => {
                     client
-                        .generate(&req, Some("sk-bench"), &providers::ProgressSink::noop(), &cancel)
+                        .generate(
+                            &req,
+                            Some("sk-bench"),
+                            &providers::ProgressSink::noop(),
+                            &cancel,
+                        )
                         .await?;
                 }
                 "full" => {
@@ -182,7 +189,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 /// The same 16×16 PNG the fake returns, for the store-only measurement.
 fn png16() -> Vec<u8> {
-    let img = image::RgbImage::from_fn(16, 16, |x, y| image::Rgb([(x * 16) as u8, (y * 16) as u8, 90]));
+    let img = image::RgbImage::from_fn(16, 16, |x, y| {
+        image::Rgb([(x * 16) as u8, (y * 16) as u8, 90])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
     let _ = img.write_to(&mut out, image::ImageFormat::Png);
     out.into_inner()

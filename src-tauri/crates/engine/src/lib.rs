@@ -40,6 +40,7 @@ mod library;
 mod limits;
 mod moderation;
 mod options;
+pub mod paths;
 mod pipeline;
 mod projects;
 mod reconcile;
