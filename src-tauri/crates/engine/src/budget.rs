@@ -8,8 +8,8 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use store::{GenerationId, ProjectId, ReservationOutcome, StoreError};
 
+use crate::context::Core;
 use crate::error::{EngineError, Result, blocking};
-use crate::shared::Core;
 
 pub(crate) fn budget_error(e: StoreError) -> EngineError {
     match e {

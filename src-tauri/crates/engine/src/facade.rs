@@ -9,26 +9,17 @@ use parking_lot::{Mutex, RwLock};
 use tokio::task::JoinHandle;
 
 use crate::api::*;
+use crate::catalog::CatalogState;
+pub use crate::config::{EngineConfig, ProgressFn};
+use crate::context::Core;
 use crate::error::{EngineError, Result, blocking};
-use crate::jobs::{self, JobQueue};
+use crate::jobs;
 use crate::limits::Limits;
 use crate::options::{EngineOptions, RecoveryMode};
 use crate::pipeline::JobSpec;
-use crate::settings::{self, CatalogState, Clients, Settings};
-use crate::shared::Core;
+use crate::queue::JobQueue;
+use crate::settings::{self, Clients, Settings};
 use crate::{estimate, key_ops, library, projects, recovery};
-
-/// Receives a job's progress in order. The shell turns it into a Tauri `Channel`.
-pub type ProgressFn = Arc<dyn Fn(JobEvent) + Send + Sync>;
-
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Root of the SQLite file, images and thumbnails.
-    pub data_dir: PathBuf,
-    /// Keychain service name; includes the app identifier so dev/test builds never
-    /// touch a user's real entries.
-    pub keychain_service: String,
-}
 
 pub struct Engine {
     core: Arc<Core>,
@@ -70,7 +61,7 @@ impl Engine {
         })
         .await?;
         let calibration =
-            pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
+            pricing::Calibration::from_samples(samples.into_iter().map(crate::context::sample_of));
         let catalog =
             match CatalogState::build(imported.as_deref(), &user, &named, overrides.clone()) {
                 Ok(c) => c,

@@ -9,9 +9,9 @@ use rust_decimal::Decimal;
 use store::{Cursor, GenerationId, Store};
 
 use crate::api::*;
+use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, Result};
-use crate::shared::Core;
 
 pub(crate) fn parse_id(id: &str) -> Result<GenerationId> {
     uuid::Uuid::parse_str(id.trim())
@@ -196,7 +196,7 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
             generation_id: g.id.to_string(),
             project,
             status: match convert::status(g.status) {
-                GenerationStatus::Running if d.attempts.iter().any(crate::deferred::is_pending) => {
+                GenerationStatus::Running if d.attempts.iter().any(crate::remote::is_pending) => {
                     GenerationStatus::Deferred
                 }
                 s => s,

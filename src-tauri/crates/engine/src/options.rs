@@ -90,9 +90,9 @@ pub struct EngineOptions {
     /// Test hook: provider id → client used instead of the real one (fault injection).
     pub provider_overrides: ProviderOverrides,
     /// The public key catalog feeds are verified with; `None` is the key built into the
-    /// app ([`crate::feed::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
+    /// app ([`crate::feed_key::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
     /// environment variable can change it.
-    pub catalog_feed_key: Option<crate::feed::FeedKey>,
+    pub catalog_feed_key: Option<crate::feed_key::FeedKey>,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
