@@ -187,8 +187,13 @@ impl Call<'_> {
             }
             let held = *self.held.lock();
             if held < self.worst_case {
-                budget::ensure_reserved(self.core, self.project, self.generation, self.worst_case)
-                    .await?;
+                budget::ensure_reserved(
+                    &self.core.store,
+                    self.project,
+                    self.generation,
+                    self.worst_case,
+                )
+                .await?;
                 *self.held.lock() = self.worst_case;
             }
             let sem = self.core.limits.semaphore(&provider);

@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::catalog::CatalogState;
 use crate::config::EngineConfig;
-use crate::error::{EngineError, ErrorKind, Result, blocking};
+use crate::error::{EngineError, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::options::EngineOptions;
 use crate::queue::JobQueue;
@@ -182,8 +182,7 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&Store) -> store::Result<T> + Send + 'static,
     {
-        let s = self.store.clone();
-        blocking(move || f(&s).map_err(EngineError::from)).await
+        crate::error::on_store(&self.store, f).await
     }
 
     pub fn project_setting_key(project: store::ProjectId, what: &str) -> String {

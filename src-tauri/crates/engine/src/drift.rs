@@ -105,6 +105,16 @@ pub(crate) async fn save_settings(core: &Arc<Core>, input: DriftSettings) -> Res
     Ok(input)
 }
 
+/// Open drifts only (the dashboard's list).
+pub(crate) async fn drifting(core: &Arc<Core>) -> Result<Vec<DriftView>> {
+    Ok(list(core)
+        .await?
+        .iter()
+        .filter(|d| d.status == "drifting")
+        .cloned()
+        .collect())
+}
+
 /// The offers whose bills drifted (all statuses), cached.
 pub(crate) async fn list(core: &Arc<Core>) -> Result<Arc<Vec<DriftView>>> {
     if let Some((at, v)) = core.drift.read().clone()

@@ -19,7 +19,7 @@ use crate::options::{EngineOptions, RecoveryMode};
 use crate::pipeline::JobSpec;
 use crate::queue::JobQueue;
 use crate::settings::{self, Clients, Settings};
-use crate::{estimate, key_ops, library, projects, recovery};
+use crate::{estimate, gallery, key_ops, projects, recovery};
 
 pub struct Engine {
     core: Arc<Core>,
@@ -228,7 +228,7 @@ impl Engine {
     async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
         self.core.store.start_check();
         let plan = crate::route_plan::promote_plan(&self.core, generation_id).await?;
-        let parent = library::parse_id(generation_id)?;
+        let parent = gallery::parse_id(generation_id)?;
         let input = GenerateInput {
             project: plan.detail.project.clone(),
             params: plan.params,
@@ -296,36 +296,36 @@ impl Engine {
 
     // ---- gallery ----
     pub async fn gallery_page(&self, query: GalleryQuery) -> Result<GalleryPage> {
-        library::page(&self.core, query).await
+        gallery::page(&self.core.store, query).await
     }
     pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
-        library::detail(&self.core, generation_id).await
+        gallery::detail(&self.core.store, generation_id).await
     }
     /// `generation_id` may name one variation as `<id>#<index>` (also for rating, boards
     /// and export); a bare id acts on every image of the generation.
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
-        library::set_favourite(&self.core, generation_id, favourite).await
+        gallery::set_favourite(&self.core.store, generation_id, favourite).await
     }
     /// Deletes images (files and rows); the ledger keeps its history. Takes the same
     /// references as `set_favourite`. Returns how many images were deleted.
     pub async fn delete_images(&self, ids: Vec<String>) -> Result<u32> {
-        library::delete_images(&self.core, ids).await
+        gallery::delete_images(&self.core.store, ids).await
     }
     pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
-        library::set_rating(&self.core, generation_id, rating).await
+        gallery::set_rating(&self.core.store, generation_id, rating).await
     }
     pub async fn add_to_board(&self, generation_id: &str, board: &str) -> Result<()> {
-        library::add_to_board(&self.core, generation_id, board).await
+        gallery::add_to_board(&self.core.store, generation_id, board).await
     }
     pub async fn boards(&self) -> Result<Vec<String>> {
-        library::boards(&self.core).await
+        gallery::boards(&self.core.store).await
     }
     /// Deletes a board; its images stay in the gallery.
     pub async fn delete_board(&self, board: &str) -> Result<()> {
-        library::delete_board(&self.core, board).await
+        gallery::delete_board(&self.core.store, board).await
     }
     pub async fn remove_from_board(&self, generation_id: &str, board: &str) -> Result<()> {
-        library::remove_from_board(&self.core, generation_id, board).await
+        gallery::remove_from_board(&self.core.store, generation_id, board).await
     }
     /// Exports PNGs (A1111 `parameters` chunk) and JSON sidecars into `folder`.
     pub async fn export(
@@ -333,12 +333,13 @@ impl Engine {
         generation_ids: Vec<String>,
         folder: PathBuf,
     ) -> Result<Vec<String>> {
-        library::export(&self.core, generation_ids, folder).await
+        gallery::export(&self.core.store, generation_ids, folder).await
     }
 
     // ---- dashboard and reports ----
     pub async fn dashboard(&self, project: Option<String>) -> Result<DashboardData> {
-        library::dashboard(&self.core, project, None, None).await
+        let drifts = crate::drift::drifting(&self.core).await?;
+        gallery::dashboard(&self.core.store, drifts, project, None, None).await
     }
     /// [`Engine::dashboard`] for the days `from`..=`to` (`YYYY-MM-DD`, UTC; either open).
     pub async fn dashboard_range(
@@ -348,7 +349,8 @@ impl Engine {
         to: Option<String>,
     ) -> Result<DashboardData> {
         let (from, to) = crate::invoice::period(from.as_deref(), to.as_deref())?;
-        library::dashboard(&self.core, project, from, to).await
+        let drifts = crate::drift::drifting(&self.core).await?;
+        gallery::dashboard(&self.core.store, drifts, project, from, to).await
     }
     /// Writes the project's spend lines as CSV (client invoice) and returns the path.
     /// The same items as [`Engine::invoice`] for the whole history, without markup.

@@ -32,12 +32,13 @@ mod estimate;
 mod facade;
 pub mod feed;
 mod feed_key;
+mod gallery;
 mod gateways;
 pub mod invoice;
 mod jobs;
 mod key_ops;
 mod lease;
-mod library;
+
 mod limits;
 mod moderation;
 mod options;
@@ -52,6 +53,8 @@ mod routing;
 mod settings;
 mod settings_ops;
 mod settle;
+#[cfg(test)]
+mod test_store;
 
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};

@@ -436,7 +436,8 @@ impl Run<'_> {
             .map(|c| c.estimate.worst_case)
             .max()
             .unwrap_or_default();
-        let outcome = budget::reserve(self.core, self.project, self.generation, worst).await?;
+        let outcome =
+            budget::reserve(&self.core.store, self.project, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");

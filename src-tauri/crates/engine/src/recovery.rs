@@ -176,7 +176,7 @@ async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryRepor
         .map(|a| a.cost)
         .sum();
     if billed > g.cost {
-        report.charged_usd += budget::charge(core, id, billed - g.cost).await?;
+        report.charged_usd += budget::charge(&core.store, id, billed - g.cost).await?;
     }
     let mut lost = false;
     for a in attempts

@@ -208,7 +208,7 @@ pub(crate) struct PromotePlan {
 }
 
 pub(crate) async fn promote_plan(core: &Arc<Core>, id: &str) -> Result<PromotePlan> {
-    let detail = crate::library::detail(core, id).await?;
+    let detail = crate::gallery::detail(&core.store, id).await?;
     if detail.images.is_empty() {
         return Err(EngineError::validation(
             "this generation has no images to promote; generate a draft first",
