@@ -45,6 +45,8 @@ pub(crate) struct Core {
     pub calibration: RwLock<Arc<pricing::Calibration>>,
     /// Offers whose settled costs drifted from their estimates (`drift::list`).
     pub drift: DriftCache,
+    /// Data-change notices for the window (`Engine::subscribe_changes`).
+    pub changes: crate::changes::Changes,
 }
 
 /// The cached drift list: recomputed when stale (an attempt settled, a decision or the

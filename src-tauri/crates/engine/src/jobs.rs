@@ -43,6 +43,9 @@ pub(crate) fn spawn(
             });
         }
         core.jobs.lock().remove(&id);
+        // Whatever the outcome, the ledger moved (reserved, then charged or released).
+        use crate::changes::DataTopic::{Budgets, Gallery, Jobs};
+        core.changes.emit(&[Gallery, Jobs, Budgets]);
         out
     });
     (job_id, handle)

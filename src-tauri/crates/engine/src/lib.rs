@@ -20,6 +20,7 @@ pub mod api;
 mod attempts;
 mod budget;
 mod catalog;
+mod changes;
 mod charges;
 mod config;
 mod context;
@@ -56,6 +57,7 @@ mod settle;
 #[cfg(test)]
 mod test_store;
 
+pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};

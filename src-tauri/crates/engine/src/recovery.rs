@@ -72,6 +72,14 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
             "reconciled generations left running"
         );
     }
+    let changed = !report.resumed.is_empty()
+        || !report.failed.is_empty()
+        || !report.charged_usd.is_zero()
+        || !report.released_usd.is_zero();
+    if changed {
+        use crate::changes::DataTopic::{Budgets, Gallery, Jobs, Projects};
+        core.changes.emit(&[Gallery, Jobs, Budgets, Projects]);
+    }
     Ok(report)
 }
 

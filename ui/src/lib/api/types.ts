@@ -4,6 +4,8 @@ import type * as B from '../bindings';
 
 export type AppErrorKind = B.AppErrorKind;
 export type AppInfo = B.AppInfo;
+/** What changed (engine `DataTopic`): the window refetches only that. */
+export type DataTopic = B.DataTopic;
 export type OfferView = B.OfferView_Serialize;
 export type EstimateInput = B.EstimateInput_Deserialize;
 export type EstimateResult = B.EstimateResult_Serialize;
