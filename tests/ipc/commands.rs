@@ -9,7 +9,7 @@ pub struct TestApp {
     pub data: tempfile::TempDir,
     /// What the scripted dialogs answer: the folder a user would pick.
     pub picked: tempfile::TempDir,
-    _app: tauri::App<tauri::test::MockRuntime>,
+    pub _app: tauri::App<tauri::test::MockRuntime>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
 }
 

@@ -5,3 +5,4 @@ mod commands;
 mod fake_fixtures;
 mod hermetic;
 mod surface;
+mod events;

@@ -333,11 +333,40 @@ export type DashboardData = {
 	drifts?: DriftView[],
 };
 
-/**  Something the UI shows changed outside the current view: refetch it. */
+/**
+ *  Something the UI shows changed (in this window, another one, or another process such
+ *  as the CLI): refetch what `topic` names.
+ */
 export type DataChanged = {
-	/**  "gallery", "projects", "keys" or "settings". */
-	what: string,
+	topic: DataTopic,
 };
+
+/**
+ *  What changed, so the window refetches only that. Unified with the shared vocabulary
+ *  crate's topic set at merge (issue 13 §1).
+ */
+export type DataTopic = 
+/**
+ *  Generations and images: a job finished, recovery or a deferred poll landed one,
+ *  images were rated, deleted or put on a board.
+ */
+"gallery" | 
+/**  Deferred ("later") jobs waiting for their provider. */
+"jobs" | 
+/**  Projects and their settings. */
+"projects" | 
+/**  Budgets and spend (the meter and the dashboard). */
+"budgets" | 
+/**  Which providers have a key. */
+"keys" | 
+/**  Endpoints, gateways in settings, job concurrency. */
+"settings" | 
+/**  The catalog, its overrides and imported offers (the cost table). */
+"catalog" | 
+/**  Named gateways. */
+"gateways" | 
+/**  Another process wrote to this library: anything may have changed. */
+"library";
 
 /**  A generation sent to be delivered later, until it lands (or fails). */
 export type DeferredJobView = {

@@ -90,13 +90,16 @@ pub struct EngineOptions {
     /// Test hook: provider id → client used instead of the real one (fault injection).
     pub provider_overrides: ProviderOverrides,
     /// The public key catalog feeds are verified with; `None` is the key built into the
-    /// app ([`crate::feed::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
+    /// app ([`crate::feed_key::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
     /// environment variable can change it.
-    pub catalog_feed_key: Option<crate::feed::FeedKey>,
+    pub catalog_feed_key: Option<crate::feed_key::FeedKey>,
     /// Leave the sweep of orphan image files to [`crate::Engine::sweep_files`] instead
     /// of doing it in `open` (the app sweeps in the background once its window shows:
     /// a large library has hundreds of thousands of files to walk).
     pub defer_file_sweep: bool,
+    /// How often the library is checked for writes by another process (the CLI), which
+    /// are announced as `DataTopic::Library`; `None` never checks (one-shot CLI runs).
+    pub outside_write_poll: Option<Duration>,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -124,6 +127,7 @@ impl Default for EngineOptions {
             provider_overrides: ProviderOverrides::default(),
             catalog_feed_key: None,
             defer_file_sweep: false,
+            outside_write_poll: Some(Duration::from_secs(1)),
         }
     }
 }

@@ -13,6 +13,8 @@ export type Input<T> = T extends (infer U)[]
 
 export type AppErrorKind = B.AppErrorKind;
 export type AppInfo = B.AppInfo;
+/** What changed (engine `DataTopic`): the window refetches only that. */
+export type DataTopic = B.DataTopic;
 export type OfferView = B.OfferView;
 export type EstimateInput = Input<B.EstimateInput>;
 export type EstimateResult = B.EstimateResult;

@@ -3,6 +3,7 @@
 // ../fixtures by `tests/ipc/fake_fixtures.rs` (`make bindings`); its library (projects,
 // gallery, keys) is seeded here. Loaded only when needed: see ../index.ts.
 import type { Backend } from '../backend';
+import type * as T from '../types';
 import { createFakeCatalog } from './catalog';
 import { fakeImageUrl } from './data';
 import { createFakeDrift } from './drift';
@@ -16,7 +17,7 @@ import { createWorld, type FakeOptions } from './world';
 export type { FakeOptions } from './world';
 
 export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunning(): number } {
-  const listeners = new Set<(what: string) => void>();
+  const listeners = new Set<(topic: T.DataTopic) => void>();
   const w = createWorld(opts, listeners);
   const { call } = w;
   const catalog = createFakeCatalog(w.now, opts.offline ?? false);

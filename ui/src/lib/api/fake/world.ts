@@ -37,7 +37,7 @@ export interface World {
   overrides: T.PriceOverrideInput[];
   settings: T.SettingsView;
   call: Call;
-  changed(what: string): void;
+  changed(topic: T.DataTopic): void;
   getProject(name: string): T.ProjectView;
   /** Recomputes a project's spend, count and remaining budget from the gallery. */
   refresh(name: string): void;
@@ -56,7 +56,7 @@ const SEEDED_KEYS: T.KeyView[] = [
   { provider: 'google', added_at: '2025-06-03T11:27:00Z', last4: 'QkA9', source: 'keychain' },
 ];
 
-export function createWorld(opts: FakeOptions, listeners: Set<(what: string) => void>): World {
+export function createWorld(opts: FakeOptions, listeners: Set<(topic: T.DataTopic) => void>): World {
   const now = opts.now ?? Date.now();
   const latency = opts.latencyMs ?? 0;
   const empty = opts.empty ?? false;
