@@ -4,7 +4,7 @@ SHELL := /bin/bash
 TAURI := ui/node_modules/.bin/tauri
 KEYRING := .ci/with-keyring.sh
 
-.PHONY: setup dev test lint ui-check ui-build rust-test gateways-setup gateways-test e2e-build e2e bindings bench bench-app bench-ui deb clean
+.PHONY: setup dev test lint ui-check ui-build rust-test gateways-setup gateways-test e2e-build e2e bindings bench bench-app bench-ui bench-compare deb clean
 
 setup:
 	.ci/setup.sh
@@ -56,7 +56,8 @@ e2e-build: ui-build
 e2e: e2e-build
 	PROOFSHEET_APP=$(E2E_APP) .ci/e2e.sh
 
-# Rewrites ui/src/lib/bindings.ts (that run fails when it changed the file), then checks it.
+# Rewrites ui/src/lib/bindings.ts and the UI fake's fixtures recorded from the real engine
+# (tests/ipc/bindings.rs, fake_fixtures.rs; a run that rewrote something fails), then checks.
 bindings:
 	-PROOFSHEET_BLESS=1 cargo test --locked --test ipc bindings
 	cargo test --locked --test ipc bindings
@@ -76,6 +77,12 @@ bench-ui: e2e-build
 		cargo run --release -p proofsheet-store --example seed_gallery -- $(BENCH_LIBRARY) 100000
 	PROOFSHEET_APP=$(E2E_APP) PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_LIBRARY)) .ci/with-keyring.sh \
 		xvfb-run -a -s "-screen 0 1600x1000x24" tests/e2e/.venv/bin/python tests/e2e/measure_ui.py
+
+# Engine overhead against LiteLLM's SDK, a LiteLLM proxy hop and a Portkey hop, one run,
+# interleaved (issue 17). Needs the pinned gateways (make gateways-setup).
+bench-compare:
+	cargo build --release -p proofsheet-engine --example bench_compare
+	tests/gateways/.venv/bin/python tests/bench/compare.py
 
 deb: ui-build
 	$(TAURI) build --bundles deb

@@ -2,5 +2,6 @@
 
 mod bindings;
 mod commands;
+mod fake_fixtures;
 mod hermetic;
 mod surface;

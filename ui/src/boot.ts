@@ -13,12 +13,13 @@ export function boot(target: HTMLElement) {
 
   // Browser preview only: `?demo` starts a few jobs on the fake backend so the queue can be seen.
   if (backend().name === 'fake' && new URLSearchParams(location.search).has('demo')) {
-    void app.loadProjects().then(() => {
+    void Promise.all([app.loadProjects(), app.loadOffers()]).then(() => {
       const params = { prompt: 'spring campaign hero, cherry blossoms over a quiet tram stop, pastel', width: 1536, height: 1024, n: 2 };
-      void jobs.submit({ project: 'Spring campaign', params, route: { kind: 'offer', offer_id: 'bfl/flux-schnell' }, no_dedup: false }, 'FLUX.1 schnell');
-      void jobs.submit({ project: 'Spring campaign', params, route: { kind: 'offer', offer_id: 'ideogram/v3-turbo' }, no_dedup: false }, 'Ideogram 3 Turbo');
-      void jobs.submit({ project: 'Spring campaign', params, route: { kind: 'offer', offer_id: 'fal/flux-dev' }, no_dedup: false }, 'FLUX.1 dev (fal)');
-      void jobs.submit({ project: 'Tiny test', params: { ...params, n: 8 }, route: { kind: 'offer', offer_id: 'openai/gpt-image-1:high' }, no_dedup: false }, 'gpt-image-1 · high');
+      // Real catalog offers; the last one is over the tiny project's hard budget.
+      for (const o of app.offers.filter((x) => ['bfl:flux-dev', 'fal:fal-ai/flux/schnell', 'openai:gpt-image-1'].includes(x.offer_id))) {
+        void jobs.submit({ project: 'Spring campaign', params, route: { kind: 'offer', offer_id: o.offer_id }, no_dedup: false }, o.display_name);
+      }
+      void jobs.submit({ project: 'Tiny test', params: { ...params, n: 8 }, route: { kind: 'offer', offer_id: 'openai:gpt-image-1' }, no_dedup: false }, 'GPT Image 1');
     });
   }
   return root;

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import Canvas from './Canvas.svelte';
-import { ApiError, backend, setBackend } from '../lib/api';
+import { backend, setBackend } from '../lib/api';
 import { createFakeBackend } from '../lib/api/fake';
 import { app } from '../lib/app/state.svelte';
 import { canvas } from '../lib/canvas/state.svelte';
@@ -36,21 +36,25 @@ describe('Canvas', () => {
     const usable = rows().filter((r) => r.dataset.state !== 'unsupported');
     const prices = usable.map((r) => r.querySelector('.exp')?.textContent?.replace('$', '') ?? '');
     for (let i = 1; i < prices.length; i++) expect(cmpUsd(prices[i - 1], prices[i])).toBeLessThanOrEqual(0);
-    expect(rows().at(-1)?.dataset.state).toBe('unsupported');
+    // Real catalog offers: a keyed one is usable, one whose provider has no key says so.
+    expect(rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.dataset.state).toBe('ok');
+    expect(rows().find((r) => r.dataset.offerId === 'replicate:black-forest-labs/flux-dev')?.dataset.state).toBe('nokey');
     expect(screen.getByTestId('budget-meter')).toBeTruthy();
 
-    // Asking for 4 images re-prices: offers that make fewer per request drop to unsupported.
-    const before = usable.length;
+    // Asking for 4 images re-prices: the engine prices four images (it never refuses a
+    // count it can split into calls), so the same offer costs four times as much.
+    const one = rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.querySelector('.exp')?.textContent;
+    expect(one).toBe('$0.0250');
     await fireEvent.change(screen.getByTestId('count'), { target: { value: '4' } });
     await fireEvent.input(screen.getByTestId('count'), { target: { value: '4' } });
-    await waitFor(() => expect(rows().filter((r) => r.dataset.state !== 'unsupported').length).toBeLessThan(before));
+    await waitFor(() => expect(rows().find((r) => r.dataset.offerId === 'bfl:flux-dev')?.querySelector('.exp')?.textContent).toBe('$0.1000'));
   });
 
-  it('shows a failed estimate calmly instead of crashing', async () => {
+  it('shows the engine refusing a request calmly instead of crashing', async () => {
     await setup();
-    setBackend({ ...backend(), pricingEstimate: () => Promise.reject(new ApiError('internal', 'the price list could not be read')) });
+    canvas.form.size = '9000x1024'; // a size the form's own clamps do not touch
     await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'anything' } });
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/price list could not be read/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/size 9000×1024 is out of range; use 64 to 8192 pixels per side/i));
     expect(screen.getByTestId('cost-table')).toBeTruthy();
   });
 

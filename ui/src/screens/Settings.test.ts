@@ -24,12 +24,13 @@ describe('Settings', () => {
     expect(screen.getByTestId('key-row').textContent).toContain('1234');
   });
 
-  it('names the offer, field and reason of a bad catalog', async () => {
+  it('shows the engine\'s reason for refusing a catalog (here: the shape the old fake invented)', async () => {
     setBackend(createFakeBackend());
     render(Settings);
     await fireEvent.input(screen.getByTestId('catalog-json'), { target: { value: '{"version":"x","offers":[{"offer_id":"a/b","provider":"a","model":"b","price_usd":4}]}' } });
     await fireEvent.click(screen.getByTestId('catalog-import'));
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/offer a\/b: field “price_usd”/i));
+    // The engine's text, with its `field` quotes shown typographically by the window.
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/catalog refused, nothing was changed: catalog field “published”: missing \(expected YYYY-MM-DD\)/i));
   });
 });
 
@@ -72,14 +73,16 @@ describe('Settings keeps what was set (issue 12 §1.4, §1.19.7)', () => {
 describe('Dashboard', () => {
   afterEach(() => cleanup());
 
-  it('shows totals from exact strings and survives a failing dashboard', async () => {
+  it('shows totals from exact strings and survives a failing engine', async () => {
     setBackend(createFakeBackend({ galleryCount: 80 }));
     render(Dashboard);
     await waitFor(() => expect(screen.getByTestId('total-spend').textContent).toMatch(/^\$\d/));
     expect(screen.getByTestId('chart-by-provider')).toBeTruthy();
     cleanup();
-    setBackend({ ...createFakeBackend(), dashboardData: () => Promise.reject(new ApiError('internal', 'the ledger could not be read')) });
+    // Any engine failure (internal: a bug or a broken library) is shown, not thrown.
+    const failing = { ...createFakeBackend(), dashboardData: () => Promise.reject(new ApiError('internal', 'the library could not be read')) };
+    setBackend(failing);
     render(Dashboard);
-    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/ledger could not be read/));
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toMatch(/the library could not be read/i));
   });
 });

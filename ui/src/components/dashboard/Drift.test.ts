@@ -9,7 +9,7 @@ import Dashboard from '../../screens/Dashboard.svelte';
 import DiscoverySection from '../settings/DiscoverySection.svelte';
 import { backend, setBackend } from '../../lib/api';
 import { createFakeBackend } from '../../lib/api/fake';
-import { DRIFT_OFFER } from '../../lib/api/fakeDrift';
+import { DRIFT_OFFER } from '../../lib/api/fake/drift';
 import { app } from '../../lib/app/state.svelte';
 import { canvas } from '../../lib/canvas/state.svelte';
 import { defaultForm } from '../../lib/canvas/params';
@@ -101,7 +101,7 @@ describe('drift from real bills', () => {
     expect(model.textContent).toContain('$0.025 per megapixel');
     const importBtn = within(together).getByTestId('discover-import') as HTMLButtonElement;
     expect(importBtn.disabled).toBe(true);
-    expect(screen.getAllByTestId('discover-unlisted')[0].textContent).toContain('openai/dall-e-2');
+    expect(screen.getAllByTestId('discover-unlisted')[0].textContent).toContain('openai:dall-e-2');
     await fireEvent.click(within(together).getByTestId('discover-pick'));
     await fireEvent.click(importBtn);
     await waitFor(() => expect(screen.getByTestId('discover-imported').textContent).toContain('together:black-forest-labs/FLUX.1-krea-dev'));

@@ -1,5 +1,8 @@
-// Debounced estimate requests that drop stale responses: the cost table only ever shows
-// the answer to the latest request, however the replies are ordered.
+// Estimate requests as fast as the engine answers, never piling up: at most one request
+// is in flight; keystrokes that arrive meanwhile collapse into the latest input, sent the
+// moment the reply lands. The cost table therefore follows typing at the engine's pace
+// (one round trip, no fixed debounce) and only ever shows an answer to a request at
+// least as new as the one before it. An optional delay still debounces if a caller wants.
 
 export interface Requester<I> {
   request(input: I): void;
@@ -20,26 +23,32 @@ export function createRequester<I, O>(opts: {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let pendingInput: I | null = null;
   let issued = 0;
+  let inFlight = false;
   let disposed = false;
 
-  function fire() {
-    timer = null;
+  function settle(mine: number, apply: () => void) {
+    if (mine !== issued || disposed) return; // a newer request was sent (flush/cancel): drop
+    inFlight = false;
+    if (pendingInput === null) opts.onPending?.(false);
+    apply();
+    if (pendingInput !== null && timer === null) fire();
+  }
+
+  function send() {
     if (pendingInput === null || disposed) return;
     const input = pendingInput;
     pendingInput = null;
     const mine = ++issued;
+    inFlight = true;
     opts.fetch(input).then(
-      (out) => {
-        if (mine !== issued || disposed) return; // a newer request was sent: drop this one
-        opts.onPending?.(false);
-        opts.onResult(out, input);
-      },
-      (e) => {
-        if (mine !== issued || disposed) return;
-        opts.onPending?.(false);
-        opts.onError(e, input);
-      },
+      (out) => settle(mine, () => opts.onResult(out, input)),
+      (e) => settle(mine, () => opts.onError(e, input)),
     );
+  }
+
+  function fire() {
+    timer = null;
+    if (!inFlight) send(); // else: sent when the reply in flight lands
   }
 
   return {
@@ -47,16 +56,19 @@ export function createRequester<I, O>(opts: {
       pendingInput = input;
       opts.onPending?.(true);
       if (timer) clearTimeout(timer);
-      timer = setTimeout(fire, opts.delayMs);
+      if (opts.delayMs > 0) timer = setTimeout(fire, opts.delayMs);
+      else fire();
     },
     flush() {
       if (timer) clearTimeout(timer);
-      fire();
+      timer = null;
+      send(); // now, even with a reply in flight: that older reply is then dropped
     },
     cancel() {
       if (timer) clearTimeout(timer);
       timer = null;
       pendingInput = null;
+      inFlight = false;
       issued++;
       opts.onPending?.(false);
     },

@@ -1,10 +1,12 @@
 // The browser fake's drift from real bills and model discovery (issue 14 §5, §6): one
-// seeded drift on FLUX1.1 pro (bills 25 % above the estimate over 5 attempts) when asked,
+// seeded drift on FLUX 1.1 [pro] (bills 25 % above the estimate over 5 attempts) when asked,
 // and a Together listing with one model the catalog lacks.
-import { ApiError } from './backend';
-import type * as T from './types';
+import { ApiError } from '../backend';
+import type * as T from '../types';
+import { OFFERS, engineError } from './fixtures';
 
-export const DRIFT_OFFER = 'bfl/flux-pro-1.1';
+export const DRIFT_OFFER = 'bfl:flux-pro-1.1';
+const DRIFT_NAME = OFFERS.find((o) => o.offer_id === DRIFT_OFFER)?.display_name ?? DRIFT_OFFER;
 
 function seeded(): T.DriftView {
   const evidence: T.DriftEvidence[] = [5, 4, 3, 2, 1].map((i) => ({
@@ -12,7 +14,7 @@ function seeded(): T.DriftView {
     reported_usd: '0.05', finished_at: `2026-11-2${i}T10:00:00Z`,
   }));
   return {
-    offer_id: DRIFT_OFFER, provider: 'bfl', model: 'flux-pro-1.1', display_name: 'FLUX1.1 pro', ratio: '1.25', percent: '25',
+    offer_id: DRIFT_OFFER, provider: 'bfl', model: 'flux-pro-1.1', display_name: DRIFT_NAME, ratio: '1.25', percent: '25',
     samples: 5, expected_usd: '0.2', actual_usd: '0.25', status: 'drifting', current_multiplier: '1', suggested_multiplier: '1.25',
     message: 'real bills ran 25% above the estimate over the last 5 settled attempts ($0.25 billed vs $0.2 estimated)',
     evidence,
@@ -76,23 +78,23 @@ export function createFakeDrift(seed: boolean, changed: (what: string) => void):
       }),
       driftSettingsGet: () => later(() => settings),
       driftSettingsSave: (input) => later(() => {
-        if (input.window < 2 || input.window > 500) throw new ApiError('validation', `the drift window must be between 2 and 500 settled attempts (got ${input.window})`);
+        if (input.window < 2 || input.window > 500) throw engineError('drift_window_out_of_range', { window: input.window });
         if (!/^\d+(\.\d+)?$/.test(input.threshold_pct) || Number(input.threshold_pct) <= 0 || Number(input.threshold_pct) > 100) {
-          throw new ApiError('validation', `the drift threshold must be above 0 % and at most 100 % (got ${input.threshold_pct} %)`);
+          throw engineError('drift_threshold_out_of_range', { threshold_pct: input.threshold_pct });
         }
         settings = { ...input };
         return settings;
       }),
       offersDiscover: (provider) => later(() => {
         const all: T.ProviderDiscovery[] = [
-          { provider: 'openai', status: 'ok', message: null, listed: 42, new_models: [], unlisted_offers: ['openai/dall-e-2'] },
+          { provider: 'openai', status: 'ok', message: null, listed: 42, new_models: [], unlisted_offers: ['openai:dall-e-2'] },
           { provider: 'together', status: 'ok', message: null, listed: 3, new_models: listing.filter((m) => !imported.has(m.offer_id)), unlisted_offers: [] },
           { provider: 'replicate', status: 'no_key', message: 'add a replicate key in Settings → Keys to list its models', listed: 0, new_models: [], unlisted_offers: [] },
         ];
         return { providers: all.filter((p) => !provider || p.provider === provider) };
       }),
       offersImport: (provider, models) => later(() => {
-        if (provider !== 'together' && provider !== 'openrouter') throw new ApiError('validation', `${provider} does not list prices; only OpenRouter's and Together's listed prices can be imported`);
+        if (provider !== 'together' && provider !== 'openrouter') throw engineError('import_unpriced_provider', { provider });
         const ids = models.map((m) => `${provider}:${m}`);
         for (const id of ids) {
           if (!listing.some((l) => l.offer_id === id)) throw new ApiError('not_found', `${provider} does not list \`${id}\` for this key; nothing was imported`);

@@ -1,6 +1,7 @@
 // The browser fake's named gateways: kept in memory, secrets never returned.
-import { ApiError, type Backend } from './backend';
-import type * as T from './types';
+import type { Backend } from '../backend';
+import { engineError } from './fixtures';
+import type * as T from '../types';
 
 type Call = <R>(name: keyof Backend, f: () => R) => Promise<R>;
 
@@ -44,10 +45,10 @@ export function fakeGateways(call: Call, changed: (what: string) => void, offerI
   const methods: Pick<Backend, 'gatewayList' | 'gatewaySave' | 'gatewayRemove' | 'gatewayTest'> = {
     gatewayList: () => call('gatewayList', () => [...gateways.values()]),
     gatewaySave: (input) => call('gatewaySave', () => {
-      if (!NAME.test(input.name)) throw new ApiError('validation', `gateway name \`${input.name}\` may only use letters, digits, - and _ (at most 40)`);
-      if (!/^https?:\/\/.{3,}/.test(input.base_url.trim())) throw new ApiError('validation', `\`${input.base_url}\` is not an http(s) URL (e.g. http://127.0.0.1:4000/v1)`);
+      if (!NAME.test(input.name)) throw engineError('gateway_bad_name', { name: input.name });
+      if (!/^https?:\/\/.{3,}/.test(input.base_url.trim())) throw engineError('gateway_bad_url', { url: input.base_url });
       for (const m of input.models) {
-        if (m.offer_id && !offerIds().includes(m.offer_id)) throw new ApiError('validation', `model \`${m.name}\`: no catalog offer \`${m.offer_id}\``);
+        if (m.offer_id && !offerIds().includes(m.offer_id)) throw engineError('gateway_unknown_offer', { model: m.name, offer_id: m.offer_id });
       }
       const v = view(input, gateways.get(input.name));
       gateways.set(input.name, v);
@@ -55,13 +56,13 @@ export function fakeGateways(call: Call, changed: (what: string) => void, offerI
       return v;
     }),
     gatewayRemove: (name) => call('gatewayRemove', () => {
-      if (!gateways.delete(name)) throw new ApiError('not_found', `no gateway named \`${name}\``);
+      if (!gateways.delete(name)) throw engineError('gateway_not_found', { name });
       secretsSet.delete(name);
       changed('settings');
     }),
     gatewayTest: (name) => call('gatewayTest', () => {
       const g = gateways.get(name);
-      if (!g) throw new ApiError('not_found', `no gateway named \`${name}\``);
+      if (!g) throw engineError('gateway_not_found', { name });
       const served = g.models.filter((m) => m.bound_offer).map((m) => m.name);
       const missing = g.models.filter((m) => !m.bound_offer).map((m) => m.name);
       return {

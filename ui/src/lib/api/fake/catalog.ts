@@ -1,10 +1,12 @@
-// The catalog feed in the browser fake: a bundled catalog, one signed update waiting
-// on the feed, apply and restore. Mirrors the engine's rules (nothing changes before
-// apply; restore swaps with the previous catalog; only https feeds, or http to localhost).
-import { ApiError } from './backend';
-import type * as T from './types';
+// The catalog feed in the browser fake: the engine's bundled catalog (recorded), one
+// signed update waiting on the feed, apply and restore. Mirrors the engine's rules (nothing
+// changes before apply; restore swaps with the previous catalog; only https feeds, or http
+// to localhost, refused with the engine's words).
+import { ApiError } from '../backend';
+import type * as T from '../types';
+import { ENGINE, engineError } from './fixtures';
 
-const DEFAULT_FEED = 'https://proofsheet.app/catalog/v1/catalog.json';
+const DEFAULT_FEED = ENGINE.catalog_status.default_feed_url;
 
 interface Ref {
   version: string;
@@ -12,7 +14,7 @@ interface Ref {
   bundled: boolean;
 }
 
-const BUNDLED: Ref = { version: '2026.11.29-1', published: '2026-11-29', bundled: true };
+const BUNDLED: Ref = { version: ENGINE.catalog_status.bundled_version, published: ENGINE.catalog_status.published, bundled: true };
 const UPDATE: Ref = { version: '2026.12.01-1', published: '2026-12-01', bundled: false };
 
 const DIFF: T.CatalogDiffView = {
@@ -71,7 +73,7 @@ export function createFakeCatalog(now: number, offline = false): FakeCatalog {
     setUrl(u) {
       const v = u?.trim() || null;
       if (v && !/^https:\/\/|^http:\/\/(localhost|127\.0\.0\.1)[:/]/.test(v)) {
-        throw new ApiError('validation', `\`${v}\` is not a usable feed URL: use https://… (plain http only to localhost)`);
+        throw engineError('feed_url_not_https', { url: v });
       }
       url = v;
       pending = false;

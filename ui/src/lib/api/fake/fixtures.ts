@@ -1,0 +1,52 @@
+// What the real engine says, recorded by `tests/ipc/fake_fixtures.rs` from the bundled
+// catalog (regenerate with `make bindings`; a stale copy fails that test). The fake
+// answers from these instead of inventing offers, prices, limits or error texts.
+import offersJson from '../fixtures/offers.json';
+import estimatesJson from '../fixtures/estimates.json';
+import engineJson from '../fixtures/engine.json';
+import { ApiError } from '../backend';
+import type * as T from '../types';
+
+interface RecordedError {
+  kind: T.AppErrorKind;
+  message: string;
+  [more: string]: unknown;
+}
+
+interface Recorded {
+  limits: { min_side: number; max_side: number; min_n: number; max_n: number };
+  errors: Record<string, RecordedError>;
+  over_budget: { offer_id: string; budget_usd: string; events: T.JobEvent[] };
+  submit_prompt_empty: { events: T.JobEvent[] };
+  settings: T.SettingsView;
+  catalog_status: T.CatalogStatusView;
+  size_presets: T.SizePreset[];
+  new_project: T.ProjectView;
+}
+
+export interface RecordedEstimates {
+  params: T.StoredParams;
+  estimates: T.OfferEstimate[];
+}
+
+export const OFFERS = offersJson as unknown as T.OfferView[];
+export const ESTIMATES = estimatesJson as unknown as RecordedEstimates[];
+export const ENGINE = engineJson as unknown as Recorded;
+export const LIMITS = ENGINE.limits;
+
+/** Provider ids of the real catalog, in its order. */
+export const PROVIDERS = [...new Set(ENGINE.settings.endpoints.map((e) => e.provider))];
+
+/** The engine's own error for `name`, with its `{slots}` filled in. */
+export function engineError(name: string, slots: Record<string, string | number> = {}): ApiError {
+  const e = ENGINE.errors[name];
+  if (!e) throw new Error(`no recorded engine error "${name}" (see tests/ipc/fake_fixtures.rs)`);
+  const { kind, message: text, ...rest } = e;
+  const message = text.replace(/\{(\w+)\}/g, (m, k: string) => (k in slots ? String(slots[k]) : m));
+  // Whatever else the engine's error carries (e.g. the field it concerns) comes along.
+  return Object.assign(new ApiError(kind, message), rest);
+}
+
+export function clone<X>(x: X): X {
+  return x === undefined ? x : (JSON.parse(JSON.stringify(x)) as X);
+}
