@@ -2,7 +2,7 @@
 
 mod bindings;
 mod commands;
+mod events;
 mod fake_fixtures;
 mod hermetic;
 mod surface;
-mod events;
