@@ -141,10 +141,14 @@ def open_in_gallery(d, search, prompt):
     set_value(d, find(d, "gallery-search"), search)
 
     def opened(d):
+        # Poll without blocking: under load the first click may land before the grid
+        # is interactive, so click again until the detail shows this prompt.
+        shown = all_(d, "detail-prompt")
+        if shown and prompt in txt(shown[0]):
+            return True
         tiles = all_(d, "gallery-item")
-        if not tiles:
-            return False
-        tiles[0].click()
-        return prompt in txt(find(d, "detail-prompt"))
-    wait(d, opened, msg=f"{prompt!r} is not in the gallery")
+        if tiles:
+            tiles[0].click()
+        return False
+    wait(d, opened, timeout=45, msg=f"{prompt!r} is not in the gallery")
     return find(d, "detail")
