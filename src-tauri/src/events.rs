@@ -5,6 +5,5 @@ use serde::{Deserialize, Serialize};
 /// Something the UI shows changed outside the current view: refetch it.
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type, tauri_specta::Event)]
 pub struct DataChanged {
-    /// "gallery", "projects", "keys" or "settings".
-    pub what: String,
+    pub what: engine::api::DataTopic,
 }

@@ -98,9 +98,10 @@ fn refresh_after_recovery<R: tauri::Runtime>(
         };
         let nothing = r.resumed.is_empty() && r.failed.is_empty() && r.charged_usd.is_zero();
         if !nothing {
+            use engine::api::DataTopic;
             use tauri_specta::Event;
-            for what in ["projects", "gallery"] {
-                let _ = events::DataChanged { what: what.into() }.emit(&app);
+            for what in [DataTopic::Projects, DataTopic::Gallery] {
+                let _ = events::DataChanged { what }.emit(&app);
             }
         }
     });
@@ -126,9 +127,10 @@ fn poll_deferred<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: Arc<engine
                 continue;
             };
             if !r.resumed.is_empty() || !r.failed.is_empty() {
+                use engine::api::DataTopic;
                 use tauri_specta::Event;
-                for what in ["projects", "gallery", "jobs"] {
-                    let _ = events::DataChanged { what: what.into() }.emit(&app);
+                for what in [DataTopic::Projects, DataTopic::Gallery, DataTopic::Jobs] {
+                    let _ = events::DataChanged { what }.emit(&app);
                 }
             }
         }

@@ -8,134 +8,134 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  What the app is and where it keeps its data (shown in Settings). */
-	appInfo: () => typedError<AppInfo_Serialize, AppError>(__TAURI_INVOKE("app_info")),
+	appInfo: () => typedError<AppInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("app_info")),
 	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
-	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
+	appReady: () => typedError<number, AppError_Serialize>(__TAURI_INVOKE("app_ready")),
 	/**  The saved window state (a JSON object of storage keys to their texts), if any. */
-	uiStateGet: () => typedError<string | null, AppError>(__TAURI_INVOKE("ui_state_get")),
+	uiStateGet: () => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("ui_state_get")),
 	/**  Saves the window state (written whole, then renamed, so a crash never leaves half). */
-	uiStateSet: (json: string) => typedError<null, AppError>(__TAURI_INVOKE("ui_state_set", { json })),
+	uiStateSet: (json: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("ui_state_set", { json })),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
-	pricingOffers: () => typedError<OfferView_Serialize[], AppError>(__TAURI_INVOKE("pricing_offers")),
+	pricingOffers: () => typedError<OfferView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */
-	pricingEstimate: (input: EstimateInput_Deserialize) => typedError<EstimateResult_Serialize, AppError>(__TAURI_INVOKE("pricing_estimate", { input })),
+	pricingEstimate: (input: EstimateInput_Deserialize) => typedError<EstimateResult_Serialize, AppError_Serialize>(__TAURI_INVOKE("pricing_estimate", { input })),
 	/**  Queues a generation; returns the job id at once. Progress arrives on `progress`. */
-	generationSubmit: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError>(__TAURI_INVOKE("generation_submit", { input, progress })),
+	generationSubmit: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_submit", { input, progress })),
 	/**  Cancels a queued or running job; its reservation is released. */
-	generationCancel: (jobId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("generation_cancel", { jobId })),
+	generationCancel: (jobId: string) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("generation_cancel", { jobId })),
 	/**  Prices promoting a draft to the final chain, before anything is spent. */
-	generationPromotePreview: (generationId: string) => typedError<PromotePreview_Serialize, AppError>(__TAURI_INVOKE("generation_promote_preview", { generationId })),
+	generationPromotePreview: (generationId: string) => typedError<PromotePreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("generation_promote_preview", { generationId })),
 	/**  Re-renders a draft on the final chain with the same prompt, seed and parameters. */
-	generationPromote: (generationId: string, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
+	generationPromote: (generationId: string, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
 	/**
 	 *  What pressing Draft / Final / Use would run for this request: the offer, its price,
 	 *  what is snapped or ignored, or why nothing can run and the fix.
 	 */
-	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError>(__TAURI_INVOKE("route_preview", { input })),
+	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError_Serialize>(__TAURI_INVOKE("route_preview", { input })),
 	/**  Canvas size presets some usable offer makes exactly. */
-	routeSizePresets: () => typedError<SizePreset[], AppError>(__TAURI_INVOKE("route_size_presets")),
-	projectList: () => typedError<ProjectView_Serialize[], AppError>(__TAURI_INVOKE("project_list")),
-	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_show", { name })),
+	routeSizePresets: () => typedError<SizePreset[], AppError_Serialize>(__TAURI_INVOKE("route_size_presets")),
+	projectList: () => typedError<ProjectView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("project_list")),
+	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
-	projectSave: (input: ProjectInput_Deserialize) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_save", { input })),
+	projectSave: (input: ProjectInput_Deserialize) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_save", { input })),
 	/**  Renames a project; its spend history, images and settings follow it. */
-	projectRename: (name: string, newName: string) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_rename", { name, newName })),
+	projectRename: (name: string, newName: string) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_rename", { name, newName })),
 	/**  Archives (hides from everyday lists) or restores a project; nothing is deleted. */
-	projectArchive: (name: string, archived: boolean) => typedError<ProjectView_Serialize, AppError>(__TAURI_INVOKE("project_archive", { name, archived })),
-	galleryPage: (query: GalleryQuery_Deserialize) => typedError<GalleryPage_Serialize, AppError>(__TAURI_INVOKE("gallery_page", { query })),
-	galleryDetail: (generationId: string) => typedError<GenerationDetail_Serialize, AppError>(__TAURI_INVOKE("gallery_detail", { generationId })),
-	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
-	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
-	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
-	galleryBoards: () => typedError<string[], AppError>(__TAURI_INVOKE("gallery_boards")),
+	projectArchive: (name: string, archived: boolean) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_archive", { name, archived })),
+	galleryPage: (query: GalleryQuery_Deserialize) => typedError<GalleryPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("gallery_page", { query })),
+	galleryDetail: (generationId: string) => typedError<GenerationDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("gallery_detail", { generationId })),
+	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
+	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
+	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
+	galleryBoards: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("gallery_boards")),
 	/**  Takes an image (`<id>` or `<id>#<index>`) off a board. */
-	galleryRemoveFromBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_remove_from_board", { generationId, board })),
+	galleryRemoveFromBoard: (generationId: string, board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_remove_from_board", { generationId, board })),
 	/**  Deletes a board; its images stay in the gallery. */
-	galleryDeleteBoard: (board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_delete_board", { board })),
+	galleryDeleteBoard: (board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_delete_board", { board })),
 	/**
 	 *  Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
 	 *  the spend history stays. Returns how many images were deleted.
 	 */
-	galleryDelete: (generationIds: string[]) => typedError<number, AppError>(__TAURI_INVOKE("gallery_delete", { generationIds })),
+	galleryDelete: (generationIds: string[]) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("gallery_delete", { generationIds })),
 	/**  Exports PNGs with their parameters and a JSON sidecar each into `folder`. */
-	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
+	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
 	/**  Shows a stored image in the system file manager. Only paths inside the data dir. */
-	galleryReveal: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_reveal", { path })),
+	galleryReveal: (path: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_reveal", { path })),
 	/**
 	 *  Where the money went: spend by day, provider, model and project, for the days
 	 *  `from`..=`to` (`YYYY-MM-DD`, UTC; either may be open).
 	 */
-	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData_Serialize, AppError>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
+	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData_Serialize, AppError_Serialize>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
 	/**  Writes a project's spend lines as CSV for the client invoice; returns the path. */
-	dashboardReportCsv: (project: string, file: string) => typedError<string, AppError>(__TAURI_INVOKE("dashboard_report_csv", { project, file })),
+	dashboardReportCsv: (project: string, file: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("dashboard_report_csv", { project, file })),
 	/**  A project's invoice for a billing period: lines in cents, display names, a markup. */
-	dashboardInvoice: (query: InvoiceQuery_Deserialize) => typedError<Invoice_Serialize, AppError>(__TAURI_INVOKE("dashboard_invoice", { query })),
+	dashboardInvoice: (query: InvoiceQuery_Deserialize) => typedError<Invoice_Serialize, AppError_Serialize>(__TAURI_INVOKE("dashboard_invoice", { query })),
 	/**
 	 *  Writes the invoice's items as CSV (UTF-8 with a BOM), one row per item, each naming
 	 *  the invoice line it adds to; returns the path.
 	 */
-	dashboardInvoiceCsv: (query: InvoiceQuery_Deserialize, file: string) => typedError<string, AppError>(__TAURI_INVOKE("dashboard_invoice_csv", { query, file })),
-	keysList: () => typedError<KeyView_Serialize[], AppError>(__TAURI_INVOKE("keys_list")),
+	dashboardInvoiceCsv: (query: InvoiceQuery_Deserialize, file: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("dashboard_invoice_csv", { query, file })),
+	keysList: () => typedError<KeyView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("keys_list")),
 	/**  Stores the key in the OS keychain; the reply describes it without the secret. */
-	keysSet: (provider: string, secret: string) => typedError<KeyView_Serialize, AppError>(__TAURI_INVOKE("keys_set", { provider, secret })),
-	keysDelete: (provider: string) => typedError<null, AppError>(__TAURI_INVOKE("keys_delete", { provider })),
+	keysSet: (provider: string, secret: string) => typedError<KeyView_Serialize, AppError_Serialize>(__TAURI_INVOKE("keys_set", { provider, secret })),
+	keysDelete: (provider: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("keys_delete", { provider })),
 	/**  A cheap authenticated call to the provider: valid, invalid or unreachable. */
-	keysTest: (provider: string) => typedError<KeyCheckView_Serialize, AppError>(__TAURI_INVOKE("keys_test", { provider })),
-	settingsGet: () => typedError<SettingsView_Serialize, AppError>(__TAURI_INVOKE("settings_get")),
-	settingsSave: (input: SettingsInput_Deserialize) => typedError<SettingsView_Serialize, AppError>(__TAURI_INVOKE("settings_save", { input })),
+	keysTest: (provider: string) => typedError<KeyCheckView_Serialize, AppError_Serialize>(__TAURI_INVOKE("keys_test", { provider })),
+	settingsGet: () => typedError<SettingsView_Serialize, AppError_Serialize>(__TAURI_INVOKE("settings_get")),
+	settingsSave: (input: SettingsInput_Deserialize) => typedError<SettingsView_Serialize, AppError_Serialize>(__TAURI_INVOKE("settings_save", { input })),
 	/**  Negotiated rates layered over the bundled catalog. */
-	settingsSetOverrides: (overrides: PriceOverrideInput_Deserialize[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
+	settingsSetOverrides: (overrides: PriceOverrideInput_Deserialize[]) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
 	/**  Validates and installs a catalog file; a bad file is refused whole. */
-	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError>(__TAURI_INVOKE("settings_import_catalog", { json })),
+	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError_Serialize>(__TAURI_INVOKE("settings_import_catalog", { json })),
 	/**  Charges booked at the estimate that no provider confirmed, newest first. */
-	chargesList: (project: string | null) => typedError<ChargeView_Serialize[], AppError>(__TAURI_INVOKE("charges_list", { project })),
+	chargesList: (project: string | null) => typedError<ChargeView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("charges_list", { project })),
 	/**
 	 *  The provider did bill it: keep it as spent (at `amount_usd` when given). Returns the
 	 *  change of spent.
 	 */
-	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
+	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
 	/**  The provider did not bill it: give the money back to the budget. Returns the amount. */
-	chargeRefund: (id: string) => typedError<string, AppError>(__TAURI_INVOKE("charge_refund", { id })),
+	chargeRefund: (id: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("charge_refund", { id })),
 	/**
 	 *  Version, published date and age of the catalog in use; feed URL, last check, the
 	 *  update waiting for the user's OK, and what "Restore previous" brings back.
 	 */
-	catalogStatus: () => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_status")),
+	catalogStatus: () => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_status")),
 	/**  Sets the feed URL; `null` or "" goes back to the project's feed. */
-	catalogSetFeedUrl: (url: string | null) => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_set_feed_url", { url })),
+	catalogSetFeedUrl: (url: string | null) => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_set_feed_url", { url })),
 	/**  "Check now": downloads and verifies the feed; a newer catalog waits with its diff. */
-	catalogCheck: () => typedError<CatalogCheckView_Serialize, AppError>(__TAURI_INVOKE("catalog_check")),
+	catalogCheck: () => typedError<CatalogCheckView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_check")),
 	/**  Applies the reviewed update (only `version`, the one the diff showed). */
-	catalogApply: (version: string) => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_apply", { version })),
+	catalogApply: (version: string) => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_apply", { version })),
 	/**  Brings back the catalog in use before the last apply. */
-	catalogRestore: () => typedError<CatalogStatusView_Serialize, AppError>(__TAURI_INVOKE("catalog_restore")),
+	catalogRestore: () => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_restore")),
 	/**  Offers whose settled costs drifted from their estimates, every status, with evidence. */
-	driftList: () => typedError<DriftView_Serialize[], AppError>(__TAURI_INVOKE("drift_list")),
+	driftList: () => typedError<DriftView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("drift_list")),
 	/**  Accepts a drift in one step: the offer's rate follows the observed ratio. */
-	driftAccept: (offerId: string) => typedError<DriftView_Serialize, AppError>(__TAURI_INVOKE("drift_accept", { offerId })),
+	driftAccept: (offerId: string) => typedError<DriftView_Serialize, AppError_Serialize>(__TAURI_INVOKE("drift_accept", { offerId })),
 	/**  Ignores a drift until a whole window of later attempts still drifts. */
-	driftIgnore: (offerId: string) => typedError<DriftView_Serialize, AppError>(__TAURI_INVOKE("drift_ignore", { offerId })),
-	driftSettingsGet: () => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_get")),
-	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_save", { input })),
+	driftIgnore: (offerId: string) => typedError<DriftView_Serialize, AppError_Serialize>(__TAURI_INVOKE("drift_ignore", { offerId })),
+	driftSettingsGet: () => typedError<DriftSettings, AppError_Serialize>(__TAURI_INVOKE("drift_settings_get")),
+	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError_Serialize>(__TAURI_INVOKE("drift_settings_save", { input })),
 	/**  Models the keys can use that the catalog lacks, and offers providers no longer list. */
-	offersDiscover: (provider: string | null) => typedError<DiscoveryReport_Serialize, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
+	offersDiscover: (provider: string | null) => typedError<DiscoveryReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("offers_discover", { provider })),
 	/**  Imports OpenRouter's or Together's listed prices as offers, after the user's OK. */
-	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
+	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError_Serialize>(__TAURI_INVOKE("offers_import", { provider, models })),
 	/**
 	 *  Queues a "later" generation; returns the job id at once. Its job ends (`done`, status
 	 *  `deferred`) as soon as the provider has the batch; it lands later.
 	 */
-	generationSubmitLater: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError>(__TAURI_INVOKE("generation_submit_later", { input, progress })),
+	generationSubmitLater: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_submit_later", { input, progress })),
 	/**  Generations waiting for a provider's batch, with when each is expected. */
-	deferredJobs: () => typedError<DeferredJobView[], AppError>(__TAURI_INVOKE("deferred_jobs")),
+	deferredJobs: () => typedError<DeferredJobView[], AppError_Serialize>(__TAURI_INVOKE("deferred_jobs")),
 	/**  Polls the waiting batches now (the app also does it on a timer). */
-	deferredPoll: () => typedError<RecoveryReport, AppError>(__TAURI_INVOKE("deferred_poll")),
-	gatewayList: () => typedError<GatewayView_Serialize[], AppError>(__TAURI_INVOKE("gateway_list")),
+	deferredPoll: () => typedError<RecoveryReport, AppError_Serialize>(__TAURI_INVOKE("deferred_poll")),
+	gatewayList: () => typedError<GatewayView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("gateway_list")),
 	/**  Adds or replaces a gateway; its offers are priced and routable as soon as it returns. */
-	gatewaySave: (input: GatewayInput_Deserialize) => typedError<GatewayView_Serialize, AppError>(__TAURI_INVOKE("gateway_save", { input })),
-	gatewayRemove: (name: string) => typedError<null, AppError>(__TAURI_INVOKE("gateway_remove", { name })),
+	gatewaySave: (input: GatewayInput_Deserialize) => typedError<GatewayView_Serialize, AppError_Serialize>(__TAURI_INVOKE("gateway_save", { input })),
+	gatewayRemove: (name: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gateway_remove", { name })),
 	/**  Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
-	gatewayTest: (name: string) => typedError<GatewayTestView_Serialize, AppError>(__TAURI_INVOKE("gateway_test", { name })),
+	gatewayTest: (name: string) => typedError<GatewayTestView_Serialize, AppError_Serialize>(__TAURI_INVOKE("gateway_test", { name })),
 };
 
 /** Events */
@@ -144,12 +144,29 @@ export const events = {
 };
 
 /* Types */
-export type AppError = {
-	kind: AppErrorKind,
-	message: string,
-};
+export type AppError = AppError_Serialize | AppError_Deserialize;
 
 export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "cancelled" | "internal";
+
+export type AppError_Deserialize = {
+	kind: AppErrorKind,
+	message: string,
+	/**
+	 *  The input field a validation error concerns; the form marks it (never parsed
+	 *  out of `message`).
+	 */
+	field?: ErrorField | null,
+};
+
+export type AppError_Serialize = {
+	kind: AppErrorKind,
+	message: string,
+	/**
+	 *  The input field a validation error concerns; the form marks it (never parsed
+	 *  out of `message`).
+	 */
+	field: ErrorField | null,
+};
 
 export type AppInfo = AppInfo_Serialize | AppInfo_Deserialize;
 
@@ -171,17 +188,25 @@ export type AppInfo_Serialize = {
 	first_paint_ms: number | null,
 };
 
+/**
+ *  How one attempt (one provider call) ended: `succeeded`, one of the provider
+ *  error classes, `skipped` (never sent) or `running` (not finished yet).
+ */
+export type AttemptOutcome = "succeeded" | "safety_block" | "rate_limited" | "quota_exhausted" | "auth_failed" | "invalid_request" | "transient" | "timeout" | "malformed_response" | "cancelled" | 
+/**  Never sent (the budget, a cool-down or an earlier success stopped it). */
+"skipped" | 
+/**  Still in flight. */
+"running" | 
+/**  A stored outcome this build does not know (a ledger written by a newer one). */
+"unknown";
+
 export type AttemptView = AttemptView_Serialize | AttemptView_Deserialize;
 
 export type AttemptView_Deserialize = {
 	provider: string,
 	model: string,
 	offer_id: string,
-	/**
-	 *  "succeeded", "safety_block", "rate_limited", "quota_exhausted", "auth_failed",
-	 *  "invalid_request", "transient", "timeout", "malformed_response", "cancelled", "skipped".
-	 */
-	outcome: string,
+	outcome: AttemptOutcome,
 	billed: boolean,
 	cost_usd: string,
 	error?: string | null,
@@ -213,11 +238,7 @@ export type AttemptView_Serialize = {
 	provider: string,
 	model: string,
 	offer_id: string,
-	/**
-	 *  "succeeded", "safety_block", "rate_limited", "quota_exhausted", "auth_failed",
-	 *  "invalid_request", "transient", "timeout", "malformed_response", "cancelled", "skipped".
-	 */
-	outcome: string,
+	outcome: AttemptOutcome,
 	billed: boolean,
 	cost_usd: string,
 	error: string | null,
@@ -244,6 +265,28 @@ export type AttemptView_Serialize = {
 	 */
 	gateway_reported_usd?: string,
 };
+
+/**  Whether an offer's provider can be called now. */
+export type Availability = "ready" | 
+/**  Its provider needs an API key and none is stored or in the environment. */
+"no_key" | 
+/**  A local server (or endpoint) whose address is not configured. */
+"not_configured";
+
+/**  How an offer's price is computed: the `kind` of its catalog formula. */
+export type BillingKind = 
+/**  n × a price per image. */
+"flat_per_image" | 
+/**  A price per quality and size. */
+"table" | "per_megapixel" | 
+/**  A first megapixel plus an increment per further one (BFL FLUX.2). */
+"base_increment" | "tokens" | 
+/**  GPU seconds × a rate. */
+"compute_seconds" | "credits" | 
+/**  A price scaled by the number of steps. */
+"step_scaled" | "free" | 
+/**  No published price. */
+"unknown";
 
 export type BudgetPeriod = "total" | "monthly";
 
@@ -516,9 +559,22 @@ export type DashboardData_Serialize = {
 
 /**  Something the UI shows changed outside the current view: refetch it. */
 export type DataChanged = {
-	/**  "gallery", "projects", "keys" or "settings". */
-	what: string,
+	what: DataTopic,
 };
+
+/**
+ *  What changed, for the window to refetch (also written by another process on the
+ *  same library, e.g. the CLI).
+ */
+export type DataTopic = 
+/**  Generations and their images (finished, recovered, rated, deleted). */
+"gallery" | "projects" | "keys" | "settings" | 
+/**  The price catalog, imported offers or price overrides. */
+"catalog" | 
+/**  Unconfirmed charges and reviews. */
+"charges" | 
+/**  Jobs sent to be delivered later (landed, failed). */
+"jobs";
 
 /**  A generation sent to be delivered later, until it lands (or fails). */
 export type DeferredJobView = {
@@ -706,6 +762,21 @@ export type DriftView_Serialize = {
 	evidence: DriftEvidence_Serialize[],
 };
 
+/**
+ *  The input field a validation error concerns, so a form can mark it without
+ *  reading the message.
+ */
+export type ErrorField = "name" | "client" | "budget_usd" | "warn_at" | "draft_chain" | "final_chain" | "prompt" | "width" | "height" | "n" | "steps" | "quality" | "offer" | "provider" | "model" | "base_url" | "key" | "multiplier" | "price_cap_usd" | "gateway" | "catalog" | "settings";
+
+/**  How far an estimate can be trusted. */
+export type EstimateConfidence = 
+/**  Exact from the published price. */
+"published" | 
+/**  The median of recent settled costs (how many: `calibration_samples`). */
+"calibrated" | 
+/**  An assumption (default seconds, a secondary source, wall time). */
+"assumed";
+
 export type EstimateInput = EstimateInput_Serialize | EstimateInput_Deserialize;
 
 export type EstimateInput_Deserialize = {
@@ -747,6 +818,14 @@ export type EstimateResult_Serialize = {
 	 */
 	budget: BudgetView_Serialize | null,
 };
+
+/**
+ *  Where an estimate's figure (or an offer's price) comes from. `unknown` is never a
+ *  $0 price: show "unknown".
+ */
+export type EstimateSource = "published" | "calibrated" | 
+/**  A provider's or gateway's quote rather than a published page. */
+"reported" | "unknown";
 
 export type GalleryItem = GalleryItem_Serialize | GalleryItem_Deserialize;
 
@@ -1371,12 +1450,12 @@ export type OfferEstimate = OfferEstimate_Serialize | OfferEstimate_Deserialize;
 
 export type OfferEstimate_Deserialize = {
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	display_name: string,
 	tier: Tier,
-	/**  Formula kind, e.g. "per_image", "tokens", "per_megapixel". */
-	billing: string,
+	/**  Formula kind, e.g. "flat_per_image", "tokens", "per_megapixel". */
+	billing: BillingKind,
 	expected_usd: string,
 	worst_case_usd: string,
 	per_image_usd: string,
@@ -1387,14 +1466,14 @@ export type OfferEstimate_Deserialize = {
 	notes: string[],
 	/**  How the price was derived, one line per step. */
 	lines: string[],
-	/**  "published", "calibrated (12 samples)" or "assumed". */
-	confidence: string,
+	/**  How far the figure can be trusted ("calibrated": `calibration_samples`). */
+	confidence: EstimateConfidence,
 	/**
-	 *  Where `expected_usd` comes from: "published", "calibrated", "reported" or
-	 *  "unknown". With "unknown" the amounts are the user's price cap for the offer,
-	 *  or zero when none is set: never show them as a price ($0); show "unknown".
+	 *  Where `expected_usd` comes from. With "unknown" the amounts are the user's
+	 *  price cap for the offer, or zero when none is set: never show them as a price
+	 *  ($0); show "unknown".
 	 */
-	price_source: string,
+	price_source: EstimateSource,
 	/**  Settled costs behind a "calibrated" figure. */
 	calibration_samples?: number | null,
 	/**  False when no price is known (`price_source` "unknown"). */
@@ -1410,6 +1489,8 @@ export type OfferEstimate_Deserialize = {
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
 	has_key: boolean,
+	/**  Whether the provider can be called now, and if not, what is missing. */
+	availability: Availability,
 	/**
 	 *  How faithfully this offer delivers the request: 0 = the size asked for,
 	 *  1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
@@ -1436,12 +1517,12 @@ export type OfferEstimate_Deserialize = {
 
 export type OfferEstimate_Serialize = {
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	display_name: string,
 	tier: Tier,
-	/**  Formula kind, e.g. "per_image", "tokens", "per_megapixel". */
-	billing: string,
+	/**  Formula kind, e.g. "flat_per_image", "tokens", "per_megapixel". */
+	billing: BillingKind,
 	expected_usd: string,
 	worst_case_usd: string,
 	per_image_usd: string,
@@ -1452,14 +1533,14 @@ export type OfferEstimate_Serialize = {
 	notes: string[],
 	/**  How the price was derived, one line per step. */
 	lines: string[],
-	/**  "published", "calibrated (12 samples)" or "assumed". */
-	confidence: string,
+	/**  How far the figure can be trusted ("calibrated": `calibration_samples`). */
+	confidence: EstimateConfidence,
 	/**
-	 *  Where `expected_usd` comes from: "published", "calibrated", "reported" or
-	 *  "unknown". With "unknown" the amounts are the user's price cap for the offer,
-	 *  or zero when none is set: never show them as a price ($0); show "unknown".
+	 *  Where `expected_usd` comes from. With "unknown" the amounts are the user's
+	 *  price cap for the offer, or zero when none is set: never show them as a price
+	 *  ($0); show "unknown".
 	 */
-	price_source: string,
+	price_source: EstimateSource,
 	/**  Settled costs behind a "calibrated" figure. */
 	calibration_samples: number | null,
 	/**  False when no price is known (`price_source` "unknown"). */
@@ -1475,6 +1556,8 @@ export type OfferEstimate_Serialize = {
 	dedup_hit: boolean,
 	/**  A key for this provider is available (keychain or environment). */
 	has_key: boolean,
+	/**  Whether the provider can be called now, and if not, what is missing. */
+	availability: Availability,
 	/**
 	 *  How faithfully this offer delivers the request: 0 = the size asked for,
 	 *  1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
@@ -1504,6 +1587,18 @@ export type OfferImportReport = {
 	imported: string[],
 };
 
+/**
+ *  Who serves an offer: one of the built-in providers, or one of the user's
+ *  named gateways.
+ * 
+ *  Gateways are user data (`proofsheet-cli gateway add NAME …`), so their
+ *  names cannot be members of a closed set. The catalog and the ledger store
+ *  `"gateway"` in the provider field and the name in the offer id
+ *  (`gateway:NAME/MODEL`); this type mirrors that. Ask `provider()` for the
+ *  built-in provider and read the gateway name from the offer id.
+ */
+export type OfferProvider = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft" | "gateway";
+
 export type OfferRefView = {
 	offer_id: string,
 	display_name: string,
@@ -1513,11 +1608,11 @@ export type OfferView = OfferView_Serialize | OfferView_Deserialize;
 
 export type OfferView_Deserialize = {
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	display_name: string,
 	tier: Tier,
-	billing: string,
+	billing: BillingKind,
 	source: string,
 	verified_on: string,
 	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
@@ -1535,11 +1630,11 @@ export type OfferView_Deserialize = {
 
 export type OfferView_Serialize = {
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	display_name: string,
 	tier: Tier,
-	billing: string,
+	billing: BillingKind,
 	source: string,
 	verified_on: string,
 	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
@@ -1807,7 +1902,7 @@ export type ProviderDiscovery_Serialize = {
 export type ProviderEndpoint = ProviderEndpoint_Serialize | ProviderEndpoint_Deserialize;
 
 export type ProviderEndpoint_Deserialize = {
-	provider: string,
+	provider: ProviderId,
 	base_url?: string | null,
 	default_base_url: string,
 	/**
@@ -1818,7 +1913,7 @@ export type ProviderEndpoint_Deserialize = {
 };
 
 export type ProviderEndpoint_Serialize = {
-	provider: string,
+	provider: ProviderId,
 	base_url: string | null,
 	default_base_url: string,
 	/**
@@ -1827,6 +1922,13 @@ export type ProviderEndpoint_Serialize = {
 	 */
 	env_base_url: string | null,
 };
+
+/**
+ *  A provider this build has a client for. The wire name is the catalog's
+ *  `provider`, the keychain user name, the `PROOFSHEET_<ID>_*` variables and
+ *  the `provider` column of the ledger.
+ */
+export type ProviderId = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft";
 
 /**
  *  What start-up reconciliation did with generations a previous process left

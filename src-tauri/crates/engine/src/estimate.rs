@@ -89,9 +89,9 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
             ..convert::estimate_view(
                 e,
                 hit,
-                core.provider_usable(&e.provider, &with_keys),
+                core.availability(e.provider.as_str(), &with_keys),
                 routing::fit(e, &input.params),
-                crate::pipeline::cooling(core, &e.provider),
+                crate::pipeline::cooling(core, e.provider.as_str()),
             )
         })
         .collect();
@@ -140,9 +140,9 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
             convert::estimate_view(
                 &e,
                 hit,
-                usable(&o.provider),
+                core.availability(o.provider.as_str(), &with_keys),
                 routing::fit(&e, params),
-                crate::pipeline::cooling(core, &o.provider),
+                crate::pipeline::cooling(core, o.provider.as_str()),
             )
         })
         .collect();

@@ -116,7 +116,7 @@ pub(crate) fn row_of(input: &GatewayInput, catalog: &Catalog) -> Result<GatewayR
             .filter(|s| !s.is_empty());
         if let Some(id) = offer {
             match catalog.offer(id) {
-                Some(o) if &*o.provider != GATEWAY_ID => {}
+                Some(o) if o.provider != vocab::OfferProvider::Gateway => {}
                 Some(_) => {
                     return Err(EngineError::validation(format!(
                         "model `{name}`: bind it to a provider's offer, not to another gateway's ({id})"
@@ -229,7 +229,7 @@ fn markup_text(g: &GatewayRow) -> String {
 fn bound_offer(g: &GatewayRow, m: &GatewayModel, b: &Offer) -> Result<Value> {
     let mut o = b.clone();
     o.id = Arc::from(offer_id(&g.name, &m.name));
-    o.provider = Arc::from(GATEWAY_ID);
+    o.provider = vocab::OfferProvider::Gateway;
     o.model = Arc::from(m.name.as_str());
     o.display_name = Arc::from(format!("{} via {}", b.display_name, g.name));
     if let Some(p) = g.markup_percent {

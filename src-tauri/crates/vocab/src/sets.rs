@@ -42,6 +42,8 @@ closed_set! {
         Skipped = "skipped",
         /// Still in flight.
         Running = "running",
+        /// A stored outcome this build does not know (a ledger written by a newer one).
+        Unknown = "unknown",
     }
 }
 
@@ -93,8 +95,8 @@ closed_set! {
         Catalog = "catalog",
         /// Unconfirmed charges and reviews.
         Charges = "charges",
-        /// Jobs sent to be delivered later.
-        Deferred = "deferred",
+        /// Jobs sent to be delivered later (landed, failed).
+        Jobs = "jobs",
     }
 }
 

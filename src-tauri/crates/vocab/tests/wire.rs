@@ -94,6 +94,7 @@ fn other_sets_keep_their_wire_names() {
             "cancelled",
             "skipped",
             "running",
+            "unknown",
         ],
     );
     round_trip(
@@ -108,7 +109,7 @@ fn other_sets_keep_their_wire_names() {
     round_trip(
         DataTopic::ALL,
         &[
-            "gallery", "projects", "keys", "settings", "catalog", "charges", "deferred",
+            "gallery", "projects", "keys", "settings", "catalog", "charges", "jobs",
         ],
     );
     let fields: Vec<&str> = ErrorField::ALL.iter().map(|f| f.as_str()).collect();

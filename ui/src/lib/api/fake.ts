@@ -56,7 +56,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const deletedBoards = new Set<string>();
   let uiState: string | null = null;
   if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
-  const listeners = new Set<(what: string) => void>();
+  const listeners = new Set<(what: T.DataTopic) => void>();
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
   const deferred: { view: T.DeferredJobView; params: T.RequestParams; offer: T.OfferEstimate }[] = [];
@@ -72,7 +72,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ],
   );
   let settings: T.SettingsView = {
-    endpoints: PROVIDERS.map((p) => ({ provider: p, base_url: null, default_base_url: DEFAULT_URLS[p] ?? '', env_base_url: null })),
+    endpoints: PROVIDERS.filter((p): p is T.ProviderId => p !== 'gateway').map((p) => ({ provider: p, base_url: null, default_base_url: DEFAULT_URLS[p] ?? '', env_base_url: null })),
     gateways: empty ? [] : [{ name: 'studio-litellm', base_url: 'http://10.0.4.2:4000/v1', models: ['flux-dev', 'sdxl'], price_per_image_usd: '0.012' }],
     max_concurrent_jobs: 4,
     data_dir: '/home/designer/.local/share/proofsheet',
@@ -111,7 +111,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   }
   for (const n of projects.keys()) refresh(n);
 
-  const changed = (what: string) => listeners.forEach((l) => l(what));
+  const changed = (what: T.DataTopic) => listeners.forEach((l) => l(what));
   const drift = createFakeDrift(opts.drift ?? false, changed);
 
   async function call<R>(name: keyof Backend, f: () => R): Promise<R> {
@@ -494,7 +494,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     }),
     keysList: () => call('keysList', () => [...keys.values()]),
     keysSet: (provider, secret) => call('keysSet', () => {
-      if (!PROVIDERS.includes(provider)) throw new ApiError('validation', `Unknown provider “${provider}”.`);
+      if (!PROVIDERS.some((p) => p === provider)) throw new ApiError('validation', `Unknown provider “${provider}”.`);
       if (secret.trim().length < 8) throw new ApiError('validation', 'That key looks too short — paste the whole key.');
       const k: T.KeyView = { provider, added_at: new Date().toISOString(), last4: secret.trim().slice(-4), source: 'keychain' };
       keys.set(provider, k);

@@ -1,5 +1,6 @@
 // Realistic in-memory data for the fake backend (browser preview and tests).
 import { addUsd, dec, mul, round, toStr } from '../money';
+import { LOCAL_PROVIDERS } from '../format';
 import type * as T from './types';
 
 export interface FakeOffer extends T.OfferView {
@@ -65,7 +66,9 @@ const ROWS: Row[] = [
 ];
 
 export const FAKE_OFFERS: FakeOffer[] = ROWS.map(([offer_id, provider, model, display_name, tier, billing, base, extra]) => ({
-  offer_id, provider, model, display_name, tier, billing, base_usd: base,
+  // The fake's invented rows (leonardo, runware, local, per_image) are not the real vocabulary;
+  // the generated fixtures replace them (issue 13 item 2). Cast until then.
+  offer_id, provider: provider as T.OfferProvider, model, display_name, tier, billing: billing as T.BillingKind, base_usd: base,
   source: `https://${provider === 'bfl' ? 'docs.bfl.ai' : provider + '.com'}/pricing`,
   verified_on: '2025-06-02',
   status: 'live', deprecated_on: null, shutdown_on: null, replaced_by: null, price_basis: 'published',
@@ -148,8 +151,8 @@ export function priceOffer(o: FakeOffer, p: T.RequestParams, hasKey: boolean, de
     offer_id: o.offer_id, provider: o.provider, model: o.model, display_name: o.display_name, tier: o.tier,
     billing: o.billing, expected_usd: toStr(expected), worst_case_usd: toStr(worst), per_image_usd: toStr(per),
     supported: reason === null, reason, notes, lines,
-    confidence: o.billing === 'compute_seconds' ? 'calibrated (12 samples)' : o.billing === 'tokens' ? 'assumed' : 'published',
-    dedup_hit: dedupHit && reason === null, has_key: hasKey,
+    confidence: o.billing === 'compute_seconds' ? 'calibrated' : o.billing === 'tokens' ? 'assumed' : 'published',
+    dedup_hit: dedupHit && reason === null, has_key: hasKey, availability: hasKey ? 'ready' : LOCAL_PROVIDERS.has(o.provider) ? 'not_configured' : 'no_key',
     price_source: o.billing === 'compute_seconds' ? 'calibrated' : 'published',
     calibration_samples: o.billing === 'compute_seconds' ? 12 : null,
     price_known: true, lifecycle: null, replacement: null,
@@ -244,7 +247,7 @@ export function fakeImageUrl(path: string): string {
   return url;
 }
 
-const OUTCOME_FAIL = ['rate_limited', 'transient', 'safety_block', 'timeout'];
+const OUTCOME_FAIL: T.AttemptOutcome[] = ['rate_limited', 'transient', 'safety_block', 'timeout'];
 
 /** A deterministic gallery, newest first. */
 export function makeGallery(count: number, projects: string[], now: number): FakeGen[] {

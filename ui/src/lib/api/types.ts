@@ -3,6 +3,17 @@
 import type * as B from '../bindings';
 
 export type AppErrorKind = B.AppErrorKind;
+// The closed sets of the shared vocabulary (Rust crate `vocab`): unions, so a
+// `Record<Union, …>` missing a member fails `npm run check`.
+export type ProviderId = B.ProviderId;
+export type OfferProvider = B.OfferProvider;
+export type BillingKind = B.BillingKind;
+export type EstimateConfidence = B.EstimateConfidence;
+export type EstimateSource = B.EstimateSource;
+export type Availability = B.Availability;
+export type DataTopic = B.DataTopic;
+export type ErrorField = B.ErrorField;
+export type AttemptOutcome = B.AttemptOutcome;
 export type AppInfo = B.AppInfo;
 export type OfferView = B.OfferView_Serialize;
 export type EstimateInput = B.EstimateInput_Deserialize;
