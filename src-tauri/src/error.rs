@@ -22,6 +22,19 @@ pub enum AppErrorKind {
 pub struct AppError {
     pub kind: AppErrorKind,
     pub message: String,
+    /// The input field a validation error concerns; the form marks it (never parsed
+    /// out of `message`).
+    pub field: Option<engine::api::ErrorField>,
+}
+
+impl AppError {
+    pub fn new(kind: AppErrorKind, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            message: message.into(),
+            field: None,
+        }
+    }
 }
 
 impl From<EngineError> for AppError {
@@ -39,6 +52,7 @@ impl From<EngineError> for AppError {
         AppError {
             kind,
             message: e.message,
+            field: e.field,
         }
     }
 }

@@ -69,12 +69,10 @@ pub async fn ui_state_get(state: State<'_, AppState>) -> CmdResult<Option<String
         Ok(text) if text.len() <= UI_STATE_MAX => Ok(Some(text)),
         Ok(_) => Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(crate::error::AppError {
-            kind: crate::error::AppErrorKind::Internal,
-            message: format!(
-                "could not read the saved window state ({e}); the window starts fresh"
-            ),
-        }),
+        Err(e) => Err(crate::error::AppError::new(
+            crate::error::AppErrorKind::Internal,
+            format!("could not read the saved window state ({e}); the window starts fresh"),
+        )),
     }
 }
 
@@ -83,10 +81,10 @@ pub async fn ui_state_get(state: State<'_, AppState>) -> CmdResult<Option<String
 #[specta::specta]
 pub async fn ui_state_set(state: State<'_, AppState>, json: String) -> CmdResult<()> {
     if json.len() > UI_STATE_MAX || serde_json::from_str::<serde_json::Value>(&json).is_err() {
-        return Err(crate::error::AppError {
-            kind: crate::error::AppErrorKind::Validation,
-            message: "the window state must be a JSON object under 2 MB".into(),
-        });
+        return Err(crate::error::AppError::new(
+            crate::error::AppErrorKind::Validation,
+            "the window state must be a JSON object under 2 MB",
+        ));
     }
     // One write at a time: two overlapping writes through one temporary file could leave
     // the older state (or a torn file) behind.
@@ -98,8 +96,10 @@ pub async fn ui_state_set(state: State<'_, AppState>, json: String) -> CmdResult
         std::fs::write(&tmp, json.as_bytes())?;
         std::fs::rename(&tmp, dir.join(UI_STATE_FILE))
     };
-    write().map_err(|e| crate::error::AppError {
-        kind: crate::error::AppErrorKind::Internal,
-        message: format!("could not save the window state: {e}"),
+    write().map_err(|e| {
+        crate::error::AppError::new(
+            crate::error::AppErrorKind::Internal,
+            format!("could not save the window state: {e}"),
+        )
     })
 }

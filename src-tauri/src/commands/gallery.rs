@@ -132,18 +132,22 @@ pub async fn gallery_reveal(state: State<'_, AppState>, path: String) -> CmdResu
     let folder = target
         .parent()
         .filter(|p| p.starts_with(&data_dir) && !path.contains(".."))
-        .ok_or_else(|| AppError {
-            kind: AppErrorKind::Validation,
-            message: "only images stored in the gallery can be revealed".into(),
+        .ok_or_else(|| {
+            AppError::new(
+                AppErrorKind::Validation,
+                "only images stored in the gallery can be revealed",
+            )
         })?;
-    crate::reveal::open_folder(folder).map_err(|e| AppError {
-        kind: AppErrorKind::Internal,
-        message: if cfg!(target_os = "linux") && e.kind() == std::io::ErrorKind::NotFound {
-            "could not open the file manager: xdg-open is missing; install xdg-utils, or open \
+    crate::reveal::open_folder(folder).map_err(|e| {
+        AppError::new(
+            AppErrorKind::Internal,
+            if cfg!(target_os = "linux") && e.kind() == std::io::ErrorKind::NotFound {
+                "could not open the file manager: xdg-open is missing; install xdg-utils, or open \
              the folder yourself"
-                .into()
-        } else {
-            format!("could not open the file manager: {e}")
-        },
+                    .into()
+            } else {
+                format!("could not open the file manager: {e}")
+            },
+        )
     })
 }

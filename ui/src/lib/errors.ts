@@ -1,5 +1,5 @@
 import { toApiError } from './api';
-import type { AppErrorKind } from './api';
+import type { AppErrorKind, ErrorField } from './api';
 
 const TITLES: Record<AppErrorKind, string> = {
   validation: 'Check this',
@@ -16,6 +16,8 @@ export interface Friendly {
   kind: AppErrorKind;
   title: string;
   message: string;
+  /** The input field the engine says the error concerns. */
+  field?: ErrorField | null;
 }
 
 /** Any thrown value → a title and message a designer understands. */
@@ -26,5 +28,5 @@ export function friendly(e: unknown): Friendly {
   if (err.kind === 'keychain') message += ' Unlock your keychain, then try again.';
   // No key was sent, so none was rejected (issue 12 §1.9).
   if (err.kind === 'auth' && /\bno (api )?key\b|key is missing|not set up/i.test(message)) title = 'No key yet';
-  return { kind: err.kind, title, message };
+  return { kind: err.kind, title, message, field: err.field };
 }

@@ -1,22 +1,34 @@
 import { cmpUsd, formatPrice, formatUsd } from './money';
-const PROVIDER_NAMES: Record<string, string> = {
+import type { AttemptOutcome, BillingKind, OfferProvider } from './api';
+
+// Keyed by the generated unions: a provider or kind added in Rust fails `npm run check` here.
+const PROVIDER_NAMES: Record<OfferProvider, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
-  replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', leonardo: 'Leonardo', runware: 'Runware',
-  together: 'Together AI', local: 'Local', a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
-  openai_compatible: 'OpenAI-compatible gateway', google_vertex: 'Google Vertex', gateway: 'Gateway',
+  replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', together: 'Together AI',
+  a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
+  openai_compatible: 'OpenAI-compatible gateway', gateway: 'Gateway',
 };
 
-export function providerName(p: string): string {
-  return PROVIDER_NAMES[p] ?? p;
+/** Servers on the user's machine: no key, but an address to set. */
+export const LOCAL_PROVIDERS: ReadonlySet<OfferProvider> = new Set<OfferProvider>(['a1111', 'comfyui']);
+
+function isOfferProvider(p: string): p is OfferProvider {
+  return Object.hasOwn(PROVIDER_NAMES, p);
 }
 
-const BILLING: Record<string, string> = {
-  per_image: 'per image', table: 'size × quality', per_megapixel: 'per MP', tokens: 'tokens',
+/** Accepts any string because ledger rows (charges, attempts) may predate a provider's removal. */
+export function providerName(p: string): string {
+  return isOfferProvider(p) ? PROVIDER_NAMES[p] : p;
+}
+
+const BILLING: Record<BillingKind, string> = {
+  flat_per_image: 'per image', table: 'size × quality', per_megapixel: 'per MP', tokens: 'tokens',
   compute_seconds: 'GPU time', credits: 'credits', step_scaled: 'per step', free: 'free', base_increment: 'base + step',
+  unknown: 'unknown',
 };
 
-export function billingName(b: string): string {
-  return BILLING[b] ?? b.replace(/_/g, ' ');
+export function billingName(b: BillingKind): string {
+  return BILLING[b];
 }
 
 export function shortDate(iso: string | null | undefined): string {
@@ -35,14 +47,15 @@ export function dateTime(iso: string | null | undefined): string {
   return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' });
 }
 
-const OUTCOMES: Record<string, string> = {
+const OUTCOMES: Record<AttemptOutcome, string> = {
   succeeded: 'succeeded', safety_block: 'blocked by safety filter', rate_limited: 'rate limited', quota_exhausted: 'out of credit',
   auth_failed: 'key rejected', invalid_request: 'request refused', transient: 'provider hiccup', timeout: 'timed out',
-  malformed_response: 'bad response', cancelled: 'cancelled', skipped: 'skipped',
+  malformed_response: 'bad response', cancelled: 'cancelled', skipped: 'skipped', running: 'running',
+  unknown: 'ended (unknown outcome)',
 };
 
-export function outcomeName(o: string): string {
-  return OUTCOMES[o] ?? o.replace(/_/g, ' ');
+export function outcomeName(o: AttemptOutcome): string {
+  return OUTCOMES[o];
 }
 
 /** The catalog's display name for a model key ("openai/gpt-image-1", "openai:gpt-image-1" or a

@@ -66,7 +66,7 @@ async fn open(dir: &std::path::Path, server: &MockServer, jobs: u32) -> Engine {
     .expect("open");
     let mut s = e.settings().await.expect("settings");
     for ep in &mut s.endpoints {
-        if ep.provider == "stability" {
+        if ep.provider == engine::api::ProviderId::Stability {
             ep.base_url = Some(server.uri());
         }
     }
@@ -147,7 +147,7 @@ fn generation(c: &mut Criterion) {
 
     // The bare provider call, same mock, same client stack.
     let client = providers::provider_for(
-        "stability",
+        engine::api::ProviderId::Stability,
         &providers::ProviderConfig {
             base_url: Some(server.uri()),
             ..Default::default()

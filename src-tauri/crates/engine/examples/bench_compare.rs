@@ -83,7 +83,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     .await?;
     let mut s = engine.settings().await?;
     for ep in &mut s.endpoints {
-        if ep.provider == "openai" {
+        if ep.provider == ProviderId::OpenAi {
             ep.base_url = Some(format!("{base}/v1"));
         }
     }
@@ -100,7 +100,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let http = providers::http::default_client();
     let client = providers::provider_for(
-        "openai",
+        ProviderId::OpenAi,
         &providers::ProviderConfig {
             base_url: Some(format!("{base}/v1")),
             ..Default::default()

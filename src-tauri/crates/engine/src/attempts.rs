@@ -152,7 +152,7 @@ impl Call<'_> {
     /// Runs the call to an end, retrying and resuming as the failure's billing allows.
     pub async fn run(&mut self, key: &KeyLookup) -> Result<CallEnd> {
         let provider = self.offer.provider.to_string();
-        let client = if provider == providers::gateway::GATEWAY_ID {
+        let client = if self.offer.provider == vocab::OfferProvider::Gateway {
             match crate::gateways::client(self.core, &self.offer.id).await {
                 Ok(c) => c,
                 Err(why) => return Ok(CallEnd::Fallback(why)),
@@ -387,7 +387,7 @@ impl Call<'_> {
         if let Some(job) = remote {
             let attempt = self.start_attempt(Some(&job)).await?;
             let e = ProviderError::new(
-                &self.offer.provider,
+                self.offer.provider.as_str(),
                 ErrorClass::Cancelled,
                 "cancelled while its job was still running at the provider",
             );
@@ -440,7 +440,7 @@ impl Call<'_> {
         }
         self.core.limits.success(&crate::limits::limit_key(
             &self.offer.id,
-            &self.offer.provider,
+            self.offer.provider.as_str(),
         ));
         Ok(match stored {
             Stored::Saved { images } => CallEnd::Done(images),

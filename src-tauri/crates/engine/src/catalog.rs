@@ -161,7 +161,7 @@ fn markup_text(g: &GatewayRow) -> String {
 fn bound_offer(g: &GatewayRow, m: &GatewayModel, b: &Offer) -> Result<Value> {
     let mut o = b.clone();
     o.id = Arc::from(offer_id(&g.name, &m.name));
-    o.provider = Arc::from(GATEWAY_ID);
+    o.provider = vocab::OfferProvider::Gateway;
     o.model = Arc::from(m.name.as_str());
     o.display_name = Arc::from(format!("{} via {}", b.display_name, g.name));
     if let Some(p) = g.markup_percent {

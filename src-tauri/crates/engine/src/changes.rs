@@ -6,35 +6,8 @@
 use std::sync::Weak;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
-
-/// What changed, so the window refetches only that. Unified with the shared vocabulary
-/// crate's topic set at merge (issue 13 §1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-#[serde(rename_all = "snake_case")]
-pub enum DataTopic {
-    /// Generations and images: a job finished, recovery or a deferred poll landed one,
-    /// images were rated, deleted or put on a board.
-    Gallery,
-    /// Deferred ("later") jobs waiting for their provider.
-    Jobs,
-    /// Projects and their settings.
-    Projects,
-    /// Budgets and spend (the meter and the dashboard).
-    Budgets,
-    /// Which providers have a key.
-    Keys,
-    /// Endpoints, gateways in settings, job concurrency.
-    Settings,
-    /// The catalog, its overrides and imported offers (the cost table).
-    Catalog,
-    /// Named gateways.
-    Gateways,
-    /// Another process wrote to this library: anything may have changed.
-    Library,
-}
+pub use vocab::DataTopic;
 
 /// How many notices a slow listener may fall behind before it is told `Lagged` (and
 /// should refetch everything).

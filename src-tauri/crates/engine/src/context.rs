@@ -78,12 +78,11 @@ pub(crate) enum KeyLookup {
     Missing,
 }
 
-/// Providers that run without a key.
+/// Providers that run without a key (local servers, gateways).
 pub(crate) fn key_optional(provider: &str) -> bool {
-    matches!(
-        provider,
-        "a1111" | "comfyui" | "openai_compatible" | "gateway"
-    )
+    provider
+        .parse::<vocab::OfferProvider>()
+        .is_ok_and(|p| p.key_optional())
 }
 
 impl Core {
@@ -116,7 +115,7 @@ impl Core {
         if let Some(k) = self.options.keys.get(provider) {
             return Ok(KeyLookup::Found(k.clone()));
         }
-        let Ok(p) = provider.parse::<keys::Provider>() else {
+        let Some(p) = vocab::ProviderId::from_wire(provider) else {
             return Ok(KeyLookup::NotNeeded);
         };
         match self.keys.get(p).await {
@@ -141,11 +140,11 @@ impl Core {
         }
         let mut set: HashSet<String> = self.options.keys.keys().cloned().collect();
         for info in keys::KeyStore::environment_keys() {
-            set.insert(info.provider.id().to_owned());
+            set.insert(info.provider.as_str().to_owned());
         }
         match self.keys.list().await {
             Ok(list) => {
-                set.extend(list.into_iter().map(|i| i.provider.id().to_owned()));
+                set.extend(list.into_iter().map(|i| i.provider.as_str().to_owned()));
                 let forever = std::time::Instant::now() + std::time::Duration::from_secs(86_400);
                 *self.key_presence.write() = Some((forever, set.clone()));
             }
@@ -166,16 +165,29 @@ impl Core {
     /// Whether `provider` can be called: a key is present, or it needs none and has an
     /// endpoint (local servers count only once the user configured them).
     pub fn provider_usable(&self, provider: &str, with_keys: &HashSet<String>) -> bool {
-        match provider {
+        self.availability(provider, with_keys) == vocab::Availability::Ready
+    }
+
+    /// Whether `provider` can be called now, and if not, what is missing.
+    pub fn availability(&self, provider: &str, with_keys: &HashSet<String>) -> vocab::Availability {
+        use vocab::Availability;
+        let Ok(p) = provider.parse::<vocab::OfferProvider>() else {
+            return Availability::NotConfigured;
+        };
+        match p.provider() {
             // A local server is set up by Settings or by PROOFSHEET_<PROVIDER>_BASE_URL
             // (issue 12 §1.8: the environment used to be ignored here).
-            "a1111" | "comfyui" => {
-                self.settings.read().endpoints.contains_key(provider)
-                    || std::env::var(providers::config::base_url_env_var(provider))
-                        .is_ok_and(|v| !v.trim().is_empty())
+            Some(id) if id.is_local() => {
+                let set = self.settings.read().endpoints.contains_key(provider)
+                    || std::env::var(id.base_url_env_var()).is_ok_and(|v| !v.trim().is_empty());
+                if set {
+                    Availability::Ready
+                } else {
+                    Availability::NotConfigured
+                }
             }
-            "openai_compatible" | providers::gateway::GATEWAY_ID => true,
-            p => with_keys.contains(p),
+            _ if p.key_optional() || with_keys.contains(provider) => Availability::Ready,
+            _ => Availability::NoKey,
         }
     }
 

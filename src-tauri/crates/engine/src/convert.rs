@@ -59,11 +59,11 @@ pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
         }
         .to_owned(),
         offer_id: o.id.to_string(),
-        provider: o.provider.to_string(),
+        provider: o.provider,
         model: o.model.to_string(),
         display_name: o.display_name.to_string(),
         tier: tier(o.tier),
-        billing: o.formula.kind_name().to_owned(),
+        billing: o.formula.kind(),
         source: o.source.clone(),
         verified_on: o.verified_on.to_string(),
     }
@@ -73,7 +73,7 @@ pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
 pub(crate) fn estimate_view(
     e: &Estimate,
     dedup_hit: bool,
-    has_key: bool,
+    availability: vocab::Availability,
     fit: u8,
     cooling_down: Option<String>,
 ) -> OfferEstimate {
@@ -85,7 +85,7 @@ pub(crate) fn estimate_view(
     }
     notes.extend(e.notes.iter().map(ToString::to_string));
     OfferEstimate {
-        price_source: e.source.as_str().to_owned(),
+        price_source: e.source.kind(),
         calibration_samples: match e.source {
             pricing::PriceSource::Calibrated { samples } => u32::try_from(samples).ok(),
             _ => None,
@@ -98,11 +98,11 @@ pub(crate) fn estimate_view(
             .map(|r| r.to_string()),
         lifecycle,
         offer_id: e.offer_id.to_string(),
-        provider: e.provider.to_string(),
+        provider: e.provider,
         model: e.model.to_string(),
         display_name: e.display_name.to_string(),
         tier: tier(e.tier),
-        billing: e.billing.to_string(),
+        billing: e.billing,
         expected_usd: e.expected,
         worst_case_usd: e.worst_case,
         per_image_usd: e.per_image,
@@ -111,14 +111,13 @@ pub(crate) fn estimate_view(
         notes,
         lines: e.lines.iter().map(ToString::to_string).collect(),
         confidence: match e.confidence {
-            pricing::Confidence::Published => "published".into(),
-            pricing::Confidence::Calibrated { samples } => {
-                format!("calibrated ({samples} samples)")
-            }
-            pricing::Confidence::Assumed => "assumed".into(),
+            pricing::Confidence::Published => vocab::EstimateConfidence::Published,
+            pricing::Confidence::Calibrated { .. } => vocab::EstimateConfidence::Calibrated,
+            pricing::Confidence::Assumed => vocab::EstimateConfidence::Assumed,
         },
         dedup_hit,
-        has_key,
+        has_key: availability == vocab::Availability::Ready,
+        availability,
         fit: u32::from(fit),
         cooling_down,
         drift: None,
@@ -150,7 +149,12 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         provider: a.provider.clone(),
         model: a.model.clone(),
         offer_id: a.offer_id.clone(),
-        outcome: a.outcome.clone().unwrap_or_else(|| "running".into()),
+        outcome: match a.outcome.as_deref() {
+            None => vocab::AttemptOutcome::Running,
+            Some(o) => {
+                vocab::AttemptOutcome::from_wire(o).unwrap_or(vocab::AttemptOutcome::Unknown)
+            }
+        },
         billed: a.billed,
         cost_usd: a.cost,
         error: a.error.clone(),

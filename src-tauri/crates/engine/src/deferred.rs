@@ -62,7 +62,7 @@ pub(crate) fn can_defer(core: &Core, offer: &pricing::Offer) -> bool {
         .iter()
         .any(|l| l.tier == LatencyTier::Batch)
         && core
-            .client(&offer.id, &offer.provider)
+            .client(&offer.id, offer.provider.as_str())
             .is_some_and(|c| c.batch_support(&offer.model))
 }
 
@@ -180,7 +180,7 @@ pub(crate) async fn submit(
             core.store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                 .await?;
         }
-        let key = match core.key_for(&c.offer.provider).await? {
+        let key = match core.key_for(c.offer.provider.as_str()).await? {
             KeyLookup::Found(k) => Some(k),
             KeyLookup::NotNeeded => None,
             KeyLookup::Missing => {

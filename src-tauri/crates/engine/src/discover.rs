@@ -16,6 +16,7 @@ use crate::catalog::CatalogState;
 use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
 use crate::settings::SETTINGS_KEY;
+use vocab::ProviderId;
 
 /// Output image tokens assumed per 1024² image when an OpenRouter listing is imported
 /// (Gemini's 1,290; providers.md §13 F5). OpenRouter settles at its reported cost, and
@@ -23,43 +24,40 @@ use crate::settings::SETTINGS_KEY;
 const ASSUMED_IMAGE_TOKENS: u64 = 1290;
 
 /// Providers whose listed price can become an offer.
-fn importable(provider: &str) -> bool {
-    matches!(provider, "openrouter" | "together")
+fn importable(provider: ProviderId) -> bool {
+    matches!(provider, ProviderId::OpenRouter | ProviderId::Together)
+}
+
+/// A provider id typed by the user, or a validation error naming the known ones.
+fn parse_provider(p: &str) -> Result<ProviderId> {
+    p.parse::<ProviderId>()
+        .map_err(|e| EngineError::invalid(vocab::ErrorField::Provider, e.to_string()))
 }
 
 /// Base URL of a provider's model list: environment, then settings, then its default.
-/// fal lists models on its platform API, not the queue host generation uses.
-fn list_base(core: &Core, provider: &str) -> String {
-    let (id, default) = match provider {
-        "fal" => ("fal_platform", providers::models::FAL_PLATFORM_URL),
-        p => (p, crate::settings::default_base_url(p)),
-    };
+fn list_base(core: &Core, provider: ProviderId) -> String {
+    let (id, default) = providers::models::list_endpoint(provider);
     let cfg = providers::ProviderConfig {
         base_url: core.settings.read().endpoints.get(id).cloned(),
         ..Default::default()
     };
-    providers::config::resolve_base_url(id, &cfg, Some(default)).unwrap_or_default()
+    providers::config::resolve_base_url(id, &cfg, default).unwrap_or_default()
 }
 
-async fn listing(core: &Arc<Core>, provider: &str) -> Result<Option<Vec<ListedModel>>> {
-    let key = match core.key_for(provider).await? {
+async fn listing(core: &Arc<Core>, provider: ProviderId) -> Result<Option<Vec<ListedModel>>> {
+    let key = match core.key_for(provider.as_str()).await? {
         KeyLookup::Found(k) => Some(k),
         KeyLookup::NotNeeded | KeyLookup::Missing => None,
     };
-    if key.is_none() && provider != "openrouter" {
+    if key.is_none() && !providers::models::lists_without_key(provider) {
         return Err(EngineError::new(
             crate::error::ErrorKind::Auth,
             format!("no {provider} key: add one in Settings → Keys to list its models"),
         ));
     }
-    let p: &'static str = providers::PROVIDER_IDS
-        .iter()
-        .find(|p| **p == provider)
-        .copied()
-        .unwrap_or("unknown");
     let http = providers::http::Http::new(
         core.http.clone(),
-        p,
+        provider.as_str(),
         &providers::ProviderConfig {
             timeout: core.options.http_timeout,
             ..Default::default()
@@ -81,25 +79,19 @@ async fn listing(core: &Arc<Core>, provider: &str) -> Result<Option<Vec<ListedMo
 
 /// Lists what each provider (or the one named) offers the key, against the catalog.
 pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<DiscoveryReport> {
-    let providers: Vec<&str> = match &only {
-        Some(p) if !providers::PROVIDER_IDS.contains(&p.as_str()) => {
-            return Err(EngineError::validation(format!(
-                "unknown provider `{p}`; one of: {}",
-                providers::PROVIDER_IDS.join(", ")
-            )));
-        }
-        Some(p) => vec![p.as_str()],
-        None => providers::PROVIDER_IDS
+    let providers: Vec<ProviderId> = match &only {
+        Some(p) => vec![parse_provider(p)?],
+        None => ProviderId::ALL
             .iter()
             .copied()
-            .filter(|p| providers::models::lists_models(p))
+            .filter(|p| providers::models::lists_models(*p))
             .collect(),
     };
     let with_keys = core.providers_with_keys().await;
     let mut out = Vec::new();
     for p in providers {
         let mut view = ProviderDiscovery {
-            provider: p.to_owned(),
+            provider: p.as_str().to_owned(),
             status: "ok".into(),
             message: None,
             listed: 0,
@@ -109,7 +101,7 @@ pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<D
         if !providers::models::lists_models(p) {
             view.status = "unsupported".into();
             view.message = Some(format!("{p} does not list its models"));
-        } else if p != "openrouter" && !with_keys.contains(p) {
+        } else if !providers::models::lists_without_key(p) && !with_keys.contains(p.as_str()) {
             view.status = "no_key".into();
             view.message = Some(format!(
                 "add a {p} key in Settings → Keys to list its models"
@@ -129,14 +121,19 @@ pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<D
     Ok(DiscoveryReport { providers: out })
 }
 
-fn compare(core: &Core, provider: &str, models: &[ListedModel], view: &mut ProviderDiscovery) {
+fn compare(
+    core: &Core,
+    provider: ProviderId,
+    models: &[ListedModel],
+    view: &mut ProviderDiscovery,
+) {
     let catalog = core.catalog();
     let today = pricing::catalog_date(chrono::Utc::now());
     view.listed = u32::try_from(models.len()).unwrap_or(u32::MAX);
     let ours: Vec<&pricing::Offer> = catalog
         .offers()
         .iter()
-        .filter(|o| o.provider.as_ref() as &str == provider)
+        .filter(|o| o.provider.provider() == Some(provider))
         .collect();
     let known: HashSet<&str> = ours.iter().map(|o| o.model.as_ref() as &str).collect();
     for m in models {
@@ -156,7 +153,7 @@ fn compare(core: &Core, provider: &str, models: &[ListedModel], view: &mut Provi
         });
     }
     // Replicate's list is one collection, not every model the key may run.
-    if provider != "replicate" {
+    if provider != ProviderId::Replicate {
         let listed: HashSet<&str> = models.iter().map(|m| m.id.as_str()).collect();
         view.unlisted_offers = ours
             .iter()
@@ -203,7 +200,7 @@ fn per_image(p: &ListedPrice) -> Option<Decimal> {
 
 /// A catalog offer for a listed model at its listed price, its capabilities taken from
 /// an offer of the same provider (the provider's own limits), marked unverified.
-fn offer_json(catalog: &Catalog, provider: &str, m: &ListedModel) -> Option<Value> {
+fn offer_json(catalog: &Catalog, provider: ProviderId, m: &ListedModel) -> Option<Value> {
     let formula = match m.price.as_ref()? {
         ListedPrice::PerMegapixel { usd } => json!({
             "kind": "per_megapixel", "rate": usd.to_string(), "unit": "binary", "rounding": "none"
@@ -225,7 +222,7 @@ fn offer_json(catalog: &Catalog, provider: &str, m: &ListedModel) -> Option<Valu
         .get("offers")?
         .as_array()?
         .iter()
-        .find(|o| o.get("provider").and_then(Value::as_str) == Some(provider))?
+        .find(|o| o.get("provider").and_then(Value::as_str) == Some(provider.as_str()))?
         .clone();
     let today = pricing::catalog_date(chrono::Utc::now()).to_string();
     let name = m.name.clone().unwrap_or_else(|| m.id.clone());
@@ -251,6 +248,7 @@ pub(crate) async fn import(
     provider: &str,
     models: Vec<String>,
 ) -> Result<OfferImportReport> {
+    let provider = parse_provider(provider)?;
     if !importable(provider) {
         return Err(EngineError::validation(format!(
             "{provider} does not list prices; only OpenRouter's and Together's listed prices \

@@ -24,6 +24,9 @@ pub enum ErrorKind {
 pub struct EngineError {
     pub kind: ErrorKind,
     pub message: String,
+    /// The input field a validation error concerns, so a form marks it without
+    /// reading the message.
+    pub field: Option<vocab::ErrorField>,
 }
 
 impl EngineError {
@@ -31,10 +34,19 @@ impl EngineError {
         Self {
             kind,
             message: message.into(),
+            field: None,
         }
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)
+    }
+    /// A validation error about one input field.
+    pub fn invalid(field: vocab::ErrorField, message: impl Into<String>) -> Self {
+        Self::validation(message).with_field(field)
+    }
+    pub fn with_field(mut self, field: vocab::ErrorField) -> Self {
+        self.field = Some(field);
+        self
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::NotFound, message)
@@ -74,7 +86,11 @@ impl From<store::StoreError> for EngineError {
             | S::UnsupportedImage(_) => ErrorKind::Validation,
             _ => ErrorKind::Internal,
         };
-        Self::new(kind, e.to_string())
+        let field = matches!(e, S::ProjectExists(_)).then_some(vocab::ErrorField::Name);
+        Self {
+            field,
+            ..Self::new(kind, e.to_string())
+        }
     }
 }
 
@@ -86,13 +102,21 @@ impl From<keys::KeyError> for EngineError {
             }
             _ => ErrorKind::Keychain,
         };
-        Self::new(kind, e.to_string())
+        let field = match &e {
+            keys::KeyError::UnknownProvider(_) => Some(vocab::ErrorField::Provider),
+            keys::KeyError::InvalidSecret { .. } => Some(vocab::ErrorField::Key),
+            _ => None,
+        };
+        Self {
+            field,
+            ..Self::new(kind, e.to_string())
+        }
     }
 }
 
 impl From<pricing::CatalogError> for EngineError {
     fn from(e: pricing::CatalogError) -> Self {
-        Self::validation(e.to_string())
+        Self::invalid(vocab::ErrorField::Catalog, e.to_string())
     }
 }
 

@@ -89,9 +89,12 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
             ..convert::estimate_view(
                 e,
                 hit,
-                core.provider_usable(&e.provider, &with_keys),
+                core.availability(e.provider.as_str(), &with_keys),
                 routing::fit(e, &input.params),
-                crate::pipeline::cooling(core, &crate::limits::limit_key(&e.offer_id, &e.provider)),
+                crate::pipeline::cooling(
+                    core,
+                    &crate::limits::limit_key(&e.offer_id, e.provider.as_str()),
+                ),
             )
         })
         .collect();
@@ -140,9 +143,12 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
             convert::estimate_view(
                 &e,
                 hit,
-                usable(&o.provider),
+                core.availability(o.provider.as_str(), &with_keys),
                 routing::fit(&e, params),
-                crate::pipeline::cooling(core, &crate::limits::limit_key(&o.id, &o.provider)),
+                crate::pipeline::cooling(
+                    core,
+                    &crate::limits::limit_key(&o.id, o.provider.as_str()),
+                ),
             )
         })
         .collect();

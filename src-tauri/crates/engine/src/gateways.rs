@@ -103,7 +103,7 @@ pub(crate) fn row_of(input: &GatewayInput, catalog: &Catalog) -> Result<GatewayR
             .filter(|s| !s.is_empty());
         if let Some(id) = offer {
             match catalog.offer(id) {
-                Some(o) if &*o.provider != GATEWAY_ID => {}
+                Some(o) if o.provider != vocab::OfferProvider::Gateway => {}
                 Some(_) => {
                     return Err(EngineError::validation(format!(
                         "model `{name}`: bind it to a provider's offer, not to another gateway's ({id})"
@@ -441,10 +441,10 @@ pub(crate) async fn client(
 
 /// The key an offer's calls use: its gateway's own key, or its provider's.
 pub(crate) async fn key_for_offer(core: &Core, offer: &pricing::Offer) -> Result<KeyLookup> {
-    if &*offer.provider == providers::gateway::GATEWAY_ID {
-        return key(core, &offer.id).await;
+    match offer.provider.provider() {
+        None => key(core, &offer.id).await,
+        Some(p) => core.key_for(p.as_str()).await,
     }
-    core.key_for(&offer.provider).await
 }
 
 /// The gateway's key: optional (a gateway may need none, or take it in a header).

@@ -18,29 +18,11 @@ use crate::error::{EngineError, Result};
 /// The line every gallery reuse adds to.
 pub const REUSED_LINE: &str = "Reused from the gallery (not billed)";
 
-/// "OpenAI", "AUTOMATIC1111", …; unknown ids are shown as they are.
+/// "OpenAI", "AUTOMATIC1111", …; unknown ids (old ledger rows) are shown as they are.
 pub fn provider_name(id: &str) -> String {
-    match id {
-        "openai" => "OpenAI",
-        "google" => "Google",
-        "google_vertex" => "Google Vertex",
-        "bfl" => "Black Forest Labs",
-        "stability" => "Stability AI",
-        "fal" => "fal.ai",
-        "replicate" => "Replicate",
-        "ideogram" => "Ideogram",
-        "recraft" => "Recraft",
-        "leonardo" => "Leonardo",
-        "runware" => "Runware",
-        "together" => "Together AI",
-        "local" => "Local",
-        "a1111" => "AUTOMATIC1111",
-        "comfyui" => "ComfyUI",
-        "openrouter" => "OpenRouter",
-        "openai_compatible" => "OpenAI-compatible gateway",
-        other => other,
-    }
-    .to_string()
+    vocab::ProviderId::from_wire(id)
+        .map(|p| p.display_name().to_owned())
+        .unwrap_or_else(|| id.to_owned())
 }
 
 /// A gateway's own name for its offers (`openai_compatible:<gateway>/<model>`).
@@ -61,7 +43,7 @@ fn names(catalog: &pricing::Catalog, item: &SpendItem) -> (String, String) {
             catalog
                 .offers()
                 .iter()
-                .find(|o| *o.provider == *item.provider && *o.model == *item.model)
+                .find(|o| o.provider.as_str() == &*item.provider && *o.model == *item.model)
         })
         .map(|o| o.display_name.to_string())
         .unwrap_or_else(|| format!("{provider} {}", item.model));

@@ -11,12 +11,13 @@ use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
 
 fn provider(id: &str) -> Result<Provider> {
-    id.parse::<Provider>().map_err(EngineError::from)
+    keys::parse_provider(id)
+        .map_err(|e| EngineError::from(e).with_field(vocab::ErrorField::Provider))
 }
 
 fn view(i: keys::KeyInfo) -> KeyView {
     KeyView {
-        provider: i.provider.id().to_owned(),
+        provider: i.provider.as_str().to_owned(),
         added_at: i.added_at.map(|t| t.to_rfc3339()),
         last4: i.last4,
         source: match i.source {
@@ -61,7 +62,7 @@ pub(crate) async fn delete(core: &Arc<Core>, id: &str) -> Result<()> {
 
 pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
     let p = provider(id)?;
-    let key = match core.key_for(p.id()).await? {
+    let key = match core.key_for(p.as_str()).await? {
         KeyLookup::Found(k) => k,
         KeyLookup::NotNeeded => String::new(),
         KeyLookup::Missing => {
@@ -70,7 +71,7 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
             )));
         }
     };
-    let Some(client) = core.client(p.id(), p.id()) else {
+    let Some(client) = core.client(p.as_str(), p.as_str()) else {
         return Ok(KeyCheckView {
             provider: id.to_owned(),
             status: KeyStatus::Unreachable,

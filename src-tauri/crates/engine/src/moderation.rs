@@ -22,7 +22,8 @@ pub(crate) async fn enabled(core: &Arc<Core>, project: ProjectId) -> Result<bool
 
 /// Checks the prompt; call only for projects that enabled it.
 pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Result<()> {
-    let key = match core.key_for("openai").await? {
+    let openai = vocab::ProviderId::OpenAi;
+    let key = match core.key_for(openai.as_str()).await? {
         KeyLookup::Found(k) => k,
         _ => {
             return Err(EngineError::new(
@@ -32,13 +33,13 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
             ));
         }
     };
-    // The same order as every provider client: environment, then Settings, then the
-    // default (issue 12 §1.11: the environment override used to be skipped here).
-    let base = std::env::var(providers::config::base_url_env_var("openai"))
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .or_else(|| core.settings.read().endpoints.get("openai").cloned())
-        .unwrap_or_else(|| providers::openai::DEFAULT_BASE_URL.to_owned());
+    // The OpenAI client's configuration: `providers::moderate` resolves the base URL the
+    // way every client does (environment, then Settings, then the default).
+    let cfg = providers::ProviderConfig {
+        base_url: core.settings.read().endpoints.get(openai.as_str()).cloned(),
+        timeout: core.options.http_timeout,
+        ..Default::default()
+    };
     let mut text = params.prompt.clone();
     if let Some(n) = params
         .negative_prompt
@@ -48,7 +49,7 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
         text.push('\n');
         text.push_str(n);
     }
-    let result = providers::moderate(&core.http, &base, &key, &text)
+    let result = providers::moderate(&core.http, &cfg, &key, &text)
         .await
         .map_err(|e| {
             EngineError::provider(format!(

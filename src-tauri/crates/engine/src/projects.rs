@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use store::{Budget, NewProject, Policy, Project};
 
-use crate::api::{BudgetPeriod, ProjectInput, ProjectView};
+use crate::api::{BudgetPeriod, ErrorField, ProjectInput, ProjectView};
 use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::{moderation, routing};
@@ -55,21 +55,33 @@ impl Checked {
 fn check(core: &Arc<Core>, input: ProjectInput) -> Result<Checked> {
     let name = input.name.trim().to_owned();
     if name.is_empty() {
-        return Err(EngineError::validation("the project needs a name"));
+        return Err(EngineError::invalid(
+            ErrorField::Name,
+            "the project needs a name",
+        ));
     }
     if let Some(b) = input.budget_usd
         && b < Decimal::ZERO
     {
-        return Err(EngineError::validation("a budget cannot be negative"));
+        return Err(EngineError::invalid(
+            ErrorField::BudgetUsd,
+            "a budget cannot be negative",
+        ));
     }
     let catalog = core.catalog();
-    for (what, chain) in [("draft", &input.draft_chain), ("final", &input.final_chain)] {
+    for (what, chain, field) in [
+        ("draft", &input.draft_chain, ErrorField::DraftChain),
+        ("final", &input.final_chain, ErrorField::FinalChain),
+    ] {
         let unknown = routing::unknown_offers(&catalog, chain);
         if !unknown.is_empty() {
-            return Err(EngineError::validation(format!(
-                "the {what} chain names offers that are not in the price catalog: {}",
-                unknown.join(", ")
-            )));
+            return Err(EngineError::invalid(
+                field,
+                format!(
+                    "the {what} chain names offers that are not in the price catalog: {}",
+                    unknown.join(", ")
+                ),
+            ));
         }
     }
     let budget = input.budget_usd.map(|amount| Budget {
@@ -174,7 +186,10 @@ pub(crate) async fn rename(core: &Arc<Core>, name: &str, new_name: &str) -> Resu
     let p = by_name(core, name).await?;
     let next = new_name.trim().to_owned();
     if next.is_empty() {
-        return Err(EngineError::validation("the project needs a name"));
+        return Err(EngineError::invalid(
+            ErrorField::Name,
+            "the project needs a name",
+        ));
     }
     let id = p.id;
     let n = next.clone();

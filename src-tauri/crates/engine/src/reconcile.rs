@@ -154,12 +154,12 @@ pub(crate) async fn poller(
     else {
         return Err("its offer is no longer in the catalog".into());
     };
-    let Some(client) = core.client(&offer.id, &offer.provider) else {
+    let Some(client) = core.client(&offer.id, offer.provider.as_str()) else {
         return Err(format!("no endpoint is configured for {}", offer.provider));
     };
     let key = match crate::gateways::key_for_offer(core, &offer).await {
         Ok(KeyLookup::Found(k)) => Some(k),
-        Ok(_) if crate::context::key_optional(&offer.provider) => None,
+        Ok(_) if crate::context::key_optional(offer.provider.as_str()) => None,
         Err(e) => return Err(e.message),
         Ok(_) => return Err(format!("no API key for {}", offer.provider)),
     };

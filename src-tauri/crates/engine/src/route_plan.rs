@@ -94,8 +94,8 @@ pub(crate) async fn decide(
     let mut runnable = Vec::new();
     for c in &cands {
         let why = c.skip.clone().or_else(|| {
-            (!core.provider_usable(&c.offer.provider, &with_keys))
-                .then(|| no_key(&c.offer.provider))
+            (!core.provider_usable(c.offer.provider.as_str(), &with_keys))
+                .then(|| no_key(c.offer.provider.as_str()))
         });
         match why {
             Some(reason) => skipped.push(SkippedOffer {
@@ -145,11 +145,11 @@ pub(crate) async fn decide(
 }
 
 fn no_key(provider: &str) -> String {
-    match provider {
-        "a1111" | "comfyui" => {
+    match vocab::ProviderId::from_wire(provider) {
+        Some(p) if p.is_local() => {
             format!("{provider} is not set up; set its address in Settings → Endpoints")
         }
-        p => format!("no API key for {p}; add one in Settings → Keys"),
+        _ => format!("no API key for {provider}; add one in Settings → Keys"),
     }
 }
 
@@ -341,7 +341,7 @@ pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
     let usable: Vec<&pricing::Offer> = live
         .iter()
         .copied()
-        .filter(|o| core.provider_usable(&o.provider, &with_keys))
+        .filter(|o| core.provider_usable(o.provider.as_str(), &with_keys))
         .collect();
     let pool = if usable.is_empty() { live } else { usable };
     PRESETS

@@ -146,7 +146,7 @@ pub(crate) fn chain(
     let mut pool: Vec<(Estimate, &Offer)> = catalog
         .offers()
         .iter()
-        .filter(|o| o.tier == tier && usable(&o.provider))
+        .filter(|o| o.tier == tier && usable(o.provider.as_str()))
         .map(|o| (pricing::estimate(o, req, ctx), o))
         // An unknown price is not a cheap one: only explicit chains may use such offers.
         .filter(|(e, _)| e.source != PriceSource::Unknown && cannot_honour(e).is_none())
@@ -187,7 +187,7 @@ pub(crate) fn candidates(
         let estimate = pricing::estimate(offer, req, ctx);
         let skip = cannot_honour(&estimate)
             .or_else(|| unpriced(&estimate))
-            .or_else(|| usable(&offer.provider));
+            .or_else(|| usable(offer.provider.as_str()));
         out.push(Candidate {
             offer: offer.clone(),
             estimate,

@@ -19,7 +19,7 @@ pub(crate) const CATALOG_KEY: &str = "engine.catalog_json";
 pub(crate) const DEFAULT_MAX_JOBS: u32 = 4;
 const MAX_JOBS_LIMIT: u32 = 64;
 /// Client key prefix of a gateway: `openai_compatible/<name>`.
-pub(crate) const GATEWAY: &str = "openai_compatible";
+pub(crate) const GATEWAY: &str = vocab::ProviderId::OpenAiCompatible.as_str();
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Settings {
@@ -56,10 +56,11 @@ impl Settings {
     /// Checks user input: URLs must be http(s), gateway names plain.
     pub fn validate(&self) -> Result<()> {
         for (p, url) in &self.endpoints {
-            if !providers::PROVIDER_IDS.contains(&p.as_str()) {
-                return Err(EngineError::validation(format!(
-                    "unknown provider `{p}` in endpoints"
-                )));
+            if vocab::ProviderId::from_wire(p).is_none() {
+                return Err(EngineError::invalid(
+                    vocab::ErrorField::Provider,
+                    format!("unknown provider `{p}` in endpoints"),
+                ));
             }
             check_url(p, url)?;
         }
@@ -103,32 +104,19 @@ fn check_url(owner: &str, url: &str) -> Result<()> {
     Ok(())
 }
 
-pub(crate) fn default_base_url(provider: &str) -> &'static str {
-    match provider {
-        "openai" => providers::openai::DEFAULT_BASE_URL,
-        "stability" => providers::stability::DEFAULT_BASE_URL,
-        "google" => providers::google::DEFAULT_BASE_URL,
-        "replicate" => providers::replicate::DEFAULT_BASE_URL,
-        "fal" => providers::fal::DEFAULT_QUEUE_URL,
-        "bfl" => providers::bfl::DEFAULT_BASE_URL,
-        "together" => providers::together::DEFAULT_BASE_URL,
-        "openrouter" => providers::openrouter::DEFAULT_BASE_URL,
-        "a1111" => providers::a1111::DEFAULT_BASE_URL,
-        "comfyui" => providers::comfyui::DEFAULT_BASE_URL,
-        "ideogram" => providers::ideogram::DEFAULT_BASE_URL,
-        "recraft" => providers::recraft::DEFAULT_BASE_URL,
-        _ => "",
-    }
+/// The default endpoint shown beside the user's (empty when the user must set one).
+pub(crate) fn default_base_url(provider: vocab::ProviderId) -> &'static str {
+    providers::default_base_url(provider).unwrap_or("")
 }
 
 pub(crate) fn endpoints_view(s: &Settings) -> Vec<ProviderEndpoint> {
-    providers::PROVIDER_IDS
+    vocab::ProviderId::ALL
         .iter()
-        .map(|p| ProviderEndpoint {
-            provider: (*p).to_owned(),
-            base_url: s.endpoints.get(*p).cloned(),
+        .map(|&p| ProviderEndpoint {
+            provider: p,
+            base_url: s.endpoints.get(p.as_str()).cloned(),
             default_base_url: default_base_url(p).to_owned(),
-            env_base_url: std::env::var(providers::config::base_url_env_var(p))
+            env_base_url: std::env::var(p.base_url_env_var())
                 .ok()
                 .filter(|v| !v.trim().is_empty()),
         })
@@ -149,16 +137,16 @@ impl Clients {
             ..ProviderConfig::default()
         };
         let mut map = HashMap::new();
-        for id in providers::PROVIDER_IDS {
+        for &id in vocab::ProviderId::ALL {
             let cfg = ProviderConfig {
-                base_url: s.endpoints.get(*id).cloned(),
+                base_url: s.endpoints.get(id.as_str()).cloned(),
                 ..base_cfg.clone()
             };
             // openai_compatible without a URL has no client; its gateways do.
-            if let Some(c) = o.provider_overrides.0.get(*id) {
-                map.insert((*id).to_owned(), c.clone());
+            if let Some(c) = o.provider_overrides.0.get(id.as_str()) {
+                map.insert(id.as_str().to_owned(), c.clone());
             } else if let Ok(c) = providers::provider_for(id, &cfg, http.clone()) {
-                map.insert((*id).to_owned(), c);
+                map.insert(id.as_str().to_owned(), c);
             }
         }
         for g in &s.gateways {
@@ -167,7 +155,7 @@ impl Clients {
                 models: g.models.clone(),
                 ..base_cfg.clone()
             };
-            match providers::provider_for(GATEWAY, &cfg, http.clone()) {
+            match providers::provider_for(vocab::ProviderId::OpenAiCompatible, &cfg, http.clone()) {
                 Ok(c) => {
                     map.insert(format!("{GATEWAY}/{}", g.name), c);
                 }

@@ -18,7 +18,7 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
             .map(|u| u.trim().to_owned())
             .filter(|u| !u.is_empty())
         {
-            endpoints.insert(e.provider, url);
+            endpoints.insert(e.provider.as_str().to_owned(), url);
         }
     }
     let next = Settings {

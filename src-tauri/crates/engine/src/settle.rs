@@ -68,7 +68,7 @@ pub(crate) fn submit_credits_cost(
 ) -> Option<Decimal> {
     // `submit_credits` is the contract; older BFL handles kept the submit body's `cost`.
     let v = job.extra.get("submit_credits").or_else(|| {
-        (job.provider == "bfl")
+        (job.provider == vocab::ProviderId::Bfl.as_str())
             .then(|| job.extra.get("cost"))
             .flatten()
     })?;

@@ -94,7 +94,7 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
 
     let published = estimate_of(&e, low("low")).await;
     assert!(published.supported, "{published:?}");
-    assert_eq!(published.confidence, "published");
+    assert_eq!(published.confidence.as_str(), "published");
     assert_eq!(
         (published.price_source.as_str(), published.price_known),
         ("published", true)
@@ -129,7 +129,10 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
     assert_eq!(requests(&openai).await, 5, "no dedup: five paid calls");
 
     let learned = estimate_of(&e, low("low")).await;
-    assert_eq!(learned.confidence, "calibrated (5 samples)");
+    assert_eq!(
+        (learned.confidence.as_str(), learned.calibration_samples),
+        ("calibrated", Some(5))
+    );
     assert_eq!(
         (learned.price_source.as_str(), learned.calibration_samples),
         ("calibrated", Some(5))
@@ -143,25 +146,31 @@ async fn estimates_switch_to_the_median_of_settled_costs_after_five_and_survive_
     );
     // Other parameters of the same offer have no history yet.
     let medium = estimate_of(&e, low("medium")).await;
-    assert_eq!(medium.confidence, "published");
+    assert_eq!(medium.confidence.as_str(), "published");
 
     // The pipeline reserves the calibrated worst case, not the published one.
     let (_, reserved) = generate(&e, low("low")).await;
     assert_eq!(reserved, d("0.0601"));
     let six = estimate_of(&e, low("low")).await;
-    assert_eq!(six.confidence, "calibrated (6 samples)");
+    assert_eq!(
+        (six.confidence.as_str(), six.calibration_samples),
+        ("calibrated", Some(6))
+    );
     drop(e);
 
     // A new engine on the same data dir loads the history from the store.
     let again = engine(dir.path(), &[("openai", openai.uri())], options()).await;
     let reloaded = estimate_of(&again, low("low")).await;
-    assert_eq!(reloaded.confidence, "calibrated (6 samples)");
+    assert_eq!(
+        (reloaded.confidence.as_str(), reloaded.calibration_samples),
+        ("calibrated", Some(6))
+    );
     assert_eq!(
         (reloaded.expected_usd, reloaded.worst_case_usd),
         (d("0.0601"), d("0.0601"))
     );
     assert_eq!(
-        estimate_of(&again, low("medium")).await.confidence,
+        estimate_of(&again, low("medium")).await.confidence.as_str(),
         "published"
     );
 }
@@ -185,14 +194,20 @@ async fn requests_split_over_several_calls_are_not_samples() {
         assert_eq!(r.attempts.len(), 2, "two calls: {r:?}");
     }
     assert_eq!(requests(&openai).await, 10);
-    assert_eq!(estimate_of(&e, twelve).await.confidence, "published");
+    assert_eq!(
+        estimate_of(&e, twelve).await.confidence.as_str(),
+        "published"
+    );
     drop(e);
     let again = engine(dir.path(), &[("openai", openai.uri())], options()).await;
     let n12 = RequestParams {
         n: 12,
         ..low("low")
     };
-    assert_eq!(estimate_of(&again, n12).await.confidence, "published");
+    assert_eq!(
+        estimate_of(&again, n12).await.confidence.as_str(),
+        "published"
+    );
 }
 
 /// Flat-priced offers are their published price whatever the history.
@@ -230,7 +245,7 @@ async fn flat_priced_offers_never_calibrate() {
         })
         .await
         .expect("estimate");
-    assert_eq!(r.estimates[0].confidence, "published");
+    assert_eq!(r.estimates[0].confidence.as_str(), "published");
 }
 
 const SDXL: &str = "replicate:stability-ai/sdxl";
@@ -347,14 +362,21 @@ async fn a_job_finished_by_recovery_is_learned() {
 
     let e = engine(dir.path(), &endpoints, opts).await;
     let before = estimate_for(&e, SDXL, sdxl.clone()).await;
-    assert_eq!(before.confidence, "assumed", "four samples: {before:?}");
+    assert_eq!(
+        before.confidence.as_str(),
+        "assumed",
+        "four samples: {before:?}"
+    );
     let report = e.recover().await.expect("recover");
     assert_eq!(report.resumed, vec![g.to_string()], "{report:?}");
     let detail = e.generation_detail(&g.to_string()).await.expect("detail");
     assert_eq!(detail.cost_usd, d("0.0195"), "20 s × $0.000975");
 
     let after = estimate_for(&e, SDXL, sdxl).await;
-    assert_eq!(after.confidence, "calibrated (5 samples)");
+    assert_eq!(
+        (after.confidence.as_str(), after.calibration_samples),
+        ("calibrated", Some(5))
+    );
     // 0.01, 0.0195, 0.03, 0.04, 0.05: median 0.03, max 0.05.
     assert_eq!(
         (after.expected_usd, after.worst_case_usd),

@@ -225,7 +225,11 @@ async fn bad_definitions_are_refused_and_nothing_is_saved() {
     bad.name = "bad name".into();
     assert!(e.gateway_save(bad).await.is_err());
     assert!(e.gateway_list().await.expect("list").is_empty());
-    assert!(!e.offers().iter().any(|o| o.provider == "gateway"));
+    assert!(
+        !e.offers()
+            .iter()
+            .any(|o| o.provider == engine::api::OfferProvider::Gateway)
+    );
 }
 
 fn plain(

@@ -126,7 +126,7 @@ async fn rate_limit_waits_for_retry_after_then_retries() {
         running[0] < wait.unwrap_or(0) && wait.unwrap_or(0) < running[1],
         "{ev:?}"
     );
-    assert_eq!(r.attempts[0].outcome, "rate_limited");
+    assert_eq!(r.attempts[0].outcome.as_str(), "rate_limited");
     assert!(r.cost_usd > d("0"), "token usage was settled");
 }
 
@@ -227,8 +227,8 @@ async fn quota_exhausted_stops_the_offer_and_moves_on() {
         .expect("generate");
     assert_eq!(r.status, GenerationStatus::Succeeded);
     assert_eq!(requests(&openai).await, 1, "quota is not retried");
-    assert_eq!(r.attempts[0].outcome, "quota_exhausted");
-    assert_eq!(r.attempts[1].outcome, "succeeded");
+    assert_eq!(r.attempts[0].outcome.as_str(), "quota_exhausted");
+    assert_eq!(r.attempts[1].outcome.as_str(), "succeeded");
 }
 
 #[tokio::test]
@@ -432,7 +432,7 @@ async fn offers_that_cannot_make_the_request_are_skipped_and_ignored_params_are_
     long.params.prompt = "a paper lantern ".repeat(750);
     let r = e.generate(long, noop()).await.expect("generate");
     assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
-    assert_eq!(r.attempts[0].outcome, "skipped");
+    assert_eq!(r.attempts[0].outcome.as_str(), "skipped");
     assert!(
         r.attempts[0]
             .error
@@ -455,7 +455,7 @@ async fn offers_that_cannot_make_the_request_are_skipped_and_ignored_params_are_
         .expect("generate");
     assert_eq!(r.status, GenerationStatus::Succeeded);
     assert_eq!(r.attempts[0].offer_id, MINI);
-    assert_eq!(r.attempts[0].outcome, "succeeded");
+    assert_eq!(r.attempts[0].outcome.as_str(), "succeeded");
     assert_eq!(requests(&stability).await, 0);
 }
 

@@ -184,7 +184,7 @@ async fn shut_down_offers_are_never_sent_to_and_chains_that_hold_them_warn() {
         .expect("falls through to gpt-image-2");
     assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
     assert_eq!(r.attempts[0].offer_id, "openai:gpt-image-1");
-    assert_eq!(r.attempts[0].outcome, "skipped");
+    assert_eq!(r.attempts[0].outcome.as_str(), "skipped");
     assert_eq!(
         r.attempts.last().map(|a| a.offer_id.as_str()),
         Some("openai:gpt-image-2")

@@ -14,7 +14,7 @@ pub enum KeyError {
     #[error("{cause}: {remedy}")]
     Unavailable { cause: String, remedy: String },
 
-    #[error("unknown provider `{0}`; known providers: {known}", known = Provider::known_ids())]
+    #[error("unknown provider `{0}`; known providers: {known}", known = Provider::known())]
     UnknownProvider(String),
 
     #[error("invalid API key: {reason}")]
@@ -41,7 +41,7 @@ impl KeyError {
 /// The "or set the variable" half of every remedy.
 fn env_hint(provider: Option<Provider>) -> String {
     match provider {
-        Some(p) => format!("or set {} for this process", p.env_var()),
+        Some(p) => format!("or set {} for this process", p.api_key_env_var()),
         None => "or set PROOFSHEET_<PROVIDER>_API_KEY for this process".to_owned(),
     }
 }

@@ -39,14 +39,14 @@ impl Index {
     }
 
     pub fn find(&self, provider: Provider) -> Option<&IndexEntry> {
-        self.keys.iter().find(|e| e.provider == provider.id())
+        self.keys.iter().find(|e| e.provider == provider.as_str())
     }
 
     pub fn upsert(&mut self, provider: Provider, added_at: DateTime<Utc>, last4: Option<String>) {
         self.remove(provider);
         self.version = 1;
         self.keys.push(IndexEntry {
-            provider: provider.id().to_owned(),
+            provider: provider.as_str().to_owned(),
             added_at,
             last4,
         });
@@ -54,7 +54,7 @@ impl Index {
 
     pub fn remove(&mut self, provider: Provider) -> bool {
         let before = self.keys.len();
-        self.keys.retain(|e| e.provider != provider.id());
+        self.keys.retain(|e| e.provider != provider.as_str());
         before != self.keys.len()
     }
 }

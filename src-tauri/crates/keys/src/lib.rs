@@ -27,6 +27,6 @@ mod store;
 pub use async_store::AsyncKeyStore;
 pub use error::{KeyError, Result};
 pub use gateway::{GatewaySecret, gateway_env_var};
-pub use provider::Provider;
+pub use provider::{Provider, parse_provider};
 pub use secret::Secret;
 pub use store::{KeyInfo, KeySource, KeyStore};

@@ -140,7 +140,7 @@ impl KeyStore {
     pub fn list(&self) -> Result<Vec<KeyInfo>> {
         let index = self.read_index()?;
         let mut out = Vec::new();
-        for provider in Provider::ALL {
+        for &provider in Provider::ALL {
             if let Some(info) = env_info(provider) {
                 out.push(info);
             } else if self.keychain_has(provider)? {
@@ -158,7 +158,7 @@ impl KeyStore {
 
     /// Keys supplied through `PROOFSHEET_<ID>_API_KEY`; never touches the keychain.
     pub fn environment_keys() -> Vec<KeyInfo> {
-        Provider::ALL.into_iter().filter_map(env_info).collect()
+        Provider::ALL.iter().copied().filter_map(env_info).collect()
     }
 
     /// Reaches the keychain once (reads the index item) to report whether it is usable,
@@ -170,7 +170,7 @@ impl KeyStore {
     fn item(&self, provider: Provider) -> Item<'_> {
         Item {
             service: &self.service,
-            user: provider.id(),
+            user: provider.as_str(),
             provider: Some(provider),
             label: label_for(provider),
         }
@@ -232,9 +232,9 @@ fn normalize(secret: Secret) -> Result<Secret> {
 }
 
 fn env_key(provider: Provider) -> Option<Secret> {
-    let value = std::env::var_os(provider.env_var())?;
+    let value = std::env::var_os(provider.api_key_env_var())?;
     let Ok(value) = value.into_string() else {
-        tracing::warn!(var = %provider.env_var(), "ignoring an API key variable that is not UTF-8");
+        tracing::warn!(var = %provider.api_key_env_var(), "ignoring an API key variable that is not UTF-8");
         return None;
     };
     let secret = Secret::from_string(value);

@@ -150,7 +150,7 @@ fn works_from_spawn_blocking_async_tasks_and_plain_threads() {
         for p in providers {
             let store = &store;
             s.spawn(move || {
-                let key = format!("{}-thread-key-123456", p.id());
+                let key = format!("{}-thread-key-123456", p.as_str());
                 store
                     .set(p, Secret::from_string(key))
                     .expect("set from thread");

@@ -3,7 +3,7 @@
 
 use crate::capabilities::Capabilities;
 use crate::error::CatalogError;
-use crate::formula::{FORMULA_KINDS, Formula};
+use crate::formula::Formula;
 use crate::lifecycle::check_replacements;
 use crate::request::LatencyTier;
 use crate::validate::{parse_date, validate_offer};
@@ -13,24 +13,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashSet;
 use std::sync::{Arc, OnceLock};
-
-/// Provider ids shared with the providers crate.
-pub const PROVIDERS: &[&str] = &[
-    "openai",
-    "stability",
-    "google",
-    "replicate",
-    "fal",
-    "bfl",
-    "together",
-    "openrouter",
-    "a1111",
-    "comfyui",
-    "openai_compatible",
-    "ideogram",
-    "recraft",
-    "gateway",
-];
 
 const BUNDLED_JSON: &str = include_str!("../catalog/catalog.json");
 
@@ -49,7 +31,8 @@ pub enum OfferTier {
 pub struct Offer {
     /// Stable id, `provider:model` (e.g. `openai:gpt-image-1`, `fal:fal-ai/flux/dev`).
     pub id: Arc<str>,
-    pub provider: Arc<str>,
+    /// Who serves it (a built-in provider, or `gateway` for a named gateway).
+    pub provider: vocab::OfferProvider,
     /// The model id sent to the provider.
     pub model: Arc<str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -336,6 +319,14 @@ impl Catalog {
 /// Checks done on the raw JSON so the error names the field even where serde would
 /// only say "data did not match".
 fn precheck(id: &str, v: &Value) -> Result<(), CatalogError> {
+    let provider = v.get("provider").and_then(Value::as_str).unwrap_or("");
+    if vocab::OfferProvider::from_wire(provider).is_none() {
+        return Err(CatalogError::offer(
+            id,
+            "provider",
+            format!("unknown provider `{provider}`"),
+        ));
+    }
     match v.get("source").and_then(Value::as_str) {
         Some(s) if !s.trim().is_empty() => {}
         _ => {
@@ -366,13 +357,13 @@ fn check_kind(id: &str, f: Option<&Value>, path: &str) -> Result<(), CatalogErro
         return Err(CatalogError::offer(id, path, "missing"));
     };
     let kind = f.get("kind").and_then(Value::as_str).unwrap_or("");
-    if !FORMULA_KINDS.contains(&kind) {
+    if vocab::BillingKind::from_wire(kind).is_none() {
         return Err(CatalogError::offer(
             id,
             format!("{path}.kind"),
             format!(
                 "unknown formula kind `{kind}` (expected one of {})",
-                FORMULA_KINDS.join(", ")
+                vocab::BillingKind::known()
             ),
         ));
     }

@@ -14,7 +14,6 @@ use chrono::{DateTime, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::borrow::Cow;
 use std::sync::Arc;
 
 /// Extra billed attempts the worst case must cover. `billed_retries: 2` means the
@@ -80,25 +79,30 @@ pub enum PriceSource {
 }
 
 impl PriceSource {
-    pub fn as_str(self) -> &'static str {
+    /// The label that crosses IPC (the samples travel separately).
+    pub fn kind(self) -> vocab::EstimateSource {
         match self {
-            PriceSource::Published => "published",
-            PriceSource::Calibrated { .. } => "calibrated",
-            PriceSource::Reported => "reported",
-            PriceSource::Unknown => "unknown",
+            PriceSource::Published => vocab::EstimateSource::Published,
+            PriceSource::Calibrated { .. } => vocab::EstimateSource::Calibrated,
+            PriceSource::Reported => vocab::EstimateSource::Reported,
+            PriceSource::Unknown => vocab::EstimateSource::Unknown,
         }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        self.kind().as_str()
     }
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Estimate {
     pub offer_id: Arc<str>,
-    pub provider: Arc<str>,
+    pub provider: vocab::OfferProvider,
     pub model: Arc<str>,
     pub display_name: Arc<str>,
     pub tier: OfferTier,
     /// Formula kind, e.g. `tokens`, `per_megapixel`.
-    pub billing: Cow<'static, str>,
+    pub billing: vocab::BillingKind,
     pub supported: bool,
     pub unsupported_reason: Option<String>,
     /// USD; zero when unsupported.
@@ -204,11 +208,11 @@ fn estimate_prepared(
         };
         Estimate {
             offer_id: offer.id.clone(),
-            provider: offer.provider.clone(),
+            provider: offer.provider,
             model: offer.model.clone(),
             display_name: offer.display_name.clone(),
             tier: offer.tier,
-            billing: Cow::Borrowed(offer.formula.kind_name()),
+            billing: offer.formula.kind(),
             supported,
             unsupported_reason: res.unsupported,
             expected,

@@ -7,20 +7,7 @@ pub use crate::tokens::{TokenFormula, TokenRates, TokenRow, image_tokens};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-
-/// Every formula kind the catalog knows, in the order of providers.md §13.
-pub const FORMULA_KINDS: &[&str] = &[
-    "flat_per_image",
-    "table",
-    "per_megapixel",
-    "base_increment",
-    "tokens",
-    "compute_seconds",
-    "credits",
-    "step_scaled",
-    "free",
-    "unknown",
-];
+use vocab::BillingKind;
 
 /// How an offer turns a request into money. Tagged by `kind` in the catalog file.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -213,19 +200,19 @@ pub fn table_row<'r>(
 }
 
 impl Formula {
-    /// The `kind` tag, e.g. `"per_megapixel"`.
-    pub fn kind_name(&self) -> &'static str {
+    /// The `kind` tag, e.g. `per_megapixel`.
+    pub fn kind(&self) -> BillingKind {
         match self {
-            Formula::FlatPerImage { .. } => "flat_per_image",
-            Formula::Table { .. } => "table",
-            Formula::PerMegapixel { .. } => "per_megapixel",
-            Formula::BaseIncrement { .. } => "base_increment",
-            Formula::Tokens(_) => "tokens",
-            Formula::ComputeSeconds { .. } => "compute_seconds",
-            Formula::Credits { .. } => "credits",
-            Formula::StepScaled { .. } => "step_scaled",
-            Formula::Free { .. } => "free",
-            Formula::Unknown { .. } => "unknown",
+            Formula::FlatPerImage { .. } => BillingKind::FlatPerImage,
+            Formula::Table { .. } => BillingKind::Table,
+            Formula::PerMegapixel { .. } => BillingKind::PerMegapixel,
+            Formula::BaseIncrement { .. } => BillingKind::BaseIncrement,
+            Formula::Tokens(_) => BillingKind::Tokens,
+            Formula::ComputeSeconds { .. } => BillingKind::ComputeSeconds,
+            Formula::Credits { .. } => BillingKind::Credits,
+            Formula::StepScaled { .. } => BillingKind::StepScaled,
+            Formula::Free { .. } => BillingKind::Free,
+            Formula::Unknown { .. } => BillingKind::Unknown,
         }
     }
 

@@ -27,7 +27,7 @@ mod validate;
 pub use calibration::{CalibratedCost, Calibration, CalibrationSample};
 pub use capabilities::{Capabilities, Note, SizeOption, SizeSpec, StepsRange};
 pub use catalog::{
-    Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PROVIDERS, PriceBasis,
+    Catalog, LatencyMultiplier, Modifiers, Offer, OfferTier, OverrideChange, PriceBasis,
     PriceOverride, TimeWindow,
 };
 pub use diff::{
@@ -40,8 +40,8 @@ pub use estimate::{
     estimate_offers,
 };
 pub use formula::{
-    FORMULA_KINDS, Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula,
-    TokenRates, TokenRow, image_tokens, table_row,
+    Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula, TokenRates,
+    TokenRow, image_tokens, table_row,
 };
 pub use lifecycle::{LifecycleNote, LifecycleStatus, catalog_date};
 pub use lines::{Line, TokenClass};

@@ -16,6 +16,9 @@ use crate::images::{Expect, ImageSource, materialize};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::A1111.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:7860";
 
 #[derive(Debug, Clone, PartialEq)]
@@ -33,11 +36,11 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("a1111", body)?;
+    let v = j::parse(ID, body)?;
     let list = v
         .get("images")
         .and_then(Value::as_array)
-        .ok_or_else(|| ProviderError::malformed("a1111", "the response has no 'images' list"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the response has no 'images' list"))?;
     let info: Value = v
         .get("info")
         .and_then(Value::as_str)
@@ -51,17 +54,15 @@ pub fn parse_response(
     let first_seed = j::u64_of(info.get("seed"));
     let mut images = Vec::new();
     for (i, img) in list.iter().enumerate() {
-        let b = img.as_str().ok_or_else(|| {
-            ProviderError::malformed("a1111", "an image entry is not a base64 string")
-        })?;
+        let b = img
+            .as_str()
+            .ok_or_else(|| ProviderError::malformed(ID, "an image entry is not a base64 string"))?;
         let b = b
             .split_once(',')
             .filter(|_| b.starts_with("data:"))
             .map_or(b, |(_, d)| d);
         images.push((
-            ImageSource::Bytes(
-                decode::b64("a1111", b).map_err(|e| e.with_usage(RawUsage::default()))?,
-            ),
+            ImageSource::Bytes(decode::b64(ID, b).map_err(|e| e.with_usage(RawUsage::default()))?),
             seeds.get(i).copied().or(first_seed),
         ));
     }
@@ -89,7 +90,7 @@ pub fn classify_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Provide
     } else {
         ""
     };
-    ProviderError::new("a1111", class, format!("{text}{hint}")).with_status(status)
+    ProviderError::new(ID, class, format!("{text}{hint}")).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -101,8 +102,8 @@ pub struct A1111 {
 impl A1111 {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "a1111", cfg),
-            base: resolve_base_url("a1111", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -144,7 +145,7 @@ impl A1111 {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         if let Some(k) = key.filter(|k| !k.is_empty()) {
-            crate::common::key_usable("a1111", k)?;
+            crate::common::key_usable(ID, k)?;
         }
         let start = Instant::now();
         let rb = Self::auth(
@@ -193,7 +194,7 @@ impl A1111 {
 #[async_trait]
 impl ImageProvider for A1111 {
     fn id(&self) -> &'static str {
-        "a1111"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {

@@ -17,6 +17,9 @@ use crate::poll::Poller;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Bfl.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.bfl.ai";
 const TRUSTED: &[&str] = &["bfl.ai", "bfl.ml"];
 const RATIOS: &[&str] = &[
@@ -61,10 +64,10 @@ pub fn parse_submit(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("bfl", body)?;
+    let v = j::parse(ID, body)?;
     let id = j::str_of(&v, "id")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ProviderError::malformed("bfl", "the submit response has no 'id'"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the submit response has no 'id'"))?;
     Ok(BflSubmitted {
         id: id.to_string(),
         polling_url: j::str_of(&v, "polling_url").map(str::to_string),
@@ -84,15 +87,15 @@ pub fn parse_poll(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("bfl", body)?;
+    let v = j::parse(ID, body)?;
     let st = j::str_of(&v, "status")
-        .ok_or_else(|| ProviderError::malformed("bfl", "the poll response has no 'status'"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the poll response has no 'status'"))?;
     Ok(match st {
         "Pending" | "Processing" | "Queued" => BflStatus::Pending,
         "Ready" => {
             let result = v.get("result");
             let sample = result.and_then(|r| j::str_of(r, "sample")).ok_or_else(|| {
-                ProviderError::malformed("bfl", "status Ready but no 'result.sample' URL")
+                ProviderError::malformed(ID, "status Ready but no 'result.sample' URL")
             })?;
             BflStatus::Ready {
                 sample: sample.to_string(),
@@ -110,7 +113,7 @@ pub fn parse_poll(
         ),
         // An unknown status is not an answer: keep polling until the deadline (F1).
         other => {
-            tracing::warn!(provider = "bfl", status = %short(other), "unknown task status; still polling");
+            tracing::warn!(provider = ID, status = %short(other), "unknown task status; still polling");
             BflStatus::Pending
         }
     })
@@ -145,7 +148,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         422 => ErrorClass::InvalidRequest { field },
         s => class_for_status(s, retry_after::from_any(headers, Some(&v))),
     };
-    ProviderError::new("bfl", class, msg).with_status(status)
+    ProviderError::new(ID, class, msg).with_status(status)
 }
 
 pub fn build_body(req: &GenerateRequest) -> Value {
@@ -184,7 +187,7 @@ pub fn job_of(req: &GenerateRequest, sub: &BflSubmitted) -> RemoteJob {
         o.insert("height".into(), json!(req.height));
     }
     RemoteJob {
-        provider: "bfl".into(),
+        provider: ID.into(),
         model: req.model.clone(),
         remote_id: sub.id.clone(),
         poll_url: sub.polling_url.clone(),
@@ -202,8 +205,8 @@ pub struct Bfl {
 impl Bfl {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "bfl", cfg),
-            base: resolve_base_url("bfl", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
             cfg: cfg.clone(),
         }
     }
@@ -229,7 +232,7 @@ impl Bfl {
             .clone()
             .unwrap_or_else(|| join(&self.base, &format!("v1/get_result?id={}", job.remote_id)));
         let url =
-            check_same_site("bfl", &poll_url, &self.base, TRUSTED).map_err(|e| e.or_job(&job))?;
+            check_same_site(ID, &poll_url, &self.base, TRUSTED).map_err(|e| e.or_job(&job))?;
         // BFL charges at submit and has no cancel endpoint: the reported cost is owed
         // whatever happens next, so definitive endings carry it as usage.
         let owed = |e: ProviderError, usage: &RawUsage| {
@@ -241,7 +244,7 @@ impl Bfl {
         };
         loop {
             if let Err(stop) = poller.tick().await {
-                let e = stop_error("bfl", stop, &job);
+                let e = stop_error(ID, stop, &job);
                 return Err(match e.class {
                     ErrorClass::Cancelled => owed(e, &usage),
                     _ => e,
@@ -266,7 +269,7 @@ impl Bfl {
                 BflStatus::Ready { sample, seed } => {
                     // Finished: billed. A failed download keeps the job so it can be fetched again.
                     let done = |e: ProviderError| e.or_job(&job).with_usage(usage.clone());
-                    let src = ImageSource::from_url_or_data("bfl", &sample).map_err(done)?;
+                    let src = ImageSource::from_url_or_data(ID, &sample).map_err(done)?;
                     let images = materialize(
                         &self.http,
                         vec![(src, seed)],
@@ -286,7 +289,7 @@ impl Bfl {
                 }
                 BflStatus::RequestModerated => {
                     return Err(ProviderError::new(
-                        "bfl",
+                        ID,
                         ErrorClass::SafetyBlock { billed: false },
                         "BFL's moderation rejected the prompt before generation; rephrase it",
                     ));
@@ -294,7 +297,7 @@ impl Bfl {
                 BflStatus::ContentModerated => {
                     // Unverified whether this is charged; assume yes and report the submit cost.
                     return Err(ProviderError::new(
-                        "bfl",
+                        ID,
                         ErrorClass::SafetyBlock { billed: true },
                         "BFL's moderation withheld the generated image (probably billed); rephrase the prompt",
                     )
@@ -303,7 +306,7 @@ impl Bfl {
                 BflStatus::Failed(msg) => {
                     // Definitive: nothing to resume; the submit cost is charged (F1).
                     let e = ProviderError::new(
-                        "bfl",
+                        ID,
                         ErrorClass::Transient,
                         format!("the task failed at BFL: {msg}"),
                     );
@@ -317,7 +320,7 @@ impl Bfl {
                     // Expired (or never known): nothing left to fetch; the submit cost stays owed.
                     return Err(owed(
                         ProviderError::new(
-                            "bfl",
+                            ID,
                             ErrorClass::Timeout {
                                 remote_job_id: Some(job.remote_id.clone()),
                             },
@@ -334,7 +337,7 @@ impl Bfl {
 #[async_trait]
 impl ImageProvider for Bfl {
     fn id(&self) -> &'static str {
-        "bfl"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         let flux2 = model.starts_with("flux-2");
@@ -374,7 +377,7 @@ impl ImageProvider for Bfl {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("bfl", key)?;
+            let k = key_required(ID, key)?;
             let start = Instant::now();
             let rb = self
                 .http
@@ -382,11 +385,11 @@ impl ImageProvider for Bfl {
                 .post(join(&self.base, &format!("v1/{}", req.model)))
                 .header("x-key", k)
                 .json(&build_body(req));
-            tracing::debug!(provider = "bfl", model = %req.model, "submitting task");
+            tracing::debug!(provider = ID, model = %req.model, "submitting task");
             let resp = self.http.send(rb, cancel).await?;
             let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
             let job = job_of(req, &sub);
-            crate::common::refuse_key_echo("bfl", &job, Some(k))?;
+            crate::common::refuse_key_echo(ID, &job, Some(k))?;
             progress.emit(ProviderProgress::Submitted {
                 job: Box::new(job.clone()),
             });
@@ -403,7 +406,7 @@ impl ImageProvider for Bfl {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("bfl", key)?;
+            let k = key_required(ID, key)?;
             let usage = usage_from_submit(&remote.extra, &HeaderMap::new());
             self.follow(remote.clone(), usage, k, progress, cancel, Instant::now())
                 .await

@@ -17,6 +17,9 @@ use crate::poll::{Poller, Stop};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::ComfyUi.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "http://127.0.0.1:8188";
 pub const DEFAULT_WORKFLOW: &str = include_str!("workflows/default_txt2img.json");
 
@@ -44,7 +47,7 @@ pub fn has_paid_api_nodes(workflow: &Value) -> bool {
 
 fn bad_template(msg: &str) -> ProviderError {
     ProviderError::new(
-        "comfyui",
+        ID,
         ErrorClass::InvalidRequest {
             field: Some("workflow".into()),
         },
@@ -134,13 +137,11 @@ pub fn parse_submit(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("comfyui", body)?;
+    let v = j::parse(ID, body)?;
     j::str_of(&v, "prompt_id")
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| {
-            ProviderError::malformed("comfyui", "the /prompt response has no 'prompt_id'")
-        })
+        .ok_or_else(|| ProviderError::malformed(ID, "the /prompt response has no 'prompt_id'"))
 }
 
 /// One output file to fetch through `/view`.
@@ -171,7 +172,7 @@ pub fn parse_history(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("comfyui", body)?;
+    let v = j::parse(ID, body)?;
     let Some(entry) = v.get(prompt_id) else {
         return Ok(History::Pending);
     };
@@ -189,7 +190,7 @@ pub fn parse_history(
             .map(short)
             .unwrap_or_else(|| "execution failed".into());
         return Ok(History::Failed(ProviderError::new(
-            "comfyui",
+            ID,
             ErrorClass::Transient,
             format!("the workflow failed: {detail}"),
         )));
@@ -214,9 +215,8 @@ pub fn parse_history(
             if kind == "temp" {
                 continue; // previews, not results
             }
-            let filename = j::str_of(img, "filename").ok_or_else(|| {
-                ProviderError::malformed("comfyui", "an output image has no filename")
-            })?;
+            let filename = j::str_of(img, "filename")
+                .ok_or_else(|| ProviderError::malformed(ID, "an output image has no filename"))?;
             files.push(ViewFile {
                 filename: filename.to_string(),
                 subfolder: j::str_of(img, "subfolder").unwrap_or("").to_string(),
@@ -226,7 +226,7 @@ pub fn parse_history(
     }
     if files.is_empty() {
         return Err(ProviderError::malformed(
-            "comfyui",
+            ID,
             "the workflow finished without saving an image (does it have a SaveImage node?)",
         ));
     }
@@ -251,7 +251,7 @@ pub fn classify_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Provide
         },
         s => class_for_status(s, None),
     };
-    ProviderError::new("comfyui", class, msg).with_status(status)
+    ProviderError::new(ID, class, msg).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -264,8 +264,8 @@ pub struct ComfyUi {
 impl ComfyUi {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "comfyui", cfg),
-            base: resolve_base_url("comfyui", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
             cfg: cfg.clone(),
         }
     }
@@ -297,7 +297,7 @@ impl ComfyUi {
                 if matches!(stop, Stop::Cancelled) {
                     self.cancel_remote(&job, key).await;
                 }
-                return Err(stop_error("comfyui", stop, &job));
+                return Err(stop_error(ID, stop, &job));
             }
             let url = join(&self.base, &format!("history/{}", job.remote_id));
             let resp = match self
@@ -308,7 +308,7 @@ impl ComfyUi {
                 Ok(r) => r,
                 Err(e) if e.class == ErrorClass::Cancelled => {
                     self.cancel_remote(&job, key).await;
-                    return Err(stop_error("comfyui", Stop::Cancelled, &job));
+                    return Err(stop_error(ID, Stop::Cancelled, &job));
                 }
                 Err(e) => return Err(e.or_job(&job)),
             };
@@ -340,7 +340,7 @@ impl ComfyUi {
                 return Err(done(classify_error(resp.status, &resp.headers, &resp.body)));
             }
             images.push(
-                decode::inspect_blocking("comfyui", resp.body, seed, Some(expect.max_pixels))
+                decode::inspect_blocking(ID, resp.body, seed, Some(expect.max_pixels))
                     .await
                     .map_err(done)?,
             );
@@ -372,7 +372,7 @@ impl ComfyUi {
             .post(join(&self.base, "interrupt"))
             .json(&json!({"prompt_id": job.remote_id}));
         let r = self.http.send(Self::auth(int, key), &none).await;
-        tracing::info!(provider = "comfyui", remote_id = %job.remote_id, ok = r.is_ok(), "interrupt requested");
+        tracing::info!(provider = ID, remote_id = %job.remote_id, ok = r.is_ok(), "interrupt requested");
     }
 
     async fn run(
@@ -383,7 +383,7 @@ impl ComfyUi {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         if let Some(k) = key.filter(|k| !k.is_empty()) {
-            crate::common::key_usable("comfyui", k)?;
+            crate::common::key_usable(ID, k)?;
         }
         let start = Instant::now();
         let template: Value = match req.extra_field("workflow") {
@@ -393,7 +393,7 @@ impl ComfyUi {
         };
         if has_paid_api_nodes(&template) {
             tracing::warn!(
-                provider = "comfyui",
+                provider = ID,
                 "workflow contains paid API nodes; it spends Comfy.org credits"
             );
         }
@@ -420,7 +420,7 @@ impl ComfyUi {
             })?;
         let prompt_id = parse_submit(resp.status, &resp.headers, &resp.body)?;
         let job = RemoteJob {
-            provider: "comfyui".into(),
+            provider: ID.into(),
             model: req.model.clone(),
             remote_id: prompt_id,
             poll_url: None,
@@ -432,7 +432,7 @@ impl ComfyUi {
                 "height": req.height,
             }),
         };
-        crate::common::refuse_key_echo("comfyui", &job, key.filter(|k| !k.is_empty()))?;
+        crate::common::refuse_key_echo(ID, &job, key.filter(|k| !k.is_empty()))?;
         progress.emit(ProviderProgress::Submitted {
             job: Box::new(job.clone()),
         });
@@ -443,7 +443,7 @@ impl ComfyUi {
 #[async_trait]
 impl ImageProvider for ComfyUi {
     fn id(&self) -> &'static str {
-        "comfyui"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {

@@ -5,23 +5,7 @@ use std::time::Duration;
 
 use crate::ImageProvider;
 use crate::errors::ProviderError;
-
-/// Every provider id (shared with the pricing catalog).
-pub const PROVIDER_IDS: &[&str] = &[
-    "openai",
-    "stability",
-    "google",
-    "replicate",
-    "fal",
-    "bfl",
-    "together",
-    "openrouter",
-    "a1111",
-    "comfyui",
-    "openai_compatible",
-    "ideogram",
-    "recraft",
-];
+use vocab::ProviderId;
 
 /// Settings for one provider client. `Default` gives production values.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,36 +51,56 @@ pub fn resolve_base_url(id: &str, cfg: &ProviderConfig, default: Option<&str>) -
         .map(|s| s.trim().trim_end_matches('/').to_string())
 }
 
-/// Build the client for a provider id.
+/// The endpoint a provider is reached at when neither the environment nor settings
+/// name one; None when the user must supply it (an OpenAI-compatible server).
+pub fn default_base_url(id: ProviderId) -> Option<&'static str> {
+    use crate::*;
+    Some(match id {
+        ProviderId::OpenAi => openai::DEFAULT_BASE_URL,
+        ProviderId::Stability => stability::DEFAULT_BASE_URL,
+        ProviderId::Google => google::DEFAULT_BASE_URL,
+        ProviderId::Replicate => replicate::DEFAULT_BASE_URL,
+        ProviderId::Fal => fal::DEFAULT_QUEUE_URL,
+        ProviderId::Bfl => bfl::DEFAULT_BASE_URL,
+        ProviderId::Together => together::DEFAULT_BASE_URL,
+        ProviderId::OpenRouter => openrouter::DEFAULT_BASE_URL,
+        ProviderId::A1111 => a1111::DEFAULT_BASE_URL,
+        ProviderId::ComfyUi => comfyui::DEFAULT_BASE_URL,
+        ProviderId::Ideogram => ideogram::DEFAULT_BASE_URL,
+        ProviderId::Recraft => recraft::DEFAULT_BASE_URL,
+        ProviderId::OpenAiCompatible => return None,
+    })
+}
+
+/// The base URL a provider's calls go to: `PROOFSHEET_<ID>_BASE_URL`, then the
+/// configured one, then its default. Every client and the moderation check use this.
+pub fn endpoint(id: ProviderId, cfg: &ProviderConfig) -> Option<String> {
+    resolve_base_url(id.as_str(), cfg, default_base_url(id))
+}
+
+/// Build the client for a provider.
 pub fn provider_for(
-    id: &str,
+    id: ProviderId,
     cfg: &ProviderConfig,
     http: reqwest::Client,
 ) -> Result<Arc<dyn ImageProvider>, ProviderError> {
     use crate::*;
     let p: Arc<dyn ImageProvider> = match id {
-        "openai" => Arc::new(openai::OpenAi::new(cfg, http)),
-        "stability" => Arc::new(stability::Stability::new(cfg, http)),
-        "google" => Arc::new(google::Google::new(cfg, http)),
-        "replicate" => Arc::new(replicate::Replicate::new(cfg, http)),
-        "fal" => Arc::new(fal::Fal::new(cfg, http)),
-        "bfl" => Arc::new(bfl::Bfl::new(cfg, http)),
-        "together" => Arc::new(together::Together::new(cfg, http)),
-        "openrouter" => Arc::new(openrouter::OpenRouter::new(cfg, http)),
-        "a1111" => Arc::new(a1111::A1111::new(cfg, http)),
-        "comfyui" => Arc::new(comfyui::ComfyUi::new(cfg, http)),
-        "openai_compatible" => Arc::new(openai_compatible::OpenAiCompatible::new(cfg, http)?),
-        "ideogram" => Arc::new(ideogram::Ideogram::new(cfg, http)),
-        "recraft" => Arc::new(recraft::Recraft::new(cfg, http)),
-        other => {
-            return Err(ProviderError::new(
-                other,
-                ErrorClass::InvalidRequest {
-                    field: Some("provider".into()),
-                },
-                format!("unknown provider id '{other}'"),
-            ));
+        ProviderId::OpenAi => Arc::new(openai::OpenAi::new(cfg, http)),
+        ProviderId::Stability => Arc::new(stability::Stability::new(cfg, http)),
+        ProviderId::Google => Arc::new(google::Google::new(cfg, http)),
+        ProviderId::Replicate => Arc::new(replicate::Replicate::new(cfg, http)),
+        ProviderId::Fal => Arc::new(fal::Fal::new(cfg, http)),
+        ProviderId::Bfl => Arc::new(bfl::Bfl::new(cfg, http)),
+        ProviderId::Together => Arc::new(together::Together::new(cfg, http)),
+        ProviderId::OpenRouter => Arc::new(openrouter::OpenRouter::new(cfg, http)),
+        ProviderId::A1111 => Arc::new(a1111::A1111::new(cfg, http)),
+        ProviderId::ComfyUi => Arc::new(comfyui::ComfyUi::new(cfg, http)),
+        ProviderId::OpenAiCompatible => {
+            Arc::new(openai_compatible::OpenAiCompatible::new(cfg, http)?)
         }
+        ProviderId::Ideogram => Arc::new(ideogram::Ideogram::new(cfg, http)),
+        ProviderId::Recraft => Arc::new(recraft::Recraft::new(cfg, http)),
     };
     Ok(Arc::new(Redacting(p)))
 }

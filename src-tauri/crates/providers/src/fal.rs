@@ -17,6 +17,9 @@ use crate::poll::{Poller, Stop};
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Fal.as_str();
+
 pub const DEFAULT_QUEUE_URL: &str = "https://queue.fal.run";
 pub const DEFAULT_SYNC_URL: &str = "https://fal.run";
 pub const DEFAULT_API_URL: &str = "https://api.fal.ai";
@@ -65,10 +68,10 @@ pub fn parse_submit(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("fal", body)?;
+    let v = j::parse(ID, body)?;
     let id = j::str_of(&v, "request_id")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ProviderError::malformed("fal", "the queue response has no 'request_id'"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the queue response has no 'request_id'"))?;
     let s = |k: &str| j::str_of(&v, k).map(str::to_string);
     Ok(Submitted {
         request_id: id.to_string(),
@@ -86,7 +89,7 @@ pub fn parse_status(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("fal", body)?;
+    let v = j::parse(ID, body)?;
     match j::str_of(&v, "status") {
         Some("IN_QUEUE") => Ok(QueueStatus::InQueue {
             position: j::u64_of(v.get("queue_position")),
@@ -108,7 +111,7 @@ pub fn parse_status(
         }
         // An unknown status is not an answer: keep polling until the deadline (F1).
         other => {
-            tracing::warn!(provider = "fal", status = ?other.map(short), "unknown queue status; still polling");
+            tracing::warn!(provider = ID, status = ?other.map(short), "unknown queue status; still polling");
             Ok(QueueStatus::InProgress)
         }
     }
@@ -125,7 +128,7 @@ fn completed_error(error_type: &str, msg: &str, headers: &HeaderMap) -> Provider
         _ => ErrorClass::Transient,
     };
     let e = ProviderError::new(
-        "fal",
+        ID,
         class,
         format!("the request failed at fal ({}): {msg}", short(error_type)),
     );
@@ -149,18 +152,17 @@ pub fn parse_result(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("fal", body)?;
+    let v = j::parse(ID, body)?;
     let list = v
         .get("images")
         .and_then(Value::as_array)
-        .ok_or_else(|| ProviderError::malformed("fal", "the result has no 'images' list"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the result has no 'images' list"))?;
     let seed = j::u64_of(v.get("seed"));
     let mut images = Vec::new();
     for img in list {
-        let url = j::str_of(img, "url").ok_or_else(|| {
-            ProviderError::malformed("fal", "an image in the result has no 'url'")
-        })?;
-        images.push((ImageSource::from_url_or_data("fal", url)?, seed));
+        let url = j::str_of(img, "url")
+            .ok_or_else(|| ProviderError::malformed(ID, "an image in the result has no 'url'"))?;
+        images.push((ImageSource::from_url_or_data(ID, url)?, seed));
     }
     let nsfw = v
         .get("has_nsfw_concepts")
@@ -178,7 +180,7 @@ pub fn parse_result(
     };
     if images.is_empty() {
         return Err(
-            ProviderError::malformed("fal", "the result has an empty image list").with_usage(usage),
+            ProviderError::malformed(ID, "the result has an empty image list").with_usage(usage),
         );
     }
     Ok(FalResult {
@@ -249,7 +251,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
             s => class_for_status(s, None),
         }
     };
-    let mut e = ProviderError::new("fal", class, msg).with_status(status);
+    let mut e = ProviderError::new(ID, class, msg).with_status(status);
     if billed {
         e = e.with_usage(RawUsage {
             billable_units: units(headers),
@@ -291,9 +293,9 @@ pub struct Fal {
 impl Fal {
     /// One override (env or settings) replaces all three fal hosts.
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
-        let over = resolve_base_url("fal", cfg, None);
+        let over = resolve_base_url(ID, cfg, None);
         Self {
-            http: Http::new(client, "fal", cfg),
+            http: Http::new(client, ID, cfg),
             queue: over.clone().unwrap_or_else(|| DEFAULT_QUEUE_URL.into()),
             sync: over.clone().unwrap_or_else(|| DEFAULT_SYNC_URL.into()),
             api: over.unwrap_or_else(|| DEFAULT_API_URL.into()),
@@ -320,7 +322,7 @@ impl Fal {
             .clone()
             .unwrap_or_else(|| format!("{base}/status"));
         RemoteJob {
-            provider: "fal".into(),
+            provider: ID.into(),
             model: req.model.clone(),
             remote_id: s.request_id.clone(),
             poll_url: Some(status_url.clone()),
@@ -345,9 +347,9 @@ impl Fal {
                 .map(str::to_string),
         }
         .ok_or_else(|| {
-            ProviderError::malformed("fal", format!("the stored job has no {which} URL"))
+            ProviderError::malformed(ID, format!("the stored job has no {which} URL"))
         })?;
-        check_same_site("fal", &url, &self.queue, TRUSTED)
+        check_same_site(ID, &url, &self.queue, TRUSTED)
     }
 
     async fn follow(
@@ -374,7 +376,7 @@ impl Fal {
                 Ok(r) => r,
                 Err(e) if e.class == ErrorClass::Cancelled => {
                     self.cancel_remote(&job, key).await;
-                    return Err(stop_error("fal", Stop::Cancelled, &job));
+                    return Err(stop_error(ID, Stop::Cancelled, &job));
                 }
                 Err(e) => return Err(e.or_job(&job)),
             };
@@ -393,7 +395,7 @@ impl Fal {
                 if matches!(stop, Stop::Cancelled) {
                     self.cancel_remote(&job, key).await;
                 }
-                return Err(stop_error("fal", stop, &job));
+                return Err(stop_error(ID, stop, &job));
             }
         };
         // COMPLETED: billed. Any later failure keeps the job so the result can be fetched again.
@@ -443,7 +445,7 @@ impl Fal {
         if result.nsfw > 0 && result.nsfw >= total {
             // The safety checker blanked every image; fal bills it as a successful output.
             return Err(ProviderError::new(
-                "fal",
+                ID,
                 ErrorClass::SafetyBlock { billed: true },
                 "fal's safety checker flagged the output and blanked the image (billed); rephrase the prompt",
             )
@@ -477,7 +479,7 @@ impl Fal {
                     &CancellationToken::new(),
                 )
                 .await;
-            tracing::info!(provider = "fal", remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
+            tracing::info!(provider = ID, remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
         }
     }
 
@@ -502,14 +504,14 @@ impl Fal {
                 .finish(result, rid, Expect::of(req), progress, cancel, start)
                 .await;
         }
-        tracing::debug!(provider = "fal", model = %req.model, "submitting to queue");
+        tracing::debug!(provider = ID, model = %req.model, "submitting to queue");
         let rb = self
             .auth(self.http.client.post(join(&self.queue, &req.model)), key)
             .json(&input);
         let resp = self.http.send(rb, cancel).await?;
         let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
         let job = self.job_of(req, &sub);
-        crate::common::refuse_key_echo("fal", &job, Some(key))?;
+        crate::common::refuse_key_echo(ID, &job, Some(key))?;
         progress.emit(ProviderProgress::Submitted {
             job: Box::new(job.clone()),
         });
@@ -533,7 +535,7 @@ fn timeout_id(mut e: ProviderError, job: &RemoteJob) -> ProviderError {
 #[async_trait]
 impl ImageProvider for Fal {
     fn id(&self) -> &'static str {
-        "fal"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         let flux = model.contains("flux");
@@ -561,7 +563,7 @@ impl ImageProvider for Fal {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("fal", key)?;
+            let k = key_required(ID, key)?;
             self.run(req, k, progress, cancel).await
         };
         run.await
@@ -574,7 +576,7 @@ impl ImageProvider for Fal {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("fal", key)?;
+            let k = key_required(ID, key)?;
             let mut job = remote.clone();
             if job.poll_url.is_none() || job.extra.get("response_url").is_none() {
                 // An old stored job without fal's URLs: rebuild them from the queue base.

@@ -21,7 +21,7 @@ use crate::json as j;
 use crate::types::*;
 
 /// The provider id every gateway call carries (the gateway's name is in the offer id).
-pub const GATEWAY_ID: &str = "gateway";
+pub const GATEWAY_ID: &str = vocab::OfferProvider::Gateway.as_str();
 
 /// Header LiteLLM sets on every answer with what it computed the call cost.
 pub const LITELLM_COST_HEADER: &str = "x-litellm-response-cost";

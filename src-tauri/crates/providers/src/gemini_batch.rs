@@ -28,7 +28,7 @@ use crate::http::join;
 use crate::images::{ImageSource, materialize};
 use crate::types::*;
 
-const P: &str = "google";
+const P: &str = vocab::ProviderId::Google.as_str();
 
 /// What a `batches.get` answer says.
 #[derive(Debug)]

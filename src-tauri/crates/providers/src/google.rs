@@ -17,6 +17,9 @@ use crate::stability::nearest_aspect;
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Google.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 const GEMINI_RATIOS: &[&str] = &["1:1", "2:3", "3:2", "3:4", "4:3", "9:16", "16:9", "21:9"];
 const IMAGEN_RATIOS: &[&str] = &["1:1", "3:4", "4:3", "9:16", "16:9"];
@@ -96,7 +99,7 @@ pub fn parse_generate_content(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("google", body)?;
+    let v = j::parse(ID, body)?;
     let raw = v.get("usageMetadata").cloned().unwrap_or(Value::Null);
     // An image part that cannot be read still proves the call ran and was metered.
     let bill = |e: ProviderError| {
@@ -126,13 +129,11 @@ pub fn parse_generate_content(
             if let Some(inline) = p.get("inlineData").or_else(|| p.get("inline_data")) {
                 let data = j::str_of(inline, "data").ok_or_else(|| {
                     bill(ProviderError::malformed(
-                        "google",
+                        ID,
                         "an inlineData part has no 'data'",
                     ))
                 })?;
-                sources.push(ImageSource::Bytes(
-                    decode::b64("google", data).map_err(bill)?,
-                ));
+                sources.push(ImageSource::Bytes(decode::b64(ID, data).map_err(bill)?));
             }
         }
     }
@@ -156,7 +157,7 @@ pub fn parse_generate_content(
             // Blocked responses still report prompt and thinking tokens; assume those are billed.
             let billed = !usage.tokens.is_empty();
             let mut e = ProviderError::new(
-                "google",
+                ID,
                 ErrorClass::SafetyBlock { billed },
                 format!(
                     "Gemini returned no image (reason {}); rephrase the prompt",
@@ -170,7 +171,7 @@ pub fn parse_generate_content(
             return Err(e);
         }
         let e = ProviderError::malformed(
-            "google",
+            ID,
             format!(
                 "the response has no image (finish reasons: {})",
                 short(&finish.join(","))
@@ -199,7 +200,7 @@ pub fn parse_predict(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("google", body)?;
+    let v = j::parse(ID, body)?;
     // Imagen answers `{}` when its filter removed every image. Any other 200 without
     // `predictions` (e.g. a proxy's `{"status":"Pending"}`) is not Imagen's answer:
     // malformed, not a safety block (F20).
@@ -214,7 +215,7 @@ pub fn parse_predict(
         .and_then(Value::as_array)
         .ok_or_else(|| {
             ProviderError::malformed(
-                "google",
+                ID,
                 format!(
                     "the :predict answer has no 'predictions' (got {})",
                     describe_body(body)
@@ -238,11 +239,11 @@ pub fn parse_predict(
     let mut filtered = 0u32;
     for p in preds {
         match j::str_of(p, "bytesBase64Encoded") {
-            Some(b) => sources.push(ImageSource::Bytes(decode::b64("google", b).map_err(bill)?)),
+            Some(b) => sources.push(ImageSource::Bytes(decode::b64(ID, b).map_err(bill)?)),
             None if p.get("raiFilteredReason").is_some() => filtered += 1,
             None => {
                 let e = ProviderError::malformed(
-                    "google",
+                    ID,
                     "a prediction has neither image bytes nor a filter reason",
                 );
                 return Err(if with_images > 0 { bill(e) } else { e });
@@ -254,7 +255,7 @@ pub fn parse_predict(
     if sources.is_empty() {
         // All filtered: Imagen does not charge blocked images.
         return Err(ProviderError::new(
-            "google",
+            ID,
             ErrorClass::SafetyBlock { billed: false },
             "Imagen filtered every image (not billed); rephrase the prompt",
         )
@@ -304,7 +305,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         },
         s => class_for_status(s, retry),
     };
-    ProviderError::new("google", class, msg).with_status(status)
+    ProviderError::new(ID, class, msg).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -316,8 +317,8 @@ pub struct Google {
 impl Google {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "google", cfg),
-            base: resolve_base_url("google", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -362,7 +363,7 @@ impl Google {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("google", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let imagen = is_imagen(&req.model);
         let verb = if imagen { "predict" } else { "generateContent" };
@@ -374,7 +375,7 @@ impl Google {
             .header("x-goog-api-key", key)
             .json(&Self::body(req));
         progress.emit(ProviderProgress::Running);
-        tracing::debug!(provider = "google", model = %req.model, verb, "submitting image request");
+        tracing::debug!(provider = ID, model = %req.model, verb, "submitting image request");
         let resp = self.http.send(rb, cancel).await?;
         let parsed = if imagen {
             parse_predict(resp.status, &resp.headers, &resp.body)?
@@ -411,7 +412,7 @@ impl Google {
 #[async_trait]
 impl ImageProvider for Google {
     fn id(&self) -> &'static str {
-        "google"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         let imagen = is_imagen(model);
@@ -448,7 +449,7 @@ impl ImageProvider for Google {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         if !crate::batch::is_batch(remote) {
-            return Err(crate::common::resume_unsupported("google"));
+            return Err(crate::common::resume_unsupported(ID));
         }
         crate::gemini_batch::poll(self, remote, key, progress, cancel).await
     }

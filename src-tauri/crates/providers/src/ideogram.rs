@@ -22,6 +22,9 @@ use crate::images::{Expect, ImageSource, materialize};
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Ideogram.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.ideogram.ai";
 /// V3 aspect ratios (sent with `x`, e.g. `16x9`).
 pub const ASPECT_RATIOS: &[&str] = &[
@@ -61,9 +64,9 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("ideogram", body)?;
+    let v = j::parse(ID, body)?;
     let data = v.get("data").and_then(Value::as_array).ok_or_else(|| {
-        ProviderError::malformed("ideogram", "the response has no 'data' list of images")
+        ProviderError::malformed(ID, "the response has no 'data' list of images")
             .with_status(status)
             .billed()
     })?;
@@ -74,7 +77,7 @@ pub fn parse_response(
         let safe = item.get("is_image_safe").and_then(Value::as_bool) != Some(false);
         match url {
             Some(u) if safe => images.push((
-                ImageSource::from_url_or_data("ideogram", u).map_err(ProviderError::billed)?,
+                ImageSource::from_url_or_data(ID, u).map_err(ProviderError::billed)?,
                 j::u64_of(item.get("seed")),
             )),
             _ => filtered += 1,
@@ -88,7 +91,7 @@ pub fn parse_response(
     if images.is_empty() && filtered > 0 {
         // Generated, then withheld: whether Ideogram charges for it is not documented.
         return Err(ProviderError::new(
-            "ideogram",
+            ID,
             ErrorClass::SafetyBlock { billed: false },
             "Ideogram's safety check withheld every image; rephrase the prompt (whether this is billed is not documented)",
         )
@@ -97,7 +100,7 @@ pub fn parse_response(
     }
     if images.is_empty() {
         return Err(ProviderError::malformed(
-            "ideogram",
+            ID,
             "the provider reported success but returned no images",
         )
         .with_status(status)
@@ -144,7 +147,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         }
         s => class_for_status(s, retry),
     };
-    ProviderError::new("ideogram", class, text).with_status(status)
+    ProviderError::new(ID, class, text).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -156,8 +159,8 @@ pub struct Ideogram {
 impl Ideogram {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "ideogram", cfg),
-            base: resolve_base_url("ideogram", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -196,7 +199,7 @@ impl Ideogram {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("ideogram", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let rb = self
             .http
@@ -205,7 +208,7 @@ impl Ideogram {
             .header("Api-Key", key)
             .multipart(Self::form(req));
         progress.emit(ProviderProgress::Running);
-        tracing::debug!(provider = "ideogram", model = %req.model, "submitting image request");
+        tracing::debug!(provider = ID, model = %req.model, "submitting image request");
         // The HTTP layer marks failures after sending as of unknown billing.
         let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
@@ -233,7 +236,7 @@ impl Ideogram {
 #[async_trait]
 impl ImageProvider for Ideogram {
     fn id(&self) -> &'static str {
-        "ideogram"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {

@@ -34,7 +34,7 @@ pub mod together;
 use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
 
-pub use config::{PROVIDER_IDS, ProviderConfig, base_url_env_var, provider_for};
+pub use config::{ProviderConfig, base_url_env_var, default_base_url, endpoint, provider_for};
 pub use errors::{Billing, ErrorClass, ProviderError};
 pub use moderation::{ModerationResult, moderate};
 pub use types::*;

@@ -27,6 +27,7 @@ use tokio_util::sync::CancellationToken;
 use crate::errors::{ErrorClass, ProviderError};
 use crate::http::{Http, HttpResponse, join};
 use crate::json as j;
+use vocab::ProviderId;
 
 /// fal's platform API (model search, pricing): not the queue host generation uses.
 pub const FAL_PLATFORM_URL: &str = "https://api.fal.ai/v1";
@@ -63,26 +64,46 @@ pub enum ListedPrice {
 }
 
 /// Providers that can list models for a key.
-pub fn lists_models(provider: &str) -> bool {
+pub fn lists_models(provider: ProviderId) -> bool {
     matches!(
         provider,
-        "openai" | "google" | "openrouter" | "together" | "replicate" | "fal"
+        ProviderId::OpenAi
+            | ProviderId::Google
+            | ProviderId::OpenRouter
+            | ProviderId::Together
+            | ProviderId::Replicate
+            | ProviderId::Fal
     )
+}
+
+/// The provider lists its models without a key (OpenRouter's public list).
+pub fn lists_without_key(provider: ProviderId) -> bool {
+    provider == ProviderId::OpenRouter
+}
+
+/// The endpoint a provider's model list is read from: its settings/env id and default
+/// base. fal lists models on its platform API, not the queue host generation uses.
+pub fn list_endpoint(provider: ProviderId) -> (&'static str, Option<&'static str>) {
+    match provider {
+        ProviderId::Fal => ("fal_platform", Some(FAL_PLATFORM_URL)),
+        p => (p.as_str(), crate::config::default_base_url(p)),
+    }
 }
 
 /// Lists the models `provider` offers this key. `base` is the provider's resolved API
 /// base (for fal, its platform API base). None when the provider has no list.
 pub async fn list_models(
     http: &Http,
-    provider: &str,
+    id: ProviderId,
     base: &str,
     key: Option<&str>,
 ) -> Result<Option<Vec<ListedModel>>, ProviderError> {
-    if !lists_models(provider) {
+    if !lists_models(id) {
         return Ok(None);
     }
+    let provider = id.as_str();
     let key = key.filter(|k| !k.trim().is_empty());
-    if key.is_none() && provider != "openrouter" {
+    if key.is_none() && !lists_without_key(id) {
         return Err(ProviderError::new(
             provider,
             ErrorClass::AuthFailed,
@@ -94,22 +115,16 @@ pub async fn list_models(
     if let Some(k) = key {
         crate::common::key_usable(provider, k)?;
     }
-    let models = match provider {
-        "openai" => parse_openai(&get(http, join(base, "models"), provider, key).await?)?,
-        "together" => parse_together(&get(http, join(base, "models"), provider, key).await?)?,
-        "openrouter" => parse_openrouter(
-            &get(
-                http,
-                join(base, "models?output_modalities=image"),
-                provider,
-                key,
-            )
-            .await?,
+    let models = match id {
+        ProviderId::OpenAi => parse_openai(&get(http, join(base, "models"), id, key).await?)?,
+        ProviderId::Together => parse_together(&get(http, join(base, "models"), id, key).await?)?,
+        ProviderId::OpenRouter => parse_openrouter(
+            &get(http, join(base, "models?output_modalities=image"), id, key).await?,
         )?,
-        "replicate" => parse_replicate(
-            &get(http, join(base, "collections/text-to-image"), provider, key).await?,
-        )?,
-        "google" => {
+        ProviderId::Replicate => {
+            parse_replicate(&get(http, join(base, "collections/text-to-image"), id, key).await?)?
+        }
+        ProviderId::Google => {
             let mut all = Vec::new();
             let mut token: Option<String> = None;
             for _ in 0..MAX_PAGES {
@@ -117,7 +132,7 @@ pub async fn list_models(
                 if let Some(t) = &token {
                     url.push_str(&format!("&pageToken={}", urlencode(t)));
                 }
-                let v = get(http, url, provider, key).await?;
+                let v = get(http, url, id, key).await?;
                 let (page, next) = parse_gemini(&v)?;
                 all.extend(page);
                 match next {
@@ -127,7 +142,7 @@ pub async fn list_models(
             }
             all
         }
-        "fal" => {
+        ProviderId::Fal => {
             let mut all = Vec::new();
             let mut cursor: Option<String> = None;
             for _ in 0..MAX_PAGES {
@@ -135,7 +150,7 @@ pub async fn list_models(
                 if let Some(c) = &cursor {
                     url.push_str(&format!("&cursor={}", urlencode(c)));
                 }
-                let v = get(http, url, provider, key).await?;
+                let v = get(http, url, id, key).await?;
                 let (page, next) = parse_fal(&v)?;
                 all.extend(page);
                 match next {
@@ -164,15 +179,16 @@ fn urlencode(s: &str) -> String {
 async fn get(
     http: &Http,
     url: String,
-    provider: &str,
+    id: ProviderId,
     key: Option<&str>,
 ) -> Result<Value, ProviderError> {
+    let provider = id.as_str();
     let mut rb = http.client.get(url);
     if let Some(k) = key {
-        rb = match provider {
-            "google" => rb.header("x-goog-api-key", k),
-            "fal" => rb.header("authorization", format!("Key {k}")),
-            "replicate" => rb.header("authorization", format!("Bearer {k}")),
+        rb = match id {
+            ProviderId::Google => rb.header("x-goog-api-key", k),
+            ProviderId::Fal => rb.header("authorization", format!("Key {k}")),
+            ProviderId::Replicate => rb.header("authorization", format!("Bearer {k}")),
             _ => rb.bearer_auth(k),
         };
     }
@@ -226,7 +242,7 @@ pub fn parse_openai(v: &Value) -> Result<Vec<ListedModel>, ProviderError> {
     let data = v
         .get("data")
         .and_then(Value::as_array)
-        .ok_or_else(|| malformed("openai", "`data` list"))?;
+        .ok_or_else(|| malformed(ProviderId::OpenAi.as_str(), "`data` list"))?;
     Ok(data
         .iter()
         .filter_map(|m| {
@@ -247,7 +263,7 @@ pub fn parse_gemini(v: &Value) -> Result<(Vec<ListedModel>, Option<String>), Pro
     let models = match v.get("models") {
         Some(m) => m
             .as_array()
-            .ok_or_else(|| malformed("google", "`models` list"))?,
+            .ok_or_else(|| malformed(ProviderId::Google.as_str(), "`models` list"))?,
         // An empty account answers `{}`.
         None => return Ok((Vec::new(), None)),
     };
@@ -283,7 +299,7 @@ pub fn parse_openrouter(v: &Value) -> Result<Vec<ListedModel>, ProviderError> {
     let data = v
         .get("data")
         .and_then(Value::as_array)
-        .ok_or_else(|| malformed("openrouter", "`data` list"))?;
+        .ok_or_else(|| malformed(ProviderId::OpenRouter.as_str(), "`data` list"))?;
     Ok(data
         .iter()
         .filter_map(|m| {
@@ -316,7 +332,7 @@ pub fn parse_together(v: &Value) -> Result<Vec<ListedModel>, ProviderError> {
     let data = v
         .as_array()
         .or_else(|| v.get("data").and_then(Value::as_array))
-        .ok_or_else(|| malformed("together", "model list"))?;
+        .ok_or_else(|| malformed(ProviderId::Together.as_str(), "model list"))?;
     Ok(data
         .iter()
         .filter_map(|m| {
@@ -348,7 +364,7 @@ pub fn parse_replicate(v: &Value) -> Result<Vec<ListedModel>, ProviderError> {
     let models = v
         .get("models")
         .and_then(Value::as_array)
-        .ok_or_else(|| malformed("replicate", "`models` list"))?;
+        .ok_or_else(|| malformed(ProviderId::Replicate.as_str(), "`models` list"))?;
     Ok(models
         .iter()
         .filter_map(|m| {
@@ -368,7 +384,7 @@ pub fn parse_fal(v: &Value) -> Result<(Vec<ListedModel>, Option<String>), Provid
     let models = v
         .get("models")
         .and_then(Value::as_array)
-        .ok_or_else(|| malformed("fal", "`models` list"))?;
+        .ok_or_else(|| malformed(ProviderId::Fal.as_str(), "`models` list"))?;
     let list = models
         .iter()
         .filter_map(|m| {

@@ -11,6 +11,8 @@ use crate::config::ProviderConfig;
 use crate::errors::ProviderError;
 use crate::http::{Http, join};
 
+const ID: &str = vocab::ProviderId::OpenAi.as_str();
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModerationResult {
     pub flagged: bool,
@@ -19,17 +21,21 @@ pub struct ModerationResult {
     pub scores: BTreeMap<String, f64>,
 }
 
-/// `base_url` like `https://api.openai.com/v1`.
+/// Asks the moderation endpoint of the OpenAI account `cfg` configures. The base URL is
+/// resolved exactly as the OpenAI client resolves it (`PROOFSHEET_OPENAI_BASE_URL`, then
+/// settings, then the default), so a proxy or test server sees the prompt and key, never
+/// the default host behind its back.
 pub async fn moderate(
     http: &reqwest::Client,
-    base_url: &str,
+    cfg: &ProviderConfig,
     key: &str,
     text: &str,
 ) -> Result<ModerationResult, ProviderError> {
-    let h = Http::new(http.clone(), "openai", &ProviderConfig::default());
+    let base = crate::config::endpoint(vocab::ProviderId::OpenAi, cfg).unwrap_or_default();
+    let h = Http::new(http.clone(), ID, cfg);
     let rb = h
         .client
-        .post(join(base_url, "moderations"))
+        .post(join(&base, "moderations"))
         .bearer_auth(key)
         .json(&json!({"model": "omni-moderation-latest", "input": text}));
     let resp = h
@@ -46,14 +52,13 @@ pub fn parse_moderation(
     body: &[u8],
 ) -> Result<ModerationResult, ProviderError> {
     if !(200..300).contains(&status) {
-        return Err(crate::openai::classify_error(
-            "openai", status, headers, body,
-        ));
+        return Err(crate::openai::classify_error(ID, status, headers, body));
     }
-    let v = crate::json::parse("openai", body)?;
-    let results = v.get("results").and_then(Value::as_array).ok_or_else(|| {
-        ProviderError::malformed("openai", "the moderation response has no 'results'")
-    })?;
+    let v = crate::json::parse(ID, body)?;
+    let results = v
+        .get("results")
+        .and_then(Value::as_array)
+        .ok_or_else(|| ProviderError::malformed(ID, "the moderation response has no 'results'"))?;
     let mut out = ModerationResult {
         flagged: false,
         categories: Vec::new(),

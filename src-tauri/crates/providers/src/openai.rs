@@ -17,6 +17,9 @@ use crate::json;
 use crate::types::*;
 use crate::{ImageProvider, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::OpenAi.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.openai.com/v1";
 
 /// What a successful images response held, before any download or decode.
@@ -229,7 +232,7 @@ impl OpenAiImages {
             .http
             .client
             .post(join(&self.base, "images/generations"))
-            .json(&build_body(req, self.id == "openai"));
+            .json(&build_body(req, self.id == ID));
         if let Some(k) = key {
             rb = rb.bearer_auth(k);
         }
@@ -292,10 +295,10 @@ pub struct OpenAi(pub(crate) OpenAiImages);
 
 impl OpenAi {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
-        let base = resolve_base_url("openai", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default();
+        let base = resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default();
         Self(OpenAiImages {
-            id: "openai",
-            http: Http::new(client, "openai", cfg),
+            id: ID,
+            http: Http::new(client, ID, cfg),
             base,
             key_optional: false,
         })
@@ -338,7 +341,7 @@ pub fn openai_capabilities(model: &str) -> Capabilities {
 #[async_trait]
 impl ImageProvider for OpenAi {
     fn id(&self) -> &'static str {
-        "openai"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         openai_capabilities(model)
@@ -361,7 +364,7 @@ impl ImageProvider for OpenAi {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         if !crate::batch::is_batch(remote) {
-            return Err(crate::common::resume_unsupported("openai"));
+            return Err(crate::common::resume_unsupported(ID));
         }
         crate::openai_batch::poll(&self.0, remote, key, progress, cancel).await
     }

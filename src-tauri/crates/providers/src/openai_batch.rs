@@ -31,7 +31,7 @@ use crate::images::materialize;
 use crate::openai::{OpenAiImages, build_body, classify_error, parse_images_response};
 use crate::types::*;
 
-const P: &str = "openai";
+const P: &str = vocab::ProviderId::OpenAi.as_str();
 const ENDPOINT: &str = "/v1/images/generations";
 
 /// GPT Image models; DALL·E never had a batch tier for images.

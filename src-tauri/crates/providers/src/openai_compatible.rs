@@ -11,6 +11,9 @@ use crate::http::Http;
 use crate::openai::OpenAiImages;
 use crate::types::*;
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::OpenAiCompatible.as_str();
+
 #[derive(Debug, Clone)]
 pub struct OpenAiCompatible {
     inner: OpenAiImages,
@@ -20,9 +23,9 @@ pub struct OpenAiCompatible {
 impl OpenAiCompatible {
     /// Fails when no base URL is configured (there is no sensible default).
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Result<Self, ProviderError> {
-        let base = resolve_base_url("openai_compatible", cfg, None).ok_or_else(|| {
+        let base = resolve_base_url(ID, cfg, None).ok_or_else(|| {
             ProviderError::new(
-                "openai_compatible",
+                ID,
                 ErrorClass::InvalidRequest {
                     field: Some("base_url".into()),
                 },
@@ -31,8 +34,8 @@ impl OpenAiCompatible {
         })?;
         Ok(Self {
             inner: OpenAiImages {
-                id: "openai_compatible",
-                http: Http::new(client, "openai_compatible", cfg),
+                id: ID,
+                http: Http::new(client, ID, cfg),
                 base,
                 key_optional: true,
             },
@@ -44,7 +47,7 @@ impl OpenAiCompatible {
 #[async_trait]
 impl ImageProvider for OpenAiCompatible {
     fn id(&self) -> &'static str {
-        "openai_compatible"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         let mut c = crate::openai::openai_capabilities(model);

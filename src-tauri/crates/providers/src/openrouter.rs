@@ -17,6 +17,9 @@ use crate::stability::nearest_aspect;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::OpenRouter.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://openrouter.ai/api/v1";
 const RATIOS: &[&str] = &[
     "1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9",
@@ -77,7 +80,7 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("openrouter", body)?;
+    let v = j::parse(ID, body)?;
     if v.get("error").is_some_and(|e| !e.is_null()) {
         let code = j::u64_of(v["error"].get("code"))
             .and_then(|c| u16::try_from(c).ok())
@@ -100,13 +103,11 @@ pub fn parse_response(
             .get("image_url")
             .and_then(|u| j::str_of(u, "url"))
             .ok_or_else(|| {
-                ProviderError::malformed("openrouter", "an image entry has no image_url.url")
+                ProviderError::malformed(ID, "an image entry has no image_url.url")
                     .with_usage(usage.clone())
             })?;
-        sources.push(
-            ImageSource::from_url_or_data("openrouter", url)
-                .map_err(|e| e.with_usage(usage.clone()))?,
-        );
+        sources
+            .push(ImageSource::from_url_or_data(ID, url).map_err(|e| e.with_usage(usage.clone()))?);
     }
     if sources.is_empty() {
         let finish = choice
@@ -121,7 +122,7 @@ pub fn parse_response(
         if finish == "content_filter" || native.contains("SAFETY") || native.contains("PROHIBITED")
         {
             return Err(ProviderError::new(
-                "openrouter",
+                ID,
                 ErrorClass::SafetyBlock { billed },
                 format!(
                     "the model returned no image (finish reason {}); rephrase the prompt",
@@ -131,7 +132,7 @@ pub fn parse_response(
             .with_usage(usage));
         }
         let e = ProviderError::malformed(
-            "openrouter",
+            ID,
             "the model answered without an image (is it an image model?)",
         );
         // Usage proves billing; JSON with neither choices nor usage is not OpenRouter's.
@@ -162,7 +163,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         },
         s => class_for_status(s, retry_after::from_any(headers, Some(&v))),
     };
-    ProviderError::new("openrouter", class, msg).with_status(status)
+    ProviderError::new(ID, class, msg).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -174,8 +175,8 @@ pub struct OpenRouter {
 impl OpenRouter {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "openrouter", cfg),
-            base: resolve_base_url("openrouter", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -218,7 +219,7 @@ impl OpenRouter {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("openrouter", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let rb = self
             .http
@@ -253,7 +254,7 @@ impl OpenRouter {
 #[async_trait]
 impl ImageProvider for OpenRouter {
     fn id(&self) -> &'static str {
-        "openrouter"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         Capabilities {

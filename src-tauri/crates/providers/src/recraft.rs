@@ -19,6 +19,9 @@ use crate::openai::ParsedImages;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Recraft.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://external.api.recraft.ai/v1";
 /// Images per call (Recraft's `n` is 1–6).
 const MAX_IMAGES: u32 = 6;
@@ -52,14 +55,14 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("recraft", body)?;
+    let v = j::parse(ID, body)?;
     let credits = j::decimal(v.get("credits"));
     let with_credits = |mut u: RawUsage| {
         u.credits = credits;
         u.raw = json!({"created": v.get("created"), "credits": v.get("credits")});
         u
     };
-    match crate::openai::parse_images_response("recraft", status, headers, body) {
+    match crate::openai::parse_images_response(ID, status, headers, body) {
         Ok(mut parsed) => {
             parsed.usage = with_credits(parsed.usage);
             Ok(parsed)
@@ -109,7 +112,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         }
         s => class_for_status(s, retry),
     };
-    ProviderError::new("recraft", class, text).with_status(status)
+    ProviderError::new(ID, class, text).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -121,8 +124,8 @@ pub struct Recraft {
 impl Recraft {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "recraft", cfg),
-            base: resolve_base_url("recraft", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -133,7 +136,7 @@ impl Recraft {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("recraft", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let rb = self
             .http
@@ -142,7 +145,7 @@ impl Recraft {
             .bearer_auth(key)
             .json(&build_body(req));
         progress.emit(ProviderProgress::Running);
-        tracing::debug!(provider = "recraft", model = %req.model, "submitting image request");
+        tracing::debug!(provider = ID, model = %req.model, "submitting image request");
         let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
         let usage = parsed.usage;
@@ -169,7 +172,7 @@ impl Recraft {
 #[async_trait]
 impl ImageProvider for Recraft {
     fn id(&self) -> &'static str {
-        "recraft"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {

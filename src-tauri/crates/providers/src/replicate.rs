@@ -19,6 +19,9 @@ use crate::stability::nearest_aspect;
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Replicate.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.replicate.com/v1";
 const TRUSTED: &[&str] = &["replicate.com"];
 const RATIOS: &[&str] = &[
@@ -59,12 +62,12 @@ pub fn parse_prediction(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let v = j::parse("replicate", body)?;
+    let v = j::parse(ID, body)?;
     let id = j::str_of(&v, "id")
         .filter(|s| !s.is_empty())
-        .ok_or_else(|| ProviderError::malformed("replicate", "the prediction has no 'id'"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the prediction has no 'id'"))?;
     let st = j::str_of(&v, "status")
-        .ok_or_else(|| ProviderError::malformed("replicate", "the prediction has no 'status'"))?;
+        .ok_or_else(|| ProviderError::malformed(ID, "the prediction has no 'status'"))?;
     let mut outputs = Vec::new();
     if let Some(o) = v.get("output") {
         collect_urls(o, &mut outputs);
@@ -109,7 +112,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         },
         s => class_for_status(s, retry),
     };
-    ProviderError::new("replicate", class, detail).with_status(status)
+    ProviderError::new(ID, class, detail).with_status(status)
 }
 
 pub fn usage_of(p: &Prediction, images: usize, wall_ms: u64) -> RawUsage {
@@ -165,8 +168,8 @@ pub struct Replicate {
 impl Replicate {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "replicate", cfg),
-            base: resolve_base_url("replicate", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
             cfg: cfg.clone(),
         }
     }
@@ -191,7 +194,7 @@ impl Replicate {
             None => {
                 let (owner, name) = req.model.split_once('/').ok_or_else(|| {
                     ProviderError::new(
-                        "replicate",
+                        ID,
                         ErrorClass::InvalidRequest {
                             field: Some("model".into()),
                         },
@@ -213,7 +216,7 @@ impl Replicate {
             .bearer_auth(key)
             .header("Prefer", format!("wait={wait}"))
             .json(&body);
-        tracing::debug!(provider = "replicate", model = %req.model, "creating prediction");
+        tracing::debug!(provider = ID, model = %req.model, "creating prediction");
         let resp = self.http.send(rb, cancel).await?;
         parse_prediction(resp.status, &resp.headers, &resp.body)
     }
@@ -221,7 +224,7 @@ impl Replicate {
     /// The full resume handle: `urls.get` as `poll_url`, `urls.cancel`, and what was asked.
     fn job_of(&self, req: &GenerateRequest, p: &Prediction) -> RemoteJob {
         RemoteJob {
-            provider: "replicate".into(),
+            provider: ID.into(),
             model: req.model.clone(),
             remote_id: p.id.clone(),
             poll_url: Some(
@@ -260,7 +263,7 @@ impl Replicate {
                 "failed" => return Err(failed_error(&pred, elapsed_ms(start))),
                 "canceled" => {
                     let e = ProviderError::new(
-                        "replicate",
+                        ID,
                         ErrorClass::Cancelled,
                         "the prediction was canceled",
                     );
@@ -273,11 +276,10 @@ impl Replicate {
                 if matches!(stop, crate::poll::Stop::Cancelled) {
                     self.cancel_remote(&job, key).await;
                 }
-                return Err(stop_error("replicate", stop, &job));
+                return Err(stop_error(ID, stop, &job));
             }
             let url = job.poll_url.clone().unwrap_or_default();
-            let url = check_same_site("replicate", &url, &self.base, TRUSTED)
-                .map_err(|e| e.or_job(&job))?;
+            let url = check_same_site(ID, &url, &self.base, TRUSTED).map_err(|e| e.or_job(&job))?;
             let resp = match self
                 .http
                 .send(self.http.client.get(url).bearer_auth(key), cancel)
@@ -286,7 +288,7 @@ impl Replicate {
                 Ok(r) => r,
                 Err(e) if e.class == ErrorClass::Cancelled => {
                     self.cancel_remote(&job, key).await;
-                    return Err(stop_error("replicate", crate::poll::Stop::Cancelled, &job));
+                    return Err(stop_error(ID, crate::poll::Stop::Cancelled, &job));
                 }
                 Err(e) => return Err(e.or_job(&job)),
             };
@@ -306,7 +308,7 @@ impl Replicate {
         if pred.outputs.is_empty() {
             // Some models answer an NSFW trip with an empty output (replicate-python#397).
             return Err(ProviderError::new(
-                "replicate",
+                ID,
                 ErrorClass::SafetyBlock { billed: true },
                 "the model finished but returned no images (some models do this when their safety checker trips)",
             )
@@ -320,7 +322,7 @@ impl Replicate {
         let sources = pred
             .outputs
             .iter()
-            .map(|u| ImageSource::from_url_or_data("replicate", u).map(|s| (s, None)))
+            .map(|u| ImageSource::from_url_or_data(ID, u).map(|s| (s, None)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(done)?;
         let images = materialize(
@@ -333,7 +335,7 @@ impl Replicate {
         .await
         .map_err(done)?;
         let usage = usage_of(&pred, images.len(), elapsed_ms(start));
-        tracing::info!(provider = "replicate", remote_id = %pred.id, images = images.len(), "prediction succeeded");
+        tracing::info!(provider = ID, remote_id = %pred.id, images = images.len(), "prediction succeeded");
         Ok(GenerateOutput {
             images,
             remote_id: Some(pred.id),
@@ -350,7 +352,7 @@ impl Replicate {
             .and_then(Value::as_str)
             .map(str::to_string)
             .unwrap_or_else(|| join(&self.base, &format!("predictions/{}/cancel", job.remote_id)));
-        if let Ok(u) = check_same_site("replicate", &url, &self.base, TRUSTED) {
+        if let Ok(u) = check_same_site(ID, &url, &self.base, TRUSTED) {
             let r = self
                 .http
                 .send(
@@ -358,7 +360,7 @@ impl Replicate {
                     &CancellationToken::new(),
                 )
                 .await;
-            tracing::info!(provider = "replicate", remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
+            tracing::info!(provider = ID, remote_id = %job.remote_id, ok = r.is_ok(), "cancel requested");
         }
     }
 }
@@ -390,18 +392,14 @@ pub fn failed_error(p: &Prediction, wall_ms: u64) -> ProviderError {
     } else {
         ErrorClass::Transient
     };
-    let e = ProviderError::new(
-        "replicate",
-        class,
-        format!("the prediction failed: {}", short(&msg)),
-    );
+    let e = ProviderError::new(ID, class, format!("the prediction failed: {}", short(&msg)));
     billed_by_time(e, p, wall_ms)
 }
 
 #[async_trait]
 impl ImageProvider for Replicate {
     fn id(&self) -> &'static str {
-        "replicate"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {
@@ -428,11 +426,11 @@ impl ImageProvider for Replicate {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("replicate", key)?;
+            let k = key_required(ID, key)?;
             let start = Instant::now();
             let pred = self.submit(req, k, cancel).await?;
             let job = self.job_of(req, &pred);
-            crate::common::refuse_key_echo("replicate", &job, Some(k))?;
+            crate::common::refuse_key_echo(ID, &job, Some(k))?;
             progress.emit(ProviderProgress::Submitted {
                 job: Box::new(job.clone()),
             });
@@ -448,7 +446,7 @@ impl ImageProvider for Replicate {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
-            let k = key_required("replicate", key)?;
+            let k = key_required(ID, key)?;
             let start = Instant::now();
             // Start from a "processing" placeholder: the loop polls at once after one interval.
             let placeholder = Prediction {

@@ -17,6 +17,9 @@ use crate::http::{Http, billing_headers, join};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j, retry_after};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Stability.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.stability.ai";
 pub const ASPECT_RATIOS: &[&str] = &[
     "16:9", "1:1", "21:9", "2:3", "3:2", "4:5", "5:4", "9:16", "9:21",
@@ -76,12 +79,12 @@ pub fn parse_generation(
             .map(str::to_string)
     };
     let (bytes, finish, seed) = if ctype.starts_with("application/json") {
-        let v = j::parse("stability", body)?;
+        let v = j::parse(ID, body)?;
         let img = v.get("image").and_then(Value::as_str).ok_or_else(|| {
-            ProviderError::malformed("stability", "the JSON response has no 'image' field")
+            ProviderError::malformed(ID, "the JSON response has no 'image' field")
         })?;
         (
-            decode::b64("stability", img).map_err(|e| {
+            decode::b64(ID, img).map_err(|e| {
                 e.with_status(status).with_usage(RawUsage {
                     headers: billing_headers(headers),
                     ..RawUsage::default()
@@ -98,7 +101,7 @@ pub fn parse_generation(
         )
     } else {
         return Err(ProviderError::malformed(
-            "stability",
+            ID,
             format!(
                 "expected an image but got content-type '{}' with {}",
                 short(&ctype),
@@ -114,7 +117,7 @@ pub fn parse_generation(
     if finish.as_deref() == Some("CONTENT_FILTERED") {
         // Generated, then blurred by the output filter: Stability counts it as a success.
         return Err(ProviderError::new(
-            "stability",
+            ID,
             ErrorClass::SafetyBlock { billed: true },
             "the image was generated but blurred by Stability's output filter (this is billed); rephrase the prompt",
         )
@@ -150,7 +153,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
         },
         s => class_for_status(s, retry),
     };
-    ProviderError::new("stability", class, detail).with_status(status)
+    ProviderError::new(ID, class, detail).with_status(status)
 }
 
 #[derive(Debug, Clone)]
@@ -162,8 +165,8 @@ pub struct Stability {
 impl Stability {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "stability", cfg),
-            base: resolve_base_url("stability", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -174,7 +177,7 @@ impl Stability {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("stability", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let (path, model_field) = endpoint_for(&req.model);
         let mut form = Form::new()
@@ -210,7 +213,7 @@ impl Stability {
             .header(ACCEPT, "image/*")
             .multipart(form);
         progress.emit(ProviderProgress::Running);
-        tracing::debug!(provider = "stability", model = %req.model, "submitting image request");
+        tracing::debug!(provider = ID, model = %req.model, "submitting image request");
         let resp = self.http.send(rb, cancel).await?;
         let parsed =
             parse_generation(resp.status, &resp.headers, &resp.body).map_err(|mut e| {
@@ -223,7 +226,7 @@ impl Stability {
         usage.wall_ms = elapsed_ms(start);
         // A 200 with image bytes means Stability generated (and billed) it.
         let max = crate::images::Expect::of(req).max_pixels;
-        let image = decode::inspect_blocking("stability", parsed.bytes, parsed.seed, Some(max))
+        let image = decode::inspect_blocking(ID, parsed.bytes, parsed.seed, Some(max))
             .await
             .map_err(|e| e.with_usage(usage.clone()))?;
         Ok(GenerateOutput {
@@ -238,7 +241,7 @@ impl Stability {
 #[async_trait]
 impl ImageProvider for Stability {
     fn id(&self) -> &'static str {
-        "stability"
+        ID
     }
     fn capabilities(&self, _model: &str) -> Capabilities {
         Capabilities {

@@ -17,6 +17,9 @@ use crate::openai::ParsedImages;
 use crate::types::*;
 use crate::{ImageProvider, json as j};
 
+/// This client's provider id.
+const ID: &str = vocab::ProviderId::Together.as_str();
+
 pub const DEFAULT_BASE_URL: &str = "https://api.together.xyz/v1";
 
 /// Pure parser: OpenAI-shaped `data[]`, Together's own error readings layered on top.
@@ -28,7 +31,7 @@ pub fn parse_response(
     if !(200..300).contains(&status) {
         return Err(classify_error(status, headers, body));
     }
-    let mut parsed = crate::openai::parse_images_response("together", status, headers, body)?;
+    let mut parsed = crate::openai::parse_images_response(ID, status, headers, body)?;
     let n = parsed.sources.len() as u64;
     parsed.usage.billable_units = Some(rust_decimal::Decimal::from(n));
     if let Ok(v) = serde_json::from_slice::<Value>(body) {
@@ -40,7 +43,7 @@ pub fn parse_response(
 /// The balance and safety shapes are unverified (providers.md §7): read both the status
 /// and the message text.
 pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> ProviderError {
-    let mut e = crate::openai::classify_error("together", status, headers, body);
+    let mut e = crate::openai::classify_error(ID, status, headers, body);
     let lower = e.message.to_ascii_lowercase();
     if (400..500).contains(&status) && status != 429 {
         if [
@@ -72,8 +75,8 @@ pub struct Together {
 impl Together {
     pub fn new(cfg: &ProviderConfig, client: reqwest::Client) -> Self {
         Self {
-            http: Http::new(client, "together", cfg),
-            base: resolve_base_url("together", cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            http: Http::new(client, ID, cfg),
+            base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
         }
     }
 
@@ -84,7 +87,7 @@ impl Together {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let key = key_required("together", key)?;
+        let key = key_required(ID, key)?;
         let start = Instant::now();
         let mut body = json!({
             "model": req.model,
@@ -141,7 +144,7 @@ impl Together {
 #[async_trait]
 impl ImageProvider for Together {
     fn id(&self) -> &'static str {
-        "together"
+        ID
     }
     fn capabilities(&self, model: &str) -> Capabilities {
         Capabilities {

@@ -14,7 +14,12 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 const GEMINI: &str = "gemini-2.5-flash-image";
 
 fn client_for(id: &str, server: &MockServer) -> Arc<dyn ImageProvider> {
-    provider_for(id, &cfg(&server.uri()), client()).expect("client")
+    provider_for(
+        id.parse().expect("a provider id"),
+        &cfg(&server.uri()),
+        client(),
+    )
+    .expect("client")
 }
 
 fn gemini_answer(tokens: u64) -> Value {

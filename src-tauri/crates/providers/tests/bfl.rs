@@ -515,7 +515,8 @@ async fn a_key_echoed_as_the_job_id_is_never_printed_or_stored() {
         ))
         .mount(&server)
         .await;
-    let p = providers::provider_for("bfl", &cfg(&server.uri()), client()).expect("bfl");
+    let p = providers::provider_for(vocab::ProviderId::Bfl, &cfg(&server.uri()), client())
+        .expect("bfl");
     let (sink, events) = recorder();
     let e = p
         .generate(&req("flux-pro-1.1"), Some(KEY), &sink, &no_cancel())

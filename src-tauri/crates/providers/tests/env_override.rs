@@ -16,7 +16,12 @@ async fn child_uses_env_base_url() {
         return; // only meaningful inside the child process below
     }
     // Settings point at a dead port; the env override must win.
-    let p = provider_for("together", &cfg("http://127.0.0.1:9"), client()).expect("provider");
+    let p = provider_for(
+        vocab::ProviderId::Together,
+        &cfg("http://127.0.0.1:9"),
+        client(),
+    )
+    .expect("provider");
     let out = p
         .generate(&req("m"), Some(KEY), &ProgressSink::noop(), &no_cancel())
         .await

@@ -16,10 +16,15 @@ fn http(provider: &'static str) -> Http {
 }
 
 async fn list(provider: &'static str, server: &MockServer) -> Vec<ListedModel> {
-    list_models(&http(provider), provider, &server.uri(), Some(KEY))
-        .await
-        .expect("listed")
-        .expect("this provider lists models")
+    list_models(
+        &http(provider),
+        provider.parse().expect("a provider id"),
+        &server.uri(),
+        Some(KEY),
+    )
+    .await
+    .expect("listed")
+    .expect("this provider lists models")
 }
 
 fn d(s: &str) -> Decimal {
@@ -230,9 +235,14 @@ async fn a_refused_key_is_an_auth_error_without_the_key() {
         )))
         .mount(&server)
         .await;
-    let e = list_models(&http("openai"), "openai", &server.uri(), Some(KEY))
-        .await
-        .expect_err("refused");
+    let e = list_models(
+        &http("openai"),
+        "openai".parse().expect("a provider id"),
+        &server.uri(),
+        Some(KEY),
+    )
+    .await
+    .expect_err("refused");
     assert_eq!(e.class, ErrorClass::AuthFailed);
     assert!(e.message.contains("Settings"), "{}", e.message);
     assert_no_key(&e);
@@ -244,20 +254,35 @@ async fn a_refused_key_is_an_auth_error_without_the_key() {
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"oops": 1})))
         .mount(&server)
         .await;
-    let e = list_models(&http("openai"), "openai", &server.uri(), Some(KEY))
-        .await
-        .expect_err("malformed");
+    let e = list_models(
+        &http("openai"),
+        "openai".parse().expect("a provider id"),
+        &server.uri(),
+        Some(KEY),
+    )
+    .await
+    .expect_err("malformed");
     assert_eq!(e.class, ErrorClass::MalformedResponse);
 
     // No key, no request (OpenRouter's public list excepted); no list for BFL.
-    let e = list_models(&http("openai"), "openai", &server.uri(), None)
-        .await
-        .expect_err("needs a key");
+    let e = list_models(
+        &http("openai"),
+        "openai".parse().expect("a provider id"),
+        &server.uri(),
+        None,
+    )
+    .await
+    .expect_err("needs a key");
     assert_eq!(e.class, ErrorClass::AuthFailed);
     assert_eq!(
-        list_models(&http("bfl"), "bfl", &server.uri(), Some(KEY))
-            .await
-            .expect("ok"),
+        list_models(
+            &http("bfl"),
+            "bfl".parse().expect("a provider id"),
+            &server.uri(),
+            Some(KEY)
+        )
+        .await
+        .expect("ok"),
         None
     );
 }

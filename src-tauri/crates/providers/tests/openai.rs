@@ -486,7 +486,7 @@ async fn moderation_preflight() {
         })))
         .mount(&server)
         .await;
-    let r = providers::moderate(&client(), &server.uri(), KEY, "something violent")
+    let r = providers::moderate(&client(), &cfg(&server.uri()), KEY, "something violent")
         .await
         .expect("ok");
     assert!(r.flagged);
@@ -503,7 +503,7 @@ async fn moderation_preflight() {
         ))
         .mount(&server)
         .await;
-    let e = providers::moderate(&client(), &server.uri(), KEY, "x")
+    let e = providers::moderate(&client(), &cfg(&server.uri()), KEY, "x")
         .await
         .expect_err("auth");
     assert_eq!(e.class, ErrorClass::AuthFailed);

@@ -21,7 +21,7 @@ async fn gateway_with_model_list_and_no_key() {
         .await;
     let mut c = cfg(&format!("{}/v1/", server.uri()));
     c.models = vec!["flux-local".into()];
-    let p = provider_for("openai_compatible", &c, client()).expect("configured");
+    let p = provider_for(vocab::ProviderId::OpenAiCompatible, &c, client()).expect("configured");
     assert_eq!(p.id(), "openai_compatible");
     let out = p
         .generate(
@@ -62,7 +62,12 @@ async fn key_is_sent_as_bearer_when_given() {
     Mock::given(method("POST")).and(path("/images/generations")).and(header("authorization", format!("Bearer {KEY}").as_str()))
         .respond_with(ResponseTemplate::new(429).set_body_json(json!({"error": {"message": "slow", "type": "rate_limit", "code": "rate_limit_exceeded"}})).insert_header("retry-after-ms", "250"))
         .mount(&server).await;
-    let p = provider_for("openai_compatible", &cfg(&server.uri()), client()).expect("configured");
+    let p = provider_for(
+        vocab::ProviderId::OpenAiCompatible,
+        &cfg(&server.uri()),
+        client(),
+    )
+    .expect("configured");
     let e = p
         .generate(&req("x"), Some(KEY), &ProgressSink::noop(), &no_cancel())
         .await
@@ -78,19 +83,31 @@ async fn key_is_sent_as_bearer_when_given() {
 
 #[test]
 fn registry_builds_every_provider_and_needs_a_base_url_for_gateways() {
-    for id in providers::PROVIDER_IDS {
-        if *id == "openai_compatible" {
+    for id in vocab::ProviderId::ALL.iter().map(|p| p.as_str()) {
+        if id == "openai_compatible" {
             continue;
         }
-        let p = provider_for(id, &ProviderConfig::default(), client()).expect("builds");
-        assert_eq!(p.id(), *id);
+        let p = provider_for(
+            id.parse().expect("a provider id"),
+            &ProviderConfig::default(),
+            client(),
+        )
+        .expect("builds");
+        assert_eq!(p.id(), id);
         let caps = p.capabilities("any-model");
         assert!(caps.max_n >= 1);
     }
     if std::env::var(providers::base_url_env_var("openai_compatible")).is_err() {
-        assert!(provider_for("openai_compatible", &ProviderConfig::default(), client()).is_err());
+        assert!(
+            provider_for(
+                vocab::ProviderId::OpenAiCompatible,
+                &ProviderConfig::default(),
+                client()
+            )
+            .is_err()
+        );
     }
-    assert!(provider_for("nope", &ProviderConfig::default(), client()).is_err());
+    assert!("nope".parse::<vocab::ProviderId>().is_err());
     assert_eq!(
         providers::base_url_env_var("openai_compatible"),
         "PROOFSHEET_OPENAI_COMPATIBLE_BASE_URL"
@@ -102,7 +119,7 @@ async fn the_key_never_follows_a_redirect_to_another_origin() {
     let server = MockServer::start().await;
     let second = redirect_everything(&server).await;
     let p = provider_for(
-        "openai_compatible",
+        vocab::ProviderId::OpenAiCompatible,
         &cfg(&format!("{}/v1", server.uri())),
         client(),
     )
@@ -128,7 +145,12 @@ async fn the_key_never_follows_a_redirect_to_another_origin() {
 #[tokio::test]
 async fn a_key_with_a_line_break_is_refused_before_sending() {
     let server = MockServer::start().await;
-    let p = provider_for("openai_compatible", &cfg(&server.uri()), client()).expect("configured");
+    let p = provider_for(
+        vocab::ProviderId::OpenAiCompatible,
+        &cfg(&server.uri()),
+        client(),
+    )
+    .expect("configured");
     let e = p
         .generate(
             &req("flux-local"),

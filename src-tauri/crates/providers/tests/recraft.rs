@@ -214,7 +214,11 @@ async fn key_check_reads_the_unit_balance() {
 
 #[tokio::test]
 async fn registered_under_its_id() {
-    let p = providers::provider_for("recraft", &cfg("http://127.0.0.1:9"), client())
-        .expect("registered");
+    let p = providers::provider_for(
+        vocab::ProviderId::Recraft,
+        &cfg("http://127.0.0.1:9"),
+        client(),
+    )
+    .expect("registered");
     assert_eq!(p.id(), "recraft");
 }

@@ -29,14 +29,14 @@ fn model_for(id: &str) -> &'static str {
 
 async fn provider(id: &str, server: &MockServer) -> std::sync::Arc<dyn ImageProvider> {
     let c: ProviderConfig = cfg(&server.uri());
-    provider_for(id, &c, client()).expect("provider")
+    provider_for(id.parse().expect("a provider id"), &c, client()).expect("provider")
 }
 
 #[tokio::test]
 async fn key_never_leaks_from_errors_or_logs() {
     let (logs, _guard) = capture_logs();
     for status in [400u16, 401, 403, 429, 500] {
-        for id in providers::PROVIDER_IDS {
+        for id in vocab::ProviderId::ALL.iter().map(|p| p.as_str()) {
             let server = MockServer::start().await;
             Mock::given(any())
                 .respond_with(
@@ -108,7 +108,7 @@ async fn key_never_leaks_into_captured_success_headers() {
 #[tokio::test]
 async fn transport_errors_do_not_carry_urls_with_credentials() {
     let c = cfg(&format!("http://user:{KEY}@127.0.0.1:9"));
-    let p = provider_for("a1111", &c, client()).expect("provider");
+    let p = provider_for(vocab::ProviderId::A1111, &c, client()).expect("provider");
     let e = p
         .generate(&req("sdxl"), None, &ProgressSink::noop(), &no_cancel())
         .await

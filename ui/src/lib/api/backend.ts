@@ -7,10 +7,13 @@ export const ERROR_KINDS: readonly T.AppErrorKind[] = [
 /** Every failed command surfaces as one of these; components show `message`. */
 export class ApiError extends Error {
   readonly kind: T.AppErrorKind;
-  constructor(kind: T.AppErrorKind, message: string) {
+  /** The input field a validation error concerns (set by the engine, never parsed from the message). */
+  readonly field: T.ErrorField | null;
+  constructor(kind: T.AppErrorKind, message: string, field: T.ErrorField | null = null) {
     super(message);
     this.name = 'ApiError';
     this.kind = ERROR_KINDS.includes(kind) ? kind : 'internal';
+    this.field = field;
   }
 }
 
@@ -18,8 +21,9 @@ export class ApiError extends Error {
 export function toApiError(e: unknown): ApiError {
   if (e instanceof ApiError) return e;
   if (e && typeof e === 'object' && 'kind' in e && 'message' in e) {
-    const o = e as { kind: unknown; message: unknown };
-    return new ApiError(String(o.kind) as T.AppErrorKind, String(o.message));
+    const o = e as { kind: unknown; message: unknown; field?: unknown };
+    const field = typeof o.field === 'string' ? (o.field as T.ErrorField) : null;
+    return new ApiError(String(o.kind) as T.AppErrorKind, String(o.message), field);
   }
   if (e instanceof Error) return new ApiError('internal', e.message);
   return new ApiError('internal', String(e));

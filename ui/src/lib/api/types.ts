@@ -12,6 +12,17 @@ export type Input<T> = T extends (infer U)[]
     : T;
 
 export type AppErrorKind = B.AppErrorKind;
+// The closed sets of the shared vocabulary (Rust crate `vocab`): unions, so a
+// `Record<Union, …>` missing a member fails `npm run check`.
+export type ProviderId = B.ProviderId;
+export type OfferProvider = B.OfferProvider;
+export type BillingKind = B.BillingKind;
+export type EstimateConfidence = B.EstimateConfidence;
+export type EstimateSource = B.EstimateSource;
+export type Availability = B.Availability;
+export type DataTopic = B.DataTopic;
+export type ErrorField = B.ErrorField;
+export type AttemptOutcome = B.AttemptOutcome;
 export type AppInfo = B.AppInfo;
 /** What changed (engine `DataTopic`): the window refetches only that. */
 export type DataTopic = B.DataTopic;

@@ -4,9 +4,9 @@ import type { OfferEstimate } from '../api';
 
 function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
   return {
-    offer_id: id, provider: 'p', model: 'm', display_name: id, tier: 'draft', billing: 'per_image', expected_usd: expected,
+    offer_id: id, provider: 'openai', model: 'm', display_name: id, tier: 'draft', billing: 'flat_per_image', expected_usd: expected,
     worst_case_usd: expected, per_image_usd: expected, supported: true, reason: null, notes: [], lines: [], confidence: 'published',
-    dedup_hit: false, has_key: true, price_source: 'published', calibration_samples: null, price_known: true,
+    dedup_hit: false, has_key: true, availability: 'ready', price_source: 'published', calibration_samples: null, price_known: true,
     lifecycle: null, replacement: null, fit: 0, cooling_down: null, deferred: null, ...extra,
   };
 }
@@ -69,7 +69,7 @@ describe('cheapest mark (issue 12 item 1)', () => {
 
 describe('cost table controls', () => {
   const rows = () => sortRows([
-    est('b', '0.04', { display_name: 'Beta', provider: 'zeta' }),
+    est('b', '0.04', { display_name: 'Beta', provider: 'recraft' }),
     est('a', '0.0042', { display_name: 'Alpha', provider: 'openai', has_key: false }),
     est('x', '0.001', { supported: false, reason: 'no' }),
   ]);

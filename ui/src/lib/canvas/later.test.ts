@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { OfferEstimate } from '../api';
+import type { OfferEstimate, OfferProvider } from '../api';
 import { laterChoice, laterLabel, laterText } from './later';
 
 function est(offer_id: string, expected: string, later: string | null, over: Partial<OfferEstimate> = {}): OfferEstimate {
   return {
-    offer_id, provider: offer_id.split(':')[0], model: offer_id.split(':')[1], display_name: offer_id, tier: 'draft', billing: 'tokens',
+    offer_id, provider: offer_id.split(':')[0] as OfferProvider, model: offer_id.split(':')[1], display_name: offer_id, tier: 'draft', billing: 'tokens',
     expected_usd: expected, worst_case_usd: expected, per_image_usd: expected, supported: true, reason: null, notes: [], lines: [],
     confidence: 'published', price_source: 'published', calibration_samples: null, price_known: true, lifecycle: null, replacement: null,
-    dedup_hit: false, has_key: true, fit: 0, cooling_down: null,
+    dedup_hit: false, has_key: true, availability: 'ready', fit: 0, cooling_down: null,
     deferred: later ? { expected_usd: later, worst_case_usd: later, within_hours: 24, saving_pct: '50', mode: 'batch', source: null } : null,
     ...over,
   };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emptyDraft, fieldOfServerError, moveItem, validateDraft } from './validate';
+import { emptyDraft, formFieldOf, moveItem, validateDraft } from './validate';
 
 describe('project form validation', () => {
   it('asks for a name and a budget for a hard stop', () => {
@@ -27,9 +27,11 @@ describe('project form validation', () => {
     expect(validateDraft({ ...emptyDraft(), name: 'Moodboards', hard: false }).input?.budget_usd).toBeNull();
   });
 
-  it('routes server messages to fields and reorders chains', () => {
-    expect(fieldOfServerError('budget_usd: must be more than zero')).toBe('budget');
-    expect(fieldOfServerError('something else')).toBeNull();
+  it('routes the engine error field to the form field and reorders chains', () => {
+    expect(formFieldOf('budget_usd')).toBe('budget');
+    expect(formFieldOf('final_chain')).toBe('chains');
+    expect(formFieldOf('prompt')).toBeNull();
+    expect(formFieldOf(null)).toBeNull();
     expect(moveItem(['a', 'b', 'c'], 2, 0)).toEqual(['c', 'a', 'b']);
     expect(moveItem(['a', 'b'], 0, -1)).toEqual(['a', 'b']);
   });

@@ -1,5 +1,5 @@
 import { cmp, dec, parseDec, percentToFraction, fractionToPercent } from '../money';
-import type { BudgetPeriod, ProjectInput, ProjectView } from '../api';
+import type { BudgetPeriod, ErrorField, ProjectInput, ProjectView } from '../api';
 
 export interface ProjectDraft {
   name: string;
@@ -81,11 +81,15 @@ export function validateDraft(d: ProjectDraft, taken: string[] = []): { errors: 
   return { errors, input: Object.keys(errors).length ? null : input };
 }
 
-/** Backend validation messages look like "field: reason"; route them to the form field. */
-export function fieldOfServerError(message: string): keyof DraftErrors | null {
-  const m = /^(name|client|budget_usd|warn_at|draft_chain|final_chain)\b/.exec(message);
-  if (!m) return null;
-  return ({ name: 'name', client: 'client', budget_usd: 'budget', warn_at: 'warn', draft_chain: 'chains', final_chain: 'chains' } as const)[m[1] as 'name'];
+/** The form field of an engine error's `field` (None: show it above the form). */
+const FORM_FIELD: Record<ErrorField, keyof DraftErrors | null> = {
+  name: 'name', client: 'client', budget_usd: 'budget', warn_at: 'warn', draft_chain: 'chains', final_chain: 'chains',
+  prompt: null, width: null, height: null, n: null, steps: null, quality: null, offer: null, provider: null,
+  model: null, base_url: null, key: null, multiplier: null, price_cap_usd: null, gateway: null, catalog: null, settings: null,
+};
+
+export function formFieldOf(field: ErrorField | null): keyof DraftErrors | null {
+  return field ? FORM_FIELD[field] : null;
 }
 
 export function moveItem<T>(list: T[], from: number, to: number): T[] {

@@ -1,6 +1,9 @@
 //! `estimate` and `offers`: prices before anything is sent.
 
-use engine::api::{EstimateInput, EstimateResult, OfferEstimate, Tier, TierFilter};
+use engine::api::{
+    BillingKind, EstimateConfidence, EstimateInput, EstimateResult, EstimateSource, OfferEstimate,
+    Tier, TierFilter,
+};
 
 use super::{Ctx, check_offers, emit, params};
 use crate::args::{EstimateArgs, TierArg};
@@ -84,7 +87,7 @@ fn row(e: &OfferEstimate) -> Vec<String> {
             e.reason.as_deref().unwrap_or("cannot serve this request")
         ));
     }
-    if !e.has_key && e.billing != "free" {
+    if !e.has_key && e.billing != BillingKind::Free {
         notes.push("no key".into());
     }
     if let Some(c) = &e.cooling_down {
@@ -101,13 +104,22 @@ fn row(e: &OfferEstimate) -> Vec<String> {
             "unknown".to_owned()
         }
     };
-    if e.price_source == "calibrated" || e.price_source == "reported" {
-        notes.push(format!("price {}", e.confidence));
+    if matches!(
+        e.price_source,
+        EstimateSource::Calibrated | EstimateSource::Reported
+    ) {
+        let samples = e
+            .calibration_samples
+            .filter(|_| e.confidence == EstimateConfidence::Calibrated);
+        match samples {
+            Some(n) => notes.push(format!("price {} ({n} samples)", e.confidence)),
+            None => notes.push(format!("price {}", e.confidence)),
+        }
     }
     vec![
         e.offer_id.clone(),
         tier_name(&e.tier).to_string(),
-        e.billing.clone(),
+        e.billing.to_string(),
         money(e.expected_usd),
         // The batch ("--later") price where the offer has one.
         match &e.deferred {
@@ -133,7 +145,7 @@ pub fn offers(ctx: &Ctx) -> CliResult<u8> {
                 vec![
                     o.offer_id.clone(),
                     tier_name(&o.tier).to_string(),
-                    o.billing.clone(),
+                    o.billing.to_string(),
                     o.display_name.clone(),
                     o.verified_on.clone(),
                     lifecycle(o),

@@ -1,6 +1,6 @@
 //! `gallery list`, `show` and `report`.
 
-use engine::api::{GalleryQuery, GenerationDetail, GenerationStatus, Tier};
+use engine::api::{AttemptOutcome, GalleryQuery, GenerationDetail, GenerationStatus, Tier};
 
 use super::estimate::tier_name;
 use super::generate::attempts_table;
@@ -109,11 +109,15 @@ pub fn status_name(s: &GenerationStatus) -> &'static str {
 
 /// Why a generation did not succeed, from its attempts (the last one that says why).
 fn failure_reason(d: &GenerationDetail) -> Option<String> {
-    let last = d.attempts.iter().rev().find(|a| a.outcome != "succeeded");
+    let last = d
+        .attempts
+        .iter()
+        .rev()
+        .find(|a| a.outcome != AttemptOutcome::Succeeded);
     let why = match (&d.status, last) {
         (GenerationStatus::Failed, Some(a)) => format!(
             "{} at {} {}{}",
-            a.outcome.replace('_', " "),
+            a.outcome.as_str().replace('_', " "),
             a.provider,
             a.model,
             a.error

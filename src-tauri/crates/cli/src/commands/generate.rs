@@ -1,8 +1,8 @@
 //! `generate` and `promote`: run a job to its end, progress on stderr, Ctrl-C cancels.
 
 use engine::api::{
-    AttemptView, DeferredJobView, GenerateInput, GenerationResult, GenerationStatus, Route,
-    RouteDecision, RoutePreviewInput,
+    AttemptOutcome, AttemptView, DeferredJobView, GenerateInput, GenerationResult,
+    GenerationStatus, Route, RouteDecision, RoutePreviewInput,
 };
 use engine::{EngineError, ErrorKind};
 
@@ -140,7 +140,10 @@ fn finish_with(
 }
 
 fn failure_kind(r: &GenerationResult) -> Kind {
-    if r.attempts.iter().any(|a| a.outcome == "cancelled") {
+    if r.attempts
+        .iter()
+        .any(|a| a.outcome == AttemptOutcome::Cancelled)
+    {
         Kind::Cancelled
     } else {
         Kind::Provider
@@ -154,7 +157,7 @@ fn human(r: &GenerationResult, deferred: Option<&DeferredJobView>) -> String {
         .attempts
         .iter()
         .rev()
-        .find(|a| a.outcome == "succeeded")
+        .find(|a| a.outcome == AttemptOutcome::Succeeded)
         .map(|a| format!(" with {} {}", a.provider, a.model))
         .unwrap_or_default();
     let mut s = match r.status {
@@ -233,7 +236,7 @@ pub fn attempts_table(attempts: &[AttemptView]) -> String {
             vec![
                 a.provider.clone(),
                 a.model.clone(),
-                a.outcome.clone(),
+                a.outcome.to_string(),
                 match (a.billed, a.unconfirmed) {
                     (true, true) => format!("unconfirmed (charge {})", a.attempt_id),
                     (true, false) => "yes".into(),

@@ -14,12 +14,13 @@ use crate::output::{safe, table};
 const MAX_KEY_BYTES: u64 = 16 * 1024;
 
 pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
-    let provider = match &c {
-        KeysCommand::Set(a) => &a.provider,
-        KeysCommand::Delete { provider } | KeysCommand::Test { provider } => provider,
-        KeysCommand::List => "openai",
-    };
-    check_provider_id(provider)?;
+    match &c {
+        KeysCommand::Set(a) => check_provider_id(&a.provider)?,
+        KeysCommand::Delete { provider } | KeysCommand::Test { provider } => {
+            check_provider_id(provider)?
+        }
+        KeysCommand::List => {}
+    }
     match c {
         KeysCommand::Set(a) => set(ctx, a).await,
         KeysCommand::List => list(ctx).await,
@@ -51,20 +52,16 @@ pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
 
 /// Provider ids are short lowercase words. Anything else is refused without echoing it:
 /// it may be a key pasted in the wrong place.
+/// The input is never echoed: a key pasted in the wrong place must not reach the terminal.
 fn check_provider_id(id: &str) -> CliResult<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 32
-        && id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
+    if id.parse::<engine::api::ProviderId>().is_ok() {
         return Ok(());
     }
-    Err(CliError::usage(
-        "that is not a provider id (ids look like openai, stability, google, replicate, fal, bfl, \
-         together, openrouter); if it was your key, pipe it on stdin instead: \
-         `proofsheet-cli keys set openai < key.txt`",
-    ))
+    Err(CliError::usage(format!(
+        "that is not a provider id (one of {}); if it was your key, pipe it on stdin \
+         instead: `proofsheet-cli keys set openai < key.txt`",
+        engine::api::ProviderId::known()
+    )))
 }
 
 async fn set(ctx: &Ctx, a: KeysSetArgs) -> CliResult<u8> {

@@ -13,6 +13,10 @@ mod invoice;
 pub use drift::*;
 pub use gateway::*;
 pub use invoice::*;
+pub use vocab::{
+    AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
+    EstimateSource, OfferProvider, ProviderId,
+};
 
 ipc_type! {
     /// Draft (cheap) or final (premium).
@@ -47,12 +51,12 @@ ipc_type! {
 
     pub struct OfferEstimate {
         pub offer_id: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub display_name: String,
         pub tier: Tier,
-        /// Formula kind, e.g. "per_image", "tokens", "per_megapixel".
-        pub billing: String,
+        /// Formula kind, e.g. "flat_per_image", "tokens", "per_megapixel".
+        pub billing: BillingKind,
         pub expected_usd: Decimal,
         pub worst_case_usd: Decimal,
         pub per_image_usd: Decimal,
@@ -63,12 +67,12 @@ ipc_type! {
         pub notes: Vec<String>,
         /// How the price was derived, one line per step.
         pub lines: Vec<String>,
-        /// "published", "calibrated (12 samples)" or "assumed".
-        pub confidence: String,
-        /// Where `expected_usd` comes from: "published", "calibrated", "reported" or
-        /// "unknown". With "unknown" the amounts are the user's price cap for the offer,
-        /// or zero when none is set: never show them as a price ($0); show "unknown".
-        pub price_source: String,
+        /// How far the figure can be trusted ("calibrated": `calibration_samples`).
+        pub confidence: EstimateConfidence,
+        /// Where `expected_usd` comes from. With "unknown" the amounts are the user's
+        /// price cap for the offer, or zero when none is set: never show them as a price
+        /// ($0); show "unknown".
+        pub price_source: EstimateSource,
         /// Settled costs behind a "calibrated" figure.
         pub calibration_samples: Option<u32>,
         /// False when no price is known (`price_source` "unknown").
@@ -82,6 +86,8 @@ ipc_type! {
         pub dedup_hit: bool,
         /// A key for this provider is available (keychain or environment).
         pub has_key: bool,
+        /// Whether the provider can be called now, and if not, what is missing.
+        pub availability: Availability,
         /// How faithfully this offer delivers the request: 0 = the size asked for,
         /// 1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
         /// compares offers of the best fit only (a 1024² image is not a cheap 4096²).
@@ -224,9 +230,7 @@ ipc_type! {
         pub provider: String,
         pub model: String,
         pub offer_id: String,
-        /// "succeeded", "safety_block", "rate_limited", "quota_exhausted", "auth_failed",
-        /// "invalid_request", "transient", "timeout", "malformed_response", "cancelled", "skipped".
-        pub outcome: String,
+        pub outcome: AttemptOutcome,
         pub billed: bool,
         pub cost_usd: Decimal,
         pub error: Option<String>,
@@ -472,7 +476,7 @@ ipc_type! {
     }
 
     pub struct ProviderEndpoint {
-        pub provider: String,
+        pub provider: ProviderId,
         pub base_url: Option<String>,
         pub default_base_url: String,
         /// Set by `PROOFSHEET_<PROVIDER>_BASE_URL` for this process; wins over `base_url`.
@@ -521,11 +525,11 @@ ipc_type! {
 
     pub struct OfferView {
         pub offer_id: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub display_name: String,
         pub tier: Tier,
-        pub billing: String,
+        pub billing: BillingKind,
         pub source: String,
         pub verified_on: String,
         /// "live", "deprecated", "retiring" or "shut_down" (today).

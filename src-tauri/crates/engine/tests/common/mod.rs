@@ -92,7 +92,7 @@ pub async fn engine(
         .map(|mut ep| {
             ep.base_url = endpoints
                 .iter()
-                .find(|(p, _)| *p == ep.provider)
+                .find(|(p, _)| *p == ep.provider.as_str())
                 .map(|(_, u)| u.clone());
             ep
         })
