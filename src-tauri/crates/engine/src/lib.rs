@@ -42,7 +42,9 @@ mod lease;
 
 mod limits;
 mod moderation;
+mod open;
 mod options;
+mod outside_writes;
 mod pipeline;
 mod projects;
 mod queue;
