@@ -91,7 +91,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                 hit,
                 core.provider_usable(&e.provider, &with_keys),
                 routing::fit(e, &input.params),
-                crate::pipeline::cooling(core, &e.provider),
+                crate::candidates::cooling(core, &e.provider),
             )
         })
         .collect();
@@ -142,7 +142,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
                 hit,
                 usable(&o.provider),
                 routing::fit(&e, params),
-                crate::pipeline::cooling(core, &o.provider),
+                crate::candidates::cooling(core, &o.provider),
             )
         })
         .collect();
@@ -181,7 +181,8 @@ async fn route_budget(
         TierFilter::Draft | TierFilter::All => Route::Draft,
     };
     let cands =
-        crate::pipeline::route_candidates(core, catalog, &route, &policy, req, &input.params).await;
+        crate::candidates::route_candidates(core, catalog, &route, &policy, req, &input.params)
+            .await;
     let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
     let keys: Vec<String> = usable
         .iter()

@@ -19,6 +19,7 @@ macro_rules! ipc_type {
 pub mod api;
 mod attempts;
 mod budget;
+mod candidates;
 mod catalog;
 mod changes;
 mod charges;
