@@ -45,6 +45,9 @@ pub(crate) struct Core {
     pub calibration: RwLock<Arc<pricing::Calibration>>,
     /// Offers whose settled costs drifted from their estimates (`drift::list`).
     pub drift: DriftCache,
+    /// Held for the whole of every read-modify-write of settings, clients, catalog and
+    /// named gateways (issue 13 §1.10): two saves never interleave and lose one.
+    pub reconfigure: tokio::sync::Mutex<()>,
     /// Data-change notices for the window (`Engine::subscribe_changes`).
     pub changes: crate::changes::Changes,
 }
@@ -85,7 +88,37 @@ pub(crate) fn key_optional(provider: &str) -> bool {
         .is_ok_and(|p| p.key_optional())
 }
 
+/// A new configuration, swapped in at once by `Core::swap` (`None` keeps a part).
+#[derive(Default)]
+pub(crate) struct Swap {
+    pub settings: Option<Settings>,
+    pub clients: Option<Clients>,
+    pub catalog: Option<CatalogState>,
+    pub gateways: Option<Vec<store::GatewayRow>>,
+}
+
 impl Core {
+    /// Installs a new configuration with every lock taken first, so no reader sees new
+    /// clients with old settings. Call with `reconfigure` held.
+    pub fn swap(&self, next: Swap) {
+        let mut settings = self.settings.write();
+        let mut clients = self.clients.write();
+        let mut catalog = self.catalog.write();
+        let mut gateways = self.gateways.write();
+        if let Some(s) = next.settings {
+            *settings = s;
+        }
+        if let Some(c) = next.clients {
+            *clients = Arc::new(c);
+        }
+        if let Some(c) = next.catalog {
+            *catalog = Arc::new(c);
+        }
+        if let Some(g) = next.gateways {
+            *gateways = Arc::new(g);
+        }
+    }
+
     pub fn catalog(&self) -> Arc<pricing::Catalog> {
         self.catalog.read().effective.clone()
     }

@@ -280,6 +280,7 @@ pub(crate) async fn import(
         })?;
         offers.push(o);
     }
+    let _one_at_a_time = core.reconfigure.lock().await;
     let mut next = core.settings.read().clone();
     next.user_offers.extend(offers);
     let overrides = core.catalog.read().overrides.clone();
@@ -303,7 +304,10 @@ pub(crate) async fn import(
         .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(SETTINGS_KEY, &value))
         .await?;
-    *core.catalog.write() = Arc::new(state);
-    *core.settings.write() = next;
+    core.swap(crate::context::Swap {
+        settings: Some(next),
+        catalog: Some(state),
+        ..Default::default()
+    });
     Ok(OfferImportReport { imported: added })
 }

@@ -383,6 +383,7 @@ async fn replace_override(
     offer_id: &str,
     change: pricing::OverrideChange,
 ) -> Result<()> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     let (base, mut overrides) = {
         let c = core.catalog.read();
         (c.base.clone(), c.overrides.clone())
@@ -401,10 +402,13 @@ async fn replace_override(
         s.set_price_override(&id, &value)
     })
     .await?;
-    *core.catalog.write() = Arc::new(crate::catalog::CatalogState {
-        base,
-        overrides,
-        effective: Arc::new(effective),
+    core.swap(crate::context::Swap {
+        catalog: Some(crate::catalog::CatalogState {
+            base,
+            overrides,
+            effective: Arc::new(effective),
+        }),
+        ..Default::default()
     });
     Ok(())
 }

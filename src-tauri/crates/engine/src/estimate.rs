@@ -91,7 +91,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                 hit,
                 core.availability(e.provider.as_str(), &with_keys),
                 routing::fit(e, &input.params),
-                crate::pipeline::cooling(
+                crate::candidates::cooling(
                     core,
                     &crate::limits::limit_key(&e.offer_id, e.provider.as_str()),
                 ),
@@ -145,7 +145,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
                 hit,
                 core.availability(o.provider.as_str(), &with_keys),
                 routing::fit(&e, params),
-                crate::pipeline::cooling(
+                crate::candidates::cooling(
                     core,
                     &crate::limits::limit_key(&o.id, o.provider.as_str()),
                 ),
@@ -187,7 +187,8 @@ async fn route_budget(
         TierFilter::Draft | TierFilter::All => Route::Draft,
     };
     let cands =
-        crate::pipeline::route_candidates(core, catalog, &route, &policy, req, &input.params).await;
+        crate::candidates::route_candidates(core, catalog, &route, &policy, req, &input.params)
+            .await;
     let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
     let keys: Vec<String> = usable
         .iter()

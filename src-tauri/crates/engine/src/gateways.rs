@@ -261,6 +261,7 @@ pub(crate) async fn show(core: &Arc<Core>, name: &str) -> Result<GatewayView> {
 /// Adds or replaces a gateway: validated and priced before anything is stored; secrets
 /// to the keychain, the definition to the library, then the catalog swapped at once.
 pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<GatewayView> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     let source = core.catalog.read().base.clone();
     let row = row_of(&input, &source)?;
     let mut rows: Vec<GatewayRow> = core
@@ -317,8 +318,11 @@ pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<Gatewa
                 .await;
         }
     }
-    *core.gateways.write() = Arc::new(rows);
-    *core.catalog.write() = Arc::new(state);
+    core.swap(crate::context::Swap {
+        gateways: Some(rows),
+        catalog: Some(state),
+        ..Default::default()
+    });
     tracing::info!(gateway = %row.name, models = row.models.len(), "gateway saved");
     Ok(view(core, &row).await)
 }
@@ -338,6 +342,7 @@ pub(crate) async fn set_key(core: &Arc<Core>, name: &str, key: String) -> Result
 }
 
 pub(crate) async fn remove(core: &Arc<Core>, name: &str) -> Result<()> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     let g = find(core, name)?;
     let rows: Vec<GatewayRow> = core
         .gateways
@@ -359,8 +364,11 @@ pub(crate) async fn remove(core: &Arc<Core>, name: &str) -> Result<()> {
             .gateway_delete(name, keys::GatewaySecret::Header(h.name.clone()))
             .await;
     }
-    *core.gateways.write() = Arc::new(rows);
-    *core.catalog.write() = Arc::new(state);
+    core.swap(crate::context::Swap {
+        gateways: Some(rows),
+        catalog: Some(state),
+        ..Default::default()
+    });
     Ok(())
 }
 

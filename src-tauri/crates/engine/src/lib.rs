@@ -1,11 +1,12 @@
 //! The generation pipeline (DESIGN.md §2): routing, dedup, budgets, attempts,
 //! settlement and jobs. Composes pricing, providers, store and keys; knows no UI.
 //!
-//! Modules: `routing` (chains, capability skips), `pipeline` (one generation end to
-//! end), `attempts` (retries, fallbacks, resume), `budget` (reserve/charge/release),
-//! `limits` (per-provider concurrency and cool-down), `jobs` (queue, cancel),
-//! `recovery` (start-up reconciliation), `estimate`, `projects`, `library`, `key_ops`,
-//! `settings`/`settings_ops`, `moderation`.
+//! Modules, bottom up (no cycle: `tests/module_graph.rs`): `api`, `config`, `options`,
+//! `settings` (types), `catalog` (the catalog in use), `queue`, `limits`, `lease`,
+//! `changes` (data-change notices), `remote` (facts about sent jobs); `context` (the
+//! shared `Core`); `budget` and `gallery` (take only the store); `candidates`,
+//! `routing`, `attempts`, `pipeline`, `jobs`, `recovery`, `reconcile`, `estimate`,
+//! `projects`, `key_ops`, `settings_ops`, `gateways`, `moderation`; `open` and `facade`.
 
 /// Every IPC / `--json` shape derives the same traits (and a TypeScript type).
 macro_rules! ipc_type {
@@ -19,6 +20,7 @@ macro_rules! ipc_type {
 pub mod api;
 mod attempts;
 mod budget;
+mod candidates;
 mod catalog;
 mod changes;
 mod charges;
@@ -42,7 +44,9 @@ mod lease;
 
 mod limits;
 mod moderation;
+mod open;
 mod options;
+mod outside_writes;
 pub mod paths;
 mod pipeline;
 mod projects;

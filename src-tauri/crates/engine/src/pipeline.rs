@@ -15,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::api::*;
 use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
+use crate::candidates::route_candidates;
 use crate::config::ProgressFn;
 use crate::context::{Core, KeyLookup};
 use crate::convert;
@@ -313,51 +314,6 @@ async fn create_running(core: &Arc<Core>, new: &NewGeneration) -> Result<Generat
         Ok(id)
     })
     .await
-}
-
-/// The candidates a route tries, in order, each priced and marked when it must be
-/// skipped. The estimate's budget impact uses the same list, so the meter shows what
-/// pressing Draft or Final would really reserve.
-pub(crate) async fn route_candidates(
-    core: &Arc<Core>,
-    catalog: &pricing::Catalog,
-    route: &Route,
-    policy: &store::Policy,
-    req: &pricing::EstimateRequest,
-    params: &crate::api::RequestParams,
-) -> Vec<Candidate> {
-    let with_keys = core.providers_with_keys().await;
-    // A provider cooling down after repeated failures is left out of default chains,
-    // so Draft moves on to the next usable provider (walkthrough 1.16).
-    let usable = |p: &str| core.provider_usable(p, &with_keys) && cooling(core, p).is_none();
-    let calibration = core.calibration();
-    let ctx = crate::context::estimate_ctx(&calibration);
-    let ids = routing::chain(route, policy, catalog, req, params, &ctx, &usable);
-    let no_client =
-        |p: &str| {
-            core.clients.read().get(p).is_none().then(|| {
-                format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
-            })
-        };
-    routing::candidates(&ids, catalog, req, &ctx, &|p| {
-        cooling(core, p).or_else(|| {
-            if p == crate::settings::GATEWAY || p == providers::gateway::GATEWAY_ID {
-                None
-            } else {
-                no_client(p)
-            }
-        })
-    })
-}
-
-/// Why a provider is skipped right now: its breaker is open after repeated failures.
-pub(crate) fn cooling(core: &Core, provider: &str) -> Option<String> {
-    core.limits.cooling_down(provider).map(|left| {
-        format!(
-            "{provider} failed repeatedly and is cooling down for {} s",
-            left.as_secs().max(1)
-        )
-    })
 }
 
 /// Serves the request from the gallery when an identical one already succeeded.

@@ -1,7 +1,7 @@
 //! The routing decision shown before a button is pressed (issue 12 §1): which offer
 //! Draft / Final / Use would run, at what price, with what snapped or ignored, or why
 //! nothing can run and the fix. Built from the same candidates the pipeline runs
-//! (`pipeline::route_candidates`), so the preview and the job cannot disagree. Also the
+//! (`candidates::route_candidates`), so the preview and the job cannot disagree. Also the
 //! promote plan: the final quality and what will differ from the draft.
 
 use std::sync::Arc;
@@ -58,7 +58,7 @@ pub(crate) async fn decide(
     let req = routing::estimate_request(params, params.seed.map(u64::from));
     let catalog = core.catalog();
     let cands =
-        crate::pipeline::route_candidates(core, &catalog, route, policy, &req, params).await;
+        crate::candidates::route_candidates(core, &catalog, route, policy, &req, params).await;
     if cands.is_empty() {
         let (reason, fix) = match route {
             Route::Offer(id) => (

@@ -6,11 +6,12 @@ use std::sync::Arc;
 
 use crate::api::{CatalogImportReport, PriceOverrideInput, SettingsInput};
 use crate::catalog::CatalogState;
-use crate::context::Core;
+use crate::context::{Core, Swap};
 use crate::error::{EngineError, Result};
 use crate::settings::{self, Clients, Settings};
 
 pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     let mut endpoints = BTreeMap::new();
     for e in input.endpoints {
         if let Some(url) = e
@@ -50,15 +51,19 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
     if core.options.max_concurrent_jobs.is_none() {
         core.queue.resize(next.max_jobs());
     }
-    *core.clients.write() = Arc::new(clients);
-    *core.catalog.write() = Arc::new(catalog);
-    *core.settings.write() = next;
+    core.swap(Swap {
+        settings: Some(next),
+        clients: Some(clients),
+        catalog: Some(catalog),
+        gateways: None,
+    });
     Ok(())
 }
 
 /// Replaces the set of negotiated rates and price caps (a multiplier of 1 without a cap
 /// removes an offer's rate).
 pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInput>) -> Result<()> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     let wanted: Vec<PriceOverrideInput> = input
         .into_iter()
         .filter(|o| o.price_cap_usd.is_some() || o.multiplier != rust_decimal::Decimal::ONE)
@@ -98,10 +103,13 @@ pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInpu
         Ok(())
     })
     .await?;
-    *core.catalog.write() = Arc::new(CatalogState {
-        base,
-        overrides,
-        effective: Arc::new(effective),
+    core.swap(Swap {
+        catalog: Some(CatalogState {
+            base,
+            overrides,
+            effective: Arc::new(effective),
+        }),
+        ..Default::default()
     });
     Ok(())
 }
@@ -110,6 +118,7 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
     let parsed = pricing::Catalog::from_json(&json).map_err(|e| {
         EngineError::validation(format!("catalog refused, nothing was changed: {e}"))
     })?;
+    let _one_at_a_time = core.reconfigure.lock().await;
     let overrides = core.catalog.read().overrides.clone();
     let settings = core.settings.read().clone();
     let named = core.gateways.read().clone();
@@ -117,7 +126,10 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
     let value = serde_json::Value::String(json);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;
-    *core.catalog.write() = Arc::new(state);
+    core.swap(Swap {
+        catalog: Some(state),
+        ..Default::default()
+    });
     Ok(CatalogImportReport {
         version: parsed.version.clone(),
         offers: u32::try_from(parsed.offers().len()).unwrap_or(u32::MAX),

@@ -434,6 +434,7 @@ pub(crate) async fn restore(core: &Arc<Core>) -> Result<CatalogStatusView> {
 /// Stores the catalog text (`None`: the bundled one) and swaps the engine's catalog;
 /// gateway offers and negotiated rates carry over.
 async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
+    let _one_at_a_time = core.reconfigure.lock().await;
     // From the store, not memory: a rate on an offer one catalog lacks comes back with
     // the catalog that has it (restore).
     let rows = core.store_op(|s| s.price_overrides()).await?;
@@ -444,7 +445,10 @@ async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
     let value = text.map_or(serde_json::Value::Null, serde_json::Value::String);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;
-    *core.catalog.write() = Arc::new(state);
+    core.swap(crate::context::Swap {
+        catalog: Some(state),
+        ..Default::default()
+    });
     Ok(())
 }
 
