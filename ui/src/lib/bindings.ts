@@ -8,134 +8,139 @@ import * as __TAURI_EVENT from "@tauri-apps/api/event";
 /** Commands */
 export const commands = {
 	/**  What the app is and where it keeps its data (shown in Settings). */
-	appInfo: () => typedError<AppInfo_Serialize, AppError_Serialize>(__TAURI_INVOKE("app_info")),
-	/**  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md. */
-	appReady: () => typedError<number, AppError_Serialize>(__TAURI_INVOKE("app_ready")),
+	appInfo: () => typedError<AppInfo, AppError>(__TAURI_INVOKE("app_info")),
+	/**
+	 *  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md, and
+	 *  the file sweep deferred at start-up begins.
+	 */
+	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
 	/**  The saved window state (a JSON object of storage keys to their texts), if any. */
-	uiStateGet: () => typedError<string | null, AppError_Serialize>(__TAURI_INVOKE("ui_state_get")),
+	uiStateGet: () => typedError<string | null, AppError>(__TAURI_INVOKE("ui_state_get")),
 	/**  Saves the window state (written whole, then renamed, so a crash never leaves half). */
-	uiStateSet: (json: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("ui_state_set", { json })),
+	uiStateSet: (json: string) => typedError<null, AppError>(__TAURI_INVOKE("ui_state_set", { json })),
 	/**  Every offer in the active catalog (bundled prices plus the user's overrides). */
-	pricingOffers: () => typedError<OfferView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("pricing_offers")),
+	pricingOffers: () => typedError<OfferView[], AppError>(__TAURI_INVOKE("pricing_offers")),
 	/**  Prices one request on every offer of the tier; nothing is sent to a provider. */
-	pricingEstimate: (input: EstimateInput_Deserialize) => typedError<EstimateResult_Serialize, AppError_Serialize>(__TAURI_INVOKE("pricing_estimate", { input })),
+	pricingEstimate: (input: EstimateInput) => typedError<EstimateResult, AppError>(__TAURI_INVOKE("pricing_estimate", { input })),
 	/**  Queues a generation; returns the job id at once. Progress arrives on `progress`. */
-	generationSubmit: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_submit", { input, progress })),
+	generationSubmit: (input: GenerateInput, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_submit", { input, progress })),
 	/**  Cancels a queued or running job; its reservation is released. */
-	generationCancel: (jobId: string) => typedError<boolean, AppError_Serialize>(__TAURI_INVOKE("generation_cancel", { jobId })),
+	generationCancel: (jobId: string) => typedError<boolean, AppError>(__TAURI_INVOKE("generation_cancel", { jobId })),
 	/**  Prices promoting a draft to the final chain, before anything is spent. */
-	generationPromotePreview: (generationId: string) => typedError<PromotePreview_Serialize, AppError_Serialize>(__TAURI_INVOKE("generation_promote_preview", { generationId })),
+	generationPromotePreview: (generationId: string) => typedError<PromotePreview, AppError>(__TAURI_INVOKE("generation_promote_preview", { generationId })),
 	/**  Re-renders a draft on the final chain with the same prompt, seed and parameters. */
-	generationPromote: (generationId: string, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
+	generationPromote: (generationId: string, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
 	/**
 	 *  What pressing Draft / Final / Use would run for this request: the offer, its price,
 	 *  what is snapped or ignored, or why nothing can run and the fix.
 	 */
-	routePreview: (input: RoutePreviewInput_Deserialize) => typedError<RouteDecision_Serialize, AppError_Serialize>(__TAURI_INVOKE("route_preview", { input })),
+	routePreview: (input: RoutePreviewInput) => typedError<RouteDecision, AppError>(__TAURI_INVOKE("route_preview", { input })),
 	/**  Canvas size presets some usable offer makes exactly. */
-	routeSizePresets: () => typedError<SizePreset[], AppError_Serialize>(__TAURI_INVOKE("route_size_presets")),
-	projectList: () => typedError<ProjectView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("project_list")),
-	projectShow: (name: string) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_show", { name })),
+	routeSizePresets: () => typedError<SizePreset[], AppError>(__TAURI_INVOKE("route_size_presets")),
+	projectList: () => typedError<ProjectView[], AppError>(__TAURI_INVOKE("project_list")),
+	projectShow: (name: string) => typedError<ProjectView, AppError>(__TAURI_INVOKE("project_show", { name })),
 	/**  Creates the project, or updates it when the name exists. */
-	projectSave: (input: ProjectInput_Deserialize) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_save", { input })),
+	projectSave: (input: ProjectInput) => typedError<ProjectView, AppError>(__TAURI_INVOKE("project_save", { input })),
 	/**  Renames a project; its spend history, images and settings follow it. */
-	projectRename: (name: string, newName: string) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_rename", { name, newName })),
+	projectRename: (name: string, newName: string) => typedError<ProjectView, AppError>(__TAURI_INVOKE("project_rename", { name, newName })),
 	/**  Archives (hides from everyday lists) or restores a project; nothing is deleted. */
-	projectArchive: (name: string, archived: boolean) => typedError<ProjectView_Serialize, AppError_Serialize>(__TAURI_INVOKE("project_archive", { name, archived })),
-	galleryPage: (query: GalleryQuery_Deserialize) => typedError<GalleryPage_Serialize, AppError_Serialize>(__TAURI_INVOKE("gallery_page", { query })),
-	galleryDetail: (generationId: string) => typedError<GenerationDetail_Serialize, AppError_Serialize>(__TAURI_INVOKE("gallery_detail", { generationId })),
-	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
-	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
-	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
-	galleryBoards: () => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("gallery_boards")),
+	projectArchive: (name: string, archived: boolean) => typedError<ProjectView, AppError>(__TAURI_INVOKE("project_archive", { name, archived })),
+	galleryPage: (query: GalleryQuery) => typedError<GalleryPage, AppError>(__TAURI_INVOKE("gallery_page", { query })),
+	galleryDetail: (generationId: string) => typedError<GenerationDetail, AppError>(__TAURI_INVOKE("gallery_detail", { generationId })),
+	gallerySetFavourite: (generationId: string, favourite: boolean) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_favourite", { generationId, favourite })),
+	gallerySetRating: (generationId: string, rating: number) => typedError<null, AppError>(__TAURI_INVOKE("gallery_set_rating", { generationId, rating })),
+	galleryAddToBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_add_to_board", { generationId, board })),
+	galleryBoards: () => typedError<string[], AppError>(__TAURI_INVOKE("gallery_boards")),
 	/**  Takes an image (`<id>` or `<id>#<index>`) off a board. */
-	galleryRemoveFromBoard: (generationId: string, board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_remove_from_board", { generationId, board })),
+	galleryRemoveFromBoard: (generationId: string, board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_remove_from_board", { generationId, board })),
 	/**  Deletes a board; its images stay in the gallery. */
-	galleryDeleteBoard: (board: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_delete_board", { board })),
+	galleryDeleteBoard: (board: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_delete_board", { board })),
 	/**
 	 *  Deletes images (`<generation id>` or `<generation id>#<index>`): files and rows go,
 	 *  the spend history stays. Returns how many images were deleted.
 	 */
-	galleryDelete: (generationIds: string[]) => typedError<number, AppError_Serialize>(__TAURI_INVOKE("gallery_delete", { generationIds })),
-	/**  Exports PNGs with their parameters and a JSON sidecar each into `folder`. */
-	galleryExport: (generationIds: string[], folder: string) => typedError<string[], AppError_Serialize>(__TAURI_INVOKE("gallery_export", { generationIds, folder })),
+	galleryDelete: (generationIds: string[]) => typedError<number, AppError>(__TAURI_INVOKE("gallery_delete", { generationIds })),
+	/**
+	 *  Exports PNGs with their parameters and a JSON sidecar each into a folder the user
+	 *  picks in a native dialog; `None` when they cancel.
+	 */
+	galleryExport: (generationIds: string[]) => typedError<ExportDone | null, AppError>(__TAURI_INVOKE("gallery_export", { generationIds })),
 	/**  Shows a stored image in the system file manager. Only paths inside the data dir. */
-	galleryReveal: (path: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gallery_reveal", { path })),
+	galleryReveal: (path: string) => typedError<null, AppError>(__TAURI_INVOKE("gallery_reveal", { path })),
 	/**
 	 *  Where the money went: spend by day, provider, model and project, for the days
 	 *  `from`..=`to` (`YYYY-MM-DD`, UTC; either may be open).
 	 */
-	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData_Serialize, AppError_Serialize>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
-	/**  Writes a project's spend lines as CSV for the client invoice; returns the path. */
-	dashboardReportCsv: (project: string, file: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("dashboard_report_csv", { project, file })),
+	dashboardData: (project: string | null, from: string | null, to: string | null) => typedError<DashboardData, AppError>(__TAURI_INVOKE("dashboard_data", { project, from, to })),
 	/**  A project's invoice for a billing period: lines in cents, display names, a markup. */
-	dashboardInvoice: (query: InvoiceQuery_Deserialize) => typedError<Invoice_Serialize, AppError_Serialize>(__TAURI_INVOKE("dashboard_invoice", { query })),
+	dashboardInvoice: (query: InvoiceQuery) => typedError<Invoice, AppError>(__TAURI_INVOKE("dashboard_invoice", { query })),
 	/**
 	 *  Writes the invoice's items as CSV (UTF-8 with a BOM), one row per item, each naming
-	 *  the invoice line it adds to; returns the path.
+	 *  the invoice line it adds to, to a file the user picks in a native save dialog
+	 *  (`suggested_name` is what it starts with). Returns the path, or `None` when cancelled.
 	 */
-	dashboardInvoiceCsv: (query: InvoiceQuery_Deserialize, file: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("dashboard_invoice_csv", { query, file })),
-	keysList: () => typedError<KeyView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("keys_list")),
+	dashboardInvoiceCsv: (query: InvoiceQuery, suggestedName: string) => typedError<string | null, AppError>(__TAURI_INVOKE("dashboard_invoice_csv", { query, suggestedName })),
+	keysList: () => typedError<KeyView[], AppError>(__TAURI_INVOKE("keys_list")),
 	/**  Stores the key in the OS keychain; the reply describes it without the secret. */
-	keysSet: (provider: string, secret: string) => typedError<KeyView_Serialize, AppError_Serialize>(__TAURI_INVOKE("keys_set", { provider, secret })),
-	keysDelete: (provider: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("keys_delete", { provider })),
+	keysSet: (provider: string, secret: string) => typedError<KeyView, AppError>(__TAURI_INVOKE("keys_set", { provider, secret })),
+	keysDelete: (provider: string) => typedError<null, AppError>(__TAURI_INVOKE("keys_delete", { provider })),
 	/**  A cheap authenticated call to the provider: valid, invalid or unreachable. */
-	keysTest: (provider: string) => typedError<KeyCheckView_Serialize, AppError_Serialize>(__TAURI_INVOKE("keys_test", { provider })),
-	settingsGet: () => typedError<SettingsView_Serialize, AppError_Serialize>(__TAURI_INVOKE("settings_get")),
-	settingsSave: (input: SettingsInput_Deserialize) => typedError<SettingsView_Serialize, AppError_Serialize>(__TAURI_INVOKE("settings_save", { input })),
+	keysTest: (provider: string) => typedError<KeyCheckView, AppError>(__TAURI_INVOKE("keys_test", { provider })),
+	settingsGet: () => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_get")),
+	settingsSave: (input: SettingsInput) => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_save", { input })),
 	/**  Negotiated rates layered over the bundled catalog. */
-	settingsSetOverrides: (overrides: PriceOverrideInput_Deserialize[]) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
+	settingsSetOverrides: (overrides: PriceOverrideInput[]) => typedError<null, AppError>(__TAURI_INVOKE("settings_set_overrides", { overrides })),
 	/**  Validates and installs a catalog file; a bad file is refused whole. */
-	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError_Serialize>(__TAURI_INVOKE("settings_import_catalog", { json })),
+	settingsImportCatalog: (json: string) => typedError<CatalogImportReport, AppError>(__TAURI_INVOKE("settings_import_catalog", { json })),
 	/**  Charges booked at the estimate that no provider confirmed, newest first. */
-	chargesList: (project: string | null) => typedError<ChargeView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("charges_list", { project })),
+	chargesList: (project: string | null) => typedError<ChargeView[], AppError>(__TAURI_INVOKE("charges_list", { project })),
 	/**
 	 *  The provider did bill it: keep it as spent (at `amount_usd` when given). Returns the
 	 *  change of spent.
 	 */
-	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
+	chargeConfirm: (id: string, amountUsd: string | null) => typedError<string, AppError>(__TAURI_INVOKE("charge_confirm", { id, amountUsd })),
 	/**  The provider did not bill it: give the money back to the budget. Returns the amount. */
-	chargeRefund: (id: string) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("charge_refund", { id })),
+	chargeRefund: (id: string) => typedError<string, AppError>(__TAURI_INVOKE("charge_refund", { id })),
 	/**
 	 *  Version, published date and age of the catalog in use; feed URL, last check, the
 	 *  update waiting for the user's OK, and what "Restore previous" brings back.
 	 */
-	catalogStatus: () => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_status")),
+	catalogStatus: () => typedError<CatalogStatusView, AppError>(__TAURI_INVOKE("catalog_status")),
 	/**  Sets the feed URL; `null` or "" goes back to the project's feed. */
-	catalogSetFeedUrl: (url: string | null) => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_set_feed_url", { url })),
+	catalogSetFeedUrl: (url: string | null) => typedError<CatalogStatusView, AppError>(__TAURI_INVOKE("catalog_set_feed_url", { url })),
 	/**  "Check now": downloads and verifies the feed; a newer catalog waits with its diff. */
-	catalogCheck: () => typedError<CatalogCheckView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_check")),
+	catalogCheck: () => typedError<CatalogCheckView, AppError>(__TAURI_INVOKE("catalog_check")),
 	/**  Applies the reviewed update (only `version`, the one the diff showed). */
-	catalogApply: (version: string) => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_apply", { version })),
+	catalogApply: (version: string) => typedError<CatalogStatusView, AppError>(__TAURI_INVOKE("catalog_apply", { version })),
 	/**  Brings back the catalog in use before the last apply. */
-	catalogRestore: () => typedError<CatalogStatusView_Serialize, AppError_Serialize>(__TAURI_INVOKE("catalog_restore")),
+	catalogRestore: () => typedError<CatalogStatusView, AppError>(__TAURI_INVOKE("catalog_restore")),
 	/**  Offers whose settled costs drifted from their estimates, every status, with evidence. */
-	driftList: () => typedError<DriftView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("drift_list")),
+	driftList: () => typedError<DriftView[], AppError>(__TAURI_INVOKE("drift_list")),
 	/**  Accepts a drift in one step: the offer's rate follows the observed ratio. */
-	driftAccept: (offerId: string) => typedError<DriftView_Serialize, AppError_Serialize>(__TAURI_INVOKE("drift_accept", { offerId })),
+	driftAccept: (offerId: string) => typedError<DriftView, AppError>(__TAURI_INVOKE("drift_accept", { offerId })),
 	/**  Ignores a drift until a whole window of later attempts still drifts. */
-	driftIgnore: (offerId: string) => typedError<DriftView_Serialize, AppError_Serialize>(__TAURI_INVOKE("drift_ignore", { offerId })),
-	driftSettingsGet: () => typedError<DriftSettings, AppError_Serialize>(__TAURI_INVOKE("drift_settings_get")),
-	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError_Serialize>(__TAURI_INVOKE("drift_settings_save", { input })),
+	driftIgnore: (offerId: string) => typedError<DriftView, AppError>(__TAURI_INVOKE("drift_ignore", { offerId })),
+	driftSettingsGet: () => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_get")),
+	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_save", { input })),
 	/**  Models the keys can use that the catalog lacks, and offers providers no longer list. */
-	offersDiscover: (provider: string | null) => typedError<DiscoveryReport_Serialize, AppError_Serialize>(__TAURI_INVOKE("offers_discover", { provider })),
+	offersDiscover: (provider: string | null) => typedError<DiscoveryReport, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
 	/**  Imports OpenRouter's or Together's listed prices as offers, after the user's OK. */
-	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError_Serialize>(__TAURI_INVOKE("offers_import", { provider, models })),
+	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
 	/**
 	 *  Queues a "later" generation; returns the job id at once. Its job ends (`done`, status
 	 *  `deferred`) as soon as the provider has the batch; it lands later.
 	 */
-	generationSubmitLater: (input: GenerateInput_Deserialize, progress: Channel<JobEvent_Deserialize>) => typedError<string, AppError_Serialize>(__TAURI_INVOKE("generation_submit_later", { input, progress })),
+	generationSubmitLater: (input: GenerateInput, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_submit_later", { input, progress })),
 	/**  Generations waiting for a provider's batch, with when each is expected. */
-	deferredJobs: () => typedError<DeferredJobView[], AppError_Serialize>(__TAURI_INVOKE("deferred_jobs")),
+	deferredJobs: () => typedError<DeferredJobView[], AppError>(__TAURI_INVOKE("deferred_jobs")),
 	/**  Polls the waiting batches now (the app also does it on a timer). */
-	deferredPoll: () => typedError<RecoveryReport, AppError_Serialize>(__TAURI_INVOKE("deferred_poll")),
-	gatewayList: () => typedError<GatewayView_Serialize[], AppError_Serialize>(__TAURI_INVOKE("gateway_list")),
+	deferredPoll: () => typedError<RecoveryReport, AppError>(__TAURI_INVOKE("deferred_poll")),
+	gatewayList: () => typedError<GatewayView[], AppError>(__TAURI_INVOKE("gateway_list")),
 	/**  Adds or replaces a gateway; its offers are priced and routable as soon as it returns. */
-	gatewaySave: (input: GatewayInput_Deserialize) => typedError<GatewayView_Serialize, AppError_Serialize>(__TAURI_INVOKE("gateway_save", { input })),
-	gatewayRemove: (name: string) => typedError<null, AppError_Serialize>(__TAURI_INVOKE("gateway_remove", { name })),
+	gatewaySave: (input: GatewayInput) => typedError<GatewayView, AppError>(__TAURI_INVOKE("gateway_save", { input })),
+	gatewayRemove: (name: string) => typedError<null, AppError>(__TAURI_INVOKE("gateway_remove", { name })),
 	/**  Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
-	gatewayTest: (name: string) => typedError<GatewayTestView_Serialize, AppError_Serialize>(__TAURI_INVOKE("gateway_test", { name })),
+	gatewayTest: (name: string) => typedError<GatewayTestView, AppError>(__TAURI_INVOKE("gateway_test", { name })),
 };
 
 /** Events */
@@ -144,21 +149,7 @@ export const events = {
 };
 
 /* Types */
-export type AppError = AppError_Serialize | AppError_Deserialize;
-
-export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "cancelled" | "internal";
-
-export type AppError_Deserialize = {
-	kind: AppErrorKind,
-	message: string,
-	/**
-	 *  The input field a validation error concerns; the form marks it (never parsed
-	 *  out of `message`).
-	 */
-	field?: ErrorField | null,
-};
-
-export type AppError_Serialize = {
+export type AppError = {
 	kind: AppErrorKind,
 	message: string,
 	/**
@@ -168,18 +159,9 @@ export type AppError_Serialize = {
 	field: ErrorField | null,
 };
 
-export type AppInfo = AppInfo_Serialize | AppInfo_Deserialize;
+export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "cancelled" | "internal";
 
-export type AppInfo_Deserialize = {
-	version: string,
-	data_dir: string,
-	/**  "dev" for debug/test builds, "release" otherwise. */
-	channel: string,
-	/**  Milliseconds from process start to the UI's first paint, once reported. */
-	first_paint_ms?: number | null,
-};
-
-export type AppInfo_Serialize = {
+export type AppInfo = {
 	version: string,
 	data_dir: string,
 	/**  "dev" for debug/test builds, "release" otherwise. */
@@ -200,41 +182,7 @@ export type AttemptOutcome = "succeeded" | "safety_block" | "rate_limited" | "qu
 /**  A stored outcome this build does not know (a ledger written by a newer one). */
 "unknown";
 
-export type AttemptView = AttemptView_Serialize | AttemptView_Deserialize;
-
-export type AttemptView_Deserialize = {
-	provider: string,
-	model: string,
-	offer_id: string,
-	outcome: AttemptOutcome,
-	billed: boolean,
-	cost_usd: string,
-	error?: string | null,
-	duration_ms: number,
-	/**
-	 *  Its charge is booked at the estimate but the provider never confirmed it
-	 *  (outcome unknown); confirm or refund it.
-	 */
-	unconfirmed: boolean,
-	/**  Why its charge needs a look (e.g. a reported cost far from the estimate). */
-	review?: string | null,
-	/**  Id for `charge_confirm` / `charge_refund`. */
-	attempt_id: string,
-	/**  The call's estimate when it was sent. */
-	expected_usd?: string | null,
-	/**
-	 *  What the provider (or gateway) said it charged, when it reports one: the
-	 *  reconciliation of this attempt against `expected_usd`.
-	 */
-	reported_usd?: string | null,
-	/**
-	 *  What a gateway said this call cost (LiteLLM's response-cost header, an
-	 *  aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
-	 */
-	gateway_reported_usd?: string | null,
-};
-
-export type AttemptView_Serialize = {
+export type AttemptView = {
 	provider: string,
 	model: string,
 	offer_id: string,
@@ -253,17 +201,17 @@ export type AttemptView_Serialize = {
 	/**  Id for `charge_confirm` / `charge_refund`. */
 	attempt_id: string,
 	/**  The call's estimate when it was sent. */
-	expected_usd?: string,
+	expected_usd?: string | null,
 	/**
 	 *  What the provider (or gateway) said it charged, when it reports one: the
 	 *  reconciliation of this attempt against `expected_usd`.
 	 */
-	reported_usd?: string,
+	reported_usd?: string | null,
 	/**
 	 *  What a gateway said this call cost (LiteLLM's response-cost header, an
 	 *  aggregator's `usage.cost`), recorded beside `cost_usd` which our price decided.
 	 */
-	gateway_reported_usd?: string,
+	gateway_reported_usd?: string | null,
 };
 
 /**  Whether an offer's provider can be called now. */
@@ -290,35 +238,7 @@ export type BillingKind =
 
 export type BudgetPeriod = "total" | "monthly";
 
-export type BudgetView = BudgetView_Serialize | BudgetView_Deserialize;
-
-export type BudgetView_Deserialize = {
-	project: string,
-	budget_usd?: string | null,
-	spent_usd: string,
-	reserved_usd: string,
-	remaining_usd?: string | null,
-	saved_usd: string,
-	hard: boolean,
-	/**  Warning thresholds as fractions of the budget, e.g. ["0.5", "0.8"]. */
-	warn_at: string[],
-	/**  Worst case this request would reserve (when known). */
-	request_usd?: string | null,
-	/**  False when a hard budget cannot take `request_usd`. */
-	request_fits: boolean,
-	/**
-	 *  The part of `spent_usd` the providers never confirmed (outcome unknown, job
-	 *  abandoned): counted as spent until confirmed or refunded.
-	 */
-	unconfirmed_usd: string,
-	/**
-	 *  Spent is above the budget (a provider billed more than was held); a hard
-	 *  budget refuses new work until it is raised.
-	 */
-	over_budget: boolean,
-};
-
-export type BudgetView_Serialize = {
+export type BudgetView = {
 	project: string,
 	budget_usd: string | null,
 	spent_usd: string,
@@ -345,54 +265,25 @@ export type BudgetView_Serialize = {
 };
 
 /**  What a check found. */
-export type CatalogCheckView = CatalogCheckView_Serialize | CatalogCheckView_Deserialize;
-
-/**  What a check found. */
-export type CatalogCheckView_Deserialize = {
+export type CatalogCheckView = {
 	/**  "update_available" or "up_to_date". */
 	outcome: string,
 	feed_url: string,
 	/**  The verified update (also kept as the pending one) when there is one. */
-	diff?: CatalogDiffView_Deserialize | null,
-	message: string,
-};
-
-/**  What a check found. */
-export type CatalogCheckView_Serialize = {
-	/**  "update_available" or "up_to_date". */
-	outcome: string,
-	feed_url: string,
-	/**  The verified update (also kept as the pending one) when there is one. */
-	diff: CatalogDiffView_Serialize | null,
+	diff: CatalogDiffView | null,
 	message: string,
 };
 
 /**  What applying an update would change. */
-export type CatalogDiffView = CatalogDiffView_Serialize | CatalogDiffView_Deserialize;
-
-/**  What applying an update would change. */
-export type CatalogDiffView_Deserialize = {
+export type CatalogDiffView = {
 	from_version: string,
 	from_published: string,
 	to_version: string,
 	to_published: string,
-	price_changes: PriceChangeView_Deserialize[],
+	price_changes: PriceChangeView[],
 	added: OfferRefView[],
 	removed: OfferRefView[],
-	lifecycle_changes: LifecycleChangeView_Deserialize[],
-	other_changes: OtherChangeView[],
-};
-
-/**  What applying an update would change. */
-export type CatalogDiffView_Serialize = {
-	from_version: string,
-	from_published: string,
-	to_version: string,
-	to_published: string,
-	price_changes: PriceChangeView_Serialize[],
-	added: OfferRefView[],
-	removed: OfferRefView[],
-	lifecycle_changes: LifecycleChangeView_Serialize[],
+	lifecycle_changes: LifecycleChangeView[],
 	other_changes: OtherChangeView[],
 };
 
@@ -409,33 +300,7 @@ export type CatalogRefView = {
 };
 
 /**  The catalog in use and the state of its feed. */
-export type CatalogStatusView = CatalogStatusView_Serialize | CatalogStatusView_Deserialize;
-
-/**  The catalog in use and the state of its feed. */
-export type CatalogStatusView_Deserialize = {
-	version: string,
-	/**  YYYY-MM-DD: the day its prices were checked against the providers. */
-	published: string,
-	/**  Days since `published`: how old the prices are. */
-	age_days: number,
-	/**  "bundled" (built into the app), "feed" (a signed update) or "imported". */
-	origin: string,
-	bundled_version: string,
-	feed_url: string,
-	default_feed_url: string,
-	/**  RFC 3339, the last check that reached the feed or failed to. */
-	last_checked_at?: string | null,
-	/**  Why the last check failed (offline, refused feed), if it did. */
-	last_check_error?: string | null,
-	/**  A verified update waiting for the user's OK. */
-	pending?: CatalogDiffView_Deserialize | null,
-	/**  What "Restore previous" would bring back. */
-	previous?: CatalogRefView | null,
-	applied_at?: string | null,
-};
-
-/**  The catalog in use and the state of its feed. */
-export type CatalogStatusView_Serialize = {
+export type CatalogStatusView = {
 	version: string,
 	/**  YYYY-MM-DD: the day its prices were checked against the providers. */
 	published: string,
@@ -451,30 +316,14 @@ export type CatalogStatusView_Serialize = {
 	/**  Why the last check failed (offline, refused feed), if it did. */
 	last_check_error: string | null,
 	/**  A verified update waiting for the user's OK. */
-	pending: CatalogDiffView_Serialize | null,
+	pending: CatalogDiffView | null,
 	/**  What "Restore previous" would bring back. */
 	previous: CatalogRefView | null,
 	applied_at: string | null,
 };
 
 /**  One offer of a project chain whose model is retiring or has shut down. */
-export type ChainWarning = ChainWarning_Serialize | ChainWarning_Deserialize;
-
-/**  One offer of a project chain whose model is retiring or has shut down. */
-export type ChainWarning_Deserialize = {
-	/**  "draft" or "final". */
-	chain: string,
-	offer_id: string,
-	/**  "shut_down", "retiring" or "deprecated". */
-	status: string,
-	/**  "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst". */
-	message: string,
-	/**  The live offer to put in its place, when the catalog names one. */
-	replacement?: string | null,
-};
-
-/**  One offer of a project chain whose model is retiring or has shut down. */
-export type ChainWarning_Serialize = {
+export type ChainWarning = {
 	/**  "draft" or "final". */
 	chain: string,
 	offer_id: string,
@@ -487,26 +336,7 @@ export type ChainWarning_Serialize = {
 };
 
 /**  A charge booked at the estimate that the provider never confirmed. */
-export type ChargeView = ChargeView_Serialize | ChargeView_Deserialize;
-
-/**  A charge booked at the estimate that the provider never confirmed. */
-export type ChargeView_Deserialize = {
-	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
-	id: string,
-	generation_id: string,
-	project: string,
-	prompt: string,
-	provider: string,
-	model: string,
-	amount_usd: string,
-	/**  Why it is unconfirmed. */
-	reason?: string | null,
-	review?: string | null,
-	created_at: string,
-};
-
-/**  A charge booked at the estimate that the provider never confirmed. */
-export type ChargeView_Serialize = {
+export type ChargeView = {
 	/**  The attempt id: pass it to `charge_confirm` / `charge_refund`. */
 	id: string,
 	generation_id: string,
@@ -521,9 +351,7 @@ export type ChargeView_Serialize = {
 	created_at: string,
 };
 
-export type DashboardData = DashboardData_Serialize | DashboardData_Deserialize;
-
-export type DashboardData_Deserialize = {
+export type DashboardData = {
 	total_spend_usd: string,
 	by_day: SpendPoint[],
 	by_provider: SpendPoint[],
@@ -537,29 +365,15 @@ export type DashboardData_Deserialize = {
 	estimated_usd: string,
 	actual_usd: string,
 	/**  Offers whose settled costs drifted from their estimates, with the evidence. */
-	drifts?: DriftView_Deserialize[],
+	drifts?: DriftView[],
 };
 
-export type DashboardData_Serialize = {
-	total_spend_usd: string,
-	by_day: SpendPoint[],
-	by_provider: SpendPoint[],
-	by_model: SpendPoint[],
-	by_project: SpendPoint[],
-	/**  Money spent on attempts that failed (billed failures). */
-	failed_spend_usd: string,
-	/**  Money spent on attempts that were retried or fell back. */
-	retry_spend_usd: string,
-	saved_usd: string,
-	estimated_usd: string,
-	actual_usd: string,
-	/**  Offers whose settled costs drifted from their estimates, with the evidence. */
-	drifts?: DriftView_Serialize[],
-};
-
-/**  Something the UI shows changed outside the current view: refetch it. */
+/**
+ *  Something the UI shows changed (in this window, another one, or another process such
+ *  as the CLI): refetch what `topic` names.
+ */
 export type DataChanged = {
-	what: DataTopic,
+	topic: DataTopic,
 };
 
 /**
@@ -567,14 +381,29 @@ export type DataChanged = {
  *  same library, e.g. the CLI).
  */
 export type DataTopic = 
-/**  Generations and their images (finished, recovered, rated, deleted). */
-"gallery" | "projects" | "keys" | "settings" | 
-/**  The price catalog, imported offers or price overrides. */
+/**
+ *  Generations and images: a job finished, recovery or a deferred poll landed
+ *  one, images were rated, deleted or put on a board.
+ */
+"gallery" | 
+/**  Deferred ("later") jobs waiting for their provider (landed, failed). */
+"jobs" | 
+/**  Projects and their settings. */
+"projects" | 
+/**  Budgets and spend (the meter and the dashboard). */
+"budgets" | 
+/**  Which providers have a key. */
+"keys" | 
+/**  Endpoints, gateways in settings, job concurrency. */
+"settings" | 
+/**  The price catalog, imported offers or price overrides (the cost table). */
 "catalog" | 
+/**  Named gateways. */
+"gateways" | 
 /**  Unconfirmed charges and reviews. */
 "charges" | 
-/**  Jobs sent to be delivered later (landed, failed). */
-"jobs";
+/**  Another process wrote to this library: anything may have changed. */
+"library";
 
 /**  A generation sent to be delivered later, until it lands (or fails). */
 export type DeferredJobView = {
@@ -596,25 +425,7 @@ export type DeferredJobView = {
 };
 
 /**  The price of sending a request "later" on one offer. */
-export type DeferredPrice = DeferredPrice_Serialize | DeferredPrice_Deserialize;
-
-/**  The price of sending a request "later" on one offer. */
-export type DeferredPrice_Deserialize = {
-	expected_usd: string,
-	/**  What a deferred job reserves. */
-	worst_case_usd: string,
-	/**  The provider's promised turnaround. */
-	within_hours: number,
-	/**  Off the standard price, in percent (e.g. "50"). */
-	saving_pct: string,
-	/**  "batch": the provider's batch API. */
-	mode: string,
-	/**  Where the deferred price is published. */
-	source?: string | null,
-};
-
-/**  The price of sending a request "later" on one offer. */
-export type DeferredPrice_Serialize = {
+export type DeferredPrice = {
 	expected_usd: string,
 	/**  What a deferred job reserves. */
 	worst_case_usd: string,
@@ -629,24 +440,7 @@ export type DeferredPrice_Serialize = {
 };
 
 /**  A model a provider lists for the key that the catalog lacks. */
-export type DiscoveredModel = DiscoveredModel_Serialize | DiscoveredModel_Deserialize;
-
-/**  A model a provider lists for the key that the catalog lacks. */
-export type DiscoveredModel_Deserialize = {
-	model: string,
-	name?: string | null,
-	/**  The id it would have as an offer, e.g. "together:black-forest-labs/FLUX.1-krea-dev". */
-	offer_id: string,
-	/**  The price as the provider lists it, e.g. "$0.0027 per megapixel". */
-	listed_price?: string | null,
-	/**  A 1024×1024 image at the listed price (tokens: at an assumed 1,290 output tokens). */
-	per_image_usd?: string | null,
-	/**  Its listed price can be imported as an offer (OpenRouter, Together). */
-	importable: boolean,
-};
-
-/**  A model a provider lists for the key that the catalog lacks. */
-export type DiscoveredModel_Serialize = {
+export type DiscoveredModel = {
 	model: string,
 	name: string | null,
 	/**  The id it would have as an offer, e.g. "together:black-forest-labs/FLUX.1-krea-dev". */
@@ -659,32 +453,12 @@ export type DiscoveredModel_Serialize = {
 	importable: boolean,
 };
 
-export type DiscoveryReport = DiscoveryReport_Serialize | DiscoveryReport_Deserialize;
-
-export type DiscoveryReport_Deserialize = {
-	providers: ProviderDiscovery_Deserialize[],
-};
-
-export type DiscoveryReport_Serialize = {
-	providers: ProviderDiscovery_Serialize[],
+export type DiscoveryReport = {
+	providers: ProviderDiscovery[],
 };
 
 /**  One settled attempt of the evidence: estimate vs actual. */
-export type DriftEvidence = DriftEvidence_Serialize | DriftEvidence_Deserialize;
-
-/**  One settled attempt of the evidence: estimate vs actual. */
-export type DriftEvidence_Deserialize = {
-	attempt_id: string,
-	generation_id: string,
-	expected_usd: string,
-	actual_usd: string,
-	/**  What the provider said it charged, when it reports one. */
-	reported_usd?: string | null,
-	finished_at: string,
-};
-
-/**  One settled attempt of the evidence: estimate vs actual. */
-export type DriftEvidence_Serialize = {
+export type DriftEvidence = {
 	attempt_id: string,
 	generation_id: string,
 	expected_usd: string,
@@ -716,10 +490,7 @@ export type DriftSettings = {
 };
 
 /**  An offer whose settled costs moved away from its estimates. */
-export type DriftView = DriftView_Serialize | DriftView_Deserialize;
-
-/**  An offer whose settled costs moved away from its estimates. */
-export type DriftView_Deserialize = {
+export type DriftView = {
 	offer_id: string,
 	provider: string,
 	model: string,
@@ -737,29 +508,7 @@ export type DriftView_Deserialize = {
 	suggested_multiplier: string,
 	message: string,
 	/**  Newest first. */
-	evidence: DriftEvidence_Deserialize[],
-};
-
-/**  An offer whose settled costs moved away from its estimates. */
-export type DriftView_Serialize = {
-	offer_id: string,
-	provider: string,
-	model: string,
-	display_name: string,
-	ratio: string,
-	percent: string,
-	samples: number,
-	expected_usd: string,
-	actual_usd: string,
-	/**  "drifting" (needs an answer), "accepted" or "ignored". */
-	status: string,
-	/**  The negotiated-rate multiplier in force (1 when none). */
-	current_multiplier: string,
-	/**  What accepting sets: the current multiplier × the observed ratio. */
-	suggested_multiplier: string,
-	message: string,
-	/**  Newest first. */
-	evidence: DriftEvidence_Serialize[],
+	evidence: DriftEvidence[],
 };
 
 /**
@@ -777,19 +526,8 @@ export type EstimateConfidence =
 /**  An assumption (default seconds, a secondary source, wall time). */
 "assumed";
 
-export type EstimateInput = EstimateInput_Serialize | EstimateInput_Deserialize;
-
-export type EstimateInput_Deserialize = {
-	params: RequestParams_Deserialize,
-	/**  When set, dedup hits and the budget impact are computed for this project. */
-	project?: string | null,
-	tier: TierFilter,
-	/**  Explicit offer ids; empty means every offer of `tier`. */
-	offers: string[],
-};
-
-export type EstimateInput_Serialize = {
-	params: RequestParams_Serialize,
+export type EstimateInput = {
+	params: RequestParams,
 	/**  When set, dedup hits and the budget impact are computed for this project. */
 	project: string | null,
 	tier: TierFilter,
@@ -797,26 +535,14 @@ export type EstimateInput_Serialize = {
 	offers: string[],
 };
 
-export type EstimateResult = EstimateResult_Serialize | EstimateResult_Deserialize;
-
-export type EstimateResult_Deserialize = {
+export type EstimateResult = {
 	/**  Cheapest first; unsupported offers last, with their reason. */
-	estimates: OfferEstimate_Deserialize[],
+	estimates: OfferEstimate[],
 	/**
 	 *  Budget of `EstimateInput::project`, with what the cheapest supported
 	 *  offer of the tier would add.
 	 */
-	budget?: BudgetView_Deserialize | null,
-};
-
-export type EstimateResult_Serialize = {
-	/**  Cheapest first; unsupported offers last, with their reason. */
-	estimates: OfferEstimate_Serialize[],
-	/**
-	 *  Budget of `EstimateInput::project`, with what the cheapest supported
-	 *  offer of the tier would add.
-	 */
-	budget: BudgetView_Serialize | null,
+	budget: BudgetView | null,
 };
 
 /**
@@ -827,11 +553,15 @@ export type EstimateSource = "published" | "calibrated" |
 /**  A provider's or gateway's quote rather than a published page. */
 "reported" | "unknown";
 
-export type GalleryItem = GalleryItem_Serialize | GalleryItem_Deserialize;
+/**  Where an export went: the folder the user picked and the files written there. */
+export type ExportDone = {
+	folder: string,
+	files: string[],
+};
 
-export type GalleryItem_Deserialize = {
+export type GalleryItem = {
 	generation_id: string,
-	image: ImageView_Deserialize,
+	image: ImageView,
 	prompt: string,
 	project: string,
 	provider: string,
@@ -848,61 +578,14 @@ export type GalleryItem_Deserialize = {
 	image_count: number,
 };
 
-export type GalleryItem_Serialize = {
-	generation_id: string,
-	image: ImageView_Serialize,
-	prompt: string,
-	project: string,
-	provider: string,
-	model: string,
-	tier: Tier,
-	/**  The whole generation's cost (divide by `image_count` for this image's share). */
-	cost_usd: string,
-	created_at: string,
-	favourite: boolean,
-	rating: number,
-	/**  This image's index in its generation (`<generation_id>#<image_index>` names it). */
-	image_index: number,
-	/**  How many images the generation made. */
-	image_count: number,
-};
-
-export type GalleryPage = GalleryPage_Serialize | GalleryPage_Deserialize;
-
-export type GalleryPage_Deserialize = {
-	items: GalleryItem_Deserialize[],
-	next_cursor?: string | null,
-	/**  Total matching images (for the grid's scroll height). */
-	total: number,
-};
-
-export type GalleryPage_Serialize = {
-	items: GalleryItem_Serialize[],
+export type GalleryPage = {
+	items: GalleryItem[],
 	next_cursor: string | null,
 	/**  Total matching images (for the grid's scroll height). */
 	total: number,
 };
 
-export type GalleryQuery = GalleryQuery_Serialize | GalleryQuery_Deserialize;
-
-export type GalleryQuery_Deserialize = {
-	project?: string | null,
-	board?: string | null,
-	provider?: string | null,
-	tier?: Tier | null,
-	/**  RFC 3339 bounds, inclusive. */
-	from?: string | null,
-	to?: string | null,
-	favourites_only: boolean,
-	min_rating?: number | null,
-	/**  Full-text search over prompt, negative prompt, tags, provider and model. */
-	search?: string | null,
-	/**  Opaque keyset cursor from the previous page. */
-	cursor?: string | null,
-	limit: number,
-};
-
-export type GalleryQuery_Serialize = {
+export type GalleryQuery = {
 	project: string | null,
 	board: string | null,
 	provider: string | null,
@@ -920,18 +603,7 @@ export type GalleryQuery_Serialize = {
 };
 
 /**  An OpenAI-compatible gateway (LiteLLM proxy, Portkey, …). */
-export type GatewayConfig = GatewayConfig_Serialize | GatewayConfig_Deserialize;
-
-/**  An OpenAI-compatible gateway (LiteLLM proxy, Portkey, …). */
-export type GatewayConfig_Deserialize = {
-	name: string,
-	base_url: string,
-	models: string[],
-	price_per_image_usd?: string | null,
-};
-
-/**  An OpenAI-compatible gateway (LiteLLM proxy, Portkey, …). */
-export type GatewayConfig_Serialize = {
+export type GatewayConfig = {
 	name: string,
 	base_url: string,
 	models: string[],
@@ -942,40 +614,13 @@ export type GatewayConfig_Serialize = {
  *  An extra header. A secret header's `value` is stored in the keychain (None keeps
  *  the stored one); a plain header's value is stored in the library.
  */
-export type GatewayHeaderInput = GatewayHeaderInput_Serialize | GatewayHeaderInput_Deserialize;
-
-/**
- *  An extra header. A secret header's `value` is stored in the keychain (None keeps
- *  the stored one); a plain header's value is stored in the library.
- */
-export type GatewayHeaderInput_Deserialize = {
-	name: string,
-	value?: string | null,
-	secret: boolean,
-};
-
-/**
- *  An extra header. A secret header's `value` is stored in the keychain (None keeps
- *  the stored one); a plain header's value is stored in the library.
- */
-export type GatewayHeaderInput_Serialize = {
+export type GatewayHeaderInput = {
 	name: string,
 	value: string | null,
 	secret: boolean,
 };
 
-export type GatewayHeaderView = GatewayHeaderView_Serialize | GatewayHeaderView_Deserialize;
-
-export type GatewayHeaderView_Deserialize = {
-	name: string,
-	/**  Plain headers only. */
-	value?: string | null,
-	secret: boolean,
-	/**  For a secret header: whether the keychain holds its value. */
-	secret_set: boolean,
-};
-
-export type GatewayHeaderView_Serialize = {
+export type GatewayHeaderView = {
 	name: string,
 	/**  Plain headers only. */
 	value: string | null,
@@ -985,38 +630,13 @@ export type GatewayHeaderView_Serialize = {
 };
 
 /**  A named gateway as the user edits it. */
-export type GatewayInput = GatewayInput_Serialize | GatewayInput_Deserialize;
-
-/**  A named gateway as the user edits it. */
-export type GatewayInput_Deserialize = {
+export type GatewayInput = {
 	name: string,
 	base_url: string,
 	/**  "images" (OpenAI Images) or "chat" (chat completions with image output). */
 	dialect: string,
-	headers: GatewayHeaderInput_Deserialize[],
-	models: GatewayModelInput_Deserialize[],
-	/**  Markup on the bound offer's price, in percent ("5" = +5 %). */
-	markup_percent?: string | null,
-	/**  Markup per image billed, in USD. */
-	markup_per_image_usd?: string | null,
-	/**  Flat price of a model bound to no catalog offer (else its price is unknown). */
-	price_per_image_usd?: string | null,
-	/**  A response header holding the gateway's charge (default x-litellm-response-cost). */
-	cost_header?: string | null,
-	/**  A dotted JSON path holding the charge (default usage.cost). */
-	cost_json_path?: string | null,
-	/**  A new key for this gateway (stored in the keychain); None keeps the stored one. */
-	key?: string | null,
-};
-
-/**  A named gateway as the user edits it. */
-export type GatewayInput_Serialize = {
-	name: string,
-	base_url: string,
-	/**  "images" (OpenAI Images) or "chat" (chat completions with image output). */
-	dialect: string,
-	headers: GatewayHeaderInput_Serialize[],
-	models: GatewayModelInput_Serialize[],
+	headers: GatewayHeaderInput[],
+	models: GatewayModelInput[],
 	/**  Markup on the bound offer's price, in percent ("5" = +5 %). */
 	markup_percent: string | null,
 	/**  Markup per image billed, in USD. */
@@ -1032,34 +652,12 @@ export type GatewayInput_Serialize = {
 };
 
 /**  A gateway model and the catalog offer whose formula prices it. */
-export type GatewayModelInput = GatewayModelInput_Serialize | GatewayModelInput_Deserialize;
-
-/**  A gateway model and the catalog offer whose formula prices it. */
-export type GatewayModelInput_Deserialize = {
-	name: string,
-	offer_id?: string | null,
-};
-
-/**  A gateway model and the catalog offer whose formula prices it. */
-export type GatewayModelInput_Serialize = {
+export type GatewayModelInput = {
 	name: string,
 	offer_id: string | null,
 };
 
-export type GatewayModelView = GatewayModelView_Serialize | GatewayModelView_Deserialize;
-
-export type GatewayModelView_Deserialize = {
-	name: string,
-	/**  The route's offer id: `gateway:NAME/MODEL`. */
-	offer_id: string,
-	/**  The catalog offer whose formula prices it. */
-	bound_offer?: string | null,
-	/**  "bound" (formula + markup), "flat" (the gateway's price) or "unknown". */
-	pricing: string,
-	tier: Tier,
-};
-
-export type GatewayModelView_Serialize = {
+export type GatewayModelView = {
 	name: string,
 	/**  The route's offer id: `gateway:NAME/MODEL`. */
 	offer_id: string,
@@ -1071,24 +669,7 @@ export type GatewayModelView_Serialize = {
 };
 
 /**  What `gateway test` found. */
-export type GatewayTestView = GatewayTestView_Serialize | GatewayTestView_Deserialize;
-
-/**  What `gateway test` found. */
-export type GatewayTestView_Deserialize = {
-	name: string,
-	reachable: boolean,
-	/**  None when the gateway could not be reached or did not say. */
-	key_accepted?: boolean | null,
-	/**  Mapped models the gateway lists. */
-	served: string[],
-	/**  Mapped models it does not list. */
-	missing: string[],
-	listed: number,
-	message: string,
-};
-
-/**  What `gateway test` found. */
-export type GatewayTestView_Serialize = {
+export type GatewayTestView = {
 	name: string,
 	reachable: boolean,
 	/**  None when the gateway could not be reached or did not say. */
@@ -1101,29 +682,12 @@ export type GatewayTestView_Serialize = {
 	message: string,
 };
 
-export type GatewayView = GatewayView_Serialize | GatewayView_Deserialize;
-
-export type GatewayView_Deserialize = {
+export type GatewayView = {
 	name: string,
 	base_url: string,
 	dialect: string,
-	headers: GatewayHeaderView_Deserialize[],
-	models: GatewayModelView_Deserialize[],
-	markup_percent?: string | null,
-	markup_per_image_usd?: string | null,
-	price_per_image_usd?: string | null,
-	cost_header?: string | null,
-	cost_json_path?: string | null,
-	/**  Whether a key is stored (or given by PROOFSHEET_GATEWAY_<NAME>_API_KEY). */
-	key_set: boolean,
-};
-
-export type GatewayView_Serialize = {
-	name: string,
-	base_url: string,
-	dialect: string,
-	headers: GatewayHeaderView_Serialize[],
-	models: GatewayModelView_Serialize[],
+	headers: GatewayHeaderView[],
+	models: GatewayModelView[],
 	markup_percent: string | null,
 	markup_per_image_usd: string | null,
 	price_per_image_usd: string | null,
@@ -1133,27 +697,15 @@ export type GatewayView_Serialize = {
 	key_set: boolean,
 };
 
-export type GenerateInput = GenerateInput_Serialize | GenerateInput_Deserialize;
-
-export type GenerateInput_Deserialize = {
+export type GenerateInput = {
 	project: string,
-	params: RequestParams_Deserialize,
+	params: RequestParams,
 	route: Route,
 	/**  "Regenerate anyway": bypass dedup. */
 	no_dedup: boolean,
 };
 
-export type GenerateInput_Serialize = {
-	project: string,
-	params: RequestParams_Serialize,
-	route: Route,
-	/**  "Regenerate anyway": bypass dedup. */
-	no_dedup: boolean,
-};
-
-export type GenerationDetail = GenerationDetail_Serialize | GenerationDetail_Deserialize;
-
-export type GenerationDetail_Deserialize = {
+export type GenerationDetail = {
 	generation_id: string,
 	project: string,
 	status: GenerationStatus,
@@ -1161,41 +713,15 @@ export type GenerationDetail_Deserialize = {
 	offer_id: string,
 	provider: string,
 	model: string,
-	params: RequestParams_Deserialize,
+	params: RequestParams,
 	estimate_usd: string,
 	cost_usd: string,
 	/**  The part of `cost_usd` the provider never confirmed. */
 	unconfirmed_usd: string,
 	saved_usd: string,
 	created_at: string,
-	images: ImageView_Deserialize[],
-	attempts: AttemptView_Deserialize[],
-	/**  The draft this final was promoted from. */
-	parent_id?: string | null,
-	/**  Finals promoted from this draft. */
-	children: string[],
-	favourite: boolean,
-	rating: number,
-	boards: string[],
-};
-
-export type GenerationDetail_Serialize = {
-	generation_id: string,
-	project: string,
-	status: GenerationStatus,
-	tier: Tier,
-	offer_id: string,
-	provider: string,
-	model: string,
-	params: RequestParams_Serialize,
-	estimate_usd: string,
-	cost_usd: string,
-	/**  The part of `cost_usd` the provider never confirmed. */
-	unconfirmed_usd: string,
-	saved_usd: string,
-	created_at: string,
-	images: ImageView_Serialize[],
-	attempts: AttemptView_Serialize[],
+	images: ImageView[],
+	attempts: AttemptView[],
 	/**  The draft this final was promoted from. */
 	parent_id: string | null,
 	/**  Finals promoted from this draft. */
@@ -1206,37 +732,14 @@ export type GenerationDetail_Serialize = {
 };
 
 /**  The result of one generation; the CLI prints exactly this with `--json`. */
-export type GenerationResult = GenerationResult_Serialize | GenerationResult_Deserialize;
-
-/**  The result of one generation; the CLI prints exactly this with `--json`. */
-export type GenerationResult_Deserialize = {
+export type GenerationResult = {
 	generation_id: string,
 	status: GenerationStatus,
 	dedup_hit: boolean,
 	cost_usd: string,
 	saved_usd: string,
-	images: ImageView_Deserialize[],
-	attempts: AttemptView_Deserialize[],
-	/**  Set when the generation failed: what happened and what to do next. */
-	error?: string | null,
-	/**
-	 *  A soft-budget overrun or a warning threshold crossed by this generation's
-	 *  reservation, in words for the designer.
-	 */
-	budget_warning?: string | null,
-	/**  The part of `cost_usd` the provider never confirmed. */
-	unconfirmed_usd: string,
-};
-
-/**  The result of one generation; the CLI prints exactly this with `--json`. */
-export type GenerationResult_Serialize = {
-	generation_id: string,
-	status: GenerationStatus,
-	dedup_hit: boolean,
-	cost_usd: string,
-	saved_usd: string,
-	images: ImageView_Serialize[],
-	attempts: AttemptView_Serialize[],
+	images: ImageView[],
+	attempts: AttemptView[],
 	/**  Set when the generation failed: what happened and what to do next. */
 	error: string | null,
 	/**
@@ -1254,20 +757,7 @@ export type GenerationResult_Serialize = {
  */
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused" | "deferred";
 
-export type ImageView = ImageView_Serialize | ImageView_Deserialize;
-
-export type ImageView_Deserialize = {
-	/**  Absolute path of the stored file. */
-	path: string,
-	thumb_path?: string | null,
-	hash: string,
-	width: number,
-	height: number,
-	mime: string,
-	seed?: number | null,
-};
-
-export type ImageView_Serialize = {
+export type ImageView = {
 	/**  Absolute path of the stored file. */
 	path: string,
 	thumb_path: string | null,
@@ -1279,7 +769,22 @@ export type ImageView_Serialize = {
 };
 
 /**  A project's invoice for a billing period; its CSV has the same items. */
-export type Invoice = Invoice_Serialize | Invoice_Deserialize;
+export type Invoice = {
+	project: string,
+	client: string | null,
+	/**  The billing period (`YYYY-MM-DD`), as asked or as the items span. */
+	period_from: string | null,
+	period_to: string | null,
+	issued: string,
+	markup_percent: string,
+	lines: InvoiceLine[],
+	items: InvoiceItem[],
+	/**  Σ line amounts (cents). */
+	total_usd: string,
+	/**  Of the total before markup: calls billed without an image (failures). */
+	failed_usd: string,
+	saved_usd: string,
+};
 
 /**  One row of the CSV: a billed call, a free call or a gallery reuse. */
 export type InvoiceItem = {
@@ -1314,21 +819,7 @@ export type InvoiceLine = {
 };
 
 /**  Which spend an invoice (and its CSV) covers. */
-export type InvoiceQuery = InvoiceQuery_Serialize | InvoiceQuery_Deserialize;
-
-/**  Which spend an invoice (and its CSV) covers. */
-export type InvoiceQuery_Deserialize = {
-	project: string,
-	/**  First day, `YYYY-MM-DD` (UTC), inclusive; None starts at the first item. */
-	from?: string | null,
-	/**  Last day, `YYYY-MM-DD` (UTC), inclusive; None ends at the last item. */
-	to?: string | null,
-	/**  Percent added to every line ("15" adds 15 %); None or 0 adds nothing. */
-	markup_percent?: string | null,
-};
-
-/**  Which spend an invoice (and its CSV) covers. */
-export type InvoiceQuery_Serialize = {
+export type InvoiceQuery = {
 	project: string,
 	/**  First day, `YYYY-MM-DD` (UTC), inclusive; None starts at the first item. */
 	from: string | null,
@@ -1338,65 +829,12 @@ export type InvoiceQuery_Serialize = {
 	markup_percent: string | null,
 };
 
-/**  A project's invoice for a billing period; its CSV has the same items. */
-export type Invoice_Deserialize = {
-	project: string,
-	client?: string | null,
-	/**  The billing period (`YYYY-MM-DD`), as asked or as the items span. */
-	period_from?: string | null,
-	period_to?: string | null,
-	issued: string,
-	markup_percent: string,
-	lines: InvoiceLine[],
-	items: InvoiceItem[],
-	/**  Σ line amounts (cents). */
-	total_usd: string,
-	/**  Of the total before markup: calls billed without an image (failures). */
-	failed_usd: string,
-	saved_usd: string,
-};
-
-/**  A project's invoice for a billing period; its CSV has the same items. */
-export type Invoice_Serialize = {
-	project: string,
-	client: string | null,
-	/**  The billing period (`YYYY-MM-DD`), as asked or as the items span. */
-	period_from: string | null,
-	period_to: string | null,
-	issued: string,
-	markup_percent: string,
-	lines: InvoiceLine[],
-	items: InvoiceItem[],
-	/**  Σ line amounts (cents). */
-	total_usd: string,
-	/**  Of the total before markup: calls billed without an image (failures). */
-	failed_usd: string,
-	saved_usd: string,
-};
-
 /**  Progress of one job, delivered in order through the job's channel. */
-export type JobEvent = JobEvent_Serialize | JobEvent_Deserialize;
-
-/**  Progress of one job, delivered in order through the job's channel. */
-export type JobEvent_Deserialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
+export type JobEvent = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
 /**  `warning`: a budget threshold crossed or a soft budget overrun. */
-{ stage: "reserved"; amount_usd: string; warning?: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Deserialize } | { stage: "failed"; message: string; result?: GenerationResult_Deserialize | null };
+{ stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult } | { stage: "failed"; message: string; result: GenerationResult | null };
 
-/**  Progress of one job, delivered in order through the job's channel. */
-export type JobEvent_Serialize = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
-/**  `warning`: a budget threshold crossed or a soft budget overrun. */
-{ stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult_Serialize } | { stage: "failed"; message: string; result: GenerationResult_Serialize | null };
-
-export type KeyCheckView = KeyCheckView_Serialize | KeyCheckView_Deserialize;
-
-export type KeyCheckView_Deserialize = {
-	provider: string,
-	status: KeyStatus,
-	balance?: string | null,
-	message: string,
-};
-
-export type KeyCheckView_Serialize = {
+export type KeyCheckView = {
 	provider: string,
 	status: KeyStatus,
 	balance: string | null,
@@ -1408,36 +846,14 @@ export type KeySource = "keychain" | "environment";
 export type KeyStatus = "valid" | "invalid" | "unreachable";
 
 /**  A stored key, described without the secret. */
-export type KeyView = KeyView_Serialize | KeyView_Deserialize;
-
-/**  A stored key, described without the secret. */
-export type KeyView_Deserialize = {
-	provider: string,
-	added_at?: string | null,
-	last4?: string | null,
-	source: KeySource,
-};
-
-/**  A stored key, described without the secret. */
-export type KeyView_Serialize = {
+export type KeyView = {
 	provider: string,
 	added_at: string | null,
 	last4: string | null,
 	source: KeySource,
 };
 
-export type LifecycleChangeView = LifecycleChangeView_Serialize | LifecycleChangeView_Deserialize;
-
-export type LifecycleChangeView_Deserialize = {
-	offer_id: string,
-	display_name: string,
-	/**  "deprecated_on", "shutdown_on" or "replaced_by". */
-	field: string,
-	old?: string | null,
-	new?: string | null,
-};
-
-export type LifecycleChangeView_Serialize = {
+export type LifecycleChangeView = {
 	offer_id: string,
 	display_name: string,
 	/**  "deprecated_on", "shutdown_on" or "replaced_by". */
@@ -1446,76 +862,7 @@ export type LifecycleChangeView_Serialize = {
 	new: string | null,
 };
 
-export type OfferEstimate = OfferEstimate_Serialize | OfferEstimate_Deserialize;
-
-export type OfferEstimate_Deserialize = {
-	offer_id: string,
-	provider: OfferProvider,
-	model: string,
-	display_name: string,
-	tier: Tier,
-	/**  Formula kind, e.g. "flat_per_image", "tokens", "per_megapixel". */
-	billing: BillingKind,
-	expected_usd: string,
-	worst_case_usd: string,
-	per_image_usd: string,
-	supported: boolean,
-	/**  Why the offer cannot serve this request (when `supported` is false). */
-	reason?: string | null,
-	/**  Snapped or ignored parameters, e.g. "seed ignored by this model". */
-	notes: string[],
-	/**  How the price was derived, one line per step. */
-	lines: string[],
-	/**  How far the figure can be trusted ("calibrated": `calibration_samples`). */
-	confidence: EstimateConfidence,
-	/**
-	 *  Where `expected_usd` comes from. With "unknown" the amounts are the user's
-	 *  price cap for the offer, or zero when none is set: never show them as a price
-	 *  ($0); show "unknown".
-	 */
-	price_source: EstimateSource,
-	/**  Settled costs behind a "calibrated" figure. */
-	calibration_samples?: number | null,
-	/**  False when no price is known (`price_source` "unknown"). */
-	price_known: boolean,
-	/**
-	 *  "retiring on 2026-12-01, use openai:gpt-image-2.5-sunburst", "shut down on …,
-	 *  use …", "deprecated since …"; None for live offers. Also the first note.
-	 */
-	lifecycle?: string | null,
-	/**  The offer to use instead, when the model retires or has shut down. */
-	replacement?: string | null,
-	/**  The same request is already in the gallery: reuse costs $0. */
-	dedup_hit: boolean,
-	/**  A key for this provider is available (keychain or environment). */
-	has_key: boolean,
-	/**  Whether the provider can be called now, and if not, what is missing. */
-	availability: Availability,
-	/**
-	 *  How faithfully this offer delivers the request: 0 = the size asked for,
-	 *  1 = snapped to the same aspect ratio, 2 = snapped to another shape. "Cheapest"
-	 *  compares offers of the best fit only (a 1024² image is not a cheap 4096²).
-	 */
-	fit: number,
-	/**
-	 *  Set while the provider cools down after repeated failures: Draft/Final skip
-	 *  it and use the next usable offer. E.g. "openai failed repeatedly and is
-	 *  cooling down for 21 s".
-	 */
-	cooling_down?: string | null,
-	/**
-	 *  Settled costs of this offer have drifted from its estimates (issue 14 §5);
-	 *  None when they agree, or the user accepted or ignored the drift.
-	 */
-	drift?: DriftMark | null,
-	/**
-	 *  The cheaper "later" price (a batch tier), when the offer has one this app can
-	 *  send to: the canvas shows "now $X / later $Y (within 24 h)".
-	 */
-	deferred?: DeferredPrice_Deserialize | null,
-};
-
-export type OfferEstimate_Serialize = {
+export type OfferEstimate = {
 	offer_id: string,
 	provider: OfferProvider,
 	model: string,
@@ -1574,12 +921,12 @@ export type OfferEstimate_Serialize = {
 	 *  Settled costs of this offer have drifted from its estimates (issue 14 §5);
 	 *  None when they agree, or the user accepted or ignored the drift.
 	 */
-	drift?: DriftMark,
+	drift?: DriftMark | null,
 	/**
 	 *  The cheaper "later" price (a batch tier), when the offer has one this app can
 	 *  send to: the canvas shows "now $X / later $Y (within 24 h)".
 	 */
-	deferred: DeferredPrice_Serialize | null,
+	deferred?: DeferredPrice | null,
 };
 
 export type OfferImportReport = {
@@ -1604,31 +951,7 @@ export type OfferRefView = {
 	display_name: string,
 };
 
-export type OfferView = OfferView_Serialize | OfferView_Deserialize;
-
-export type OfferView_Deserialize = {
-	offer_id: string,
-	provider: OfferProvider,
-	model: string,
-	display_name: string,
-	tier: Tier,
-	billing: BillingKind,
-	source: string,
-	verified_on: string,
-	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
-	status: string,
-	deprecated_on?: string | null,
-	shutdown_on?: string | null,
-	/**
-	 *  The live offer to use instead (the catalog's `replaced_by`, followed past
-	 *  offers that have shut down too).
-	 */
-	replaced_by?: string | null,
-	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
-	price_basis: string,
-};
-
-export type OfferView_Serialize = {
+export type OfferView = {
 	offer_id: string,
 	provider: OfferProvider,
 	model: string,
@@ -1656,21 +979,7 @@ export type OtherChangeView = {
 	what: string[],
 };
 
-export type PriceChangeView = PriceChangeView_Serialize | PriceChangeView_Deserialize;
-
-export type PriceChangeView_Deserialize = {
-	offer_id: string,
-	display_name: string,
-	/**  What was priced, e.g. "1024x1024 high". */
-	probe: string,
-	/**  None: no known price on that side. */
-	old_usd?: string | null,
-	new_usd?: string | null,
-	/**  Change in percent, one decimal (e.g. "25.0", "-12.5"). */
-	percent?: string | null,
-};
-
-export type PriceChangeView_Serialize = {
+export type PriceChangeView = {
 	offer_id: string,
 	display_name: string,
 	/**  What was priced, e.g. "1024x1024 high". */
@@ -1682,9 +991,7 @@ export type PriceChangeView_Serialize = {
 	percent: string | null,
 };
 
-export type PriceOverrideInput = PriceOverrideInput_Serialize | PriceOverrideInput_Deserialize;
-
-export type PriceOverrideInput_Deserialize = {
+export type PriceOverrideInput = {
 	offer_id: string,
 	/**  Multiplies every price of the offer (negotiated discount), e.g. "0.8". */
 	multiplier: string,
@@ -1695,42 +1002,7 @@ export type PriceOverrideInput_Deserialize = {
 	price_cap_usd?: string | null,
 };
 
-export type PriceOverrideInput_Serialize = {
-	offer_id: string,
-	/**  Multiplies every price of the offer (negotiated discount), e.g. "0.8". */
-	multiplier: string,
-	/**
-	 *  For an offer whose price is unknown: the most the user accepts to pay per
-	 *  image. Estimates show it and reservations hold it (`multiplier` is ignored).
-	 */
-	price_cap_usd: string | null,
-};
-
-export type ProjectInput = ProjectInput_Serialize | ProjectInput_Deserialize;
-
-export type ProjectInput_Deserialize = {
-	name: string,
-	client?: string | null,
-	budget_usd?: string | null,
-	period: BudgetPeriod,
-	hard: boolean,
-	warn_at: string[],
-	/**  Ordered offer ids; empty means the default chain (cheapest capable). */
-	draft_chain: string[],
-	/**  Ordered offer ids; empty means the default chain (premium). */
-	final_chain: string[],
-	/**  Fall back to the next offer after a safety block (default: stop). */
-	allow_safety_fallback: boolean,
-	/**  Check prompts with OpenAI's free moderation endpoint first. */
-	preflight_moderation: boolean,
-	/**
-	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
-	 *  final model's best standard quality.
-	 */
-	final_quality?: string | null,
-};
-
-export type ProjectInput_Serialize = {
+export type ProjectInput = {
 	name: string,
 	client: string | null,
 	budget_usd: string | null,
@@ -1749,44 +1021,10 @@ export type ProjectInput_Serialize = {
 	 *  The quality promoted finals render at, e.g. "high"; None (or absent): the
 	 *  final model's best standard quality.
 	 */
-	final_quality: string | null,
-};
-
-export type ProjectView = ProjectView_Serialize | ProjectView_Deserialize;
-
-export type ProjectView_Deserialize = {
-	name: string,
-	client?: string | null,
-	budget_usd?: string | null,
-	period: BudgetPeriod,
-	hard: boolean,
-	warn_at: string[],
-	spent_usd: string,
-	reserved_usd: string,
-	remaining_usd?: string | null,
-	saved_usd: string,
-	draft_chain: string[],
-	final_chain: string[],
-	allow_safety_fallback: boolean,
-	preflight_moderation: boolean,
-	/**  The quality promoted finals render at; None: the final model's best standard. */
 	final_quality?: string | null,
-	/**  Images in the gallery (not requests: failed and refused ones made none). */
-	generations: number,
-	/**  Hidden from everyday lists; nothing is deleted. */
-	archived: boolean,
-	/**  The part of `spent_usd` the providers never confirmed. */
-	unconfirmed_usd: string,
-	/**  Spent is above the budget; a hard budget refuses new work until raised. */
-	over_budget: boolean,
-	/**
-	 *  Offers of the draft or final chain that are shut down or retiring, with the
-	 *  replacement to offer (the UI warns in Projects and on the Canvas).
-	 */
-	chain_warnings: ChainWarning_Deserialize[],
 };
 
-export type ProjectView_Serialize = {
+export type ProjectView = {
 	name: string,
 	client: string | null,
 	budget_usd: string | null,
@@ -1815,50 +1053,24 @@ export type ProjectView_Serialize = {
 	 *  Offers of the draft or final chain that are shut down or retiring, with the
 	 *  replacement to offer (the UI warns in Projects and on the Canvas).
 	 */
-	chain_warnings: ChainWarning_Serialize[],
+	chain_warnings: ChainWarning[],
 };
 
-export type PromotePreview = PromotePreview_Serialize | PromotePreview_Deserialize;
-
-export type PromotePreview_Deserialize = {
+export type PromotePreview = {
 	generation_id: string,
 	draft_cost_usd: string,
 	/**
 	 *  The final chain priced for the draft's prompt, size and seed at the final
 	 *  quality (`decision.quality`).
 	 */
-	estimates: OfferEstimate_Deserialize[],
+	estimates: OfferEstimate[],
 	/**  Expected price of the first supported final offer minus the draft's cost. */
 	difference_usd: string,
 	/**
 	 *  What pressing Promote runs: the final offer, its price and quality, or why
 	 *  it cannot run. The same decision the promote job routes by.
 	 */
-	decision: RouteDecision_Deserialize,
-	/**
-	 *  What will differ from the draft, in words: quality, model, size, and whether
-	 *  the draft's seed can be reused ("… ignores seeds: expect a new image").
-	 */
-	differences: string[],
-	/**  This draft already has a final (see `children` of its detail). */
-	already_promoted: boolean,
-};
-
-export type PromotePreview_Serialize = {
-	generation_id: string,
-	draft_cost_usd: string,
-	/**
-	 *  The final chain priced for the draft's prompt, size and seed at the final
-	 *  quality (`decision.quality`).
-	 */
-	estimates: OfferEstimate_Serialize[],
-	/**  Expected price of the first supported final offer minus the draft's cost. */
-	difference_usd: string,
-	/**
-	 *  What pressing Promote runs: the final offer, its price and quality, or why
-	 *  it cannot run. The same decision the promote job routes by.
-	 */
-	decision: RouteDecision_Serialize,
+	decision: RouteDecision,
 	/**
 	 *  What will differ from the draft, in words: quality, model, size, and whether
 	 *  the draft's seed can be reused ("… ignores seeds: expect a new image").
@@ -1869,24 +1081,7 @@ export type PromotePreview_Serialize = {
 };
 
 /**  What one provider lists for the key, against the catalog. */
-export type ProviderDiscovery = ProviderDiscovery_Serialize | ProviderDiscovery_Deserialize;
-
-/**  What one provider lists for the key, against the catalog. */
-export type ProviderDiscovery_Deserialize = {
-	provider: string,
-	/**  "ok", "no_key", "unsupported" (no model list) or "error". */
-	status: string,
-	message?: string | null,
-	/**  Models in the provider's list. */
-	listed: number,
-	/**  Image models the key can use that the catalog lacks. */
-	new_models: DiscoveredModel_Deserialize[],
-	/**  Live catalog offers of this provider its list no longer has. */
-	unlisted_offers: string[],
-};
-
-/**  What one provider lists for the key, against the catalog. */
-export type ProviderDiscovery_Serialize = {
+export type ProviderDiscovery = {
 	provider: string,
 	/**  "ok", "no_key", "unsupported" (no model list) or "error". */
 	status: string,
@@ -1894,25 +1089,12 @@ export type ProviderDiscovery_Serialize = {
 	/**  Models in the provider's list. */
 	listed: number,
 	/**  Image models the key can use that the catalog lacks. */
-	new_models: DiscoveredModel_Serialize[],
+	new_models: DiscoveredModel[],
 	/**  Live catalog offers of this provider its list no longer has. */
 	unlisted_offers: string[],
 };
 
-export type ProviderEndpoint = ProviderEndpoint_Serialize | ProviderEndpoint_Deserialize;
-
-export type ProviderEndpoint_Deserialize = {
-	provider: ProviderId,
-	base_url?: string | null,
-	default_base_url: string,
-	/**
-	 *  Set by `PROOFSHEET_<PROVIDER>_BASE_URL` for this process; wins over `base_url`.
-	 *  Shown so nobody wonders why requests go elsewhere; never saved.
-	 */
-	env_base_url?: string | null,
-};
-
-export type ProviderEndpoint_Serialize = {
+export type ProviderEndpoint = {
 	provider: ProviderId,
 	base_url: string | null,
 	default_base_url: string,
@@ -1947,23 +1129,7 @@ export type RecoveryReport = {
 };
 
 /**  Parameters shared by estimate and generate. */
-export type RequestParams = RequestParams_Serialize | RequestParams_Deserialize;
-
-/**  Parameters shared by estimate and generate. */
-export type RequestParams_Deserialize = {
-	prompt: string,
-	negative_prompt?: string | null,
-	width: number,
-	height: number,
-	quality?: string | null,
-	n: number,
-	steps?: number | null,
-	/**  None means "random"; the engine picks one and records it. */
-	seed?: number | null,
-};
-
-/**  Parameters shared by estimate and generate. */
-export type RequestParams_Serialize = {
+export type RequestParams = {
 	prompt: string,
 	negative_prompt: string | null,
 	width: number,
@@ -1983,46 +1149,7 @@ export type Route = { kind: "draft" } | { kind: "final" } | { kind: "offer"; off
  *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
  *  ignored) or why nothing can run and what to do about it.
  */
-export type RouteDecision = RouteDecision_Serialize | RouteDecision_Deserialize;
-
-/**
- *  The engine's one routing decision for a request on a route, before anything is
- *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
- *  ignored) or why nothing can run and what to do about it.
- */
-export type RouteDecision_Deserialize = {
-	can_run: boolean,
-	/**  The offer that runs first (or serves it from the gallery when `dedup_hit`). */
-	offer_id?: string | null,
-	display_name?: string | null,
-	provider?: string | null,
-	expected_usd?: string | null,
-	/**  What the budget holds while the job runs (worst case over the chain). */
-	reserve_usd?: string | null,
-	/**  Size and quality that will be sent to `offer_id`. */
-	width: number,
-	height: number,
-	quality?: string | null,
-	/**  Snapped or ignored parameters, e.g. "size snapped to 1536×1024". */
-	notes: string[],
-	/**  The gallery already holds this result: running costs $0. */
-	dedup_hit: boolean,
-	/**  The offer takes the seed (a fixed seed reproduces the image). */
-	seed_honoured: boolean,
-	/**  Why it cannot run (when `can_run` is false). */
-	reason?: string | null,
-	/**  What to do about it. */
-	fix?: string | null,
-	/**  Offers of the chain passed over, in order. */
-	skipped: SkippedOffer[],
-};
-
-/**
- *  The engine's one routing decision for a request on a route, before anything is
- *  sent: the offer pressing Draft / Final / Use would run (with what is snapped or
- *  ignored) or why nothing can run and what to do about it.
- */
-export type RouteDecision_Serialize = {
+export type RouteDecision = {
 	can_run: boolean,
 	/**  The offer that runs first (or serves it from the gallery when `dedup_hit`). */
 	offer_id: string | null,
@@ -2049,54 +1176,26 @@ export type RouteDecision_Serialize = {
 	skipped: SkippedOffer[],
 };
 
-export type RoutePreviewInput = RoutePreviewInput_Serialize | RoutePreviewInput_Deserialize;
-
-export type RoutePreviewInput_Deserialize = {
+export type RoutePreviewInput = {
 	project: string,
-	params: RequestParams_Deserialize,
+	params: RequestParams,
 	route: Route,
 };
 
-export type RoutePreviewInput_Serialize = {
-	project: string,
-	params: RequestParams_Serialize,
-	route: Route,
-};
-
-export type SettingsInput = SettingsInput_Serialize | SettingsInput_Deserialize;
-
-export type SettingsInput_Deserialize = {
-	endpoints: ProviderEndpoint_Deserialize[],
-	gateways: GatewayConfig_Deserialize[],
+export type SettingsInput = {
+	endpoints: ProviderEndpoint[],
+	gateways: GatewayConfig[],
 	max_concurrent_jobs: number,
 };
 
-export type SettingsInput_Serialize = {
-	endpoints: ProviderEndpoint_Serialize[],
-	gateways: GatewayConfig_Serialize[],
-	max_concurrent_jobs: number,
-};
-
-export type SettingsView = SettingsView_Serialize | SettingsView_Deserialize;
-
-export type SettingsView_Deserialize = {
-	endpoints: ProviderEndpoint_Deserialize[],
-	gateways: GatewayConfig_Deserialize[],
+export type SettingsView = {
+	endpoints: ProviderEndpoint[],
+	gateways: GatewayConfig[],
 	max_concurrent_jobs: number,
 	data_dir: string,
 	catalog_version: string,
 	/**  The negotiated rates in force, so Settings can show and keep them. */
-	price_overrides: PriceOverrideInput_Deserialize[],
-};
-
-export type SettingsView_Serialize = {
-	endpoints: ProviderEndpoint_Serialize[],
-	gateways: GatewayConfig_Serialize[],
-	max_concurrent_jobs: number,
-	data_dir: string,
-	catalog_version: string,
-	/**  The negotiated rates in force, so Settings can show and keep them. */
-	price_overrides: PriceOverrideInput_Serialize[],
+	price_overrides: PriceOverrideInput[],
 };
 
 /**

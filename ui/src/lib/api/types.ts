@@ -24,8 +24,6 @@ export type DataTopic = B.DataTopic;
 export type ErrorField = B.ErrorField;
 export type AttemptOutcome = B.AttemptOutcome;
 export type AppInfo = B.AppInfo;
-/** What changed (engine `DataTopic`): the window refetches only that. */
-export type DataTopic = B.DataTopic;
 export type OfferView = B.OfferView;
 export type EstimateInput = Input<B.EstimateInput>;
 export type EstimateResult = B.EstimateResult;

@@ -94,7 +94,7 @@ export function fakeImageUrl(path: string): string {
   return url;
 }
 
-const OUTCOME_FAIL = ['rate_limited', 'transient', 'safety_block', 'timeout'];
+const OUTCOME_FAIL: T.AttemptOutcome[] = ['rate_limited', 'transient', 'safety_block', 'timeout'];
 
 /** A deterministic gallery, newest first. */
 export function makeGallery(count: number, projects: string[], now: number): FakeGen[] {

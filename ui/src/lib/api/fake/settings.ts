@@ -60,7 +60,7 @@ export function fakeSettings(w: World): SettingsMethods {
     }),
     keysList: () => call('keysList', () => [...w.keys.values()]),
     keysSet: (provider, secret) => call('keysSet', () => {
-      if (!PROVIDERS.includes(provider)) throw engineError('key_unknown_provider', { provider });
+      if (!PROVIDERS.some((p) => p === provider)) throw engineError('key_unknown_provider', { provider });
       const key = secret.trim();
       if (!key) throw engineError('key_empty');
       if (/\s|\p{Cc}/u.test(key)) throw engineError('key_has_spaces');
