@@ -74,9 +74,10 @@ fn setup_at<R: tauri::Runtime>(
                     .allow_directory(data_dir.join(folder), true)?;
             }
             let engine = Arc::new(engine);
-            refresh_after_recovery(app.handle().clone(), engine.clone());
+            events::forward(app.handle().clone(), &engine);
+            recover_in_background(engine.clone());
             commands::catalog::spawn_daily_check(engine.clone());
-            poll_deferred(app.handle().clone(), engine.clone());
+            poll_deferred(engine.clone());
             app.manage(AppState {
                 engine,
                 started,
@@ -88,21 +89,14 @@ fn setup_at<R: tauri::Runtime>(
 
 /// Start-up recovery runs in the background (it may book a killed call as an
 /// unconfirmed charge); when it changed anything, the window refetches its figures.
-fn refresh_after_recovery<R: tauri::Runtime>(
-    app: tauri::AppHandle<R>,
-    engine: Arc<engine::Engine>,
-) {
+fn recover_in_background(engine: Arc<engine::Engine>) {
     tauri::async_runtime::spawn(async move {
         let Ok(r) = engine.recover().await else {
             return;
         };
-        let nothing = r.resumed.is_empty() && r.failed.is_empty() && r.charged_usd.is_zero();
-        if !nothing {
-            use engine::api::DataTopic;
-            use tauri_specta::Event;
-            for what in [DataTopic::Projects, DataTopic::Gallery] {
-                let _ = events::DataChanged { what }.emit(&app);
-            }
+        // What it changed reaches the window through the engine's notices (`events`).
+        if !r.messages.is_empty() {
+            tracing::info!(messages = ?r.messages, "start-up recovery");
         }
     });
 }
@@ -110,7 +104,7 @@ fn refresh_after_recovery<R: tauri::Runtime>(
 /// Deferred ("later") jobs are polled in the background while the app runs: every
 /// `PROOFSHEET_DEFERRED_POLL_S` seconds (default 300), only when some are waiting. What
 /// landed or ended refreshes the window's figures.
-fn poll_deferred<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: Arc<engine::Engine>) {
+fn poll_deferred(engine: Arc<engine::Engine>) {
     let every = std::env::var("PROOFSHEET_DEFERRED_POLL_S")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())
@@ -123,15 +117,9 @@ fn poll_deferred<R: tauri::Runtime>(app: tauri::AppHandle<R>, engine: Arc<engine
             if !matches!(waiting, Ok(true)) {
                 continue;
             }
-            let Ok(r) = engine.poll_deferred().await else {
-                continue;
-            };
-            if !r.resumed.is_empty() || !r.failed.is_empty() {
-                use engine::api::DataTopic;
-                use tauri_specta::Event;
-                for what in [DataTopic::Projects, DataTopic::Gallery, DataTopic::Jobs] {
-                    let _ = events::DataChanged { what }.emit(&app);
-                }
+            // What landed is announced by the engine (`events::forward`).
+            if let Err(e) = engine.poll_deferred().await {
+                tracing::debug!("deferred poll: {e}");
             }
         }
     });

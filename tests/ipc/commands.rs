@@ -6,13 +6,13 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
-struct TestApp {
+pub(crate) struct TestApp {
     _data: tempfile::TempDir,
-    _app: tauri::App<tauri::test::MockRuntime>,
+    pub(crate) _app: tauri::App<tauri::test::MockRuntime>,
     webview: tauri::WebviewWindow<tauri::test::MockRuntime>,
 }
 
-fn app() -> TestApp {
+pub(crate) fn app() -> TestApp {
     let data = tempfile::tempdir().expect("temp dir");
     let app = proofsheet_lib::setup_with_data_dir(mock_builder(), Some(data.path().to_path_buf()))
         // The real context: our capabilities decide which commands the window may call.
@@ -30,7 +30,7 @@ fn app() -> TestApp {
     }
 }
 
-fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
+pub(crate) fn invoke(app: &TestApp, cmd: &str, args: Value) -> Result<Value, Value> {
     let request = InvokeRequest {
         cmd: cmd.into(),
         callback: CallbackFn(0),

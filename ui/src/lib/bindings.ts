@@ -557,24 +557,40 @@ export type DashboardData_Serialize = {
 	drifts?: DriftView_Serialize[],
 };
 
-/**  Something the UI shows changed outside the current view: refetch it. */
+/**
+ *  Something the UI shows changed (in this window, another one, or another process such
+ *  as the CLI): refetch what `topic` names.
+ */
 export type DataChanged = {
-	what: DataTopic,
+	topic: DataTopic,
 };
 
 /**
- *  What changed, for the window to refetch (also written by another process on the
- *  same library, e.g. the CLI).
+ *  What changed, so the window refetches only that (also written by another process
+ *  on the same library, e.g. the CLI: `library`).
  */
 export type DataTopic = 
-/**  Generations and their images (finished, recovered, rated, deleted). */
-"gallery" | "projects" | "keys" | "settings" | 
-/**  The price catalog, imported offers or price overrides. */
+/**
+ *  Generations and images: a job finished, recovery or a deferred poll landed one,
+ *  images were rated, deleted or put on a board.
+ */
+"gallery" | 
+/**  Deferred ("later") jobs waiting for their provider. */
+"jobs" | 
+/**  Projects and their settings. */
+"projects" | 
+/**  Budgets and spend (the meter and the dashboard). */
+"budgets" | 
+/**  Which providers have a key. */
+"keys" | 
+/**  Endpoints, gateways in settings, job concurrency. */
+"settings" | 
+/**  The catalog, its overrides and imported offers (the cost table). */
 "catalog" | 
-/**  Unconfirmed charges and reviews. */
-"charges" | 
-/**  Jobs sent to be delivered later (landed, failed). */
-"jobs";
+/**  Named gateways. */
+"gateways" | 
+/**  Another process wrote to this library: anything may have changed. */
+"library";
 
 /**  A generation sent to be delivered later, until it lands (or fails). */
 export type DeferredJobView = {

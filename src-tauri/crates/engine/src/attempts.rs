@@ -32,12 +32,12 @@ use tokio_util::sync::CancellationToken;
 
 use crate::api::JobEvent;
 use crate::budget;
+use crate::config::ProgressFn;
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
-use crate::facade::ProgressFn;
 use crate::settle::{
     Stored, Success, bound, store_success, submit_credits_cost, usage_json, usage_of,
 };
-use crate::shared::{Core, KeyLookup};
 
 /// How one provider call (with its retries) ended.
 pub(crate) enum CallEnd {
@@ -187,8 +187,13 @@ impl Call<'_> {
             }
             let held = *self.held.lock();
             if held < self.worst_case {
-                budget::ensure_reserved(self.core, self.project, self.generation, self.worst_case)
-                    .await?;
+                budget::ensure_reserved(
+                    &self.core.store,
+                    self.project,
+                    self.generation,
+                    self.worst_case,
+                )
+                .await?;
                 *self.held.lock() = self.worst_case;
             }
             let sem = self.core.limits.semaphore(&provider);

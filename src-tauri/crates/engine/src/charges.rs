@@ -7,9 +7,9 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::api::ChargeView;
+use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::shared::Core;
 
 fn attempt_id(id: &str) -> Result<i64> {
     id.trim().parse().map_err(|_| {

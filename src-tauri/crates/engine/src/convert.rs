@@ -205,7 +205,7 @@ pub(crate) fn result_of(
         generation_id: g.id.to_string(),
         status: match status(g.status) {
             // Still running, and its call is a job at a provider's batch API.
-            GenerationStatus::Running if attempts.iter().any(crate::deferred::is_pending) => {
+            GenerationStatus::Running if attempts.iter().any(crate::remote::is_pending) => {
                 GenerationStatus::Deferred
             }
             s => s,

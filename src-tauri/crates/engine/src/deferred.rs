@@ -14,7 +14,6 @@
 //!   price), or releases the reservation when the batch failed or expired unbilled.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use pricing::LatencyTier;
@@ -26,26 +25,10 @@ use tokio_util::sync::CancellationToken;
 use crate::api::{DeferredJobView, DeferredPrice, JobEvent};
 use crate::attempts::record_skip;
 use crate::budget;
+use crate::config::ProgressFn;
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
-use crate::facade::ProgressFn;
 use crate::routing::Candidate;
-use crate::shared::{Core, KeyLookup};
-
-/// How long a deferred job is polled before it is closed by its billing evidence: the
-/// providers' 24-hour window, Gemini's 48-hour expiry, and slack for a machine that was
-/// switched off meanwhile.
-pub(crate) const MAX_AGE: Duration = Duration::from_secs(72 * 3600);
-
-/// The batch handle of an attempt, if it is a deferred job.
-pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
-    let job: RemoteJob = serde_json::from_value(a.remote_job.clone()?).ok()?;
-    providers::batch::is_batch(&job).then_some(job)
-}
-
-/// A deferred job still waiting for its provider.
-pub(crate) fn is_pending(a: &AttemptRecord) -> bool {
-    a.state == "sent" && job_of(a).is_some()
-}
 
 fn within_hours(offer: &pricing::Offer) -> u32 {
     offer
@@ -180,7 +163,7 @@ pub(crate) async fn submit(
         .map(|c| c.estimate.worst_case)
         .max()
         .unwrap_or_default();
-    let outcome = budget::reserve(core, project, generation, worst).await?;
+    let outcome = budget::reserve(&core.store, project, generation, worst).await?;
     let warning = budget::warning_text(&outcome);
     emit(JobEvent::Reserved {
         amount_usd: worst,
@@ -323,8 +306,14 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<DeferredJobView>> {
         let mut out = Vec::new();
         for r in s.running_generations()? {
             let g = &r.generation;
-            for a in s.attempts(g.id)?.iter().filter(|a| is_pending(a)) {
-                let Some(job) = job_of(a) else { continue };
+            for a in s
+                .attempts(g.id)?
+                .iter()
+                .filter(|a| crate::remote::is_pending(a))
+            {
+                let Some(job) = crate::remote::batch_of(a) else {
+                    continue;
+                };
                 let project = s.project(g.project_id).map(|p| p.name).unwrap_or_default();
                 out.push(DeferredJobView {
                     generation_id: g.id.to_string(),

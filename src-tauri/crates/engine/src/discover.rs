@@ -12,9 +12,10 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::api::{DiscoveredModel, DiscoveryReport, OfferImportReport, ProviderDiscovery};
+use crate::catalog::CatalogState;
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
-use crate::settings::{CatalogState, SETTINGS_KEY};
-use crate::shared::{Core, KeyLookup};
+use crate::settings::SETTINGS_KEY;
 use vocab::ProviderId;
 
 /// Output image tokens assumed per 1024² image when an OpenRouter listing is imported
@@ -31,29 +32,6 @@ fn importable(provider: ProviderId) -> bool {
 fn parse_provider(p: &str) -> Result<ProviderId> {
     p.parse::<ProviderId>()
         .map_err(|e| EngineError::invalid(vocab::ErrorField::Provider, e.to_string()))
-}
-
-/// The catalog plus the user's imported offers; a stored offer the catalog refuses (or
-/// one it now has itself) is skipped, never fatal.
-pub(crate) fn with_user_offers(base: &Catalog, offers: &[Value]) -> Catalog {
-    let mut current = base.clone();
-    for o in offers {
-        let id = o.get("id").and_then(Value::as_str).unwrap_or_default();
-        if current.offer(id).is_some() {
-            continue;
-        }
-        let Ok(mut doc) = serde_json::from_str::<Value>(&current.to_json()) else {
-            continue;
-        };
-        if let Some(list) = doc.get_mut("offers").and_then(Value::as_array_mut) {
-            list.push(o.clone());
-        }
-        match Catalog::from_json(&doc.to_string()) {
-            Ok(c) => current = c,
-            Err(e) => tracing::warn!(offer = id, "imported offer skipped: {e}"),
-        }
-    }
-    current
 }
 
 /// Base URL of a provider's model list: environment, then settings, then its default.

@@ -19,8 +19,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use store::{DriftDecision, DriftSample};
 
 use crate::api::{DriftEvidence, DriftMark, DriftSettings, DriftView, PriceOverrideInput};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
-use crate::shared::Core;
 
 pub(crate) const DRIFT_SETTINGS_KEY: &str = "engine.drift";
 const DEFAULT_WINDOW: u32 = 10;
@@ -36,10 +36,6 @@ impl Default for DriftSettings {
         }
     }
 }
-
-/// The cached drift list: recomputed when stale (an attempt settled, a decision or the
-/// settings changed, or `CACHE_TTL` passed).
-pub(crate) type DriftCache = parking_lot::RwLock<Option<(Instant, Arc<Vec<DriftView>>)>>;
 
 /// The charge the provider itself reported, in USD: OpenRouter `usage.cost`, BFL and
 /// Recraft credits at the offer's credit rate, a gateway's cost (`RawUsage::reported_usd`,
@@ -107,6 +103,16 @@ pub(crate) async fn save_settings(core: &Arc<Core>, input: DriftSettings) -> Res
         .await?;
     core.forget_drift();
     Ok(input)
+}
+
+/// Open drifts only (the dashboard's list).
+pub(crate) async fn drifting(core: &Arc<Core>) -> Result<Vec<DriftView>> {
+    Ok(list(core)
+        .await?
+        .iter()
+        .filter(|d| d.status == "drifting")
+        .cloned()
+        .collect())
 }
 
 /// The offers whose bills drifted (all statuses), cached.
@@ -395,7 +401,7 @@ async fn replace_override(
         s.set_price_override(&id, &value)
     })
     .await?;
-    *core.catalog.write() = Arc::new(crate::settings::CatalogState {
+    *core.catalog.write() = Arc::new(crate::catalog::CatalogState {
         base,
         overrides,
         effective: Arc::new(effective),

@@ -134,3 +134,13 @@ where
 {
     tokio::task::spawn_blocking(f).await?
 }
+
+/// Runs one store operation off the async threads.
+pub(crate) async fn on_store<T, F>(store: &store::Store, f: F) -> Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce(&store::Store) -> store::Result<T> + Send + 'static,
+{
+    let s = store.clone();
+    blocking(move || f(&s).map_err(EngineError::from)).await
+}

@@ -7,17 +7,17 @@ use pricing::OfferTier;
 use rust_decimal::Decimal;
 
 use crate::api::*;
+use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, Result};
 use crate::routing::{self, Candidate};
-use crate::shared::Core;
 
 pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<EstimateResult> {
     routing::validate_params(&input.params)?;
     let req = routing::estimate_request(&input.params, input.params.seed.map(u64::from));
     let catalog = core.catalog();
     let calibration = core.calibration();
-    let ctx = crate::shared::estimate_ctx(&calibration);
+    let ctx = crate::context::estimate_ctx(&calibration);
     let unknown = routing::unknown_offers(&catalog, &input.offers);
     if !unknown.is_empty() {
         return Err(EngineError::validation(format!(
@@ -120,7 +120,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
     let with_keys = core.providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
     let calibration = core.calibration();
-    let ctx = crate::shared::estimate_ctx(&calibration);
+    let ctx = crate::context::estimate_ctx(&calibration);
     let ids = routing::chain(
         &Route::Final,
         &policy,

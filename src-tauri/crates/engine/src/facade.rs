@@ -9,26 +9,18 @@ use parking_lot::{Mutex, RwLock};
 use tokio::task::JoinHandle;
 
 use crate::api::*;
+use crate::catalog::CatalogState;
+use crate::changes::DataTopic;
+pub use crate::config::{EngineConfig, ProgressFn};
+use crate::context::Core;
 use crate::error::{EngineError, Result, blocking};
-use crate::jobs::{self, JobQueue};
+use crate::jobs;
 use crate::limits::Limits;
 use crate::options::{EngineOptions, RecoveryMode};
 use crate::pipeline::JobSpec;
-use crate::settings::{self, CatalogState, Clients, Settings};
-use crate::shared::Core;
-use crate::{estimate, key_ops, library, projects, recovery};
-
-/// Receives a job's progress in order. The shell turns it into a Tauri `Channel`.
-pub type ProgressFn = Arc<dyn Fn(JobEvent) + Send + Sync>;
-
-#[derive(Debug, Clone)]
-pub struct EngineConfig {
-    /// Root of the SQLite file, images and thumbnails.
-    pub data_dir: PathBuf,
-    /// Keychain service name; includes the app identifier so dev/test builds never
-    /// touch a user's real entries.
-    pub keychain_service: String,
-}
+use crate::queue::JobQueue;
+use crate::settings::{self, Clients, Settings};
+use crate::{estimate, gallery, key_ops, projects, recovery};
 
 pub struct Engine {
     core: Arc<Core>,
@@ -70,7 +62,7 @@ impl Engine {
         })
         .await?;
         let calibration =
-            pricing::Calibration::from_samples(samples.into_iter().map(crate::shared::sample_of));
+            pricing::Calibration::from_samples(samples.into_iter().map(crate::context::sample_of));
         let catalog =
             match CatalogState::build(imported.as_deref(), &user, &named, overrides.clone()) {
                 Ok(c) => c,
@@ -104,8 +96,14 @@ impl Engine {
             key_presence: RwLock::new(None),
             calibration: RwLock::new(Arc::new(calibration)),
             drift: RwLock::new(None),
+            changes: crate::changes::Changes::new(),
             options,
         });
+        if let Some(every) = core.options.outside_write_poll
+            && !core.store.is_read_only()
+        {
+            crate::changes::watch_outside_writes(Arc::downgrade(&core), every);
+        }
         let handle = match core.options.recovery {
             // A read-only library cannot record what recovery finds.
             _ if core.store.is_read_only() => None,
@@ -119,6 +117,21 @@ impl Engine {
             core,
             recovery: tokio::sync::Mutex::new(handle),
         })
+    }
+
+    /// Data-change notices: every write this engine makes, and writes by another process
+    /// on the same library (`DataTopic::Library`). A listener that falls behind is told
+    /// `Lagged` and should refetch everything.
+    pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<DataTopic> {
+        self.core.changes.subscribe()
+    }
+
+    /// Announces `topics` when `out` is a success.
+    fn told<T>(&self, out: Result<T>, topics: &[DataTopic]) -> Result<T> {
+        if out.is_ok() {
+            self.core.changes.emit(topics);
+        }
+        out
     }
 
     pub fn config(&self) -> &EngineConfig {
@@ -237,7 +250,7 @@ impl Engine {
     async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
         self.core.store.start_check();
         let plan = crate::route_plan::promote_plan(&self.core, generation_id).await?;
-        let parent = library::parse_id(generation_id)?;
+        let parent = gallery::parse_id(generation_id)?;
         let input = GenerateInput {
             project: plan.detail.project.clone(),
             params: plan.params,
@@ -261,20 +274,32 @@ impl Engine {
     // ---- projects ----
     /// Creates the project, or replaces the settings of an existing one of that name.
     pub async fn project_upsert(&self, input: ProjectInput) -> Result<ProjectView> {
-        projects::upsert(&self.core, input).await
+        self.told(
+            projects::upsert(&self.core, input).await,
+            &[DataTopic::Projects, DataTopic::Budgets],
+        )
     }
     /// Creates a new project with its budget and policy in one step; a name already in
     /// use is refused (validation) and the existing project is left as it was.
     pub async fn project_create(&self, input: ProjectInput) -> Result<ProjectView> {
-        projects::create(&self.core, input).await
+        self.told(
+            projects::create(&self.core, input).await,
+            &[DataTopic::Projects, DataTopic::Budgets],
+        )
     }
     /// Renames a project; spend, images and settings follow it.
     pub async fn project_rename(&self, name: &str, new_name: &str) -> Result<ProjectView> {
-        projects::rename(&self.core, name, new_name).await
+        self.told(
+            projects::rename(&self.core, name, new_name).await,
+            &[DataTopic::Projects],
+        )
     }
     /// Archives or restores a project (nothing is deleted).
     pub async fn project_archive(&self, name: &str, archived: bool) -> Result<ProjectView> {
-        projects::set_archived(&self.core, name, archived).await
+        self.told(
+            projects::set_archived(&self.core, name, archived).await,
+            &[DataTopic::Projects],
+        )
     }
     pub async fn project_list(&self) -> Result<Vec<ProjectView>> {
         projects::list(&self.core).await
@@ -296,45 +321,69 @@ impl Engine {
         id: &str,
         amount_usd: Option<rust_decimal::Decimal>,
     ) -> Result<rust_decimal::Decimal> {
-        crate::charges::confirm(&self.core, id, amount_usd).await
+        self.told(
+            crate::charges::confirm(&self.core, id, amount_usd).await,
+            &[DataTopic::Budgets, DataTopic::Gallery],
+        )
     }
     /// Refunds an unconfirmed charge the provider did not bill. Returns the amount.
     pub async fn charge_refund(&self, id: &str) -> Result<rust_decimal::Decimal> {
-        crate::charges::refund(&self.core, id).await
+        self.told(
+            crate::charges::refund(&self.core, id).await,
+            &[DataTopic::Budgets, DataTopic::Gallery],
+        )
     }
 
     // ---- gallery ----
     pub async fn gallery_page(&self, query: GalleryQuery) -> Result<GalleryPage> {
-        library::page(&self.core, query).await
+        gallery::page(&self.core.store, query).await
     }
     pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
-        library::detail(&self.core, generation_id).await
+        gallery::detail(&self.core.store, generation_id).await
     }
     /// `generation_id` may name one variation as `<id>#<index>` (also for rating, boards
     /// and export); a bare id acts on every image of the generation.
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
-        library::set_favourite(&self.core, generation_id, favourite).await
+        self.told(
+            gallery::set_favourite(&self.core.store, generation_id, favourite).await,
+            &[DataTopic::Gallery],
+        )
     }
     /// Deletes images (files and rows); the ledger keeps its history. Takes the same
     /// references as `set_favourite`. Returns how many images were deleted.
     pub async fn delete_images(&self, ids: Vec<String>) -> Result<u32> {
-        library::delete_images(&self.core, ids).await
+        self.told(
+            gallery::delete_images(&self.core.store, ids).await,
+            &[DataTopic::Gallery],
+        )
     }
     pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
-        library::set_rating(&self.core, generation_id, rating).await
+        self.told(
+            gallery::set_rating(&self.core.store, generation_id, rating).await,
+            &[DataTopic::Gallery],
+        )
     }
     pub async fn add_to_board(&self, generation_id: &str, board: &str) -> Result<()> {
-        library::add_to_board(&self.core, generation_id, board).await
+        self.told(
+            gallery::add_to_board(&self.core.store, generation_id, board).await,
+            &[DataTopic::Gallery],
+        )
     }
     pub async fn boards(&self) -> Result<Vec<String>> {
-        library::boards(&self.core).await
+        gallery::boards(&self.core.store).await
     }
     /// Deletes a board; its images stay in the gallery.
     pub async fn delete_board(&self, board: &str) -> Result<()> {
-        library::delete_board(&self.core, board).await
+        self.told(
+            gallery::delete_board(&self.core.store, board).await,
+            &[DataTopic::Gallery],
+        )
     }
     pub async fn remove_from_board(&self, generation_id: &str, board: &str) -> Result<()> {
-        library::remove_from_board(&self.core, generation_id, board).await
+        self.told(
+            gallery::remove_from_board(&self.core.store, generation_id, board).await,
+            &[DataTopic::Gallery],
+        )
     }
     /// Exports PNGs (A1111 `parameters` chunk) and JSON sidecars into `folder`.
     pub async fn export(
@@ -342,12 +391,13 @@ impl Engine {
         generation_ids: Vec<String>,
         folder: PathBuf,
     ) -> Result<Vec<String>> {
-        library::export(&self.core, generation_ids, folder).await
+        gallery::export(&self.core.store, generation_ids, folder).await
     }
 
     // ---- dashboard and reports ----
     pub async fn dashboard(&self, project: Option<String>) -> Result<DashboardData> {
-        library::dashboard(&self.core, project, None, None).await
+        let drifts = crate::drift::drifting(&self.core).await?;
+        gallery::dashboard(&self.core.store, drifts, project, None, None).await
     }
     /// [`Engine::dashboard`] for the days `from`..=`to` (`YYYY-MM-DD`, UTC; either open).
     pub async fn dashboard_range(
@@ -357,7 +407,8 @@ impl Engine {
         to: Option<String>,
     ) -> Result<DashboardData> {
         let (from, to) = crate::invoice::period(from.as_deref(), to.as_deref())?;
-        library::dashboard(&self.core, project, from, to).await
+        let drifts = crate::drift::drifting(&self.core).await?;
+        gallery::dashboard(&self.core.store, drifts, project, from, to).await
     }
     /// Writes the project's spend lines as CSV (client invoice) and returns the path.
     /// The same items as [`Engine::invoice`] for the whole history, without markup.
@@ -381,13 +432,19 @@ impl Engine {
 
     // ---- keys (the secret only ever travels inward) ----
     pub async fn key_set(&self, provider: &str, secret: String) -> Result<KeyView> {
-        key_ops::set(&self.core, provider, secret).await
+        self.told(
+            key_ops::set(&self.core, provider, secret).await,
+            &[DataTopic::Keys],
+        )
     }
     pub async fn key_list(&self) -> Result<Vec<KeyView>> {
         key_ops::list(&self.core).await
     }
     pub async fn key_delete(&self, provider: &str) -> Result<()> {
-        key_ops::delete(&self.core, provider).await
+        self.told(
+            key_ops::delete(&self.core, provider).await,
+            &[DataTopic::Keys],
+        )
     }
     pub async fn key_test(&self, provider: &str) -> Result<KeyCheckView> {
         key_ops::test(&self.core, provider).await
@@ -402,13 +459,22 @@ impl Engine {
     }
     /// Adds or replaces a gateway; its offers are routable as soon as this returns.
     pub async fn gateway_save(&self, input: GatewayInput) -> Result<GatewayView> {
-        crate::gateways::save(&self.core, input).await
+        self.told(
+            crate::gateways::save(&self.core, input).await,
+            &[DataTopic::Gateways, DataTopic::Catalog],
+        )
     }
     pub async fn gateway_key_set(&self, name: &str, key: String) -> Result<GatewayView> {
-        crate::gateways::set_key(&self.core, name, key).await
+        self.told(
+            crate::gateways::set_key(&self.core, name, key).await,
+            &[DataTopic::Gateways],
+        )
     }
     pub async fn gateway_remove(&self, name: &str) -> Result<()> {
-        crate::gateways::remove(&self.core, name).await
+        self.told(
+            crate::gateways::remove(&self.core, name).await,
+            &[DataTopic::Gateways, DataTopic::Catalog],
+        )
     }
     pub async fn gateway_test(&self, name: &str) -> Result<GatewayTestView> {
         crate::gateways::test(&self.core, name).await
@@ -420,15 +486,24 @@ impl Engine {
     }
     pub async fn settings_save(&self, input: SettingsInput) -> Result<SettingsView> {
         crate::settings_ops::save(&self.core, input).await?;
+        self.core
+            .changes
+            .emit(&[DataTopic::Settings, DataTopic::Catalog]);
         Ok(self.settings_view())
     }
     pub async fn price_overrides_set(&self, overrides: Vec<PriceOverrideInput>) -> Result<()> {
-        crate::settings_ops::set_overrides(&self.core, overrides).await
+        self.told(
+            crate::settings_ops::set_overrides(&self.core, overrides).await,
+            &[DataTopic::Catalog],
+        )
     }
     /// Validates and installs a catalog file; a bad file is refused whole, with the
     /// offer, field and reason named.
     pub async fn catalog_import(&self, json: String) -> Result<CatalogImportReport> {
-        crate::settings_ops::import_catalog(&self.core, json).await
+        self.told(
+            crate::settings_ops::import_catalog(&self.core, json).await,
+            &[DataTopic::Catalog],
+        )
     }
 
     /// The catalog in use (version, published date, age) and the state of its feed.
@@ -440,7 +515,10 @@ impl Engine {
         &self,
         url: Option<String>,
     ) -> Result<crate::feed::CatalogStatusView> {
-        crate::feed::set_url(&self.core, url).await
+        self.told(
+            crate::feed::set_url(&self.core, url).await,
+            &[DataTopic::Catalog],
+        )
     }
     /// Downloads and verifies the feed now; a newer catalog waits, with its diff, for
     /// `catalog_apply`. Nothing in use changes.
@@ -457,11 +535,17 @@ impl Engine {
         &self,
         expected_version: Option<String>,
     ) -> Result<crate::feed::CatalogStatusView> {
-        crate::feed::apply(&self.core, expected_version).await
+        self.told(
+            crate::feed::apply(&self.core, expected_version).await,
+            &[DataTopic::Catalog],
+        )
     }
     /// Restores the catalog in use before the last apply.
     pub async fn catalog_restore(&self) -> Result<crate::feed::CatalogStatusView> {
-        crate::feed::restore(&self.core).await
+        self.told(
+            crate::feed::restore(&self.core).await,
+            &[DataTopic::Catalog],
+        )
     }
     // ---- model discovery (issue 14 §6) ----
     /// The image models each provider (or `provider`) lists for its key that the catalog
@@ -475,7 +559,10 @@ impl Engine {
         provider: &str,
         models: Vec<String>,
     ) -> Result<OfferImportReport> {
-        crate::discover::import(&self.core, provider, models).await
+        self.told(
+            crate::discover::import(&self.core, provider, models).await,
+            &[DataTopic::Catalog, DataTopic::Settings],
+        )
     }
 
     // ---- drift from real bills (issue 14 §5) ----
@@ -486,17 +573,26 @@ impl Engine {
     }
     /// Sets the offer's negotiated rate from the observed ratio, in one step.
     pub async fn drift_accept(&self, offer_id: &str) -> Result<DriftView> {
-        crate::drift::accept(&self.core, offer_id).await
+        self.told(
+            crate::drift::accept(&self.core, offer_id).await,
+            &[DataTopic::Catalog],
+        )
     }
     /// Hides the drift until a whole window of later attempts still drifts.
     pub async fn drift_ignore(&self, offer_id: &str) -> Result<DriftView> {
-        crate::drift::ignore(&self.core, offer_id).await
+        self.told(
+            crate::drift::ignore(&self.core, offer_id).await,
+            &[DataTopic::Catalog],
+        )
     }
     pub async fn drift_settings(&self) -> Result<DriftSettings> {
         crate::drift::settings(&self.core).await
     }
     pub async fn drift_settings_save(&self, input: DriftSettings) -> Result<DriftSettings> {
-        crate::drift::save_settings(&self.core, input).await
+        self.told(
+            crate::drift::save_settings(&self.core, input).await,
+            &[DataTopic::Settings],
+        )
     }
 
     fn settings_view(&self) -> SettingsView {

@@ -5,29 +5,16 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use pricing::{Catalog, Formula, Offer};
+use pricing::{Catalog, Formula};
 use providers::gateway::{Dialect, GATEWAY_ID, GatewaySpec};
 use providers::{ImageProvider, ProviderConfig};
 use rust_decimal::Decimal;
-use serde_json::{Value, json};
 use store::{GatewayHeader, GatewayModel, GatewayRow};
 
+use crate::api::{GatewayHeaderView, GatewayInput, GatewayModelView, GatewayTestView, GatewayView};
+pub(crate) use crate::catalog::{gateway_of, offer_id};
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::gateway_api::*;
-use crate::shared::{Core, KeyLookup};
-
-/// `gateway:NAME/MODEL`.
-pub(crate) fn offer_id(gateway: &str, model: &str) -> String {
-    format!("gateway:{gateway}/{model}")
-}
-
-/// The gateway name of a `gateway:NAME/MODEL` offer id.
-pub(crate) fn gateway_of(offer_id: &str) -> Option<&str> {
-    offer_id
-        .strip_prefix("gateway:")?
-        .split_once('/')
-        .map(|(g, _)| g)
-}
 
 fn keychain_err(e: keys::KeyError) -> EngineError {
     let kind = if e.is_unavailable() {
@@ -176,105 +163,6 @@ pub(crate) fn row_of(input: &GatewayInput, catalog: &Catalog) -> Result<GatewayR
         price_per_image_usd: input.price_per_image_usd,
         cost_header: clean(&input.cost_header).map(|h| h.to_ascii_lowercase()),
         cost_json_path: clean(&input.cost_json_path),
-    })
-}
-
-/// Adds one offer per gateway model to `c` (which holds the offers they bind to).
-pub(crate) fn with_offers(c: &Catalog, rows: &[GatewayRow]) -> Result<Catalog> {
-    if rows.iter().all(|g| g.models.is_empty()) {
-        return Ok(c.clone());
-    }
-    let mut doc: Value = serde_json::from_str(&c.to_json())
-        .map_err(|e| EngineError::internal(format!("catalog round trip: {e}")))?;
-    let today = chrono::Utc::now().date_naive().to_string();
-    let mut added = Vec::new();
-    for g in rows {
-        for m in &g.models {
-            let bound = m.offer_id.as_deref().and_then(|id| c.offer(id));
-            let v = match bound {
-                Some(b) => bound_offer(g, m, b)?,
-                None => {
-                    if m.offer_id.is_some() {
-                        tracing::warn!(gateway = %g.name, model = %m.name, "bound offer not in this catalog; its price is unknown");
-                    }
-                    unbound_offer(g, m, &today)
-                }
-            };
-            added.push(v);
-        }
-    }
-    if let Some(offers) = doc.get_mut("offers").and_then(Value::as_array_mut) {
-        offers.extend(added);
-    }
-    Catalog::from_json(&doc.to_string())
-        .map_err(|e| EngineError::validation(format!("a gateway model cannot be priced: {e}")))
-}
-
-fn markup_text(g: &GatewayRow) -> String {
-    let mut parts = Vec::new();
-    if let Some(p) = g.markup_percent {
-        parts.push(format!("+{}%", p.normalize()));
-    }
-    if let Some(p) = g.markup_per_image_usd {
-        parts.push(format!("+${}/image", p.normalize()));
-    }
-    if parts.is_empty() {
-        "no markup".into()
-    } else {
-        parts.join(" ")
-    }
-}
-
-/// The bound offer's formula (× markup), capabilities, tier and lifecycle.
-fn bound_offer(g: &GatewayRow, m: &GatewayModel, b: &Offer) -> Result<Value> {
-    let mut o = b.clone();
-    o.id = Arc::from(offer_id(&g.name, &m.name));
-    o.provider = vocab::OfferProvider::Gateway;
-    o.model = Arc::from(m.name.as_str());
-    o.display_name = Arc::from(format!("{} via {}", b.display_name, g.name));
-    if let Some(p) = g.markup_percent {
-        o.formula.scale(Decimal::ONE + p / Decimal::from(100));
-    }
-    o.modifiers.markup_per_image_usd = g.markup_per_image_usd;
-    o.source = format!(
-        "{} priced as {} ({}); {}",
-        g.name,
-        b.id,
-        markup_text(g),
-        b.source
-    );
-    // A replacement is a direct offer; following it would leave the gateway.
-    o.replaced_by = g
-        .models
-        .iter()
-        .find(|x| x.offer_id.as_deref() == b.replaced_by.as_deref() && b.replaced_by.is_some())
-        .map(|x| Arc::from(offer_id(&g.name, &x.name)));
-    o.note = Some(format!("through gateway {} ({})", g.name, g.base_url));
-    serde_json::to_value(&o).map_err(|e| EngineError::internal(format!("offer encode: {e}")))
-}
-
-fn unbound_offer(g: &GatewayRow, m: &GatewayModel, today: &str) -> Value {
-    let price = g.price_per_image_usd;
-    json!({
-        "id": offer_id(&g.name, &m.name),
-        "provider": GATEWAY_ID,
-        "model": m.name,
-        "display_name": format!("{} via {}", m.name, g.name),
-        "tier": "draft",
-        "formula": match price {
-            Some(p) => json!({"kind": "flat_per_image", "price": p.to_string()}),
-            None => json!({"kind": "unknown"}),
-        },
-        "price_basis": "reported",
-        "capabilities": {
-            "sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
-                      "max_side": 4096, "max_pixels": 16_777_216},
-            "max_n": 1, "seed": false, "negative_prompt": false
-        },
-        "source": format!("gateway {} ({}): {}", g.name, g.base_url,
-            if price.is_some() { "the price the user entered" } else { "no price known" }),
-        "verified_on": today,
-        "unverified": price.is_none(),
     })
 }
 
@@ -549,6 +437,14 @@ pub(crate) async fn client(
         &config(core),
         core.http.clone(),
     ))
+}
+
+/// The key an offer's calls use: its gateway's own key, or its provider's.
+pub(crate) async fn key_for_offer(core: &Core, offer: &pricing::Offer) -> Result<KeyLookup> {
+    match offer.provider.provider() {
+        None => key(core, &offer.id).await,
+        Some(p) => core.key_for(p.as_str()).await,
+    }
 }
 
 /// The gateway's key: optional (a gateway may need none, or take it in a header).

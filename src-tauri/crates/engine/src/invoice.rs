@@ -12,8 +12,8 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use store::{SpendItem, SpendKind};
 
 use crate::api::{Invoice, InvoiceItem, InvoiceLine, InvoiceQuery};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
-use crate::shared::Core;
 
 /// The line every gallery reuse adds to.
 pub const REUSED_LINE: &str = "Reused from the gallery (not billed)";

@@ -7,8 +7,8 @@ use keys::{Provider, Secret};
 use providers::KeyCheck;
 
 use crate::api::{KeyCheckView, KeySource, KeyStatus, KeyView};
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, Result};
-use crate::shared::{Core, KeyLookup};
 
 fn provider(id: &str) -> Result<Provider> {
     keys::parse_provider(id)

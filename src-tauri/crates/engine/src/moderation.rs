@@ -6,8 +6,8 @@ use std::sync::Arc;
 use store::ProjectId;
 
 use crate::api::RequestParams;
+use crate::context::{Core, KeyLookup};
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::shared::{Core, KeyLookup};
 
 pub(crate) const SETTING: &str = "preflight_moderation";
 

@@ -90,9 +90,12 @@ pub struct EngineOptions {
     /// Test hook: provider id → client used instead of the real one (fault injection).
     pub provider_overrides: ProviderOverrides,
     /// The public key catalog feeds are verified with; `None` is the key built into the
-    /// app ([`crate::feed::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
+    /// app ([`crate::feed_key::FEED_PUBLIC_KEY_HEX`]). Tests pass a throwaway key here; no
     /// environment variable can change it.
-    pub catalog_feed_key: Option<crate::feed::FeedKey>,
+    pub catalog_feed_key: Option<crate::feed_key::FeedKey>,
+    /// How often the library is checked for writes by another process (the CLI), which
+    /// are announced as `DataTopic::Library`; `None` never checks (one-shot CLI runs).
+    pub outside_write_poll: Option<Duration>,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -119,6 +122,7 @@ impl Default for EngineOptions {
             max_concurrent_jobs: None,
             provider_overrides: ProviderOverrides::default(),
             catalog_feed_key: None,
+            outside_write_poll: Some(Duration::from_secs(1)),
         }
     }
 }

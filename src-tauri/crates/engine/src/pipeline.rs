@@ -15,11 +15,11 @@ use tokio_util::sync::CancellationToken;
 use crate::api::*;
 use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
+use crate::config::ProgressFn;
+use crate::context::{Core, KeyLookup};
 use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::facade::ProgressFn;
 use crate::routing::{self, Candidate};
-use crate::shared::{Core, KeyLookup};
 
 /// What a job runs.
 #[derive(Debug, Clone)]
@@ -244,7 +244,7 @@ async fn wait_for_twin(
     cancel: &CancellationToken,
 ) -> Result<()> {
     let deferred = core
-        .store_op(move |s| Ok(s.attempts(twin)?.iter().any(crate::deferred::is_pending)))
+        .store_op(move |s| Ok(s.attempts(twin)?.iter().any(crate::remote::is_pending)))
         .await?;
     if deferred {
         // Its provider may take a day: say so rather than wait.
@@ -331,7 +331,7 @@ pub(crate) async fn route_candidates(
     // so Draft moves on to the next usable provider (walkthrough 1.16).
     let usable = |p: &str| core.provider_usable(p, &with_keys) && cooling(core, p).is_none();
     let calibration = core.calibration();
-    let ctx = crate::shared::estimate_ctx(&calibration);
+    let ctx = crate::context::estimate_ctx(&calibration);
     let ids = routing::chain(route, policy, catalog, req, params, &ctx, &usable);
     let no_client =
         |p: &str| {
@@ -436,7 +436,8 @@ impl Run<'_> {
             .map(|c| c.estimate.worst_case)
             .max()
             .unwrap_or_default();
-        let outcome = budget::reserve(self.core, self.project, self.generation, worst).await?;
+        let outcome =
+            budget::reserve(&self.core.store, self.project, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");
@@ -458,7 +459,7 @@ impl Run<'_> {
                     .store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                     .await?;
             }
-            let key = match self.core.key_for_offer(&c.offer).await {
+            let key = match crate::gateways::key_for_offer(self.core, &c.offer).await {
                 Ok(KeyLookup::Missing) => {
                     let reason = format!(
                         "no API key for {}; add one in Settings → Keys",

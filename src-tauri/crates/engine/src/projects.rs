@@ -6,8 +6,8 @@ use rust_decimal::Decimal;
 use store::{Budget, NewProject, Policy, Project};
 
 use crate::api::{BudgetPeriod, ErrorField, ProjectInput, ProjectView};
+use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::shared::Core;
 use crate::{moderation, routing};
 
 fn period(p: &BudgetPeriod) -> store::BudgetPeriod {

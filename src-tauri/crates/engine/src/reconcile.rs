@@ -10,11 +10,11 @@ use providers::{Billing, ProgressSink};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::RecoveryReport;
+use crate::context::{Core, KeyLookup};
 use crate::error::Result;
-use crate::recovery::{expected_of, gone, job_of, poller, priced_of, too_old};
+use crate::remote::{expected_of, gone, job_of, priced_of, too_old};
 use crate::settle::usage_of;
 use crate::settle::{bound, submit_credits_cost};
-use crate::shared::Core;
 
 /// Polls the jobs of `unknown` attempts whose generation has ended (abandoned in
 /// process) and settles their unconfirmed charge for real: confirmed at the provider's
@@ -79,7 +79,7 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
                 ));
             }
             Err(e) if !gone(&e) => {
-                if too_old(core, &a) {
+                if too_old(core.options.retry.job_max_age, &a) {
                     core.store_op(move |s| {
                         s.close_reconcile(aid, "the provider never reported the job's outcome")
                     })
@@ -132,4 +132,36 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
         }
     }
     Ok(())
+}
+
+/// The offer, its client and a key, or why a job cannot be polled now.
+pub(crate) struct Poller {
+    pub offer: pricing::Offer,
+    pub client: Arc<dyn providers::ImageProvider>,
+    pub key: Option<String>,
+}
+
+pub(crate) async fn poller(
+    core: &Arc<Core>,
+    g: &store::GenerationRecord,
+) -> std::result::Result<Poller, String> {
+    let catalog = core.catalog();
+    let Some(offer) = g
+        .offer_id
+        .as_deref()
+        .and_then(|o| catalog.offer(o))
+        .cloned()
+    else {
+        return Err("its offer is no longer in the catalog".into());
+    };
+    let Some(client) = core.client(&offer.id, offer.provider.as_str()) else {
+        return Err(format!("no endpoint is configured for {}", offer.provider));
+    };
+    let key = match crate::gateways::key_for_offer(core, &offer).await {
+        Ok(KeyLookup::Found(k)) => Some(k),
+        Ok(_) if crate::context::key_optional(offer.provider.as_str()) => None,
+        Err(e) => return Err(e.message),
+        Ok(_) => return Err(format!("no API key for {}", offer.provider)),
+    };
+    Ok(Poller { offer, client, key })
 }

@@ -18,18 +18,20 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use providers::{Billing, ProgressSink, ProviderError, RemoteJob};
+use providers::{Billing, ProgressSink};
 use rust_decimal::Decimal;
 use store::{AttemptRecord, CallSettle, GenerationRecord, RunningGeneration, Status};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::RecoveryReport;
 use crate::budget;
+use crate::context::Core;
 use crate::error::Result;
 use crate::lease;
+use crate::reconcile::poller;
+use crate::remote::{expected_of, gone, priced_of, too_old};
 use crate::settle::usage_of;
 use crate::settle::{Answered, Success, bound, store_success, submit_credits_cost};
-use crate::shared::{Core, KeyLookup};
 
 pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
     let running = core.store_op(|s| s.running_generations()).await?;
@@ -69,6 +71,14 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
             stale_leases = swept,
             "reconciled generations left running"
         );
+    }
+    let changed = !report.resumed.is_empty()
+        || !report.failed.is_empty()
+        || !report.charged_usd.is_zero()
+        || !report.released_usd.is_zero();
+    if changed {
+        use crate::changes::DataTopic::{Budgets, Gallery, Jobs, Projects};
+        core.changes.emit(&[Gallery, Jobs, Budgets, Projects]);
     }
     Ok(report)
 }
@@ -123,75 +133,6 @@ async fn claim_abandoned(
     .await
 }
 
-/// The offer, its client and a key, or why a job cannot be polled now.
-pub(crate) struct Poller {
-    pub offer: pricing::Offer,
-    pub client: Arc<dyn providers::ImageProvider>,
-    pub key: Option<String>,
-}
-
-pub(crate) async fn poller(
-    core: &Arc<Core>,
-    g: &GenerationRecord,
-) -> std::result::Result<Poller, String> {
-    let catalog = core.catalog();
-    let Some(offer) = g
-        .offer_id
-        .as_deref()
-        .and_then(|o| catalog.offer(o))
-        .cloned()
-    else {
-        return Err("its offer is no longer in the catalog".into());
-    };
-    let Some(client) = core.client(&offer.id, offer.provider.as_str()) else {
-        return Err(format!("no endpoint is configured for {}", offer.provider));
-    };
-    let key = match core.key_for_offer(&offer).await {
-        Ok(KeyLookup::Found(k)) => Some(k),
-        Ok(_) if crate::shared::key_optional(offer.provider.as_str()) => None,
-        Err(e) => return Err(e.message),
-        Ok(_) => return Err(format!("no API key for {}", offer.provider)),
-    };
-    Ok(Poller { offer, client, key })
-}
-
-pub(crate) fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
-    let rq = &g.request;
-    let mut q = pricing::EstimateRequest::new(rq.prompt.clone(), rq.width, rq.height);
-    q.negative_prompt = rq.negative_prompt.clone();
-    q.quality = rq.quality.clone();
-    q.n = rq.n.max(1);
-    q.steps = rq.steps;
-    q.seed = rq.seed;
-    q
-}
-
-/// What an attempt was expected to cost (what an unknown outcome is charged at).
-pub(crate) fn expected_of(g: &GenerationRecord, a: &AttemptRecord) -> Decimal {
-    a.expected.or(g.estimate).unwrap_or_default()
-}
-
-pub(crate) fn job_of(a: &AttemptRecord) -> Option<RemoteJob> {
-    serde_json::from_value(a.remote_job.clone()?).ok()
-}
-
-pub(crate) fn too_old(core: &Core, a: &AttemptRecord) -> bool {
-    let age = chrono::Utc::now() - a.started_at;
-    // A deferred (batch) job is promised within a day, and may take longer.
-    let max = if crate::deferred::job_of(a).is_some() {
-        crate::deferred::MAX_AGE.max(core.options.retry.job_max_age)
-    } else {
-        core.options.retry.job_max_age
-    };
-    age.to_std().is_ok_and(|d| d >= max)
-}
-
-/// A poll answer that says the job is over or no longer exists (BFL "Task not found",
-/// expired): no job handle left to resume.
-pub(crate) fn gone(e: &ProviderError) -> bool {
-    e.http_status == Some(404) || e.remote_job.is_none()
-}
-
 async fn settle(core: &Arc<Core>, attempt: i64, s: CallSettle) -> Result<Decimal> {
     core.store_op(move |st| st.settle_call(attempt, &s, &[], None))
         .await
@@ -243,7 +184,7 @@ async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryRepor
         .map(|a| a.cost)
         .sum();
     if billed > g.cost {
-        report.charged_usd += budget::charge(core, id, billed - g.cost).await?;
+        report.charged_usd += budget::charge(&core.store, id, billed - g.cost).await?;
     }
     let mut lost = false;
     for a in attempts
@@ -343,7 +284,7 @@ async fn attempt(
     if a.state == "answered" {
         return finish_answered(core, a, report).await;
     }
-    let Some(job) = job_of(a) else {
+    let Some(job) = crate::remote::job_of(a) else {
         // A call in flight when the process died: the provider may have billed it (F3).
         let amount = expected_of(g, a);
         report.charged_usd += unconfirmed(
@@ -361,7 +302,7 @@ async fn attempt(
     };
     let p = match poller(core, g).await {
         Ok(p) => p,
-        Err(why) if too_old(core, a) => {
+        Err(why) if too_old(core.options.retry.job_max_age, a) => {
             report.charged_usd += unconfirmed(
                 core,
                 g,
@@ -433,7 +374,7 @@ async fn attempt(
             let aid = a.id;
             if !flagged && let Some(row) = core.store_op(move |s| s.calibration_sample(aid)).await?
             {
-                core.learn(crate::shared::sample_of(row));
+                core.learn(crate::context::sample_of(row));
             }
             Ok(match stored {
                 crate::settle::Stored::Saved { .. } => Step::Done,
@@ -441,7 +382,7 @@ async fn attempt(
             })
         }
         Err(e) if !gone(&e) => {
-            if too_old(core, a) {
+            if too_old(core.options.retry.job_max_age, a) {
                 let amount = submit_credits_cost(&p.offer, &priced, &job).unwrap_or(expected);
                 report.charged_usd += unconfirmed(
                     core,

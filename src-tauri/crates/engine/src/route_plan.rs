@@ -9,10 +9,10 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 
 use crate::api::*;
+use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::routing::{self, Candidate};
-use crate::shared::Core;
 
 /// Project setting: the quality a promoted final renders at (else the final offer's
 /// best standard quality).
@@ -208,7 +208,7 @@ pub(crate) struct PromotePlan {
 }
 
 pub(crate) async fn promote_plan(core: &Arc<Core>, id: &str) -> Result<PromotePlan> {
-    let detail = crate::library::detail(core, id).await?;
+    let detail = crate::gallery::detail(&core.store, id).await?;
     if detail.images.is_empty() {
         return Err(EngineError::validation(
             "this generation has no images to promote; generate a draft first",
@@ -332,7 +332,7 @@ pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
     let catalog = core.catalog();
     let with_keys = core.providers_with_keys().await;
     let calibration = core.calibration();
-    let today = crate::shared::estimate_ctx(&calibration).catalog_date;
+    let today = crate::context::estimate_ctx(&calibration).catalog_date;
     let live: Vec<&pricing::Offer> = catalog
         .offers()
         .iter()

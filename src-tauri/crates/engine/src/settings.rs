@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use pricing::{Catalog, OverrideChange, PriceOverride};
+use pricing::{OverrideChange, PriceOverride};
 use providers::{ImageProvider, ProviderConfig};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::api::{GatewayConfig, PriceOverrideInput, ProviderEndpoint};
 use crate::error::{EngineError, Result};
@@ -179,90 +179,6 @@ pub(crate) fn client_key(offer_id: &str, provider: &str) -> String {
         return format!("{GATEWAY}/{gw}");
     }
     provider.to_owned()
-}
-
-/// The catalog in use and where it came from.
-pub(crate) struct CatalogState {
-    /// Bundled or imported, plus gateway offers; no overrides.
-    pub base: Catalog,
-    pub overrides: Vec<PriceOverride>,
-    /// `base` with `overrides` applied: what estimates and settlement use.
-    pub effective: Arc<Catalog>,
-}
-
-impl CatalogState {
-    pub fn build(
-        imported: Option<&str>,
-        settings: &Settings,
-        named: &[store::GatewayRow],
-        overrides: Vec<PriceOverride>,
-    ) -> Result<CatalogState> {
-        let source = match imported {
-            Some(text) => Catalog::from_json(text)?,
-            None => Catalog::bundled().clone(),
-        };
-        let base = with_gateways(&source, &settings.gateways)?;
-        let base = crate::gateways::with_offers(&base, named)?;
-        let base = crate::discover::with_user_offers(&base, &settings.user_offers);
-        // Overrides naming offers that no longer exist are dropped, not fatal.
-        let kept: Vec<PriceOverride> = overrides
-            .into_iter()
-            .filter(|o| match base.offer(&o.offer_id) {
-                None => false,
-                // A cap only stands in for an unknown price (a gateway model that got a
-                // price or a binding no longer needs it).
-                Some(offer) => {
-                    !matches!(o.change, OverrideChange::PriceCap { .. })
-                        || offer.formula.is_unknown()
-                }
-            })
-            .collect();
-        let effective = Arc::new(base.with_overrides(&kept)?);
-        Ok(CatalogState {
-            base,
-            overrides: kept,
-            effective,
-        })
-    }
-}
-
-/// Adds one offer per gateway model: flat at the price the user entered (a quote:
-/// `reported`), or of unknown price, which is never estimated or reserved as $0.
-fn with_gateways(c: &Catalog, gateways: &[GatewayConfig]) -> Result<Catalog> {
-    if gateways.iter().all(|g| g.models.is_empty()) {
-        return Ok(c.clone());
-    }
-    let mut doc: Value = serde_json::from_str(&c.to_json())
-        .map_err(|e| EngineError::internal(format!("catalog round trip: {e}")))?;
-    let today = chrono::Utc::now().date_naive().to_string();
-    if let Some(offers) = doc.get_mut("offers").and_then(Value::as_array_mut) {
-        for g in gateways {
-            for m in &g.models {
-                offers.push(json!({
-                    "id": format!("openai_compatible:{}/{m}", g.name),
-                    "provider": GATEWAY,
-                    "model": m,
-                    "display_name": format!("{m} ({})", g.name),
-                    "tier": "draft",
-                    "formula": match g.price_per_image_usd {
-                        Some(p) => json!({"kind": "flat_per_image", "price": p.to_string()}),
-                        None => json!({"kind": "unknown"}),
-                    },
-                    "price_basis": "reported",
-                    "capabilities": {
-                        "sizes": {"kind": "rule", "multiple_of": 8, "min_side": 256,
-                                  "max_side": 4096, "max_pixels": 16_777_216},
-                        "max_n": 1, "seed": false, "negative_prompt": false
-                    },
-                    "source": format!("user gateway {} ({})", g.name, g.base_url),
-                    "verified_on": today,
-                    "unverified": g.price_per_image_usd.is_none(),
-                }));
-            }
-        }
-    }
-    Catalog::from_json(&doc.to_string())
-        .map_err(|e| EngineError::validation(format!("a gateway model cannot be priced: {e}")))
 }
 
 /// Stored override rows → pricing overrides (bad rows are skipped with a warning).

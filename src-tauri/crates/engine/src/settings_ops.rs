@@ -5,9 +5,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::api::{CatalogImportReport, PriceOverrideInput, SettingsInput};
+use crate::catalog::CatalogState;
+use crate::context::Core;
 use crate::error::{EngineError, Result};
-use crate::settings::{self, CatalogState, Clients, Settings};
-use crate::shared::Core;
+use crate::settings::{self, Clients, Settings};
 
 pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
     let mut endpoints = BTreeMap::new();

@@ -11,8 +11,8 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use store::{CallSettle, GenerationId, NewImage, Status};
 
+use crate::context::Core;
 use crate::error::{Result, blocking};
-use crate::shared::Core;
 
 /// A reported cost outside `[estimate / BAND, estimate × BAND]` is not trusted.
 const BAND: u32 = 10;

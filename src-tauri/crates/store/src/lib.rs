@@ -292,6 +292,20 @@ impl Store {
         tx.commit()?;
         Ok(out)
     }
+
+    /// SQLite's `data_version` on the writer: it moves only when another connection
+    /// committed to the library (another process such as the CLI, or a second `Store`),
+    /// never for this store's own writes. Compare two readings to learn of outside
+    /// writes. `None` on a read-only store (it has no writer connection to ask).
+    pub fn outside_write_version(&self) -> Result<Option<i64>> {
+        let Some(writer) = &self.inner.writer else {
+            return Ok(None);
+        };
+        let conn = writer.lock();
+        Ok(Some(
+            conn.query_row("PRAGMA data_version", [], |r| r.get(0))?,
+        ))
+    }
 }
 
 pub(crate) fn now_ms() -> i64 {

@@ -83,20 +83,28 @@ closed_set! {
 }
 
 closed_set! {
-    /// What changed, for the window to refetch (also written by another process on the
-    /// same library, e.g. the CLI).
+    /// What changed, so the window refetches only that (also written by another process
+    /// on the same library, e.g. the CLI: `library`).
     "data topic", pub enum DataTopic {
-        /// Generations and their images (finished, recovered, rated, deleted).
+        /// Generations and images: a job finished, recovery or a deferred poll landed one,
+        /// images were rated, deleted or put on a board.
         Gallery = "gallery",
-        Projects = "projects",
-        Keys = "keys",
-        Settings = "settings",
-        /// The price catalog, imported offers or price overrides.
-        Catalog = "catalog",
-        /// Unconfirmed charges and reviews.
-        Charges = "charges",
-        /// Jobs sent to be delivered later (landed, failed).
+        /// Deferred ("later") jobs waiting for their provider.
         Jobs = "jobs",
+        /// Projects and their settings.
+        Projects = "projects",
+        /// Budgets and spend (the meter and the dashboard).
+        Budgets = "budgets",
+        /// Which providers have a key.
+        Keys = "keys",
+        /// Endpoints, gateways in settings, job concurrency.
+        Settings = "settings",
+        /// The catalog, its overrides and imported offers (the cost table).
+        Catalog = "catalog",
+        /// Named gateways.
+        Gateways = "gateways",
+        /// Another process wrote to this library: anything may have changed.
+        Library = "library",
     }
 }
 

@@ -132,8 +132,8 @@ export interface Backend {
   gatewayRemove(name: string): Promise<void>;
   /** Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
   gatewayTest(name: string): Promise<T.GatewayTestView>;
-  /** App-wide "refetch this" notifications ("gallery", "projects", "keys", "settings"). */
-  onDataChanged(cb: (what: T.DataTopic) => void): Unlisten;
+  /** App-wide "refetch this" notices: this app's writes and other processes' (the CLI). */
+  onDataChanged(cb: (topic: T.DataTopic) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */
   imageUrl(path: string): string;
 }

@@ -56,7 +56,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   const deletedBoards = new Set<string>();
   let uiState: string | null = null;
   if (opts.unconfirmed) seedUnconfirmed(gens.find((g) => g.item.project === projectNames[0]));
-  const listeners = new Set<(what: T.DataTopic) => void>();
+  const listeners = new Set<(topic: T.DataTopic) => void>();
   const jobs = new Map<string, FakeJob>();
   let seq = 0;
   const deferred: { view: T.DeferredJobView; params: T.RequestParams; offer: T.OfferEstimate }[] = [];
@@ -111,7 +111,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
   }
   for (const n of projects.keys()) refresh(n);
 
-  const changed = (what: T.DataTopic) => listeners.forEach((l) => l(what));
+  const changed = (topic: T.DataTopic) => listeners.forEach((l) => l(topic));
   const drift = createFakeDrift(opts.drift ?? false, changed);
 
   async function call<R>(name: keyof Backend, f: () => R): Promise<R> {

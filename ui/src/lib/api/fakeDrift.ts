@@ -36,7 +36,7 @@ export interface FakeDrift {
   };
 }
 
-export function createFakeDrift(seed: boolean, changed: (what: T.DataTopic) => void): FakeDrift {
+export function createFakeDrift(seed: boolean, changed: (topic: T.DataTopic) => void): FakeDrift {
   const drifts: T.DriftView[] = seed ? [seeded()] : [];
   const rates = new Map<string, string>();
   const imported = new Set<string>();

@@ -6,7 +6,7 @@ type Call = <R>(name: keyof Backend, f: () => R) => Promise<R>;
 
 const NAME = /^[A-Za-z0-9_-]{1,40}$/;
 
-export function fakeGateways(call: Call, changed: (what: T.DataTopic) => void, offerIds: () => string[]) {
+export function fakeGateways(call: Call, changed: (topic: T.DataTopic) => void, offerIds: () => string[]) {
   const gateways = new Map<string, T.GatewayView>();
   const secretsSet = new Map<string, Set<string>>();
 

@@ -132,7 +132,7 @@ export const tauriBackend: Backend = {
     let off: (() => void) | null = null;
     let stopped = false;
     events.dataChanged
-      .listen((e) => cb(e.payload.what))
+      .listen((e) => cb(e.payload.topic))
       .then((un) => (stopped ? un() : (off = un)))
       .catch(() => undefined);
     return () => {

@@ -11,10 +11,11 @@ export type BillingKind = B.BillingKind;
 export type EstimateConfidence = B.EstimateConfidence;
 export type EstimateSource = B.EstimateSource;
 export type Availability = B.Availability;
-export type DataTopic = B.DataTopic;
 export type ErrorField = B.ErrorField;
 export type AttemptOutcome = B.AttemptOutcome;
 export type AppInfo = B.AppInfo;
+/** What changed (engine `DataTopic`): the window refetches only that. */
+export type DataTopic = B.DataTopic;
 export type OfferView = B.OfferView_Serialize;
 export type EstimateInput = B.EstimateInput_Deserialize;
 export type EstimateResult = B.EstimateResult_Serialize;

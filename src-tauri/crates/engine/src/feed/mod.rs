@@ -3,7 +3,7 @@
 //! the user's OK; the previous catalog can be restored.
 //!
 //! - The feed is two files: the catalog JSON at the feed URL and its detached ed25519
-//!   signature at the same URL plus `.sig` ([`signature`]). Both are signed with
+//!   signature at the same URL plus `.sig` ([`crate::feed_key`]). Both are signed with
 //!   `proofsheet-cli catalog sign` and a private key that never enters the repository.
 //! - The public key is built in ([`FEED_PUBLIC_KEY_HEX`]); tests pass their own through
 //!   `EngineOptions::catalog_feed_key` (a constructor parameter, never the environment).
@@ -15,10 +15,9 @@
 
 mod files;
 mod ops;
-mod signature;
 mod view;
 
-pub use signature::{FeedKey, PrivateKey};
+pub use crate::feed_key::{FEED_PUBLIC_KEY_HEX, FeedKey, PrivateKey};
 pub use view::{
     CatalogCheckView, CatalogDiffView, CatalogRefView, CatalogStatusView, LifecycleChangeView,
     OfferRefView, OtherChangeView, PriceChangeView,
@@ -29,11 +28,6 @@ pub(crate) use ops::{apply, check, check_if_due, floor_at_open, restore, set_url
 /// Where the project publishes its signed catalog (the signature is at the same URL
 /// plus `.sig`). Users and studios may point Settings → Catalog at a mirror.
 pub const DEFAULT_FEED_URL: &str = "https://proofsheet.app/catalog/v1/catalog.json";
-
-/// The public half of the project's catalog signing key (ed25519, hex). The private
-/// half is kept offline by whoever publishes the feed.
-pub const FEED_PUBLIC_KEY_HEX: &str =
-    "8b057651e3edc338bb0730ea2a8643ccee158fa1417c5b6a64c7c6f977acc72e";
 
 /// The automatic check runs at most this often; "Check now" any time.
 pub const CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(24 * 3600);

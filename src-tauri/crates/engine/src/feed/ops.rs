@@ -10,12 +10,13 @@ use pricing::{Catalog, compare_versions, diff_catalogs};
 use serde::{Deserialize, Serialize};
 
 use super::files::{self, ACTIVE, PENDING, PREVIOUS, sig_name};
-use super::signature::FeedKey;
 use super::view::{CatalogCheckView, CatalogDiffView, CatalogRefView, CatalogStatusView};
 use super::{CHECK_INTERVAL, DEFAULT_FEED_URL, MAX_CATALOG_BYTES, MAX_SIGNATURE_BYTES};
+use crate::catalog::CatalogState;
+use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result, blocking};
-use crate::settings::{self, CatalogState};
-use crate::shared::Core;
+use crate::feed_key::FeedKey;
+use crate::settings;
 
 /// The feed's state, kept in the store's settings.
 const STATE_KEY: &str = "engine.catalog_feed";

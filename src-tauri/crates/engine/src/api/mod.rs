@@ -6,9 +6,13 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use crate::drift_api::*;
-pub use crate::gateway_api::*;
-pub use crate::invoice_api::*;
+mod drift;
+mod gateway;
+mod invoice;
+
+pub use drift::*;
+pub use gateway::*;
+pub use invoice::*;
 pub use vocab::{
     AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
     EstimateSource, OfferProvider, ProviderId,

@@ -1,4 +1,4 @@
-//! Shared state behind the facade: the store, keys, catalog, provider clients, limits
+//! The context behind the facade: the store, keys, catalog, provider clients, limits
 //! and the job registry. Cloned into every job task as `Arc<Core>`.
 
 use std::collections::{HashMap, HashSet};
@@ -9,12 +9,13 @@ use providers::ImageProvider;
 use store::{GenerationId, Store};
 use tokio_util::sync::CancellationToken;
 
-use crate::error::{EngineError, ErrorKind, Result, blocking};
-use crate::facade::EngineConfig;
-use crate::jobs::JobQueue;
+use crate::catalog::CatalogState;
+use crate::config::EngineConfig;
+use crate::error::{EngineError, ErrorKind, Result};
 use crate::limits::Limits;
 use crate::options::EngineOptions;
-use crate::settings::{CatalogState, Clients, Settings, client_key};
+use crate::queue::JobQueue;
+use crate::settings::{Clients, Settings, client_key};
 
 pub(crate) struct Core {
     pub config: EngineConfig,
@@ -43,8 +44,14 @@ pub(crate) struct Core {
     /// out clones the small map, estimates never hold the lock).
     pub calibration: RwLock<Arc<pricing::Calibration>>,
     /// Offers whose settled costs drifted from their estimates (`drift::list`).
-    pub drift: crate::drift::DriftCache,
+    pub drift: DriftCache,
+    /// Data-change notices for the window (`Engine::subscribe_changes`).
+    pub changes: crate::changes::Changes,
 }
+
+/// The cached drift list: recomputed when stale (an attempt settled, a decision or the
+/// settings changed, or `drift::CACHE_TTL` passed).
+pub(crate) type DriftCache = RwLock<Option<(std::time::Instant, Arc<Vec<crate::api::DriftView>>)>>;
 
 /// The context every estimate in the engine is made with: now, and the history.
 pub(crate) fn estimate_ctx(calibration: &pricing::Calibration) -> pricing::EstimateContext<'_> {
@@ -101,14 +108,6 @@ impl Core {
 
     pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {
         self.clients.read().get(&client_key(offer_id, provider))
-    }
-
-    /// The key an offer's calls use: its gateway's own key, or its provider's.
-    pub async fn key_for_offer(&self, offer: &pricing::Offer) -> Result<KeyLookup> {
-        match offer.provider.provider() {
-            None => crate::gateways::key(self, &offer.id).await,
-            Some(p) => self.key_for(p.as_str()).await,
-        }
     }
 
     /// A usable key for `provider`: injected, then environment, then keychain.
@@ -197,8 +196,7 @@ impl Core {
         T: Send + 'static,
         F: FnOnce(&Store) -> store::Result<T> + Send + 'static,
     {
-        let s = self.store.clone();
-        blocking(move || f(&s).map_err(EngineError::from)).await
+        crate::error::on_store(&self.store, f).await
     }
 
     pub fn project_setting_key(project: store::ProjectId, what: &str) -> String {

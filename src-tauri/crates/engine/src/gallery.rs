@@ -3,15 +3,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use store::{Cursor, GenerationId, Store};
 
 use crate::api::*;
 use crate::convert;
-use crate::error::{EngineError, Result};
-use crate::shared::Core;
+use crate::error::{EngineError, Result, on_store};
 
 pub(crate) fn parse_id(id: &str) -> Result<GenerationId> {
     uuid::Uuid::parse_str(id.trim())
@@ -72,11 +70,11 @@ fn board_id(s: &Store, project: Option<i64>, name: &str) -> store::Result<Option
     Ok(None)
 }
 
-pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPage> {
+pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> {
     let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
     let from = parse_time(&q.from, "start")?;
     let to = parse_time(&q.to, "end")?;
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let names: HashMap<i64, String> = s
             .list_projects()?
             .into_iter()
@@ -185,9 +183,9 @@ pub(crate) async fn page(core: &Arc<Core>, q: GalleryQuery) -> Result<GalleryPag
     .await
 }
 
-pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetail> {
+pub(crate) async fn detail(store: &Store, id: &str) -> Result<GenerationDetail> {
     let gid = parse_id(id)?;
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let d = s.generation_detail(gid)?;
         let g = &d.generation;
         let project = s.project(g.project_id)?.name;
@@ -196,7 +194,7 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
             generation_id: g.id.to_string(),
             project,
             status: match convert::status(g.status) {
-                GenerationStatus::Running if d.attempts.iter().any(crate::deferred::is_pending) => {
+                GenerationStatus::Running if d.attempts.iter().any(crate::remote::is_pending) => {
                     GenerationStatus::Deferred
                 }
                 s => s,
@@ -229,12 +227,12 @@ pub(crate) async fn detail(core: &Arc<Core>, id: &str) -> Result<GenerationDetai
 }
 
 async fn each_image(
-    core: &Arc<Core>,
+    store: &Store,
     id: &str,
     f: impl Fn(&Store, i64) -> store::Result<()> + Send + 'static,
 ) -> Result<()> {
     let (gid, only) = parse_ref(id)?;
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let mut images = s.images(gid)?;
         images.retain(|i| only.is_none_or(|o| o == i.idx));
         if images.is_empty() {
@@ -252,12 +250,12 @@ async fn each_image(
 }
 
 /// Deletes the images the references name (a bare generation id: all of its images).
-pub(crate) async fn delete_images(core: &Arc<Core>, ids: Vec<String>) -> Result<u32> {
+pub(crate) async fn delete_images(store: &Store, ids: Vec<String>) -> Result<u32> {
     let refs = ids
         .iter()
         .map(|i| parse_ref(i))
         .collect::<Result<Vec<_>>>()?;
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let mut images = Vec::new();
         for (gid, only) in refs {
             images.extend(
@@ -273,27 +271,27 @@ pub(crate) async fn delete_images(core: &Arc<Core>, ids: Vec<String>) -> Result<
     .await
 }
 
-pub(crate) async fn set_favourite(core: &Arc<Core>, id: &str, fav: bool) -> Result<()> {
-    each_image(core, id, move |s, i| s.set_favourite(i, fav)).await
+pub(crate) async fn set_favourite(store: &Store, id: &str, fav: bool) -> Result<()> {
+    each_image(store, id, move |s, i| s.set_favourite(i, fav)).await
 }
 
-pub(crate) async fn set_rating(core: &Arc<Core>, id: &str, rating: u32) -> Result<()> {
+pub(crate) async fn set_rating(store: &Store, id: &str, rating: u32) -> Result<()> {
     let r = u8::try_from(rating)
         .ok()
         .filter(|r| *r <= 5)
         .ok_or_else(|| {
             EngineError::validation(format!("rating {rating} is out of range; use 0 to 5"))
         })?;
-    each_image(core, id, move |s, i| s.set_rating(i, r)).await
+    each_image(store, id, move |s, i| s.set_rating(i, r)).await
 }
 
-pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Result<()> {
+pub(crate) async fn add_to_board(store: &Store, id: &str, board: &str) -> Result<()> {
     let (gid, only) = parse_ref(id)?;
     let name = board.trim().to_owned();
     if name.is_empty() {
         return Err(EngineError::validation("the board needs a name"));
     }
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let g = s.generation(gid)?;
         let board = match s.boards(g.project_id)?.into_iter().find(|b| b.name == name) {
             Some(b) => b,
@@ -310,9 +308,9 @@ pub(crate) async fn add_to_board(core: &Arc<Core>, id: &str, board: &str) -> Res
 }
 
 /// Deletes the board called `board` (the images stay in the gallery).
-pub(crate) async fn delete_board(core: &Arc<Core>, board: &str) -> Result<()> {
+pub(crate) async fn delete_board(store: &Store, board: &str) -> Result<()> {
     let name = board.trim().to_owned();
-    core.store_op(move |s| match s.delete_boards_named(&name)? {
+    on_store(store, move |s| match s.delete_boards_named(&name)? {
         0 => Err(store::StoreError::NotFound {
             what: "board",
             id: name.clone(),
@@ -323,10 +321,10 @@ pub(crate) async fn delete_board(core: &Arc<Core>, board: &str) -> Result<()> {
 }
 
 /// Takes an image (or every variation of a generation) off a board.
-pub(crate) async fn remove_from_board(core: &Arc<Core>, id: &str, board: &str) -> Result<()> {
+pub(crate) async fn remove_from_board(store: &Store, id: &str, board: &str) -> Result<()> {
     let (gid, only) = parse_ref(id)?;
     let name = board.trim().to_owned();
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let g = s.generation(gid)?;
         let Some(b) = s.boards(g.project_id)?.into_iter().find(|b| b.name == name) else {
             return Err(store::StoreError::NotFound {
@@ -344,8 +342,8 @@ pub(crate) async fn remove_from_board(core: &Arc<Core>, id: &str, board: &str) -
     .await
 }
 
-pub(crate) async fn boards(core: &Arc<Core>) -> Result<Vec<String>> {
-    core.store_op(|s| {
+pub(crate) async fn boards(store: &Store) -> Result<Vec<String>> {
+    on_store(store, |s| {
         let mut names = Vec::new();
         for p in s.list_projects()? {
             for b in s.boards(p.id)? {
@@ -361,7 +359,7 @@ pub(crate) async fn boards(core: &Arc<Core>) -> Result<Vec<String>> {
 }
 
 pub(crate) async fn export(
-    core: &Arc<Core>,
+    store: &Store,
     ids: Vec<String>,
     folder: PathBuf,
 ) -> Result<Vec<String>> {
@@ -369,7 +367,7 @@ pub(crate) async fn export(
         .iter()
         .map(|i| parse_ref(i))
         .collect::<Result<Vec<_>>>()?;
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let mut out = Vec::new();
         for (g, only) in gids {
             let e = s.export_images(g, &folder, only)?;
@@ -381,22 +379,17 @@ pub(crate) async fn export(
     .await
 }
 
-/// Spend of one project or all, within an optional UTC day range (`from`..=`to`).
+/// Spend of one project or all, within an optional UTC day range (`from`..=`to`), with
+/// the offers whose bills drift (about offers, not projects: whatever the filter).
 pub(crate) async fn dashboard(
-    core: &Arc<Core>,
+    store: &Store,
+    drifts: Vec<DriftView>,
     project: Option<String>,
     from: Option<chrono::NaiveDate>,
     to: Option<chrono::NaiveDate>,
 ) -> Result<DashboardData> {
     let midnight = |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    // Drifts are about offers, not projects: listed whatever the project filter.
-    let drifts: Vec<DriftView> = crate::drift::list(core)
-        .await?
-        .iter()
-        .filter(|d| d.status == "drifting")
-        .cloned()
-        .collect();
-    core.store_op(move |s| {
+    on_store(store, move |s| {
         let project_id = match &project {
             Some(n) => Some(s.project_by_name(n)?.id),
             None => None,
@@ -435,5 +428,122 @@ mod tests {
         assert_eq!((id.to_string().as_str(), idx), (g, Some(2)));
         assert!(parse_ref(&format!("{g}#x")).is_err());
         assert!(parse_ref("nope#1").is_err());
+    }
+}
+
+#[cfg(test)]
+mod store_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use crate::test_store::{generation, open, png, project};
+
+    fn query() -> GalleryQuery {
+        GalleryQuery {
+            project: None,
+            board: None,
+            provider: None,
+            tier: None,
+            from: None,
+            to: None,
+            favourites_only: false,
+            min_rating: None,
+            search: None,
+            cursor: None,
+            limit: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn pages_list_each_image_once_and_filters_narrow_them() {
+        let lib = open();
+        let s = &lib.store;
+        let p = project(s, "Gallery", None);
+        let mut gens = Vec::new();
+        for i in 0..3u8 {
+            let g = generation(s, &p, &format!("harbour {i}"));
+            s.persist_image(g, 0, &png(i), None).unwrap();
+            gens.push(g.to_string());
+        }
+        let first = page(s, query()).await.expect("page 1");
+        assert_eq!(first.items.len(), 2);
+        let cursor = first.next_cursor.clone().expect("more to come");
+        let second = page(
+            s,
+            GalleryQuery {
+                cursor: Some(cursor),
+                ..query()
+            },
+        )
+        .await
+        .expect("page 2");
+        let mut seen: Vec<String> = first
+            .items
+            .iter()
+            .chain(&second.items)
+            .map(|i| i.generation_id.clone())
+            .collect();
+        assert_eq!(seen.len(), 3, "three images over two pages");
+        seen.sort();
+        seen.dedup();
+        assert_eq!(seen.len(), 3, "no image twice");
+
+        set_favourite(s, &gens[1], true).await.expect("favourite");
+        let favs = page(
+            s,
+            GalleryQuery {
+                favourites_only: true,
+                limit: 10,
+                ..query()
+            },
+        )
+        .await
+        .expect("favourites");
+        let ids: Vec<&str> = favs
+            .items
+            .iter()
+            .map(|i| i.generation_id.as_str())
+            .collect();
+        assert_eq!(ids, [gens[1].as_str()]);
+        assert!(set_favourite(s, "not-an-id", true).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn boards_are_listed_once_by_name_and_hold_an_image_once() {
+        let lib = open();
+        let s = &lib.store;
+        let (a, b) = (project(s, "A", None), project(s, "B", None));
+        let ga = generation(s, &a, "one").to_string();
+        let gb = generation(s, &b, "two").to_string();
+        s.persist_image(ga.parse().unwrap(), 0, &png(1), None)
+            .unwrap();
+        s.persist_image(gb.parse().unwrap(), 0, &png(2), None)
+            .unwrap();
+        add_to_board(s, &ga, "Picks").await.expect("board in A");
+        add_to_board(s, &ga, " Picks ")
+            .await
+            .expect("same board again");
+        add_to_board(s, &gb, "Picks").await.expect("board in B");
+        assert_eq!(boards(s).await.expect("boards"), ["Picks"]);
+        // A board belongs to its project: A's holds A's image once.
+        let on_board = GalleryQuery {
+            project: Some("A".into()),
+            board: Some("Picks".into()),
+            limit: 10,
+            ..query()
+        };
+        let on_board = page(s, on_board).await.expect("board page");
+        let ids: Vec<&str> = on_board
+            .items
+            .iter()
+            .map(|i| i.generation_id.as_str())
+            .collect();
+        assert_eq!(ids, [ga.as_str()], "each image once");
+        assert!(
+            add_to_board(s, &ga, "  ").await.is_err(),
+            "a board needs a name"
+        );
+        delete_board(s, "Picks").await.expect("delete");
+        assert!(boards(s).await.expect("boards").is_empty());
+        assert!(delete_board(s, "Picks").await.is_err(), "already gone");
     }
 }

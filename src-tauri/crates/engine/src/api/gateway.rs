@@ -105,7 +105,7 @@ ipc_view! {
         pub bound_offer: Option<String>,
         /// "bound" (formula + markup), "flat" (the gateway's price) or "unknown".
         pub pricing: String,
-        pub tier: crate::api::Tier,
+        pub tier: super::Tier,
     }
 
     pub struct GatewayView {

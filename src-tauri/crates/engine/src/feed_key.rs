@@ -5,13 +5,18 @@
 //! - Private key file (for `proofsheet-cli catalog sign`, never in the repository):
 //!   PKCS#8 PEM as `openssl genpkey -algorithm ed25519` writes it, or the 32-byte seed
 //!   as 64 hex digits.
-//! - Public key: 32 bytes as 64 hex digits (built into the app, see [`super::FeedKey`]).
+//! - Public key: 32 bytes as 64 hex digits (built into the app, see [`FeedKey`]).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 
 use crate::error::{EngineError, Result};
+
+/// The public half of the project's catalog signing key (ed25519, hex). The private
+/// half is kept offline by whoever publishes the feed.
+pub const FEED_PUBLIC_KEY_HEX: &str =
+    "8b057651e3edc338bb0730ea2a8643ccee158fa1417c5b6a64c7c6f977acc72e";
 
 /// DER prefix of an ed25519 PKCS#8 v1 private key (RFC 8410): the 32-byte seed follows.
 const PKCS8_PREFIX: [u8; 16] = [
@@ -34,7 +39,7 @@ impl FeedKey {
     /// The key built into this app: every feed catalog must be signed with its private half.
     pub fn builtin() -> FeedKey {
         // Checked by `builtin_key_parses`; a bad constant would fail every test.
-        FeedKey::from_hex(super::FEED_PUBLIC_KEY_HEX).unwrap_or_else(|e| panic!("{e}"))
+        FeedKey::from_hex(FEED_PUBLIC_KEY_HEX).unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// A public key as 64 hex digits.
@@ -141,10 +146,7 @@ mod tests {
 
     #[test]
     fn builtin_key_parses() {
-        assert_eq!(
-            FeedKey::builtin().to_hex(),
-            super::super::FEED_PUBLIC_KEY_HEX
-        );
+        assert_eq!(FeedKey::builtin().to_hex(), super::FEED_PUBLIC_KEY_HEX);
     }
 
     #[test]
