@@ -109,7 +109,8 @@ fn other_sets_keep_their_wire_names() {
     round_trip(
         DataTopic::ALL,
         &[
-            "gallery", "projects", "keys", "settings", "catalog", "charges", "jobs",
+            "gallery", "jobs", "projects", "budgets", "keys", "settings", "catalog", "gateways",
+            "charges", "library",
         ],
     );
     let fields: Vec<&str> = ErrorField::ALL.iter().map(|f| f.as_str()).collect();
