@@ -15,7 +15,7 @@ use crate::options::BreakerPolicy;
 /// share one limit, since they share its rate limits; two gateways never share one.
 pub(crate) fn limit_key(offer_id: &str, provider: &str) -> String {
     if provider == providers::gateway::GATEWAY_ID
-        && let Some(g) = crate::gateways::gateway_of(offer_id)
+        && let Some(g) = crate::catalog::gateway_of(offer_id)
     {
         return format!("gateway:{g}");
     }
