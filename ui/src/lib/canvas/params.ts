@@ -48,12 +48,17 @@ export interface CanvasForm {
   n: number;
 }
 
+/** The engine's request limits (routing.rs `validate_params`); `params.test.ts` holds them
+ *  equal to the limits recorded from the real engine (api/fixtures/engine.json). */
+export const REQUEST_LIMITS = { min_side: 64, max_side: 8192, min_n: 1, max_n: 16 } as const;
+
 export function defaultForm(): CanvasForm {
   return { prompt: '', negative: '', size: '1024x1024', customW: 1280, customH: 720, quality: 'auto', steps: null, seed: 42, seedLocked: false, n: 1 };
 }
 
 export function dimensions(f: CanvasForm): [number, number] {
-  if (f.size === 'custom') return [clampInt(f.customW, 64, 8192, 1024), clampInt(f.customH, 64, 8192, 1024)];
+  const { min_side: lo, max_side: hi } = REQUEST_LIMITS;
+  if (f.size === 'custom') return [clampInt(f.customW, lo, hi, 1024), clampInt(f.customH, lo, hi, 1024)];
   const [w, h] = f.size.split('x').map(Number);
   return [w, h];
 }
@@ -66,7 +71,7 @@ function clampInt(x: number, lo: number, hi: number, dflt: number): number {
 /** The request the backend prices and runs (optional fields omitted when unset). */
 export function toParams(f: CanvasForm): RequestParams {
   const [width, height] = dimensions(f);
-  const p: RequestParams = { prompt: f.prompt, width, height, n: clampInt(f.n, 1, 10, 1) };
+  const p: RequestParams = { prompt: f.prompt, width, height, n: clampInt(f.n, REQUEST_LIMITS.min_n, REQUEST_LIMITS.max_n, 1) };
   if (f.negative.trim()) p.negative_prompt = f.negative.trim();
   if (f.quality !== 'auto') p.quality = f.quality;
   if (f.steps != null && Number(f.steps) > 0) p.steps = clampInt(f.steps, 1, 150, 28);
