@@ -360,7 +360,11 @@ impl Gateway {
                     reachable: true,
                     key_accepted: Some(true),
                     models_checked: true,
-                    message: format!("reachable; key accepted; {} models listed", listed.len()),
+                    message: format!(
+                        "reachable; key accepted; {} model{} listed",
+                        listed.len(),
+                        if listed.len() == 1 { "" } else { "s" }
+                    ),
                     listed,
                 }
             }

@@ -67,7 +67,7 @@ export function fakeGateways(call: Call, changed: (topic: T.DataTopic) => void, 
       const missing = g.models.filter((m) => !m.bound_offer).map((m) => m.name);
       return {
         name, reachable: true, key_accepted: g.key_set, served, missing, listed: served.length,
-        message: g.key_set ? `reachable; key accepted; ${served.length} models listed` : 'the gateway refused the key (HTTP 401)',
+        message: g.key_set ? `reachable; key accepted; ${served.length} model${served.length === 1 ? '' : 's'} listed` : 'the gateway refused the key (HTTP 401)',
       };
     }),
   };
