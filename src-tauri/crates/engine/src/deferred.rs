@@ -235,6 +235,7 @@ async fn one(
         steps: r.steps,
         seed: r.seed,
         extra: serde_json::Value::Null,
+        inputs: Default::default(),
     };
     let new = NewAttempt {
         provider: provider.clone(),

@@ -488,6 +488,7 @@ impl Run<'_> {
                 steps: r.steps,
                 seed: r.seed,
                 extra: serde_json::Value::Null,
+                inputs: Default::default(),
             };
             let mut call = Call {
                 core: self.core,

@@ -23,6 +23,9 @@ pub struct GenerateRequest {
     pub seed: Option<u64>,
     #[serde(default)]
     pub extra: serde_json::Value,
+    /// Input images, mask and the operation (issue 15); empty for text to image.
+    #[serde(default, skip_serializing_if = "ImageInputs::is_empty")]
+    pub inputs: ImageInputs,
 }
 
 impl GenerateRequest {
@@ -39,6 +42,7 @@ impl GenerateRequest {
             steps: None,
             seed: None,
             extra: serde_json::Value::Null,
+            inputs: ImageInputs::default(),
         }
     }
 
@@ -46,6 +50,89 @@ impl GenerateRequest {
     pub fn extra_field(&self, key: &str) -> Option<&serde_json::Value> {
         self.extra.as_object().and_then(|o| o.get(key))
     }
+}
+
+/// What a request does with input images: the operation, the images (the subject
+/// first), an optional mask over the subject, and the operation's own settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImageInputs {
+    pub operation: vocab::Operation,
+    #[serde(default)]
+    pub images: Vec<InputImage>,
+    /// A PNG the size of the first image; transparent (alpha 0) where to edit, as OpenAI
+    /// takes it. Clients that want another convention (white = edit) convert it.
+    #[serde(default)]
+    pub mask: Option<InputImage>,
+    /// Pixels to add on each side (`expand`).
+    #[serde(default)]
+    pub expand: Option<Margins>,
+    /// Upscale factor (`upscale`), e.g. 2 or 4.
+    #[serde(default)]
+    pub scale: Option<u32>,
+    /// OpenAI `input_fidelity`; `None` = the model's default.
+    #[serde(default)]
+    pub fidelity: Option<vocab::InputFidelity>,
+}
+
+impl Default for ImageInputs {
+    fn default() -> Self {
+        Self {
+            operation: vocab::Operation::Generate,
+            images: Vec::new(),
+            mask: None,
+            expand: None,
+            scale: None,
+            fidelity: None,
+        }
+    }
+}
+
+impl ImageInputs {
+    /// Plain text to image: nothing to send but the prompt.
+    pub fn is_empty(&self) -> bool {
+        self.operation == vocab::Operation::Generate && self.images.is_empty()
+    }
+
+    /// The image being edited, expanded or upscaled (the first input).
+    pub fn subject(&self) -> Option<&InputImage> {
+        self.images.first()
+    }
+}
+
+/// One input image. The bytes travel only in memory: serialized (deferred jobs, logs of
+/// a request) an input is its hash and size, and the engine reloads the bytes from the
+/// library by hash.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputImage {
+    pub role: vocab::InputRole,
+    /// Lowercase hex sha256 of `bytes`.
+    pub sha256: String,
+    pub mime: String,
+    pub width: u32,
+    pub height: u32,
+    #[serde(skip)]
+    pub bytes: Arc<[u8]>,
+}
+
+impl fmt::Debug for InputImage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("InputImage")
+            .field("role", &self.role)
+            .field("sha256", &self.sha256)
+            .field("mime", &self.mime)
+            .field("size", &format_args!("{}x{}", self.width, self.height))
+            .field("bytes", &self.bytes.len())
+            .finish()
+    }
+}
+
+/// Pixels added on each side of an expanded image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Margins {
+    pub left: u32,
+    pub top: u32,
+    pub right: u32,
+    pub bottom: u32,
 }
 
 /// One decoded, verified image.

@@ -18,7 +18,7 @@ mod sets;
 pub use provider::{OfferProvider, ProviderId};
 pub use sets::{
     AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
-    EstimateSource,
+    EstimateSource, InputFidelity, InputRole, Operation,
 };
 
 /// A string that names no member of a closed set.
