@@ -89,6 +89,11 @@ pub(crate) fn estimate_request(p: &RequestParams, seed: Option<u64>) -> Estimate
         seed,
         reference_images: Vec::new(),
         latency: pricing::LatencyTier::Standard,
+        operation: vocab::Operation::Generate,
+        input_fidelity: None,
+        mask: false,
+        expand: None,
+        scale: None,
     }
 }
 

@@ -54,10 +54,30 @@ pub struct EstimateRequest {
     pub steps: Option<u32>,
     #[serde(default)]
     pub seed: Option<u64>,
+    /// Every input image, the subject (the image edited, expanded or upscaled) first.
     #[serde(default)]
     pub reference_images: Vec<ImageDims>,
     #[serde(default)]
     pub latency: LatencyTier,
+    /// What is done with the inputs; `generate` prices as text to image plus references.
+    #[serde(default = "generate")]
+    pub operation: vocab::Operation,
+    /// OpenAI `input_fidelity` (input tokens per image depend on it).
+    #[serde(default)]
+    pub input_fidelity: Option<vocab::InputFidelity>,
+    /// A mask over the subject is sent (`inpaint`).
+    #[serde(default)]
+    pub mask: bool,
+    /// Pixels added left, top, right, bottom (`expand`).
+    #[serde(default)]
+    pub expand: Option<[u32; 4]>,
+    /// Upscale factor (`upscale`).
+    #[serde(default)]
+    pub scale: Option<u32>,
+}
+
+fn generate() -> vocab::Operation {
+    vocab::Operation::Generate
 }
 
 impl EstimateRequest {
@@ -74,6 +94,11 @@ impl EstimateRequest {
             seed: None,
             reference_images: Vec::new(),
             latency: LatencyTier::Standard,
+            operation: vocab::Operation::Generate,
+            input_fidelity: None,
+            mask: false,
+            expand: None,
+            scale: None,
         }
     }
 }
