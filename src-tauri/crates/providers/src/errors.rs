@@ -102,6 +102,15 @@ impl ProviderError {
         }
     }
 
+    /// A request the provider would refuse (bad input image, mask, operation); never sent.
+    pub fn invalid_request(provider: &str, message: impl Into<String>) -> Self {
+        Self::new(
+            provider,
+            ErrorClass::InvalidRequest { field: None },
+            message,
+        )
+    }
+
     pub fn malformed(provider: &str, message: impl Into<String>) -> Self {
         Self::new(provider, ErrorClass::MalformedResponse, message)
     }

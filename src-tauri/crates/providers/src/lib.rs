@@ -7,6 +7,7 @@ pub mod decode;
 pub mod errors;
 pub mod http;
 pub mod images;
+pub mod inputs;
 pub mod json;
 pub mod models;
 pub mod moderation;
