@@ -26,6 +26,7 @@ pub mod ideogram;
 pub mod openai;
 pub mod openai_batch;
 pub mod openai_compatible;
+pub mod openai_edit;
 pub mod openrouter;
 pub mod recraft;
 pub mod replicate;

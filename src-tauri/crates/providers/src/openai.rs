@@ -1,5 +1,6 @@
-//! OpenAI Images (`/v1/images/generations`): gpt-image family (base64 + token `usage`)
-//! and DALL·E (URL or base64). The same code serves `openai_compatible` gateways.
+//! OpenAI Images (`/v1/images/generations`, and `/v1/images/edits` for input images via
+//! `openai_edit`): gpt-image family (base64 + token `usage`) and DALL·E (URL or base64).
+//! The same code serves `openai_compatible` gateways.
 
 use std::time::Instant;
 
@@ -197,6 +198,12 @@ pub fn classify_error(
         }
         ErrorClass::AuthFailed => " — check the API key in Settings → Keys",
         ErrorClass::SafetyBlock { .. } => " — rephrase the prompt",
+        // Edits: a mask of the wrong size or without transparency is refused with 400.
+        ErrorClass::InvalidRequest { ref field }
+            if field.as_deref() == Some("mask") || lower.contains("mask") =>
+        {
+            " — the mask must be a PNG with transparency (alpha 0 = edit), the same size as the first image"
+        }
         _ => "",
     };
     ProviderError::new(provider, class, format!("{message}{hint}")).with_status(status)
@@ -228,11 +235,19 @@ impl OpenAiImages {
             crate::common::key_usable(self.id, k)?;
         }
         let start = Instant::now();
-        let mut rb = self
-            .http
-            .client
-            .post(join(&self.base, "images/generations"))
-            .json(&build_body(req, self.id == ID));
+        // Any input image goes to the edits endpoint (multipart); text alone to generations.
+        let mut rb = if crate::openai_edit::uses_edits(req) {
+            let form = crate::openai_edit::build_form(self.id, req)?;
+            self.http
+                .client
+                .post(join(&self.base, "images/edits"))
+                .multipart(form)
+        } else {
+            self.http
+                .client
+                .post(join(&self.base, "images/generations"))
+                .json(&build_body(req, self.id == ID))
+        };
         if let Some(k) = key {
             rb = rb.bearer_auth(k);
         }
