@@ -18,6 +18,7 @@ pub mod types;
 pub mod a1111;
 pub mod bfl;
 pub mod comfyui;
+pub mod comfyui_inputs;
 pub mod fal;
 pub mod gateway;
 pub mod gemini_batch;
