@@ -62,9 +62,30 @@ pub fn tokens_from_usage(u: &Value) -> TokenCounts {
     let cached_in = c
         .get(in_d.and_then(|d| d.get("cached_tokens")))
         .unwrap_or(0);
-    let text_in = c
+    let mut text_in = c
         .get(in_d.and_then(|d| d.get("text_tokens")))
         .unwrap_or_else(|| input_total.saturating_sub(image_in));
+    let mut image_in = image_in;
+    // OpenAI counts cached tokens inside `input_tokens` and its text/image split. Pricing
+    // bills each class separately, so take the cached ones out of their class (by
+    // `cached_tokens_details` when given, else from the image tokens first: re-sent
+    // reference images are what an edit session caches) instead of billing them twice.
+    if cached_in > 0 && text_in.saturating_add(image_in) >= input_total.max(1) {
+        let cd = in_d.and_then(|d| d.get("cached_tokens_details"));
+        let split = (
+            c.get(cd.and_then(|d| d.get("text_tokens"))),
+            c.get(cd.and_then(|d| d.get("image_tokens"))),
+        );
+        let (from_text, from_image) = match split {
+            (Some(t), Some(i)) => (t, i),
+            _ => {
+                let i = cached_in.min(image_in);
+                (cached_in - i, i)
+            }
+        };
+        text_in = text_in.saturating_sub(from_text);
+        image_in = image_in.saturating_sub(from_image);
+    }
     let out_total = c.get(u.get("output_tokens"));
     let out_d = u.get("output_tokens_details").filter(|d| d.is_object());
     let (image_out, text_out) = match out_d {

@@ -320,3 +320,36 @@ async fn errors_are_classified_like_generations() {
         }
     );
 }
+
+#[test]
+fn cached_input_tokens_are_not_billed_twice() {
+    use providers::openai::tokens_from_usage;
+    let usage = |details: serde_json::Value| json!({"input_tokens": 9200, "input_tokens_details": details, "output_tokens": 272});
+    // Cached tokens counted inside the text/image split: taken out of the image tokens.
+    let t = tokens_from_usage(&usage(
+        json!({"text_tokens": 50, "image_tokens": 9150, "cached_tokens": 9000}),
+    ));
+    assert_eq!((t.text_in, t.image_in, t.cached_in), (50, 150, 9000));
+    assert_eq!(
+        t.text_in + t.image_in + t.cached_in,
+        9200,
+        "classes add up to the total"
+    );
+    // With a breakdown of the cached tokens, each class loses its own share.
+    let t = tokens_from_usage(&usage(json!({
+        "text_tokens": 50, "image_tokens": 9150, "cached_tokens": 9000,
+        "cached_tokens_details": {"text_tokens": 40, "image_tokens": 8960}
+    })));
+    assert_eq!((t.text_in, t.image_in, t.cached_in), (10, 190, 9000));
+    // Cached tokens reported beside the split (classes already exclusive): unchanged.
+    let t = tokens_from_usage(&usage(
+        json!({"text_tokens": 50, "image_tokens": 9000, "cached_tokens": 150}),
+    ));
+    assert_eq!((t.text_in, t.image_in, t.cached_in), (50, 9000, 150));
+    // No cache: the reported split as is.
+    let t = tokens_from_usage(&usage(json!({"text_tokens": 50, "image_tokens": 9150})));
+    assert_eq!(
+        (t.text_in, t.image_in, t.cached_in, t.image_out),
+        (50, 9150, 0, 272)
+    );
+}
