@@ -180,3 +180,46 @@ async fn an_edit_refused_for_safety_is_classified() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn the_batch_tier_takes_inline_inputs_and_refuses_a_mask() {
+    let server = MockServer::start().await;
+    let mut masked = with_inputs(MODEL, Operation::Inpaint, 0, 64, 64);
+    masked.inputs.mask = Some(alpha_mask(64, 64));
+    let g = Google::new(&cfg(&server.uri()), client());
+    let e = g
+        .submit_batch(&masked, Some(KEY), &no_cancel())
+        .await
+        .expect_err("refused");
+    assert!(e.message.contains("instruction only"), "{}", e.message);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+
+    Mock::given(method("POST"))
+        .and(path(format!("/models/{MODEL}:batchGenerateContent")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "name": "batches/b1",
+            "metadata": {"model": format!("models/{MODEL}"), "state": "BATCH_STATE_PENDING"}
+        })))
+        .mount(&server)
+        .await;
+    let r = with_inputs(MODEL, Operation::Edit, 1, 64, 64);
+    g.submit_batch(&r, Some(KEY), &no_cancel())
+        .await
+        .expect("submitted");
+    let got = server.received_requests().await.unwrap_or_default();
+    let body: Value = serde_json::from_slice(&got[0].body).expect("json");
+    let parts =
+        &body["batch"]["inputConfig"]["requests"]["requests"][0]["request"]["contents"][0]["parts"];
+    assert_eq!(parts.as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        parts[0]["inlineData"]["data"],
+        json!(b64(&r.inputs.images[0].bytes))
+    );
+    assert_eq!(parts[2]["text"], "put the fox in a red scarf");
+}

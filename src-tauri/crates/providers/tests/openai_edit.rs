@@ -353,3 +353,47 @@ fn cached_input_tokens_are_not_billed_twice() {
         (50, 9150, 0, 272)
     );
 }
+
+#[tokio::test]
+async fn an_openai_compatible_gateway_gets_the_same_edit_without_a_key() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/images/edits"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut c = cfg(&format!("{}/v1/", server.uri()));
+    c.models = vec!["gpt-image-1".into()];
+    let p = providers::provider_for(vocab::ProviderId::OpenAiCompatible, &c, client())
+        .expect("configured");
+    let r = with_inputs("gpt-image-1", Operation::Edit, 1, 64, 64);
+    p.generate(&r, None, &ProgressSink::noop(), &no_cancel())
+        .await
+        .expect("ok");
+    let req = only_request(&server).await;
+    assert!(req.headers.get("authorization").is_none());
+    assert_eq!(all(&parts(&req), "image[]").len(), 2);
+}
+
+#[tokio::test]
+async fn edits_are_not_sent_to_the_batch_tier() {
+    let server = MockServer::start().await;
+    let r = with_inputs("gpt-image-1", Operation::Edit, 0, 64, 64);
+    let e = OpenAi::new(&cfg(&server.uri()), client())
+        .submit_batch(&r, Some(KEY), &no_cancel())
+        .await
+        .expect_err("refused");
+    assert!(
+        matches!(e.class, ErrorClass::InvalidRequest { .. }),
+        "{e:?}"
+    );
+    assert!(e.message.contains("run them now"), "{}", e.message);
+    assert!(
+        server
+            .received_requests()
+            .await
+            .unwrap_or_default()
+            .is_empty()
+    );
+}
