@@ -342,7 +342,7 @@ pub fn check_inputs(req: &GenerateRequest) -> Result<(), ProviderError> {
         ));
     }
     match inputs.operation {
-        Operation::Inpaint | Operation::Edit if inputs.mask.is_some() => {
+        _ if inputs.mask.is_some() => {
             return bad(
                 "Gemini edits by instruction only and takes no mask: describe the region to change in the prompt, or use OpenAI, BFL FLUX Fill or Stability inpaint for a painted region".into(),
             );
