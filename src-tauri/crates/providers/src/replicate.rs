@@ -486,18 +486,15 @@ impl ImageProvider for Replicate {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let start = Instant::now();
-            let pred = self.submit(req, k, cancel).await?;
-            let job = self.job_of(req, &pred);
-            crate::common::refuse_key_echo(ID, &job, Some(k))?;
-            progress.emit(ProviderProgress::Submitted {
-                job: Box::new(job.clone()),
-            });
-            self.follow(pred, job, k, progress, cancel, start).await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        let start = Instant::now();
+        let pred = self.submit(req, k, cancel).await?;
+        let job = self.job_of(req, &pred);
+        crate::common::refuse_key_echo(ID, &job, Some(k))?;
+        progress.emit(ProviderProgress::Submitted {
+            job: Box::new(job.clone()),
+        });
+        self.follow(pred, job, k, progress, cancel, start).await
     }
     async fn resume(
         &self,
@@ -506,31 +503,28 @@ impl ImageProvider for Replicate {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let start = Instant::now();
-            // Start from a "processing" placeholder: the loop polls at once after one interval.
-            let placeholder = Prediction {
-                id: remote.remote_id.clone(),
-                status: "processing".into(),
-                outputs: vec![],
-                error: None,
-                metrics: Value::Null,
-                get_url: remote.poll_url.clone(),
-                cancel_url: None,
-                headers: Default::default(),
-            };
-            let mut job = remote.clone();
-            if job.poll_url.is_none() {
-                job.poll_url = Some(join(
-                    &self.base,
-                    &format!("predictions/{}", remote.remote_id),
-                ));
-            }
-            self.follow(placeholder, job, k, progress, cancel, start)
-                .await
+        let k = key_required(ID, key)?;
+        let start = Instant::now();
+        // Start from a "processing" placeholder: the loop polls at once after one interval.
+        let placeholder = Prediction {
+            id: remote.remote_id.clone(),
+            status: "processing".into(),
+            outputs: vec![],
+            error: None,
+            metrics: Value::Null,
+            get_url: remote.poll_url.clone(),
+            cancel_url: None,
+            headers: Default::default(),
         };
-        run.await
+        let mut job = remote.clone();
+        if job.poll_url.is_none() {
+            job.poll_url = Some(join(
+                &self.base,
+                &format!("predictions/{}", remote.remote_id),
+            ));
+        }
+        self.follow(placeholder, job, k, progress, cancel, start)
+            .await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self
