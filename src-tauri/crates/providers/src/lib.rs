@@ -7,6 +7,7 @@ pub mod decode;
 pub mod errors;
 pub mod http;
 pub mod images;
+pub mod input_ops;
 pub mod inputs;
 pub mod json;
 pub mod models;
@@ -30,6 +31,7 @@ pub mod openrouter;
 pub mod recraft;
 pub mod replicate;
 pub mod stability;
+pub mod stability_edit;
 pub mod together;
 
 use async_trait::async_trait;
