@@ -18,6 +18,7 @@ pub mod types;
 
 pub mod a1111;
 pub mod bfl;
+pub mod bfl_inputs;
 pub mod comfyui;
 pub mod fal;
 pub mod gateway;
