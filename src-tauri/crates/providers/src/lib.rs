@@ -21,6 +21,7 @@ pub mod bfl;
 pub mod bfl_inputs;
 pub mod comfyui;
 pub mod fal;
+pub mod fal_inputs;
 pub mod gateway;
 pub mod gemini_batch;
 pub mod google;
