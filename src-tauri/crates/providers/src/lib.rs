@@ -31,6 +31,7 @@ pub mod openai_batch;
 pub mod openai_compatible;
 pub mod openrouter;
 pub mod recraft;
+pub mod recraft_inputs;
 pub mod replicate;
 pub mod stability;
 pub mod stability_edit;
