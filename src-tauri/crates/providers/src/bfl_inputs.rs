@@ -12,6 +12,8 @@ use crate::input_ops;
 use crate::types::GenerateRequest;
 
 const ID: &str = vocab::ProviderId::Bfl.as_str();
+/// Expand adds at most this many pixels per side (the catalog's `max_margin`).
+pub const MAX_MARGIN: u32 = 2048;
 
 /// The model families that differ in how inputs go on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +148,15 @@ fn expand(req: &GenerateRequest) -> Result<Value, ProviderError> {
         return Err(ProviderError::invalid_request(
             ID,
             "expand needs at least one margin above 0 pixels",
+        ));
+    }
+    if let Some(v) = [m.left, m.top, m.right, m.bottom]
+        .into_iter()
+        .find(|v| *v > MAX_MARGIN)
+    {
+        return Err(ProviderError::invalid_request(
+            ID,
+            format!("FLUX Expand adds at most {MAX_MARGIN} px per side, not {v} px"),
         ));
     }
     body["top"] = json!(m.top);

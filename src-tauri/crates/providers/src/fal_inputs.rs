@@ -15,6 +15,8 @@ use crate::types::GenerateRequest;
 const ID: &str = vocab::ProviderId::Fal.as_str();
 /// SeedVR2's default `upscale_factor`.
 pub const DEFAULT_SCALE: u32 = 2;
+/// SeedVR2's largest `upscale_factor` (the catalog's `max_scale`).
+pub const MAX_SCALE: u32 = 10;
 
 /// How an app takes its inputs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,9 +95,16 @@ pub fn build_input(req: &GenerateRequest) -> Result<Value, ProviderError> {
         }
         _ => {
             input_ops::max_inputs(ID, req, 1)?;
+            let k = input_ops::scale_or(req, DEFAULT_SCALE);
+            if k > MAX_SCALE {
+                return Err(ProviderError::invalid_request(
+                    ID,
+                    format!("SeedVR2 upscales at most {MAX_SCALE}x, not {k}x"),
+                ));
+            }
             json!({
                 "image_url": subject.data_uri(),
-                "upscale_factor": input_ops::scale_or(req, DEFAULT_SCALE),
+                "upscale_factor": k,
             })
         }
     };

@@ -272,7 +272,7 @@ impl ImageProvider for Stability {
             negative_prompt: route.is_none_or(|r| {
                 !matches!(
                     r,
-                    Route::Erase | Route::RemoveBackground | Route::UpscaleFast
+                    Route::Outpaint | Route::Erase | Route::RemoveBackground | Route::UpscaleFast
                 )
             }),
             seed: route.is_none_or(|r| !matches!(r, Route::RemoveBackground | Route::UpscaleFast)),

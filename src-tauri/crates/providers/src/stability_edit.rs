@@ -123,7 +123,11 @@ pub fn build_form(route: Route, req: &GenerateRequest) -> Result<Form, ProviderE
                 ),
             ));
         }
-        Prompt::Required | Prompt::Optional if !prompt.is_empty() => {
+        // Outpaint: an optional prompt and no negative prompt.
+        Prompt::Optional if !prompt.is_empty() => {
+            form = form.text("prompt", prompt.to_string());
+        }
+        Prompt::Required => {
             form = form.text("prompt", prompt.to_string());
             if let Some(n) = req
                 .negative_prompt

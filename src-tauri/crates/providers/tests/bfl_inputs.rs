@@ -208,6 +208,16 @@ async fn requests_bfl_would_refuse_are_refused_before_sending() {
             "cannot do 'edit'",
         ),
         (
+            with_margins(
+                op_req("flux-pro-1.0-expand", Operation::Expand, 32, 32, 0),
+                0,
+                2049,
+                0,
+                0,
+            ),
+            "at most 2048 px",
+        ),
+        (
             op_req("flux-2-pro", Operation::Upscale, 32, 32, 0),
             "cannot do 'upscale'",
         ),

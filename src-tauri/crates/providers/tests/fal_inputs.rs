@@ -231,6 +231,14 @@ async fn requests_fal_would_refuse_are_refused_before_sending() {
         ),
         (
             {
+                let mut r = op_req("fal-ai/seedvr/upscale/image", Operation::Upscale, 32, 32, 0);
+                r.inputs.scale = Some(11);
+                r
+            },
+            "at most 10x",
+        ),
+        (
+            {
                 let mut r = GenerateRequest::new("fal-ai/nano-banana/edit", "x");
                 r.inputs.operation = Operation::Edit;
                 r

@@ -85,13 +85,14 @@ async fn outpaint_sends_margins_as_left_right_up_down() {
         48 + 50,
     )
     .await;
-    let r = with_margins(
+    let mut r = with_margins(
         op_req("outpaint", Operation::Expand, 64, 48, 0),
         10,
         20,
         20,
         30,
     );
+    r.negative_prompt = Some("people".into());
     call(&server, &r).await.expect("outpaint ok");
     let p = sent(&server).await;
     let got: Vec<(String, String)> = ["left", "right", "up", "down"]
@@ -108,6 +109,7 @@ async fn outpaint_sends_margins_as_left_right_up_down() {
         ]
     );
     assert!(!p.contains_key("mask"));
+    assert!(!p.contains_key("negative_prompt"), "outpaint takes none");
 }
 
 #[tokio::test]
