@@ -87,6 +87,20 @@ pub fn white_mask(provider: &str, req: &GenerateRequest) -> Result<Vec<u8>, Prov
     white_edit_mask(provider, mask)
 }
 
+/// The mask as a grayscale PNG where black = edit and white = keep (Ideogram's inpaint).
+pub fn black_mask(provider: &str, req: &GenerateRequest) -> Result<Vec<u8>, ProviderError> {
+    let white = white_mask(provider, req)?;
+    let bad = |e: image::ImageError| {
+        ProviderError::invalid_request(provider, format!("cannot convert the mask: {e}"))
+    };
+    let mut gray = image::load_from_memory(&white).map_err(bad)?.to_luma8();
+    image::imageops::invert(&mut gray);
+    let mut out = std::io::Cursor::new(Vec::new());
+    gray.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(bad)?;
+    Ok(out.into_inner())
+}
+
 /// A multipart file part carrying an input image with its own type and a file name.
 pub fn image_part(provider: &str, img: &InputImage, stem: &str) -> Result<Part, ProviderError> {
     Part::bytes(img.bytes.to_vec())

@@ -27,6 +27,7 @@ pub mod gateway;
 pub mod gemini_batch;
 pub mod google;
 pub mod ideogram;
+pub mod ideogram_inputs;
 pub mod openai;
 pub mod openai_batch;
 pub mod openai_compatible;
