@@ -486,3 +486,49 @@ async fn capabilities_name_the_async_model() {
     assert!(!s.capabilities("erase").negative_prompt);
     assert!(s.capabilities("stable-image-ultra").negative_prompt);
 }
+
+#[tokio::test]
+async fn creative_upscale_cancel_and_filtered_result() {
+    // Cancelled while polling: the job stays attached (it may still run and bill).
+    let server = MockServer::start().await;
+    mount_creative_start(&server, "c1").await;
+    Mock::given(method("GET"))
+        .and(path("/v2beta/results/c1"))
+        .respond_with(in_progress("c1"))
+        .mount(&server)
+        .await;
+    let cancel = no_cancel();
+    let c2 = cancel.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        c2.cancel();
+    });
+    let r = op_req("upscale-creative", Operation::Upscale, 64, 64, 0);
+    let e = Stability::new(&cfg(&server.uri()), client())
+        .generate(&r, Some(KEY), &ProgressSink::noop(), &cancel)
+        .await
+        .expect_err("cancelled");
+    assert_eq!(e.class, ErrorClass::Cancelled);
+    assert_eq!(
+        e.remote_job.as_ref().map(|j| j.remote_id.as_str()),
+        Some("c1")
+    );
+    assert!(e.may_have_billed());
+
+    // Finished but blurred by the output filter: a billed safety block, not resumable.
+    let server = MockServer::start().await;
+    mount_creative_start(&server, "c2").await;
+    Mock::given(method("GET"))
+        .and(path("/v2beta/results/c2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .insert_header("finish-reason", "CONTENT_FILTERED")
+                .set_body_bytes(png(64, 64)),
+        )
+        .mount(&server)
+        .await;
+    let e = call(&server, &r).await.expect_err("filtered");
+    assert_eq!(e.class, ErrorClass::SafetyBlock { billed: true });
+    assert!(e.remote_job.is_none());
+}
