@@ -78,6 +78,10 @@ pub fn build_input(req: &GenerateRequest) -> Result<Value, ProviderError> {
     let subject = input_ops::subject(ID, req)?;
     let mut input = match app {
         App::ImageUrls => {
+            if req.model.starts_with("openai/") {
+                // OpenAI's edit endpoint takes at most 16 images (image-inputs.md §1.2).
+                input_ops::max_inputs(ID, req, 16)?;
+            }
             let urls: Vec<String> = req.inputs.images.iter().map(|i| i.data_uri()).collect();
             let mut v =
                 json!({"prompt": req.prompt, "image_urls": urls, "num_images": req.n.max(1)});

@@ -238,6 +238,10 @@ async fn requests_fal_would_refuse_are_refused_before_sending() {
             "at most 10x",
         ),
         (
+            op_req("openai/gpt-image-2/edit", Operation::Edit, 32, 32, 16),
+            "at most 16 input images, not 17",
+        ),
+        (
             {
                 let mut r = GenerateRequest::new("fal-ai/nano-banana/edit", "x");
                 r.inputs.operation = Operation::Edit;
