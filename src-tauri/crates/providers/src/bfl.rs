@@ -382,28 +382,25 @@ impl ImageProvider for Bfl {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let body = crate::bfl_inputs::submit_body(req)?;
-            let start = Instant::now();
-            let rb = self
-                .http
-                .client
-                .post(join(&self.base, &format!("v1/{}", req.model)))
-                .header("x-key", k)
-                .json(&body);
-            tracing::debug!(provider = ID, model = %req.model, "submitting task");
-            let resp = self.http.send(rb, cancel).await?;
-            let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
-            let job = job_of(req, &sub);
-            crate::common::refuse_key_echo(ID, &job, Some(k))?;
-            progress.emit(ProviderProgress::Submitted {
-                job: Box::new(job.clone()),
-            });
-            self.follow(job, sub.usage, k, progress, cancel, start)
-                .await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        let body = crate::bfl_inputs::submit_body(req)?;
+        let start = Instant::now();
+        let rb = self
+            .http
+            .client
+            .post(join(&self.base, &format!("v1/{}", req.model)))
+            .header("x-key", k)
+            .json(&body);
+        tracing::debug!(provider = ID, model = %req.model, "submitting task");
+        let resp = self.http.send(rb, cancel).await?;
+        let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;
+        let job = job_of(req, &sub);
+        crate::common::refuse_key_echo(ID, &job, Some(k))?;
+        progress.emit(ProviderProgress::Submitted {
+            job: Box::new(job.clone()),
+        });
+        self.follow(job, sub.usage, k, progress, cancel, start)
+            .await
     }
     async fn resume(
         &self,
@@ -412,13 +409,10 @@ impl ImageProvider for Bfl {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let usage = usage_from_submit(&remote.extra, &HeaderMap::new());
-            self.follow(remote.clone(), usage, k, progress, cancel, Instant::now())
-                .await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        let usage = usage_from_submit(&remote.extra, &HeaderMap::new());
+        self.follow(remote.clone(), usage, k, progress, cancel, Instant::now())
+            .await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         // `/v1/credits` is from BFL's docs, not the reference; any 2xx means the key works.

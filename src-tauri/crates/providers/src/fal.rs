@@ -544,11 +544,8 @@ impl ImageProvider for Fal {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            self.run(req, k, progress, cancel).await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        self.run(req, k, progress, cancel).await
     }
     async fn resume(
         &self,
@@ -557,24 +554,21 @@ impl ImageProvider for Fal {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let mut job = remote.clone();
-            if job.poll_url.is_none() || job.extra.get("response_url").is_none() {
-                // An old stored job without fal's URLs: rebuild them from the queue base.
-                job = self.job_of(
-                    &GenerateRequest::new(remote.model.clone(), ""),
-                    &Submitted {
-                        request_id: remote.remote_id.clone(),
-                        status_url: remote.poll_url.clone(),
-                        response_url: None,
-                        cancel_url: None,
-                    },
-                );
-            }
-            self.follow(job, k, progress, cancel, Instant::now()).await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        let mut job = remote.clone();
+        if job.poll_url.is_none() || job.extra.get("response_url").is_none() {
+            // An old stored job without fal's URLs: rebuild them from the queue base.
+            job = self.job_of(
+                &GenerateRequest::new(remote.model.clone(), ""),
+                &Submitted {
+                    request_id: remote.remote_id.clone(),
+                    status_url: remote.poll_url.clone(),
+                    response_url: None,
+                    cancel_url: None,
+                },
+            );
+        }
+        self.follow(job, k, progress, cancel, Instant::now()).await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self
