@@ -33,6 +33,7 @@ pub mod recraft;
 pub mod replicate;
 pub mod stability;
 pub mod together;
+pub mod xai;
 
 use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;
