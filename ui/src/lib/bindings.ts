@@ -944,7 +944,7 @@ export type OfferImportReport = {
  *  (`gateway:NAME/MODEL`); this type mirrors that. Ask `provider()` for the
  *  built-in provider and read the gateway name from the offer id.
  */
-export type OfferProvider = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft" | "gateway";
+export type OfferProvider = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft" | "xai" | "gateway";
 
 export type OfferRefView = {
 	offer_id: string,
@@ -1110,7 +1110,7 @@ export type ProviderEndpoint = {
  *  `provider`, the keychain user name, the `PROOFSHEET_<ID>_*` variables and
  *  the `provider` column of the ledger.
  */
-export type ProviderId = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft";
+export type ProviderId = "openai" | "stability" | "google" | "replicate" | "fal" | "bfl" | "together" | "openrouter" | "a1111" | "comfyui" | "openai_compatible" | "ideogram" | "recraft" | "xai";
 
 /**
  *  What start-up reconciliation did with generations a previous process left

@@ -6,7 +6,7 @@ const PROVIDER_NAMES: Record<OfferProvider, string> = {
   openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
   replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', together: 'Together AI',
   a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
-  openai_compatible: 'OpenAI-compatible gateway', gateway: 'Gateway',
+  openai_compatible: 'OpenAI-compatible gateway', xai: 'xAI', gateway: 'Gateway',
 };
 
 /** Servers on the user's machine: no key, but an address to set. */
@@ -92,7 +92,7 @@ export function humanize(message: string, offers: { offer_id: string; display_na
   m = m.replace(/`([^`]*)`/g, '“$1”');
   // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
   m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
-  m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
+  m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui|xai)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
   // Split into sentences, and sentences into "— advice" clauses; a clause said again, or
   // said again at greater length later, is kept once (the longer, later one).
   const key = (c: string) => c.toLowerCase().replace(/[^a-z ]/g, '').replace(/\s+/g, ' ').trim();

@@ -269,6 +269,7 @@ fn label_for(provider: Provider) -> &'static str {
         Provider::OpenAiCompatible => "Proofsheet API key: OpenAI-compatible",
         Provider::Ideogram => "Proofsheet API key: Ideogram",
         Provider::Recraft => "Proofsheet API key: Recraft",
+        Provider::Xai => "Proofsheet API key: xAI",
     }
 }
 

@@ -101,6 +101,7 @@ const OR: &str = "#46–47 OpenRouter pass-through of Gemini rates (unverified i
 const IDG: &str = "§7 ideogram.ai/features/api-pricing: 3.0 $0.03/$0.06/$0.09";
 const RC: &str = "§7 recraft.ai pricing: V3 raster $0.04 (40 units × $0.001)";
 const LOC: &str = "#48–49 local: $0";
+const XAI: &str = "Grok Imagine row: LiteLLM xai/* (docs.x.ai; secondary, not verified): $0.02; 2.0 $0.04 1K / $0.06 2K";
 
 #[rustfmt::skip]
 const ROWS: &[Row] = &[
@@ -269,6 +270,13 @@ const ROWS: &[Row] = &[
     snap(r("recraft:recraftv3", 1920, 1080, None, 1, "0.04", "0", RC), (1820, 1024)),
     r("a1111:local", 1024, 1024, None, 4, "0", "0", LOC),
     r("comfyui:local", 768, 512, None, 1, "0", "0", LOC),
+    // xAI Grok Imagine (prices-2026-11.md "Grok Imagine Image (xAI)": LiteLLM, secondary, not verified).
+    r("xai:grok-imagine-image", 1024, 1024, None, 1, "0.02", "0", XAI),
+    r("xai:grok-imagine-image", 1344, 768, None, 3, "0.06", "0", XAI),
+    r("xai:grok-imagine-image-2.0", 1024, 1024, None, 1, "0.04", "0", XAI),
+    r("xai:grok-imagine-image-2.0", 1344, 768, None, 2, "0.08", "0", XAI),
+    r("xai:grok-imagine-image-2.0", 2048, 2048, None, 1, "0.06", "0", XAI),
+    r("xai:grok-imagine-image-2.0", 2688, 1536, None, 2, "0.12", "0", XAI),
 ];
 
 fn d(s: &str) -> Decimal {

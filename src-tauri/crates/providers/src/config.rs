@@ -68,6 +68,7 @@ pub fn default_base_url(id: ProviderId) -> Option<&'static str> {
         ProviderId::ComfyUi => comfyui::DEFAULT_BASE_URL,
         ProviderId::Ideogram => ideogram::DEFAULT_BASE_URL,
         ProviderId::Recraft => recraft::DEFAULT_BASE_URL,
+        ProviderId::Xai => xai::DEFAULT_BASE_URL,
         ProviderId::OpenAiCompatible => return None,
     })
 }
@@ -101,6 +102,7 @@ pub fn provider_for(
         }
         ProviderId::Ideogram => Arc::new(ideogram::Ideogram::new(cfg, http)),
         ProviderId::Recraft => Arc::new(recraft::Recraft::new(cfg, http)),
+        ProviderId::Xai => Arc::new(xai::Xai::new(cfg, http)),
     };
     Ok(Arc::new(Redacting(p)))
 }

@@ -39,6 +39,7 @@ pub mod replicate;
 pub mod stability;
 pub mod stability_edit;
 pub mod together;
+pub mod xai;
 
 use async_trait::async_trait;
 pub use tokio_util::sync::CancellationToken;

@@ -36,6 +36,8 @@ fn all_parsers(status: u16, h: &HeaderMap, body: &[u8]) {
     let _ = providers::bfl::parse_submit(status, h, body);
     let _ = providers::bfl::parse_poll(status, h, body);
     let _ = providers::together::parse_response(status, h, body);
+    let _ = providers::xai::parse_response(status, h, body);
+    let _ = providers::xai::classify_error(status, h, body);
     let _ = providers::openrouter::parse_response(status, h, body);
     let _ = providers::a1111::parse_response(status, h, body);
     let _ = providers::comfyui::parse_submit(status, h, body);
@@ -118,6 +120,9 @@ const KEYS: &[&str] = &[
     "error_type",
     "candidatesTokensDetails",
     "modality",
+    "block_reason",
+    "cost_in_usd_ticks",
+    "mime_type",
 ];
 
 fn json_value() -> impl Strategy<Value = Value> {

@@ -63,6 +63,7 @@ providers! {
     OpenAiCompatible = "openai_compatible", "OpenAI-compatible gateway";
     Ideogram = "ideogram", "Ideogram";
     Recraft = "recraft", "Recraft";
+    Xai = "xai", "xAI";
 }
 
 impl ProviderId {

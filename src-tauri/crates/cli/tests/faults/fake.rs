@@ -174,6 +174,7 @@ pub const PREFIX: &[(&str, &str)] = &[
     ("FAL", "/fal"),
     ("REPLICATE", "/replicate/v1"),
     ("OPENROUTER", "/openrouter/api/v1"),
+    ("XAI", "/xai/v1"),
 ];
 
 impl Fake {
@@ -265,6 +266,9 @@ impl Fake {
         } else if let Some(rest) = path.strip_prefix("/openrouter/api/v1/") {
             (r.method == "POST" && rest == "chat/completions")
                 .then(|| self.sync(r, "openrouter", &key))
+        } else if let Some(rest) = path.strip_prefix("/xai/v1/") {
+            (r.method == "POST" && matches!(rest, "images/generations" | "images/edits"))
+                .then(|| self.sync(r, "xai", &key))
         } else if path.starts_with("/bfl/") {
             self.bfl(r, &path, &key)
         } else if path.starts_with("/fal/") {

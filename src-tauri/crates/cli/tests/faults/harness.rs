@@ -50,6 +50,7 @@ pub const KEYS: &[(&str, &str)] = &[
     ("FAL", "fal-FAULTKEY-55ee66ff77aa88bb"),
     ("REPLICATE", "r8_FAULTKEY-99cc00dd11ee22ff"),
     ("OPENROUTER", "sk-or-FAULTKEY-0a1b2c3d4e5f6a7b"),
+    ("XAI", "xai-FAULTKEY-8d9e0f1a2b3c4d5e"),
 ];
 
 /// A per-call client timeout the CLI is asked to use, so "no answer" ends in seconds.

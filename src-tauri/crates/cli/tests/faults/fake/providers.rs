@@ -47,14 +47,15 @@ impl Fake {
         }
     }
 
-    /// OpenAI Images, Imagen :predict, Gemini :generateContent, OpenRouter chat.
+    /// OpenAI Images, Imagen :predict, Gemini :generateContent, OpenRouter chat, xAI
+    /// Grok Imagine (OpenAI-shaped `data`, cost in `usage.cost_in_usd_ticks`).
     pub(super) fn sync(&self, r: &Request, p: &'static str, key: &str) -> Reply {
         use Fault::*;
         let (tag, fault) = self.request_of(r);
         self.submitted(&tag, billable(p, fault));
         let req = r.json();
         let n = match p {
-            "openai" => req["n"].as_u64(),
+            "openai" | "xai" => req["n"].as_u64(),
             "imagen" => req["parameters"]["sampleCount"].as_u64(),
             "gemini" => req["generationConfig"]["candidateCount"].as_u64(),
             _ => None,
@@ -115,6 +116,21 @@ impl Fake {
                     "total_tokens": tokens + 20
                 }
             }),
+            "xai" => {
+                // 10^10 ticks = $1; $0.02 per image normally.
+                let ticks = match fault {
+                    Huge => json!(12_345_678_900_000_000_000u64),
+                    Negative => json!(-200_000_000),
+                    _ => json!(200_000_000u64 * images.len().max(1) as u64),
+                };
+                json!({
+                    "block_reason": null,
+                    "data": images.iter()
+                        .map(|b| json!({"b64_json": b, "mime_type": "image/png", "revised_prompt": ""}))
+                        .collect::<Vec<_>>(),
+                    "usage": {"cost_in_usd_ticks": ticks}
+                })
+            }
             "imagen" => json!({
                 "predictions": images.iter()
                     .map(|b| json!({"bytesBase64Encoded": b, "mimeType": "image/png"}))

@@ -14,6 +14,7 @@ const OPENROUTER: &str = "openrouter:google/gemini-2.5-flash-image";
 const BFL: &str = "bfl:flux-dev";
 const FAL: &str = "fal:fal-ai/flux/dev";
 const REPLICATE: &str = "replicate:black-forest-labs/flux-schnell";
+const XAI: &str = "xai:grok-imagine-image";
 
 fn short(offer: &str) -> &'static str {
     match offer {
@@ -23,6 +24,7 @@ fn short(offer: &str) -> &'static str {
         OPENROUTER => "openrouter",
         BFL => "bfl",
         FAL => "fal",
+        XAI => "xai",
         _ => "replicate",
     }
 }
@@ -68,14 +70,14 @@ pub fn all() -> Vec<Scenario> {
     use Expect::*;
     let mut v = Vec::new();
     // Sync providers (F2): billing proof, unknown outcomes, plain errors.
-    for offer in [OPENAI, GEMINI, OPENROUTER] {
+    for offer in [OPENAI, GEMINI, OPENROUTER, XAI] {
         v.push(plain("sync", offer, "ok", Succeeds));
         v.push(plain("sync", offer, "broken", Billed));
         v.push(plain("sync", offer, "truncjson", Unknown));
         v.push(plain("sync", offer, "cut", Unknown));
         v.push(plain("secrets", offer, "redirect", NotBilled));
     }
-    for offer in [OPENAI, GEMINI] {
+    for offer in [OPENAI, GEMINI, XAI] {
         v.push(plain("sync", offer, "badb64", Billed));
         v.push(plain("sync", offer, "html", NotBilled));
         v.push(with("sync", offer, "hang", Unknown, false, |d, p| {
@@ -88,10 +90,10 @@ pub fn all() -> Vec<Scenario> {
         }));
     }
     v.push(plain("sync", OPENAI, "truncpng", Billed));
-    for offer in [OPENAI, OPENROUTER] {
+    for offer in [OPENAI, OPENROUTER, XAI] {
         v.push(plain("sync", offer, "close", Unknown));
     }
-    for offer in [OPENAI, GEMINI, OPENROUTER] {
+    for offer in [OPENAI, GEMINI, OPENROUTER, XAI] {
         v.push(plain("sync", offer, "emptydata", Billed));
         // F8: an absurd reported cost is bounded, flagged, and never aborts the job.
         v.push(with("bounds", offer, "huge", Succeeds, true, |d, p| {
@@ -136,6 +138,8 @@ pub fn all() -> Vec<Scenario> {
     }));
     v.push(plain("sync", OPENAI, "e500", NotBilled));
     v.push(plain("sync", OPENROUTER, "e500", NotBilled));
+    v.push(plain("sync", XAI, "e500", NotBilled));
+    v.push(plain("secrets", XAI, "echo", NotBilled));
     v.push(plain("sync", OPENAI, "sixty", Succeeds));
     v.push(plain("secrets", OPENAI, "echo", NotBilled));
     v.push(plain("secrets", OPENAI, "echonul", NotBilled));
