@@ -151,7 +151,7 @@ impl ResolvedRequest {
             self.latency.as_str()
         );
         // Text-to-image keys stay as they were before operations existed.
-        if self.operation == vocab::Operation::Generate {
+        if self.operation == vocab::Operation::Generate && self.reference_images == 0 {
             return base;
         }
         format!(
