@@ -273,6 +273,7 @@ fn estimate_prepared(
         );
     }
     apply_reference_charge(&offer.modifiers, r, &mut priced);
+    say_inputs_included(r, &mut priced);
     apply_markup_per_image(&offer.modifiers, r.n, &mut priced);
     let mut confidence = if priced.assumed || offer.unverified {
         Confidence::Assumed
@@ -498,6 +499,25 @@ fn apply_markup_per_image(m: &Modifiers, n: u32, p: &mut Priced) {
                 Amount::usd(total)
             )),
         );
+    }
+}
+
+/// Input images that no rule charged are part of the price: say so, so every estimate
+/// with inputs lists them.
+fn say_inputs_included(r: &ResolvedRequest, p: &mut Priced) {
+    if r.reference_images == 0 || p.unknown {
+        return;
+    }
+    let charged = p.lines.iter().any(|l| {
+        matches!(
+            l,
+            Line::InputTokens { .. } | Line::InputMegapixels { .. } | Line::ReferenceImages { .. }
+        )
+    });
+    if !charged {
+        p.lines.push(Line::InputsIncluded {
+            what: crate::inputs::InputWords::of(r.operation, r.reference_images as usize),
+        });
     }
 }
 

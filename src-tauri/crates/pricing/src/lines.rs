@@ -130,6 +130,10 @@ pub enum Line {
         seconds: Decimal,
         total: Amount,
     },
+    /// The inputs cost nothing on top (I3 flat per operation, local models).
+    InputsIncluded {
+        what: InputWords,
+    },
     ReferenceImages {
         what: InputWords,
         /// Images × calls.
@@ -348,6 +352,7 @@ impl fmt::Display for Line {
                 seconds.round_dp(3).normalize(),
                 Amount::usd(*r)
             ),
+            Line::InputsIncluded { what } => write!(f, "{what}: included in the price"),
             Line::ReferenceImages {
                 what,
                 count,

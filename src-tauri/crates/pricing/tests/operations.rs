@@ -164,6 +164,13 @@ fn expands_are_sized_from_the_subject_and_the_margins() {
     assert!(e.supported, "{:?}", e.unsupported_reason);
     assert_eq!((e.resolved.width, e.resolved.height), (1536, 1024));
     assert_eq!(e.expected, d("0.05"));
+    assert!(
+        e.lines
+            .iter()
+            .any(|l| l.to_string() == "the image to expand: included in the price"),
+        "{:?}",
+        e.lines
+    );
     r.expand = None;
     assert_eq!(
         reason(&on("bfl:flux-pro-1.0-expand", &r)),
