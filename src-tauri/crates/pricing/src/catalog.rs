@@ -69,6 +69,10 @@ pub struct Offer {
     /// unsupported) on every keystroke, and date formatting is the slow part.
     #[serde(skip)]
     pub(crate) shutdown_text: TextCache,
+    /// "… cannot make an image from a prompt; it can …" for offers that only edit or
+    /// upscale: refused on every keystroke of a text-to-image request.
+    #[serde(skip)]
+    pub(crate) generate_refusal: TextCache,
 }
 
 /// A lazily formatted text that never makes two offers unequal.

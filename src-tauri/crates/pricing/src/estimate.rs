@@ -9,6 +9,7 @@ use crate::inputs::ReferenceTier;
 use crate::lifecycle::{LifecycleNote, LifecycleStatus};
 use crate::lines::Line;
 use crate::money::{Amount, ser_norm};
+use crate::operations::Refusal;
 use crate::request::{EstimateRequest, LatencyTier, ResolvedRequest};
 use crate::validate::parse_time;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -167,7 +168,13 @@ fn estimate_prepared(
         .resolve_counted(req, prep.prompt_chars, prep.quality.as_ref());
     let mut wants_another = false;
     if let Some(r) = &res.refusal {
-        res.unsupported = Some(r.reason(&offer.display_name, &offer.capabilities));
+        let text = || r.reason(&offer.display_name, &offer.capabilities);
+        res.unsupported = Some(match r {
+            Refusal::Operation(vocab::Operation::Generate) => {
+                offer.generate_refusal.get_or_init(text).to_owned()
+            }
+            _ => text(),
+        });
         wants_another = r.wants_another_offer();
     }
     let lifecycle = lifecycle_note(offer, prep.today);
@@ -181,6 +188,8 @@ fn estimate_prepared(
                 .get_or_init(|| note.to_string())
                 .to_owned(),
         );
+        // The shutdown is the reason; it names its own replacement.
+        wants_another = false;
     }
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {

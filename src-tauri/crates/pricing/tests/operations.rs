@@ -117,6 +117,18 @@ fn input_counts_are_limited_per_operation() {
         e.unsupported_reason
     );
     assert!(on("openai:gpt-image-2", &req(Operation::Edit, 16)).supported);
+    // A shut-down offer gives its shutdown as the reason, not an alternative.
+    let old = on("openai:dall-e-3", &req(Operation::Edit, 1));
+    assert!(
+        reason(&old).starts_with("shut down on "),
+        "{:?}",
+        old.unsupported_reason
+    );
+    assert!(
+        !reason(&old).contains("; use "),
+        "{:?}",
+        old.unsupported_reason
+    );
 }
 
 #[test]
