@@ -26,7 +26,7 @@ pub enum Formula {
         rounding: MpRounding,
     },
     /// F4: per image `first + max(0, outMP − 1) × increment`, plus `inMP × input_increment`
-    /// for reference images (BFL FLUX.2, amounts in credits = cents).
+    /// for every input image, once per call (I2; BFL FLUX.2, amounts in credits = cents).
     BaseIncrement {
         first_mp: Decimal,
         increment: Decimal,
