@@ -117,12 +117,19 @@ impl Refusal {
         }
     }
 
-    /// The refusal is about the kind of work, so another offer may do it.
+    /// The refusal is about the kind of work, so another offer may do it. Not for an
+    /// edit-only offer asked to generate: every generator can, and this is the hot path
+    /// (every keystroke of a text-to-image prompt).
     pub(crate) fn wants_another_offer(&self) -> bool {
         matches!(
             self,
-            Refusal::Operation(_)
-                | Refusal::Mask
+            Refusal::Operation(
+                Operation::Edit
+                    | Operation::Inpaint
+                    | Operation::Expand
+                    | Operation::Upscale
+                    | Operation::Vary
+            ) | Refusal::Mask
                 | Refusal::MaskRequired
                 | Refusal::TooManyInputs { .. }
                 | Refusal::MarginTooLarge(_)

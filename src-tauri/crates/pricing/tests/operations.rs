@@ -99,7 +99,7 @@ fn inpaint_without_a_mask_and_operations_without_an_image_say_what_to_do() {
     );
     assert_eq!(
         reason(&on("stability:inpaint", &req(Operation::Generate, 0))),
-        "Stability Inpaint cannot make an image from a prompt; it can edit a masked region; use SDXL 1.0 (v1 API)"
+        "Stability Inpaint cannot make an image from a prompt; it can edit a masked region"
     );
 }
 
