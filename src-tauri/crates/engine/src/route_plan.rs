@@ -336,7 +336,8 @@ pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
     let live: Vec<&pricing::Offer> = catalog
         .offers()
         .iter()
-        .filter(|o| !o.is_shut_down(today))
+        // Edit- and upscale-only offers (issue 15) make no size from a prompt.
+        .filter(|o| !o.is_shut_down(today) && o.capabilities.does(vocab::Operation::Generate))
         .collect();
     let usable: Vec<&pricing::Offer> = live
         .iter()
