@@ -137,7 +137,7 @@ pub(crate) async fn submit(
     generation: GenerationId,
     project: ProjectId,
     cands: &[Candidate],
-    req: &pricing::EstimateRequest,
+    (req, inputs): (&pricing::EstimateRequest, &crate::inputs::Resolved),
     cancel: &CancellationToken,
     emit: &ProgressFn,
 ) -> Result<(Submitted, Option<String>)> {
@@ -175,7 +175,7 @@ pub(crate) async fn submit(
             return Ok((Submitted::Cancelled, warning));
         }
         if i > 0 {
-            let canonical = c.canonical(req);
+            let canonical = c.canonical(req, &inputs.canonical);
             let (g, offer) = (generation, c.offer.id.to_string());
             core.store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                 .await?;
@@ -192,7 +192,17 @@ pub(crate) async fn submit(
                 continue;
             }
         };
-        match one(core, generation, c, req, key.as_deref(), cancel, emit).await? {
+        match one(
+            core,
+            generation,
+            c,
+            (req, inputs),
+            key.as_deref(),
+            cancel,
+            emit,
+        )
+        .await?
+        {
             None => return Ok((Submitted::Deferred, warning)),
             Some((msg, false)) => last = msg,
             Some((msg, true)) => return Ok((Submitted::Failed(msg), warning)),
@@ -207,7 +217,7 @@ async fn one(
     core: &Arc<Core>,
     generation: GenerationId,
     c: &Candidate,
-    req: &pricing::EstimateRequest,
+    (req, inputs): (&pricing::EstimateRequest, &crate::inputs::Resolved),
     key: Option<&str>,
     cancel: &CancellationToken,
     emit: &ProgressFn,
@@ -235,7 +245,7 @@ async fn one(
         steps: r.steps,
         seed: r.seed,
         extra: serde_json::Value::Null,
-        inputs: Default::default(),
+        inputs: inputs.provider.clone(),
     };
     let new = NewAttempt {
         provider: provider.clone(),
