@@ -197,7 +197,7 @@ pub(crate) async fn submit(
             generation,
             c,
             (req, inputs),
-            key.as_deref(),
+            key.as_ref().map(keys::Secret::expose),
             cancel,
             emit,
         )
