@@ -79,20 +79,58 @@ async fn estimate(env: &Env, args: &[&str]) -> Value {
     e
 }
 
-/// The input-image tokens an estimate's lines state ("… 3,050 tokens …" on the line
-/// about input images).
-fn input_tokens(e: &Value) -> u64 {
+/// The number just before `marker` on the first of the estimate's lines that has it,
+/// e.g. `(12,200 image-in tokens × $8/M)` → 12200.
+fn tokens_before(e: &Value, marker: &str) -> u64 {
     let lines = e["lines"].as_array().expect("lines");
     let line = lines
         .iter()
         .filter_map(Value::as_str)
-        .find(|l| l.to_lowercase().contains("input") && l.contains("token"))
-        .unwrap_or_else(|| panic!("no input-image line in {e}"));
-    // The largest number on the line is the token total.
-    line.split(|c: char| !(c.is_ascii_digit() || c == ','))
-        .filter_map(|t| t.replace(',', "").parse::<u64>().ok())
-        .max()
-        .unwrap_or_else(|| panic!("no token count in `{line}`"))
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no line with `{marker}` in {e}"));
+    let before = &line[..line.find(marker).unwrap_or(0)];
+    let digits: String = before
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .collect::<String>()
+        .chars()
+        .rev()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no token count before `{marker}` in `{line}`"))
+}
+
+/// The input-image tokens the estimate priced.
+fn input_tokens(e: &Value) -> u64 {
+    tokens_before(e, "image-in tokens")
+}
+
+/// Mounts the fake's edit answer reporting exactly the usage the estimate priced: text
+/// and image input tokens and output image tokens.
+async fn mount_edits_as_estimated(env: &Env, e: &Value) {
+    let text = tokens_before(e, "text-in tokens");
+    let image = input_tokens(e);
+    let out = tokens_before(e, "image tokens ×");
+    let body = json!({
+        "created": 1_700_000_000,
+        "data": [{ "b64_json": b64(&png(64, 64, 77)) }],
+        "usage": {
+            "input_tokens": text + image,
+            "input_tokens_details": { "text_tokens": text, "image_tokens": image },
+            "output_tokens": out,
+            "output_tokens_details": { "text_tokens": 0, "image_tokens": out },
+            "total_tokens": text + image + out
+        }
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/images/edits"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&env.server)
+        .await;
 }
 
 fn edit_requests(reqs: &[wiremock::Request]) -> Vec<&wiremock::Request> {
@@ -127,7 +165,7 @@ async fn an_edit_with_a_mask_prices_its_input_and_settles_from_the_fakes_usage()
         HIGH_1024,
         "one 1024² input at high fidelity: {e}"
     );
-    mount_edits(&env, HIGH_1024).await;
+    mount_edits_as_estimated(&env, &e).await;
 
     let mut gen_args = vec!["generate", "--project", "inputs", "--offer", OFFER];
     gen_args.extend_from_slice(&args);
@@ -137,8 +175,9 @@ async fn an_edit_with_a_mask_prices_its_input_and_settles_from_the_fakes_usage()
         g["inputs"],
         json!([{ "hash": sha(&subject_bytes), "role": "subject" }])
     );
-    // Settled from the reported usage: the input tokens the estimate priced.
+    // Settled from the reported usage, which is what the estimate priced.
     let a = &g["attempts"][0];
+    assert_eq!(money(&g, "cost_usd"), money(&e, "expected_usd"), "{g}");
     assert_eq!(money(a, "cost_usd"), money(&g, "cost_usd"));
     assert!(a["review"].is_null(), "the settled cost is plausible: {a}");
 
@@ -210,7 +249,7 @@ async fn an_edit_with_three_references_prices_every_input() {
         4 * HIGH_1024,
         "the subject and three references at high fidelity: {e}"
     );
-    mount_edits(&env, 4 * HIGH_1024).await;
+    mount_edits_as_estimated(&env, &e).await;
     let mut gen_args = vec!["generate", "--project", "inputs", "--offer", OFFER];
     gen_args.extend_from_slice(&args);
     let g = env.json(&gen_args).await;
@@ -222,6 +261,7 @@ async fn an_edit_with_three_references_prices_every_input() {
         .filter_map(|i| i["role"].as_str())
         .collect();
     assert_eq!(roles, ["subject", "reference", "reference", "reference"]);
+    assert_eq!(money(&g, "cost_usd"), money(&e, "expected_usd"), "{g}");
     assert!(g["attempts"][0]["review"].is_null(), "{g}");
     let reqs = env.server.received_requests().await.unwrap_or_default();
     let body = String::from_utf8_lossy(&edit_requests(&reqs)[0].body).into_owned();
