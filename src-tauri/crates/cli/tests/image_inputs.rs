@@ -354,3 +354,61 @@ async fn bad_inputs_are_refused_before_anything_is_sent() {
     assert!(out.stderr.contains("needs the image"), "{}", out.stderr);
     assert_eq!(env.requests_to("POST", "/v1/images/edits").await, 0);
 }
+
+#[tokio::test]
+async fn an_upscale_of_a_draft_runs_on_stability_and_links_to_it() {
+    let mut env = env().await;
+    env.set("PROOFSHEET_STABILITY_API_KEY", "sk-test-stability-4242");
+    Mock::given(method("POST"))
+        .and(path("/v2beta/stable-image/upscale/fast"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .insert_header("finish-reason", "SUCCESS")
+                .set_body_bytes(png(256, 256, 5)),
+        )
+        .mount(&env.server)
+        .await;
+    let draft = env
+        .json(&[
+            "generate",
+            "--project",
+            "inputs",
+            "--prompt",
+            "a small boat",
+            "--draft",
+        ])
+        .await;
+    let draft_id = draft["generation_id"].as_str().expect("id").to_owned();
+    let up = env
+        .json(&[
+            "upscale",
+            &draft_id,
+            "--scale",
+            "4",
+            "--offer",
+            "stability:upscale-fast",
+        ])
+        .await;
+    assert_eq!(up["status"], "succeeded", "{up}");
+    assert_eq!(up["parent_id"], draft_id.as_str());
+    // Flat 2 credits at $0.01.
+    assert_eq!(
+        money(&up, "cost_usd"),
+        "0.02".parse::<Decimal>().expect("dec")
+    );
+    assert_eq!(up["images"][0]["width"], 256);
+    assert_eq!(up["inputs"][0]["role"], "subject");
+    let shown = env
+        .json(&["show", up["generation_id"].as_str().expect("id")])
+        .await;
+    assert_eq!(shown["lineage"]["operation"], "upscale", "{shown}");
+    assert_eq!(shown["lineage"]["scale"], 4);
+    let d = env.json(&["show", &draft_id]).await;
+    assert_eq!(d["lineage"]["used_by"][0]["operation"], "upscale", "{d}");
+    assert_eq!(
+        env.requests_to("POST", "/v2beta/stable-image/upscale/fast")
+            .await,
+        1
+    );
+}
