@@ -578,7 +578,7 @@ async fn fal_edit_and_seedvr_upscale_on_the_queue() {
 
 #[tokio::test]
 async fn finalize_a_gemini_draft_on_flux2_pro_with_it_as_the_reference() {
-    let env = env_with(&[GEMINI_KEY, BFL_KEY]).await;
+    let env = env_with(&[GEMINI_KEY, BFL_KEY, FAL_KEY]).await;
     mount_gemini(
         &env.server,
         "gemini-2.5-flash-image",
@@ -626,6 +626,11 @@ async fn finalize_a_gemini_draft_on_flux2_pro_with_it_as_the_reference() {
     // The draft (64², what the fake Gemini returned) is the FLUX.2 input_image.
     let credits = flux2_credits(dec("3"), dec("1.5"), (64, 64), &[(64, 64)]);
     assert_eq!(charged(&fin), credits * dec("0.01"), "{fin}");
+    assert_eq!(
+        money(&reference, "expected_usd"),
+        credits * dec("0.01"),
+        "{reference}"
+    );
     let reqs = received(&env).await;
     let body: Value =
         serde_json::from_slice(&requests(&reqs, "POST", "/v1/flux-2-pro")[0].body).expect("json");
@@ -644,4 +649,40 @@ async fn finalize_a_gemini_draft_on_flux2_pro_with_it_as_the_reference() {
     );
     let d = env.json(&["show", &draft_id]).await;
     assert_eq!(d["lineage"]["used_by"][0]["generation_id"], fin_id, "{d}");
+
+    // The other way: upscale the draft on fal's SeedVR2 (2x of 64² is far below 1 MP:
+    // one megapixel billed, rounded up).
+    mount_fal(&env.server, "fal-ai/seedvr/upscale/image", (128, 128), true).await;
+    let up = env
+        .json(&[
+            "finalize",
+            &draft_id,
+            "--how",
+            "upscale",
+            "--offer",
+            "fal:fal-ai/seedvr/upscale/image",
+        ])
+        .await;
+    assert_eq!(charged(&up), dec("0.001"), "{up}");
+    assert_eq!(up["parent_id"], draft_id.as_str(), "{up}");
+    let reqs = received(&env).await;
+    let body: Value =
+        serde_json::from_slice(&requests(&reqs, "POST", "/fal-ai/seedvr/upscale/image")[0].body)
+            .expect("json");
+    assert_eq!(
+        sha(&data_uri_bytes(
+            body["image_url"].as_str().expect("image_url")
+        )),
+        draft["images"][0]["hash"].as_str().expect("hash")
+    );
+    let shown = env
+        .json(&["show", up["generation_id"].as_str().expect("id")])
+        .await;
+    assert_eq!(shown["lineage"]["operation"], "upscale", "{shown}");
+    let d = env.json(&["show", &draft_id]).await;
+    assert_eq!(
+        d["lineage"]["used_by"].as_array().map(Vec::len),
+        Some(2),
+        "{d}"
+    );
 }
