@@ -177,7 +177,7 @@ pub fn flux2_credits(
 }
 
 /// `POST /v1/{model}` → `{id, polling_url, cost}`; FLUX.2 costs from the formula over
-/// the `input_image*` it received, FLUX.1 tools (Fill, Expand) a flat `tool_credits`.
+/// the `input_image*` it received, Kontext and the FLUX.1 tools (Fill, Expand) flat.
 pub struct Bfl {
     pub base: String,
     pub tool_credits: Decimal,
@@ -226,13 +226,21 @@ impl Respond for Bfl {
             };
             (flux2_credits(self.first, self.rate, out, &ins), out)
         } else {
+            // Kontext edits `input_image`; the FLUX.1 tools take `image`.
             let (w, h) = v["image"]
                 .as_str()
+                .or(v["input_image"].as_str())
                 .map(|s| dims(&unb64(s)))
                 .unwrap_or((64, 64));
             let m = |k: &str| v[k].as_u64().unwrap_or(0) as u32;
+            // BFL's flat prices: Kontext pro 4 credits, max 8, the FLUX.1 tools 5.
+            let credits = match model {
+                "flux-kontext-pro" => Decimal::from(4),
+                "flux-kontext-max" => Decimal::from(8),
+                _ => self.tool_credits,
+            };
             (
-                self.tool_credits,
+                credits,
                 (w + m("left") + m("right"), h + m("top") + m("bottom")),
             )
         };

@@ -354,3 +354,73 @@ async fn finalize_a_gemini_draft_on_flux2_pro_with_it_as_the_reference() {
         "{d}"
     );
 }
+
+#[tokio::test]
+async fn bfl_kontext_edits_one_image_and_refuses_a_mask_before_sending() {
+    let env = env_with(&[BFL_KEY]).await;
+    mount_bfl(&env.server).await;
+    let dir = env.tmp.path();
+    let subject = png(1024, 1024, 70);
+    let s = write(dir, "s.png", &subject);
+    let args = [
+        "--prompt",
+        "make the car red",
+        "--image",
+        &s,
+        "--op",
+        "edit",
+    ];
+    let e = estimate(&env, "bfl:flux-kontext-pro", &args).await;
+    let g = generate(&env, "bfl:flux-kontext-pro", &args).await;
+    assert_eq!(money(&e, "expected_usd"), dec("0.04"), "{e}");
+    assert_eq!(charged(&g), dec("0.04"), "BFL's reported 4 credits: {g}");
+    assert_eq!(g["images"][0]["width"], 1024, "{g}");
+    let reqs = received(&env).await;
+    let body: Value =
+        serde_json::from_slice(&requests(&reqs, "POST", "/v1/flux-kontext-pro")[0].body)
+            .expect("json");
+    assert_eq!(bfl_inputs(&body), [subject.clone()], "one input_image");
+
+    // A mask: the estimate says Kontext cannot, and generate sends nothing.
+    let m = write(dir, "m.png", &mask(1024, 1024, true));
+    let masked = [
+        "--prompt",
+        "a red car",
+        "--image",
+        &s,
+        "--mask",
+        &m,
+        "--op",
+        "inpaint",
+    ];
+    let v = env
+        .json(
+            &[
+                &["estimate", "--offer", "bfl:flux-kontext-pro"][..],
+                &masked[..],
+            ]
+            .concat(),
+        )
+        .await;
+    let e = &v["estimates"][0];
+    assert_eq!(e["supported"], false, "{e}");
+    assert!(e["reason"].is_string(), "says why: {e}");
+    let out = env
+        .run(
+            &[
+                &[
+                    "generate",
+                    "--project",
+                    "ops",
+                    "--offer",
+                    "bfl:flux-kontext-pro",
+                ][..],
+                &masked[..],
+                &["--json"][..],
+            ]
+            .concat(),
+        )
+        .await;
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert_eq!(env.requests_to("POST", "/v1/flux-kontext-pro").await, 1);
+}
