@@ -379,7 +379,11 @@ async fn bfl_kontext_edits_one_image_and_refuses_a_mask_before_sending() {
     let body: Value =
         serde_json::from_slice(&requests(&reqs, "POST", "/v1/flux-kontext-pro")[0].body)
             .expect("json");
-    assert_eq!(bfl_inputs(&body), [subject.clone()], "one input_image");
+    assert_eq!(
+        bfl_inputs(&body),
+        std::slice::from_ref(&subject),
+        "one input_image"
+    );
 
     // A mask: the estimate says Kontext cannot, and generate sends nothing.
     let m = write(dir, "m.png", &mask(1024, 1024, true));
