@@ -316,7 +316,7 @@ fn reference_images_are_charged() {
         2
     ];
     let g = estimate(offer("google:gemini-3-pro-image"), &req, &ctx());
-    assert_eq!(g.expected, d("0.1366")); // 0.1344 + 2 × 0.0011
+    assert_eq!(g.expected, d("0.13664")); // 0.1344 + 2 × 560 input tokens × $2/M
     let gpt = estimate(offer("openai:gpt-image-1.5"), &req, &ctx());
     // medium 1,056 × $32/M + 2 × 135 input tokens (low fidelity, OpenAI's default) × $8/M
     assert_eq!(gpt.expected, d("0.035952"));

@@ -10,11 +10,9 @@ async fn gemini_edit_with_three_references_settles_at_the_estimate_and_dedups_on
     gemini_three_references("gemini-nano-banana-2.1", 1120).await;
 }
 
-/// Gemini 3 Pro Image: Google's 560 tokens per input image at $2/M is $0.00112, but the
-/// catalog prices each input at a flat `reference_image_usd` of $0.0011 (its own note
-/// says "560 tokens × $2/M"), so the estimate is $0.00002 per input short of the bill.
+/// Gemini 3 Pro Image: 560 tokens per input image at $2/M ($0.00112; the catalog once
+/// priced it at a flat $0.0011 and the estimate fell short of the bill).
 #[tokio::test]
-#[ignore = "catalog: gemini-3-pro-image inputs at $0.0011 flat, Google bills 560 tokens x $2/M = $0.00112"]
 async fn gemini_3_pro_edit_with_three_references_settles_at_the_estimate() {
     gemini_three_references("gemini-3-pro-image", 560).await;
 }
