@@ -142,7 +142,7 @@ fn flat_and_per_output_megapixel_operations_settle_on_what_came_back() {
     // Stability Fast Upscale: 2 credits whatever came back.
     let s = settle(offer("stability:upscale-fast"), &up, &usage);
     assert_eq!(s.actual, d("0.02"));
-    // Gemini edit without usage: the output plus $0.0011 per input image.
+    // Gemini edit without usage: the output plus 560 input tokens per input image.
     let mut g = edit(2);
     g.quality = None;
     g.input_fidelity = None;
@@ -151,9 +151,9 @@ fn flat_and_per_output_megapixel_operations_settle_on_what_came_back() {
         ..Usage::default()
     };
     let s = settle(offer("google:gemini-3-pro-image"), &g, &none);
-    assert_eq!(s.actual, d("0.1366"));
+    assert_eq!(s.actual, d("0.13664"));
     assert!(
-        lines(&s).contains(&"the image to edit + 1 reference image × $0.0011 = $0.0022".to_owned()),
+        lines(&s).contains(&"the image to edit + 1 reference image × 560 tokens = $0.00224 (1,120 image-in tokens × $2/M)".to_owned()),
         "{:?}",
         lines(&s)
     );
