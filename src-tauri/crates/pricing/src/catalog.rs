@@ -118,7 +118,7 @@ pub struct Modifiers {
     /// Surge / off-peak windows by time of day.
     #[serde(default)]
     pub time_windows: Vec<TimeWindow>,
-    /// Flat USD per reference image per call (Gemini 3 Pro image input $0.0011).
+    /// Flat USD per input image per call (a fee per reference, I4; e.g. xAI edits).
     #[serde(default)]
     pub reference_image_usd: Option<Decimal>,
     /// A gateway's markup in USD per image billed, on top of the formula.
