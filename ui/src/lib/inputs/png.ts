@@ -65,7 +65,9 @@ async function zlibCompressed(raw: Uint8Array): Promise<Uint8Array | null> {
   const CS = (globalThis as { CompressionStream?: typeof CompressionStream }).CompressionStream;
   if (!CS) return null;
   try {
-    const stream = new Blob([raw as BlobPart]).stream().pipeThrough(new CS('deflate'));
+    const body = new Response(raw as BodyInit).body;
+    if (!body) return null;
+    const stream = body.pipeThrough(new CS('deflate'));
     return new Uint8Array(await new Response(stream).arrayBuffer());
   } catch {
     return null;
