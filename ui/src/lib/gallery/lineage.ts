@@ -88,3 +88,71 @@ export function nodeLabel(n: LineageNode): string {
   const w = OPERATION_WORD[n.operation] ?? n.operation;
   return n.operation === 'generate' && n.tier === 'final' ? 'final' : w;
 }
+
+/** What one lineage answer gives the walk (the engine's `Lineage`, trimmed). */
+export interface LineageHop {
+  operation: string;
+  inputs: { role: string; generation_id: string | null; thumb_path: string | null; path: string | null }[];
+  used_by: { generation_id: string; operation: string; created_at: string; thumb_path: string | null }[];
+}
+
+/**
+ * The whole family of a result, from the engine's one-step lineage answers: up through
+ * the image each was made from (the subject, else the first gallery input) to the root,
+ * then down through everything made from those images. At most `limit` generations are
+ * fetched; a failed fetch ends that branch.
+ */
+export async function collectLineage(startId: string, start: { created_at: string; tier: string; thumb_path: string | null }, fetch: (id: string) => Promise<LineageHop>, limit = 24): Promise<LineageNode[]> {
+  const hops = new Map<string, LineageHop | null>();
+  const get = async (id: string) => {
+    if (!hops.has(id)) {
+      if (hops.size >= limit) return null;
+      hops.set(id, await fetch(id).catch(() => null));
+    }
+    return hops.get(id) ?? null;
+  };
+  const parentOf = (h: LineageHop | null) => {
+    if (!h) return null;
+    const from = h.inputs.find((i) => i.role === 'subject' && i.generation_id) ?? h.inputs.find((i) => i.generation_id);
+    return from ? { id: from.generation_id!, thumb: from.thumb_path ?? from.path } : null;
+  };
+
+  const nodes = new Map<string, LineageNode>();
+  nodes.set(startId, { generation_id: startId, parent_id: null, operation: 'generate', tier: start.tier, created_at: start.created_at, thumb_path: start.thumb_path });
+  // Up to the root.
+  let id = startId;
+  for (let guard = 0; guard < limit; guard++) {
+    const h = await get(id);
+    const node = nodes.get(id)!;
+    node.operation = h?.operation ?? node.operation;
+    const p = parentOf(h);
+    if (!p || nodes.has(p.id)) break;
+    node.parent_id = p.id;
+    nodes.set(p.id, { generation_id: p.id, parent_id: null, operation: 'generate', tier: '', created_at: '', thumb_path: p.thumb });
+    id = p.id;
+  }
+  // Down from the root, breadth first.
+  const queue = [id];
+  const expanded = new Set<string>();
+  while (queue.length) {
+    const cur = queue.shift()!;
+    if (expanded.has(cur)) continue;
+    expanded.add(cur);
+    const h = await get(cur);
+    if (!h) continue;
+    nodes.get(cur)!.operation = h.operation;
+    for (const u of h.used_by) {
+      const known = nodes.get(u.generation_id);
+      if (known) {
+        if (!known.parent_id && u.generation_id !== cur) known.parent_id = cur;
+        if (!known.created_at) known.created_at = u.created_at;
+        queue.push(u.generation_id);
+        continue;
+      }
+      if (nodes.size >= limit) break;
+      nodes.set(u.generation_id, { generation_id: u.generation_id, parent_id: cur, operation: u.operation, tier: '', created_at: u.created_at, thumb_path: u.thumb_path });
+      queue.push(u.generation_id);
+    }
+  }
+  return [...nodes.values()];
+}
