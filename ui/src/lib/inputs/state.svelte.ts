@@ -25,7 +25,12 @@ export interface CanvasInput {
   /** For display: an object URL (a file) or the backend's URL of a stored image. */
   url: string;
   source: InputSource;
+  /** The engine's sha256 once it imported the bytes (a file or paste). */
+  sha256?: string;
 }
+
+/** The engine's import of input bytes: checked, kept in the library, named by sha256. */
+export type Importer = (bytes: Uint8Array) => Promise<{ sha256: string; width: number; height: number; mime: string }>;
 
 let seq = 0;
 
@@ -52,6 +57,10 @@ export class InputsState {
   /** The painted mask as sent (PNG, alpha 0 = edit), and its pixel count for the UI. */
   maskPng = $state<Uint8Array | null>(null);
   maskPixels = $state(0);
+  /** The mask's sha256 once imported. */
+  maskSha = $state<string | null>(null);
+  /** Set by the app (the backend's input import); tests may leave it unset. */
+  importer: Importer | null = null;
   /** The bitmap behind it, kept for further painting (bound to the subject's key). */
   mask: MaskBitmap | null = null;
   private maskFor: string | null = null;
@@ -97,14 +106,30 @@ export class InputsState {
         continue;
       }
       const url = URL.createObjectURL(new Blob([bytes as BlobPart], { type: head.mime }));
-      if (this.add({ name: f.name || 'pasted image', mime: head.mime, width: head.width, height: head.height, url, source: { kind: 'bytes', bytes } })) added++;
-      else {
+      if (!this.add({ name: f.name || 'pasted image', mime: head.mime, width: head.width, height: head.height, url, source: { kind: 'bytes', bytes } })) {
         URL.revokeObjectURL(url);
         return added;
       }
+      added++;
+      const item = this.items.find((i) => i.url === url);
+      if (item) await this.importItem(item.key, bytes);
     }
     if (refused.length) this.problem = `Not added: ${refused.join('; ')}.`;
     return added;
+  }
+
+  /** Hands the bytes to the engine; a refusal (not decodable, too large) removes the input and says why. */
+  private async importItem(key: string, bytes: Uint8Array) {
+    if (!this.importer) return;
+    try {
+      const r = await this.importer(bytes);
+      this.items = this.items.map((i) => (i.key === key ? { ...i, sha256: r.sha256, width: r.width || i.width, height: r.height || i.height, mime: r.mime || i.mime } : i));
+    } catch (e) {
+      const at = this.items.findIndex((i) => i.key === key);
+      const name = at >= 0 ? this.items[at].name : 'the image';
+      if (at >= 0) this.remove(at);
+      this.problem = `Not added: ${name} — ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   setRole(index: number, role: InputRole) {
@@ -141,13 +166,23 @@ export class InputsState {
       return;
     }
     this.maskPixels = m.count();
-    this.maskPng = await m.toPng();
+    const png = await m.toPng();
+    this.maskPng = png;
+    this.maskSha = null;
+    if (!this.importer) return;
+    try {
+      const r = await this.importer(png);
+      if (this.maskPng === png) this.maskSha = r.sha256;
+    } catch (e) {
+      this.problem = `The mask could not be saved: ${e instanceof Error ? e.message : String(e)}`;
+    }
   }
 
   resetMask() {
     this.mask = null;
     this.maskFor = null;
     this.maskPng = null;
+    this.maskSha = null;
     this.maskPixels = 0;
   }
 }
