@@ -18,6 +18,7 @@ from conftest import find, screenshot
 from fake_providers import png
 
 PROJECT = "Harbour posters"
+DRAFT_PROMPT = "a fishing boat in a harbour at noon, flat colours"
 PROMPT = "replace the sky with a warm sunset, keep the boat"
 SIZES = [(1366, 768, "laptop"), (1920, 1080, "large")]
 
@@ -57,7 +58,12 @@ def rows(driver):
     return driver.find_elements(By.CSS_SELECTOR, "[data-testid=cost-row]")
 
 
-def test_i01_project_and_an_input_by_the_file_picker(browser):
+def row(driver, offer_id):
+    found = driver.find_elements(By.CSS_SELECTOR, f"[data-testid=cost-row][data-offer-id='{offer_id}']")
+    return found[0] if found else None
+
+
+def test_i01_a_draft_goes_to_the_canvas_as_the_subject_and_a_file_as_a_reference(browser):
     go(browser, "projects")
     find(browser, "project-new").click()
     find(browser, "project-name").send_keys(PROJECT)
@@ -71,17 +77,29 @@ def test_i01_project_and_an_input_by_the_file_picker(browser):
         By.CSS_SELECTOR, "[data-testid=project-item]")), msg="project not listed")
     Select(find(browser, "project-picker")).select_by_visible_text(PROJECT)
     go(browser, "canvas")
-    src = Path(tempfile.mkdtemp(prefix="proofsheet-inputs-")) / "harbour.png"
-    src.write_bytes(png(1024, 1024, "harbour at noon"))
-    # The app runs on this machine: hand WebKitWebDriver the path, not an upload.
-    browser.file_detector = UselessFileDetector()
-    browser.find_element(By.CSS_SELECTOR, "[data-testid=inputs-file]").send_keys(str(src))
+    # The draft: text to image on GPT Image 1.
+    find(browser, "prompt").send_keys(DRAFT_PROMPT)
+    wait(browser, lambda d: rows(d) and row(d, "openai:gpt-image-1"), msg="no GPT Image 1 row")
+    row(browser, "openai:gpt-image-1").find_element(By.CSS_SELECTOR, "button.use").click()
+    wait(browser, lambda d: any(j.get_attribute("data-phase") == "done" for j in d.find_elements(
+        By.CSS_SELECTOR, "[data-testid=job]")), timeout=60, msg="the draft never finished")
+    # Its detail → Use in Canvas: the draft becomes the subject, Edit is picked.
+    find(browser, "result-thumb").click()
+    find(browser, "btn-use-in-canvas", timeout=20).click()
+    find(browser, "screen-canvas")
     item = find(browser, "input-item")
     assert item.get_attribute("data-role") == "subject"
-    assert "1024×1024" in item.text
-    # With a subject, Edit is picked and Generate is not offered.
     assert find(browser, "op-edit").get_attribute("aria-checked") == "true"
     assert find(browser, "op-generate").get_attribute("aria-disabled") == "true"
+    # A reference from a file (the picker; drop and paste take the same path).
+    src = Path(tempfile.mkdtemp(prefix="proofsheet-inputs-")) / "palette.png"
+    src.write_bytes(png(512, 512, "sunset palette"))
+    browser.file_detector = UselessFileDetector()  # the app runs here: a path, not an upload
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=inputs-file]").send_keys(str(src))
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")) == 2,
+         msg="the file was not added")
+    roles = [e.get_attribute("data-role") for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")]
+    assert roles == ["subject", "reference"], roles
 
 
 def test_i02_paint_a_mask_over_the_subject(browser):
@@ -98,3 +116,77 @@ def test_i02_paint_a_mask_over_the_subject(browser):
     find(browser, "mask-done").click()
     status = find(browser, "mask-status")
     wait(browser, lambda d: "%" in status.text, msg=f"mask not kept: {status.text!r}")
+
+
+def test_i03_expand_margins_and_upscale_factor_show_the_grown_size(browser):
+    find(browser, "op-expand").click()
+    right = find(browser, "expand-right")
+    right.clear()
+    right.send_keys("512\t")
+    size = find(browser, "expand-size")
+    wait(browser, lambda d: "1536 × 1024" in size.text, msg=f"grown size: {size.text!r}")
+    handle = find(browser, "expand-handle-top")
+    handle.send_keys("\ue013")  # ArrowUp: the top margin grows by 16 px
+    wait(browser, lambda d: "1536 × 1040" in size.text, msg=f"after the handle: {size.text!r}")
+    shots(browser, "expand")
+    find(browser, "op-upscale").click()
+    find(browser, "scale-4").click()
+    assert "4096 × 4096" in find(browser, "upscale-size").text
+    find(browser, "op-inpaint").click()
+
+
+def test_i04_the_cost_table_prices_the_region_edit_with_its_input(browser, fake_providers):
+    prompt = find(browser, "prompt")
+    prompt.clear()
+    prompt.send_keys(PROMPT)
+    wait(browser, lambda d: len(rows(d)) >= 10, msg="cost table never filled")
+    title = browser.find_element(By.ID, "cost-title").text.lower()
+    assert "edit region" in title and "2 inputs" in title, title
+    # GPT Image 1 can paint a region: priced, with its input line on the row.
+    gpt = wait(browser, lambda d: row(d, "openai:gpt-image-1"), msg="no GPT Image 1 row")
+    assert gpt.get_attribute("data-state") == "ok", gpt.text
+    wait(browser, lambda d: row(d, "openai:gpt-image-1").find_elements(By.CSS_SELECTOR, "[data-testid=input-line]"),
+         msg=f"no input line on the GPT Image 1 row: {gpt.text!r}")
+    # Offers that cannot paint a mask are listed, with the engine's reason.
+    unsupported = [r for r in rows(browser) if r.get_attribute("data-state") == "unsupported"]
+    assert unsupported, "every offer claims it can paint a region"
+    assert all(len(r.find_element(By.CSS_SELECTOR, ".offer").text.splitlines()) >= 2 for r in unsupported[:5])
+    row(browser, "openai:gpt-image-1").find_element(By.CSS_SELECTOR, "[data-testid=breakdown-toggle]").click()
+    find(browser, "breakdown")
+    shots(browser, "priced")
+
+
+def test_i05_generate_the_region_edit(browser, fake_providers):
+    _, state = fake_providers
+    before = len(state.edit_calls)
+    row(browser, "openai:gpt-image-1").find_element(By.CSS_SELECTOR, "button.use").click()
+    wait(browser, lambda d: any(j.get_attribute("data-phase") == "done" for j in d.find_elements(
+        By.CSS_SELECTOR, "[data-testid=job]")), timeout=60, msg="the edit job never finished")
+    assert len(state.edit_calls) == before + 1, "no call reached /v1/images/edits"
+    call = state.edit_calls[-1]
+    assert call["images"] == 2 and call["image_sizes"] == [[1024, 1024], [512, 512]], call
+    assert call["mask"] and call["mask"]["size"] == [1024, 1024], call
+    assert call["prompt"] == PROMPT
+    find(browser, "result-thumb")
+
+
+def test_i06_the_detail_shows_lineage_and_before_after(browser):
+    find(browser, "result-thumb").click()
+    detail = find(browser, "detail")
+    ba = find(browser, "detail-before-after", timeout=20)
+    slider = find(browser, "before-after-slider")
+    assert slider.get_attribute("aria-valuenow") == "50"
+    slider.send_keys("\ue014")  # ArrowRight
+    wait(browser, lambda d: slider.get_attribute("aria-valuenow") == "55", msg="the slider ignores the keyboard")
+    assert [e.get_attribute("data-role") for e in detail.find_elements(
+        By.CSS_SELECTOR, "[data-testid=detail-input]")] == ["subject", "reference"]
+    # The lineage: the draft, then this region edit (current); the draft opens on click.
+    nodes = wait(browser, lambda d: len(e := d.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")) >= 2 and e,
+                 msg="no lineage tree")
+    assert nodes[-1].get_attribute("data-current") == "true"
+    assert "draft" in nodes[0].text.lower()
+    assert ba.is_displayed()
+    shots(browser, "detail")
+    nodes[0].find_element(By.CSS_SELECTOR, "button").click()
+    wait(browser, lambda d: "draft" in find(d, "detail").text.lower() and not d.find_elements(
+        By.CSS_SELECTOR, "[data-testid=detail-before-after]"), msg="the draft did not open from the tree")

@@ -59,7 +59,7 @@ export function keepOperation(current: Operation, inputs: readonly RoleOnly[]): 
 }
 
 /** Operations that use only the subject: extra inputs are not sent with them. */
-export const SUBJECT_ONLY: ReadonlySet<Operation> = new Set(['inpaint', 'expand', 'upscale', 'vary']);
+export const SUBJECT_ONLY: ReadonlySet<Operation> = new Set(['expand', 'upscale', 'vary']);
 
 /** Puts the subject first and keeps at most one: making an input the subject demotes the old one to a reference. */
 export function setRole<T extends RoleOnly>(inputs: readonly T[], index: number, role: InputRole): T[] {
