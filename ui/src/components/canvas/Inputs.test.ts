@@ -66,3 +66,28 @@ describe('inputs strip and operation picker', () => {
     expect(inputs.margins).toEqual({ left: 0, top: 128, right: 512, bottom: 0 });
   });
 });
+
+describe('paste on the Canvas', () => {
+  afterEach(() => cleanup());
+
+  it('adds a pasted image as an input and leaves a text paste alone', async () => {
+    inputs.clear();
+    (URL as unknown as { createObjectURL: (b: Blob) => string }).createObjectURL = () => `blob:test/${Math.random()}`;
+    const { default: Canvas } = await import('../../screens/Canvas.svelte');
+    const { setBackend } = await import('../../lib/api');
+    const { createFakeBackend } = await import('../../lib/api/fake');
+    setBackend(createFakeBackend({ galleryCount: 3 }));
+    render(Canvas);
+    const paste = (files: File[]) => {
+      const e = new Event('paste', { bubbles: true, cancelable: true });
+      Object.defineProperty(e, 'clipboardData', { value: { files } });
+      window.dispatchEvent(e);
+      return e;
+    };
+    expect(paste([]).defaultPrevented).toBe(false);
+    const e = paste([await pngFile('clip.png', 640, 480)]);
+    expect(e.defaultPrevented).toBe(true);
+    await waitFor(() => expect(screen.getAllByTestId('input-item')).toHaveLength(1));
+    expect(screen.getByTestId('input-item').textContent).toContain('640×480');
+  });
+});
