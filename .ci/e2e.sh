@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 mkdir -p target/e2e
+# No test may reach the public catalog feed host (debug builds honour this).
+export PROOFSHEET_CATALOG_AUTO_CHECK=off
 # The window test against the real LiteLLM and Portkey needs them (a check when installed).
 .ci/setup-gateways.sh
 exec .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \

@@ -74,6 +74,10 @@ pub fn feed_key_override() -> Option<engine::feed::FeedKey> {
 /// hourly so an app left open for days still checks): it only downloads and verifies;
 /// the update waits in Settings → Catalog for the user's OK.
 pub fn spawn_daily_check(engine: std::sync::Arc<engine::Engine>) {
+    if auto_check_disabled() {
+        tracing::info!("automatic catalog check off (PROOFSHEET_CATALOG_AUTO_CHECK=off)");
+        return;
+    }
     tauri::async_runtime::spawn(async move {
         loop {
             match engine.catalog_check_if_due().await {
@@ -84,4 +88,16 @@ pub fn spawn_daily_check(engine: std::sync::Arc<engine::Engine>) {
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
+}
+
+/// Debug builds (e2e) may turn the automatic check off, so a test run never reaches
+/// the public feed host; release builds always check.
+#[cfg(debug_assertions)]
+fn auto_check_disabled() -> bool {
+    std::env::var("PROOFSHEET_CATALOG_AUTO_CHECK").is_ok_and(|v| v == "off")
+}
+
+#[cfg(not(debug_assertions))]
+fn auto_check_disabled() -> bool {
+    false
 }

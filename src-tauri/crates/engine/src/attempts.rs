@@ -166,7 +166,7 @@ impl Call<'_> {
             client
         };
         let key = match key {
-            KeyLookup::Found(k) => Some(k.as_str()),
+            KeyLookup::Found(k) => Some(k.expose()),
             _ => None,
         };
         // One limit and breaker per provider, or per gateway (all its models share one).

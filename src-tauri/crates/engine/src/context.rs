@@ -74,8 +74,10 @@ pub(crate) fn sample_of(row: store::CalibrationRow) -> pricing::CalibrationSampl
 }
 
 /// What a provider call needs a key for.
+/// The key stays a `Secret` (never printed, wiped on drop) until the request that uses
+/// it reads it with `expose()`.
 pub(crate) enum KeyLookup {
-    Found(String),
+    Found(keys::Secret),
     /// The provider does not need one (local, gateways).
     NotNeeded,
     Missing,
@@ -146,13 +148,13 @@ impl Core {
     /// A usable key for `provider`: injected, then environment, then keychain.
     pub async fn key_for(&self, provider: &str) -> Result<KeyLookup> {
         if let Some(k) = self.options.keys.get(provider) {
-            return Ok(KeyLookup::Found(k.clone()));
+            return Ok(KeyLookup::Found(keys::Secret::from_string(k.clone())));
         }
         let Some(p) = vocab::ProviderId::from_wire(provider) else {
             return Ok(KeyLookup::NotNeeded);
         };
         match self.keys.get(p).await {
-            Ok(Some(s)) => Ok(KeyLookup::Found(s.expose().to_owned())),
+            Ok(Some(s)) => Ok(KeyLookup::Found(s)),
             Ok(None) if key_optional(provider) => Ok(KeyLookup::NotNeeded),
             Ok(None) => Ok(KeyLookup::Missing),
             Err(_) if key_optional(provider) => Ok(KeyLookup::NotNeeded),

@@ -192,7 +192,17 @@ pub(crate) async fn submit(
                 continue;
             }
         };
-        match one(core, generation, c, req, key.as_deref(), cancel, emit).await? {
+        match one(
+            core,
+            generation,
+            c,
+            req,
+            key.as_ref().map(keys::Secret::expose),
+            cancel,
+            emit,
+        )
+        .await?
+        {
             None => return Ok((Submitted::Deferred, warning)),
             Some((msg, false)) => last = msg,
             Some((msg, true)) => return Ok((Submitted::Failed(msg), warning)),

@@ -64,17 +64,22 @@ async fn listing(core: &Arc<Core>, provider: ProviderId) -> Result<Option<Vec<Li
         },
     );
     let base = list_base(core, provider);
-    providers::models::list_models(&http, provider, &base, key.as_deref())
-        .await
-        .map_err(|e| {
-            let kind = match e.class {
-                providers::ErrorClass::AuthFailed | providers::ErrorClass::QuotaExhausted => {
-                    crate::error::ErrorKind::Auth
-                }
-                _ => crate::error::ErrorKind::Provider,
-            };
-            EngineError::new(kind, e.message)
-        })
+    providers::models::list_models(
+        &http,
+        provider,
+        &base,
+        key.as_ref().map(keys::Secret::expose),
+    )
+    .await
+    .map_err(|e| {
+        let kind = match e.class {
+            providers::ErrorClass::AuthFailed | providers::ErrorClass::QuotaExhausted => {
+                crate::error::ErrorKind::Auth
+            }
+            _ => crate::error::ErrorKind::Provider,
+        };
+        EngineError::new(kind, e.message)
+    })
 }
 
 /// Lists what each provider (or the one named) offers the key, against the catalog.

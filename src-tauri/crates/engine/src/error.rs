@@ -27,6 +27,10 @@ pub struct EngineError {
     /// The input field a validation error concerns, so a form marks it without
     /// reading the message.
     pub field: Option<vocab::ErrorField>,
+    /// The lower-level error this one came from (an `io::Error` inside a store error),
+    /// for logs and debugging; it never crosses IPC (the message already says it).
+    #[source]
+    pub source: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
 }
 
 impl EngineError {
@@ -35,7 +39,13 @@ impl EngineError {
             kind,
             message: message.into(),
             field: None,
+            source: None,
         }
+    }
+    /// Keeps `cause` as this error's source (see `source`).
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(cause));
+        self
     }
     pub fn validation(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Validation, message)
@@ -91,6 +101,7 @@ impl From<store::StoreError> for EngineError {
             field,
             ..Self::new(kind, e.to_string())
         }
+        .caused_by(e)
     }
 }
 
@@ -111,18 +122,19 @@ impl From<keys::KeyError> for EngineError {
             field,
             ..Self::new(kind, e.to_string())
         }
+        .caused_by(e)
     }
 }
 
 impl From<pricing::CatalogError> for EngineError {
     fn from(e: pricing::CatalogError) -> Self {
-        Self::invalid(vocab::ErrorField::Catalog, e.to_string())
+        Self::invalid(vocab::ErrorField::Catalog, e.to_string()).caused_by(e)
     }
 }
 
 impl From<tokio::task::JoinError> for EngineError {
     fn from(e: tokio::task::JoinError) -> Self {
-        Self::internal(format!("a background task failed: {e}"))
+        Self::internal(format!("a background task failed: {e}")).caused_by(e)
     }
 }
 
@@ -143,4 +155,19 @@ where
 {
     let s = store.clone();
     blocking(move || f(&s).map_err(EngineError::from)).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::error::Error as _;
+
+    #[test]
+    fn the_cause_is_kept_as_the_source() {
+        let e = EngineError::from(keys::KeyError::UnknownProvider("nope".into()));
+        assert_eq!(e.kind, ErrorKind::Validation);
+        let source = e.source().expect("the key error is kept");
+        assert!(source.to_string().contains("unknown provider `nope`"));
+        assert!(EngineError::validation("plain").source().is_none());
+    }
 }

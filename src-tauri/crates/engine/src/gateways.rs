@@ -461,7 +461,7 @@ pub(crate) async fn key(core: &Core, offer_id: &str) -> Result<KeyLookup> {
         return Ok(KeyLookup::NotNeeded);
     };
     match core.keys.gateway_get(name, keys::GatewaySecret::Key).await {
-        Ok(Some(s)) => Ok(KeyLookup::Found(s.expose().to_owned())),
+        Ok(Some(s)) => Ok(KeyLookup::Found(s)),
         Ok(None) => Ok(KeyLookup::NotNeeded),
         Err(e) if e.is_unavailable() => Ok(KeyLookup::NotNeeded),
         Err(e) => Err(keychain_err(e)),
@@ -477,7 +477,7 @@ pub(crate) async fn test(core: &Arc<Core>, name: &str) -> Result<GatewayTestView
         _ => None,
     };
     let gw = providers::gateway::Gateway::new(spec, &config(core), core.http.clone());
-    let probe = gw.probe(key.as_deref()).await;
+    let probe = gw.probe(key.as_ref().map(keys::Secret::expose)).await;
     let (served, missing): (Vec<String>, Vec<String>) = g
         .models
         .iter()

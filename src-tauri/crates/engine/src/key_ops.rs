@@ -64,7 +64,7 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
     let p = provider(id)?;
     let key = match core.key_for(p.as_str()).await? {
         KeyLookup::Found(k) => k,
-        KeyLookup::NotNeeded => String::new(),
+        KeyLookup::NotNeeded => keys::Secret::from_string(String::new()),
         KeyLookup::Missing => {
             return Err(EngineError::not_found(format!(
                 "no key is stored for {id}; add one in Settings → Keys"
@@ -79,8 +79,8 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
             message: format!("no endpoint is configured for {id}; set one in Settings → Endpoints"),
         });
     };
-    let check = client.check_key(&key).await;
-    drop(key);
+    let check = client.check_key(key.expose()).await;
+    drop(key); // wiped now, not at the end of the function
     Ok(match check {
         KeyCheck::Valid { balance } => KeyCheckView {
             provider: id.to_owned(),

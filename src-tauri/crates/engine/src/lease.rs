@@ -27,7 +27,7 @@ fn lease_dir(data_dir: &Path) -> PathBuf {
 }
 
 fn io_err(what: &str, path: &Path, e: std::io::Error) -> EngineError {
-    EngineError::internal(format!("cannot {what} {}: {e}", path.display()))
+    EngineError::internal(format!("cannot {what} {}: {e}", path.display())).caused_by(e)
 }
 
 impl Lease {

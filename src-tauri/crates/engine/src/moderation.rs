@@ -49,7 +49,7 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
         text.push('\n');
         text.push_str(n);
     }
-    let result = providers::moderate(&core.http, &cfg, &key, &text)
+    let result = providers::moderate(&core.http, &cfg, key.expose(), &text)
         .await
         .map_err(|e| {
             EngineError::provider(format!(

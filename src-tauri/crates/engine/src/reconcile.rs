@@ -37,7 +37,7 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
             .client
             .resume(
                 &job,
-                p.key.as_deref(),
+                p.key.as_ref().map(keys::Secret::expose),
                 &ProgressSink::noop(),
                 &CancellationToken::new(),
             )
@@ -138,7 +138,7 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
 pub(crate) struct Poller {
     pub offer: pricing::Offer,
     pub client: Arc<dyn providers::ImageProvider>,
-    pub key: Option<String>,
+    pub key: Option<keys::Secret>,
 }
 
 pub(crate) async fn poller(

@@ -334,7 +334,7 @@ async fn attempt(
         .client
         .resume(
             &job,
-            p.key.as_deref(),
+            p.key.as_ref().map(keys::Secret::expose),
             &ProgressSink::noop(),
             &CancellationToken::new(),
         )

@@ -1,4 +1,5 @@
-//! AUTOMATIC1111 / Forge `/sdapi/v1/txt2img` (synchronous, local, $0). The optional key is
+//! AUTOMATIC1111 / Forge `/sdapi/v1/txt2img`, and `/sdapi/v1/img2img` for edit, inpaint
+//! and vary (synchronous, local, $0). The optional key is
 //! `user:pass` for `--api-auth`. Cancellation calls `/sdapi/v1/interrupt`.
 
 use std::time::Instant;
@@ -93,6 +94,46 @@ pub fn classify_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Provide
     ProviderError::new(ID, class, format!("{text}{hint}")).with_status(status)
 }
 
+/// How far img2img moves from the input when `extra.denoising_strength` is not set: a
+/// variation stays close, an edit moves more, a masked region is repainted.
+pub fn default_denoise(op: vocab::Operation) -> f64 {
+    match op {
+        vocab::Operation::Vary => 0.5,
+        vocab::Operation::Inpaint => 0.75,
+        _ => 0.6,
+    }
+}
+
+/// What img2img can do: edit, inpaint (with a mask) and vary one input image.
+pub fn check_inputs(req: &GenerateRequest) -> Result<(), ProviderError> {
+    use vocab::Operation;
+    let inputs = &req.inputs;
+    let why = match inputs.operation {
+        _ if inputs.is_empty() => return Ok(()),
+        Operation::Generate => {
+            "AUTOMATIC1111 takes reference images only through ControlNet/IP-Adapter extensions, which Proofsheet does not drive; use the edit operation (img2img) instead".to_string()
+        }
+        Operation::Expand => {
+            "AUTOMATIC1111 outpainting needs a script Proofsheet does not drive; use BFL FLUX.1 Expand or Stability outpaint".into()
+        }
+        Operation::Upscale => {
+            "AUTOMATIC1111 upscaling is not wired here; use Stability upscale, Recraft crisp upscale or fal SeedVR2".into()
+        }
+        Operation::Inpaint if inputs.mask.is_none() => {
+            "editing a region needs a mask: paint the region to change".into()
+        }
+        _ if inputs.images.is_empty() => {
+            format!("{} needs the image to work on as the first input", inputs.operation)
+        }
+        _ if inputs.images.len() > 1 && inputs.operation != Operation::Vary => format!(
+            "img2img takes one input image; this request has {} (references need ControlNet/IP-Adapter)",
+            inputs.images.len()
+        ),
+        _ => return Ok(()),
+    };
+    Err(ProviderError::invalid_request(ID, why))
+}
+
 #[derive(Debug, Clone)]
 pub struct A1111 {
     http: Http,
@@ -137,6 +178,44 @@ impl A1111 {
         body
     }
 
+    /// The `/sdapi/v1/img2img` body for an edit, inpaint or variation: the subject as
+    /// `init_images`, the mask as white = repaint, and how far to move from the input.
+    pub fn img2img_body(req: &GenerateRequest) -> Result<Value, ProviderError> {
+        check_inputs(req)?;
+        let subject = req
+            .inputs
+            .subject()
+            .ok_or_else(|| ProviderError::invalid_request(ID, "img2img needs an input image"))?;
+        let mut body = Self::body(req);
+        body["init_images"] = json!([subject.base64()]);
+        let strength = req
+            .extra_field("denoising_strength")
+            .and_then(Value::as_f64)
+            .filter(|d| (0.0..=1.0).contains(d))
+            .unwrap_or_else(|| default_denoise(req.inputs.operation));
+        body["denoising_strength"] = json!(strength);
+        if let Some(mask) = &req.inputs.mask {
+            let white = crate::inputs::white_edit_mask(ID, mask)?;
+            body["mask"] = json!(base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                white
+            ));
+            // Repaint inside the mask starting from the original pixels (A1111's
+            // "original" fill), at full picture resolution, with a soft edge.
+            for (k, v) in [
+                ("inpainting_fill", json!(1)),
+                ("inpaint_full_res", json!(false)),
+                ("inpainting_mask_invert", json!(0)),
+                ("mask_blur", json!(4)),
+            ] {
+                if req.extra_field(k).is_none() {
+                    body[k] = v;
+                }
+            }
+        }
+        Ok(body)
+    }
+
     async fn run(
         &self,
         req: &GenerateRequest,
@@ -148,11 +227,12 @@ impl A1111 {
             crate::common::key_usable(ID, k)?;
         }
         let start = Instant::now();
-        let rb = Self::auth(
-            self.http.client.post(join(&self.base, "sdapi/v1/txt2img")),
-            key,
-        )
-        .json(&Self::body(req));
+        let (route, body) = if req.inputs.is_empty() {
+            ("sdapi/v1/txt2img", Self::body(req))
+        } else {
+            ("sdapi/v1/img2img", Self::img2img_body(req)?)
+        };
+        let rb = Self::auth(self.http.client.post(join(&self.base, route)), key).json(&body);
         progress.emit(ProviderProgress::Running);
         let resp = match self.http.send(rb, cancel).await {
             Err(e) if e.class == ErrorClass::Cancelled => {

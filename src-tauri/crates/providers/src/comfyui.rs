@@ -1,5 +1,6 @@
 //! ComfyUI: patch an API-format workflow (bundled default or `extra.workflow`), `POST /prompt`,
 //! poll `/history/{id}`, fetch `/view`. Local, $0. Cancel: `/interrupt` + queue delete.
+//! Input images are uploaded first (`comfyui_inputs`).
 
 use std::time::Instant;
 
@@ -254,6 +255,14 @@ pub fn classify_error(status: u16, _headers: &HeaderMap, body: &[u8]) -> Provide
     ProviderError::new(ID, class, msg).with_status(status)
 }
 
+/// A connection failure most often means ComfyUI is not running.
+fn running_hint(mut e: ProviderError) -> ProviderError {
+    if e.class == ErrorClass::Transient {
+        e.message = format!("{} — is ComfyUI running?", e.message);
+    }
+    e
+}
+
 #[derive(Debug, Clone)]
 pub struct ComfyUi {
     http: Http,
@@ -385,11 +394,20 @@ impl ComfyUi {
         if let Some(k) = key.filter(|k| !k.is_empty()) {
             crate::common::key_usable(ID, k)?;
         }
+        crate::comfyui_inputs::check_inputs(req)?;
         let start = Instant::now();
-        let template: Value = match req.extra_field("workflow") {
-            Some(w) if w.is_object() => w.clone(),
-            _ => serde_json::from_str(DEFAULT_WORKFLOW)
-                .map_err(|_| bad_template("the bundled workflow is invalid"))?,
+        let custom = req.extra_field("workflow").filter(|w| w.is_object());
+        let template: Value = match custom {
+            Some(w) => w.clone(),
+            None => {
+                let bundled = if req.inputs.is_empty() {
+                    DEFAULT_WORKFLOW
+                } else {
+                    crate::comfyui_inputs::bundled_workflow(req)
+                };
+                serde_json::from_str(bundled)
+                    .map_err(|_| bad_template("the bundled workflow is invalid"))?
+            }
         };
         if has_paid_api_nodes(&template) {
             tracing::warn!(
@@ -401,7 +419,25 @@ impl ComfyUi {
         let seed = req
             .seed
             .unwrap_or_else(|| uuid::Uuid::new_v4().as_u64_pair().0 >> 16);
-        let workflow = patch_workflow(&template, req, seed)?;
+        let mut workflow = patch_workflow(&template, req, seed)?;
+        // The output is the size of the input image, not the requested one.
+        let (mut width, mut height) = (req.width, req.height);
+        if !req.inputs.is_empty() {
+            let (image, mask) =
+                crate::comfyui_inputs::upload_inputs(&self.http, &self.base, key, req, cancel)
+                    .await
+                    .map_err(running_hint)?;
+            crate::comfyui_inputs::patch_inputs(
+                &mut workflow,
+                req,
+                &image,
+                mask.as_deref(),
+                custom.is_none(),
+            )?;
+            if let Some(s) = req.inputs.subject().filter(|s| s.width > 0) {
+                (width, height) = (width.max(s.width), height.max(s.height));
+            }
+        }
         let client_id = uuid::Uuid::new_v4().to_string();
         let rb = self
             .http
@@ -412,12 +448,7 @@ impl ComfyUi {
             .http
             .send(Self::auth(rb, key), cancel)
             .await
-            .map_err(|mut e| {
-                if e.class == ErrorClass::Transient {
-                    e.message = format!("{} — is ComfyUI running?", e.message);
-                }
-                e
-            })?;
+            .map_err(running_hint)?;
         let prompt_id = parse_submit(resp.status, &resp.headers, &resp.body)?;
         let job = RemoteJob {
             provider: ID.into(),
@@ -428,8 +459,8 @@ impl ComfyUi {
                 "client_id": client_id,
                 "seed": seed,
                 "n": req.n.max(1),
-                "width": req.width,
-                "height": req.height,
+                "width": width,
+                "height": height,
             }),
         };
         crate::common::refuse_key_echo(ID, &job, key.filter(|k| !k.is_empty()))?;

@@ -101,6 +101,7 @@ pub(crate) async fn submit(
     if !supports(&req.model) {
         return Err(batch::unsupported(P, &req.model));
     }
+    crate::google::check_inputs(req)?;
     let mut one = req.clone();
     one.n = 1;
     let body = Google::body(&one);

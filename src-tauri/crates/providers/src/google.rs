@@ -308,6 +308,84 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
     ProviderError::new(ID, class, msg).with_status(status)
 }
 
+/// Gemini takes at most this many input images (Nano Banana Pro and 2.1) [SCEN-GEM].
+pub const MAX_INPUT_IMAGES: usize = 14;
+const INPUT_MIMES: &[&str] = &[
+    "image/png",
+    "image/jpeg",
+    "image/webp",
+    "image/heic",
+    "image/heif",
+];
+
+/// The images sent inline: the subject alone for a variation, otherwise every input.
+fn input_images(req: &GenerateRequest) -> &[InputImage] {
+    let all = &req.inputs.images;
+    match req.inputs.operation {
+        vocab::Operation::Vary => &all[..all.len().min(1)],
+        _ => all,
+    }
+}
+
+/// Refuses what Gemini cannot do with input images before anything is sent.
+pub fn check_inputs(req: &GenerateRequest) -> Result<(), ProviderError> {
+    use vocab::Operation;
+    let bad = |m: String| Err(ProviderError::invalid_request(ID, m));
+    let inputs = &req.inputs;
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    if is_imagen(&req.model) {
+        return bad(format!(
+            "{} takes no input images on the Gemini API; use a gemini-*-image model to edit or use references",
+            req.model
+        ));
+    }
+    match inputs.operation {
+        _ if inputs.mask.is_some() => {
+            return bad(
+                "Gemini edits by instruction only and takes no mask: describe the region to change in the prompt, or use OpenAI, BFL FLUX Fill or Stability inpaint for a painted region".into(),
+            );
+        }
+        Operation::Inpaint => {
+            return bad("Gemini cannot edit a painted region (no mask); use the edit operation with an instruction".into());
+        }
+        Operation::Expand => {
+            return bad(
+                "Gemini cannot expand by margins; use BFL FLUX.1 Expand or Stability outpaint"
+                    .into(),
+            );
+        }
+        Operation::Upscale => {
+            return bad("Gemini cannot upscale; use Stability upscale, Recraft crisp upscale or fal SeedVR2".into());
+        }
+        Operation::Edit | Operation::Vary if inputs.images.is_empty() => {
+            return bad(format!(
+                "{} needs the image to work on as the first input",
+                inputs.operation
+            ));
+        }
+        _ => {}
+    }
+    if inputs.images.len() > MAX_INPUT_IMAGES {
+        return bad(format!(
+            "Gemini takes at most {MAX_INPUT_IMAGES} input images; this request has {}",
+            inputs.images.len()
+        ));
+    }
+    if let Some(i) = inputs
+        .images
+        .iter()
+        .find(|i| !INPUT_MIMES.contains(&i.mime.as_str()))
+    {
+        return bad(format!(
+            "Gemini takes PNG, JPEG, WebP or HEIC inputs, not {}",
+            i.mime
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct Google {
     pub(crate) http: Http,
@@ -350,7 +428,13 @@ impl Google {
             if req.n > 1 {
                 gcfg["candidateCount"] = json!(req.n);
             }
-            json!({"contents": [{"role": "user", "parts": [{"text": req.prompt}]}], "generationConfig": gcfg})
+            // Input images go as inline parts before the instruction (image-inputs.md §1.3).
+            let mut parts: Vec<Value> = input_images(req)
+                .iter()
+                .map(|i| json!({"inlineData": {"mimeType": i.mime, "data": i.base64()}}))
+                .collect();
+            parts.push(json!({"text": req.prompt}));
+            json!({"contents": [{"role": "user", "parts": parts}], "generationConfig": gcfg})
         };
         j::merge_extra(&mut body, &req.extra, &[]);
         body
@@ -364,6 +448,7 @@ impl Google {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let key = key_required(ID, key)?;
+        check_inputs(req)?;
         let start = Instant::now();
         let imagen = is_imagen(&req.model);
         let verb = if imagen { "predict" } else { "generateContent" };

@@ -62,7 +62,8 @@ mod tests {
 
     fn png(img: image::DynamicImage) -> InputImage {
         let mut out = Cursor::new(Vec::new());
-        img.write_to(&mut out, image::ImageFormat::Png).expect("test image");
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("test image");
         InputImage {
             role: vocab::InputRole::Subject,
             sha256: String::new(),
@@ -78,7 +79,9 @@ mod tests {
         let mut m = image::RgbaImage::from_pixel(2, 1, image::Rgba([0, 0, 0, 255]));
         m.put_pixel(1, 0, image::Rgba([0, 0, 0, 0]));
         let out = white_edit_mask("stability", &png(m.into())).expect("test image");
-        let g = image::load_from_memory(&out).expect("test image").to_luma8();
+        let g = image::load_from_memory(&out)
+            .expect("test image")
+            .to_luma8();
         assert_eq!(g.get_pixel(0, 0)[0], 0, "opaque = keep = black");
         assert_eq!(g.get_pixel(1, 0)[0], 255, "transparent = edit = white");
     }
@@ -87,7 +90,9 @@ mod tests {
     fn a_grayscale_mask_is_kept() {
         let m = image::GrayImage::from_fn(2, 1, |x, _| image::Luma([if x == 0 { 0 } else { 255 }]));
         let out = white_edit_mask("bfl", &png(m.into())).expect("test image");
-        let g = image::load_from_memory(&out).expect("test image").to_luma8();
+        let g = image::load_from_memory(&out)
+            .expect("test image")
+            .to_luma8();
         assert_eq!((g.get_pixel(0, 0)[0], g.get_pixel(1, 0)[0]), (0, 255));
     }
 

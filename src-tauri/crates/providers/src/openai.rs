@@ -1,5 +1,6 @@
-//! OpenAI Images (`/v1/images/generations`): gpt-image family (base64 + token `usage`)
-//! and DALL·E (URL or base64). The same code serves `openai_compatible` gateways.
+//! OpenAI Images (`/v1/images/generations`, and `/v1/images/edits` for input images via
+//! `openai_edit`): gpt-image family (base64 + token `usage`) and DALL·E (URL or base64).
+//! The same code serves `openai_compatible` gateways.
 
 use std::time::Instant;
 
@@ -61,9 +62,30 @@ pub fn tokens_from_usage(u: &Value) -> TokenCounts {
     let cached_in = c
         .get(in_d.and_then(|d| d.get("cached_tokens")))
         .unwrap_or(0);
-    let text_in = c
+    let mut text_in = c
         .get(in_d.and_then(|d| d.get("text_tokens")))
         .unwrap_or_else(|| input_total.saturating_sub(image_in));
+    let mut image_in = image_in;
+    // OpenAI counts cached tokens inside `input_tokens` and its text/image split. Pricing
+    // bills each class separately, so take the cached ones out of their class (by
+    // `cached_tokens_details` when given, else from the image tokens first: re-sent
+    // reference images are what an edit session caches) instead of billing them twice.
+    if cached_in > 0 && text_in.saturating_add(image_in) >= input_total.max(1) {
+        let cd = in_d.and_then(|d| d.get("cached_tokens_details"));
+        let split = (
+            c.get(cd.and_then(|d| d.get("text_tokens"))),
+            c.get(cd.and_then(|d| d.get("image_tokens"))),
+        );
+        let (from_text, from_image) = match split {
+            (Some(t), Some(i)) => (t, i),
+            _ => {
+                let i = cached_in.min(image_in);
+                (cached_in - i, i)
+            }
+        };
+        text_in = text_in.saturating_sub(from_text);
+        image_in = image_in.saturating_sub(from_image);
+    }
     let out_total = c.get(u.get("output_tokens"));
     let out_d = u.get("output_tokens_details").filter(|d| d.is_object());
     let (image_out, text_out) = match out_d {
@@ -197,6 +219,12 @@ pub fn classify_error(
         }
         ErrorClass::AuthFailed => " — check the API key in Settings → Keys",
         ErrorClass::SafetyBlock { .. } => " — rephrase the prompt",
+        // Edits: a mask of the wrong size or without transparency is refused with 400.
+        ErrorClass::InvalidRequest { ref field }
+            if field.as_deref() == Some("mask") || lower.contains("mask") =>
+        {
+            " — the mask must be a PNG with transparency (alpha 0 = edit), the same size as the first image"
+        }
         _ => "",
     };
     ProviderError::new(provider, class, format!("{message}{hint}")).with_status(status)
@@ -228,11 +256,19 @@ impl OpenAiImages {
             crate::common::key_usable(self.id, k)?;
         }
         let start = Instant::now();
-        let mut rb = self
-            .http
-            .client
-            .post(join(&self.base, "images/generations"))
-            .json(&build_body(req, self.id == ID));
+        // Any input image goes to the edits endpoint (multipart); text alone to generations.
+        let mut rb = if crate::openai_edit::uses_edits(req) {
+            let form = crate::openai_edit::build_form(self.id, req)?;
+            self.http
+                .client
+                .post(join(&self.base, "images/edits"))
+                .multipart(form)
+        } else {
+            self.http
+                .client
+                .post(join(&self.base, "images/generations"))
+                .json(&build_body(req, self.id == ID))
+        };
         if let Some(k) = key {
             rb = rb.bearer_auth(k);
         }

@@ -121,6 +121,13 @@ pub(crate) async fn submit(
     if !supports(&req.model) {
         return Err(batch::unsupported(P, &req.model));
     }
+    // Batch lines go to /v1/images/generations, which takes no input images.
+    if crate::openai_edit::uses_edits(req) {
+        return Err(ProviderError::invalid_request(
+            P,
+            "edits with input images cannot use OpenAI's batch tier here; run them now",
+        ));
+    }
     // 1. The input file. Uploading costs nothing; a lost upload is only a stray file.
     let part = Part::bytes(input_file(req))
         .file_name("proofsheet-batch.jsonl")

@@ -155,7 +155,67 @@ pub fn build_input(req: &GenerateRequest) -> Value {
         j::merge_extra(&mut input, extra_input, &[]);
     }
     j::merge_extra(&mut input, &req.extra, &["version", "input"]);
+    if let Some(subject) = req.inputs.subject() {
+        // FLUX Kontext (REP-KONTEXT): one `input_image`, the output keeps its aspect, and
+        // `safety_tolerance` may not exceed 2 with an input image.
+        input["input_image"] = json!(subject.data_uri());
+        input["aspect_ratio"] = json!("match_input_image");
+        if let Some(o) = input.as_object_mut() {
+            o.remove("width");
+            o.remove("height");
+        }
+        let tolerance = j::u64_of(input.get("safety_tolerance"))
+            .map_or(KONTEXT_MAX_TOLERANCE, |t| t.min(KONTEXT_MAX_TOLERANCE));
+        input["safety_tolerance"] = json!(tolerance);
+        if req.prompt.trim().is_empty() && req.inputs.operation == vocab::Operation::Vary {
+            input["prompt"] = json!(VARY_PROMPT);
+        }
+    }
     input
+}
+
+/// FLUX Kontext caps `safety_tolerance` at 2 when an input image is given.
+pub const KONTEXT_MAX_TOLERANCE: u64 = 2;
+const VARY_PROMPT: &str = "A variation of this image: keep its subject, composition and style.";
+
+/// The official FLUX Kontext models (`black-forest-labs/flux-kontext-pro|max`).
+pub fn is_kontext(model: &str) -> bool {
+    model.starts_with("black-forest-labs/flux-kontext")
+}
+
+/// Refuses input images this client cannot send before anything is created (and billed).
+pub fn check_inputs(req: &GenerateRequest) -> Result<(), ProviderError> {
+    use vocab::Operation;
+    let inputs = &req.inputs;
+    if inputs.is_empty() {
+        return Ok(());
+    }
+    let why = if !is_kontext(&req.model) {
+        format!(
+            "{} takes no input images here; use black-forest-labs/flux-kontext-pro or -max to edit on Replicate",
+            req.model
+        )
+    } else if inputs.mask.is_some() || inputs.operation == Operation::Inpaint {
+        "FLUX Kontext cannot paint a mask region; edit by instruction, or use BFL FLUX.1 Fill or OpenAI for a painted region".into()
+    } else if inputs.operation == Operation::Expand {
+        "FLUX Kontext cannot expand by margins; use BFL FLUX.1 Expand or Stability outpaint".into()
+    } else if inputs.operation == Operation::Upscale {
+        "FLUX Kontext cannot upscale; use Stability upscale, Recraft crisp upscale or fal SeedVR2"
+            .into()
+    } else if inputs.images.is_empty() {
+        format!(
+            "{} needs the image to work on as the first input",
+            inputs.operation
+        )
+    } else if inputs.images.len() > 1 && inputs.operation != Operation::Vary {
+        format!(
+            "FLUX Kontext takes one input image; this request has {} (use BFL FLUX.2 for several references)",
+            inputs.images.len()
+        )
+    } else {
+        return Ok(());
+    };
+    Err(ProviderError::invalid_request(ID, why))
 }
 
 #[derive(Debug, Clone)]
@@ -185,6 +245,7 @@ impl Replicate {
             .and_then(Value::as_str)
             .map(str::to_string)
             .or_else(|| req.model.split_once(':').map(|(_, v)| v.to_string()));
+        check_inputs(req)?;
         let input = build_input(req);
         let (url, body) = match version {
             Some(v) => (
@@ -425,18 +486,15 @@ impl ImageProvider for Replicate {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let start = Instant::now();
-            let pred = self.submit(req, k, cancel).await?;
-            let job = self.job_of(req, &pred);
-            crate::common::refuse_key_echo(ID, &job, Some(k))?;
-            progress.emit(ProviderProgress::Submitted {
-                job: Box::new(job.clone()),
-            });
-            self.follow(pred, job, k, progress, cancel, start).await
-        };
-        run.await
+        let k = key_required(ID, key)?;
+        let start = Instant::now();
+        let pred = self.submit(req, k, cancel).await?;
+        let job = self.job_of(req, &pred);
+        crate::common::refuse_key_echo(ID, &job, Some(k))?;
+        progress.emit(ProviderProgress::Submitted {
+            job: Box::new(job.clone()),
+        });
+        self.follow(pred, job, k, progress, cancel, start).await
     }
     async fn resume(
         &self,
@@ -445,31 +503,28 @@ impl ImageProvider for Replicate {
         progress: &ProgressSink,
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
-        let run = async {
-            let k = key_required(ID, key)?;
-            let start = Instant::now();
-            // Start from a "processing" placeholder: the loop polls at once after one interval.
-            let placeholder = Prediction {
-                id: remote.remote_id.clone(),
-                status: "processing".into(),
-                outputs: vec![],
-                error: None,
-                metrics: Value::Null,
-                get_url: remote.poll_url.clone(),
-                cancel_url: None,
-                headers: Default::default(),
-            };
-            let mut job = remote.clone();
-            if job.poll_url.is_none() {
-                job.poll_url = Some(join(
-                    &self.base,
-                    &format!("predictions/{}", remote.remote_id),
-                ));
-            }
-            self.follow(placeholder, job, k, progress, cancel, start)
-                .await
+        let k = key_required(ID, key)?;
+        let start = Instant::now();
+        // Start from a "processing" placeholder: the loop polls at once after one interval.
+        let placeholder = Prediction {
+            id: remote.remote_id.clone(),
+            status: "processing".into(),
+            outputs: vec![],
+            error: None,
+            metrics: Value::Null,
+            get_url: remote.poll_url.clone(),
+            cancel_url: None,
+            headers: Default::default(),
         };
-        run.await
+        let mut job = remote.clone();
+        if job.poll_url.is_none() {
+            job.poll_url = Some(join(
+                &self.base,
+                &format!("predictions/{}", remote.remote_id),
+            ));
+        }
+        self.follow(placeholder, job, k, progress, cancel, start)
+            .await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self
