@@ -12,6 +12,8 @@ pub trait Dialogs: Send + Sync {
     fn pick_folder<'a>(&'a self, title: &'a str) -> Picked<'a>;
     /// `name` is only the suggestion the dialog starts with; the user may change it.
     fn pick_save<'a>(&'a self, title: &'a str, name: &'a str, extension: &'a str) -> Picked<'a>;
+    /// A file to read (an input image), one of `extensions`.
+    fn pick_open<'a>(&'a self, title: &'a str, extensions: &'a [&'a str]) -> Picked<'a>;
 }
 
 /// The platform's dialogs through tauri-plugin-dialog, parented to no window.
@@ -45,6 +47,20 @@ impl<R: tauri::Runtime> Dialogs for Native<R> {
             });
         Box::pin(async move { rx.await.ok().flatten()?.into_path().ok() })
     }
+
+    fn pick_open<'a>(&'a self, title: &'a str, extensions: &'a [&'a str]) -> Picked<'a> {
+        use tauri_plugin_dialog::DialogExt;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.0
+            .dialog()
+            .file()
+            .set_title(title)
+            .add_filter("Images", extensions)
+            .pick_file(move |p| {
+                let _ = tx.send(p);
+            });
+        Box::pin(async move { rx.await.ok().flatten()?.into_path().ok() })
+    }
 }
 
 /// A dialog that answers by itself, as a user who always picks `folder` (or cancels,
@@ -59,6 +75,30 @@ impl Dialogs for Answer {
 
     fn pick_save<'a>(&'a self, _title: &'a str, name: &'a str, extension: &'a str) -> Picked<'a> {
         Box::pin(async move { Some(self.0.as_ref()?.join(file_name(name, extension))) })
+    }
+
+    /// The answer itself when it is a file; in a folder, its first file (by name) with
+    /// one of `extensions`; `None` (cancelled) when there is none.
+    fn pick_open<'a>(&'a self, _title: &'a str, extensions: &'a [&'a str]) -> Picked<'a> {
+        Box::pin(async move {
+            let answer = self.0.as_ref()?;
+            if answer.is_file() {
+                return Some(answer.clone());
+            }
+            let mut files: Vec<PathBuf> = std::fs::read_dir(answer)
+                .ok()?
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_file())
+                .filter(|p| {
+                    p.extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| extensions.iter().any(|x| x.eq_ignore_ascii_case(e)))
+                })
+                .collect();
+            files.sort();
+            files.into_iter().next()
+        })
     }
 }
 

@@ -210,6 +210,35 @@ fn table() -> Vec<(&'static str, Value, Want)> {
             json!({ "generationId": NO_ID, "progress": "__CHANNEL__:9" }),
             Want::Err("not_found"),
         ),
+        (
+            "input_import",
+            json!({ "bytes": [1, 2, 3] }),
+            Want::Err("validation"),
+        ),
+        // The scripted dialog's folder holds no image yet: the user "cancelled".
+        ("input_import_file", json!({}), Want::Ok(null)),
+        (
+            "generation_lineage",
+            json!({ "generationId": NO_ID }),
+            Want::Err("not_found"),
+        ),
+        (
+            "generation_finalize_options",
+            json!({ "generationId": NO_ID }),
+            Want::Err("not_found"),
+        ),
+        (
+            "generation_finalize",
+            json!({ "input": { "generation_id": NO_ID, "how": "reference", "offer": null },
+                    "progress": "__CHANNEL__:10" }),
+            Want::Err("not_found"),
+        ),
+        (
+            "generation_upscale",
+            json!({ "input": { "generation_id": NO_ID, "scale": 2, "offer": null },
+                    "progress": "__CHANNEL__:11" }),
+            Want::Err("not_found"),
+        ),
         ("deferred_jobs", json!({}), Want::Ok(empty_list)),
         ("deferred_poll", json!({}), Want::Ok(object)),
         (

@@ -127,18 +127,15 @@ pub async fn gallery_export(
 #[tauri::command]
 #[specta::specta]
 pub async fn gallery_reveal(state: State<'_, AppState>, path: String) -> CmdResult<()> {
-    let data_dir = state.engine.config().data_dir.clone();
-    let target = PathBuf::from(&path);
-    let folder = target
-        .parent()
-        .filter(|p| p.starts_with(&data_dir) && !path.contains(".."))
-        .ok_or_else(|| {
+    let data_dir = &state.engine.config().data_dir;
+    let folder =
+        engine::paths::stored_image_folder(data_dir, &PathBuf::from(&path)).ok_or_else(|| {
             AppError::new(
                 AppErrorKind::Validation,
                 "only images stored in the gallery can be revealed",
             )
         })?;
-    crate::reveal::open_folder(folder).map_err(|e| {
+    crate::reveal::open_folder(&folder).map_err(|e| {
         AppError::new(
             AppErrorKind::Internal,
             if cfg!(target_os = "linux") && e.kind() == std::io::ErrorKind::NotFound {

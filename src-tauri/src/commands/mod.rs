@@ -9,6 +9,7 @@ mod drift;
 mod gallery;
 mod gateways;
 mod generation;
+mod inputs;
 mod keys;
 mod pricing;
 mod projects;
@@ -34,6 +35,12 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             generation::generation_cancel,
             generation::generation_promote_preview,
             generation::generation_promote,
+            inputs::input_import,
+            inputs::input_import_file,
+            inputs::generation_lineage,
+            inputs::generation_finalize_options,
+            inputs::generation_finalize,
+            inputs::generation_upscale,
             routing::route_preview,
             routing::route_size_presets,
             projects::project_list,

@@ -31,6 +31,24 @@ export const commands = {
 	/**  Re-renders a draft on the final chain with the same prompt, seed and parameters. */
 	generationPromote: (generationId: string, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
 	/**
+	 *  Takes pasted or dropped image bytes as an input: checked (PNG, JPEG or WebP, size
+	 *  limits, decodable) and kept in the library by sha256.
+	 */
+	inputImport: (bytes: number[]) => typedError<ImportedImage, AppError>(__TAURI_INVOKE("input_import", { bytes })),
+	/**
+	 *  Asks the user for an image file in a native dialog and imports it; `None` when they
+	 *  cancel. The path comes from the dialog, never from the window.
+	 */
+	inputImportFile: () => typedError<ImportedImage | null, AppError>(__TAURI_INVOKE("input_import_file")),
+	/**  The inputs a result used and the results made from its images. */
+	generationLineage: (generationId: string) => typedError<Lineage, AppError>(__TAURI_INVOKE("generation_lineage", { generationId })),
+	/**  Every way to make a final of this draft, priced side by side. */
+	generationFinalizeOptions: (generationId: string) => typedError<FinalizeOptions, AppError>(__TAURI_INVOKE("generation_finalize_options", { generationId })),
+	/**  Runs the chosen finalize; returns the job id at once, progress on `progress`. */
+	generationFinalize: (input: FinalizeInput, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_finalize", { input, progress })),
+	/**  Upscales a generation's image; returns the job id at once. */
+	generationUpscale: (input: UpscaleInput, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_upscale", { input, progress })),
+	/**
 	 *  What pressing Draft / Final / Use would run for this request: the offer, its price,
 	 *  what is snapped or ignored, or why nothing can run and the fix.
 	 */
@@ -457,6 +475,9 @@ export type DiscoveryReport = {
 	providers: ProviderDiscovery[],
 };
 
+/**  How close a final is expected to stay to the draft. */
+export type DraftFidelity = "high" | "medium" | "low";
+
 /**  One settled attempt of the evidence: estimate vs actual. */
 export type DriftEvidence = {
 	attempt_id: string,
@@ -553,10 +574,74 @@ export type EstimateSource = "published" | "calibrated" |
 /**  A provider's or gateway's quote rather than a published page. */
 "reported" | "unknown";
 
+/**  Pixels added on each side (`expand`). */
+export type ExpandMargins = {
+	left: number,
+	top: number,
+	right: number,
+	bottom: number,
+};
+
 /**  Where an export went: the folder the user picked and the files written there. */
 export type ExportDone = {
 	folder: string,
 	files: string[],
+};
+
+/**  How a draft becomes a final. */
+export type FinalizeHow = 
+/**
+ *  Re-render on a premium model with the draft as the image to edit (keeps the
+ *  composition).
+ */
+"reference" | 
+/**  Enlarge the draft itself (keeps every pixel's content). */
+"upscale" | 
+/**  Re-roll the prompt on the final chain (today's promote; a new image). */
+"reroll";
+
+export type FinalizeInput = {
+	generation_id: string,
+	/**  Which image of the draft (default 0). */
+	index?: number | null,
+	how: FinalizeHow,
+	/**  Run on this offer instead of the final chain. */
+	offer: string | null,
+};
+
+/**  One way to finalize a draft, priced. */
+export type FinalizeOption = {
+	how: FinalizeHow,
+	/**
+	 *  The offer it would run on (the first usable one of the final chain that can do
+	 *  the operation, or the one asked for).
+	 */
+	offer_id: string | null,
+	display_name: string | null,
+	estimate: OfferEstimate | null,
+	expected_usd: string | null,
+	worst_case_usd: string | null,
+	fidelity: DraftFidelity,
+	/**  The rule behind `fidelity`, in words. */
+	fidelity_reason: string,
+	/**  Expected seconds (settled history of the offer, else the operation's typical). */
+	expected_seconds: number | null,
+	can_run: boolean,
+	/**  Why not (when `can_run` is false) and what to do. */
+	reason: string | null,
+	/**  The request it runs. */
+	params: RequestParams,
+	/**  Other offers that can do it, priced (cheapest first). */
+	alternatives: OfferEstimate[],
+};
+
+export type FinalizeOptions = {
+	generation_id: string,
+	draft_cost_usd: string,
+	/**  reference, upscale, reroll: in that order. */
+	options: FinalizeOption[],
+	/**  Finals already made from this draft. */
+	finals: string[],
 };
 
 export type GalleryItem = {
@@ -729,6 +814,8 @@ export type GenerationDetail = {
 	favourite: boolean,
 	rating: number,
 	boards: string[],
+	/**  Its inputs and the results made from it (draft → edits → final). */
+	lineage?: Lineage | null,
 };
 
 /**  The result of one generation; the CLI prints exactly this with `--json`. */
@@ -749,6 +836,8 @@ export type GenerationResult = {
 	budget_warning: string | null,
 	/**  The part of `cost_usd` the provider never confirmed. */
 	unconfirmed_usd: string,
+	/**  The input images it used, in order (hash and role). */
+	inputs?: InputHash[],
 };
 
 /**
@@ -766,6 +855,69 @@ export type ImageView = {
 	height: number,
 	mime: string,
 	seed: number | null,
+};
+
+/**  An image accepted into the library as an input (not a gallery result). */
+export type ImportedImage = {
+	sha256: string,
+	width: number,
+	height: number,
+	/**  "image/png", "image/jpeg" or "image/webp". */
+	mime: string,
+};
+
+/**
+ *  How faithfully a model keeps the input images (OpenAI `input_fidelity`); `high`
+ *  bills about 3,050 input tokens per 1024² input instead of about 135.
+ */
+export type InputFidelity = "low" | "high";
+
+/**  An input of a generation as `generate --json` prints it. */
+export type InputHash = {
+	hash: string,
+	role: InputRole,
+};
+
+/**  One input image of a request, in the order sent (the subject first). */
+export type InputRef = {
+	source: InputSource,
+	role: InputRole,
+};
+
+/**  The part an input image plays in a request. */
+export type InputRole = 
+/**  The image being edited, expanded or upscaled (always first). */
+"subject" | 
+/**  Content to take from: a product, a face, a composition. */
+"reference" | 
+/**  A look to take from. */
+"style";
+
+/**  Where an input image comes from. */
+export type InputSource = 
+/**  An image of the gallery: `<generation_id>#<index>`. */
+{ kind: "gallery"; generation_id: string; index: number } | 
+/**
+ *  Bytes imported with `import_input_image` (a file, a paste, a drop), by the
+ *  sha256 it returned.
+ */
+{ kind: "blob"; sha256: string };
+
+/**  An input image a result used, with where to show it from. */
+export type InputView = {
+	/**  0-based position in the request (the subject is 0). */
+	position: number,
+	role: InputRole,
+	hash: string,
+	mime: string,
+	width: number,
+	height: number,
+	/**  The gallery image it came from, when it did. */
+	generation_id: string | null,
+	index: number | null,
+	/**  Absolute path of the stored file, when the library still has it. */
+	path: string | null,
+	thumb_path: string | null,
 };
 
 /**  A project's invoice for a billing period; its CSV has the same items. */
@@ -860,6 +1012,34 @@ export type LifecycleChangeView = {
 	field: string,
 	old: string | null,
 	new: string | null,
+};
+
+/**
+ *  Where a result comes from and what was made from it: the detail panel's tree
+ *  (draft → edits → final).
+ */
+export type Lineage = {
+	operation: Operation,
+	/**  The input images this result used, in order (subject first). */
+	inputs: InputView[],
+	/**  The mask over the subject (alpha 0 = edit), when one was sent. */
+	mask: InputView | null,
+	expand: ExpandMargins | null,
+	scale: number | null,
+	fidelity: InputFidelity | null,
+	/**  Results that used one of this generation's images as an input. */
+	used_by: LineageLink[],
+};
+
+/**  A result that used an image of this generation as an input. */
+export type LineageLink = {
+	generation_id: string,
+	operation: Operation,
+	/**  The part the image played there. */
+	role: InputRole,
+	status: GenerationStatus,
+	created_at: string,
+	thumb_path: string | null,
 };
 
 export type OfferEstimate = {
@@ -972,6 +1152,21 @@ export type OfferView = {
 	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
 	price_basis: string,
 };
+
+/**  What a request does with its input images (issue 15). `generate` has none. */
+export type Operation = 
+/**  Text to image; input images, if any, are references. */
+"generate" | 
+/**  Edit by instruction: the first input is the image to edit, others are references. */
+"edit" | 
+/**  Edit a region: the mask (on the first input) says where. */
+"inpaint" | 
+/**  Extend the canvas by margins (outpaint). */
+"expand" | 
+/**  Enlarge the first input by a factor. */
+"upscale" | 
+/**  A variation of the first input. */
+"vary";
 
 export type OtherChangeView = {
 	offer_id: string,
@@ -1139,6 +1334,20 @@ export type RequestParams = {
 	steps: number | null,
 	/**  None means "random"; the engine picks one and records it. */
 	seed: number | null,
+	/**
+	 *  What is done with `inputs`; absent: `generate` (text to image, inputs if any
+	 *  are references).
+	 */
+	operation?: Operation,
+	/**  Input images in the order sent: the subject (edited, expanded, upscaled) first. */
+	inputs?: InputRef[],
+	/**  A PNG the size of the subject, alpha 0 where to edit (`inpaint`). */
+	mask?: InputSource | null,
+	expand?: ExpandMargins | null,
+	/**  Upscale factor. */
+	scale?: number | null,
+	/**  How faithfully the model keeps the inputs (OpenAI `input_fidelity`). */
+	fidelity?: InputFidelity | null,
 };
 
 /**  Route on the project's draft chain, final chain, or one explicit offer. */
@@ -1229,6 +1438,15 @@ export type Tier = "draft" | "final";
 
 /**  Which offers a request is priced or routed on. */
 export type TierFilter = "draft" | "final" | "all";
+
+export type UpscaleInput = {
+	generation_id: string,
+	/**  Which image of the generation (default 0). */
+	index?: number | null,
+	/**  Factor; default 2. */
+	scale: number | null,
+	offer: string | null,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

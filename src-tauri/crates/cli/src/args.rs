@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rust_decimal::Decimal;
 
-use crate::parse::{parse_budget, parse_fraction, parse_size};
+use crate::parse::{
+    parse_budget, parse_fidelity, parse_fraction, parse_margins, parse_operation, parse_size,
+};
 
 const ABOUT: &str = "See what an AI image costs before you pay for it: price a prompt on every \
 provider, generate drafts cheap and finals premium, keep every image in a local gallery that \
@@ -84,6 +86,15 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Re-render a draft on the project's final chain with the same prompt, seed and parameters
     Promote(PromoteArgs),
+    /// Make a final of a draft: re-render it with the draft as reference, upscale it, or
+    /// re-roll the prompt; without --how, prices every way side by side
+    #[command(
+        after_help = "Examples:\n  proofsheet-cli finalize <GENERATION_ID> --json\n  \
+        proofsheet-cli finalize <GENERATION_ID> --how reference --json"
+    )]
+    Finalize(FinalizeArgs),
+    /// Upscale a generation's image (the result links to it)
+    Upscale(UpscaleArgs),
     /// Show one generation: parameters, cost, attempts, images, lineage
     Show(ShowArgs),
     /// Browse the local gallery
@@ -283,6 +294,34 @@ pub struct ParamArgs {
     /// Seed, 0 to 4294967295; omitted means random (the engine records the one it used)
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub seed: Option<u32>,
+    #[command(flatten)]
+    pub inputs: InputArgs,
+}
+
+/// Image inputs and the operation on them (issue 15), on `estimate` and `generate`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct InputArgs {
+    /// An input image: a PNG/JPEG/WebP file, or a gallery image as GENERATION_ID[:INDEX].
+    /// Repeat for several; the first is the image edited, expanded or upscaled, the others
+    /// are references
+    #[arg(long = "image", value_name = "FILE|GENERATION_ID[:INDEX]")]
+    pub images: Vec<String>,
+    /// A PNG the size of the first image, transparent (alpha 0) where to edit
+    #[arg(long, value_name = "FILE")]
+    pub mask: Option<PathBuf>,
+    /// What to do with the images (default: edit with --image, inpaint with --mask,
+    /// expand with --expand, upscale with --scale)
+    #[arg(long = "op", value_name = "OP", value_parser = parse_operation)]
+    pub op: Option<vocab::Operation>,
+    /// Pixels to add left, top, right, bottom (expand), e.g. 0,256,0,256
+    #[arg(long, value_name = "L,T,R,B", value_parser = parse_margins)]
+    pub expand: Option<[u32; 4]>,
+    /// Upscale factor, 2 to 8
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u32>,
+    /// How faithfully the model keeps the input images (OpenAI input_fidelity)
+    #[arg(long, value_name = "low|high", value_parser = parse_fidelity)]
+    pub fidelity: Option<vocab::InputFidelity>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -453,6 +492,39 @@ pub struct GenerateArgs {
 #[derive(Debug, Args)]
 pub struct PromoteArgs {
     pub generation_id: String,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FinalizeHowArg {
+    /// Re-render on a final model with the draft as the image to edit
+    Reference,
+    /// Upscale the draft
+    Upscale,
+    /// Re-roll the prompt on the final chain (promote)
+    Reroll,
+}
+
+#[derive(Debug, Args)]
+pub struct FinalizeArgs {
+    /// The draft: GENERATION_ID[:INDEX]
+    pub generation_id: String,
+    /// Which way; without it, prints every way priced side by side and runs nothing
+    #[arg(long, value_enum)]
+    pub how: Option<FinalizeHowArg>,
+    /// Run on this offer instead of the project's final chain
+    #[arg(long, value_name = "ID")]
+    pub offer: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct UpscaleArgs {
+    /// GENERATION_ID[:INDEX]
+    pub generation_id: String,
+    /// Factor, 2 to 8 (default 2)
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u32>,
+    #[arg(long, value_name = "ID")]
+    pub offer: Option<String>,
 }
 
 #[derive(Debug, Args)]

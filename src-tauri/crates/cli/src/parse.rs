@@ -95,6 +95,31 @@ pub fn parse_fraction(s: &str) -> Result<Decimal, String> {
     Ok(d)
 }
 
+/// `--op`: one of the operations on input images.
+pub fn parse_operation(s: &str) -> Result<vocab::Operation, String> {
+    s.parse::<vocab::Operation>().map_err(|e| e.to_string())
+}
+
+/// `--fidelity low|high`.
+pub fn parse_fidelity(s: &str) -> Result<vocab::InputFidelity, String> {
+    s.parse::<vocab::InputFidelity>().map_err(|e| e.to_string())
+}
+
+/// `--expand L,T,R,B`: four pixel counts.
+pub fn parse_margins(s: &str) -> Result<[u32; 4], String> {
+    let bad = || format!("expected L,T,R,B in pixels, e.g. 0,256,0,256 (got '{s}')");
+    let parts: Vec<u32> = s
+        .split(',')
+        .map(|p| p.trim().parse::<u32>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| bad())?;
+    let m: [u32; 4] = parts.try_into().map_err(|_| bad())?;
+    if m.iter().any(|v| *v > 8192) {
+        return Err(format!("a margin above 8192 pixels (got '{s}')"));
+    }
+    Ok(m)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

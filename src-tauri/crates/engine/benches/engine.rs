@@ -117,6 +117,7 @@ fn input(seed: u32) -> GenerateInput {
             n: 1,
             steps: None,
             seed: Some(seed),
+            ..RequestParams::text("", 0, 0)
         },
         route: Route::Draft,
         no_dedup: false,

@@ -5,6 +5,7 @@ use rust_decimal::Decimal;
 use store::{AttemptRecord, GenerationRecord, ImageRecord, Status};
 
 use crate::api::*;
+use store::CanonicalInputs;
 
 pub(crate) fn tier(t: OfferTier) -> Tier {
     match t {
@@ -183,7 +184,7 @@ pub(crate) fn params_of(g: &GenerationRecord, images: &[ImageRecord]) -> Request
             .iter()
             .find_map(|i| i.seed.and_then(|s| u32::try_from(s).ok()))
     });
-    RequestParams {
+    let mut p = RequestParams {
         prompt: r.prompt.clone(),
         negative_prompt: r.negative_prompt.clone(),
         width: r.width,
@@ -192,7 +193,10 @@ pub(crate) fn params_of(g: &GenerationRecord, images: &[ImageRecord]) -> Request
         n: r.n.max(1),
         steps: r.steps,
         seed,
-    }
+        ..RequestParams::text("", 0, 0)
+    };
+    params_inputs(&mut p, &r.inputs);
+    p
 }
 
 pub(crate) fn result_of(
@@ -218,6 +222,7 @@ pub(crate) fn result_of(
         error: g.error.clone(),
         budget_warning: None,
         unconfirmed_usd: g.unconfirmed,
+        inputs: input_hashes(&g.request.inputs),
     }
 }
 
@@ -267,4 +272,50 @@ pub(crate) fn charge_view(c: &store::UnconfirmedCharge) -> ChargeView {
         review: a.review.clone(),
         created_at: a.started_at.to_rfc3339(),
     }
+}
+
+/// The inputs as `generate --json` prints them.
+pub(crate) fn input_hashes(c: &CanonicalInputs) -> Vec<InputHash> {
+    c.images
+        .iter()
+        .map(|i| InputHash {
+            hash: i.hash.clone(),
+            role: i.role,
+        })
+        .collect()
+}
+
+/// The request parameters a stored generation's inputs came from.
+pub(crate) fn params_inputs(p: &mut RequestParams, c: &CanonicalInputs) {
+    if c.is_empty() {
+        return;
+    }
+    p.operation = c.operation;
+    p.inputs = c
+        .images
+        .iter()
+        .map(|i| InputRef {
+            source: match &i.source {
+                Some((generation_id, index)) => InputSource::Gallery {
+                    generation_id: generation_id.clone(),
+                    index: *index,
+                },
+                None => InputSource::Blob {
+                    sha256: i.hash.clone(),
+                },
+            },
+            role: i.role,
+        })
+        .collect();
+    p.mask = c.mask.as_ref().map(|m| InputSource::Blob {
+        sha256: m.hash.clone(),
+    });
+    p.expand = c.expand.map(|[left, top, right, bottom]| ExpandMargins {
+        left,
+        top,
+        right,
+        bottom,
+    });
+    p.scale = c.scale;
+    p.fidelity = c.fidelity;
 }

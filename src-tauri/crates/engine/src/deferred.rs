@@ -137,7 +137,7 @@ pub(crate) async fn submit(
     generation: GenerationId,
     project: ProjectId,
     cands: &[Candidate],
-    req: &pricing::EstimateRequest,
+    (req, inputs): (&pricing::EstimateRequest, &crate::inputs::Resolved),
     cancel: &CancellationToken,
     emit: &ProgressFn,
 ) -> Result<(Submitted, Option<String>)> {
@@ -175,7 +175,7 @@ pub(crate) async fn submit(
             return Ok((Submitted::Cancelled, warning));
         }
         if i > 0 {
-            let canonical = c.canonical(req);
+            let canonical = c.canonical(req, &inputs.canonical);
             let (g, offer) = (generation, c.offer.id.to_string());
             core.store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                 .await?;
@@ -196,7 +196,7 @@ pub(crate) async fn submit(
             core,
             generation,
             c,
-            req,
+            (req, inputs),
             key.as_ref().map(keys::Secret::expose),
             cancel,
             emit,
@@ -217,7 +217,7 @@ async fn one(
     core: &Arc<Core>,
     generation: GenerationId,
     c: &Candidate,
-    req: &pricing::EstimateRequest,
+    (req, inputs): (&pricing::EstimateRequest, &crate::inputs::Resolved),
     key: Option<&str>,
     cancel: &CancellationToken,
     emit: &ProgressFn,
@@ -245,7 +245,7 @@ async fn one(
         steps: r.steps,
         seed: r.seed,
         extra: serde_json::Value::Null,
-        inputs: Default::default(),
+        inputs: inputs.provider.clone(),
     };
     let new = NewAttempt {
         provider: provider.clone(),

@@ -14,7 +14,8 @@ use crate::routing::{self, Candidate};
 
 pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<EstimateResult> {
     routing::validate_params(&input.params)?;
-    let req = routing::estimate_request(&input.params, input.params.seed.map(u64::from));
+    let (req, resolved) =
+        crate::inputs::priced(core, &input.params, input.params.seed.map(u64::from)).await?;
     let catalog = core.catalog();
     let calibration = core.calibration();
     let ctx = crate::context::estimate_ctx(&calibration);
@@ -59,7 +60,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
                     estimate: e.clone(),
                     skip: None,
                 };
-                store::dedup_key(&c.canonical(&req))
+                store::dedup_key(&c.canonical(&req, &resolved.canonical))
             })
         })
         .collect();
@@ -99,7 +100,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
         })
         .collect();
     let budget = match &input.project {
-        Some(name) => Some(route_budget(core, &catalog, name, &input, &req).await?),
+        Some(name) => Some(route_budget(core, &catalog, name, &input, &req, &resolved).await?),
         None => None,
     };
     Ok(EstimateResult {
@@ -119,7 +120,7 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
         .await?;
     let catalog = core.catalog();
     let params = &plan.params;
-    let req = routing::estimate_request(params, params.seed.map(u64::from));
+    let (req, _) = crate::inputs::priced(core, params, params.seed.map(u64::from)).await?;
     let with_keys = core.providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
     let calibration = core.calibration();
@@ -174,6 +175,7 @@ async fn route_budget(
     name: &str,
     input: &EstimateInput,
     req: &pricing::EstimateRequest,
+    resolved: &crate::inputs::Resolved,
 ) -> Result<BudgetView> {
     let n = name.to_owned();
     let (summary, policy) = core
@@ -192,7 +194,7 @@ async fn route_budget(
     let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
     let keys: Vec<String> = usable
         .iter()
-        .map(|c| store::dedup_key(&c.canonical(req)))
+        .map(|c| store::dedup_key(&c.canonical(req, &resolved.canonical)))
         .collect();
     let reused = core
         .store_op(move |s| {

@@ -18,7 +18,7 @@ use crate::settings;
 use crate::{estimate, gallery, key_ops, projects, recovery};
 
 pub struct Engine {
-    core: Arc<Core>,
+    pub(crate) core: Arc<Core>,
     /// Background recovery started by `open`, awaited by `recover`.
     recovery: tokio::sync::Mutex<Option<JoinHandle<Result<RecoveryReport>>>>,
 }
@@ -580,7 +580,7 @@ impl Engine {
     }
 }
 
-fn spec(input: GenerateInput, parent: Option<store::GenerationId>) -> JobSpec {
+pub(crate) fn spec(input: GenerateInput, parent: Option<store::GenerationId>) -> JobSpec {
     JobSpec {
         project: input.project,
         params: input.params,

@@ -74,7 +74,9 @@ pub(crate) async fn run(
         .params
         .seed
         .unwrap_or_else(|| rand::rng().random_range(0..i32::MAX as u32));
-    let mut req = routing::estimate_request(&spec.params, Some(u64::from(seed)));
+    let (mut req, resolved) =
+        crate::inputs::priced(&core, &spec.params, Some(u64::from(seed))).await?;
+    let inputs = &resolved.canonical;
     if spec.later {
         req.latency = pricing::LatencyTier::Batch;
     }
@@ -99,7 +101,8 @@ pub(crate) async fn run(
     };
 
     if !spec.no_dedup
-        && let Some(result) = try_reuse(&core, &cands, &req, project, &tier, spec.parent).await?
+        && let Some(result) =
+            try_reuse(&core, &cands, &req, inputs, project, &tier, spec.parent).await?
     {
         emit(JobEvent::Done {
             result: result.clone(),
@@ -117,7 +120,7 @@ pub(crate) async fn run(
     let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);
     let new = NewGeneration {
         project_id: project,
-        request: first.canonical(&req),
+        request: first.canonical(&req, inputs),
         tier: convert::to_store_tier(&tier),
         parent_id: spec.parent,
         offer_id: Some(first.offer.id.to_string()),
@@ -133,7 +136,7 @@ pub(crate) async fn run(
             Claimed::Mine(id) => break id,
             Claimed::TwinDone => {
                 if let Some(result) =
-                    try_reuse(&core, &cands, &req, project, &tier, spec.parent).await?
+                    try_reuse(&core, &cands, &req, inputs, project, &tier, spec.parent).await?
                 {
                     emit(JobEvent::Done {
                         result: result.clone(),
@@ -152,20 +155,29 @@ pub(crate) async fn run(
         cancel: &cancel,
         emit: &emit,
         req: &req,
+        inputs: &resolved,
         allow_safety_fallback: policy.allow_safety_fallback,
         warning: parking_lot::Mutex::new(None),
     };
     let outcome = if spec.later {
-        crate::deferred::submit(&core, generation, project, &cands, &req, &cancel, &emit)
-            .await
-            .map(|(end, warning)| {
-                run.warning.lock().clone_from(&warning);
-                match end {
-                    crate::deferred::Submitted::Deferred => Outcome::Deferred,
-                    crate::deferred::Submitted::Failed(m) => Outcome::Failed(m),
-                    crate::deferred::Submitted::Cancelled => Outcome::Cancelled,
-                }
-            })
+        crate::deferred::submit(
+            &core,
+            generation,
+            project,
+            &cands,
+            (&req, &resolved),
+            &cancel,
+            &emit,
+        )
+        .await
+        .map(|(end, warning)| {
+            run.warning.lock().clone_from(&warning);
+            match end {
+                crate::deferred::Submitted::Deferred => Outcome::Deferred,
+                crate::deferred::Submitted::Failed(m) => Outcome::Failed(m),
+                crate::deferred::Submitted::Cancelled => Outcome::Cancelled,
+            }
+        })
     } else {
         run.attempts(&cands).await
     };
@@ -321,6 +333,7 @@ async fn try_reuse(
     core: &Arc<Core>,
     cands: &[Candidate],
     req: &pricing::EstimateRequest,
+    inputs: &store::CanonicalInputs,
     project: ProjectId,
     tier: &Tier,
     parent: Option<GenerationId>,
@@ -328,7 +341,7 @@ async fn try_reuse(
     let keys: Vec<String> = cands
         .iter()
         .filter(|c| c.skip.is_none())
-        .map(|c| store::dedup_key(&c.canonical(req)))
+        .map(|c| store::dedup_key(&c.canonical(req, inputs)))
         .collect();
     let tier = convert::to_store_tier(tier);
     core.store_op(move |s| {
@@ -362,6 +375,8 @@ struct Run<'a> {
     cancel: &'a CancellationToken,
     emit: &'a ProgressFn,
     req: &'a pricing::EstimateRequest,
+    /// The request's input images (bytes loaded once, shared by every call).
+    inputs: &'a crate::inputs::Resolved,
     allow_safety_fallback: bool,
     /// The reservation's budget warning, carried into the result.
     warning: parking_lot::Mutex<Option<String>>,
@@ -409,7 +424,7 @@ impl Run<'_> {
         let mut last_error = String::from("no attempt succeeded");
         for (i, c) in usable.iter().enumerate() {
             if i > 0 {
-                let canonical = c.canonical(self.req);
+                let canonical = c.canonical(self.req, &self.inputs.canonical);
                 let (g, offer) = (self.generation, c.offer.id.to_string());
                 self.core
                     .store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
@@ -488,7 +503,7 @@ impl Run<'_> {
                 steps: r.steps,
                 seed: r.seed,
                 extra: serde_json::Value::Null,
-                inputs: Default::default(),
+                inputs: self.inputs.provider.clone(),
             };
             let mut call = Call {
                 core: self.core,

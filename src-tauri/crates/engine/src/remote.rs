@@ -31,6 +31,8 @@ pub(crate) fn priced_of(g: &GenerationRecord) -> pricing::EstimateRequest {
     q.n = rq.n.max(1);
     q.steps = rq.steps;
     q.seed = rq.seed;
+    // The inputs priced by their sizes, found again by hash: no bytes are needed.
+    crate::inputs::apply_stored(&mut q, &rq.inputs);
     q
 }
 

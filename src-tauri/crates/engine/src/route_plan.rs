@@ -55,7 +55,7 @@ pub(crate) async fn decide(
     route: &Route,
     params: &RequestParams,
 ) -> Result<RouteDecision> {
-    let req = routing::estimate_request(params, params.seed.map(u64::from));
+    let (req, resolved) = crate::inputs::priced(core, params, params.seed.map(u64::from)).await?;
     let catalog = core.catalog();
     let cands =
         crate::candidates::route_candidates(core, &catalog, route, policy, &req, params).await;
@@ -76,7 +76,7 @@ pub(crate) async fn decide(
     let open: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
     let keys: Vec<String> = open
         .iter()
-        .map(|c| store::dedup_key(&c.canonical(&req)))
+        .map(|c| store::dedup_key(&c.canonical(&req, &resolved.canonical)))
         .collect();
     let hit = core
         .store_op(move |s| {

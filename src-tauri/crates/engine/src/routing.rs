@@ -8,7 +8,7 @@ use pricing::{
     Catalog, Estimate, EstimateContext, EstimateRequest, LifecycleStatus, Offer, OfferTier,
     PriceSource,
 };
-use store::{CanonicalRequest, Policy};
+use store::{CanonicalInputs, CanonicalRequest, Policy};
 
 use crate::api::{ChainWarning, RequestParams, Route};
 use crate::error::{EngineError, Result};
@@ -31,7 +31,7 @@ impl Candidate {
     }
 
     /// The dedup identity of this request on this offer.
-    pub fn canonical(&self, req: &EstimateRequest) -> CanonicalRequest {
+    pub fn canonical(&self, req: &EstimateRequest, inputs: &CanonicalInputs) -> CanonicalRequest {
         let r = &self.estimate.resolved;
         CanonicalRequest {
             prompt: req.prompt.clone(),
@@ -51,6 +51,7 @@ impl Candidate {
             style: None,
             n: r.n,
             reference_image_hashes: Vec::new(),
+            inputs: inputs.clone(),
         }
     }
 }
@@ -275,6 +276,7 @@ mod tests {
             n: 1,
             steps: None,
             seed,
+            ..RequestParams::text("", 0, 0)
         }
     }
 

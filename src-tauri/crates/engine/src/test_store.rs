@@ -49,6 +49,7 @@ pub(crate) fn generation(store: &Store, project: &Project, prompt: &str) -> Gene
         style: None,
         n: 1,
         reference_image_hashes: vec![],
+        inputs: Default::default(),
     };
     store
         .create_generation(&NewGeneration {

@@ -77,6 +77,7 @@ async fn flux_estimate(e: &Engine) -> rust_decimal::Decimal {
                 n: 1,
                 steps: None,
                 seed: None,
+                ..engine::api::RequestParams::text("", 0, 0)
             },
             project: None,
             tier: engine::api::TierFilter::All,

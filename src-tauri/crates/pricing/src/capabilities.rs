@@ -2,6 +2,7 @@
 //! a request: what changed goes into notes; what cannot be done makes the offer
 //! unsupported with a reason.
 
+use crate::operations::{OperationSpec, Refusal};
 use crate::request::{EstimateRequest, ResolvedRequest};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
@@ -28,6 +29,13 @@ pub struct Capabilities {
     pub max_reference_images: u32,
     #[serde(default)]
     pub max_prompt_chars: Option<u32>,
+    /// What the offer does with input images; empty = `generate` only (with
+    /// `max_reference_images` references).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub operations: Vec<OperationSpec>,
+    /// Takes OpenAI's `input_fidelity` (low / high; input tokens depend on it).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub input_fidelity: bool,
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,6 +156,9 @@ pub struct Resolution {
     pub resolved: ResolvedRequest,
     pub notes: Vec<Note>,
     pub unsupported: Option<String>,
+    /// Why the offer cannot do the request's operation or inputs (rendered into
+    /// `unsupported` with the offer's name by the estimate).
+    pub(crate) refusal: Option<Refusal>,
 }
 
 /// Rank of a quality word so names map across providers (medium ↔ standard, high ↔ hd).
@@ -196,8 +207,10 @@ impl Capabilities {
         let mut notes = Vec::new();
         let mut unsupported = None;
 
-        let (width, height, size_label) = self.sizes.snap(req.width, req.height);
-        if (width, height) != (req.width, req.height) {
+        let op = self.resolve_operation(req, &mut notes);
+        let (want_w, want_h) = op.target.unwrap_or((req.width, req.height));
+        let (width, height, size_label) = self.sizes.snap(want_w, want_h);
+        if (width, height) != (want_w, want_h) {
             notes.push(Note::SizeSnapped {
                 width,
                 height,
@@ -246,19 +259,25 @@ impl Capabilities {
         }
 
         let refs = u32::try_from(req.reference_images.len()).unwrap_or(u32::MAX);
-        if refs > self.max_reference_images {
-            unsupported = Some(if self.max_reference_images == 0 {
-                "reference images are not supported by this model".to_owned()
-            } else {
-                format!(
-                    "at most {} reference images (asked for {refs})",
-                    self.max_reference_images
-                )
-            });
+        if let Some(r) = &op.refusal {
+            unsupported = Some(r.reason("this model", self));
         }
+        let input_fidelity = match (req.input_fidelity, self.input_fidelity, refs) {
+            (_, _, 0) => None,
+            (asked, true, _) => Some(asked.unwrap_or(vocab::InputFidelity::Low)),
+            (Some(f), false, _) => {
+                notes.push(Note::Text(format!(
+                    "input fidelity {f} not taken by this model — ignored"
+                )));
+                None
+            }
+            (None, false, _) => None,
+        };
+        let mut refusal = op.refusal;
         if let Some(max) = self.max_prompt_chars
             && chars > max as usize
         {
+            refusal = None;
             unsupported = Some(format!(
                 "prompt is {chars} characters; this model accepts at most {max}"
             ));
@@ -278,9 +297,13 @@ impl Capabilities {
                 negative_prompt: has_negative && self.negative_prompt,
                 reference_images: refs,
                 latency: req.latency,
+                operation: req.operation,
+                input_fidelity,
+                scale: op.scale,
             },
             notes,
             unsupported,
+            refusal,
         }
     }
 

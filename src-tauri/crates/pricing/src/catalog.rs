@@ -4,6 +4,7 @@
 use crate::capabilities::Capabilities;
 use crate::error::CatalogError;
 use crate::formula::Formula;
+use crate::inputs::ReferenceTier;
 use crate::lifecycle::check_replacements;
 use crate::request::LatencyTier;
 use crate::validate::{parse_date, validate_offer};
@@ -68,6 +69,10 @@ pub struct Offer {
     /// unsupported) on every keystroke, and date formatting is the slow part.
     #[serde(skip)]
     pub(crate) shutdown_text: TextCache,
+    /// "… cannot make an image from a prompt; it can …" for offers that only edit or
+    /// upscale: refused on every keystroke of a text-to-image request.
+    #[serde(skip)]
+    pub(crate) generate_refusal: TextCache,
 }
 
 /// A lazily formatted text that never makes two offers unequal.
@@ -119,6 +124,9 @@ pub struct Modifiers {
     /// A gateway's markup in USD per image billed, on top of the formula.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub markup_per_image_usd: Option<Decimal>,
+    /// I5: with any input image the request is priced on this tier's formula instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_tier: Option<ReferenceTier>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -5,6 +5,7 @@
 
 use crate::catalog::{Catalog, Offer};
 use crate::estimate::{EstimateContext, PriceSource, estimate};
+use crate::operations::probe_request;
 use crate::request::EstimateRequest;
 use chrono::{NaiveDate, TimeZone, Utc};
 use rust_decimal::Decimal;
@@ -53,7 +54,8 @@ pub struct OfferRef {
 pub struct PriceChange {
     pub offer_id: String,
     pub display_name: String,
-    /// What was priced, e.g. `1024x1024 high` or `1024x1024`.
+    /// What was priced, e.g. `1024x1024 high`, `1024x1024`, or for an offer that does not
+    /// generate its first operation on a 1024×1024 image, e.g. `inpaint 1024x1024`.
     pub probe: String,
     /// `None` when that side has no known price.
     pub old_usd: Option<Decimal>,
@@ -156,7 +158,8 @@ fn price_changes(o: &Offer, n: &Offer, ctx: &EstimateContext<'_>, out: &mut Vec<
         qualities.push(None);
     }
     for q in qualities {
-        let mut req = EstimateRequest::new("catalog diff", PROBE_SIDE, PROBE_SIDE);
+        // Offers that only edit or upscale are compared on their own operation.
+        let mut req = probe_request(&n.capabilities, PROBE_SIDE);
         req.quality = q.clone();
         let old_usd = probe(o, &req, ctx);
         let new_usd = probe(n, &req, ctx);
@@ -169,9 +172,13 @@ fn price_changes(o: &Offer, n: &Offer, ctx: &EstimateContext<'_>, out: &mut Vec<
             }
             _ => None,
         };
+        let op = match req.operation {
+            vocab::Operation::Generate => String::new(),
+            op => format!("{op} "),
+        };
         let probe = match &q {
-            Some(q) => format!("{PROBE_SIDE}x{PROBE_SIDE} {q}"),
-            None => format!("{PROBE_SIDE}x{PROBE_SIDE}"),
+            Some(q) => format!("{op}{PROBE_SIDE}x{PROBE_SIDE} {q}"),
+            None => format!("{op}{PROBE_SIDE}x{PROBE_SIDE}"),
         };
         out.push(PriceChange {
             offer_id: n.id.to_string(),

@@ -5,9 +5,11 @@ use crate::calibration::Calibration;
 use crate::capabilities::Note;
 use crate::catalog::{Catalog, Modifiers, Offer, OfferTier, PriceBasis};
 use crate::formula::{PriceInput, Priced};
+use crate::inputs::ReferenceTier;
 use crate::lifecycle::{LifecycleNote, LifecycleStatus};
 use crate::lines::Line;
 use crate::money::{Amount, ser_norm};
+use crate::operations::Refusal;
 use crate::request::{EstimateRequest, LatencyTier, ResolvedRequest};
 use crate::validate::parse_time;
 use chrono::{DateTime, NaiveDate, Timelike, Utc};
@@ -126,7 +128,7 @@ pub struct Estimate {
 
 /// Estimates one offer.
 pub fn estimate(offer: &Offer, req: &EstimateRequest, ctx: &EstimateContext<'_>) -> Estimate {
-    estimate_prepared(offer, req, ctx, &Prepared::of(req, ctx))
+    estimate_prepared(offer, req, ctx, &Prepared::of(req, ctx)).0
 }
 
 /// What every offer's estimate needs from the request, computed once per request.
@@ -153,15 +155,28 @@ impl Prepared {
     }
 }
 
+/// The estimate, and whether another offer may do what this one refused (the
+/// operation or its inputs), so the refusal can name it.
 fn estimate_prepared(
     offer: &Offer,
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
     prep: &Prepared,
-) -> Estimate {
+) -> (Estimate, bool) {
     let mut res = offer
         .capabilities
         .resolve_counted(req, prep.prompt_chars, prep.quality.as_ref());
+    let mut wants_another = false;
+    if let Some(r) = &res.refusal {
+        let text = || r.reason(&offer.display_name, &offer.capabilities);
+        res.unsupported = Some(match r {
+            Refusal::Operation(vocab::Operation::Generate) => {
+                offer.generate_refusal.get_or_init(text).to_owned()
+            }
+            _ => text(),
+        });
+        wants_another = r.wants_another_offer();
+    }
     let lifecycle = lifecycle_note(offer, prep.today);
     if let Some(note) = lifecycle
         .as_ref()
@@ -173,6 +188,8 @@ fn estimate_prepared(
                 .get_or_init(|| note.to_string())
                 .to_owned(),
         );
+        // The shutdown is the reason; it names its own replacement.
+        wants_another = false;
     }
     let latency = latency_multiplier(&offer.modifiers, req.latency);
     if latency.is_none() {
@@ -227,7 +244,7 @@ fn estimate_prepared(
         }
     };
     if res.unsupported.is_some() {
-        return finish(res, None);
+        return (finish(res, None), wants_another);
     }
     let r = &res.resolved;
     let input = PriceInput {
@@ -244,9 +261,28 @@ fn estimate_prepared(
                 0
             },
         reference_images: &req.reference_images,
+        operation: r.operation,
+        input_fidelity: r.input_fidelity,
     };
-    let mut priced = offer.formula.price(&input);
+    let formula = ReferenceTier::pick(
+        offer.modifiers.reference_tier.as_ref(),
+        &offer.formula,
+        req.reference_images.len(),
+    );
+    let mut priced = formula.price(&input);
+    if let Some(t) = offer
+        .modifiers
+        .reference_tier
+        .as_ref()
+        .filter(|_| !req.reference_images.is_empty())
+    {
+        priced.lines.insert(
+            0,
+            Line::Text(format!("with a reference image: the {} price", t.name)),
+        );
+    }
     apply_reference_charge(&offer.modifiers, r, &mut priced);
+    say_inputs_included(r, &mut priced);
     apply_markup_per_image(&offer.modifiers, r.n, &mut priced);
     let mut confidence = if priced.assumed || offer.unverified {
         Confidence::Assumed
@@ -303,7 +339,7 @@ fn estimate_prepared(
             worst: Amount::usd(priced.worst),
         });
     }
-    finish(res, Some((priced, confidence, source)))
+    (finish(res, Some((priced, confidence, source))), false)
 }
 
 fn base_source(offer: &Offer, unknown: bool) -> PriceSource {
@@ -351,13 +387,14 @@ pub fn estimate_offers<'o>(
     req: &EstimateRequest,
     ctx: &EstimateContext<'_>,
 ) -> Vec<Estimate> {
-    let mut all: Vec<Estimate> = {
+    let (mut all, wants_another): (Vec<Estimate>, Vec<bool>) = {
         let prep = Prepared::of(req, ctx);
         offers
             .into_iter()
             .map(|o| estimate_prepared(o, req, ctx, &prep))
-            .collect()
+            .unzip()
     };
+    name_alternatives(&mut all, &wants_another);
     // Keys are computed once and the (large) estimates moved at most a few times each;
     // ties keep catalog order because the cached-key sort breaks them by index.
     // Comparing `Decimal`s of different scales rescales on every comparison, so the key
@@ -374,6 +411,35 @@ pub fn estimate_offers<'o>(
         all.sort_by_cached_key(|e| (!e.supported, e.source == PriceSource::Unknown, e.expected));
     }
     all
+}
+
+/// "FLUX Kontext cannot edit a masked region; use FLUX.1 Fill [pro]": a refusal of the
+/// operation names the cheapest offer of the same provider that can do the request.
+fn name_alternatives(all: &mut [Estimate], wants_another: &[bool]) {
+    if !wants_another.contains(&true) {
+        return;
+    }
+    let hints: Vec<Option<Arc<str>>> = all
+        .iter()
+        .zip(wants_another)
+        .map(|(e, want)| {
+            if !*want {
+                return None;
+            }
+            all.iter()
+                .filter(|o| {
+                    o.supported && o.provider == e.provider && o.source != PriceSource::Unknown
+                })
+                .min_by(|a, b| a.expected.cmp(&b.expected))
+                .map(|o| o.display_name.clone())
+        })
+        .collect();
+    for (e, hint) in all.iter_mut().zip(hints) {
+        if let (Some(h), Some(reason)) = (hint, e.unsupported_reason.as_mut()) {
+            reason.push_str("; use ");
+            reason.push_str(&h);
+        }
+    }
 }
 
 /// `d` × 10^28 as an integer, when it fits below `i128::MAX` (amounts under ~1.7 × 10^10).
@@ -445,6 +511,25 @@ fn apply_markup_per_image(m: &Modifiers, n: u32, p: &mut Priced) {
     }
 }
 
+/// Input images that no rule charged are part of the price: say so, so every estimate
+/// with inputs lists them.
+fn say_inputs_included(r: &ResolvedRequest, p: &mut Priced) {
+    if r.reference_images == 0 || p.unknown {
+        return;
+    }
+    let charged = p.lines.iter().any(|l| {
+        matches!(
+            l,
+            Line::InputTokens { .. } | Line::InputMegapixels { .. } | Line::ReferenceImages { .. }
+        )
+    });
+    if !charged {
+        p.lines.push(Line::InputsIncluded {
+            what: crate::inputs::InputWords::of(r.operation, r.reference_images as usize),
+        });
+    }
+}
+
 fn apply_reference_charge(m: &Modifiers, r: &ResolvedRequest, p: &mut Priced) {
     if let (Some(each), true) = (m.reference_image_usd, r.reference_images > 0) {
         let count = r.reference_images * r.calls;
@@ -453,6 +538,7 @@ fn apply_reference_charge(m: &Modifiers, r: &ResolvedRequest, p: &mut Priced) {
             total,
             total,
             Line::ReferenceImages {
+                what: crate::inputs::InputWords::of(r.operation, r.reference_images as usize),
                 count,
                 each: Amount::usd(each),
                 total: Amount::usd(total),

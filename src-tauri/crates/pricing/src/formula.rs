@@ -26,7 +26,7 @@ pub enum Formula {
         rounding: MpRounding,
     },
     /// F4: per image `first + max(0, outMP − 1) × increment`, plus `inMP × input_increment`
-    /// for reference images (BFL FLUX.2, amounts in credits = cents).
+    /// for every input image, once per call (I2; BFL FLUX.2, amounts in credits = cents).
     BaseIncrement {
         first_mp: Decimal,
         increment: Decimal,
@@ -125,7 +125,11 @@ pub struct PriceInput<'a> {
     pub calls: u32,
     pub steps: Option<u32>,
     pub prompt_chars: usize,
+    /// Every input image, the subject first.
     pub reference_images: &'a [ImageDims],
+    pub operation: vocab::Operation,
+    /// Resolved `input_fidelity` (I1 input tokens).
+    pub input_fidelity: Option<vocab::InputFidelity>,
 }
 
 /// A priced request: expected and worst-case money plus the lines explaining it.
@@ -324,25 +328,14 @@ impl Formula {
                         total: amt(out_total),
                     },
                 );
-                if !input.reference_images.is_empty() {
-                    let in_mp: Decimal = input
-                        .reference_images
-                        .iter()
-                        .map(|d| {
-                            billed_megapixels(megapixels(d.width, d.height, *mp_unit), *rounding)
-                        })
-                        .sum();
-                    let in_total = in_mp * *input_increment * Decimal::from(input.calls);
-                    p.add(
-                        in_total,
-                        in_total,
-                        Line::InputMegapixels {
-                            mp: in_mp,
-                            increment: amt(*input_increment),
-                            total: amt(in_total),
-                        },
-                    );
-                }
+                crate::inputs::input_megapixels(
+                    input,
+                    *input_increment,
+                    *mp_unit,
+                    *rounding,
+                    unit,
+                    &mut p,
+                );
                 p
             }
             Formula::Tokens(t) => t.price(input, unit),

@@ -16,9 +16,11 @@ mod diff;
 mod error;
 mod estimate;
 mod formula;
+mod inputs;
 mod lifecycle;
 mod lines;
 pub mod money;
+mod operations;
 mod request;
 mod settle;
 mod tokens;
@@ -43,9 +45,11 @@ pub use formula::{
     Formula, PriceInput, PriceRow, Priced, StepScaling, StepTier, TokenFormula, TokenRates,
     TokenRow, image_tokens, table_row,
 };
+pub use inputs::{InputTokens, InputWords, ReferenceTier};
 pub use lifecycle::{LifecycleNote, LifecycleStatus, catalog_date};
 pub use lines::{Line, TokenClass};
 pub use money::{MpRounding, MpUnit};
+pub use operations::{MaskUse, OperationSpec};
 pub use request::{EstimateRequest, ImageDims, LatencyTier, ResolvedRequest};
 pub use settle::{Settlement, SettlementBasis, TokenUsage, Usage, settle};
 

@@ -2,6 +2,7 @@
 //! decimals is the slowest part of an estimate) and rendered to text only when
 //! shown or serialized. Across IPC a line is always a plain string.
 
+use crate::inputs::InputWords;
 use crate::money::{Amount, MpRounding, MpUnit, per_million, thousands};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -72,9 +73,24 @@ pub enum Line {
         total: Amount,
     },
     InputMegapixels {
+        what: InputWords,
         mp: Decimal,
         increment: Amount,
         total: Amount,
+    },
+    /// I1: input image tokens ("3 reference images × 3,050 tokens at high fidelity").
+    InputTokens {
+        what: InputWords,
+        /// Tokens per image when every image has the same count.
+        each: Option<u64>,
+        /// All images, all calls.
+        tokens: u64,
+        calls: u32,
+        fidelity: Option<vocab::InputFidelity>,
+        rate: Decimal,
+        total: Amount,
+        /// What the budget reserves when more than `total`.
+        worst: Option<Amount>,
     },
     ImageTokens {
         n: u32,
@@ -114,7 +130,13 @@ pub enum Line {
         seconds: Decimal,
         total: Amount,
     },
+    /// The inputs cost nothing on top (I3 flat per operation, local models).
+    InputsIncluded {
+        what: InputWords,
+    },
     ReferenceImages {
+        what: InputWords,
+        /// Images × calls.
         count: u32,
         each: Amount,
         total: Amount,
@@ -209,15 +231,47 @@ impl fmt::Display for Line {
                     .normalize()
             ),
             Line::InputMegapixels {
+                what,
                 mp,
                 increment,
                 total,
             } => {
                 write!(
                     f,
-                    "input images {} MP × {increment} = {total}",
+                    "{what} = {} MP in × {increment} = {total}",
                     mp.round_dp(4).normalize()
                 )
+            }
+            Line::InputTokens {
+                what,
+                each,
+                tokens,
+                calls,
+                fidelity,
+                rate,
+                total,
+                worst,
+            } => {
+                let fid = fidelity
+                    .map(|f| format!(" at {f} fidelity"))
+                    .unwrap_or_default();
+                match each {
+                    Some(e) => write!(f, "{what} × {} tokens{fid}", thousands(*e))?,
+                    None => write!(f, "{what}{fid}")?,
+                }
+                if *calls > 1 {
+                    write!(f, " × {calls} calls")?;
+                }
+                write!(
+                    f,
+                    " = {total} ({} image-in tokens × {})",
+                    thousands(*tokens),
+                    per_million(*rate)
+                )?;
+                if let Some(w) = worst {
+                    write!(f, "; up to {w} reserved")?;
+                }
+                Ok(())
             }
             Line::ImageTokens {
                 n,
@@ -298,8 +352,18 @@ impl fmt::Display for Line {
                 seconds.round_dp(3).normalize(),
                 Amount::usd(*r)
             ),
-            Line::ReferenceImages { count, each, total } => {
-                write!(f, "{count} reference image(s) × {each} = {total}")
+            Line::InputsIncluded { what } => write!(f, "{what}: included in the price"),
+            Line::ReferenceImages {
+                what,
+                count,
+                each,
+                total,
+            } => {
+                write!(f, "{what}")?;
+                if *count != what.count {
+                    write!(f, " sent {count} times")?;
+                }
+                write!(f, " × {each} = {total}")
             }
             Line::Latency { tier, multiplier } => {
                 write!(f, "{tier} tier × {}", multiplier.normalize())

@@ -125,13 +125,22 @@ pub struct ResolvedRequest {
     pub negative_prompt: bool,
     pub reference_images: u32,
     pub latency: LatencyTier,
+    /// What is done with the input images.
+    #[serde(default = "generate")]
+    pub operation: vocab::Operation,
+    /// `input_fidelity` to send (`None` when there are no inputs or the model takes none).
+    #[serde(default)]
+    pub input_fidelity: Option<vocab::InputFidelity>,
+    /// The upscale factor the provider will apply (`upscale`).
+    #[serde(default)]
+    pub scale: Option<u32>,
 }
 
 impl ResolvedRequest {
     /// Key grouping history samples for calibration: identical keys mean "same offer,
     /// same parameters" (prompt text excluded; size, quality, n, steps, refs, tier included).
     pub fn calibration_key(&self) -> String {
-        format!(
+        let base = format!(
             "{}x{}|q={}|n={}|steps={}|refs={}|{}",
             self.width,
             self.height,
@@ -140,6 +149,16 @@ impl ResolvedRequest {
             self.steps.map_or_else(|| "-".to_owned(), |s| s.to_string()),
             self.reference_images,
             self.latency.as_str()
+        );
+        // Text-to-image keys stay as they were before operations existed.
+        if self.operation == vocab::Operation::Generate && self.reference_images == 0 {
+            return base;
+        }
+        format!(
+            "{base}|op={}|fid={}|x{}",
+            self.operation,
+            self.input_fidelity.map_or("-", |f| f.as_str()),
+            self.scale.unwrap_or(1)
         )
     }
 }

@@ -5,6 +5,7 @@
 use crate::catalog::Offer;
 use crate::estimate::window_at;
 use crate::formula::{Formula, PriceInput};
+use crate::inputs::{InputWords, ReferenceTier};
 use crate::lines::{Line, TokenClass};
 use crate::money::Amount;
 use crate::request::{EstimateRequest, LatencyTier};
@@ -138,7 +139,10 @@ pub fn settle(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> Settlement
         );
     }
     let (mut total, basis, mut lines) = match usage_times_rate(&offer.formula, usage) {
-        Some((t, l)) => (t, SettlementBasis::UsageTimesRate, l),
+        Some((mut t, mut l)) => {
+            t += unreported_inputs(offer, req, usage, &mut l);
+            (t, SettlementBasis::UsageTimesRate, l)
+        }
         None => {
             let p = formula_on_result(offer, req, usage);
             (p.0, SettlementBasis::Formula, p.1)
@@ -291,8 +295,15 @@ fn formula_on_result(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> (De
         steps: resolved.steps,
         prompt_chars: req.prompt.chars().count(),
         reference_images: &req.reference_images,
+        operation: resolved.operation,
+        input_fidelity: resolved.input_fidelity,
     };
-    let p = offer.formula.price(&input);
+    let formula = ReferenceTier::pick(
+        offer.modifiers.reference_tier.as_ref(),
+        &offer.formula,
+        req.reference_images.len(),
+    );
+    let p = formula.price(&input);
     let mut total = p.expected;
     let mut lines = p.lines;
     if let (Some(each), false) = (
@@ -303,10 +314,50 @@ fn formula_on_result(offer: &Offer, req: &EstimateRequest, usage: &Usage) -> (De
         let t = each * Decimal::from(count);
         total += t;
         lines.push(Line::ReferenceImages {
+            what: InputWords::of(resolved.operation, req.reference_images.len()),
             count,
             each: Amount::usd(each),
             total: Amount::usd(t),
         });
     }
     (total, lines)
+}
+
+/// Token usage that reports no image-in count for a request that sent images: the
+/// input line is priced as estimated (and says so) rather than dropped as free.
+fn unreported_inputs(
+    offer: &Offer,
+    req: &EstimateRequest,
+    usage: &Usage,
+    lines: &mut Vec<Line>,
+) -> Decimal {
+    let Formula::Tokens(t) = &offer.formula else {
+        return Decimal::ZERO;
+    };
+    if usage.tokens.is_empty() || usage.tokens.image_in.is_some() || req.reference_images.is_empty()
+    {
+        return Decimal::ZERO;
+    }
+    let resolved = offer.capabilities.resolve(req).resolved;
+    let input = PriceInput {
+        width: resolved.width,
+        height: resolved.height,
+        quality: None,
+        images: 0,
+        calls: resolved.calls,
+        steps: None,
+        prompt_chars: 0,
+        reference_images: &req.reference_images,
+        operation: resolved.operation,
+        input_fidelity: resolved.input_fidelity,
+    };
+    let p = t.price_inputs(&input);
+    if p.lines.is_empty() {
+        return Decimal::ZERO;
+    }
+    lines.push(Line::Text(
+        "image-in tokens not reported: input images priced as estimated".into(),
+    ));
+    lines.extend(p.lines);
+    p.expected
 }

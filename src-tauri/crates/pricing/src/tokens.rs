@@ -2,6 +2,7 @@
 //! table for pre-flight estimates.
 
 use crate::formula::{PriceInput, Priced, nearest};
+use crate::inputs::InputTokens;
 use crate::lines::{Line, TokenClass};
 use crate::money::{Amount, Unit, per_million_tokens};
 use rust_decimal::Decimal;
@@ -73,9 +74,13 @@ pub struct TokenFormula {
     pub image_out_tokens: Vec<TokenRow>,
     #[serde(default = "four")]
     pub chars_per_token: u32,
-    /// Input tokens assumed per reference image (billed at the image-in rate).
+    /// Input tokens assumed per input image, whatever its size (Gemini), billed at
+    /// the image-in rate.
     #[serde(default)]
     pub input_image_tokens: u64,
+    /// I1 by size and fidelity (OpenAI GPT Image); replaces `input_image_tokens`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_tokens: Option<Box<InputTokens>>,
     #[serde(default)]
     pub expected_text_out_tokens: u64,
     #[serde(default)]
@@ -123,13 +128,7 @@ impl TokenFormula {
         };
         let prompt_tokens = input.prompt_chars.div_ceil(cpt) as u64 * calls;
         add_tokens(&mut p, TokenClass::TextIn, prompt_tokens, true);
-        let refs = input.reference_images.len() as u64;
-        add_tokens(
-            &mut p,
-            TokenClass::ImageIn,
-            refs * self.input_image_tokens * calls,
-            true,
-        );
+        self.add_inputs(input, unit, &mut p);
         if let (Some(rate), Some(tokens)) = (
             self.rates.image_out,
             image_tokens(
@@ -167,5 +166,36 @@ impl TokenFormula {
             true,
         );
         p
+    }
+
+    /// The input images alone (I1), in USD: settlement prices them when the provider
+    /// did not report an image-in count.
+    pub(crate) fn price_inputs(&self, input: &PriceInput<'_>) -> Priced {
+        let mut p = Priced::default();
+        self.add_inputs(input, Unit::Usd, &mut p);
+        p
+    }
+
+    fn add_inputs(&self, input: &PriceInput<'_>, unit: Unit, p: &mut Priced) {
+        if let Some(rate) = self.rates.rate(TokenClass::ImageIn) {
+            let flat;
+            let rule = match &self.input_tokens {
+                Some(r) => Some(&**r),
+                None if self.input_image_tokens > 0 => {
+                    // A fixed count per image is the same rule with size ignored.
+                    flat = InputTokens {
+                        per_pixels: 0,
+                        low: self.input_image_tokens,
+                        high: None,
+                        high_worst_factor: None,
+                    };
+                    Some(&flat)
+                }
+                None => None,
+            };
+            if let Some(rule) = rule {
+                rule.price(input, rate, unit, p);
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ use crate::error::CatalogError;
 use crate::formula::{Formula, StepScaling};
 use chrono::{NaiveDate, NaiveTime};
 use rust_decimal::Decimal;
+use vocab::Operation;
 
 type Check = Result<(), (String, String)>;
 
@@ -64,7 +65,80 @@ fn check_offer(o: &Offer) -> Check {
     check_formula(&o.formula, "formula", 0)?;
     check_capabilities(&o.capabilities)?;
     check_coverage(&o.formula, &o.capabilities, "formula")?;
-    check_modifiers(&o.modifiers)
+    check_modifiers(&o.modifiers)?;
+    if let Some(t) = &o.modifiers.reference_tier {
+        if t.name.trim().is_empty() {
+            return fail("modifiers.reference_tier.name", "empty");
+        }
+        check_formula(&t.formula, "modifiers.reference_tier.formula", 0)?;
+        check_coverage(
+            &t.formula,
+            &o.capabilities,
+            "modifiers.reference_tier.formula",
+        )?;
+    }
+    check_operations(o)
+}
+
+/// Operations, input limits and the input-token rule agree with each other.
+fn check_operations(o: &Offer) -> Check {
+    let c = &o.capabilities;
+    for (i, s) in c.operations.iter().enumerate() {
+        let f = |x: &str| format!("capabilities.operations[{i}].{x}");
+        if c.operations[..i].iter().any(|x| x.op == s.op) {
+            return fail(f("op"), format!("`{}` listed twice", s.op));
+        }
+        match (s.op, s.max_inputs) {
+            (Operation::Generate, Some(m)) if m != c.max_reference_images => {
+                return fail(
+                    f("max_inputs"),
+                    "for generate, set capabilities.max_reference_images instead",
+                );
+            }
+            (Operation::Generate, _) => {}
+            (_, Some(0)) => return fail(f("max_inputs"), "needs at least the image to work on"),
+            _ => {}
+        }
+        if s.op != Operation::Upscale && (!s.scales.is_empty() || s.max_scale.is_some()) {
+            return fail(f("scales"), "only an upscale takes a factor");
+        }
+        if s.scales.contains(&0) || s.max_scale == Some(0) {
+            return fail(f("scales"), "a factor must be at least 1");
+        }
+        if s.op != Operation::Expand && s.max_margin.is_some() {
+            return fail(f("max_margin"), "only an expand takes margins");
+        }
+    }
+    let rule = match &o.formula {
+        Formula::Tokens(t) => {
+            if t.input_tokens.is_some() && t.input_image_tokens > 0 {
+                return fail(
+                    "formula.input_tokens",
+                    "set input_tokens or input_image_tokens, not both",
+                );
+            }
+            t.input_tokens.as_ref()
+        }
+        _ => None,
+    };
+    if let Some(r) = rule {
+        if r.high.is_some_and(|h| h < r.low) {
+            return fail("formula.input_tokens.high", "fewer tokens than low");
+        }
+        if r.high_worst_factor.is_some_and(|w| w < Decimal::ONE) {
+            return fail(
+                "formula.input_tokens.high_worst_factor",
+                "must be at least 1",
+            );
+        }
+    }
+    if c.input_fidelity && rule.and_then(|r| r.high).is_none() {
+        return fail(
+            "capabilities.input_fidelity",
+            "a model that takes input_fidelity needs formula.input_tokens with a `high` count",
+        );
+    }
+    Ok(())
 }
 
 fn check_formula(f: &Formula, path: &str, depth: u8) -> Check {

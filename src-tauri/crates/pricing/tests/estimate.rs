@@ -149,7 +149,10 @@ fn unsupported_requests_are_explained_not_dropped() {
         .unwrap_or_else(|| panic!("dropped"));
     assert_eq!(
         flux.unsupported_reason.as_deref(),
-        Some("reference images are not supported by this model")
+        // A refusal of the inputs names the cheapest offer of the same provider that can.
+        Some(
+            "reference images are not supported by this model; use FLUX.1 Kontext [pro] (Replicate)"
+        )
     );
     // Sorted: supported cheapest-first, unsupported last.
     let first_unsupported = all.iter().position(|e| !e.supported).unwrap_or(all.len());
@@ -315,7 +318,16 @@ fn reference_images_are_charged() {
     let g = estimate(offer("google:gemini-3-pro-image"), &req, &ctx());
     assert_eq!(g.expected, d("0.1366")); // 0.1344 + 2 × 0.0011
     let gpt = estimate(offer("openai:gpt-image-1.5"), &req, &ctx());
-    assert_eq!(gpt.expected, d("0.046032")); // medium 1,056 × $32/M + 2 × 765 tokens × $8/M
+    // medium 1,056 × $32/M + 2 × 135 input tokens (low fidelity, OpenAI's default) × $8/M
+    assert_eq!(gpt.expected, d("0.035952"));
+    assert!(
+        gpt.lines
+            .iter()
+            .any(|l| l.to_string()
+                == "2 reference images × 135 tokens at low fidelity = $0.00216 (270 image-in tokens × $8/M)"),
+        "{:?}",
+        gpt.lines
+    );
 }
 
 #[test]

@@ -21,6 +21,8 @@ fn input(w: u32, h: u32, images: u32) -> PriceInput<'static> {
         steps: None,
         prompt_chars: 0,
         reference_images: &[],
+        operation: vocab::Operation::Generate,
+        input_fidelity: None,
     }
 }
 
@@ -112,6 +114,8 @@ fn f4_base_increment_with_input_megapixels() {
     assert_eq!(
         fl.price(&PriceInput {
             reference_images: &refs,
+            operation: vocab::Operation::Generate,
+            input_fidelity: None,
             ..input(2000, 1000, 1)
         })
         .expected,
@@ -134,6 +138,8 @@ fn f5_tokens_by_class_with_preflight_table() {
         quality: Some(&high),
         prompt_chars: 401,
         reference_images: &refs,
+        operation: vocab::Operation::Generate,
+        input_fidelity: None,
         ..input(1024, 1024, 2)
     });
     // prompt ceil(401/4)=101 × $5/M + 765 × $10/M + 2 × 4160 × $40/M + 100 × $10/M + 50 × $20/M

@@ -374,11 +374,13 @@ fn shut_down_offers_are_priced_historically_and_refused_today() {
 #[test]
 fn every_bundled_offer_has_a_published_price_row() {
     let covered: HashSet<&str> = ROWS.iter().map(|r| r.offer).collect();
+    // Offers that only edit or upscale are checked by the image-input table (input_prices.rs).
+    let inputs_table = include_str!("../../../../docs/prices-image-inputs.md");
     let missing: Vec<&str> = Catalog::bundled()
         .offers()
         .iter()
         .map(|o| &*o.id)
-        .filter(|id| !covered.contains(id))
+        .filter(|id| !covered.contains(id) && !inputs_table.contains(&format!("| `{id}` |")))
         .collect();
     assert!(
         missing.is_empty(),
@@ -444,6 +446,8 @@ fn flux2_pro_at_two_megapixels_is_first_plus_one_increment() {
         steps: None,
         prompt_chars: 0,
         reference_images: &[],
+        operation: vocab::Operation::Generate,
+        input_fidelity: None,
     };
     assert_eq!(offer.formula.price(&input).expected, d("0.045"));
     // With one 1 MP reference image: + 1 × 1.5¢.
@@ -453,6 +457,8 @@ fn flux2_pro_at_two_megapixels_is_first_plus_one_increment() {
     }];
     let with_ref = pricing::PriceInput {
         reference_images: &refs,
+        operation: vocab::Operation::Generate,
+        input_fidelity: None,
         ..input
     };
     assert_eq!(offer.formula.price(&with_ref).expected, d("0.06"));

@@ -151,6 +151,7 @@ fn request(prompt: String, seed: u64) -> CanonicalRequest {
         style: None,
         n: 1,
         reference_image_hashes: vec![],
+        inputs: Default::default(),
     }
 }
 

@@ -94,6 +94,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             style: None,
             n: 1,
             reference_image_hashes: Vec::new(),
+            inputs: Default::default(),
         };
         let generation = store.create_generation(&NewGeneration {
             project_id: project.id,

@@ -8,6 +8,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::error::{Result, StoreError};
 use crate::generations::{GenerationRecord, load_generation};
 use crate::images::{ImageRecord, images_of};
+use crate::inputs::CanonicalInputs;
 use crate::ledger::saving_in;
 use crate::types::{GenerationId, ProjectId, Status, Tier};
 use crate::{Store, now_ms};
@@ -31,6 +32,10 @@ pub struct CanonicalRequest {
     pub n: u32,
     /// sha256 hex of each reference image, in the order sent.
     pub reference_image_hashes: Vec<String>,
+    /// The operation, its input images and mask, and its settings (issue 15). Empty for
+    /// text to image, which keeps the keys of earlier text requests unchanged.
+    #[serde(default, skip_serializing_if = "CanonicalInputs::is_empty")]
+    pub inputs: CanonicalInputs,
 }
 
 /// NFC, whitespace runs collapsed to one space, trimmed.
@@ -97,6 +102,34 @@ pub fn dedup_key(req: &CanonicalRequest) -> String {
     h.update((req.reference_image_hashes.len() as u64).to_le_bytes());
     for r in &req.reference_image_hashes {
         field(&mut h, 14, Some(r.trim().to_ascii_lowercase().as_bytes()));
+    }
+    let i = &req.inputs;
+    if !i.is_empty() {
+        // Where an input came from (gallery or file) does not change the request: only
+        // its bytes (hash) and the part it plays, in order.
+        field(&mut h, 15, Some(i.operation.as_str().as_bytes()));
+        h.update([16u8]);
+        h.update((i.images.len() as u64).to_le_bytes());
+        for img in &i.images {
+            field(&mut h, 17, Some(img.role.as_str().as_bytes()));
+            field(
+                &mut h,
+                18,
+                Some(img.hash.trim().to_ascii_lowercase().as_bytes()),
+            );
+        }
+        let mask = i.mask.as_ref().map(|m| m.hash.trim().to_ascii_lowercase());
+        field(&mut h, 19, mask.as_deref().map(str::as_bytes));
+        let expand: Option<Vec<u8>> = i
+            .expand
+            .map(|e| e.iter().flat_map(|v| v.to_le_bytes()).collect());
+        field(&mut h, 20, expand.as_deref());
+        field(
+            &mut h,
+            21,
+            i.scale.map(u32::to_le_bytes).as_ref().map(|b| &b[..]),
+        );
+        field(&mut h, 22, i.fidelity.map(|f| f.as_str().as_bytes()));
     }
     hex::encode(h.finalize())
 }
@@ -183,6 +216,7 @@ impl Store {
                  ORDER BY idx",
                 params![id, project, now, src_id],
             )?;
+            crate::inputs::copy_inputs(tx, &src_id, &id)?;
             let saved = crate::money::to_nanos(src.cost)?;
             saving_in(tx, project, &id, saved)?;
             Ok(())

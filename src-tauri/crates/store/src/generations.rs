@@ -102,6 +102,7 @@ pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
                 style: None,
                 n: 0,
                 reference_image_hashes: Vec::new(),
+                inputs: Default::default(),
             }
         }
     };
@@ -589,5 +590,6 @@ pub(crate) fn insert_generation(
         }
         e => e.into(),
     })?;
+    crate::inputs::insert_inputs(c, &id.to_string(), &new.request.inputs)?;
     Ok(())
 }

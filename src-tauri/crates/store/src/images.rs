@@ -173,7 +173,10 @@ impl Store {
                     [file],
                     |r| r.get(0),
                 )?;
-                if users == 0 {
+                // An input of another generation keeps its file (lineage, recovery).
+                let hash: String =
+                    tx.query_row("SELECT hash FROM files WHERE id = ?1", [file], |r| r.get(0))?;
+                if users == 0 && crate::inputs::input_users(tx, &hash)? == 0 {
                     let paths = tx.query_row(
                         "SELECT path, thumb_path FROM files WHERE id = ?1",
                         [file],

@@ -17,6 +17,7 @@ mod gallery;
 mod gateways;
 mod generations;
 mod images;
+mod inputs;
 mod invoice;
 mod ledger;
 mod money;
@@ -51,6 +52,7 @@ pub use generations::{
     RunningGeneration,
 };
 pub use images::{Board, ImageRecord};
+pub use inputs::{Blob, CanonicalInputs, InputRecord, InputUse};
 pub use invoice::{SpendItem, SpendKind};
 pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};

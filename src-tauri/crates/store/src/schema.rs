@@ -391,6 +391,39 @@ CREATE TABLE gateways (
 );
 "#;
 
+/// Image inputs (issue 15): each generation's operation and its settings, its input
+/// images in order (role, content hash, size, the gallery image it came from) and the
+/// mask's hash. The bytes are `files` rows (content-addressed), kept while a generation
+/// names them.
+const M10_INPUTS: &str = r#"
+CREATE TABLE generation_ops (
+    generation_id  TEXT PRIMARY KEY REFERENCES generations(id) ON DELETE CASCADE,
+    operation      TEXT NOT NULL,
+    expand_left    INTEGER,
+    expand_top     INTEGER,
+    expand_right   INTEGER,
+    expand_bottom  INTEGER,
+    scale          INTEGER,
+    fidelity       TEXT,
+    mask_hash      TEXT
+);
+CREATE INDEX generation_ops_mask ON generation_ops(mask_hash) WHERE mask_hash IS NOT NULL;
+
+CREATE TABLE generation_inputs (
+    generation_id         TEXT NOT NULL REFERENCES generations(id) ON DELETE CASCADE,
+    position              INTEGER NOT NULL,
+    role                  TEXT NOT NULL,
+    hash                  TEXT NOT NULL,
+    mime                  TEXT NOT NULL,
+    width                 INTEGER NOT NULL,
+    height                INTEGER NOT NULL,
+    source_generation_id  TEXT,
+    source_idx            INTEGER,
+    PRIMARY KEY (generation_id, position)
+);
+CREATE INDEX generation_inputs_hash ON generation_inputs(hash);
+"#;
+
 /// The ordered, append-only list of migrations.
 pub fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
@@ -403,11 +436,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M7_SEARCH),
         M::up(M8_DRIFT),
         M::up(M9_GATEWAYS),
+        M::up(M10_INPUTS),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 9;
+pub const SCHEMA_VERSION: i64 = 10;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

@@ -5,7 +5,7 @@ use engine::api::{
     Tier, TierFilter,
 };
 
-use super::{Ctx, check_offers, emit, params};
+use super::{Ctx, check_offers, emit, request_params};
 use crate::args::{EstimateArgs, TierArg};
 use crate::exit::{CliResult, OK};
 use crate::output::{clip, normalize_amounts, safe, table, usd, usd_opt};
@@ -28,7 +28,7 @@ pub fn tier_name(t: &Tier) -> &'static str {
 pub async fn run(ctx: &Ctx, a: EstimateArgs) -> CliResult<u8> {
     check_offers(ctx, &a.offers)?;
     let input = EstimateInput {
-        params: params(&a.params)?,
+        params: request_params(ctx, &a.params).await?,
         project: a.project.clone(),
         tier: tier_filter(a.tier),
         offers: a.offers.clone(),

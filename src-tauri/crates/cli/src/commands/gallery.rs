@@ -184,6 +184,38 @@ fn show_text(d: &GenerationDetail) -> String {
         if let Some(p) = &d.parent_id {
             s.push_str(&format!("\n  draft     {}", safe(p)));
         }
+        if let Some(l) = d.lineage.as_ref().filter(|l| !l.inputs.is_empty()) {
+            s.push_str(&format!("\n  operation {}", l.operation));
+            for i in &l.inputs {
+                let from = i
+                    .generation_id
+                    .as_ref()
+                    .map(|g| format!(" from {g}#{}", i.index.unwrap_or(0)))
+                    .unwrap_or_default();
+                s.push_str(&format!(
+                    "\n  input     {} {} {}×{}{}",
+                    i.role,
+                    &i.hash[..12.min(i.hash.len())],
+                    i.width,
+                    i.height,
+                    safe(&from)
+                ));
+            }
+            if let Some(m) = &l.mask {
+                s.push_str(&format!(
+                    "\n  mask      {}",
+                    &m.hash[..12.min(m.hash.len())]
+                ));
+            }
+        }
+        if let Some(l) = d.lineage.as_ref().filter(|l| !l.used_by.is_empty()) {
+            let used: Vec<String> = l
+                .used_by
+                .iter()
+                .map(|u| format!("{} ({})", u.generation_id, u.operation))
+                .collect();
+            s.push_str(&format!("\n  used by   {}", safe(&used.join(", "))));
+        }
         if !d.children.is_empty() {
             s.push_str(&format!("\n  finals    {}", safe(&d.children.join(", "))));
         }

@@ -7,7 +7,7 @@ use engine::api::{
 use engine::{EngineError, ErrorKind};
 
 use super::progress::{cancellable, tracker};
-use super::{Ctx, check_offers, emit, params};
+use super::{Ctx, check_offers, emit, request_params};
 use crate::args::{GenerateArgs, PromoteArgs};
 use crate::exit::{CANCELLED, CliError, CliResult, Kind, OK};
 use crate::output::{self, clean, normalize_amounts, safe, table, usd, usd_opt};
@@ -27,7 +27,7 @@ pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
             .engine
             .route_preview(RoutePreviewInput {
                 project: a.project,
-                params: params(&a.params)?,
+                params: request_params(ctx, &a.params).await?,
                 route,
             })
             .await?;
@@ -36,7 +36,7 @@ pub async fn generate(ctx: &Ctx, a: GenerateArgs) -> CliResult<u8> {
     }
     let input = GenerateInput {
         project: a.project,
-        params: params(&a.params)?,
+        params: request_params(ctx, &a.params).await?,
         route,
         no_dedup: a.no_dedup,
     };
@@ -99,7 +99,11 @@ pub async fn promote(ctx: &Ctx, a: PromoteArgs) -> CliResult<u8> {
 }
 
 /// Prints the result (also when it failed: the attempts explain why) and picks the code.
-fn finish(ctx: &Ctx, r: &GenerationResult, extra: Option<serde_json::Value>) -> CliResult<u8> {
+pub(crate) fn finish(
+    ctx: &Ctx,
+    r: &GenerationResult,
+    extra: Option<serde_json::Value>,
+) -> CliResult<u8> {
     finish_with(ctx, r, extra, None)
 }
 
@@ -262,7 +266,7 @@ pub fn attempts_table(attempts: &[AttemptView]) -> String {
 
 /// A budget refusal gets the budget picture (when the engine did not give it) and the
 /// command that changes the budget.
-async fn explain(ctx: &Ctx, e: EngineError, project: &str) -> CliError {
+pub(crate) async fn explain(ctx: &Ctx, e: EngineError, project: &str) -> CliError {
     let mut err = CliError::from(e.clone());
     if e.kind != ErrorKind::Budget {
         return err;

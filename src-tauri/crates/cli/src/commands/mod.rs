@@ -4,9 +4,11 @@ mod catalog;
 mod charges;
 mod drift;
 mod estimate;
+mod finalize;
 mod gallery;
 mod gateway;
 mod generate;
+mod inputs;
 mod jobs;
 mod keys;
 mod progress;
@@ -39,6 +41,8 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Keys(c) => keys::run(ctx, c).await,
         Command::Generate(a) => generate::generate(ctx, a).await,
         Command::Promote(a) => generate::promote(ctx, a).await,
+        Command::Finalize(a) => finalize::finalize(ctx, a).await,
+        Command::Upscale(a) => finalize::upscale(ctx, a).await,
         Command::Show(a) => gallery::show(ctx, a).await,
         Command::Gallery(c) => gallery::run(ctx, c).await,
         Command::Report(a) => gallery::report(ctx, a).await,
@@ -126,6 +130,13 @@ fn read_text(src: &Source<'_>, what: &str, flag: &str) -> CliResult<String> {
     Ok(text.to_string())
 }
 
+/// `params`, with the input flags applied (files imported into the library).
+pub async fn request_params(ctx: &Ctx, p: &ParamArgs) -> CliResult<RequestParams> {
+    let mut out = params(p)?;
+    inputs::apply(ctx, &p.inputs, &mut out).await?;
+    Ok(out)
+}
+
 pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
     let prompt_src = source(p.prompt.as_deref(), p.prompt_file.as_deref()).ok_or_else(|| {
         CliError::usage("no prompt; pass --prompt \"what to draw\" or --prompt-file FILE")
@@ -160,6 +171,7 @@ pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
         n: p.n,
         steps: p.steps,
         seed: p.seed,
+        ..RequestParams::text("", 0, 0)
     })
 }
 

@@ -8,10 +8,13 @@ use serde::{Deserialize, Serialize};
 
 mod drift;
 mod gateway;
+mod inputs;
 mod invoice;
 
 pub use drift::*;
 pub use gateway::*;
+pub(crate) use inputs::generate_op;
+pub use inputs::*;
 pub use invoice::*;
 pub use vocab::{
     AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
@@ -38,6 +41,24 @@ ipc_type! {
         pub steps: Option<u32>,
         /// None means "random"; the engine picks one and records it.
         pub seed: Option<u32>,
+        /// What is done with `inputs`; absent: `generate` (text to image, inputs if any
+        /// are references).
+        #[serde(default = "generate_op")]
+        pub operation: Operation,
+        /// Input images in the order sent: the subject (edited, expanded, upscaled) first.
+        #[serde(default)]
+        pub inputs: Vec<InputRef>,
+        /// A PNG the size of the subject, alpha 0 where to edit (`inpaint`).
+        #[serde(default)]
+        pub mask: Option<InputSource>,
+        #[serde(default)]
+        pub expand: Option<ExpandMargins>,
+        /// Upscale factor.
+        #[serde(default)]
+        pub scale: Option<u32>,
+        /// How faithfully the model keeps the inputs (OpenAI `input_fidelity`).
+        #[serde(default)]
+        pub fidelity: Option<InputFidelity>,
     }
 
     pub struct EstimateInput {
@@ -276,6 +297,9 @@ ipc_type! {
         pub budget_warning: Option<String>,
         /// The part of `cost_usd` the provider never confirmed.
         pub unconfirmed_usd: Decimal,
+        /// The input images it used, in order (hash and role).
+        #[serde(default)]
+        pub inputs: Vec<InputHash>,
     }
 
     /// Progress of one job, delivered in order through the job's channel.
@@ -360,6 +384,9 @@ ipc_type! {
         pub favourite: bool,
         pub rating: u32,
         pub boards: Vec<String>,
+        /// Its inputs and the results made from it (draft → edits → final).
+        #[serde(default)]
+        pub lineage: Option<Lineage>,
     }
 
     pub struct PromotePreview {

@@ -133,6 +133,7 @@ pub fn params(seed: Option<u32>) -> RequestParams {
         n: 1,
         steps: None,
         seed,
+        ..RequestParams::text("", 0, 0)
     }
 }
 

@@ -51,6 +51,7 @@ pub fn request(prompt: &str) -> CanonicalRequest {
         style: None,
         n: 1,
         reference_image_hashes: vec![],
+        inputs: Default::default(),
     }
 }
 

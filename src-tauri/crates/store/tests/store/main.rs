@@ -10,6 +10,7 @@ mod gallery;
 mod gateways;
 mod generations;
 mod images;
+mod inputs;
 mod migrations;
 mod money_path;
 mod open;
