@@ -1,48 +1,52 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { cleanup, fireEvent, render, screen } from '@testing-library/svelte';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import ResultLineage from './ResultLineage.svelte';
-import { setBackend, type GenerationDetail } from '../../lib/api';
+import { setBackend, type GenerationDetail, type Lineage } from '../../lib/api';
 import { createFakeBackend } from '../../lib/api/fake';
 
-async function detail(extra: Record<string, unknown>): Promise<GenerationDetail> {
+const view = (role: 'subject' | 'reference' | 'style', gid: string | null, position: number) => ({
+  position, role, hash: `h${position}`, mime: 'image/png', width: 1024, height: 1024, generation_id: gid, index: gid ? 0 : null, path: `/lib/${gid ?? 'file'}_${position}_1024x1024.png`, thumb_path: null,
+});
+const link = (id: string, operation: 'edit' | 'inpaint', t: string) => ({ generation_id: id, operation, role: 'subject' as const, status: 'succeeded' as const, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null });
+const lineage = (operation: Lineage['operation'], inputs: Lineage['inputs'], used_by: Lineage['used_by']): Lineage => ({ operation, inputs, mask: null, expand: null, scale: null, fidelity: null, used_by });
+
+const WORLD: Record<string, Lineage> = {
+  'g-draft': lineage('generate', [], [link('g-edit', 'inpaint', '01')]),
+  'g-edit': lineage('inpaint', [view('subject', 'g-draft', 0), view('style', null, 1)], [link('g-final', 'edit', '02')]),
+  'g-final': lineage('edit', [view('subject', 'g-edit', 0)], []),
+};
+
+async function detail(id: string | null): Promise<GenerationDetail> {
   const b = createFakeBackend({ galleryCount: 3 });
-  setBackend(b);
+  setBackend({ ...b, generationLineage: async (g: string) => WORLD[g] });
   const page = await b.galleryPage({ limit: 1, favourites_only: false });
   const d = await b.galleryDetail(page.items[0].generation_id);
-  return { ...d, ...extra } as GenerationDetail;
+  return id ? { ...d, generation_id: id, lineage: WORLD[id] } : { ...d, lineage: lineage('generate', [], []) };
 }
-
-const node = (id: string, parent: string | null, operation: string, t: string, tier = 'draft') => ({ generation_id: id, parent_id: parent, operation, tier, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null });
 
 describe('result lineage in the detail', () => {
   afterEach(() => cleanup());
 
-  it('shows before/after, the inputs with their roles and a clickable lineage for a region edit', async () => {
-    const d = await detail({
-      generation_id: 'g-edit',
-      operation: 'inpaint',
-      inputs: [
-        { role: 'subject', path: '/lib/draft_1_1024x1024.png', thumb_path: null, width: 1024, height: 1024, hash: 'aa', generation_id: 'g-draft' },
-        { role: 'style', path: '/lib/style_2_512x512.png', thumb_path: null, width: 512, height: 512, hash: 'bb', generation_id: null },
-      ],
-      lineage: [node('g-draft', null, 'generate', '00'), node('g-edit', 'g-draft', 'inpaint', '01'), node('g-final', 'g-edit', 'finalize', '02', 'final')],
-    });
+  it('shows before/after, the inputs with their roles and a clickable family tree for a region edit', async () => {
+    const d = await detail('g-edit');
     const onopen = vi.fn();
     render(ResultLineage, { d, afterPath: '/lib/edit_3_1024x1024.png', onopen });
     expect(screen.getByTestId('detail-before-after')).toBeTruthy();
     expect(screen.getByRole('slider').getAttribute('aria-valuenow')).toBe('50');
     expect(screen.getAllByTestId('detail-input').map((e) => e.dataset.role)).toEqual(['subject', 'style']);
+    await waitFor(() => expect(screen.getAllByTestId('lineage-node')).toHaveLength(3));
     const nodes = screen.getAllByTestId('lineage-node');
-    expect(nodes.map((n) => n.querySelector('button')?.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['draft draft', 'region edit draft this image', 'final final']);
+    expect(nodes.map((n) => n.querySelector('button')?.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['draft', 'region edit draft this image', 'edit']);
     expect(nodes[1].dataset.current).toBe('true');
-    await fireEvent.click(nodes[2].querySelector('button')!);
-    expect(onopen).toHaveBeenCalledWith('g-final');
+    await fireEvent.click(nodes[0].querySelector('button')!);
+    expect(onopen).toHaveBeenCalledWith('g-draft');
   });
 
   it('shows nothing extra for a plain generation', async () => {
-    const d = await detail({});
+    const d = await detail(null);
     render(ResultLineage, { d, afterPath: '/x.png', onopen: () => {} });
     expect(screen.queryByTestId('detail-before-after')).toBeNull();
+    expect(screen.queryByTestId('detail-inputs')).toBeNull();
     expect(screen.queryByTestId('lineage-tree')).toBeNull();
   });
 });

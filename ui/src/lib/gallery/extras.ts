@@ -1,7 +1,5 @@
-// What the detail panel shows about a result's inputs and family, read from the engine's
-// generation detail. Kept in one place so the panel does not depend on the field names.
-import type { GenerationDetail } from '../api';
-import type { LineageNode } from './lineage';
+// What the detail panel shows about a result's inputs, read from the engine's lineage.
+import type { GenerationDetail, Lineage } from '../api';
 
 export interface ResultInput {
   role: string;
@@ -17,38 +15,16 @@ export interface ResultInput {
 export interface DetailExtras {
   operation: string;
   inputs: ResultInput[];
-  lineage: LineageNode[];
 }
 
-type Loose = Record<string, unknown>;
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : 0);
-
-export function detailExtras(d: GenerationDetail): DetailExtras {
-  const o = d as unknown as Loose;
-  const inputs = Array.isArray(o.inputs) ? (o.inputs as Loose[]) : [];
-  const lineage = Array.isArray(o.lineage) ? (o.lineage as Loose[]) : [];
+export function extrasOf(l: Lineage | null | undefined): DetailExtras {
   return {
-    operation: str(o.operation) ?? 'generate',
-    inputs: inputs.map((i) => ({
-      role: str(i.role) ?? 'reference',
-      path: str(i.path),
-      thumb_path: str(i.thumb_path),
-      width: num(i.width),
-      height: num(i.height),
-      hash: str(i.hash) ?? '',
-      generation_id: str(i.generation_id),
-    })),
-    lineage: lineage.map((n) => ({
-      generation_id: str(n.generation_id) ?? '',
-      parent_id: str(n.parent_id),
-      operation: str(n.operation) ?? 'generate',
-      tier: str(n.tier) ?? 'draft',
-      created_at: str(n.created_at) ?? '',
-      thumb_path: str(n.thumb_path),
-    })).filter((n) => n.generation_id),
+    operation: l?.operation ?? 'generate',
+    inputs: (l?.inputs ?? []).map((i) => ({ role: i.role, path: i.path, thumb_path: i.thumb_path, width: i.width, height: i.height, hash: i.hash, generation_id: i.generation_id })),
   };
 }
 
-/** Operations whose result is the subject changed in place: a before/after makes sense. */
-export const BEFORE_AFTER_OPS: ReadonlySet<string> = new Set(['edit', 'inpaint', 'upscale', 'expand', 'vary', 'finalize']);
+export const detailExtras = (d: GenerationDetail): DetailExtras => extrasOf(d.lineage);
+
+/** Operations whose result is the subject changed: a before/after makes sense. */
+export const BEFORE_AFTER_OPS: ReadonlySet<string> = new Set(['edit', 'inpaint', 'upscale', 'expand', 'vary']);

@@ -45,3 +45,11 @@ export function defaultWay(ways: readonly FinalizeWay[]): FinalizeHow | null {
   if (!runnable.length) return null;
   return [...runnable].sort((a, b) => fidelityRank(b.fidelity) - fidelityRank(a.fidelity))[0].how;
 }
+
+/** The engine's finalize options as the dialog's ways. */
+export function waysOf(options: readonly { how: FinalizeHow; offer_id: string | null; display_name: string | null; expected_usd: string | null; fidelity: string; fidelity_reason: string; expected_seconds: number | null; can_run: boolean; reason: string | null }[]): FinalizeWay[] {
+  return options.map((o) => ({
+    how: o.how, offer_id: o.offer_id, display_name: o.display_name, expected_usd: o.expected_usd, fidelity: o.fidelity,
+    fidelity_note: o.fidelity_reason || null, expected_seconds: o.expected_seconds, can_run: o.can_run, reason: o.reason,
+  }));
+}
