@@ -36,7 +36,7 @@ describe('result lineage in the detail', () => {
     expect(screen.getAllByTestId('detail-input').map((e) => e.dataset.role)).toEqual(['subject', 'style']);
     await waitFor(() => expect(screen.getAllByTestId('lineage-node')).toHaveLength(3));
     const nodes = screen.getAllByTestId('lineage-node');
-    expect(nodes.map((n) => n.querySelector('button')?.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['draft', 'region edit draft this image', 'edit']);
+    expect(nodes.map((n) => n.querySelector('button')?.textContent?.replace(/\s+/g, ' ').trim())).toEqual(['from the prompt', 'region edit draft this image', 'edit']);
     expect(nodes[1].dataset.current).toBe('true');
     await fireEvent.click(nodes[0].querySelector('button')!);
     expect(onopen).toHaveBeenCalledWith('g-draft');

@@ -15,7 +15,7 @@ describe('lineage tree', () => {
     expect(rows.map((r) => `${'  '.repeat(r.depth)}${r.node.generation_id}`)).toEqual(['draft', '  edit1', '    up', '  edit2', '    final']);
     expect(rows.filter((r) => r.onPath).map((r) => r.node.generation_id)).toEqual(['draft', 'edit2', 'final']);
     expect(rows.find((r) => r.current)?.node.generation_id).toBe('final');
-    expect(rows.map((r) => nodeLabel(r.node))).toEqual(['draft', 'edit', 'upscale', 'region edit', 'final']);
+    expect(rows.map((r) => nodeLabel(r.node))).toEqual(['from the prompt', 'edit', 'upscale', 'region edit', 'final']);
   });
 
   it('shows orphans and loops as roots instead of hiding them', () => {

@@ -74,7 +74,7 @@ function createsLoop(n: LineageNode, byId: Map<string, LineageNode>): boolean {
 }
 
 export const OPERATION_WORD: Record<string, string> = {
-  generate: 'draft',
+  generate: 'from the prompt',
   edit: 'edit',
   inpaint: 'region edit',
   expand: 'expand',
@@ -84,9 +84,9 @@ export const OPERATION_WORD: Record<string, string> = {
   promote: 'final',
 };
 
+/** What made it, in words; the tier shows beside it as a tag. */
 export function nodeLabel(n: LineageNode): string {
-  const w = OPERATION_WORD[n.operation] ?? n.operation;
-  return n.operation === 'generate' && n.tier === 'final' ? 'final' : w;
+  return OPERATION_WORD[n.operation] ?? n.operation;
 }
 
 /** What one lineage answer gives the walk (the engine's `Lineage`, trimmed). */
