@@ -43,13 +43,17 @@ def theme(driver, want):
         find(driver, "theme-toggle").click()
 
 
-def shots(driver, name):
-    """The current screen at both sizes and in both themes; back to laptop, dark."""
+def shots(driver, name, show=None):
+    """The current screen at both sizes and in both themes; back to laptop, dark.
+    `show`: a test id scrolled into view at each size."""
     for t in ("light", "dark"):
         theme(driver, t)
         for w, h, label in SIZES:
             driver.set_window_size(w, h)
             time.sleep(0.4)
+            if show:
+                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
+                                      driver.find_element(By.CSS_SELECTOR, f"[data-testid={show}]"))
             screenshot(driver, f"inputs-{name}-{label}-{t}")
     driver.set_window_size(1366, 768)
 
@@ -193,6 +197,7 @@ def test_i06_the_detail_shows_lineage_and_before_after(browser):
     assert "from the prompt" in nodes[0].text.lower(), nodes[0].text
     assert ba.is_displayed()
     shots(browser, "detail")
+    shots(browser, "lineage", show="lineage-tree")
     nodes[0].find_element(By.CSS_SELECTOR, "button").click()
     wait(browser, lambda d: DRAFT_PROMPT in find(d, "detail-prompt").text and not d.find_elements(
         By.CSS_SELECTOR, "[data-testid=detail-before-after]"), msg="the draft did not open from the tree")

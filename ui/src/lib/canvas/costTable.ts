@@ -132,5 +132,5 @@ export function tidyNotes(notes: string[]): string[] {
 /** The lines of a row's price breakdown that price the input images (issue 15): shown on
  *  the row itself, since inputs can cost more than the output. */
 export function inputLines(lines: readonly string[]): string[] {
-  return lines.filter((l) => /\b(input|inputs|reference|references|subject|mask|image tokens?|input megapixels?)\b/i.test(l));
+  return lines.filter((l) => /\b(input|inputs|reference|references|subject|mask|image-in|to edit)\b/i.test(l));
 }
