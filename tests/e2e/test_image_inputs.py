@@ -52,8 +52,11 @@ def shots(driver, name, show=None):
             driver.set_window_size(w, h)
             time.sleep(0.4)
             if show:
-                driver.execute_script("arguments[0].scrollIntoView({block: 'center'})",
-                                      driver.find_element(By.CSS_SELECTOR, f"[data-testid={show}]"))
+                # Scroll only its panel: scrollIntoView would also move the (overflow: hidden) window.
+                driver.execute_script(
+                    "const e = arguments[0], s = e.closest('.scroll');"
+                    "if (s) s.scrollTop += e.getBoundingClientRect().top - s.getBoundingClientRect().top - 60;",
+                    driver.find_element(By.CSS_SELECTOR, f"[data-testid={show}]"))
             screenshot(driver, f"inputs-{name}-{label}-{t}")
     driver.set_window_size(1366, 768)
 
