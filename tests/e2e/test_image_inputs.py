@@ -87,7 +87,7 @@ def test_i01_a_draft_goes_to_the_canvas_as_the_subject_and_a_file_as_a_reference
     # The draft: text to image on GPT Image 2.
     find(browser, "prompt").send_keys(DRAFT_PROMPT)
     wait(browser, lambda d: rows(d) and row(d, "openai:gpt-image-2"), msg="no GPT Image 2 row")
-    row(browser, "openai:gpt-image-2").find_element(By.CSS_SELECTOR, "button.use").click()
+    find(browser, "btn-draft").click()  # the project's draft chain: GPT Image 2
     wait(browser, lambda d: any(j.get_attribute("data-phase") == "done" for j in d.find_elements(
         By.CSS_SELECTOR, "[data-testid=job]")), timeout=60, msg="the draft never finished")
     # Its detail → Use in Canvas: the draft becomes the subject, Edit is picked.
@@ -204,3 +204,26 @@ def test_i06_the_detail_shows_lineage_and_before_after(browser):
     nodes[0].find_element(By.CSS_SELECTOR, "button").click()
     wait(browser, lambda d: DRAFT_PROMPT in find(d, "detail-prompt").text and not d.find_elements(
         By.CSS_SELECTOR, "[data-testid=detail-before-after]"), msg="the draft did not open from the tree")
+
+
+def test_i07_finalize_the_draft_compares_the_ways_and_runs_one(browser, fake_providers):
+    _, state = fake_providers
+    before = len(state.edit_calls)
+    find(browser, "btn-finalize").click()
+    find(browser, "finalize-dialog")
+    ways = wait(browser, lambda d: len(e := d.find_elements(By.CSS_SELECTOR, "[data-testid^=finalize-][role=radio]")) == 3 and e,
+                msg="the three ways are not side by side")
+    assert [w.get_attribute("data-testid") for w in ways] == ["finalize-reference", "finalize-upscale", "finalize-reroll"]
+    # Each way either has a price or says why it cannot run.
+    for w in ways:
+        assert "$" in w.text or w.find_elements(By.CSS_SELECTOR, "[data-testid=finalize-why]"), w.text
+    shots(browser, "finalize")
+    ref = find(browser, "finalize-reference")
+    if ref.get_attribute("aria-disabled") != "true":
+        ref.click()
+        find(browser, "finalize-run").click()
+        wait(browser, lambda d: len(state.edit_calls) > before, timeout=60,
+             msg="re-rendering from the draft sent no edit")
+        assert state.edit_calls[-1]["images"] == 1, state.edit_calls[-1]
+    else:
+        find(browser, "finalize-dialog").find_element(By.XPATH, ".//button[normalize-space()='Cancel']").click()
