@@ -79,20 +79,58 @@ async fn estimate(env: &Env, args: &[&str]) -> Value {
     e
 }
 
-/// The input-image tokens an estimate's lines state ("… 3,050 tokens …" on the line
-/// about input images).
-fn input_tokens(e: &Value) -> u64 {
+/// The number just before `marker` on the first of the estimate's lines that has it,
+/// e.g. `(12,200 image-in tokens × $8/M)` → 12200.
+fn tokens_before(e: &Value, marker: &str) -> u64 {
     let lines = e["lines"].as_array().expect("lines");
     let line = lines
         .iter()
         .filter_map(Value::as_str)
-        .find(|l| l.to_lowercase().contains("input") && l.contains("token"))
-        .unwrap_or_else(|| panic!("no input-image line in {e}"));
-    // The largest number on the line is the token total.
-    line.split(|c: char| !(c.is_ascii_digit() || c == ','))
-        .filter_map(|t| t.replace(',', "").parse::<u64>().ok())
-        .max()
-        .unwrap_or_else(|| panic!("no token count in `{line}`"))
+        .find(|l| l.contains(marker))
+        .unwrap_or_else(|| panic!("no line with `{marker}` in {e}"));
+    let before = &line[..line.find(marker).unwrap_or(0)];
+    let digits: String = before
+        .trim_end()
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_digit() || *c == ',')
+        .collect::<String>()
+        .chars()
+        .rev()
+        .filter(char::is_ascii_digit)
+        .collect();
+    digits
+        .parse()
+        .unwrap_or_else(|_| panic!("no token count before `{marker}` in `{line}`"))
+}
+
+/// The input-image tokens the estimate priced.
+fn input_tokens(e: &Value) -> u64 {
+    tokens_before(e, "image-in tokens")
+}
+
+/// Mounts the fake's edit answer reporting exactly the usage the estimate priced: text
+/// and image input tokens and output image tokens.
+async fn mount_edits_as_estimated(env: &Env, e: &Value) {
+    let text = tokens_before(e, "text-in tokens");
+    let image = input_tokens(e);
+    let out = tokens_before(e, "image tokens ×");
+    let body = json!({
+        "created": 1_700_000_000,
+        "data": [{ "b64_json": b64(&png(64, 64, 77)) }],
+        "usage": {
+            "input_tokens": text + image,
+            "input_tokens_details": { "text_tokens": text, "image_tokens": image },
+            "output_tokens": out,
+            "output_tokens_details": { "text_tokens": 0, "image_tokens": out },
+            "total_tokens": text + image + out
+        }
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/images/edits"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(body))
+        .mount(&env.server)
+        .await;
 }
 
 fn edit_requests(reqs: &[wiremock::Request]) -> Vec<&wiremock::Request> {
@@ -127,7 +165,7 @@ async fn an_edit_with_a_mask_prices_its_input_and_settles_from_the_fakes_usage()
         HIGH_1024,
         "one 1024² input at high fidelity: {e}"
     );
-    mount_edits(&env, HIGH_1024).await;
+    mount_edits_as_estimated(&env, &e).await;
 
     let mut gen_args = vec!["generate", "--project", "inputs", "--offer", OFFER];
     gen_args.extend_from_slice(&args);
@@ -137,8 +175,9 @@ async fn an_edit_with_a_mask_prices_its_input_and_settles_from_the_fakes_usage()
         g["inputs"],
         json!([{ "hash": sha(&subject_bytes), "role": "subject" }])
     );
-    // Settled from the reported usage: the input tokens the estimate priced.
+    // Settled from the reported usage, which is what the estimate priced.
     let a = &g["attempts"][0];
+    assert_eq!(money(&g, "cost_usd"), money(&e, "expected_usd"), "{g}");
     assert_eq!(money(a, "cost_usd"), money(&g, "cost_usd"));
     assert!(a["review"].is_null(), "the settled cost is plausible: {a}");
 
@@ -210,7 +249,7 @@ async fn an_edit_with_three_references_prices_every_input() {
         4 * HIGH_1024,
         "the subject and three references at high fidelity: {e}"
     );
-    mount_edits(&env, 4 * HIGH_1024).await;
+    mount_edits_as_estimated(&env, &e).await;
     let mut gen_args = vec!["generate", "--project", "inputs", "--offer", OFFER];
     gen_args.extend_from_slice(&args);
     let g = env.json(&gen_args).await;
@@ -222,6 +261,7 @@ async fn an_edit_with_three_references_prices_every_input() {
         .filter_map(|i| i["role"].as_str())
         .collect();
     assert_eq!(roles, ["subject", "reference", "reference", "reference"]);
+    assert_eq!(money(&g, "cost_usd"), money(&e, "expected_usd"), "{g}");
     assert!(g["attempts"][0]["review"].is_null(), "{g}");
     let reqs = env.server.received_requests().await.unwrap_or_default();
     let body = String::from_utf8_lossy(&edit_requests(&reqs)[0].body).into_owned();
@@ -313,4 +353,62 @@ async fn bad_inputs_are_refused_before_anything_is_sent() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("needs the image"), "{}", out.stderr);
     assert_eq!(env.requests_to("POST", "/v1/images/edits").await, 0);
+}
+
+#[tokio::test]
+async fn an_upscale_of_a_draft_runs_on_stability_and_links_to_it() {
+    let mut env = env().await;
+    env.set("PROOFSHEET_STABILITY_API_KEY", "sk-test-stability-4242");
+    Mock::given(method("POST"))
+        .and(path("/v2beta/stable-image/upscale/fast"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .insert_header("finish-reason", "SUCCESS")
+                .set_body_bytes(png(256, 256, 5)),
+        )
+        .mount(&env.server)
+        .await;
+    let draft = env
+        .json(&[
+            "generate",
+            "--project",
+            "inputs",
+            "--prompt",
+            "a small boat",
+            "--draft",
+        ])
+        .await;
+    let draft_id = draft["generation_id"].as_str().expect("id").to_owned();
+    let up = env
+        .json(&[
+            "upscale",
+            &draft_id,
+            "--scale",
+            "4",
+            "--offer",
+            "stability:upscale-fast",
+        ])
+        .await;
+    assert_eq!(up["status"], "succeeded", "{up}");
+    assert_eq!(up["parent_id"], draft_id.as_str());
+    // Flat 2 credits at $0.01.
+    assert_eq!(
+        money(&up, "cost_usd"),
+        "0.02".parse::<Decimal>().expect("dec")
+    );
+    assert_eq!(up["images"][0]["width"], 256);
+    assert_eq!(up["inputs"][0]["role"], "subject");
+    let shown = env
+        .json(&["show", up["generation_id"].as_str().expect("id")])
+        .await;
+    assert_eq!(shown["lineage"]["operation"], "upscale", "{shown}");
+    assert_eq!(shown["lineage"]["scale"], 4);
+    let d = env.json(&["show", &draft_id]).await;
+    assert_eq!(d["lineage"]["used_by"][0]["operation"], "upscale", "{d}");
+    assert_eq!(
+        env.requests_to("POST", "/v2beta/stable-image/upscale/fast")
+            .await,
+        1
+    );
 }

@@ -171,7 +171,7 @@ pub(crate) fn validate(p: &RequestParams) -> Result<()> {
     let needs_subject = !matches!(op, Operation::Generate);
     if needs_subject && p.inputs.is_empty() {
         return Err(field_err(format!(
-            "`{op}` needs the image to work on: add it as the first input (--image)"
+            "`{op}` needs the image to work on: add it as the first input image"
         )));
     }
     if needs_subject && p.inputs[0].role != InputRole::Subject {

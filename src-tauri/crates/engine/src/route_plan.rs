@@ -337,6 +337,9 @@ pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
         .offers()
         .iter()
         .filter(|o| !o.is_shut_down(today))
+        // Canvas sizes are for text to image: an upscaler or outpainter that takes any
+        // size says nothing about what a prompt can be drawn at.
+        .filter(|o| o.capabilities.does(vocab::Operation::Generate))
         .collect();
     let usable: Vec<&pricing::Offer> = live
         .iter()

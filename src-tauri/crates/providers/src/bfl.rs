@@ -1,5 +1,6 @@
 //! Black Forest Labs: `x-key`, submit returns `{id, polling_url, cost}` (credits, reported
 //! up front), poll until `Ready`, download `result.sample` at once (it expires in 10 min).
+//! Input images (FLUX.2, Kontext, Fill, Expand) are put on the body by `bfl_inputs`.
 
 use std::time::Instant;
 
@@ -183,8 +184,10 @@ pub fn job_of(req: &GenerateRequest, sub: &BflSubmitted) -> RemoteJob {
                 .and_then(|c| serde_json::to_value(c).ok())
                 .unwrap_or(Value::Null),
         );
-        o.insert("width".into(), json!(req.width));
-        o.insert("height".into(), json!(req.height));
+        // The size the answer should have (an expand or edit is sized by its input).
+        let (w, h) = crate::input_ops::output_size(req, 1);
+        o.insert("width".into(), json!(w));
+        o.insert("height".into(), json!(h));
     }
     RemoteJob {
         provider: ID.into(),
@@ -344,7 +347,10 @@ impl ImageProvider for Bfl {
         Capabilities {
             negative_prompt: false,
             seed: true,
-            steps: model == "flux-dev" || model == "flux-pro" || model.contains("flex"),
+            steps: model == "flux-dev"
+                || model == "flux-pro"
+                || model.contains("flex")
+                || model.starts_with("flux-pro-1.0-"),
             quality: false,
             max_n: 1,
             sizes: if model.contains("ultra") || model.contains("kontext") {
@@ -378,13 +384,14 @@ impl ImageProvider for Bfl {
     ) -> Result<GenerateOutput, ProviderError> {
         let run = async {
             let k = key_required(ID, key)?;
+            let body = crate::bfl_inputs::submit_body(req)?;
             let start = Instant::now();
             let rb = self
                 .http
                 .client
                 .post(join(&self.base, &format!("v1/{}", req.model)))
                 .header("x-key", k)
-                .json(&build_body(req));
+                .json(&body);
             tracing::debug!(provider = ID, model = %req.model, "submitting task");
             let resp = self.http.send(rb, cancel).await?;
             let sub = parse_submit(resp.status, &resp.headers, &resp.body)?;

@@ -1,5 +1,6 @@
 //! fal.ai: queue (submit → status → result, cancel) and sync `fal.run` (`extra.sync=true`).
 //! Billing signals: `x-fal-billable-units`, status `metrics.inference_time`, `timings`.
+//! Each app's input (text, edit `image_urls`, upscaler `image_url`) is in `fal_inputs`.
 
 use std::time::Instant;
 
@@ -153,9 +154,7 @@ pub fn parse_result(
         return Err(classify_error(status, headers, body));
     }
     let v = j::parse(ID, body)?;
-    let list = v
-        .get("images")
-        .and_then(Value::as_array)
+    let list = crate::fal_inputs::result_images(&v)
         .ok_or_else(|| ProviderError::malformed(ID, "the result has no 'images' list"))?;
     let seed = j::u64_of(v.get("seed"));
     let mut images = Vec::new();
@@ -262,25 +261,6 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
     e
 }
 
-pub fn build_input(req: &GenerateRequest) -> Value {
-    let mut input = json!({
-        "prompt": req.prompt,
-        "image_size": {"width": req.width, "height": req.height},
-        "num_images": req.n.max(1),
-    });
-    if let Some(s) = req.seed {
-        input["seed"] = json!(s);
-    }
-    if let Some(s) = req.steps {
-        input["num_inference_steps"] = json!(s);
-    }
-    if let Some(n) = &req.negative_prompt {
-        input["negative_prompt"] = json!(n);
-    }
-    j::merge_extra(&mut input, &req.extra, &["sync"]);
-    input
-}
-
 #[derive(Debug, Clone)]
 pub struct Fal {
     http: Http,
@@ -321,6 +301,7 @@ impl Fal {
             .status_url
             .clone()
             .unwrap_or_else(|| format!("{base}/status"));
+        let (width, height) = crate::fal_inputs::output_size(req);
         RemoteJob {
             provider: ID.into(),
             model: req.model.clone(),
@@ -331,8 +312,8 @@ impl Fal {
                 "response_url": s.response_url.clone().unwrap_or_else(|| base.clone()),
                 "cancel_url": s.cancel_url.clone().unwrap_or_else(|| format!("{base}/cancel")),
                 "n": req.n.max(1),
-                "width": req.width,
-                "height": req.height,
+                "width": width,
+                "height": height,
             }),
         }
     }
@@ -491,7 +472,7 @@ impl Fal {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let start = Instant::now();
-        let input = build_input(req);
+        let input = crate::fal_inputs::build_input(req)?;
         if req.extra_field("sync").and_then(Value::as_bool) == Some(true) {
             progress.emit(ProviderProgress::Running);
             let rb = self
@@ -500,8 +481,9 @@ impl Fal {
             let resp = self.http.send(rb, cancel).await?;
             let result = parse_result(resp.status, &resp.headers, &resp.body)?;
             let rid = result.usage.headers.get("x-fal-request-id").cloned();
+            let expect = crate::input_ops::expect(req, crate::fal_inputs::DEFAULT_SCALE);
             return self
-                .finish(result, rid, Expect::of(req), progress, cancel, start)
+                .finish(result, rid, expect, progress, cancel, start)
                 .await;
         }
         tracing::debug!(provider = ID, model = %req.model, "submitting to queue");

@@ -18,7 +18,7 @@ use crate::common::{class_for_status, elapsed_ms, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
-use crate::images::{Expect, ImageSource, materialize};
+use crate::images::{ImageSource, materialize};
 use crate::types::*;
 use crate::{ImageProvider, json as j, retry_after};
 
@@ -31,7 +31,7 @@ pub const ASPECT_RATIOS: &[&str] = &[
     "1:3", "3:1", "1:2", "2:1", "9:16", "16:9", "10:16", "16:10", "2:3", "3:2", "3:4", "4:3",
     "4:5", "5:4", "1:1",
 ];
-const MAX_IMAGES: u32 = 8;
+pub const MAX_IMAGES: u32 = 8;
 
 /// The rendering speed a quality name asks for (the price tier).
 pub fn rendering_speed(quality: Option<&str>) -> &'static str {
@@ -200,20 +200,26 @@ impl Ideogram {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let key = key_required(ID, key)?;
+        // An input image makes it a Remix or an Inpaint (`ideogram_inputs`).
+        let (path, form) = match crate::ideogram_inputs::build(req)? {
+            Some(call) => call,
+            None => ("v1/ideogram-v3/generate", Self::form(req)),
+        };
         let start = Instant::now();
         let rb = self
             .http
             .client
-            .post(join(&self.base, "v1/ideogram-v3/generate"))
+            .post(join(&self.base, path))
             .header("Api-Key", key)
-            .multipart(Self::form(req));
+            .multipart(form);
         progress.emit(ProviderProgress::Running);
         tracing::debug!(provider = ID, model = %req.model, "submitting image request");
         // The HTTP layer marks failures after sending as of unknown billing.
         let resp = self.http.send(rb, cancel).await?;
         let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
         // Ideogram answered with images: it has billed, whatever happens to the download.
-        let images = materialize(&self.http, parsed.images, Expect::of(req), progress, cancel)
+        let expect = crate::input_ops::expect(req, 1);
+        let images = materialize(&self.http, parsed.images, expect, progress, cancel)
             .await
             .map_err(ProviderError::billed)?;
         let mut usage = parsed.usage;

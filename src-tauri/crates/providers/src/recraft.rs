@@ -2,6 +2,7 @@
 //! synchronous. Every answer reports the API units it charged in `credits` (1,000 units
 //! = $1), which settlement uses. Sources: recraft.ai/docs/api-reference/endpoints
 //! (generate, auth), …/appendix (sizes), …/pricing; LiteLLM's Recraft provider page.
+//! Edits, inpainting and upscales (multipart) are built and parsed in `recraft_inputs`.
 
 use std::time::Instant;
 
@@ -17,14 +18,14 @@ use crate::http::{Http, join};
 use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
 use crate::types::*;
-use crate::{ImageProvider, json as j, retry_after};
+use crate::{ImageProvider, json as j, recraft_inputs, retry_after};
 
 /// This client's provider id.
 const ID: &str = vocab::ProviderId::Recraft.as_str();
 
 pub const DEFAULT_BASE_URL: &str = "https://external.api.recraft.ai/v1";
 /// Images per call (Recraft's `n` is 1–6).
-const MAX_IMAGES: u32 = 6;
+pub const MAX_IMAGES: u32 = 6;
 
 pub fn build_body(req: &GenerateRequest) -> Value {
     let mut body = json!({
@@ -138,21 +139,35 @@ impl Recraft {
     ) -> Result<GenerateOutput, ProviderError> {
         let key = key_required(ID, key)?;
         let start = Instant::now();
-        let rb = self
-            .http
-            .client
-            .post(join(&self.base, "images/generations"))
-            .bearer_auth(key)
-            .json(&build_body(req));
+        let post = |path: &str| {
+            self.http
+                .client
+                .post(join(&self.base, path))
+                .bearer_auth(key)
+        };
+        // Input images go multipart to their own endpoint (`recraft_inputs`).
+        let (rb, call, expect) = if recraft_inputs::is_multipart(req) {
+            let (call, form, expect) = recraft_inputs::build(req)?;
+            (post(call.path()).multipart(form), Some(call), expect)
+        } else {
+            (
+                post("images/generations").json(&build_body(req)),
+                None,
+                Expect::of(req),
+            )
+        };
         progress.emit(ProviderProgress::Running);
         tracing::debug!(provider = ID, model = %req.model, "submitting image request");
         let resp = self.http.send(rb, cancel).await?;
-        let parsed = parse_response(resp.status, &resp.headers, &resp.body)?;
+        let parsed = match call {
+            Some(c) => recraft_inputs::parse(c, resp.status, &resp.headers, &resp.body)?,
+            None => parse_response(resp.status, &resp.headers, &resp.body)?,
+        };
         let usage = parsed.usage;
         let images = materialize(
             &self.http,
             parsed.sources.into_iter().map(|s| (s, None)).collect(),
-            Expect::of(req),
+            expect,
             progress,
             cancel,
         )
@@ -174,13 +189,14 @@ impl ImageProvider for Recraft {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let upscaler = recraft_inputs::upscaler(model).is_some();
         Capabilities {
-            negative_prompt: true,
+            negative_prompt: !upscaler,
             seed: false,
             steps: false,
             quality: false,
-            max_n: MAX_IMAGES,
+            max_n: if upscaler { 1 } else { MAX_IMAGES },
             sizes: SizeSupport::Fixed {
                 sizes: vec![
                     (1024, 1024),

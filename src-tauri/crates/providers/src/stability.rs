@@ -14,6 +14,7 @@ use crate::common::{class_for_status, elapsed_ms, key_check_from, key_required};
 use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
+use crate::stability_edit::{self, Route};
 use crate::types::*;
 use crate::{ImageProvider, decode, json as j, retry_after};
 
@@ -160,6 +161,7 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
 pub struct Stability {
     http: Http,
     base: String,
+    cfg: ProviderConfig,
 }
 
 impl Stability {
@@ -167,6 +169,15 @@ impl Stability {
         Self {
             http: Http::new(client, ID, cfg),
             base: resolve_base_url(ID, cfg, Some(DEFAULT_BASE_URL)).unwrap_or_default(),
+            cfg: cfg.clone(),
+        }
+    }
+
+    fn site(&self) -> stability_edit::Site<'_> {
+        stability_edit::Site {
+            http: &self.http,
+            base: &self.base,
+            cfg: &self.cfg,
         }
     }
 
@@ -178,6 +189,18 @@ impl Stability {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         let key = key_required(ID, key)?;
+        if let Some(route) = Route::of(&req.model) {
+            return stability_edit::run(self.site(), route, req, key, progress, cancel).await;
+        }
+        if !req.inputs.is_empty() {
+            return Err(ProviderError::invalid_request(
+                ID,
+                format!(
+                    "Stability {} makes images from text only here; use inpaint, outpaint, erase, search-and-replace, remove-background or an upscale model for input images",
+                    req.model
+                ),
+            ));
+        }
         let start = Instant::now();
         let (path, model_field) = endpoint_for(&req.model);
         let mut form = Form::new()
@@ -243,17 +266,23 @@ impl ImageProvider for Stability {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
+    fn capabilities(&self, model: &str) -> Capabilities {
+        let route = Route::of(model);
         Capabilities {
-            negative_prompt: true,
-            seed: true,
+            negative_prompt: route.is_none_or(|r| {
+                !matches!(
+                    r,
+                    Route::Outpaint | Route::Erase | Route::RemoveBackground | Route::UpscaleFast
+                )
+            }),
+            seed: route.is_none_or(|r| !matches!(r, Route::RemoveBackground | Route::UpscaleFast)),
             steps: false,
             quality: false,
             max_n: 1,
             sizes: SizeSupport::AspectRatios {
                 ratios: ASPECT_RATIOS.iter().map(|s| s.to_string()).collect(),
             },
-            async_jobs: false,
+            async_jobs: route == Some(Route::UpscaleCreative),
             cancel: false,
             local: false,
         }
@@ -266,6 +295,28 @@ impl ImageProvider for Stability {
         cancel: &CancellationToken,
     ) -> Result<GenerateOutput, ProviderError> {
         self.run(req, key, progress, cancel).await
+    }
+    /// Polls a started creative upscale again (`GET /v2beta/results/{id}`); never restarts it.
+    async fn resume(
+        &self,
+        remote: &RemoteJob,
+        key: Option<&str>,
+        progress: &ProgressSink,
+        cancel: &CancellationToken,
+    ) -> Result<GenerateOutput, ProviderError> {
+        let key = key_required(ID, key)?;
+        if Route::of(&remote.model) != Some(Route::UpscaleCreative) {
+            return Err(crate::common::resume_unsupported(ID));
+        }
+        stability_edit::follow(
+            self.site(),
+            remote.clone(),
+            key,
+            progress,
+            cancel,
+            Instant::now(),
+        )
+        .await
     }
     async fn check_key(&self, key: &str) -> KeyCheck {
         let rb = self
