@@ -1,11 +1,13 @@
 // Image inputs in the browser preview. Only the mechanical part is faked: an import is
-// named by the bytes' sha256 and sized from their header, as the engine does; lineage is
+// named by the bytes' sha256 and sized from their header, as the engine does (a refusal
+// in the engine's recorded words); estimates come from the recorded ones (pricing.ts); lineage is
 // what the engine answers for a text-only generation (no inputs, nothing made from it yet).
 // Finalize and upscale run only in the app (no behaviour of theirs is recorded here).
 import { ApiError, type Backend } from '../backend';
 import type * as T from '../types';
 import { imageHead } from '../../inputs/imageSize';
 import type { World } from './world';
+import { engineError } from './fixtures';
 
 type InputMethods = Pick<Backend, 'inputImport' | 'generationLineage' | 'generationFinalizeOptions' | 'generationFinalize' | 'generationUpscale'>;
 
@@ -20,7 +22,7 @@ export function fakeInputs(w: World): InputMethods {
   return {
     inputImport: async (bytes) => {
       const head = imageHead(bytes);
-      if (!head || head.mime === 'image/gif') throw new ApiError('validation', 'The input is not a PNG, JPEG or WebP image.', null);
+      if (!head || head.mime === 'image/gif') throw engineError('input_not_image');
       const sha = await sha256(bytes);
       return w.call('inputImport', () => ({ sha256: sha, width: head.width, height: head.height, mime: head.mime }) satisfies T.ImportedImage);
     },
