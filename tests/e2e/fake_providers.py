@@ -56,6 +56,8 @@ class State:
         self.files: dict[str, bytes] = {}
         self.batches: dict[str, dict] = {}
         self.complete_batches = False
+        # What each /v1/images/edits call carried (images, their sizes, mask, fields).
+        self.edit_calls: list[dict] = []
 
     def hit(self, key: str) -> None:
         with self.lock:
@@ -115,6 +117,8 @@ class Handler(BaseHTTPRequestHandler):
         self.state.hit(f"POST {self.path}")
         if self.path == "/openai/v1/files":
             return self._file_upload()
+        if self.path == "/openai/v1/images/edits":
+            return self._openai_edits()
         body = self._body()
         if self.path == "/openai/v1/batches":
             return self._batch_create(body)
@@ -168,6 +172,56 @@ class Handler(BaseHTTPRequestHandler):
             self.state.files[fid] = fields["file"]
         self._json(200, {"id": fid, "object": "file", "bytes": len(fields["file"]), "created_at": 1700000000,
                          "filename": "proofsheet-batch.jsonl", "purpose": "batch"})
+
+    def _openai_edits(self):
+        """POST /v1/images/edits, multipart: `image[]` (or `image`) files, optional `mask`
+        (PNG, the first image's size, alpha 0 = edit), `prompt`, `size`, `quality`, `n`,
+        `input_fidelity`. Records what it got (state.edit_calls); usage counts the input
+        images' tokens (≈135 low / ≈3,050 high per image, image-inputs.md I1)."""
+        length = int(self.headers.get("content-length", "0"))
+        raw = self.rfile.read(length)
+        msg = email.message_from_bytes(
+            f"content-type: {self.headers.get('content-type')}\r\n\r\n".encode() + raw,
+            policy=email.policy.HTTP)
+        if not msg.is_multipart():
+            return self._json(400, {"error": {"message": "Invalid content type: expected multipart/form-data",
+                                              "type": "invalid_request_error"}})
+        images, fields, mask = [], {}, None
+        for part in msg.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            data = part.get_payload(decode=True) or b""
+            if name in ("image", "image[]"):
+                images.append(data)
+            elif name == "mask":
+                mask = data
+            else:
+                fields[name] = data.decode("utf-8", "replace")
+        if not images:
+            return self._json(400, {"error": {"message": "image is required", "type": "invalid_request_error",
+                                              "param": "image"}})
+        def dims(b: bytes):
+            return struct.unpack(">II", b[16:24]) if b[:8] == b"\x89PNG\r\n\x1a\n" else None
+        mask_info = None
+        if mask is not None:
+            if dims(mask) is None or mask[25] not in (4, 6):
+                return self._json(400, {"error": {"message": "Invalid mask: must be a PNG with an alpha channel",
+                                                  "type": "invalid_request_error", "param": "mask"}})
+            if dims(images[0]) is not None and dims(mask) != dims(images[0]):
+                return self._json(400, {"error": {"message": "Invalid mask: must be the same size as the image",
+                                                  "type": "invalid_request_error", "param": "mask"}})
+            mask_info = {"size": list(dims(mask)), "bytes": len(mask)}
+        fidelity = fields.get("input_fidelity", "low")
+        with self.state.lock:
+            self.state.edit_calls.append({"images": len(images), "image_sizes": [list(dims(i) or (0, 0)) for i in images],
+                                          "mask": mask_info, **fields})
+        status, body = images_answer(fields)
+        if status == 200:
+            per_input = 3050 if fidelity == "high" else 135
+            u = body["usage"]
+            u["input_tokens_details"]["image_tokens"] = per_input * len(images)
+            u["input_tokens"] += per_input * len(images)
+            u["total_tokens"] += per_input * len(images)
+        self._json(status, body)
 
     def _batch_create(self, body: dict):
         if body.get("input_file_id") not in self.state.files or body.get("endpoint") != "/v1/images/generations":

@@ -54,6 +54,16 @@ export interface Backend {
   generationCancel(jobId: string): Promise<boolean>;
   generationPromotePreview(generationId: string): Promise<T.PromotePreview>;
   generationPromote(generationId: string, onEvent: JobListener): Promise<string>;
+  /** Takes pasted, dropped or picked image bytes as an input: checked and kept in the
+   *  library by sha256, which the request then names (`{ kind: 'blob', sha256 }`). */
+  inputImport(bytes: Uint8Array): Promise<T.ImportedImage>;
+  /** The inputs a result used and the results made from its images (one step each way). */
+  generationLineage(generationId: string): Promise<T.Lineage>;
+  /** Every way to make a final of this draft (re-render from it, upscale it, re-roll), priced. */
+  generationFinalizeOptions(generationId: string): Promise<T.FinalizeOptions>;
+  /** Runs the chosen way; the final links to the draft. */
+  generationFinalize(input: T.FinalizeInput, onEvent: JobListener): Promise<string>;
+  generationUpscale(input: T.UpscaleInput, onEvent: JobListener): Promise<string>;
   /** The engine's routing decision for Draft / Final / Use before it is pressed. */
   routePreview(input: T.RoutePreviewInput): Promise<T.RouteDecision>;
   /** Canvas size presets some usable offer makes exactly. */

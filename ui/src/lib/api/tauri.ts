@@ -51,6 +51,12 @@ export const tauriBackend: Backend = {
   generationCancel: (jobId) => unwrap(commands.generationCancel(jobId)),
   generationPromotePreview: (id) => unwrap(commands.generationPromotePreview(id)),
   generationPromote: (id, onEvent) => unwrap(commands.generationPromote(id, channel(onEvent))),
+  // Vec<u8> crosses IPC as a JSON array of numbers.
+  inputImport: (bytes) => unwrap(commands.inputImport(Array.from(bytes))),
+  generationLineage: (id) => unwrap(commands.generationLineage(id)),
+  generationFinalizeOptions: (id) => unwrap(commands.generationFinalizeOptions(id)),
+  generationFinalize: (input, onEvent) => unwrap(commands.generationFinalize(wire<B.FinalizeInput>(input), channel(onEvent))),
+  generationUpscale: (input, onEvent) => unwrap(commands.generationUpscale(wire<B.UpscaleInput>(input), channel(onEvent))),
   routePreview: (input) => unwrap(commands.routePreview(wire<B.RoutePreviewInput>(input))),
   routeSizePresets: () => unwrap(commands.routeSizePresets()),
   projectList: () => unwrap(commands.projectList()),

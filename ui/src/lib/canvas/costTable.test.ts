@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { chainMark, groupRows, onlyUsable, overBudget, priceText, sortBy, sortRows, tidyNotes } from './costTable';
+import { chainMark, groupRows, inputLines, onlyUsable, overBudget, priceText, sortBy, sortRows, tidyNotes } from './costTable';
 import type { OfferEstimate } from '../api';
 
 function est(id: string, expected: string, extra: Partial<OfferEstimate> = {}): OfferEstimate {
@@ -117,5 +117,18 @@ describe('unknown prices (issue 16: never $0)', () => {
     expect(rows.map((r) => r.e.offer_id)).toEqual(['a', 'b', 'u', 'capped', 'x']);
     expect(groupRows(rows).cheapest?.e.offer_id).toBe('a');
     expect(groupRows(sortRows([unknown('u'), unknown('v', '0.02')])).cheapest).toBeNull();
+  });
+});
+
+describe('input lines', () => {
+  it('picks the lines that price input images out of a breakdown', () => {
+    expect(inputLines([
+      '1 image 1024×1024 high = $0.167',
+      '3 reference images × 3,050 tokens at high fidelity = $0.0915',
+      'input megapixels: 2 × $0.015 = $0.03',
+      'mask region: flat $0.05',
+      '1024×1024 medium → 439 image tokens × $30/M × 1 = $0.01317',
+      'the image to edit + 1 reference image at low fidelity = $0.001352 (169 image-in tokens × $8/M)',
+    ])).toEqual(['3 reference images × 3,050 tokens at high fidelity = $0.0915', 'input megapixels: 2 × $0.015 = $0.03', 'mask region: flat $0.05', 'the image to edit + 1 reference image at low fidelity = $0.001352 (169 image-in tokens × $8/M)']);
   });
 });

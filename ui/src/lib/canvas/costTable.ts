@@ -128,3 +128,9 @@ export function chainMark(offerId: string, draft: string[], final: string[]): st
 export function tidyNotes(notes: string[]): string[] {
   return [...new Set(notes.map((n) => n.replace(/\b1 image\(s\)/g, '1 image').replace(/\bimage\(s\)/g, 'images').replace(/\(s\)/g, 's')))];
 }
+
+/** The lines of a row's price breakdown that price the input images (issue 15): shown on
+ *  the row itself, since inputs can cost more than the output. */
+export function inputLines(lines: readonly string[]): string[] {
+  return lines.filter((l) => /\b(input|inputs|reference|references|subject|mask|image-in|to edit)\b/i.test(l));
+}

@@ -1,4 +1,4 @@
-import { backend, type DeferredJobView, type GenerateInput, type GenerationResult, type JobEvent } from '../api';
+import { backend, type DeferredJobView, type FinalizeInput, type GenerateInput, type GenerationResult, type JobEvent } from '../api';
 import { friendly, type Friendly } from '../errors';
 import { app } from '../app/state.svelte';
 import { providerName } from '../format';
@@ -120,11 +120,17 @@ class JobsState {
     return this.start('Final (promoted)', prompt, { kind: 'promote', generationId }, (cb) => backend().generationPromote(generationId, cb));
   }
 
+  /** A final made from a draft the chosen way (re-render from it, upscale it, re-roll). */
+  finalize(input: FinalizeInput, label: string, prompt: string): Promise<Friendly | null> {
+    return this.start(label, prompt, { kind: 'finalize', input }, (cb) => backend().generationFinalize(input, cb));
+  }
+
   /** Sends a failed or cancelled job again, as it was. */
   retry(key: number): Promise<Friendly | null> {
     const j = this.jobs.find((x) => x.key === key);
     if (!j?.retry) return Promise.resolve(null);
     if (j.retry.kind === 'later') return this.submitLater(j.retry.input, j.label);
+    if (j.retry.kind === 'finalize') return this.finalize(j.retry.input, j.label, j.prompt);
     return j.retry.kind === 'submit' ? this.submit(j.retry.input, j.label) : this.promote(j.retry.generationId, j.prompt);
   }
 

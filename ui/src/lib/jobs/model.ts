@@ -1,4 +1,4 @@
-import type { AttemptView, GenerateInput, GenerationResult, JobEvent } from '../api';
+import type { AttemptView, FinalizeInput, GenerateInput, GenerationResult, JobEvent } from '../api';
 
 export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
 
@@ -21,7 +21,7 @@ export interface Job {
   startedAt: number;
   endedAt: number | null;
   /** What to send again on Retry (a submit's input, or the draft a promote started from). */
-  retry: { kind: 'submit'; input: GenerateInput } | { kind: 'later'; input: GenerateInput } | { kind: 'promote'; generationId: string } | null;
+  retry: { kind: 'submit'; input: GenerateInput } | { kind: 'later'; input: GenerateInput } | { kind: 'promote'; generationId: string } | { kind: 'finalize'; input: FinalizeInput } | null;
 }
 
 export function newJob(key: number, label: string, prompt: string, now = Date.now(), retry: Job['retry'] = null): Job {

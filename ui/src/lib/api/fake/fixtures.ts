@@ -4,6 +4,7 @@
 import offersJson from '../fixtures/offers.json';
 import estimatesJson from '../fixtures/estimates.json';
 import engineJson from '../fixtures/engine.json';
+import inputsJson from '../fixtures/inputs.json';
 import { ApiError } from '../backend';
 import type * as T from '../types';
 
@@ -33,13 +34,16 @@ export const OFFERS = offersJson as unknown as T.OfferView[];
 export const ESTIMATES = estimatesJson as unknown as RecordedEstimates[];
 export const ENGINE = engineJson as unknown as Recorded;
 export const LIMITS = ENGINE.limits;
+/** Image inputs (issue 15): the engine's estimates of an edit (1 and 4 inputs), an inpaint
+ *  and an upscale on every offer, what it answered to imports, and its refusals of bad inputs. */
+export const INPUTS = inputsJson as unknown as { errors: Record<string, RecordedError>; estimates: RecordedEstimates[] };
 
 /** Provider ids of the real catalog, in its order. */
 export const PROVIDERS = [...new Set(ENGINE.settings.endpoints.map((e) => e.provider))];
 
 /** The engine's own error for `name`, with its `{slots}` filled in. */
 export function engineError(name: string, slots: Record<string, string | number> = {}): ApiError {
-  const e = ENGINE.errors[name];
+  const e = ENGINE.errors[name] ?? INPUTS.errors[name];
   if (!e) throw new Error(`no recorded engine error "${name}" (see tests/ipc/fake_fixtures.rs)`);
   const { kind, message: text, ...rest } = e;
   const message = text.replace(/\{(\w+)\}/g, (m, k: string) => (k in slots ? String(slots[k]) : m));

@@ -11,6 +11,7 @@ import { OFFERS } from './fixtures';
 import { fakeGallery } from './gallery';
 import { fakeGateways } from './gateways';
 import { fakeJobs } from './jobs';
+import { fakeInputs } from './inputs';
 import { fakeSettings } from './settings';
 import { createWorld, type FakeOptions } from './world';
 
@@ -34,6 +35,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     ...fakeJobs(w, drift),
     ...fakeSettings(w),
     ...fakeGallery(w, drift),
+    ...fakeInputs(w),
     catalogStatus: () => call('catalogStatus', () => catalog.status()),
     catalogSetFeedUrl: (url) => call('catalogSetFeedUrl', () => catalog.setUrl(url)),
     catalogCheck: () => call('catalogCheck', () => catalog.check()),

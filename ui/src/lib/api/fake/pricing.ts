@@ -2,7 +2,7 @@
 // with the engine's request limits and error texts.
 import { dec, mul, round, toStr } from '../../money';
 import type * as T from '../types';
-import { ENGINE, ESTIMATES, LIMITS, OFFERS, clone, engineError } from './fixtures';
+import { ENGINE, ESTIMATES, INPUTS, LIMITS, OFFERS, clone, engineError } from './fixtures';
 
 /** Refuses what the engine refuses before pricing, with its words. */
 export function validateParams(p: T.RequestParams): void {
@@ -12,6 +12,9 @@ export function validateParams(p: T.RequestParams): void {
     throw engineError('size_out_of_range', { width: p.width, height: p.height });
   }
   if (p.n < LIMITS.min_n || p.n > LIMITS.max_n) throw engineError('count_out_of_range', { n: p.n });
+  const op = p.operation ?? 'generate';
+  if (op !== 'generate' && !(p.inputs ?? []).length) throw engineError('operation_needs_subject');
+  if (op === 'inpaint' && !p.mask) throw engineError('inpaint_needs_mask');
 }
 
 const LONG_PROMPT = 1000;
@@ -28,8 +31,11 @@ function distance(r: T.StoredParams, p: T.RequestParams): number {
 
 /** The engine's estimates on every live offer for the recorded request nearest to `p`. */
 export function recordedEstimates(p: T.RequestParams): T.OfferEstimate[] {
-  let best = ESTIMATES[0];
-  for (const r of ESTIMATES) if (distance(r.params, p) < distance(best.params, p)) best = r;
+  // A request with inputs is priced from the recorded image-input requests (same operation, nearest input count).
+  const pool = (p.inputs ?? []).length ? INPUTS.estimates : ESTIMATES;
+  const dist = (r: T.StoredParams) => distance(r, p) + ((r.operation ?? 'generate') !== (p.operation ?? 'generate') ? 1e9 : 0) + Math.abs((r.inputs ?? []).length - (p.inputs ?? []).length) * 1e8;
+  let best = pool[0];
+  for (const r of pool) if (dist(r.params) < dist(best.params)) best = r;
   return clone(best.estimates);
 }
 
