@@ -45,6 +45,7 @@ fn provider_ids_keep_their_wire_names() {
             "openai_compatible",
             "ideogram",
             "recraft",
+            "xai",
         ],
     );
 }
