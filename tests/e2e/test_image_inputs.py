@@ -2,11 +2,16 @@
 edit, generate it against the fake OpenAI /v1/images/edits, then open the result's detail
 and see its lineage and the before/after. Screenshots at laptop (1366×768) and large
 (1920×1080) sizes, light and dark, land in target/e2e/inputs-*.png.
-The steps share one app session and run in order."""
+The steps share one app instance of their own (own data dir, webview storage and fake
+providers: the session's library holds other tests' images and projects, and the canvas
+this test leaves in Edit region must not reach later tests) and run in order."""
 
+import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import pytest
 
 from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
@@ -14,13 +19,32 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from conftest import find, screenshot
-from fake_providers import png
+from conftest import FAKE_OPENAI_KEY, find, screenshot
+from fake_providers import png, serve
+from own_window import app_env, app_window
 
 PROJECT = "Harbour posters"
 DRAFT_PROMPT = "a fishing boat in a harbour at noon, flat colours"
 PROMPT = "replace the sky with a warm sunset, keep the boat"
 SIZES = [(1366, 768, "laptop"), (1920, 1080, "large")]
+
+
+@pytest.fixture(scope="module")
+def fake_providers():
+    server, state = serve()
+    yield f"http://127.0.0.1:{server.server_address[1]}", state
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(fake_providers):
+    base, _ = fake_providers
+    data = Path(tempfile.mkdtemp(prefix="proofsheet-e2e-inputs-"))
+    env = app_env(data, base, PROOFSHEET_OPENAI_API_KEY=FAKE_OPENAI_KEY)
+    with app_window(env, "inputs") as driver:
+        driver.set_window_size(1366, 768)
+        yield driver
+    shutil.rmtree(data, ignore_errors=True)
 
 
 def wait(driver, cond, timeout=20, msg=""):

@@ -55,6 +55,17 @@ fn secs(t: DateTime<Utc>) -> String {
 
 /// Whether the offer can be sent later from here: a batch price in the catalog and a
 /// client that speaks the provider's batch API for the model.
+/// Whether this request may go to the offer's batch tier: text to image always, with
+/// input images only where the provider's batch API takes them.
+fn can_defer_request(core: &Core, offer: &pricing::Offer, req: &pricing::EstimateRequest) -> bool {
+    let plain = req.reference_images.is_empty() && req.operation == vocab::Operation::Generate;
+    can_defer(core, offer)
+        && (plain
+            || core
+                .client(&offer.id, offer.provider.as_str())
+                .is_some_and(|c| c.batch_takes_inputs(&offer.model)))
+}
+
 pub(crate) fn can_defer(core: &Core, offer: &pricing::Offer) -> bool {
     offer
         .modifiers
@@ -78,7 +89,7 @@ pub(crate) fn prices(
     offers
         .iter()
         .map(|o| {
-            if !can_defer(core, o) {
+            if !can_defer_request(core, o, req) {
                 return None;
             }
             let now = pricing::estimate_offers(std::iter::once(*o), req, ctx).pop()?;
@@ -109,7 +120,7 @@ pub(crate) fn prices(
 }
 
 /// Marks the candidates that cannot be sent later.
-pub(crate) fn restrict(core: &Core, cands: &mut [Candidate]) {
+pub(crate) fn restrict(core: &Core, req: &pricing::EstimateRequest, cands: &mut [Candidate]) {
     for c in cands.iter_mut().filter(|c| c.skip.is_none()) {
         if c.estimate.resolved.latency != LatencyTier::Batch {
             c.skip = Some("has no cheaper deferred (batch) tier".into());
@@ -117,6 +128,11 @@ pub(crate) fn restrict(core: &Core, cands: &mut [Candidate]) {
             c.skip = Some(format!(
                 "Proofsheet cannot send {} to {}'s batch API",
                 c.offer.model, c.offer.provider
+            ));
+        } else if !can_defer_request(core, &c.offer, req) {
+            c.skip = Some(format!(
+                "{}'s batch API takes text only here: send edits and references now",
+                c.offer.provider
             ));
         }
     }

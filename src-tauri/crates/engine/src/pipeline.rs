@@ -84,7 +84,7 @@ pub(crate) async fn run(
     let mut cands =
         route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
     if spec.later {
-        crate::deferred::restrict(&core, &mut cands);
+        crate::deferred::restrict(&core, &req, &mut cands);
     }
     if cands.is_empty() {
         return Err(EngineError::validation(match &spec.route {

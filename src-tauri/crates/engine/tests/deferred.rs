@@ -70,6 +70,50 @@ async fn estimate_shows_now_and_later_prices_where_a_batch_tier_exists() {
 }
 
 #[tokio::test]
+async fn an_edit_has_a_later_price_only_where_the_batch_api_takes_input_images() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[], options()).await;
+    let subject = e.import_input_image(png(64, 64)).await.expect("import");
+    let edit = |offer: &str| EstimateInput {
+        params: RequestParams {
+            operation: vocab::Operation::Edit,
+            inputs: vec![InputRef {
+                source: InputSource::Blob {
+                    sha256: subject.sha256.clone(),
+                },
+                role: vocab::InputRole::Subject,
+            }],
+            ..params(Some(7))
+        },
+        project: None,
+        tier: TierFilter::All,
+        offers: vec![offer.into()],
+    };
+    let mut g = e.estimate(edit(GEMINI)).await.expect("estimate").estimates;
+    assert!(
+        g.remove(0).deferred.is_some(),
+        "Gemini's batch sends inline parts"
+    );
+    let mut o = e.estimate(edit(GPT)).await.expect("estimate").estimates;
+    let gpt = o.remove(0);
+    assert!(
+        gpt.deferred.is_none(),
+        "OpenAI's batch path here is text only"
+    );
+    // Asked anyway, the edit is refused before anything is sent.
+    e.project_upsert(project("p", Some("5"), &[], &[]))
+        .await
+        .expect("project");
+    let mut inp = later(GPT);
+    inp.params = edit(GPT).params;
+    let err = e
+        .generate_later(inp, noop())
+        .await
+        .expect_err("text-only batch");
+    assert!(err.message.contains("text only"), "{}", err.message);
+}
+
+#[tokio::test]
 async fn a_deferred_gemini_job_survives_a_restart_and_lands_with_its_real_batch_cost() {
     let dir = tempfile::tempdir().expect("tmp");
     let server = MockServer::start().await;

@@ -164,6 +164,9 @@ impl ImageProvider for Redacting {
     fn batch_support(&self, model: &str) -> bool {
         self.0.batch_support(model)
     }
+    fn batch_takes_inputs(&self, model: &str) -> bool {
+        self.0.batch_takes_inputs(model)
+    }
     async fn submit_batch(
         &self,
         req: &crate::types::GenerateRequest,

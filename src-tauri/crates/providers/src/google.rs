@@ -541,6 +541,9 @@ impl ImageProvider for Google {
     fn batch_support(&self, model: &str) -> bool {
         crate::gemini_batch::supports(model)
     }
+    fn batch_takes_inputs(&self, model: &str) -> bool {
+        crate::gemini_batch::supports(model)
+    }
     async fn submit_batch(
         &self,
         req: &GenerateRequest,

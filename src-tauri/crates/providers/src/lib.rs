@@ -79,6 +79,11 @@ pub trait ImageProvider: Send + Sync {
     fn batch_support(&self, _model: &str) -> bool {
         false
     }
+    /// Whether the batch tier also takes input images (edits, references); OpenAI's
+    /// batch path here is text to image only, Gemini's sends the inline parts.
+    fn batch_takes_inputs(&self, _model: &str) -> bool {
+        false
+    }
     /// Submits the request to the provider's batch API and returns the job's resume
     /// handle as soon as the provider names it (see `batch`). The caller stores it
     /// before anything else and polls it with `resume`; it is never submitted twice.
