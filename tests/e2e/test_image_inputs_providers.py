@@ -23,7 +23,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
 from selenium.webdriver.support.ui import Select
 
-from conftest import find
+from conftest import find, screenshot
 from fake_image_providers import env_for, serve
 from fake_providers import png
 from inputs_window import go, row, rows, shots, wait
@@ -90,6 +90,10 @@ def references():
     shutil.rmtree(d, ignore_errors=True)
 
 
+def txt(e) -> str:
+    return " ".join((e.get_attribute("textContent") or "").split())
+
+
 def money(text: str) -> Decimal:
     m = MONEY.search(text or "")
     assert m, f"no amount in {text!r}"
@@ -117,11 +121,11 @@ def run_and_wait(browser, start, what: str, before=None):
     def finished(d):
         bad = d.find_elements(By.CSS_SELECTOR, "[data-testid=job][data-phase=failed]")
         if len(bad) > failed:
-            raise AssertionError(f"{what} failed: {bad[0].text}")
+            raise AssertionError(f"{what} failed: {txt(bad[0])}")
         return done_count(d) > before
     wait(browser, finished, timeout=60, msg=f"{what} never finished")
     job = browser.find_elements(By.CSS_SELECTOR, "[data-testid=job][data-phase=done]")[0]
-    return money(job.find_element(By.CSS_SELECTOR, ".cost").text)
+    return money(txt(job.find_element(By.CSS_SELECTOR, ".cost")))
 
 
 def clear_inputs(browser):
@@ -143,12 +147,19 @@ def priced_row(browser, offer: str, want_line=None):
         r = row(d, offer)
         if r is None or r.get_attribute("data-state") != "ok":
             return False
-        if "updating" in d.find_element(By.CSS_SELECTOR, ".costs .status").text:
+        if "updating" in txt(d.find_element(By.CSS_SELECTOR, ".costs .status")):
             return False
-        lines = [e.text for e in r.find_elements(By.CSS_SELECTOR, "[data-testid=input-line]")]
+        # textContent: a row scrolled out of its panel has no rendered text.
+        lines = [txt(e) for e in r.find_elements(By.CSS_SELECTOR, "[data-testid=input-line]")]
         return (r, lines) if lines and (want_line is None or any(want_line(ln) for ln in lines)) else False
-    r, lines = wait(browser, ready, msg=f"{offer} never priced with its input line")
-    return r, money(r.find_element(By.CSS_SELECTOR, "[data-testid=cost-expected]").text), lines
+    try:
+        r, lines = wait(browser, ready)
+    except Exception as e:
+        r = row(browser, offer)
+        seen = r and (r.get_attribute("data-state"), [x.get_attribute("textContent") for x in r.find_elements(
+            By.CSS_SELECTOR, "[data-testid=input-line]")], r.get_attribute("textContent"))
+        raise AssertionError(f"{offer} never priced with its input line: {seen}") from e
+    return r, money(txt(r.find_element(By.CSS_SELECTOR, "[data-testid=cost-expected]"))), lines
 
 
 def use(browser, offer: str, what: str) -> Decimal:
@@ -178,8 +189,8 @@ def newest_detail(browser, op: str, before_after=True):
     nodes = wait(browser, lambda d: len(e := d.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")) >= 2 and e,
                  msg=f"no lineage tree on the {op} result")
     assert nodes[-1].get_attribute("data-current") == "true" or any(
-        n.get_attribute("data-current") == "true" for n in nodes), [n.text for n in nodes]
-    assert "from the prompt" in nodes[0].text.lower(), nodes[0].text
+        n.get_attribute("data-current") == "true" for n in nodes), [txt(n) for n in nodes]
+    assert "from the prompt" in txt(nodes[0]).lower(), txt(nodes[0])
     return detail
 
 
@@ -223,8 +234,6 @@ def draft(browser, state, plan: Plan):
 
 def inpaint(browser, state, plan: Plan):
     find(browser, "op-inpaint").click()
-    if plan.inpaint is None:
-        return says_why_not(browser, plan.provider, "edit a masked region")
     find(browser, "btn-paint-mask").click()
     canvas = find(browser, "mask-canvas")
     w, h = canvas.size["width"], canvas.size["height"]
@@ -235,6 +244,8 @@ def inpaint(browser, state, plan: Plan):
     wait(browser, lambda d: "%" in cov.text, msg=f"nothing painted: {cov.text!r}")
     find(browser, "mask-done").click()
     set_prompt(browser, f"a red door in the painted region ({plan.provider})")
+    if plan.inpaint is None:
+        return says_why_not(browser, plan.provider, "edit a masked region")
     _, expected, lines = priced_row(browser, plan.inpaint, lambda ln: "image to edit" in ln)
     charged = use(browser, plan.inpaint, f"the {plan.provider} region edit")
     call = state.of(plan.provider)[-1]
@@ -256,11 +267,10 @@ def flat_credits(call, expected, charged, lines):
 
 def with_references(browser, state, plan: Plan, refs):
     find(browser, "op-edit").click()
-    for p in refs:
-        n = len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]"))
-        browser.find_element(By.CSS_SELECTOR, "[data-testid=inputs-file]").send_keys(str(p))
-        wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")) == n + 1,
-             msg=f"{p.name} was not added")
+    # All three at once: a multiple file input keeps what it was given before.
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=inputs-file]").send_keys("\n".join(str(p) for p in refs))
+    wait(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")) == 4,
+         msg="the three references were not added")
     roles = [e.get_attribute("data-role") for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")]
     assert roles == ["subject", "reference", "reference", "reference"], roles
     if plan.references is None:
@@ -301,14 +311,14 @@ def with_references(browser, state, plan: Plan, refs):
 
 def expand(browser, state, plan: Plan):
     find(browser, "op-expand").click()
-    if plan.expand is None:
-        return says_why_not(browser, plan.provider, "expand")
     for side, px in (("right", "256"), ("top", "128")):
         box = find(browser, f"expand-{side}")
         box.clear()
         box.send_keys(px + "\t")
     wait(browser, lambda d: "1280 × 1152" in find(d, "expand-size").text, msg="grown size")
     set_prompt(browser, f"more sea and sky around the lighthouse ({plan.provider})")
+    if plan.expand is None:
+        return says_why_not(browser, plan.provider, "expand")
     _, expected, lines = priced_row(browser, plan.expand, lambda ln: "image to expand" in ln)
     if "expand" in plan.shots:
         shots(browser, f"{plan.provider}-expand", prefix="ops")
@@ -359,13 +369,13 @@ def finalize(browser, state, plan: Plan):
     nodes = wait(browser, lambda d: len(e := d.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")) >= 2 and e,
                  msg="no lineage to the draft")
     nodes[0].find_element(By.CSS_SELECTOR, "button").click()
-    wait(browser, lambda d: "lighthouse on a cliff" in find(d, "detail-prompt").text, msg="the draft did not open")
+    wait(browser, lambda d: "lighthouse on a cliff" in txt(find(d, "detail-prompt")), msg="the draft did not open")
     find(browser, "btn-finalize").click()
     find(browser, "finalize-dialog")
     way = wait(browser, lambda d: (e := d.find_elements(By.CSS_SELECTOR, f"[data-testid=finalize-{plan.finalize}]"))
-               and "$" in e[0].text and e[0], msg=f"no priced {plan.finalize} way")
-    assert way.get_attribute("aria-disabled") != "true", way.text
-    price = money(way.find_element(By.CSS_SELECTOR, "[data-testid=finalize-price]").text)
+               and "$" in txt(e[0]) and e[0], msg=f"no priced {plan.finalize} way")
+    assert way.get_attribute("aria-disabled") != "true", txt(way)
+    price = money(txt(way.find_element(By.CSS_SELECTOR, "[data-testid=finalize-price]")))
     way.click()
     if "finalize" in plan.shots:
         shots(browser, f"{plan.provider}-finalize", prefix="ops")
@@ -379,17 +389,24 @@ def finalize(browser, state, plan: Plan):
         assert close(price, call["cost"] / 100), (price, call)
     if plan.provider == "google":
         assert call["image_in_tokens"] == 560, call
-    detail = newest_detail(browser, "final", before_after=plan.finalize == "upscale")
-    assert detail.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-parent]"), "the final does not link to its draft"
+    newest_detail(browser, "final", before_after=plan.finalize == "upscale")
+    # The final links to the draft: the tree's root is the draft, this final under it.
+    nodes = browser.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")
+    current = [n for n in nodes if n.get_attribute("data-current") == "true"]
+    assert current and "final" in txt(current[0]).lower(), [txt(n) for n in nodes]
 
 
 @pytest.mark.parametrize("plan", PLANS, ids=[p.provider for p in PLANS])
 def test_operations_in_the_window(browser, fakes, references, plan):
     _, state = fakes
-    make_project(browser, plan)
-    draft(browser, state, plan)
-    inpaint(browser, state, plan)
-    expand(browser, state, plan)
-    upscale(browser, state, plan)
-    with_references(browser, state, plan, references)
-    finalize(browser, state, plan)
+    try:
+        make_project(browser, plan)
+        draft(browser, state, plan)
+        inpaint(browser, state, plan)
+        expand(browser, state, plan)
+        upscale(browser, state, plan)
+        with_references(browser, state, plan, references)
+        finalize(browser, state, plan)
+    except Exception:
+        screenshot(browser, f"ops-{plan.provider}-failure")
+        raise
