@@ -115,8 +115,7 @@ def run_and_wait(browser, start, what: str, before=None):
     before = done_count(browser) if before is None else before
     failed = len(browser.find_elements(By.CSS_SELECTOR, "[data-testid=job][data-phase=failed]"))
     start()
-    if not browser.find_elements(By.CSS_SELECTOR, "[data-testid=screen-canvas]"):
-        go(browser, "canvas")
+    go(browser, "canvas")
 
     def finished(d):
         bad = d.find_elements(By.CSS_SELECTOR, "[data-testid=job][data-phase=failed]")
@@ -370,7 +369,9 @@ def finalize(browser, state, plan: Plan):
                  msg="no lineage to the draft")
     nodes[0].find_element(By.CSS_SELECTOR, "button").click()
     wait(browser, lambda d: "lighthouse on a cliff" in txt(find(d, "detail-prompt")), msg="the draft did not open")
-    find(browser, "btn-finalize").click()
+    # A click from script: the detail may be scrolled past it, and scrollIntoView would
+    # also move the (overflow: hidden) window.
+    browser.execute_script("arguments[0].click()", find(browser, "btn-finalize"))
     find(browser, "finalize-dialog")
     way = wait(browser, lambda d: (e := d.find_elements(By.CSS_SELECTOR, f"[data-testid=finalize-{plan.finalize}]"))
                and "$" in txt(e[0]) and e[0], msg=f"no priced {plan.finalize} way")
@@ -382,11 +383,13 @@ def finalize(browser, state, plan: Plan):
     charged = run_and_wait(browser, lambda: find(browser, "finalize-run").click(), f"the {plan.provider} finalize",
                            before=before)
     call = state.of(plan.provider)[-1]
-    assert call["model"] == plan.final.split(":", 1)[1], f"not on the final chain's offer: {call}"
+    # Stability's fake names the endpoint (upscale/conservative), the offer its model.
+    assert plan.final.split(":", 1)[1] in (call["model"], call["model"].replace("/", "-")), \
+        f"not on the final chain's offer: {call}"
     assert call["images"] == 1 and call["image_sizes"] == [[1024, 1024]], f"the draft is the input: {call}"
     assert close(charged, price), f"finalize priced {price}, charged {charged}"
-    if plan.provider == "bfl":
-        assert close(price, call["cost"] / 100), (price, call)
+    if plan.provider in ("bfl", "stability"):
+        assert close(price, Decimal(str(call.get("cost", call.get("credits")))) / 100), (price, call)
     if plan.provider == "google":
         assert call["image_in_tokens"] == 560, call
     newest_detail(browser, "final", before_after=plan.finalize == "upscale")
