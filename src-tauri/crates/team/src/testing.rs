@@ -203,6 +203,16 @@ impl PgServer {
         let _ = task.await;
     }
 
+    /// A superuser connection to `db`, for tests that read the server directly.
+    pub async fn client(&self, db: &str) -> tokio_postgres::Client {
+        let url = self.url(SUPERUSER, Some(SUPERUSER_PASSWORD), db);
+        let (client, conn) = tokio_postgres::connect(&url, NoTls)
+            .await
+            .expect("superuser connect");
+        tokio::spawn(conn);
+        client
+    }
+
     /// A studio database as the README sets it up: `admin` owns it; each member is a
     /// login role with CONNECT. Returns nothing; log in with [`PgServer::url`].
     pub async fn studio(&self, db: &str, admin: (&str, &str), members: &[(&str, &str)]) {
