@@ -235,4 +235,17 @@ async fn a_team_project_reserves_and_settles_on_the_server_and_refuses_when_it_i
     let m = ana.json(&["team", "project", "show", "Spring"]).await;
     assert_eq!(m["balanced"], true);
     assert!(money(&m, "spent_usd") <= money(&m, "budget_usd"), "{m}");
+
+    // After leaving, the team project stays a team project here: refused, never solo.
+    ana.json(&["team", "leave"]).await;
+    let out = ana.run(&gen_args("Spring", "a reef")).await.code(3);
+    assert!(
+        out.stderr.contains("not connected to the team server"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        ana.requests_to("POST", "/v1/images/generations").await,
+        sent + 1
+    );
 }
