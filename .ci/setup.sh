@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs whatever is missing on a fresh Debian/Ubuntu machine: system packages for
-# Tauri, the keychain and e2e, tauri-driver, the UI's npm packages, the e2e Python venv.
+# Tauri, the keychain and e2e, PostgreSQL (the team tests start their own server with
+# its initdb and pg_ctl), tauri-driver, the UI's npm packages, the e2e Python venv.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(libwebkit2gtk-4.1-dev build-essential curl wget file libxdo-dev libssl-dev
   libayatana-appindicator3-dev librsvg2-dev pkg-config libdbus-1-dev
-  xvfb xauth webkit2gtk-driver dbus-daemon gnome-keyring libsecret-tools python3-venv)
+  xvfb xauth webkit2gtk-driver dbus-daemon gnome-keyring libsecret-tools python3-venv
+  postgresql)
 
 missing=()
 for p in "${APT_PACKAGES[@]}"; do

@@ -39,7 +39,8 @@ Environment:
 
 Exit codes:
   0 ok   1 error   2 bad usage or input   3 budget refused   4 keychain unavailable
-  5 provider or key failure   6 not found (project, offer, generation)   130 cancelled";
+  5 provider or key failure   6 not found (project, offer, generation)
+  7 team server unreachable, login refused or its schema newer than this app   130 cancelled";
 
 #[derive(Debug, Parser)]
 #[command(name = "proofsheet-cli", version, about = ABOUT, after_help = AFTER_HELP)]
@@ -149,6 +150,9 @@ pub enum Command {
     /// a model map onto the catalog offers that price them
     #[command(subcommand)]
     Gateway(crate::gateway_args::GatewayCommand),
+    /// Team mode: one budget and ledger for the studio on its PostgreSQL server
+    #[command(subcommand)]
+    Team(crate::team_args::TeamCommand),
 }
 
 #[derive(Debug, Subcommand)]

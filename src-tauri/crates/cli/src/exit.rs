@@ -16,6 +16,8 @@ pub const KEYCHAIN: u8 = 4;
 pub const PROVIDER: u8 = 5;
 /// Unknown project, offer or generation.
 pub const NOT_FOUND: u8 = 6;
+/// The team server is unreachable, refused the login or is newer than this app.
+pub const TEAM: u8 = 7;
 /// Cancelled (Ctrl-C); the reservation was released first.
 pub const CANCELLED: u8 = 130;
 
@@ -27,6 +29,7 @@ pub enum Kind {
     Keychain,
     Provider,
     NotFound,
+    Team,
     Cancelled,
     General,
 }
@@ -39,6 +42,7 @@ impl Kind {
             Kind::Keychain => KEYCHAIN,
             Kind::Provider => PROVIDER,
             Kind::NotFound => NOT_FOUND,
+            Kind::Team => TEAM,
             Kind::Cancelled => CANCELLED,
             Kind::General => GENERAL,
         }

@@ -9,6 +9,8 @@ mod exit;
 mod gateway_args;
 mod output;
 mod parse;
+mod team_args;
+mod team_link;
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -81,6 +83,10 @@ async fn run(cli: Cli) -> CliResult<u8> {
         options.http_timeout = std::time::Duration::from_millis(ms);
     }
     options.catalog_feed_key = config::catalog_feed_key()?;
+    // A library that joined a team reserves and settles team projects there.
+    if let Some(team) = team_link::load(&config.data_dir)? {
+        options.shared_ledger = team_link::Link::hook(team, config.keychain_service.clone());
+    }
     let engine = engine::Engine::open_with(config, options).await?;
     let ctx = Ctx {
         engine: Arc::new(engine),

@@ -189,6 +189,8 @@ impl Call<'_> {
             }
             let held = *self.held.lock();
             if held < self.worst_case {
+                crate::shared::ensure(self.core, self.project, self.generation, self.worst_case)
+                    .await?;
                 budget::ensure_reserved(
                     &self.core.store,
                     self.project,

@@ -179,6 +179,7 @@ pub(crate) async fn submit(
         .map(|c| c.estimate.worst_case)
         .max()
         .unwrap_or_default();
+    crate::shared::reserve(core, project, generation, worst).await?;
     let outcome = budget::reserve(&core.store, project, generation, worst).await?;
     let warning = budget::warning_text(&outcome);
     emit(JobEvent::Reserved {

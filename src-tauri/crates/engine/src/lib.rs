@@ -62,6 +62,7 @@ mod routing;
 mod settings;
 mod settings_ops;
 mod settle;
+mod shared;
 #[cfg(test)]
 mod test_store;
 
@@ -69,3 +70,6 @@ pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
+pub use shared::{
+    Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
+};

@@ -100,6 +100,9 @@ pub struct EngineOptions {
     /// How often the library is checked for writes by another process (the CLI), which
     /// are announced as `DataTopic::Library`; `None` never checks (one-shot CLI runs).
     pub outside_write_poll: Option<Duration>,
+    /// The team server team projects reserve and settle through (issue 18); `None`
+    /// refuses paid work on team projects.
+    pub shared_ledger: crate::shared::SharedLedgerHook,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -128,6 +131,7 @@ impl Default for EngineOptions {
             catalog_feed_key: None,
             defer_file_sweep: false,
             outside_write_poll: Some(Duration::from_secs(1)),
+            shared_ledger: crate::shared::SharedLedgerHook::default(),
         }
     }
 }

@@ -181,7 +181,7 @@ pub(crate) async fn run(
     } else {
         run.attempts(&cands).await
     };
-    match outcome {
+    let result = match outcome {
         Ok(outcome) => run.finish(outcome).await,
         Err(e) => {
             // A call still `sent` or `answered` (the store failed mid-settlement) may have
@@ -202,7 +202,9 @@ pub(crate) async fn run(
                 .await;
             Err(e)
         }
-    }
+    };
+    crate::shared::after_generation(&core, generation).await;
+    result
 }
 
 enum Claimed {
@@ -407,6 +409,7 @@ impl Run<'_> {
             .map(|c| c.estimate.worst_case)
             .max()
             .unwrap_or_default();
+        crate::shared::reserve(self.core, self.project, self.generation, worst).await?;
         let outcome =
             budget::reserve(&self.core.store, self.project, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);

@@ -61,6 +61,7 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
             .messages
             .push(format!("reconciling unconfirmed charges: {}", e.message));
     }
+    crate::shared::catch_up(core, &mut report).await;
     let dir = core.config.data_dir.clone();
     let me = core.lease.id().to_owned();
     let swept = crate::error::blocking(move || Ok(lease::sweep(&dir, &me))).await?;

@@ -23,6 +23,7 @@ mod index;
 mod provider;
 mod secret;
 mod store;
+mod team;
 
 pub use async_store::AsyncKeyStore;
 pub use error::{KeyError, Result};

@@ -13,6 +13,7 @@ mod jobs;
 mod keys;
 mod progress;
 mod project;
+mod team;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
@@ -54,6 +55,7 @@ pub async fn run(ctx: &Ctx, command: Command) -> CliResult<u8> {
         Command::Charges(c) => charges::run(ctx, c).await,
         Command::Catalog(c) => catalog::run(ctx, c).await,
         Command::Gateway(c) => gateway::run(ctx, c).await,
+        Command::Team(c) => team::run(ctx, c).await,
     }
 }
 

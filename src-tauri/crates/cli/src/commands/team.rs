@@ -1,0 +1,320 @@
+//! `team join|status|leave|project` (issue 18). The database password travels one way:
+//! stdin (or the URL) → keychain; `team.json` keeps the URL without it.
+
+use std::io::Read;
+
+use engine::api::{BudgetPeriod, ProjectInput};
+use team::{ProjectBudget, Team};
+
+use super::{Ctx, emit};
+use crate::exit::{CliError, CliResult, Kind, OK};
+use crate::output::{safe, usd, usd_opt};
+use crate::team_args::{TeamCommand, TeamJoinArgs, TeamProjectArgs, TeamProjectCommand};
+use crate::team_link::{self, TeamConfig, cli_error};
+
+pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
+    match c {
+        TeamCommand::Join(a) => join(ctx, a).await,
+        TeamCommand::Status => status(ctx).await,
+        TeamCommand::Leave => leave(ctx).await,
+        TeamCommand::Project(p) => project(ctx, p).await,
+    }
+}
+
+fn data_dir(ctx: &Ctx) -> &std::path::Path {
+    &ctx.engine.config().data_dir
+}
+
+fn service(ctx: &Ctx) -> String {
+    ctx.engine.config().keychain_service.clone()
+}
+
+fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
+    team_link::load(data_dir(ctx))?.ok_or_else(|| {
+        CliError::not_found("this library is not in a team").hint(
+            "join one: `proofsheet-cli team join --db postgres://USER@HOST/DB --password-stdin`",
+        )
+    })
+}
+
+fn read_password() -> CliResult<String> {
+    let mut raw = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(4096)
+        .read_to_end(&mut raw)
+        .map_err(|e| CliError::usage(format!("cannot read the password from stdin: {e}")))?;
+    let text = String::from_utf8(raw)
+        .map_err(|_| CliError::usage("the password on stdin is not UTF-8 text"))?;
+    let line = text.lines().next().unwrap_or("").to_owned();
+    if line.is_empty() {
+        return Err(CliError::usage(
+            "no password on stdin; pipe it in: `echo \"$PASSWORD\" | proofsheet-cli team join … --password-stdin`",
+        ));
+    }
+    Ok(line)
+}
+
+async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
+    if let Some(s) = &a.storage
+        && !s.starts_with("s3://")
+    {
+        return Err(CliError::usage(format!(
+            "--storage must be an s3://BUCKET address (got {})",
+            safe(s)
+        )));
+    }
+    let url = team::split_password(&a.db).map_err(cli_error)?;
+    let password = match (a.password_stdin, url.password.clone()) {
+        (true, Some(_)) => {
+            return Err(CliError::usage(
+                "the URL has a password and --password-stdin was given; pass only one",
+            ));
+        }
+        (true, None) => Some(read_password()?),
+        (false, Some(p)) => {
+            if !ctx.quiet {
+                eprintln!(
+                    "note: the password given in the URL is stored in the keychain; it may still \
+                     be in your shell history (prefer --password-stdin)"
+                );
+            }
+            Some(p)
+        }
+        (false, None) => None,
+    };
+    // Rejoining keeps this library's machine id (its ledger rows stay its own).
+    let machine = team_link::load(data_dir(ctx))?
+        .map(|c| c.machine)
+        .unwrap_or_else(team_link::new_machine_id);
+    let t = Team::join(&url.redacted, password.as_deref(), &machine, &a.team)
+        .await
+        .map_err(cli_error)?;
+    if let Some(pw) = password {
+        let (service, m) = (service(ctx), machine.clone());
+        tokio::task::spawn_blocking(move || {
+            keys::KeyStore::new(&service).team_password_set(&m, keys::Secret::from_string(pw))
+        })
+        .await
+        .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
+        .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
+    }
+    let config = TeamConfig {
+        db: url.redacted,
+        team: t.team_name().to_owned(),
+        member: t.member().name.clone(),
+        machine,
+        storage: a.storage,
+        endpoint: a.endpoint,
+    };
+    team_link::save(data_dir(ctx), &config)?;
+    let s = t.status().await.map_err(cli_error)?;
+    let doc = serde_json::json!({
+        "team": s.team, "member": s.member, "role": s.role, "machine": s.machine,
+        "schema_version": s.schema_version, "db": config.db, "storage": config.storage,
+        "endpoint": config.endpoint,
+    });
+    emit(ctx, &doc, || {
+        format!(
+            "Joined team {} as {} ({}), machine {}. Schema version {}.",
+            safe(&s.team),
+            safe(&s.member),
+            s.role.as_str(),
+            s.machine,
+            s.schema_version
+        )
+    })?;
+    Ok(OK)
+}
+
+async fn status(ctx: &Ctx) -> CliResult<u8> {
+    let c = joined(ctx)?;
+    let outcome = match team_link::connect(&c, &service(ctx)).await {
+        Ok(t) => t.status().await.map_err(cli_error),
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(s) => {
+            let doc = serde_json::json!({
+                "reachable": true, "team": s.team, "member": s.member, "role": s.role,
+                "machine": s.machine, "schema_version": s.schema_version,
+                "app_schema_version": s.app_schema_version, "db": c.db, "storage": c.storage,
+                "endpoint": c.endpoint,
+            });
+            emit(ctx, &doc, || {
+                format!(
+                    "Team {}: server reachable at {}, schema {} (this app {}). You are {} ({}) on machine {}.",
+                    safe(&s.team),
+                    safe(&c.db),
+                    s.schema_version,
+                    s.app_schema_version,
+                    safe(&s.member),
+                    s.role.as_str(),
+                    s.machine
+                )
+            })?;
+            Ok(OK)
+        }
+        Err(e) => {
+            // One document either way: what is configured, and why it is not usable.
+            if ctx.json {
+                let doc = serde_json::json!({
+                    "reachable": false, "team": c.team, "member": c.member, "machine": c.machine,
+                    "db": c.db, "error": { "kind": e.kind, "code": e.kind.code(), "message": e.message },
+                });
+                crate::output::json(&doc)?;
+            }
+            eprintln!("proofsheet-cli: error: {}", e.display());
+            Ok(e.kind.code())
+        }
+    }
+}
+
+async fn leave(ctx: &Ctx) -> CliResult<u8> {
+    let c = joined(ctx)?;
+    // Settle what this machine still holds on the server first (recovery catches up).
+    let report = ctx.engine.recover().await?;
+    let server = match team_link::connect(&c, &service(ctx)).await {
+        Ok(t) => match t.open_generations().await {
+            Ok(open) if !open.is_empty() => {
+                return Err(CliError::new(
+                    Kind::Team,
+                    format!(
+                        "{} generation(s) of this machine are still open on the team server; \
+                         run `proofsheet-cli recover` once they end, then leave",
+                        open.len()
+                    ),
+                ));
+            }
+            Ok(_) => t.leave().await.map_err(cli_error).map(|()| true)?,
+            Err(e) => return Err(cli_error(e)),
+        },
+        Err(e) if e.kind == Kind::Team => {
+            return Err(e.hint(
+                "leaving needs the server, to settle what this machine holds there; try again \
+                 when it is reachable",
+            ));
+        }
+        Err(e) => return Err(e),
+    };
+    let (svc, m) = (service(ctx), c.machine.clone());
+    tokio::task::spawn_blocking(move || keys::KeyStore::new(&svc).team_password_delete(&m))
+        .await
+        .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
+        .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
+    let p = team_link::path(data_dir(ctx));
+    std::fs::remove_file(&p)
+        .map_err(|e| CliError::general(format!("cannot remove {}: {e}", p.display())))?;
+    let doc = serde_json::json!({
+        "left": true, "team": c.team, "member": c.member, "server_updated": server,
+        "recovery_messages": report.messages,
+    });
+    emit(ctx, &doc, || {
+        format!(
+            "Left team {}; the keychain password and team config of this library are removed. \
+             Team projects here refuse paid work until you join again.",
+            safe(&c.team)
+        )
+    })?;
+    Ok(OK)
+}
+
+/// Makes sure the local project exists and is marked as a team project.
+async fn use_locally(ctx: &Ctx, name: &str, client: Option<String>) -> CliResult<()> {
+    if ctx.engine.is_team_project(name).await.is_err() {
+        ctx.engine
+            .project_create(ProjectInput {
+                name: name.to_owned(),
+                client,
+                budget_usd: None,
+                period: BudgetPeriod::Total,
+                hard: true,
+                warn_at: Vec::new(),
+                draft_chain: Vec::new(),
+                final_chain: Vec::new(),
+                allow_safety_fallback: false,
+                preflight_moderation: false,
+                final_quality: None,
+            })
+            .await?;
+    }
+    ctx.engine.set_team_project(name, true).await?;
+    Ok(())
+}
+
+async fn project(ctx: &Ctx, p: TeamProjectCommand) -> CliResult<u8> {
+    let c = joined(ctx)?;
+    let t = team_link::connect(&c, &service(ctx)).await?;
+    match p {
+        TeamProjectCommand::Create(a) => create(ctx, &t, a).await,
+        TeamProjectCommand::Use { name } => {
+            if !t.projects().await.map_err(cli_error)?.contains(&name) {
+                return Err(CliError::not_found(format!(
+                    "the team has no project named \"{}\"",
+                    safe(&name)
+                ))
+                .hint(
+                    "an admin creates it: `proofsheet-cli team project create NAME --budget USD`",
+                ));
+            }
+            use_locally(ctx, &name, None).await?;
+            show(ctx, &t, &name).await
+        }
+        TeamProjectCommand::Show { name } => show(ctx, &t, &name).await,
+        TeamProjectCommand::List => {
+            let names = t.projects().await.map_err(cli_error)?;
+            emit(ctx, &serde_json::json!({ "projects": names }), || {
+                names.iter().map(|n| safe(n)).collect::<Vec<_>>().join("\n")
+            })?;
+            Ok(OK)
+        }
+    }
+}
+
+async fn create(ctx: &Ctx, t: &Team, a: TeamProjectArgs) -> CliResult<u8> {
+    let budget = ProjectBudget {
+        amount: a.budget,
+        monthly: a.monthly,
+        hard: !a.soft,
+        member_cap: a.member_cap,
+        client: a.client.clone(),
+    };
+    t.set_project(&a.name, &budget).await.map_err(cli_error)?;
+    use_locally(ctx, &a.name, a.client).await?;
+    show(ctx, t, &a.name).await
+}
+
+async fn show(ctx: &Ctx, t: &Team, name: &str) -> CliResult<u8> {
+    let m = t.meter(name).await.map_err(cli_error)?;
+    let audit = t.audit(name).await.map_err(cli_error)?;
+    let doc = serde_json::json!({
+        "name": m.project, "budget_usd": m.budget, "monthly": m.monthly, "hard": m.hard,
+        "member_cap_usd": m.member_cap, "spent_usd": m.spent, "reserved_usd": m.reserved,
+        "unconfirmed_usd": m.unconfirmed, "remaining_usd": m.remaining, "saved_usd": m.saved,
+        "member": t.member().name, "member_month_spent_usd": m.member_month_spent,
+        "member_reserved_usd": m.member_reserved, "open_generations": audit.open_generations,
+        "ledger_spent_usd": audit.ledger_spent, "ledger_reserved_usd": audit.ledger_reserved,
+        "balanced": audit.balanced(),
+    });
+    emit(ctx, &doc, || {
+        format!(
+            "{} (team): budget {}{}, spent {}, held {}, left {}; you: {} this month{}. Ledger {}.",
+            safe(name),
+            usd_opt(m.budget),
+            if m.hard { " hard" } else { " soft" },
+            usd(m.spent),
+            usd(m.reserved),
+            usd_opt(m.remaining),
+            usd(m.member_month_spent),
+            m.member_cap
+                .map(|c| format!(" of your {} cap", usd(c)))
+                .unwrap_or_default(),
+            if audit.balanced() {
+                "balanced"
+            } else {
+                "NOT balanced"
+            }
+        )
+    })?;
+    Ok(OK)
+}

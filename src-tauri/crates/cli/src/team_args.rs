@@ -1,0 +1,79 @@
+//! `proofsheet-cli team …` (issue 18). Names here are a public contract.
+
+use clap::{Args, Subcommand};
+use rust_decimal::Decimal;
+
+use crate::parse::parse_budget;
+
+#[derive(Debug, Subcommand)]
+pub enum TeamCommand {
+    /// Join the studio's team database (the first member creates the team and is its
+    /// admin). The password goes to the OS keychain, never to a file.
+    #[command(after_help = "\
+Examples:
+  echo \"$PASSWORD\" | proofsheet-cli team join --db postgres://ana@db.studio:5432/proofsheet --password-stdin
+  proofsheet-cli team join --db postgres://ana@db.studio/proofsheet --storage s3://studio-images \\
+      --endpoint https://s3.studio.example --password-stdin < password.txt
+
+A password inside the URL is accepted, moved to the keychain and removed from the URL,
+but it may stay in your shell history: prefer --password-stdin.")]
+    Join(TeamJoinArgs),
+    /// Is the team server reachable? Schema version, team, member, role, this machine
+    Status,
+    /// Leave the team on this library: settles what this machine still holds on the
+    /// server, then removes the keychain password and the team config
+    Leave,
+    /// Team projects: budgets and caps on the server (admins), use them here (members)
+    #[command(subcommand)]
+    Project(TeamProjectCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct TeamJoinArgs {
+    /// The team database: postgres://USER@HOST:PORT/DBNAME
+    #[arg(long, value_name = "URL")]
+    pub db: String,
+    /// Read the database password from stdin (one line)
+    #[arg(long)]
+    pub password_stdin: bool,
+    /// The team's name, used only when this member creates the team
+    #[arg(long, default_value = "Studio")]
+    pub team: String,
+    /// The team's image bucket, s3://BUCKET (recorded; uploads are not built yet)
+    #[arg(long, value_name = "s3://BUCKET")]
+    pub storage: Option<String>,
+    /// The S3-compatible endpoint of the bucket
+    #[arg(long, value_name = "URL", requires = "storage")]
+    pub endpoint: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TeamProjectCommand {
+    /// Create a team project or set its budget (admins), and use it in this library
+    Create(TeamProjectArgs),
+    /// Use an existing team project in this library (its money goes through the server)
+    Use { name: String },
+    /// The project's meter as the whole team sees it, and the ledger's audit
+    Show { name: String },
+    /// List the team's projects
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamProjectArgs {
+    pub name: String,
+    /// Budget in USD for the whole team
+    #[arg(long, value_parser = parse_budget)]
+    pub budget: Option<Decimal>,
+    /// The budget is per calendar month (UTC) instead of in total
+    #[arg(long)]
+    pub monthly: bool,
+    /// Warn instead of refusing past the budget (the default is hard)
+    #[arg(long)]
+    pub soft: bool,
+    /// Each member's monthly cap in USD on this project
+    #[arg(long, value_parser = parse_budget, value_name = "USD")]
+    pub member_cap: Option<Decimal>,
+    #[arg(long)]
+    pub client: Option<String>,
+}

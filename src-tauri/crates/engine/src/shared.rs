@@ -1,0 +1,244 @@
+//! Team projects (issue 18): a project whose money lives on the team server. The local
+//! ledger still books every move (so the library balances on its own), but the team
+//! server is the authority: before the local reservation, the same amount is reserved
+//! there, under the team's hard budget and the member's cap; when a generation ends
+//! (or recovery finishes it after a crash) its settled money is synced there.
+//!
+//! - A project is a team project when its `project.<id>.team` setting is true (set by
+//!   `team project` commands), so the engine knows it without the network.
+//! - The server side is a [`SharedLedger`] supplied by the embedder (the CLI adapts the
+//!   `team` crate); without one, or with the server unreachable, paid work on a team
+//!   project is refused before anything is sent. There is never a local fallback: it
+//!   could overrun the shared budget.
+//! - Sync is idempotent (the server books the difference), so a lost answer or an
+//!   outage is caught up by [`catch_up`] at the next recovery pass.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use rust_decimal::Decimal;
+use store::{GenerationId, ProjectId};
+
+use crate::api::RecoveryReport;
+use crate::context::Core;
+use crate::error::{EngineError, Result};
+
+/// The project setting that marks a team project.
+pub(crate) const SETTING: &str = "team";
+
+/// What the embedder's server side answers.
+pub type SharedFuture<'a, T> =
+    Pin<Box<dyn Future<Output = std::result::Result<T, SharedError>> + Send + 'a>>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SharedErrorKind {
+    /// The team budget or the member's cap refused the amount.
+    Budget,
+    /// The server cannot be reached (or did not answer in time).
+    Unreachable,
+    /// Anything else (credentials, schema, a bug).
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct SharedError {
+    pub kind: SharedErrorKind,
+    /// Says what happened and what to do next; never holds a secret.
+    pub message: String,
+}
+
+/// A generation's money as the library booked it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settled {
+    /// Everything charged, unconfirmed included.
+    pub cost: Decimal,
+    pub unconfirmed: Decimal,
+    /// The generation has ended: the server releases what it still holds.
+    pub closed: bool,
+}
+
+/// The team server, as the budget path sees it.
+pub trait SharedLedger: Send + Sync {
+    /// Holds `amount` for a generation of team project `project` (additive).
+    fn reserve<'a>(
+        &'a self,
+        project: &'a str,
+        generation: &'a str,
+        request_hash: &'a str,
+        amount: Decimal,
+    ) -> SharedFuture<'a, ()>;
+    /// Books what the library settled for a generation (idempotent).
+    fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;
+    /// Generations this machine still holds money for on the server.
+    fn open_generations(&self) -> SharedFuture<'_, Vec<String>>;
+}
+
+/// `EngineOptions::shared_ledger`: the team server, if this process joined one.
+#[derive(Clone, Default)]
+pub struct SharedLedgerHook(pub Option<Arc<dyn SharedLedger>>);
+
+impl std::fmt::Debug for SharedLedgerHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "SharedLedger(connected)"
+        } else {
+            "SharedLedger(none)"
+        })
+    }
+}
+
+fn refused(e: SharedError) -> EngineError {
+    // Both are budget refusals: nothing was sent, and the message says why.
+    match e.kind {
+        SharedErrorKind::Budget => EngineError::budget(format!("Not sent: {}", e.message)),
+        SharedErrorKind::Unreachable | SharedErrorKind::Other => EngineError::budget(format!(
+            "Not sent: this is a team project and {}",
+            e.message
+        )),
+    }
+}
+
+/// The team project's name, when `project` is one.
+async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
+    let key = Core::project_setting_key(project, SETTING);
+    core.store_op(move |s| {
+        let team = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
+        Ok(if team {
+            Some(s.project(project)?.name)
+        } else {
+            None
+        })
+    })
+    .await
+}
+
+fn hook(core: &Core) -> Result<&Arc<dyn SharedLedger>> {
+    core.options.shared_ledger.0.as_ref().ok_or_else(|| {
+        EngineError::budget(
+            "Not sent: this is a team project and this process is not connected to the team \
+             server; run `proofsheet-cli team join` (or open the app's Settings → Team)",
+        )
+    })
+}
+
+/// Reserves `amount` on the team server first, when the project is a team project.
+/// Call before the local reservation, before anything is sent.
+pub(crate) async fn reserve(
+    core: &Arc<Core>,
+    project: ProjectId,
+    generation: GenerationId,
+    amount: Decimal,
+) -> Result<()> {
+    if amount <= Decimal::ZERO {
+        return Ok(());
+    }
+    let Some(name) = team_name(core, project).await? else {
+        return Ok(());
+    };
+    let shared = hook(core)?;
+    let key = core
+        .store_op(move |s| Ok(s.generation(generation)?.dedup_key))
+        .await?;
+    shared
+        .reserve(&name, &generation.to_string(), &key, amount)
+        .await
+        .map_err(refused)
+}
+
+/// Before a local top-up to `needed`: the same top-up on the team server.
+pub(crate) async fn ensure(
+    core: &Arc<Core>,
+    project: ProjectId,
+    generation: GenerationId,
+    needed: Decimal,
+) -> Result<()> {
+    let held = core.store_op(move |s| s.reserved_for(generation)).await?;
+    if held < needed {
+        reserve(core, project, generation, needed - held).await?;
+    }
+    Ok(())
+}
+
+/// Pushes a generation's settled money to the team server (after it ran). A failure is
+/// logged, not returned: the server keeps holding the reservation (never less than
+/// was spent) until [`catch_up`] syncs it.
+pub(crate) async fn after_generation(core: &Arc<Core>, generation: GenerationId) {
+    if let Err(e) = sync(core, generation).await {
+        tracing::warn!(%generation, "team sync deferred: {}", e.message);
+    }
+}
+
+async fn sync(core: &Arc<Core>, generation: GenerationId) -> Result<bool> {
+    let rec = core.store_op(move |s| s.generation(generation)).await?;
+    if team_name(core, rec.project_id).await?.is_none() {
+        return Ok(false);
+    }
+    let shared = hook(core)?;
+    let settled = Settled {
+        cost: rec.cost,
+        unconfirmed: rec.unconfirmed,
+        closed: rec.status.is_terminal(),
+    };
+    shared
+        .sync(&generation.to_string(), settled)
+        .await
+        .map_err(refused)?;
+    Ok(settled.closed)
+}
+
+/// Syncs every generation this machine still holds open on the team server (after a
+/// crash, an outage or a lost answer). Part of each recovery pass; a no-op solo.
+pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
+    let Some(shared) = core.options.shared_ledger.0.clone() else {
+        return;
+    };
+    let open = match shared.open_generations().await {
+        Ok(open) => open,
+        Err(e) => {
+            report
+                .messages
+                .push(format!("team server not synced: {}", e.message));
+            return;
+        }
+    };
+    for id in open {
+        let Ok(generation) = id.parse::<GenerationId>() else {
+            continue;
+        };
+        // Running here (or by a live process on this library): synced when it ends.
+        if core.active.lock().contains(&generation) {
+            continue;
+        }
+        if let Err(e) = sync(core, generation).await {
+            report
+                .messages
+                .push(format!("team sync of generation {id}: {}", e.message));
+        }
+    }
+}
+
+impl crate::Engine {
+    /// Marks a local project as a team project (its money then goes through the team
+    /// server), or back to solo.
+    pub async fn set_team_project(&self, name: &str, team: bool) -> Result<()> {
+        let name = name.to_owned();
+        self.core
+            .store_op(move |s| {
+                let p = s.project_by_name(&name)?;
+                let key = Core::project_setting_key(p.id, SETTING);
+                s.set_setting(&key, &serde_json::Value::Bool(team))
+            })
+            .await
+    }
+
+    /// Whether the named local project is a team project.
+    pub async fn is_team_project(&self, name: &str) -> Result<bool> {
+        let name = name.to_owned();
+        let id = self
+            .core
+            .store_op(move |s| Ok(s.project_by_name(&name)?.id))
+            .await?;
+        Ok(team_name(&self.core, id).await?.is_some())
+    }
+}
