@@ -3,10 +3,13 @@
 //!
 //! Modules, bottom up (no cycle: `tests/module_graph.rs`): `api`, `config`, `options`,
 //! `settings` (types), `catalog` (the catalog in use), `queue`, `limits`, `lease`,
-//! `changes` (data-change notices), `remote` (facts about sent jobs); `context` (the
-//! shared `Core`); `budget` and `gallery` (take only the store); `candidates`,
-//! `routing`, `attempts`, `pipeline`, `jobs`, `recovery`, `reconcile`, `estimate`,
-//! `projects`, `key_ops`, `settings_ops`, `gateways`, `moderation`; `open` and `facade`.
+//! `changes` (data-change notices), `remote` (facts about sent jobs); the services
+//! `wiring` (settings, clients, catalog, named gateways: one snapshot, one lock),
+//! `provider_gateway` (HTTP, keys), `prices` (calibration, drift cache) and `runs`
+//! (queue, jobs, active set, limits, lease); `context` (`Core`, which owns them with no
+//! public field); `budget` and `gallery` (take only the store); `candidates`, `routing`,
+//! `attempts`, `pipeline`, `jobs`, `recovery`, `reconcile`, `estimate`, `projects`,
+//! `key_ops`, `settings_ops`, `gateways`, `moderation`; `open` and `facade`.
 
 /// Every IPC / `--json` shape derives the same traits (and a TypeScript type).
 macro_rules! ipc_type {
@@ -52,19 +55,23 @@ mod options;
 mod outside_writes;
 pub mod paths;
 mod pipeline;
+mod prices;
 mod projects;
+mod provider_gateway;
 mod queue;
 mod reconcile;
 mod recovery;
 mod remote;
 mod route_plan;
 mod routing;
+mod runs;
 mod settings;
 mod settings_ops;
 mod settle;
 mod shared;
 #[cfg(test)]
 mod test_store;
+mod wiring;
 
 pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};

@@ -114,7 +114,7 @@ async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String
 }
 
 fn hook(core: &Core) -> Result<&Arc<dyn SharedLedger>> {
-    core.options.shared_ledger.0.as_ref().ok_or_else(|| {
+    core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \
              server; run `proofsheet-cli team join` (or open the app's Settings → Team)",
@@ -190,7 +190,7 @@ async fn sync(core: &Arc<Core>, generation: GenerationId) -> Result<bool> {
 /// Syncs every generation this machine still holds open on the team server (after a
 /// crash, an outage or a lost answer). Part of each recovery pass; a no-op solo.
 pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
-    let Some(shared) = core.options.shared_ledger.0.clone() else {
+    let Some(shared) = core.options().shared_ledger.0.clone() else {
         return;
     };
     let open = match shared.open_generations().await {
@@ -207,7 +207,7 @@ pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
             continue;
         };
         // Running here (or by a live process on this library): synced when it ends.
-        if core.active.lock().contains(&generation) {
+        if core.runs().active().contains(&generation) {
             continue;
         }
         if let Err(e) = sync(core, generation).await {
