@@ -17,7 +17,8 @@ window's estimate lines against it:
   table; its API reports none) are recorded.
 - fal `POST /fal/{app…}` → queue URLs; status IN_QUEUE once, then COMPLETED; the result
   `images: [...]` (or one `image` for an upscaler) with `x-fal-billable-units`.
-Images are served at `/files/{w}x{h}/{seed}.png` from the same host."""
+Answers are served at `/files/{id}.png` from the same host; an upscale or expand keeps its
+subject's colours and an edit half of them, so a before/after shows the relation."""
 
 import base64
 import email
@@ -25,6 +26,7 @@ import email.policy
 import json
 import struct
 import threading
+import zlib
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
@@ -60,6 +62,50 @@ def dims(b: bytes):
     return struct.unpack(">II", b[16:24]) if b[:8] == b"\x89PNG\r\n\x1a\n" else None
 
 
+def colours(b: bytes):
+    """(top, bottom) RGB of a gradient PNG these fakes made (8-bit RGB, filter 0), or None."""
+    if dims(b) is None or b[24:26] != b"\x08\x02":
+        return None
+    try:
+        w, _ = dims(b)
+        at, idat = 8, b""
+        while at < len(b):
+            n, kind = struct.unpack(">I", b[at:at + 4])[0], b[at + 4:at + 8]
+            if kind == b"IDAT":
+                idat += b[at + 8:at + 8 + n]
+            at += 12 + n
+        raw = zlib.decompress(idat)
+        return raw[1:4], raw[-3 * w:-3 * w + 3]
+    except (zlib.error, struct.error, ValueError):
+        return None
+
+
+def gradient(w: int, h: int, top: bytes, bottom: bytes) -> bytes:
+    """A PNG from `top` to `bottom`, like fake_providers.png."""
+    raw = bytearray()
+    for y in range(h):
+        t = y / max(1, h - 1)
+        raw += b"\x00" + bytes(int(a + (c - a) * t) for a, c in zip(top, bottom)) * w
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(bytes(raw), 6)) + chunk(b"IEND", b""))
+
+
+def made_from(subject: bytes | None, w: int, h: int, seed: str, keep: bool) -> bytes:
+    """The answer to an operation on `subject`: its colours when `keep` (an upscale, an
+    expand), half its colours and half the seed's for an edit; a fresh image without one."""
+    c = colours(subject) if subject else None
+    if c is None:
+        return png(w, h, seed)
+    if keep:
+        return gradient(w, h, *c)
+    other = colours(png(2, 2, seed))
+    mix = [bytes((a + b) // 2 for a, b in zip(x, y)) for x, y in zip(c, other)]
+    return gradient(w, h, *mix)
+
+
 def mp(size) -> Decimal:
     return Decimal(size[0] * size[1]) / Decimal(1_000_000)
 
@@ -84,6 +130,8 @@ class State:
         # image_sizes, mask (its size or None), margins, factor, prompt, usage reported.
         self.calls: list[dict] = []
         self.polls: dict[str, int] = {}
+        # Answers kept for a later GET (BFL's sample, fal's files, Stability's creative job).
+        self.files: dict[str, bytes] = {}
 
     def record(self, **call) -> dict:
         with self.lock:
@@ -125,9 +173,6 @@ class Handler(BaseHTTPRequestHandler):
     def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
         self._send(status, json.dumps(body).encode(), "application/json", headers)
 
-    def _png(self, w: int, h: int, seed: str, headers: dict | None = None) -> None:
-        self._send(200, png(w, h, seed), "image/png", headers)
-
     def _raw(self) -> bytes:
         return self.rfile.read(int(self.headers.get("content-length", "0")))
 
@@ -135,19 +180,17 @@ class Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         p, q = url.path, parse_qs(url.query)
         if p.startswith("/files/"):
-            _, _, size, seed = p.split("/", 3)
-            w, h = (int(v) for v in size.split("x"))
-            return self._png(w, h, seed)
+            data = self.state.files.get(p[len("/files/"):])
+            return self._send(200, data, "image/png") if data else self._json(404, {"error": "no such file"})
         if p == "/bfl/v1/get_result":
             tid = q.get("id", [""])[0]
             return self._json(200, {"id": tid, "status": "Ready", "result": {
-                "sample": f"{self.base}/files/{q['w'][0]}x{q['h'][0]}/{tid}.png", "seed": 7}})
+                "sample": f"{self.base}/files/{tid}.png", "seed": 7}})
         if p.startswith("/stability/v2beta/results/"):
             jid = p.rsplit("/", 1)[1]
             if self.state.poll(jid) == 0:
                 return self._json(202, {"id": jid, "status": "in-progress"})
-            w, h = (int(v) for v in jid.split("-")[1].split("x"))
-            return self._png(w, h, jid, {"finish-reason": "SUCCESS", "seed": "42"})
+            return self._send(200, self.state.files[jid], "image/png", {"finish-reason": "SUCCESS", "seed": "42"})
         if p.startswith("/fal/") and "/requests/" in p:
             return self._fal_poll(p)
         self._json(404, {"error": "not found"})
@@ -184,7 +227,8 @@ class Handler(BaseHTTPRequestHandler):
         self.state.record(provider="google", model=model, images=len(images),
                           image_sizes=[list(dims(i) or (0, 0)) for i in images], mask=None, prompt=text,
                           usage=usage, image_in_tokens=image_in)
-        out = base64.b64encode(png(*size, f"gemini/{model}/{text}/{len(images)}")).decode()
+        out = base64.b64encode(made_from(images[0] if images else None, *size, f"gemini/{model}/{text}",
+                                         keep=False)).decode()
         self._json(200, {"candidates": [{"content": {"role": "model", "parts": [
             {"inlineData": {"mimeType": "image/png", "data": out}}]}, "finishReason": "STOP"}],
             "usageMetadata": usage, "modelVersion": model})
@@ -220,6 +264,8 @@ class Handler(BaseHTTPRequestHandler):
         self.state.record(provider="bfl", model=model, images=len(sizes), image_sizes=[list(s) for s in sizes],
                           mask=list(dims(mask)) if mask else None, margins=margins, prompt=v.get("prompt"),
                           cost=cost, input_credits=input_credits, out=list(out))
+        self.state.files[f"{tid}.png"] = made_from(subject or (inputs[0] if inputs else None), *out,
+                                                   f"bfl/{model}/{v.get('prompt')}", keep="expand" in model)
         self._json(200, {"id": tid, "cost": float(cost), "input_mp": float(in_mp), "output_mp": float(mp(out)),
                          "polling_url": f"{self.base}/bfl/v1/get_result?id={tid}&w={out[0]}&h={out[1]}"})
 
@@ -248,9 +294,13 @@ class Handler(BaseHTTPRequestHandler):
                                  margins=margins, factor=factor,
                                  prompt=f.get("prompt", b"").decode("utf-8", "replace") or None,
                                  credits=STABILITY_CREDITS.get(endpoint), out=[w, h])
+        keep = endpoint.startswith("upscale/") or endpoint == "edit/outpaint"
+        image = made_from(subject, w, h, f"stability/{endpoint}/{call['prompt']}", keep)
         if endpoint == "upscale/creative":
-            return self._json(200, {"id": f"creative-{w}x{h}-{len(self.state.calls)}"})
-        self._png(w, h, f"stability/{endpoint}/{call['prompt']}", {"finish-reason": "SUCCESS", "seed": "42"})
+            jid = f"creative-{len(self.state.calls)}"
+            self.state.files[jid] = image
+            return self._json(200, {"id": jid})
+        self._send(200, image, "image/png", {"finish-reason": "SUCCESS", "seed": "42"})
 
     # ------------------------------------------------------------ fal
     def _fal_submit(self, model: str):
@@ -273,6 +323,8 @@ class Handler(BaseHTTPRequestHandler):
         self.state.record(provider="fal", model=model, images=len(images), image_sizes=[list(s) for s in sizes],
                           mask=None, factor=factor, prompt=v.get("prompt"), units=units, out=list(out),
                           request_id=rid, single=bool(factor))
+        self.state.files[f"{rid}.png"] = made_from(images[0] if images else None, *out, f"fal/{model}/{v.get('prompt')}",
+                                                   keep=bool(factor))
         url = f"{self.base}/fal/{app}/requests/{rid}"
         self._json(200, {"request_id": rid, "status_url": f"{url}/status", "response_url": url,
                          "cancel_url": f"{url}/cancel", "queue_position": 0})
@@ -287,7 +339,7 @@ class Handler(BaseHTTPRequestHandler):
                 return self._json(200, {"status": "IN_QUEUE", "queue_position": 0})
             return self._json(200, {"status": "COMPLETED", "metrics": {"inference_time": 1.2}})
         w, h = call["out"]
-        img = {"url": f"{self.base}/files/{w}x{h}/{rid}.png", "width": w, "height": h, "content_type": "image/png"}
+        img = {"url": f"{self.base}/files/{rid}.png", "width": w, "height": h, "content_type": "image/png"}
         body = {"image": img, "seed": 3} if call["single"] else {"images": [img], "seed": 3, "description": ""}
         self._json(200, body, {"x-fal-billable-units": str(call["units"])})
 

@@ -284,7 +284,7 @@ def with_references(browser, state, plan: Plan, refs):
         if "references" in plan.shots:
             r.find_element(By.CSS_SELECTOR, "[data-testid=breakdown-toggle]").click()
             find(browser, "breakdown")
-            shots(browser, f"{plan.provider}-references", prefix="ops")
+            shots(browser, f"{plan.provider}-references", show="breakdown", prefix="ops")
         charged = use(browser, plan.references, f"the {plan.provider} edit with three references")
         call = state.of(plan.provider)[-1]
         assert call["images"] == 4, call
@@ -360,7 +360,7 @@ def upscale(browser, state, plan: Plan):
         flat_credits(call, expected, charged, lines)
     newest_detail(browser, "upscale")
     if "upscale-detail" in plan.shots:
-        shots(browser, f"{plan.provider}-upscale-detail", prefix="ops")
+        shots(browser, f"{plan.provider}-upscale-detail", show="detail-before-after", prefix="ops")
     back_to_canvas(browser)
 
 

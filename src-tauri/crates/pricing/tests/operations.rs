@@ -209,6 +209,15 @@ fn fidelity_is_sent_only_to_models_that_take_it() {
     assert!(
         notes(&mini).contains(&"input fidelity high not taken by this model — ignored".to_owned())
     );
+    // Low is every model's behaviour (the Canvas sends it by default): nothing to say on
+    // the rows of models without the setting.
+    r.input_fidelity = Some(InputFidelity::Low);
+    let mini = on("openai:gpt-image-1-mini", &r);
+    assert!(
+        !notes(&mini).iter().any(|n| n.contains("fidelity")),
+        "{:?}",
+        notes(&mini)
+    );
     // No fidelity asked: OpenAI's default, low.
     r.input_fidelity = None;
     assert_eq!(
