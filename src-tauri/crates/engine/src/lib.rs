@@ -68,4 +68,5 @@ mod test_store;
 pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
+pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
