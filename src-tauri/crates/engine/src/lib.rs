@@ -76,6 +76,7 @@ mod wiring;
 pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
+pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use shared::{
     Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,

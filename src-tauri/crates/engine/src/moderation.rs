@@ -23,6 +23,15 @@ pub(crate) async fn enabled(core: &Arc<Core>, project: ProjectId) -> Result<bool
 
 /// Checks the prompt; call only for projects that enabled it.
 pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Result<()> {
+    if params.prompt.trim().is_empty()
+        && params
+            .negative_prompt
+            .as_deref()
+            .is_none_or(|n| n.trim().is_empty())
+    {
+        // An upscale or erase without a prompt: no text to check.
+        return Ok(());
+    }
     let openai = vocab::ProviderId::OpenAi;
     let key = match core.gateway().key_for(openai.as_str()).await? {
         KeyLookup::Found(k) => k,
