@@ -140,9 +140,9 @@ async fn concurrent_machines_with_kills_never_overrun_a_shared_hard_budget() {
     for (m, env) in machines.iter().enumerate() {
         for k in 0..PER_MACHINE {
             let n = m * PER_MACHINE + k;
-            let kill = if n % 4 == 0 {
+            let kill = if n.is_multiple_of(4) {
                 Kill::AfterSend
-            } else if rng.next() % 4 == 0 {
+            } else if rng.next().is_multiple_of(4) {
                 Kill::At(
                     tokio::time::Instant::now() + Duration::from_millis(500 + rng.next() % 3000),
                 )
