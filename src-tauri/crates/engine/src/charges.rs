@@ -44,19 +44,32 @@ pub(crate) async fn confirm(
     if amount.is_some_and(|a| a < Decimal::ZERO) {
         return Err(EngineError::validation("a charge cannot be negative"));
     }
-    core.store_op(move |s| s.confirm_charge(aid, amount))
+    let (delta, generation) = core
+        .store_op(move |s| {
+            Ok((
+                s.confirm_charge(aid, amount)?,
+                s.attempt(aid)?.generation_id,
+            ))
+        })
         .await
-        .map_err(not_found(id))
+        .map_err(not_found(id))?;
+    crate::shared::after_generation(core, generation).await;
+    Ok(delta)
 }
 
 /// Refunds a charge the provider did not bill. Returns the amount given back.
 pub(crate) async fn refund(core: &Arc<Core>, id: &str) -> Result<Decimal> {
     let aid = attempt_id(id)?;
-    core.store_op(move |s| {
-        s.refund_charge(aid, "refunded by the user: the provider did not bill it")
-    })
-    .await
-    .map_err(not_found(id))
+    let (back, generation) = core
+        .store_op(move |s| {
+            let back =
+                s.refund_charge(aid, "refunded by the user: the provider did not bill it")?;
+            Ok((back, s.attempt(aid)?.generation_id))
+        })
+        .await
+        .map_err(not_found(id))?;
+    crate::shared::after_generation(core, generation).await;
+    Ok(back)
 }
 
 fn not_found(id: &str) -> impl Fn(EngineError) -> EngineError + '_ {

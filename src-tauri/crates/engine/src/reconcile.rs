@@ -22,6 +22,8 @@ use crate::settle::{bound, submit_credits_cost};
 /// price, refunded when it proves it did not bill, or left to the user past the age bound.
 pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> Result<()> {
     let open = core.store_op(|s| s.reconcilable_attempts()).await?;
+    // Team projects: what reconciling confirms or refunds is synced to the server after.
+    let touched: Vec<store::GenerationId> = open.iter().map(|(g, _)| g.id).collect();
     for (g, a) in open {
         let aid = a.id;
         let Some(job) = job_of(&a) else {
@@ -131,6 +133,9 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
                 }
             }
         }
+    }
+    for id in touched {
+        crate::shared::after_generation(core, id).await;
     }
     Ok(())
 }
