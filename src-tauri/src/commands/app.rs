@@ -8,10 +8,18 @@ use crate::state::AppState;
 pub struct AppInfo {
     pub version: String,
     pub data_dir: String,
-    /// "dev" for debug/test builds, "release" otherwise.
-    pub channel: String,
+    pub channel: BuildChannel,
     /// Milliseconds from process start to the UI's first paint, once reported.
     pub first_paint_ms: Option<u32>,
+}
+
+/// Which build runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum BuildChannel {
+    /// A debug or test build.
+    Dev,
+    Release,
 }
 
 /// What the app is and where it keeps its data (shown in Settings).
@@ -22,11 +30,10 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
         version: env!("CARGO_PKG_VERSION").to_string(),
         data_dir: state.engine.config().data_dir.display().to_string(),
         channel: if cfg!(debug_assertions) {
-            "dev"
+            BuildChannel::Dev
         } else {
-            "release"
-        }
-        .to_string(),
+            BuildChannel::Release
+        },
         first_paint_ms: state.first_paint_ms.get().map(|ms| *ms as u32),
     })
 }

@@ -1,6 +1,6 @@
 //! Drift from real bills and provider model discovery (issue 14 §5, §6).
 
-use engine::api::{DiscoveryReport, DriftSettings, DriftView, OfferImportReport};
+use engine::api::{DiscoveryReport, DriftSettings, DriftView, OfferImportReport, ProviderId};
 use tauri::State;
 
 use crate::error::CmdResult;
@@ -47,9 +47,12 @@ pub async fn drift_settings_save(
 #[specta::specta]
 pub async fn offers_discover(
     state: State<'_, AppState>,
-    provider: Option<String>,
+    provider: Option<ProviderId>,
 ) -> CmdResult<DiscoveryReport> {
-    Ok(state.engine.offers_discover(provider).await?)
+    Ok(state
+        .engine
+        .offers_discover(provider.map(|p| p.as_str().to_owned()))
+        .await?)
 }
 
 /// Imports OpenRouter's or Together's listed prices as offers, after the user's OK.
@@ -57,8 +60,11 @@ pub async fn offers_discover(
 #[specta::specta]
 pub async fn offers_import(
     state: State<'_, AppState>,
-    provider: String,
+    provider: ProviderId,
     models: Vec<String>,
 ) -> CmdResult<OfferImportReport> {
-    Ok(state.engine.offers_import(&provider, models).await?)
+    Ok(state
+        .engine
+        .offers_import(provider.as_str(), models)
+        .await?)
 }

@@ -1,6 +1,6 @@
 //! Keys travel inward only: no command returns a secret.
 
-use engine::api::{KeyCheckView, KeyView};
+use engine::api::{KeyCheckView, KeyView, ProviderId};
 use tauri::State;
 
 use crate::error::CmdResult;
@@ -17,21 +17,24 @@ pub async fn keys_list(state: State<'_, AppState>) -> CmdResult<Vec<KeyView>> {
 #[specta::specta]
 pub async fn keys_set(
     state: State<'_, AppState>,
-    provider: String,
+    provider: ProviderId,
     secret: String,
 ) -> CmdResult<KeyView> {
-    Ok(state.engine.key_set(&provider, secret).await?)
+    Ok(state.engine.key_set(provider.as_str(), secret).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn keys_delete(state: State<'_, AppState>, provider: String) -> CmdResult<()> {
-    Ok(state.engine.key_delete(&provider).await?)
+pub async fn keys_delete(state: State<'_, AppState>, provider: ProviderId) -> CmdResult<()> {
+    Ok(state.engine.key_delete(provider.as_str()).await?)
 }
 
 /// A cheap authenticated call to the provider: valid, invalid or unreachable.
 #[tauri::command]
 #[specta::specta]
-pub async fn keys_test(state: State<'_, AppState>, provider: String) -> CmdResult<KeyCheckView> {
-    Ok(state.engine.key_test(&provider).await?)
+pub async fn keys_test(
+    state: State<'_, AppState>,
+    provider: ProviderId,
+) -> CmdResult<KeyCheckView> {
+    Ok(state.engine.key_test(provider.as_str()).await?)
 }

@@ -100,10 +100,10 @@ export const commands = {
 	dashboardInvoiceCsv: (query: InvoiceQuery, suggestedName: string) => typedError<string | null, AppError>(__TAURI_INVOKE("dashboard_invoice_csv", { query, suggestedName })),
 	keysList: () => typedError<KeyView[], AppError>(__TAURI_INVOKE("keys_list")),
 	/**  Stores the key in the OS keychain; the reply describes it without the secret. */
-	keysSet: (provider: string, secret: string) => typedError<KeyView, AppError>(__TAURI_INVOKE("keys_set", { provider, secret })),
-	keysDelete: (provider: string) => typedError<null, AppError>(__TAURI_INVOKE("keys_delete", { provider })),
+	keysSet: (provider: ProviderId, secret: string) => typedError<KeyView, AppError>(__TAURI_INVOKE("keys_set", { provider, secret })),
+	keysDelete: (provider: ProviderId) => typedError<null, AppError>(__TAURI_INVOKE("keys_delete", { provider })),
 	/**  A cheap authenticated call to the provider: valid, invalid or unreachable. */
-	keysTest: (provider: string) => typedError<KeyCheckView, AppError>(__TAURI_INVOKE("keys_test", { provider })),
+	keysTest: (provider: ProviderId) => typedError<KeyCheckView, AppError>(__TAURI_INVOKE("keys_test", { provider })),
 	settingsGet: () => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_get")),
 	settingsSave: (input: SettingsInput) => typedError<SettingsView, AppError>(__TAURI_INVOKE("settings_save", { input })),
 	/**  Negotiated rates layered over the bundled catalog. */
@@ -141,9 +141,9 @@ export const commands = {
 	driftSettingsGet: () => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_get")),
 	driftSettingsSave: (input: DriftSettings) => typedError<DriftSettings, AppError>(__TAURI_INVOKE("drift_settings_save", { input })),
 	/**  Models the keys can use that the catalog lacks, and offers providers no longer list. */
-	offersDiscover: (provider: string | null) => typedError<DiscoveryReport, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
+	offersDiscover: (provider: ProviderId | null) => typedError<DiscoveryReport, AppError>(__TAURI_INVOKE("offers_discover", { provider })),
 	/**  Imports OpenRouter's or Together's listed prices as offers, after the user's OK. */
-	offersImport: (provider: string, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
+	offersImport: (provider: ProviderId, models: string[]) => typedError<OfferImportReport, AppError>(__TAURI_INVOKE("offers_import", { provider, models })),
 	/**
 	 *  Queues a "later" generation; returns the job id at once. Its job ends (`done`, status
 	 *  `deferred`) as soon as the provider has the batch; it lands later.
@@ -182,8 +182,7 @@ export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | 
 export type AppInfo = {
 	version: string,
 	data_dir: string,
-	/**  "dev" for debug/test builds, "release" otherwise. */
-	channel: string,
+	channel: BuildChannel,
 	/**  Milliseconds from process start to the UI's first paint, once reported. */
 	first_paint_ms: number | null,
 };
@@ -201,7 +200,7 @@ export type AttemptOutcome = "succeeded" | "safety_block" | "rate_limited" | "qu
 "unknown";
 
 export type AttemptView = {
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	offer_id: string,
 	outcome: AttemptOutcome,
@@ -282,10 +281,17 @@ export type BudgetView = {
 	over_budget: boolean,
 };
 
+/**  Which build runs. */
+export type BuildChannel = 
+/**  A debug or test build. */
+"dev" | "release";
+
+/**  What a catalog feed check found. */
+export type CatalogCheckOutcome = "update_available" | "up_to_date";
+
 /**  What a check found. */
 export type CatalogCheckView = {
-	/**  "update_available" or "up_to_date". */
-	outcome: string,
+	outcome: CatalogCheckOutcome,
 	feed_url: string,
 	/**  The verified update (also kept as the pending one) when there is one. */
 	diff: CatalogDiffView | null,
@@ -310,6 +316,15 @@ export type CatalogImportReport = {
 	offers: number,
 };
 
+/**  Where the catalog in use came from. */
+export type CatalogOrigin = 
+/**  Built into the app. */
+"bundled" | 
+/**  A signed update from the feed. */
+"feed" | 
+/**  A file the user imported. */
+"imported";
+
 export type CatalogRefView = {
 	version: string,
 	published: string,
@@ -324,8 +339,7 @@ export type CatalogStatusView = {
 	published: string,
 	/**  Days since `published`: how old the prices are. */
 	age_days: number,
-	/**  "bundled" (built into the app), "feed" (a signed update) or "imported". */
-	origin: string,
+	origin: CatalogOrigin,
 	bundled_version: string,
 	feed_url: string,
 	default_feed_url: string,
@@ -342,11 +356,11 @@ export type CatalogStatusView = {
 
 /**  One offer of a project chain whose model is retiring or has shut down. */
 export type ChainWarning = {
-	/**  "draft" or "final". */
-	chain: string,
+	/**  Which chain of the project holds it. */
+	chain: Tier,
 	offer_id: string,
-	/**  "shut_down", "retiring" or "deprecated". */
-	status: string,
+	/**  Never `live` here. */
+	status: LifecycleStatus,
 	/**  "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst". */
 	message: string,
 	/**  The live offer to put in its place, when the catalog names one. */
@@ -360,7 +374,7 @@ export type ChargeView = {
 	generation_id: string,
 	project: string,
 	prompt: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	amount_usd: string,
 	/**  Why it is unconfirmed. */
@@ -429,7 +443,7 @@ export type DeferredJobView = {
 	project: string,
 	prompt: string,
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	/**  The provider's batch id (the resume handle). */
 	remote_id: string,
@@ -442,6 +456,11 @@ export type DeferredJobView = {
 	expected_usd: string,
 };
 
+/**  How a "later" request is sent. */
+export type DeferredMode = 
+/**  The provider's batch API. */
+"batch";
+
 /**  The price of sending a request "later" on one offer. */
 export type DeferredPrice = {
 	expected_usd: string,
@@ -451,8 +470,7 @@ export type DeferredPrice = {
 	within_hours: number,
 	/**  Off the standard price, in percent (e.g. "50"). */
 	saving_pct: string,
-	/**  "batch": the provider's batch API. */
-	mode: string,
+	mode: DeferredMode,
 	/**  Where the deferred price is published. */
 	source: string | null,
 };
@@ -474,6 +492,13 @@ export type DiscoveredModel = {
 export type DiscoveryReport = {
 	providers: ProviderDiscovery[],
 };
+
+/**  What listing one provider's models found. */
+export type DiscoveryStatus = "ok" | 
+/**  No key to list with. */
+"no_key" | 
+/**  The provider has no model list this app can read. */
+"unsupported" | "error";
 
 /**  How close a final is expected to stay to the draft. */
 export type DraftFidelity = "high" | "medium" | "low";
@@ -510,10 +535,18 @@ export type DriftSettings = {
 	threshold_pct: string,
 };
 
+/**  The user's answer to an offer whose settled costs drifted from its estimates. */
+export type DriftStatus = 
+/**  Not answered yet. */
+"drifting" | 
+/**  The observed ratio became the offer's negotiated-rate multiplier. */
+"accepted" | "ignored";
+
 /**  An offer whose settled costs moved away from its estimates. */
 export type DriftView = {
 	offer_id: string,
-	provider: string,
+	/**  None when the catalog no longer has the offer. */
+	provider: OfferProvider | null,
 	model: string,
 	display_name: string,
 	ratio: string,
@@ -521,8 +554,7 @@ export type DriftView = {
 	samples: number,
 	expected_usd: string,
 	actual_usd: string,
-	/**  "drifting" (needs an answer), "accepted" or "ignored". */
-	status: string,
+	status: DriftStatus,
 	/**  The negotiated-rate multiplier in force (1 when none). */
 	current_multiplier: string,
 	/**  What accepting sets: the current multiplier × the observed ratio. */
@@ -649,7 +681,7 @@ export type GalleryItem = {
 	image: ImageView,
 	prompt: string,
 	project: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	tier: Tier,
 	/**  The whole generation's cost (divide by `image_count` for this image's share). */
@@ -673,7 +705,7 @@ export type GalleryPage = {
 export type GalleryQuery = {
 	project: string | null,
 	board: string | null,
-	provider: string | null,
+	provider: OfferProvider | null,
 	tier: Tier | null,
 	/**  RFC 3339 bounds, inclusive. */
 	from: string | null,
@@ -694,6 +726,13 @@ export type GatewayConfig = {
 	models: string[],
 	price_per_image_usd: string | null,
 };
+
+/**  How a named gateway speaks. */
+export type GatewayDialect = 
+/**  OpenAI Images: `POST {base}/images/generations` (LiteLLM, Portkey, resellers). */
+"images" | 
+/**  OpenAI chat completions with image output (`modalities`), as OpenRouter does. */
+"chat";
 
 /**
  *  An extra header. A secret header's `value` is stored in the keychain (None keeps
@@ -718,8 +757,7 @@ export type GatewayHeaderView = {
 export type GatewayInput = {
 	name: string,
 	base_url: string,
-	/**  "images" (OpenAI Images) or "chat" (chat completions with image output). */
-	dialect: string,
+	dialect: GatewayDialect,
 	headers: GatewayHeaderInput[],
 	models: GatewayModelInput[],
 	/**  Markup on the bound offer's price, in percent ("5" = +5 %). */
@@ -748,10 +786,18 @@ export type GatewayModelView = {
 	offer_id: string,
 	/**  The catalog offer whose formula prices it. */
 	bound_offer: string | null,
-	/**  "bound" (formula + markup), "flat" (the gateway's price) or "unknown". */
-	pricing: string,
+	pricing: GatewayPricing,
 	tier: Tier,
 };
+
+/**  How a gateway model is priced. */
+export type GatewayPricing = 
+/**  The bound catalog offer's formula plus the gateway's markup. */
+"bound" | 
+/**  The gateway's flat price per image. */
+"flat" | 
+/**  Neither: the price is unknown. */
+"unknown";
 
 /**  What `gateway test` found. */
 export type GatewayTestView = {
@@ -770,7 +816,7 @@ export type GatewayTestView = {
 export type GatewayView = {
 	name: string,
 	base_url: string,
-	dialect: string,
+	dialect: GatewayDialect,
 	headers: GatewayHeaderView[],
 	models: GatewayModelView[],
 	markup_percent: string | null,
@@ -796,7 +842,7 @@ export type GenerationDetail = {
 	status: GenerationStatus,
 	tier: Tier,
 	offer_id: string,
-	provider: string,
+	provider: OfferProvider,
 	model: string,
 	params: RequestParams,
 	estimate_usd: string,
@@ -946,7 +992,7 @@ export type InvoiceItem = {
 	/**  `YYYY-MM-DD HH:MM:SS` (UTC). */
 	date_utc: string,
 	generation_id: string,
-	tier: string,
+	tier: Tier,
 	/**  Display names, never ids ("OpenAI", "GPT Image 1 mini"). */
 	provider: string,
 	model: string,
@@ -987,10 +1033,10 @@ export type InvoiceQuery = {
 /**  Progress of one job, delivered in order through the job's channel. */
 export type JobEvent = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
 /**  `warning`: a budget threshold crossed or a soft budget overrun. */
-{ stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: string; seconds: number } | { stage: "running"; provider: string; model: string; attempt: number } | { stage: "polling"; provider: string; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult } | { stage: "failed"; message: string; result: GenerationResult | null };
+{ stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: OfferProvider; seconds: number } | { stage: "running"; provider: OfferProvider; model: string; attempt: number } | { stage: "polling"; provider: OfferProvider; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult } | { stage: "failed"; message: string; result: GenerationResult | null };
 
 export type KeyCheckView = {
-	provider: string,
+	provider: ProviderId,
 	status: KeyStatus,
 	balance: string | null,
 	message: string,
@@ -1002,7 +1048,7 @@ export type KeyStatus = "valid" | "invalid" | "unreachable";
 
 /**  A stored key, described without the secret. */
 export type KeyView = {
-	provider: string,
+	provider: ProviderId,
 	added_at: string | null,
 	last4: string | null,
 	source: KeySource,
@@ -1011,11 +1057,22 @@ export type KeyView = {
 export type LifecycleChangeView = {
 	offer_id: string,
 	display_name: string,
-	/**  "deprecated_on", "shutdown_on" or "replaced_by". */
-	field: string,
+	field: LifecycleField,
 	old: string | null,
 	new: string | null,
 };
+
+/**  A catalog lifecycle field an update changes. */
+export type LifecycleField = "deprecated_on" | "shutdown_on" | "replaced_by";
+
+/**  Where an offer stands on a given day. */
+export type LifecycleStatus = "live" | 
+/**  Deprecated by the provider, no shutdown date announced. */
+"deprecated" | 
+/**  A shutdown date is announced and still ahead. */
+"retiring" | 
+/**  The provider has shut the model down: requests will fail. */
+"shut_down";
 
 /**
  *  Where a result comes from and what was made from it: the detail panel's tree
@@ -1147,8 +1204,8 @@ export type OfferView = {
 	billing: BillingKind,
 	source: string,
 	verified_on: string,
-	/**  "live", "deprecated", "retiring" or "shut_down" (today). */
-	status: string,
+	/**  Where it stands today. */
+	status: LifecycleStatus,
 	deprecated_on: string | null,
 	shutdown_on: string | null,
 	/**
@@ -1156,8 +1213,11 @@ export type OfferView = {
 	 *  offers that have shut down too).
 	 */
 	replaced_by: string | null,
-	/**  "published" or "reported" (a quote); "unknown" when the offer has no price. */
-	price_basis: string,
+	/**
+	 *  `published` or `reported` (a quote); `unknown` when the offer has no price
+	 *  (never `calibrated`: that is an estimate's source, not the offer's).
+	 */
+	price_basis: EstimateSource,
 };
 
 /**  What a request does with its input images (issue 15). `generate` has none. */
@@ -1284,9 +1344,8 @@ export type PromotePreview = {
 
 /**  What one provider lists for the key, against the catalog. */
 export type ProviderDiscovery = {
-	provider: string,
-	/**  "ok", "no_key", "unsupported" (no model list) or "error". */
-	status: string,
+	provider: ProviderId,
+	status: DiscoveryStatus,
 	message: string | null,
 	/**  Models in the provider's list. */
 	listed: number,
@@ -1370,7 +1429,7 @@ export type RouteDecision = {
 	/**  The offer that runs first (or serves it from the gallery when `dedup_hit`). */
 	offer_id: string | null,
 	display_name: string | null,
-	provider: string | null,
+	provider: OfferProvider | null,
 	expected_usd: string | null,
 	/**  What the budget holds while the job runs (worst case over the chain). */
 	reserve_usd: string | null,

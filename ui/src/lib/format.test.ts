@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import type { OfferProvider } from './api';
 import { humanize, modelName, providerName, withOfferNames } from './format';
 
-const offers = [
+const offers: { offer_id: string; provider: OfferProvider; model: string; display_name: string }[] = [
   { offer_id: 'openai:gpt-image-1-mini', provider: 'openai', model: 'gpt-image-1-mini', display_name: 'GPT Image 1 mini' },
   { offer_id: 'openai:gpt-image-1', provider: 'openai', model: 'gpt-image-1', display_name: 'GPT Image 1' },
 ];

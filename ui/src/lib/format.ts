@@ -1,24 +1,61 @@
 import { cmpUsd, formatPrice, formatUsd } from './money';
-import type { AttemptOutcome, BillingKind, OfferProvider } from './api';
+import type { AttemptOutcome, BillingKind, OfferProvider, ProviderId } from './api';
 
-// Keyed by the generated unions: a provider or kind added in Rust fails `npm run check` here.
-const PROVIDER_NAMES: Record<OfferProvider, string> = {
-  openai: 'OpenAI', google: 'Google', bfl: 'Black Forest Labs', stability: 'Stability AI', fal: 'fal.ai',
-  replicate: 'Replicate', ideogram: 'Ideogram', recraft: 'Recraft', together: 'Together AI',
-  a1111: 'AUTOMATIC1111', comfyui: 'ComfyUI', openrouter: 'OpenRouter',
-  openai_compatible: 'OpenAI-compatible gateway', xai: 'xAI', gateway: 'Gateway',
+/** What the window needs to know about who serves an offer (the Rust `vocab` crate says the
+ *  same: `display_name`, `is_local`). */
+type ProviderFacts = {
+  name: string;
+  /** A server on the user's machine: no key, but an address to set. */
+  local: boolean;
+  /** Served through an OpenAI-compatible gateway (set up in Settings → Gateways), not by a
+   *  provider's own endpoint or key. */
+  gateway: boolean;
 };
 
-/** Servers on the user's machine: no key, but an address to set. */
-export const LOCAL_PROVIDERS: ReadonlySet<OfferProvider> = new Set<OfferProvider>(['a1111', 'comfyui']);
+const p = (name: string, local = false, gateway = false): ProviderFacts => ({ name, local, gateway });
 
-function isOfferProvider(p: string): p is OfferProvider {
-  return Object.hasOwn(PROVIDER_NAMES, p);
+// Keyed by the generated union: a provider added in Rust fails `npm run check` here. Keys are
+// bare identifiers on purpose: the ids are spelled as strings only in the vocabulary crate.
+const PROVIDERS = {
+  openai: p('OpenAI'), google: p('Google'), bfl: p('Black Forest Labs'), stability: p('Stability AI'),
+  fal: p('fal.ai'), replicate: p('Replicate'), ideogram: p('Ideogram'), recraft: p('Recraft'),
+  together: p('Together AI'), openrouter: p('OpenRouter'), xai: p('xAI'),
+  a1111: p('AUTOMATIC1111', true), comfyui: p('ComfyUI', true),
+  openai_compatible: p('OpenAI-compatible gateway', false, true), gateway: p('Gateway', false, true),
+} as const satisfies Record<OfferProvider, ProviderFacts>;
+
+export function providerName(id: OfferProvider): string {
+  return PROVIDERS[id].name;
 }
 
-/** Accepts any string because ledger rows (charges, attempts) may predate a provider's removal. */
-export function providerName(p: string): string {
-  return isOfferProvider(p) ? PROVIDER_NAMES[p] : p;
+/** A server on the user's machine (AUTOMATIC1111, ComfyUI): no key, an address to set. */
+export function isLocalProvider(id: OfferProvider): boolean {
+  return PROVIDERS[id].local;
+}
+
+/** Reached through a gateway (a named one, or the legacy unnamed `openai_compatible`). */
+export function isGatewayProvider(id: OfferProvider): boolean {
+  return PROVIDERS[id].gateway;
+}
+
+/** The provider whose key it is; null for a named gateway (its key lives in Gateways). */
+export function keyProvider(id: OfferProvider): ProviderId | null {
+  return id === 'gateway' ? null : id;
+}
+
+/** A provider id in an engine message ("openai's safety filter", "fal failed …"). */
+const PROVIDER_IN_TEXT = new RegExp(
+  `\\b(${Object.keys(PROVIDERS).filter((id) => id !== 'gateway').join('|')})\\b(?=('s| failed| is | returned| rejected|:))`, 'g');
+
+/** A provider's name for text that may hold its id (a spend row's key); other text as is. */
+export function providerLabel(text: string): string {
+  const id = asOfferProvider(text);
+  return id ? providerName(id) : text;
+}
+
+/** Reads a provider id out of text (an offer id's prefix); null when it names none. */
+export function asOfferProvider(text: string): OfferProvider | null {
+  return Object.hasOwn(PROVIDERS, text) ? (text as OfferProvider) : null;
 }
 
 const BILLING: Record<BillingKind, string> = {
@@ -60,11 +97,13 @@ export function outcomeName(o: AttemptOutcome): string {
 
 /** The catalog's display name for a model key ("openai/gpt-image-1", "openai:gpt-image-1" or a
  *  bare offer id), falling back to the provider's name plus the model id. */
-export function modelName(offers: { offer_id: string; provider: string; model: string; display_name: string }[], key: string): string {
+export function modelName(offers: { offer_id: string; provider: OfferProvider; model: string; display_name: string }[], key: string): string {
   const hit = offers.find((o) => o.offer_id === key || `${o.provider}/${o.model}` === key || `${o.provider}:${o.model}` === key);
   if (hit) return hit.display_name;
   const m = /^([^/:]+)[/:](.+)$/.exec(key);
-  return m ? `${providerName(m[1])} ${m[2]}` : key;
+  if (!m) return key;
+  const provider = asOfferProvider(m[1]);
+  return `${provider ? providerName(provider) : m[1]} ${m[2]}`;
 }
 
 /** "1 day", "3 days". */
@@ -92,7 +131,7 @@ export function humanize(message: string, offers: { offer_id: string; display_na
   m = m.replace(/`([^`]*)`/g, '“$1”');
   // Money in engine messages: cents from $0.10 up, four places below (the window's rule).
   m = m.replace(/\$(\d+(?:\.\d+)?)(?![\d.])/g, (_, x: string) => (cmpUsd(x, '0.1') >= 0 || cmpUsd(x, '0') === 0 ? formatUsd(x) : formatPrice(x)));
-  m = m.replace(/\b(openai|stability|google|bfl|fal|replicate|ideogram|recraft|leonardo|runware|together|openrouter|a1111|comfyui|xai)\b(?=('s| failed| is | returned| rejected|:))/g, (p) => providerName(p));
+  m = m.replace(PROVIDER_IN_TEXT, (id) => providerLabel(id));
   // Split into sentences, and sentences into "— advice" clauses; a clause said again, or
   // said again at greater length later, is kept once (the longer, later one).
   const key = (c: string) => c.toLowerCase().replace(/[^a-z ]/g, '').replace(/\s+/g, ' ').trim();

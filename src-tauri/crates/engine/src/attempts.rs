@@ -96,7 +96,7 @@ pub(crate) async fn record_skip(
     reason: String,
 ) -> Result<()> {
     let new = NewAttempt {
-        provider: offer.provider.to_string(),
+        provider: offer.provider,
         model: offer.model.to_string(),
         offer_id: offer.id.to_string(),
         remote_job: None,
@@ -209,7 +209,7 @@ impl Call<'_> {
             let attempt = self.start_attempt(remote.as_ref()).await?;
             *self.attempt_no += 1;
             (self.emit)(JobEvent::Running {
-                provider: provider.clone(),
+                provider: self.offer.provider,
                 model: self.offer.model.to_string(),
                 attempt: *self.attempt_no,
             });
@@ -361,7 +361,7 @@ impl Call<'_> {
                     .min(retry.rate_limit_cap);
                 let seconds = u32::try_from(d.as_millis().div_ceil(1000)).unwrap_or(u32::MAX);
                 (self.emit)(JobEvent::WaitingRateLimit {
-                    provider: provider.clone(),
+                    provider: self.offer.provider,
                     seconds,
                 });
                 if !wait(d, self.cancel).await {
@@ -455,7 +455,7 @@ impl Call<'_> {
 
     async fn start_attempt(&self, remote: Option<&RemoteJob>) -> Result<i64> {
         let new = NewAttempt {
-            provider: self.offer.provider.to_string(),
+            provider: self.offer.provider,
             model: self.offer.model.to_string(),
             offer_id: self.offer.id.to_string(),
             remote_job: remote.and_then(|r| serde_json::to_value(r).ok()),
@@ -473,7 +473,7 @@ impl Call<'_> {
     fn sink(&self, attempt: i64, job: Arc<parking_lot::Mutex<Option<RemoteJob>>>) -> ProgressSink {
         let emit = self.emit.clone();
         let store = self.core.store().clone();
-        let provider = self.offer.provider.to_string();
+        let provider = self.offer.provider;
         let start = Instant::now();
         ProgressSink::new(move |p| match p {
             ProviderProgress::Submitted { job: j } => {
@@ -492,7 +492,7 @@ impl Call<'_> {
             ProviderProgress::Polling { .. } | ProviderProgress::Queued { .. } => {
                 if let Some(id) = job.lock().as_ref().map(|j| j.remote_id.clone()) {
                     emit(JobEvent::Polling {
-                        provider: provider.clone(),
+                        provider,
                         remote_id: id,
                         elapsed_s: u32::try_from(start.elapsed().as_secs()).unwrap_or(u32::MAX),
                     });

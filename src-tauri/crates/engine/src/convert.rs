@@ -42,7 +42,7 @@ pub(crate) fn status(s: Status) -> GenerationStatus {
 pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
     let today = pricing::catalog_date(chrono::Utc::now());
     OfferView {
-        status: o.lifecycle_status(today).as_str().to_owned(),
+        status: o.lifecycle_status(today),
         deprecated_on: o.deprecated_on.map(|d| d.to_string()),
         shutdown_on: o.shutdown_on.map(|d| d.to_string()),
         replaced_by: o
@@ -51,14 +51,13 @@ pub(crate) fn offer_view(catalog: &pricing::Catalog, o: &Offer) -> OfferView {
             .and_then(|_| catalog.live_replacement(o, today))
             .map(|r| r.to_string()),
         price_basis: if o.formula.is_unknown() {
-            "unknown"
+            vocab::EstimateSource::Unknown
         } else {
             match o.price_basis {
-                pricing::PriceBasis::Published => "published",
-                pricing::PriceBasis::Reported => "reported",
+                pricing::PriceBasis::Published => vocab::EstimateSource::Published,
+                pricing::PriceBasis::Reported => vocab::EstimateSource::Reported,
             }
-        }
-        .to_owned(),
+        },
         offer_id: o.id.to_string(),
         provider: o.provider,
         model: o.model.to_string(),
@@ -147,7 +146,7 @@ pub(crate) fn attempt_view(a: &AttemptRecord) -> AttemptView {
         .map(|f| (f - a.started_at).num_milliseconds())
         .unwrap_or(0);
     AttemptView {
-        provider: a.provider.clone(),
+        provider: a.provider,
         model: a.model.clone(),
         offer_id: a.offer_id.clone(),
         outcome: match a.outcome.as_deref() {
@@ -265,7 +264,7 @@ pub(crate) fn charge_view(c: &store::UnconfirmedCharge) -> ChargeView {
         generation_id: a.generation_id.to_string(),
         project: c.project.clone(),
         prompt: c.prompt.clone(),
-        provider: a.provider.clone(),
+        provider: a.provider,
         model: a.model.clone(),
         amount_usd: a.cost,
         reason: a.error.clone(),

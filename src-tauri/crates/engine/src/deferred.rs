@@ -110,7 +110,7 @@ pub(crate) fn prices(
                 worst_case_usd: e.worst_case,
                 within_hours: within_hours(o),
                 saving_pct,
-                mode: "batch".into(),
+                mode: vocab::DeferredMode::Batch,
                 source: o
                     .modifiers
                     .latency
@@ -268,7 +268,7 @@ async fn one(
         inputs: inputs.provider.clone(),
     };
     let new = NewAttempt {
-        provider: provider.clone(),
+        provider: c.offer.provider,
         model: c.offer.model.to_string(),
         offer_id: c.offer.id.to_string(),
         remote_job: None,
@@ -279,7 +279,7 @@ async fn one(
         .store_op(move |s| s.start_sent_attempt(generation, &new, None, expected))
         .await?;
     emit(JobEvent::Running {
-        provider: provider.clone(),
+        provider: c.offer.provider,
         model: c.offer.model.to_string(),
         attempt: 1,
     });
@@ -298,7 +298,7 @@ async fn one(
             core.store_op(move |s| s.set_remote_job(attempt, &v))
                 .await?;
             emit(JobEvent::Polling {
-                provider,
+                provider: c.offer.provider,
                 remote_id: job.remote_id,
                 elapsed_s: 0,
             });
@@ -351,7 +351,7 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<DeferredJobView>> {
                     project,
                     prompt: g.request.prompt.clone(),
                     offer_id: a.offer_id.clone(),
-                    provider: a.provider.clone(),
+                    provider: a.provider,
                     model: a.model.clone(),
                     remote_id: job.remote_id.clone(),
                     submitted_at: secs(a.started_at),

@@ -17,7 +17,7 @@ use crate::context::Core;
 use crate::error::{EngineError, Result};
 use crate::provider_gateway::KeyLookup;
 use crate::settings::SETTINGS_KEY;
-use vocab::ProviderId;
+use vocab::{DiscoveryStatus, ProviderId};
 
 /// Output image tokens assumed per 1024² image when an OpenRouter listing is imported
 /// (Gemini's 1,290; providers.md §13 F5). OpenRouter settles at its reported cost, and
@@ -97,27 +97,27 @@ pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<D
     let mut out = Vec::new();
     for p in providers {
         let mut view = ProviderDiscovery {
-            provider: p.as_str().to_owned(),
-            status: "ok".into(),
+            provider: p,
+            status: DiscoveryStatus::Ok,
             message: None,
             listed: 0,
             new_models: Vec::new(),
             unlisted_offers: Vec::new(),
         };
         if !providers::models::lists_models(p) {
-            view.status = "unsupported".into();
+            view.status = DiscoveryStatus::Unsupported;
             view.message = Some(format!("{p} does not list its models"));
         } else if !providers::models::lists_without_key(p) && !with_keys.contains(p.as_str()) {
-            view.status = "no_key".into();
+            view.status = DiscoveryStatus::NoKey;
             view.message = Some(format!(
                 "add a {p} key in Settings → Keys to list its models"
             ));
         } else {
             match listing(core, p).await {
                 Ok(Some(models)) => compare(core, p, &models, &mut view),
-                Ok(None) => view.status = "unsupported".into(),
+                Ok(None) => view.status = DiscoveryStatus::Unsupported,
                 Err(e) => {
-                    view.status = "error".into();
+                    view.status = DiscoveryStatus::Error;
                     view.message = Some(e.message);
                 }
             }

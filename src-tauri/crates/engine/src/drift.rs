@@ -21,6 +21,7 @@ use store::{DriftDecision, DriftSample};
 use crate::api::{DriftEvidence, DriftMark, DriftSettings, DriftView, PriceOverrideInput};
 use crate::context::Core;
 use crate::error::{EngineError, Result};
+use vocab::DriftStatus;
 
 pub(crate) const DRIFT_SETTINGS_KEY: &str = "engine.drift";
 const DEFAULT_WINDOW: u32 = 10;
@@ -110,7 +111,7 @@ pub(crate) async fn drifting(core: &Arc<Core>) -> Result<Vec<DriftView>> {
     Ok(list(core)
         .await?
         .iter()
-        .filter(|d| d.status == "drifting")
+        .filter(|d| d.status == DriftStatus::Drifting)
         .cloned()
         .collect())
 }
@@ -146,7 +147,7 @@ pub(crate) async fn marks(core: &Arc<Core>) -> HashMap<String, DriftMark> {
     match list(core).await {
         Ok(v) => v
             .iter()
-            .filter(|d| d.status == "drifting")
+            .filter(|d| d.status == DriftStatus::Drifting)
             .map(|d| (d.offer_id.clone(), mark_of(d)))
             .collect(),
         // The price list still works without the marks.
@@ -224,17 +225,16 @@ pub(crate) fn compute(
         let status = decisions
             .iter()
             .find(|d| d.offer_id == offer_id && d.through_attempt >= oldest)
-            .map_or("drifting", |d| d.action.as_str())
-            .to_owned();
+            .map_or(DriftStatus::Drifting, |d| d.action);
         let current = multiplier(&offer_id);
         let o = offer(&offer_id);
         let (provider, model, display_name) = match &o {
             Some(o) => (
-                o.provider.to_string(),
+                Some(o.provider),
                 o.model.to_string(),
                 o.display_name.to_string(),
             ),
-            None => (String::new(), String::new(), offer_id.clone()),
+            None => (None, String::new(), offer_id.clone()),
         };
         let samples = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
         let direction = if percent > Decimal::ZERO {
@@ -345,9 +345,9 @@ pub(crate) async fn accept(core: &Arc<Core>, offer_id: &str) -> Result<DriftView
         });
         crate::settings_ops::set_overrides(core, inputs).await?;
     }
-    decide(core, &d, "accepted").await?;
+    decide(core, &d, DriftStatus::Accepted).await?;
     Ok(DriftView {
-        status: "accepted".into(),
+        status: DriftStatus::Accepted,
         ..d
     })
 }
@@ -420,14 +420,14 @@ async fn replace_override(
 pub(crate) async fn ignore(core: &Arc<Core>, offer_id: &str) -> Result<DriftView> {
     core.prices().forget_drift();
     let d = find(&list(core).await?, offer_id)?;
-    decide(core, &d, "ignored").await?;
+    decide(core, &d, DriftStatus::Ignored).await?;
     Ok(DriftView {
-        status: "ignored".into(),
+        status: DriftStatus::Ignored,
         ..d
     })
 }
 
-async fn decide(core: &Arc<Core>, d: &DriftView, action: &'static str) -> Result<()> {
+async fn decide(core: &Arc<Core>, d: &DriftView, action: DriftStatus) -> Result<()> {
     let (id, ratio, through) = (d.offer_id.clone(), d.ratio, newest(d));
     core.store_op(move |s| s.set_drift_decision(&id, action, ratio, through))
         .await?;
@@ -519,7 +519,7 @@ mod tests {
         assert_eq!(got.len(), 1);
         let d = &got[0];
         assert_eq!((d.ratio, d.percent, d.samples), (dec("1.25"), dec("25"), 3));
-        assert_eq!(d.status, "drifting");
+        assert_eq!(d.status, DriftStatus::Drifting);
         assert_eq!(d.suggested_multiplier, dec("1.125"), "0.9 in force × 1.25");
         assert_eq!(d.evidence.len(), 3);
         assert_eq!(d.evidence[0].attempt_id, "4", "newest first");
@@ -548,7 +548,7 @@ mod tests {
     fn a_decision_covers_what_it_saw_until_a_fresh_window_drifts() {
         let decision = DriftDecision {
             offer_id: "bfl:flux-pro-1.1".into(),
-            action: "ignored".into(),
+            action: DriftStatus::Ignored,
             ratio: dec("0.5"),
             through_attempt: 3,
             decided_at: chrono::Utc::now(),
@@ -558,11 +558,12 @@ mod tests {
             vec![cheap(5), cheap(4), cheap(3)],
             std::slice::from_ref(&decision),
         );
-        assert_eq!(got[0].status, "ignored");
+        assert_eq!(got[0].status, DriftStatus::Ignored);
         assert_eq!(got[0].percent, dec("-50"));
         let got = run(vec![cheap(6), cheap(5), cheap(4)], &[decision]);
         assert_eq!(
-            got[0].status, "drifting",
+            got[0].status,
+            DriftStatus::Drifting,
             "three attempts after the decision"
         );
     }

@@ -98,7 +98,7 @@ pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> 
             },
             None => None,
         };
-        let provider = q.provider.clone().filter(|p| !p.trim().is_empty());
+        let provider = q.provider.map(|p| p.as_str().to_owned());
         let tier = q.tier.as_ref().map(convert::to_store_tier);
         let min_rating = q.min_rating.map(|r| u8::try_from(r.min(5)).unwrap_or(5));
         // Search and browse take the same filters; `total` counts every match.
@@ -201,7 +201,7 @@ pub(crate) async fn detail(store: &Store, id: &str) -> Result<GenerationDetail> 
             },
             tier: convert::store_tier(g.tier),
             offer_id: g.offer_id.clone().unwrap_or_default(),
-            provider: g.provider.clone(),
+            provider: g.provider,
             model: g.model.clone(),
             params: convert::params_of(g, &d.images),
             estimate_usd: g.estimate.unwrap_or_default(),

@@ -6,10 +6,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use pricing::{Catalog, Formula};
-use providers::gateway::{Dialect, GATEWAY_ID, GatewaySpec};
+use providers::gateway::{GATEWAY_ID, GatewaySpec};
 use providers::{ImageProvider, ProviderConfig};
 use rust_decimal::Decimal;
 use store::{GatewayHeader, GatewayModel, GatewayRow};
+use vocab::GatewayPricing;
 
 use crate::api::{GatewayHeaderView, GatewayInput, GatewayModelView, GatewayTestView, GatewayView};
 pub(crate) use crate::catalog::{gateway_of, offer_id};
@@ -51,12 +52,7 @@ pub(crate) fn row_of(input: &GatewayInput, catalog: &Catalog) -> Result<GatewayR
             "`{url}` is not an http(s) URL (e.g. http://127.0.0.1:4000/v1)"
         )));
     }
-    let dialect = Dialect::parse(&input.dialect).ok_or_else(|| {
-        EngineError::validation(format!(
-            "dialect `{}` is not `images` or `chat`",
-            input.dialect
-        ))
-    })?;
+    let dialect = input.dialect;
     let mut headers = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for h in &input.headers {
@@ -156,7 +152,7 @@ pub(crate) fn row_of(input: &GatewayInput, catalog: &Catalog) -> Result<GatewayR
     Ok(GatewayRow {
         name: input.name.clone(),
         base_url: url,
-        dialect: dialect.as_str().to_owned(),
+        dialect,
         headers,
         models,
         markup_percent: input.markup_percent.filter(|p| !p.is_zero()),
@@ -171,7 +167,7 @@ fn view_of(g: &GatewayRow, catalog: &Catalog, key_set: bool, secrets: &[bool]) -
     GatewayView {
         name: g.name.clone(),
         base_url: g.base_url.clone(),
-        dialect: g.dialect.clone(),
+        dialect: g.dialect,
         headers: g
             .headers
             .iter()
@@ -190,15 +186,15 @@ fn view_of(g: &GatewayRow, catalog: &Catalog, key_set: bool, secrets: &[bool]) -
                 let id = offer_id(&g.name, &m.name);
                 let o = catalog.offer(&id);
                 let pricing = match o.map(|o| &o.formula) {
-                    Some(Formula::Unknown { .. }) | None => "unknown",
-                    Some(_) if m.offer_id.is_some() => "bound",
-                    Some(_) => "flat",
+                    Some(Formula::Unknown { .. }) | None => GatewayPricing::Unknown,
+                    Some(_) if m.offer_id.is_some() => GatewayPricing::Bound,
+                    Some(_) => GatewayPricing::Flat,
                 };
                 GatewayModelView {
                     name: m.name.clone(),
                     offer_id: id,
                     bound_offer: m.offer_id.clone(),
-                    pricing: pricing.to_owned(),
+                    pricing,
                     tier: o.map_or(crate::api::Tier::Draft, |o| crate::convert::tier(o.tier)),
                 }
             })
@@ -421,7 +417,7 @@ async fn spec(core: &Core, g: &GatewayRow) -> std::result::Result<GatewaySpec, S
     Ok(GatewaySpec {
         name: g.name.clone(),
         base_url: g.base_url.clone(),
-        dialect: Dialect::parse(&g.dialect).unwrap_or_default(),
+        dialect: g.dialect,
         headers,
         secrets,
         models,

@@ -11,7 +11,7 @@ use chrono::{NaiveDate, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use store::{SpendItem, SpendKind};
 
-use crate::api::{Invoice, InvoiceItem, InvoiceLine, InvoiceQuery};
+use crate::api::{Invoice, InvoiceItem, InvoiceLine, InvoiceQuery, Tier};
 use crate::context::Core;
 use crate::error::{EngineError, Result};
 
@@ -98,7 +98,7 @@ pub(crate) fn build(
             InvoiceItem {
                 date_utc: r.at.format("%Y-%m-%d %H:%M:%S").to_string(),
                 generation_id: r.generation_id.clone(),
-                tier: r.tier.clone(),
+                tier: crate::convert::store_tier(r.tier),
                 provider,
                 line: if r.kind == SpendKind::Reused {
                     REUSED_LINE.to_string()
@@ -183,6 +183,13 @@ fn field(s: &str) -> String {
     }
 }
 
+fn tier_text(t: &Tier) -> &'static str {
+    match t {
+        Tier::Draft => "draft",
+        Tier::Final => "final",
+    }
+}
+
 /// The invoice's items as CSV text (no BOM; [`write_csv`] adds it).
 pub fn csv(inv: &Invoice) -> String {
     let mut out = format!("{CSV_HEADER}\n");
@@ -195,7 +202,7 @@ pub fn csv(inv: &Invoice) -> String {
             &it.line,
             &it.provider,
             &it.model,
-            &it.tier,
+            tier_text(&it.tier),
             &it.prompt,
             &it.outcome,
         ]

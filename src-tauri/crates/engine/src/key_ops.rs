@@ -18,7 +18,7 @@ fn provider(id: &str) -> Result<Provider> {
 
 fn view(i: keys::KeyInfo) -> KeyView {
     KeyView {
-        provider: i.provider.as_str().to_owned(),
+        provider: i.provider,
         added_at: i.added_at.map(|t| t.to_rfc3339()),
         last4: i.last4,
         source: match i.source {
@@ -78,7 +78,7 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
     };
     let Some(client) = core.wiring().client(p.as_str(), p.as_str()) else {
         return Ok(KeyCheckView {
-            provider: id.to_owned(),
+            provider: p,
             status: KeyStatus::Unreachable,
             balance: None,
             message: format!("no endpoint is configured for {id}; set one in Settings → Endpoints"),
@@ -88,19 +88,19 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
     drop(key); // wiped now, not at the end of the function
     Ok(match check {
         KeyCheck::Valid { balance } => KeyCheckView {
-            provider: id.to_owned(),
+            provider: p,
             status: KeyStatus::Valid,
             balance: balance.map(|b| format!("{} {}", b.amount.normalize(), b.unit)),
             message: "the key works".into(),
         },
         KeyCheck::Invalid { message } => KeyCheckView {
-            provider: id.to_owned(),
+            provider: p,
             status: KeyStatus::Invalid,
             balance: None,
             message,
         },
         KeyCheck::Unreachable { message } => KeyCheckView {
-            provider: id.to_owned(),
+            provider: p,
             status: KeyStatus::Unreachable,
             balance: None,
             message,

@@ -164,7 +164,7 @@ fn chosen(c: &Candidate, chain: &[&Candidate], skipped: Vec<SkippedOffer>) -> Ro
         can_run: true,
         offer_id: Some(c.offer.id.to_string()),
         display_name: Some(c.offer.display_name.to_string()),
-        provider: Some(c.offer.provider.to_string()),
+        provider: Some(c.offer.provider),
         expected_usd: Some(c.estimate.expected),
         // The pipeline holds the worst case of any offer it may fall back to.
         reserve_usd: chain.iter().map(|c| c.estimate.worst_case).max(),

@@ -10,7 +10,7 @@ use pricing::{
 };
 use store::{CanonicalInputs, CanonicalRequest, Policy};
 
-use crate::api::{ChainWarning, RequestParams, Route};
+use crate::api::{ChainWarning, RequestParams, Route, Tier};
 use crate::error::{EngineError, Result};
 
 /// How many offers a default chain holds.
@@ -226,8 +226,8 @@ pub(crate) fn chain_warnings(
     today: NaiveDate,
 ) -> Vec<ChainWarning> {
     let chains = [
-        ("draft", &policy.draft_offers),
-        ("final", &policy.final_offers),
+        (Tier::Draft, &policy.draft_offers),
+        (Tier::Final, &policy.final_offers),
     ];
     let mut out = Vec::new();
     for (chain, ids) in chains {
@@ -242,9 +242,9 @@ pub(crate) fn chain_warnings(
                 continue;
             }
             out.push(ChainWarning {
-                chain: chain.to_owned(),
+                chain: chain.clone(),
                 offer_id: id.clone(),
-                status: note.status.as_str().to_owned(),
+                status: note.status,
                 message: note.to_string(),
                 replacement: note.replaced_by.as_ref().map(|r| r.to_string()),
             });
@@ -444,11 +444,11 @@ mod tests {
         };
         let today = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap_or_default();
         let w = chain_warnings(cat, &policy, today);
-        let got: Vec<(&str, &str, &str, Option<&str>)> = w
+        let got: Vec<(Tier, &str, &str, Option<&str>)> = w
             .iter()
             .map(|w| {
                 (
-                    w.chain.as_str(),
+                    w.chain.clone(),
                     w.offer_id.as_str(),
                     w.status.as_str(),
                     w.replacement.as_deref(),
@@ -459,13 +459,13 @@ mod tests {
             got,
             [
                 (
-                    "draft",
+                    Tier::Draft,
                     "openai:gpt-image-1-mini",
                     "retiring",
                     Some("openai:gpt-image-2.5-sunburst")
                 ),
                 (
-                    "final",
+                    Tier::Final,
                     "google:gemini-3.1-flash-image-preview",
                     "shut_down",
                     Some("google:gemini-nano-banana-2.1")

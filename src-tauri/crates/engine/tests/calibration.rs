@@ -319,7 +319,7 @@ async fn a_job_finished_by_recovery_is_learned() {
         seed_honoured: true,
     };
     let attempt = |remote: Option<serde_json::Value>| store::NewAttempt {
-        provider: "replicate".into(),
+        provider: vocab::OfferProvider::Replicate,
         model: "stability-ai/sdxl".into(),
         offer_id: SDXL.into(),
         remote_job: remote,

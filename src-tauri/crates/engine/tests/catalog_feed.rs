@@ -103,7 +103,11 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     let before = flux_estimate(&e).await;
 
     let check = e.catalog_check().await.expect("check");
-    assert_eq!(check.outcome, "update_available", "{check:?}");
+    assert_eq!(
+        check.outcome,
+        vocab::CatalogCheckOutcome::UpdateAvailable,
+        "{check:?}"
+    );
     let diff = check.diff.expect("diff");
     assert_eq!(diff.from_version, bundled.version);
     assert_eq!(diff.to_version, "2026.12.01-1");
@@ -118,7 +122,7 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     assert_eq!(flux_estimate(&e).await, before);
     let st = e.catalog_status().await.expect("status");
     assert_eq!(st.version, bundled.version);
-    assert_eq!(st.origin, "bundled");
+    assert_eq!(st.origin, vocab::CatalogOrigin::Bundled);
     assert!(st.pending.is_some(), "the verified update waits for the OK");
     assert!(st.last_checked_at.is_some() && st.last_check_error.is_none());
 
@@ -135,7 +139,7 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
         .expect("apply");
     assert_eq!(st.version, "2026.12.01-1");
     assert_eq!(st.published, "2026-12-01");
-    assert_eq!(st.origin, "feed");
+    assert_eq!(st.origin, vocab::CatalogOrigin::Feed);
     assert!(st.pending.is_none());
     let prev = st.previous.expect("previous");
     assert!(prev.bundled && prev.version == bundled.version);
@@ -159,17 +163,17 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     assert_eq!(flux_estimate(&e).await, common::d("0.05"));
     // The feed has nothing newer now.
     let again = e.catalog_check().await.expect("check");
-    assert_eq!(again.outcome, "up_to_date");
+    assert_eq!(again.outcome, vocab::CatalogCheckOutcome::UpToDate);
 
     // Restore: back to the bundled prices; restoring again redoes the update.
     let st = e.catalog_restore().await.expect("restore");
     assert_eq!(st.version, bundled.version);
-    assert_eq!(st.origin, "bundled");
+    assert_eq!(st.origin, vocab::CatalogOrigin::Bundled);
     assert_eq!(flux_estimate(&e).await, before);
     assert_eq!(st.previous.expect("prev").version, "2026.12.01-1");
     let st = e.catalog_restore().await.expect("redo");
     assert_eq!(st.version, "2026.12.01-1");
-    assert_eq!(st.origin, "feed");
+    assert_eq!(st.origin, vocab::CatalogOrigin::Feed);
     assert_eq!(flux_estimate(&e).await, common::d("0.05"));
 }
 
@@ -323,7 +327,10 @@ async fn the_daily_check_runs_once_and_never_applies() {
     let server = serve(body.as_bytes(), &key.sign(body.as_bytes())).await;
     let e = open(dir.path(), &key, &server).await;
     let first = e.catalog_check_if_due().await.expect("due");
-    assert_eq!(first.expect("ran").outcome, "update_available");
+    assert_eq!(
+        first.expect("ran").outcome,
+        vocab::CatalogCheckOutcome::UpdateAvailable
+    );
     assert!(e.catalog_check_if_due().await.expect("due").is_none());
     let st = e.catalog_status().await.expect("status");
     assert_eq!(st.version, pricing::Catalog::bundled().version);

@@ -121,9 +121,9 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
         .offers_discover(Some("replicate".into()))
         .await
         .expect("replicate");
-    assert_eq!(replicate.providers[0].status, "no_key");
+    assert_eq!(replicate.providers[0].status, vocab::DiscoveryStatus::NoKey);
     let bfl = e.offers_discover(Some("bfl".into())).await.expect("bfl");
-    assert_eq!(bfl.providers[0].status, "unsupported");
+    assert_eq!(bfl.providers[0].status, vocab::DiscoveryStatus::Unsupported);
     assert!(e.offers_discover(Some("nope".into())).await.is_err());
 }
 

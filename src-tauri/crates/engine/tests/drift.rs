@@ -143,7 +143,7 @@ async fn bills_above_the_estimate_mark_the_offer_until_accepted_or_ignored() {
     // Accept: one step, from the observed ratio. Recraft bills in credits, so the credits
     // assumed per image become 50; its $0.001 per credit stays.
     let accepted = e.drift_accept(OFFER).await.expect("accept");
-    assert_eq!(accepted.status, "accepted");
+    assert_eq!(accepted.status, vocab::DriftStatus::Accepted);
     let now = estimate(&e).await;
     assert_eq!(
         now.expected_usd,
@@ -171,7 +171,7 @@ async fn bills_above_the_estimate_mark_the_offer_until_accepted_or_ignored() {
     assert_eq!(after.expected_usd, d("0.05"), "the accepted rate is kept");
     let all = e.drift_list().await.expect("list");
     assert_eq!(all.len(), 1);
-    assert_eq!(all[0].status, "ignored");
+    assert_eq!(all[0].status, vocab::DriftStatus::Ignored);
     assert_eq!(
         e.drift_settings().await.expect("settings").window,
         3,

@@ -30,7 +30,7 @@ fn named(server: &MockServer, name: &str, models: &[(&str, Option<&str>)]) -> Ga
     GatewayInput {
         name: name.into(),
         base_url: format!("{}/{name}/v1", server.uri()),
-        dialect: "images".into(),
+        dialect: vocab::GatewayDialect::Images,
         headers: vec![],
         models: models
             .iter()

@@ -34,7 +34,7 @@ fn gateway(server: &MockServer, markup: Option<&str>) -> GatewayInput {
     GatewayInput {
         name: "lab".into(),
         base_url: format!("{}/v1", server.uri()),
-        dialect: "images".into(),
+        dialect: vocab::GatewayDialect::Images,
         headers: vec![
             GatewayHeaderInput {
                 name: "x-portkey-provider".into(),
@@ -120,8 +120,8 @@ async fn a_bound_gateway_model_is_priced_routed_settled_and_reconciled() {
             .any(|h| h.secret && h.secret_set && h.value.is_none())
     );
     assert_eq!(view.models[0].offer_id, OFFER);
-    assert_eq!(view.models[0].pricing, "bound");
-    assert_eq!(view.models[2].pricing, "unknown");
+    assert_eq!(view.models[0].pricing, vocab::GatewayPricing::Bound);
+    assert_eq!(view.models[2].pricing, vocab::GatewayPricing::Unknown);
 
     // Visible at once, with the bound offer's tier and formula × 1.05.
     let offers = e.offers();
@@ -155,7 +155,7 @@ async fn a_bound_gateway_model_is_priced_routed_settled_and_reconciled() {
     // Usage-based: 20 text-in × $5/M + 272 image-out × $30/M = $0.00826, + 5 %.
     assert_eq!(r.cost_usd, d("0.008673"), "{r:?}");
     let a = &r.attempts[0];
-    assert_eq!(a.provider, "gateway");
+    assert_eq!(a.provider, vocab::OfferProvider::Gateway);
     assert_eq!(a.gateway_reported_usd, Some(d("0.0111")), "{a:?}");
 
     let t = e.gateway_test("lab").await.expect("test");
@@ -241,7 +241,7 @@ fn plain(
     GatewayInput {
         name: name.into(),
         base_url: format!("{}/api/v1", server.uri()),
-        dialect: dialect.into(),
+        dialect: dialect.parse().expect("a dialect"),
         headers: vec![],
         models,
         markup_percent: None,

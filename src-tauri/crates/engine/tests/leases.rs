@@ -35,7 +35,7 @@ fn running_generation(s: &Store, owner: &str) -> GenerationId {
     s.start_attempt(
         gid,
         &store::NewAttempt {
-            provider: "stability".into(),
+            provider: vocab::OfferProvider::Stability,
             model: "core".into(),
             offer_id: "stability:stable-image-core".into(),
             remote_job: None,

@@ -72,7 +72,7 @@ async fn gallery_total_counts_every_match_and_search_honours_filters() {
     );
     assert_eq!(page.items[0].generation_id, ids[1]);
     q.board = None;
-    q.provider = Some("openai".into());
+    q.provider = Some(vocab::OfferProvider::OpenAi);
     let page = e.gallery_page(q.clone()).await.expect("search by provider");
     assert_eq!((page.items.len(), page.total), (0, 0));
     q.provider = None;

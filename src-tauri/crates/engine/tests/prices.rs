@@ -132,12 +132,12 @@ async fn shut_down_offers_are_never_sent_to_and_chains_that_hold_them_warn() {
         ))
         .await
         .expect("project");
-    let warned: Vec<(&str, &str, &str, Option<&str>)> = view
+    let warned: Vec<(Tier, &str, &str, Option<&str>)> = view
         .chain_warnings
         .iter()
         .map(|w| {
             (
-                w.chain.as_str(),
+                w.chain.clone(),
                 w.offer_id.as_str(),
                 w.status.as_str(),
                 w.replacement.as_deref(),
@@ -148,13 +148,13 @@ async fn shut_down_offers_are_never_sent_to_and_chains_that_hold_them_warn() {
         warned,
         [
             (
-                "draft",
+                Tier::Draft,
                 "openai:gpt-image-1",
                 "shut_down",
                 Some("openai:gpt-image-2.5-sunburst")
             ),
             (
-                "final",
+                Tier::Final,
                 "google:gemini-3-pro-image-preview",
                 "shut_down",
                 Some("google:gemini-3-pro-image")

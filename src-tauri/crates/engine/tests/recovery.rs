@@ -165,7 +165,7 @@ async fn interrupted_sync_call_is_booked_unconfirmed_at_its_estimate() {
     s.start_attempt(
         gid,
         &store::NewAttempt {
-            provider: "stability".into(),
+            provider: vocab::OfferProvider::Stability,
             model: "core".into(),
             offer_id: "stability:stable-image-core".into(),
             remote_job: None,

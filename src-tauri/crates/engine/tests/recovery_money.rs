@@ -61,7 +61,7 @@ async fn an_answered_attempt_with_durable_files_is_finished_by_recovery() {
         .start_sent_attempt(
             gid,
             &NewAttempt {
-                provider: "stability".into(),
+                provider: vocab::OfferProvider::Stability,
                 model: "core".into(),
                 offer_id: "stability:stable-image-core".into(),
                 remote_job: None,
@@ -115,7 +115,7 @@ async fn a_forgotten_bfl_job_is_closed_at_its_submit_cost_not_left_running() {
     s.start_sent_attempt(
         gid,
         &NewAttempt {
-            provider: "bfl".into(),
+            provider: vocab::OfferProvider::Bfl,
             model: "flux-dev".into(),
             offer_id: "bfl:flux-dev".into(),
             remote_job: Some(job),
@@ -175,7 +175,7 @@ async fn a_multi_call_request_killed_midway_is_failed_with_its_images_kept() {
     s.set_status(gid, Status::Running, None).expect("running");
     s.reserve(pid, gid, d("0.06")).expect("reserve");
     let new = NewAttempt {
-        provider: "stability".into(),
+        provider: vocab::OfferProvider::Stability,
         model: "core".into(),
         offer_id: "stability:stable-image-core".into(),
         remote_job: None,

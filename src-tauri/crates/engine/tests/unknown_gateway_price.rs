@@ -19,7 +19,7 @@ async fn reseller(e: &engine::Engine, server: &MockServer) {
     e.gateway_save(GatewayInput {
         name: "resell".into(),
         base_url: format!("{}/api/v1", server.uri()),
-        dialect: "images".into(),
+        dialect: vocab::GatewayDialect::Images,
         headers: vec![],
         models: vec![GatewayModelInput {
             name: "their-model".into(),
@@ -84,7 +84,7 @@ async fn an_unknown_gateway_price_is_never_zero_on_any_engine_surface() {
     // The offer list and the estimate say unknown; the amounts are not a price.
     let listed = e.offers();
     let o = listed.iter().find(|o| o.offer_id == OFFER).expect("listed");
-    assert_eq!(o.price_basis, "unknown", "{o:?}");
+    assert_eq!(o.price_basis, vocab::EstimateSource::Unknown, "{o:?}");
     let est = estimate(&e).await;
     assert_eq!(
         (est.price_known, est.price_source.as_str()),

@@ -68,8 +68,7 @@ pub struct PriceChange {
 pub struct LifecycleChange {
     pub offer_id: String,
     pub display_name: String,
-    /// `deprecated_on`, `shutdown_on` or `replaced_by`.
-    pub field: String,
+    pub field: vocab::LifecycleField,
     pub old: Option<String>,
     pub new: Option<String>,
 }
@@ -207,13 +206,17 @@ fn lifecycle_changes(o: &Offer, n: &Offer, out: &mut Vec<LifecycleChange>) {
     let date = |d: Option<NaiveDate>| d.map(|d| d.to_string());
     let fields = [
         (
-            "deprecated_on",
+            vocab::LifecycleField::DeprecatedOn,
             date(o.deprecated_on),
             date(n.deprecated_on),
         ),
-        ("shutdown_on", date(o.shutdown_on), date(n.shutdown_on)),
         (
-            "replaced_by",
+            vocab::LifecycleField::ShutdownOn,
+            date(o.shutdown_on),
+            date(n.shutdown_on),
+        ),
+        (
+            vocab::LifecycleField::ReplacedBy,
             o.replaced_by.as_deref().map(str::to_owned),
             n.replaced_by.as_deref().map(str::to_owned),
         ),
@@ -223,7 +226,7 @@ fn lifecycle_changes(o: &Offer, n: &Offer, out: &mut Vec<LifecycleChange>) {
             out.push(LifecycleChange {
                 offer_id: n.id.to_string(),
                 display_name: n.display_name.to_string(),
-                field: field.to_owned(),
+                field,
                 old,
                 new,
             });

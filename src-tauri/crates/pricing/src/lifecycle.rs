@@ -27,29 +27,8 @@ pub fn catalog_date(now: chrono::DateTime<chrono::Utc>) -> NaiveDate {
     pinned.unwrap_or_else(|| now.date_naive())
 }
 
-/// Where an offer stands on a given day.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum LifecycleStatus {
-    Live,
-    /// Deprecated by the provider, no shutdown date announced.
-    Deprecated,
-    /// A shutdown date is announced and still ahead.
-    Retiring,
-    /// The provider has shut the model down: requests will fail.
-    ShutDown,
-}
-
-impl LifecycleStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LifecycleStatus::Live => "live",
-            LifecycleStatus::Deprecated => "deprecated",
-            LifecycleStatus::Retiring => "retiring",
-            LifecycleStatus::ShutDown => "shut_down",
-        }
-    }
-}
+/// Where an offer stands on a given day (the shared vocabulary's set).
+pub use vocab::LifecycleStatus;
 
 /// What an estimate or view says about an offer that is not simply live.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

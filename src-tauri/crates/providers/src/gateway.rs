@@ -28,30 +28,15 @@ pub const LITELLM_COST_HEADER: &str = "x-litellm-response-cost";
 /// Where OpenRouter-style aggregators put the charge in the body.
 pub const DEFAULT_COST_PATH: &str = "usage.cost";
 
-/// How the gateway speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Dialect {
-    /// OpenAI Images: `POST {base}/images/generations` (LiteLLM, Portkey, resellers).
-    #[default]
-    Images,
-    /// OpenAI chat completions with image output (`modalities`), as OpenRouter does.
-    Chat,
-}
+/// How the gateway speaks (the shared vocabulary's set).
+pub use vocab::GatewayDialect as Dialect;
 
-impl Dialect {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Images => "images",
-            Dialect::Chat => "chat",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Dialect> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "images" | "image" | "openai_images" => Some(Dialect::Images),
-            "chat" | "chat_completions" => Some(Dialect::Chat),
-            _ => None,
-        }
+/// The dialect a user typed, with the aliases people use ("chat_completions", …).
+pub fn parse_dialect(s: &str) -> Option<Dialect> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "images" | "image" | "openai_images" => Some(Dialect::Images),
+        "chat" | "chat_completions" => Some(Dialect::Chat),
+        _ => None,
     }
 }
 
@@ -525,8 +510,8 @@ mod tests {
         assert!(check_header("Authorization", "Bearer x").is_err());
         assert!(check_header("bad header", "x").is_err());
         assert!(check_header("x-ok", "line\nbreak").is_err());
-        assert_eq!(Dialect::parse("chat"), Some(Dialect::Chat));
-        assert_eq!(Dialect::parse("soap"), None);
+        assert_eq!(parse_dialect("chat"), Some(Dialect::Chat));
+        assert_eq!(parse_dialect("soap"), None);
     }
 
     #[test]

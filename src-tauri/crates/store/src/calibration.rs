@@ -117,7 +117,7 @@ mod tests {
                     project_id: self.project,
                     request: CanonicalRequest {
                         prompt: "p".into(),
-                        provider: "openai".into(),
+                        provider: vocab::OfferProvider::OpenAi.to_string(),
                         model: "gpt-image-1".into(),
                         width: 1024,
                         height: 1024,
@@ -147,7 +147,7 @@ mod tests {
                 .start_attempt_calibrated(
                     g,
                     &NewAttempt {
-                        provider: "openai".into(),
+                        provider: vocab::OfferProvider::OpenAi,
                         model: "gpt-image-1".into(),
                         offer_id: offer.into(),
                         remote_job: None,

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use vocab::DriftStatus;
 
 use crate::error::{Result, StoreError};
 use crate::gallery::ms_to_time;
@@ -31,8 +32,8 @@ pub struct DriftSample {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DriftDecision {
     pub offer_id: String,
-    /// `accepted` (a negotiated rate was set from `ratio`) or `ignored`.
-    pub action: String,
+    /// `accepted` (a negotiated rate was set from `ratio`) or `ignored`; never `drifting`.
+    pub action: DriftStatus,
     /// Observed actual / estimate when the decision was made.
     pub ratio: Decimal,
     /// The newest attempt the decision saw: only later attempts can raise the mark again.
@@ -61,7 +62,7 @@ fn decision(r: &Row<'_>) -> rusqlite::Result<DriftDecision> {
     let ratio: String = r.get(2)?;
     Ok(DriftDecision {
         offer_id: r.get(0)?,
-        action: r.get(1)?,
+        action: crate::error::closed_col(r, 1, "drift_decisions.action")?,
         ratio: ratio.parse().unwrap_or(Decimal::ONE),
         through_attempt: r.get(3)?,
         decided_at: ms_to_time(r.get(4)?),
@@ -136,11 +137,11 @@ impl Store {
     pub fn set_drift_decision(
         &self,
         offer_id: &str,
-        action: &str,
+        action: DriftStatus,
         ratio: Decimal,
         through_attempt: i64,
     ) -> Result<DriftDecision> {
-        if !matches!(action, "accepted" | "ignored") {
+        if action == DriftStatus::Drifting {
             return Err(StoreError::InvalidInput(format!(
                 "drift decision `{action}` is neither accepted nor ignored"
             )));
@@ -153,13 +154,19 @@ impl Store {
                  ON CONFLICT(offer_id) DO UPDATE SET action = excluded.action,
                     ratio = excluded.ratio, through_attempt = excluded.through_attempt,
                     decided_at = excluded.decided_at",
-                params![offer_id, action, ratio.to_string(), through_attempt, at],
+                params![
+                    offer_id,
+                    action.as_str(),
+                    ratio.to_string(),
+                    through_attempt,
+                    at
+                ],
             )?;
             Ok(())
         })?;
         Ok(DriftDecision {
             offer_id: offer_id.to_owned(),
-            action: action.to_owned(),
+            action,
             ratio,
             through_attempt,
             decided_at: ms_to_time(at),
@@ -186,7 +193,7 @@ mod tests {
                 project_id: project,
                 request: CanonicalRequest {
                     prompt: "p".into(),
-                    provider: "recraft".into(),
+                    provider: vocab::OfferProvider::Recraft.to_string(),
                     model: "recraftv3".into(),
                     width: 1024,
                     height: 1024,
@@ -204,7 +211,7 @@ mod tests {
             .start_sent_attempt(
                 g,
                 &NewAttempt {
-                    provider: "recraft".into(),
+                    provider: vocab::OfferProvider::Recraft,
                     model: "recraftv3".into(),
                     offer_id: OFFER.into(),
                     remote_job: None,
@@ -280,18 +287,22 @@ mod tests {
         assert!(store.set_reported_cost(9_999, d("0.01")).is_err());
 
         let dec = store
-            .set_drift_decision(OFFER, "ignored", d("1.375"), second)
+            .set_drift_decision(OFFER, DriftStatus::Ignored, d("1.375"), second)
             .unwrap();
         store
-            .set_drift_decision(OFFER, "accepted", d("1.375"), second)
+            .set_drift_decision(OFFER, DriftStatus::Accepted, d("1.375"), second)
             .unwrap();
         let all = store.drift_decisions().unwrap();
         assert_eq!(all.len(), 1, "one decision per offer");
         assert_eq!(
-            (all[0].action.as_str(), all[0].ratio, all[0].through_attempt),
-            ("accepted", d("1.375"), second)
+            (all[0].action, all[0].ratio, all[0].through_attempt),
+            (DriftStatus::Accepted, d("1.375"), second)
         );
-        assert_eq!(dec.action, "ignored");
-        assert!(store.set_drift_decision(OFFER, "maybe", d("1"), 1).is_err());
+        assert_eq!(dec.action, DriftStatus::Ignored);
+        assert!(
+            store
+                .set_drift_decision(OFFER, DriftStatus::Drifting, d("1"), 1)
+                .is_err()
+        );
     }
 }

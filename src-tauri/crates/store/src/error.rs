@@ -8,7 +8,18 @@ use rust_decimal::Decimal;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+
+    #[error(
+        "the library holds {column} `{}`, which this build does not know (known: {}): it was \
+         written by a newer Proofsheet, or changed by another program; update Proofsheet",
+        .source.value, .source.known
+    )]
+    UnknownValue {
+        /// The column, e.g. "attempts.provider".
+        column: &'static str,
+        source: vocab::UnknownValue,
+    },
 
     #[error("could not bring the library schema up to date: {0}")]
     Migration(#[from] rusqlite_migration::Error),
@@ -118,6 +129,58 @@ pub enum StoreError {
 
     #[error("JSON error: {0}")]
     Json(#[from] serde_json::Error),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    /// A closed-set column holding a value this build does not know arrives here from a
+    /// row reader (`closed_col`) and keeps its own, classified variant.
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::FromSqlConversionFailure(_, _, inner) = &e
+            && let Some(u) = inner.downcast_ref::<UnknownColumn>()
+        {
+            return StoreError::UnknownValue {
+                column: u.column,
+                source: u.source.clone(),
+            };
+        }
+        StoreError::Sqlite(e)
+    }
+}
+
+/// An unknown closed-set value inside a `rusqlite` row error, until `From` unwraps it.
+#[derive(Debug)]
+pub(crate) struct UnknownColumn {
+    column: &'static str,
+    source: vocab::UnknownValue,
+}
+
+impl std::fmt::Display for UnknownColumn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.column, self.source)
+    }
+}
+
+impl std::error::Error for UnknownColumn {}
+
+/// Reads a closed-set column (a provider id, …) by its exact wire name. A value this
+/// build does not know is an error naming the column (`StoreError::UnknownValue`), never
+/// a panic and never a silent default.
+pub(crate) fn closed_col<T>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    column: &'static str,
+) -> rusqlite::Result<T>
+where
+    T: std::str::FromStr<Err = vocab::UnknownValue>,
+{
+    let raw: String = r.get(i)?;
+    raw.parse().map_err(|source| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            Box::new(UnknownColumn { column, source }),
+        )
+    })
 }
 
 impl StoreError {

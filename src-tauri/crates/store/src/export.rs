@@ -278,7 +278,7 @@ impl Store {
             generation: g,
             cost_usd: g.cost,
             saved_usd: g.saved,
-            provider: &g.provider,
+            provider: g.provider.as_str(),
             model: &g.model,
             attempts: &detail.attempts,
             images: &detail.images,

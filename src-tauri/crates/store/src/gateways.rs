@@ -29,8 +29,7 @@ pub struct GatewayModel {
 pub struct GatewayRow {
     pub name: String,
     pub base_url: String,
-    /// `images` or `chat`.
-    pub dialect: String,
+    pub dialect: vocab::GatewayDialect,
     pub headers: Vec<GatewayHeader>,
     pub models: Vec<GatewayModel>,
     pub markup_percent: Option<Decimal>,
@@ -44,7 +43,7 @@ pub struct GatewayRow {
 type Raw = (
     String,
     String,
-    String,
+    vocab::GatewayDialect,
     String,
     String,
     Option<String>,
@@ -83,7 +82,7 @@ impl Store {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
-                        r.get(2)?,
+                        crate::error::closed_col(r, 2, "gateways.dialect")?,
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
@@ -124,7 +123,7 @@ impl Store {
                 params![
                     g.name,
                     g.base_url,
-                    g.dialect,
+                    g.dialect.as_str(),
                     headers,
                     models,
                     g.markup_percent.map(|d| d.normalize().to_string()),

@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use vocab::OfferProvider;
 
 use crate::dedup::{CanonicalRequest, dedup_key};
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, closed_col};
 use crate::gallery::ms_to_time;
 use crate::images::{ImageRecord, images_of};
 use crate::money::{from_nanos, to_nanos};
@@ -45,7 +46,7 @@ pub struct GenerationRecord {
     pub unconfirmed: Decimal,
     pub saved: Decimal,
     pub offer_id: Option<String>,
-    pub provider: String,
+    pub provider: OfferProvider,
     pub model: String,
     pub prompt: String,
     pub negative_prompt: Option<String>,
@@ -122,7 +123,7 @@ pub(crate) fn gen_from_row(r: &Row<'_>) -> rusqlite::Result<GenerationRecord> {
         unconfirmed: from_nanos(r.get(21)?),
         saved: from_nanos(r.get(12)?),
         offer_id: r.get(13)?,
-        provider: r.get(14)?,
+        provider: closed_col(r, 14, "generations.provider")?,
         model: r.get(15)?,
         prompt: r.get(16)?,
         negative_prompt: r.get(17)?,
@@ -141,9 +142,9 @@ pub(crate) fn load_generation(c: &Connection, id: &str) -> Result<GenerationReco
     .ok_or_else(|| StoreError::not_found("generation", id))
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NewAttempt {
-    pub provider: String,
+    pub provider: OfferProvider,
     pub model: String,
     pub offer_id: String,
     /// Provider job handle for async APIs, so a restart polls instead of resubmitting.
@@ -165,7 +166,7 @@ pub struct AttemptRecord {
     pub id: i64,
     pub generation_id: GenerationId,
     pub n: u32,
-    pub provider: String,
+    pub provider: OfferProvider,
     pub model: String,
     pub offer_id: String,
     pub started_at: DateTime<Utc>,
@@ -209,7 +210,7 @@ pub(crate) fn attempt_from_row(r: &Row<'_>) -> rusqlite::Result<AttemptRecord> {
         id: r.get(0)?,
         generation_id: uuid_col(r, 1)?,
         n: r.get(2)?,
-        provider: r.get(3)?,
+        provider: closed_col(r, 3, "attempts.provider")?,
         model: r.get(4)?,
         offer_id: r.get(5)?,
         started_at: ms_to_time(r.get(6)?),
@@ -395,7 +396,7 @@ impl Store {
             )?
             .execute(params![
                 gid,
-                a.provider,
+                a.provider.as_str(),
                 a.model,
                 a.offer_id,
                 now_ms(),

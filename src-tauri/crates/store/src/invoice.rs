@@ -28,7 +28,7 @@ pub enum SpendKind {
 pub struct SpendItem {
     pub at: DateTime<Utc>,
     pub generation_id: String,
-    pub tier: String,
+    pub tier: crate::types::Tier,
     pub provider: String,
     pub model: String,
     pub offer_id: String,

@@ -173,7 +173,7 @@ impl Store {
             )?
             .execute(params![
                 gid,
-                a.provider,
+                a.provider.as_str(),
                 a.model,
                 a.offer_id,
                 now_ms(),

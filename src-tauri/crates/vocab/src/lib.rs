@@ -14,11 +14,16 @@
 mod macros;
 mod provider;
 mod sets;
+mod views;
 
 pub use provider::{OfferProvider, ProviderId};
 pub use sets::{
     AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
     EstimateSource, InputFidelity, InputRole, Operation,
+};
+pub use views::{
+    CatalogCheckOutcome, CatalogOrigin, DeferredMode, DiscoveryStatus, DriftStatus, GatewayDialect,
+    GatewayPricing, LifecycleField, LifecycleStatus,
 };
 
 /// A string that names no member of a closed set.

@@ -179,3 +179,29 @@ fn provider_facts() {
     }
     assert_eq!(ProviderId::A1111.display_name(), "AUTOMATIC1111");
 }
+
+#[test]
+fn view_sets_keep_their_wire_names() {
+    round_trip(
+        LifecycleStatus::ALL,
+        &["live", "deprecated", "retiring", "shut_down"],
+    );
+    round_trip(DriftStatus::ALL, &["drifting", "accepted", "ignored"]);
+    round_trip(
+        DiscoveryStatus::ALL,
+        &["ok", "no_key", "unsupported", "error"],
+    );
+    round_trip(DeferredMode::ALL, &["batch"]);
+    round_trip(CatalogOrigin::ALL, &["bundled", "feed", "imported"]);
+    round_trip(
+        CatalogCheckOutcome::ALL,
+        &["update_available", "up_to_date"],
+    );
+    round_trip(
+        LifecycleField::ALL,
+        &["deprecated_on", "shutdown_on", "replaced_by"],
+    );
+    round_trip(GatewayDialect::ALL, &["images", "chat"]);
+    round_trip(GatewayPricing::ALL, &["bound", "flat", "unknown"]);
+    assert_eq!(GatewayDialect::default(), GatewayDialect::Images);
+}

@@ -98,9 +98,9 @@ export interface Backend {
    * picks in a native dialog (`suggestedName` is its starting name); the path, or null. */
   dashboardInvoiceCsv(query: T.InvoiceQuery, suggestedName: string): Promise<string | null>;
   keysList(): Promise<T.KeyView[]>;
-  keysSet(provider: string, secret: string): Promise<T.KeyView>;
-  keysDelete(provider: string): Promise<void>;
-  keysTest(provider: string): Promise<T.KeyCheckView>;
+  keysSet(provider: T.ProviderId, secret: string): Promise<T.KeyView>;
+  keysDelete(provider: T.ProviderId): Promise<void>;
+  keysTest(provider: T.ProviderId): Promise<T.KeyCheckView>;
   settingsGet(): Promise<T.SettingsView>;
   settingsSave(input: T.SettingsInput): Promise<T.SettingsView>;
   settingsSetOverrides(overrides: T.PriceOverrideInput[]): Promise<void>;
@@ -130,9 +130,9 @@ export interface Backend {
   driftSettingsGet(): Promise<T.DriftSettings>;
   driftSettingsSave(input: T.DriftSettings): Promise<T.DriftSettings>;
   /** Models the keys can use that the catalog lacks, and offers providers no longer list. */
-  offersDiscover(provider: string | null): Promise<T.DiscoveryReport>;
+  offersDiscover(provider: T.ProviderId | null): Promise<T.DiscoveryReport>;
   /** Imports OpenRouter's or Together's listed prices as offers (after the user's OK). */
-  offersImport(provider: string, models: string[]): Promise<T.OfferImportReport>;
+  offersImport(provider: T.ProviderId, models: string[]): Promise<T.OfferImportReport>;
   /** Named gateways (LiteLLM, Portkey, OpenRouter-style): no reply ever holds a secret. */
   gatewayList(): Promise<T.GatewayView[]>;
   /** Adds or replaces a gateway; its offers are priced and routable at once. */

@@ -1,11 +1,11 @@
-import type { GalleryItem, GenerationDetail, RequestParams, Tier } from '../api';
+import type { GalleryItem, GenerationDetail, OfferProvider, RequestParams, Tier } from '../api';
 import { isObject, loadJson, saveJson } from '../persist';
 import type { Query } from './paged';
 
 export interface Filters {
   project: string;
   board: string;
-  provider: string;
+  provider: '' | OfferProvider;
   tier: '' | Tier;
   from: string;
   to: string;

@@ -1,4 +1,4 @@
-import type { AttemptView, FinalizeInput, GenerateInput, GenerationResult, JobEvent } from '../api';
+import type { AttemptView, FinalizeInput, GenerateInput, GenerationResult, JobEvent, OfferProvider } from '../api';
 
 export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
 
@@ -8,7 +8,7 @@ export interface Job {
   label: string;
   prompt: string;
   phase: JobPhase;
-  provider: string | null;
+  provider: OfferProvider | null;
   model: string | null;
   attempt: number;
   /** Epoch ms when a rate-limit wait ends. */

@@ -356,7 +356,7 @@ fn diff_text(d: &CatalogDiffView) -> String {
             .map(|c| {
                 vec![
                     c.offer_id.clone(),
-                    c.field.clone(),
+                    c.field.to_string(),
                     c.old.clone().unwrap_or_else(|| "-".into()),
                     c.new.clone().unwrap_or_else(|| "-".into()),
                 ]

@@ -14,7 +14,7 @@ pub async fn run(ctx: &Ctx, c: DriftCommand) -> CliResult<u8> {
                 .drift_list()
                 .await?
                 .into_iter()
-                .filter(|d| all || d.status == "drifting")
+                .filter(|d| all || d.status == engine::api::DriftStatus::Drifting)
                 .collect();
             let doc = serde_json::json!({ "drifts": list });
             emit(ctx, &doc, || {

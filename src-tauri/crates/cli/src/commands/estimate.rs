@@ -163,12 +163,13 @@ pub fn offers(ctx: &Ctx) -> CliResult<u8> {
 
 /// "live", "retiring 2026-12-01 → openai:gpt-image-2.5-sunburst", "shut down 2026-10-23 → …".
 fn lifecycle(o: &engine::api::OfferView) -> String {
-    let (label, on) = match o.status.as_str() {
-        "shut_down" => ("shut down", o.shutdown_on.as_deref()),
-        "retiring" => ("retiring", o.shutdown_on.as_deref()),
-        "deprecated" => ("deprecated", o.deprecated_on.as_deref()),
-        _ => {
-            return if o.price_basis == "unknown" {
+    use engine::api::{EstimateSource, LifecycleStatus};
+    let (label, on) = match o.status {
+        LifecycleStatus::ShutDown => ("shut down", o.shutdown_on.as_deref()),
+        LifecycleStatus::Retiring => ("retiring", o.shutdown_on.as_deref()),
+        LifecycleStatus::Deprecated => ("deprecated", o.deprecated_on.as_deref()),
+        LifecycleStatus::Live => {
+            return if o.price_basis == EstimateSource::Unknown {
                 "live, price unknown".into()
             } else {
                 "live".into()

@@ -21,10 +21,16 @@ async fn list(ctx: &Ctx, a: GalleryListArgs) -> CliResult<u8> {
         Some(TierArg::Draft) => Some(Tier::Draft),
         Some(TierArg::Final) => Some(Tier::Final),
     };
+    let provider = a
+        .provider
+        .as_deref()
+        .map(str::parse::<engine::api::OfferProvider>)
+        .transpose()
+        .map_err(|e| CliError::usage(format!("--provider: {e}")))?;
     let query = GalleryQuery {
         project: a.project,
         board: None,
-        provider: a.provider,
+        provider,
         tier,
         from: None,
         to: None,

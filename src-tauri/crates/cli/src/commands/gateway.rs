@@ -140,7 +140,7 @@ fn human(g: &GatewayView) -> String {
             vec![
                 safe(&m.offer_id),
                 safe(m.bound_offer.as_deref().unwrap_or("—")),
-                m.pricing.clone(),
+                m.pricing.to_string(),
                 format!("{:?}", m.tier).to_lowercase(),
             ]
         })
@@ -222,10 +222,9 @@ async fn add(ctx: &Ctx, a: GatewayAddArgs) -> CliResult<u8> {
         name: a.name,
         base_url: a.base_url,
         dialect: match a.dialect {
-            DialectArg::Images => "images",
-            DialectArg::Chat => "chat",
-        }
-        .into(),
+            DialectArg::Images => engine::api::GatewayDialect::Images,
+            DialectArg::Chat => engine::api::GatewayDialect::Chat,
+        },
         headers,
         models,
         markup_percent: a.markup,

@@ -181,7 +181,7 @@ fn human(r: &GenerationResult, deferred: Option<&DeferredJobView>) -> String {
                 "Deferred: sent to {}'s batch API as {} ({}), {} reserved at the batch price; \
                  expected by {}. `proofsheet-cli jobs` shows it; any later proofsheet-cli run \
                  lands it in the gallery with its real cost.",
-                safe(&d.provider),
+                d.provider,
                 safe(&d.remote_id),
                 safe(&d.offer_id),
                 usd(d.reserved_usd),
@@ -238,7 +238,7 @@ pub fn attempts_table(attempts: &[AttemptView]) -> String {
         .iter()
         .map(|a| {
             vec![
-                a.provider.clone(),
+                a.provider.to_string(),
                 a.model.clone(),
                 a.outcome.to_string(),
                 match (a.billed, a.unconfirmed) {

@@ -135,7 +135,7 @@ async fn list(ctx: &Ctx) -> CliResult<u8> {
             .iter()
             .map(|k| {
                 vec![
-                    k.provider.clone(),
+                    k.provider.to_string(),
                     match k.source {
                         KeySource::Keychain => "keychain".into(),
                         KeySource::Environment => "environment".into(),

@@ -264,7 +264,12 @@ pub fn summary(p: &ProjectView) -> String {
     for w in &p.chain_warnings {
         s.push_str(&format!(
             "\n  warning    {} ({} chain): {}",
-            w.offer_id, w.chain, w.message
+            w.offer_id,
+            match w.chain {
+                engine::api::Tier::Draft => "draft",
+                engine::api::Tier::Final => "final",
+            },
+            w.message
         ));
     }
     s

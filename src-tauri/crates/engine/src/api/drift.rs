@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use vocab::{DiscoveryStatus, DriftStatus, OfferProvider, ProviderId};
 
 ipc_type! {
     /// The mark the cost table shows on an offer whose real bills drifted.
@@ -30,7 +31,8 @@ ipc_type! {
     /// An offer whose settled costs moved away from its estimates.
     pub struct DriftView {
         pub offer_id: String,
-        pub provider: String,
+        /// None when the catalog no longer has the offer.
+        pub provider: Option<OfferProvider>,
         pub model: String,
         pub display_name: String,
         pub ratio: Decimal,
@@ -38,8 +40,7 @@ ipc_type! {
         pub samples: u32,
         pub expected_usd: Decimal,
         pub actual_usd: Decimal,
-        /// "drifting" (needs an answer), "accepted" or "ignored".
-        pub status: String,
+        pub status: DriftStatus,
         /// The negotiated-rate multiplier in force (1 when none).
         pub current_multiplier: Decimal,
         /// What accepting sets: the current multiplier × the observed ratio.
@@ -65,9 +66,8 @@ ipc_type! {
 
     /// What one provider lists for the key, against the catalog.
     pub struct ProviderDiscovery {
-        pub provider: String,
-        /// "ok", "no_key", "unsupported" (no model list) or "error".
-        pub status: String,
+        pub provider: ProviderId,
+        pub status: DiscoveryStatus,
         pub message: Option<String>,
         /// Models in the provider's list.
         pub listed: u32,

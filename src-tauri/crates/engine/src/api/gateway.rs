@@ -3,6 +3,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use vocab::{GatewayDialect, GatewayPricing};
 
 macro_rules! ipc_view {
     ($($item:item)*) => {$(
@@ -34,8 +35,7 @@ ipc_input! {
     pub struct GatewayInput {
         pub name: String,
         pub base_url: String,
-        /// "images" (OpenAI Images) or "chat" (chat completions with image output).
-        pub dialect: String,
+        pub dialect: GatewayDialect,
         pub headers: Vec<GatewayHeaderInput>,
         pub models: Vec<GatewayModelInput>,
         /// Markup on the bound offer's price, in percent ("5" = +5 %).
@@ -103,15 +103,14 @@ ipc_view! {
         pub offer_id: String,
         /// The catalog offer whose formula prices it.
         pub bound_offer: Option<String>,
-        /// "bound" (formula + markup), "flat" (the gateway's price) or "unknown".
-        pub pricing: String,
+        pub pricing: GatewayPricing,
         pub tier: super::Tier,
     }
 
     pub struct GatewayView {
         pub name: String,
         pub base_url: String,
-        pub dialect: String,
+        pub dialect: GatewayDialect,
         pub headers: Vec<GatewayHeaderView>,
         pub models: Vec<GatewayModelView>,
         pub markup_percent: Option<Decimal>,

@@ -20,7 +20,7 @@ ipc_type! {
         /// `YYYY-MM-DD HH:MM:SS` (UTC).
         pub date_utc: String,
         pub generation_id: String,
-        pub tier: String,
+        pub tier: super::Tier,
         /// Display names, never ids ("OpenAI", "GPT Image 1 mini").
         pub provider: String,
         pub model: String,

@@ -19,8 +19,9 @@ pub use inputs::*;
 pub use invoice::*;
 pub use settings::*;
 pub use vocab::{
-    AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
-    EstimateSource, OfferProvider, ProviderId,
+    AttemptOutcome, Availability, BillingKind, CatalogCheckOutcome, CatalogOrigin, DataTopic,
+    DeferredMode, DiscoveryStatus, DriftStatus, ErrorField, EstimateConfidence, EstimateSource,
+    GatewayDialect, GatewayPricing, LifecycleField, LifecycleStatus, OfferProvider, ProviderId,
 };
 
 ipc_type! {
@@ -215,11 +216,11 @@ ipc_type! {
 
     /// One offer of a project chain whose model is retiring or has shut down.
     pub struct ChainWarning {
-        /// "draft" or "final".
-        pub chain: String,
+        /// Which chain of the project holds it.
+        pub chain: Tier,
         pub offer_id: String,
-        /// "shut_down", "retiring" or "deprecated".
-        pub status: String,
+        /// Never `live` here.
+        pub status: LifecycleStatus,
         /// "shut down on 2026-10-23, use openai:gpt-image-2.5-sunburst".
         pub message: String,
         /// The live offer to put in its place, when the catalog names one.
@@ -250,7 +251,7 @@ ipc_type! {
     }
 
     pub struct AttemptView {
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub offer_id: String,
         pub outcome: AttemptOutcome,
@@ -311,9 +312,9 @@ ipc_type! {
         Estimating,
         /// `warning`: a budget threshold crossed or a soft budget overrun.
         Reserved { amount_usd: Decimal, warning: Option<String> },
-        WaitingRateLimit { provider: String, seconds: u32 },
-        Running { provider: String, model: String, attempt: u32 },
-        Polling { provider: String, remote_id: String, elapsed_s: u32 },
+        WaitingRateLimit { provider: OfferProvider, seconds: u32 },
+        Running { provider: OfferProvider, model: String, attempt: u32 },
+        Polling { provider: OfferProvider, remote_id: String, elapsed_s: u32 },
         Storing,
         Done { result: GenerationResult },
         Failed { message: String, result: Option<GenerationResult> },
@@ -322,7 +323,7 @@ ipc_type! {
     pub struct GalleryQuery {
         pub project: Option<String>,
         pub board: Option<String>,
-        pub provider: Option<String>,
+        pub provider: Option<OfferProvider>,
         pub tier: Option<Tier>,
         /// RFC 3339 bounds, inclusive.
         pub from: Option<String>,
@@ -341,7 +342,7 @@ ipc_type! {
         pub image: ImageView,
         pub prompt: String,
         pub project: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub tier: Tier,
         /// The whole generation's cost (divide by `image_count` for this image's share).
@@ -368,7 +369,7 @@ ipc_type! {
         pub status: GenerationStatus,
         pub tier: Tier,
         pub offer_id: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub params: RequestParams,
         pub estimate_usd: Decimal,
@@ -441,7 +442,7 @@ ipc_type! {
         /// The offer that runs first (or serves it from the gallery when `dedup_hit`).
         pub offer_id: Option<String>,
         pub display_name: Option<String>,
-        pub provider: Option<String>,
+        pub provider: Option<OfferProvider>,
         pub expected_usd: Option<Decimal>,
         /// What the budget holds while the job runs (worst case over the chain).
         pub reserve_usd: Option<Decimal>,
@@ -492,15 +493,16 @@ ipc_type! {
         pub billing: BillingKind,
         pub source: String,
         pub verified_on: String,
-        /// "live", "deprecated", "retiring" or "shut_down" (today).
-        pub status: String,
+        /// Where it stands today.
+        pub status: LifecycleStatus,
         pub deprecated_on: Option<String>,
         pub shutdown_on: Option<String>,
         /// The live offer to use instead (the catalog's `replaced_by`, followed past
         /// offers that have shut down too).
         pub replaced_by: Option<String>,
-        /// "published" or "reported" (a quote); "unknown" when the offer has no price.
-        pub price_basis: String,
+        /// `published` or `reported` (a quote); `unknown` when the offer has no price
+        /// (never `calibrated`: that is an estimate's source, not the offer's).
+        pub price_basis: EstimateSource,
     }
     /// A charge booked at the estimate that the provider never confirmed.
     pub struct ChargeView {
@@ -509,7 +511,7 @@ ipc_type! {
         pub generation_id: String,
         pub project: String,
         pub prompt: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         pub amount_usd: Decimal,
         /// Why it is unconfirmed.
@@ -541,8 +543,7 @@ ipc_type! {
         pub within_hours: u32,
         /// Off the standard price, in percent (e.g. "50").
         pub saving_pct: Decimal,
-        /// "batch": the provider's batch API.
-        pub mode: String,
+        pub mode: DeferredMode,
         /// Where the deferred price is published.
         pub source: Option<String>,
     }
@@ -553,7 +554,7 @@ ipc_type! {
         pub project: String,
         pub prompt: String,
         pub offer_id: String,
-        pub provider: String,
+        pub provider: OfferProvider,
         pub model: String,
         /// The provider's batch id (the resume handle).
         pub remote_id: String,

@@ -11,7 +11,7 @@ ipc_type! {
 
     /// A stored key, described without the secret.
     pub struct KeyView {
-        pub provider: String,
+        pub provider: ProviderId,
         pub added_at: Option<String>,
         pub last4: Option<String>,
         pub source: KeySource,
@@ -21,7 +21,7 @@ ipc_type! {
     pub enum KeyStatus { Valid, Invalid, Unreachable }
 
     pub struct KeyCheckView {
-        pub provider: String,
+        pub provider: ProviderId,
         pub status: KeyStatus,
         pub balance: Option<String>,
         pub message: String,

@@ -17,6 +17,7 @@ use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result, blocking};
 use crate::feed_key::FeedKey;
 use crate::settings;
+use vocab::{CatalogCheckOutcome, CatalogOrigin};
 
 /// The feed's state, kept in the store's settings.
 const STATE_KEY: &str = "engine.catalog_feed";
@@ -263,7 +264,7 @@ async fn check_inner(core: &Arc<Core>, url: &str) -> Result<CatalogCheckView> {
         Ordering::Equal => {
             blocking(move || clear_pending(&dir)).await?;
             Ok(CatalogCheckView {
-                outcome: "up_to_date".into(),
+                outcome: CatalogCheckOutcome::UpToDate,
                 feed_url: url.to_owned(),
                 diff: None,
                 message: format!("The catalog in use ({}) is the newest.", cur.version),
@@ -277,7 +278,7 @@ async fn check_inner(core: &Arc<Core>, url: &str) -> Result<CatalogCheckView> {
             .await?;
             let diff = CatalogDiffView::from(diff_catalogs(&cur, &new));
             Ok(CatalogCheckView {
-                outcome: "update_available".into(),
+                outcome: CatalogCheckOutcome::UpdateAvailable,
                 feed_url: url.to_owned(),
                 message: format!(
                     "Catalog {} (published {}) is available; review the changes, then apply.",
@@ -460,9 +461,9 @@ pub(crate) async fn status(core: &Arc<Core>) -> Result<CatalogStatusView> {
     let today = pricing::catalog_date(Utc::now());
     let age = (today - active.published).num_days().max(0);
     let origin = match (&cur_text, &state.active_from_feed) {
-        (None, _) => "bundled",
-        (Some(_), Some(v)) if *v == cur.version => "feed",
-        (Some(_), _) => "imported",
+        (None, _) => CatalogOrigin::Bundled,
+        (Some(_), Some(v)) if *v == cur.version => CatalogOrigin::Feed,
+        (Some(_), _) => CatalogOrigin::Imported,
     };
     // A pending file that no longer verifies or is not newer is not offered.
     let pending = match pending(core).await {
@@ -475,7 +476,7 @@ pub(crate) async fn status(core: &Arc<Core>) -> Result<CatalogStatusView> {
         version: active.version.clone(),
         published: active.published.to_string(),
         age_days: u32::try_from(age).unwrap_or(u32::MAX),
-        origin: origin.into(),
+        origin,
         bundled_version: Catalog::bundled().version.clone(),
         feed_url: feed_url(&state),
         default_feed_url: DEFAULT_FEED_URL.into(),

@@ -2,6 +2,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use vocab::{CatalogCheckOutcome, CatalogOrigin, LifecycleField};
 
 macro_rules! ipc_type {
     ($($item:item)*) => {$(
@@ -19,8 +20,7 @@ ipc_type! {
         pub published: String,
         /// Days since `published`: how old the prices are.
         pub age_days: u32,
-        /// "bundled" (built into the app), "feed" (a signed update) or "imported".
-        pub origin: String,
+        pub origin: CatalogOrigin,
         pub bundled_version: String,
         pub feed_url: String,
         pub default_feed_url: String,
@@ -44,8 +44,7 @@ ipc_type! {
 
     /// What a check found.
     pub struct CatalogCheckView {
-        /// "update_available" or "up_to_date".
-        pub outcome: String,
+        pub outcome: CatalogCheckOutcome,
         pub feed_url: String,
         /// The verified update (also kept as the pending one) when there is one.
         pub diff: Option<CatalogDiffView>,
@@ -85,8 +84,7 @@ ipc_type! {
     pub struct LifecycleChangeView {
         pub offer_id: String,
         pub display_name: String,
-        /// "deprecated_on", "shutdown_on" or "replaced_by".
-        pub field: String,
+        pub field: LifecycleField,
         pub old: Option<String>,
         pub new: Option<String>,
     }

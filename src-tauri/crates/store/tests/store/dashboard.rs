@@ -16,7 +16,7 @@ fn attempt(
         .start_attempt(
             g,
             &NewAttempt {
-                provider: provider.into(),
+                provider: provider.parse().expect("a provider id"),
                 model: "m".into(),
                 offer_id: format!("{provider}/m"),
                 remote_job: None,

@@ -73,7 +73,7 @@ fn filters_narrow_the_page() {
         ..Default::default()
     });
     assert_eq!(fal.len(), 12);
-    assert!(fal.iter().all(|t| t.provider == "fal"));
+    assert!(fal.iter().all(|t| t.provider == vocab::OfferProvider::Fal));
     let finals = page(GalleryQuery {
         tier: Some(Tier::Final),
         project_id: Some(a.id),

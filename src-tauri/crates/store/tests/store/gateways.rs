@@ -8,7 +8,7 @@ fn portkey() -> GatewayRow {
     GatewayRow {
         name: "portkey".into(),
         base_url: "http://127.0.0.1:8787/v1".into(),
-        dialect: "images".into(),
+        dialect: vocab::GatewayDialect::Images,
         headers: vec![
             GatewayHeader {
                 name: "x-portkey-provider".into(),

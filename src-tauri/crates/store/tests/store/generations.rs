@@ -37,7 +37,7 @@ fn attempts_are_numbered_and_keep_usage_and_remote_job() {
         .start_attempt(
             g,
             &NewAttempt {
-                provider: "openai".into(),
+                provider: vocab::OfferProvider::OpenAi,
                 model: "gpt-image-1".into(),
                 offer_id: "o1".into(),
                 remote_job: None,
@@ -61,7 +61,7 @@ fn attempts_are_numbered_and_keep_usage_and_remote_job() {
         .start_attempt(
             g,
             &NewAttempt {
-                provider: "replicate".into(),
+                provider: vocab::OfferProvider::Replicate,
                 model: "flux-schnell".into(),
                 offer_id: "o2".into(),
                 remote_job: None,
@@ -89,7 +89,7 @@ fn running_generations_carry_their_last_remote_job_and_reservation() {
         .start_attempt(
             running,
             &NewAttempt {
-                provider: "replicate".into(),
+                provider: vocab::OfferProvider::Replicate,
                 model: "flux".into(),
                 offer_id: "o".into(),
                 remote_job: Some(serde_json::json!({"id": "job-1"})),
@@ -170,5 +170,43 @@ fn start_running_records_the_owner_and_only_from_queued() {
     assert!(
         !fx.store.claim_running(g, Some("c"), "d").unwrap(),
         "finished generations cannot be claimed"
+    );
+}
+
+/// A provider id this build does not know (a ledger written by a newer Proofsheet, or
+/// another program) is a classified error naming the column and the value, never a panic
+/// and never silently read as some other provider.
+#[test]
+fn an_unknown_provider_in_the_library_is_a_classified_error() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let g = generation(&fx.store, &p, "a");
+    fx.store
+        .start_attempt(
+            g,
+            &NewAttempt {
+                provider: vocab::OfferProvider::Fal,
+                model: "m".into(),
+                offer_id: "o".into(),
+                remote_job: None,
+            },
+        )
+        .unwrap();
+    let c = rusqlite::Connection::open(fx.store.db_path()).unwrap();
+    c.execute("UPDATE attempts SET provider = 'midjourney'", [])
+        .unwrap();
+    drop(c);
+    let err = fx.store.attempts(g).expect_err("an unknown provider");
+    match &err {
+        StoreError::UnknownValue { column, source } => {
+            assert_eq!(*column, "attempts.provider");
+            assert_eq!(source.value, "midjourney");
+        }
+        other => panic!("expected UnknownValue, got {other:?}"),
+    }
+    let msg = err.to_string();
+    assert!(
+        msg.contains("midjourney") && msg.contains("update Proofsheet"),
+        "{msg}"
     );
 }

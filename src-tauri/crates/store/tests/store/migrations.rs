@@ -230,7 +230,7 @@ fn migrating_a_schema_4_database_adds_calibration_keys_without_samples() {
         .start_attempt_calibrated(
             g,
             &store::NewAttempt {
-                provider: "openai".into(),
+                provider: vocab::OfferProvider::OpenAi,
                 model: "gpt-image-1".into(),
                 offer_id: "openai:gpt-image-1".into(),
                 remote_job: None,

@@ -12,7 +12,7 @@ fn attempt(store: &store::Store, g: store::GenerationId) -> i64 {
         .start_sent_attempt(
             g,
             &NewAttempt {
-                provider: "openai".into(),
+                provider: vocab::OfferProvider::OpenAi,
                 model: "gpt-image-1".into(),
                 offer_id: "openai:gpt-image-1".into(),
                 remote_job: None,
@@ -326,7 +326,7 @@ fn a_cost_flagged_for_review_is_never_a_calibration_sample() {
             .start_sent_attempt(
                 g,
                 &NewAttempt {
-                    provider: "openai".into(),
+                    provider: vocab::OfferProvider::OpenAi,
                     model: "gpt-image-1".into(),
                     offer_id: "openai:gpt-image-1".into(),
                     remote_job: None,

@@ -27,7 +27,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
 
   return {
     name: 'fake',
-    appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: w.settings.data_dir, channel: 'dev (browser preview)', first_paint_ms: null })),
+    appInfo: () => call('appInfo', () => ({ version: '0.1.0', data_dir: w.settings.data_dir, channel: 'dev', first_paint_ms: null })),
     appReady: () => call('appReady', () => Math.round(performance.now())),
     uiStateGet: () => call('uiStateGet', () => uiState),
     uiStateSet: (json) => call('uiStateSet', () => { uiState = json; }),
