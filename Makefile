@@ -47,11 +47,15 @@ gateways-test: gateways-setup
 # The e2e binary embeds ui/dist and runs as the dev identifier (own data and keychain).
 # Its own target dir: a custom-protocol build in the shared one would be replaced by the
 # next `cargo test` (and the e2e suite would test a binary that loads the dev URL).
+# BENCH_PROFILE=release builds the same app (custom-protocol, dev identifier) with the
+# release profile for the whole-app figures (`make bench-ui BENCH_PROFILE=release`).
 E2E_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/e2e-app
-E2E_APP := $(E2E_TARGET_DIR)/debug/proofsheet
+BENCH_PROFILE ?= debug
+E2E_APP := $(E2E_TARGET_DIR)/$(BENCH_PROFILE)/proofsheet
+E2E_RELEASE_FLAG := $(if $(filter release,$(BENCH_PROFILE)),--release,)
 e2e-build: ui-build
 	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" CARGO_TARGET_DIR=$(E2E_TARGET_DIR) \
-		cargo build --locked --features tauri/custom-protocol
+		cargo build --locked --features tauri/custom-protocol $(E2E_RELEASE_FLAG)
 
 e2e: e2e-build
 	PROOFSHEET_APP=$(E2E_APP) .ci/e2e.sh
@@ -66,23 +70,27 @@ bench:
 	cargo bench --workspace
 	$(MAKE) bench-app bench-ui
 
+# BENCH_APP_LIBRARY=DIR opens that library in every run (e.g. the 100k one of bench-ui).
 bench-app: e2e-build
-	PROOFSHEET_APP=$(E2E_APP) .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \
-		tests/e2e/.venv/bin/python tests/e2e/measure_app.py
+	PROOFSHEET_APP=$(E2E_APP) $(if $(BENCH_APP_LIBRARY),PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_APP_LIBRARY))) \
+		.ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" tests/e2e/.venv/bin/python tests/e2e/measure_app.py
 
 # Keystroke-to-cost-table latency and gallery scroll at 100,000 images, in the real app.
 BENCH_LIBRARY := target/bench-library-100k
 bench-ui: e2e-build
 	test -f $(BENCH_LIBRARY)/proofsheet.sqlite3 || \
-		cargo run --release -p proofsheet-store --example seed_gallery -- $(BENCH_LIBRARY) 100000
+		cargo run --release -p proofsheet-store --example seed_gallery -- $(BENCH_LIBRARY) 100000 distinct
 	PROOFSHEET_APP=$(E2E_APP) PROOFSHEET_BENCH_DATA_DIR=$(abspath $(BENCH_LIBRARY)) .ci/with-keyring.sh \
 		xvfb-run -a -s "-screen 0 1600x1000x24" tests/e2e/.venv/bin/python tests/e2e/measure_ui.py
 
 # Engine overhead against LiteLLM's SDK, a LiteLLM proxy hop and a Portkey hop, one run,
 # interleaved (issue 17). Needs the pinned gateways (make gateways-setup).
+# BENCH_COMPARE_ARGS passes options on, e.g. "--baseline-bin OLD_BINARY" to measure the
+# engine of another commit interleaved in the same run (before/after under one load).
 bench-compare:
 	cargo build --release -p proofsheet-engine --example bench_compare
-	tests/gateways/.venv/bin/python tests/bench/compare.py
+	tests/gateways/.venv/bin/python tests/bench/compare.py \
+		--engine-bin $(abspath $(or $(CARGO_TARGET_DIR),target))/release/examples/bench_compare $(BENCH_COMPARE_ARGS)
 
 deb: ui-build
 	$(TAURI) build --bundles deb

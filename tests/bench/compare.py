@@ -74,6 +74,8 @@ def main() -> None:
     ap.add_argument("--per-round", type=int, default=25)
     ap.add_argument("--engine-bin", default=str(ROOT / "target/release/examples/bench_compare"))
     ap.add_argument("--json", help="write the raw samples here")
+    ap.add_argument("--baseline-bin", help="a second build of the engine example (e.g. the commit before a "
+                    "change), measured interleaved with the first: before/after under the same load")
     a = ap.parse_args()
 
     import litellm  # the pinned SDK in tests/gateways/.venv
@@ -108,12 +110,17 @@ def main() -> None:
         wait_http(f"http://127.0.0.1:{lport}/health/liveliness", 180)
         wait_http(f"http://127.0.0.1:{pport}/", 60)
 
-        eng = Proc([a.engine_bin, "--base-url", fake], tmp / "engine.log", stdin=subprocess.PIPE,
-                   stdout=subprocess.PIPE, env={"PROOFSHEET_CATALOG_DATE": "2026-11-29"})
-        procs.append(eng)
-        if eng.p.stdout.readline().strip() != "ready":
-            eng.log.flush()
-            raise SystemExit("the engine did not start:\n" + (tmp / "engine.log").read_text()[-2000:])
+        def engine(binary, log):
+            e = Proc([binary, "--base-url", fake], tmp / log, stdin=subprocess.PIPE,
+                     stdout=subprocess.PIPE, env={"PROOFSHEET_CATALOG_DATE": "2026-11-29"})
+            procs.append(e)
+            if e.p.stdout.readline().strip() != "ready":
+                e.log.flush()
+                raise SystemExit("the engine did not start:\n" + (tmp / log).read_text()[-2000:])
+            return e
+
+        eng = engine(a.engine_bin, "engine.log")
+        base = engine(a.baseline_bin, "baseline.log") if a.baseline_bin else None
 
         body = {"model": "gpt-image-1", "prompt": "a bench in a park", "n": 1}
         http = httpx.Client(timeout=30)
@@ -130,16 +137,17 @@ def main() -> None:
                 return out
             return name, run
 
-        def rust(cmd):
+        def rust(cmd, e=None, prefix="rust"):
+            e = e or eng
             def run(n):
-                eng.p.stdin.write(f"{cmd} {n}\n")
-                eng.p.stdin.flush()
-                line = eng.p.stdout.readline()
+                e.p.stdin.write(f"{cmd} {n}\n")
+                e.p.stdin.flush()
+                line = e.p.stdout.readline()
                 if not line:
-                    eng.log.flush()
-                    raise SystemExit("the engine stopped:\n" + (tmp / "engine.log").read_text()[-2000:])
+                    e.log.flush()
+                    raise SystemExit("the engine stopped:\n" + Path(e.log.name).read_text()[-2000:])
                 return json.loads(line)["ms"]
-            return f"rust_{cmd}", run
+            return f"{prefix}_{cmd}", run
 
         def ok(r):
             r.raise_for_status()
@@ -155,6 +163,8 @@ def main() -> None:
                                                headers=portkey_headers))),
             rust("raw"), rust("client"), rust("full"), rust("persist"),
         ]
+        if base:
+            contenders += [rust(c, base, "base") for c in ("client", "full", "persist")]
         samples: dict[str, list[float]] = {name: [] for name, _ in contenders}
         for name, run in contenders:  # warm-up, discarded: connections, caches, JIT
             run(10)
@@ -181,9 +191,14 @@ def main() -> None:
         print(f"  Portkey gateway hop          {port:7.3f} ms")
         print(f"  Proofsheet engine            {engine:7.3f} ms  (full − provider client − persist)")
         print(f"  Proofsheet incl. its client  {engine_raw:7.3f} ms  (full − bare reqwest − persist)")
+        if base:
+            before = med["base_full"] - med["base_client"] - med["base_persist"]
+            print(f"  baseline engine              {before:7.3f} ms  (--baseline-bin, same formula)")
         if lite > 0:
             print(f"\nratio engine / LiteLLM image_generation: {engine / lite:.2f}×"
                   f"  (incl. client: {engine_raw / lite:.2f}×)")
+            if base:
+                print(f"ratio baseline engine / LiteLLM image_generation: {before / lite:.2f}×")
         if a.json:
             Path(a.json).write_text(json.dumps({"medians": med, "samples": samples}, indent=1))
     finally:

@@ -265,6 +265,11 @@ class Handler(BaseHTTPRequestHandler):
     def _openai_images(self, body: dict):
         if "SLOWME" in str(body.get("prompt", "")):  # a slow provider: a job still running while you edit
             time.sleep(5)
+        if "WAIT2S" in str(body.get("prompt", "")):
+            # A 2 s provider for the concurrency figure (measure_ui.py): a small image, so
+            # encoding it here never becomes the bottleneck of 100 calls at once.
+            time.sleep(2.0)
+            body = {**body, "size": "16x16"}
         self._json(*images_answer(body))
 
 

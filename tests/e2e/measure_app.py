@@ -6,6 +6,11 @@ first painted frame through the `app_ready` command, which logs `first_paint_ms`
 Idle RSS is read from /proc after the window has sat idle, for the app process and
 for the whole tree (WebKit runs its web and network processes as children).
 
+With PROOFSHEET_BENCH_DATA_DIR (a seeded library, e.g. 100,000 images from the store's
+`seed_gallery` example) every run opens that library instead of an empty one; the
+webview's own storage is still fresh per run. The page cache is warm after the first
+run (the machine gives no way to drop it), so later runs are "cold process, warm disk".
+
     make bench-app        # or: xvfb-run -a tests/e2e/.venv/bin/python tests/e2e/measure_app.py
 """
 
@@ -62,9 +67,13 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
+LIBRARY = os.environ.get("PROOFSHEET_BENCH_DATA_DIR")
+
+
 def one_run() -> tuple[int, int, int, int]:
     with tempfile.TemporaryDirectory(prefix="proofsheet-bench-") as data:
-        env = dict(os.environ, PROOFSHEET_DATA_DIR=data, PROOFSHEET_LOG="info")
+        env = dict(os.environ, PROOFSHEET_DATA_DIR=LIBRARY or data, PROOFSHEET_LOG="info",
+                   XDG_DATA_HOME=os.path.join(data, "xdg-data"))
         proc = subprocess.Popen([str(APP)], env=env, stderr=subprocess.PIPE, text=True)
         first_paint = None
         deadline = time.monotonic() + 30
@@ -105,7 +114,8 @@ def main() -> None:
     own = [r[1] / 1024 for r in results]
     tree = [r[2] / 1024 for r in results]
     pss = [r[3] / 1024 for r in results]
-    print(f"runs: {RUNS}, idle wait {IDLE_SECONDS}s, binary {APP}")
+    print(f"runs: {RUNS}, idle wait {IDLE_SECONDS}s, binary {APP}, "
+          f"library {LIBRARY or 'empty (fresh per run)'}, load {os.getloadavg()[0]:.1f}")
     print(f"cold start to first paint: median {statistics.median(paints):.0f} ms "
           f"(min {min(paints)}, max {max(paints)}; all {paints})")
     print(f"idle RSS, app process: median {statistics.median(own):.0f} MiB")

@@ -8,7 +8,18 @@
    seconds; frame intervals from requestAnimationFrame give the smoothness, and the
    number of rendered cells shows the virtualization.
 
+3. cold start to an interactive gallery: the app is launched RUNS_START times; as soon
+   as its first screen is up the gallery is opened, and the clock (process start, from
+   /proc) stops when the first thumbnails have loaded. The app's own first-paint figure
+   is read through `app_info`. WebDriver's round trips are inside the figure.
+4. memory (PSS) of the whole app tree (app + WebKit processes): idle after start, and
+   after the gallery was scrolled to its last image (every page loaded).
+5. JOBS concurrent jobs (default 100) against a fake OpenAI whose every call takes 2 s
+   (`WAIT2S` in the prompt): wall time to the last job's end, and the longest UI frame
+   while they run.
+
     make bench-ui   (seeds a 100,000-image library first; see the Makefile)
+    make bench-ui BENCH_PROFILE=release   (the same against a release build)
 """
 
 import json
@@ -16,12 +27,14 @@ import os
 import statistics
 import sys
 import time
+from pathlib import Path
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.path.insert(0, os.path.dirname(__file__))
 import conftest  # noqa: E402  (fixtures reused as plain context managers below)
+import measure_app  # noqa: E402  (the /proc readers)
 
 KEYSTROKE_JS = """
 const [word, done] = arguments;
@@ -58,6 +71,123 @@ requestAnimationFrame(tick);
 """
 
 
+RUNS_START = int(os.environ.get("RUNS_START", "5"))
+JOBS = int(os.environ.get("JOBS", "100"))
+IDLE_SECONDS = float(os.environ.get("IDLE_SECONDS", "8"))
+
+GALLERY_READY_JS = """
+const done = arguments[arguments.length - 1];
+function check() {
+  const grid = document.querySelector('[data-testid=gallery-grid]');
+  const imgs = grid ? [...grid.querySelectorAll('[data-testid=gallery-item] img')] : [];
+  if (imgs.length > 0 && imgs.slice(0, 12).every((i) => i.complete && i.naturalWidth > 0)) {
+    requestAnimationFrame(() => done(Date.now()));
+  } else {
+    requestAnimationFrame(check);
+  }
+}
+check();
+"""
+
+APP_INFO_JS = """
+const done = arguments[arguments.length - 1];
+window.__TAURI_INTERNALS__.invoke('app_info').then((i) => done(i.first_paint_ms), () => done(null));
+"""
+
+# Scrolls to the end of the gallery a viewport-stride at a time, letting each page load.
+SCROLL_ALL_JS = """
+const [budgetS, done] = arguments;
+const grid = document.querySelector('[data-testid=gallery-grid]');
+const t0 = performance.now();
+function step() {
+  grid.scrollTop = grid.scrollTop + grid.clientHeight * 8;
+  const atEnd = grid.scrollTop + grid.clientHeight >= grid.scrollHeight - 2;
+  const last = grid.querySelectorAll('[data-testid=gallery-item]');
+  const maxIndex = Math.max(-1, ...[...last].map((c) => Number(c.dataset.index)));
+  if ((atEnd && maxIndex >= Number(grid.dataset.total) - 1) || performance.now() - t0 > budgetS * 1000) {
+    done({ seconds: (performance.now() - t0) / 1000, maxIndex, total: Number(grid.dataset.total) });
+  } else {
+    setTimeout(step, 16);
+  }
+}
+step();
+"""
+
+JOBS_JS = """
+const [n, project, done] = arguments;
+const I = window.__TAURI_INTERNALS__;
+const frames = []; let last = performance.now(); let running = true;
+function tick(now) { frames.push(now - last); last = now; if (running) requestAnimationFrame(tick); }
+requestAnimationFrame(tick);
+(async () => {
+  const s = await I.invoke('settings_get');
+  await I.invoke('settings_save', { input: { endpoints: s.endpoints, gateways: s.gateways, max_concurrent_jobs: 64 } });
+  const t0 = performance.now();
+  let left = n; const ends = {};
+  const stamp = Date.now();
+  for (let i = 0; i < n; i++) {
+    const id = I.transformCallback((m) => {
+      const ev = m && m.message !== undefined ? m.message : m;
+      if (ev && (ev.stage === 'done' || ev.stage === 'failed')) {
+        ends[ev.stage] = (ends[ev.stage] || 0) + 1;
+        if (--left === 0) { running = false; done({ wall_ms: performance.now() - t0, ends, frames }); }
+      }
+    });
+    const input = { project, route: { kind: 'offer', offer_id: 'openai:gpt-image-1-mini' }, no_dedup: false,
+      params: { prompt: `WAIT2S bench job ${stamp} ${i}`, negative_prompt: null, width: 1024, height: 1024,
+                quality: 'low', n: 1, steps: null, seed: null } };
+    I.invoke('generation_submit', { input, progress: `__CHANNEL__:${id}` }).catch((e) => {
+      ends.error = String(e && e.message || JSON.stringify(e));
+      if (--left === 0) { running = false; done({ wall_ms: performance.now() - t0, ends, frames }); }
+    });
+  }
+})();
+"""
+
+
+def app_pid(driver_proc) -> int | None:
+    """The app process under tauri-driver (WebKitWebDriver launches it)."""
+    app = os.path.realpath(str(conftest.APP))
+    for pid in measure_app.descendants(driver_proc.pid):
+        try:
+            if os.path.realpath(f"/proc/{pid}/exe") == app:
+                return pid
+        except OSError:
+            continue
+    return None
+
+
+def started_epoch_ms(pid: int) -> float:
+    """When the process started, wall clock, from /proc (10 ms resolution)."""
+    ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    btime = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                 if line.startswith("btime"))
+    return (btime + ticks / os.sysconf("SC_CLK_TCK")) * 1000
+
+
+def tree_pss_mib(pid: int) -> float:
+    return (measure_app.pss_kib(pid) + sum(measure_app.pss_kib(p) for p in measure_app.descendants(pid))) / 1024
+
+
+def cold_starts(env) -> dict:
+    paints, interactive = [], []
+    for _ in range(RUNS_START):
+        with conftest.running_tauri_driver(env) as drv, conftest.app_session() as driver:
+            driver.set_script_timeout(60)
+            pid = app_pid(drv)
+            conftest.find(driver, "nav-gallery").click()
+            ready = driver.execute_async_script(GALLERY_READY_JS)
+            if pid:
+                interactive.append(ready - started_epoch_ms(pid))
+            paint = driver.execute_async_script(APP_INFO_JS)
+            if paint is not None:
+                paints.append(paint)
+    return {"runs": RUNS_START,
+            "first_paint_ms": {"median": statistics.median(paints) if paints else None, "all": paints},
+            "interactive_gallery_ms": {"median": round(statistics.median(interactive)) if interactive else None,
+                                       "all": [round(x) for x in interactive]}}
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -71,8 +201,14 @@ def main():
     env = dict(os.environ, PROOFSHEET_DATA_DIR=data_dir,
                PROOFSHEET_OPENAI_BASE_URL=f"http://127.0.0.1:{server.server_address[1]}/openai/v1",
                PROOFSHEET_OPENAI_API_KEY=conftest.FAKE_OPENAI_KEY)
-    with conftest.running_tauri_driver(env), conftest.app_session() as driver:
-        driver.set_script_timeout(60)
+    env["XDG_DATA_HOME"] = os.path.join(data_dir, "bench-xdg-data")
+    env["PROOFSHEET_CATALOG_DATE"] = "2026-11-29"
+    started = cold_starts(env) if RUNS_START > 0 else None
+    with conftest.running_tauri_driver(env) as drv, conftest.app_session() as driver:
+        driver.set_script_timeout(120)
+        pid = app_pid(drv)
+        time.sleep(IDLE_SECONDS)
+        pss_idle = tree_pss_mib(pid) if pid else None
         conftest.find(driver, "nav-canvas").click()
         conftest.find(driver, "prompt").send_keys("a lighthouse")
         time.sleep(1.0)
@@ -87,7 +223,27 @@ def main():
         time.sleep(1.0)
         scroll = driver.execute_async_script(SCROLL_JS, 5, 400)
         frames = scroll["frames"][1:]
+        whole = driver.execute_async_script(SCROLL_ALL_JS, 100)
+        time.sleep(2.0)
+        pss_scrolled = tree_pss_mib(pid) if pid else None
+        jobs = None
+        if JOBS > 0:
+            conftest.find(driver, "nav-canvas").click()
+            time.sleep(1.0)
+            j = driver.execute_async_script(JOBS_JS, JOBS, "Big library")
+            jf = j["frames"][1:]
+            jobs = {"n": JOBS, "wall_ms": round(j["wall_ms"]), "ends": j["ends"],
+                    "frame_ms_median": round(statistics.median(jf), 1) if jf else None,
+                    "frame_ms_max": round(max(jf), 1) if jf else None,
+                    "frames_over_100ms": sum(f > 100 for f in jf)}
         result = {
+            "machine": {"cores": os.cpu_count(), "load_at_end": round(os.getloadavg()[0], 1),
+                        "binary": str(conftest.APP)},
+            "cold_start": started,
+            "pss_mib": {"idle": round(pss_idle) if pss_idle else None,
+                        "after_scrolling_all": round(pss_scrolled) if pss_scrolled else None},
+            "scroll_to_end": whole,
+            "concurrent_jobs": jobs,
             "keystroke_to_cost_table_ms": {"median": round(statistics.median(latencies), 1),
                                             "p95": round(pct(latencies, 95), 1), "n": len(latencies)},
             "gallery": {"total_images": total, "frames": len(frames),

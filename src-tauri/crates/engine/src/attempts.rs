@@ -30,7 +30,7 @@ use rust_decimal::Decimal;
 use store::{AttemptFinish, CallSettle, GenerationId, NewAttempt, ProjectId};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::JobEvent;
+use crate::api::{GenerationResult, JobEvent};
 use crate::budget;
 use crate::config::ProgressFn;
 use crate::context::Core;
@@ -42,8 +42,9 @@ use crate::settle::{
 
 /// How one provider call (with its retries) ended.
 pub(crate) enum CallEnd {
-    /// Images stored and charged (`images` of them).
-    Done(u32),
+    /// Images stored and charged (`images` of them), with the generation as it stands
+    /// when this call completed it.
+    Done(u32, Option<Box<GenerationResult>>),
     /// Give up on this offer; the next one may be tried.
     Fallback(String),
     /// The provider's safety filter refused; never retried on the same offer.
@@ -423,16 +424,17 @@ impl Call<'_> {
                 cost,
                 review,
                 usage: usage_json(&out.usage),
+                reported: provider_said,
                 first_idx: self.first_idx,
                 n: self.priced.n,
                 wanted: self.wanted,
                 last: self.last,
                 seed: self.seed,
+                result: true,
                 out,
             },
         )
         .await?;
-        crate::drift::record_reported(self.core, attempt, provider_said).await;
         self.core.prices().forget_drift();
         self.took(cost);
         // A flagged cost never teaches the estimator (F8).
@@ -448,7 +450,7 @@ impl Call<'_> {
             self.offer.provider.as_str(),
         ));
         Ok(match stored {
-            Stored::Saved { images } => CallEnd::Done(images),
+            Stored::Saved { images, result } => CallEnd::Done(images, result),
             Stored::Lost => CallEnd::Closed,
         })
     }

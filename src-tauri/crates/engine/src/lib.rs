@@ -27,6 +27,7 @@ mod candidates;
 mod catalog;
 mod changes;
 mod charges;
+mod claim;
 mod config;
 mod context;
 mod convert;

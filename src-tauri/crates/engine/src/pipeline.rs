@@ -16,6 +16,7 @@ use crate::api::*;
 use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
 use crate::candidates::route_candidates;
+use crate::claim::{Claimed, Held, Reuse, claim, worst_of};
 use crate::config::ProgressFn;
 use crate::context::Core;
 use crate::convert;
@@ -92,20 +93,18 @@ pub(crate) async fn run(
         Route::Offer(_) => convert::tier(cands[0].offer.tier),
     };
 
-    if !spec.no_dedup
-        && let Some(result) =
-            try_reuse(&core, &cands, &req, inputs, project, &tier, spec.parent).await?
-    {
-        emit(JobEvent::Done {
-            result: result.clone(),
-        });
-        return Ok(result);
-    }
+    let reuse =
+        (!spec.no_dedup).then(|| Reuse::new(&cands, &req, inputs, project, &tier, spec.parent));
+    // Without moderation the gallery check rides along with the claim (one store hop);
+    // with it, a reusable result is looked up first, since reusing it costs nothing.
+    let mut reuse_first = reuse.clone();
     if moderate {
+        if let Some(r) = reuse_first.take()
+            && let Some(result) = r.run(&core).await?
+        {
+            return Ok(reused(&emit, result));
+        }
         crate::moderation::preflight(&core, &spec.params).await?;
-    }
-    if cancel.is_cancelled() {
-        return Err(EngineError::cancelled());
     }
 
     // The generation row exists from here on; it is reconciled if the process dies.
@@ -119,21 +118,23 @@ pub(crate) async fn run(
         estimate: Some(first.estimate.expected),
         seed_honoured: first.seed_honoured(),
     };
+    // With no candidate to record as skipped, the worst case is reserved in the claim's
+    // store hop (its own transaction, right after the claim's, as before).
+    let hold = (!spec.later && cands.iter().all(|c| c.skip.is_none()))
+        .then(|| (project, worst_of(cands.iter())));
     let mut rounds = 0;
-    let generation = loop {
+    let (generation, held) = loop {
         rounds += 1;
         // After a few failed twins, run this request ourselves rather than wait again.
         let no_claim = spec.no_dedup || rounds > 3;
-        match claim(&core, &new, no_claim, &cancel).await? {
-            Claimed::Mine(id) => break id,
+        match claim(&core, &new, no_claim, &cancel, reuse_first.take(), hold).await? {
+            Claimed::Mine(id, held) => break (id, held),
+            Claimed::Reused(result) => return Ok(reused(&emit, *result)),
             Claimed::TwinDone => {
-                if let Some(result) =
-                    try_reuse(&core, &cands, &req, inputs, project, &tier, spec.parent).await?
+                if let Some(r) = &reuse
+                    && let Some(result) = r.clone().run(&core).await?
                 {
-                    emit(JobEvent::Done {
-                        result: result.clone(),
-                    });
-                    return Ok(result);
+                    return Ok(reused(&emit, result));
                 }
             }
         }
@@ -171,7 +172,7 @@ pub(crate) async fn run(
             }
         })
     } else {
-        run.attempts(&cands).await
+        run.attempts(&cands, held).await
     };
     let result = match outcome {
         Ok(outcome) => run.finish(outcome).await,
@@ -199,163 +200,17 @@ pub(crate) async fn run(
     result
 }
 
-enum Claimed {
-    Mine(GenerationId),
-    /// An identical request was in flight and has ended: try the gallery again.
-    TwinDone,
-}
-
-/// Single flight (F13). Invariant: two identical requests (same dedup key) never both
-/// pay. The store claims the key in one IMMEDIATE transaction (a queued or running
-/// generation with the key is "in flight", whichever process runs it); a late-comer
-/// waits here until the twin ends, then reuses its result. A twin whose owner died is
-/// reconciled by recovery first. `no_dedup` ("regenerate anyway") skips all of it.
-async fn claim(
-    core: &Arc<Core>,
-    new: &NewGeneration,
-    no_dedup: bool,
-    cancel: &CancellationToken,
-) -> Result<Claimed> {
-    if no_dedup {
-        return create_running(core, new).await.map(Claimed::Mine);
-    }
-    let id = uuid::Uuid::new_v4();
-    let owner = core.runs().owner().to_owned();
-    // Active before it is running under our id: recovery in this process skips our own
-    // generations only while they are in the active set.
-    core.runs().active().insert(id);
-    let n = new.clone();
-    let claimed = core
-        .store_op(move |s| s.claim_generation(id, &n, &owner))
-        .await;
-    let twin = match claimed {
-        Ok(store::Claim::Created(id)) => return Ok(Claimed::Mine(id)),
-        Ok(store::Claim::InFlight { generation, owner }) => {
-            core.runs().active().remove(&id);
-            (generation, owner)
-        }
-        Err(e) => {
-            core.runs().active().remove(&id);
-            return Err(e);
-        }
-    };
-    wait_for_twin(core, twin.0, twin.1, cancel).await?;
-    Ok(Claimed::TwinDone)
-}
-
-/// Waits until an identical in-flight generation ends (any process).
-async fn wait_for_twin(
-    core: &Arc<Core>,
-    twin: GenerationId,
-    owner: Option<String>,
-    cancel: &CancellationToken,
-) -> Result<()> {
-    let deferred = core
-        .store_op(move |s| Ok(s.attempts(twin)?.iter().any(crate::remote::is_pending)))
-        .await?;
-    if deferred {
-        // Its provider may take a day: say so rather than wait.
-        return Err(EngineError::validation(format!(
-            "an identical request (generation {twin}) is already deferred to a provider's \
-             batch; it lands in the gallery when the provider delivers it. Pass --no-dedup \
-             (\"Regenerate anyway\") to pay for another one now"
-        )));
-    }
-    tracing::info!(%twin, "an identical request is in flight; waiting for it");
-    let me = core.runs().owner().to_owned();
-    let mut owner = owner;
-    let mut recovered = false;
-    loop {
-        let (status, now_owner) = core.store_op(move |s| s.generation_status(twin)).await?;
-        if status.is_terminal() {
-            return Ok(());
-        }
-        if now_owner != owner {
-            owner = now_owner;
-        }
-        let mine = core.runs().active().contains(&twin);
-        let dead = !mine
-            && match owner.as_deref() {
-                None => true,
-                Some(o) if o == me => true,
-                Some(o) => matches!(
-                    crate::lease::probe(core.data_dir(), o)?,
-                    crate::lease::Owner::Dead(_)
-                ),
-            };
-        if dead && !recovered {
-            // Its process is gone: reconcile it (books what it may have cost).
-            recovered = true;
-            crate::recovery::recover(core).await?;
-            continue;
-        }
-        if dead {
-            // Recovery could not close it: its provider job is still running, or it never
-            // started. Running this request now could pay twice, so say so instead.
-            return Err(EngineError::validation(format!(
-                "an identical request (generation {twin}) was left unfinished by a Proofsheet \
-                 that stopped, and its provider job may still be running; run `recover` later \
-                 to collect it, or pass --no-dedup (\"Regenerate anyway\") to pay for a new one"
-            )));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(std::time::Duration::from_millis(50)) => {}
-            _ = cancel.cancelled() => return Err(EngineError::cancelled()),
-        }
-    }
-}
-
-/// Creates the generation and sets it running under this instance (no claim).
-async fn create_running(core: &Arc<Core>, new: &NewGeneration) -> Result<GenerationId> {
-    let owner = core.runs().owner().to_owned();
-    let active = core.runs().active().clone();
-    let new = new.clone();
-    core.store_op(move |s| {
-        let id = s.create_generation(&new)?;
-        active.insert(id);
-        if let Err(e) = s.start_running(id, &owner) {
-            active.remove(&id);
-            return Err(e);
-        }
-        Ok(id)
-    })
-    .await
-}
-
-/// Serves the request from the gallery when an identical one already succeeded.
-async fn try_reuse(
-    core: &Arc<Core>,
-    cands: &[Candidate],
-    req: &pricing::EstimateRequest,
-    inputs: &store::CanonicalInputs,
-    project: ProjectId,
-    tier: &Tier,
-    parent: Option<GenerationId>,
-) -> Result<Option<GenerationResult>> {
-    let keys: Vec<String> = cands
-        .iter()
-        .filter(|c| c.skip.is_none())
-        .map(|c| store::dedup_key(&c.canonical(req, inputs)))
-        .collect();
-    let tier = convert::to_store_tier(tier);
-    core.store_op(move |s| {
-        for key in keys {
-            let Some(hit) = s.find_reusable(&key)? else {
-                continue;
-            };
-            let id = s.reuse_generation(hit.generation.id, project, tier, parent)?;
-            let g = s.generation(id)?;
-            let images = s.images(id)?;
-            return Ok(Some(convert::result_of(s, &g, &images, &[])));
-        }
-        Ok(None)
-    })
-    .await
+fn reused(emit: &ProgressFn, result: GenerationResult) -> GenerationResult {
+    emit(JobEvent::Done {
+        result: result.clone(),
+    });
+    result
 }
 
 enum Outcome {
-    /// The generation's status is already final (stored by the last call's settlement).
-    Closed,
+    /// The generation's status is already final (stored by the last call's settlement),
+    /// with the generation as read back in that settlement's hop, when it was.
+    Closed(Option<Box<GenerationResult>>),
     /// Sent to a provider's batch API; it stays running until recovery lands it.
     Deferred,
     Failed(String),
@@ -377,7 +232,8 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    async fn attempts(&self, cands: &[Candidate]) -> Result<Outcome> {
+    /// `held`: the reservation made in the claim's hop, if it was.
+    async fn attempts(&self, cands: &[Candidate], held: Option<Held>) -> Result<Outcome> {
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
         for c in cands {
             if let Some(reason) = &c.skip {
@@ -396,14 +252,15 @@ impl Run<'_> {
         }
         // The worst case of any one candidate is held up front; a fallback after a
         // billed failure tops it up through the same hard-budget check.
-        let worst = usable
-            .iter()
-            .map(|c| c.estimate.worst_case)
-            .max()
-            .unwrap_or_default();
+        let worst = worst_of(usable.iter().copied());
+        let outcome = match held {
+            Some(held) => held.map_err(budget::budget_error)?,
+            None => budget::reserve(self.core.store(), self.project, self.generation, worst).await?,
+        };
+        // A team project also holds it on the team server (members never overrun the
+        // shared budget together); a refusal there fails the generation, which releases
+        // the local hold.
         crate::shared::reserve(self.core, self.project, self.generation, worst).await?;
-        let outcome =
-            budget::reserve(self.core.store(), self.project, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");
@@ -443,7 +300,8 @@ impl Run<'_> {
                 }
             };
             match self.offer(c, &key, &mut attempt_no, &held).await? {
-                OfferEnd::Images | OfferEnd::Closed => return Ok(Outcome::Closed),
+                OfferEnd::Images(result) => return Ok(Outcome::Closed(result)),
+                OfferEnd::Closed => return Ok(Outcome::Closed(None)),
                 OfferEnd::Cancelled => return Ok(Outcome::Cancelled),
                 OfferEnd::Next(msg) => last_error = msg,
                 OfferEnd::Stop(msg) => return Ok(Outcome::Failed(msg)),
@@ -477,6 +335,7 @@ impl Run<'_> {
         let calibration_key =
             (calls == 1 && c.offer.formula.is_usage_billed()).then(|| r.calibration_key());
         let mut made = 0u32;
+        let mut done = None;
         let mut left = r.n.max(1);
         while left > 0 {
             let n = left.min(r.n_per_call.max(1));
@@ -525,7 +384,10 @@ impl Run<'_> {
                 format!("only {made} of {} images were made: {m}", r.n.max(1))
             };
             match call.run(key).await? {
-                CallEnd::Done(k) => made += k,
+                CallEnd::Done(k, result) => {
+                    made += k;
+                    done = result;
+                }
                 CallEnd::Closed => return Ok(OfferEnd::Closed),
                 CallEnd::Cancelled => return Ok(OfferEnd::Cancelled),
                 CallEnd::Safety(m) if made == 0 => return Ok(OfferEnd::Safety(m)),
@@ -536,13 +398,14 @@ impl Run<'_> {
                 }
             }
         }
-        Ok(OfferEnd::Images)
+        Ok(OfferEnd::Images(done))
     }
 
     async fn finish(&self, outcome: Outcome) -> Result<GenerationResult> {
         let g = self.generation;
         let close = match outcome {
-            Outcome::Closed | Outcome::Deferred => None,
+            Outcome::Closed(Some(result)) => return Ok(self.report(*result)),
+            Outcome::Closed(None) | Outcome::Deferred => None,
             Outcome::Failed(m) => Some((Status::Failed, m)),
             Outcome::Cancelled => Some((Status::Cancelled, "cancelled".to_owned())),
         };
@@ -565,7 +428,7 @@ impl Run<'_> {
                 })
                 .await?;
         }
-        let mut result = self
+        let result = self
             .core
             .store_op(move |s| {
                 let rec = s.generation(g)?;
@@ -574,6 +437,11 @@ impl Run<'_> {
                 Ok(convert::result_of(s, &rec, &images, &attempts))
             })
             .await?;
+        Ok(self.report(result))
+    }
+
+    /// Adds the reservation's warning and emits the terminal event.
+    fn report(&self, mut result: GenerationResult) -> GenerationResult {
         result.budget_warning = self.warning.lock().clone();
         match result.status {
             GenerationStatus::Succeeded | GenerationStatus::Deferred => {
@@ -589,13 +457,14 @@ impl Run<'_> {
                 result: Some(result.clone()),
             }),
         }
-        Ok(result)
+        result
     }
 }
 
 enum OfferEnd {
-    /// Every call's images are stored and the generation is succeeded.
-    Images,
+    /// Every call's images are stored and the generation is succeeded (as read back by
+    /// the last call's settlement).
+    Images(Option<Box<GenerationResult>>),
     /// The generation was closed by a call (paid images that could not be saved).
     Closed,
     Next(String),

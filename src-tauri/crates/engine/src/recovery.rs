@@ -352,16 +352,17 @@ async fn attempt(
                     cost,
                     review,
                     usage: serde_json::to_value(&out.usage).ok(),
+                    reported: provider_said,
                     first_idx: first,
                     n: wanted.saturating_sub(first).max(1),
                     wanted,
                     last: false,
                     seed: g.request.seed,
+                    result: false,
                     out: &out,
                 },
             )
             .await?;
-            crate::drift::record_reported(core, a.id, provider_said).await;
             core.prices().forget_drift();
             report.charged_usd += cost;
             let aid = a.id;

@@ -11,8 +11,9 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use store::{CallSettle, GenerationId, NewImage, Status};
 
+use crate::api::GenerationResult;
 use crate::context::Core;
-use crate::error::{Result, blocking};
+use crate::error::{EngineError, Result, blocking};
 
 /// A reported cost outside `[estimate / BAND, estimate × BAND]` is not trusted.
 const BAND: u32 = 10;
@@ -102,8 +103,12 @@ pub(crate) struct Answered {
 /// How storing a successful call ended.
 pub(crate) enum Stored {
     /// Files durable, charge and rows committed; the generation is now `status` (`None`:
-    /// still running, more calls to come).
-    Saved { images: u32 },
+    /// still running, more calls to come). `result`: the generation as it stands after
+    /// the commit, when the call completed it and the caller asked (`Success::result`).
+    Saved {
+        images: u32,
+        result: Option<Box<GenerationResult>>,
+    },
     /// Paid for, but the files could not be written (disk full): charged, generation
     /// failed with a message that says so.
     Lost,
@@ -115,6 +120,8 @@ pub(crate) struct Success<'a> {
     pub cost: Decimal,
     pub review: Option<String>,
     pub usage: Option<serde_json::Value>,
+    /// What the provider itself said the call cost (drift), recorded on the attempt.
+    pub reported: Option<Decimal>,
     /// Index of this call's first image within the generation.
     pub first_idx: u32,
     /// Images this call asked for (more are dropped: F20).
@@ -125,12 +132,16 @@ pub(crate) struct Success<'a> {
     /// the provider returned fewer images than asked.
     pub last: bool,
     pub seed: Option<u64>,
+    /// Read the finished generation back in the same hop (the attempt loop returns it).
+    pub result: bool,
     pub out: &'a GenerateOutput,
 }
 
-/// Writes the call's images durably, marks the attempt `answered` with them, then settles
-/// the attempt, its charge, the image rows and (when the request is complete) the status
-/// in one transaction.
+/// Writes the call's images durably, then marks the attempt `answered` with them and
+/// settles the attempt, its charge, the image rows and (when the request is complete) the
+/// status in one transaction — all in one blocking hop, since every hop is a thread
+/// hand-off (issue 17). If that transaction fails, the two steps run separately as
+/// before, so a settlement that cannot commit still leaves the attempt `answered`.
 pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<Stored> {
     let bytes: Vec<(u32, Vec<u8>, Option<i64>)> = s
         .out
@@ -145,18 +156,8 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
         })
         .collect();
     let store = core.store().clone();
-    let written = blocking(move || {
-        let mut files = Vec::with_capacity(bytes.len());
-        for (idx, b, seed) in bytes {
-            match store.write_image_file(&b) {
-                Ok(file) => files.push(NewImage { idx, file, seed }),
-                Err(e) => return Ok(Err(e.to_string())),
-            }
-        }
-        Ok(Ok(files))
-    })
-    .await?;
-    let (generation, attempt) = (s.generation, s.attempt);
+    let (generation, attempt, reported, want_result) =
+        (s.generation, s.attempt, s.reported, s.result);
     let settle = CallSettle {
         outcome: "succeeded".into(),
         billed: true,
@@ -167,43 +168,88 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
         review: s.review.clone(),
         reconcilable: false,
     };
-    match written {
-        Ok(files) => {
-            let answered = Answered {
-                cost: s.cost,
-                review: s.review,
-                usage: s.usage,
-                images: files.clone(),
-            };
-            let count = u32::try_from(files.len()).unwrap_or(u32::MAX);
-            let complete = s.last || s.first_idx + count >= s.wanted.max(1);
-            core.store_op(move |st| {
-                let v = serde_json::to_value(&answered)?;
-                st.mark_answered(attempt, &v)?;
-                st.settle_call(
-                    attempt,
-                    &settle,
-                    &files,
-                    complete.then_some((Status::Succeeded, None)),
-                )
-            })
-            .await?;
-            Ok(Stored::Saved { images: count })
+    let (first_idx, last, wanted) = (s.first_idx, s.last, s.wanted);
+    let (cost, review, usage) = (s.cost, s.review, s.usage);
+    blocking(move || {
+        let mut files = Vec::with_capacity(bytes.len());
+        for (idx, b, seed) in bytes {
+            match store.write_image_file(&b) {
+                Ok(file) => files.push(NewImage { idx, file, seed }),
+                Err(e) => return lost(&store, generation, attempt, reported, &settle, e),
+            }
         }
-        Err(why) => {
-            let msg = format!(
-                "the provider made and billed the images, but they could not be saved: {why}. \
-                 The charge stays on this project; free some disk space, then run the request \
-                 again (dedup will not serve this result)"
+        let count = u32::try_from(files.len()).unwrap_or(u32::MAX);
+        let complete = last || first_idx + count >= wanted.max(1);
+        let answered = serde_json::to_value(&Answered {
+            cost,
+            review,
+            usage,
+            images: files.clone(),
+        })
+        .map_err(|e| EngineError::internal(format!("answered attempt: {e}")))?;
+        let finish = complete.then_some((Status::Succeeded, None));
+        let one = store.answer_and_settle(
+            attempt,
+            &answered,
+            reported,
+            &settle,
+            &files,
+            finish.clone(),
+        );
+        if let Err(e) = one {
+            tracing::warn!(
+                attempt,
+                "settling in one transaction failed, in two steps: {e}"
             );
-            let m = msg.clone();
-            core.store_op(move |st| {
-                st.settle_call(attempt, &settle, &[], Some((Status::Failed, Some(m))))
-            })
-            .await?;
-            tracing::warn!(%generation, "paid images could not be saved");
-            Ok(Stored::Lost)
+            store.mark_answered(attempt, &answered)?;
+            store.settle_call(attempt, &settle, &files, finish)?;
+            record_reported(&store, attempt, reported);
         }
+        let result = if want_result && complete {
+            let rec = store.generation(generation)?;
+            let images = store.images(generation)?;
+            let attempts = store.attempts(generation)?;
+            Some(Box::new(crate::convert::result_of(
+                &store, &rec, &images, &attempts,
+            )))
+        } else {
+            None
+        };
+        Ok(Stored::Saved {
+            images: count,
+            result,
+        })
+    })
+    .await
+}
+
+/// The provider made and billed the images but they could not be written: charge the
+/// call and fail the generation, saying so.
+fn lost(
+    store: &store::Store,
+    generation: GenerationId,
+    attempt: i64,
+    reported: Option<Decimal>,
+    settle: &CallSettle,
+    why: store::StoreError,
+) -> Result<Stored> {
+    let msg = format!(
+        "the provider made and billed the images, but they could not be saved: {why}. \
+         The charge stays on this project; free some disk space, then run the request \
+         again (dedup will not serve this result)"
+    );
+    store.settle_call(attempt, settle, &[], Some((Status::Failed, Some(msg))))?;
+    record_reported(store, attempt, reported);
+    tracing::warn!(%generation, "paid images could not be saved");
+    Ok(Stored::Lost)
+}
+
+/// Records what the provider said a call cost; a failure only loses the drift sample.
+fn record_reported(store: &store::Store, attempt: i64, reported: Option<Decimal>) {
+    if let Some(amount) = reported
+        && let Err(e) = store.set_reported_cost(attempt, amount)
+    {
+        tracing::warn!(attempt, "could not record the reported cost: {e}");
     }
 }
 

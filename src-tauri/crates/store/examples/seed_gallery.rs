@@ -1,8 +1,10 @@
 //! Fills a data dir with a large gallery for whole-app measurements (gallery scroll
 //! at 100,000 images in BENCHMARKS.md). Real rows and real files through the public
-//! API; 64 distinct small PNGs, so files dedupe the way real repeats would.
+//! API; 64 distinct small PNGs, so files dedupe the way real repeats would, or with
+//! `distinct` one file (and thumbnail) per image, as a real library has: start-up and the
+//! file sweep then walk 200,000 files.
 //!
-//!     cargo run --release -p proofsheet-store --example seed_gallery -- DATA_DIR [COUNT]
+//!     cargo run --release -p proofsheet-store --example seed_gallery -- DATA_DIR [COUNT] [distinct]
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -63,6 +65,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|c| c.parse())
         .transpose()?
         .unwrap_or(100_000);
+    let distinct = args.next().as_deref() == Some("distinct");
     let store = Store::open(&dir)?;
     let project = store.create_project(&NewProject {
         name: "Big library".into(),
@@ -106,7 +109,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             seed_honoured: false,
         })?;
         store.set_status(generation, Status::Running, None)?;
-        store.persist_image(generation, 0, &pngs[(i % 64) as usize], Some(i64::from(i)))?;
+        let own;
+        let png = if distinct {
+            // Low 24 bits of i × an odd constant: a different colour for every i < 2^24.
+            let c = i.wrapping_mul(2_654_435_761).to_le_bytes();
+            own = tiny_png([c[0], c[1], c[2]]);
+            &own
+        } else {
+            &pngs[(i % 64) as usize]
+        };
+        store.persist_image(generation, 0, png, Some(i64::from(i)))?;
         store.set_status(generation, Status::Succeeded, None)?;
         if i % 5000 == 0 {
             print!("\r{i}/{count}");

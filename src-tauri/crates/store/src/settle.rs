@@ -221,43 +221,37 @@ impl Store {
         images: &[NewImage],
         finish: Option<(Status, Option<String>)>,
     ) -> Result<Decimal> {
-        let cost = to_nanos(s.cost.max(Decimal::ZERO))?;
-        let usage = s.usage.as_ref().map(serde_json::to_string).transpose()?;
-        let state = if s.reconcilable { "unknown" } else { "settled" };
+        self.write(|tx| settle_in(tx, attempt, s, images, finish.as_ref()))
+    }
+
+    /// `sent → answered → settled` in ONE commit, for a successful call whose images are
+    /// already durable: [`Store::mark_answered`] (with the provider's reported cost) and
+    /// [`Store::settle_call`] in one transaction instead of three. A crash before the
+    /// commit leaves the attempt `sent` (recovery books it, as when a crash came before
+    /// `answered` was written); after it, the attempt is settled. If this fails, call the
+    /// two steps separately, so a settlement that cannot commit still leaves `answered`.
+    pub fn answer_and_settle(
+        &self,
+        attempt: i64,
+        resume: &serde_json::Value,
+        reported: Option<Decimal>,
+        s: &CallSettle,
+        images: &[NewImage],
+        finish: Option<(Status, Option<String>)>,
+    ) -> Result<Decimal> {
+        let text = serde_json::to_string(resume)?;
+        let reported = reported.map(to_nanos).transpose()?;
         self.write(|tx| {
-            let gid = attempt_generation(tx, attempt)?;
-            tx.prepare_cached(
-                "UPDATE attempts SET finished_at = ?2, outcome = ?3, billed = ?4, cost_nanos = ?5,
-                    usage_json = ?6, error = ?7, unconfirmed = ?8, review = ?9, state = ?10
-                 WHERE id = ?1",
-            )?
-            .execute(params![
-                attempt,
-                now_ms(),
-                s.outcome,
-                s.billed && cost > 0,
-                if s.billed { cost } else { 0 },
-                usage,
-                s.error,
-                s.billed && s.unconfirmed && cost > 0,
-                s.review,
-                state
-            ])?;
-            if s.billed {
-                charge_true_in(tx, &gid, cost, s.unconfirmed)?;
+            let n = tx
+                .prepare_cached(
+                    "UPDATE attempts SET state = 'answered', resume_json = ?2,
+                        reported_nanos = coalesce(?3, reported_nanos) WHERE id = ?1",
+                )?
+                .execute(params![attempt, text, reported])?;
+            if n == 0 {
+                return Err(StoreError::not_found("attempt", attempt));
             }
-            for img in images {
-                insert_image_in(tx, &gid, img)?;
-            }
-            if let Some((status, error)) = &finish {
-                release_in(tx, &gid)?;
-                set_status_in(tx, &gid, *status, error.as_deref())?;
-            }
-            Ok(if s.billed {
-                from_nanos(cost)
-            } else {
-                Decimal::ZERO
-            })
+            settle_in(tx, attempt, s, images, finish.as_ref())
         })
     }
 
@@ -484,6 +478,52 @@ impl Store {
                 .ok_or_else(|| StoreError::not_found("generation", id))
         })
     }
+}
+
+/// The body of [`Store::settle_call`], inside the caller's transaction.
+fn settle_in(
+    tx: &Connection,
+    attempt: i64,
+    s: &CallSettle,
+    images: &[NewImage],
+    finish: Option<&(Status, Option<String>)>,
+) -> Result<Decimal> {
+    let cost = to_nanos(s.cost.max(Decimal::ZERO))?;
+    let usage = s.usage.as_ref().map(serde_json::to_string).transpose()?;
+    let state = if s.reconcilable { "unknown" } else { "settled" };
+    let gid = attempt_generation(tx, attempt)?;
+    tx.prepare_cached(
+        "UPDATE attempts SET finished_at = ?2, outcome = ?3, billed = ?4, cost_nanos = ?5,
+            usage_json = ?6, error = ?7, unconfirmed = ?8, review = ?9, state = ?10
+         WHERE id = ?1",
+    )?
+    .execute(params![
+        attempt,
+        now_ms(),
+        s.outcome,
+        s.billed && cost > 0,
+        if s.billed { cost } else { 0 },
+        usage,
+        s.error,
+        s.billed && s.unconfirmed && cost > 0,
+        s.review,
+        state
+    ])?;
+    if s.billed {
+        charge_true_in(tx, &gid, cost, s.unconfirmed)?;
+    }
+    for img in images {
+        insert_image_in(tx, &gid, img)?;
+    }
+    if let Some((status, error)) = finish {
+        release_in(tx, &gid)?;
+        set_status_in(tx, &gid, *status, error.as_deref())?;
+    }
+    Ok(if s.billed {
+        from_nanos(cost)
+    } else {
+        Decimal::ZERO
+    })
 }
 
 fn parse_id(s: &str) -> Result<GenerationId> {
