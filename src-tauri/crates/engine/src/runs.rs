@@ -108,3 +108,45 @@ impl Runs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::options::BreakerPolicy;
+
+    fn runs() -> Runs {
+        Runs::new(
+            Limits::new(2, BreakerPolicy::default()),
+            JobQueue::new(1),
+            Lease::read_only(),
+        )
+    }
+
+    #[test]
+    fn a_guard_takes_its_generation_out_of_the_active_set_however_the_work_ends() {
+        let runs = runs();
+        let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        assert!(runs.active().insert(a));
+        assert!(!runs.active().insert(a), "a generation is active once");
+        runs.active().insert(b);
+        {
+            let _guard = runs.guard(a);
+            assert!(runs.active().contains(&a));
+        }
+        assert!(!runs.active().contains(&a));
+        assert_eq!(runs.active().snapshot(), HashSet::from([b]));
+    }
+
+    #[test]
+    fn cancel_reaches_a_registered_job_only_until_it_is_forgotten() {
+        let runs = runs();
+        let token = CancellationToken::new();
+        runs.register_job("j1".into(), token.clone());
+        assert!(!runs.cancel_job("j2"), "an unknown job is not cancelled");
+        assert!(!token.is_cancelled());
+        assert!(runs.cancel_job("j1"));
+        assert!(token.is_cancelled());
+        runs.forget_job("j1");
+        assert!(!runs.cancel_job("j1"));
+    }
+}

@@ -101,3 +101,44 @@ impl Wiring {
             .get(&client_key(offer_id, provider))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wiring(settings: &Settings) -> Wiring {
+        let catalog = CatalogState::build(None, settings, &[], vec![]).expect("bundled catalog");
+        let clients = Clients::build(
+            settings,
+            &crate::options::EngineOptions::default(),
+            &reqwest::Client::new(),
+        );
+        Wiring::new(settings.clone(), clients, catalog, vec![])
+    }
+
+    #[test]
+    fn a_swap_replaces_the_parts_it_names_and_keeps_the_rest() {
+        let first = Settings::default();
+        let w = wiring(&first);
+        let catalog_before = w.catalog();
+        let clients_before = w.clients();
+        let mut next = first.clone();
+        next.endpoints
+            .insert("a1111".into(), "http://127.0.0.1:7860".into());
+        // A reader's snapshot is not changed under it by a swap.
+        let held = w.settings();
+        w.swap(Swap {
+            settings: Some(next.clone()),
+            ..Default::default()
+        });
+        assert_eq!(*w.settings(), next);
+        assert_eq!(*held, first);
+        assert!(Arc::ptr_eq(&w.catalog(), &catalog_before), "catalog kept");
+        assert!(Arc::ptr_eq(&w.clients(), &clients_before), "clients kept");
+        w.swap(Swap {
+            gateways: Some(vec![]),
+            ..Default::default()
+        });
+        assert_eq!(*w.settings(), next, "settings kept");
+    }
+}
