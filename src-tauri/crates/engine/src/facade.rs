@@ -381,21 +381,21 @@ impl Engine {
     // ---- keys (the secret only ever travels inward) ----
     pub async fn key_set(&self, provider: &str, secret: String) -> Result<KeyView> {
         self.told(
-            key_ops::set(&self.core, provider, secret).await,
+            key_ops::set(self.core.gateway(), provider, secret).await,
             &[DataTopic::Keys],
         )
     }
     pub async fn key_list(&self) -> Result<Vec<KeyView>> {
-        key_ops::list(&self.core).await
+        key_ops::list(self.core.gateway()).await
     }
     pub async fn key_delete(&self, provider: &str) -> Result<()> {
         self.told(
-            key_ops::delete(&self.core, provider).await,
+            key_ops::delete(self.core.gateway(), provider).await,
             &[DataTopic::Keys],
         )
     }
     pub async fn key_test(&self, provider: &str) -> Result<KeyCheckView> {
-        key_ops::test(&self.core, provider).await
+        key_ops::test(self.core.gateway(), self.core.wiring(), provider).await
     }
 
     // ---- gateways (issue 16) ----

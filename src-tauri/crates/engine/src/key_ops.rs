@@ -1,15 +1,13 @@
 //! Provider keys: stored in the OS keychain only; the secret travels inward and is
 //! never returned, logged or written anywhere else.
 
-use std::sync::Arc;
-
 use keys::{Provider, Secret};
 use providers::KeyCheck;
 
 use crate::api::{KeyCheckView, KeySource, KeyStatus, KeyView};
-use crate::context::Core;
 use crate::error::{EngineError, Result};
-use crate::provider_gateway::KeyLookup;
+use crate::provider_gateway::{KeyLookup, ProviderGateway};
+use crate::wiring::Wiring;
 
 fn provider(id: &str) -> Result<Provider> {
     keys::parse_provider(id)
@@ -28,19 +26,18 @@ fn view(i: keys::KeyInfo) -> KeyView {
     }
 }
 
-pub(crate) async fn set(core: &Arc<Core>, id: &str, secret: String) -> Result<KeyView> {
+pub(crate) async fn set(gateway: &ProviderGateway, id: &str, secret: String) -> Result<KeyView> {
     let p = provider(id)?;
-    let info = core
-        .gateway()
+    let info = gateway
         .keychain()
         .set(p, Secret::from_string(secret))
         .await?;
-    core.gateway().forget_key_presence();
+    gateway.forget_key_presence();
     Ok(view(info))
 }
 
-pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<KeyView>> {
-    match core.gateway().keychain().list().await {
+pub(crate) async fn list(gateway: &ProviderGateway) -> Result<Vec<KeyView>> {
+    match gateway.keychain().list().await {
         Ok(list) => Ok(list.into_iter().map(view).collect()),
         // Without a keychain, environment keys are still usable and worth showing.
         Err(e) if e.is_unavailable() => {
@@ -55,19 +52,23 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<KeyView>> {
     }
 }
 
-pub(crate) async fn delete(core: &Arc<Core>, id: &str) -> Result<()> {
+pub(crate) async fn delete(gateway: &ProviderGateway, id: &str) -> Result<()> {
     let p = provider(id)?;
-    let removed = core.gateway().keychain().delete(p).await?;
-    core.gateway().forget_key_presence();
+    let removed = gateway.keychain().delete(p).await?;
+    gateway.forget_key_presence();
     if !removed {
         return Err(EngineError::not_found(format!("no key is stored for {id}")));
     }
     Ok(())
 }
 
-pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
+pub(crate) async fn test(
+    gateway: &ProviderGateway,
+    wiring: &Wiring,
+    id: &str,
+) -> Result<KeyCheckView> {
     let p = provider(id)?;
-    let key = match core.gateway().key_for(p.as_str()).await? {
+    let key = match gateway.key_for(p.as_str()).await? {
         KeyLookup::Found(k) => k,
         KeyLookup::NotNeeded => keys::Secret::from_string(String::new()),
         KeyLookup::Missing => {
@@ -76,7 +77,7 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
             )));
         }
     };
-    let Some(client) = core.wiring().client(p.as_str(), p.as_str()) else {
+    let Some(client) = wiring.client(p.as_str(), p.as_str()) else {
         return Ok(KeyCheckView {
             provider: p,
             status: KeyStatus::Unreachable,
