@@ -44,16 +44,34 @@ fn modules(src: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// The modules a source text names through `crate::x` or `crate::{x, y::z}`.
+/// The modules a source text names through `crate::x` or `crate::{x, y::{z, w}}`.
 fn named(code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut found = BTreeSet::new();
     let mut rest = code;
     while let Some(i) = rest.find("crate::") {
         rest = &rest[i + "crate::".len()..];
         let words: Vec<&str> = if let Some(group) = rest.strip_prefix('{') {
-            let end = group.find('}').unwrap_or(group.len());
-            group[..end]
-                .split(',')
+            // The group's top-level items: commas inside a nested `{…}` do not split.
+            let mut depth = 0usize;
+            let mut start = 0;
+            let mut items = Vec::new();
+            for (at, ch) in group.char_indices() {
+                match ch {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => {
+                        items.push(&group[start..at]);
+                        break;
+                    }
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => {
+                        items.push(&group[start..at]);
+                        start = at + 1;
+                    }
+                    _ => {}
+                }
+            }
+            items
+                .into_iter()
                 .map(|part| part.trim().split("::").next().unwrap_or_default())
                 .collect()
         } else {
@@ -142,7 +160,7 @@ fn the_cycle_check_finds_a_cycle() {
     write("b.rs", "pub struct X;\nfn f() { crate::c::g() }\n");
     write(
         "c.rs",
-        "use crate::{a, d::Y};\n#[cfg(test)]\nmod t { use crate::b; }\n",
+        "use crate::{a::{self, Z}, d::Y};\n#[cfg(test)]\nmod t { use crate::b; }\n",
     );
     write("d.rs", "pub struct Y;\n");
     let edges = graph(dir.path());
