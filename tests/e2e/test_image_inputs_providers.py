@@ -170,11 +170,14 @@ def use(browser, offer: str, what: str) -> Decimal:
 
 
 def says_why_not(browser, provider: str, op_label: str):
-    """No offer of `provider` can do the current operation: each of its rows is
-    unsupported and says why."""
+    """No offer of `provider` can do the current operation (`op_label`, as the cost
+    table's title names it): each of its rows is unsupported and says why."""
     def ready(d):
+        if op_label not in txt(d.find_element(By.ID, "cost-title")).lower() or d.find_elements(
+                By.CSS_SELECTOR, ".costs table.stale") or "updating" in txt(d.find_element(By.CSS_SELECTOR, ".costs .status")):
+            return False
         mine = [r for r in rows(d) if (r.get_attribute("data-offer-id") or "").startswith(provider + ":")]
-        return mine if mine and not d.find_elements(By.CSS_SELECTOR, ".costs table.stale") else False
+        return mine or False
     mine = wait(browser, ready, msg=f"no {provider} rows")
     able = [r.get_attribute("data-offer-id") for r in mine if r.get_attribute("data-state") != "unsupported"]
     assert not able, f"{able} can {op_label} after all: the plan is out of date"
@@ -183,16 +186,16 @@ def says_why_not(browser, provider: str, op_label: str):
     assert not silent, f"unsupported without a reason: {silent}"
 
 
-def newest_detail(browser, op: str, before_after=True):
-    """Opens the newest result's detail: lineage back to the draft (and before/after)."""
+def newest_detail(browser, op: str):
+    """Opens the newest result's detail: the lineage from the draft to it, this result
+    named by its operation `op`, and the before/after."""
     find(browser, "result-thumb").click()
     detail = find(browser, "detail")
-    if before_after:
-        find(browser, "detail-before-after", timeout=20)
+    find(browser, "detail-before-after", timeout=20)
     nodes = wait(browser, lambda d: len(e := d.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")) >= 2 and e,
                  msg=f"no lineage tree on the {op} result")
-    assert nodes[-1].get_attribute("data-current") == "true" or any(
-        n.get_attribute("data-current") == "true" for n in nodes), [txt(n) for n in nodes]
+    current = [n for n in nodes if n.get_attribute("data-current") == "true"]
+    assert len(current) == 1 and op in txt(current[0]).lower(), [txt(n) for n in nodes]
     assert "from the prompt" in txt(nodes[0]).lower(), txt(nodes[0])
     return detail
 
@@ -248,7 +251,7 @@ def inpaint(browser, state, plan: Plan):
     find(browser, "mask-done").click()
     set_prompt(browser, f"a red door in the painted region ({plan.provider})")
     if plan.inpaint is None:
-        return says_why_not(browser, plan.provider, "edit a masked region")
+        return says_why_not(browser, plan.provider, "edit region")
     _, expected, lines = priced_row(browser, plan.inpaint, lambda ln: "image to edit" in ln)
     charged = use(browser, plan.inpaint, f"the {plan.provider} region edit")
     call = state.of(plan.provider)[-1]
@@ -277,7 +280,7 @@ def with_references(browser, state, plan: Plan, refs):
     roles = [e.get_attribute("data-role") for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=input-item]")]
     assert roles == ["subject", "reference", "reference", "reference"], roles
     if plan.references is None:
-        says_why_not(browser, plan.provider, "edit with three references")
+        says_why_not(browser, plan.provider, "edit · 4 inputs")
     else:
         set_prompt(browser, f"the lighthouse in the palette and texture of the references ({plan.provider})")
         r, expected, lines = priced_row(browser, plan.references, lambda ln: "3 reference images" in ln)
@@ -303,7 +306,7 @@ def with_references(browser, state, plan: Plan, refs):
         else:
             assert "included in the price" in line, line
             assert close(charged, expected), f"charged {charged} for {call['units']} units, estimated {expected}"
-        newest_detail(browser, "edit with references")
+        newest_detail(browser, "edit")
         inputs = [e.get_attribute("data-role") for e in browser.find_elements(By.CSS_SELECTOR, "[data-testid=detail-input]")]
         assert inputs == ["subject", "reference", "reference", "reference"], inputs
         back_to_canvas(browser)
@@ -396,7 +399,7 @@ def finalize(browser, state, plan: Plan):
         assert close(price, Decimal(str(call.get("cost", call.get("credits")))) / 100), (price, call)
     if plan.provider == "google":
         assert call["image_in_tokens"] == 560, call
-    newest_detail(browser, "final", before_after=plan.finalize == "upscale")
+    newest_detail(browser, "upscale" if plan.finalize == "upscale" else "edit")
     # The final links to the draft: the tree's root is the draft, this final under it.
     nodes = browser.find_elements(By.CSS_SELECTOR, "[data-testid=lineage-node]")
     current = [n for n in nodes if n.get_attribute("data-current") == "true"]

@@ -183,16 +183,9 @@ pub fn build_form(route: Route, req: &GenerateRequest) -> Result<Form, ProviderE
                 })?;
             form = form.text("search_prompt", search.to_string());
         }
-        Route::UpscaleFast => {
-            if let Some(s) = req.inputs.scale.filter(|s| *s != 4) {
-                return Err(ProviderError::invalid_request(
-                    ID,
-                    format!(
-                        "Stability's fast upscale always enlarges 4x, not {s}x; pick conservative or creative for another size"
-                    ),
-                ));
-            }
-        }
+        // Fast has no factor: it always makes 4x. Another factor asked is not refused: the
+        // estimate priced this offer at 4x and said so ("upscale factor 2x → 4x").
+        Route::UpscaleFast => {}
         _ => {}
     }
     if route.takes_seed()
@@ -214,7 +207,13 @@ pub fn build_form(route: Route, req: &GenerateRequest) -> Result<Form, ProviderE
 
 /// How large the answer may be: fast upscale is 4x, the others pick up to 4K.
 fn expect_for(route: Route, req: &GenerateRequest) -> crate::images::Expect {
-    let mut e = input_ops::expect(req, 4);
+    let mut e = if route == Route::UpscaleFast {
+        let mut four = req.clone();
+        four.inputs.scale = Some(4);
+        input_ops::expect(&four, 4)
+    } else {
+        input_ops::expect(req, 4)
+    };
     e.n = 1;
     if matches!(route, Route::UpscaleConservative | Route::UpscaleCreative) {
         e.max_pixels = e.max_pixels.max(UPSCALE_MAX_PIXELS);
