@@ -1,7 +1,8 @@
 //! `finalize` and `upscale` (issue 15): a final of *that* draft, priced every way, and
 //! an upscale of a generation's image. Both link the result to the draft.
 
-use engine::api::{FinalizeHow, FinalizeInput, FinalizeOptions, UpscaleInput};
+use engine::ProgressFn;
+use engine::api::{FinalizeHow, FinalizeInput, FinalizeOptions, GenerationResult, UpscaleInput};
 
 use super::generate::{explain, finish};
 use super::inputs::gallery_ref;
@@ -82,27 +83,11 @@ pub async fn finalize(ctx: &Ctx, a: FinalizeArgs) -> CliResult<u8> {
         how: how(h),
         offer: a.offer,
     };
-    let project = ctx
-        .engine
-        .generation_detail(&gid)
-        .await
-        .map(|d| d.project)
-        .unwrap_or_default();
-    let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
-    let out = cancellable(
-        &job,
-        ctx.quiet,
-        ctx.engine.finalize_and_wait(input, progress),
-    )
-    .await;
-    match out {
-        Ok(r) => finish(
-            ctx,
-            &r,
-            Some(serde_json::json!({ "parent_id": gid, "how": how_name(&how(h)) })),
-        ),
-        Err(e) => Err(explain(ctx, e, &project).await),
-    }
+    let extra = serde_json::json!({ "parent_id": gid, "how": how_name(&input.how) });
+    run_on_draft(ctx, &gid, extra, |progress| {
+        ctx.engine.finalize_and_wait(input, progress)
+    })
+    .await
 }
 
 pub async fn upscale(ctx: &Ctx, a: UpscaleArgs) -> CliResult<u8> {
@@ -116,21 +101,35 @@ pub async fn upscale(ctx: &Ctx, a: UpscaleArgs) -> CliResult<u8> {
         scale: a.scale,
         offer: a.offer,
     };
+    let extra = serde_json::json!({ "parent_id": gid });
+    run_on_draft(ctx, &gid, extra, |progress| {
+        ctx.engine.upscale_and_wait(input, progress)
+    })
+    .await
+}
+
+/// Runs a finalize or upscale of draft `gid` to the end (progress on stderr, Ctrl-C
+/// cancels) and prints the result with `extra`; a refusal is explained against the
+/// draft's project (its budget).
+async fn run_on_draft<F, Fut>(
+    ctx: &Ctx,
+    gid: &str,
+    extra: serde_json::Value,
+    run: F,
+) -> CliResult<u8>
+where
+    F: FnOnce(ProgressFn) -> Fut,
+    Fut: Future<Output = engine::Result<GenerationResult>>,
+{
     let project = ctx
         .engine
-        .generation_detail(&gid)
+        .generation_detail(gid)
         .await
         .map(|d| d.project)
         .unwrap_or_default();
     let (progress, job, _rx) = tracker(&ctx.engine, ctx.quiet);
-    let out = cancellable(
-        &job,
-        ctx.quiet,
-        ctx.engine.upscale_and_wait(input, progress),
-    )
-    .await;
-    match out {
-        Ok(r) => finish(ctx, &r, Some(serde_json::json!({ "parent_id": gid }))),
+    match cancellable(&job, ctx.quiet, run(progress)).await {
+        Ok(r) => finish(ctx, &r, Some(extra)),
         Err(e) => Err(explain(ctx, e, &project).await),
     }
 }

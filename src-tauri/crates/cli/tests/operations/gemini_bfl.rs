@@ -135,27 +135,29 @@ async fn bfl_flux2_pro_edit_with_references_bills_input_megapixels_as_reported()
     for f in &files {
         args.extend_from_slice(&["--image", f]);
     }
-    let e = estimate(&env, "bfl:flux-2-pro", &args).await;
-    let g = generate(&env, "bfl:flux-2-pro", &args).await;
-    // What the fake reported: 3 + (1.048576 − 1)·1.5 + (1.048576 + 0.393216 + 0.262144)·1.5.
+    // Settled from BFL's reported cost, which the estimate prices from the input MP:
+    // 3 + (1.048576 − 1)·1.5 + (1.048576 + 0.393216 + 0.262144)·1.5 credits.
     let credits = flux2_credits(dec("3"), dec("1.5"), (1024, 1024), &sizes);
-    let reported = credits * dec("0.01");
-    assert_eq!(charged(&g), reported, "settled from BFL's cost: {g}");
-    assert_eq!(
-        money(&e, "expected_usd"),
-        reported,
-        "the estimate prices the input MP: {e}"
-    );
-    let roles: Vec<String> = inputs_of(&g).into_iter().map(|(_, r)| r).collect();
+    let run = run_and_settle(
+        &env,
+        "bfl:flux-2-pro",
+        &args,
+        Some(credits * dec("0.01")),
+        "/v1/flux-2-pro",
+    )
+    .await;
+    let g = &run.g;
+    let roles: Vec<String> = inputs_of(g).into_iter().map(|(_, r)| r).collect();
     assert_eq!(roles, ["subject", "reference", "reference"]);
-    let reqs = received(&env).await;
-    let sub = requests(&reqs, "POST", "/v1/flux-2-pro");
-    assert_eq!(sub.len(), 1);
+    assert_eq!(run.calls.len(), 1);
     assert_eq!(
-        sub[0].headers.get("x-key").and_then(|v| v.to_str().ok()),
+        run.calls[0]
+            .headers
+            .get("x-key")
+            .and_then(|v| v.to_str().ok()),
         Some(BFL_KEY.1)
     );
-    let body: Value = serde_json::from_slice(&sub[0].body).expect("json");
+    let body = run.body();
     assert_eq!(
         bfl_inputs(&body),
         bytes,
@@ -186,18 +188,17 @@ async fn bfl_fill_sends_a_white_is_edit_mask_and_expand_its_margins() {
         "--op",
         "inpaint",
     ];
-    let e = estimate(&env, "bfl:flux-pro-1.0-fill", &fill).await;
-    let g = generate(&env, "bfl:flux-pro-1.0-fill", &fill).await;
-    assert_eq!(
-        charged(&g),
-        dec("0.05"),
-        "BFL's reported cost, 5 credits: {g}"
-    );
-    assert_eq!(money(&e, "expected_usd"), dec("0.05"), "{e}");
-    assert_eq!(inputs_of(&g), [(sha(&subject), "subject".to_string())]);
-    let reqs = received(&env).await;
-    let sub = requests(&reqs, "POST", "/v1/flux-pro-1.0-fill");
-    let body: Value = serde_json::from_slice(&sub[0].body).expect("json");
+    // BFL's reported cost, 5 credits.
+    let run = run_and_settle(
+        &env,
+        "bfl:flux-pro-1.0-fill",
+        &fill,
+        Some(dec("0.05")),
+        "/v1/flux-pro-1.0-fill",
+    )
+    .await;
+    assert_eq!(inputs_of(&run.g), [(sha(&subject), "subject".to_string())]);
+    let body = run.body();
     assert_eq!(unb64(body["image"].as_str().expect("image")), subject);
     assert_white_is_edit(&unb64(body["mask"].as_str().expect("mask")), 512, 512);
     assert_eq!(body["prompt"], "a red door");
@@ -212,10 +213,15 @@ async fn bfl_fill_sends_a_white_is_edit_mask_and_expand_its_margins() {
         "--expand",
         "64,0,128,32",
     ];
-    let e = estimate(&env, "bfl:flux-pro-1.0-expand", &exp).await;
-    let g = generate(&env, "bfl:flux-pro-1.0-expand", &exp).await;
-    assert_eq!(charged(&g), dec("0.05"), "{g}");
-    assert_eq!(money(&e, "expected_usd"), dec("0.05"), "{e}");
+    let run = run_and_settle(
+        &env,
+        "bfl:flux-pro-1.0-expand",
+        &exp,
+        Some(dec("0.05")),
+        "/v1/flux-pro-1.0-expand",
+    )
+    .await;
+    let g = &run.g;
     assert_eq!(
         (
             g["images"][0]["width"].clone(),
@@ -223,9 +229,7 @@ async fn bfl_fill_sends_a_white_is_edit_mask_and_expand_its_margins() {
         ),
         (json!(704), json!(544))
     );
-    let reqs = received(&env).await;
-    let sub = requests(&reqs, "POST", "/v1/flux-pro-1.0-expand");
-    let body: Value = serde_json::from_slice(&sub[0].body).expect("json");
+    let body = run.body();
     assert_eq!(unb64(body["image"].as_str().expect("image")), subject);
     let margins: Vec<&Value> = ["left", "top", "right", "bottom"]
         .iter()
@@ -368,15 +372,17 @@ async fn bfl_kontext_edits_one_image_and_refuses_a_mask_before_sending() {
         "--op",
         "edit",
     ];
-    let e = estimate(&env, "bfl:flux-kontext-pro", &args).await;
-    let g = generate(&env, "bfl:flux-kontext-pro", &args).await;
-    assert_eq!(money(&e, "expected_usd"), dec("0.04"), "{e}");
-    assert_eq!(charged(&g), dec("0.04"), "BFL's reported 4 credits: {g}");
-    assert_eq!(g["images"][0]["width"], 1024, "{g}");
-    let reqs = received(&env).await;
-    let body: Value =
-        serde_json::from_slice(&requests(&reqs, "POST", "/v1/flux-kontext-pro")[0].body)
-            .expect("json");
+    // BFL's reported 4 credits.
+    let run = run_and_settle(
+        &env,
+        "bfl:flux-kontext-pro",
+        &args,
+        Some(dec("0.04")),
+        "/v1/flux-kontext-pro",
+    )
+    .await;
+    assert_eq!(run.g["images"][0]["width"], 1024, "{}", run.g);
+    let body = run.body();
     assert_eq!(
         bfl_inputs(&body),
         std::slice::from_ref(&subject),

@@ -129,3 +129,47 @@ pub(crate) const GEMINI_KEY: (&str, &str) = ("PROOFSHEET_GOOGLE_API_KEY", "gm-te
 pub(crate) const BFL_KEY: (&str, &str) = ("PROOFSHEET_BFL_API_KEY", "bfl-test-ops-4242");
 pub(crate) const STAB_KEY: (&str, &str) = ("PROOFSHEET_STABILITY_API_KEY", "sk-test-ops-4242");
 pub(crate) const FAL_KEY: (&str, &str) = ("PROOFSHEET_FAL_API_KEY", "fal-test-ops:4242");
+
+/// One operation run end to end: its result and what the fake received.
+pub(crate) struct Settled {
+    pub g: Value,
+    /// The POSTs the fake received on the offer's route, oldest first.
+    pub calls: Vec<wiremock::Request>,
+}
+
+impl Settled {
+    /// The JSON body of the last POST.
+    pub fn body(&self) -> Value {
+        let last = self.calls.last().expect("a request on the route");
+        serde_json::from_slice(&last.body).expect("json")
+    }
+
+    /// The multipart parts of the last POST.
+    pub fn parts(&self) -> Vec<(String, Vec<u8>)> {
+        multipart(self.calls.last().expect("a request on the route"))
+    }
+}
+
+/// Estimates `args` on `offer`, generates them, and checks the charge is the estimate
+/// (and both `price`, when given); returns them with the POSTs the fake got on `route`.
+pub(crate) async fn run_and_settle(
+    env: &Env,
+    offer: &str,
+    args: &[&str],
+    price: Option<Decimal>,
+    route: &str,
+) -> Settled {
+    let e = estimate(env, offer, args).await;
+    let g = generate(env, offer, args).await;
+    let expected = money(&e, "expected_usd");
+    assert_eq!(charged(&g), expected, "charged the estimate: {g}\n{e}");
+    if let Some(p) = price {
+        assert_eq!(expected, p, "{offer}: {e}");
+    }
+    let calls = received(env)
+        .await
+        .into_iter()
+        .filter(|r| r.method.as_str() == "POST" && r.url.path() == route)
+        .collect();
+    Settled { g, calls }
+}

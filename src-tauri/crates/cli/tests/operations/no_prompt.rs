@@ -21,19 +21,28 @@ async fn an_erase_and_an_upscale_run_without_a_prompt() {
     let m = write(dir, "m.png", &mask(512, 512, true));
 
     let erase = ["--image", &s, "--mask", &m, "--op", "inpaint"];
-    let e = estimate(&env, "stability:erase", &erase).await;
-    let g = generate(&env, "stability:erase", &erase).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"), "{g}");
-    let reqs = received(&env).await;
-    let call = requests(&reqs, "POST", "/v2beta/stable-image/edit/erase");
-    let parts = multipart(call[0]);
+    let parts = run_and_settle(
+        &env,
+        "stability:erase",
+        &erase,
+        None,
+        "/v2beta/stable-image/edit/erase",
+    )
+    .await
+    .parts();
     assert_eq!(field(&parts, "image"), Some(subject.as_slice()));
     assert!(field(&parts, "prompt").is_none(), "erase takes no prompt");
 
     let up = ["--image", &s, "--scale", "2"];
-    let e = estimate(&env, "fal:fal-ai/seedvr/upscale/image", &up).await;
-    let g = generate(&env, "fal:fal-ai/seedvr/upscale/image", &up).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"), "{g}");
+    let run = run_and_settle(
+        &env,
+        "fal:fal-ai/seedvr/upscale/image",
+        &up,
+        None,
+        "/fal-ai/seedvr/upscale/image",
+    )
+    .await;
+    assert_eq!(run.calls.len(), 1);
 }
 
 #[tokio::test]

@@ -1,6 +1,4 @@
 //! Stability inpaint / outpaint / upscales and fal edit / SeedVR2 upscale.
-use serde_json::Value;
-
 use crate::common::*;
 use crate::fake::*;
 use crate::*;
@@ -23,22 +21,25 @@ async fn stability_inpaint_and_outpaint_send_the_documented_form() {
         "--op",
         "inpaint",
     ];
-    let e = estimate(&env, "stability:inpaint", &inp).await;
-    let g = generate(&env, "stability:inpaint", &inp).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"));
-    assert_eq!(money(&e, "expected_usd"), dec("0.05"), "5 credits: {e}");
-    assert_eq!(inputs_of(&g), [(sha(&subject), "subject".to_string())]);
-    let reqs = received(&env).await;
-    let call = requests(&reqs, "POST", "/v2beta/stable-image/edit/inpaint");
-    assert_eq!(call.len(), 1);
+    // 5 credits.
+    let run = run_and_settle(
+        &env,
+        "stability:inpaint",
+        &inp,
+        Some(dec("0.05")),
+        "/v2beta/stable-image/edit/inpaint",
+    )
+    .await;
+    assert_eq!(inputs_of(&run.g), [(sha(&subject), "subject".to_string())]);
+    assert_eq!(run.calls.len(), 1);
     assert_eq!(
-        call[0]
+        run.calls[0]
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok()),
         Some(format!("Bearer {}", STAB_KEY.1).as_str())
     );
-    let parts = multipart(call[0]);
+    let parts = run.parts();
     assert_eq!(field(&parts, "image"), Some(subject.as_slice()));
     assert_white_is_edit(field(&parts, "mask").expect("mask"), 512, 512);
     assert_eq!(
@@ -65,13 +66,16 @@ async fn stability_inpaint_and_outpaint_send_the_documented_form() {
         "--expand",
         "64,32,64,32",
     ];
-    let e = estimate(&env, "stability:outpaint", &out).await;
-    let g = generate(&env, "stability:outpaint", &out).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"));
-    assert_eq!(money(&e, "expected_usd"), dec("0.04"), "4 credits: {e}");
-    let reqs = received(&env).await;
-    let call = requests(&reqs, "POST", "/v2beta/stable-image/edit/outpaint");
-    let parts = multipart(call[0]);
+    // 4 credits.
+    let parts = run_and_settle(
+        &env,
+        "stability:outpaint",
+        &out,
+        Some(dec("0.04")),
+        "/v2beta/stable-image/edit/outpaint",
+    )
+    .await
+    .parts();
     assert_eq!(field(&parts, "image"), Some(subject.as_slice()));
     for (k, v) in [
         ("left", "64"),
@@ -104,14 +108,17 @@ async fn stability_conservative_and_creative_upscales_run_from_the_cli() {
         "--op",
         "upscale",
     ];
-    let e = estimate(&env, "stability:upscale-conservative", &args).await;
-    let g = generate(&env, "stability:upscale-conservative", &args).await;
-    assert_eq!(charged(&g), dec("0.40"), "40 credits: {g}");
-    assert_eq!(money(&e, "expected_usd"), dec("0.40"));
-    assert_eq!(g["images"][0]["width"], 2048);
-    let reqs = received(&env).await;
-    let call = requests(&reqs, "POST", "/v2beta/stable-image/upscale/conservative");
-    let parts = multipart(call[0]);
+    // 40 credits.
+    let run = run_and_settle(
+        &env,
+        "stability:upscale-conservative",
+        &args,
+        Some(dec("0.40")),
+        "/v2beta/stable-image/upscale/conservative",
+    )
+    .await;
+    assert_eq!(run.g["images"][0]["width"], 2048);
+    let parts = run.parts();
     assert_eq!(field(&parts, "image"), Some(subject.as_slice()));
     assert_eq!(
         text_field(&parts, "prompt").as_deref(),
@@ -119,16 +126,17 @@ async fn stability_conservative_and_creative_upscales_run_from_the_cli() {
     );
 
     // Creative: start, a 202 while it runs, then the image.
-    let e = estimate(&env, "stability:upscale-creative", &args).await;
-    let g = generate(&env, "stability:upscale-creative", &args).await;
-    assert_eq!(charged(&g), dec("0.60"), "60 credits: {g}");
-    assert_eq!(money(&e, "expected_usd"), dec("0.60"));
-    assert_eq!(inputs_of(&g), [(sha(&subject), "subject".to_string())]);
-    assert_eq!(
-        env.requests_to("POST", "/v2beta/stable-image/upscale/creative")
-            .await,
-        1
-    );
+    // 60 credits.
+    let run = run_and_settle(
+        &env,
+        "stability:upscale-creative",
+        &args,
+        Some(dec("0.60")),
+        "/v2beta/stable-image/upscale/creative",
+    )
+    .await;
+    assert_eq!(inputs_of(&run.g), [(sha(&subject), "subject".to_string())]);
+    assert_eq!(run.calls.len(), 1);
     assert!(
         env.requests_to("GET", "/v2beta/results/creative-1").await >= 2,
         "polled past the 202"
@@ -160,28 +168,29 @@ async fn fal_edit_and_seedvr_upscale_on_the_queue() {
         "--op",
         "edit",
     ];
-    let e = estimate(&env, "fal:fal-ai/nano-banana/edit", &edit).await;
-    let g = generate(&env, "fal:fal-ai/nano-banana/edit", &edit).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"), "{g}");
-    assert_eq!(money(&e, "expected_usd"), dec("0.0398"));
+    let run = run_and_settle(
+        &env,
+        "fal:fal-ai/nano-banana/edit",
+        &edit,
+        Some(dec("0.0398")),
+        "/fal-ai/nano-banana/edit",
+    )
+    .await;
     assert_eq!(
-        inputs_of(&g),
+        inputs_of(&run.g),
         [
             (sha(&a), "subject".to_string()),
             (sha(&b), "reference".to_string())
         ]
     );
-    let reqs = received(&env).await;
-    let sub = requests(&reqs, "POST", "/fal-ai/nano-banana/edit");
     assert_eq!(
-        sub[0]
+        run.calls[0]
             .headers
             .get("authorization")
             .and_then(|v| v.to_str().ok()),
         Some(format!("Key {}", FAL_KEY.1).as_str())
     );
-    let body: Value = serde_json::from_slice(&sub[0].body).expect("json");
-    let urls: Vec<Vec<u8>> = body["image_urls"]
+    let urls: Vec<Vec<u8>> = run.body()["image_urls"]
         .as_array()
         .expect("image_urls")
         .iter()
@@ -193,14 +202,16 @@ async fn fal_edit_and_seedvr_upscale_on_the_queue() {
     let up = [
         "--image", &fb, "--op", "upscale", "--scale", "2", "--prompt", "upscale",
     ];
-    let e = estimate(&env, "fal:fal-ai/seedvr/upscale/image", &up).await;
-    let g = generate(&env, "fal:fal-ai/seedvr/upscale/image", &up).await;
-    assert_eq!(charged(&g), money(&e, "expected_usd"), "{g}");
-    assert_eq!(money(&e, "expected_usd"), dec("0.001"), "{e}");
-    assert_eq!(g["images"][0]["width"], 1024);
-    let reqs = received(&env).await;
-    let sub = requests(&reqs, "POST", "/fal-ai/seedvr/upscale/image");
-    let body: Value = serde_json::from_slice(&sub[0].body).expect("json");
+    let run = run_and_settle(
+        &env,
+        "fal:fal-ai/seedvr/upscale/image",
+        &up,
+        Some(dec("0.001")),
+        "/fal-ai/seedvr/upscale/image",
+    )
+    .await;
+    assert_eq!(run.g["images"][0]["width"], 1024);
+    let body = run.body();
     assert_eq!(body["upscale_factor"], 2);
     assert_eq!(
         data_uri_bytes(body["image_url"].as_str().expect("image_url")),
@@ -232,16 +243,17 @@ async fn fal_gpt_image_2_edit_sends_quality_and_fidelity_at_the_table_price() {
         "--fidelity",
         "high",
     ];
-    let offer = "fal:openai/gpt-image-2/edit";
-    let e = estimate(&env, offer, &args).await;
-    let g = generate(&env, offer, &args).await;
-    assert_eq!(money(&e, "expected_usd"), dec("0.015"), "low 1024²: {e}");
-    assert_eq!(charged(&g), dec("0.015"), "{g}");
-    assert_eq!(inputs_of(&g), [(sha(&a), "subject".to_string())]);
-    let reqs = received(&env).await;
-    let body: Value =
-        serde_json::from_slice(&requests(&reqs, "POST", "/openai/gpt-image-2/edit")[0].body)
-            .expect("json");
+    // Low quality at 1024².
+    let run = run_and_settle(
+        &env,
+        "fal:openai/gpt-image-2/edit",
+        &args,
+        Some(dec("0.015")),
+        "/openai/gpt-image-2/edit",
+    )
+    .await;
+    assert_eq!(inputs_of(&run.g), [(sha(&a), "subject".to_string())]);
+    let body = run.body();
     assert_eq!(body["quality"], "low", "{body}");
     assert_eq!(body["input_fidelity"], "high", "{body}");
     assert_eq!(

@@ -6,13 +6,14 @@ import { ENGINE, ESTIMATES, INPUTS, LIMITS, OFFERS, clone, engineError } from '.
 
 /** Refuses what the engine refuses before pricing, with its words. */
 export function validateParams(p: T.RequestParams): void {
-  if (!p.prompt.trim()) throw engineError('prompt_empty');
+  const op = p.operation ?? 'generate';
+  // As the engine: only text to image needs a prompt everywhere (offers say the rest).
+  if (!p.prompt.trim() && op === 'generate') throw engineError('prompt_empty');
   const { min_side: lo, max_side: hi } = LIMITS;
   if (p.width < lo || p.height < lo || p.width > hi || p.height > hi) {
     throw engineError('size_out_of_range', { width: p.width, height: p.height });
   }
   if (p.n < LIMITS.min_n || p.n > LIMITS.max_n) throw engineError('count_out_of_range', { n: p.n });
-  const op = p.operation ?? 'generate';
   if (op !== 'generate' && !(p.inputs ?? []).length) throw engineError('operation_needs_subject');
   if (op === 'inpaint' && !p.mask) throw engineError('inpaint_needs_mask');
 }
