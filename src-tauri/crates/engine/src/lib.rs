@@ -63,6 +63,7 @@ mod settings;
 mod settings_ops;
 mod settle;
 mod shared;
+mod team_hook;
 #[cfg(test)]
 mod test_store;
 
@@ -70,6 +71,6 @@ pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
-pub use shared::{
+pub use team_hook::{
     Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
 };
