@@ -56,7 +56,8 @@ fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options.shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \
-             server; run `proofsheet-cli team join` (or open the app's Settings → Team)",
+             server; run `proofsheet-cli team join` for this library (the window cannot join a \
+             team yet)",
         )
     })
 }
