@@ -8,25 +8,23 @@ this test leaves in Edit region must not reach later tests) and run in order."""
 
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
 
-from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.file_detector import UselessFileDetector
-from selenium.webdriver.support.ui import Select, WebDriverWait
+from selenium.webdriver.support.ui import Select
 
-from conftest import FAKE_OPENAI_KEY, find, screenshot
+from conftest import FAKE_OPENAI_KEY, find
 from fake_providers import png, serve
+from inputs_window import go, row, rows, shots, wait
 from own_window import app_env, app_window
 
 PROJECT = "Harbour posters"
 DRAFT_PROMPT = "a fishing boat in a harbour at noon, flat colours"
 PROMPT = "replace the sky with a warm sunset, keep the boat"
-SIZES = [(1366, 768, "laptop"), (1920, 1080, "large")]
 
 
 @pytest.fixture(scope="module")
@@ -45,53 +43,6 @@ def browser(fake_providers):
         driver.set_window_size(1366, 768)
         yield driver
     shutil.rmtree(data, ignore_errors=True)
-
-
-def wait(driver, cond, timeout=20, msg=""):
-    return WebDriverWait(driver, timeout, poll_frequency=0.1,
-                         ignored_exceptions=(StaleElementReferenceException,)).until(cond, msg)
-
-
-def go(driver, section):
-    find(driver, f"nav-{section}").click()
-    return find(driver, f"screen-{section}")
-
-
-def theme(driver, want):
-    if driver.execute_script("return document.documentElement.dataset.theme") == want:
-        return
-    if driver.find_elements(By.CSS_SELECTOR, "[aria-modal=true]"):
-        # A modal covers the top bar: switch the theme the way the toggle does, for the shot.
-        driver.execute_script("document.documentElement.dataset.theme = arguments[0]", want)
-    else:
-        find(driver, "theme-toggle").click()
-
-
-def shots(driver, name, show=None):
-    """The current screen at both sizes and in both themes; back to laptop, dark.
-    `show`: a test id scrolled into view at each size."""
-    for t in ("light", "dark"):
-        theme(driver, t)
-        for w, h, label in SIZES:
-            driver.set_window_size(w, h)
-            time.sleep(0.4)
-            if show:
-                # Scroll only its panel: scrollIntoView would also move the (overflow: hidden) window.
-                driver.execute_script(
-                    "const e = arguments[0], s = e.closest('.scroll');"
-                    "if (s) s.scrollTop += e.getBoundingClientRect().top - s.getBoundingClientRect().top - 60;",
-                    driver.find_element(By.CSS_SELECTOR, f"[data-testid={show}]"))
-            screenshot(driver, f"inputs-{name}-{label}-{t}")
-    driver.set_window_size(1366, 768)
-
-
-def rows(driver):
-    return driver.find_elements(By.CSS_SELECTOR, "[data-testid=cost-row]")
-
-
-def row(driver, offer_id):
-    found = driver.find_elements(By.CSS_SELECTOR, f"[data-testid=cost-row][data-offer-id='{offer_id}']")
-    return found[0] if found else None
 
 
 def test_i01_a_draft_goes_to_the_canvas_as_the_subject_and_a_file_as_a_reference(browser):

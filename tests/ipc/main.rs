@@ -5,4 +5,5 @@ mod commands;
 mod events;
 mod fake_fixtures;
 mod hermetic;
+mod image_import;
 mod surface;

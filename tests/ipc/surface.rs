@@ -212,7 +212,7 @@ fn table() -> Vec<(&'static str, Value, Want)> {
         ),
         (
             "input_import",
-            json!({ "bytes": [1, 2, 3] }),
+            json!({ "data": "AQID" }),
             Want::Err("validation"),
         ),
         // The scripted dialog's folder holds no image yet: the user "cancelled".

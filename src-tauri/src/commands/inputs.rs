@@ -7,6 +7,7 @@ use engine::api::{FinalizeInput, FinalizeOptions, ImportedImage, JobEvent, Linea
 use tauri::State;
 use tauri::ipc::Channel;
 
+use super::image_data::ImageBase64;
 use crate::error::CmdResult;
 use crate::state::AppState;
 
@@ -20,11 +21,15 @@ fn forward(channel: Channel<JobEvent>) -> engine::ProgressFn {
     })
 }
 
-/// Takes pasted or dropped image bytes as an input: checked (PNG, JPEG or WebP, size
-/// limits, decodable) and kept in the library by sha256.
+/// Takes pasted or dropped image bytes (base64) as an input: checked (PNG, JPEG or
+/// WebP, size limits, decodable) and kept in the library by sha256.
 #[tauri::command]
 #[specta::specta]
-pub async fn input_import(state: State<'_, AppState>, bytes: Vec<u8>) -> CmdResult<ImportedImage> {
+pub async fn input_import(
+    state: State<'_, AppState>,
+    data: ImageBase64,
+) -> CmdResult<ImportedImage> {
+    let bytes = data.decode()?;
     Ok(state.engine.import_input_image(bytes).await?)
 }
 

@@ -9,6 +9,7 @@ mod drift;
 mod gallery;
 mod gateways;
 mod generation;
+mod image_data;
 mod inputs;
 mod keys;
 mod pricing;

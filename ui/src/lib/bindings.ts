@@ -31,10 +31,10 @@ export const commands = {
 	/**  Re-renders a draft on the final chain with the same prompt, seed and parameters. */
 	generationPromote: (generationId: string, progress: Channel<JobEvent>) => typedError<string, AppError>(__TAURI_INVOKE("generation_promote", { generationId, progress })),
 	/**
-	 *  Takes pasted or dropped image bytes as an input: checked (PNG, JPEG or WebP, size
-	 *  limits, decodable) and kept in the library by sha256.
+	 *  Takes pasted or dropped image bytes (base64) as an input: checked (PNG, JPEG or
+	 *  WebP, size limits, decodable) and kept in the library by sha256.
 	 */
-	inputImport: (bytes: number[]) => typedError<ImportedImage, AppError>(__TAURI_INVOKE("input_import", { bytes })),
+	inputImport: (data: ImageBase64) => typedError<ImportedImage, AppError>(__TAURI_INVOKE("input_import", { data })),
 	/**
 	 *  Asks the user for an image file in a native dialog and imports it; `None` when they
 	 *  cancel. The path comes from the dialog, never from the window.
@@ -846,6 +846,9 @@ export type GenerationResult = {
  */
 export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "cancelled" | "reused" | "deferred";
 
+/**  An image file's bytes, standard base64 (RFC 4648 alphabet, padded), no `data:` prefix. */
+export type ImageBase64 = string;
+
 export type ImageView = {
 	/**  Absolute path of the stored file. */
 	path: string,
@@ -1020,6 +1023,8 @@ export type LifecycleChangeView = {
  */
 export type Lineage = {
 	operation: Operation,
+	/**  This generation's tier (its relatives' are on `used_by`). */
+	tier: Tier,
 	/**  The input images this result used, in order (subject first). */
 	inputs: InputView[],
 	/**  The mask over the subject (alpha 0 = edit), when one was sent. */
@@ -1038,6 +1043,8 @@ export type LineageLink = {
 	/**  The part the image played there. */
 	role: InputRole,
 	status: GenerationStatus,
+	/**  Draft or final: the tree tags each relative. */
+	tier: Tier,
 	created_at: string,
 	thumb_path: string | null,
 };

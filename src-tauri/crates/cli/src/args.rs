@@ -265,9 +265,10 @@ pub enum ChargesCommand {
 
 /// Request parameters shared by `estimate` and `generate`.
 #[derive(Debug, Args, Clone)]
-#[command(group(clap::ArgGroup::new("prompt_source").required(true).args(["prompt", "prompt_file"])))]
 pub struct ParamArgs {
-    /// What to draw; `-` reads it from stdin (e.g. `cat brief.txt | … --prompt -`)
+    /// What to draw; `-` reads it from stdin (e.g. `cat brief.txt | … --prompt -`).
+    /// Required to make an image from text; an upscale, expand or variation, or an offer
+    /// that takes none (stability:erase, stability:remove-background), runs without
     #[arg(long, value_name = "TEXT")]
     pub prompt: Option<String>,
     /// Read the prompt from a UTF-8 text file (for prompts too long for the command line;

@@ -33,8 +33,9 @@ use tokio_util::sync::CancellationToken;
 use crate::api::JobEvent;
 use crate::budget;
 use crate::config::ProgressFn;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
+use crate::provider_gateway::KeyLookup;
 use crate::settle::{
     Stored, Success, bound, store_success, submit_credits_cost, usage_json, usage_of,
 };
@@ -117,7 +118,7 @@ pub(crate) async fn record_skip(
 }
 
 fn backoff(core: &Core, retry: u32) -> Duration {
-    let p = &core.options.retry;
+    let p = &core.options().retry;
     let base = p.backoff_base.saturating_mul(1u32 << retry.min(16));
     let capped = base.min(p.backoff_max);
     let jitter = rand::rng().random_range(0.0..=0.5);
@@ -158,7 +159,7 @@ impl Call<'_> {
                 Err(why) => return Ok(CallEnd::Fallback(why)),
             }
         } else {
-            let Some(client) = self.core.client(&self.offer.id, &provider) else {
+            let Some(client) = self.core.wiring().client(&self.offer.id, &provider) else {
                 return Ok(CallEnd::Fallback(format!(
                     "no endpoint is configured for {provider}; set one in Settings → Endpoints"
                 )));
@@ -180,7 +181,7 @@ impl Call<'_> {
             // A job we are resuming is never given up for a cooling-down breaker: moving
             // on could pay twice.
             if remote.is_none()
-                && let Some(left) = self.core.limits.cooling_down(&limit)
+                && let Some(left) = self.core.runs().limits().cooling_down(&limit)
             {
                 return Ok(CallEnd::Fallback(format!(
                     "{limit} failed repeatedly and is cooling down for {} s",
@@ -192,7 +193,7 @@ impl Call<'_> {
                 crate::shared::ensure(self.core, self.project, self.generation, self.worst_case)
                     .await?;
                 budget::ensure_reserved(
-                    &self.core.store,
+                    self.core.store(),
                     self.project,
                     self.generation,
                     self.worst_case,
@@ -200,7 +201,7 @@ impl Call<'_> {
                 .await?;
                 *self.held.lock() = self.worst_case;
             }
-            let sem = self.core.limits.semaphore(&limit);
+            let sem = self.core.runs().limits().semaphore(&limit);
             let _permit = tokio::select! {
                 p = sem.acquire_owned() => p.map_err(|_| EngineError::internal("provider limiter closed"))?,
                 _ = self.cancel.cancelled() => return self.cancelled_between(remote).await,
@@ -246,7 +247,7 @@ impl Call<'_> {
         n: &mut Counters,
     ) -> Result<Next> {
         let provider = self.offer.provider.to_string();
-        let retry = self.core.options.retry.clone();
+        let retry = self.core.options().retry.clone();
         if matches!(e.class, ErrorClass::Cancelled) {
             match (e.billing, &known) {
                 (Billing::Billed, _) => {
@@ -347,7 +348,8 @@ impl Call<'_> {
             | ErrorClass::InvalidRequest { .. } => Ok(Next::End(CallEnd::Fallback(e.message))),
             ErrorClass::RateLimited { retry_after_ms } => {
                 self.core
-                    .limits
+                    .runs()
+                    .limits()
                     .failure(&crate::limits::limit_key(&self.offer.id, &provider));
                 if n.limited >= retry.rate_limit_retries {
                     return Ok(Next::End(CallEnd::Fallback(e.message)));
@@ -369,7 +371,8 @@ impl Call<'_> {
             }
             ErrorClass::Transient | ErrorClass::Timeout { .. } | ErrorClass::MalformedResponse => {
                 self.core
-                    .limits
+                    .runs()
+                    .limits()
                     .failure(&crate::limits::limit_key(&self.offer.id, &provider));
                 if n.transient >= retry.transient_retries {
                     return Ok(Next::End(CallEnd::Fallback(e.message)));
@@ -430,17 +433,17 @@ impl Call<'_> {
         )
         .await?;
         crate::drift::record_reported(self.core, attempt, provider_said).await;
-        self.core.forget_drift();
+        self.core.prices().forget_drift();
         self.took(cost);
         // A flagged cost never teaches the estimator (F8).
         if !flagged && let Some(key) = &self.calibration_key {
-            self.core.learn(pricing::CalibrationSample {
+            self.core.prices().learn(pricing::CalibrationSample {
                 offer_id: self.offer.id.to_string(),
                 key: key.clone(),
                 actual: cost,
             });
         }
-        self.core.limits.success(&crate::limits::limit_key(
+        self.core.runs().limits().success(&crate::limits::limit_key(
             &self.offer.id,
             self.offer.provider.as_str(),
         ));
@@ -469,7 +472,7 @@ impl Call<'_> {
     /// provider names it, so a crash mid-poll is resumed, not resubmitted.
     fn sink(&self, attempt: i64, job: Arc<parking_lot::Mutex<Option<RemoteJob>>>) -> ProgressSink {
         let emit = self.emit.clone();
-        let store = self.core.store.clone();
+        let store = self.core.store().clone();
         let provider = self.offer.provider.to_string();
         let start = Instant::now();
         ProgressSink::new(move |p| match p {

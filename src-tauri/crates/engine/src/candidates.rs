@@ -19,16 +19,16 @@ pub(crate) async fn route_candidates(
     req: &pricing::EstimateRequest,
     params: &crate::api::RequestParams,
 ) -> Vec<Candidate> {
-    let with_keys = core.providers_with_keys().await;
+    let with_keys = core.gateway().providers_with_keys().await;
     // A provider cooling down after repeated failures is left out of default chains,
     // so Draft moves on to the next usable provider (walkthrough 1.16).
     let usable = |p: &str| core.provider_usable(p, &with_keys) && cooling(core, p).is_none();
-    let calibration = core.calibration();
-    let ctx = crate::context::estimate_ctx(&calibration);
+    let calibration = core.prices().calibration();
+    let ctx = crate::prices::estimate_ctx(&calibration);
     let ids = routing::chain(route, policy, catalog, req, params, &ctx, &usable);
     let no_client =
         |p: &str| {
-            core.clients.read().get(p).is_none().then(|| {
+            core.wiring().clients().get(p).is_none().then(|| {
                 format!("no endpoint is configured for {p}; set one in Settings → Endpoints")
             })
         };
@@ -45,7 +45,7 @@ pub(crate) async fn route_candidates(
 
 /// Why a provider is skipped right now: its breaker is open after repeated failures.
 pub(crate) fn cooling(core: &Core, provider: &str) -> Option<String> {
-    core.limits.cooling_down(provider).map(|left| {
+    core.runs().limits().cooling_down(provider).map(|left| {
         format!(
             "{provider} failed repeatedly and is cooling down for {} s",
             left.as_secs().max(1)

@@ -1,200 +1,80 @@
-//! The context behind the facade: the store, keys, catalog, provider clients, limits
-//! and the job registry. Cloned into every job task as `Arc<Core>`.
+//! The context behind the facade, cloned into every job task as `Arc<Core>`: a few
+//! services with private state, each asked for by the modules that need it (issue 13
+//! §4): the store, the configuration in use (`wiring`: settings, clients, catalog, named
+//! gateways), the provider gateway (HTTP, keys), prices (calibration, drift), job runs
+//! (queue, jobs, active set, limits, lease) and the data-change notices.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::path::Path;
 
-use parking_lot::{Mutex, RwLock};
-use providers::ImageProvider;
-use store::{GenerationId, Store};
-use tokio_util::sync::CancellationToken;
+use store::Store;
 
-use crate::catalog::CatalogState;
+use crate::changes::Changes;
+
 use crate::config::EngineConfig;
-use crate::error::{EngineError, ErrorKind, Result};
-use crate::limits::Limits;
+use crate::error::Result;
 use crate::options::EngineOptions;
-use crate::queue::JobQueue;
-use crate::settings::{Clients, Settings, client_key};
+use crate::prices::Prices;
+use crate::provider_gateway::ProviderGateway;
+use crate::runs::Runs;
+use crate::wiring::Wiring;
 
 pub(crate) struct Core {
-    pub config: EngineConfig,
-    pub options: EngineOptions,
-    pub store: Store,
-    pub keys: keys::AsyncKeyStore,
-    pub http: reqwest::Client,
-    pub settings: RwLock<Settings>,
-    pub catalog: RwLock<Arc<CatalogState>>,
-    pub clients: RwLock<Arc<Clients>>,
-    /// Named gateways as stored in the library (issue 16).
-    pub gateways: RwLock<Arc<Vec<store::GatewayRow>>>,
-    pub limits: Limits,
-    pub queue: JobQueue,
-    /// Job id → cancel token of queued and running jobs.
-    pub jobs: Mutex<HashMap<String, CancellationToken>>,
-    /// Generations this process is working on (recovery leaves them alone).
-    pub active: Mutex<HashSet<GenerationId>>,
-    /// This instance's lease; its id is stamped on the generations it runs.
-    pub lease: crate::lease::Lease,
-    /// Which providers have a key (keychain index + env + injected), refreshed on change.
-    pub key_presence: RwLock<Option<(std::time::Instant, HashSet<String>)>>,
-    /// What usage- and time-billed offers really cost (DESIGN.md §3): loaded from the
-    /// store's settled attempts at open, fed as each successful keyed attempt settles.
-    /// Estimates take a snapshot (copy-on-write: a sample recorded while a snapshot is
-    /// out clones the small map, estimates never hold the lock).
-    pub calibration: RwLock<Arc<pricing::Calibration>>,
-    /// Offers whose settled costs drifted from their estimates (`drift::list`).
-    pub drift: DriftCache,
-    /// Held for the whole of every read-modify-write of settings, clients, catalog and
-    /// named gateways (issue 13 §1.10): two saves never interleave and lose one.
-    pub reconfigure: tokio::sync::Mutex<()>,
+    config: EngineConfig,
+    options: EngineOptions,
+    store: Store,
+    wiring: Wiring,
+    gateway: ProviderGateway,
+    prices: Prices,
+    runs: Runs,
     /// Data-change notices for the window (`Engine::subscribe_changes`).
-    pub changes: crate::changes::Changes,
-}
-
-/// The cached drift list: recomputed when stale (an attempt settled, a decision or the
-/// settings changed, or `drift::CACHE_TTL` passed).
-pub(crate) type DriftCache = RwLock<Option<(std::time::Instant, Arc<Vec<crate::api::DriftView>>)>>;
-
-/// The context every estimate in the engine is made with: now, and the history.
-pub(crate) fn estimate_ctx(calibration: &pricing::Calibration) -> pricing::EstimateContext<'_> {
-    pricing::EstimateContext {
-        calibration: Some(calibration),
-        ..pricing::EstimateContext::new(chrono::Utc::now())
-    }
-}
-
-/// A stored sample as pricing's calibration takes it.
-pub(crate) fn sample_of(row: store::CalibrationRow) -> pricing::CalibrationSample {
-    pricing::CalibrationSample {
-        offer_id: row.offer_id,
-        key: row.key,
-        actual: row.actual,
-    }
-}
-
-/// What a provider call needs a key for.
-/// The key stays a `Secret` (never printed, wiped on drop) until the request that uses
-/// it reads it with `expose()`.
-pub(crate) enum KeyLookup {
-    Found(keys::Secret),
-    /// The provider does not need one (local, gateways).
-    NotNeeded,
-    Missing,
-}
-
-/// Providers that run without a key (local servers, gateways).
-pub(crate) fn key_optional(provider: &str) -> bool {
-    provider
-        .parse::<vocab::OfferProvider>()
-        .is_ok_and(|p| p.key_optional())
-}
-
-/// A new configuration, swapped in at once by `Core::swap` (`None` keeps a part).
-#[derive(Default)]
-pub(crate) struct Swap {
-    pub settings: Option<Settings>,
-    pub clients: Option<Clients>,
-    pub catalog: Option<CatalogState>,
-    pub gateways: Option<Vec<store::GatewayRow>>,
+    changes: Changes,
 }
 
 impl Core {
-    /// Installs a new configuration with every lock taken first, so no reader sees new
-    /// clients with old settings. Call with `reconfigure` held.
-    pub fn swap(&self, next: Swap) {
-        let mut settings = self.settings.write();
-        let mut clients = self.clients.write();
-        let mut catalog = self.catalog.write();
-        let mut gateways = self.gateways.write();
-        if let Some(s) = next.settings {
-            *settings = s;
-        }
-        if let Some(c) = next.clients {
-            *clients = Arc::new(c);
-        }
-        if let Some(c) = next.catalog {
-            *catalog = Arc::new(c);
-        }
-        if let Some(g) = next.gateways {
-            *gateways = Arc::new(g);
-        }
-    }
-
-    pub fn catalog(&self) -> Arc<pricing::Catalog> {
-        self.catalog.read().effective.clone()
-    }
-
-    /// A snapshot of the calibration history for one round of estimates.
-    pub fn calibration(&self) -> Arc<pricing::Calibration> {
-        self.calibration.read().clone()
-    }
-
-    /// Learns one settled cost (after its attempt row is written, so memory never knows
-    /// more than the store a restart loads from).
-    pub fn learn(&self, sample: pricing::CalibrationSample) {
-        Arc::make_mut(&mut *self.calibration.write()).record(sample);
-    }
-
-    /// The drift list is recomputed on next use (an attempt settled, a decision).
-    pub fn forget_drift(&self) {
-        *self.drift.write() = None;
-    }
-
-    pub fn client(&self, offer_id: &str, provider: &str) -> Option<Arc<dyn ImageProvider>> {
-        self.clients.read().get(&client_key(offer_id, provider))
-    }
-
-    /// A usable key for `provider`: injected, then environment, then keychain.
-    pub async fn key_for(&self, provider: &str) -> Result<KeyLookup> {
-        if let Some(k) = self.options.keys.get(provider) {
-            return Ok(KeyLookup::Found(keys::Secret::from_string(k.clone())));
-        }
-        let Some(p) = vocab::ProviderId::from_wire(provider) else {
-            return Ok(KeyLookup::NotNeeded);
-        };
-        match self.keys.get(p).await {
-            Ok(Some(s)) => Ok(KeyLookup::Found(s)),
-            Ok(None) if key_optional(provider) => Ok(KeyLookup::NotNeeded),
-            Ok(None) => Ok(KeyLookup::Missing),
-            Err(_) if key_optional(provider) => Ok(KeyLookup::NotNeeded),
-            Err(e) => Err(EngineError::new(
-                ErrorKind::Keychain,
-                format!("cannot read the {provider} key: {e}"),
-            )),
+    pub fn new(
+        config: EngineConfig,
+        options: EngineOptions,
+        store: Store,
+        wiring: Wiring,
+        gateway: ProviderGateway,
+        prices: Prices,
+        runs: Runs,
+    ) -> Self {
+        Self {
+            config,
+            options,
+            store,
+            wiring,
+            gateway,
+            prices,
+            runs,
+            changes: Changes::new(),
         }
     }
 
-    /// Providers with a key available, without reading any secret. A missing keychain
-    /// only hides keychain keys; injected and environment keys still count.
-    pub async fn providers_with_keys(&self) -> HashSet<String> {
-        if let Some((until, p)) = self.key_presence.read().clone()
-            && std::time::Instant::now() < until
-        {
-            return p;
-        }
-        let mut set: HashSet<String> = self.options.keys.keys().cloned().collect();
-        for info in keys::KeyStore::environment_keys() {
-            set.insert(info.provider.as_str().to_owned());
-        }
-        match self.keys.list().await {
-            Ok(list) => {
-                set.extend(list.into_iter().map(|i| i.provider.as_str().to_owned()));
-                let forever = std::time::Instant::now() + std::time::Duration::from_secs(86_400);
-                *self.key_presence.write() = Some((forever, set.clone()));
-            }
-            // Cached briefly: the keychain may come up later (unlocked, daemon started).
-            Err(e) => {
-                tracing::debug!("keychain unavailable for key listing: {e}");
-                let soon = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                *self.key_presence.write() = Some((soon, set.clone()));
-            }
-        }
-        set
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
     }
 
-    pub fn forget_key_presence(&self) {
-        *self.key_presence.write() = None;
+    /// The library folder this engine works on.
+    pub fn data_dir(&self) -> &Path {
+        &self.config.data_dir
+    }
+
+    /// Retry, timeouts, polling and test hooks, fixed at open.
+    pub fn options(&self) -> &EngineOptions {
+        &self.options
+    }
+
+    /// The library: ledger, generations, gallery (sync; `store_op` runs it off the
+    /// async runtime).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn changes(&self) -> &Changes {
+        &self.changes
     }
 
     /// Whether `provider` can be called: a key is present, or it needs none and has an
@@ -213,7 +93,7 @@ impl Core {
             // A local server is set up by Settings or by PROOFSHEET_<PROVIDER>_BASE_URL
             // (issue 12 §1.8: the environment used to be ignored here).
             Some(id) if id.is_local() => {
-                let set = self.settings.read().endpoints.contains_key(provider)
+                let set = self.wiring.settings().endpoints.contains_key(provider)
                     || std::env::var(id.base_url_env_var()).is_ok_and(|v| !v.trim().is_empty());
                 if set {
                     Availability::Ready
@@ -224,6 +104,26 @@ impl Core {
             _ if p.key_optional() || with_keys.contains(provider) => Availability::Ready,
             _ => Availability::NoKey,
         }
+    }
+
+    /// Settings, clients, catalog and named gateways: the configuration in use.
+    pub fn wiring(&self) -> &Wiring {
+        &self.wiring
+    }
+
+    /// HTTP, keys and key presence: how a provider is reached.
+    pub fn gateway(&self) -> &ProviderGateway {
+        &self.gateway
+    }
+
+    /// Calibration and drift: what offers really cost.
+    pub fn prices(&self) -> &Prices {
+        &self.prices
+    }
+
+    /// Job runs: queue, cancel tokens, the active set, limits, the lease.
+    pub fn runs(&self) -> &Runs {
+        &self.runs
     }
 
     pub async fn store_op<T, F>(&self, f: F) -> Result<T>

@@ -26,8 +26,9 @@ use crate::api::{DeferredJobView, DeferredPrice, JobEvent};
 use crate::attempts::record_skip;
 use crate::budget;
 use crate::config::ProgressFn;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
+use crate::provider_gateway::KeyLookup;
 use crate::routing::Candidate;
 
 fn within_hours(offer: &pricing::Offer) -> u32 {
@@ -62,6 +63,7 @@ fn can_defer_request(core: &Core, offer: &pricing::Offer, req: &pricing::Estimat
     can_defer(core, offer)
         && (plain
             || core
+                .wiring()
                 .client(&offer.id, offer.provider.as_str())
                 .is_some_and(|c| c.batch_takes_inputs(&offer.model)))
 }
@@ -73,6 +75,7 @@ pub(crate) fn can_defer(core: &Core, offer: &pricing::Offer) -> bool {
         .iter()
         .any(|l| l.tier == LatencyTier::Batch)
         && core
+            .wiring()
             .client(&offer.id, offer.provider.as_str())
             .is_some_and(|c| c.batch_support(&offer.model))
 }
@@ -180,7 +183,7 @@ pub(crate) async fn submit(
         .max()
         .unwrap_or_default();
     crate::shared::reserve(core, project, generation, worst).await?;
-    let outcome = budget::reserve(&core.store, project, generation, worst).await?;
+    let outcome = budget::reserve(core.store(), project, generation, worst).await?;
     let warning = budget::warning_text(&outcome);
     emit(JobEvent::Reserved {
         amount_usd: worst,
@@ -197,7 +200,7 @@ pub(crate) async fn submit(
             core.store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                 .await?;
         }
-        let key = match core.key_for(c.offer.provider.as_str()).await? {
+        let key = match core.gateway().key_for(c.offer.provider.as_str()).await? {
             KeyLookup::Found(k) => Some(k),
             KeyLookup::NotNeeded => None,
             KeyLookup::Missing => {
@@ -240,7 +243,7 @@ async fn one(
     emit: &ProgressFn,
 ) -> Result<Option<(String, bool)>> {
     let provider = c.offer.provider.to_string();
-    let Some(client) = core.client(&c.offer.id, &provider) else {
+    let Some(client) = core.wiring().client(&c.offer.id, &provider) else {
         return Ok(Some((
             format!("no endpoint is configured for {provider}"),
             false,

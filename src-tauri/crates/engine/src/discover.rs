@@ -13,8 +13,9 @@ use serde_json::{Value, json};
 
 use crate::api::{DiscoveredModel, DiscoveryReport, OfferImportReport, ProviderDiscovery};
 use crate::catalog::CatalogState;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
+use crate::provider_gateway::KeyLookup;
 use crate::settings::SETTINGS_KEY;
 use vocab::ProviderId;
 
@@ -38,14 +39,14 @@ fn parse_provider(p: &str) -> Result<ProviderId> {
 fn list_base(core: &Core, provider: ProviderId) -> String {
     let (id, default) = providers::models::list_endpoint(provider);
     let cfg = providers::ProviderConfig {
-        base_url: core.settings.read().endpoints.get(id).cloned(),
+        base_url: core.wiring().settings().endpoints.get(id).cloned(),
         ..Default::default()
     };
     providers::config::resolve_base_url(id, &cfg, default).unwrap_or_default()
 }
 
 async fn listing(core: &Arc<Core>, provider: ProviderId) -> Result<Option<Vec<ListedModel>>> {
-    let key = match core.key_for(provider.as_str()).await? {
+    let key = match core.gateway().key_for(provider.as_str()).await? {
         KeyLookup::Found(k) => Some(k),
         KeyLookup::NotNeeded | KeyLookup::Missing => None,
     };
@@ -56,10 +57,10 @@ async fn listing(core: &Arc<Core>, provider: ProviderId) -> Result<Option<Vec<Li
         ));
     }
     let http = providers::http::Http::new(
-        core.http.clone(),
+        core.gateway().http().clone(),
         provider.as_str(),
         &providers::ProviderConfig {
-            timeout: core.options.http_timeout,
+            timeout: core.options().http_timeout,
             ..Default::default()
         },
     );
@@ -92,7 +93,7 @@ pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<D
             .filter(|p| providers::models::lists_models(*p))
             .collect(),
     };
-    let with_keys = core.providers_with_keys().await;
+    let with_keys = core.gateway().providers_with_keys().await;
     let mut out = Vec::new();
     for p in providers {
         let mut view = ProviderDiscovery {
@@ -132,7 +133,7 @@ fn compare(
     models: &[ListedModel],
     view: &mut ProviderDiscovery,
 ) {
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let today = pricing::catalog_date(chrono::Utc::now());
     view.listed = u32::try_from(models.len()).unwrap_or(u32::MAX);
     let ours: Vec<&pricing::Offer> = catalog
@@ -264,7 +265,7 @@ pub(crate) async fn import(
         return Err(EngineError::validation("name at least one model to import"));
     }
     let listed = listing(core, provider).await?.unwrap_or_default();
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let mut offers = Vec::new();
     for id in &models {
         let m = listed.iter().find(|m| &m.id == id).ok_or_else(|| {
@@ -285,15 +286,15 @@ pub(crate) async fn import(
         })?;
         offers.push(o);
     }
-    let _one_at_a_time = core.reconfigure.lock().await;
-    let mut next = core.settings.read().clone();
+    let _one_at_a_time = core.wiring().reconfigure().await;
+    let mut next = core.wiring().settings().as_ref().clone();
     next.user_offers.extend(offers);
-    let overrides = core.catalog.read().overrides.clone();
+    let overrides = core.wiring().catalog_state().overrides.clone();
     let stored = core
         .store_op(|s| s.setting(crate::settings::CATALOG_KEY))
         .await?
         .and_then(|v| v.as_str().map(str::to_owned));
-    let named = core.gateways.read().clone();
+    let named = core.wiring().gateways().clone();
     let state = CatalogState::build(stored.as_deref(), &next, &named, overrides)?;
     let added: Vec<String> = models
         .iter()
@@ -309,7 +310,7 @@ pub(crate) async fn import(
         .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(SETTINGS_KEY, &value))
         .await?;
-    core.swap(crate::context::Swap {
+    core.wiring().swap(crate::wiring::Swap {
         settings: Some(next),
         catalog: Some(state),
         ..Default::default()

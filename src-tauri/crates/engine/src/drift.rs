@@ -12,7 +12,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use pricing::{EstimateRequest, Offer, SettlementBasis};
 use rust_decimal::{Decimal, RoundingStrategy};
@@ -101,7 +101,7 @@ pub(crate) async fn save_settings(core: &Arc<Core>, input: DriftSettings) -> Res
         .map_err(|e| EngineError::internal(format!("drift settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(DRIFT_SETTINGS_KEY, &value))
         .await?;
-    core.forget_drift();
+    core.prices().forget_drift();
     Ok(input)
 }
 
@@ -117,9 +117,7 @@ pub(crate) async fn drifting(core: &Arc<Core>) -> Result<Vec<DriftView>> {
 
 /// The offers whose bills drifted (all statuses), cached.
 pub(crate) async fn list(core: &Arc<Core>) -> Result<Arc<Vec<DriftView>>> {
-    if let Some((at, v)) = core.drift.read().clone()
-        && at.elapsed() < CACHE_TTL
-    {
+    if let Some(v) = core.prices().cached_drift(CACHE_TTL) {
         return Ok(v);
     }
     let (settings, samples, decisions) = core
@@ -130,7 +128,7 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Arc<Vec<DriftView>>> {
             Ok((settings, samples, decisions))
         })
         .await?;
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let multipliers = multipliers(core);
     let views = Arc::new(compute(
         &settings,
@@ -139,7 +137,7 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Arc<Vec<DriftView>>> {
         |id| catalog.offer(id).cloned(),
         |id| multipliers.get(id).copied().unwrap_or(Decimal::ONE),
     ));
-    *core.drift.write() = Some((Instant::now(), views.clone()));
+    core.prices().cache_drift(views.clone());
     Ok(views)
 }
 
@@ -169,8 +167,8 @@ fn mark_of(d: &DriftView) -> DriftMark {
 }
 
 fn multipliers(core: &Core) -> HashMap<String, Decimal> {
-    core.catalog
-        .read()
+    core.wiring()
+        .catalog_state()
         .overrides
         .iter()
         .filter_map(|o| match o.change {
@@ -311,17 +309,22 @@ fn newest(d: &DriftView) -> i64 {
 /// rates stay, so settlement of reported usage is unchanged); any other offer gets the
 /// ratio as its negotiated-rate multiplier (× the one in force).
 pub(crate) async fn accept(core: &Arc<Core>, offer_id: &str) -> Result<DriftView> {
-    core.forget_drift();
+    core.prices().forget_drift();
     let d = find(&list(core).await?, offer_id)?;
-    let offer = core.catalog().offer(offer_id).cloned().ok_or_else(|| {
-        EngineError::not_found(format!("`{offer_id}` is no longer in the price catalog"))
-    })?;
+    let offer = core
+        .wiring()
+        .catalog()
+        .offer(offer_id)
+        .cloned()
+        .ok_or_else(|| {
+            EngineError::not_found(format!("`{offer_id}` is no longer in the price catalog"))
+        })?;
     let mut formula = offer.formula.clone();
     if scale_assumption(&mut formula, d.ratio) {
         let change = pricing::OverrideChange::Formula { formula };
         replace_override(core, offer_id, change).await?;
     } else {
-        let custom = core.catalog.read().overrides.iter().any(|o| {
+        let custom = core.wiring().catalog_state().overrides.iter().any(|o| {
             o.offer_id == offer_id
                 && !matches!(o.change, pricing::OverrideChange::Multiplier { .. })
         });
@@ -383,9 +386,9 @@ async fn replace_override(
     offer_id: &str,
     change: pricing::OverrideChange,
 ) -> Result<()> {
-    let _one_at_a_time = core.reconfigure.lock().await;
+    let _one_at_a_time = core.wiring().reconfigure().await;
     let (base, mut overrides) = {
-        let c = core.catalog.read();
+        let c = core.wiring().catalog_state();
         (c.base.clone(), c.overrides.clone())
     };
     overrides.retain(|o| o.offer_id != offer_id);
@@ -402,7 +405,7 @@ async fn replace_override(
         s.set_price_override(&id, &value)
     })
     .await?;
-    core.swap(crate::context::Swap {
+    core.wiring().swap(crate::wiring::Swap {
         catalog: Some(crate::catalog::CatalogState {
             base,
             overrides,
@@ -415,7 +418,7 @@ async fn replace_override(
 
 /// Ignores an offer's drift: no mark until a whole window of later attempts drifts.
 pub(crate) async fn ignore(core: &Arc<Core>, offer_id: &str) -> Result<DriftView> {
-    core.forget_drift();
+    core.prices().forget_drift();
     let d = find(&list(core).await?, offer_id)?;
     decide(core, &d, "ignored").await?;
     Ok(DriftView {
@@ -428,14 +431,14 @@ async fn decide(core: &Arc<Core>, d: &DriftView, action: &'static str) -> Result
     let (id, ratio, through) = (d.offer_id.clone(), d.ratio, newest(d));
     core.store_op(move |s| s.set_drift_decision(&id, action, ratio, through))
         .await?;
-    core.forget_drift();
+    core.prices().forget_drift();
     Ok(())
 }
 
 /// Negotiated rates and price caps in force, as `set_overrides` takes them.
 fn current_inputs(core: &Core) -> Vec<PriceOverrideInput> {
-    core.catalog
-        .read()
+    core.wiring()
+        .catalog_state()
         .overrides
         .iter()
         .filter_map(|o| match o.change {

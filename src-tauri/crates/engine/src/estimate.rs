@@ -16,9 +16,9 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
     routing::validate_params(&input.params)?;
     let (req, resolved) =
         crate::inputs::priced(core, &input.params, input.params.seed.map(u64::from)).await?;
-    let catalog = core.catalog();
-    let calibration = core.calibration();
-    let ctx = crate::context::estimate_ctx(&calibration);
+    let catalog = core.wiring().catalog();
+    let calibration = core.prices().calibration();
+    let ctx = crate::prices::estimate_ctx(&calibration);
     let unknown = routing::unknown_offers(&catalog, &input.offers);
     if !unknown.is_empty() {
         return Err(EngineError::validation(format!(
@@ -48,7 +48,7 @@ pub(crate) async fn estimate(core: &Arc<Core>, input: EstimateInput) -> Result<E
             .collect()
     };
     let estimates = pricing::estimate_offers(offers.iter().copied(), &req, &ctx);
-    let with_keys = core.providers_with_keys().await;
+    let with_keys = core.gateway().providers_with_keys().await;
     // Dedup keys only for supported offers; one blocking trip for all lookups.
     let keys: Vec<Option<String>> = estimates
         .iter()
@@ -118,13 +118,13 @@ pub(crate) async fn promote_preview(core: &Arc<Core>, id: &str) -> Result<Promot
             s.policy(p.id)
         })
         .await?;
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let params = &plan.params;
     let (req, _) = crate::inputs::priced(core, params, params.seed.map(u64::from)).await?;
-    let with_keys = core.providers_with_keys().await;
+    let with_keys = core.gateway().providers_with_keys().await;
     let usable = |p: &str| core.provider_usable(p, &with_keys);
-    let calibration = core.calibration();
-    let ctx = crate::context::estimate_ctx(&calibration);
+    let calibration = core.prices().calibration();
+    let ctx = crate::prices::estimate_ctx(&calibration);
     let ids = routing::chain(
         &Route::Final,
         &policy,

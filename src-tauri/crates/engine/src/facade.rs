@@ -34,7 +34,7 @@ impl Engine {
     /// Removes temp and orphan image files and rebuilds missing thumbnails, as `open`
     /// does unless [`EngineOptions::defer_file_sweep`]. Blocking work, off the runtime.
     pub async fn sweep_files(&self) -> Result<()> {
-        let store = self.core.store.clone();
+        let store = self.core.store().clone();
         if store.is_read_only() {
             return Ok(());
         }
@@ -52,9 +52,9 @@ impl Engine {
     /// `open` with explicit tunables (retry timing, limits, injected keys, recovery mode).
     pub async fn open_with(config: EngineConfig, options: EngineOptions) -> Result<Engine> {
         let core = crate::open::core(config, options).await?;
-        let handle = match core.options.recovery {
+        let handle = match core.options().recovery {
             // A read-only library cannot record what recovery finds.
-            _ if core.store.is_read_only() => None,
+            _ if core.store().is_read_only() => None,
             RecoveryMode::Background => {
                 let c = core.clone();
                 Some(tokio::spawn(async move { recovery::recover(&c).await }))
@@ -71,25 +71,25 @@ impl Engine {
     /// on the same library (`DataTopic::Library`). A listener that falls behind is told
     /// `Lagged` and should refetch everything.
     pub fn subscribe_changes(&self) -> tokio::sync::broadcast::Receiver<DataTopic> {
-        self.core.changes.subscribe()
+        self.core.changes().subscribe()
     }
 
     /// Announces `topics` when `out` is a success.
     fn told<T>(&self, out: Result<T>, topics: &[DataTopic]) -> Result<T> {
         if out.is_ok() {
-            self.core.changes.emit(topics);
+            self.core.changes().emit(topics);
         }
         out
     }
 
     pub fn config(&self) -> &EngineConfig {
-        &self.core.config
+        self.core.config()
     }
 
     /// This instance's id: its lease file is `instances/<id>.lock` in the data dir, held
     /// for the engine's lifetime; generations it runs carry this id as their owner.
     pub fn instance_id(&self) -> &str {
-        self.core.lease.id()
+        self.core.runs().owner()
     }
 
     /// Reconciles generations a previous process left running and says what it did.
@@ -104,7 +104,7 @@ impl Engine {
 
     // ---- pricing ----
     pub fn offers(&self) -> Vec<OfferView> {
-        let catalog = self.core.catalog();
+        let catalog = self.core.wiring().catalog();
         catalog
             .offers()
             .iter()
@@ -119,7 +119,7 @@ impl Engine {
     /// Queues a generation and returns its job id at once; progress and the result
     /// arrive through `progress`.
     pub async fn submit(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (job_id, _handle) = jobs::spawn(&self.core, spec(input, None), progress);
         Ok(job_id)
     }
@@ -131,7 +131,7 @@ impl Engine {
         input: GenerateInput,
         progress: ProgressFn,
     ) -> Result<GenerationResult> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (_job, handle) = jobs::spawn(&self.core, spec(input, None), progress);
         handle.await?
     }
@@ -143,7 +143,7 @@ impl Engine {
         input: GenerateInput,
         progress: ProgressFn,
     ) -> Result<GenerationResult> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let mut s = spec(input, None);
         s.later = true;
         let (_job, handle) = jobs::spawn(&self.core, s, progress);
@@ -151,7 +151,7 @@ impl Engine {
     }
     /// `generate_later`, queued like `submit`: returns the job id at once.
     pub async fn submit_later(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let mut s = spec(input, None);
         s.later = true;
         let (job_id, _handle) = jobs::spawn(&self.core, s, progress);
@@ -170,7 +170,7 @@ impl Engine {
     /// reservation is released; a call already sent may be billed, so it is booked at its
     /// estimate as an unconfirmed charge. False when the job is unknown or finished.
     pub fn cancel(&self, job_id: &str) -> bool {
-        jobs::cancel(&self.core, job_id)
+        jobs::cancel(self.core.runs(), job_id)
     }
     pub async fn promote_preview(&self, generation_id: &str) -> Result<PromotePreview> {
         estimate::promote_preview(&self.core, generation_id).await
@@ -196,7 +196,7 @@ impl Engine {
     /// The promote job runs the plan its preview showed: the draft's prompt, size and
     /// seed at the final quality, on the final chain.
     async fn promote_spec(&self, generation_id: &str) -> Result<(JobSpec, GenerationDetail)> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let plan = crate::route_plan::promote_plan(&self.core, generation_id).await?;
         let parent = gallery::parse_id(generation_id)?;
         let input = GenerateInput {
@@ -284,16 +284,16 @@ impl Engine {
 
     // ---- gallery ----
     pub async fn gallery_page(&self, query: GalleryQuery) -> Result<GalleryPage> {
-        gallery::page(&self.core.store, query).await
+        gallery::page(self.core.store(), query).await
     }
     pub async fn generation_detail(&self, generation_id: &str) -> Result<GenerationDetail> {
-        gallery::detail(&self.core.store, generation_id).await
+        gallery::detail(self.core.store(), generation_id).await
     }
     /// `generation_id` may name one variation as `<id>#<index>` (also for rating, boards
     /// and export); a bare id acts on every image of the generation.
     pub async fn set_favourite(&self, generation_id: &str, favourite: bool) -> Result<()> {
         self.told(
-            gallery::set_favourite(&self.core.store, generation_id, favourite).await,
+            gallery::set_favourite(self.core.store(), generation_id, favourite).await,
             &[DataTopic::Gallery],
         )
     }
@@ -301,35 +301,35 @@ impl Engine {
     /// references as `set_favourite`. Returns how many images were deleted.
     pub async fn delete_images(&self, ids: Vec<String>) -> Result<u32> {
         self.told(
-            gallery::delete_images(&self.core.store, ids).await,
+            gallery::delete_images(self.core.store(), ids).await,
             &[DataTopic::Gallery],
         )
     }
     pub async fn set_rating(&self, generation_id: &str, rating: u32) -> Result<()> {
         self.told(
-            gallery::set_rating(&self.core.store, generation_id, rating).await,
+            gallery::set_rating(self.core.store(), generation_id, rating).await,
             &[DataTopic::Gallery],
         )
     }
     pub async fn add_to_board(&self, generation_id: &str, board: &str) -> Result<()> {
         self.told(
-            gallery::add_to_board(&self.core.store, generation_id, board).await,
+            gallery::add_to_board(self.core.store(), generation_id, board).await,
             &[DataTopic::Gallery],
         )
     }
     pub async fn boards(&self) -> Result<Vec<String>> {
-        gallery::boards(&self.core.store).await
+        gallery::boards(self.core.store()).await
     }
     /// Deletes a board; its images stay in the gallery.
     pub async fn delete_board(&self, board: &str) -> Result<()> {
         self.told(
-            gallery::delete_board(&self.core.store, board).await,
+            gallery::delete_board(self.core.store(), board).await,
             &[DataTopic::Gallery],
         )
     }
     pub async fn remove_from_board(&self, generation_id: &str, board: &str) -> Result<()> {
         self.told(
-            gallery::remove_from_board(&self.core.store, generation_id, board).await,
+            gallery::remove_from_board(self.core.store(), generation_id, board).await,
             &[DataTopic::Gallery],
         )
     }
@@ -339,13 +339,13 @@ impl Engine {
         generation_ids: Vec<String>,
         folder: PathBuf,
     ) -> Result<Vec<String>> {
-        gallery::export(&self.core.store, generation_ids, folder).await
+        gallery::export(self.core.store(), generation_ids, folder).await
     }
 
     // ---- dashboard and reports ----
     pub async fn dashboard(&self, project: Option<String>) -> Result<DashboardData> {
         let drifts = crate::drift::drifting(&self.core).await?;
-        gallery::dashboard(&self.core.store, drifts, project, None, None).await
+        gallery::dashboard(self.core.store(), drifts, project, None, None).await
     }
     /// [`Engine::dashboard`] for the days `from`..=`to` (`YYYY-MM-DD`, UTC; either open).
     pub async fn dashboard_range(
@@ -356,7 +356,7 @@ impl Engine {
     ) -> Result<DashboardData> {
         let (from, to) = crate::invoice::period(from.as_deref(), to.as_deref())?;
         let drifts = crate::drift::drifting(&self.core).await?;
-        gallery::dashboard(&self.core.store, drifts, project, from, to).await
+        gallery::dashboard(self.core.store(), drifts, project, from, to).await
     }
     /// Writes the project's spend lines as CSV (client invoice) and returns the path.
     /// The same items as [`Engine::invoice`] for the whole history, without markup.
@@ -435,7 +435,7 @@ impl Engine {
     pub async fn settings_save(&self, input: SettingsInput) -> Result<SettingsView> {
         crate::settings_ops::save(&self.core, input).await?;
         self.core
-            .changes
+            .changes()
             .emit(&[DataTopic::Settings, DataTopic::Catalog]);
         Ok(self.settings_view())
     }
@@ -544,13 +544,13 @@ impl Engine {
     }
 
     fn settings_view(&self) -> SettingsView {
-        let s = self.core.settings.read();
+        let s = self.core.wiring().settings();
         SettingsView {
             endpoints: settings::endpoints_view(&s),
             gateways: s.gateways.clone(),
-            max_concurrent_jobs: self.core.queue.size(),
-            data_dir: self.core.config.data_dir.display().to_string(),
-            catalog_version: self.core.catalog().version.clone(),
+            max_concurrent_jobs: self.core.runs().queue().size(),
+            data_dir: self.core.data_dir().display().to_string(),
+            catalog_version: self.core.wiring().catalog().version.clone(),
             price_overrides: self.price_override_inputs(),
         }
     }
@@ -559,8 +559,8 @@ impl Engine {
     /// from catalog files).
     fn price_override_inputs(&self) -> Vec<PriceOverrideInput> {
         self.core
-            .catalog
-            .read()
+            .wiring()
+            .catalog_state()
             .overrides
             .iter()
             .filter_map(|o| match o.change {

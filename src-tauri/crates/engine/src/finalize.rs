@@ -207,7 +207,7 @@ async fn priced(
 async fn reroll(core: &Arc<Core>, d: &GenerationDetail) -> Result<FinalizeOption> {
     let plan = crate::route_plan::promote_plan(core, &d.generation_id).await?;
     let decision = plan.decision;
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let seeded = |id: &str| catalog.offer(id).is_some_and(|o| o.capabilities.seed);
     let same = decision.offer_id.as_deref() == Some(d.offer_id.as_str())
         && seeded(&d.offer_id)
@@ -233,7 +233,7 @@ async fn reroll(core: &Arc<Core>, d: &GenerationDetail) -> Result<FinalizeOption
 }
 
 async fn draft(core: &Arc<Core>, id: &str) -> Result<GenerationDetail> {
-    let d = crate::gallery::detail(&core.store, id).await?;
+    let d = crate::gallery::detail(core.store(), id).await?;
     if d.images.is_empty() {
         return Err(EngineError::validation(
             "this generation has no images to finalize; generate a draft first",

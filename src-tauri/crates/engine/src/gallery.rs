@@ -221,7 +221,7 @@ pub(crate) async fn detail(store: &Store, id: &str) -> Result<GenerationDetail> 
                 .max()
                 .unwrap_or(0),
             boards,
-            lineage: Some(crate::inputs::lineage_in(s, gid)?),
+            lineage: Some(crate::inputs::lineage_in(s, gid, g.tier)?),
         })
     })
     .await

@@ -13,8 +13,9 @@ use store::{GatewayHeader, GatewayModel, GatewayRow};
 
 use crate::api::{GatewayHeaderView, GatewayInput, GatewayModelView, GatewayTestView, GatewayView};
 pub(crate) use crate::catalog::{gateway_of, offer_id};
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
+use crate::provider_gateway::KeyLookup;
 
 fn keychain_err(e: keys::KeyError) -> EngineError {
     let kind = if e.is_unavailable() {
@@ -212,8 +213,8 @@ fn view_of(g: &GatewayRow, catalog: &Catalog, key_set: bool, secrets: &[bool]) -
 }
 
 fn find(core: &Core, name: &str) -> Result<GatewayRow> {
-    core.gateways
-        .read()
+    core.wiring()
+        .gateways()
         .iter()
         .find(|g| g.name == name)
         .cloned()
@@ -226,7 +227,8 @@ fn find(core: &Core, name: &str) -> Result<GatewayRow> {
 
 async fn view(core: &Core, g: &GatewayRow) -> GatewayView {
     let key_set = core
-        .keys
+        .gateway()
+        .keychain()
         .gateway_has(&g.name, keys::GatewaySecret::Key)
         .await
         .unwrap_or(false);
@@ -235,17 +237,18 @@ async fn view(core: &Core, g: &GatewayRow) -> GatewayView {
         secrets.push(
             h.secret
                 && core
-                    .keys
+                    .gateway()
+                    .keychain()
                     .gateway_has(&g.name, keys::GatewaySecret::Header(h.name.clone()))
                     .await
                     .unwrap_or(false),
         );
     }
-    view_of(g, &core.catalog(), key_set, &secrets)
+    view_of(g, &core.wiring().catalog(), key_set, &secrets)
 }
 
 pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<GatewayView>> {
-    let rows = core.gateways.read().clone();
+    let rows = core.wiring().gateways().clone();
     let mut out = Vec::new();
     for g in rows.iter() {
         out.push(view(core, g).await);
@@ -261,19 +264,19 @@ pub(crate) async fn show(core: &Arc<Core>, name: &str) -> Result<GatewayView> {
 /// Adds or replaces a gateway: validated and priced before anything is stored; secrets
 /// to the keychain, the definition to the library, then the catalog swapped at once.
 pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<GatewayView> {
-    let _one_at_a_time = core.reconfigure.lock().await;
-    let source = core.catalog.read().base.clone();
+    let _one_at_a_time = core.wiring().reconfigure().await;
+    let source = core.wiring().catalog_state().base.clone();
     let row = row_of(&input, &source)?;
     let mut rows: Vec<GatewayRow> = core
-        .gateways
-        .read()
+        .wiring()
+        .gateways()
         .iter()
         .filter(|g| g.name != row.name)
         .cloned()
         .collect();
     let previous = core
-        .gateways
-        .read()
+        .wiring()
+        .gateways()
         .iter()
         .find(|g| g.name == row.name)
         .cloned();
@@ -282,7 +285,8 @@ pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<Gatewa
     let state = crate::settings_ops::catalog_with(core, &rows).await?;
     // Secrets first: a definition never names a secret the keychain refused.
     if let Some(k) = input.key.as_deref().filter(|k| !k.trim().is_empty()) {
-        core.keys
+        core.gateway()
+            .keychain()
             .gateway_set(
                 &row.name,
                 keys::GatewaySecret::Key,
@@ -293,7 +297,8 @@ pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<Gatewa
     }
     for h in input.headers.iter().filter(|h| h.secret) {
         if let Some(v) = h.value.as_deref().filter(|v| !v.is_empty()) {
-            core.keys
+            core.gateway()
+                .keychain()
                 .gateway_set(
                     &row.name,
                     keys::GatewaySecret::Header(h.name.trim().to_ascii_lowercase()),
@@ -313,12 +318,13 @@ pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<Gatewa
     {
         if !row.headers.iter().any(|h| h.secret && h.name == old.name) {
             let _ = core
-                .keys
+                .gateway()
+                .keychain()
                 .gateway_delete(&row.name, keys::GatewaySecret::Header(old.name.clone()))
                 .await;
         }
     }
-    core.swap(crate::context::Swap {
+    core.wiring().swap(crate::wiring::Swap {
         gateways: Some(rows),
         catalog: Some(state),
         ..Default::default()
@@ -330,7 +336,8 @@ pub(crate) async fn save(core: &Arc<Core>, input: GatewayInput) -> Result<Gatewa
 /// Stores or replaces only the gateway's key.
 pub(crate) async fn set_key(core: &Arc<Core>, name: &str, key: String) -> Result<GatewayView> {
     let g = find(core, name)?;
-    core.keys
+    core.gateway()
+        .keychain()
         .gateway_set(
             name,
             keys::GatewaySecret::Key,
@@ -342,11 +349,11 @@ pub(crate) async fn set_key(core: &Arc<Core>, name: &str, key: String) -> Result
 }
 
 pub(crate) async fn remove(core: &Arc<Core>, name: &str) -> Result<()> {
-    let _one_at_a_time = core.reconfigure.lock().await;
+    let _one_at_a_time = core.wiring().reconfigure().await;
     let g = find(core, name)?;
     let rows: Vec<GatewayRow> = core
-        .gateways
-        .read()
+        .wiring()
+        .gateways()
         .iter()
         .filter(|x| x.name != name)
         .cloned()
@@ -355,16 +362,18 @@ pub(crate) async fn remove(core: &Arc<Core>, name: &str) -> Result<()> {
     let n = name.to_owned();
     core.store_op(move |s| s.remove_gateway(&n)).await?;
     let _ = core
-        .keys
+        .gateway()
+        .keychain()
         .gateway_delete(name, keys::GatewaySecret::Key)
         .await;
     for h in g.headers.iter().filter(|h| h.secret) {
         let _ = core
-            .keys
+            .gateway()
+            .keychain()
             .gateway_delete(name, keys::GatewaySecret::Header(h.name.clone()))
             .await;
     }
-    core.swap(crate::context::Swap {
+    core.wiring().swap(crate::wiring::Swap {
         gateways: Some(rows),
         catalog: Some(state),
         ..Default::default()
@@ -379,7 +388,8 @@ async fn spec(core: &Core, g: &GatewayRow) -> std::result::Result<GatewaySpec, S
     for h in &g.headers {
         if h.secret {
             let v = core
-                .keys
+                .gateway()
+                .keychain()
                 .gateway_get(&g.name, keys::GatewaySecret::Header(h.name.clone()))
                 .await
                 .map_err(|e| format!("cannot read header {} of gateway {}: {e}", h.name, g.name))?
@@ -395,7 +405,7 @@ async fn spec(core: &Core, g: &GatewayRow) -> std::result::Result<GatewaySpec, S
             headers.push((h.name.clone(), v.clone()));
         }
     }
-    let source = core.catalog.read().base.clone();
+    let source = core.wiring().catalog_state().base.clone();
     let models: BTreeMap<String, Option<String>> = g
         .models
         .iter()
@@ -422,9 +432,9 @@ async fn spec(core: &Core, g: &GatewayRow) -> std::result::Result<GatewaySpec, S
 
 fn config(core: &Core) -> ProviderConfig {
     ProviderConfig {
-        timeout: core.options.http_timeout,
-        poll_interval: core.options.poll_interval,
-        poll_deadline: core.options.poll_deadline,
+        timeout: core.options().http_timeout,
+        poll_interval: core.options().poll_interval,
+        poll_deadline: core.options().poll_deadline,
         ..ProviderConfig::default()
     }
 }
@@ -434,7 +444,7 @@ pub(crate) async fn client(
     core: &Core,
     offer_id: &str,
 ) -> std::result::Result<Arc<dyn ImageProvider>, String> {
-    if let Some(c) = core.options.provider_overrides.0.get(GATEWAY_ID) {
+    if let Some(c) = core.options().provider_overrides.0.get(GATEWAY_ID) {
         return Ok(c.clone());
     }
     let name = gateway_of(offer_id).ok_or_else(|| format!("`{offer_id}` names no gateway"))?;
@@ -443,7 +453,7 @@ pub(crate) async fn client(
     Ok(providers::config::gateway_for(
         spec,
         &config(core),
-        core.http.clone(),
+        core.gateway().http().clone(),
     ))
 }
 
@@ -451,7 +461,7 @@ pub(crate) async fn client(
 pub(crate) async fn key_for_offer(core: &Core, offer: &pricing::Offer) -> Result<KeyLookup> {
     match offer.provider.provider() {
         None => key(core, &offer.id).await,
-        Some(p) => core.key_for(p.as_str()).await,
+        Some(p) => core.gateway().key_for(p.as_str()).await,
     }
 }
 
@@ -460,7 +470,12 @@ pub(crate) async fn key(core: &Core, offer_id: &str) -> Result<KeyLookup> {
     let Some(name) = gateway_of(offer_id) else {
         return Ok(KeyLookup::NotNeeded);
     };
-    match core.keys.gateway_get(name, keys::GatewaySecret::Key).await {
+    match core
+        .gateway()
+        .keychain()
+        .gateway_get(name, keys::GatewaySecret::Key)
+        .await
+    {
         Ok(Some(s)) => Ok(KeyLookup::Found(s)),
         Ok(None) => Ok(KeyLookup::NotNeeded),
         Err(e) if e.is_unavailable() => Ok(KeyLookup::NotNeeded),
@@ -476,7 +491,7 @@ pub(crate) async fn test(core: &Arc<Core>, name: &str) -> Result<GatewayTestView
         KeyLookup::Found(k) => Some(k),
         _ => None,
     };
-    let gw = providers::gateway::Gateway::new(spec, &config(core), core.http.clone());
+    let gw = providers::gateway::Gateway::new(spec, &config(core), core.gateway().http().clone());
     let probe = gw.probe(key.as_ref().map(keys::Secret::expose)).await;
     let (served, missing): (Vec<String>, Vec<String>) = g
         .models

@@ -15,7 +15,7 @@ use crate::error::{EngineError, Result};
 
 /// Largest input file accepted (OpenAI's edit limit; larger inputs are refused by most
 /// providers anyway).
-pub(crate) const MAX_INPUT_BYTES: usize = 50 * 1024 * 1024;
+pub const MAX_INPUT_BYTES: usize = 50 * 1024 * 1024;
 /// Most input images in one request (OpenAI's `image[]` limit).
 pub(crate) const MAX_INPUTS: usize = 16;
 /// Smallest side of an input image, in pixels.
@@ -393,11 +393,17 @@ fn status(s: store::Status) -> GenerationStatus {
 }
 
 /// The lineage of a generation, read in the caller's store closure.
-pub(crate) fn lineage_in(s: &store::Store, id: store::GenerationId) -> store::Result<Lineage> {
+/// The lineage of generation `id`, whose tier is `tier`.
+pub(crate) fn lineage_in(
+    s: &store::Store,
+    id: store::GenerationId,
+    tier: store::Tier,
+) -> store::Result<Lineage> {
     let c = s.inputs_of(id)?;
     let used = s.used_by(id)?;
     Ok(Lineage {
         operation: c.operation,
+        tier: crate::convert::store_tier(tier),
         inputs: c
             .images
             .iter()
@@ -420,6 +426,7 @@ pub(crate) fn lineage_in(s: &store::Store, id: store::GenerationId) -> store::Re
                 operation: u.operation,
                 role: u.role,
                 status: status(u.status),
+                tier: crate::convert::store_tier(u.tier),
                 created_at: u.created_at.to_rfc3339(),
                 thumb_path: u.thumb_path.map(|t| s.absolute(&t).display().to_string()),
             })
@@ -432,8 +439,8 @@ pub(crate) async fn lineage(core: &Arc<Core>, generation_id: &str) -> Result<Lin
         EngineError::validation(format!("`{generation_id}` is not a generation id"))
     })?;
     core.store_op(move |s| {
-        s.generation(id)?;
-        lineage_in(s, id)
+        let g = s.generation(id)?;
+        lineage_in(s, id, g.tier)
     })
     .await
 }

@@ -241,7 +241,7 @@ pub(crate) async fn invoice(core: &Arc<Core>, q: InvoiceQuery) -> Result<Invoice
             "a markup is a percentage between 0 and 1000, like 15",
         ));
     }
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let name = q.project.clone();
     let (client, rows) = core
         .store_op(move |s| {

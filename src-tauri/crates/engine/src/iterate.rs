@@ -37,7 +37,7 @@ impl Engine {
     /// Queues the chosen finalize and returns its job id at once; the final links to
     /// the draft (its parent).
     pub async fn finalize(&self, input: FinalizeInput, progress: ProgressFn) -> Result<String> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (gen_input, parent) = finalize::plan(&self.core, &input).await?;
         let (job_id, _handle) = jobs::spawn(&self.core, spec(gen_input, Some(parent)), progress);
         Ok(job_id)
@@ -49,7 +49,7 @@ impl Engine {
         input: FinalizeInput,
         progress: ProgressFn,
     ) -> Result<GenerationResult> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (gen_input, parent) = finalize::plan(&self.core, &input).await?;
         let (_job, handle) = jobs::spawn(&self.core, spec(gen_input, Some(parent)), progress);
         handle.await?
@@ -57,7 +57,7 @@ impl Engine {
 
     /// Queues an upscale of a generation's image; returns the job id at once.
     pub async fn upscale(&self, input: UpscaleInput, progress: ProgressFn) -> Result<String> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (gen_input, parent) = finalize::upscale_plan(&self.core, &input).await?;
         let (job_id, _handle) = jobs::spawn(&self.core, spec(gen_input, Some(parent)), progress);
         Ok(job_id)
@@ -69,7 +69,7 @@ impl Engine {
         input: UpscaleInput,
         progress: ProgressFn,
     ) -> Result<GenerationResult> {
-        self.core.store.start_check();
+        self.core.store().start_check();
         let (gen_input, parent) = finalize::upscale_plan(&self.core, &input).await?;
         let (_job, handle) = jobs::spawn(&self.core, spec(gen_input, Some(parent)), progress);
         handle.await?

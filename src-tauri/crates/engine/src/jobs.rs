@@ -11,6 +11,7 @@ use crate::config::ProgressFn;
 use crate::context::Core;
 use crate::error::{ErrorKind, Result};
 use crate::pipeline::{self, JobSpec};
+use crate::runs::Runs;
 
 /// Queues a job; the handle resolves when it ends. Emits `Queued` before returning.
 pub(crate) fn spawn(
@@ -20,14 +21,14 @@ pub(crate) fn spawn(
 ) -> (String, JoinHandle<Result<GenerationResult>>) {
     let job_id = uuid::Uuid::new_v4().to_string();
     let cancel = CancellationToken::new();
-    core.jobs.lock().insert(job_id.clone(), cancel.clone());
+    core.runs().register_job(job_id.clone(), cancel.clone());
     progress(JobEvent::Queued {
         job_id: job_id.clone(),
     });
     let core = core.clone();
     let id = job_id.clone();
     let handle = tokio::spawn(async move {
-        let out = match core.queue.slot(&cancel).await {
+        let out = match core.runs().queue().slot(&cancel).await {
             Some(_permit) => pipeline::run(core.clone(), spec, cancel, progress.clone()).await,
             None => Err(crate::error::EngineError::cancelled()),
         };
@@ -42,21 +43,15 @@ pub(crate) fn spawn(
                 result: None,
             });
         }
-        core.jobs.lock().remove(&id);
+        core.runs().forget_job(&id);
         // Whatever the outcome, the ledger moved (reserved, then charged or released).
         use crate::changes::DataTopic::{Budgets, Gallery, Jobs};
-        core.changes.emit(&[Gallery, Jobs, Budgets]);
+        core.changes().emit(&[Gallery, Jobs, Budgets]);
         out
     });
     (job_id, handle)
 }
 
-pub(crate) fn cancel(core: &Core, job_id: &str) -> bool {
-    match core.jobs.lock().get(job_id) {
-        Some(t) => {
-            t.cancel();
-            true
-        }
-        None => false,
-    }
+pub(crate) fn cancel(runs: &Runs, job_id: &str) -> bool {
+    runs.cancel_job(job_id)
 }

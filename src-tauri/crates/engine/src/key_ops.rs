@@ -7,8 +7,9 @@ use keys::{Provider, Secret};
 use providers::KeyCheck;
 
 use crate::api::{KeyCheckView, KeySource, KeyStatus, KeyView};
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
+use crate::provider_gateway::KeyLookup;
 
 fn provider(id: &str) -> Result<Provider> {
     keys::parse_provider(id)
@@ -29,13 +30,17 @@ fn view(i: keys::KeyInfo) -> KeyView {
 
 pub(crate) async fn set(core: &Arc<Core>, id: &str, secret: String) -> Result<KeyView> {
     let p = provider(id)?;
-    let info = core.keys.set(p, Secret::from_string(secret)).await?;
-    core.forget_key_presence();
+    let info = core
+        .gateway()
+        .keychain()
+        .set(p, Secret::from_string(secret))
+        .await?;
+    core.gateway().forget_key_presence();
     Ok(view(info))
 }
 
 pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<KeyView>> {
-    match core.keys.list().await {
+    match core.gateway().keychain().list().await {
         Ok(list) => Ok(list.into_iter().map(view).collect()),
         // Without a keychain, environment keys are still usable and worth showing.
         Err(e) if e.is_unavailable() => {
@@ -52,8 +57,8 @@ pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<KeyView>> {
 
 pub(crate) async fn delete(core: &Arc<Core>, id: &str) -> Result<()> {
     let p = provider(id)?;
-    let removed = core.keys.delete(p).await?;
-    core.forget_key_presence();
+    let removed = core.gateway().keychain().delete(p).await?;
+    core.gateway().forget_key_presence();
     if !removed {
         return Err(EngineError::not_found(format!("no key is stored for {id}")));
     }
@@ -62,7 +67,7 @@ pub(crate) async fn delete(core: &Arc<Core>, id: &str) -> Result<()> {
 
 pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
     let p = provider(id)?;
-    let key = match core.key_for(p.as_str()).await? {
+    let key = match core.gateway().key_for(p.as_str()).await? {
         KeyLookup::Found(k) => k,
         KeyLookup::NotNeeded => keys::Secret::from_string(String::new()),
         KeyLookup::Missing => {
@@ -71,7 +76,7 @@ pub(crate) async fn test(core: &Arc<Core>, id: &str) -> Result<KeyCheckView> {
             )));
         }
     };
-    let Some(client) = core.client(p.as_str(), p.as_str()) else {
+    let Some(client) = core.wiring().client(p.as_str(), p.as_str()) else {
         return Ok(KeyCheckView {
             provider: id.to_owned(),
             status: KeyStatus::Unreachable,

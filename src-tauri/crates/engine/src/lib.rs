@@ -3,10 +3,13 @@
 //!
 //! Modules, bottom up (no cycle: `tests/module_graph.rs`): `api`, `config`, `options`,
 //! `settings` (types), `catalog` (the catalog in use), `queue`, `limits`, `lease`,
-//! `changes` (data-change notices), `remote` (facts about sent jobs); `context` (the
-//! shared `Core`); `budget` and `gallery` (take only the store); `candidates`,
-//! `routing`, `attempts`, `pipeline`, `jobs`, `recovery`, `reconcile`, `estimate`,
-//! `projects`, `key_ops`, `settings_ops`, `gateways`, `moderation`; `open` and `facade`.
+//! `changes` (data-change notices), `remote` (facts about sent jobs); the services
+//! `wiring` (settings, clients, catalog, named gateways: one snapshot, one lock),
+//! `provider_gateway` (HTTP, keys), `prices` (calibration, drift cache) and `runs`
+//! (queue, jobs, active set, limits, lease); `context` (`Core`, which owns them with no
+//! public field); `budget` and `gallery` (take only the store); `candidates`, `routing`,
+//! `attempts`, `pipeline`, `jobs`, `recovery`, `reconcile`, `estimate`, `projects`,
+//! `key_ops`, `settings_ops`, `gateways`, `moderation`; `open` and `facade`.
 
 /// Every IPC / `--json` shape derives the same traits (and a TypeScript type).
 macro_rules! ipc_type {
@@ -52,13 +55,16 @@ mod options;
 mod outside_writes;
 pub mod paths;
 mod pipeline;
+mod prices;
 mod projects;
+mod provider_gateway;
 mod queue;
 mod reconcile;
 mod recovery;
 mod remote;
 mod route_plan;
 mod routing;
+mod runs;
 mod settings;
 mod settings_ops;
 mod settle;
@@ -66,10 +72,12 @@ mod shared;
 mod team_hook;
 #[cfg(test)]
 mod test_store;
+mod wiring;
 
 pub use changes::DataTopic;
 pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
+pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
     Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,

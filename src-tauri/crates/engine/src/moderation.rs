@@ -6,8 +6,9 @@ use std::sync::Arc;
 use store::ProjectId;
 
 use crate::api::RequestParams;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
+use crate::provider_gateway::KeyLookup;
 
 pub(crate) const SETTING: &str = "preflight_moderation";
 
@@ -22,8 +23,17 @@ pub(crate) async fn enabled(core: &Arc<Core>, project: ProjectId) -> Result<bool
 
 /// Checks the prompt; call only for projects that enabled it.
 pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Result<()> {
+    if params.prompt.trim().is_empty()
+        && params
+            .negative_prompt
+            .as_deref()
+            .is_none_or(|n| n.trim().is_empty())
+    {
+        // An upscale or erase without a prompt: no text to check.
+        return Ok(());
+    }
     let openai = vocab::ProviderId::OpenAi;
-    let key = match core.key_for(openai.as_str()).await? {
+    let key = match core.gateway().key_for(openai.as_str()).await? {
         KeyLookup::Found(k) => k,
         _ => {
             return Err(EngineError::new(
@@ -36,8 +46,13 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
     // The OpenAI client's configuration: `providers::moderate` resolves the base URL the
     // way every client does (environment, then Settings, then the default).
     let cfg = providers::ProviderConfig {
-        base_url: core.settings.read().endpoints.get(openai.as_str()).cloned(),
-        timeout: core.options.http_timeout,
+        base_url: core
+            .wiring()
+            .settings()
+            .endpoints
+            .get(openai.as_str())
+            .cloned(),
+        timeout: core.options().http_timeout,
         ..Default::default()
     };
     let mut text = params.prompt.clone();
@@ -49,7 +64,7 @@ pub(crate) async fn preflight(core: &Arc<Core>, params: &RequestParams) -> Resul
         text.push('\n');
         text.push_str(n);
     }
-    let result = providers::moderate(&core.http, &cfg, key.expose(), &text)
+    let result = providers::moderate(core.gateway().http(), &cfg, key.expose(), &text)
         .await
         .map_err(|e| {
             EngineError::provider(format!(

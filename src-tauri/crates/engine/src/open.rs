@@ -1,10 +1,7 @@
 //! Opening an engine: the store, the lease, the stored settings, catalog, overrides,
 //! calibration history and named gateways, assembled into one `Core`.
 
-use std::collections::HashSet;
 use std::sync::Arc;
-
-use parking_lot::{Mutex, RwLock};
 
 use crate::catalog::CatalogState;
 use crate::config::EngineConfig;
@@ -12,10 +9,14 @@ use crate::context::Core;
 use crate::error::{EngineError, Result, blocking};
 use crate::limits::Limits;
 use crate::options::EngineOptions;
+use crate::prices::Prices;
+use crate::provider_gateway::ProviderGateway;
 use crate::queue::JobQueue;
+use crate::runs::Runs;
 use crate::settings::{self, Clients, Settings};
+use crate::wiring::Wiring;
 
-pub(crate) async fn core(config: EngineConfig, options: EngineOptions) -> Result<Arc<Core>> {
+pub(crate) async fn core(config: EngineConfig, mut options: EngineOptions) -> Result<Arc<Core>> {
     // The store creates the folder, refuses a file in its place and opens a folder it
     // cannot write read-only (browse, estimate; every write refused).
     let dir = config.data_dir.clone();
@@ -45,7 +46,7 @@ pub(crate) async fn core(config: EngineConfig, options: EngineOptions) -> Result
     })
     .await?;
     let calibration =
-        pricing::Calibration::from_samples(samples.into_iter().map(crate::context::sample_of));
+        pricing::Calibration::from_samples(samples.into_iter().map(crate::prices::sample_of));
     let catalog = match CatalogState::build(imported.as_deref(), &user, &named, overrides.clone()) {
         Ok(c) => c,
         Err(e) => {
@@ -61,29 +62,27 @@ pub(crate) async fn core(config: EngineConfig, options: EngineOptions) -> Result
     let max_jobs = options
         .max_concurrent_jobs
         .unwrap_or_else(|| user.max_jobs());
-    let core = Arc::new(Core {
-        keys: keys::AsyncKeyStore::new(&config.keychain_service),
-        limits: Limits::new(options.provider_concurrency, options.breaker.clone()),
-        queue: JobQueue::new(max_jobs),
-        config,
-        store,
+    let gateway = ProviderGateway::new(
         http,
-        settings: RwLock::new(user),
-        catalog: RwLock::new(Arc::new(catalog)),
-        clients: RwLock::new(Arc::new(clients)),
-        gateways: RwLock::new(Arc::new(named)),
-        jobs: Mutex::new(Default::default()),
-        active: Mutex::new(HashSet::new()),
+        keys::AsyncKeyStore::new(&config.keychain_service),
+        std::mem::take(&mut options.keys),
+    );
+    let runs = Runs::new(
+        Limits::new(options.provider_concurrency, options.breaker.clone()),
+        JobQueue::new(max_jobs),
         lease,
-        key_presence: RwLock::new(None),
-        calibration: RwLock::new(Arc::new(calibration)),
-        drift: RwLock::new(None),
-        changes: crate::changes::Changes::new(),
-        reconfigure: tokio::sync::Mutex::new(()),
+    );
+    let core = Arc::new(Core::new(
+        config,
         options,
-    });
-    if let Some(every) = core.options.outside_write_poll
-        && !core.store.is_read_only()
+        store,
+        Wiring::new(user, clients, catalog, named),
+        gateway,
+        Prices::new(calibration),
+        runs,
+    ));
+    if let Some(every) = core.options().outside_write_poll
+        && !core.store().is_read_only()
     {
         crate::outside_writes::watch_outside_writes(Arc::downgrade(&core), every);
     }

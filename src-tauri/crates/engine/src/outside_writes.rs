@@ -15,7 +15,7 @@ pub(crate) fn watch_outside_writes(core: Weak<crate::context::Core>, every: Dura
         loop {
             tokio::time::sleep(every).await;
             let Some(core) = core.upgrade() else { return };
-            let store = core.store.clone();
+            let store = core.store().clone();
             let now = crate::error::blocking(move || {
                 store
                     .outside_write_version()
@@ -25,7 +25,7 @@ pub(crate) fn watch_outside_writes(core: Weak<crate::context::Core>, every: Dura
             match now {
                 Ok(Some(v)) => {
                     if seen.is_some_and(|s| s != v) {
-                        core.changes.emit(&[DataTopic::Library]);
+                        core.changes().emit(&[DataTopic::Library]);
                     }
                     seen = Some(v);
                 }

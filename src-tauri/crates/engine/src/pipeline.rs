@@ -17,9 +17,10 @@ use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
 use crate::candidates::route_candidates;
 use crate::config::ProgressFn;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};
+use crate::provider_gateway::KeyLookup;
 use crate::routing::{self, Candidate};
 
 /// What a job runs.
@@ -33,15 +34,6 @@ pub(crate) struct JobSpec {
     pub parent: Option<GenerationId>,
     /// "Later": send it to a provider's batch API at the batch price (`deferred`).
     pub later: bool,
-}
-
-/// Removes the generation from the in-process set when the job ends, however it ends.
-struct ActiveGuard<'a>(&'a Core, GenerationId);
-
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        self.0.active.lock().remove(&self.1);
-    }
 }
 
 pub(crate) async fn run(
@@ -80,7 +72,7 @@ pub(crate) async fn run(
     if spec.later {
         req.latency = pricing::LatencyTier::Batch;
     }
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let mut cands =
         route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
     if spec.later {
@@ -146,7 +138,7 @@ pub(crate) async fn run(
             }
         }
     };
-    let _guard = ActiveGuard(&core, generation);
+    let _guard = core.runs().guard(generation);
 
     let run = Run {
         core: &core,
@@ -228,10 +220,10 @@ async fn claim(
         return create_running(core, new).await.map(Claimed::Mine);
     }
     let id = uuid::Uuid::new_v4();
-    let owner = core.lease.id().to_owned();
+    let owner = core.runs().owner().to_owned();
     // Active before it is running under our id: recovery in this process skips our own
     // generations only while they are in the active set.
-    core.active.lock().insert(id);
+    core.runs().active().insert(id);
     let n = new.clone();
     let claimed = core
         .store_op(move |s| s.claim_generation(id, &n, &owner))
@@ -239,11 +231,11 @@ async fn claim(
     let twin = match claimed {
         Ok(store::Claim::Created(id)) => return Ok(Claimed::Mine(id)),
         Ok(store::Claim::InFlight { generation, owner }) => {
-            core.active.lock().remove(&id);
+            core.runs().active().remove(&id);
             (generation, owner)
         }
         Err(e) => {
-            core.active.lock().remove(&id);
+            core.runs().active().remove(&id);
             return Err(e);
         }
     };
@@ -270,7 +262,7 @@ async fn wait_for_twin(
         )));
     }
     tracing::info!(%twin, "an identical request is in flight; waiting for it");
-    let me = core.lease.id().to_owned();
+    let me = core.runs().owner().to_owned();
     let mut owner = owner;
     let mut recovered = false;
     loop {
@@ -281,13 +273,13 @@ async fn wait_for_twin(
         if now_owner != owner {
             owner = now_owner;
         }
-        let mine = core.active.lock().contains(&twin);
+        let mine = core.runs().active().contains(&twin);
         let dead = !mine
             && match owner.as_deref() {
                 None => true,
                 Some(o) if o == me => true,
                 Some(o) => matches!(
-                    crate::lease::probe(&core.config.data_dir, o)?,
+                    crate::lease::probe(core.data_dir(), o)?,
                     crate::lease::Owner::Dead(_)
                 ),
             };
@@ -315,14 +307,14 @@ async fn wait_for_twin(
 
 /// Creates the generation and sets it running under this instance (no claim).
 async fn create_running(core: &Arc<Core>, new: &NewGeneration) -> Result<GenerationId> {
-    let owner = core.lease.id().to_owned();
-    let active = core.clone();
+    let owner = core.runs().owner().to_owned();
+    let active = core.runs().active().clone();
     let new = new.clone();
     core.store_op(move |s| {
         let id = s.create_generation(&new)?;
-        active.active.lock().insert(id);
+        active.insert(id);
         if let Err(e) = s.start_running(id, &owner) {
-            active.active.lock().remove(&id);
+            active.remove(&id);
             return Err(e);
         }
         Ok(id)
@@ -411,7 +403,7 @@ impl Run<'_> {
             .unwrap_or_default();
         crate::shared::reserve(self.core, self.project, self.generation, worst).await?;
         let outcome =
-            budget::reserve(&self.core.store, self.project, self.generation, worst).await?;
+            budget::reserve(self.core.store(), self.project, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");

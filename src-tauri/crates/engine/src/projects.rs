@@ -68,7 +68,7 @@ fn check(core: &Arc<Core>, input: ProjectInput) -> Result<Checked> {
             "a budget cannot be negative",
         ));
     }
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     for (what, chain, field) in [
         ("draft", &input.draft_chain, ErrorField::DraftChain),
         ("final", &input.final_chain, ErrorField::FinalChain),
@@ -252,7 +252,7 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         .await?;
     let preflight = moderation::enabled(core, id).await?;
     let chain_warnings = crate::routing::chain_warnings(
-        &core.catalog(),
+        &core.wiring().catalog(),
         &policy,
         pricing::catalog_date(chrono::Utc::now()),
     );

@@ -10,8 +10,9 @@ use providers::{Billing, ProgressSink};
 use tokio_util::sync::CancellationToken;
 
 use crate::api::RecoveryReport;
-use crate::context::{Core, KeyLookup};
+use crate::context::Core;
 use crate::error::Result;
+use crate::provider_gateway::KeyLookup;
 use crate::remote::{expected_of, gone, job_of, priced_of, too_old};
 use crate::settle::usage_of;
 use crate::settle::{bound, submit_credits_cost};
@@ -81,7 +82,7 @@ pub(crate) async fn reconcile(core: &Arc<Core>, report: &mut RecoveryReport) -> 
                 ));
             }
             Err(e) if !gone(&e) => {
-                if too_old(core.options.retry.job_max_age, &a) {
+                if too_old(core.options().retry.job_max_age, &a) {
                     core.store_op(move |s| {
                         s.close_reconcile(aid, "the provider never reported the job's outcome")
                     })
@@ -150,7 +151,7 @@ pub(crate) async fn poller(
     core: &Arc<Core>,
     g: &store::GenerationRecord,
 ) -> std::result::Result<Poller, String> {
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let Some(offer) = g
         .offer_id
         .as_deref()
@@ -159,12 +160,12 @@ pub(crate) async fn poller(
     else {
         return Err("its offer is no longer in the catalog".into());
     };
-    let Some(client) = core.client(&offer.id, offer.provider.as_str()) else {
+    let Some(client) = core.wiring().client(&offer.id, offer.provider.as_str()) else {
         return Err(format!("no endpoint is configured for {}", offer.provider));
     };
     let key = match crate::gateways::key_for_offer(core, &offer).await {
         Ok(KeyLookup::Found(k)) => Some(k),
-        Ok(_) if crate::context::key_optional(offer.provider.as_str()) => None,
+        Ok(_) if crate::provider_gateway::key_optional(offer.provider.as_str()) => None,
         Err(e) => return Err(e.message),
         Ok(_) => return Err(format!("no API key for {}", offer.provider)),
     };

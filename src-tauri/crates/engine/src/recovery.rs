@@ -46,10 +46,10 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
     for r in claim_abandoned(core, running).await? {
         let id = r.generation.id;
         // Another recovery pass in this process may be on it already.
-        if !core.active.lock().insert(id) {
+        if !core.runs().active().insert(id) {
             continue;
         }
-        let _active = ActiveGuard(core, id);
+        let _active = core.runs().guard(id);
         if let Err(e) = one(core, &r, &mut report).await {
             report
                 .messages
@@ -62,8 +62,8 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
             .push(format!("reconciling unconfirmed charges: {}", e.message));
     }
     crate::shared::catch_up(core, &mut report).await;
-    let dir = core.config.data_dir.clone();
-    let me = core.lease.id().to_owned();
+    let dir = core.data_dir().to_path_buf();
+    let me = core.runs().owner().to_owned();
     let swept = crate::error::blocking(move || Ok(lease::sweep(&dir, &me))).await?;
     if !report.resumed.is_empty() || !report.failed.is_empty() || swept > 0 {
         tracing::info!(
@@ -79,17 +79,9 @@ pub(crate) async fn recover(core: &Arc<Core>) -> Result<RecoveryReport> {
         || !report.released_usd.is_zero();
     if changed {
         use crate::changes::DataTopic::{Budgets, Gallery, Jobs, Projects};
-        core.changes.emit(&[Gallery, Jobs, Budgets, Projects]);
+        core.changes().emit(&[Gallery, Jobs, Budgets, Projects]);
     }
     Ok(report)
-}
-
-struct ActiveGuard<'a>(&'a Core, store::GenerationId);
-
-impl Drop for ActiveGuard<'_> {
-    fn drop(&mut self) {
-        self.0.active.lock().remove(&self.1);
-    }
 }
 
 /// The running generations whose owner is dead (lock file missing or lockable), or that
@@ -100,10 +92,10 @@ async fn claim_abandoned(
     core: &Arc<Core>,
     running: Vec<RunningGeneration>,
 ) -> Result<Vec<RunningGeneration>> {
-    let me = core.lease.id().to_owned();
-    let dir = core.config.data_dir.clone();
-    let store = core.store.clone();
-    let active: std::collections::HashSet<_> = core.active.lock().clone();
+    let me = core.runs().owner().to_owned();
+    let dir = core.data_dir().to_path_buf();
+    let store = core.store().clone();
+    let active: std::collections::HashSet<_> = core.runs().active().snapshot();
     crate::error::blocking(move || {
         let mut by_owner: BTreeMap<Option<String>, Vec<RunningGeneration>> = BTreeMap::new();
         for r in running {
@@ -185,7 +177,7 @@ async fn one(core: &Arc<Core>, r: &RunningGeneration, report: &mut RecoveryRepor
         .map(|a| a.cost)
         .sum();
     if billed > g.cost {
-        report.charged_usd += budget::charge(&core.store, id, billed - g.cost).await?;
+        report.charged_usd += budget::charge(core.store(), id, billed - g.cost).await?;
     }
     let mut lost = false;
     for a in attempts
@@ -303,7 +295,7 @@ async fn attempt(
     };
     let p = match poller(core, g).await {
         Ok(p) => p,
-        Err(why) if too_old(core.options.retry.job_max_age, a) => {
+        Err(why) if too_old(core.options().retry.job_max_age, a) => {
             report.charged_usd += unconfirmed(
                 core,
                 g,
@@ -370,12 +362,12 @@ async fn attempt(
             )
             .await?;
             crate::drift::record_reported(core, a.id, provider_said).await;
-            core.forget_drift();
+            core.prices().forget_drift();
             report.charged_usd += cost;
             let aid = a.id;
             if !flagged && let Some(row) = core.store_op(move |s| s.calibration_sample(aid)).await?
             {
-                core.learn(crate::context::sample_of(row));
+                core.prices().learn(crate::prices::sample_of(row));
             }
             Ok(match stored {
                 crate::settle::Stored::Saved { .. } => Step::Done,
@@ -383,7 +375,7 @@ async fn attempt(
             })
         }
         Err(e) if !gone(&e) => {
-            if too_old(core.options.retry.job_max_age, a) {
+            if too_old(core.options().retry.job_max_age, a) {
                 let amount = submit_credits_cost(&p.offer, &priced, &job).unwrap_or(expected);
                 report.charged_usd += unconfirmed(
                     core,
@@ -396,7 +388,7 @@ async fn attempt(
                          as an unconfirmed charge",
                         e.message,
                         job.remote_id,
-                        core.options.retry.job_max_age.as_secs() / 3600
+                        core.options().retry.job_max_age.as_secs() / 3600
                     ),
                 )
                 .await?;
@@ -482,7 +474,7 @@ async fn finish_answered(
     let Some(ans) = ans else {
         return Ok(Step::Lost);
     };
-    let store = core.store.clone();
+    let store = core.store().clone();
     let complete = ans
         .images
         .iter()

@@ -56,7 +56,7 @@ pub(crate) async fn decide(
     params: &RequestParams,
 ) -> Result<RouteDecision> {
     let (req, resolved) = crate::inputs::priced(core, params, params.seed.map(u64::from)).await?;
-    let catalog = core.catalog();
+    let catalog = core.wiring().catalog();
     let cands =
         crate::candidates::route_candidates(core, &catalog, route, policy, &req, params).await;
     if cands.is_empty() {
@@ -89,7 +89,7 @@ pub(crate) async fn decide(
         })
         .await?;
 
-    let with_keys = core.providers_with_keys().await;
+    let with_keys = core.gateway().providers_with_keys().await;
     let mut skipped = Vec::new();
     let mut runnable = Vec::new();
     for c in &cands {
@@ -208,7 +208,7 @@ pub(crate) struct PromotePlan {
 }
 
 pub(crate) async fn promote_plan(core: &Arc<Core>, id: &str) -> Result<PromotePlan> {
-    let detail = crate::gallery::detail(&core.store, id).await?;
+    let detail = crate::gallery::detail(core.store(), id).await?;
     if detail.images.is_empty() {
         return Err(EngineError::validation(
             "this generation has no images to promote; generate a draft first",
@@ -234,7 +234,7 @@ pub(crate) async fn promote_plan(core: &Arc<Core>, id: &str) -> Result<PromotePl
         Some(q) => Some(q),
         None => {
             let first = decide(core, &detail.project, &policy, &Route::Final, &params).await?;
-            let catalog = core.catalog();
+            let catalog = core.wiring().catalog();
             first
                 .offer_id
                 .as_deref()
@@ -329,10 +329,10 @@ const PRESETS: &[(u32, u32, &str)] = &[
 /// down) makes exactly. With nothing usable yet (first run) every preset a live offer
 /// makes is listed, so the canvas is never without sizes.
 pub(crate) async fn size_presets(core: &Arc<Core>) -> Vec<SizePreset> {
-    let catalog = core.catalog();
-    let with_keys = core.providers_with_keys().await;
-    let calibration = core.calibration();
-    let today = crate::context::estimate_ctx(&calibration).catalog_date;
+    let catalog = core.wiring().catalog();
+    let with_keys = core.gateway().providers_with_keys().await;
+    let calibration = core.prices().calibration();
+    let today = crate::prices::estimate_ctx(&calibration).catalog_date;
     let live: Vec<&pricing::Offer> = catalog
         .offers()
         .iter()

@@ -56,9 +56,11 @@ impl Candidate {
     }
 }
 
-/// Checks the designer's input before anything is priced.
+/// Checks the designer's input before anything is priced. Only text to image needs a
+/// prompt everywhere; whether an operation on an image needs one is the offer's to say
+/// (pricing refuses the offers that do).
 pub(crate) fn validate_params(p: &RequestParams) -> Result<()> {
-    if p.prompt.trim().is_empty() {
+    if p.prompt.trim().is_empty() && p.operation == vocab::Operation::Generate {
         return Err(EngineError::validation(
             "the prompt is empty; describe the image first",
         ));
@@ -95,6 +97,7 @@ pub(crate) fn estimate_request(p: &RequestParams, seed: Option<u64>) -> Estimate
         mask: false,
         expand: None,
         scale: None,
+        no_prompt: p.prompt.trim().is_empty(),
     }
 }
 

@@ -6,12 +6,13 @@ use std::sync::Arc;
 
 use crate::api::{CatalogImportReport, PriceOverrideInput, SettingsInput};
 use crate::catalog::CatalogState;
-use crate::context::{Core, Swap};
+use crate::context::Core;
 use crate::error::{EngineError, Result};
 use crate::settings::{self, Clients, Settings};
+use crate::wiring::Swap;
 
 pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
-    let _one_at_a_time = core.reconfigure.lock().await;
+    let _one_at_a_time = core.wiring().reconfigure().await;
     let mut endpoints = BTreeMap::new();
     for e in input.endpoints {
         if let Some(url) = e
@@ -26,12 +27,12 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
         endpoints,
         gateways: input.gateways,
         max_concurrent_jobs: Some(input.max_concurrent_jobs.max(1)),
-        user_offers: core.settings.read().user_offers.clone(),
+        user_offers: core.wiring().settings().user_offers.clone(),
     };
     next.validate()?;
     // The catalog changes with the gateways' models: build it before saving anything.
     let (overrides, imported) = {
-        let c = core.catalog.read();
+        let c = core.wiring().catalog_state();
         (c.overrides.clone(), None::<String>)
     };
     let imported = match imported {
@@ -41,17 +42,17 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
             .await?
             .and_then(|v| v.as_str().map(str::to_owned)),
     };
-    let named = core.gateways.read().clone();
+    let named = core.wiring().gateways().clone();
     let catalog = CatalogState::build(imported.as_deref(), &next, &named, overrides)?;
     let value = serde_json::to_value(&next)
         .map_err(|e| EngineError::internal(format!("settings encode: {e}")))?;
     core.store_op(move |s| s.set_setting(settings::SETTINGS_KEY, &value))
         .await?;
-    let clients = Clients::build(&next, &core.options, &core.http);
-    if core.options.max_concurrent_jobs.is_none() {
-        core.queue.resize(next.max_jobs());
+    let clients = Clients::build(&next, core.options(), core.gateway().http());
+    if core.options().max_concurrent_jobs.is_none() {
+        core.runs().queue().resize(next.max_jobs());
     }
-    core.swap(Swap {
+    core.wiring().swap(Swap {
         settings: Some(next),
         clients: Some(clients),
         catalog: Some(catalog),
@@ -63,13 +64,13 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
 /// Replaces the set of negotiated rates and price caps (a multiplier of 1 without a cap
 /// removes an offer's rate).
 pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInput>) -> Result<()> {
-    let _one_at_a_time = core.reconfigure.lock().await;
+    let _one_at_a_time = core.wiring().reconfigure().await;
     let wanted: Vec<PriceOverrideInput> = input
         .into_iter()
         .filter(|o| o.price_cap_usd.is_some() || o.multiplier != rust_decimal::Decimal::ONE)
         .collect();
     let (base, other) = {
-        let c = core.catalog.read();
+        let c = core.wiring().catalog_state();
         // Unit-price and formula overrides are not edited here: keep them unless the
         // same offer now gets a multiplier.
         let other: Vec<pricing::PriceOverride> = c
@@ -103,7 +104,7 @@ pub(crate) async fn set_overrides(core: &Arc<Core>, input: Vec<PriceOverrideInpu
         Ok(())
     })
     .await?;
-    core.swap(Swap {
+    core.wiring().swap(Swap {
         catalog: Some(CatalogState {
             base,
             overrides,
@@ -118,15 +119,15 @@ pub(crate) async fn import_catalog(core: &Arc<Core>, json: String) -> Result<Cat
     let parsed = pricing::Catalog::from_json(&json).map_err(|e| {
         EngineError::validation(format!("catalog refused, nothing was changed: {e}"))
     })?;
-    let _one_at_a_time = core.reconfigure.lock().await;
-    let overrides = core.catalog.read().overrides.clone();
-    let settings = core.settings.read().clone();
-    let named = core.gateways.read().clone();
+    let _one_at_a_time = core.wiring().reconfigure().await;
+    let overrides = core.wiring().catalog_state().overrides.clone();
+    let settings = core.wiring().settings().as_ref().clone();
+    let named = core.wiring().gateways().clone();
     let state = CatalogState::build(Some(&json), &settings, &named, overrides)?;
     let value = serde_json::Value::String(json);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;
-    core.swap(Swap {
+    core.wiring().swap(Swap {
         catalog: Some(state),
         ..Default::default()
     });
@@ -146,8 +147,8 @@ pub(crate) async fn catalog_with(
         .store_op(|s| s.setting(settings::CATALOG_KEY))
         .await?
         .and_then(|v| v.as_str().map(str::to_owned));
-    let settings = core.settings.read().clone();
-    let overrides = core.catalog.read().overrides.clone();
+    let settings = core.wiring().settings().as_ref().clone();
+    let overrides = core.wiring().catalog_state().overrides.clone();
     match CatalogState::build(imported.as_deref(), &settings, named, overrides.clone()) {
         Ok(c) => Ok(c),
         // The stored catalog was refused at open too: the bundled one is in use.

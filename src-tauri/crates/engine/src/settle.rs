@@ -144,7 +144,7 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
             (idx, img.bytes.clone(), seed)
         })
         .collect();
-    let store = core.store.clone();
+    let store = core.store().clone();
     let written = blocking(move || {
         let mut files = Vec::with_capacity(bytes.len());
         for (idx, b, seed) in bytes {

@@ -53,7 +53,7 @@ async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String
 }
 
 fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
-    core.options.shared_ledger.0.as_ref().ok_or_else(|| {
+    core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \
              server; run `proofsheet-cli team join` for this library (the window cannot join a \
@@ -111,7 +111,7 @@ pub(crate) async fn after_generation(core: &Arc<Core>, generation: GenerationId)
 
 async fn sync(core: &Arc<Core>, generation: GenerationId) -> Result<bool> {
     // Not joined: nothing to sync to (and a team project could not have reserved).
-    if core.options.shared_ledger.0.is_none() {
+    if core.options().shared_ledger.0.is_none() {
         return Ok(false);
     }
     let rec = core.store_op(move |s| s.generation(generation)).await?;
@@ -134,7 +134,7 @@ async fn sync(core: &Arc<Core>, generation: GenerationId) -> Result<bool> {
 /// Syncs every generation this machine still holds open on the team server (after a
 /// crash, an outage or a lost answer). Part of each recovery pass; a no-op solo.
 pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
-    let Some(shared) = core.options.shared_ledger.0.clone() else {
+    let Some(shared) = core.options().shared_ledger.0.clone() else {
         return;
     };
     let open = match shared.open_generations().await {
@@ -151,7 +151,7 @@ pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
             continue;
         };
         // Running here (or by a live process on this library): synced when it ends.
-        if core.active.lock().contains(&generation) {
+        if core.runs().active().contains(&generation) {
             continue;
         }
         if let Err(e) = sync(core, generation).await {

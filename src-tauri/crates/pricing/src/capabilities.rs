@@ -265,13 +265,14 @@ impl Capabilities {
         let input_fidelity = match (req.input_fidelity, self.input_fidelity, refs) {
             (_, _, 0) => None,
             (asked, true, _) => Some(asked.unwrap_or(vocab::InputFidelity::Low)),
-            (Some(f), false, _) => {
+            // Low is what a model without the setting does anyway: only high is news.
+            (Some(f), false, _) if f != vocab::InputFidelity::Low => {
                 notes.push(Note::Text(format!(
                     "input fidelity {f} not taken by this model — ignored"
                 )));
                 None
             }
-            (None, false, _) => None,
+            (_, false, _) => None,
         };
         let mut refusal = op.refusal;
         if let Some(max) = self.max_prompt_chars

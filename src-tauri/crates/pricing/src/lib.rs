@@ -49,7 +49,7 @@ pub use inputs::{InputTokens, InputWords, ReferenceTier};
 pub use lifecycle::{LifecycleNote, LifecycleStatus, catalog_date};
 pub use lines::{Line, TokenClass};
 pub use money::{MpRounding, MpUnit};
-pub use operations::{MaskUse, OperationSpec};
+pub use operations::{MaskUse, OperationSpec, PromptUse};
 pub use request::{EstimateRequest, ImageDims, LatencyTier, ResolvedRequest};
 pub use settle::{Settlement, SettlementBasis, TokenUsage, Usage, settle};
 

@@ -20,6 +20,30 @@ pub enum MaskUse {
     Required,
 }
 
+/// Whether an operation needs a prompt. An offer's operation says so only where it
+/// differs from the operation's default ([`PromptUse::default_for`]).
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptUse {
+    /// Nothing to do without one (edit by instruction, Stability conservative upscale).
+    Required,
+    /// Sent when given (outpaint, most upscalers, variations).
+    Optional,
+    /// The endpoint takes no prompt (Stability erase, remove background, fast upscale).
+    None,
+}
+
+impl PromptUse {
+    /// Generate, edit and inpaint say what to draw; expand, upscale and vary work on the
+    /// image alone.
+    pub fn default_for(op: Operation) -> Self {
+        match op {
+            Operation::Generate | Operation::Edit | Operation::Inpaint => Self::Required,
+            Operation::Expand | Operation::Upscale | Operation::Vary => Self::Optional,
+        }
+    }
+}
+
 /// One operation an offer can do. An offer with no `operations` only generates, with
 /// `max_reference_images` references.
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -40,6 +64,16 @@ pub struct OperationSpec {
     /// `expand`: the largest margin per side, in pixels.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_margin: Option<u32>,
+    /// Whether it needs a prompt, when not the operation's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<PromptUse>,
+}
+
+impl OperationSpec {
+    /// Whether this operation needs a prompt on this offer.
+    pub fn prompt_use(&self) -> PromptUse {
+        self.prompt.unwrap_or(PromptUse::default_for(self.op))
+    }
 }
 
 fn is_no_mask(m: &MaskUse) -> bool {
@@ -61,6 +95,8 @@ pub(crate) enum Refusal {
         max: u32,
         asked: u32,
     },
+    /// No prompt, and this offer needs one for the operation.
+    NoPrompt(Operation),
     NoMargins,
     MarginTooLarge(u32),
     ScaleTooLarge(u32),
@@ -109,6 +145,9 @@ impl Refusal {
             Refusal::TooManyInputs { max, asked, .. } => {
                 format!("{name} takes at most {max} input images (asked for {asked})")
             }
+            Refusal::NoPrompt(op) => {
+                format!("{name} needs a prompt: {}", prompt_hint(*op))
+            }
             Refusal::NoMargins => "set the margins to add around the image".to_owned(),
             Refusal::MarginTooLarge(max) => {
                 format!("{name} adds at most {max} px per side")
@@ -131,10 +170,21 @@ impl Refusal {
                     | Operation::Vary
             ) | Refusal::Mask
                 | Refusal::MaskRequired
+                | Refusal::NoPrompt(_)
                 | Refusal::TooManyInputs { .. }
                 | Refusal::MarginTooLarge(_)
                 | Refusal::ScaleTooLarge(_)
         )
+    }
+}
+
+/// What the prompt of `op` should say.
+fn prompt_hint(op: Operation) -> &'static str {
+    match op {
+        Operation::Edit => "describe the change to make",
+        Operation::Inpaint => "describe what to paint in the masked region",
+        Operation::Expand => "describe what to paint in the new margins",
+        _ => "describe the image",
     }
 }
 
@@ -182,6 +232,7 @@ impl Capabilities {
             scales: Vec::new(),
             max_scale: None,
             max_margin: None,
+            prompt: None,
         })
     }
 
@@ -229,6 +280,11 @@ impl Capabilities {
             (true, MaskUse::None) => return refuse(Refusal::Mask),
             (false, MaskUse::Required) => return refuse(Refusal::MaskRequired),
             _ => {}
+        }
+        // Text to image without a prompt is refused before pricing (the engine says so);
+        // an operation on an image may run without one where the offer takes none.
+        if req.no_prompt && op != Operation::Generate && spec.prompt_use() == PromptUse::Required {
+            return refuse(Refusal::NoPrompt(op));
         }
         let subject = req.reference_images.first();
         match op {

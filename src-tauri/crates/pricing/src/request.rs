@@ -74,6 +74,11 @@ pub struct EstimateRequest {
     /// Upscale factor (`upscale`).
     #[serde(default)]
     pub scale: Option<u32>,
+    /// The designer gave no prompt (an upscale or erase needs none): offers whose
+    /// operation needs one refuse. Not read from `prompt`, which pricing may be asked to
+    /// price empty (its tokens left out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_prompt: bool,
 }
 
 fn generate() -> vocab::Operation {
@@ -99,6 +104,7 @@ impl EstimateRequest {
             mask: false,
             expand: None,
             scale: None,
+            no_prompt: false,
         }
     }
 }

@@ -209,6 +209,15 @@ fn fidelity_is_sent_only_to_models_that_take_it() {
     assert!(
         notes(&mini).contains(&"input fidelity high not taken by this model — ignored".to_owned())
     );
+    // Low is every model's behaviour (the Canvas sends it by default): nothing to say on
+    // the rows of models without the setting.
+    r.input_fidelity = Some(InputFidelity::Low);
+    let mini = on("openai:gpt-image-1-mini", &r);
+    assert!(
+        !notes(&mini).iter().any(|n| n.contains("fidelity")),
+        "{:?}",
+        notes(&mini)
+    );
     // No fidelity asked: OpenAI's default, low.
     r.input_fidelity = None;
     assert_eq!(
@@ -281,4 +290,86 @@ fn a_reference_tier_prices_requests_with_references_on_its_own_formula() {
         ..Usage::default()
     };
     assert_eq!(settle(o, &r, &usage).actual, d("0.2"));
+}
+
+/// Without a prompt, an offer whose operation needs one refuses (naming what to write);
+/// erase, remove background and most upscalers run on the image alone.
+#[test]
+fn without_a_prompt_only_offers_that_need_none_can_run() {
+    let mut up = req(Operation::Upscale, 1);
+    up.prompt.clear();
+    up.no_prompt = true;
+    up.scale = Some(2);
+    for id in ["stability:upscale-fast", "fal:fal-ai/seedvr/upscale/image"] {
+        let e = on(id, &up);
+        assert!(e.supported, "{id}: {:?}", e.unsupported_reason);
+    }
+    let e = on("stability:upscale-conservative", &up);
+    assert!(
+        reason(&e).starts_with("Stability Conservative Upscale needs a prompt: describe the image"),
+        "{}",
+        reason(&e)
+    );
+
+    let mut erase = req(Operation::Inpaint, 1);
+    erase.prompt.clear();
+    erase.no_prompt = true;
+    erase.mask = true;
+    assert!(on("stability:erase", &erase).supported);
+    assert!(
+        on("bfl:flux-pro-1.0-fill", &erase).supported,
+        "Fill's prompt is optional"
+    );
+    let e = on("stability:inpaint", &erase);
+    assert!(
+        reason(&e).contains("needs a prompt: describe what to paint in the masked region"),
+        "{}",
+        reason(&e)
+    );
+
+    let mut edit = req(Operation::Edit, 1);
+    edit.prompt.clear();
+    edit.no_prompt = true;
+    assert!(on("stability:remove-background", &edit).supported);
+    let e = on("openai:gpt-image-1.5", &edit);
+    assert!(
+        reason(&e).contains("needs a prompt: describe the change"),
+        "{}",
+        reason(&e)
+    );
+
+    // The same requests with a prompt: every one of them can run.
+    edit.no_prompt = false;
+    edit.prompt = "make it blue".into();
+    assert!(on("openai:gpt-image-1.5", &edit).supported);
+}
+
+#[test]
+fn prompt_use_defaults_by_operation_and_is_said_only_where_it_differs() {
+    assert_eq!(PromptUse::default_for(Operation::Edit), PromptUse::Required);
+    assert_eq!(
+        PromptUse::default_for(Operation::Upscale),
+        PromptUse::Optional
+    );
+    let caps = |id: &str| {
+        Catalog::bundled()
+            .offer(id)
+            .unwrap_or_else(|| panic!("{id}"))
+            .capabilities
+            .clone()
+    };
+    let spec = |id: &str, op| caps(id).operation(op).unwrap_or_else(|| panic!("{id}"));
+    assert_eq!(
+        spec("stability:erase", Operation::Inpaint).prompt_use(),
+        PromptUse::None
+    );
+    assert_eq!(
+        spec("stability:upscale-creative", Operation::Upscale).prompt_use(),
+        PromptUse::Required
+    );
+    assert_eq!(
+        spec("openai:gpt-image-1", Operation::Edit).prompt,
+        None,
+        "the default is not repeated in the catalog"
+    );
 }

@@ -5,6 +5,8 @@ mod common;
 mod inputs;
 #[path = "support/multipart.rs"]
 mod multipart;
+#[path = "support/refused.rs"]
+mod refused;
 
 use common::*;
 use inputs::*;
@@ -12,6 +14,7 @@ use multipart::{all, parts, text_of};
 use providers::comfyui::ComfyUi;
 use providers::comfyui_inputs::{IMG2IMG_WORKFLOW, patch_inputs};
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};
+use refused::*;
 use serde_json::{Value, json};
 use vocab::Operation;
 use wiremock::matchers::{method, path};
@@ -184,21 +187,11 @@ async fn unsupported_operations_are_refused_before_any_upload() {
             "one input image",
         ),
     ];
-    for (r, needle) in cases {
-        let e = send(&server, &r).await.expect_err("refused");
-        assert!(
-            matches!(e.class, ErrorClass::InvalidRequest { .. }),
-            "{e:?}"
-        );
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
-    }
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_refused_before_sending(&server, cases, |r| {
+        let s = &server;
+        async move { send(s, &r).await }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -3,11 +3,14 @@
 mod common;
 #[path = "support/inputs.rs"]
 mod inputs;
+#[path = "support/refused.rs"]
+mod refused;
 
 use common::*;
 use inputs::*;
 use providers::google::Google;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};
+use refused::*;
 use serde_json::{Value, json};
 use vocab::Operation;
 use wiremock::matchers::{header, method, path};
@@ -131,21 +134,11 @@ async fn masks_expand_upscale_and_imagen_inputs_are_refused_before_sending() {
             "at most 14",
         ),
     ];
-    for (r, needle) in cases {
-        let e = send(&server, &r).await.expect_err("refused");
-        assert!(
-            matches!(e.class, ErrorClass::InvalidRequest { .. }),
-            "{e:?}"
-        );
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
-    }
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_refused_before_sending(&server, cases, |r| {
+        let s = &server;
+        async move { send(s, &r).await }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -107,23 +107,11 @@ async fn requests_ideogram_would_refuse_are_refused_before_sending() {
         ),
         (bad_weight, "1 to 100"),
     ];
-    for (r, needle) in cases {
-        let e = call(&server, "/v1/ideogram-v3/remix", ok(&server), &r)
-            .await
-            .expect_err(needle);
-        assert!(
-            matches!(e.class, ErrorClass::InvalidRequest { .. }),
-            "{needle}: {e:?}"
-        );
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
-    }
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_refused_before_sending(&server, cases, |r| {
+        let s = &server;
+        async move { call(s, "/v1/ideogram-v3/remix", ok(s), &r).await }
+    })
+    .await;
 }
 
 #[tokio::test]

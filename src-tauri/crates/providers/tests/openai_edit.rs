@@ -6,12 +6,15 @@ mod common;
 mod inputs;
 #[path = "support/multipart.rs"]
 mod multipart;
+#[path = "support/refused.rs"]
+mod refused;
 
 use common::*;
 use inputs::*;
 use multipart::{all, parts, text_of};
 use providers::openai::OpenAi;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};
+use refused::*;
 use serde_json::json;
 use vocab::{InputFidelity, Operation};
 use wiremock::matchers::{method, path};
@@ -219,13 +222,7 @@ async fn expand_and_upscale_are_refused_with_a_way_out() {
     r.inputs.mask = Some(alpha_mask(32, 32));
     let e = send(&server, &r).await.expect_err("mask of another size");
     assert!(e.message.contains("same size"), "{}", e.message);
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_nothing_sent(&server).await;
 }
 
 async fn edit_error(resp: ResponseTemplate) -> ProviderError {
@@ -389,11 +386,5 @@ async fn edits_are_not_sent_to_the_batch_tier() {
         "{e:?}"
     );
     assert!(e.message.contains("run them now"), "{}", e.message);
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_nothing_sent(&server).await;
 }

@@ -151,23 +151,11 @@ async fn requests_recraft_would_refuse_are_refused_before_sending() {
             "needs an input image",
         ),
     ];
-    for (r, needle) in cases {
-        let e = call(&server, "/images/imageToImage", data_ok(40, 8, 8), &r)
-            .await
-            .expect_err(needle);
-        assert!(
-            matches!(e.class, ErrorClass::InvalidRequest { .. }),
-            "{needle}: {e:?}"
-        );
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
-    }
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_refused_before_sending(&server, cases, |r| {
+        let s = &server;
+        async move { call(s, "/images/imageToImage", data_ok(40, 8, 8), &r).await }
+    })
+    .await;
 }
 
 #[tokio::test]

@@ -3,11 +3,14 @@
 mod common;
 #[path = "support/inputs.rs"]
 mod inputs;
+#[path = "support/refused.rs"]
+mod refused;
 
 use common::*;
 use inputs::*;
 use providers::replicate::Replicate;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};
+use refused::*;
 use serde_json::{Value, json};
 use vocab::Operation;
 use wiremock::matchers::{method, path};
@@ -130,21 +133,11 @@ async fn what_kontext_cannot_do_is_refused_before_a_prediction_exists() {
             "flux-kontext-pro",
         ),
     ];
-    for (r, needle) in cases {
-        let e = send(&server, &r).await.expect_err("refused");
-        assert!(
-            matches!(e.class, ErrorClass::InvalidRequest { .. }),
-            "{e:?}"
-        );
-        assert!(e.message.contains(needle), "{needle}: {}", e.message);
-    }
-    assert!(
-        server
-            .received_requests()
-            .await
-            .unwrap_or_default()
-            .is_empty()
-    );
+    assert_refused_before_sending(&server, cases, |r| {
+        let s = &server;
+        async move { send(s, &r).await }
+    })
+    .await;
 }
 
 #[tokio::test]

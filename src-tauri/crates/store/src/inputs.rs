@@ -78,6 +78,8 @@ pub struct InputUse {
     pub operation: Operation,
     pub role: InputRole,
     pub status: Status,
+    /// Draft or final.
+    pub tier: crate::types::Tier,
     pub created_at: chrono::DateTime<chrono::Utc>,
     /// Its first image's thumbnail, relative to the data dir.
     pub thumb_path: Option<String>,
@@ -352,7 +354,8 @@ impl Store {
                 "SELECT gi.generation_id, coalesce(o.operation, 'generate'), min(gi.role),
                     g.status, g.created_at,
                     (SELECT f.thumb_path FROM images i2 JOIN files f ON f.id = i2.file_id
-                      WHERE i2.generation_id = gi.generation_id ORDER BY i2.idx LIMIT 1)
+                      WHERE i2.generation_id = gi.generation_id ORDER BY i2.idx LIMIT 1),
+                    g.tier
                  FROM generation_inputs gi
                  JOIN generations g ON g.id = gi.generation_id
                  LEFT JOIN generation_ops o ON o.generation_id = gi.generation_id
@@ -378,6 +381,7 @@ impl Store {
                         operation: parse_wire(r.get(1)?, 1)?,
                         role: parse_wire(r.get(2)?, 2)?,
                         status: r.get(3)?,
+                        tier: r.get(6)?,
                         created_at: chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default(),
                         thumb_path: r.get(5)?,
                     })

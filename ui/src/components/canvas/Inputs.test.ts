@@ -90,4 +90,26 @@ describe('paste on the Canvas', () => {
     await waitFor(() => expect(screen.getAllByTestId('input-item')).toHaveLength(1));
     expect(screen.getByTestId('input-item').textContent).toContain('640×480');
   });
+
+  it('prices no expand without a margin nor a region edit without a mask, and says so where the prices go', async () => {
+    inputs.clear();
+    const { default: Canvas } = await import('../../screens/Canvas.svelte');
+    const { setBackend } = await import('../../lib/api');
+    const { createFakeBackend } = await import('../../lib/api/fake');
+    const fake = createFakeBackend({ galleryCount: 3 });
+    let estimates = 0;
+    const estimate = fake.pricingEstimate.bind(fake);
+    fake.pricingEstimate = (input) => { estimates += 1; return estimate(input); };
+    setBackend(fake);
+    render(Canvas);
+    await pick([await pngFile('subject.png', 64, 64)]);
+    await waitFor(() => expect(screen.getAllByTestId('input-item')).toHaveLength(1));
+    await fireEvent.input(screen.getByTestId('prompt'), { target: { value: 'more sky' } });
+    await fireEvent.click(screen.getByTestId('op-expand'));
+    await waitFor(() => expect(screen.getByTestId('cost-empty').textContent).toContain('Set at least one margin to expand'));
+    await fireEvent.click(screen.getByTestId('op-inpaint'));
+    await waitFor(() => expect(screen.getByTestId('cost-empty').textContent).toContain('Paint the region to edit'));
+    expect(estimates).toBe(0);
+    expect(screen.queryByText(/needs margins/)).toBeNull();
+  });
 });

@@ -22,6 +22,17 @@ describe('tauri backend', () => {
     expect(seen).toContainEqual(['gallery_set_favourite', { generationId: 'g1', favourite: true }]);
   });
 
+  it('sends pasted image bytes as one base64 string', async () => {
+    const seen: unknown[] = [];
+    mockIPC((cmd, args) => {
+      seen.push([cmd, args]);
+      return { sha256: 'ab'.repeat(32), width: 1, height: 1, mime: 'image/png' };
+    });
+    const imp = await tauriBackend.inputImport(new Uint8Array([0x89, 0x50, 0x4e, 0x47]));
+    expect(imp.mime).toBe('image/png');
+    expect(seen).toEqual([['input_import', { data: 'iVBORw==' }]]);
+  });
+
   it('keeps the text of a bare string rejection from tauri (e.g. a command not granted)', async () => {
     mockIPC(() => {
       throw 'deferred_poll not allowed. Command not found';

@@ -2,6 +2,7 @@ import { Channel, convertFileSrc } from '@tauri-apps/api/core';
 import { commands, events } from '../bindings';
 import type * as B from '../bindings';
 import { ApiError, toApiError, type Backend, type JobListener } from './backend';
+import { toBase64 } from './base64';
 import type * as T from './types';
 
 type Result<D> = { status: 'ok'; data: D } | { status: 'error'; error: B.AppError };
@@ -51,8 +52,8 @@ export const tauriBackend: Backend = {
   generationCancel: (jobId) => unwrap(commands.generationCancel(jobId)),
   generationPromotePreview: (id) => unwrap(commands.generationPromotePreview(id)),
   generationPromote: (id, onEvent) => unwrap(commands.generationPromote(id, channel(onEvent))),
-  // Vec<u8> crosses IPC as a JSON array of numbers.
-  inputImport: (bytes) => unwrap(commands.inputImport(Array.from(bytes))),
+  // Bytes cross as one base64 string (`ImageBase64`), not a JSON array of numbers.
+  inputImport: (bytes) => unwrap(commands.inputImport(toBase64(bytes))),
   generationLineage: (id) => unwrap(commands.generationLineage(id)),
   generationFinalizeOptions: (id) => unwrap(commands.generationFinalizeOptions(id)),
   generationFinalize: (input, onEvent) => unwrap(commands.generationFinalize(wire<B.FinalizeInput>(input), channel(onEvent))),

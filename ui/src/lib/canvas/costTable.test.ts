@@ -129,6 +129,9 @@ describe('input lines', () => {
       'mask region: flat $0.05',
       '1024×1024 medium → 439 image tokens × $30/M × 1 = $0.01317',
       'the image to edit + 1 reference image at low fidelity = $0.001352 (169 image-in tokens × $8/M)',
-    ])).toEqual(['3 reference images × 3,050 tokens at high fidelity = $0.0915', 'input megapixels: 2 × $0.015 = $0.03', 'mask region: flat $0.05', 'the image to edit + 1 reference image at low fidelity = $0.001352 (169 image-in tokens × $8/M)']);
+      'the image to expand: included in the price',
+      'the image to upscale: included in the price',
+      '4 credits × $0.01 per credit = $0.04',
+    ])).toEqual(['3 reference images × 3,050 tokens at high fidelity = $0.0915', 'input megapixels: 2 × $0.015 = $0.03', 'mask region: flat $0.05', 'the image to edit + 1 reference image at low fidelity = $0.001352 (169 image-in tokens × $8/M)', 'the image to expand: included in the price', 'the image to upscale: included in the price']);
   });
 });

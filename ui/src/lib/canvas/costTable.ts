@@ -132,5 +132,6 @@ export function tidyNotes(notes: string[]): string[] {
 /** The lines of a row's price breakdown that price the input images (issue 15): shown on
  *  the row itself, since inputs can cost more than the output. */
 export function inputLines(lines: readonly string[]): string[] {
-  return lines.filter((l) => /\b(input|inputs|reference|references|subject|mask|image-in|to edit)\b/i.test(l));
+  // "the image to edit / expand / upscale / vary": the subject's line, priced or included.
+  return lines.filter((l) => /\b(input|inputs|reference|references|subject|mask|image-in|to (edit|expand|upscale|vary))\b/i.test(l));
 }

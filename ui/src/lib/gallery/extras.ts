@@ -15,12 +15,15 @@ export interface ResultInput {
 export interface DetailExtras {
   operation: string;
   inputs: ResultInput[];
+  /** Pixels an expand added on each side. */
+  expand: { left: number; top: number; right: number; bottom: number } | null;
 }
 
 export function extrasOf(l: Lineage | null | undefined): DetailExtras {
   return {
     operation: l?.operation ?? 'generate',
     inputs: (l?.inputs ?? []).map((i) => ({ role: i.role, path: i.path, thumb_path: i.thumb_path, width: i.width, height: i.height, hash: i.hash, generation_id: i.generation_id })),
+    expand: l?.expand ?? null,
   };
 }
 

@@ -27,16 +27,17 @@ describe('lineage tree', () => {
 
 describe('collecting the family from one-step lineage answers', () => {
   it('walks up through the subject to the root and down through what was made from each', async () => {
-    const hop = (operation: string, parent: string | null, used: [string, string, string][]): LineageHop => ({
+    const hop = (operation: string, parent: string | null, used: [string, string, string][], tier = 'draft'): LineageHop => ({
       operation,
+      tier,
       inputs: parent ? [{ role: 'subject', generation_id: parent, thumb_path: `${parent}.thumb`, path: null }, { role: 'reference', generation_id: null, thumb_path: null, path: null }] : [],
-      used_by: used.map(([id, op, t]) => ({ generation_id: id, operation: op, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null })),
+      used_by: used.map(([id, op, t]) => ({ generation_id: id, operation: op, tier: id === 'final' ? 'final' : 'draft', created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null })),
     });
     const world: Record<string, LineageHop> = {
       draft: hop('generate', null, [['edit1', 'edit', '01'], ['edit2', 'inpaint', '02']]),
       edit1: hop('edit', 'draft', []),
       edit2: hop('inpaint', 'draft', [['final', 'edit', '03']]),
-      final: hop('edit', 'edit2', []),
+      final: hop('edit', 'edit2', [], 'final'),
     };
     const asked: string[] = [];
     const fetch = async (id: string) => {
@@ -46,7 +47,7 @@ describe('collecting the family from one-step lineage answers', () => {
     };
     const nodes = await collectLineage('edit2', { created_at: '2026-11-29T10:02:00Z', tier: 'draft', thumb_path: null }, fetch);
     const rows = lineageRows(nodes, 'edit2');
-    expect(rows.map((r) => `${'  '.repeat(r.depth)}${r.node.generation_id}:${r.node.operation}`)).toEqual(['draft:generate', '  edit1:edit', '  edit2:inpaint', '    final:edit']);
+    expect(rows.map((r) => `${'  '.repeat(r.depth)}${r.node.generation_id}:${r.node.operation}:${r.node.tier}`)).toEqual(['draft:generate:draft', '  edit1:edit:draft', '  edit2:inpaint:draft', '    final:edit:final']);
     expect(new Set(asked).size).toBe(asked.length); // each generation fetched once
   });
 

@@ -92,8 +92,10 @@ export function nodeLabel(n: LineageNode): string {
 /** What one lineage answer gives the walk (the engine's `Lineage`, trimmed). */
 export interface LineageHop {
   operation: string;
+  /** The generation's own tier ("draft" / "final"). */
+  tier: string;
   inputs: { role: string; generation_id: string | null; thumb_path: string | null; path: string | null }[];
-  used_by: { generation_id: string; operation: string; created_at: string; thumb_path: string | null }[];
+  used_by: { generation_id: string; operation: string; tier: string; created_at: string; thumb_path: string | null }[];
 }
 
 /**
@@ -125,6 +127,7 @@ export async function collectLineage(startId: string, start: { created_at: strin
     const h = await get(id);
     const node = nodes.get(id)!;
     node.operation = h?.operation ?? node.operation;
+    node.tier = h?.tier ?? node.tier;
     const p = parentOf(h);
     if (!p || nodes.has(p.id)) break;
     node.parent_id = p.id;
@@ -140,17 +143,20 @@ export async function collectLineage(startId: string, start: { created_at: strin
     expanded.add(cur);
     const h = await get(cur);
     if (!h) continue;
-    nodes.get(cur)!.operation = h.operation;
+    const node = nodes.get(cur)!;
+    node.operation = h.operation;
+    node.tier = h.tier || node.tier;
     for (const u of h.used_by) {
       const known = nodes.get(u.generation_id);
       if (known) {
         if (!known.parent_id && u.generation_id !== cur) known.parent_id = cur;
         if (!known.created_at) known.created_at = u.created_at;
+        if (!known.tier) known.tier = u.tier;
         queue.push(u.generation_id);
         continue;
       }
       if (nodes.size >= limit) break;
-      nodes.set(u.generation_id, { generation_id: u.generation_id, parent_id: cur, operation: u.operation, tier: '', created_at: u.created_at, thumb_path: u.thumb_path });
+      nodes.set(u.generation_id, { generation_id: u.generation_id, parent_id: cur, operation: u.operation, tier: u.tier, created_at: u.created_at, thumb_path: u.thumb_path });
       queue.push(u.generation_id);
     }
   }

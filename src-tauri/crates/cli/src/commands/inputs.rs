@@ -48,7 +48,7 @@ async fn source(ctx: &Ctx, arg: &str) -> CliResult<InputSource> {
 }
 
 /// The operation the flags imply when `--op` is not given.
-fn implied(a: &InputArgs) -> Operation {
+pub fn implied(a: &InputArgs) -> Operation {
     match a.op {
         Some(op) => op,
         None if a.mask.is_some() => Operation::Inpaint,

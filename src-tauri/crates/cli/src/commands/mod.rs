@@ -140,10 +140,23 @@ pub async fn request_params(ctx: &Ctx, p: &ParamArgs) -> CliResult<RequestParams
 }
 
 pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
-    let prompt_src = source(p.prompt.as_deref(), p.prompt_file.as_deref()).ok_or_else(|| {
-        CliError::usage("no prompt; pass --prompt \"what to draw\" or --prompt-file FILE")
-    })?;
+    let prompt_src = source(p.prompt.as_deref(), p.prompt_file.as_deref());
     let negative_src = source(p.negative.as_deref(), p.negative_file.as_deref());
+    let Some(prompt_src) = prompt_src else {
+        // No prompt at all: fine for an operation on an image (each offer that needs
+        // one says so in the estimate), not for text to image.
+        if inputs::implied(&p.inputs) == engine::api::Operation::Generate {
+            return Err(CliError::usage(
+                "no prompt; pass --prompt \"what to draw\" or --prompt-file FILE (only an \
+                 operation on an --image, e.g. --scale 2 or --op upscale, runs without one)",
+            ));
+        }
+        let negative = match &negative_src {
+            Some(src) => Some(read_text(src, "negative prompt", "--negative")?),
+            None => None,
+        };
+        return Ok(build(p, String::new(), negative));
+    };
     if matches!(prompt_src, Source::Stdin) && matches!(negative_src, Some(Source::Stdin)) {
         return Err(CliError::usage(
             "only one of --prompt and --negative can read stdin; put the other in a file \
@@ -164,7 +177,11 @@ pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
         Some(src) => Some(read_text(src, "negative prompt", "--negative")?),
         None => None,
     };
-    Ok(RequestParams {
+    Ok(build(p, prompt, negative))
+}
+
+fn build(p: &ParamArgs, prompt: String, negative: Option<String>) -> RequestParams {
+    RequestParams {
         prompt,
         negative_prompt: negative.filter(|s| !s.trim().is_empty()),
         width: p.size.0,
@@ -174,7 +191,7 @@ pub fn params(p: &ParamArgs) -> CliResult<RequestParams> {
         steps: p.steps,
         seed: p.seed,
         ..RequestParams::text("", 0, 0)
-    })
+    }
 }
 
 /// Refuses offer ids the catalog does not know, naming close matches, before the engine

@@ -7,6 +7,7 @@
 mod common;
 mod fake;
 mod gemini_bfl;
+mod no_prompt;
 mod stability_fal;
 
 use std::path::Path;

@@ -77,6 +77,8 @@ ipc_type! {
         /// The part the image played there.
         pub role: InputRole,
         pub status: GenerationStatus,
+        /// Draft or final: the tree tags each relative.
+        pub tier: super::Tier,
         pub created_at: String,
         pub thumb_path: Option<String>,
     }
@@ -85,6 +87,8 @@ ipc_type! {
     /// (draft → edits → final).
     pub struct Lineage {
         pub operation: Operation,
+        /// This generation's tier (its relatives' are on `used_by`).
+        pub tier: super::Tier,
         /// The input images this result used, in order (subject first).
         pub inputs: Vec<InputView>,
         /// The mask over the subject (alpha 0 = edit), when one was sent.

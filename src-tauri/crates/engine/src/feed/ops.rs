@@ -54,7 +54,7 @@ struct PreviousRef {
 static FEED_LOCK: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 fn key(core: &Core) -> FeedKey {
-    core.options
+    core.options()
         .catalog_feed_key
         .unwrap_or_else(FeedKey::builtin)
 }
@@ -162,7 +162,7 @@ pub(crate) async fn set_url(core: &Arc<Core>, url: Option<String>) -> Result<Cat
         state.url = url;
         state.last_error = None;
         save_state(core, &state).await?;
-        let dir = files::dir(&core.config.data_dir);
+        let dir = files::dir(core.data_dir());
         blocking(move || clear_pending(&dir)).await?;
     }
     status(core).await
@@ -177,7 +177,8 @@ async fn get(core: &Core, url: &str, cap: usize) -> Result<Vec<u8>> {
         ))
     };
     let mut resp = core
-        .http
+        .gateway()
+        .http()
         .get(url)
         .timeout(FETCH_TIMEOUT)
         .send()
@@ -252,7 +253,7 @@ async fn check_locked(core: &Arc<Core>) -> Result<CatalogCheckView> {
 async fn check_inner(core: &Arc<Core>, url: &str) -> Result<CatalogCheckView> {
     let (new, body, sig) = fetch_verified(core, url).await?;
     let (cur, _) = current_source(core).await?;
-    let dir = files::dir(&core.config.data_dir);
+    let dir = files::dir(core.data_dir());
     match compare_versions(&new, &cur) {
         Ordering::Less => Err(EngineError::validation(format!(
             "catalog refused: the feed's catalog {} (published {}) is older than the one in \
@@ -307,7 +308,7 @@ pub(crate) async fn check_if_due(core: &Arc<Core>) -> Result<Option<CatalogCheck
 
 /// The pending update, verified again (the files sit in the data dir).
 async fn pending(core: &Core) -> Result<Option<(Catalog, Vec<u8>, String)>> {
-    let dir = files::dir(&core.config.data_dir);
+    let dir = files::dir(core.data_dir());
     let (body, sig) = blocking(move || {
         Ok((
             files::read(&dir, PENDING)?,
@@ -348,7 +349,7 @@ pub(crate) async fn apply(
     }
     let (cur, cur_text) = current_source(core).await?;
     if below_floor(&new) || compare_versions(&new, &cur) != Ordering::Greater {
-        let dir = files::dir(&core.config.data_dir);
+        let dir = files::dir(core.data_dir());
         blocking(move || clear_pending(&dir)).await?;
         return Err(EngineError::validation(format!(
             "catalog refused: {} is not newer than the one in use ({}); nothing was changed",
@@ -363,7 +364,7 @@ pub(crate) async fn apply(
         from_feed: state.active_from_feed.as_deref() == Some(&*cur.version),
     };
     let text = String::from_utf8_lossy(&body).into_owned();
-    let dir = files::dir(&core.config.data_dir);
+    let dir = files::dir(core.data_dir());
     blocking(move || {
         match &cur_text {
             Some(t) => files::write(&dir, PREVIOUS, t.as_bytes())?,
@@ -394,7 +395,7 @@ pub(crate) async fn restore(core: &Arc<Core>) -> Result<CatalogStatusView> {
             "no previous catalog to restore: no update has been applied",
         ));
     };
-    let dir = files::dir(&core.config.data_dir);
+    let dir = files::dir(core.data_dir());
     let prev_text = if prev.bundled {
         None
     } else {
@@ -434,18 +435,18 @@ pub(crate) async fn restore(core: &Arc<Core>) -> Result<CatalogStatusView> {
 /// Stores the catalog text (`None`: the bundled one) and swaps the engine's catalog;
 /// gateway offers and negotiated rates carry over.
 async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
-    let _one_at_a_time = core.reconfigure.lock().await;
+    let _one_at_a_time = core.wiring().reconfigure().await;
     // From the store, not memory: a rate on an offer one catalog lacks comes back with
     // the catalog that has it (restore).
     let rows = core.store_op(|s| s.price_overrides()).await?;
     let overrides = settings::parse_overrides(rows);
-    let settings = core.settings.read().clone();
-    let named = core.gateways.read().clone();
+    let settings = core.wiring().settings().as_ref().clone();
+    let named = core.wiring().gateways().clone();
     let state = CatalogState::build(text.as_deref(), &settings, &named, overrides)?;
     let value = text.map_or(serde_json::Value::Null, serde_json::Value::String);
     core.store_op(move |s| s.set_setting(settings::CATALOG_KEY, &value))
         .await?;
-    core.swap(crate::context::Swap {
+    core.wiring().swap(crate::wiring::Swap {
         catalog: Some(state),
         ..Default::default()
     });
@@ -455,7 +456,7 @@ async fn install(core: &Arc<Core>, text: Option<String>) -> Result<()> {
 pub(crate) async fn status(core: &Arc<Core>) -> Result<CatalogStatusView> {
     let state = load_state(core).await?;
     let (cur, cur_text) = current_source(core).await?;
-    let active = core.catalog();
+    let active = core.wiring().catalog();
     let today = pricing::catalog_date(Utc::now());
     let age = (today - active.published).num_days().max(0);
     let origin = match (&cur_text, &state.active_from_feed) {

@@ -6,6 +6,8 @@
 mod inputs;
 #[path = "../support/multipart.rs"]
 mod multipart;
+#[path = "../support/refused.rs"]
+mod refused;
 
 use std::collections::BTreeMap;
 
@@ -14,6 +16,7 @@ use vocab::{InputRole, Operation};
 
 pub use inputs::alpha_mask;
 pub use multipart::FormPart;
+pub use refused::assert_refused_before_sending;
 
 /// Asserts a mask as sent is white (255) where the alpha mask was transparent (the
 /// left half) and black where it was opaque.

@@ -27,8 +27,8 @@ export function fakeInputs(w: World): InputMethods {
       return w.call('inputImport', () => ({ sha256: sha, width: head.width, height: head.height, mime: head.mime }) satisfies T.ImportedImage);
     },
     generationLineage: (id) => w.call('generationLineage', () => {
-      w.mustGen(id);
-      return { operation: 'generate', inputs: [], mask: null, expand: null, scale: null, fidelity: null, used_by: [] } satisfies T.Lineage;
+      const g = w.mustGen(id);
+      return { operation: 'generate', tier: g.item.tier, inputs: [], mask: null, expand: null, scale: null, fidelity: null, used_by: [] } satisfies T.Lineage;
     }),
     generationFinalizeOptions: () => Promise.reject(appOnly('Finalize')),
     generationFinalize: () => Promise.reject(appOnly('Finalize')),
