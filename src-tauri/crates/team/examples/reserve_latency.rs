@@ -69,7 +69,7 @@ async fn main() {
     for i in 0..8 {
         let url = pg.url("bob", None, "studio");
         tasks.push(tokio::spawn(async move {
-            let t = Team::connect(&url, Some("bob-pw"), &format!("bench-{}", i + 1))
+            let t = Team::join(&url, Some("bob-pw"), &format!("bench-{}", i + 1), "Bench")
                 .await
                 .unwrap();
             run(&t, ROUNDS / 4).await
