@@ -249,3 +249,82 @@ async fn a_team_project_reserves_and_settles_on_the_server_and_refuses_when_it_i
         sent + 1
     );
 }
+
+/// PostgreSQL stops while a paid call is in flight: the call finishes and is charged in
+/// the library; the server keeps holding its reservation (never less than was spent)
+/// until `recover` catches the settlement up once it is back.
+#[tokio::test]
+async fn a_generation_that_ends_while_the_server_is_down_is_caught_up_by_recover() {
+    if !keyring_available() {
+        eprintln!("skipped: run under .ci/with-keyring.sh");
+        return;
+    }
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let pg = studio().await;
+    let mut ana = Env::new().await;
+    ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-team");
+    let body = serde_json::json!({
+        "created": 1_700_000_000,
+        "data": [{ "b64_json": common::b64(&common::png(64, 64, 3)) }],
+        "usage": { "input_tokens": 12, "output_tokens": 272, "total_tokens": 284,
+          "input_tokens_details": { "text_tokens": 12, "image_tokens": 0 },
+          "output_tokens_details": { "text_tokens": 0, "image_tokens": 272 } }
+    });
+    Mock::given(method("POST"))
+        .and(path("/v1/images/generations"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(body)
+                .set_delay(std::time::Duration::from_secs(3)),
+        )
+        .mount(&ana.server)
+        .await;
+    join(&ana, &pg, "ana", "ana-pw").await;
+    ana.json(&["team", "project", "create", "Spring", "--budget", "1"])
+        .await;
+
+    let child = ana
+        .command(&[
+            "generate",
+            "--project",
+            "Spring",
+            "--prompt",
+            "a dune",
+            "--offer",
+            OFFER,
+            "--quality",
+            "low",
+            "--size",
+            "1024x1024",
+            "--json",
+        ])
+        .spawn()
+        .unwrap();
+    for _ in 0..300 {
+        if ana.requests_to("POST", "/v1/images/generations").await > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    pg.stop();
+    let out = ana.record(child.wait_with_output().await.unwrap()).ok();
+    let cost = money(&out.json(), "cost_usd");
+    assert!(out.stderr.contains("team sync deferred"), "{}", out.stderr);
+    ana.run(&["team", "project", "show", "Spring"])
+        .await
+        .code(7);
+
+    pg.restart();
+    let held = ana.json(&["team", "project", "show", "Spring"]).await;
+    assert_eq!(held["open_generations"], 1, "{held}");
+    assert!(money(&held, "reserved_usd") >= cost, "still held: {held}");
+    ana.json(&["recover"]).await;
+    let m = ana.json(&["team", "project", "show", "Spring"]).await;
+    assert_eq!(money(&m, "spent_usd"), cost, "{m}");
+    assert_eq!(money(&m, "reserved_usd"), Decimal::ZERO, "{m}");
+    assert_eq!(
+        (m["open_generations"].as_i64(), m["balanced"].as_bool()),
+        (Some(0), Some(true))
+    );
+}

@@ -70,6 +70,7 @@ mod settings;
 mod settings_ops;
 mod settle;
 mod shared;
+mod team_hook;
 #[cfg(test)]
 mod test_store;
 mod wiring;
@@ -79,6 +80,6 @@ pub use error::{EngineError, ErrorKind, Result};
 pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
-pub use shared::{
+pub use team_hook::{
     Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
 };

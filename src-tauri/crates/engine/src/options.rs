@@ -102,7 +102,7 @@ pub struct EngineOptions {
     pub outside_write_poll: Option<Duration>,
     /// The team server team projects reserve and settle through (issue 18); `None`
     /// refuses paid work on team projects.
-    pub shared_ledger: crate::shared::SharedLedgerHook,
+    pub shared_ledger: crate::team_hook::SharedLedgerHook,
 }
 
 /// Provider clients that replace the built ones, by provider id (tests, fault injection).
@@ -131,7 +131,7 @@ impl Default for EngineOptions {
             catalog_feed_key: None,
             defer_file_sweep: false,
             outside_write_poll: Some(Duration::from_secs(1)),
-            shared_ledger: crate::shared::SharedLedgerHook::default(),
+            shared_ledger: crate::team_hook::SharedLedgerHook::default(),
         }
     }
 }

@@ -13,12 +13,12 @@
 //! - Sync is idempotent (the server books the difference), so a lost answer or an
 //!   outage is caught up by [`catch_up`] at the next recovery pass.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use store::{GenerationId, ProjectId};
+
+use crate::team_hook::{Settled, SharedError, SharedErrorKind};
 
 use crate::api::RecoveryReport;
 use crate::context::Core;
@@ -26,67 +26,6 @@ use crate::error::{EngineError, Result};
 
 /// The project setting that marks a team project.
 pub(crate) const SETTING: &str = "team";
-
-/// What the embedder's server side answers.
-pub type SharedFuture<'a, T> =
-    Pin<Box<dyn Future<Output = std::result::Result<T, SharedError>> + Send + 'a>>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SharedErrorKind {
-    /// The team budget or the member's cap refused the amount.
-    Budget,
-    /// The server cannot be reached (or did not answer in time).
-    Unreachable,
-    /// Anything else (credentials, schema, a bug).
-    Other,
-}
-
-#[derive(Debug, Clone)]
-pub struct SharedError {
-    pub kind: SharedErrorKind,
-    /// Says what happened and what to do next; never holds a secret.
-    pub message: String,
-}
-
-/// A generation's money as the library booked it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Settled {
-    /// Everything charged, unconfirmed included.
-    pub cost: Decimal,
-    pub unconfirmed: Decimal,
-    /// The generation has ended: the server releases what it still holds.
-    pub closed: bool,
-}
-
-/// The team server, as the budget path sees it.
-pub trait SharedLedger: Send + Sync {
-    /// Holds `amount` for a generation of team project `project` (additive).
-    fn reserve<'a>(
-        &'a self,
-        project: &'a str,
-        generation: &'a str,
-        request_hash: &'a str,
-        amount: Decimal,
-    ) -> SharedFuture<'a, ()>;
-    /// Books what the library settled for a generation (idempotent).
-    fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;
-    /// Generations this machine still holds money for on the server.
-    fn open_generations(&self) -> SharedFuture<'_, Vec<String>>;
-}
-
-/// `EngineOptions::shared_ledger`: the team server, if this process joined one.
-#[derive(Clone, Default)]
-pub struct SharedLedgerHook(pub Option<Arc<dyn SharedLedger>>);
-
-impl std::fmt::Debug for SharedLedgerHook {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_some() {
-            "SharedLedger(connected)"
-        } else {
-            "SharedLedger(none)"
-        })
-    }
-}
 
 fn refused(e: SharedError) -> EngineError {
     // Both are budget refusals: nothing was sent, and the message says why.
@@ -113,11 +52,12 @@ async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String
     .await
 }
 
-fn hook(core: &Core) -> Result<&Arc<dyn SharedLedger>> {
+fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \
-             server; run `proofsheet-cli team join` (or open the app's Settings → Team)",
+             server; run `proofsheet-cli team join` for this library (the window cannot join a \
+             team yet)",
         )
     })
 }
@@ -170,6 +110,10 @@ pub(crate) async fn after_generation(core: &Arc<Core>, generation: GenerationId)
 }
 
 async fn sync(core: &Arc<Core>, generation: GenerationId) -> Result<bool> {
+    // Not joined: nothing to sync to (and a team project could not have reserved).
+    if core.options().shared_ledger.0.is_none() {
+        return Ok(false);
+    }
     let rec = core.store_op(move |s| s.generation(generation)).await?;
     if team_name(core, rec.project_id).await?.is_none() {
         return Ok(false);
