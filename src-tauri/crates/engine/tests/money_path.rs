@@ -14,8 +14,8 @@ use common::*;
 use engine::api::*;
 use engine::{ErrorKind, ProviderOverrides};
 use providers::{
-    CancellationToken, Capabilities, ErrorClass, GenerateOutput, GenerateRequest, GeneratedImage,
-    KeyCheck, ProgressSink, ProviderError, RawUsage,
+    CancellationToken, ErrorClass, GenerateOutput, GenerateRequest, GeneratedImage, KeyCheck,
+    ProgressSink, ProviderError, RawUsage,
 };
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -38,23 +38,6 @@ struct Fake {
 impl providers::ImageProvider for Fake {
     fn id(&self) -> &'static str {
         "stability"
-    }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: true,
-            seed: true,
-            steps: false,
-            quality: false,
-            max_n: 1,
-            sizes: providers::SizeSupport::Any {
-                min: 64,
-                max: 4096,
-                multiple_of: 8,
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
     }
     async fn generate(
         &self,

@@ -276,23 +276,6 @@ impl ImageProvider for A1111 {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: true,
-            seed: true,
-            steps: true,
-            quality: false,
-            max_n: 8,
-            sizes: SizeSupport::Any {
-                min: 64,
-                max: 2048,
-                multiple_of: 8,
-            },
-            async_jobs: false,
-            cancel: true,
-            local: true,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -342,39 +342,6 @@ impl ImageProvider for Bfl {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let flux2 = model.starts_with("flux-2");
-        Capabilities {
-            negative_prompt: false,
-            seed: true,
-            steps: model == "flux-dev"
-                || model == "flux-pro"
-                || model.contains("flex")
-                || model.starts_with("flux-pro-1.0-"),
-            quality: false,
-            max_n: 1,
-            sizes: if model.contains("ultra") || model.contains("kontext") {
-                SizeSupport::AspectRatios {
-                    ratios: RATIOS.iter().map(|s| s.to_string()).collect(),
-                }
-            } else if flux2 {
-                SizeSupport::Any {
-                    min: 64,
-                    max: 2048,
-                    multiple_of: 16,
-                }
-            } else {
-                SizeSupport::Any {
-                    min: 256,
-                    max: 1440,
-                    multiple_of: 32,
-                }
-            },
-            async_jobs: true,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -476,23 +476,6 @@ impl ImageProvider for ComfyUi {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: true,
-            seed: true,
-            steps: true,
-            quality: false,
-            max_n: 8,
-            sizes: SizeSupport::Any {
-                min: 64,
-                max: 4096,
-                multiple_of: 8,
-            },
-            async_jobs: true,
-            cancel: true,
-            local: true,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

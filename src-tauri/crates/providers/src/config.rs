@@ -128,9 +128,6 @@ impl ImageProvider for Redacting {
     fn id(&self) -> &'static str {
         self.0.id()
     }
-    fn capabilities(&self, model: &str) -> crate::types::Capabilities {
-        self.0.capabilities(model)
-    }
     async fn generate(
         &self,
         req: &crate::types::GenerateRequest,

@@ -519,24 +519,6 @@ impl ImageProvider for Fal {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let flux = model.contains("flux");
-        Capabilities {
-            negative_prompt: !flux,
-            seed: true,
-            steps: !model.contains("pro"),
-            quality: false,
-            max_n: 4,
-            sizes: SizeSupport::Any {
-                min: 256,
-                max: 2048,
-                multiple_of: 8,
-            },
-            async_jobs: true,
-            cancel: true,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

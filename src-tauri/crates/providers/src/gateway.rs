@@ -406,17 +406,6 @@ impl ImageProvider for Gateway {
     fn id(&self) -> &'static str {
         GATEWAY_ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let upstream = self
-            .spec
-            .models
-            .get(model)
-            .cloned()
-            .flatten()
-            .unwrap_or_else(|| model.to_owned());
-        let bare = upstream.rsplit(['/', ':']).next().unwrap_or(&upstream);
-        crate::openai::openai_capabilities(bare)
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

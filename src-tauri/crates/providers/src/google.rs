@@ -499,23 +499,6 @@ impl ImageProvider for Google {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let imagen = is_imagen(model);
-        let ratios = if imagen { IMAGEN_RATIOS } else { GEMINI_RATIOS };
-        Capabilities {
-            negative_prompt: false,
-            seed: !imagen,
-            steps: false,
-            quality: !imagen,
-            max_n: if imagen { 4 } else { 1 },
-            sizes: SizeSupport::AspectRatios {
-                ratios: ratios.iter().map(|s| s.to_string()).collect(),
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

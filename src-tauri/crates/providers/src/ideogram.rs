@@ -244,21 +244,6 @@ impl ImageProvider for Ideogram {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: true,
-            seed: true,
-            steps: false,
-            quality: true,
-            max_n: MAX_IMAGES,
-            sizes: SizeSupport::AspectRatios {
-                ratios: ASPECT_RATIOS.iter().map(|s| s.to_string()).collect(),
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -53,7 +53,6 @@ pub use types::*;
 #[async_trait]
 pub trait ImageProvider: Send + Sync {
     fn id(&self) -> &'static str;
-    fn capabilities(&self, model: &str) -> Capabilities;
     /// Submit and wait for the images. A client-side timeout or poll deadline on an async
     /// provider returns `Timeout{remote_job_id}` with `remote_job` set: call `resume`.
     async fn generate(

@@ -341,46 +341,10 @@ impl OpenAi {
     }
 }
 
-pub fn openai_capabilities(model: &str) -> Capabilities {
-    let sizes = if model.starts_with("gpt-image-2") {
-        SizeSupport::Any {
-            min: 256,
-            max: 3840,
-            multiple_of: 16,
-        }
-    } else if model == "dall-e-3" {
-        SizeSupport::Fixed {
-            sizes: vec![(1024, 1024), (1792, 1024), (1024, 1792)],
-        }
-    } else if model == "dall-e-2" {
-        SizeSupport::Fixed {
-            sizes: vec![(256, 256), (512, 512), (1024, 1024)],
-        }
-    } else {
-        SizeSupport::Fixed {
-            sizes: vec![(1024, 1024), (1536, 1024), (1024, 1536)],
-        }
-    };
-    Capabilities {
-        negative_prompt: false,
-        seed: false,
-        steps: false,
-        quality: model != "dall-e-2",
-        max_n: if model == "dall-e-3" { 1 } else { 10 },
-        sizes,
-        async_jobs: false,
-        cancel: false,
-        local: false,
-    }
-}
-
 #[async_trait]
 impl ImageProvider for OpenAi {
     fn id(&self) -> &'static str {
         ID
-    }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        openai_capabilities(model)
     }
     async fn generate(
         &self,

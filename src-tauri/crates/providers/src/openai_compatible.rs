@@ -49,18 +49,6 @@ impl ImageProvider for OpenAiCompatible {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let mut c = crate::openai::openai_capabilities(model);
-        if !model.starts_with("gpt-image") && !model.starts_with("dall-e") {
-            c.sizes = SizeSupport::Any {
-                min: 256,
-                max: 4096,
-                multiple_of: 8,
-            };
-            c.quality = true;
-        }
-        c
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

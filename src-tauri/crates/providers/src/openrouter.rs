@@ -256,21 +256,6 @@ impl ImageProvider for OpenRouter {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: false,
-            seed: false,
-            steps: false,
-            quality: model.contains("gemini"),
-            max_n: 1,
-            sizes: SizeSupport::AspectRatios {
-                ratios: RATIOS.iter().map(|s| s.to_string()).collect(),
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

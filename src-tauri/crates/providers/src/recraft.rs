@@ -189,38 +189,6 @@ impl ImageProvider for Recraft {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let upscaler = recraft_inputs::upscaler(model).is_some();
-        Capabilities {
-            negative_prompt: !upscaler,
-            seed: false,
-            steps: false,
-            quality: false,
-            max_n: if upscaler { 1 } else { MAX_IMAGES },
-            sizes: SizeSupport::Fixed {
-                sizes: vec![
-                    (1024, 1024),
-                    (2048, 1024),
-                    (1024, 2048),
-                    (1536, 1024),
-                    (1024, 1536),
-                    (1365, 1024),
-                    (1024, 1365),
-                    (1280, 1024),
-                    (1024, 1280),
-                    (1820, 1024),
-                    (1024, 1820),
-                    (1434, 1024),
-                    (1024, 1434),
-                    (1707, 1024),
-                    (1024, 1707),
-                ],
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -462,23 +462,6 @@ impl ImageProvider for Replicate {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: true,
-            seed: true,
-            steps: true,
-            quality: false,
-            max_n: 4,
-            sizes: SizeSupport::Any {
-                min: 256,
-                max: 1440,
-                multiple_of: 32,
-            },
-            async_jobs: true,
-            cancel: true,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -266,27 +266,6 @@ impl ImageProvider for Stability {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        let route = Route::of(model);
-        Capabilities {
-            negative_prompt: route.is_none_or(|r| {
-                !matches!(
-                    r,
-                    Route::Outpaint | Route::Erase | Route::RemoveBackground | Route::UpscaleFast
-                )
-            }),
-            seed: route.is_none_or(|r| !matches!(r, Route::RemoveBackground | Route::UpscaleFast)),
-            steps: false,
-            quality: false,
-            max_n: 1,
-            sizes: SizeSupport::AspectRatios {
-                ratios: ASPECT_RATIOS.iter().map(|s| s.to_string()).collect(),
-            },
-            async_jobs: route == Some(Route::UpscaleCreative),
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -146,23 +146,6 @@ impl ImageProvider for Together {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: !model.contains("FLUX"),
-            seed: true,
-            steps: !model.contains("pro"),
-            quality: false,
-            max_n: 4,
-            sizes: SizeSupport::Any {
-                min: 256,
-                max: 1792,
-                multiple_of: 8,
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

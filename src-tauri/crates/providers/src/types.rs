@@ -284,39 +284,6 @@ impl fmt::Debug for ProgressSink {
     }
 }
 
-/// Which sizes a model accepts.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum SizeSupport {
-    /// Any WxH within bounds whose sides are multiples of `multiple_of`.
-    Any {
-        min: u32,
-        max: u32,
-        multiple_of: u32,
-    },
-    /// Exactly these sizes.
-    Fixed { sizes: Vec<(u32, u32)> },
-    /// Only aspect ratios (the provider picks the pixels); the client maps WxH to the nearest.
-    AspectRatios { ratios: Vec<String> },
-}
-
-/// What a (provider, model) pair supports; the engine filters candidates with this.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Capabilities {
-    pub negative_prompt: bool,
-    pub seed: bool,
-    pub steps: bool,
-    pub quality: bool,
-    pub max_n: u32,
-    pub sizes: SizeSupport,
-    /// The provider runs jobs asynchronously (a job id can be resumed).
-    pub async_jobs: bool,
-    /// The provider has a cancel endpoint the client calls on cancellation.
-    pub cancel: bool,
-    /// Runs on the user's machine; costs no money.
-    pub local: bool,
-}
-
 /// A balance the provider reports for the key.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Balance {

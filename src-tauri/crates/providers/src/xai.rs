@@ -321,24 +321,6 @@ impl ImageProvider for Xai {
     fn id(&self) -> &'static str {
         ID
     }
-    fn capabilities(&self, _model: &str) -> Capabilities {
-        Capabilities {
-            negative_prompt: false,
-            seed: false,
-            steps: false,
-            quality: false,
-            max_n: MAX_N,
-            // Aspect ratio + resolution: xAI picks the pixels.
-            sizes: SizeSupport::Any {
-                min: 256,
-                max: 2048,
-                multiple_of: 1,
-            },
-            async_jobs: false,
-            cancel: false,
-            local: false,
-        }
-    }
     async fn generate(
         &self,
         req: &GenerateRequest,

@@ -94,8 +94,6 @@ fn registry_builds_every_provider_and_needs_a_base_url_for_gateways() {
         )
         .expect("builds");
         assert_eq!(p.id(), id);
-        let caps = p.capabilities("any-model");
-        assert!(caps.max_n >= 1);
     }
     if std::env::var(providers::base_url_env_var("openai_compatible")).is_err() {
         assert!(

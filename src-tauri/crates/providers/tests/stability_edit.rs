@@ -477,15 +477,6 @@ async fn creative_upscale_poll_failures() {
 }
 
 #[tokio::test]
-async fn capabilities_name_the_async_model() {
-    let s = Stability::new(&cfg("http://127.0.0.1:9"), client());
-    assert!(s.capabilities("upscale-creative").async_jobs);
-    assert!(!s.capabilities("upscale-fast").async_jobs);
-    assert!(!s.capabilities("erase").negative_prompt);
-    assert!(s.capabilities("stable-image-ultra").negative_prompt);
-}
-
-#[tokio::test]
 async fn creative_upscale_cancel_and_filtered_result() {
     // Cancelled while polling: the job stays attached (it may still run and bill).
     let server = MockServer::start().await;
