@@ -15,17 +15,11 @@ pub(crate) fn tier(t: OfferTier) -> Tier {
 }
 
 pub(crate) fn store_tier(t: store::Tier) -> Tier {
-    match t {
-        store::Tier::Draft => Tier::Draft,
-        store::Tier::Final => Tier::Final,
-    }
+    t.into()
 }
 
 pub(crate) fn to_store_tier(t: &Tier) -> store::Tier {
-    match t {
-        Tier::Draft => store::Tier::Draft,
-        Tier::Final => store::Tier::Final,
-    }
+    t.into()
 }
 
 pub(crate) fn status(s: Status) -> GenerationStatus {

@@ -403,7 +403,7 @@ pub(crate) fn lineage_in(
     let used = s.used_by(id)?;
     Ok(Lineage {
         operation: c.operation,
-        tier: crate::convert::store_tier(tier),
+        tier: tier.into(),
         inputs: c
             .images
             .iter()
@@ -426,7 +426,7 @@ pub(crate) fn lineage_in(
                 operation: u.operation,
                 role: u.role,
                 status: status(u.status),
-                tier: crate::convert::store_tier(u.tier),
+                tier: u.tier.into(),
                 created_at: u.created_at.to_rfc3339(),
                 thumb_path: u.thumb_path.map(|t| s.absolute(&t).display().to_string()),
             })

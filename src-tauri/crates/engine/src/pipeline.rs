@@ -255,7 +255,9 @@ impl Run<'_> {
         let worst = worst_of(usable.iter().copied());
         let outcome = match held {
             Some(held) => held.map_err(budget::budget_error)?,
-            None => budget::reserve(self.core.store(), self.project, self.generation, worst).await?,
+            None => {
+                budget::reserve(self.core.store(), self.project, self.generation, worst).await?
+            }
         };
         // A team project also holds it on the team server (members never overrun the
         // shared budget together); a refusal there fails the generation, which releases

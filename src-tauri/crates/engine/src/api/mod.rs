@@ -567,3 +567,23 @@ ipc_type! {
         pub expected_usd: Decimal,
     }
 }
+
+// The store keeps its own tier type (it knows nothing of IPC); the two convert here,
+// next to the IPC type, so any module can convert without naming `convert`.
+impl From<store::Tier> for Tier {
+    fn from(t: store::Tier) -> Self {
+        match t {
+            store::Tier::Draft => Tier::Draft,
+            store::Tier::Final => Tier::Final,
+        }
+    }
+}
+
+impl From<&Tier> for store::Tier {
+    fn from(t: &Tier) -> Self {
+        match t {
+            Tier::Draft => store::Tier::Draft,
+            Tier::Final => store::Tier::Final,
+        }
+    }
+}
