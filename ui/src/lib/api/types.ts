@@ -111,6 +111,7 @@ export type InputView = B.InputView;
 export type Lineage = B.Lineage;
 export type LineageLink = B.LineageLink;
 export type FinalizeHow = B.FinalizeHow;
+export type DraftFidelity = B.DraftFidelity;
 export type FinalizeOption = B.FinalizeOption;
 export type FinalizeOptions = B.FinalizeOptions;
 export type FinalizeInput = Input<B.FinalizeInput>;

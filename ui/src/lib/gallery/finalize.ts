@@ -1,6 +1,8 @@
 // The ways to make a final of a chosen draft, compared side by side.
 
-export type FinalizeHow = 'reference' | 'upscale' | 'reroll';
+import type { DraftFidelity, FinalizeHow } from '../api';
+
+export type { FinalizeHow };
 
 /** One way, as the dialog shows it (mapped from the engine's finalize options). */
 export interface FinalizeWay {
@@ -10,7 +12,7 @@ export interface FinalizeWay {
   expected_usd: string | null;
   /** How close to the draft the result stays: "high" (the draft itself, enlarged),
    *  "medium" (re-rendered from it), "low" (a new image from the prompt). */
-  fidelity: string;
+  fidelity: DraftFidelity;
   fidelity_note: string | null;
   /** Seconds the engine expects it to take (its recent attempts or the offer's typical time). */
   expected_seconds: number | null;
@@ -30,8 +32,8 @@ export const HOW_TEXT: Record<FinalizeHow, string> = {
   reroll: 'The prompt again on the final chain: a new image, not this draft.',
 };
 
-const FIDELITY_RANK: Record<string, number> = { high: 3, medium: 2, low: 1 };
-export const fidelityRank = (f: string) => FIDELITY_RANK[f] ?? 0;
+const FIDELITY_RANK: Record<DraftFidelity, number> = { high: 3, medium: 2, low: 1 };
+export const fidelityRank = (f: DraftFidelity) => FIDELITY_RANK[f];
 
 export function seconds(s: number | null): string {
   if (s == null) return 'unknown';
@@ -47,7 +49,7 @@ export function defaultWay(ways: readonly FinalizeWay[]): FinalizeHow | null {
 }
 
 /** The engine's finalize options as the dialog's ways. */
-export function waysOf(options: readonly { how: FinalizeHow; offer_id: string | null; display_name: string | null; expected_usd: string | null; fidelity: string; fidelity_reason: string; expected_seconds: number | null; can_run: boolean; reason: string | null }[]): FinalizeWay[] {
+export function waysOf(options: readonly { how: FinalizeHow; offer_id: string | null; display_name: string | null; expected_usd: string | null; fidelity: DraftFidelity; fidelity_reason: string; expected_seconds: number | null; can_run: boolean; reason: string | null }[]): FinalizeWay[] {
   return options.map((o) => ({
     how: o.how, offer_id: o.offer_id, display_name: o.display_name, expected_usd: o.expected_usd, fidelity: o.fidelity,
     fidelity_note: o.fidelity_reason || null, expected_seconds: o.expected_seconds, can_run: o.can_run, reason: o.reason,

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
+import type { Operation, Tier } from '../api';
 import { collectLineage, lineageRows, nodeLabel, type LineageHop, type LineageNode } from './lineage';
 
-const n = (id: string, parent: string | null, op: string, t: string, tier = 'draft'): LineageNode => ({ generation_id: id, parent_id: parent, operation: op, tier, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null });
+const n = (id: string, parent: string | null, op: Operation, t: string, tier: Tier = 'draft'): LineageNode => ({ generation_id: id, parent_id: parent, operation: op, tier, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null });
 
 describe('lineage tree', () => {
   it('orders draft → edits → final depth-first, oldest first, and marks the path to the current one', () => {
     const rows = lineageRows([
-      n('final', 'edit2', 'finalize', '05', 'final'),
+      n('final', 'edit2', 'edit', '05', 'final'),
       n('edit1', 'draft', 'edit', '01'),
       n('draft', null, 'generate', '00'),
       n('edit2', 'draft', 'inpaint', '03'),
@@ -15,7 +16,7 @@ describe('lineage tree', () => {
     expect(rows.map((r) => `${'  '.repeat(r.depth)}${r.node.generation_id}`)).toEqual(['draft', '  edit1', '    up', '  edit2', '    final']);
     expect(rows.filter((r) => r.onPath).map((r) => r.node.generation_id)).toEqual(['draft', 'edit2', 'final']);
     expect(rows.find((r) => r.current)?.node.generation_id).toBe('final');
-    expect(rows.map((r) => nodeLabel(r.node))).toEqual(['from the prompt', 'edit', 'upscale', 'region edit', 'final']);
+    expect(rows.map((r) => nodeLabel(r.node))).toEqual(['from the prompt', 'edit', 'upscale', 'region edit', 'edit']);
   });
 
   it('shows orphans and loops as roots instead of hiding them', () => {
@@ -27,7 +28,7 @@ describe('lineage tree', () => {
 
 describe('collecting the family from one-step lineage answers', () => {
   it('walks up through the subject to the root and down through what was made from each', async () => {
-    const hop = (operation: string, parent: string | null, used: [string, string, string][], tier = 'draft'): LineageHop => ({
+    const hop = (operation: Operation, parent: string | null, used: [string, Operation, string][], tier: Tier = 'draft'): LineageHop => ({
       operation,
       tier,
       inputs: parent ? [{ role: 'subject', generation_id: parent, thumb_path: `${parent}.thumb`, path: null }, { role: 'reference', generation_id: null, thumb_path: null, path: null }] : [],

@@ -1,13 +1,16 @@
 // The lineage tree of a result (draft → edits → final): built from the generations the
 // engine lists as related, each naming the one it was made from.
 
+import type { InputRole, Operation, Tier } from '../api';
+
 export interface LineageNode {
   generation_id: string;
   /** The generation this one was made from (its subject or the draft it finalizes). */
   parent_id: string | null;
-  /** What made it: "generate", "edit", "inpaint", "expand", "upscale", "vary", "finalize"… */
-  operation: string;
-  tier: string;
+  /** What made it (a final made from a draft names its edit or upscale). */
+  operation: Operation;
+  /** Null until an answer names it (a parent seen only as another's input). */
+  tier: Tier | null;
   created_at: string;
   thumb_path: string | null;
 }
@@ -73,29 +76,27 @@ function createsLoop(n: LineageNode, byId: Map<string, LineageNode>): boolean {
   return false;
 }
 
-export const OPERATION_WORD: Record<string, string> = {
+export const OPERATION_WORD = {
   generate: 'from the prompt',
   edit: 'edit',
   inpaint: 'region edit',
   expand: 'expand',
   upscale: 'upscale',
   vary: 'variation',
-  finalize: 'final',
-  promote: 'final',
-};
+} satisfies Record<Operation, string>;
 
 /** What made it, in words; the tier shows beside it as a tag. */
 export function nodeLabel(n: LineageNode): string {
-  return OPERATION_WORD[n.operation] ?? n.operation;
+  return OPERATION_WORD[n.operation];
 }
 
 /** What one lineage answer gives the walk (the engine's `Lineage`, trimmed). */
 export interface LineageHop {
-  operation: string;
-  /** The generation's own tier ("draft" / "final"). */
-  tier: string;
-  inputs: { role: string; generation_id: string | null; thumb_path: string | null; path: string | null }[];
-  used_by: { generation_id: string; operation: string; tier: string; created_at: string; thumb_path: string | null }[];
+  operation: Operation;
+  /** The generation's own tier. */
+  tier: Tier;
+  inputs: { role: InputRole; generation_id: string | null; thumb_path: string | null; path: string | null }[];
+  used_by: { generation_id: string; operation: Operation; tier: Tier; created_at: string; thumb_path: string | null }[];
 }
 
 /**
@@ -104,7 +105,7 @@ export interface LineageHop {
  * then down through everything made from those images. At most `limit` generations are
  * fetched; a failed fetch ends that branch.
  */
-export async function collectLineage(startId: string, start: { created_at: string; tier: string; thumb_path: string | null }, fetch: (id: string) => Promise<LineageHop>, limit = 24): Promise<LineageNode[]> {
+export async function collectLineage(startId: string, start: { created_at: string; tier: Tier | null; thumb_path: string | null }, fetch: (id: string) => Promise<LineageHop>, limit = 24): Promise<LineageNode[]> {
   const hops = new Map<string, LineageHop | null>();
   const get = async (id: string) => {
     if (!hops.has(id)) {
@@ -131,7 +132,7 @@ export async function collectLineage(startId: string, start: { created_at: strin
     const p = parentOf(h);
     if (!p || nodes.has(p.id)) break;
     node.parent_id = p.id;
-    nodes.set(p.id, { generation_id: p.id, parent_id: null, operation: 'generate', tier: '', created_at: '', thumb_path: p.thumb });
+    nodes.set(p.id, { generation_id: p.id, parent_id: null, operation: 'generate', tier: null, created_at: '', thumb_path: p.thumb });
     id = p.id;
   }
   // Down from the root, breadth first.
@@ -145,7 +146,7 @@ export async function collectLineage(startId: string, start: { created_at: strin
     if (!h) continue;
     const node = nodes.get(cur)!;
     node.operation = h.operation;
-    node.tier = h.tier || node.tier;
+    node.tier = h.tier;
     for (const u of h.used_by) {
       const known = nodes.get(u.generation_id);
       if (known) {
