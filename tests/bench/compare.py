@@ -87,7 +87,9 @@ def main() -> None:
     except Exception:
         lite_v = "?"
     portkey_bin = GW / "portkey/node_modules/.bin/gateway"
-    portkey_v = json.loads((GW / "portkey/node_modules/@portkey-ai/gateway/package.json").read_text())["version"]
+    portkey_pkg = GW / "portkey/node_modules/@portkey-ai/gateway/package.json"
+    # Without `make gateways-setup`'s Portkey install the run goes on without that hop.
+    portkey_v = json.loads(portkey_pkg.read_text())["version"] if portkey_pkg.exists() else None
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-compare-"))
     procs: list[Proc] = []
@@ -105,10 +107,12 @@ def main() -> None:
                            "127.0.0.1", "--port", str(lport)], tmp / "litellm.log",
                           env={"LITELLM_LOG": "ERROR", "LITELLM_TELEMETRY": "False"}))
         pport = free_port()
-        procs.append(Proc([str(portkey_bin), f"--port={pport}", "--headless"], tmp / "portkey.log",
-                          env={"NODE_ENV": "production"}))
+        if portkey_v:
+            procs.append(Proc([str(portkey_bin), f"--port={pport}", "--headless"], tmp / "portkey.log",
+                              env={"NODE_ENV": "production"}))
         wait_http(f"http://127.0.0.1:{lport}/health/liveliness", 180)
-        wait_http(f"http://127.0.0.1:{pport}/", 60)
+        if portkey_v:
+            wait_http(f"http://127.0.0.1:{pport}/", 60)
 
         def engine(binary, log):
             e = Proc([binary, "--base-url", fake], tmp / log, stdin=subprocess.PIPE,
@@ -159,8 +163,8 @@ def main() -> None:
                                                                api_base=f"{fake}/v1", api_key="sk-bench")),
             py("litellm_proxy", lambda: ok(http.post(f"http://127.0.0.1:{lport}/v1/images/generations", json=body,
                                                      headers=auth))),
-            py("portkey", lambda: ok(http.post(f"http://127.0.0.1:{pport}/v1/images/generations", json=body,
-                                               headers=portkey_headers))),
+            *([py("portkey", lambda: ok(http.post(f"http://127.0.0.1:{pport}/v1/images/generations", json=body,
+                                                  headers=portkey_headers)))] if portkey_v else []),
             rust("raw"), rust("client"), rust("full"), rust("persist"),
         ]
         if base:
@@ -182,7 +186,7 @@ def main() -> None:
             print(f"{k:<16}{med[k]:>10.3f}{p95(v):>10.3f}")
         lite = med["litellm_sdk"] - med["py_raw"]
         proxy = med["litellm_proxy"] - med["py_raw"]
-        port = med["portkey"] - med["py_raw"]
+        port = med["portkey"] - med["py_raw"] if portkey_v else float("nan")
         engine = med["rust_full"] - med["rust_client"] - med["rust_persist"]
         engine_raw = med["rust_full"] - med["rust_raw"] - med["rust_persist"]
         print("\noverhead over a bare call (difference of medians):")
