@@ -15,6 +15,9 @@ window's estimate lines against it:
   image bytes back); the creative upscale answers `{id}` and `GET …/v2beta/results/{id}`
   is 202 once, then the image. The credits each call costs (Stability's published
   table; its API reports none) are recorded.
+- OpenAI `POST /openai/v1/images/generations` (JSON) and `/openai/v1/images/edits`
+  (multipart `image[]`, `mask`): usage counts each input image at GPT Image's published
+  ≈135 tokens per 1024² at low fidelity (≈3,050 at high), scaled by area and rounded up.
 - fal `POST /fal/{app…}` → queue URLs; status IN_QUEUE once, then COMPLETED; the result
   `images: [...]` (or one `image` for an upscaler) with `x-fal-billable-units`.
 Answers are served at `/files/{id}.png` from the same host; an upscale or expand keeps its
@@ -205,7 +208,46 @@ class Handler(BaseHTTPRequestHandler):
             return self._stability(p[len("/stability/v2beta/stable-image/"):])
         if p.startswith("/fal/"):
             return self._fal_submit(p[len("/fal/"):])
+        if p == "/openai/v1/moderations":
+            return self._json(200, {"id": "modr-e2e", "results": [{"flagged": False, "categories": {}}]})
+        if p in ("/openai/v1/images/generations", "/openai/v1/images/edits"):
+            return self._openai(p.endswith("/edits"))
         self._json(404, {"error": "not found"})
+
+    # ------------------------------------------------------------ OpenAI
+    def _openai(self, edit: bool):
+        if not self.headers.get("authorization", "").startswith("Bearer "):
+            return self._json(401, {"error": {"message": "Incorrect API key provided", "type": "invalid_request_error"}})
+        raw = self._raw()
+        if edit:
+            msg = email.message_from_bytes(
+                b"content-type: " + self.headers["content-type"].encode() + b"\r\n\r\n" + raw,
+                policy=email.policy.HTTP)
+            fields: dict[str, list[bytes]] = {}
+            for part in msg.iter_parts():
+                fields.setdefault(part.get_param("name", header="content-disposition"), []).append(
+                    part.get_payload(decode=True) or b"")
+            images = fields.get("image[]", []) + fields.get("image", [])
+            mask = fields.get("mask", [None])[0]
+            model = fields.get("model", [b""])[0].decode()
+            prompt = fields.get("prompt", [b""])[0].decode()
+            high = fields.get("input_fidelity", [b"low"])[0].decode() == "high"
+        else:
+            body = json.loads(raw or b"{}")
+            images, mask, model, prompt, high = [], None, body.get("model", ""), body.get("prompt", ""), False
+        sizes = [dims(i) or (0, 0) for i in images]
+        per = 3050 if high else 135
+        image_in = sum(-(-per * w * h // (1024 * 1024)) for w, h in sizes)
+        text_in = max(1, len(prompt) // 4)
+        usage = {"input_tokens": text_in + image_in, "output_tokens": 272, "total_tokens": text_in + image_in + 272,
+                 "input_tokens_details": {"text_tokens": text_in, "image_tokens": image_in}}
+        self.state.record(provider="openai", model=model, images=len(images), image_sizes=[list(x) for x in sizes],
+                          mask=list(dims(mask) or (0, 0)) if mask else None, prompt=prompt, usage=usage,
+                          image_in_tokens=image_in)
+        w, h = sizes[0] if sizes else (1024, 1024)
+        out = made_from(images[0] if images else None, w, h, f"openai/{model}/{prompt}", keep=False)
+        self._json(200, {"created": 1_700_000_000, "data": [{"b64_json": base64.b64encode(out).decode()}],
+                         "usage": usage})
 
     # ------------------------------------------------------------ Gemini
     def _gemini(self, model: str):
@@ -354,7 +396,8 @@ def serve(port: int = 0) -> tuple[ThreadingHTTPServer, State]:
 
 def env_for(base: str) -> dict[str, str]:
     """Base URLs and keys the app honours (PROOFSHEET_<ID>_BASE_URL / _API_KEY)."""
-    return {"PROOFSHEET_GOOGLE_BASE_URL": f"{base}/google/v1beta", "PROOFSHEET_GOOGLE_API_KEY": "gm-e2e-FAKEKEY-4242",
+    return {"PROOFSHEET_OPENAI_BASE_URL": f"{base}/openai/v1", "PROOFSHEET_OPENAI_API_KEY": "sk-e2e-FAKEKEY-4242",
+            "PROOFSHEET_GOOGLE_BASE_URL": f"{base}/google/v1beta", "PROOFSHEET_GOOGLE_API_KEY": "gm-e2e-FAKEKEY-4242",
             "PROOFSHEET_BFL_BASE_URL": f"{base}/bfl", "PROOFSHEET_BFL_API_KEY": "bfl-e2e-FAKEKEY-4242",
             "PROOFSHEET_STABILITY_BASE_URL": f"{base}/stability", "PROOFSHEET_STABILITY_API_KEY": "sk-e2e-FAKEKEY-4242",
             "PROOFSHEET_FAL_BASE_URL": f"{base}/fal", "PROOFSHEET_FAL_API_KEY": "fal-e2e-FAKEKEY:4242"}

@@ -1,10 +1,12 @@
-"""Image operations in the real window on local fakes of Gemini, BFL, Stability and fal
-(issue 15 "Done when"; OpenAI is test_image_inputs.py). For each provider, in one app
+"""Image operations in the real window on local fakes of Gemini, BFL, Stability, fal and
+OpenAI (issue 15 "Done when"; test_image_inputs.py walks the OpenAI region edit step by
+step). For each provider, in one app
 instance of its own: a draft on the provider, then from the Canvas an edit with a
 painted mask, an edit with three references, an expand and an upscale, each on an offer
 of that provider that can do it, and a finalize of the draft from the gallery. Each
 step holds the cost row's input lines against what the fake reported (Gemini's IMAGE
-prompt tokens, BFL's `cost`, Stability's credits, fal's billable units), checks the
+prompt tokens, BFL's `cost`, Stability's credits, fal's billable units, OpenAI's
+`input_tokens_details.image_tokens`), checks the
 request the fake received (inputs, mask, margins, factor), the charge (the estimate),
 and the result's lineage and before/after. Where the catalog has no offer of a
 provider for an operation, the cost table must say why that provider's offers cannot.
@@ -56,6 +58,8 @@ PLANS = [
          "stability:inpaint", None, "stability:outpaint", ("stability:upscale-creative", 2), "upscale", {"upscale-detail"}),
     Plan("fal", "fal ops", "fal:fal-ai/flux/schnell", "fal:fal-ai/flux-pro/kontext",
          None, "fal:openai/gpt-image-2/edit", None, ("fal:fal-ai/seedvr/upscale/image", 2), "reference", {"finalize"}),
+    Plan("openai", "OpenAI ops", "openai:gpt-image-2", "openai:gpt-image-1.5",
+         "openai:gpt-image-2", "openai:gpt-image-2", None, None, "reference"),
 ]
 
 
@@ -257,9 +261,22 @@ def inpaint(browser, state, plan: Plan):
     call = state.of(plan.provider)[-1]
     assert call["images"] == 1 and call["image_sizes"] == [[1024, 1024]], call
     assert call["mask"] == [1024, 1024], f"the mask is the subject's size: {call}"
-    flat_credits(call, expected, charged, lines)
+    if plan.provider == "openai":
+        image_tokens(call, lines, "image to edit")
+        assert charged > 0, "a billed edit was recorded as free"
+    else:
+        flat_credits(call, expected, charged, lines)
     newest_detail(browser, "region edit")
     back_to_canvas(browser)
+
+
+def image_tokens(call, lines, what: str):
+    """A token-priced input (GPT Image, Gemini): the image-in tokens the row's input line
+    counts are the ones the provider reported."""
+    line = next((ln for ln in lines if what in ln), None)
+    assert line, f"no input line with {what!r}: {lines}"
+    tokens = int(re.search(r"([0-9,]+) image-in tokens", line).group(1).replace(",", ""))
+    assert tokens == call["image_in_tokens"], f"{line!r} vs the reported usage {call['usage']}"
 
 
 def flat_credits(call, expected, charged, lines):
@@ -295,9 +312,13 @@ def with_references(browser, state, plan: Plan, refs):
         line = next(ln for ln in lines if "3 reference images" in ln)
         if plan.provider == "google":
             # "the image to edit + 3 reference images × 1,120 tokens = $… (4,480 image-in tokens × $…/M)"
-            tokens = int(re.search(r"([0-9,]+) image-in tokens", line).group(1).replace(",", ""))
-            assert tokens == call["image_in_tokens"], f"{line!r} vs usageMetadata IMAGE {call['usage']}"
+            image_tokens(call, lines, "3 reference images")
             assert close(charged, expected), f"charged {charged}, estimated {expected}"
+        elif plan.provider == "openai":
+            # "… at low fidelity = $0.001832 (229 image-in tokens × $8/M)": 135 per 1024², by area.
+            image_tokens(call, lines, "3 reference images")
+            assert call["image_in_tokens"] == 135 + 34 + 34 + 26, call
+            assert charged > 0, "a billed edit was recorded as free"
         elif plan.provider == "bfl":
             # "the image to edit + 3 reference images = 1.835 MP in × 1.5 credits = 2.752512 credits"
             credits = Decimal(re.search(r"= ([0-9.]+) credits$", line).group(1))
@@ -394,7 +415,12 @@ def finalize(browser, state, plan: Plan):
     assert plan.final.split(":", 1)[1] in (call["model"], call["model"].replace("/", "-")), \
         f"not on the final chain's offer: {call}"
     assert call["images"] == 1 and call["image_sizes"] == [[1024, 1024]], f"the draft is the input: {call}"
-    assert close(charged, price), f"finalize priced {price}, charged {charged}"
+    if plan.provider == "openai":
+        # Settled from the reported tokens (the fake's output tokens are its own), so
+        # the charge is the usage, not the estimate; the input is what was priced.
+        assert charged > 0, "a billed finalize was recorded as free"
+    else:
+        assert close(charged, price), f"finalize priced {price}, charged {charged}"
     if plan.provider in ("bfl", "stability"):
         assert close(price, Decimal(str(call.get("cost", call.get("credits")))) / 100), (price, call)
     if plan.provider == "google":
