@@ -61,6 +61,8 @@ pub(crate) struct Call<'a> {
     pub core: &'a Arc<Core>,
     pub generation: GenerationId,
     pub project: ProjectId,
+    /// The team project's name when it is one (read in the run's first hop).
+    pub team: Option<&'a str>,
     pub offer: &'a Offer,
     /// The request priced for this call (n = images of this call).
     pub priced: EstimateRequest,
@@ -191,7 +193,7 @@ impl Call<'_> {
             }
             let held = *self.held.lock();
             if held < self.worst_case {
-                crate::shared::ensure(self.core, self.project, self.generation, self.worst_case)
+                crate::shared::ensure(self.core, self.team, self.generation, self.worst_case)
                     .await?;
                 budget::ensure_reserved(
                     self.core.store(),

@@ -138,12 +138,23 @@ impl From<tokio::task::JoinError> for EngineError {
     }
 }
 
+static HOPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many blocking hops ([`blocking`]: store, keychain and file work moved off the
+/// async workers) this process has made. Each costs two thread hand-offs, so tests and
+/// benches count them per generation (issue 17); one relaxed add, nothing to measure.
+#[doc(hidden)]
+pub fn blocking_hops() -> u64 {
+    HOPS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Runs blocking store/keychain work off the async runtime.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
+    HOPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     tokio::task::spawn_blocking(f).await?
 }
 

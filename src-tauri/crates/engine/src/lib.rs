@@ -76,7 +76,7 @@ mod test_store;
 mod wiring;
 
 pub use changes::DataTopic;
-pub use error::{EngineError, ErrorKind, Result};
+pub use error::{EngineError, ErrorKind, Result, blocking_hops};
 pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};

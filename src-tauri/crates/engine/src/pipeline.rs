@@ -46,13 +46,16 @@ pub(crate) async fn run(
     emit(JobEvent::Estimating);
     routing::validate_params(&spec.params)?;
     let name = spec.project.clone();
-    let (project, policy, moderate) = core
+    // Everything the run needs to know about the project, in one store hop (the team
+    // flag too: solo or team, the reservation then needs no read of its own).
+    let (project, policy, moderate, team) = core
         .store_op(move |s| {
             let p = s.project_by_name(&name)?;
             let policy = s.policy(p.id)?;
             let key = Core::project_setting_key(p.id, crate::moderation::SETTING);
             let moderate = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
-            Ok((p.id, policy, moderate))
+            let team = crate::shared::team_of(s, p.id, p.name)?;
+            Ok((p.id, policy, moderate, team))
         })
         .await
         .map_err(|e| match e.kind {
@@ -145,6 +148,7 @@ pub(crate) async fn run(
         core: &core,
         generation,
         project,
+        team: team.as_deref(),
         cancel: &cancel,
         emit: &emit,
         req: &req,
@@ -156,7 +160,7 @@ pub(crate) async fn run(
         crate::deferred::submit(
             &core,
             generation,
-            project,
+            (project, team.as_deref()),
             &cands,
             (&req, &resolved),
             &cancel,
@@ -221,6 +225,8 @@ struct Run<'a> {
     core: &'a Arc<Core>,
     generation: GenerationId,
     project: ProjectId,
+    /// The team project's name when it is one (read in the run's first hop).
+    team: Option<&'a str>,
     cancel: &'a CancellationToken,
     emit: &'a ProgressFn,
     req: &'a pricing::EstimateRequest,
@@ -262,7 +268,7 @@ impl Run<'_> {
         // A team project also holds it on the team server (members never overrun the
         // shared budget together); a refusal there fails the generation, which releases
         // the local hold.
-        crate::shared::reserve(self.core, self.project, self.generation, worst).await?;
+        crate::shared::reserve(self.core, self.team, self.generation, worst).await?;
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");
@@ -365,6 +371,7 @@ impl Run<'_> {
                 core: self.core,
                 generation: self.generation,
                 project: self.project,
+                team: self.team,
                 offer: &c.offer,
                 priced,
                 request,

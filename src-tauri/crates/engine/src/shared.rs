@@ -52,6 +52,18 @@ async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String
     .await
 }
 
+/// Inside a store hop that already read the project: its name when it is a team
+/// project (so a generation learns it in its first hop, not one of its own).
+pub(crate) fn team_of(
+    s: &store::Store,
+    project: ProjectId,
+    name: String,
+) -> store::Result<Option<String>> {
+    let key = Core::project_setting_key(project, SETTING);
+    let team = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
+    Ok(team.then_some(name))
+}
+
 fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
@@ -62,18 +74,19 @@ fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     })
 }
 
-/// Reserves `amount` on the team server first, when the project is a team project.
-/// Call before the local reservation, before anything is sent.
+/// Reserves `amount` on the team server first, when the project is a team project
+/// (`team`: its name, as [`team_of`] read it). Call before the local reservation,
+/// before anything is sent. Solo projects cost no store hop here.
 pub(crate) async fn reserve(
     core: &Arc<Core>,
-    project: ProjectId,
+    team: Option<&str>,
     generation: GenerationId,
     amount: Decimal,
 ) -> Result<()> {
     if amount <= Decimal::ZERO {
         return Ok(());
     }
-    let Some(name) = team_name(core, project).await? else {
+    let Some(name) = team else {
         return Ok(());
     };
     let shared = hook(core)?;
@@ -81,7 +94,7 @@ pub(crate) async fn reserve(
         .store_op(move |s| Ok(s.generation(generation)?.dedup_key))
         .await?;
     shared
-        .reserve(&name, &generation.to_string(), &key, amount)
+        .reserve(name, &generation.to_string(), &key, amount)
         .await
         .map_err(refused)
 }
@@ -89,13 +102,16 @@ pub(crate) async fn reserve(
 /// Before a local top-up to `needed`: the same top-up on the team server.
 pub(crate) async fn ensure(
     core: &Arc<Core>,
-    project: ProjectId,
+    team: Option<&str>,
     generation: GenerationId,
     needed: Decimal,
 ) -> Result<()> {
+    if team.is_none() {
+        return Ok(());
+    }
     let held = core.store_op(move |s| s.reserved_for(generation)).await?;
     if held < needed {
-        reserve(core, project, generation, needed - held).await?;
+        reserve(core, team, generation, needed - held).await?;
     }
     Ok(())
 }

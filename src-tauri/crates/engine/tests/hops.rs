@@ -1,0 +1,67 @@
+//! Blocking store hops per generation (issue 17): each is two thread hand-offs, the
+//! largest share of the engine's overhead. The counter is process-wide, so this binary
+//! holds one test and runs its generations one after another.
+mod common;
+
+use common::*;
+use engine::api::*;
+use engine::{ErrorKind, blocking_hops};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer};
+
+const OFFER: &str = "openai:gpt-image-2";
+
+#[tokio::test]
+async fn a_solo_generation_makes_four_store_hops_and_a_team_flag_still_refuses() {
+    let openai = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(openai_ok())
+        .mount(&openai)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = engine(dir.path(), &[("openai", openai.uri())], options()).await;
+    e.project_upsert(project("solo", Some("5"), &[OFFER], &[]))
+        .await
+        .expect("project");
+    e.project_upsert(project("shared", Some("5"), &[OFFER], &[]))
+        .await
+        .expect("project");
+    e.set_team_project("shared", true).await.expect("mark team");
+
+    // Happy path, text prompt, dedup miss, no moderation: project + policy + flags;
+    // dedup + claim + reservation; `sent` (its own durable commit); files, `answered`
+    // and settlement. A warm-up first, so lazily loaded state is not counted.
+    let mut seeds = 1..;
+    let mut one = || {
+        let mut i = input("solo", Route::Draft, seeds.next());
+        i.no_dedup = true;
+        i
+    };
+    let warm = e.generate(one(), noop()).await.expect("warm-up");
+    assert_eq!(warm.status, GenerationStatus::Succeeded, "{warm:?}");
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = blocking_hops();
+        let r = e.generate(one(), noop()).await.expect("generate");
+        counts.push(blocking_hops() - before);
+        assert_eq!(r.status, GenerationStatus::Succeeded, "{r:?}");
+    }
+    assert_eq!(counts, vec![4, 4, 4], "blocking hops per solo generation");
+    assert_eq!(requests(&openai).await, 4);
+
+    // The team flag now comes from the first hop: a team project on a library that has
+    // not joined a team is still refused before anything is sent, and holds nothing.
+    let mut t = input("shared", Route::Draft, Some(7));
+    t.no_dedup = true;
+    let err = e.generate(t, noop()).await.expect_err("refused");
+    assert_eq!(err.kind, ErrorKind::Budget, "{err:?}");
+    assert!(
+        err.message.contains("not connected to the team server"),
+        "{}",
+        err.message
+    );
+    assert_eq!(requests(&openai).await, 4, "nothing sent");
+    let p = e.project_show("shared").await.expect("show");
+    assert_eq!((p.spent_usd, p.reserved_usd), (d("0"), d("0")));
+}
