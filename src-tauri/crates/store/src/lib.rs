@@ -295,6 +295,32 @@ impl Store {
         Ok(out)
     }
 
+    /// [`Store::write`] whose commit survives a power cut, not only a killed process: the
+    /// WAL is synced before this returns (`synchronous = FULL` for this one commit; every
+    /// other commit stays NORMAL, synced at checkpoints). For the `sent` row, written
+    /// before a billable request leaves: lost, a billed call would be recorded as nothing.
+    /// Syncing the WAL also makes every earlier commit durable.
+    pub(crate) fn write_synced<T>(
+        &self,
+        f: impl FnOnce(&Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let Some(writer) = &self.inner.writer else {
+            return Err(StoreError::ReadOnly(self.inner.root.clone()));
+        };
+        let mut conn = writer.lock();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let out = (|| {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        // Back to NORMAL even when the transaction failed; if even that fails, the
+        // connection stays on FULL (slower, never less safe).
+        let _ = conn.pragma_update(None, "synchronous", "NORMAL");
+        out
+    }
+
     /// SQLite's `data_version` on the writer: it moves only when another connection
     /// committed to the library (another process such as the CLI, or a second `Store`),
     /// never for this store's own writes. Compare two readings to learn of outside
@@ -312,4 +338,31 @@ impl Store {
 
 pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
+}
+
+#[cfg(test)]
+mod synced_tests {
+    use super::*;
+
+    fn synchronous(c: &Connection) -> i64 {
+        c.query_row("PRAGMA synchronous", [], |r| r.get(0))
+            .expect("pragma")
+    }
+
+    #[test]
+    fn a_synced_write_commits_with_full_and_the_writer_goes_back_to_normal() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let writer = || store.inner.writer.as_ref().expect("writer").lock();
+        assert_eq!(synchronous(&writer()), 1, "NORMAL by default");
+        let inside = store
+            .write_synced(|tx| Ok(synchronous(tx)))
+            .expect("synced write");
+        assert_eq!(inside, 2, "FULL for the synced commit");
+        assert_eq!(synchronous(&writer()), 1, "NORMAL again after it");
+        let failed: Result<()> = store.write_synced(|_| Err(StoreError::not_found("attempt", 1)));
+        assert!(failed.is_err());
+        assert_eq!(synchronous(&writer()), 1, "NORMAL again after a failed one");
+        assert_eq!(store.write(|tx| Ok(synchronous(tx))).expect("write"), 1);
+    }
 }

@@ -148,7 +148,8 @@ fn set_status_in(c: &Connection, gen_id: &str, to: Status, error: Option<&str>) 
 
 impl Store {
     /// Opens attempt n+1 of a generation as `sent`: written before the request leaves, so
-    /// a crash from here on is booked as an unconfirmed charge at `expected` (F3).
+    /// a crash or a power cut from here on is booked as an unconfirmed charge at
+    /// `expected` (F3). Its commit syncs the WAL.
     pub fn start_sent_attempt(
         &self,
         generation: GenerationId,
@@ -163,7 +164,8 @@ impl Store {
             .map(serde_json::to_string)
             .transpose()?;
         let expected = to_nanos(expected.max(Decimal::ZERO))?;
-        self.write(|tx| {
+        // Durable against a power cut, not only a crash (see `write_synced`).
+        self.write_synced(|tx| {
             load_generation(tx, &gid)?;
             tx.prepare_cached(
                 "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
