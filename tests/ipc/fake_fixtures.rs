@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use engine::api::JobEvent;
+use engine::api::{JobEvent, ProviderId};
 use engine::{Engine, EngineConfig, EngineOptions, RecoveryMode};
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -463,19 +463,17 @@ impl Fixtures {
             .expect("clear rates");
         self.0.insert("override_zero_accepted", json!(zero_ok));
 
-        let nobody = err(engine.key_set("nobody", "sk-0123456789abcdef".into()).await);
-        e.insert(
-            "key_unknown_provider",
-            template(nobody, &[("nobody", "{provider}")]),
-        );
-        // Refused before the keychain is reached (the key is checked first).
+        // An unknown provider id never reaches the engine: `key_set` takes a `ProviderId`,
+        // and the IPC boundary refuses any other string. Refused before the keychain is reached (the key is checked first).
         e.insert(
             "key_empty",
-            err(engine.key_set("openai", "   ".into()).await),
+            err(engine.key_set(ProviderId::OpenAi, "   ".into()).await),
         );
         e.insert(
             "key_has_spaces",
-            err(engine.key_set("openai", "sk-abc def".into()).await),
+            err(engine
+                .key_set(ProviderId::OpenAi, "sk-abc def".into())
+                .await),
         );
         let feed = "http://example.com/feed.json";
         let plain = err(engine.catalog_set_feed_url(Some(feed.into())).await);
@@ -531,6 +529,8 @@ impl Fixtures {
         );
         self.0.insert("settings", settings);
         self.0.insert("keyed_providers", json!(KEYED));
+        self.0
+            .insert("providers", to_value(&engine::provider_facts::all()));
         let mut status = to_value(&engine.catalog_status().await.expect("catalog status"));
         for volatile in ["age_days", "last_checked_at", "applied_at"] {
             if let Some(v) = status.get_mut(volatile) {
@@ -628,7 +628,7 @@ async fn library_errors(engine: &Engine, e: &mut BTreeMap<&'static str, Value>) 
         template(missing, &[("nope", "{name}")]),
     );
     let import = err(engine
-        .offers_import("openai", vec!["gpt-image-9".into()])
+        .offers_import(ProviderId::OpenAi, vec!["gpt-image-9".into()])
         .await);
     e.insert(
         "import_unpriced_provider",

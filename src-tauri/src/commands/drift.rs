@@ -49,10 +49,7 @@ pub async fn offers_discover(
     state: State<'_, AppState>,
     provider: Option<ProviderId>,
 ) -> CmdResult<DiscoveryReport> {
-    Ok(state
-        .engine
-        .offers_discover(provider.map(|p| p.as_str().to_owned()))
-        .await?)
+    Ok(state.engine.offers_discover(provider).await?)
 }
 
 /// Imports OpenRouter's or Together's listed prices as offers, after the user's OK.
@@ -63,8 +60,5 @@ pub async fn offers_import(
     provider: ProviderId,
     models: Vec<String>,
 ) -> CmdResult<OfferImportReport> {
-    Ok(state
-        .engine
-        .offers_import(provider.as_str(), models)
-        .await?)
+    Ok(state.engine.offers_import(provider, models).await?)
 }

@@ -20,13 +20,13 @@ pub async fn keys_set(
     provider: ProviderId,
     secret: String,
 ) -> CmdResult<KeyView> {
-    Ok(state.engine.key_set(provider.as_str(), secret).await?)
+    Ok(state.engine.key_set(provider, secret).await?)
 }
 
 #[tauri::command]
 #[specta::specta]
 pub async fn keys_delete(state: State<'_, AppState>, provider: ProviderId) -> CmdResult<()> {
-    Ok(state.engine.key_delete(provider.as_str()).await?)
+    Ok(state.engine.key_delete(provider).await?)
 }
 
 /// A cheap authenticated call to the provider: valid, invalid or unreachable.
@@ -36,5 +36,5 @@ pub async fn keys_test(
     state: State<'_, AppState>,
     provider: ProviderId,
 ) -> CmdResult<KeyCheckView> {
-    Ok(state.engine.key_test(provider.as_str()).await?)
+    Ok(state.engine.key_test(provider).await?)
 }

@@ -895,6 +895,12 @@ export type GenerationStatus = "queued" | "running" | "succeeded" | "failed" | "
 /**  An image file's bytes, standard base64 (RFC 4648 alphabet, padded), no `data:` prefix. */
 export type ImageBase64 = string;
 
+/**
+ *  The formats the library stores (sniffed from the bytes, never taken from a file
+ *  name or a provider's header): every image and input crosses IPC as one of these.
+ */
+export type ImageMime = "image/png" | "image/jpeg" | "image/webp";
+
 export type ImageView = {
 	/**  Absolute path of the stored file. */
 	path: string,
@@ -902,7 +908,7 @@ export type ImageView = {
 	hash: string,
 	width: number,
 	height: number,
-	mime: string,
+	mime: ImageMime,
 	seed: number | null,
 };
 
@@ -911,8 +917,8 @@ export type ImportedImage = {
 	sha256: string,
 	width: number,
 	height: number,
-	/**  "image/png", "image/jpeg" or "image/webp". */
-	mime: string,
+	/**  Sniffed from the bytes. */
+	mime: ImageMime,
 };
 
 /**
@@ -958,7 +964,7 @@ export type InputView = {
 	position: number,
 	role: InputRole,
 	hash: string,
-	mime: string,
+	mime: ImageMime,
 	width: number,
 	height: number,
 	/**  The gallery image it came from, when it did. */

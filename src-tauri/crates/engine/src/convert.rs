@@ -129,7 +129,7 @@ pub(crate) fn image_view(store: &store::Store, i: &ImageRecord) -> ImageView {
         hash: i.hash.clone(),
         width: i.width,
         height: i.height,
-        mime: i.mime.clone(),
+        mime: i.mime,
         seed: i.seed.and_then(|s| u32::try_from(s).ok()),
     }
 }

@@ -25,14 +25,8 @@ use vocab::{DiscoveryStatus, ProviderId};
 const ASSUMED_IMAGE_TOKENS: u64 = 1290;
 
 /// Providers whose listed price can become an offer.
-fn importable(provider: ProviderId) -> bool {
+pub(crate) fn importable(provider: ProviderId) -> bool {
     matches!(provider, ProviderId::OpenRouter | ProviderId::Together)
-}
-
-/// A provider id typed by the user, or a validation error naming the known ones.
-fn parse_provider(p: &str) -> Result<ProviderId> {
-    p.parse::<ProviderId>()
-        .map_err(|e| EngineError::invalid(vocab::ErrorField::Provider, e.to_string()))
 }
 
 /// Base URL of a provider's model list: environment, then settings, then its default.
@@ -84,9 +78,12 @@ async fn listing(core: &Arc<Core>, provider: ProviderId) -> Result<Option<Vec<Li
 }
 
 /// Lists what each provider (or the one named) offers the key, against the catalog.
-pub(crate) async fn discover(core: &Arc<Core>, only: Option<String>) -> Result<DiscoveryReport> {
-    let providers: Vec<ProviderId> = match &only {
-        Some(p) => vec![parse_provider(p)?],
+pub(crate) async fn discover(
+    core: &Arc<Core>,
+    only: Option<ProviderId>,
+) -> Result<DiscoveryReport> {
+    let providers: Vec<ProviderId> = match only {
+        Some(p) => vec![p],
         None => ProviderId::ALL
             .iter()
             .copied()
@@ -251,10 +248,9 @@ fn offer_json(catalog: &Catalog, provider: ProviderId, m: &ListedModel) -> Optio
 /// Imports the listed prices of `models` as offers, after the user confirmed them.
 pub(crate) async fn import(
     core: &Arc<Core>,
-    provider: &str,
+    provider: ProviderId,
     models: Vec<String>,
 ) -> Result<OfferImportReport> {
-    let provider = parse_provider(provider)?;
     if !importable(provider) {
         return Err(EngineError::validation(format!(
             "{provider} does not list prices; only OpenRouter's and Together's listed prices \

@@ -379,7 +379,7 @@ impl Engine {
     }
 
     // ---- keys (the secret only ever travels inward) ----
-    pub async fn key_set(&self, provider: &str, secret: String) -> Result<KeyView> {
+    pub async fn key_set(&self, provider: ProviderId, secret: String) -> Result<KeyView> {
         self.told(
             key_ops::set(self.core.gateway(), provider, secret).await,
             &[DataTopic::Keys],
@@ -388,13 +388,13 @@ impl Engine {
     pub async fn key_list(&self) -> Result<Vec<KeyView>> {
         key_ops::list(self.core.gateway()).await
     }
-    pub async fn key_delete(&self, provider: &str) -> Result<()> {
+    pub async fn key_delete(&self, provider: ProviderId) -> Result<()> {
         self.told(
             key_ops::delete(self.core.gateway(), provider).await,
             &[DataTopic::Keys],
         )
     }
-    pub async fn key_test(&self, provider: &str) -> Result<KeyCheckView> {
+    pub async fn key_test(&self, provider: ProviderId) -> Result<KeyCheckView> {
         key_ops::test(self.core.gateway(), self.core.wiring(), provider).await
     }
 
@@ -498,13 +498,13 @@ impl Engine {
     // ---- model discovery (issue 14 §6) ----
     /// The image models each provider (or `provider`) lists for its key that the catalog
     /// lacks, and the catalog offers it no longer lists.
-    pub async fn offers_discover(&self, provider: Option<String>) -> Result<DiscoveryReport> {
+    pub async fn offers_discover(&self, provider: Option<ProviderId>) -> Result<DiscoveryReport> {
         crate::discover::discover(&self.core, provider).await
     }
     /// Imports OpenRouter's or Together's listed prices for `models` as user offers.
     pub async fn offers_import(
         &self,
-        provider: &str,
+        provider: ProviderId,
         models: Vec<String>,
     ) -> Result<OfferImportReport> {
         self.told(

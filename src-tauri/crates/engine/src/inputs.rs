@@ -44,7 +44,7 @@ fn field_err(msg: impl Into<String>) -> EngineError {
 
 /// Checks bytes are an image we can send: PNG, JPEG or WebP, within size limits, fully
 /// decodable. Returns its mime and size.
-pub(crate) fn check_image(bytes: &[u8]) -> Result<(String, u32, u32)> {
+pub(crate) fn check_image(bytes: &[u8]) -> Result<(vocab::ImageMime, u32, u32)> {
     if bytes.is_empty() {
         return Err(field_err("the input image is empty; choose an image file"));
     }
@@ -78,7 +78,7 @@ pub(crate) fn check_image(bytes: &[u8]) -> Result<(String, u32, u32)> {
             info.width, info.height
         )));
     }
-    Ok((info.mime.to_owned(), info.width, info.height))
+    Ok((info.mime, info.width, info.height))
 }
 
 /// Validates and keeps image bytes in the library (not a gallery result).
@@ -152,7 +152,7 @@ fn provider_image(role: InputRole, blob: &store::Blob, bytes: Vec<u8>) -> InputI
     InputImage {
         role,
         sha256: blob.hash.clone(),
-        mime: blob.mime.clone(),
+        mime: blob.mime,
         width: blob.width,
         height: blob.height,
         bytes: Arc::from(bytes),
@@ -249,7 +249,7 @@ pub(crate) async fn resolve(core: &Arc<Core>, p: &RequestParams) -> Result<Resol
             canonical.images.push(InputRecord {
                 role: input.role,
                 hash: blob.hash.clone(),
-                mime: blob.mime.clone(),
+                mime: blob.mime,
                 width: blob.width,
                 height: blob.height,
                 source,
@@ -261,7 +261,7 @@ pub(crate) async fn resolve(core: &Arc<Core>, p: &RequestParams) -> Result<Resol
             Some(src) => {
                 let (blob, _) = blob_of(s, src)?;
                 let subject = &canonical.images[0];
-                if blob.mime != "image/png" {
+                if blob.mime != vocab::ImageMime::Png {
                     return Err(store::StoreError::InvalidInput(
                         "the mask must be a PNG with transparency (alpha 0 where to edit)".into(),
                     ));
@@ -276,7 +276,7 @@ pub(crate) async fn resolve(core: &Arc<Core>, p: &RequestParams) -> Result<Resol
                 canonical.mask = Some(InputRecord {
                     role: InputRole::Subject,
                     hash: blob.hash.clone(),
-                    mime: blob.mime.clone(),
+                    mime: blob.mime,
                     width: blob.width,
                     height: blob.height,
                     source: None,
@@ -366,7 +366,7 @@ fn input_view(s: &store::Store, position: u32, rec: &InputRecord) -> InputView {
         position,
         role: rec.role,
         hash: rec.hash.clone(),
-        mime: rec.mime.clone(),
+        mime: rec.mime,
         width: rec.width,
         height: rec.height,
         generation_id: rec.source.as_ref().map(|s| s.0.clone()),

@@ -1,18 +1,14 @@
 //! Provider keys: stored in the OS keychain only; the secret travels inward and is
 //! never returned, logged or written anywhere else.
 
-use keys::{Provider, Secret};
+use keys::Secret;
 use providers::KeyCheck;
 
 use crate::api::{KeyCheckView, KeySource, KeyStatus, KeyView};
 use crate::error::{EngineError, Result};
 use crate::provider_gateway::{KeyLookup, ProviderGateway};
 use crate::wiring::Wiring;
-
-fn provider(id: &str) -> Result<Provider> {
-    keys::parse_provider(id)
-        .map_err(|e| EngineError::from(e).with_field(vocab::ErrorField::Provider))
-}
+use vocab::ProviderId;
 
 fn view(i: keys::KeyInfo) -> KeyView {
     KeyView {
@@ -26,8 +22,11 @@ fn view(i: keys::KeyInfo) -> KeyView {
     }
 }
 
-pub(crate) async fn set(gateway: &ProviderGateway, id: &str, secret: String) -> Result<KeyView> {
-    let p = provider(id)?;
+pub(crate) async fn set(
+    gateway: &ProviderGateway,
+    p: ProviderId,
+    secret: String,
+) -> Result<KeyView> {
     let info = gateway
         .keychain()
         .set(p, Secret::from_string(secret))
@@ -52,12 +51,11 @@ pub(crate) async fn list(gateway: &ProviderGateway) -> Result<Vec<KeyView>> {
     }
 }
 
-pub(crate) async fn delete(gateway: &ProviderGateway, id: &str) -> Result<()> {
-    let p = provider(id)?;
+pub(crate) async fn delete(gateway: &ProviderGateway, p: ProviderId) -> Result<()> {
     let removed = gateway.keychain().delete(p).await?;
     gateway.forget_key_presence();
     if !removed {
-        return Err(EngineError::not_found(format!("no key is stored for {id}")));
+        return Err(EngineError::not_found(format!("no key is stored for {p}")));
     }
     Ok(())
 }
@@ -65,15 +63,14 @@ pub(crate) async fn delete(gateway: &ProviderGateway, id: &str) -> Result<()> {
 pub(crate) async fn test(
     gateway: &ProviderGateway,
     wiring: &Wiring,
-    id: &str,
+    p: ProviderId,
 ) -> Result<KeyCheckView> {
-    let p = provider(id)?;
     let key = match gateway.key_for(p.as_str()).await? {
         KeyLookup::Found(k) => k,
         KeyLookup::NotNeeded => keys::Secret::from_string(String::new()),
         KeyLookup::Missing => {
             return Err(EngineError::not_found(format!(
-                "no key is stored for {id}; add one in Settings → Keys"
+                "no key is stored for {p}; add one in Settings → Keys"
             )));
         }
     };
@@ -82,7 +79,7 @@ pub(crate) async fn test(
             provider: p,
             status: KeyStatus::Unreachable,
             balance: None,
-            message: format!("no endpoint is configured for {id}; set one in Settings → Endpoints"),
+            message: format!("no endpoint is configured for {p}; set one in Settings → Endpoints"),
         });
     };
     let check = client.check_key(key.expose()).await;

@@ -58,6 +58,7 @@ pub mod paths;
 mod pipeline;
 mod prices;
 mod projects;
+pub mod provider_facts;
 mod provider_gateway;
 mod queue;
 mod reconcile;

@@ -44,7 +44,7 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
     let e = open(dir.path(), &server).await;
 
     let report = e
-        .offers_discover(Some("together".into()))
+        .offers_discover(Some(ProviderId::Together))
         .await
         .expect("discover");
     assert_eq!(report.providers.len(), 1);
@@ -71,7 +71,7 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
     let id = format!("together:{NEW}");
     assert!(!e.offers().iter().any(|o| o.offer_id == id));
     let err = e
-        .offers_import("together", vec!["no/such-model".into()])
+        .offers_import(ProviderId::Together, vec!["no/such-model".into()])
         .await
         .expect_err("not listed");
     assert!(
@@ -81,7 +81,7 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
     );
 
     let r = e
-        .offers_import("together", vec![NEW.into()])
+        .offers_import(ProviderId::Together, vec![NEW.into()])
         .await
         .expect("import");
     assert_eq!(r.imported, vec![id.clone()]);
@@ -89,7 +89,7 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
     assert!(est.supported, "{est:?}");
     assert_eq!(est.expected_usd, d("0.025"), "1 MP at the listed rate");
     let again = e
-        .offers_discover(Some("together".into()))
+        .offers_discover(Some(ProviderId::Together))
         .await
         .expect("discover");
     assert!(
@@ -113,18 +113,17 @@ async fn listed_models_are_compared_with_the_catalog_and_imported_on_request() {
 
     // Providers without a price list cannot import; providers without a key say so.
     let err = e
-        .offers_import("openai", vec!["gpt-image-2".into()])
+        .offers_import(ProviderId::OpenAi, vec!["gpt-image-2".into()])
         .await
         .expect_err("no prices listed");
     assert!(err.message.contains("Together"), "{}", err.message);
     let replicate = e
-        .offers_discover(Some("replicate".into()))
+        .offers_discover(Some(ProviderId::Replicate))
         .await
         .expect("replicate");
     assert_eq!(replicate.providers[0].status, vocab::DiscoveryStatus::NoKey);
-    let bfl = e.offers_discover(Some("bfl".into())).await.expect("bfl");
+    let bfl = e.offers_discover(Some(ProviderId::Bfl)).await.expect("bfl");
     assert_eq!(bfl.providers[0].status, vocab::DiscoveryStatus::Unsupported);
-    assert!(e.offers_discover(Some("nope".into())).await.is_err());
 }
 
 async fn estimate(e: &Engine, id: &str) -> OfferEstimate {

@@ -77,7 +77,7 @@ fn image_out(reported: Option<&str>) -> GenerateOutput {
     GenerateOutput {
         images: vec![GeneratedImage {
             bytes: png(16, 16),
-            mime: "image/png".into(),
+            mime: vocab::ImageMime::Png,
             width: 16,
             height: 16,
             seed: Some(1),

@@ -54,7 +54,7 @@ pub fn data_url(provider: &str, url: &str) -> Result<(Option<String>, Vec<u8>), 
 /// What the bytes really are, read from the bytes themselves.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ImageInfo {
-    pub mime: &'static str,
+    pub mime: vocab::ImageMime,
     pub width: u32,
     pub height: u32,
 }
@@ -88,9 +88,9 @@ pub fn inspect_bounded(
         ))
     })?;
     let mime = match format {
-        ImageFormat::Png => "image/png",
-        ImageFormat::Jpeg => "image/jpeg",
-        ImageFormat::WebP => "image/webp",
+        ImageFormat::Png => vocab::ImageMime::Png,
+        ImageFormat::Jpeg => vocab::ImageMime::Jpeg,
+        ImageFormat::WebP => vocab::ImageMime::WebP,
         other => return Err(bad(format!("unsupported image format {other:?}"))),
     };
     let reader = ImageReader::with_format(Cursor::new(bytes), format);
@@ -130,7 +130,7 @@ pub async fn inspect_blocking(
         let info = inspect_bounded(provider, &bytes, max_pixels)?;
         Ok(GeneratedImage {
             bytes,
-            mime: info.mime.to_string(),
+            mime: info.mime,
             width: info.width,
             height: info.height,
             seed,

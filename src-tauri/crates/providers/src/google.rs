@@ -310,12 +310,12 @@ pub fn classify_error(status: u16, headers: &HeaderMap, body: &[u8]) -> Provider
 
 /// Gemini takes at most this many input images (Nano Banana Pro and 2.1) [SCEN-GEM].
 pub const MAX_INPUT_IMAGES: usize = 14;
-const INPUT_MIMES: &[&str] = &[
-    "image/png",
-    "image/jpeg",
-    "image/webp",
-    "image/heic",
-    "image/heif",
+/// Of the library's image types, those Gemini reads inline (it also takes HEIC/HEIF,
+/// which the library never stores).
+const INPUT_MIMES: &[vocab::ImageMime] = &[
+    vocab::ImageMime::Png,
+    vocab::ImageMime::Jpeg,
+    vocab::ImageMime::WebP,
 ];
 
 /// The images sent inline: the subject alone for a variation, otherwise every input.
@@ -376,7 +376,7 @@ pub fn check_inputs(req: &GenerateRequest) -> Result<(), ProviderError> {
     if let Some(i) = inputs
         .images
         .iter()
-        .find(|i| !INPUT_MIMES.contains(&i.mime.as_str()))
+        .find(|i| !INPUT_MIMES.contains(&i.mime))
     {
         return bad(format!(
             "Gemini takes PNG, JPEG, WebP or HEIC inputs, not {}",

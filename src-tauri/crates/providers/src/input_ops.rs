@@ -105,13 +105,13 @@ pub fn black_mask(provider: &str, req: &GenerateRequest) -> Result<Vec<u8>, Prov
 pub fn image_part(provider: &str, img: &InputImage, stem: &str) -> Result<Part, ProviderError> {
     Part::bytes(img.bytes.to_vec())
         .file_name(img.file_name(stem))
-        .mime_str(&img.mime)
+        .mime_str(img.mime.as_str())
         .map_err(|_| {
             ProviderError::invalid_request(
                 provider,
                 format!(
                     "the input image type '{}' is not a valid MIME type",
-                    crate::errors::short(&img.mime)
+                    img.mime
                 ),
             )
         })
@@ -177,7 +177,7 @@ mod tests {
         r.inputs.images.push(InputImage {
             role: vocab::InputRole::Subject,
             sha256: String::new(),
-            mime: "image/png".into(),
+            mime: vocab::ImageMime::Png,
             width: w,
             height: h,
             bytes: Arc::from(&b"x"[..]),

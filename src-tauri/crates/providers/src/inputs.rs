@@ -22,12 +22,7 @@ impl InputImage {
 
     /// A file name with the right extension for multipart uploads.
     pub fn file_name(&self, stem: &str) -> String {
-        let ext = match self.mime.as_str() {
-            "image/jpeg" => "jpg",
-            "image/webp" => "webp",
-            _ => "png",
-        };
-        format!("{stem}.{ext}")
+        format!("{stem}.{}", self.mime.extension())
     }
 }
 
@@ -67,7 +62,7 @@ mod tests {
         InputImage {
             role: vocab::InputRole::Subject,
             sha256: String::new(),
-            mime: "image/png".into(),
+            mime: vocab::ImageMime::Png,
             width: img.width(),
             height: img.height(),
             bytes: Arc::from(out.into_inner()),

@@ -15,7 +15,11 @@ pub const MAX_IMAGES: usize = 16;
 /// Without a prompt a variation still needs an instruction (the endpoint requires one).
 const VARY_PROMPT: &str = "A variation of this image: keep its subject, composition and style.";
 /// Image types the edits endpoint reads.
-const IMAGE_MIMES: &[&str] = &["image/png", "image/jpeg", "image/webp"];
+const IMAGE_MIMES: &[vocab::ImageMime] = &[
+    vocab::ImageMime::Png,
+    vocab::ImageMime::Jpeg,
+    vocab::ImageMime::WebP,
+];
 /// Fields this module sets itself; `extra` cannot override them.
 const RESERVED: &[&str] = &[
     "model",
@@ -90,17 +94,14 @@ pub fn images_for(provider: &str, req: &GenerateRequest) -> Result<Vec<InputImag
             images.len()
         ));
     }
-    if let Some(img) = images
-        .iter()
-        .find(|i| !IMAGE_MIMES.contains(&i.mime.as_str()))
-    {
+    if let Some(img) = images.iter().find(|i| !IMAGE_MIMES.contains(&i.mime)) {
         return bad(format!(
             "OpenAI edits take PNG, JPEG or WebP images, not {}; convert the input first",
             img.mime
         ));
     }
     if let Some(mask) = &inputs.mask {
-        if mask.mime != "image/png" {
+        if mask.mime != vocab::ImageMime::Png {
             return bad(format!(
                 "the mask must be a PNG with transparency (alpha 0 = edit), not {}",
                 mask.mime
@@ -129,7 +130,7 @@ pub fn images_for(provider: &str, req: &GenerateRequest) -> Result<Vec<InputImag
 fn file_part(provider: &str, img: &InputImage, stem: &str) -> Result<Part, ProviderError> {
     Part::bytes(img.bytes.to_vec())
         .file_name(img.file_name(stem))
-        .mime_str(&img.mime)
+        .mime_str(img.mime.as_str())
         .map_err(|_| {
             ProviderError::invalid_request(
                 provider,
@@ -188,11 +189,11 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    fn img(role: vocab::InputRole, mime: &str, w: u32) -> InputImage {
+    fn img(role: vocab::InputRole, mime: vocab::ImageMime, w: u32) -> InputImage {
         InputImage {
             role,
             sha256: String::new(),
-            mime: mime.into(),
+            mime,
             width: w,
             height: w,
             bytes: Arc::from(&b"x"[..]),
@@ -208,7 +209,7 @@ mod tests {
             } else {
                 vocab::InputRole::Reference
             };
-            r.inputs.images.push(img(role, "image/png", 64));
+            r.inputs.images.push(img(role, vocab::ImageMime::Png, 64));
         }
         r
     }
@@ -255,13 +256,13 @@ mod tests {
     #[test]
     fn mask_must_match_the_subject_and_be_png() {
         let mut r = edit("gpt-image-1", Operation::Inpaint, 1);
-        r.inputs.mask = Some(img(vocab::InputRole::Subject, "image/png", 32));
+        r.inputs.mask = Some(img(vocab::InputRole::Subject, vocab::ImageMime::Png, 32));
         let e = images_for("openai", &r).expect_err("size mismatch");
         assert!(e.message.contains("same size"), "{}", e.message);
-        r.inputs.mask = Some(img(vocab::InputRole::Subject, "image/jpeg", 64));
+        r.inputs.mask = Some(img(vocab::InputRole::Subject, vocab::ImageMime::Jpeg, 64));
         let e = images_for("openai", &r).expect_err("jpeg mask");
         assert!(e.message.contains("PNG"), "{}", e.message);
-        r.inputs.mask = Some(img(vocab::InputRole::Subject, "image/png", 64));
+        r.inputs.mask = Some(img(vocab::InputRole::Subject, vocab::ImageMime::Png, 64));
         assert!(images_for("openai", &r).is_ok());
     }
 

@@ -8,6 +8,25 @@ use tokio_util::sync::CancellationToken;
 
 use crate::types::{ProgressSink, ProviderProgress};
 
+/// Providers whose generation is a queued job polled until it finishes (progress shows
+/// "polling"); the others answer the request itself.
+pub fn polls_for_result(provider: vocab::ProviderId) -> bool {
+    use vocab::ProviderId as P;
+    match provider {
+        P::Replicate | P::Fal | P::Bfl | P::ComfyUi => true,
+        P::OpenAi
+        | P::Stability
+        | P::Google
+        | P::Together
+        | P::OpenRouter
+        | P::A1111
+        | P::OpenAiCompatible
+        | P::Ideogram
+        | P::Recraft
+        | P::Xai => false,
+    }
+}
+
 pub enum Stop {
     Cancelled,
     Deadline,

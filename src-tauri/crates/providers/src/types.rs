@@ -107,7 +107,7 @@ pub struct InputImage {
     pub role: vocab::InputRole,
     /// Lowercase hex sha256 of `bytes`.
     pub sha256: String,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub width: u32,
     pub height: u32,
     #[serde(skip)]
@@ -139,7 +139,7 @@ pub struct Margins {
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GeneratedImage {
     pub bytes: Vec<u8>,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub width: u32,
     pub height: u32,
     pub seed: Option<u64>,

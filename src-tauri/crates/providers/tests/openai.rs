@@ -68,7 +68,7 @@ async fn gpt_image_success_captures_token_usage() {
         .expect("ok");
     assert_eq!(out.images.len(), 1);
     assert_eq!((out.images[0].width, out.images[0].height), (32, 24));
-    assert_eq!(out.images[0].mime, "image/png");
+    assert_eq!(out.images[0].mime, vocab::ImageMime::Png);
     assert_eq!(out.remote_id.as_deref(), Some("req_123"));
     let t = &out.usage.tokens;
     assert_eq!(

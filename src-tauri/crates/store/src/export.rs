@@ -263,7 +263,7 @@ impl Store {
         for img in &detail.images {
             let src = self.absolute(&img.path);
             let bytes = std::fs::read(&src).map_err(|e| StoreError::io(&src, e))?;
-            let png = if img.mime == "image/png" {
+            let png = if img.mime == vocab::ImageMime::Png {
                 bytes
             } else {
                 to_png(&bytes)?

@@ -31,7 +31,7 @@ pub struct StoredFile {
     pub hash: String,
     /// Relative to the data dir, `/`-separated.
     pub path: String,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub bytes: u64,
     pub width: u32,
     pub height: u32,
@@ -52,11 +52,12 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-fn format_of(bytes: &[u8]) -> Result<(ImageFormat, &'static str, &'static str)> {
+fn format_of(bytes: &[u8]) -> Result<(ImageFormat, vocab::ImageMime)> {
+    use vocab::ImageMime;
     match image::guess_format(bytes) {
-        Ok(ImageFormat::Png) => Ok((ImageFormat::Png, "png", "image/png")),
-        Ok(ImageFormat::Jpeg) => Ok((ImageFormat::Jpeg, "jpg", "image/jpeg")),
-        Ok(ImageFormat::WebP) => Ok((ImageFormat::WebP, "webp", "image/webp")),
+        Ok(ImageFormat::Png) => Ok((ImageFormat::Png, ImageMime::Png)),
+        Ok(ImageFormat::Jpeg) => Ok((ImageFormat::Jpeg, ImageMime::Jpeg)),
+        Ok(ImageFormat::WebP) => Ok((ImageFormat::WebP, ImageMime::WebP)),
         Ok(other) => Err(StoreError::UnsupportedImage(format!(
             "{other:?} images are not stored; expected PNG, JPEG or WebP"
         ))),
@@ -100,9 +101,9 @@ pub(crate) fn atomic_write(path: &Path, bytes: &[u8], durable: bool) -> Result<(
 
 /// Stores image bytes (once per content) and their thumbnail; returns the file's record.
 pub(crate) fn store_bytes(root: &Path, bytes: &[u8]) -> Result<StoredFile> {
-    let (format, ext, mime) = format_of(bytes)?;
+    let (format, mime) = format_of(bytes)?;
     let hash = sha256_hex(bytes);
-    let rel = shard("images", &hash, ext);
+    let rel = shard("images", &hash, mime.extension());
     let thumb_rel = shard("thumbs", &hash, "jpg");
     let abs = root.join(&rel);
     if !abs.exists() {
@@ -121,7 +122,7 @@ pub(crate) fn store_bytes(root: &Path, bytes: &[u8]) -> Result<StoredFile> {
     Ok(StoredFile {
         hash,
         path: rel,
-        mime: mime.to_string(),
+        mime,
         bytes: bytes.len() as u64,
         width,
         height,
@@ -240,7 +241,7 @@ impl Store {
                 let tabs = self.root().join(t);
                 if !tabs.exists() {
                     let bytes = fs::read(&abs).map_err(|e| StoreError::io(&abs, e))?;
-                    if let Ok((fmt, _, _)) = format_of(&bytes)
+                    if let Ok((fmt, _)) = format_of(&bytes)
                         && let Ok((_, _, jpeg)) = thumbnail(&bytes, fmt)
                     {
                         atomic_write(&tabs, &jpeg, false)?;

@@ -6,7 +6,7 @@ use rusqlite::{Row, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::Store;
-use crate::error::Result;
+use crate::error::{Result, closed_col};
 use crate::search::{SearchPlan, search_plan};
 use crate::types::{GenerationId, ProjectId, Tier};
 
@@ -200,7 +200,7 @@ pub struct Thumb {
     pub thumb_path: Option<String>,
     pub width: u32,
     pub height: u32,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub favourite: bool,
     pub rating: u8,
     pub created_at: DateTime<Utc>,
@@ -238,7 +238,7 @@ fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
         thumb_path: r.get(5)?,
         width: r.get(6)?,
         height: r.get(7)?,
-        mime: r.get(8)?,
+        mime: closed_col(r, 8, "files.mime")?,
         favourite: r.get(9)?,
         rating: r.get(10)?,
         created_at: ms_to_time(r.get(11)?),

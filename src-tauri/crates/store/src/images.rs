@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, closed_col};
 use crate::files::store_bytes;
 use crate::gallery::ms_to_time;
 use crate::thumbs::store_png;
@@ -24,7 +24,7 @@ pub struct ImageRecord {
     pub hash: String,
     /// Relative to the data dir.
     pub path: String,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub bytes: u64,
     pub width: u32,
     pub height: u32,
@@ -66,7 +66,7 @@ fn image_from_row_at(r: &Row<'_>, o: usize) -> rusqlite::Result<ImageRecord> {
         created_at: ms_to_time(r.get(o + 7)?),
         hash: r.get(o + 8)?,
         path: r.get(o + 9)?,
-        mime: r.get(o + 10)?,
+        mime: closed_col(r, o + 10, "files.mime")?,
         bytes: r.get::<_, i64>(o + 11)?.max(0) as u64,
         width: r.get(o + 12)?,
         height: r.get(o + 13)?,
@@ -116,7 +116,7 @@ impl Store {
             .execute(params![
                 file.hash,
                 file.path,
-                file.mime,
+                file.mime.as_str(),
                 file.bytes as i64,
                 file.width,
                 file.height,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use vocab::{InputFidelity, InputRole, Operation};
 
 use crate::Store;
-use crate::error::{Result, StoreError};
+use crate::error::{Result, StoreError, closed_col};
 use crate::files::{StoredFile, store_bytes};
 use crate::types::{GenerationId, Status};
 
@@ -63,7 +63,7 @@ pub struct InputRecord {
     pub role: InputRole,
     /// Lowercase hex sha256 of the bytes (the `files` row).
     pub hash: String,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub width: u32,
     pub height: u32,
     /// The gallery image it came from: generation id and image index.
@@ -92,7 +92,7 @@ pub struct Blob {
     /// Relative to the data dir.
     pub path: String,
     pub thumb_path: Option<String>,
-    pub mime: String,
+    pub mime: vocab::ImageMime,
     pub width: u32,
     pub height: u32,
 }
@@ -140,7 +140,7 @@ pub(crate) fn insert_inputs(c: &Connection, id: &str, inputs: &CanonicalInputs) 
             pos as i64,
             i.role.as_str(),
             i.hash,
-            i.mime,
+            i.mime.as_str(),
             i.width,
             i.height,
             i.source.as_ref().map(|s| s.0.as_str()),
@@ -188,7 +188,7 @@ fn insert_file(c: &Connection, file: &StoredFile) -> Result<()> {
     .execute(params![
         file.hash,
         file.path,
-        file.mime,
+        file.mime.as_str(),
         file.bytes as i64,
         file.width,
         file.height,
@@ -226,7 +226,7 @@ impl Store {
                     hash: r.get(0)?,
                     path: r.get(1)?,
                     thumb_path: r.get(2)?,
-                    mime: r.get(3)?,
+                    mime: closed_col(r, 3, "files.mime")?,
                     width: r.get(4)?,
                     height: r.get(5)?,
                 })
@@ -266,7 +266,7 @@ impl Store {
                     hash: r.get(0)?,
                     path: r.get(1)?,
                     thumb_path: r.get(2)?,
-                    mime: r.get(3)?,
+                    mime: closed_col(r, 3, "files.mime")?,
                     width: r.get(4)?,
                     height: r.get(5)?,
                 })
@@ -316,7 +316,7 @@ impl Store {
                     Ok(InputRecord {
                         role: parse_wire(r.get(0)?, 0)?,
                         hash: r.get(1)?,
-                        mime: r.get(2)?,
+                        mime: closed_col(r, 2, "generation_inputs.mime")?,
                         width: r.get(3)?,
                         height: r.get(4)?,
                         source: src.map(|s| (s, idx.unwrap_or(0))),
@@ -328,7 +328,7 @@ impl Store {
                 InputRecord {
                     role: InputRole::Subject,
                     hash,
-                    mime: "image/png".into(),
+                    mime: vocab::ImageMime::Png,
                     width,
                     height,
                     source: None,

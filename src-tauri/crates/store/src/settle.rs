@@ -101,7 +101,7 @@ pub(crate) fn insert_image_in(c: &Connection, gen_id: &str, img: &NewImage) -> R
     .execute(params![
         f.hash,
         f.path,
-        f.mime,
+        f.mime.as_str(),
         i64::try_from(f.bytes).unwrap_or(i64::MAX),
         f.width,
         f.height,

@@ -57,7 +57,7 @@ pub(crate) fn store_png(root: &Path, bytes: &[u8]) -> Result<StoredFile> {
         Ok(StoredFile {
             hash,
             path: rel,
-            mime: "image/png".to_string(),
+            mime: vocab::ImageMime::Png,
             bytes: bytes.len() as u64,
             width,
             height,

@@ -19,7 +19,7 @@ mod views;
 pub use provider::{OfferProvider, ProviderId};
 pub use sets::{
     AttemptOutcome, Availability, BillingKind, DataTopic, ErrorField, EstimateConfidence,
-    EstimateSource, InputFidelity, InputRole, Operation,
+    EstimateSource, ImageMime, InputFidelity, InputRole, Operation,
 };
 pub use views::{
     CatalogCheckOutcome, CatalogOrigin, DeferredMode, DiscoveryStatus, DriftStatus, GatewayDialect,

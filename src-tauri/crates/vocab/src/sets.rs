@@ -177,3 +177,24 @@ closed_set! {
         High = "high",
     }
 }
+
+closed_set! {
+    /// The formats the library stores (sniffed from the bytes, never taken from a file
+    /// name or a provider's header): every image and input crosses IPC as one of these.
+    "image type", pub enum ImageMime {
+        Png = "image/png",
+        Jpeg = "image/jpeg",
+        WebP = "image/webp",
+    }
+}
+
+impl ImageMime {
+    /// The file extension the library uses for this type.
+    pub const fn extension(self) -> &'static str {
+        match self {
+            ImageMime::Png => "png",
+            ImageMime::Jpeg => "jpg",
+            ImageMime::WebP => "webp",
+        }
+    }
+}

@@ -10,9 +10,8 @@
 //!   modules (inline or in their own file): a test states the wire value it expects, and the
 //!   wire value is the contract it checks;
 //! - catalog and fixture data: only source files are scanned (the catalog, the recorded
-//!   fixtures and the capability files are JSON); `ui/src/lib/api/fake/` is the UI fake's
-//!   scenario data (which provider answers what in vitest and the browser demo), typed by the
-//!   generated unions so a misspelt id fails `npm run check`;
+//!   fixtures and the capability files are JSON). The UI fake (`ui/src/lib/api/fake/`) is
+//!   scanned like any code: it takes its providers from the recorded fixtures;
 //! - `ui/src/lib/bindings.ts`: generated from this crate;
 //! - comments: prose, not code.
 
@@ -35,7 +34,6 @@ fn exempt_path(rel: &str) -> bool {
     let parts: Vec<&str> = rel.split('/').collect();
     rel.starts_with("src-tauri/crates/vocab/")
         || rel == "ui/src/lib/bindings.ts"
-        || rel.starts_with("ui/src/lib/api/fake/")
         || rel.starts_with("ui/src/lib/api/fixtures/")
         || rel.ends_with(".test.ts")
         || parts.iter().any(|p| {
@@ -196,4 +194,5 @@ fn the_scan_sees_a_literal_and_skips_test_modules_and_comments() {
     assert!(exempt_path("ui/src/lib/format.test.ts"));
     assert!(exempt_path("src-tauri/crates/engine/tests/pipeline.rs"));
     assert!(!exempt_path("ui/src/lib/format.ts"));
+    assert!(!exempt_path("ui/src/lib/api/fake/settings.ts"));
 }

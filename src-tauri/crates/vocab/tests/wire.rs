@@ -205,3 +205,12 @@ fn view_sets_keep_their_wire_names() {
     round_trip(GatewayPricing::ALL, &["bound", "flat", "unknown"]);
     assert_eq!(GatewayDialect::default(), GatewayDialect::Images);
 }
+
+#[test]
+fn image_types_keep_their_wire_names_and_extensions() {
+    round_trip(ImageMime::ALL, &["image/png", "image/jpeg", "image/webp"]);
+    let ext: Vec<&str> = ImageMime::ALL.iter().map(|m| m.extension()).collect();
+    assert_eq!(ext, ["png", "jpg", "webp"]);
+    assert!("image/gif".parse::<ImageMime>().is_err());
+    assert_eq!(" Image/PNG ".parse::<ImageMime>(), Ok(ImageMime::Png));
+}

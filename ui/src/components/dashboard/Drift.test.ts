@@ -101,7 +101,7 @@ describe('drift from real bills', () => {
     expect(model.textContent).toContain('$0.025 per megapixel');
     const importBtn = within(together).getByTestId('discover-import') as HTMLButtonElement;
     expect(importBtn.disabled).toBe(true);
-    expect(screen.getAllByTestId('discover-unlisted')[0].textContent).toContain('openai:dall-e-2');
+    expect(screen.getAllByTestId('discover-unlisted')[0].textContent).toContain('openai:gpt-image-1');
     await fireEvent.click(within(together).getByTestId('discover-pick'));
     await fireEvent.click(importBtn);
     await waitFor(() => expect(screen.getByTestId('discover-imported').textContent).toContain('together:black-forest-labs/FLUX.1-krea-dev'));

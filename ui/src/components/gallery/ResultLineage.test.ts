@@ -5,7 +5,7 @@ import { setBackend, type GenerationDetail, type Lineage } from '../../lib/api';
 import { createFakeBackend } from '../../lib/api/fake';
 
 const view = (role: 'subject' | 'reference' | 'style', gid: string | null, position: number) => ({
-  position, role, hash: `h${position}`, mime: 'image/png', width: 1024, height: 1024, generation_id: gid, index: gid ? 0 : null, path: `/lib/${gid ?? 'file'}_${position}_1024x1024.png`, thumb_path: null,
+  position, role, hash: `h${position}`, mime: 'image/png' as const, width: 1024, height: 1024, generation_id: gid, index: gid ? 0 : null, path: `/lib/${gid ?? 'file'}_${position}_1024x1024.png`, thumb_path: null,
 });
 const link = (id: string, operation: 'edit' | 'inpaint', t: string, tier: 'draft' | 'final' = 'draft') => ({ generation_id: id, operation, role: 'subject' as const, status: 'succeeded' as const, tier, created_at: `2026-11-29T10:${t}:00Z`, thumb_path: null });
 const lineage = (operation: Lineage['operation'], inputs: Lineage['inputs'], used_by: Lineage['used_by'], tier: Lineage['tier'] = 'draft'): Lineage => ({ operation, tier, inputs, mask: null, expand: null, scale: null, fidelity: null, used_by });

@@ -15,6 +15,7 @@ export type AppErrorKind = B.AppErrorKind;
 // The closed sets of the shared vocabulary (Rust crate `vocab`): unions, so a
 // `Record<Union, …>` missing a member fails `npm run check`.
 export type ProviderId = B.ProviderId;
+export type ImageMime = B.ImageMime;
 export type OfferProvider = B.OfferProvider;
 export type BillingKind = B.BillingKind;
 export type EstimateConfidence = B.EstimateConfidence;

@@ -3,7 +3,7 @@
 
 use super::{Ctx, emit};
 use crate::args::{DriftCommand, OffersCommand};
-use crate::exit::{CliResult, OK};
+use crate::exit::{CliError, CliResult, OK};
 use crate::output::{safe, table, usd, usd_opt};
 
 pub async fn run(ctx: &Ctx, c: DriftCommand) -> CliResult<u8> {
@@ -104,6 +104,7 @@ pub async fn run(ctx: &Ctx, c: DriftCommand) -> CliResult<u8> {
 pub async fn offers(ctx: &Ctx, c: OffersCommand) -> CliResult<u8> {
     match c {
         OffersCommand::Discover { provider } => {
+            let provider = provider.as_deref().map(provider_id).transpose()?;
             let r = ctx.engine.offers_discover(provider).await?;
             emit(ctx, &r, || {
                 let mut out = String::new();
@@ -157,7 +158,10 @@ pub async fn offers(ctx: &Ctx, c: OffersCommand) -> CliResult<u8> {
             Ok(OK)
         }
         OffersCommand::Import { provider, models } => {
-            let r = ctx.engine.offers_import(&provider, models).await?;
+            let r = ctx
+                .engine
+                .offers_import(provider_id(&provider)?, models)
+                .await?;
             emit(ctx, &r, || {
                 format!(
                     "Imported as offers at their listed prices: {}",
@@ -167,4 +171,10 @@ pub async fn offers(ctx: &Ctx, c: OffersCommand) -> CliResult<u8> {
             Ok(OK)
         }
     }
+}
+
+/// A provider named on the command line; an unknown one is a usage error listing the ids.
+fn provider_id(s: &str) -> CliResult<engine::api::ProviderId> {
+    s.parse()
+        .map_err(|e: vocab::UnknownValue| CliError::usage(e.to_string()))
 }

@@ -216,7 +216,7 @@ fn human(r: &GenerationResult, deferred: Option<&DeferredJobView>) -> String {
             safe(&img.path),
             img.width,
             img.height,
-            safe(&img.mime)
+            img.mime
         ));
     }
     if !r.attempts.is_empty()

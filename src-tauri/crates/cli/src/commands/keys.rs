@@ -3,7 +3,7 @@
 
 use std::io::{IsTerminal, Read};
 
-use engine::api::{KeySource, KeyStatus, KeyView};
+use engine::api::{KeySource, KeyStatus, KeyView, ProviderId};
 
 use super::{Ctx, emit};
 use crate::args::{KeysCommand, KeysSetArgs};
@@ -14,18 +14,15 @@ use crate::output::{safe, table};
 const MAX_KEY_BYTES: u64 = 16 * 1024;
 
 pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
-    match &c {
-        KeysCommand::Set(a) => check_provider_id(&a.provider)?,
-        KeysCommand::Delete { provider } | KeysCommand::Test { provider } => {
-            check_provider_id(provider)?
-        }
-        KeysCommand::List => {}
-    }
     match c {
-        KeysCommand::Set(a) => set(ctx, a).await,
+        KeysCommand::Set(a) => {
+            let provider = provider_id(&a.provider)?;
+            set(ctx, a, provider).await
+        }
         KeysCommand::List => list(ctx).await,
         KeysCommand::Delete { provider } => {
-            ctx.engine.key_delete(&provider).await?;
+            let provider = provider_id(&provider)?;
+            ctx.engine.key_delete(provider).await?;
             let doc = serde_json::json!({ "provider": provider, "deleted": true });
             emit(ctx, &doc, || {
                 format!("Removed the {provider} key from the keychain.")
@@ -33,7 +30,7 @@ pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
             Ok(OK)
         }
         KeysCommand::Test { provider } => {
-            let check = ctx.engine.key_test(&provider).await?;
+            let check = ctx.engine.key_test(provider_id(&provider)?).await?;
             emit(ctx, &check, || {
                 let balance = check
                     .balance
@@ -51,20 +48,19 @@ pub async fn run(ctx: &Ctx, c: KeysCommand) -> CliResult<u8> {
 }
 
 /// Provider ids are short lowercase words. Anything else is refused without echoing it:
-/// it may be a key pasted in the wrong place.
-/// The input is never echoed: a key pasted in the wrong place must not reach the terminal.
-fn check_provider_id(id: &str) -> CliResult<()> {
-    if id.parse::<engine::api::ProviderId>().is_ok() {
-        return Ok(());
+/// it may be a key pasted in the wrong place and must not reach the terminal.
+fn provider_id(id: &str) -> CliResult<ProviderId> {
+    if let Ok(p) = id.parse::<ProviderId>() {
+        return Ok(p);
     }
     Err(CliError::usage(format!(
         "that is not a provider id (one of {}); if it was your key, pipe it on stdin \
          instead: `proofsheet-cli keys set openai < key.txt`",
-        engine::api::ProviderId::known()
+        ProviderId::known()
     )))
 }
 
-async fn set(ctx: &Ctx, a: KeysSetArgs) -> CliResult<u8> {
+async fn set(ctx: &Ctx, a: KeysSetArgs, provider: ProviderId) -> CliResult<u8> {
     if !a.refused_secret.is_empty() {
         // Do not echo the argument: it is probably the key.
         return Err(CliError::usage(format!(
@@ -74,7 +70,7 @@ async fn set(ctx: &Ctx, a: KeysSetArgs) -> CliResult<u8> {
         )));
     }
     let secret = read_secret(&a.provider)?;
-    let view = ctx.engine.key_set(&a.provider, secret).await?;
+    let view = ctx.engine.key_set(provider, secret).await?;
     emit(ctx, &view, || {
         let last4 = view
             .last4

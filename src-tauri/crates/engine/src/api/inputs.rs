@@ -4,7 +4,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use vocab::{InputFidelity, InputRole, Operation};
+pub use vocab::{ImageMime, InputFidelity, InputRole, Operation};
 
 use super::{GenerationStatus, OfferEstimate, RequestParams};
 
@@ -43,8 +43,8 @@ ipc_type! {
         pub sha256: String,
         pub width: u32,
         pub height: u32,
-        /// "image/png", "image/jpeg" or "image/webp".
-        pub mime: String,
+        /// Sniffed from the bytes.
+        pub mime: ImageMime,
     }
 
     /// An input of a generation as `generate --json` prints it.
@@ -59,7 +59,7 @@ ipc_type! {
         pub position: u32,
         pub role: InputRole,
         pub hash: String,
-        pub mime: String,
+        pub mime: ImageMime,
         pub width: u32,
         pub height: u32,
         /// The gallery image it came from, when it did.

@@ -246,7 +246,7 @@ ipc_type! {
         pub hash: String,
         pub width: u32,
         pub height: u32,
-        pub mime: String,
+        pub mime: ImageMime,
         pub seed: Option<u32>,
     }
 

@@ -18,7 +18,7 @@ pub fn input_png(role: InputRole, w: u32, h: u32, seed: u8) -> InputImage {
     InputImage {
         role,
         sha256: format!("{seed:064x}"),
-        mime: "image/png".into(),
+        mime: vocab::ImageMime::Png,
         width: w,
         height: h,
         bytes: Arc::from(out.into_inner()),
@@ -36,7 +36,7 @@ pub fn alpha_mask(w: u32, h: u32) -> InputImage {
     InputImage {
         role: InputRole::Subject,
         sha256: "m".repeat(64),
-        mime: "image/png".into(),
+        mime: vocab::ImageMime::Png,
         width: w,
         height: h,
         bytes: Arc::from(out.into_inner()),

@@ -11,7 +11,7 @@ fn input(role: InputRole, blob: &store::Blob, source: Option<(String, u32)>) -> 
     InputRecord {
         role,
         hash: blob.hash.clone(),
-        mime: blob.mime.clone(),
+        mime: blob.mime,
         width: blob.width,
         height: blob.height,
         source,

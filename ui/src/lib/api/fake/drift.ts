@@ -3,7 +3,7 @@
 // and a Together listing with one model the catalog lacks.
 import { ApiError } from '../backend';
 import type * as T from '../types';
-import { OFFERS, engineError } from './fixtures';
+import { KEYED, OFFERS, PROVIDERS, engineError, factsOf, offerOf } from './fixtures';
 
 export const DRIFT_OFFER = 'bfl:flux-pro-1.1';
 const DRIFT_NAME = OFFERS.find((o) => o.offer_id === DRIFT_OFFER)?.display_name ?? DRIFT_OFFER;
@@ -14,7 +14,7 @@ function seeded(): T.DriftView {
     reported_usd: '0.05', finished_at: `2026-11-2${i}T10:00:00Z`,
   }));
   return {
-    offer_id: DRIFT_OFFER, provider: 'bfl', model: 'flux-pro-1.1', display_name: DRIFT_NAME, ratio: '1.25', percent: '25',
+    offer_id: DRIFT_OFFER, ...offerOf(DRIFT_OFFER), display_name: DRIFT_NAME, ratio: '1.25', percent: '25',
     samples: 5, expected_usd: '0.2', actual_usd: '0.25', status: 'drifting', current_multiplier: '1', suggested_multiplier: '1.25',
     message: 'real bills ran 25% above the estimate over the last 5 settled attempts ($0.25 billed vs $0.2 estimated)',
     evidence,
@@ -54,6 +54,7 @@ export function createFakeDrift(seed: boolean, changed: (topic: T.DataTopic) => 
     model: 'black-forest-labs/FLUX.1-krea-dev', name: 'FLUX.1 Krea [dev]', offer_id: 'together:black-forest-labs/FLUX.1-krea-dev',
     listed_price: '$0.025 per megapixel', per_image_usd: '0.025', importable: true,
   }];
+  const LISTED_BY = listing[0].offer_id.split(':')[0];
   return {
     markFor: (id) => {
       const d = drifts.find((x) => x.offer_id === id && x.status === 'drifting');
@@ -86,15 +87,22 @@ export function createFakeDrift(seed: boolean, changed: (topic: T.DataTopic) => 
         return settings;
       }),
       offersDiscover: (provider) => later(() => {
-        const all: T.ProviderDiscovery[] = [
-          { provider: 'openai', status: 'ok', message: null, listed: 42, new_models: [], unlisted_offers: ['openai:dall-e-2'] },
-          { provider: 'together', status: 'ok', message: null, listed: 3, new_models: listing.filter((m) => !imported.has(m.offer_id)), unlisted_offers: [] },
-          { provider: 'replicate', status: 'no_key', message: 'add a replicate key in Settings → Keys to list its models', listed: 0, new_models: [], unlisted_offers: [] },
-        ];
+        // Which providers list models, and whether a key is needed, are the engine's facts;
+        // the keyed ones answer, the listing's provider lists one new model.
+        const all = PROVIDERS.filter((p) => factsOf(p)?.lists_models).map((p): T.ProviderDiscovery => {
+          if (p === LISTED_BY) {
+            return { provider: p, status: 'ok', message: null, listed: 3, new_models: listing.filter((m) => !imported.has(m.offer_id)), unlisted_offers: [] };
+          }
+          if (KEYED.includes(p) || factsOf(p)?.lists_without_key) {
+            const unlisted = OFFERS.filter((o) => o.provider === p && o.status === 'shut_down').map((o) => o.offer_id);
+            return { provider: p, status: 'ok', message: null, listed: 42, new_models: [], unlisted_offers: unlisted };
+          }
+          return { provider: p, status: 'no_key', message: `add a ${p} key in Settings → Keys to list its models`, listed: 0, new_models: [], unlisted_offers: [] };
+        });
         return { providers: all.filter((p) => !provider || p.provider === provider) };
       }),
       offersImport: (provider, models) => later(() => {
-        if (provider !== 'together' && provider !== 'openrouter') throw engineError('import_unpriced_provider', { provider });
+        if (!factsOf(provider)?.imports_prices) throw engineError('import_unpriced_provider', { provider });
         const ids = models.map((m) => `${provider}:${m}`);
         for (const id of ids) {
           if (!listing.some((l) => l.offer_id === id)) throw new ApiError('not_found', `${provider} does not list \`${id}\` for this key; nothing was imported`);

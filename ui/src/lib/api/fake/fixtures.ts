@@ -14,7 +14,18 @@ interface RecordedError {
   [more: string]: unknown;
 }
 
+/** What the engine knows of each provider (`engine::provider_facts`). */
+export interface ProviderFacts {
+  provider: T.ProviderId;
+  lists_models: boolean;
+  lists_without_key: boolean;
+  imports_prices: boolean;
+  polls_for_result: boolean;
+}
+
 interface Recorded {
+  keyed_providers: T.ProviderId[];
+  providers: ProviderFacts[];
   limits: { min_side: number; max_side: number; min_n: number; max_n: number };
   errors: Record<string, RecordedError>;
   over_budget: { offer_id: string; budget_usd: string; events: T.JobEvent[] };
@@ -40,6 +51,20 @@ export const INPUTS = inputsJson as unknown as { errors: Record<string, Recorded
 
 /** Provider ids of the real catalog, in its order. */
 export const PROVIDERS = [...new Set(ENGINE.settings.endpoints.map((e) => e.provider))];
+/** Providers that had keys when the fixtures were recorded, in the recorder's order. */
+export const KEYED = ENGINE.keyed_providers;
+
+/** Provider and model of a recorded catalog offer (`offerId` must be one). */
+export function offerOf(offerId: string): { provider: T.ProviderId; model: string } {
+  const o = OFFERS.find((x) => x.offer_id === offerId);
+  if (!o) throw new Error(`no recorded offer "${offerId}" (see tests/ipc/fake_fixtures.rs)`);
+  return { provider: o.provider as T.ProviderId, model: o.model };
+}
+
+/** The engine's facts about `provider`. */
+export function factsOf(provider: T.ProviderId | string): ProviderFacts | undefined {
+  return ENGINE.providers.find((f) => f.provider === provider);
+}
 
 /** The engine's own error for `name`, with its `{slots}` filled in. */
 export function engineError(name: string, slots: Record<string, string | number> = {}): ApiError {

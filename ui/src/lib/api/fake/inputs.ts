@@ -23,8 +23,9 @@ export function fakeInputs(w: World): InputMethods {
     inputImport: async (bytes) => {
       const head = imageHead(bytes);
       if (!head || head.mime === 'image/gif') throw engineError('input_not_image');
+      const { width, height, mime } = head;
       const sha = await sha256(bytes);
-      return w.call('inputImport', () => ({ sha256: sha, width: head.width, height: head.height, mime: head.mime }) satisfies T.ImportedImage);
+      return w.call('inputImport', () => ({ sha256: sha, width, height, mime }) satisfies T.ImportedImage);
     },
     generationLineage: (id) => w.call('generationLineage', () => {
       const g = w.mustGen(id);

@@ -7,7 +7,7 @@ import type * as T from '../types';
 import type { FakeGen } from './data';
 import { fakeGenerationId, fakeImagePath, fakeJobId } from './data';
 import type { FakeDrift } from './drift';
-import { ENGINE, clone, engineError } from './fixtures';
+import { ENGINE, clone, engineError, factsOf } from './fixtures';
 import { estimateOffers, offerOrThrow, scale, validateParams } from './pricing';
 import type { World } from './world';
 
@@ -126,7 +126,7 @@ export function fakeJobs(w: World, drift: FakeDrift): JobMethods & { jobsRunning
     project.reserved_usd = addUsd(project.reserved_usd, offer.worst_case_usd);
     w.refresh(project.name);
     const attempts: T.AttemptView[] = [];
-    const polls = ['replicate', 'fal', 'bfl'].includes(offer.provider);
+    const polls = factsOf(offer.provider)?.polls_for_result ?? false;
     const steps: (() => void)[] = [
       () => emit({ stage: 'queued', job_id: id }),
       () => emit({ stage: 'estimating' }),

@@ -2,7 +2,7 @@
 // with the engine's request limits and error texts.
 import { dec, mul, round, toStr } from '../../money';
 import type * as T from '../types';
-import { ENGINE, ESTIMATES, INPUTS, LIMITS, OFFERS, clone, engineError } from './fixtures';
+import { ESTIMATES, INPUTS, KEYED, LIMITS, OFFERS, clone, engineError } from './fixtures';
 
 /** Refuses what the engine refuses before pricing, with its words. */
 export function validateParams(p: T.RequestParams): void {
@@ -41,7 +41,7 @@ export function recordedEstimates(p: T.RequestParams): T.OfferEstimate[] {
 }
 
 /** Providers that had keys when the estimates were recorded (their `has_key` is the fake's). */
-const KEYED_AT_RECORDING = new Set((ENGINE as unknown as { keyed_providers: string[] }).keyed_providers);
+const KEYED_AT_RECORDING = new Set<string>(KEYED);
 
 export interface PriceContext {
   hasKey(provider: string): boolean;

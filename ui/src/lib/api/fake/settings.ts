@@ -3,7 +3,7 @@
 import { cmpUsd } from '../../money';
 import { ApiError, type Backend } from '../backend';
 import type * as T from '../types';
-import { ENGINE, OFFERS, PROVIDERS, engineError } from './fixtures';
+import { ENGINE, KEYED, OFFERS, engineError } from './fixtures';
 import type { World } from './world';
 
 type SettingsMethods = Pick<Backend, 'projectList' | 'projectShow' | 'projectSave' | 'projectRename' | 'projectArchive' |
@@ -60,7 +60,6 @@ export function fakeSettings(w: World): SettingsMethods {
     }),
     keysList: () => call('keysList', () => [...w.keys.values()]),
     keysSet: (provider, secret) => call('keysSet', () => {
-      if (!PROVIDERS.some((p) => p === provider)) throw engineError('key_unknown_provider', { provider });
       const key = secret.trim();
       if (!key) throw engineError('key_empty');
       if (/\s|\p{Cc}/u.test(key)) throw engineError('key_has_spaces');
@@ -72,9 +71,12 @@ export function fakeSettings(w: World): SettingsMethods {
     keysDelete: (provider) => call('keysDelete', () => { w.keys.delete(provider); w.changed('keys'); }),
     keysTest: (provider) => call('keysTest', () => {
       if (!w.keys.has(provider)) throw new ApiError('not_found', `No key stored for ${provider}.`);
-      if (provider === 'stability') return { provider, status: 'invalid', balance: null, message: '401 Unauthorized — the key was revoked or mistyped.' };
-      if (provider === 'google') return { provider, status: 'unreachable', balance: null, message: 'Could not reach generativelanguage.googleapis.com (timed out after 10 s).' };
-      return { provider, status: 'valid', balance: provider === 'bfl' ? '42.17' : null, message: 'Key accepted.' };
+      // The demo's story by the seeded keys' order: the 4th key was revoked, the 5th
+      // provider is unreachable, the 2nd reports a balance.
+      const at = KEYED.indexOf(provider);
+      if (at === 3) return { provider, status: 'invalid', balance: null, message: '401 Unauthorized — the key was revoked or mistyped.' };
+      if (at === 4) return { provider, status: 'unreachable', balance: null, message: `Could not reach ${provider} (timed out after 10 s).` };
+      return { provider, status: 'valid', balance: at === 1 ? '42.17' : null, message: 'Key accepted.' };
     }),
     settingsGet: () => call('settingsGet', () => w.settings),
     settingsSave: (input) => call('settingsSave', () => {

@@ -4,7 +4,7 @@ import { addUsd, dec, mul, round, subUsd, toStr } from '../../money';
 import { type Backend } from '../backend';
 import type * as T from '../types';
 import { GENERATION_ID, makeGallery, type FakeGen } from './data';
-import { ENGINE, clone, engineError } from './fixtures';
+import { ENGINE, KEYED, clone, engineError, offerOf } from './fixtures';
 
 export interface FakeOptions {
   galleryCount?: number;
@@ -48,13 +48,16 @@ export interface World {
 
 export const PROJECT_NAMES = ['Spring campaign', 'Nordlicht rebrand', 'Internal moodboards', 'Tiny test'];
 
-const SEEDED_KEYS: T.KeyView[] = [
-  { provider: 'openai', added_at: '2025-05-12T09:14:00Z', last4: 'x7Qa', source: 'keychain' },
-  { provider: 'bfl', added_at: '2025-05-20T16:02:00Z', last4: '91c2', source: 'keychain' },
-  { provider: 'fal', added_at: '2025-06-01T08:40:00Z', last4: 'e0f3', source: 'keychain' },
-  { provider: 'stability', added_at: null, last4: '5d1e', source: 'environment' },
-  { provider: 'google', added_at: '2025-06-03T11:27:00Z', last4: 'QkA9', source: 'keychain' },
+/** Keys for the providers that had keys at recording (so `has_key` agrees with the
+ *  recorded estimates); the fourth comes from the environment. */
+const KEY_LOOKS: Omit<T.KeyView, 'provider'>[] = [
+  { added_at: '2025-05-12T09:14:00Z', last4: 'x7Qa', source: 'keychain' },
+  { added_at: '2025-05-20T16:02:00Z', last4: '91c2', source: 'keychain' },
+  { added_at: '2025-06-01T08:40:00Z', last4: 'e0f3', source: 'keychain' },
+  { added_at: null, last4: '5d1e', source: 'environment' },
+  { added_at: '2025-06-03T11:27:00Z', last4: 'QkA9', source: 'keychain' },
 ];
+const SEEDED_KEYS: T.KeyView[] = KEYED.map((provider, i) => ({ provider, ...KEY_LOOKS[i % KEY_LOOKS.length] }));
 
 export function createWorld(opts: FakeOptions, listeners: Set<(topic: T.DataTopic) => void>): World {
   const now = opts.now ?? Date.now();
@@ -141,7 +144,7 @@ function seedProjects(w: World, spentOf: (name: string) => string) {
 
 function seedUnconfirmed(g: FakeGen | undefined) {
   if (!g) return;
-  g.attempts = [{ provider: 'openai', model: 'gpt-image-2', offer_id: 'openai:gpt-image-2', outcome: 'timeout', billed: true, cost_usd: '0.04',
+  g.attempts = [{ ...offerOf('openai:gpt-image-2'), offer_id: 'openai:gpt-image-2', outcome: 'timeout', billed: true, cost_usd: '0.04',
     error: 'the connection closed after the request was sent', duration_ms: 60000, unconfirmed: true, review: null, attempt_id: '9001' }, ...g.attempts];
   g.item.cost_usd = addUsd(g.item.cost_usd, '0.04');
 }
