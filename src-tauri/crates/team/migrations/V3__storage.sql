@@ -13,3 +13,6 @@ CREATE INDEX generations_published_request ON generations (request_hash, publish
     WHERE published_at IS NOT NULL;
 CREATE INDEX generations_published_project ON generations (project_id, published_at, id)
     WHERE published_at IS NOT NULL;
+-- The outbox: this machine's closed generations not published yet.
+CREATE INDEX generations_unpublished ON generations (machine_id)
+    WHERE published_at IS NULL AND status = 'closed';

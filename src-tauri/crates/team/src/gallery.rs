@@ -66,18 +66,14 @@ fn published(r: &tokio_postgres::Row) -> Result<Published> {
 
 impl Team {
     /// Publishes a generation of a team project whose images are all in the bucket.
-    /// Idempotent: publishing again rewrites the same rows.
+    /// Idempotent: publishing again rewrites the same rows. Without images (a failed
+    /// generation) it only leaves the outbox: nothing is served from it.
     pub async fn publish(
         &self,
         generation: &str,
         meta: &serde_json::Value,
         images: &[PublishedImage],
     ) -> Result<()> {
-        if images.is_empty() {
-            return Err(TeamError::Invalid(format!(
-                "generation {generation} has no image to publish"
-            )));
-        }
         let (team, member) = (self.team_id, self.member.id);
         self.conn
             .run(async |c| {
@@ -134,6 +130,8 @@ impl Team {
                             &format!(
                                 "{SELECT} WHERE g.request_hash = $1 AND p.team_id = $2
                                    AND g.published_at IS NOT NULL AND g.reused_from IS NULL
+                                   AND EXISTS (SELECT 1 FROM generation_images i
+                                               WHERE i.generation_id = g.id)
                                  ORDER BY g.published_at DESC LIMIT 1"
                             ),
                             &[key, &team],
@@ -201,6 +199,8 @@ impl Team {
                         &format!(
                             "{SELECT} WHERE p.team_id = $1 AND p.name = $2 AND g.member_id <> $3
                                AND g.published_at IS NOT NULL AND g.reused_from IS NULL
+                                   AND EXISTS (SELECT 1 FROM generation_images i
+                                               WHERE i.generation_id = g.id)
                                AND g.published_at > to_timestamp($4::bigint / 1000000.0)
                              ORDER BY g.published_at, g.id LIMIT $5"
                         ),
@@ -208,6 +208,25 @@ impl Team {
                     )
                     .await?;
                 rows.iter().map(published).collect()
+            })
+            .await
+    }
+
+    /// This machine's closed generations that are not published yet: the outbox (a
+    /// generation served by dedup has nothing to publish).
+    pub async fn unpublished(&self) -> Result<Vec<String>> {
+        let machine = self.machine.clone();
+        self.conn
+            .run(async |c| {
+                let rows = c
+                    .query(
+                        "SELECT id FROM generations WHERE machine_id = $1 AND status = 'closed'
+                           AND published_at IS NULL AND reused_from IS NULL
+                         ORDER BY closed_at LIMIT 1000",
+                        &[&machine],
+                    )
+                    .await?;
+                Ok(rows.iter().map(|r| r.get(0)).collect())
             })
             .await
     }

@@ -63,13 +63,13 @@ async fn uploads_are_content_addressed_idempotent_and_verified() {
 
 #[tokio::test]
 async fn damaged_bytes_in_the_bucket_are_refused() {
-    let s3 = S3Server::start(&["b"]);
-    let bucket = s3.storage("b");
+    let s3 = S3Server::start(&["tampered"]);
+    let bucket = s3.storage("tampered");
     let (sha, _) = bucket.put(b"original").await.unwrap();
     // Someone overwrote the object behind the app's back.
     let path = object_store::path::Path::from(format!("sha256/{}/{sha}", &sha[..2]));
     let raw = object_store::aws::AmazonS3Builder::new()
-        .with_bucket_name("b")
+        .with_bucket_name("tampered")
         .with_region("us-east-1")
         .with_endpoint(s3.endpoint())
         .with_allow_http(true)
