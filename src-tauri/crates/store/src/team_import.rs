@@ -27,13 +27,13 @@ pub struct SharedMeta {
     pub seeds: Vec<Option<i64>>,
 }
 
+/// One image file of a generation to publish: index, path relative to the data dir, mime.
+pub type SharedFile = (u32, String, String);
+
 impl Store {
     /// The publishable record of a generation and its images' files (relative paths,
     /// mime), in index order.
-    pub fn shared_meta(
-        &self,
-        generation: GenerationId,
-    ) -> Result<(SharedMeta, Vec<(u32, String, String)>)> {
+    pub fn shared_meta(&self, generation: GenerationId) -> Result<(SharedMeta, Vec<SharedFile>)> {
         let id = generation.to_string();
         let meta = self.read(|c| {
             c.query_row(
@@ -83,6 +83,7 @@ impl Store {
     /// Brings a teammate's generation into `project` as a `reused` generation at cost 0
     /// with these images (verified by the caller), under `id`; `saved` (the owner's
     /// cost, when it served a request here) is booked as a saving. Idempotent on `id`.
+    #[allow(clippy::too_many_arguments)]
     pub fn import_shared(
         &self,
         id: GenerationId,

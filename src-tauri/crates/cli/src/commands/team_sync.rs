@@ -58,7 +58,7 @@ pub(super) async fn run(ctx: &Ctx, a: TeamSyncArgs) -> CliResult<u8> {
     team_link::storage_config(&c, &super::team::service(ctx)).await?;
     loop {
         let recovery = ctx.engine.recover().await?;
-        let quiet = ctx.quiet || ctx.json;
+        let quiet = ctx.quiet;
         let progress = move |p: &engine::TeamPull| {
             if !quiet {
                 eprintln!(
