@@ -17,6 +17,8 @@
 
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use store::{GenerationId, ProjectId, Status};
@@ -33,6 +35,8 @@ use crate::team_hook::{SharedHit, SharedImage};
 const OVERLAP_US: i64 = 120_000_000;
 /// Catch-up page size.
 const PAGE: i64 = 200;
+/// Catch-up downloads in flight at once.
+const DOWNLOADS: usize = 8;
 
 fn meta_of(hit: &SharedHit) -> Result<store::SharedMeta> {
     serde_json::from_value(hit.meta.clone()).map_err(|e| {
@@ -219,8 +223,14 @@ impl crate::Engine {
                 let Some(last) = page.last().map(|h| h.published_us) else {
                     break;
                 };
-                for hit in page {
-                    receive(&core, shared.as_ref(), project, hit, &mut report).await;
+                // Downloads overlap (the bucket is the slow part); imports stay in order.
+                let fetched: Vec<_> = futures::stream::iter(page)
+                    .map(|hit| fetch(&core, shared.as_ref(), hit))
+                    .buffered(DOWNLOADS)
+                    .collect()
+                    .await;
+                for f in fetched {
+                    receive(&core, project, f, &mut report).await;
                 }
                 after = last;
                 let key = Core::project_setting_key(project, CURSOR);
@@ -241,49 +251,55 @@ impl crate::Engine {
 /// The project setting holding the catch-up cursor.
 const CURSOR: &str = "team_cursor";
 
-async fn receive(
+/// A catch-up item with its images, or why it was skipped or failed.
+enum Fetched {
+    Held,
+    Failed(String),
+    Ready(GenerationId, Box<store::SharedMeta>, Vec<Vec<u8>>),
+}
+
+async fn fetch(
     core: &Arc<Core>,
     shared: &dyn crate::team_hook::SharedLedger,
-    project: ProjectId,
     hit: SharedHit,
-    report: &mut TeamPull,
-) {
+) -> Fetched {
     let Ok(id) = hit.source.parse::<GenerationId>() else {
-        report
-            .failed
-            .push(format!("{}: not a generation id", hit.source));
-        return;
+        return Fetched::Failed(format!("{}: not a generation id", hit.source));
     };
     let meta = match meta_of(&hit) {
         Ok(m) => m,
-        Err(e) => {
-            report.failed.push(e.message);
-            return;
-        }
+        Err(e) => return Fetched::Failed(e.message),
     };
-    let n = hit.sha256s.len() as u64;
     match core.store_op(move |s| s.has_generation(id)).await {
-        Ok(true) => {
+        Ok(true) => return Fetched::Held,
+        Ok(false) => {}
+        Err(e) => return Fetched::Failed(format!("{id}: {}", e.message)),
+    }
+    match shared.download(&hit.sha256s).await {
+        Ok(b) => Fetched::Ready(id, Box::new(meta), b),
+        Err(e) => Fetched::Failed(format!("{id}: {}", e.message)),
+    }
+}
+
+async fn receive(core: &Arc<Core>, project: ProjectId, f: Fetched, report: &mut TeamPull) {
+    let (id, meta, bytes) = match f {
+        Fetched::Held => {
             report.skipped += 1;
             return;
         }
-        Ok(false) => {}
-        Err(e) => {
-            report.failed.push(format!("{id}: {}", e.message));
+        Fetched::Failed(m) => {
+            report.failed.push(m);
             return;
         }
-    }
-    let bytes = match shared.download(&hit.sha256s).await {
-        Ok(b) => b,
-        Err(e) => {
-            report.failed.push(format!("{id}: {}", e.message));
-            return;
-        }
+        Fetched::Ready(id, meta, bytes) => (id, meta, bytes),
     };
+    let n = bytes.len() as u64;
     let outcome = core
         .store_op(move |s| {
-            let tier = meta.tier;
-            s.import_shared(id, project, tier, None, &meta, &bytes, Decimal::ZERO)?;
+            if s.has_generation(id)? {
+                return Ok(false);
+            }
+            s.import_shared(id, project, meta.tier, None, &meta, &bytes, Decimal::ZERO)?;
             Ok(true)
         })
         .await;
