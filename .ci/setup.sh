@@ -45,6 +45,13 @@ if [ ! -x tests/e2e/.venv/bin/pytest ]; then
   python3 -m venv tests/e2e/.venv
   tests/e2e/.venv/bin/pip install -q -r tests/e2e/requirements.txt
 fi
+# The S3 server process the team storage tests start on loopback (s3s-fs, file-backed),
+# installed under the target dir where team::testing_s3 looks for it.
+S3S_ROOT="${CARGO_TARGET_DIR:-target}/s3s"
+if [ ! -x "$S3S_ROOT/bin/s3s-fs" ]; then
+  echo "==> installing s3s-fs (S3 test server) into $S3S_ROOT"
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$S3S_ROOT"
+fi
 # The real gateways (LiteLLM, Portkey) the integration tests start on loopback.
 .ci/setup-gateways.sh
 echo "==> setup complete"

@@ -23,6 +23,9 @@ but it may stay in your shell history: prefer --password-stdin.")]
     /// Leave the team on this library: settles what this machine still holds on the
     /// server, then removes the keychain password and the team config
     Leave,
+    /// Catch up: push this machine's unpublished generations to the team's storage, then
+    /// receive teammates' generations of every team project into this library
+    Sync(TeamSyncArgs),
     /// Team projects: budgets and caps on the server (admins), use them here (members)
     #[command(subcommand)]
     Project(TeamProjectCommand),
@@ -39,12 +42,27 @@ pub struct TeamJoinArgs {
     /// The team's name, used only when this member creates the team
     #[arg(long, default_value = "Studio")]
     pub team: String,
-    /// The team's image bucket, s3://BUCKET (recorded; uploads are not built yet)
-    #[arg(long, value_name = "s3://BUCKET")]
+    /// The team's image bucket, s3://BUCKET: images are shared there (team-wide dedup,
+    /// catch-up). Needs --storage-key-id and --storage-secret-stdin
+    #[arg(long, value_name = "s3://BUCKET", requires_all = ["storage_key_id", "storage_secret_stdin"])]
     pub storage: Option<String>,
     /// The S3-compatible endpoint of the bucket
     #[arg(long, value_name = "URL", requires = "storage")]
     pub endpoint: Option<String>,
+    /// The bucket's access key id (kept in the keychain with its secret)
+    #[arg(long, value_name = "ID", requires = "storage")]
+    pub storage_key_id: Option<String>,
+    /// Read the bucket's secret key from stdin (the line after the password when
+    /// --password-stdin is given too)
+    #[arg(long, requires = "storage")]
+    pub storage_secret_stdin: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TeamSyncArgs {
+    /// Keep polling, one pass every SECONDS, until interrupted
+    #[arg(long, value_name = "SECONDS")]
+    pub watch: Option<u64>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -7,7 +7,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use engine::{Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger};
+use engine::{
+    Settled, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage, SharedLedger,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use team::{ErrorClass, Team, TeamError};
@@ -110,11 +112,43 @@ pub async fn connect(c: &TeamConfig, service: &str) -> CliResult<Team> {
         .map_err(cli_error)
 }
 
+/// The team bucket's settings with the keychain's access key (`None`: no storage).
+pub async fn storage_config(
+    c: &TeamConfig,
+    service: &str,
+) -> CliResult<Option<team::StorageConfig>> {
+    let Some(url) = c.storage.clone() else {
+        return Ok(None);
+    };
+    let (svc, machine) = (service.to_owned(), c.machine.clone());
+    let key = tokio::task::spawn_blocking(move || {
+        keys::KeyStore::new(&svc).team_storage_get(&machine)
+    })
+    .await
+    .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
+    .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?
+    .ok_or_else(|| {
+        CliError::new(
+            Kind::Keychain,
+            "the team storage's access key is not in the keychain; run `team join` again with \
+             --storage-key-id and --storage-secret-stdin",
+        )
+    })?;
+    Ok(Some(team::StorageConfig {
+        url,
+        endpoint: c.endpoint.clone(),
+        region: None,
+        access_key_id: key.access_key_id,
+        secret_access_key: key.secret.expose().to_owned(),
+    }))
+}
+
 /// The engine's view of the team server, connected on first use.
 pub struct Link {
     config: TeamConfig,
     service: String,
     team: OnceCell<Team>,
+    storage: OnceCell<Option<team::Storage>>,
 }
 
 impl Link {
@@ -123,7 +157,40 @@ impl Link {
             config,
             service,
             team: OnceCell::new(),
+            storage: OnceCell::new(),
         })))
+    }
+
+    /// The bucket, when this library joined with one.
+    async fn storage(&self) -> Result<Option<&team::Storage>, SharedError> {
+        self.storage
+            .get_or_try_init(|| async {
+                let other = |message: String| SharedError {
+                    kind: SharedErrorKind::Other,
+                    message,
+                };
+                match storage_config(&self.config, &self.service).await {
+                    Ok(Some(c)) => team::Storage::connect(&c).map(Some).map_err(shared),
+                    Ok(None) => Ok(None),
+                    Err(e) => Err(other(e.message)),
+                }
+            })
+            .await
+            .map(Option::as_ref)
+    }
+
+    async fn fetch(&self, shas: &[String]) -> Result<Vec<Vec<u8>>, SharedError> {
+        let Some(bucket) = self.storage().await? else {
+            return Err(SharedError {
+                kind: SharedErrorKind::Other,
+                message: "this library joined the team without storage".into(),
+            });
+        };
+        let mut out = Vec::with_capacity(shas.len());
+        for sha in shas {
+            out.push(bucket.get(sha).await.map_err(shared)?);
+        }
+        Ok(out)
     }
 
     async fn team(&self) -> Result<&Team, SharedError> {
@@ -198,5 +265,120 @@ impl SharedLedger for Link {
                 .map_err(shared)?;
             Ok(open.into_iter().map(|(id, _)| id).collect())
         })
+    }
+
+    fn lookup<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Option<SharedHit>> {
+        Box::pin(async move {
+            // Without a bucket there is nothing to download: no team-wide dedup.
+            if self.storage().await?.is_none() {
+                return Ok(None);
+            }
+            let Some(p) = self.team().await?.lookup(keys).await.map_err(shared)? else {
+                return Ok(None);
+            };
+            let mut hit = hit_of(p);
+            let bytes = self.fetch(&hit.sha256s).await?;
+            hit.images = bytes
+                .into_iter()
+                .zip(&hit.sha256s)
+                .enumerate()
+                .map(|(idx, (bytes, _))| SharedImage {
+                    idx: idx as u32,
+                    bytes,
+                    mime: String::new(),
+                })
+                .collect();
+            Ok(Some(hit))
+        })
+    }
+
+    fn record_hit<'a>(
+        &'a self,
+        project: &'a str,
+        generation: &'a str,
+        source: &'a str,
+        saved: Decimal,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            self.team()
+                .await?
+                .record_hit(project, generation, source, saved)
+                .await
+                .map_err(shared)
+        })
+    }
+
+    fn publish<'a>(
+        &'a self,
+        generation: &'a str,
+        meta: serde_json::Value,
+        images: Vec<SharedImage>,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            let Some(bucket) = self.storage().await? else {
+                return Ok(());
+            };
+            // Objects first, the record second: a published row never names a missing
+            // object. An object already in the bucket is not uploaded again.
+            let mut published = Vec::with_capacity(images.len());
+            for i in &images {
+                let (sha, _) = bucket.put(&i.bytes).await.map_err(shared)?;
+                published.push(team::PublishedImage {
+                    idx: i.idx as i32,
+                    sha256: sha,
+                    mime: i.mime.clone(),
+                    bytes: i.bytes.len() as i64,
+                });
+            }
+            self.team()
+                .await?
+                .publish(generation, &meta, &published)
+                .await
+                .map_err(shared)
+        })
+    }
+
+    fn unpublished(&self) -> SharedFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            if self.storage().await?.is_none() {
+                return Ok(Vec::new());
+            }
+            self.team().await?.unpublished().await.map_err(shared)
+        })
+    }
+
+    fn download<'a>(&'a self, sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
+        Box::pin(self.fetch(sha256s))
+    }
+
+    fn pull<'a>(
+        &'a self,
+        project: &'a str,
+        after_us: i64,
+        limit: i64,
+    ) -> SharedFuture<'a, Vec<SharedHit>> {
+        Box::pin(async move {
+            if self.storage().await?.is_none() {
+                return Ok(Vec::new());
+            }
+            let page = self
+                .team()
+                .await?
+                .published_since(project, after_us, limit)
+                .await
+                .map_err(shared)?;
+            Ok(page.into_iter().map(hit_of).collect())
+        })
+    }
+}
+
+fn hit_of(p: team::Published) -> SharedHit {
+    SharedHit {
+        source: p.generation,
+        cost: p.cost,
+        meta: p.meta,
+        images: Vec::new(),
+        sha256s: p.images.into_iter().map(|i| i.sha256).collect(),
+        published_us: p.published_us,
     }
 }

@@ -224,6 +224,15 @@ impl Reuse {
         }
     }
 
+    /// The dedup keys, in the order they are tried (team-wide dedup uses them too).
+    pub(crate) fn keys(&self) -> &[String] {
+        &self.keys
+    }
+
+    pub(crate) fn tier_parent(&self) -> (store::Tier, Option<GenerationId>) {
+        (self.tier, self.parent)
+    }
+
     pub(crate) async fn run(self, core: &Arc<Core>) -> Result<Option<GenerationResult>> {
         core.store_op(move |s| self.run_in(s)).await
     }

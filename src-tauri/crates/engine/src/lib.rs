@@ -72,6 +72,7 @@ mod settings_ops;
 mod settle;
 mod shared;
 mod team_hook;
+mod team_sync;
 #[cfg(test)]
 mod test_store;
 mod wiring;
@@ -82,5 +83,7 @@ pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
-    Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
+    Settled, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage, SharedLedger,
+    SharedLedgerHook,
 };
+pub use team_sync::TeamPull;

@@ -109,6 +109,12 @@ pub(crate) async fn run(
         }
         crate::moderation::preflight(&core, &spec.params).await?;
     }
+    // A team project: this library's or a teammate's result, before anything is held.
+    if let Some(r) = &reuse
+        && let Some(result) = crate::team_sync::reuse(&core, project, r).await?
+    {
+        return Ok(reused(&emit, result));
+    }
 
     // The generation row exists from here on; it is reconciled if the process dies.
     let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);

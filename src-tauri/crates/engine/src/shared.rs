@@ -39,7 +39,7 @@ fn refused(e: SharedError) -> EngineError {
 }
 
 /// The team project's name, when `project` is one.
-async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
+pub(crate) async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
     let key = Core::project_setting_key(project, SETTING);
     core.store_op(move |s| {
         let team = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
@@ -120,8 +120,15 @@ pub(crate) async fn ensure(
 /// logged, not returned: the server keeps holding the reservation (never less than
 /// was spent) until [`catch_up`] syncs it.
 pub(crate) async fn after_generation(core: &Arc<Core>, generation: GenerationId) {
-    if let Err(e) = sync(core, generation).await {
-        tracing::warn!(%generation, "team sync deferred: {}", e.message);
+    match sync(core, generation).await {
+        Err(e) => tracing::warn!(%generation, "team sync deferred: {}", e.message),
+        // Closed on the server: its images and record go to the team's storage.
+        Ok(true) => {
+            if let Err(e) = crate::team_sync::publish(core, generation).await {
+                tracing::warn!(%generation, "{}", e.message);
+            }
+        }
+        Ok(false) => {}
     }
 }
 
@@ -176,6 +183,7 @@ pub(crate) async fn catch_up(core: &Arc<Core>, report: &mut RecoveryReport) {
                 .push(format!("team sync of generation {id}: {}", e.message));
         }
     }
+    crate::team_sync::outbox(core, report).await;
 }
 
 impl crate::Engine {

@@ -39,7 +39,38 @@ pub struct Settled {
     pub closed: bool,
 }
 
-/// The team server, as the budget path sees it.
+/// One image of a teammate's generation, downloaded from the team's bucket and
+/// verified against its sha256 (or one of this library's, to publish).
+#[derive(Debug, Clone)]
+pub struct SharedImage {
+    pub idx: u32,
+    pub bytes: Vec<u8>,
+    pub mime: String,
+}
+
+/// A teammate's published generation: a team-wide dedup hit or a catch-up item.
+#[derive(Debug, Clone)]
+pub struct SharedHit {
+    /// Its generation id (the teammate's library's).
+    pub source: String,
+    /// What it cost its owner.
+    pub cost: Decimal,
+    /// `store::SharedMeta` as JSON.
+    pub meta: serde_json::Value,
+    /// Downloaded for a dedup hit; empty in a catch-up page (see `download`).
+    pub images: Vec<SharedImage>,
+    /// Its images' sha256 in the bucket, by index.
+    pub sha256s: Vec<String>,
+    /// The catch-up cursor of its publication.
+    pub published_us: i64,
+}
+
+fn none<'a, T: Send + 'a>(v: T) -> SharedFuture<'a, T> {
+    Box::pin(async move { Ok(v) })
+}
+
+/// The team server, as the budget path sees it. The storage methods (team-wide dedup,
+/// publication, catch-up) default to "no team storage".
 pub trait SharedLedger: Send + Sync {
     /// Holds `amount` for a generation of team project `project` (additive).
     fn reserve<'a>(
@@ -53,6 +84,50 @@ pub trait SharedLedger: Send + Sync {
     fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;
     /// Generations this machine still holds money for on the server.
     fn open_generations(&self) -> SharedFuture<'_, Vec<String>>;
+
+    /// The newest published teammate result for one of `keys` (in order), its images
+    /// downloaded and verified; `None` without team storage.
+    fn lookup<'a>(&'a self, _keys: &'a [String]) -> SharedFuture<'a, Option<SharedHit>> {
+        none(None)
+    }
+    /// Records that `generation` of `project` was served from `source` ($0, a saving).
+    fn record_hit<'a>(
+        &'a self,
+        _project: &'a str,
+        _generation: &'a str,
+        _source: &'a str,
+        _saved: Decimal,
+    ) -> SharedFuture<'a, ()> {
+        none(())
+    }
+    /// Uploads the images (skipping those already in the bucket), then publishes the
+    /// generation. Idempotent. No images: marks it as having nothing to publish.
+    fn publish<'a>(
+        &'a self,
+        _generation: &'a str,
+        _meta: serde_json::Value,
+        _images: Vec<SharedImage>,
+    ) -> SharedFuture<'a, ()> {
+        none(())
+    }
+    /// This machine's closed generations not published yet (the outbox).
+    fn unpublished(&self) -> SharedFuture<'_, Vec<String>> {
+        none(Vec::new())
+    }
+    /// Downloads objects from the team's bucket, each verified against its sha256.
+    fn download<'a>(&'a self, _sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
+        none(Vec::new())
+    }
+    /// Teammates' published generations of `project` after the cursor (images not
+    /// downloaded: `download` those this library lacks).
+    fn pull<'a>(
+        &'a self,
+        _project: &'a str,
+        _after_us: i64,
+        _limit: i64,
+    ) -> SharedFuture<'a, Vec<SharedHit>> {
+        none(Vec::new())
+    }
 }
 
 /// `EngineOptions::shared_ledger`: the team server, if this process joined one.

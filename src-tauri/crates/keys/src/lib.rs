@@ -24,6 +24,7 @@ mod provider;
 mod secret;
 mod store;
 mod team;
+mod team_storage;
 
 pub use async_store::AsyncKeyStore;
 pub use error::{KeyError, Result};
@@ -31,3 +32,4 @@ pub use gateway::{GatewaySecret, gateway_env_var};
 pub use provider::{Provider, parse_provider};
 pub use secret::Secret;
 pub use store::{KeyInfo, KeySource, KeyStore};
+pub use team_storage::StorageKey;

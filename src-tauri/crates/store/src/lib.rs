@@ -26,6 +26,7 @@ mod projects;
 mod schema;
 mod search;
 mod settle;
+mod team_import;
 mod thumbs;
 mod types;
 
@@ -59,6 +60,7 @@ pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
 pub use search::{SearchPlan, fts_query, search_plan};
 pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
+pub use team_import::SharedMeta;
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 
 const DB_FILE: &str = "proofsheet.sqlite3";

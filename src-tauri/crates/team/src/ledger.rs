@@ -100,6 +100,24 @@ async fn lock_project(tx: &Transaction<'_>, team: i64, name: &str) -> Result<Loc
     lock_by(tx, "team_id = $1 AND name = $2", &[&team, &name], name).await
 }
 
+/// The project's id under its row lock (for the gallery's bookings).
+pub(crate) async fn lock_project_row(tx: &Transaction<'_>, team: i64, name: &str) -> Result<i64> {
+    Ok(lock_project(tx, team, name).await?.id)
+}
+
+/// One ledger row with its running totals (the gallery's saving), under the lock.
+pub(crate) async fn book(
+    tx: &Transaction<'_>,
+    project: i64,
+    generation: &str,
+    member: i64,
+    machine: &str,
+    kind: &str,
+    amount: Decimal,
+) -> Result<()> {
+    insert_entry(tx, project, generation, member, machine, kind, amount).await
+}
+
 async fn lock_project_id(tx: &Transaction<'_>, id: i64) -> Result<Locked> {
     lock_by(tx, "id = $1", &[&id], &id.to_string()).await
 }

@@ -16,10 +16,14 @@
 mod admin;
 mod db;
 mod error;
+pub mod gallery;
 pub mod ledger;
 pub mod schema;
+pub mod storage;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "test-support")]
+pub mod testing_s3;
 mod url;
 
 use std::str::FromStr;
@@ -28,7 +32,9 @@ use serde::{Deserialize, Serialize};
 
 pub use admin::{Member, ProjectBudget, Role};
 pub use error::{ErrorClass, Result, TeamError};
+pub use gallery::{Published, PublishedImage};
 pub use ledger::{Audit, Meter, Reservation};
+pub use storage::{Storage, StorageConfig};
 pub use url::{DbUrl, split_password};
 
 /// A member connected to the team server.

@@ -143,7 +143,7 @@ impl PgServer {
     fn pg_ctl_start(&self) -> bool {
         let opts = format!(
             "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=off \
-             -c full_page_writes=off -c max_connections=150 -c shared_buffers=16MB",
+             -c full_page_writes=off -c max_connections=300 -c shared_buffers=16MB",
             self.port,
             self.dir.path().display()
         );

@@ -18,18 +18,19 @@ pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
         TeamCommand::Status => status(ctx).await,
         TeamCommand::Leave => leave(ctx).await,
         TeamCommand::Project(p) => project(ctx, p).await,
+        TeamCommand::Sync(a) => super::team_sync::run(ctx, a).await,
     }
 }
 
-fn data_dir(ctx: &Ctx) -> &std::path::Path {
+pub(super) fn data_dir(ctx: &Ctx) -> &std::path::Path {
     &ctx.engine.config().data_dir
 }
 
-fn service(ctx: &Ctx) -> String {
+pub(super) fn service(ctx: &Ctx) -> String {
     ctx.engine.config().keychain_service.clone()
 }
 
-fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
+pub(super) fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
     team_link::load(data_dir(ctx))?.ok_or_else(|| {
         CliError::not_found("this library is not in a team").hint(
             "join one: `proofsheet-cli team join --db postgres://USER@HOST/DB --password-stdin`",
@@ -37,7 +38,8 @@ fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
     })
 }
 
-fn read_password() -> CliResult<String> {
+/// The first `n` lines of stdin (secrets: the password, the storage secret).
+fn read_stdin_lines(n: usize) -> CliResult<Vec<String>> {
     let mut raw = Vec::new();
     std::io::stdin()
         .lock()
@@ -46,13 +48,15 @@ fn read_password() -> CliResult<String> {
         .map_err(|e| CliError::usage(format!("cannot read the password from stdin: {e}")))?;
     let text = String::from_utf8(raw)
         .map_err(|_| CliError::usage("the password on stdin is not UTF-8 text"))?;
-    let line = text.lines().next().unwrap_or("").to_owned();
-    if line.is_empty() {
-        return Err(CliError::usage(
-            "no password on stdin; pipe it in: `echo \"$PASSWORD\" | proofsheet-cli team join … --password-stdin`",
-        ));
+    let lines: Vec<String> = text.lines().take(n).map(str::to_owned).collect();
+    if lines.len() < n || lines.iter().any(String::is_empty) {
+        return Err(CliError::usage(format!(
+            "expected {n} non-empty line(s) on stdin (the password with --password-stdin, then \
+             the storage secret with --storage-secret-stdin); pipe them in: `printf '%s\\n' \
+             \"$PASSWORD\" | proofsheet-cli team join … --password-stdin`"
+        )));
     }
-    Ok(line)
+    Ok(lines)
 }
 
 async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
@@ -65,14 +69,22 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
         )));
     }
     let url = team::split_password(&a.db).map_err(cli_error)?;
-    let password = match (a.password_stdin, url.password.clone()) {
-        (true, Some(_)) => {
+    let mut stdin = if a.password_stdin || a.storage_secret_stdin {
+        read_stdin_lines(usize::from(a.password_stdin) + usize::from(a.storage_secret_stdin))?
+    } else {
+        Vec::new()
+    }
+    .into_iter();
+    let stdin_password = if a.password_stdin { stdin.next() } else { None };
+    let storage_secret = stdin.next();
+    let password = match (stdin_password, url.password.clone()) {
+        (Some(_), Some(_)) => {
             return Err(CliError::usage(
                 "the URL has a password and --password-stdin was given; pass only one",
             ));
         }
-        (true, None) => Some(read_password()?),
-        (false, Some(p)) => {
+        (Some(p), None) => Some(p),
+        (None, Some(p)) => {
             if !ctx.quiet {
                 eprintln!(
                     "note: the password given in the URL is stored in the keychain; it may still \
@@ -81,7 +93,7 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
             }
             Some(p)
         }
-        (false, None) => None,
+        (None, None) => None,
     };
     // Rejoining keeps this library's machine id (its ledger rows stay its own).
     let machine = team_link::load(data_dir(ctx))?
@@ -98,6 +110,18 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
         .await
         .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
         .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
+    }
+    if let (Some(bucket), Some(id), Some(secret)) = (&a.storage, &a.storage_key_id, storage_secret)
+    {
+        super::team_sync::store_storage_key(
+            ctx,
+            &machine,
+            bucket,
+            a.endpoint.as_deref(),
+            id,
+            secret,
+        )
+        .await?;
     }
     let config = TeamConfig {
         db: url.redacted,
@@ -198,10 +222,14 @@ async fn leave(ctx: &Ctx) -> CliResult<u8> {
         Err(e) => return Err(e),
     };
     let (svc, m) = (service(ctx), c.machine.clone());
-    tokio::task::spawn_blocking(move || keys::KeyStore::new(&svc).team_password_delete(&m))
-        .await
-        .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
-        .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
+    tokio::task::spawn_blocking(move || {
+        let k = keys::KeyStore::new(&svc);
+        k.team_storage_delete(&m)?;
+        k.team_password_delete(&m)
+    })
+    .await
+    .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
+    .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
     let p = team_link::path(data_dir(ctx));
     std::fs::remove_file(&p)
         .map_err(|e| CliError::general(format!("cannot remove {}: {e}", p.display())))?;

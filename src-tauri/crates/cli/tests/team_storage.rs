@@ -1,0 +1,223 @@
+//! Team storage end to end (issue 18, s18): real PostgreSQL (`team::testing`), a real S3
+//! server process (`s3s-fs`, `team::testing_s3`), the real keychain
+//! (.ci/with-keyring.sh) and one wiremock OpenAI per member.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Env, files_under, keyring_available, money, mount_openai_ok, secret_tool_lookup};
+use rust_decimal::Decimal;
+use serde_json::Value;
+use team::testing::PgServer;
+use team::testing_s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+
+const OFFER: &str = "openai:gpt-image-1-mini";
+const BUCKET: &str = "studio-images";
+
+async fn join(env: &Env, pg: &PgServer, s3: &S3Server, user: &str, pw: &str) -> Value {
+    env.run_stdin(
+        &[
+            "team",
+            "join",
+            "--db",
+            &pg.url(user, None, "studio"),
+            "--password-stdin",
+            "--team",
+            "Acme",
+            "--storage",
+            &format!("s3://{BUCKET}"),
+            "--endpoint",
+            &s3.endpoint(),
+            "--storage-key-id",
+            ACCESS_KEY,
+            "--storage-secret-stdin",
+            "--json",
+        ],
+        &format!("{pw}\n{SECRET_KEY}\n"),
+    )
+    .await
+    .ok()
+    .json()
+}
+
+fn service(env: &Env) -> String {
+    env.vars
+        .iter()
+        .find(|(k, _)| k == "PROOFSHEET_KEYCHAIN_SERVICE")
+        .map(|(_, v)| v.clone())
+        .unwrap()
+}
+
+fn generate<'a>(project: &'a str, prompt: &'a str) -> Vec<&'a str> {
+    vec![
+        "generate",
+        "--project",
+        project,
+        "--prompt",
+        prompt,
+        "--offer",
+        OFFER,
+        "--quality",
+        "low",
+        "--size",
+        "1024x1024",
+        "--seed",
+        "7",
+        "--json",
+    ]
+}
+
+const GENERATIONS: &str = "/v1/images/generations";
+
+async fn studio() -> (PgServer, S3Server, Env, Env) {
+    assert!(keyring_available(), "run under .ci/with-keyring.sh");
+    let pg = PgServer::start();
+    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
+        .await;
+    let s3 = S3Server::start(&[BUCKET]);
+    let mut ana = Env::new().await;
+    ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-ana");
+    mount_openai_ok(&ana.server, 7).await;
+    let mut bob = Env::new().await;
+    bob.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-bob");
+    mount_openai_ok(&bob.server, 99).await;
+    join(&ana, &pg, &s3, "ana", "ana-pw").await;
+    join(&bob, &pg, &s3, "bob", "bob-pw").await;
+    ana.json(&["team", "project", "create", "Spring", "--budget", "1"])
+        .await;
+    bob.json(&["team", "project", "use", "Spring"]).await;
+    (pg, s3, ana, bob)
+}
+
+fn image_bytes(env: &Env, g: &Value) -> Vec<u8> {
+    let path = g["images"][0]["path"].as_str().unwrap();
+    let p = std::path::Path::new(path);
+    let p = if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        env.data_dir().join(p)
+    };
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[tokio::test]
+async fn a_teammates_identical_request_is_served_from_storage_at_no_cost() {
+    if !keyring_available() {
+        eprintln!("skipped: run under .ci/with-keyring.sh");
+        return;
+    }
+    let (_pg, s3, ana, bob) = studio().await;
+    // The storage key is in the keychain, under each machine, and nowhere on disk.
+    let machine = bob.json(&["team", "status"]).await["machine"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        secret_tool_lookup(&service(&bob), &format!("team-s3:{machine}")).as_deref(),
+        Some(format!("{ACCESS_KEY}:{SECRET_KEY}").as_str())
+    );
+
+    let a = ana
+        .run(&generate("Spring", "a lighthouse"))
+        .await
+        .ok()
+        .json();
+    let cost = money(&a, "cost_usd");
+    assert!(cost > Decimal::ZERO);
+    assert_eq!(ana.requests_to("POST", GENERATIONS).await, 1);
+    assert_eq!(s3.object_files(BUCKET), 1, "the image is in the bucket");
+
+    // Bob asks for the same thing: served from the bucket, $0, his provider never called.
+    let b = bob
+        .run(&generate("Spring", "a lighthouse"))
+        .await
+        .ok()
+        .json();
+    assert_eq!(bob.requests_to("POST", GENERATIONS).await, 0);
+    assert_eq!(b["status"], "reused", "{b}");
+    assert_eq!(money(&b, "cost_usd"), Decimal::ZERO);
+    assert_eq!(
+        image_bytes(&bob, &b),
+        image_bytes(&ana, &a),
+        "the same image"
+    );
+    let m = bob.json(&["team", "project", "show", "Spring"]).await;
+    assert_eq!(money(&m, "spent_usd"), cost, "{m}");
+    assert_eq!(money(&m, "saved_usd"), cost, "{m}");
+    assert_eq!(money(&m, "reserved_usd"), Decimal::ZERO, "{m}");
+    assert_eq!(m["balanced"], true);
+    // Bob's local books: nothing spent, the saving recorded.
+    let local = bob.json(&["project", "show", "Spring"]).await;
+    assert_eq!(money(&local, "spent_usd"), Decimal::ZERO, "{local}");
+    // Asking again is a local hit: still nothing sent, nothing new in the bucket.
+    bob.run(&generate("Spring", "a lighthouse")).await.ok();
+    assert_eq!(bob.requests_to("POST", GENERATIONS).await, 0);
+    assert_eq!(s3.object_files(BUCKET), 1);
+
+    // No secret anywhere on disk or in any output.
+    for env in [&ana, &bob] {
+        for f in files_under(env.tmp.path()) {
+            let bytes = std::fs::read(&f).unwrap_or_default();
+            assert!(
+                !bytes
+                    .windows(SECRET_KEY.len())
+                    .any(|w| w == SECRET_KEY.as_bytes()),
+                "the storage secret found in {}",
+                f.display()
+            );
+        }
+        let t = env.transcript.lock().unwrap().clone();
+        assert!(!t.contains(SECRET_KEY), "the storage secret was printed");
+    }
+}
+
+#[tokio::test]
+async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
+    if !keyring_available() {
+        eprintln!("skipped: run under .ci/with-keyring.sh");
+        return;
+    }
+    let (_pg, mut s3, ana, bob) = studio().await;
+    ana.run(&generate("Spring", "a harbour")).await.ok();
+    assert_eq!(s3.object_files(BUCKET), 1);
+    // The next call answers another image (identical bytes would be one object).
+    ana.server.reset().await;
+    mount_openai_ok(&ana.server, 8).await;
+
+    // The bucket goes away: paid work on the team project still runs (the server holds
+    // the money), its publication waits in the outbox.
+    s3.stop();
+    let g = ana.run(&generate("Spring", "a storm")).await.ok().json();
+    assert_eq!(g["status"], "succeeded");
+    s3.restart();
+    assert_eq!(s3.object_files(BUCKET), 1, "not uploaded while away");
+    // Bob cannot be served the storm yet (unpublished): nothing from the outbox leaks.
+    let s = bob.json(&["team", "sync"]).await;
+    assert_eq!(s["projects"][0]["received"], 1, "{s}");
+
+    // Ana's next sync pushes the outbox; a second one has nothing to push.
+    let pushed = ana.json(&["team", "sync"]).await;
+    assert_eq!(s3.object_files(BUCKET), 2, "{pushed}");
+    ana.json(&["team", "sync"]).await;
+    assert_eq!(s3.object_files(BUCKET), 2, "nothing uploaded twice");
+
+    // Bob catches up on the storm; again: nothing new.
+    let s = bob.run(&["team", "sync", "--json"]).await.ok();
+    assert!(
+        s.stderr.contains("Spring: 1 received (1 images)"),
+        "{}",
+        s.stderr
+    );
+    assert_eq!(s.json()["projects"][0]["received"], 1);
+    let s = bob.json(&["team", "sync"]).await;
+    assert_eq!(s["projects"][0]["received"], 0, "{s}");
+    assert_eq!(s["projects"][0]["skipped"], 2, "{s}");
+    assert_eq!(bob.requests_to("POST", GENERATIONS).await, 0);
+    let gallery = bob.json(&["gallery", "list", "--project", "Spring"]).await;
+    assert_eq!(
+        gallery["items"].as_array().map(Vec::len),
+        Some(2),
+        "{gallery}"
+    );
+}
