@@ -7,7 +7,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use engine::{Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger};
+use engine::{
+    ApprovalAsk, ApprovalCheck, Settled, SharedApprovals, SharedError, SharedErrorKind,
+    SharedFuture, SharedLedger,
+};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use team::{ErrorClass, Team, TeamError};
@@ -197,6 +200,83 @@ impl SharedLedger for Link {
                 .await
                 .map_err(shared)?;
             Ok(open.into_iter().map(|(id, _)| id).collect())
+        })
+    }
+
+    fn approvals(&self) -> Option<&dyn SharedApprovals> {
+        Some(self)
+    }
+}
+
+fn approval_id(id: &str) -> Result<i64, SharedError> {
+    id.parse().map_err(|_| SharedError {
+        kind: SharedErrorKind::Other,
+        message: format!("{id:?} is not an approval request id"),
+    })
+}
+
+impl SharedApprovals for Link {
+    fn request_approval<'a>(&'a self, ask: &'a ApprovalAsk) -> SharedFuture<'a, Option<String>> {
+        Box::pin(async move {
+            let gate = self
+                .team()
+                .await?
+                .request_approval_if_needed(&team::ApprovalAsk {
+                    project: &ask.project,
+                    prompt_summary: &ask.prompt_summary,
+                    offer: &ask.offer,
+                    estimate: ask.estimate,
+                })
+                .await
+                .map_err(shared)?;
+            Ok(match gate {
+                team::Gate::NotNeeded => None,
+                team::Gate::Requested(a) => Some(a.id.to_string()),
+            })
+        })
+    }
+
+    fn approval_state<'a>(&'a self, id: &'a str) -> SharedFuture<'a, ApprovalCheck> {
+        Box::pin(async move {
+            let a = self
+                .team()
+                .await?
+                .approval(approval_id(id)?)
+                .await
+                .map_err(shared)?;
+            use team::ApprovalState as S;
+            Ok(match a.state {
+                S::Pending => ApprovalCheck::Pending,
+                S::Approved => ApprovalCheck::Approved,
+                S::Refused => ApprovalCheck::Refused {
+                    by: a.decided_by,
+                    reason: a.reason.unwrap_or_default(),
+                },
+                S::Cancelled => ApprovalCheck::Cancelled,
+                S::Claimed => ApprovalCheck::Claimed,
+                S::Expired => ApprovalCheck::Expired,
+            })
+        })
+    }
+
+    fn claim_approval<'a>(&'a self, id: &'a str) -> SharedFuture<'a, bool> {
+        Box::pin(async move {
+            self.team()
+                .await?
+                .claim_approval(approval_id(id)?)
+                .await
+                .map_err(shared)
+        })
+    }
+
+    fn cancel_approval<'a>(&'a self, id: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            self.team()
+                .await?
+                .cancel_approval(approval_id(id)?)
+                .await
+                .map(drop)
+                .map_err(shared)
         })
     }
 }

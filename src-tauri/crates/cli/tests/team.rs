@@ -61,7 +61,7 @@ async fn join_status_leave_keep_the_password_in_the_keychain_only() {
         (Some("Acme"), Some("ana"))
     );
     assert_eq!(j["role"], "admin", "the first member creates the team");
-    assert_eq!(j["schema_version"], 1);
+    assert_eq!(j["schema_version"], team::schema::app_version());
     let machine = j["machine"].as_str().unwrap().to_owned();
     // The password is in the keychain, under this machine, and nowhere on disk.
     assert_eq!(

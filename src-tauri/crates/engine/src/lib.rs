@@ -21,6 +21,7 @@ macro_rules! ipc_type {
 }
 
 pub mod api;
+mod approval;
 mod attempts;
 mod budget;
 mod candidates;
@@ -81,5 +82,6 @@ pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
-    Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
+    ApprovalAsk, ApprovalCheck, Settled, SharedApprovals, SharedError, SharedErrorKind,
+    SharedFuture, SharedLedger, SharedLedgerHook,
 };

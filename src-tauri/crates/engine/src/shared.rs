@@ -27,7 +27,7 @@ use crate::error::{EngineError, Result};
 /// The project setting that marks a team project.
 pub(crate) const SETTING: &str = "team";
 
-fn refused(e: SharedError) -> EngineError {
+pub(crate) fn refused(e: SharedError) -> EngineError {
     // Both are budget refusals: nothing was sent, and the message says why.
     match e.kind {
         SharedErrorKind::Budget => EngineError::budget(format!("Not sent: {}", e.message)),
@@ -39,7 +39,7 @@ fn refused(e: SharedError) -> EngineError {
 }
 
 /// The team project's name, when `project` is one.
-async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
+pub(crate) async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
     let key = Core::project_setting_key(project, SETTING);
     core.store_op(move |s| {
         let team = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
@@ -52,7 +52,7 @@ async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String
     .await
 }
 
-fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
+pub(crate) fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \

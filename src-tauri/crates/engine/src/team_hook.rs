@@ -53,6 +53,10 @@ pub trait SharedLedger: Send + Sync {
     fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;
     /// Generations this machine still holds money for on the server.
     fn open_generations(&self) -> SharedFuture<'_, Vec<String>>;
+    /// Approval of spend, when this connection supports it (none: never needed).
+    fn approvals(&self) -> Option<&dyn SharedApprovals> {
+        None
+    }
 }
 
 /// `EngineOptions::shared_ledger`: the team server, if this process joined one.
@@ -66,5 +70,58 @@ impl std::fmt::Debug for SharedLedgerHook {
         } else {
             "SharedLedger(none)"
         })
+    }
+}
+
+/// A request for an admin's approval (issue 18 item 5), before anything is reserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalAsk {
+    pub project: String,
+    pub prompt_summary: String,
+    pub offer: String,
+    /// The worst case the reservation would hold.
+    pub estimate: Decimal,
+}
+
+/// Where an approval request stands on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalCheck {
+    Pending,
+    Approved,
+    Refused {
+        by: Option<String>,
+        reason: String,
+    },
+    Cancelled,
+    /// Already taken to run (by this library's other process, or before a crash).
+    Claimed,
+    Expired,
+}
+
+fn no_approvals<T>() -> std::result::Result<T, SharedError> {
+    Err(SharedError {
+        kind: SharedErrorKind::Other,
+        message: "this team connection does not support approvals".into(),
+    })
+}
+
+/// Approval of spend on the team server. The defaults say "no approval needed", so a
+/// `SharedLedger` that does not implement it behaves as before.
+pub trait SharedApprovals: Send + Sync {
+    /// Records a pending approval when the project's threshold is exceeded: its id, or
+    /// `None` when the request may run now.
+    fn request_approval<'a>(&'a self, _ask: &'a ApprovalAsk) -> SharedFuture<'a, Option<String>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn approval_state<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, ApprovalCheck> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Takes an approved request to run it: true for exactly one caller.
+    fn claim_approval<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, bool> {
+        Box::pin(async { no_approvals() })
+    }
+    /// The requester withdraws it.
+    fn cancel_approval<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async { no_approvals() })
     }
 }

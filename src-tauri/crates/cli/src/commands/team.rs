@@ -18,6 +18,7 @@ pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
         TeamCommand::Status => status(ctx).await,
         TeamCommand::Leave => leave(ctx).await,
         TeamCommand::Project(p) => project(ctx, p).await,
+        other => super::team_approvals::run(ctx, other).await,
     }
 }
 
@@ -25,11 +26,11 @@ fn data_dir(ctx: &Ctx) -> &std::path::Path {
     &ctx.engine.config().data_dir
 }
 
-fn service(ctx: &Ctx) -> String {
+pub(super) fn service(ctx: &Ctx) -> String {
     ctx.engine.config().keychain_service.clone()
 }
 
-fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
+pub(super) fn joined(ctx: &Ctx) -> CliResult<TeamConfig> {
     team_link::load(data_dir(ctx))?.ok_or_else(|| {
         CliError::not_found("this library is not in a team").hint(
             "join one: `proofsheet-cli team join --db postgres://USER@HOST/DB --password-stdin`",
@@ -261,6 +262,7 @@ async fn project(ctx: &Ctx, p: TeamProjectCommand) -> CliResult<u8> {
             show(ctx, &t, &name).await
         }
         TeamProjectCommand::Show { name } => show(ctx, &t, &name).await,
+        TeamProjectCommand::Approval(a) => super::team_approvals::threshold(ctx, &t, a).await,
         TeamProjectCommand::List => {
             let names = t.projects().await.map_err(cli_error)?;
             emit(ctx, &serde_json::json!({ "projects": names }), || {

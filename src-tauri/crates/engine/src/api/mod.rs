@@ -305,11 +305,25 @@ ipc_type! {
         pub inputs: Vec<InputHash>,
     }
 
+    /// A request of this library waiting for a team admin's approval (issue 18).
+    pub struct AwaitingApprovalView {
+        pub approval_id: String,
+        pub project: String,
+        pub prompt: String,
+        /// The worst case its reservation would hold.
+        pub estimate_usd: Decimal,
+        /// RFC 3339, when it was asked.
+        pub requested_at: String,
+    }
+
     /// Progress of one job, delivered in order through the job's channel.
     #[serde(rename_all = "snake_case", tag = "stage")]
     pub enum JobEvent {
         Queued { job_id: String },
         Estimating,
+        /// A team project's approval threshold is exceeded: nothing is reserved or sent
+        /// until an admin approves request `approval_id` (worst case `estimate_usd`).
+        AwaitingApproval { approval_id: String, estimate_usd: Decimal },
         /// `warning`: a budget threshold crossed or a soft budget overrun.
         Reserved { amount_usd: Decimal, warning: Option<String> },
         WaitingRateLimit { provider: OfferProvider, seconds: u32 },
