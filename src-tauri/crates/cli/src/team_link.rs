@@ -7,6 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use engine::api::{ApprovalStateView, TeamApprovalView, TeamApprovals};
 use engine::{
     ApprovalAsk, ApprovalCheck, Settled, SharedApprovals, SharedError, SharedErrorKind,
     SharedFuture, SharedLedger,
@@ -208,6 +209,33 @@ impl SharedLedger for Link {
     }
 }
 
+/// The team crate's approval as the engine's IPC shape.
+pub fn view(a: team::Approval) -> TeamApprovalView {
+    use team::ApprovalState as S;
+    TeamApprovalView {
+        approval_id: a.id.to_string(),
+        project: a.project,
+        requester: a.requester,
+        machine: a.machine,
+        prompt_summary: a.prompt_summary,
+        offer_id: a.offer,
+        estimate_usd: a.estimate,
+        state: match a.state {
+            S::Pending => ApprovalStateView::Pending,
+            S::Approved => ApprovalStateView::Approved,
+            S::Refused => ApprovalStateView::Refused,
+            S::Cancelled => ApprovalStateView::Cancelled,
+            S::Claimed => ApprovalStateView::Claimed,
+            S::Expired => ApprovalStateView::Expired,
+        },
+        created_at: a.created_at,
+        expires_at: a.expires_at,
+        decided_by: a.decided_by,
+        decided_at: a.decided_at,
+        reason: a.reason,
+    }
+}
+
 fn approval_id(id: &str) -> Result<i64, SharedError> {
     id.parse().map_err(|_| SharedError {
         kind: SharedErrorKind::Other,
@@ -264,6 +292,47 @@ impl SharedApprovals for Link {
             self.team()
                 .await?
                 .claim_approval(approval_id(id)?)
+                .await
+                .map_err(shared)
+        })
+    }
+
+    fn list_approvals(&self, pending_only: bool) -> SharedFuture<'_, TeamApprovals> {
+        Box::pin(async move {
+            let t = self.team().await?;
+            let items = t.approvals(pending_only).await.map_err(shared)?;
+            Ok(TeamApprovals {
+                can_decide: t.member().role == team::Role::Admin,
+                items: items.into_iter().map(view).collect(),
+            })
+        })
+    }
+
+    fn decide<'a>(
+        &'a self,
+        id: &'a str,
+        refusal: Option<&'a str>,
+    ) -> SharedFuture<'a, TeamApprovalView> {
+        Box::pin(async move {
+            let t = self.team().await?;
+            let id = approval_id(id)?;
+            let a = match refusal {
+                None => t.approve(id).await,
+                Some(why) => t.refuse(id, why).await,
+            };
+            a.map(view).map_err(shared)
+        })
+    }
+
+    fn set_threshold<'a>(
+        &'a self,
+        project: &'a str,
+        threshold: Option<Decimal>,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async move {
+            self.team()
+                .await?
+                .set_approval_threshold(project, threshold)
                 .await
                 .map_err(shared)
         })

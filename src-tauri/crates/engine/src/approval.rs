@@ -18,14 +18,17 @@ use store::ProjectId;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{AwaitingApprovalView, GenerateInput, GenerationResult, JobEvent};
+use crate::api::{
+    AwaitingApprovalView, GenerateInput, GenerationResult, JobEvent, TeamApprovalView,
+    TeamApprovals,
+};
 use crate::claim::worst_of;
 use crate::config::ProgressFn;
 use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::pipeline::JobSpec;
 use crate::routing::Candidate;
-use crate::team_hook::{ApprovalAsk, ApprovalCheck};
+use crate::team_hook::{ApprovalAsk, ApprovalCheck, SharedApprovals, SharedError};
 
 const PREFIX: &str = "team.approval.";
 
@@ -133,7 +136,7 @@ pub(crate) async fn gate(
 
 async fn wait(
     core: &Arc<Core>,
-    approvals: &dyn crate::team_hook::SharedApprovals,
+    approvals: &dyn SharedApprovals,
     id: &str,
     cancel: &CancellationToken,
     slot: &mut Option<OwnedSemaphorePermit>,
@@ -200,7 +203,7 @@ async fn wait(
 }
 
 /// The requester cancelled the job: the request is withdrawn on the server too.
-async fn withdraw(approvals: &dyn crate::team_hook::SharedApprovals, id: &str) -> EngineError {
+async fn withdraw(approvals: &dyn SharedApprovals, id: &str) -> EngineError {
     if let Err(e) = approvals.cancel_approval(id).await {
         tracing::warn!(
             approval = id,
@@ -209,6 +212,24 @@ async fn withdraw(approvals: &dyn crate::team_hook::SharedApprovals, id: &str) -
         );
     }
     EngineError::cancelled()
+}
+
+fn approvals_of(core: &Arc<Core>) -> Result<&dyn SharedApprovals> {
+    let shared = core.options().shared_ledger.0.as_ref().ok_or_else(|| {
+        EngineError::validation(
+            "this library is not connected to a team; join one first \
+             (`proofsheet-cli team join`)",
+        )
+    })?;
+    shared
+        .approvals()
+        .ok_or_else(|| EngineError::validation("this team connection does not support approvals"))
+}
+
+/// A team server's refusal of an approval action (not an admin, already decided, server
+/// away): the message says which and what to do.
+fn team_error(e: SharedError) -> EngineError {
+    EngineError::validation(e.message)
 }
 
 async fn records(core: &Arc<Core>) -> Result<Vec<Waiting>> {
@@ -286,17 +307,49 @@ impl crate::Engine {
         Ok(spec_of(w))
     }
 
+    /// The team's approval requests (admins) or this member's own.
+    pub async fn team_approvals(&self, pending_only: bool) -> Result<TeamApprovals> {
+        approvals_of(&self.core)?
+            .list_approvals(pending_only)
+            .await
+            .map_err(team_error)
+    }
+
+    /// Approves a request (admins only): its requester's job then runs, once.
+    pub async fn team_approve(&self, approval_id: &str) -> Result<TeamApprovalView> {
+        approvals_of(&self.core)?
+            .decide(approval_id, None)
+            .await
+            .map_err(team_error)
+    }
+
+    /// Refuses a request with a reason its requester is shown (admins only).
+    pub async fn team_refuse(&self, approval_id: &str, reason: &str) -> Result<TeamApprovalView> {
+        approvals_of(&self.core)?
+            .decide(approval_id, Some(reason))
+            .await
+            .map_err(team_error)
+    }
+
+    /// Sets (or, with `None`, removes) a team project's approval threshold (admins only).
+    pub async fn team_set_approval_threshold(
+        &self,
+        project: &str,
+        threshold: Option<Decimal>,
+    ) -> Result<()> {
+        approvals_of(&self.core)?
+            .set_threshold(project, threshold)
+            .await
+            .map_err(team_error)
+    }
+
     /// Withdraws a request waiting for approval (on the server and here). A job of this
     /// process waiting on it ends as withdrawn at its next check.
     pub async fn cancel_approval(&self, approval_id: &str) -> Result<()> {
-        let shared = crate::shared::hook(&self.core)?;
-        let approvals = shared.approvals().ok_or_else(|| {
-            EngineError::validation("this team connection does not support approvals")
-        })?;
-        approvals
+        approvals_of(&self.core)?
             .cancel_approval(approval_id)
             .await
-            .map_err(|e| EngineError::validation(e.message))?;
+            .map_err(team_error)?;
         forget(&self.core, approval_id).await;
         Ok(())
     }

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::api::{TeamApprovalView, TeamApprovals};
+
 /// What the embedder's server side answers.
 pub type SharedFuture<'a, T> =
     Pin<Box<dyn Future<Output = std::result::Result<T, SharedError>> + Send + 'a>>;
@@ -122,6 +124,26 @@ pub trait SharedApprovals: Send + Sync {
     }
     /// The requester withdraws it.
     fn cancel_approval<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async { no_approvals() })
+    }
+    /// The requests this member may see (admins: the team's), newest first.
+    fn list_approvals(&self, _pending_only: bool) -> SharedFuture<'_, TeamApprovals> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Approves (`refusal` none) or refuses with a reason (admins only).
+    fn decide<'a>(
+        &'a self,
+        _id: &'a str,
+        _refusal: Option<&'a str>,
+    ) -> SharedFuture<'a, TeamApprovalView> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Sets or removes a team project's approval threshold (admins only).
+    fn set_threshold<'a>(
+        &'a self,
+        _project: &'a str,
+        _threshold: Option<Decimal>,
+    ) -> SharedFuture<'a, ()> {
         Box::pin(async { no_approvals() })
     }
 }

@@ -316,6 +316,40 @@ ipc_type! {
         pub requested_at: String,
     }
 
+    /// Where a team approval request stands.
+    #[serde(rename_all = "snake_case")]
+    pub enum ApprovalStateView { Pending, Approved, Refused, Cancelled, Claimed, Expired }
+
+    /// A team approval request as admins (and its requester) see it.
+    pub struct TeamApprovalView {
+        pub approval_id: String,
+        pub project: String,
+        pub requester: String,
+        pub machine: String,
+        pub prompt_summary: String,
+        pub offer_id: String,
+        /// The worst case its reservation would hold.
+        pub estimate_usd: Decimal,
+        pub state: ApprovalStateView,
+        pub created_at: String,
+        pub expires_at: String,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<String>,
+        pub reason: Option<String>,
+    }
+
+    /// A team project's approval threshold (admins): `None` turns approval off.
+    pub struct ApprovalThresholdInput {
+        pub project: String,
+        pub threshold_usd: Option<Decimal>,
+    }
+
+    /// The approval requests this member may see; `can_decide`: this member is an admin.
+    pub struct TeamApprovals {
+        pub can_decide: bool,
+        pub items: Vec<TeamApprovalView>,
+    }
+
     /// Progress of one job, delivered in order through the job's channel.
     #[serde(rename_all = "snake_case", tag = "stage")]
     pub enum JobEvent {
