@@ -2,9 +2,7 @@
 //! refuse requests and set a project's threshold; a requester sees what waits and can
 //! withdraw it. Every call goes through the engine's team connection.
 
-use engine::api::{
-    ApprovalThresholdInput, AwaitingApprovalView, TeamApprovalView, TeamApprovals,
-};
+use engine::api::{ApprovalThresholdInput, AwaitingApprovalView, TeamApprovalView, TeamApprovals};
 use tauri::State;
 
 use crate::error::CmdResult;

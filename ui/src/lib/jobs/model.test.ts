@@ -8,7 +8,7 @@ describe('jobs', () => {
     expect(j.phase).toBe('awaiting_approval');
     expect(j.approval).toEqual({ id: '7', estimate_usd: '0.250000' });
     expect(j.reserved_usd).toBeNull();
-    expect(phaseLabel(j, 20)).toBe('Awaiting approval · est $0.25');
+    expect(phaseLabel(j, 20)).toBe('Awaiting approval · est $0.2500');
     expect(cancelMessage(j)).toBe('Cancelled before anything was sent — nothing was charged.');
   });
   it('shows elapsed time while running and freezes it when done', () => {

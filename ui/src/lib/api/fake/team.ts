@@ -13,11 +13,11 @@ function notJoined(): never {
 
 export function fakeTeam(call: Call) {
   return {
-    teamApprovals: (_pendingOnly: boolean) => call('teamApprovals', (): T.TeamApprovals => notJoined()),
-    teamApprove: (_id: string) => call('teamApprove', (): T.TeamApprovalView => notJoined()),
-    teamRefuse: (_id: string, _reason: string) => call('teamRefuse', (): T.TeamApprovalView => notJoined()),
-    teamSetApprovalThreshold: (_input: T.ApprovalThresholdInput) => call('teamSetApprovalThreshold', (): void => notJoined()),
+    teamApprovals: () => call('teamApprovals', (): T.TeamApprovals => notJoined()),
+    teamApprove: () => call('teamApprove', (): T.TeamApprovalView => notJoined()),
+    teamRefuse: () => call('teamRefuse', (): T.TeamApprovalView => notJoined()),
+    teamSetApprovalThreshold: () => call('teamSetApprovalThreshold', (): void => notJoined()),
     teamAwaitingApprovals: () => call('teamAwaitingApprovals', (): T.AwaitingApprovalView[] => []),
-    teamWithdrawApproval: (_id: string) => call('teamWithdrawApproval', (): void => notJoined()),
+    teamWithdrawApproval: () => call('teamWithdrawApproval', (): void => notJoined()),
   };
 }
