@@ -417,6 +417,34 @@ fn table() -> Vec<(&'static str, Value, Want)> {
             json!({ "name": "nope" }),
             Want::Err("not_found"),
         ),
+        // Approval of spend: a library in no team has nothing waiting, and the team's
+        // actions say to join one.
+        ("team_awaiting_approvals", json!({}), Want::Ok(empty_list)),
+        (
+            "team_approvals",
+            json!({ "pendingOnly": true }),
+            Want::Err("validation"),
+        ),
+        (
+            "team_approve",
+            json!({ "approvalId": "1" }),
+            Want::Err("validation"),
+        ),
+        (
+            "team_refuse",
+            json!({ "approvalId": "1", "reason": "too dear" }),
+            Want::Err("validation"),
+        ),
+        (
+            "team_set_approval_threshold",
+            json!({ "input": { "project": PROJECT, "threshold_usd": "2" } }),
+            Want::Err("validation"),
+        ),
+        (
+            "team_withdraw_approval",
+            json!({ "approvalId": "1" }),
+            Want::Err("validation"),
+        ),
     ]
 }
 

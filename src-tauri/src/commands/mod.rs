@@ -16,6 +16,7 @@ mod pricing;
 mod projects;
 mod routing;
 mod settings;
+mod team_approvals;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
 
@@ -93,6 +94,12 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             gateways::gateway_save,
             gateways::gateway_remove,
             gateways::gateway_test,
+            team_approvals::team_approvals,
+            team_approvals::team_approve,
+            team_approvals::team_refuse,
+            team_approvals::team_set_approval_threshold,
+            team_approvals::team_awaiting_approvals,
+            team_approvals::team_withdraw_approval,
         ])
         .events(collect_events![DataChanged])
 }

@@ -159,6 +159,18 @@ export const commands = {
 	gatewayRemove: (name: string) => typedError<null, AppError>(__TAURI_INVOKE("gateway_remove", { name })),
 	/**  Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
 	gatewayTest: (name: string) => typedError<GatewayTestView, AppError>(__TAURI_INVOKE("gateway_test", { name })),
+	/**  The team's approval requests (admins) or this member's own; `can_decide` says which. */
+	teamApprovals: (pendingOnly: boolean) => typedError<TeamApprovals, AppError>(__TAURI_INVOKE("team_approvals", { pendingOnly })),
+	/**  Approves a request (admins only): the requester's job runs it once. */
+	teamApprove: (approvalId: string) => typedError<TeamApprovalView, AppError>(__TAURI_INVOKE("team_approve", { approvalId })),
+	/**  Refuses a request with a reason the requester is shown (admins only). */
+	teamRefuse: (approvalId: string, reason: string) => typedError<TeamApprovalView, AppError>(__TAURI_INVOKE("team_refuse", { approvalId, reason })),
+	/**  Sets or removes a team project's approval threshold (admins only). */
+	teamSetApprovalThreshold: (input: ApprovalThresholdInput) => typedError<null, AppError>(__TAURI_INVOKE("team_set_approval_threshold", { input })),
+	/**  This library's requests waiting for an admin (kept across restarts). */
+	teamAwaitingApprovals: () => typedError<AwaitingApprovalView[], AppError>(__TAURI_INVOKE("team_awaiting_approvals")),
+	/**  Withdraws a request of this library still waiting; nothing is charged. */
+	teamWithdrawApproval: (approvalId: string) => typedError<null, AppError>(__TAURI_INVOKE("team_withdraw_approval", { approvalId })),
 };
 
 /** Events */
@@ -185,6 +197,15 @@ export type AppInfo = {
 	channel: BuildChannel,
 	/**  Milliseconds from process start to the UI's first paint, once reported. */
 	first_paint_ms: number | null,
+};
+
+/**  Where a team approval request stands. */
+export type ApprovalStateView = "pending" | "approved" | "refused" | "cancelled" | "claimed" | "expired";
+
+/**  A team project's approval threshold (admins): `None` turns approval off. */
+export type ApprovalThresholdInput = {
+	project: string,
+	threshold_usd: string | null,
 };
 
 /**
@@ -237,6 +258,17 @@ export type Availability = "ready" |
 "no_key" | 
 /**  A local server (or endpoint) whose address is not configured. */
 "not_configured";
+
+/**  A request of this library waiting for a team admin's approval (issue 18). */
+export type AwaitingApprovalView = {
+	approval_id: string,
+	project: string,
+	prompt: string,
+	/**  The worst case its reservation would hold. */
+	estimate_usd: string,
+	/**  RFC 3339, when it was asked. */
+	requested_at: string,
+};
 
 /**  How an offer's price is computed: the `kind` of its catalog formula. */
 export type BillingKind = 
@@ -1038,6 +1070,11 @@ export type InvoiceQuery = {
 
 /**  Progress of one job, delivered in order through the job's channel. */
 export type JobEvent = { stage: "queued"; job_id: string } | { stage: "estimating" } | 
+/**
+ *  A team project's approval threshold is exceeded: nothing is reserved or sent
+ *  until an admin approves request `approval_id` (worst case `estimate_usd`).
+ */
+{ stage: "awaiting_approval"; approval_id: string; estimate_usd: string } | 
 /**  `warning`: a budget threshold crossed or a soft budget overrun. */
 { stage: "reserved"; amount_usd: string; warning: string | null } | { stage: "waiting_rate_limit"; provider: OfferProvider; seconds: number } | { stage: "running"; provider: OfferProvider; model: string; attempt: number } | { stage: "polling"; provider: OfferProvider; remote_id: string; elapsed_s: number } | { stage: "storing" } | { stage: "done"; result: GenerationResult } | { stage: "failed"; message: string; result: GenerationResult | null };
 
@@ -1503,6 +1540,30 @@ export type SpendPoint = {
 	key: string,
 	spend_usd: string,
 	count: number,
+};
+
+/**  A team approval request as admins (and its requester) see it. */
+export type TeamApprovalView = {
+	approval_id: string,
+	project: string,
+	requester: string,
+	machine: string,
+	prompt_summary: string,
+	offer_id: string,
+	/**  The worst case its reservation would hold. */
+	estimate_usd: string,
+	state: ApprovalStateView,
+	created_at: string,
+	expires_at: string,
+	decided_by: string | null,
+	decided_at: string | null,
+	reason: string | null,
+};
+
+/**  The approval requests this member may see; `can_decide`: this member is an admin. */
+export type TeamApprovals = {
+	can_decide: boolean,
+	items: TeamApprovalView[],
 };
 
 /**  Draft (cheap) or final (premium). */

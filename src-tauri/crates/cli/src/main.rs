@@ -9,6 +9,7 @@ mod exit;
 mod gateway_args;
 mod output;
 mod parse;
+mod team_approval_args;
 mod team_args;
 mod team_link;
 

@@ -29,6 +29,17 @@ but it may stay in your shell history: prefer --password-stdin.")]
     /// Team projects: budgets and caps on the server (admins), use them here (members)
     #[command(subcommand)]
     Project(TeamProjectCommand),
+    /// Requests waiting for an admin's approval: the team's (admins) or your own
+    Approvals(crate::team_approval_args::ApprovalsArgs),
+    /// Approve a request (admins): the requester's job then runs, once
+    Approve(crate::team_approval_args::ApprovalIdArgs),
+    /// Refuse a request with a reason the requester is shown (admins); nothing is charged
+    Refuse(crate::team_approval_args::RefuseArgs),
+    /// Withdraw a request of yours that is still waiting
+    Withdraw(crate::team_approval_args::ApprovalIdArgs),
+    /// Wait again for a request this library asked before a restart, and run it once
+    /// approved (without ID: list this library's waiting requests)
+    Resume(crate::team_approval_args::ResumeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -75,6 +86,8 @@ pub enum TeamProjectCommand {
     Show { name: String },
     /// List the team's projects
     List,
+    /// Require an admin's approval for requests whose worst case exceeds USD (admins)
+    Approval(crate::team_approval_args::ThresholdArgs),
 }
 
 #[derive(Debug, Args)]

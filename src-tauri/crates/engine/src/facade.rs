@@ -588,5 +588,6 @@ pub(crate) fn spec(input: GenerateInput, parent: Option<store::GenerationId>) ->
         no_dedup: input.no_dedup,
         parent,
         later: false,
+        approval: None,
     }
 }

@@ -29,7 +29,11 @@ pub(crate) fn spawn(
     let id = job_id.clone();
     let handle = tokio::spawn(async move {
         let out = match core.runs().queue().slot(&cancel).await {
-            Some(_permit) => pipeline::run(core.clone(), spec, cancel, progress.clone()).await,
+            Some(permit) => {
+                // The pipeline gives the slot back while it waits for a team approval.
+                let mut slot = Some(permit);
+                pipeline::run(core.clone(), spec, cancel, progress.clone(), &mut slot).await
+            }
             None => Err(crate::error::EngineError::cancelled()),
         };
         if let Err(e) = &out {

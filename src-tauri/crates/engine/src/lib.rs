@@ -21,6 +21,7 @@ macro_rules! ipc_type {
 }
 
 pub mod api;
+mod approval;
 mod attempts;
 mod budget;
 mod candidates;
@@ -83,7 +84,7 @@ pub use facade::{Engine, EngineConfig, ProgressFn};
 pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
-    Settled, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage, SharedLedger,
-    SharedLedgerHook,
+    ApprovalAsk, ApprovalCheck, Settled, SharedApprovals, SharedError, SharedErrorKind,
+    SharedFuture, SharedHit, SharedImage, SharedLedger, SharedLedgerHook,
 };
 pub use team_sync::TeamPull;

@@ -35,6 +35,8 @@ pub(crate) struct JobSpec {
     pub parent: Option<GenerationId>,
     /// "Later": send it to a provider's batch API at the batch price (`deferred`).
     pub later: bool,
+    /// A team approval asked before a restart: wait for it instead of asking again.
+    pub approval: Option<crate::approval::Resumed>,
 }
 
 pub(crate) async fn run(
@@ -42,6 +44,7 @@ pub(crate) async fn run(
     spec: JobSpec,
     cancel: CancellationToken,
     emit: ProgressFn,
+    slot: &mut Option<tokio::sync::OwnedSemaphorePermit>,
 ) -> Result<GenerationResult> {
     emit(JobEvent::Estimating);
     routing::validate_params(&spec.params)?;
@@ -115,6 +118,10 @@ pub(crate) async fn run(
     {
         return Ok(reused(&emit, result));
     }
+
+    // A team project's approval threshold: above it, nothing is reserved or sent until
+    // an admin approves (the job waits here, without its queue slot).
+    crate::approval::gate(&core, &spec, project, &cands, &cancel, &emit, slot).await?;
 
     // The generation row exists from here on; it is reconciled if the process dies.
     let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);

@@ -27,7 +27,7 @@ use crate::error::{EngineError, Result};
 /// The project setting that marks a team project.
 pub(crate) const SETTING: &str = "team";
 
-fn refused(e: SharedError) -> EngineError {
+pub(crate) fn refused(e: SharedError) -> EngineError {
     // Both are budget refusals: nothing was sent, and the message says why.
     match e.kind {
         SharedErrorKind::Budget => EngineError::budget(format!("Not sent: {}", e.message)),
@@ -64,7 +64,7 @@ pub(crate) fn team_of(
     Ok(team.then_some(name))
 }
 
-fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
+pub(crate) fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
             "Not sent: this is a team project and this process is not connected to the team \

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
+use crate::api::{TeamApprovalView, TeamApprovals};
+
 /// What the embedder's server side answers.
 pub type SharedFuture<'a, T> =
     Pin<Box<dyn Future<Output = std::result::Result<T, SharedError>> + Send + 'a>>;
@@ -127,6 +129,9 @@ pub trait SharedLedger: Send + Sync {
         _limit: i64,
     ) -> SharedFuture<'a, Vec<SharedHit>> {
         none(Vec::new())
+    /// Approval of spend, when this connection supports it (none: never needed).
+    fn approvals(&self) -> Option<&dyn SharedApprovals> {
+        None
     }
 }
 
@@ -141,5 +146,78 @@ impl std::fmt::Debug for SharedLedgerHook {
         } else {
             "SharedLedger(none)"
         })
+    }
+}
+
+/// A request for an admin's approval (issue 18 item 5), before anything is reserved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalAsk {
+    pub project: String,
+    pub prompt_summary: String,
+    pub offer: String,
+    /// The worst case the reservation would hold.
+    pub estimate: Decimal,
+}
+
+/// Where an approval request stands on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ApprovalCheck {
+    Pending,
+    Approved,
+    Refused {
+        by: Option<String>,
+        reason: String,
+    },
+    Cancelled,
+    /// Already taken to run (by this library's other process, or before a crash).
+    Claimed,
+    Expired,
+}
+
+fn no_approvals<T>() -> std::result::Result<T, SharedError> {
+    Err(SharedError {
+        kind: SharedErrorKind::Other,
+        message: "this team connection does not support approvals".into(),
+    })
+}
+
+/// Approval of spend on the team server. The defaults say "no approval needed", so a
+/// `SharedLedger` that does not implement it behaves as before.
+pub trait SharedApprovals: Send + Sync {
+    /// Records a pending approval when the project's threshold is exceeded: its id, or
+    /// `None` when the request may run now.
+    fn request_approval<'a>(&'a self, _ask: &'a ApprovalAsk) -> SharedFuture<'a, Option<String>> {
+        Box::pin(async { Ok(None) })
+    }
+    fn approval_state<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, ApprovalCheck> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Takes an approved request to run it: true for exactly one caller.
+    fn claim_approval<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, bool> {
+        Box::pin(async { no_approvals() })
+    }
+    /// The requester withdraws it.
+    fn cancel_approval<'a>(&'a self, _id: &'a str) -> SharedFuture<'a, ()> {
+        Box::pin(async { no_approvals() })
+    }
+    /// The requests this member may see (admins: the team's), newest first.
+    fn list_approvals(&self, _pending_only: bool) -> SharedFuture<'_, TeamApprovals> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Approves (`refusal` none) or refuses with a reason (admins only).
+    fn decide<'a>(
+        &'a self,
+        _id: &'a str,
+        _refusal: Option<&'a str>,
+    ) -> SharedFuture<'a, TeamApprovalView> {
+        Box::pin(async { no_approvals() })
+    }
+    /// Sets or removes a team project's approval threshold (admins only).
+    fn set_threshold<'a>(
+        &'a self,
+        _project: &'a str,
+        _threshold: Option<Decimal>,
+    ) -> SharedFuture<'a, ()> {
+        Box::pin(async { no_approvals() })
     }
 }

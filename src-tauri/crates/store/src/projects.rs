@@ -344,6 +344,26 @@ impl Store {
         })
     }
 
+    /// Settings whose key starts with `prefix` (key, value), by key.
+    pub fn settings_with_prefix(&self, prefix: &str) -> Result<Vec<(String, serde_json::Value)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT key, value FROM settings WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+            )?;
+            let rows = stmt
+                .query_map([prefix], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?
+                .collect::<std::result::Result<Vec<_>, _>>()?;
+            rows.into_iter()
+                .map(|(k, v)| Ok((k, serde_json::from_str(&v)?)))
+                .collect()
+        })
+    }
+
+    /// Removes a setting; false when there was none.
+    pub fn remove_setting(&self, key: &str) -> Result<bool> {
+        self.write(|tx| Ok(tx.execute("DELETE FROM settings WHERE key = ?1", [key])? > 0))
+    }
+
     /// Stores a user's negotiated price for one offer (JSON as the pricing crate defines it).
     pub fn set_price_override(&self, offer_id: &str, json: &serde_json::Value) -> Result<()> {
         let text = serde_json::to_string(json)?;

@@ -109,6 +109,12 @@ impl From<tokio_postgres::Error> for TeamError {
                     reason: db.message().to_owned(),
                 };
             }
+            // A role check of the database itself (V4's triggers): an admin-only action.
+            if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+                return TeamError::Forbidden {
+                    action: "do this (the team database refused it for your role)",
+                };
+            }
             return TeamError::Database(format!("{} ({})", db.message(), code.code()));
         }
         // No server error: the connection itself failed or closed.

@@ -10,10 +10,13 @@
 //! - [`ledger`]: reserve / sync (charge, unconfirmed, confirm, refund, release) with the
 //!   local ledger's semantics, each one transaction under `SELECT … FOR UPDATE` on the
 //!   project's row, so members on different machines can never overrun a hard budget.
+//! - [`approvals`]: approval of spend above a project's threshold (admins decide; the
+//!   requester claims an approved request once).
 //!
 //! No tauri, no engine: the engine reaches this crate through its `SharedLedger` hook.
 
 mod admin;
+pub mod approvals;
 mod db;
 mod error;
 pub mod gallery;
@@ -31,6 +34,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 pub use admin::{Member, ProjectBudget, Role};
+pub use approvals::{Approval, ApprovalAsk, ApprovalState, Gate};
 pub use error::{ErrorClass, Result, TeamError};
 pub use gallery::{Published, PublishedImage};
 pub use ledger::{Audit, Meter, Reservation};

@@ -141,6 +141,18 @@ export interface Backend {
   /** Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
   gatewayTest(name: string): Promise<T.GatewayTestView>;
   /** App-wide "refetch this" notices: this app's writes and other processes' (the CLI). */
+  /** Team approval requests: the team's (admins, `can_decide`) or this member's own. */
+  teamApprovals(pendingOnly: boolean): Promise<T.TeamApprovals>;
+  /** Approves a request (admins only): the requester's job then runs it once. */
+  teamApprove(approvalId: string): Promise<T.TeamApprovalView>;
+  /** Refuses a request with a reason the requester is shown (admins only). */
+  teamRefuse(approvalId: string, reason: string): Promise<T.TeamApprovalView>;
+  /** Sets or removes (`threshold_usd` null) a team project's approval threshold (admins). */
+  teamSetApprovalThreshold(input: T.ApprovalThresholdInput): Promise<void>;
+  /** This library's requests waiting for an admin (kept across restarts). */
+  teamAwaitingApprovals(): Promise<T.AwaitingApprovalView[]>;
+  /** Withdraws a request of this library still waiting; nothing is charged. */
+  teamWithdrawApproval(approvalId: string): Promise<void>;
   onDataChanged(cb: (topic: T.DataTopic) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */
   imageUrl(path: string): string;

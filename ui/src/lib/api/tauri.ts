@@ -106,6 +106,12 @@ export const tauriBackend: Backend = {
   gatewaySave: (input) => unwrap(commands.gatewaySave(wire<B.GatewayInput>(input))),
   gatewayRemove: (name) => unwrap(commands.gatewayRemove(name)).then(nothing),
   gatewayTest: (name) => unwrap(commands.gatewayTest(name)),
+  teamApprovals: (pendingOnly) => unwrap(commands.teamApprovals(pendingOnly)),
+  teamApprove: (id) => unwrap(commands.teamApprove(id)),
+  teamRefuse: (id, reason) => unwrap(commands.teamRefuse(id, reason)),
+  teamSetApprovalThreshold: (input) => unwrap(commands.teamSetApprovalThreshold(wire<B.ApprovalThresholdInput>(input))).then(nothing),
+  teamAwaitingApprovals: () => unwrap(commands.teamAwaitingApprovals()),
+  teamWithdrawApproval: (id) => unwrap(commands.teamWithdrawApproval(id)).then(nothing),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

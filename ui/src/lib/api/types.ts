@@ -99,6 +99,11 @@ export type OfferImportReport = B.OfferImportReport;
 export type DeferredPrice = B.DeferredPrice;
 export type DeferredJobView = B.DeferredJobView;
 export type RecoveryReport = B.RecoveryReport;
+export type ApprovalStateView = B.ApprovalStateView;
+export type TeamApprovalView = B.TeamApprovalView;
+export type TeamApprovals = B.TeamApprovals;
+export type ApprovalThresholdInput = Input<B.ApprovalThresholdInput>;
+export type AwaitingApprovalView = B.AwaitingApprovalView;
 export type ExportDone = B.ExportDone;
 // Image inputs (issue 15).
 export type Operation = B.Operation;

@@ -1,8 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, elapsed, forRestore, isJob, newJob } from './model';
+import { applyEvent, elapsed, forRestore, isJob, newJob, phaseLabel } from './model';
 import { cancelMessage } from './jobs.svelte';
 
 describe('jobs', () => {
+  it('shows a team request waiting for approval with its estimate, nothing reserved', () => {
+    const j = applyEvent(newJob(1, 'Final', 'p', 0), { stage: 'awaiting_approval', approval_id: '7', estimate_usd: '0.250000' }, 10);
+    expect(j.phase).toBe('awaiting_approval');
+    expect(j.approval).toEqual({ id: '7', estimate_usd: '0.250000' });
+    expect(j.reserved_usd).toBeNull();
+    expect(phaseLabel(j, 20)).toBe('Awaiting approval · est $0.2500');
+    expect(cancelMessage(j)).toBe('Cancelled before anything was sent — nothing was charged.');
+  });
   it('shows elapsed time while running and freezes it when done', () => {
     const j = newJob(1, 'Draft', 'p', 1_000);
     expect(elapsed(j, 8_500)).toBe('0:07');

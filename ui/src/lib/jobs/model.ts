@@ -1,6 +1,7 @@
+import { formatPrice } from '../money';
 import type { AttemptView, FinalizeInput, GenerateInput, GenerationResult, JobEvent, OfferProvider } from '../api';
 
-export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
+export type JobPhase = 'submitting' | 'queued' | 'estimating' | 'awaiting_approval' | 'reserved' | 'waiting' | 'running' | 'polling' | 'storing' | 'done' | 'failed' | 'cancelled';
 
 export interface Job {
   key: number;
@@ -15,6 +16,9 @@ export interface Job {
   waitUntil: number | null;
   pollElapsed: number;
   reserved_usd: string | null;
+  /** A team project's request above its approval threshold: nothing is reserved or sent
+   *  until an admin approves it (id on the team server, worst-case estimate). */
+  approval?: { id: string; estimate_usd: string } | null;
   result: GenerationResult | null;
   message: string | null;
   /** Epoch ms: when it was pressed, and when it ended (for the elapsed time). */
@@ -34,6 +38,7 @@ export function applyEvent(job: Job, ev: JobEvent, now: number): Job {
   switch (ev.stage) {
     case 'queued': j.phase = 'queued'; j.jobId = ev.job_id; break;
     case 'estimating': j.phase = 'estimating'; break;
+    case 'awaiting_approval': j.phase = 'awaiting_approval'; j.approval = { id: ev.approval_id, estimate_usd: ev.estimate_usd }; break;
     case 'reserved': j.phase = 'reserved'; j.reserved_usd = ev.amount_usd; break;
     case 'waiting_rate_limit': j.phase = 'waiting'; j.provider = ev.provider; j.waitUntil = now + ev.seconds * 1000; break;
     case 'running': j.phase = 'running'; j.provider = ev.provider; j.model = ev.model; j.attempt = ev.attempt; j.waitUntil = null; break;
@@ -61,6 +66,7 @@ export function phaseLabel(j: Job, now: number): string {
     case 'submitting': return 'sending…';
     case 'queued': return 'queued';
     case 'estimating': return 'pricing';
+    case 'awaiting_approval': return `Awaiting approval · est ${formatPrice(j.approval?.estimate_usd)}`;
     case 'reserved': return 'budget reserved';
     case 'waiting': return `waiting for rate limit · ${Math.max(0, Math.ceil(((j.waitUntil ?? now) - now) / 1000))}s`;
     case 'running': return j.attempt > 1 ? `running · attempt ${j.attempt}` : 'running';

@@ -15,6 +15,7 @@ mod progress;
 mod project;
 mod team;
 mod team_sync;
+mod team_approvals;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;

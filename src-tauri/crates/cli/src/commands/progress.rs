@@ -75,6 +75,14 @@ pub fn describe(event: &JobEvent) -> String {
     let text = match event {
         JobEvent::Queued { job_id } => format!("queued (job {job_id})"),
         JobEvent::Estimating => "estimating".to_string(),
+        JobEvent::AwaitingApproval {
+            approval_id,
+            estimate_usd,
+        } => format!(
+            "awaiting approval · est {} (request {approval_id}); an admin runs \
+             `proofsheet-cli team approve {approval_id}`; Ctrl-C withdraws it",
+            usd(*estimate_usd)
+        ),
         JobEvent::Reserved {
             amount_usd,
             warning,

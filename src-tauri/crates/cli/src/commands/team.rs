@@ -19,6 +19,7 @@ pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
         TeamCommand::Leave => leave(ctx).await,
         TeamCommand::Project(p) => project(ctx, p).await,
         TeamCommand::Sync(a) => super::team_sync::run(ctx, a).await,
+        other => super::team_approvals::run(ctx, other).await,
     }
 }
 
@@ -289,6 +290,7 @@ async fn project(ctx: &Ctx, p: TeamProjectCommand) -> CliResult<u8> {
             show(ctx, &t, &name).await
         }
         TeamProjectCommand::Show { name } => show(ctx, &t, &name).await,
+        TeamProjectCommand::Approval(a) => super::team_approvals::threshold(ctx, &t, a).await,
         TeamProjectCommand::List => {
             let names = t.projects().await.map_err(cli_error)?;
             emit(ctx, &serde_json::json!({ "projects": names }), || {

@@ -305,11 +305,59 @@ ipc_type! {
         pub inputs: Vec<InputHash>,
     }
 
+    /// A request of this library waiting for a team admin's approval (issue 18).
+    pub struct AwaitingApprovalView {
+        pub approval_id: String,
+        pub project: String,
+        pub prompt: String,
+        /// The worst case its reservation would hold.
+        pub estimate_usd: Decimal,
+        /// RFC 3339, when it was asked.
+        pub requested_at: String,
+    }
+
+    /// Where a team approval request stands.
+    #[serde(rename_all = "snake_case")]
+    pub enum ApprovalStateView { Pending, Approved, Refused, Cancelled, Claimed, Expired }
+
+    /// A team approval request as admins (and its requester) see it.
+    pub struct TeamApprovalView {
+        pub approval_id: String,
+        pub project: String,
+        pub requester: String,
+        pub machine: String,
+        pub prompt_summary: String,
+        pub offer_id: String,
+        /// The worst case its reservation would hold.
+        pub estimate_usd: Decimal,
+        pub state: ApprovalStateView,
+        pub created_at: String,
+        pub expires_at: String,
+        pub decided_by: Option<String>,
+        pub decided_at: Option<String>,
+        pub reason: Option<String>,
+    }
+
+    /// A team project's approval threshold (admins): `None` turns approval off.
+    pub struct ApprovalThresholdInput {
+        pub project: String,
+        pub threshold_usd: Option<Decimal>,
+    }
+
+    /// The approval requests this member may see; `can_decide`: this member is an admin.
+    pub struct TeamApprovals {
+        pub can_decide: bool,
+        pub items: Vec<TeamApprovalView>,
+    }
+
     /// Progress of one job, delivered in order through the job's channel.
     #[serde(rename_all = "snake_case", tag = "stage")]
     pub enum JobEvent {
         Queued { job_id: String },
         Estimating,
+        /// A team project's approval threshold is exceeded: nothing is reserved or sent
+        /// until an admin approves request `approval_id` (worst case `estimate_usd`).
+        AwaitingApproval { approval_id: String, estimate_usd: Decimal },
         /// `warning`: a budget threshold crossed or a soft budget overrun.
         Reserved { amount_usd: Decimal, warning: Option<String> },
         WaitingRateLimit { provider: OfferProvider, seconds: u32 },
