@@ -372,6 +372,10 @@ impl SharedLedger for Link {
             Ok(page.into_iter().map(hit_of).collect())
         })
     }
+
+    fn approvals(&self) -> Option<&dyn SharedApprovals> {
+        Some(self)
+    }
 }
 
 fn hit_of(p: team::Published) -> SharedHit {
@@ -382,8 +386,6 @@ fn hit_of(p: team::Published) -> SharedHit {
         images: Vec::new(),
         sha256s: p.images.into_iter().map(|i| i.sha256).collect(),
         published_us: p.published_us,
-    fn approvals(&self) -> Option<&dyn SharedApprovals> {
-        Some(self)
     }
 }
 

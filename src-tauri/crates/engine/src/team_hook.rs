@@ -129,6 +129,8 @@ pub trait SharedLedger: Send + Sync {
         _limit: i64,
     ) -> SharedFuture<'a, Vec<SharedHit>> {
         none(Vec::new())
+    }
+
     /// Approval of spend, when this connection supports it (none: never needed).
     fn approvals(&self) -> Option<&dyn SharedApprovals> {
         None

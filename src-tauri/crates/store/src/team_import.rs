@@ -63,7 +63,7 @@ impl Store {
         meta.seeds = images.iter().map(|i| i.seed).collect();
         let files = images
             .into_iter()
-            .map(|i| (i.idx, i.path, i.mime))
+            .map(|i| (i.idx, i.path, i.mime.as_str().to_owned()))
             .collect();
         Ok((meta, files))
     }
