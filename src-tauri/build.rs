@@ -70,6 +70,9 @@ const COMMANDS: &[&str] = &[
     "generation_submit_later",
     "deferred_jobs",
     "deferred_poll",
+    "team_status",
+    "team_join",
+    "team_leave",
 ];
 
 fn main() {

@@ -16,6 +16,7 @@ mod pricing;
 mod projects;
 mod routing;
 mod settings;
+mod team;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
 
@@ -93,6 +94,9 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             gateways::gateway_save,
             gateways::gateway_remove,
             gateways::gateway_test,
+            team::team_status,
+            team::team_join,
+            team::team_leave,
         ])
         .events(collect_events![DataChanged])
 }

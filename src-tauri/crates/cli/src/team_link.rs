@@ -1,82 +1,16 @@
-//! This library's link to a team (issue 18): `team.json` in the data dir (the database
-//! URL without its password, the bucket, this machine's id) and the engine's
-//! [`engine::SharedLedger`] over the `team` crate. The password lives in the keychain,
-//! under this machine's id. The server is reached lazily and again after an outage, so
-//! solo work never waits for it.
+//! This library's link to a team (issue 18): the engine's `team_link` (shared with the
+//! window), with errors in the CLI's classes. The password lives in the keychain.
 
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
-use engine::{Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger};
-use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
 use team::{ErrorClass, Team, TeamError};
-use tokio::sync::OnceCell;
 
 use crate::exit::{CliError, CliResult, Kind};
 
-const FILE: &str = "team.json";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct TeamConfig {
-    /// postgres://USER@HOST:PORT/DB, never with a password.
-    pub db: String,
-    pub team: String,
-    pub member: String,
-    /// This library's id on the server (every ledger row names it).
-    pub machine: String,
-    pub storage: Option<String>,
-    pub endpoint: Option<String>,
-}
-
-pub fn path(data_dir: &Path) -> PathBuf {
-    data_dir.join(FILE)
-}
+pub use engine::team_link::{Link, TeamConfig};
 
 pub fn load(data_dir: &Path) -> CliResult<Option<TeamConfig>> {
-    let p = path(data_dir);
-    match std::fs::read(&p) {
-        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
-            CliError::general(format!(
-                "{} is damaged ({e}); run `team leave` then `team join` again",
-                p.display()
-            ))
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(CliError::general(format!(
-            "cannot read {}: {e}",
-            p.display()
-        ))),
-    }
-}
-
-pub fn save(data_dir: &Path, c: &TeamConfig) -> CliResult<()> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| CliError::general(format!("cannot create {}: {e}", data_dir.display())))?;
-    let text = serde_json::to_vec_pretty(c)
-        .map_err(|e| CliError::general(format!("cannot encode the team config: {e}")))?;
-    let (p, tmp) = (path(data_dir), data_dir.join(".team.json.tmp"));
-    std::fs::write(&tmp, text)
-        .and_then(|()| std::fs::rename(&tmp, &p))
-        .map_err(|e| CliError::general(format!("cannot write {}: {e}", p.display())))
-}
-
-/// A new machine id: the host's name (for people reading the ledger) and a random part.
-pub fn new_machine_id() -> String {
-    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .map(|h| {
-            h.trim()
-                .chars()
-                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-                .take(32)
-                .collect::<String>()
-        })
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "machine".into());
-    let id = uuid::Uuid::new_v4().simple().to_string();
-    format!("{host}-{}", &id[..12])
+    Ok(engine::team_link::load(data_dir)?)
 }
 
 pub fn cli_error(e: TeamError) -> CliError {
@@ -90,113 +24,7 @@ pub fn cli_error(e: TeamError) -> CliError {
     CliError::new(kind, e.to_string())
 }
 
-/// The keychain password of this machine (blocking work off the runtime).
-pub async fn password(service: String, machine: String) -> CliResult<Option<String>> {
-    tokio::task::spawn_blocking(move || {
-        keys::KeyStore::new(&service)
-            .team_password_get(&machine)
-            .map(|s| s.map(|s| s.expose().to_owned()))
-    })
-    .await
-    .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
-    .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))
-}
-
 /// Connects as the member this library joined as.
 pub async fn connect(c: &TeamConfig, service: &str) -> CliResult<Team> {
-    let pw = password(service.to_owned(), c.machine.clone()).await?;
-    Team::connect(&c.db, pw.as_deref(), &c.machine)
-        .await
-        .map_err(cli_error)
-}
-
-/// The engine's view of the team server, connected on first use.
-pub struct Link {
-    config: TeamConfig,
-    service: String,
-    team: OnceCell<Team>,
-}
-
-impl Link {
-    pub fn hook(config: TeamConfig, service: String) -> engine::SharedLedgerHook {
-        engine::SharedLedgerHook(Some(Arc::new(Link {
-            config,
-            service,
-            team: OnceCell::new(),
-        })))
-    }
-
-    async fn team(&self) -> Result<&Team, SharedError> {
-        self.team
-            .get_or_try_init(|| async {
-                connect(&self.config, &self.service)
-                    .await
-                    .map_err(|e| SharedError {
-                        kind: if e.kind == Kind::Team {
-                            SharedErrorKind::Unreachable
-                        } else {
-                            SharedErrorKind::Other
-                        },
-                        message: e.message,
-                    })
-            })
-            .await
-    }
-}
-
-fn shared(e: TeamError) -> SharedError {
-    SharedError {
-        kind: match e.class() {
-            ErrorClass::Budget => SharedErrorKind::Budget,
-            ErrorClass::Unreachable => SharedErrorKind::Unreachable,
-            _ => SharedErrorKind::Other,
-        },
-        message: e.to_string(),
-    }
-}
-
-impl SharedLedger for Link {
-    fn reserve<'a>(
-        &'a self,
-        project: &'a str,
-        generation: &'a str,
-        request_hash: &'a str,
-        amount: Decimal,
-    ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            self.team()
-                .await?
-                .reserve(project, generation, Some(request_hash), amount)
-                .await
-                .map(drop)
-                .map_err(shared)
-        })
-    }
-
-    fn sync<'a>(&'a self, generation: &'a str, s: Settled) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let booked = team::ledger::Booked {
-                cost: s.cost,
-                unconfirmed: s.unconfirmed,
-                closed: s.closed,
-            };
-            self.team()
-                .await?
-                .sync(generation, booked)
-                .await
-                .map_err(shared)
-        })
-    }
-
-    fn open_generations(&self) -> SharedFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            let open = self
-                .team()
-                .await?
-                .open_generations()
-                .await
-                .map_err(shared)?;
-            Ok(open.into_iter().map(|(id, _)| id).collect())
-        })
-    }
+    Ok(engine::team_link::connect(c, service).await?)
 }

@@ -71,6 +71,8 @@ mod settings_ops;
 mod settle;
 mod shared;
 mod team_hook;
+pub mod team_link;
+mod team_ops;
 #[cfg(test)]
 mod test_store;
 mod wiring;
@@ -82,4 +84,5 @@ pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
     Settled, SharedError, SharedErrorKind, SharedFuture, SharedLedger, SharedLedgerHook,
+    SharedMeter,
 };
