@@ -73,6 +73,8 @@ const COMMANDS: &[&str] = &[
     "team_status",
     "team_join",
     "team_leave",
+    "team_report",
+    "team_report_csv",
 ];
 
 fn main() {

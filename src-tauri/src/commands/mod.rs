@@ -97,6 +97,8 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             team::team_status,
             team::team_join,
             team::team_leave,
+            team::team_report,
+            team::team_report_csv,
         ])
         .events(collect_events![DataChanged])
 }

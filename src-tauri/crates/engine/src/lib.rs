@@ -73,6 +73,7 @@ mod shared;
 mod team_hook;
 pub mod team_link;
 mod team_ops;
+mod team_reports;
 #[cfg(test)]
 mod test_store;
 mod wiring;

@@ -17,6 +17,7 @@ mod admin;
 mod db;
 mod error;
 pub mod ledger;
+pub mod reports;
 pub mod schema;
 #[cfg(feature = "test-support")]
 pub mod testing;
@@ -29,6 +30,7 @@ use serde::{Deserialize, Serialize};
 pub use admin::{Member, ProjectBudget, Role};
 pub use error::{ErrorClass, Result, TeamError};
 pub use ledger::{Audit, Meter, Reservation};
+pub use reports::{Report, ReportLine, SpendRow};
 pub use url::{DbUrl, split_password};
 
 /// A member connected to the team server.

@@ -140,6 +140,16 @@ export interface Backend {
   gatewayRemove(name: string): Promise<void>;
   /** Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
   gatewayTest(name: string): Promise<T.GatewayTestView>;
+  /** This library's team (Settings → Team): joined, reachable, or why not. Never the password. */
+  teamStatus(): Promise<T.TeamStatusView>;
+  /** Joins the team server; the password goes to the OS keychain and is never returned. */
+  teamJoin(input: T.TeamJoinInput): Promise<T.TeamStatusView>;
+  /** Leaves the team on this library (refused while this machine's generations are open there). */
+  teamLeave(): Promise<T.TeamStatusView>;
+  /** The team's spend in a period (YYYY-MM-DD, UTC, inclusive) by member, client and project. */
+  teamReport(from: string, to: string, client: string | null): Promise<T.TeamReportView>;
+  /** Saves the period's lines (of one client or all) as CSV where the user picks; null if cancelled. */
+  teamReportCsv(from: string, to: string, client: string | null, suggestedName: string): Promise<string | null>;
   /** App-wide "refetch this" notices: this app's writes and other processes' (the CLI). */
   onDataChanged(cb: (topic: T.DataTopic) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */

@@ -106,6 +106,11 @@ export const tauriBackend: Backend = {
   gatewaySave: (input) => unwrap(commands.gatewaySave(wire<B.GatewayInput>(input))),
   gatewayRemove: (name) => unwrap(commands.gatewayRemove(name)).then(nothing),
   gatewayTest: (name) => unwrap(commands.gatewayTest(name)),
+  teamStatus: () => unwrap(commands.teamStatus()),
+  teamJoin: (input) => unwrap(commands.teamJoin(wire<B.TeamJoinInput>(input))),
+  teamLeave: () => unwrap(commands.teamLeave()),
+  teamReport: (from, to, client) => unwrap(commands.teamReport(from, to, client)),
+  teamReportCsv: (from, to, client, name) => unwrap(commands.teamReportCsv(from, to, client, name)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

@@ -14,6 +14,7 @@ mod keys;
 mod progress;
 mod project;
 mod team;
+mod team_report;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;

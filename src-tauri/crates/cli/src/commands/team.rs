@@ -18,6 +18,7 @@ pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
         TeamCommand::Status => status(ctx).await,
         TeamCommand::Leave => leave(ctx).await,
         TeamCommand::Project(p) => project(ctx, p).await,
+        TeamCommand::Report(a) => super::team_report::run(ctx, a).await,
     }
 }
 

@@ -58,3 +58,36 @@ impl TeamStatusView {
         }
     }
 }
+
+ipc_type! {
+    /// The team's spend in a billing period (issue 18 §6): by member, client and project.
+    pub struct TeamReportView {
+        /// YYYY-MM-DD, UTC days, both included.
+        pub from: String,
+        pub to: String,
+        pub client: Option<String>,
+        pub total_usd: Decimal,
+        pub by_member: Vec<TeamSpendRow>,
+        pub by_client: Vec<TeamSpendRow>,
+        pub by_project: Vec<TeamSpendRow>,
+        /// One line per generation that spent in the period (what the CSV holds).
+        pub lines: Vec<TeamReportLine>,
+    }
+
+    pub struct TeamSpendRow {
+        /// The member, client ("" for projects without one) or project.
+        pub name: String,
+        pub spent_usd: Decimal,
+        pub generations: u32,
+    }
+
+    pub struct TeamReportLine {
+        pub date: String,
+        pub generation_id: String,
+        pub project: String,
+        pub client: Option<String>,
+        pub member: String,
+        pub machine: String,
+        pub spent_usd: Decimal,
+    }
+}

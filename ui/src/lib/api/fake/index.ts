@@ -13,6 +13,7 @@ import { fakeGateways } from './gateways';
 import { fakeJobs } from './jobs';
 import { fakeInputs } from './inputs';
 import { fakeSettings } from './settings';
+import { fakeTeam } from './team';
 import { createWorld, type FakeOptions } from './world';
 
 export type { FakeOptions } from './world';
@@ -51,6 +52,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     }),
     ...drift.methods,
     ...fakeGateways(call, w.changed, () => OFFERS.map((o) => o.offer_id)),
+    ...fakeTeam(call, w.changed),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

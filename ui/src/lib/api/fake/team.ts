@@ -1,0 +1,49 @@
+// The browser fake's team link (issue 18): in memory; the password is checked against a
+// fixed one and never kept or returned.
+import type { Backend } from '../backend';
+import type * as T from '../types';
+import { ApiError } from '../backend';
+
+type Call = <R>(name: keyof Backend, f: () => R) => Promise<R>;
+
+/** The password the fake's team server accepts (tests type it). */
+export const FAKE_TEAM_PASSWORD = 'studio-pw';
+
+const teamError = (message: string) => new ApiError('team', message);
+
+export function fakeTeam(call: Call, changed: (topic: T.DataTopic) => void) {
+  const blank: T.TeamStatusView = {
+    joined: false, reachable: false, team: null, member: null, role: null, machine: null, db: null,
+    storage: null, endpoint: null, schema_version: null, app_schema_version: 2, error: null,
+  };
+  let status: T.TeamStatusView = { ...blank };
+  return {
+    teamStatus: () => call('teamStatus', () => ({ ...status })),
+    teamJoin: (input: T.TeamJoinInput) => call('teamJoin', () => {
+      const m = /^postgres(?:ql)?:\/\/([^:@/]+)(?::[^@]*)?@([^/]+)\/(\w+)$/.exec(input.db_url.trim());
+      if (!m) throw new ApiError('validation', 'the team database URL is not valid: expected postgres://USER@HOST:PORT/DB');
+      if (m[2].startsWith('down')) throw teamError('the team server cannot be reached (connection refused); team projects refuse paid work until it is back — check the network or ask the studio\'s admin; solo projects keep working');
+      if (input.password !== FAKE_TEAM_PASSWORD) throw teamError('the team server refused the login (password authentication failed); run `team join` again with the right password');
+      status = {
+        ...blank, joined: true, reachable: true, team: input.team_name || 'Studio', member: m[1], role: 'admin',
+        machine: 'preview-1a2b3c4d5e6f', db: `postgres://${m[1]}@${m[2]}/${m[3]}`, storage: input.storage || null,
+        endpoint: input.endpoint || null, schema_version: 2,
+      };
+      changed('projects');
+      return { ...status };
+    }),
+    teamReport: (from: string, to: string, client: string | null) => call('teamReport', (): T.TeamReportView => {
+      if (!status.joined) throw new ApiError('not_found', 'this library is not in a team; join one in Settings → Team');
+      return { from, to, client, total_usd: '0', by_member: [], by_client: [], by_project: [], lines: [] };
+    }),
+    teamReportCsv: (_from: string, _to: string, _client: string | null, name: string) => call('teamReportCsv', () => {
+      if (!status.joined) throw new ApiError('not_found', 'this library is not in a team; join one in Settings → Team');
+      return `/home/designer/Documents/${name}`;
+    }),
+    teamLeave: () => call('teamLeave', () => {
+      status = { ...blank };
+      changed('projects');
+      return { ...status };
+    }),
+  };
+}
