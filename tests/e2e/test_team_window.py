@@ -9,7 +9,6 @@ team meter in both themes at laptop size (target/e2e/team-*.png)."""
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -29,7 +28,6 @@ from team_pg import PgServer
 CLI = Path(os.environ.get("PROOFSHEET_CLI", ROOT / "target" / "debug" / "proofsheet-cli"))
 PROJECT = "Team campaign"
 PASSWORDS = {"ana": "ana-Secret-e2e-7f3a", "ben": "ben-Secret-e2e-91c2"}
-MONEY = re.compile(r"\$([0-9][0-9,]*\.?[0-9]*)")
 
 
 @pytest.fixture(scope="module")
@@ -81,8 +79,10 @@ def team_error(driver):
     return found[0].text if found else ""
 
 
-def usd(text):
-    return [Decimal(m.replace(",", "")) for m in MONEY.findall(text)]
+def cents(d: Decimal) -> str:
+    """As the window shows money: to the cent, half up (a spend under a cent shows as $0.01)."""
+    c = max(d.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"), Decimal("0.01"))
+    return f"${c}"
 
 
 def team_shots(driver, name, show):
@@ -159,13 +159,14 @@ def test_two_instances_share_the_team_meter(pg, fakes):
 
             # B's meter shows A's spend, without a reload.
             def b_shows(d):
-                return spent in usd(find(d, "topbar-budget").text)
+                return Decimal(find(d, "topbar-budget").get_attribute("data-spent")) == spent
             wait(b, b_shows, 30, f"B's meter never showed the team's ${spent}")
             assert b.find_element(By.CSS_SELECTOR, "[data-testid=topbar-budget]").get_attribute("data-team") == "reachable"
             go(b, "canvas")
             member = find(b, "budget-meter-member")
             assert "ben (you)" in member.text and "$2.00" in member.text, member.text
-            assert spent in usd(find(b, "budget-meter").text)
+            assert Decimal(find(b, "budget-meter").get_attribute("data-spent")) == spent
+            assert cents(spent) in find(b, "topbar-budget").text
             team_shots(b, "meter-b", "budget-meter")
             go(a, "canvas")
             assert "ana (you)" in find(a, "budget-meter-member").text

@@ -1,7 +1,7 @@
 import type * as T from './types';
 
 export const ERROR_KINDS: readonly T.AppErrorKind[] = [
-  'validation', 'not_found', 'budget', 'keychain', 'auth', 'provider', 'cancelled', 'internal',
+  'validation', 'not_found', 'budget', 'keychain', 'auth', 'provider', 'team', 'cancelled', 'internal',
 ];
 
 /** Every failed command surfaces as one of these; components show `message`. */
