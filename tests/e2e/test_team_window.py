@@ -27,6 +27,7 @@ from team_pg import PgServer
 
 CLI = Path(os.environ.get("PROOFSHEET_CLI", ROOT / "target" / "debug" / "proofsheet-cli"))
 PROJECT = "Team campaign"
+OFFER = "openai:gpt-image-1-mini"
 PASSWORDS = {"ana": "ana-Secret-e2e-7f3a", "ben": "ben-Secret-e2e-91c2"}
 
 
@@ -85,15 +86,23 @@ def cents(d: Decimal) -> str:
     return f"${c}"
 
 
+def set_theme(driver, want):
+    """The top bar's toggle where there is one (Settings has none): the app's own switch."""
+    if [e for e in driver.find_elements(By.CSS_SELECTOR, "[data-testid=theme-toggle]") if e.is_displayed()]:
+        theme(driver, want)
+    else:
+        driver.execute_script("document.documentElement.dataset.theme = arguments[0]", want)
+
+
 def team_shots(driver, name, show):
     for t in ("light", "dark"):
-        theme(driver, t)
+        set_theme(driver, t)
         driver.set_window_size(1366, 768)
         driver.execute_script(
             "const e = document.querySelector(`[data-testid=${arguments[0]}]`), s = e && e.closest('.scroll');"
             "if (s) s.scrollTop += e.getBoundingClientRect().top - s.getBoundingClientRect().top - 60;", show)
         screenshot(driver, f"team-{name}-laptop-{t}")
-    theme(driver, "dark")
+    set_theme(driver, "dark")
 
 
 def test_two_instances_share_the_team_meter(pg, fakes):
@@ -131,6 +140,7 @@ def test_two_instances_share_the_team_meter(pg, fakes):
 
             # Both windows pick the team project up (the CLI's writes are noticed).
             for d in (a, b):
+                go(d, "canvas")
                 wait(d, lambda d: PROJECT in [o.text for o in Select(find(d, "project-picker")).options], 30,
                      "team project not in the picker")
                 Select(find(d, "project-picker")).select_by_visible_text(PROJECT)
@@ -144,7 +154,10 @@ def test_two_instances_share_the_team_meter(pg, fakes):
             wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=cost-row]"), 30,
                  "cost table never filled")
             sent_before = state.counts.get("POST /openai/v1/images/generations", 0)
-            find(a, "btn-draft").click()
+            # The OpenAI offer explicitly (the cheapest route would be the free local A1111).
+            wait(a, lambda d: d.find_elements(By.CSS_SELECTOR, f"[data-testid=cost-row][data-offer-id='{OFFER}'] button.use"),
+                 30, f"no {OFFER} row")
+            a.find_element(By.CSS_SELECTOR, f"[data-testid=cost-row][data-offer-id='{OFFER}'] button.use").click()
             wait(a, lambda d: state.counts.get("POST /openai/v1/images/generations", 0) > sent_before, 60,
                  "the draft never reached the fake provider")
             server = None
