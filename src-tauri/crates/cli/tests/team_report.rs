@@ -25,8 +25,18 @@ async fn join(env: &Env, pg: &PgServer, user: &str, pw: &str) {
 async fn draft(env: &Env, project: &str) -> Decimal {
     let g = env
         .run(&[
-            "generate", "--project", project, "--prompt", "a lighthouse", "--offer", OFFER,
-            "--quality", "low", "--size", "1024x1024", "--json",
+            "generate",
+            "--project",
+            project,
+            "--prompt",
+            "a lighthouse",
+            "--offer",
+            OFFER,
+            "--quality",
+            "low",
+            "--size",
+            "1024x1024",
+            "--json",
         ])
         .await
         .ok()
@@ -52,8 +62,10 @@ async fn the_team_report_sums_by_member_client_and_project_and_exports_a_clients
     join(&ana, &pg, "ana", "ana-pw").await;
     join(&bob, &pg, "bob", "bob-pw").await;
     for (name, client) in [("Spring", "Halde, \"& Co.\""), ("Rebrand", "Nordlicht")] {
-        ana.json(&["team", "project", "create", name, "--budget", "5", "--client", client])
-            .await;
+        ana.json(&[
+            "team", "project", "create", name, "--budget", "5", "--client", client,
+        ])
+        .await;
         bob.json(&["team", "project", "use", name]).await;
     }
     let a1 = draft(&ana, "Spring").await;
@@ -82,8 +94,15 @@ async fn the_team_report_sums_by_member_client_and_project_and_exports_a_clients
     // One client's CSV, from a member's library: its two lines, quoted, exact.
     let out = bob
         .run(&[
-            "team", "report", "--from", "2000-01-01", "--to", &today, "--client",
-            "Halde, \"& Co.\"", "--csv",
+            "team",
+            "report",
+            "--from",
+            "2000-01-01",
+            "--to",
+            &today,
+            "--client",
+            "Halde, \"& Co.\"",
+            "--csv",
         ])
         .await
         .ok();
@@ -94,7 +113,10 @@ async fn the_team_report_sums_by_member_client_and_project_and_exports_a_clients
     );
     let body: Vec<&str> = lines.collect();
     assert_eq!(body.len(), 2, "{}", out.stdout);
-    assert!(body.iter().all(|l| l.contains(",Spring,\"Halde, \"\"& Co.\"\"\",")));
+    assert!(
+        body.iter()
+            .all(|l| l.contains(",Spring,\"Halde, \"\"& Co.\"\"\","))
+    );
     let sum: Decimal = body
         .iter()
         .map(|l| l.rsplit(',').next().unwrap().parse::<Decimal>().unwrap())

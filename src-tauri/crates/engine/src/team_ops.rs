@@ -67,15 +67,13 @@ fn status_view(c: &TeamConfig, s: team::Status) -> TeamStatusView {
     }
 }
 
-fn blocking<T: Send + 'static>(
+async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> keys::Result<T> + Send + 'static,
-) -> impl Future<Output = Result<T>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|e| EngineError::internal(format!("keychain task failed: {e}")))?
-            .map_err(EngineError::from)
-    }
+) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| EngineError::internal(format!("keychain task failed: {e}")))?
+        .map_err(EngineError::from)
 }
 
 impl crate::Engine {
