@@ -51,7 +51,10 @@ def fakes():
 def machine(fakes, name):
     base, _ = fakes
     data = Path(tempfile.mkdtemp(prefix=f"proofsheet-e2e-team-{name}-"))
-    env = app_env(data, base, PROOFSHEET_OPENAI_API_KEY=FAKE_OPENAI_KEY, PROOFSHEET_TEAM_POLL_MS="1000")
+    picked = data / "picked"
+    picked.mkdir()
+    env = app_env(data, base, PROOFSHEET_OPENAI_API_KEY=FAKE_OPENAI_KEY, PROOFSHEET_TEAM_POLL_MS="1000",
+                  PROOFSHEET_DIALOG_ANSWER=str(picked))
     return data, env
 
 
@@ -80,6 +83,10 @@ def team_error(driver):
     return found[0].text if found else ""
 
 
+def team_json_machine(data: Path) -> str:
+    return json.loads((data / "team.json").read_text())["machine"]
+
+
 def cents(d: Decimal) -> str:
     """As the window shows money: to the cent, half up (a spend under a cent shows as $0.01)."""
     c = max(d.quantize(Decimal("0.01"), rounding="ROUND_HALF_UP"), Decimal("0.01"))
@@ -98,9 +105,12 @@ def team_shots(driver, name, show):
     for t in ("light", "dark"):
         set_theme(driver, t)
         driver.set_window_size(1366, 768)
+        # Scroll only the panel that holds it (scrollIntoView would move the whole window).
         driver.execute_script(
-            "const e = document.querySelector(`[data-testid=${arguments[0]}]`), s = e && e.closest('.scroll');"
-            "if (s) s.scrollTop += e.getBoundingClientRect().top - s.getBoundingClientRect().top - 60;", show)
+            "const e = document.querySelector(`[data-testid=${arguments[0]}]`); let s = e && e.parentElement;"
+            "while (s && !(/(auto|scroll)/.test(getComputedStyle(s).overflowY) && s.scrollHeight > s.clientHeight))"
+            "  s = s.parentElement;"
+            "if (s) s.scrollTop += e.getBoundingClientRect().top - s.getBoundingClientRect().top - 20;", show)
         screenshot(driver, f"team-{name}-laptop-{t}")
     set_theme(driver, "dark")
 
@@ -176,7 +186,8 @@ def test_two_instances_share_the_team_meter(pg, fakes):
             wait(b, b_shows, 30, f"B's meter never showed the team's ${spent}")
             assert b.find_element(By.CSS_SELECTOR, "[data-testid=topbar-budget]").get_attribute("data-team") == "reachable"
             go(b, "canvas")
-            member = find(b, "budget-meter-member")
+            find(b, "prompt").send_keys("the same harbour, from ben")
+            member = find(b, "budget-meter-member", timeout=30)
             assert "ben (you)" in member.text and "$2.00" in member.text, member.text
             assert Decimal(find(b, "budget-meter").get_attribute("data-spent")) == spent
             assert cents(spent) in find(b, "topbar-budget").text
@@ -184,6 +195,26 @@ def test_two_instances_share_the_team_meter(pg, fakes):
             go(a, "canvas")
             assert "ana (you)" in find(a, "budget-meter-member").text
             team_shots(a, "meter-a", "budget-meter")
+
+            # A's Dashboard: the team's spend by member, client and project; a client's CSV.
+            go(a, "dashboard")
+            find(a, "team-report", timeout=30)
+            wait(a, lambda d: cents(spent) in find(d, "team-report-total").get_attribute("textContent"), 30,
+                 "team report total")
+            text = lambda tid: find(a, tid).get_attribute("textContent")  # noqa: E731 (below the fold)
+            assert "ana" in text("team-by-member")
+            assert "Halde & Co." in text("team-by-client")
+            assert PROJECT in text("team-by-project")
+            Select(find(a, "team-report-client")).select_by_visible_text("Halde & Co.")
+            find(a, "btn-team-csv").click()
+            find(a, "team-csv-saved", timeout=30)
+            csvs = list((data_a / "picked").glob("*.csv"))
+            assert len(csvs) == 1, csvs
+            rows = csvs[0].read_bytes().decode().split("\r\n")
+            assert rows[0] == "date,generation,project,client,member,machine,spent_usd", rows
+            assert len([r for r in rows[1:] if r]) == 1 and rows[1].endswith(f",{PROJECT},Halde & Co.,ana,"
+                                                                             f"{team_json_machine(data_a)},{spent}"), rows
+            team_shots(a, "report-a", "team-report")
 
             # Leave from the window on B (nothing open there): the form is back.
             go(b, "settings")

@@ -68,9 +68,10 @@ async fn the_team_report_sums_by_member_client_and_project_and_exports_a_clients
         .await;
         bob.json(&["team", "project", "use", name]).await;
     }
-    let a1 = draft(&ana, "Spring").await;
-    let b1 = draft(&bob, "Spring").await;
-    let b2 = draft(&bob, "Rebrand").await;
+    let a1 = draft(&ana, "Spring", "a lighthouse").await;
+    let b1 = draft(&bob, "Spring", "a harbour").await;
+    let b2 = draft(&bob, "Rebrand", "a storm").await;
+    assert!([a1, b1, b2].iter().all(|c| *c > Decimal::ZERO));
 
     // Up to a far day: the spend above is all in the period.
     let today = "2999-12-31".to_owned();
