@@ -22,14 +22,15 @@ async fn join(env: &Env, pg: &PgServer, user: &str, pw: &str) {
     .ok();
 }
 
-async fn draft(env: &Env, project: &str) -> Decimal {
+/// A paid draft (a distinct prompt each: a repeat would be a free gallery hit).
+async fn draft(env: &Env, project: &str, prompt: &str) -> Decimal {
     let g = env
         .run(&[
             "generate",
             "--project",
             project,
             "--prompt",
-            "a lighthouse",
+            prompt,
             "--offer",
             OFFER,
             "--quality",
