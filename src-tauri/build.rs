@@ -76,6 +76,11 @@ const COMMANDS: &[&str] = &[
     "generation_submit_later",
     "deferred_jobs",
     "deferred_poll",
+    "team_status",
+    "team_join",
+    "team_leave",
+    "team_report",
+    "team_report_csv",
 ];
 
 fn main() {

@@ -13,6 +13,7 @@ pub enum AppErrorKind {
     Keychain,
     Auth,
     Provider,
+    Team,
     Cancelled,
     Internal,
 }
@@ -46,6 +47,7 @@ impl From<EngineError> for AppError {
             ErrorKind::Keychain => AppErrorKind::Keychain,
             ErrorKind::Auth => AppErrorKind::Auth,
             ErrorKind::Provider => AppErrorKind::Provider,
+            ErrorKind::Team => AppErrorKind::Team,
             ErrorKind::Cancelled => AppErrorKind::Cancelled,
             ErrorKind::Internal => AppErrorKind::Internal,
         };

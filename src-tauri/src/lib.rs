@@ -69,7 +69,12 @@ fn setup_at<R: tauri::Runtime>(
                 }
                 None => dialogs::from_env(app.handle().clone()),
             };
+            // Settings → Team joins and leaves while the app runs: the ledger is a switch.
+            let team =
+                engine::team_link::TeamSwitch::load(&config.data_dir, &config.keychain_service)
+                    .map_err(|e| format!("Proofsheet could not read its team link: {e}"))?;
             let options = engine::EngineOptions {
+                shared_ledger: team.hook(),
                 catalog_feed_key: commands::catalog::feed_key_override(),
                 // After the first paint (`app_ready`), not before the window shows.
                 defer_file_sweep: true,
@@ -88,8 +93,10 @@ fn setup_at<R: tauri::Runtime>(
             recover_in_background(engine.clone());
             commands::catalog::spawn_daily_check(engine.clone());
             poll_deferred(engine.clone());
+            poll_team(engine.clone(), team.clone());
             app.manage(AppState {
                 engine,
+                team,
                 dialogs,
                 started,
                 first_paint_ms: Default::default(),
@@ -132,6 +139,37 @@ fn poll_deferred(engine: Arc<engine::Engine>) {
             // What landed is announced by the engine (`events::forward`).
             if let Err(e) = engine.poll_deferred().await {
                 tracing::debug!("deferred poll: {e}");
+            }
+        }
+    });
+}
+
+/// Team meters are live (issue 18): while this library is in a team, the team
+/// projects' figures are read every `PROOFSHEET_TEAM_POLL_MS` (default 3000) and a
+/// change (a teammate's spend) refreshes the window's meters.
+fn poll_team(engine: Arc<engine::Engine>, team: Arc<engine::team_link::TeamSwitch>) {
+    let every = std::env::var("PROOFSHEET_TEAM_POLL_MS")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|s| *s >= 200)
+        .unwrap_or(3000);
+    tauri::async_runtime::spawn(async move {
+        let mut last: Option<String> = None;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(every)).await;
+            if team.current().is_none() {
+                last = None;
+                continue;
+            }
+            match engine.team_meters_key().await {
+                Ok(key) if key.is_some() && key != last => {
+                    if last.is_some() {
+                        engine.announce_team_change();
+                    }
+                    last = key;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("team meter poll: {e}"),
             }
         }
     });

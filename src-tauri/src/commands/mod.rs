@@ -17,6 +17,7 @@ mod projects;
 mod routing;
 mod settings;
 mod team_approvals;
+mod team;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
 
@@ -100,6 +101,11 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             team_approvals::team_set_approval_threshold,
             team_approvals::team_awaiting_approvals,
             team_approvals::team_withdraw_approval,
+            team::team_status,
+            team::team_join,
+            team::team_leave,
+            team::team_report,
+            team::team_report_csv,
         ])
         .events(collect_events![DataChanged])
 }

@@ -8,6 +8,7 @@ const TITLES: Record<AppErrorKind, string> = {
   keychain: 'Keychain problem',
   auth: 'Key rejected',
   provider: 'Provider problem',
+  team: 'Team server',
   cancelled: 'Cancelled',
   internal: 'Something went wrong',
 };

@@ -57,6 +57,7 @@ impl From<ErrorKind> for Kind {
             ErrorKind::Budget => Kind::Budget,
             ErrorKind::Keychain => Kind::Keychain,
             ErrorKind::Auth | ErrorKind::Provider => Kind::Provider,
+            ErrorKind::Team => Kind::Team,
             ErrorKind::Cancelled => Kind::Cancelled,
             ErrorKind::Internal => Kind::General,
         }
@@ -147,6 +148,7 @@ mod tests {
             (ErrorKind::Keychain, 4),
             (ErrorKind::Auth, 5),
             (ErrorKind::Provider, 5),
+            (ErrorKind::Team, 7),
             (ErrorKind::Cancelled, 130),
             (ErrorKind::Internal, 1),
         ];

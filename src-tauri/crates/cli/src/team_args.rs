@@ -40,6 +40,29 @@ but it may stay in your shell history: prefer --password-stdin.")]
     /// Wait again for a request this library asked before a restart, and run it once
     /// approved (without ID: list this library's waiting requests)
     Resume(crate::team_approval_args::ResumeArgs),
+    /// The team's spend in a billing period by member, client and project (--csv: the
+    /// period's lines, one per generation, for an invoice)
+    #[command(after_help = "\
+Examples:
+  proofsheet-cli team report --from 2026-11-01 --to 2026-11-30
+  proofsheet-cli team report --from 2026-11-01 --to 2026-11-30 --client \"Halde & Co.\" --csv > halde-2026-11.csv")]
+    Report(TeamReportArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TeamReportArgs {
+    /// First day of the period, YYYY-MM-DD (UTC)
+    #[arg(long, value_name = "DATE")]
+    pub from: String,
+    /// Last day of the period, YYYY-MM-DD (UTC), included
+    #[arg(long, value_name = "DATE")]
+    pub to: String,
+    /// Only this client's projects
+    #[arg(long, value_name = "NAME")]
+    pub client: Option<String>,
+    /// Print the period's lines as CSV instead of the summary
+    #[arg(long)]
+    pub csv: bool,
 }
 
 #[derive(Debug, Args)]

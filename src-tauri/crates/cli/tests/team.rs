@@ -240,7 +240,7 @@ async fn a_team_project_reserves_and_settles_on_the_server_and_refuses_when_it_i
     ana.json(&["team", "leave"]).await;
     let out = ana.run(&gen_args("Spring", "a reef")).await.code(3);
     assert!(
-        out.stderr.contains("not connected to the team server"),
+        out.stderr.contains("has not joined the team server"),
         "{}",
         out.stderr
     );

@@ -15,6 +15,8 @@ pub enum ErrorKind {
     Auth,
     /// The provider failed, blocked the request, or answered nonsense.
     Provider,
+    /// The team server is unreachable, refused the login, or is newer than this app.
+    Team,
     Cancelled,
     Internal,
 }

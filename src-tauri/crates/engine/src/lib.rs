@@ -74,6 +74,10 @@ mod settle;
 mod shared;
 mod team_hook;
 mod team_sync;
+pub mod team_link;
+mod team_link_approvals;
+mod team_ops;
+mod team_reports;
 #[cfg(test)]
 mod test_store;
 mod wiring;
@@ -85,6 +89,6 @@ pub use inputs::MAX_INPUT_BYTES;
 pub use options::{BreakerPolicy, EngineOptions, ProviderOverrides, RecoveryMode, RetryPolicy};
 pub use team_hook::{
     ApprovalAsk, ApprovalCheck, Settled, SharedApprovals, SharedError, SharedErrorKind,
-    SharedFuture, SharedHit, SharedImage, SharedLedger, SharedLedgerHook,
+    SharedFuture, SharedHit, SharedImage, SharedLedger, SharedLedgerHook, SharedMeter,
 };
 pub use team_sync::TeamPull;

@@ -263,7 +263,26 @@ async fn view(core: &Arc<Core>, p: Project) -> Result<ProjectView> {
         .await?;
     let archived = archived.and_then(|v| v.as_bool()).unwrap_or(false);
     let final_quality = final_quality.and_then(|v| v.as_str().map(str::to_owned));
+    let mut summary = summary;
+    let mut team = None;
+    if crate::shared::is_team(core, id).await?
+        && let Some((server, view)) = crate::team_ops::meter(core, &p.name).await
+    {
+        if let Some(m) = server {
+            // Every member sees the team's totals, not this library's share.
+            summary.budget = m.budget;
+            summary.hard = m.hard;
+            summary.spent = m.spent;
+            summary.reserved = m.reserved;
+            summary.remaining = m.remaining;
+            summary.saved = m.saved;
+            summary.unconfirmed = m.unconfirmed;
+            summary.over_budget = m.budget.is_some_and(|b| m.spent > b);
+        }
+        team = Some(view);
+    }
     Ok(ProjectView {
+        team,
         chain_warnings,
         name: p.name,
         client: p.client,

@@ -64,12 +64,18 @@ pub(crate) fn team_of(
     Ok(team.then_some(name))
 }
 
+/// Whether `project` is a team project (a local setting: no network).
+pub(crate) async fn is_team(core: &Arc<Core>, project: ProjectId) -> Result<bool> {
+    let key = Core::project_setting_key(project, SETTING);
+    core.store_op(move |s| Ok(s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false)))
+        .await
+}
+
 pub(crate) fn hook(core: &Core) -> Result<&Arc<dyn crate::team_hook::SharedLedger>> {
     core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::budget(
-            "Not sent: this is a team project and this process is not connected to the team \
-             server; run `proofsheet-cli team join` for this library (the window cannot join a \
-             team yet)",
+            "Not sent: this is a team project and this library has not joined the team server; \
+             join in Settings → Team (or with `proofsheet-cli team join`)",
         )
     })
 }

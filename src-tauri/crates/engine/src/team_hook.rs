@@ -135,6 +135,29 @@ pub trait SharedLedger: Send + Sync {
     fn approvals(&self) -> Option<&dyn SharedApprovals> {
         None
     }
+
+    /// The team project's meter as every member sees it (`None`: this ledger has none).
+    fn meter<'a>(&'a self, project: &'a str) -> SharedFuture<'a, Option<SharedMeter>> {
+        let _ = project;
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// A team project's money on the server (the team's totals, and this member's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedMeter {
+    pub budget: Option<Decimal>,
+    pub monthly: bool,
+    pub hard: bool,
+    pub spent: Decimal,
+    pub reserved: Decimal,
+    pub unconfirmed: Decimal,
+    pub saved: Decimal,
+    pub remaining: Option<Decimal>,
+    pub member: String,
+    pub member_cap: Option<Decimal>,
+    pub member_month_spent: Decimal,
+    pub member_reserved: Decimal,
 }
 
 /// `EngineOptions::shared_ledger`: the team server, if this process joined one.

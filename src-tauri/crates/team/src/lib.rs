@@ -21,6 +21,7 @@ mod db;
 mod error;
 pub mod gallery;
 pub mod ledger;
+pub mod reports;
 pub mod schema;
 pub mod storage;
 #[cfg(feature = "test-support")]
@@ -39,6 +40,7 @@ pub use error::{ErrorClass, Result, TeamError};
 pub use gallery::{Published, PublishedImage};
 pub use ledger::{Audit, Meter, Reservation};
 pub use storage::{Storage, StorageConfig};
+pub use reports::{Report, ReportLine, SpendRow};
 pub use url::{DbUrl, split_password};
 
 /// A member connected to the team server.

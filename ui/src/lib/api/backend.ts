@@ -1,7 +1,7 @@
 import type * as T from './types';
 
 export const ERROR_KINDS: readonly T.AppErrorKind[] = [
-  'validation', 'not_found', 'budget', 'keychain', 'auth', 'provider', 'cancelled', 'internal',
+  'validation', 'not_found', 'budget', 'keychain', 'auth', 'provider', 'team', 'cancelled', 'internal',
 ];
 
 /** Every failed command surfaces as one of these; components show `message`. */
@@ -140,6 +140,16 @@ export interface Backend {
   gatewayRemove(name: string): Promise<void>;
   /** Calls the gateway's model list: reachable, key accepted, which mapped models it serves. */
   gatewayTest(name: string): Promise<T.GatewayTestView>;
+  /** This library's team (Settings → Team): joined, reachable, or why not. Never the password. */
+  teamStatus(): Promise<T.TeamStatusView>;
+  /** Joins the team server; the password goes to the OS keychain and is never returned. */
+  teamJoin(input: T.TeamJoinInput): Promise<T.TeamStatusView>;
+  /** Leaves the team on this library (refused while this machine's generations are open there). */
+  teamLeave(): Promise<T.TeamStatusView>;
+  /** The team's spend in a period (YYYY-MM-DD, UTC, inclusive) by member, client and project. */
+  teamReport(from: string, to: string, client: string | null): Promise<T.TeamReportView>;
+  /** Saves the period's lines (of one client or all) as CSV where the user picks; null if cancelled. */
+  teamReportCsv(from: string, to: string, client: string | null, suggestedName: string): Promise<string | null>;
   /** App-wide "refetch this" notices: this app's writes and other processes' (the CLI). */
   /** Team approval requests: the team's (admins, `can_decide`) or this member's own. */
   teamApprovals(pendingOnly: boolean): Promise<T.TeamApprovals>;

@@ -112,6 +112,11 @@ export const tauriBackend: Backend = {
   teamSetApprovalThreshold: (input) => unwrap(commands.teamSetApprovalThreshold(wire<B.ApprovalThresholdInput>(input))).then(nothing),
   teamAwaitingApprovals: () => unwrap(commands.teamAwaitingApprovals()),
   teamWithdrawApproval: (id) => unwrap(commands.teamWithdrawApproval(id)).then(nothing),
+  teamStatus: () => unwrap(commands.teamStatus()),
+  teamJoin: (input) => unwrap(commands.teamJoin(wire<B.TeamJoinInput>(input))),
+  teamLeave: () => unwrap(commands.teamLeave()),
+  teamReport: (from, to, client) => unwrap(commands.teamReport(from, to, client)),
+  teamReportCsv: (from, to, client, name) => unwrap(commands.teamReportCsv(from, to, client, name)),
   onDataChanged(cb) {
     let off: (() => void) | null = null;
     let stopped = false;

@@ -122,3 +122,10 @@ export type FinalizeOption = B.FinalizeOption;
 export type FinalizeOptions = B.FinalizeOptions;
 export type FinalizeInput = Input<B.FinalizeInput>;
 export type UpscaleInput = Input<B.UpscaleInput>;
+// Team mode (issue 18).
+export type TeamStatusView = B.TeamStatusView;
+export type TeamJoinInput = Input<B.TeamJoinInput>;
+export type TeamMeterView = B.TeamMeterView;
+export type TeamReportView = B.TeamReportView;
+export type TeamSpendRow = B.TeamSpendRow;
+export type TeamReportLine = B.TeamReportLine;

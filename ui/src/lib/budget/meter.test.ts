@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { meter } from './meter';
+import { meter, memberLine } from './meter';
 
 const base = { budget_usd: '50', spent_usd: '10', reserved_usd: '0', warn_at: ['0.5', '0.8'], hard: true };
 
@@ -45,5 +45,19 @@ describe('budget meter', () => {
     const m = meter({ ...base, budget_usd: null });
     expect(m.hasBudget).toBe(false);
     expect(m.remaining_usd).toBeNull();
+  });
+});
+
+describe('memberLine (team meters)', () => {
+  const usd = (v: string | null) => (v == null ? '—' : `$${v}`);
+  it('names the member, the month spend and the cap', () => {
+    expect(memberLine({ reachable: true, member: 'ben', member_cap_usd: '2', member_month_spent_usd: '0.04', member_reserved_usd: '0', error: null }, usd))
+      .toBe('ben (you): $0.04 this month of your $2 monthly cap');
+    expect(memberLine({ reachable: true, member: null, member_cap_usd: null, member_month_spent_usd: '0', member_reserved_usd: '0', error: null }, usd))
+      .toBe('You: $0 this month');
+  });
+  it('says the figures are local when the server is away', () => {
+    expect(memberLine({ reachable: false, member: null, member_cap_usd: null, member_month_spent_usd: '0', member_reserved_usd: '0', error: 'the team server cannot be reached' }, usd))
+      .toContain("this library's own figures. the team server cannot be reached");
   });
 });

@@ -12,6 +12,25 @@ export interface BudgetLike {
   unconfirmed_usd?: string | null;
   /** Spent is above the budget (a recorded provider overcharge). */
   over_budget?: boolean;
+  /** A team project: the figures are the team's; this adds the member's (issue 18). */
+  team?: TeamMeterLike | null;
+}
+
+export interface TeamMeterLike {
+  reachable: boolean;
+  member: string | null;
+  member_cap_usd: string | null;
+  member_month_spent_usd: string;
+  member_reserved_usd: string;
+  error: string | null;
+}
+
+/** The member's line under a team meter: "you: $3.20 this month of your $50.00 cap". */
+export function memberLine(t: TeamMeterLike, usd: (v: string | null) => string): string {
+  if (!t.reachable) return `Team server not reachable: showing this library's own figures. ${t.error ?? ''}`.trim();
+  const who = t.member ? `${t.member} (you)` : 'You';
+  const cap = t.member_cap_usd != null ? ` of your ${usd(t.member_cap_usd)} monthly cap` : '';
+  return `${who}: ${usd(t.member_month_spent_usd)} this month${cap}`;
 }
 
 export type Level = 'ok' | 'warn' | 'high' | 'over';

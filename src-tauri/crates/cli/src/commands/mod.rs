@@ -16,6 +16,7 @@ mod project;
 mod team;
 mod team_sync;
 mod team_approvals;
+mod team_report;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;

@@ -7,7 +7,7 @@ use engine::api::{BudgetPeriod, ProjectInput};
 use team::{ProjectBudget, Team};
 
 use super::{Ctx, emit};
-use crate::exit::{CliError, CliResult, Kind, OK};
+use crate::exit::{CliError, CliResult, OK};
 use crate::output::{safe, usd, usd_opt};
 use crate::team_args::{TeamCommand, TeamJoinArgs, TeamProjectArgs, TeamProjectCommand};
 use crate::team_link::{self, TeamConfig, cli_error};
@@ -19,6 +19,7 @@ pub async fn run(ctx: &Ctx, c: TeamCommand) -> CliResult<u8> {
         TeamCommand::Leave => leave(ctx).await,
         TeamCommand::Project(p) => project(ctx, p).await,
         TeamCommand::Sync(a) => super::team_sync::run(ctx, a).await,
+        TeamCommand::Report(a) => super::team_report::run(ctx, a).await,
         other => super::team_approvals::run(ctx, other).await,
     }
 }
@@ -85,38 +86,35 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
             ));
         }
         (Some(p), None) => Some(p),
-        (None, Some(p)) => {
+        (None, Some(_)) => {
             if !ctx.quiet {
                 eprintln!(
                     "note: the password given in the URL is stored in the keychain; it may still \
                      be in your shell history (prefer --password-stdin)"
                 );
             }
-            Some(p)
+            None
         }
         (None, None) => None,
     };
-    // Rejoining keeps this library's machine id (its ledger rows stay its own).
-    let machine = team_link::load(data_dir(ctx))?
-        .map(|c| c.machine)
-        .unwrap_or_else(team_link::new_machine_id);
-    let t = Team::join(&url.redacted, password.as_deref(), &machine, &a.team)
-        .await
-        .map_err(cli_error)?;
-    if let Some(pw) = password {
-        let (service, m) = (service(ctx), machine.clone());
-        tokio::task::spawn_blocking(move || {
-            keys::KeyStore::new(&service).team_password_set(&m, keys::Secret::from_string(pw))
+    // The window joins through the same engine call.
+    let (_, s) = ctx
+        .engine
+        .team_join(engine::api::TeamJoinInput {
+            db_url: a.db,
+            password,
+            team_name: Some(a.team),
+            storage: a.storage.clone(),
+            endpoint: a.endpoint.clone(),
         })
-        .await
-        .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
-        .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
-    }
-    if let (Some(bucket), Some(id), Some(secret)) = (&a.storage, &a.storage_key_id, storage_secret)
+        .await?;
+    // The bucket's access key goes to the keychain once the bucket answered to it.
+    if let (Some(bucket), Some(id), Some(secret), Some(machine)) =
+        (&a.storage, &a.storage_key_id, storage_secret, &s.machine)
     {
         super::team_sync::store_storage_key(
             ctx,
-            &machine,
+            machine,
             bucket,
             a.endpoint.as_deref(),
             id,
@@ -124,29 +122,19 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
         )
         .await?;
     }
-    let config = TeamConfig {
-        db: url.redacted,
-        team: t.team_name().to_owned(),
-        member: t.member().name.clone(),
-        machine,
-        storage: a.storage,
-        endpoint: a.endpoint,
-    };
-    team_link::save(data_dir(ctx), &config)?;
-    let s = t.status().await.map_err(cli_error)?;
     let doc = serde_json::json!({
         "team": s.team, "member": s.member, "role": s.role, "machine": s.machine,
-        "schema_version": s.schema_version, "db": config.db, "storage": config.storage,
-        "endpoint": config.endpoint,
+        "schema_version": s.schema_version, "db": s.db, "storage": s.storage,
+        "endpoint": s.endpoint,
     });
     emit(ctx, &doc, || {
         format!(
             "Joined team {} as {} ({}), machine {}. Schema version {}.",
-            safe(&s.team),
-            safe(&s.member),
-            s.role.as_str(),
-            s.machine,
-            s.schema_version
+            safe(s.team.as_deref().unwrap_or("")),
+            safe(s.member.as_deref().unwrap_or("")),
+            s.role.as_deref().unwrap_or(""),
+            s.machine.as_deref().unwrap_or(""),
+            s.schema_version.unwrap_or(0)
         )
     })?;
     Ok(OK)
@@ -196,47 +184,13 @@ async fn status(ctx: &Ctx) -> CliResult<u8> {
 }
 
 async fn leave(ctx: &Ctx) -> CliResult<u8> {
-    let c = joined(ctx)?;
-    // Settle what this machine still holds on the server first (recovery catches up).
-    let report = ctx.engine.recover().await?;
-    let server = match team_link::connect(&c, &service(ctx)).await {
-        Ok(t) => match t.open_generations().await {
-            Ok(open) if !open.is_empty() => {
-                return Err(CliError::new(
-                    Kind::Team,
-                    format!(
-                        "{} generation(s) of this machine are still open on the team server; \
-                         run `proofsheet-cli recover` once they end, then leave",
-                        open.len()
-                    ),
-                ));
-            }
-            Ok(_) => t.leave().await.map_err(cli_error).map(|()| true)?,
-            Err(e) => return Err(cli_error(e)),
-        },
-        Err(e) if e.kind == Kind::Team => {
-            return Err(e.hint(
-                "leaving needs the server, to settle what this machine holds there; try again \
-                 when it is reachable",
-            ));
-        }
-        Err(e) => return Err(e),
-    };
-    let (svc, m) = (service(ctx), c.machine.clone());
-    tokio::task::spawn_blocking(move || {
-        let k = keys::KeyStore::new(&svc);
-        k.team_storage_delete(&m)?;
-        k.team_password_delete(&m)
-    })
-    .await
-    .map_err(|e| CliError::general(format!("keychain task failed: {e}")))?
-    .map_err(|e| CliError::new(Kind::Keychain, e.to_string()))?;
-    let p = team_link::path(data_dir(ctx));
-    std::fs::remove_file(&p)
-        .map_err(|e| CliError::general(format!("cannot remove {}: {e}", p.display())))?;
+    joined(ctx)?;
+    // The window leaves through the same engine call.
+    let left = ctx.engine.team_leave().await?;
+    let c = left.config;
     let doc = serde_json::json!({
-        "left": true, "team": c.team, "member": c.member, "server_updated": server,
-        "recovery_messages": report.messages,
+        "left": true, "team": c.team, "member": c.member, "server_updated": true,
+        "recovery_messages": left.recovery_messages,
     });
     emit(ctx, &doc, || {
         format!(

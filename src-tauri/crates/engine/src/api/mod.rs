@@ -11,6 +11,7 @@ mod gateway;
 mod inputs;
 mod invoice;
 mod settings;
+mod team;
 
 pub use drift::*;
 pub use gateway::*;
@@ -18,6 +19,7 @@ pub(crate) use inputs::generate_op;
 pub use inputs::*;
 pub use invoice::*;
 pub use settings::*;
+pub use team::*;
 pub use vocab::{
     AttemptOutcome, Availability, BillingKind, CatalogCheckOutcome, CatalogOrigin, DataTopic,
     DeferredMode, DiscoveryStatus, DriftStatus, ErrorField, EstimateConfidence, EstimateSource,
@@ -212,6 +214,9 @@ ipc_type! {
         /// Offers of the draft or final chain that are shut down or retiring, with the
         /// replacement to offer (the UI warns in Projects and on the Canvas).
         pub chain_warnings: Vec<ChainWarning>,
+        /// A team project: the budget figures above are the team's (issue 18).
+        #[serde(default)]
+        pub team: Option<TeamMeterView>,
     }
 
     /// One offer of a project chain whose model is retiring or has shut down.

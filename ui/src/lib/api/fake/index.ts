@@ -52,7 +52,7 @@ export function createFakeBackend(opts: FakeOptions = {}): Backend & { jobsRunni
     }),
     ...drift.methods,
     ...fakeGateways(call, w.changed, () => OFFERS.map((o) => o.offer_id)),
-    ...fakeTeam(call),
+    ...fakeTeam(call, w.changed),
     onDataChanged(cb) {
       listeners.add(cb);
       return () => listeners.delete(cb);

@@ -1,0 +1,93 @@
+//! Team mode's shapes (issue 18): Settings → Team and the team numbers of a meter.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+pub use crate::team_ops::TeamJoinInput;
+
+ipc_type! {
+    /// This library's team, as Settings → Team shows it. Never holds the password.
+    pub struct TeamStatusView {
+        pub joined: bool,
+        /// The server answered and accepted this member's login just now.
+        pub reachable: bool,
+        pub team: Option<String>,
+        pub member: Option<String>,
+        /// "admin" or "member" (known only when reachable).
+        pub role: Option<String>,
+        pub machine: Option<String>,
+        /// postgres://USER@HOST:PORT/DB, without the password.
+        pub db: Option<String>,
+        pub storage: Option<String>,
+        pub endpoint: Option<String>,
+        pub schema_version: Option<u32>,
+        pub app_schema_version: u32,
+        /// Why the server is not usable now (unreachable, wrong password, newer schema),
+        /// with what to do next.
+        pub error: Option<String>,
+    }
+
+    /// A team project's meter: the budget figures of its `ProjectView` are the team's
+    /// (server totals); this adds the member's own and whether the server answered.
+    pub struct TeamMeterView {
+        pub reachable: bool,
+        pub member: Option<String>,
+        pub member_cap_usd: Option<Decimal>,
+        pub member_month_spent_usd: Decimal,
+        pub member_reserved_usd: Decimal,
+        /// Why the team's numbers are missing (the figures are then this library's own).
+        pub error: Option<String>,
+    }
+}
+
+impl TeamStatusView {
+    pub fn not_joined() -> TeamStatusView {
+        TeamStatusView {
+            joined: false,
+            reachable: false,
+            team: None,
+            member: None,
+            role: None,
+            machine: None,
+            db: None,
+            storage: None,
+            endpoint: None,
+            schema_version: None,
+            app_schema_version: team::schema::app_version(),
+            error: None,
+        }
+    }
+}
+
+ipc_type! {
+    /// The team's spend in a billing period (issue 18 §6): by member, client and project.
+    pub struct TeamReportView {
+        /// YYYY-MM-DD, UTC days, both included.
+        pub from: String,
+        pub to: String,
+        pub client: Option<String>,
+        pub total_usd: Decimal,
+        pub by_member: Vec<TeamSpendRow>,
+        pub by_client: Vec<TeamSpendRow>,
+        pub by_project: Vec<TeamSpendRow>,
+        /// One line per generation that spent in the period (what the CSV holds).
+        pub lines: Vec<TeamReportLine>,
+    }
+
+    pub struct TeamSpendRow {
+        /// The member, client ("" for projects without one) or project.
+        pub name: String,
+        pub spent_usd: Decimal,
+        pub generations: u32,
+    }
+
+    pub struct TeamReportLine {
+        pub date: String,
+        pub generation_id: String,
+        pub project: String,
+        pub client: Option<String>,
+        pub member: String,
+        pub machine: String,
+        pub spent_usd: Decimal,
+    }
+}
