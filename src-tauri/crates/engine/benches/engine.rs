@@ -14,7 +14,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use engine::api::*;
+use engine::api::{
+    BudgetPeriod, GenerateInput, GenerationStatus, ProjectInput, RequestParams, Route,
+    SettingsInput,
+};
 use engine::{Engine, EngineConfig, EngineOptions, ProgressFn, RecoveryMode};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};

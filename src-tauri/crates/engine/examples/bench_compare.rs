@@ -16,7 +16,10 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 use std::time::Instant;
 
-use engine::api::*;
+use engine::api::{
+    BudgetPeriod, GenerateInput, GenerationStatus, ProjectInput, ProviderId, RequestParams, Route,
+    SettingsInput,
+};
 use engine::{Engine, EngineConfig, EngineOptions, ProgressFn, RecoveryMode};
 
 const OFFER: &str = "openai:gpt-image-2";

@@ -8,7 +8,7 @@ use rust_decimal::Decimal;
 use store::{GenerationId, NewGeneration, ProjectId};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::*;
+use crate::api::{GenerationResult, Tier};
 use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, Result};

@@ -4,7 +4,11 @@ use pricing::{Estimate, Offer, OfferTier};
 use rust_decimal::Decimal;
 use store::{AttemptRecord, GenerationRecord, ImageRecord, Status};
 
-use crate::api::*;
+use crate::api::{
+    AttemptView, BudgetView, ChargeView, ExpandMargins, GenerationResult, GenerationStatus,
+    ImageView, InputHash, InputRef, InputSource, OfferEstimate, OfferView, RequestParams,
+    SpendPoint, Tier,
+};
 use store::CanonicalInputs;
 
 pub(crate) fn tier(t: OfferTier) -> Tier {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use pricing::OfferTier;
 use rust_decimal::Decimal;
 
-use crate::api::*;
+use crate::api::{
+    BudgetView, EstimateInput, EstimateResult, OfferEstimate, PromotePreview, Route, TierFilter,
+};
 use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, Result};

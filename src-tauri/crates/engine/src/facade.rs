@@ -6,7 +6,14 @@ use std::sync::Arc;
 
 use tokio::task::JoinHandle;
 
-use crate::api::*;
+use crate::api::{
+    CatalogImportReport, ChargeView, DashboardData, DeferredJobView, DiscoveryReport,
+    DriftSettings, DriftView, EstimateInput, EstimateResult, GalleryPage, GalleryQuery,
+    GatewayInput, GatewayTestView, GatewayView, GenerateInput, GenerationDetail, GenerationResult,
+    KeyCheckView, KeyView, OfferImportReport, OfferView, PriceOverrideInput, ProjectInput,
+    ProjectView, PromotePreview, ProviderId, RecoveryReport, Route, RouteDecision,
+    RoutePreviewInput, SettingsInput, SettingsView, SizePreset,
+};
 use crate::changes::DataTopic;
 pub use crate::config::{EngineConfig, ProgressFn};
 use crate::context::Core;
@@ -94,6 +101,10 @@ impl Engine {
 
     /// Reconciles generations a previous process left running and says what it did.
     /// Awaits the pass `open` started in the background, or runs one now.
+    #[allow(
+        clippy::significant_drop_tightening,
+        reason = "held across the await on purpose: concurrent recover calls wait for one pass"
+    )]
     pub async fn recover(&self) -> Result<RecoveryReport> {
         let mut slot = self.recovery.lock().await;
         if let Some(h) = slot.take() {
@@ -118,6 +129,10 @@ impl Engine {
     // ---- generation ----
     /// Queues a generation and returns its job id at once; progress and the result
     /// arrive through `progress`.
+    #[allow(
+        clippy::unused_async,
+        reason = "the facade is async throughout: the shell and the CLI await every call alike"
+    )]
     pub async fn submit(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
         self.core.store().start_check();
         let (job_id, _handle) = jobs::spawn(&self.core, spec(input, None), progress);
@@ -150,6 +165,10 @@ impl Engine {
         handle.await?
     }
     /// `generate_later`, queued like `submit`: returns the job id at once.
+    #[allow(
+        clippy::unused_async,
+        reason = "the facade is async throughout: the shell and the CLI await every call alike"
+    )]
     pub async fn submit_later(&self, input: GenerateInput, progress: ProgressFn) -> Result<String> {
         self.core.store().start_check();
         let mut s = spec(input, None);
@@ -429,6 +448,10 @@ impl Engine {
     }
 
     // ---- settings and catalog ----
+    #[allow(
+        clippy::unused_async,
+        reason = "the facade is async throughout: the shell and the CLI await every call alike"
+    )]
     pub async fn settings(&self) -> Result<SettingsView> {
         Ok(self.settings_view())
     }

@@ -9,7 +9,11 @@
 
 use std::sync::Arc;
 
-use crate::api::*;
+use crate::api::{
+    DraftFidelity, EstimateInput, FinalizeHow, FinalizeInput, FinalizeOption, FinalizeOptions,
+    GenerateInput, GenerationDetail, InputFidelity, InputRef, InputRole, InputSource,
+    OfferEstimate, Operation, RequestParams, Route, Tier, TierFilter, UpscaleInput,
+};
 use crate::context::Core;
 use crate::error::{EngineError, Result};
 

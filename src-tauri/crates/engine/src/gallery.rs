@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use rust_decimal::Decimal;
 use store::{Cursor, GenerationId, Store};
 
-use crate::api::*;
+use crate::api::{
+    DashboardData, DriftView, GalleryItem, GalleryPage, GalleryQuery, GenerationDetail,
+    GenerationStatus, ImageView,
+};
 use crate::convert;
 use crate::error::{EngineError, Result, on_store};
 

@@ -9,7 +9,10 @@ use providers::{ImageInputs, InputImage, Margins};
 use store::{CanonicalInputs, InputRecord};
 use vocab::{InputRole, Operation};
 
-use crate::api::*;
+use crate::api::{
+    ExpandMargins, GenerationStatus, ImportedImage, InputSource, InputView, Lineage, LineageLink,
+    RequestParams,
+};
 use crate::context::Core;
 use crate::error::{EngineError, Result};
 

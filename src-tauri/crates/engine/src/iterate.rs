@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use crate::api::*;
+use crate::api::{
+    FinalizeInput, FinalizeOptions, GenerationResult, ImportedImage, Lineage, UpscaleInput,
+};
 use crate::config::ProgressFn;
 use crate::error::Result;
 use crate::facade::{Engine, spec};

@@ -55,16 +55,17 @@ impl Limits {
 
     /// `Some(remaining)` while the provider is cooling down.
     pub fn cooling_down(&self, provider: &str) -> Option<Duration> {
-        let mut b = self.breakers.lock();
-        let br = b.get_mut(provider)?;
-        let until = br.open_until?;
         let now = Instant::now();
+        let mut map = self.breakers.lock();
+        let br = map.get_mut(provider)?;
+        let until = br.open_until?;
         if now >= until {
             // Half-open: let calls through; one more failure re-opens it.
             br.open_until = None;
             br.consecutive = self.policy.failures.saturating_sub(1);
             return None;
         }
+        drop(map);
         Some(until - now)
     }
 
@@ -79,9 +80,14 @@ impl Limits {
         let mut map = self.breakers.lock();
         let b = map.entry(provider.to_owned()).or_default();
         b.consecutive += 1;
-        if b.consecutive >= self.policy.failures && b.open_until.is_none() {
-            tracing::warn!(provider, failures = b.consecutive, "provider cooling down");
+        let opened = b.consecutive >= self.policy.failures && b.open_until.is_none();
+        if opened {
             b.open_until = Some(Instant::now() + self.policy.cool_down);
+        }
+        let failures = b.consecutive;
+        drop(map);
+        if opened {
+            tracing::warn!(provider, failures, "provider cooling down");
         }
     }
 }

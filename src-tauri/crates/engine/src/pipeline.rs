@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use store::{GenerationId, NewGeneration, ProjectId, Status};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::*;
+use crate::api::{GenerationResult, GenerationStatus, JobEvent, RequestParams, Route, Tier};
 use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
 use crate::candidates::route_candidates;

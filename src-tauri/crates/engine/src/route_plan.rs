@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 
-use crate::api::*;
+use crate::api::{
+    GenerationDetail, RequestParams, Route, RouteDecision, RoutePreviewInput, SizePreset,
+    SkippedOffer,
+};
 use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};

@@ -36,6 +36,10 @@ fn connect() -> keyring_core::Result<Arc<CredentialStore>> {
     Err(keyring_core::Error::NoDefaultStore)
 }
 
+#[allow(
+    clippy::significant_drop_tightening,
+    reason = "connects happen under the lock on purpose (see CONNECT_STUCK)"
+)]
 fn store(provider: Option<Provider>) -> Result<Arc<CredentialStore>> {
     let mut guard = STORE
         .lock()

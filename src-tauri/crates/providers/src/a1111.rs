@@ -14,7 +14,9 @@ use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
 use crate::images::{Expect, ImageSource, materialize};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage,
+};
 use crate::{ImageProvider, decode, json as j};
 
 /// This client's provider id.

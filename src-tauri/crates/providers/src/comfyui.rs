@@ -15,7 +15,9 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
 use crate::images::Expect;
 use crate::poll::{Poller, Stop};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage, RemoteJob,
+};
 use crate::{ImageProvider, decode, json as j};
 
 /// This client's provider id.

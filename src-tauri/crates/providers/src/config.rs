@@ -54,7 +54,10 @@ pub fn resolve_base_url(id: &str, cfg: &ProviderConfig, default: Option<&str>) -
 /// The endpoint a provider is reached at when neither the environment nor settings
 /// name one; None when the user must supply it (an OpenAI-compatible server).
 pub fn default_base_url(id: ProviderId) -> Option<&'static str> {
-    use crate::*;
+    use crate::{
+        a1111, bfl, comfyui, fal, google, ideogram, openai, openrouter, recraft, replicate,
+        stability, together, xai,
+    };
     Some(match id {
         ProviderId::OpenAi => openai::DEFAULT_BASE_URL,
         ProviderId::Stability => stability::DEFAULT_BASE_URL,
@@ -85,7 +88,10 @@ pub fn provider_for(
     cfg: &ProviderConfig,
     http: reqwest::Client,
 ) -> Result<Arc<dyn ImageProvider>, ProviderError> {
-    use crate::*;
+    use crate::{
+        ImageProvider, a1111, bfl, comfyui, fal, google, ideogram, openai, openai_compatible,
+        openrouter, recraft, replicate, stability, together, xai,
+    };
     let p: Arc<dyn ImageProvider> = match id {
         ProviderId::OpenAi => Arc::new(openai::OpenAi::new(cfg, http)),
         ProviderId::Stability => Arc::new(stability::Stability::new(cfg, http)),

@@ -15,7 +15,10 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, check_same_site, join};
 use crate::images::{Expect, ImageSource, materialize};
 use crate::poll::{Poller, Stop};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage, RemoteJob,
+    SafetyNote,
+};
 use crate::{ImageProvider, json as j, retry_after};
 
 /// This client's provider id.

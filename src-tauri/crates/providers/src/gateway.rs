@@ -18,7 +18,9 @@ use crate::errors::{ErrorClass, ProviderError, redact_output};
 use crate::http::{Http, join};
 use crate::images::{Expect, materialize};
 use crate::json as j;
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, SafetyNote,
+};
 
 /// The provider id every gateway call carries (the gateway's name is in the offer id).
 pub const GATEWAY_ID: &str = vocab::OfferProvider::Gateway.as_str();

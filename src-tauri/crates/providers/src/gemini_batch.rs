@@ -26,7 +26,9 @@ use crate::errors::{ErrorClass, ProviderError, short};
 use crate::google::{Google, classify_error, is_imagen, parse_generate_content};
 use crate::http::join;
 use crate::images::{ImageSource, materialize};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, ProgressSink, ProviderProgress, RemoteJob, SafetyNote,
+};
 
 const P: &str = vocab::ProviderId::Google.as_str();
 

@@ -14,7 +14,10 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
 use crate::images::{Expect, ImageSource, materialize};
 use crate::stability::nearest_aspect;
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, InputImage, KeyCheck, ProgressSink, ProviderProgress,
+    RawUsage, RemoteJob, SafetyNote, TokenCounts,
+};
 use crate::{ImageProvider, decode, json as j, retry_after};
 
 /// This client's provider id.

@@ -19,7 +19,9 @@ use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
 use crate::images::{ImageSource, materialize};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage, SafetyNote,
+};
 use crate::{ImageProvider, json as j, retry_after};
 
 /// This client's provider id.

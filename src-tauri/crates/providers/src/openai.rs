@@ -15,7 +15,10 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
 use crate::images::{Expect, ImageSource, materialize};
 use crate::json;
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage, RemoteJob,
+    SafetyNote, TokenCounts,
+};
 use crate::{ImageProvider, retry_after};
 
 /// This client's provider id.

@@ -29,7 +29,9 @@ use crate::errors::{ErrorClass, ProviderError, short};
 use crate::http::join;
 use crate::images::materialize;
 use crate::openai::{OpenAiImages, build_body, classify_error, parse_images_response};
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, ProgressSink, ProviderProgress, RemoteJob, SafetyNote,
+};
 
 const P: &str = vocab::ProviderId::OpenAi.as_str();
 const ENDPOINT: &str = "/v1/images/generations";

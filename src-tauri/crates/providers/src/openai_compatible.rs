@@ -9,7 +9,7 @@ use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError};
 use crate::http::Http;
 use crate::openai::OpenAiImages;
-use crate::types::*;
+use crate::types::{GenerateOutput, GenerateRequest, KeyCheck, ProgressSink};
 
 /// This client's provider id.
 const ID: &str = vocab::ProviderId::OpenAiCompatible.as_str();

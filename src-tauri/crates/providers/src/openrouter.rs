@@ -14,7 +14,10 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
 use crate::images::{Expect, ImageSource, materialize};
 use crate::stability::nearest_aspect;
-use crate::types::*;
+use crate::types::{
+    Balance, GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage,
+    TokenCounts,
+};
 use crate::{ImageProvider, json as j, retry_after};
 
 /// This client's provider id.

@@ -17,7 +17,9 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
 use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
-use crate::types::*;
+use crate::types::{
+    Balance, GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage,
+};
 use crate::{ImageProvider, json as j, recraft_inputs, retry_after};
 
 /// This client's provider id.

@@ -16,7 +16,9 @@ use crate::http::{Http, billing_headers, check_same_site, join};
 use crate::images::{Expect, ImageSource, materialize};
 use crate::poll::Poller;
 use crate::stability::nearest_aspect;
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage, RemoteJob,
+};
 use crate::{ImageProvider, json as j, retry_after};
 
 /// This client's provider id.

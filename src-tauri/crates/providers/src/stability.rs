@@ -15,7 +15,10 @@ use crate::config::{ProviderConfig, resolve_base_url};
 use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, billing_headers, join};
 use crate::stability_edit::{self, Route};
-use crate::types::*;
+use crate::types::{
+    Balance, GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress, RawUsage,
+    RemoteJob,
+};
 use crate::{ImageProvider, decode, json as j, retry_after};
 
 /// This client's provider id.

@@ -20,7 +20,7 @@ use crate::http::{Http, check_same_site, join};
 use crate::input_ops::{self, image_part, png_part};
 use crate::poll::{Poller, Stop};
 use crate::stability::{classify_error, parse_generation};
-use crate::types::*;
+use crate::types::{GenerateOutput, GenerateRequest, ProgressSink, ProviderProgress, RemoteJob};
 use crate::{decode, json as j};
 
 const ID: &str = vocab::ProviderId::Stability.as_str();

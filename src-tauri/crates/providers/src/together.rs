@@ -14,7 +14,7 @@ use crate::errors::{ErrorClass, ProviderError};
 use crate::http::{Http, join};
 use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
-use crate::types::*;
+use crate::types::{GenerateOutput, GenerateRequest, KeyCheck, ProgressSink, ProviderProgress};
 use crate::{ImageProvider, json as j};
 
 /// This client's provider id.

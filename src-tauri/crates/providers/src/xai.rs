@@ -25,7 +25,10 @@ use crate::errors::{ErrorClass, ProviderError, describe_body, short};
 use crate::http::{Http, join};
 use crate::images::{Expect, materialize};
 use crate::openai::ParsedImages;
-use crate::types::*;
+use crate::types::{
+    GenerateOutput, GenerateRequest, InputImage, KeyCheck, ProgressSink, ProviderProgress,
+    RawUsage, SafetyNote,
+};
 use crate::{ImageProvider, json as j, retry_after};
 
 /// This client's provider id.

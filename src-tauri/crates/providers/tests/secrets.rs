@@ -27,7 +27,7 @@ fn model_for(id: &str) -> &'static str {
     }
 }
 
-async fn provider(id: &str, server: &MockServer) -> std::sync::Arc<dyn ImageProvider> {
+fn provider(id: &str, server: &MockServer) -> std::sync::Arc<dyn ImageProvider> {
     let c: ProviderConfig = cfg(&server.uri());
     provider_for(id.parse().expect("a provider id"), &c, client()).expect("provider")
 }
@@ -47,7 +47,7 @@ async fn key_never_leaks_from_errors_or_logs() {
                 )
                 .mount(&server)
                 .await;
-            let p = provider(id, &server).await;
+            let p = provider(id, &server);
             let e = p
                 .generate(
                     &req(model_for(id)),
@@ -91,7 +91,7 @@ async fn key_never_leaks_into_captured_success_headers() {
         )
         .mount(&server)
         .await;
-    let p = provider("openai", &server).await;
+    let p = provider("openai", &server);
     let out = p
         .generate(
             &req("gpt-image-1"),
@@ -150,7 +150,7 @@ async fn a_key_echoed_as_a_job_id_never_reaches_progress_or_errors() {
             })))
             .mount(&server)
             .await;
-        let p = provider(id, &server).await;
+        let p = provider(id, &server);
         let (sink, events) = recorder();
         let e = p
             .generate(&req(model_for(id)), Some(KEY), &sink, &no_cancel())

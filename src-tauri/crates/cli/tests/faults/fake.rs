@@ -243,6 +243,7 @@ impl Fake {
         if billable {
             t.billable += 1;
         }
+        drop(s);
     }
     fn bump(&self, tag: &str, f: impl FnOnce(&mut TagStats)) {
         f(lock(&self.state).tags.entry(tag.to_string()).or_default());
@@ -319,6 +320,7 @@ impl Fake {
         j.polls += 1;
         let j = j.clone();
         s.tags.entry(j.tag.clone()).or_default().polls += 1;
+        drop(s);
         Some(j)
     }
 
