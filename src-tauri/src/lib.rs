@@ -91,6 +91,7 @@ fn setup_at<R: tauri::Runtime>(
             let engine = Arc::new(engine);
             events::forward(app.handle().clone(), &engine);
             recover_in_background(engine.clone());
+            resume_approvals(engine.clone());
             commands::catalog::spawn_daily_check(engine.clone());
             poll_deferred(engine.clone());
             poll_team(engine.clone(), team.clone());
@@ -116,6 +117,27 @@ fn recover_in_background(engine: Arc<engine::Engine>) {
         // What it changed reaches the window through the engine's notices (`events`).
         if !r.messages.is_empty() {
             tracing::info!(messages = ?r.messages, "start-up recovery");
+        }
+    });
+}
+
+/// Team requests left waiting for an approval when the app last quit (or crashed) wait
+/// again, and run once approved; their end refreshes the window's figures.
+fn resume_approvals(engine: Arc<engine::Engine>) {
+    tauri::async_runtime::spawn(async move {
+        let Ok(waiting) = engine.awaiting_approvals().await else {
+            return;
+        };
+        for w in waiting {
+            let id = w.approval_id.clone();
+            let progress: engine::ProgressFn = Arc::new(move |event| {
+                if let engine::api::JobEvent::Failed { message, .. } = event {
+                    tracing::info!(approval = %id, "waiting request ended: {message}");
+                }
+            });
+            if let Err(e) = engine.resume_approval(&w.approval_id, progress).await {
+                tracing::debug!(approval = %w.approval_id, "not resumed: {e}");
+            }
         }
     });
 }
