@@ -71,6 +71,7 @@ mod settings_ops;
 mod settle;
 mod shared;
 mod team_hook;
+mod team_project;
 mod team_sync;
 #[cfg(test)]
 mod test_store;
