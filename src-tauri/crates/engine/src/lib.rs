@@ -73,6 +73,7 @@ mod settings_ops;
 mod settle;
 mod shared;
 mod team_hook;
+mod team_project;
 mod team_sync;
 pub mod team_link;
 mod team_link_approvals;

@@ -114,7 +114,14 @@ pub(crate) async fn run(
     }
     // A team project: this library's or a teammate's result, before anything is held.
     if let Some(r) = &reuse
-        && let Some(result) = crate::team_sync::reuse(&core, project, r).await?
+        && let Some(result) = crate::team_sync::reuse(
+            &core,
+            project,
+            r.keys(),
+            r.tier_parent(),
+            r.clone().run(&core),
+        )
+        .await?
     {
         return Ok(reused(&emit, result));
     }

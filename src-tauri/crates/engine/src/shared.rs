@@ -24,8 +24,7 @@ use crate::api::RecoveryReport;
 use crate::context::Core;
 use crate::error::{EngineError, Result};
 
-/// The project setting that marks a team project.
-pub(crate) const SETTING: &str = "team";
+pub(crate) use crate::team_project::{SETTING, team_name};
 
 pub(crate) fn refused(e: SharedError) -> EngineError {
     // Both are budget refusals: nothing was sent, and the message says why.
@@ -36,20 +35,6 @@ pub(crate) fn refused(e: SharedError) -> EngineError {
             e.message
         )),
     }
-}
-
-/// The team project's name, when `project` is one.
-pub(crate) async fn team_name(core: &Arc<Core>, project: ProjectId) -> Result<Option<String>> {
-    let key = Core::project_setting_key(project, SETTING);
-    core.store_op(move |s| {
-        let team = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
-        Ok(if team {
-            Some(s.project(project)?.name)
-        } else {
-            None
-        })
-    })
-    .await
 }
 
 /// Inside a store hop that already read the project: its name when it is a team

@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use store::{GenerationId, ProjectId, Status};
 
 use crate::api::{GenerationResult, RecoveryReport};
-use crate::claim::Reuse;
 use crate::context::Core;
 use crate::convert;
 use crate::error::{EngineError, Result};
@@ -48,22 +47,24 @@ fn meta_of(hit: &SharedHit) -> Result<store::SharedMeta> {
 }
 
 /// Team-wide dedup (see the module doc). `None`: run the request.
+/// `local`: this library's own dedup lookup, tried first (no download).
 pub(crate) async fn reuse(
     core: &Arc<Core>,
     project: ProjectId,
-    reuse: &Reuse,
+    keys: &[String],
+    (tier, parent): (store::Tier, Option<GenerationId>),
+    local: impl Future<Output = Result<Option<GenerationResult>>>,
 ) -> Result<Option<GenerationResult>> {
     let Some(shared) = core.options().shared_ledger.0.clone() else {
         return Ok(None);
     };
-    let Some(name) = crate::shared::team_name(core, project).await? else {
+    let Some(name) = crate::team_project::team_name(core, project).await? else {
         return Ok(None);
     };
-    // This library's own result first: no download.
-    if let Some(local) = reuse.clone().run(core).await? {
+    if let Some(local) = local.await? {
         return Ok(Some(local));
     }
-    let hit = match shared.lookup(reuse.keys()).await {
+    let hit = match shared.lookup(keys).await {
         Ok(Some(hit)) => hit,
         Ok(None) => return Ok(None),
         Err(e) => {
@@ -74,7 +75,6 @@ pub(crate) async fn reuse(
     };
     let meta = meta_of(&hit)?;
     let id = uuid::Uuid::new_v4();
-    let (tier, parent) = reuse.tier_parent();
     let bytes: Vec<Vec<u8>> = hit.images.into_iter().map(|i| i.bytes).collect();
     let cost = hit.cost;
     let result = core
@@ -104,7 +104,7 @@ pub(crate) async fn publish(core: &Arc<Core>, generation: GenerationId) -> Resul
     if !rec.status.is_terminal() || rec.reused_from.is_some() {
         return Ok(());
     }
-    if crate::shared::team_name(core, rec.project_id)
+    if crate::team_project::team_name(core, rec.project_id)
         .await?
         .is_none()
     {
@@ -195,7 +195,7 @@ impl crate::Engine {
             .store_op(|s| {
                 let mut out = Vec::new();
                 for p in s.list_projects()? {
-                    let key = Core::project_setting_key(p.id, crate::shared::SETTING);
+                    let key = Core::project_setting_key(p.id, crate::team_project::SETTING);
                     if s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false) {
                         let cursor = s
                             .setting(&Core::project_setting_key(p.id, CURSOR))?
