@@ -445,6 +445,28 @@ fn table() -> Vec<(&'static str, Value, Want)> {
             json!({ "approvalId": "1" }),
             Want::Err("validation"),
         ),
+        // Team mode (issue 18): this library never joined; nothing answers with a secret.
+        (
+            "team_status",
+            json!({}),
+            Want::Ok(|v| v["joined"] == false && v.get("password").is_none()),
+        ),
+        (
+            "team_join",
+            json!({ "input": { "db_url": "postgres://ana@127.0.0.1:1/studio", "password": "pw-x" } }),
+            Want::Err("team"),
+        ),
+        ("team_leave", json!({}), Want::Err("not_found")),
+        (
+            "team_report",
+            json!({ "from": "2026-11-01", "to": "2026-11-30", "client": null }),
+            Want::Err("not_found"),
+        ),
+        (
+            "team_report_csv",
+            json!({ "from": "2026-11-01", "to": "2026-11-30", "client": null, "suggestedName": "t" }),
+            Want::Err("not_found"),
+        ),
     ]
 }
 

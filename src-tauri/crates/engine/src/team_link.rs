@@ -515,11 +515,12 @@ impl SharedLedger for TeamSwitch {
         })
     }
 
+    /// Not joined: the team project's meter says so (its figures stay this library's).
     fn meter<'a>(&'a self, project: &'a str) -> SharedFuture<'a, Option<SharedMeter>> {
         Box::pin(async move {
             match self.current() {
                 Some(link) => link.meter(project).await,
-                None => Ok(None),
+                None => Err(Self::not_joined()),
             }
         })
     }

@@ -58,6 +58,6 @@ describe('memberLine (team meters)', () => {
   });
   it('says the figures are local when the server is away', () => {
     expect(memberLine({ reachable: false, member: null, member_cap_usd: null, member_month_spent_usd: '0', member_reserved_usd: '0', error: 'the team server cannot be reached' }, usd))
-      .toContain("this library's own figures. the team server cannot be reached");
+      .toContain("showing this library's own. the team server cannot be reached");
   });
 });

@@ -27,7 +27,7 @@ export interface TeamMeterLike {
 
 /** The member's line under a team meter: "you: $3.20 this month of your $50.00 cap". */
 export function memberLine(t: TeamMeterLike, usd: (v: string | null) => string): string {
-  if (!t.reachable) return `Team server not reachable: showing this library's own figures. ${t.error ?? ''}`.trim();
+  if (!t.reachable) return `The team's figures are not available: showing this library's own. ${t.error ?? ''}`.trim();
   const who = t.member ? `${t.member} (you)` : 'You';
   const cap = t.member_cap_usd != null ? ` of your ${usd(t.member_cap_usd)} monthly cap` : '';
   return `${who}: ${usd(t.member_month_spent_usd)} this month${cap}`;
