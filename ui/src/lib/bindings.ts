@@ -171,6 +171,23 @@ export const commands = {
 	teamAwaitingApprovals: () => typedError<AwaitingApprovalView[], AppError>(__TAURI_INVOKE("team_awaiting_approvals")),
 	/**  Withdraws a request of this library still waiting; nothing is charged. */
 	teamWithdrawApproval: (approvalId: string) => typedError<null, AppError>(__TAURI_INVOKE("team_withdraw_approval", { approvalId })),
+	teamStatus: () => typedError<TeamStatusView, AppError>(__TAURI_INVOKE("team_status")),
+	/**
+	 *  Joins (the first member creates the team); team projects then go through the server
+	 *  at once, without a restart.
+	 */
+	teamJoin: (input: TeamJoinInput) => typedError<TeamStatusView, AppError>(__TAURI_INVOKE("team_join", { input })),
+	teamLeave: () => typedError<TeamStatusView, AppError>(__TAURI_INVOKE("team_leave")),
+	/**
+	 *  The team's spend in a period (YYYY-MM-DD, UTC, inclusive), by member, client and
+	 *  project; of one client when given.
+	 */
+	teamReport: (from: string, to: string, client: string | null) => typedError<TeamReportView, AppError>(__TAURI_INVOKE("team_report", { from, to, client })),
+	/**
+	 *  Saves the period's lines as CSV where the user picks in the native dialog (the window
+	 *  never names a path); None when the dialog was cancelled.
+	 */
+	teamReportCsv: (from: string, to: string, client: string | null, suggestedName: string) => typedError<string | null, AppError>(__TAURI_INVOKE("team_report_csv", { from, to, client, suggestedName })),
 };
 
 /** Events */
@@ -189,7 +206,7 @@ export type AppError = {
 	field: ErrorField | null,
 };
 
-export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "cancelled" | "internal";
+export type AppErrorKind = "validation" | "not_found" | "budget" | "keychain" | "auth" | "provider" | "team" | "cancelled" | "internal";
 
 export type AppInfo = {
 	version: string,
@@ -1359,6 +1376,8 @@ export type ProjectView = {
 	 *  replacement to offer (the UI warns in Projects and on the Canvas).
 	 */
 	chain_warnings: ChainWarning[],
+	/**  A team project: the budget figures above are the team's (issue 18). */
+	team?: TeamMeterView | null,
 };
 
 export type PromotePreview = {
@@ -1564,6 +1583,88 @@ export type TeamApprovalView = {
 export type TeamApprovals = {
 	can_decide: boolean,
 	items: TeamApprovalView[],
+};
+
+/**  What joining needs. Extensible: storage credentials join here as optional fields. */
+export type TeamJoinInput = {
+	/**  postgres://USER@HOST:PORT/DB (a password inside is moved to the keychain). */
+	db_url: string,
+	/**  The database password; stored in the OS keychain, never echoed back. */
+	password?: string | null,
+	/**  The team's name, used only when this member creates the team. */
+	team_name?: string | null,
+	/**  The team's image bucket, s3://BUCKET. */
+	storage?: string | null,
+	/**  The bucket's S3-compatible endpoint. */
+	endpoint?: string | null,
+};
+
+/**
+ *  A team project's meter: the budget figures of its `ProjectView` are the team's
+ *  (server totals); this adds the member's own and whether the server answered.
+ */
+export type TeamMeterView = {
+	reachable: boolean,
+	member: string | null,
+	member_cap_usd: string | null,
+	member_month_spent_usd: string,
+	member_reserved_usd: string,
+	/**  Why the team's numbers are missing (the figures are then this library's own). */
+	error: string | null,
+};
+
+export type TeamReportLine = {
+	date: string,
+	generation_id: string,
+	project: string,
+	client: string | null,
+	member: string,
+	machine: string,
+	spent_usd: string,
+};
+
+/**  The team's spend in a billing period (issue 18 §6): by member, client and project. */
+export type TeamReportView = {
+	/**  YYYY-MM-DD, UTC days, both included. */
+	from: string,
+	to: string,
+	client: string | null,
+	total_usd: string,
+	by_member: TeamSpendRow[],
+	by_client: TeamSpendRow[],
+	by_project: TeamSpendRow[],
+	/**  One line per generation that spent in the period (what the CSV holds). */
+	lines: TeamReportLine[],
+};
+
+export type TeamSpendRow = {
+	/**  The member, client ("" for projects without one) or project. */
+	name: string,
+	spent_usd: string,
+	generations: number,
+};
+
+/**  This library's team, as Settings → Team shows it. Never holds the password. */
+export type TeamStatusView = {
+	joined: boolean,
+	/**  The server answered and accepted this member's login just now. */
+	reachable: boolean,
+	team: string | null,
+	member: string | null,
+	/**  "admin" or "member" (known only when reachable). */
+	role: string | null,
+	machine: string | null,
+	/**  postgres://USER@HOST:PORT/DB, without the password. */
+	db: string | null,
+	storage: string | null,
+	endpoint: string | null,
+	schema_version: number | null,
+	app_schema_version: number,
+	/**
+	 *  Why the server is not usable now (unreachable, wrong password, newer schema),
+	 *  with what to do next.
+	 */
+	error: string | null,
 };
 
 /**  Draft (cheap) or final (premium). */
