@@ -16,8 +16,8 @@ mod pricing;
 mod projects;
 mod routing;
 mod settings;
-mod team_approvals;
 mod team;
+mod team_approvals;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
 

@@ -73,12 +73,12 @@ mod settings_ops;
 mod settle;
 mod shared;
 mod team_hook;
-mod team_project;
-mod team_sync;
 pub mod team_link;
 mod team_link_approvals;
 mod team_ops;
+mod team_project;
 mod team_reports;
+mod team_sync;
 #[cfg(test)]
 mod test_store;
 mod wiring;

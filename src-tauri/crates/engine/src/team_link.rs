@@ -18,8 +18,8 @@ use tokio::sync::OnceCell;
 
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::team_hook::{
-    Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit,
-    SharedImage, SharedLedger, SharedLedgerHook, SharedMeter,
+    Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage,
+    SharedLedger, SharedLedgerHook, SharedMeter,
 };
 
 const FILE: &str = "team.json";
@@ -331,7 +331,13 @@ impl SharedLedger for Link {
             if self.storage().await?.is_none() {
                 return Ok(None);
             }
-            let Some(p) = self.shared_team().await?.lookup(keys).await.map_err(shared)? else {
+            let Some(p) = self
+                .shared_team()
+                .await?
+                .lookup(keys)
+                .await
+                .map_err(shared)?
+            else {
                 return Ok(None);
             };
             let mut hit = hit_of(p);
@@ -400,7 +406,11 @@ impl SharedLedger for Link {
             if self.storage().await?.is_none() {
                 return Ok(Vec::new());
             }
-            self.shared_team().await?.unpublished().await.map_err(shared)
+            self.shared_team()
+                .await?
+                .unpublished()
+                .await
+                .map_err(shared)
         })
     }
 

@@ -39,8 +39,8 @@ pub use approvals::{Approval, ApprovalAsk, ApprovalState, Gate};
 pub use error::{ErrorClass, Result, TeamError};
 pub use gallery::{Published, PublishedImage};
 pub use ledger::{Audit, Meter, Reservation};
-pub use storage::{Storage, StorageConfig};
 pub use reports::{Report, ReportLine, SpendRow};
+pub use storage::{Storage, StorageConfig};
 pub use url::{DbUrl, split_password};
 
 /// A member connected to the team server.

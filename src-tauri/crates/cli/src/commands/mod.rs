@@ -14,9 +14,9 @@ mod keys;
 mod progress;
 mod project;
 mod team;
-mod team_sync;
 mod team_approvals;
 mod team_report;
+mod team_sync;
 
 use std::io::{IsTerminal, Read};
 use std::path::Path;
