@@ -11,7 +11,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, b64, keyring_available, money, png};
+use common::{Env, b64, keyring_available, library_spent, money, png};
 use rust_decimal::Decimal;
 use serde_json::json;
 use team::testing::PgServer;
@@ -225,7 +225,7 @@ async fn concurrent_machines_with_kills_never_overrun_a_shared_hard_budget() {
     let mut local_spent = Decimal::ZERO;
     for env in &machines {
         env.json(&["recover"]).await;
-        local_spent += money(&env.json(&["project", "show", "Shared"]).await, "spent_usd");
+        local_spent += library_spent(env, "Shared");
     }
 
     let served = machines[0]

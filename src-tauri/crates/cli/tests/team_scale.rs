@@ -13,7 +13,7 @@ mod common;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::{Env, b64, keyring_available, money, png};
+use common::{Env, b64, keyring_available, library_spent, money, png};
 use rust_decimal::Decimal;
 use serde_json::json;
 use team::testing::PgServer;
@@ -227,7 +227,7 @@ async fn two_hundred_generations_on_four_machines_against_a_budget_for_fifty() {
     let mut local_images = 0u64;
     for env in &machines {
         env.json(&["recover"]).await;
-        local_spent += money(&env.json(&["project", "show", "Shared"]).await, "spent_usd");
+        local_spent += library_spent(env, "Shared");
         let g = env
             .json(&["gallery", "list", "--project", "Shared", "--limit", "500"])
             .await;

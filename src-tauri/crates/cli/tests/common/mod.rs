@@ -310,3 +310,23 @@ pub fn secret_tool_lookup(service: &str, user: &str) -> Option<String> {
     (out.status.success() && !out.stdout.is_empty())
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// This library's own spend on `project`, from its ledger's running totals. A team
+/// project's `project show` reports the team's totals from the server instead, so tests
+/// that check the libraries against the server read each library here.
+pub fn library_spent(env: &Env, project: &str) -> rust_decimal::Decimal {
+    let c = rusqlite::Connection::open_with_flags(
+        env.data_dir().join("proofsheet.sqlite3"),
+        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY,
+    )
+    .expect("open the library");
+    let nanos: i64 = c
+        .query_row(
+            "SELECT t.spent_nanos FROM project_totals t JOIN projects p ON p.id = t.project_id
+             WHERE p.name = ?1",
+            [project],
+            |r| r.get(0),
+        )
+        .expect("the project's running totals");
+    rust_decimal::Decimal::new(nanos, 9)
+}
