@@ -14,19 +14,15 @@ use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use store::ProjectId;
 use tokio::sync::OwnedSemaphorePermit;
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{
-    AwaitingApprovalView, GenerateInput, GenerationResult, JobEvent, TeamApprovalView,
-    TeamApprovals,
-};
+use crate::api::{GenerateInput, JobEvent};
 use crate::claim::worst_of;
 use crate::config::ProgressFn;
 use crate::context::Core;
 use crate::error::{EngineError, ErrorKind, Result};
-use crate::pipeline::JobSpec;
+use crate::job_spec::JobSpec;
 use crate::routing::Candidate;
 use crate::team_hook::{ApprovalAsk, ApprovalCheck, SharedApprovals, SharedError};
 
@@ -34,27 +30,20 @@ const PREFIX: &str = "team.approval.";
 
 /// A job waiting for approval, as the library keeps it until it is decided.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Waiting {
-    approval_id: String,
-    input: GenerateInput,
-    parent: Option<String>,
-    later: bool,
-    estimate_usd: Decimal,
-    requested_at: String,
+pub(crate) struct Waiting {
+    pub(crate) approval_id: String,
+    pub(crate) input: GenerateInput,
+    pub(crate) parent: Option<String>,
+    pub(crate) later: bool,
+    pub(crate) estimate_usd: Decimal,
+    pub(crate) requested_at: String,
 }
 
-/// A job resumed after a restart: the approval it already asked for.
-#[derive(Debug, Clone)]
-pub(crate) struct Resumed {
-    pub id: String,
-    pub estimate: Decimal,
-}
-
-fn key(id: &str) -> String {
+pub(crate) fn key(id: &str) -> String {
     format!("{PREFIX}{id}")
 }
 
-async fn forget(core: &Arc<Core>, id: &str) {
+pub(crate) async fn forget(core: &Arc<Core>, id: &str) {
     let k = key(id);
     if let Err(e) = core.store_op(move |s| s.remove_setting(&k)).await {
         tracing::warn!(
@@ -70,13 +59,14 @@ async fn forget(core: &Arc<Core>, id: &str) {
 pub(crate) async fn gate(
     core: &Arc<Core>,
     spec: &JobSpec,
-    project: ProjectId,
+    team: Option<&str>,
     cands: &[Candidate],
     cancel: &CancellationToken,
     emit: &ProgressFn,
     slot: &mut Option<OwnedSemaphorePermit>,
 ) -> Result<()> {
-    let Some(name) = crate::shared::team_name(core, project).await? else {
+    // The team project's name was read in the run's first store hop (solo: none).
+    let Some(name) = team.map(str::to_owned) else {
         return Ok(());
     };
     let shared = crate::shared::hook(core)?;
@@ -214,7 +204,7 @@ async fn withdraw(approvals: &dyn SharedApprovals, id: &str) -> EngineError {
     EngineError::cancelled()
 }
 
-fn approvals_of(core: &Arc<Core>) -> Result<&dyn SharedApprovals> {
+pub(crate) fn approvals_of(core: &Arc<Core>) -> Result<&dyn SharedApprovals> {
     let shared = core.options().shared_ledger.0.as_ref().ok_or_else(|| {
         EngineError::validation(
             "this library is not connected to a team; join one first \
@@ -228,11 +218,11 @@ fn approvals_of(core: &Arc<Core>) -> Result<&dyn SharedApprovals> {
 
 /// A team server's refusal of an approval action (not an admin, already decided, server
 /// away): the message says which and what to do.
-fn team_error(e: SharedError) -> EngineError {
+pub(crate) fn team_error(e: SharedError) -> EngineError {
     EngineError::validation(e.message)
 }
 
-async fn records(core: &Arc<Core>) -> Result<Vec<Waiting>> {
+pub(crate) async fn records(core: &Arc<Core>) -> Result<Vec<Waiting>> {
     let rows = core.store_op(|s| s.settings_with_prefix(PREFIX)).await?;
     Ok(rows
         .into_iter()
@@ -244,113 +234,4 @@ async fn records(core: &Arc<Core>) -> Result<Vec<Waiting>> {
             }
         })
         .collect())
-}
-
-fn spec_of(w: Waiting) -> JobSpec {
-    let mut spec = crate::facade::spec(w.input, w.parent.and_then(|p| p.parse().ok()));
-    spec.later = w.later;
-    spec.approval = Some(Resumed {
-        id: w.approval_id,
-        estimate: w.estimate_usd,
-    });
-    spec
-}
-
-impl crate::Engine {
-    /// This library's requests waiting for a team admin's approval (kept across restarts).
-    pub async fn awaiting_approvals(&self) -> Result<Vec<AwaitingApprovalView>> {
-        Ok(records(&self.core)
-            .await?
-            .into_iter()
-            .map(|w| AwaitingApprovalView {
-                approval_id: w.approval_id,
-                project: w.input.project,
-                prompt: w.input.params.prompt,
-                estimate_usd: w.estimate_usd,
-                requested_at: w.requested_at,
-            })
-            .collect())
-    }
-
-    /// Resumes the wait of a request asked before this process started (after a crash
-    /// or a restart) as a job; returns its job id. It runs once approved.
-    pub async fn resume_approval(&self, approval_id: &str, progress: ProgressFn) -> Result<String> {
-        let spec = self.resumed_spec(approval_id).await?;
-        let (job_id, _handle) = crate::jobs::spawn(&self.core, spec, progress);
-        Ok(job_id)
-    }
-
-    /// `resume_approval`, run to completion (CLI, tests).
-    pub async fn resume_approval_and_wait(
-        &self,
-        approval_id: &str,
-        progress: ProgressFn,
-    ) -> Result<GenerationResult> {
-        let spec = self.resumed_spec(approval_id).await?;
-        let (_job, handle) = crate::jobs::spawn(&self.core, spec, progress);
-        handle.await?
-    }
-
-    async fn resumed_spec(&self, approval_id: &str) -> Result<JobSpec> {
-        let k = key(approval_id);
-        let v = self
-            .core
-            .store_op(move |s| s.setting(&k))
-            .await?
-            .ok_or_else(|| {
-                EngineError::not_found(format!(
-                    "no request {approval_id} is waiting for approval in this library"
-                ))
-            })?;
-        let w: Waiting = serde_json::from_value(v)
-            .map_err(|e| EngineError::internal(format!("approval record {approval_id}: {e}")))?;
-        Ok(spec_of(w))
-    }
-
-    /// The team's approval requests (admins) or this member's own.
-    pub async fn team_approvals(&self, pending_only: bool) -> Result<TeamApprovals> {
-        approvals_of(&self.core)?
-            .list_approvals(pending_only)
-            .await
-            .map_err(team_error)
-    }
-
-    /// Approves a request (admins only): its requester's job then runs, once.
-    pub async fn team_approve(&self, approval_id: &str) -> Result<TeamApprovalView> {
-        approvals_of(&self.core)?
-            .decide(approval_id, None)
-            .await
-            .map_err(team_error)
-    }
-
-    /// Refuses a request with a reason its requester is shown (admins only).
-    pub async fn team_refuse(&self, approval_id: &str, reason: &str) -> Result<TeamApprovalView> {
-        approvals_of(&self.core)?
-            .decide(approval_id, Some(reason))
-            .await
-            .map_err(team_error)
-    }
-
-    /// Sets (or, with `None`, removes) a team project's approval threshold (admins only).
-    pub async fn team_set_approval_threshold(
-        &self,
-        project: &str,
-        threshold: Option<Decimal>,
-    ) -> Result<()> {
-        approvals_of(&self.core)?
-            .set_threshold(project, threshold)
-            .await
-            .map_err(team_error)
-    }
-
-    /// Withdraws a request waiting for approval (on the server and here). A job of this
-    /// process waiting on it ends as withdrawn at its next check.
-    pub async fn cancel_approval(&self, approval_id: &str) -> Result<()> {
-        approvals_of(&self.core)?
-            .cancel_approval(approval_id)
-            .await
-            .map_err(team_error)?;
-        forget(&self.core, approval_id).await;
-        Ok(())
-    }
 }

@@ -22,6 +22,7 @@ macro_rules! ipc_type {
 
 pub mod api;
 mod approval;
+mod approval_ops;
 mod attempts;
 mod budget;
 mod candidates;
@@ -46,6 +47,7 @@ mod gateways;
 mod inputs;
 pub mod invoice;
 mod iterate;
+mod job_spec;
 mod jobs;
 mod key_ops;
 mod lease;

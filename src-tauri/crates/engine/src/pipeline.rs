@@ -12,7 +12,7 @@ use rust_decimal::Decimal;
 use store::{GenerationId, NewGeneration, ProjectId, Status};
 use tokio_util::sync::CancellationToken;
 
-use crate::api::{GenerationResult, GenerationStatus, JobEvent, RequestParams, Route, Tier};
+use crate::api::{GenerationResult, GenerationStatus, JobEvent, Route, Tier};
 use crate::attempts::{Call, CallEnd, record_skip};
 use crate::budget;
 use crate::candidates::route_candidates;
@@ -24,20 +24,7 @@ use crate::error::{EngineError, ErrorKind, Result};
 use crate::provider_gateway::KeyLookup;
 use crate::routing::{self, Candidate};
 
-/// What a job runs.
-#[derive(Debug, Clone)]
-pub(crate) struct JobSpec {
-    pub project: String,
-    pub params: RequestParams,
-    pub route: Route,
-    pub no_dedup: bool,
-    /// The draft a promoted final comes from.
-    pub parent: Option<GenerationId>,
-    /// "Later": send it to a provider's batch API at the batch price (`deferred`).
-    pub later: bool,
-    /// A team approval asked before a restart: wait for it instead of asking again.
-    pub approval: Option<crate::approval::Resumed>,
-}
+pub(crate) use crate::job_spec::JobSpec;
 
 pub(crate) async fn run(
     core: Arc<Core>,
@@ -117,6 +104,7 @@ pub(crate) async fn run(
         && let Some(result) = crate::team_sync::reuse(
             &core,
             project,
+            team.as_deref(),
             r.keys(),
             r.tier_parent(),
             r.clone().run(&core),
@@ -128,7 +116,7 @@ pub(crate) async fn run(
 
     // A team project's approval threshold: above it, nothing is reserved or sent until
     // an admin approves (the job waits here, without its queue slot).
-    crate::approval::gate(&core, &spec, project, &cands, &cancel, &emit, slot).await?;
+    crate::approval::gate(&core, &spec, team.as_deref(), &cands, &cancel, &emit, slot).await?;
 
     // The generation row exists from here on; it is reconciled if the process dies.
     let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);

@@ -4,44 +4,11 @@
 
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
 use team::Team;
 
-use crate::api::{TeamMeterView, TeamStatusView};
+use crate::api::{TeamJoinInput, TeamMeterView, TeamStatusView};
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::team_link::{self, Link, TeamConfig, engine_error};
-
-/// What joining needs. Extensible: storage credentials join here as optional fields.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "specta", derive(specta::Type))]
-pub struct TeamJoinInput {
-    /// postgres://USER@HOST:PORT/DB (a password inside is moved to the keychain).
-    pub db_url: String,
-    /// The database password; stored in the OS keychain, never echoed back.
-    #[serde(default)]
-    pub password: Option<String>,
-    /// The team's name, used only when this member creates the team.
-    #[serde(default)]
-    pub team_name: Option<String>,
-    /// The team's image bucket, s3://BUCKET.
-    #[serde(default)]
-    pub storage: Option<String>,
-    /// The bucket's S3-compatible endpoint.
-    #[serde(default)]
-    pub endpoint: Option<String>,
-}
-
-impl std::fmt::Debug for TeamJoinInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TeamJoinInput")
-            .field("db_url", &"<redacted>")
-            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
-            .field("team_name", &self.team_name)
-            .field("storage", &self.storage)
-            .field("endpoint", &self.endpoint)
-            .finish()
-    }
-}
 
 /// What leaving did.
 #[derive(Debug, Clone)]

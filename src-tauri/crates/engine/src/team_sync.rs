@@ -51,6 +51,7 @@ fn meta_of(hit: &SharedHit) -> Result<store::SharedMeta> {
 pub(crate) async fn reuse(
     core: &Arc<Core>,
     project: ProjectId,
+    team: Option<&str>,
     keys: &[String],
     (tier, parent): (store::Tier, Option<GenerationId>),
     local: impl Future<Output = Result<Option<GenerationResult>>>,
@@ -58,7 +59,8 @@ pub(crate) async fn reuse(
     let Some(shared) = core.options().shared_ledger.0.clone() else {
         return Ok(None);
     };
-    let Some(name) = crate::team_project::team_name(core, project).await? else {
+    // Read in the run's first store hop (solo: none).
+    let Some(name) = team.map(str::to_owned) else {
         return Ok(None);
     };
     if let Some(local) = local.await? {

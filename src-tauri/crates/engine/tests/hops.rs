@@ -57,7 +57,7 @@ async fn a_solo_generation_makes_four_store_hops_and_a_team_flag_still_refuses()
     let err = e.generate(t, noop()).await.expect_err("refused");
     assert_eq!(err.kind, ErrorKind::Budget, "{err:?}");
     assert!(
-        err.message.contains("not connected to the team server"),
+        err.message.contains("has not joined the team server"),
         "{}",
         err.message
     );

@@ -3,7 +3,37 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-pub use crate::team_ops::TeamJoinInput;
+/// What joining needs. Extensible: storage credentials join here as optional fields.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "specta", derive(specta::Type))]
+pub struct TeamJoinInput {
+    /// postgres://USER@HOST:PORT/DB (a password inside is moved to the keychain).
+    pub db_url: String,
+    /// The database password; stored in the OS keychain, never echoed back.
+    #[serde(default)]
+    pub password: Option<String>,
+    /// The team's name, used only when this member creates the team.
+    #[serde(default)]
+    pub team_name: Option<String>,
+    /// The team's image bucket, s3://BUCKET.
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// The bucket's S3-compatible endpoint.
+    #[serde(default)]
+    pub endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for TeamJoinInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TeamJoinInput")
+            .field("db_url", &"<redacted>")
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("team_name", &self.team_name)
+            .field("storage", &self.storage)
+            .field("endpoint", &self.endpoint)
+            .finish()
+    }
+}
 
 ipc_type! {
     /// This library's team, as Settings → Team shows it. Never holds the password.
