@@ -20,11 +20,14 @@ pub async fn team_status(state: State<'_, AppState>) -> CmdResult<TeamStatusView
 #[specta::specta]
 pub async fn team_join(
     state: State<'_, AppState>,
+    catch_up: State<'_, std::sync::Arc<super::team_catchup::CatchUpState>>,
     input: TeamJoinInput,
 ) -> CmdResult<TeamStatusView> {
     let (link, view) = state.engine.team_join(input).await?;
     state.team.set(Some(link));
     state.engine.announce_team_change();
+    // Teammates' images start arriving now, not at the next tick.
+    catch_up.kick();
     Ok(view)
 }
 

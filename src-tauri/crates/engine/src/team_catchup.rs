@@ -76,7 +76,10 @@ impl crate::Engine {
             if grew {
                 core.changes().emit(&[crate::DataTopic::Gallery]);
             }
-            progress(&view(TeamCatchUpPhase::Receiving, p, None));
+            // A pass that only re-reads what is here (the overlap) shows nothing.
+            if p.received > 0 {
+                progress(&view(TeamCatchUpPhase::Receiving, p, None));
+            }
         };
         match self.team_pull(&on_page).await {
             Ok(all) => {
