@@ -33,10 +33,15 @@ pub async fn team_join(
 
 #[tauri::command]
 #[specta::specta]
-pub async fn team_leave(state: State<'_, AppState>) -> CmdResult<TeamStatusView> {
+pub async fn team_leave(
+    state: State<'_, AppState>,
+    catch_up: State<'_, std::sync::Arc<super::team_catchup::CatchUpState>>,
+) -> CmdResult<TeamStatusView> {
     state.engine.team_leave().await?;
     state.team.set(None);
     state.engine.announce_team_change();
+    // The status area stops showing the team's catch-up now.
+    catch_up.kick();
     Ok(TeamStatusView::not_joined())
 }
 

@@ -84,12 +84,16 @@ pub fn spawn<R: Runtime>(
     tauri::async_runtime::spawn(async move {
         loop {
             let with_bucket = team.current().is_some_and(|l| l.config().storage.is_some());
-            let view = if with_bucket {
+            let mut view = if with_bucket {
                 let progress = |v: &TeamCatchUpView| state.publish(&app, v.clone());
                 engine.team_catch_up(&progress).await
             } else {
                 TeamCatchUpView::off()
             };
+            // Left the team during the pass: its failure is no news.
+            if team.current().is_none() {
+                view = TeamCatchUpView::off();
+            }
             if let Some(m) = view.message.as_deref() {
                 tracing::debug!("team catch-up: {m}");
             }
