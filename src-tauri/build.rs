@@ -73,6 +73,8 @@ const COMMANDS: &[&str] = &[
     "team_set_approval_threshold",
     "team_awaiting_approvals",
     "team_withdraw_approval",
+    "team_approval_threshold",
+    "team_catch_up_status",
     "generation_submit_later",
     "deferred_jobs",
     "deferred_poll",

@@ -95,6 +95,14 @@ fn setup_at<R: tauri::Runtime>(
             commands::catalog::spawn_daily_check(engine.clone());
             poll_deferred(engine.clone());
             poll_team(engine.clone(), team.clone());
+            let catch_up = commands::team_catchup::CatchUpState::new();
+            commands::team_catchup::spawn(
+                app.handle().clone(),
+                engine.clone(),
+                team.clone(),
+                catch_up.clone(),
+            );
+            app.manage(catch_up);
             app.manage(AppState {
                 engine,
                 team,

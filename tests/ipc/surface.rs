@@ -458,6 +458,16 @@ fn table() -> Vec<(&'static str, Value, Want)> {
         ),
         ("team_leave", json!({}), Want::Err("not_found")),
         (
+            "team_approval_threshold",
+            json!({ "project": PROJECT }),
+            Want::Ok(|v| v.is_null()),
+        ),
+        (
+            "team_catch_up_status",
+            json!({}),
+            Want::Ok(|v| v["phase"] == "off" && v["received"] == 0),
+        ),
+        (
             "team_report",
             json!({ "from": "2026-11-01", "to": "2026-11-30", "client": null }),
             Want::Err("not_found"),

@@ -18,6 +18,7 @@ mod routing;
 mod settings;
 mod team;
 mod team_approvals;
+pub(crate) mod team_catchup;
 
 use tauri_specta::{Builder, collect_commands, collect_events};
 
@@ -101,11 +102,13 @@ pub fn specta_builder<R: tauri::Runtime>() -> Builder<R> {
             team_approvals::team_set_approval_threshold,
             team_approvals::team_awaiting_approvals,
             team_approvals::team_withdraw_approval,
+            team_approvals::team_approval_threshold,
             team::team_status,
             team::team_join,
             team::team_leave,
             team::team_report,
             team::team_report_csv,
+            team_catchup::team_catch_up_status,
         ])
-        .events(collect_events![DataChanged])
+        .events(collect_events![DataChanged, team_catchup::TeamCatchUp])
 }

@@ -20,20 +20,28 @@ pub async fn team_status(state: State<'_, AppState>) -> CmdResult<TeamStatusView
 #[specta::specta]
 pub async fn team_join(
     state: State<'_, AppState>,
+    catch_up: State<'_, std::sync::Arc<super::team_catchup::CatchUpState>>,
     input: TeamJoinInput,
 ) -> CmdResult<TeamStatusView> {
     let (link, view) = state.engine.team_join(input).await?;
     state.team.set(Some(link));
     state.engine.announce_team_change();
+    // Teammates' images start arriving now, not at the next tick.
+    catch_up.kick();
     Ok(view)
 }
 
 #[tauri::command]
 #[specta::specta]
-pub async fn team_leave(state: State<'_, AppState>) -> CmdResult<TeamStatusView> {
+pub async fn team_leave(
+    state: State<'_, AppState>,
+    catch_up: State<'_, std::sync::Arc<super::team_catchup::CatchUpState>>,
+) -> CmdResult<TeamStatusView> {
     state.engine.team_leave().await?;
     state.team.set(None);
     state.engine.announce_team_change();
+    // The status area stops showing the team's catch-up now.
+    catch_up.kick();
     Ok(TeamStatusView::not_joined())
 }
 

@@ -70,3 +70,21 @@ pub async fn team_withdraw_approval(
 ) -> CmdResult<()> {
     Ok(state.engine.cancel_approval(&approval_id).await?)
 }
+
+/// A team project's approval threshold as the server holds it (`None`: off, or not in a
+/// team). Everyone may read it; only admins may set it.
+#[tauri::command]
+#[specta::specta]
+pub async fn team_approval_threshold(
+    state: State<'_, AppState>,
+    project: String,
+) -> CmdResult<Option<rust_decimal::Decimal>> {
+    let Some(link) = state.team.current() else {
+        return Ok(None);
+    };
+    let team = link.team().await?;
+    Ok(team
+        .approval_threshold(&project)
+        .await
+        .map_err(engine::team_link::engine_error)?)
+}

@@ -171,6 +171,11 @@ export const commands = {
 	teamAwaitingApprovals: () => typedError<AwaitingApprovalView[], AppError>(__TAURI_INVOKE("team_awaiting_approvals")),
 	/**  Withdraws a request of this library still waiting; nothing is charged. */
 	teamWithdrawApproval: (approvalId: string) => typedError<null, AppError>(__TAURI_INVOKE("team_withdraw_approval", { approvalId })),
+	/**
+	 *  A team project's approval threshold as the server holds it (`None`: off, or not in a
+	 *  team). Everyone may read it; only admins may set it.
+	 */
+	teamApprovalThreshold: (project: string) => typedError<string | null, AppError>(__TAURI_INVOKE("team_approval_threshold", { project })),
 	teamStatus: () => typedError<TeamStatusView, AppError>(__TAURI_INVOKE("team_status")),
 	/**
 	 *  Joins (the first member creates the team); team projects then go through the server
@@ -188,11 +193,14 @@ export const commands = {
 	 *  never names a path); None when the dialog was cancelled.
 	 */
 	teamReportCsv: (from: string, to: string, client: string | null, suggestedName: string) => typedError<string | null, AppError>(__TAURI_INVOKE("team_report_csv", { from, to, client, suggestedName })),
+	/**  Where the background catch-up is now. */
+	teamCatchUpStatus: () => typedError<TeamCatchUpView, AppError>(__TAURI_INVOKE("team_catch_up_status")),
 };
 
 /** Events */
 export const events = {
 	dataChanged: makeEvent<DataChanged, DataChanged>("data-changed"),
+	teamCatchUp: makeEvent<TeamCatchUp, TeamCatchUp>("team-catch-up"),
 };
 
 /* Types */
@@ -1585,7 +1593,40 @@ export type TeamApprovals = {
 	items: TeamApprovalView[],
 };
 
-/**  What joining needs. Extensible: storage credentials join here as optional fields. */
+/**  The catch-up's progress changed. */
+export type TeamCatchUp = {
+	view: TeamCatchUpView,
+};
+
+/**  Where the window's background catch-up with the team is. */
+export type TeamCatchUpPhase = 
+/**  Not in a team, or in one without an image bucket: nothing to receive. */
+"off" | 
+/**  Pushing this machine's outbox and receiving teammates' generations. */
+"receiving" | 
+/**  The last pass ended; `received` says what it brought. */
+"idle" | 
+/**  The team server (or its bucket) did not answer; retried quietly, nothing lost. */
+"unreachable";
+
+/**  The background catch-up's progress, as the status area shows it. */
+export type TeamCatchUpView = {
+	phase: TeamCatchUpPhase,
+	/**  The team project being received (while receiving). */
+	project: string | null,
+	/**  Teammates' generations received on this pass so far. */
+	received: number,
+	/**  Their images. */
+	images: number,
+	/**  Already here (skipped). */
+	skipped: number,
+	/**  Items that could not be received on this pass (retried on the next one). */
+	failed: number,
+	/**  Why the last pass stopped, with what happens next. */
+	message: string | null,
+};
+
+/**  What joining needs: the server, and optionally the team's image bucket with its key. */
 export type TeamJoinInput = {
 	/**  postgres://USER@HOST:PORT/DB (a password inside is moved to the keychain). */
 	db_url: string,
@@ -1597,6 +1638,10 @@ export type TeamJoinInput = {
 	storage?: string | null,
 	/**  The bucket's S3-compatible endpoint. */
 	endpoint?: string | null,
+	/**  The bucket's access key id (with `storage`). */
+	storage_key_id?: string | null,
+	/**  The bucket's secret access key; stored in the OS keychain, never echoed back. */
+	storage_secret?: string | null,
 };
 
 /**

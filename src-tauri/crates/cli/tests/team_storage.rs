@@ -223,3 +223,86 @@ async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
         "{gallery}"
     );
 }
+
+/// `team join` with a bucket, but one thing wrong: refused with what to fix, before
+/// anything is joined or kept (no team.json, no key in the keychain, secret nowhere).
+#[tokio::test]
+async fn a_bad_bucket_endpoint_or_key_is_refused_at_join_and_nothing_is_kept() {
+    if !keyring_available() {
+        eprintln!("skipped: run under .ci/with-keyring.sh");
+        return;
+    }
+    let pg = PgServer::start();
+    pg.studio("studio", ("ana", "ana-pw"), &[]).await;
+    let s3 = S3Server::start(&[BUCKET]);
+    let env = Env::new().await;
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    let cases: [(&str, String, &str, &str, &str); 3] = [
+        (
+            "s3://no-such-bucket",
+            s3.endpoint(),
+            SECRET_KEY,
+            "no bucket",
+            "bucket name",
+        ),
+        (
+            "s3://studio-images",
+            s3.endpoint(),
+            "not-the-secret",
+            "refused this access key",
+            "key id and secret",
+        ),
+        (
+            "s3://studio-images",
+            dead,
+            SECRET_KEY,
+            "did not answer",
+            "endpoint URL",
+        ),
+    ];
+    for (bucket, endpoint, secret, what, fix) in cases {
+        let out = env
+            .run_stdin(
+                &[
+                    "team",
+                    "join",
+                    "--db",
+                    &pg.url("ana", None, "studio"),
+                    "--password-stdin",
+                    "--storage",
+                    bucket,
+                    "--endpoint",
+                    &endpoint,
+                    "--storage-key-id",
+                    ACCESS_KEY,
+                    "--storage-secret-stdin",
+                ],
+                &format!("ana-pw\n{secret}\n"),
+            )
+            .await;
+        assert_ne!(out.code, 0, "{bucket} at {endpoint} joined");
+        assert!(
+            out.stderr.contains(what) && out.stderr.contains(fix),
+            "{bucket} at {endpoint}: {}",
+            out.stderr
+        );
+        assert!(!out.stderr.contains(secret) && !out.stdout.contains(secret));
+        assert!(!env.data_dir().join("team.json").exists(), "joined anyway");
+    }
+    // The right bucket and key join, and the key is in the keychain only.
+    let ok = join(&env, &pg, &s3, "ana", "ana-pw").await;
+    assert_eq!(ok["storage"], format!("s3://{BUCKET}"));
+    let machine = ok["machine"].as_str().unwrap();
+    assert!(secret_tool_lookup(&service(&env), &format!("team-s3:{machine}")).is_some());
+    for f in files_under(&env.data_dir()) {
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(SECRET_KEY),
+            "{} holds the secret",
+            f.display()
+        );
+    }
+}

@@ -74,6 +74,8 @@ mod settings;
 mod settings_ops;
 mod settle;
 mod shared;
+mod team_bucket_key;
+mod team_catchup;
 mod team_hook;
 pub mod team_link;
 mod team_link_approvals;

@@ -8,6 +8,7 @@ use team::Team;
 
 use crate::api::{TeamJoinInput, TeamMeterView, TeamStatusView};
 use crate::error::{EngineError, ErrorKind, Result};
+use crate::team_bucket_key::BucketKey;
 use crate::team_link::{self, Link, TeamConfig, engine_error};
 
 /// What leaving did.
@@ -77,13 +78,10 @@ impl crate::Engine {
     /// the password goes to the keychain, `team.json` keeps the URL without it. Returns
     /// the connected link, for the embedder's ledger.
     pub async fn team_join(&self, input: TeamJoinInput) -> Result<(Arc<Link>, TeamStatusView)> {
-        if let Some(s) = &input.storage
-            && !s.is_empty()
-            && !s.starts_with("s3://")
-        {
-            return Err(EngineError::validation(
-                "the storage must be an s3://BUCKET address",
-            ));
+        // The bucket answers to its key before anything is joined or kept.
+        let bucket = BucketKey::from_input(&input)?;
+        if let Some(b) = &bucket {
+            b.probe().await?;
         }
         let url = team::split_password(input.db_url.trim()).map_err(engine_error)?;
         let password = match (input.password.filter(|p| !p.is_empty()), url.password) {
@@ -113,7 +111,10 @@ impl crate::Engine {
             })
             .await?;
         }
-        let nonempty = |s: Option<String>| s.filter(|s| !s.trim().is_empty());
+        if let Some(b) = bucket {
+            b.keep(self.service(), machine.clone()).await?;
+        }
+        let nonempty = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let config = TeamConfig {
             db: url.redacted,
             team: t.team_name().to_owned(),

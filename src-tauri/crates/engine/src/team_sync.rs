@@ -136,6 +136,9 @@ pub(crate) async fn publish(core: &Arc<Core>, generation: GenerationId) -> Resul
         .map_err(|e| EngineError::internal(format!("team publication deferred: {}", e.message)))
 }
 
+/// How a recovery message starts when the outbox could not be read (the server is away).
+pub(crate) const OUTBOX_DOWN: &str = "team outbox not pushed";
+
 /// Pushes this machine's unpublished generations (part of each recovery pass).
 pub(crate) async fn outbox(core: &Arc<Core>, report: &mut RecoveryReport) {
     let Some(shared) = core.options().shared_ledger.0.clone() else {
@@ -146,7 +149,7 @@ pub(crate) async fn outbox(core: &Arc<Core>, report: &mut RecoveryReport) {
         Err(e) => {
             report
                 .messages
-                .push(format!("team outbox not pushed: {}", e.message));
+                .push(format!("{OUTBOX_DOWN}: {}", e.message));
             return;
         }
     };
@@ -231,8 +234,16 @@ impl crate::Engine {
                     .buffered(DOWNLOADS)
                     .collect()
                     .await;
+                let mut away = false;
                 for f in fetched {
+                    away |= matches!(f, Fetched::Away(_));
                     receive(&core, project, f, &mut report).await;
+                }
+                if away {
+                    // The bucket did not answer: the cursor stays before this page, so
+                    // the next pass receives what failed (held ones are skipped).
+                    progress(&report);
+                    break;
                 }
                 after = last;
                 let key = Core::project_setting_key(project, CURSOR);
@@ -257,6 +268,8 @@ const CURSOR: &str = "team_cursor";
 enum Fetched {
     Held,
     Failed(String),
+    /// The download failed (the bucket is away): retried on the next pass.
+    Away(String),
     Ready(GenerationId, Box<store::SharedMeta>, Vec<Vec<u8>>),
 }
 
@@ -279,7 +292,7 @@ async fn fetch(
     }
     match shared.download(&hit.sha256s).await {
         Ok(b) => Fetched::Ready(id, Box::new(meta), b),
-        Err(e) => Fetched::Failed(format!("{id}: {}", e.message)),
+        Err(e) => Fetched::Away(format!("{id}: {}", e.message)),
     }
 }
 
@@ -289,7 +302,7 @@ async fn receive(core: &Arc<Core>, project: ProjectId, f: Fetched, report: &mut 
             report.skipped += 1;
             return;
         }
-        Fetched::Failed(m) => {
+        Fetched::Failed(m) | Fetched::Away(m) => {
             report.failed.push(m);
             return;
         }

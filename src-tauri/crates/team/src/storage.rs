@@ -137,6 +137,28 @@ impl Storage {
         &self.bucket
     }
 
+    /// Checks that the bucket exists and answers to this key (joining does, before any
+    /// key is kept). A lookup proves the endpoint and the key (object_store keeps the
+    /// status of a HEAD, not of a listing); a listing then proves the bucket, since a
+    /// lookup cannot tell a missing bucket from a missing object.
+    pub async fn probe(&self) -> Result<()> {
+        self.exists(&sha256_hex(b"proofsheet")).await?;
+        match self
+            .store
+            .list_with_delimiter(Some(&Path::from("sha256")))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(object_store::Error::NotFound { .. } | object_store::Error::Generic { .. }) => {
+                Err(TeamError::NotFound {
+                    what: "bucket",
+                    name: self.bucket.clone(),
+                })
+            }
+            Err(e) => Err(storage_error(e)),
+        }
+    }
+
     /// Whether the object of `sha256` is in the bucket.
     pub async fn exists(&self, sha256: &str) -> Result<bool> {
         match self.store.head(&key_of(sha256)?).await {

@@ -43,4 +43,26 @@ describe('Settings → Team', () => {
     await waitFor(() => expect(screen.getByTestId('team-form')).toBeTruthy());
     expect((await b.teamStatus()).joined).toBe(false);
   });
+
+  it('joins with a bucket: the key is required, the secret is emptied once sent and never shown', async () => {
+    const b = createFakeBackend();
+    setBackend(b);
+    render(TeamSection);
+    await waitFor(() => expect(screen.getByTestId('team-form')).toBeTruthy());
+    const secret = 'bucket-secret-0123456789';
+    await fireEvent.input(screen.getByTestId('team-storage'), { target: { value: 's3://studio-images' } });
+    await fireEvent.input(screen.getByTestId('team-endpoint'), { target: { value: 'http://127.0.0.1:9000' } });
+    await fill('postgres://ana@db.studio:5432/proofsheet', FAKE_TEAM_PASSWORD);
+    await waitFor(() => expect(screen.getByTestId('error').textContent).toContain('access key id and secret'));
+
+    await fireEvent.input(screen.getByTestId('team-storage-key-id'), { target: { value: 'AKIA-ANA' } });
+    await fireEvent.input(screen.getByTestId('team-storage-secret'), { target: { value: secret } });
+    await fill('postgres://ana@db.studio:5432/proofsheet', FAKE_TEAM_PASSWORD);
+    await waitFor(() => expect(screen.getByTestId('team-status')).toBeTruthy());
+    expect(screen.getByTestId('team-bucket').textContent).toContain('s3://studio-images');
+    expect(screen.getByTestId('team-bucket').textContent).toContain('http://127.0.0.1:9000');
+    expect(document.body.textContent).not.toContain(secret);
+    expect(JSON.stringify(await b.teamStatus())).not.toContain(secret);
+    expect((await b.teamCatchUpStatus()).phase).toBe('idle');
+  });
 });

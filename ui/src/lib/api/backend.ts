@@ -159,11 +159,17 @@ export interface Backend {
   teamRefuse(approvalId: string, reason: string): Promise<T.TeamApprovalView>;
   /** Sets or removes (`threshold_usd` null) a team project's approval threshold (admins). */
   teamSetApprovalThreshold(input: T.ApprovalThresholdInput): Promise<void>;
+  /** A team project's approval threshold (null: off, or not in a team); anyone may read it. */
+  teamApprovalThreshold(project: string): Promise<string | null>;
   /** This library's requests waiting for an admin (kept across restarts). */
   teamAwaitingApprovals(): Promise<T.AwaitingApprovalView[]>;
   /** Withdraws a request of this library still waiting; nothing is charged. */
   teamWithdrawApproval(approvalId: string): Promise<void>;
   onDataChanged(cb: (topic: T.DataTopic) => void): Unlisten;
+  /** Where the background catch-up with the team is (teammates' images arriving). */
+  teamCatchUpStatus(): Promise<T.TeamCatchUpView>;
+  /** Its progress as it changes. */
+  onTeamCatchUp(cb: (view: T.TeamCatchUpView) => void): Unlisten;
   /** A URL the webview can load for a stored image path. */
   imageUrl(path: string): string;
 }

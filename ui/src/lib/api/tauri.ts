@@ -110,6 +110,7 @@ export const tauriBackend: Backend = {
   teamApprove: (id) => unwrap(commands.teamApprove(id)),
   teamRefuse: (id, reason) => unwrap(commands.teamRefuse(id, reason)),
   teamSetApprovalThreshold: (input) => unwrap(commands.teamSetApprovalThreshold(wire<B.ApprovalThresholdInput>(input))).then(nothing),
+  teamApprovalThreshold: (project) => unwrap(commands.teamApprovalThreshold(project)),
   teamAwaitingApprovals: () => unwrap(commands.teamAwaitingApprovals()),
   teamWithdrawApproval: (id) => unwrap(commands.teamWithdrawApproval(id)).then(nothing),
   teamStatus: () => unwrap(commands.teamStatus()),
@@ -122,6 +123,19 @@ export const tauriBackend: Backend = {
     let stopped = false;
     events.dataChanged
       .listen((e) => cb(e.payload.topic))
+      .then((un) => (stopped ? un() : (off = un)))
+      .catch(() => undefined);
+    return () => {
+      stopped = true;
+      off?.();
+    };
+  },
+  teamCatchUpStatus: () => unwrap(commands.teamCatchUpStatus()),
+  onTeamCatchUp(cb) {
+    let off: (() => void) | null = null;
+    let stopped = false;
+    events.teamCatchUp
+      .listen((e) => cb(e.payload.view))
       .then((un) => (stopped ? un() : (off = un)))
       .catch(() => undefined);
     return () => {

@@ -127,5 +127,7 @@ export type TeamStatusView = B.TeamStatusView;
 export type TeamJoinInput = Input<B.TeamJoinInput>;
 export type TeamMeterView = B.TeamMeterView;
 export type TeamReportView = B.TeamReportView;
+export type TeamCatchUpView = B.TeamCatchUpView;
+export type TeamCatchUpPhase = B.TeamCatchUpPhase;
 export type TeamSpendRow = B.TeamSpendRow;
 export type TeamReportLine = B.TeamReportLine;

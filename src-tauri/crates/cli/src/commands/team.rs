@@ -97,7 +97,8 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
         }
         (None, None) => None,
     };
-    // The window joins through the same engine call.
+    // The window joins through the same engine call, which probes the bucket with its
+    // key and keeps the key in the keychain.
     let (_, s) = ctx
         .engine
         .team_join(engine::api::TeamJoinInput {
@@ -106,22 +107,10 @@ async fn join(ctx: &Ctx, a: TeamJoinArgs) -> CliResult<u8> {
             team_name: Some(a.team),
             storage: a.storage.clone(),
             endpoint: a.endpoint.clone(),
+            storage_key_id: a.storage_key_id.clone(),
+            storage_secret,
         })
         .await?;
-    // The bucket's access key goes to the keychain once the bucket answered to it.
-    if let (Some(bucket), Some(id), Some(secret), Some(machine)) =
-        (&a.storage, &a.storage_key_id, storage_secret, &s.machine)
-    {
-        super::team_sync::store_storage_key(
-            ctx,
-            machine,
-            bucket,
-            a.endpoint.as_deref(),
-            id,
-            secret,
-        )
-        .await?;
-    }
     let doc = serde_json::json!({
         "team": s.team, "member": s.member, "role": s.role, "machine": s.machine,
         "schema_version": s.schema_version, "db": s.db, "storage": s.storage,

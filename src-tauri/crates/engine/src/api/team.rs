@@ -3,7 +3,7 @@
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-/// What joining needs. Extensible: storage credentials join here as optional fields.
+/// What joining needs: the server, and optionally the team's image bucket with its key.
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "specta", derive(specta::Type))]
 pub struct TeamJoinInput {
@@ -21,6 +21,12 @@ pub struct TeamJoinInput {
     /// The bucket's S3-compatible endpoint.
     #[serde(default)]
     pub endpoint: Option<String>,
+    /// The bucket's access key id (with `storage`).
+    #[serde(default)]
+    pub storage_key_id: Option<String>,
+    /// The bucket's secret access key; stored in the OS keychain, never echoed back.
+    #[serde(default)]
+    pub storage_secret: Option<String>,
 }
 
 impl std::fmt::Debug for TeamJoinInput {
@@ -31,6 +37,11 @@ impl std::fmt::Debug for TeamJoinInput {
             .field("team_name", &self.team_name)
             .field("storage", &self.storage)
             .field("endpoint", &self.endpoint)
+            .field("storage_key_id", &self.storage_key_id)
+            .field(
+                "storage_secret",
+                &self.storage_secret.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -119,5 +130,51 @@ ipc_type! {
         pub member: String,
         pub machine: String,
         pub spent_usd: Decimal,
+    }
+}
+
+ipc_type! {
+    /// Where the window's background catch-up with the team is.
+    #[serde(rename_all = "snake_case")]
+    pub enum TeamCatchUpPhase {
+        /// Not in a team, or in one without an image bucket: nothing to receive.
+        Off,
+        /// Pushing this machine's outbox and receiving teammates' generations.
+        Receiving,
+        /// The last pass ended; `received` says what it brought.
+        Idle,
+        /// The team server (or its bucket) did not answer; retried quietly, nothing lost.
+        Unreachable,
+    }
+
+    /// The background catch-up's progress, as the status area shows it.
+    pub struct TeamCatchUpView {
+        pub phase: TeamCatchUpPhase,
+        /// The team project being received (while receiving).
+        pub project: Option<String>,
+        /// Teammates' generations received on this pass so far.
+        pub received: u32,
+        /// Their images.
+        pub images: u32,
+        /// Already here (skipped).
+        pub skipped: u32,
+        /// Items that could not be received on this pass (retried on the next one).
+        pub failed: u32,
+        /// Why the last pass stopped, with what happens next.
+        pub message: Option<String>,
+    }
+}
+
+impl TeamCatchUpView {
+    pub fn off() -> TeamCatchUpView {
+        TeamCatchUpView {
+            phase: TeamCatchUpPhase::Off,
+            project: None,
+            received: 0,
+            images: 0,
+            skipped: 0,
+            failed: 0,
+            message: None,
+        }
     }
 }
