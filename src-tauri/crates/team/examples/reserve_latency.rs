@@ -49,9 +49,7 @@ async fn run(t: &Team, rounds: usize) -> (Vec<Duration>, Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
+    let pg = PgServer::start_studio().await;
     let url = pg.url("ana", None, "studio");
     let ana = Team::join(&url, Some("ana-pw"), "bench-0", "Bench")
         .await
