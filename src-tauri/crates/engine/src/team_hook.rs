@@ -20,8 +20,30 @@ pub enum SharedErrorKind {
     Budget,
     /// The server cannot be reached (or did not answer in time).
     Unreachable,
+    /// The reservation's worst case is above the project's approval threshold and no
+    /// approval was presented: nothing was reserved.
+    NeedsApproval,
+    /// The approval presented is claimed by another generation, or no longer approved.
+    ApprovalTaken,
     /// Anything else (credentials, schema, a bug).
     Other,
+}
+
+/// How a team reservation treats the project's approval threshold (checked by the
+/// server in the reservation's own transaction: no round trip of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveTicket {
+    /// A generation's first hold: refused with [`SharedErrorKind::NeedsApproval`] above
+    /// the threshold.
+    Check,
+    /// A fallback's top-up of a request already let through.
+    TopUp,
+    /// An approved request, claimed by this reservation (one process wins);
+    /// `replaces`: the generation a crashed process claimed it for.
+    Approved {
+        id: String,
+        replaces: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -81,6 +103,7 @@ pub trait SharedLedger: Send + Sync {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()>;
     /// Books what the library settled for a generation (idempotent).
     fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use team::{ErrorClass, Team, TeamError};
+use team::{ErrorClass, Team, TeamError, Ticket};
 use tokio::sync::OnceCell;
 
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::team_hook::{
-    Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage,
-    SharedLedger, SharedLedgerHook, SharedMeter,
+    ReserveTicket, Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit,
+    SharedImage, SharedLedger, SharedLedgerHook, SharedMeter,
 };
 
 const FILE: &str = "team.json";
@@ -104,7 +104,7 @@ pub fn new_machine_id() -> String {
 /// its usual kind. The message never holds the password (the team crate's don't).
 pub fn engine_error(e: TeamError) -> EngineError {
     let kind = match e.class() {
-        ErrorClass::Budget => ErrorKind::Budget,
+        ErrorClass::Budget | ErrorClass::Approval => ErrorKind::Budget,
         ErrorClass::NotFound => ErrorKind::NotFound,
         ErrorClass::Forbidden | ErrorClass::Invalid => ErrorKind::Validation,
         ErrorClass::Unreachable | ErrorClass::Auth | ErrorClass::Schema => ErrorKind::Team,
@@ -253,6 +253,10 @@ pub(crate) fn shared(e: TeamError) -> SharedError {
         kind: match e.class() {
             ErrorClass::Budget => SharedErrorKind::Budget,
             ErrorClass::Unreachable => SharedErrorKind::Unreachable,
+            ErrorClass::Approval => match e {
+                TeamError::NeedsApproval { .. } => SharedErrorKind::NeedsApproval,
+                _ => SharedErrorKind::ApprovalTaken,
+            },
             _ => SharedErrorKind::Other,
         },
         message: e.to_string(),
@@ -266,11 +270,20 @@ impl SharedLedger for Link {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()> {
         Box::pin(async move {
+            let ticket = match ticket {
+                ReserveTicket::Check => Ticket::Check,
+                ReserveTicket::TopUp => Ticket::TopUp,
+                ReserveTicket::Approved { id, replaces } => Ticket::Approved {
+                    id: crate::team_link_approvals::approval_id(id)?,
+                    replaces: replaces.as_deref(),
+                },
+            };
             self.shared_team()
                 .await?
-                .reserve(project, generation, Some(request_hash), amount)
+                .reserve_with(project, generation, Some(request_hash), amount, ticket)
                 .await
                 .map(drop)
                 .map_err(shared)
@@ -499,10 +512,11 @@ impl SharedLedger for TeamSwitch {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()> {
         Box::pin(async move {
             let link = self.current().ok_or_else(Self::not_joined)?;
-            link.reserve(project, generation, request_hash, amount)
+            link.reserve(project, generation, request_hash, amount, ticket)
                 .await
         })
     }

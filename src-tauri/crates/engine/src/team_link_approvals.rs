@@ -36,7 +36,7 @@ fn view(a: team::Approval) -> TeamApprovalView {
     }
 }
 
-fn approval_id(id: &str) -> Result<i64, SharedError> {
+pub(crate) fn approval_id(id: &str) -> Result<i64, SharedError> {
     id.parse().map_err(|_| SharedError {
         kind: SharedErrorKind::Other,
         message: format!("{id:?} is not an approval request id"),
