@@ -88,6 +88,7 @@ async fn main() {
                     sha256: sha,
                     mime: "image/png".into(),
                     bytes: bytes.len() as i64,
+                    thumb_sha256: None,
                 };
                 team.publish(&id, &m, &[image]).await.unwrap();
             }

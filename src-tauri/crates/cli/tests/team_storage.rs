@@ -107,8 +107,14 @@ async fn a_teammates_identical_request_is_served_from_storage_at_no_cost() {
 #[tokio::test]
 async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
     let (_pg, mut s3, ana, bob) = with_bucket().await;
-    ana.run(&generate("Spring", "a harbour")).await.ok();
+    let harbour = ana.run(&generate("Spring", "a harbour")).await.ok().json();
     assert_eq!(s3.object_files(BUCKET), 1);
+    // Its thumbnail went up beside it (under `thumbs/`); the bucket then loses it, so
+    // Bob's catch-up falls back to rendering his own.
+    assert_eq!(s3.files_under(BUCKET, "thumbs"), 1);
+    let harbour_thumb = std::fs::read(thumb_path(&ana, &image_bytes(&ana, &harbour))).unwrap();
+    let key = sha_hex(&harbour_thumb);
+    s3.remove_object(BUCKET, &format!("thumbs/sha256/{}/{key}", &key[..2]));
     // The next call answers another image (identical bytes would be one object).
     ana.server.reset().await;
     mount_openai_ok(&ana.server, 8).await;
@@ -120,6 +126,11 @@ async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
     assert_eq!(g["status"], "succeeded");
     s3.restart();
     assert_eq!(s3.object_files(BUCKET), 1, "not uploaded while away");
+    // Ana's thumbnail of the storm, replaced by a marker no renderer makes from that
+    // image: Bob's copy then shows it came from the bucket.
+    let storm = image_bytes(&ana, &g);
+    let marker = jpeg(7, 5);
+    std::fs::write(thumb_path(&ana, &storm), &marker).unwrap();
     // Bob cannot be served the storm yet (unpublished): nothing from the outbox leaks.
     let s = bob.json(&["team", "sync"]).await;
     assert_eq!(s["projects"][0]["received"], 1, "{s}");
@@ -148,4 +159,28 @@ async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
         Some(2),
         "{gallery}"
     );
+    // Thumbnails: the storm's downloaded (the marker), the harbour's rendered here.
+    assert_eq!(s3.files_under(BUCKET, "thumbs"), 1, "the storm's");
+    assert_eq!(std::fs::read(thumb_path(&bob, &storm)).unwrap(), marker);
+    let rendered = std::fs::read(thumb_path(&bob, &image_bytes(&ana, &harbour))).unwrap();
+    assert_eq!(rendered, harbour_thumb, "rendered like Ana's");
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Where a library keeps the thumbnail of an image (by the image's sha256).
+fn thumb_path(env: &Env, image: &[u8]) -> std::path::PathBuf {
+    let h = sha_hex(image);
+    env.data_dir()
+        .join(format!("thumbs/{}/{}/{h}.jpg", &h[..2], &h[2..4]))
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
 }

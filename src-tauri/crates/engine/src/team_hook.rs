@@ -70,6 +70,8 @@ pub struct SharedImage {
     pub idx: u32,
     pub bytes: Vec<u8>,
     pub mime: String,
+    /// Its thumbnail (JPEG) as this library rendered it, published beside it.
+    pub thumb: Option<Vec<u8>>,
 }
 
 /// A teammate's published generation: a team-wide dedup hit or a catch-up item.
@@ -85,6 +87,8 @@ pub struct SharedHit {
     pub images: Vec<SharedImage>,
     /// Its images' sha256 in the bucket, by index.
     pub sha256s: Vec<String>,
+    /// Their thumbnails' objects, by index, where the owner published one.
+    pub thumb_sha256s: Vec<Option<String>>,
     /// The catch-up cursor of its publication.
     pub published_us: i64,
 }
@@ -145,6 +149,14 @@ pub trait SharedLedger: Send + Sync {
     }
     /// Teammates' published generations of `project` after the cursor (images not
     /// downloaded: `download` those this library lacks).
+    /// Thumbnails by their objects (`None` in, or a failed download: `None` out; the
+    /// library then renders its own).
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        none(vec![None; shas.len()])
+    }
     fn pull<'a>(
         &'a self,
         _project: &'a str,

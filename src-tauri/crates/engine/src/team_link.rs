@@ -263,6 +263,14 @@ pub(crate) fn shared(e: TeamError) -> SharedError {
     }
 }
 
+/// An approval request's id as the engine carries it (text) back to the server's.
+pub(crate) fn approval_id(id: &str) -> std::result::Result<i64, SharedError> {
+    id.parse().map_err(|_| SharedError {
+        kind: SharedErrorKind::Other,
+        message: format!("{id:?} is not an approval request id"),
+    })
+}
+
 impl SharedLedger for Link {
     fn reserve<'a>(
         &'a self,
@@ -277,7 +285,7 @@ impl SharedLedger for Link {
                 ReserveTicket::Check => Ticket::Check,
                 ReserveTicket::TopUp => Ticket::TopUp,
                 ReserveTicket::Approved { id, replaces } => Ticket::Approved {
-                    id: crate::team_link_approvals::approval_id(id)?,
+                    id: approval_id(id)?,
                     replaces: replaces.as_deref(),
                 },
             };
@@ -362,6 +370,7 @@ impl SharedLedger for Link {
                     idx: idx as u32,
                     bytes,
                     mime: String::new(),
+                    thumb: None,
                 })
                 .collect();
             Ok(Some(hit))
@@ -399,11 +408,16 @@ impl SharedLedger for Link {
             let mut published = Vec::with_capacity(images.len());
             for i in &images {
                 let (sha, _) = bucket.put(&i.bytes).await.map_err(shared)?;
+                let thumb_sha256 = match &i.thumb {
+                    Some(t) => Some(bucket.put_thumb(t).await.map_err(shared)?.0),
+                    None => None,
+                };
                 published.push(team::PublishedImage {
                     idx: i.idx as i32,
                     sha256: sha,
                     mime: i.mime.clone(),
                     bytes: i.bytes.len() as i64,
+                    thumb_sha256,
                 });
             }
             self.shared_team()
@@ -429,6 +443,29 @@ impl SharedLedger for Link {
 
     fn download<'a>(&'a self, sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
         Box::pin(self.fetch(sha256s))
+    }
+
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let Some(bucket) = self.storage().await? else {
+                return Ok(vec![None; shas.len()]);
+            };
+            let mut out = Vec::with_capacity(shas.len());
+            for sha in shas {
+                out.push(match sha {
+                    Some(sha) => bucket
+                        .get_thumb(sha)
+                        .await
+                        .inspect_err(|e| tracing::warn!("thumbnail {sha}: {e}; rendering it"))
+                        .ok(),
+                    None => None,
+                });
+            }
+            Ok(out)
+        })
     }
 
     fn pull<'a>(
@@ -462,6 +499,7 @@ fn hit_of(p: team::Published) -> SharedHit {
         cost: p.cost,
         meta: p.meta,
         images: Vec::new(),
+        thumb_sha256s: p.images.iter().map(|i| i.thumb_sha256.clone()).collect(),
         sha256s: p.images.into_iter().map(|i| i.sha256).collect(),
         published_us: p.published_us,
     }
@@ -598,6 +636,16 @@ impl SharedLedger for TeamSwitch {
         Box::pin(async move {
             let link = self.current().ok_or_else(Self::not_joined)?;
             link.download(sha256s).await
+        })
+    }
+
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let link = self.current().ok_or_else(Self::not_joined)?;
+            link.download_thumbs(shas).await
         })
     }
 

@@ -4,10 +4,8 @@
 use rust_decimal::Decimal;
 
 use crate::api::{ApprovalStateView, TeamApprovalView, TeamApprovals};
-use crate::team_hook::{
-    ApprovalAsk, ApprovalCheck, SharedApprovals, SharedError, SharedErrorKind, SharedFuture,
-};
-use crate::team_link::{Link, TeamSwitch, shared};
+use crate::team_hook::{ApprovalAsk, ApprovalCheck, SharedApprovals, SharedFuture};
+use crate::team_link::{Link, TeamSwitch, approval_id, shared};
 
 /// The team crate's approval as the engine's IPC shape.
 fn view(a: team::Approval) -> TeamApprovalView {
@@ -34,13 +32,6 @@ fn view(a: team::Approval) -> TeamApprovalView {
         decided_at: a.decided_at,
         reason: a.reason,
     }
-}
-
-pub(crate) fn approval_id(id: &str) -> Result<i64, SharedError> {
-    id.parse().map_err(|_| SharedError {
-        kind: SharedErrorKind::Other,
-        message: format!("{id:?} is not an approval request id"),
-    })
 }
 
 impl SharedApprovals for Link {

@@ -103,6 +103,7 @@ async fn a_published_result_serves_a_teammate_and_books_the_saving() {
         sha256: sha.clone(),
         mime: "image/png".into(),
         bytes: bytes.len() as i64,
+        thumb_sha256: None,
     }];
     let meta = serde_json::json!({"prompt": "a fox"});
     ana.publish("g-ana", &meta, &images).await.unwrap();
