@@ -543,6 +543,37 @@ impl TeamSwitch {
     }
 }
 
+impl TeamSwitch {
+    /// One call on the current link (read once, per call); `absent` answers when this
+    /// library has not joined.
+    pub(crate) fn on_link<'a, T: Send + 'a, F>(
+        &self,
+        absent: fn() -> std::result::Result<T, SharedError>,
+        call: impl FnOnce(Arc<Link>) -> F + Send + 'a,
+    ) -> SharedFuture<'a, T>
+    where
+        F: std::future::Future<Output = std::result::Result<T, SharedError>> + Send + 'a,
+    {
+        let link = self.current();
+        Box::pin(async move {
+            match link {
+                Some(l) => call(l).await,
+                None => absent(),
+            }
+        })
+    }
+}
+
+pub(crate) fn not_joined<T>() -> std::result::Result<T, SharedError> {
+    Err(TeamSwitch::not_joined())
+}
+
+fn nothing<T: Default>() -> std::result::Result<T, SharedError> {
+    Ok(T::default())
+}
+
+// Each method forwards to the current link. Not joined: money moves and downloads are
+// refused; syncs, publications and listings have nothing to do.
 impl SharedLedger for TeamSwitch {
     fn reserve<'a>(
         &'a self,
@@ -552,48 +583,27 @@ impl SharedLedger for TeamSwitch {
         amount: Decimal,
         ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.reserve(project, generation, request_hash, amount, ticket)
+        self.on_link(not_joined, move |l| async move {
+            l.reserve(project, generation, request_hash, amount, ticket)
                 .await
         })
     }
 
     fn sync<'a>(&'a self, generation: &'a str, s: Settled) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.sync(generation, s).await,
-                None => Ok(()),
-            }
-        })
+        self.on_link(nothing, move |l| async move { l.sync(generation, s).await })
     }
 
     fn open_generations(&self) -> SharedFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.open_generations().await,
-                None => Ok(Vec::new()),
-            }
-        })
+        self.on_link(nothing, |l| async move { l.open_generations().await })
     }
 
     /// Not joined: the team project's meter says so (its figures stay this library's).
     fn meter<'a>(&'a self, project: &'a str) -> SharedFuture<'a, Option<SharedMeter>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.meter(project).await,
-                None => Err(Self::not_joined()),
-            }
-        })
+        self.on_link(not_joined, move |l| async move { l.meter(project).await })
     }
 
     fn lookup<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Option<SharedHit>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.lookup(keys).await,
-                None => Ok(None),
-            }
-        })
+        self.on_link(nothing, move |l| async move { l.lookup(keys).await })
     }
 
     fn record_hit<'a>(
@@ -603,9 +613,8 @@ impl SharedLedger for TeamSwitch {
         source: &'a str,
         saved: Decimal,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.record_hit(project, generation, source, saved).await
+        self.on_link(not_joined, move |l| async move {
+            l.record_hit(project, generation, source, saved).await
         })
     }
 
@@ -615,38 +624,30 @@ impl SharedLedger for TeamSwitch {
         meta: serde_json::Value,
         images: Vec<SharedImage>,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.publish(generation, meta, images).await,
-                None => Ok(()),
-            }
+        self.on_link(nothing, move |l| async move {
+            l.publish(generation, meta, images).await
         })
     }
 
     fn unpublished(&self) -> SharedFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.unpublished().await,
-                None => Ok(Vec::new()),
-            }
-        })
+        self.on_link(nothing, |l| async move { l.unpublished().await })
     }
 
     fn download<'a>(&'a self, sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.download(sha256s).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.download(sha256s).await },
+        )
     }
 
     fn download_thumbs<'a>(
         &'a self,
         shas: &'a [Option<String>],
     ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.download_thumbs(shas).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.download_thumbs(shas).await },
+        )
     }
 
     fn pull<'a>(
@@ -655,11 +656,8 @@ impl SharedLedger for TeamSwitch {
         after_us: i64,
         limit: i64,
     ) -> SharedFuture<'a, Vec<SharedHit>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.pull(project, after_us, limit).await,
-                None => Ok(Vec::new()),
-            }
+        self.on_link(nothing, move |l| async move {
+            l.pull(project, after_us, limit).await
         })
     }
 
