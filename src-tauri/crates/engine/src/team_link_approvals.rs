@@ -200,6 +200,7 @@ impl SharedApprovals for TeamSwitch {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::team_hook::{ReserveTicket, Settled, SharedLedger};
