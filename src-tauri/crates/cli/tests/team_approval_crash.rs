@@ -8,24 +8,9 @@
 
 mod common;
 
-use std::time::Duration;
-
-use common::team::{GENERATIONS, Studio, generate, studio};
-use common::{Env, keyring_available, money};
+use common::team::{GENERATIONS, Studio, generate, pending, studio};
+use common::{keyring_available, money};
 use rust_decimal::Decimal;
-use serde_json::Value;
-
-async fn pending(ana: &Env, n: usize) -> Vec<Value> {
-    for _ in 0..200 {
-        let list = ana.json(&["team", "approvals"]).await;
-        let items = list["approvals"].as_array().cloned().unwrap_or_default();
-        if items.len() == n {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never saw {n} pending request(s)");
-}
 
 #[tokio::test]
 async fn a_crash_between_the_claim_and_the_send_is_resumed_once() {

@@ -8,26 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::team::{GENERATIONS as GEN, Studio, generate as draft, studio};
-use common::{Env, keyring_available, money};
+use common::team::{GENERATIONS as GEN, Studio, generate as draft, pending, studio};
+use common::{keyring_available, money};
 use rust_decimal::Decimal;
-use serde_json::Value;
 
 fn gen_args(prompt: &str) -> Vec<&str> {
     draft("Spring", prompt)
-}
-
-/// Waits until the admin sees `n` pending requests; returns them.
-async fn pending(ana: &Env, n: usize) -> Vec<Value> {
-    for _ in 0..200 {
-        let list = ana.json(&["team", "approvals"]).await;
-        let items = list["approvals"].as_array().cloned().unwrap_or_default();
-        if items.len() == n {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never saw {n} pending request(s)");
 }
 
 #[tokio::test]

@@ -138,3 +138,16 @@ pub enum Kill {
     AfterSend,
     At(tokio::time::Instant),
 }
+
+/// Waits until the admin sees `n` pending approval requests; returns them.
+pub async fn pending(admin: &Env, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        let list = admin.json(&["team", "approvals"]).await;
+        let items = list["approvals"].as_array().cloned().unwrap_or_default();
+        if items.len() == n {
+            return items;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("never saw {n} pending request(s)");
+}
