@@ -18,14 +18,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::team::{BUCKET, generate, join};
 use common::{Env, mount_openai_ok, png};
 use rust_decimal::Decimal;
 use team::ledger::Booked;
-use team::testing::PgServer;
-use team::testing_s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use team::testing::{ANA, BOB, PgServer};
+use team::testing_s3::S3Server;
 use team::{PublishedImage, Team};
-
-const BUCKET: &str = "studio-images";
 
 fn env_num(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -34,59 +33,20 @@ fn env_num(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-async fn join(env: &Env, pg: &PgServer, s3: &S3Server, user: &str, pw: &str) {
-    env.run_stdin(
-        &[
-            "team",
-            "join",
-            "--db",
-            &pg.url(user, None, "studio"),
-            "--password-stdin",
-            "--storage",
-            &format!("s3://{BUCKET}"),
-            "--endpoint",
-            &s3.endpoint(),
-            "--storage-key-id",
-            ACCESS_KEY,
-            "--storage-secret-stdin",
-        ],
-        &format!("{pw}\n{SECRET_KEY}\n"),
-    )
-    .await
-    .ok();
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 4)]
 async fn main() {
     let n = env_num("PROOFSHEET_BENCH_IMAGES", 10_000);
     let runs = env_num("PROOFSHEET_BENCH_RUNS", 3);
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
+    let pg = PgServer::start_studio().await;
     let s3 = S3Server::start(&[BUCKET]);
 
     // The template: one real generation of Ana's, published by her library.
     let mut ana = Env::new().await;
     ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-bench");
     mount_openai_ok(&ana.server, 1).await;
-    join(&ana, &pg, &s3, "ana", "ana-pw").await;
+    join(&ana, &pg, Some(&s3), ANA).await;
     ana.json(&["team", "project", "create", "Shared"]).await;
-    ana.run(&[
-        "generate",
-        "--project",
-        "Shared",
-        "--prompt",
-        "template",
-        "--offer",
-        "openai:gpt-image-1-mini",
-        "--quality",
-        "low",
-        "--size",
-        "1024x1024",
-        "--json",
-    ])
-    .await
-    .ok();
+    ana.run(&generate("Shared", "template")).await.ok();
     let db = pg.client("studio").await;
     let meta: String = db
         .query_one(
@@ -128,6 +88,7 @@ async fn main() {
                     sha256: sha,
                     mime: "image/png".into(),
                     bytes: bytes.len() as i64,
+                    thumb_sha256: None,
                 };
                 team.publish(&id, &m, &[image]).await.unwrap();
             }
@@ -141,7 +102,7 @@ async fn main() {
     let mut times = Vec::new();
     for r in 0..runs {
         let bob = Env::new().await;
-        join(&bob, &pg, &s3, "bob", "bob-pw").await;
+        join(&bob, &pg, Some(&s3), BOB).await;
         bob.json(&["team", "project", "use", "Shared"]).await;
         let t = Instant::now();
         let out = bob.run(&["team", "sync", "--json"]).await.ok().json();

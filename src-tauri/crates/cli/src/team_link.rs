@@ -15,7 +15,7 @@ pub fn load(data_dir: &Path) -> CliResult<Option<TeamConfig>> {
 
 pub fn cli_error(e: TeamError) -> CliError {
     let kind = match e.class() {
-        ErrorClass::Budget => Kind::Budget,
+        ErrorClass::Budget | ErrorClass::Approval => Kind::Budget,
         ErrorClass::NotFound => Kind::NotFound,
         ErrorClass::Forbidden | ErrorClass::Invalid => Kind::Usage,
         ErrorClass::Unreachable | ErrorClass::Auth | ErrorClass::Schema => Kind::Team,

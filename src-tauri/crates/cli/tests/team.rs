@@ -5,46 +5,13 @@
 
 mod common;
 
+use common::team::{generate, join, service};
 use common::{Env, files_under, keyring_available, money, mount_openai_ok, secret_tool_lookup};
 use rust_decimal::Decimal;
-use serde_json::Value;
-use team::testing::PgServer;
-
-const OFFER: &str = "openai:gpt-image-1-mini";
+use team::testing::{ANA, PgServer};
 
 async fn studio() -> PgServer {
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    pg
-}
-
-async fn join(env: &Env, pg: &PgServer, user: &str, pw: &str) -> Value {
-    let url = pg.url(user, None, "studio");
-    env.run_stdin(
-        &[
-            "team",
-            "join",
-            "--db",
-            &url,
-            "--password-stdin",
-            "--team",
-            "Acme",
-            "--json",
-        ],
-        &format!("{pw}\n"),
-    )
-    .await
-    .ok()
-    .json()
-}
-
-fn service(env: &Env) -> String {
-    env.vars
-        .iter()
-        .find(|(k, _)| k == "PROOFSHEET_KEYCHAIN_SERVICE")
-        .map(|(_, v)| v.clone())
-        .unwrap()
+    PgServer::start_studio().await
 }
 
 #[tokio::test]
@@ -55,7 +22,7 @@ async fn join_status_leave_keep_the_password_in_the_keychain_only() {
     }
     let pg = studio().await;
     let ana = Env::new().await;
-    let j = join(&ana, &pg, "ana", "ana-pw").await;
+    let j = join(&ana, &pg, None, ANA).await;
     assert_eq!(
         (j["team"].as_str(), j["member"].as_str()),
         (Some("Acme"), Some("ana"))
@@ -158,7 +125,7 @@ async fn a_team_project_reserves_and_settles_on_the_server_and_refuses_when_it_i
     let mut ana = Env::new().await;
     ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-team");
     mount_openai_ok(&ana.server, 7).await;
-    join(&ana, &pg, "ana", "ana-pw").await;
+    join(&ana, &pg, None, ANA).await;
     let p = ana
         .json(&[
             "team", "project", "create", "Spring", "--budget", "0.0085", "--client", "Acme",
@@ -171,22 +138,7 @@ async fn a_team_project_reserves_and_settles_on_the_server_and_refuses_when_it_i
     // A solo project beside it.
     ana.json(&["project", "create", "Solo"]).await;
 
-    let gen_args = |project: &'static str, prompt: &'static str| {
-        vec![
-            "generate",
-            "--project",
-            project,
-            "--prompt",
-            prompt,
-            "--offer",
-            OFFER,
-            "--quality",
-            "low",
-            "--size",
-            "1024x1024",
-            "--json",
-        ]
-    };
+    let gen_args = generate;
     let g = ana
         .run(&gen_args("Spring", "a lighthouse"))
         .await
@@ -280,27 +232,11 @@ async fn a_generation_that_ends_while_the_server_is_down_is_caught_up_by_recover
         )
         .mount(&ana.server)
         .await;
-    join(&ana, &pg, "ana", "ana-pw").await;
+    join(&ana, &pg, None, ANA).await;
     ana.json(&["team", "project", "create", "Spring", "--budget", "1"])
         .await;
 
-    let child = ana
-        .command(&[
-            "generate",
-            "--project",
-            "Spring",
-            "--prompt",
-            "a dune",
-            "--offer",
-            OFFER,
-            "--quality",
-            "low",
-            "--size",
-            "1024x1024",
-            "--json",
-        ])
-        .spawn()
-        .unwrap();
+    let child = ana.command(&generate("Spring", "a dune")).spawn().unwrap();
     for _ in 0..300 {
         if ana.requests_to("POST", "/v1/images/generations").await > 0 {
             break;

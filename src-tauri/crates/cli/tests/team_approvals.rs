@@ -8,59 +8,12 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Env, keyring_available, money, mount_openai_ok};
+use common::team::{GENERATIONS as GEN, Studio, generate as draft, pending, studio};
+use common::{keyring_available, money};
 use rust_decimal::Decimal;
-use serde_json::Value;
-use team::testing::PgServer;
-
-const OFFER: &str = "openai:gpt-image-1-mini";
-const GEN: &str = "/v1/images/generations";
-
-async fn join(env: &Env, pg: &PgServer, user: &str, pw: &str) {
-    env.run_stdin(
-        &[
-            "team",
-            "join",
-            "--db",
-            &pg.url(user, None, "studio"),
-            "--password-stdin",
-            "--team",
-            "Acme",
-        ],
-        &format!("{pw}\n"),
-    )
-    .await
-    .ok();
-}
 
 fn gen_args(prompt: &str) -> Vec<&str> {
-    vec![
-        "generate",
-        "--project",
-        "Spring",
-        "--prompt",
-        prompt,
-        "--offer",
-        OFFER,
-        "--quality",
-        "low",
-        "--size",
-        "1024x1024",
-        "--json",
-    ]
-}
-
-/// Waits until the admin sees `n` pending requests; returns them.
-async fn pending(ana: &Env, n: usize) -> Vec<Value> {
-    for _ in 0..200 {
-        let list = ana.json(&["team", "approvals"]).await;
-        let items = list["approvals"].as_array().cloned().unwrap_or_default();
-        if items.len() == n {
-            return items;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("never saw {n} pending request(s)");
+    draft("Spring", prompt)
 }
 
 #[tokio::test]
@@ -69,18 +22,7 @@ async fn an_admin_approves_or_refuses_from_another_library_and_a_crash_loses_not
         eprintln!("skipped: run under .ci/with-keyring.sh");
         return;
     }
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    let ana = Env::new().await;
-    let mut bob = Env::new().await;
-    bob.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-team");
-    mount_openai_ok(&bob.server, 5).await;
-    join(&ana, &pg, "ana", "ana-pw").await;
-    join(&bob, &pg, "bob", "bob-pw").await;
-    ana.json(&["team", "project", "create", "Spring", "--budget", "1"])
-        .await;
-    bob.json(&["team", "project", "use", "Spring"]).await;
+    let Studio { pg, ana, bob, .. } = studio("Spring", "1", false).await;
 
     // Only admins set the threshold: a member gets a clear, classified refusal.
     let no = bob

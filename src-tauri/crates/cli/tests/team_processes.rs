@@ -11,6 +11,7 @@ mod common;
 
 use std::time::Duration;
 
+use common::team::{Kill, Lcg, join_machine};
 use common::{Env, b64, keyring_available, library_spent, money, png};
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -21,14 +22,6 @@ use wiremock::{Mock, ResponseTemplate};
 const MACHINES: usize = 4;
 const PER_MACHINE: usize = 6;
 const BUDGET: &str = "0.05";
-
-#[derive(Debug, Clone, Copy)]
-enum Kill {
-    Never,
-    /// Once the provider has received this process's request.
-    AfterSend,
-    At(tokio::time::Instant),
-}
 
 #[derive(Debug)]
 enum End {
@@ -43,27 +36,13 @@ struct Proc {
     end: Option<End>,
 }
 
-/// A small deterministic generator (seeded: a failure replays the same kills).
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_machines_with_kills_never_overrun_a_shared_hard_budget() {
     if !keyring_available() {
         eprintln!("skipped: run under .ci/with-keyring.sh");
         return;
     }
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
+    let pg = PgServer::start_studio().await;
 
     // The one provider every machine calls: slow enough for kills to land mid-call.
     let mut machines = Vec::new();
@@ -106,29 +85,7 @@ async fn concurrent_machines_with_kills_never_overrun_a_shared_hard_budget() {
                 .mount(&env.server)
                 .await;
         }
-        let (user, pw) = if i == 0 {
-            ("ana", "ana-pw")
-        } else {
-            ("bob", "bob-pw")
-        };
-        env.run_stdin(
-            &[
-                "team",
-                "join",
-                "--db",
-                &pg.url(user, None, "studio"),
-                "--password-stdin",
-            ],
-            &format!("{pw}\n"),
-        )
-        .await
-        .ok();
-        if i == 0 {
-            env.json(&["team", "project", "create", "Shared", "--budget", BUDGET])
-                .await;
-        } else {
-            env.json(&["team", "project", "use", "Shared"]).await;
-        }
+        join_machine(&env, i, &pg, None, "Shared", BUDGET).await;
         machines.push(env);
     }
 

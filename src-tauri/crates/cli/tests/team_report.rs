@@ -6,42 +6,14 @@
 
 mod common;
 
+use common::team::{generate, join};
 use common::{Env, keyring_available, money, mount_openai_ok};
 use rust_decimal::Decimal;
-use team::testing::PgServer;
-
-const OFFER: &str = "openai:gpt-image-1-mini";
-
-async fn join(env: &Env, pg: &PgServer, user: &str, pw: &str) {
-    let url = pg.url(user, None, "studio");
-    env.run_stdin(
-        &["team", "join", "--db", &url, "--password-stdin", "--json"],
-        &format!("{pw}\n"),
-    )
-    .await
-    .ok();
-}
+use team::testing::{ANA, BOB, PgServer};
 
 /// A paid draft (a distinct prompt each: a repeat would be a free gallery hit).
 async fn draft(env: &Env, project: &str, prompt: &str) -> Decimal {
-    let g = env
-        .run(&[
-            "generate",
-            "--project",
-            project,
-            "--prompt",
-            prompt,
-            "--offer",
-            OFFER,
-            "--quality",
-            "low",
-            "--size",
-            "1024x1024",
-            "--json",
-        ])
-        .await
-        .ok()
-        .json();
+    let g = env.run(&generate(project, prompt)).await.ok().json();
     money(&g, "cost_usd")
 }
 
@@ -51,17 +23,15 @@ async fn the_team_report_sums_by_member_client_and_project_and_exports_a_clients
         eprintln!("skipped: run under .ci/with-keyring.sh");
         return;
     }
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
+    let pg = PgServer::start_studio().await;
     let mut ana = Env::new().await;
     ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-team");
     mount_openai_ok(&ana.server, 7).await;
     let mut bob = Env::new().await;
     bob.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-team");
     mount_openai_ok(&bob.server, 7).await;
-    join(&ana, &pg, "ana", "ana-pw").await;
-    join(&bob, &pg, "bob", "bob-pw").await;
+    join(&ana, &pg, None, ANA).await;
+    join(&bob, &pg, None, BOB).await;
     for (name, client) in [("Spring", "Halde, \"& Co.\""), ("Rebrand", "Nordlicht")] {
         ana.json(&[
             "team", "project", "create", name, "--budget", "5", "--client", client,

@@ -13,11 +13,12 @@ mod common;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
+use common::team::{BUCKET, Kill, Lcg, join_machine};
 use common::{Env, b64, keyring_available, library_spent, money, png};
 use rust_decimal::Decimal;
 use serde_json::json;
 use team::testing::PgServer;
-use team::testing_s3::{ACCESS_KEY, S3Server, SECRET_KEY};
+use team::testing_s3::S3Server;
 use wiremock::matchers::{body_string_contains, method, path};
 use wiremock::{Mock, Request, Respond, ResponseTemplate};
 
@@ -25,7 +26,6 @@ const MACHINES: usize = 4;
 const PER_MACHINE: usize = 50;
 /// 50 calls at $0.0022 each (each holds its $0.005004 worst case while in flight).
 const BUDGET: &str = "0.11";
-const BUCKET: &str = "studio-images";
 
 /// A different image on every answer (identical bytes would be one object).
 struct Unique(AtomicU32);
@@ -45,24 +45,6 @@ impl Respond for Unique {
     }
 }
 
-struct Lcg(u64);
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Kill {
-    Never,
-    AfterSend,
-    At(tokio::time::Instant),
-}
-
 struct Proc {
     child: tokio::process::Child,
     prompt: String,
@@ -77,9 +59,7 @@ async fn two_hundred_generations_on_four_machines_against_a_budget_for_fifty() {
         return;
     }
     let t0 = std::time::Instant::now();
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
+    let pg = PgServer::start_studio().await;
     let s3 = S3Server::start(&[BUCKET]);
     let mut machines: Vec<Env> = Vec::new();
     for i in 0..MACHINES {
@@ -104,36 +84,7 @@ async fn two_hundred_generations_on_four_machines_against_a_budget_for_fifty() {
                 .mount(&env.server)
                 .await;
         }
-        let (user, pw) = if i == 0 {
-            ("ana", "ana-pw")
-        } else {
-            ("bob", "bob-pw")
-        };
-        env.run_stdin(
-            &[
-                "team",
-                "join",
-                "--db",
-                &pg.url(user, None, "studio"),
-                "--password-stdin",
-                "--storage",
-                &format!("s3://{BUCKET}"),
-                "--endpoint",
-                &s3.endpoint(),
-                "--storage-key-id",
-                ACCESS_KEY,
-                "--storage-secret-stdin",
-            ],
-            &format!("{pw}\n{SECRET_KEY}\n"),
-        )
-        .await
-        .ok();
-        if i == 0 {
-            env.json(&["team", "project", "create", "Shared", "--budget", BUDGET])
-                .await;
-        } else {
-            env.json(&["team", "project", "use", "Shared"]).await;
-        }
+        join_machine(&env, i, &pg, Some(&s3), "Shared", BUDGET).await;
         machines.push(env);
     }
     eprintln!("setup {:?}", t0.elapsed());

@@ -6,90 +6,24 @@
 
 mod common;
 
-use common::{
-    Env, files_under, keyring_available, library_spent, money, mount_openai_ok, secret_tool_lookup,
-};
+use common::team::{BUCKET, GENERATIONS, Studio, service, studio};
+use common::{Env, files_under, library_spent, money, mount_openai_ok, secret_tool_lookup};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use team::testing::PgServer;
 use team::testing_s3::{ACCESS_KEY, S3Server, SECRET_KEY};
 
-const OFFER: &str = "openai:gpt-image-1-mini";
-const BUCKET: &str = "studio-images";
-
-async fn join(env: &Env, pg: &PgServer, s3: &S3Server, user: &str, pw: &str) -> Value {
-    env.run_stdin(
-        &[
-            "team",
-            "join",
-            "--db",
-            &pg.url(user, None, "studio"),
-            "--password-stdin",
-            "--team",
-            "Acme",
-            "--storage",
-            &format!("s3://{BUCKET}"),
-            "--endpoint",
-            &s3.endpoint(),
-            "--storage-key-id",
-            ACCESS_KEY,
-            "--storage-secret-stdin",
-            "--json",
-        ],
-        &format!("{pw}\n{SECRET_KEY}\n"),
-    )
-    .await
-    .ok()
-    .json()
-}
-
-fn service(env: &Env) -> String {
-    env.vars
-        .iter()
-        .find(|(k, _)| k == "PROOFSHEET_KEYCHAIN_SERVICE")
-        .map(|(_, v)| v.clone())
-        .unwrap()
-}
-
+/// The usual draft, seeded: a teammate's identical request is the same request.
 fn generate<'a>(project: &'a str, prompt: &'a str) -> Vec<&'a str> {
-    vec![
-        "generate",
-        "--project",
-        project,
-        "--prompt",
-        prompt,
-        "--offer",
-        OFFER,
-        "--quality",
-        "low",
-        "--size",
-        "1024x1024",
-        "--seed",
-        "7",
-        "--json",
-    ]
+    let mut args = common::team::generate(project, prompt);
+    args.extend(["--seed", "7"]);
+    args
 }
 
-const GENERATIONS: &str = "/v1/images/generations";
-
-async fn studio() -> (PgServer, S3Server, Env, Env) {
-    assert!(keyring_available(), "run under .ci/with-keyring.sh");
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    let s3 = S3Server::start(&[BUCKET]);
-    let mut ana = Env::new().await;
-    ana.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-ana");
-    mount_openai_ok(&ana.server, 7).await;
-    let mut bob = Env::new().await;
-    bob.set("PROOFSHEET_OPENAI_API_KEY", "sk-test-bob");
-    mount_openai_ok(&bob.server, 99).await;
-    join(&ana, &pg, &s3, "ana", "ana-pw").await;
-    join(&bob, &pg, &s3, "bob", "bob-pw").await;
-    ana.json(&["team", "project", "create", "Spring", "--budget", "1"])
-        .await;
-    bob.json(&["team", "project", "use", "Spring"]).await;
-    (pg, s3, ana, bob)
+/// Ana and Bob on project Spring ($1), with the bucket.
+async fn with_bucket() -> (PgServer, S3Server, Env, Env) {
+    let Studio { pg, s3, ana, bob } = studio("Spring", "1", true).await;
+    (pg, s3.expect("a bucket"), ana, bob)
 }
 
 fn image_bytes(env: &Env, g: &Value) -> Vec<u8> {
@@ -105,11 +39,7 @@ fn image_bytes(env: &Env, g: &Value) -> Vec<u8> {
 
 #[tokio::test]
 async fn a_teammates_identical_request_is_served_from_storage_at_no_cost() {
-    if !keyring_available() {
-        eprintln!("skipped: run under .ci/with-keyring.sh");
-        return;
-    }
-    let (_pg, s3, ana, bob) = studio().await;
+    let (_pg, s3, ana, bob) = with_bucket().await;
     // The storage key is in the keychain, under each machine, and nowhere on disk.
     let machine = bob.json(&["team", "status"]).await["machine"]
         .as_str()
@@ -176,13 +106,15 @@ async fn a_teammates_identical_request_is_served_from_storage_at_no_cost() {
 
 #[tokio::test]
 async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
-    if !keyring_available() {
-        eprintln!("skipped: run under .ci/with-keyring.sh");
-        return;
-    }
-    let (_pg, mut s3, ana, bob) = studio().await;
-    ana.run(&generate("Spring", "a harbour")).await.ok();
+    let (_pg, mut s3, ana, bob) = with_bucket().await;
+    let harbour = ana.run(&generate("Spring", "a harbour")).await.ok().json();
     assert_eq!(s3.object_files(BUCKET), 1);
+    // Its thumbnail went up beside it (under `thumbs/`); the bucket then loses it, so
+    // Bob's catch-up falls back to rendering his own.
+    assert_eq!(s3.files_under(BUCKET, "thumbs"), 1);
+    let harbour_thumb = std::fs::read(thumb_path(&ana, &image_bytes(&ana, &harbour))).unwrap();
+    let key = sha_hex(&harbour_thumb);
+    s3.remove_object(BUCKET, &format!("thumbs/sha256/{}/{key}", &key[..2]));
     // The next call answers another image (identical bytes would be one object).
     ana.server.reset().await;
     mount_openai_ok(&ana.server, 8).await;
@@ -194,6 +126,11 @@ async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
     assert_eq!(g["status"], "succeeded");
     s3.restart();
     assert_eq!(s3.object_files(BUCKET), 1, "not uploaded while away");
+    // Ana's thumbnail of the storm, replaced by a marker no renderer makes from that
+    // image: Bob's copy then shows it came from the bucket.
+    let storm = image_bytes(&ana, &g);
+    let marker = jpeg(7, 5);
+    std::fs::write(thumb_path(&ana, &storm), &marker).unwrap();
     // Bob cannot be served the storm yet (unpublished): nothing from the outbox leaks.
     let s = bob.json(&["team", "sync"]).await;
     assert_eq!(s["projects"][0]["received"], 1, "{s}");
@@ -222,6 +159,30 @@ async fn the_outbox_publishes_after_an_outage_and_teammates_catch_up() {
         Some(2),
         "{gallery}"
     );
+    // Thumbnails: the storm's downloaded (the marker), the harbour's rendered here.
+    assert_eq!(s3.files_under(BUCKET, "thumbs"), 1, "the storm's");
+    assert_eq!(std::fs::read(thumb_path(&bob, &storm)).unwrap(), marker);
+    let rendered = std::fs::read(thumb_path(&bob, &image_bytes(&ana, &harbour))).unwrap();
+    assert_eq!(rendered, harbour_thumb, "rendered like Ana's");
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Where a library keeps the thumbnail of an image (by the image's sha256).
+fn thumb_path(env: &Env, image: &[u8]) -> std::path::PathBuf {
+    let h = sha_hex(image);
+    env.data_dir()
+        .join(format!("thumbs/{}/{}/{h}.jpg", &h[..2], &h[2..4]))
+}
+
+fn jpeg(w: u32, h: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+    out.into_inner()
 }
 
 /// `team join` with a bucket, but one thing wrong: refused with what to fix, before

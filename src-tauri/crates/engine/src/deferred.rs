@@ -154,7 +154,7 @@ pub(crate) enum Submitted {
 pub(crate) async fn submit(
     core: &Arc<Core>,
     generation: GenerationId,
-    (project, team): (ProjectId, Option<&str>),
+    (project, team, ticket): (ProjectId, Option<&str>, &crate::team_hook::ReserveTicket),
     cands: &[Candidate],
     (req, inputs): (&pricing::EstimateRequest, &crate::inputs::Resolved),
     cancel: &CancellationToken,
@@ -182,7 +182,7 @@ pub(crate) async fn submit(
         .map(|c| c.estimate.worst_case)
         .max()
         .unwrap_or_default();
-    crate::shared::reserve(core, team, generation, worst).await?;
+    crate::shared::reserve(core, team, generation, worst, ticket).await?;
     let outcome = budget::reserve(core.store(), project, generation, worst).await?;
     let warning = budget::warning_text(&outcome);
     emit(JobEvent::Reserved {

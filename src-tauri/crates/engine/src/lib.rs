@@ -33,6 +33,7 @@ mod claim;
 mod config;
 mod context;
 mod convert;
+mod crash_point;
 mod deferred;
 mod discover;
 mod drift;

@@ -23,10 +23,51 @@ use crate::convert;
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::provider_gateway::KeyLookup;
 use crate::routing::{self, Candidate};
+use crate::team_hook::ReserveTicket;
 
 pub(crate) use crate::job_spec::JobSpec;
 
 pub(crate) async fn run(
+    core: Arc<Core>,
+    mut spec: JobSpec,
+    cancel: CancellationToken,
+    emit: ProgressFn,
+    slot: &mut Option<tokio::sync::OwnedSemaphorePermit>,
+) -> Result<GenerationResult> {
+    loop {
+        let out = run_once(
+            core.clone(),
+            spec.clone(),
+            cancel.clone(),
+            emit.clone(),
+            slot,
+        )
+        .await;
+        // A team reservation above the approval threshold: ask, then run it anew once
+        // approved (the wait is the next round's ticket).
+        match out {
+            Err(e) if spec.approval.is_none() && crate::shared::needs_approval(&e).is_some() => {
+                let Some(needs) = crate::shared::needs_approval(&e) else {
+                    return Err(e);
+                };
+                spec.approval = crate::approval::ask(&core, &spec, needs).await?;
+            }
+            out => {
+                // The library's record of an approval is kept until the job that claimed it
+                // ends (a crash before any attempt resumes it); the process that lost the
+                // claim leaves it to the winner.
+                if let Some(r) = &spec.approval
+                    && !matches!(&out, Err(e) if crate::shared::approval_taken(e))
+                {
+                    crate::approval::forget(&core, &r.id).await;
+                }
+                return out;
+            }
+        }
+    }
+}
+
+async fn run_once(
     core: Arc<Core>,
     spec: JobSpec,
     cancel: CancellationToken,
@@ -114,9 +155,11 @@ pub(crate) async fn run(
         return Ok(reused(&emit, result));
     }
 
-    // A team project's approval threshold: above it, nothing is reserved or sent until
-    // an admin approves (the job waits here, without its queue slot).
-    crate::approval::gate(&core, &spec, team.as_deref(), &cands, &cancel, &emit, slot).await?;
+    // A team project's approval threshold is checked by the server's reservation; a
+    // request resumed for an approval waits here for the decision (without its queue
+    // slot) and presents the approval to its reservation.
+    let ticket =
+        crate::approval::ticket(&core, &spec, team.as_deref(), &cancel, &emit, slot).await?;
 
     // The generation row exists from here on; it is reconciled if the process dies.
     let first = cands.iter().find(|c| c.skip.is_none()).unwrap_or(&cands[0]);
@@ -137,7 +180,11 @@ pub(crate) async fn run(
     let (generation, held) = loop {
         rounds += 1;
         // After a few failed twins, run this request ourselves rather than wait again.
-        let no_claim = spec.no_dedup || rounds > 3;
+        // An approved request is claimed on the server by its reservation, not by
+        // waiting on an identical one in flight here (of two processes presenting the
+        // approval, the server lets one run it; the other is told so).
+        let no_claim =
+            spec.no_dedup || rounds > 3 || matches!(ticket, ReserveTicket::Approved { .. });
         match claim(&core, &new, no_claim, &cancel, reuse_first.take(), hold).await? {
             Claimed::Mine(id, held) => break (id, held),
             Claimed::Reused(result) => return Ok(reused(&emit, *result)),
@@ -151,12 +198,16 @@ pub(crate) async fn run(
         }
     };
     let _guard = core.runs().guard(generation);
+    if let ReserveTicket::Approved { id, .. } = &ticket {
+        crate::approval::claiming(&core, id, generation).await?;
+    }
 
     let run = Run {
         core: &core,
         generation,
         project,
         team: team.as_deref(),
+        ticket: &ticket,
         cancel: &cancel,
         emit: &emit,
         req: &req,
@@ -168,7 +219,7 @@ pub(crate) async fn run(
         crate::deferred::submit(
             &core,
             generation,
-            (project, team.as_deref()),
+            (project, team.as_deref(), &ticket),
             &cands,
             (&req, &resolved),
             &cancel,
@@ -235,6 +286,8 @@ struct Run<'a> {
     project: ProjectId,
     /// The team project's name when it is one (read in the run's first hop).
     team: Option<&'a str>,
+    /// How its team reservation treats the approval threshold.
+    ticket: &'a ReserveTicket,
     cancel: &'a CancellationToken,
     emit: &'a ProgressFn,
     req: &'a pricing::EstimateRequest,
@@ -276,7 +329,11 @@ impl Run<'_> {
         // A team project also holds it on the team server (members never overrun the
         // shared budget together); a refusal there fails the generation, which releases
         // the local hold.
-        crate::shared::reserve(self.core, self.team, self.generation, worst).await?;
+        crate::shared::reserve(self.core, self.team, self.generation, worst, self.ticket).await?;
+        if matches!(self.ticket, ReserveTicket::Approved { .. }) {
+            // Claimed on the server, nothing recorded as sent yet (tests: team_approvals).
+            crate::crash_point::crash_point("after-approval-claim");
+        }
         let warning = budget::warning_text(&outcome);
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use rust_decimal::Decimal;
 use store::{GenerationId, ProjectId};
 
-use crate::team_hook::{Settled, SharedError, SharedErrorKind};
+use crate::team_hook::{ReserveTicket, Settled, SharedError, SharedErrorKind};
 
 use crate::api::RecoveryReport;
 use crate::context::Core;
@@ -26,10 +26,43 @@ use crate::error::{EngineError, Result};
 
 pub(crate) use crate::team_project::{SETTING, team_name};
 
+/// A team reservation refused for want of an admin's approval (the error's source):
+/// the pipeline asks for it and waits, then runs the request as a new generation.
+#[derive(Debug, thiserror::Error)]
+#[error("needs approval: ${estimate} on {project}")]
+pub(crate) struct NeedsApproval {
+    pub(crate) project: String,
+    pub(crate) generation: GenerationId,
+    pub(crate) estimate: Decimal,
+}
+
+/// An approved request this process presented was claimed by another (the error's
+/// source): that process runs it, and keeps the library's record of it.
+#[derive(Debug, thiserror::Error)]
+#[error("approval taken")]
+pub(crate) struct ApprovalTaken;
+
+pub(crate) fn needs_approval(e: &EngineError) -> Option<&NeedsApproval> {
+    e.source.as_deref()?.downcast_ref::<NeedsApproval>()
+}
+
+pub(crate) fn approval_taken(e: &EngineError) -> bool {
+    e.source
+        .as_deref()
+        .is_some_and(|s| s.downcast_ref::<ApprovalTaken>().is_some())
+}
+
 pub(crate) fn refused(e: SharedError) -> EngineError {
     // Both are budget refusals: nothing was sent, and the message says why.
     match e.kind {
-        SharedErrorKind::Budget => EngineError::budget(format!("Not sent: {}", e.message)),
+        SharedErrorKind::Budget | SharedErrorKind::NeedsApproval => {
+            EngineError::budget(format!("Not sent: {}", e.message))
+        }
+        SharedErrorKind::ApprovalTaken => {
+            let mut err = EngineError::validation(e.message);
+            err.source = Some(Arc::new(ApprovalTaken));
+            err
+        }
         SharedErrorKind::Unreachable | SharedErrorKind::Other => EngineError::budget(format!(
             "Not sent: this is a team project and {}",
             e.message
@@ -73,6 +106,7 @@ pub(crate) async fn reserve(
     team: Option<&str>,
     generation: GenerationId,
     amount: Decimal,
+    ticket: &ReserveTicket,
 ) -> Result<()> {
     if amount <= Decimal::ZERO {
         return Ok(());
@@ -85,9 +119,20 @@ pub(crate) async fn reserve(
         .store_op(move |s| Ok(s.generation(generation)?.dedup_key))
         .await?;
     shared
-        .reserve(name, &generation.to_string(), &key, amount)
+        .reserve(name, &generation.to_string(), &key, amount, ticket)
         .await
-        .map_err(refused)
+        .map_err(|e| {
+            let needs = e.kind == SharedErrorKind::NeedsApproval;
+            let mut err = refused(e);
+            if needs {
+                err.source = Some(Arc::new(NeedsApproval {
+                    project: name.to_owned(),
+                    generation,
+                    estimate: amount,
+                }));
+            }
+            err
+        })
 }
 
 /// Before a local top-up to `needed`: the same top-up on the team server.
@@ -102,7 +147,7 @@ pub(crate) async fn ensure(
     }
     let held = core.store_op(move |s| s.reserved_for(generation)).await?;
     if held < needed {
-        reserve(core, team, generation, needed - held).await?;
+        reserve(core, team, generation, needed - held, &ReserveTicket::TopUp).await?;
     }
     Ok(())
 }

@@ -20,8 +20,30 @@ pub enum SharedErrorKind {
     Budget,
     /// The server cannot be reached (or did not answer in time).
     Unreachable,
+    /// The reservation's worst case is above the project's approval threshold and no
+    /// approval was presented: nothing was reserved.
+    NeedsApproval,
+    /// The approval presented is claimed by another generation, or no longer approved.
+    ApprovalTaken,
     /// Anything else (credentials, schema, a bug).
     Other,
+}
+
+/// How a team reservation treats the project's approval threshold (checked by the
+/// server in the reservation's own transaction: no round trip of its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReserveTicket {
+    /// A generation's first hold: refused with [`SharedErrorKind::NeedsApproval`] above
+    /// the threshold.
+    Check,
+    /// A fallback's top-up of a request already let through.
+    TopUp,
+    /// An approved request, claimed by this reservation (one process wins);
+    /// `replaces`: the generation a crashed process claimed it for.
+    Approved {
+        id: String,
+        replaces: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -48,6 +70,8 @@ pub struct SharedImage {
     pub idx: u32,
     pub bytes: Vec<u8>,
     pub mime: String,
+    /// Its thumbnail (JPEG) as this library rendered it, published beside it.
+    pub thumb: Option<Vec<u8>>,
 }
 
 /// A teammate's published generation: a team-wide dedup hit or a catch-up item.
@@ -63,6 +87,8 @@ pub struct SharedHit {
     pub images: Vec<SharedImage>,
     /// Its images' sha256 in the bucket, by index.
     pub sha256s: Vec<String>,
+    /// Their thumbnails' objects, by index, where the owner published one.
+    pub thumb_sha256s: Vec<Option<String>>,
     /// The catch-up cursor of its publication.
     pub published_us: i64,
 }
@@ -81,6 +107,7 @@ pub trait SharedLedger: Send + Sync {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()>;
     /// Books what the library settled for a generation (idempotent).
     fn sync<'a>(&'a self, generation: &'a str, settled: Settled) -> SharedFuture<'a, ()>;
@@ -122,6 +149,14 @@ pub trait SharedLedger: Send + Sync {
     }
     /// Teammates' published generations of `project` after the cursor (images not
     /// downloaded: `download` those this library lacks).
+    /// Thumbnails by their objects (`None` in, or a failed download: `None` out; the
+    /// library then renders its own).
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        none(vec![None; shas.len()])
+    }
     fn pull<'a>(
         &'a self,
         _project: &'a str,

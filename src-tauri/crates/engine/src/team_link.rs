@@ -13,13 +13,13 @@ use std::sync::Arc;
 use parking_lot::RwLock;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use team::{ErrorClass, Team, TeamError};
+use team::{ErrorClass, Team, TeamError, Ticket};
 use tokio::sync::OnceCell;
 
 use crate::error::{EngineError, ErrorKind, Result};
 use crate::team_hook::{
-    Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit, SharedImage,
-    SharedLedger, SharedLedgerHook, SharedMeter,
+    ReserveTicket, Settled, SharedApprovals, SharedError, SharedErrorKind, SharedFuture, SharedHit,
+    SharedImage, SharedLedger, SharedLedgerHook, SharedMeter,
 };
 
 const FILE: &str = "team.json";
@@ -104,7 +104,7 @@ pub fn new_machine_id() -> String {
 /// its usual kind. The message never holds the password (the team crate's don't).
 pub fn engine_error(e: TeamError) -> EngineError {
     let kind = match e.class() {
-        ErrorClass::Budget => ErrorKind::Budget,
+        ErrorClass::Budget | ErrorClass::Approval => ErrorKind::Budget,
         ErrorClass::NotFound => ErrorKind::NotFound,
         ErrorClass::Forbidden | ErrorClass::Invalid => ErrorKind::Validation,
         ErrorClass::Unreachable | ErrorClass::Auth | ErrorClass::Schema => ErrorKind::Team,
@@ -253,10 +253,22 @@ pub(crate) fn shared(e: TeamError) -> SharedError {
         kind: match e.class() {
             ErrorClass::Budget => SharedErrorKind::Budget,
             ErrorClass::Unreachable => SharedErrorKind::Unreachable,
+            ErrorClass::Approval => match e {
+                TeamError::NeedsApproval { .. } => SharedErrorKind::NeedsApproval,
+                _ => SharedErrorKind::ApprovalTaken,
+            },
             _ => SharedErrorKind::Other,
         },
         message: e.to_string(),
     }
+}
+
+/// An approval request's id as the engine carries it (text) back to the server's.
+pub(crate) fn approval_id(id: &str) -> std::result::Result<i64, SharedError> {
+    id.parse().map_err(|_| SharedError {
+        kind: SharedErrorKind::Other,
+        message: format!("{id:?} is not an approval request id"),
+    })
 }
 
 impl SharedLedger for Link {
@@ -266,11 +278,20 @@ impl SharedLedger for Link {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()> {
         Box::pin(async move {
+            let ticket = match ticket {
+                ReserveTicket::Check => Ticket::Check,
+                ReserveTicket::TopUp => Ticket::TopUp,
+                ReserveTicket::Approved { id, replaces } => Ticket::Approved {
+                    id: approval_id(id)?,
+                    replaces: replaces.as_deref(),
+                },
+            };
             self.shared_team()
                 .await?
-                .reserve(project, generation, Some(request_hash), amount)
+                .reserve_with(project, generation, Some(request_hash), amount, ticket)
                 .await
                 .map(drop)
                 .map_err(shared)
@@ -349,6 +370,7 @@ impl SharedLedger for Link {
                     idx: idx as u32,
                     bytes,
                     mime: String::new(),
+                    thumb: None,
                 })
                 .collect();
             Ok(Some(hit))
@@ -386,11 +408,16 @@ impl SharedLedger for Link {
             let mut published = Vec::with_capacity(images.len());
             for i in &images {
                 let (sha, _) = bucket.put(&i.bytes).await.map_err(shared)?;
+                let thumb_sha256 = match &i.thumb {
+                    Some(t) => Some(bucket.put_thumb(t).await.map_err(shared)?.0),
+                    None => None,
+                };
                 published.push(team::PublishedImage {
                     idx: i.idx as i32,
                     sha256: sha,
                     mime: i.mime.clone(),
                     bytes: i.bytes.len() as i64,
+                    thumb_sha256,
                 });
             }
             self.shared_team()
@@ -416,6 +443,29 @@ impl SharedLedger for Link {
 
     fn download<'a>(&'a self, sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
         Box::pin(self.fetch(sha256s))
+    }
+
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        Box::pin(async move {
+            let Some(bucket) = self.storage().await? else {
+                return Ok(vec![None; shas.len()]);
+            };
+            let mut out = Vec::with_capacity(shas.len());
+            for sha in shas {
+                out.push(match sha {
+                    Some(sha) => bucket
+                        .get_thumb(sha)
+                        .await
+                        .inspect_err(|e| tracing::warn!("thumbnail {sha}: {e}; rendering it"))
+                        .ok(),
+                    None => None,
+                });
+            }
+            Ok(out)
+        })
     }
 
     fn pull<'a>(
@@ -449,6 +499,7 @@ fn hit_of(p: team::Published) -> SharedHit {
         cost: p.cost,
         meta: p.meta,
         images: Vec::new(),
+        thumb_sha256s: p.images.iter().map(|i| i.thumb_sha256.clone()).collect(),
         sha256s: p.images.into_iter().map(|i| i.sha256).collect(),
         published_us: p.published_us,
     }
@@ -492,6 +543,37 @@ impl TeamSwitch {
     }
 }
 
+impl TeamSwitch {
+    /// One call on the current link (read once, per call); `absent` answers when this
+    /// library has not joined.
+    pub(crate) fn on_link<'a, T: Send + 'a, F>(
+        &self,
+        absent: fn() -> std::result::Result<T, SharedError>,
+        call: impl FnOnce(Arc<Link>) -> F + Send + 'a,
+    ) -> SharedFuture<'a, T>
+    where
+        F: std::future::Future<Output = std::result::Result<T, SharedError>> + Send + 'a,
+    {
+        let link = self.current();
+        Box::pin(async move {
+            match link {
+                Some(l) => call(l).await,
+                None => absent(),
+            }
+        })
+    }
+}
+
+pub(crate) fn not_joined<T>() -> std::result::Result<T, SharedError> {
+    Err(TeamSwitch::not_joined())
+}
+
+fn nothing<T: Default>() -> std::result::Result<T, SharedError> {
+    Ok(T::default())
+}
+
+// Each method forwards to the current link. Not joined: money moves and downloads are
+// refused; syncs, publications and listings have nothing to do.
 impl SharedLedger for TeamSwitch {
     fn reserve<'a>(
         &'a self,
@@ -499,49 +581,29 @@ impl SharedLedger for TeamSwitch {
         generation: &'a str,
         request_hash: &'a str,
         amount: Decimal,
+        ticket: &'a ReserveTicket,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.reserve(project, generation, request_hash, amount)
+        self.on_link(not_joined, move |l| async move {
+            l.reserve(project, generation, request_hash, amount, ticket)
                 .await
         })
     }
 
     fn sync<'a>(&'a self, generation: &'a str, s: Settled) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.sync(generation, s).await,
-                None => Ok(()),
-            }
-        })
+        self.on_link(nothing, move |l| async move { l.sync(generation, s).await })
     }
 
     fn open_generations(&self) -> SharedFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.open_generations().await,
-                None => Ok(Vec::new()),
-            }
-        })
+        self.on_link(nothing, |l| async move { l.open_generations().await })
     }
 
     /// Not joined: the team project's meter says so (its figures stay this library's).
     fn meter<'a>(&'a self, project: &'a str) -> SharedFuture<'a, Option<SharedMeter>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.meter(project).await,
-                None => Err(Self::not_joined()),
-            }
-        })
+        self.on_link(not_joined, move |l| async move { l.meter(project).await })
     }
 
     fn lookup<'a>(&'a self, keys: &'a [String]) -> SharedFuture<'a, Option<SharedHit>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.lookup(keys).await,
-                None => Ok(None),
-            }
-        })
+        self.on_link(nothing, move |l| async move { l.lookup(keys).await })
     }
 
     fn record_hit<'a>(
@@ -551,9 +613,8 @@ impl SharedLedger for TeamSwitch {
         source: &'a str,
         saved: Decimal,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.record_hit(project, generation, source, saved).await
+        self.on_link(not_joined, move |l| async move {
+            l.record_hit(project, generation, source, saved).await
         })
     }
 
@@ -563,28 +624,30 @@ impl SharedLedger for TeamSwitch {
         meta: serde_json::Value,
         images: Vec<SharedImage>,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.publish(generation, meta, images).await,
-                None => Ok(()),
-            }
+        self.on_link(nothing, move |l| async move {
+            l.publish(generation, meta, images).await
         })
     }
 
     fn unpublished(&self) -> SharedFuture<'_, Vec<String>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.unpublished().await,
-                None => Ok(Vec::new()),
-            }
-        })
+        self.on_link(nothing, |l| async move { l.unpublished().await })
     }
 
     fn download<'a>(&'a self, sha256s: &'a [String]) -> SharedFuture<'a, Vec<Vec<u8>>> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(Self::not_joined)?;
-            link.download(sha256s).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.download(sha256s).await },
+        )
+    }
+
+    fn download_thumbs<'a>(
+        &'a self,
+        shas: &'a [Option<String>],
+    ) -> SharedFuture<'a, Vec<Option<Vec<u8>>>> {
+        self.on_link(
+            not_joined,
+            move |l| async move { l.download_thumbs(shas).await },
+        )
     }
 
     fn pull<'a>(
@@ -593,11 +656,8 @@ impl SharedLedger for TeamSwitch {
         after_us: i64,
         limit: i64,
     ) -> SharedFuture<'a, Vec<SharedHit>> {
-        Box::pin(async move {
-            match self.current() {
-                Some(link) => link.pull(project, after_us, limit).await,
-                None => Ok(Vec::new()),
-            }
+        self.on_link(nothing, move |l| async move {
+            l.pull(project, after_us, limit).await
         })
     }
 

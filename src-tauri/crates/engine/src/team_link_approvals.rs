@@ -4,10 +4,8 @@
 use rust_decimal::Decimal;
 
 use crate::api::{ApprovalStateView, TeamApprovalView, TeamApprovals};
-use crate::team_hook::{
-    ApprovalAsk, ApprovalCheck, SharedApprovals, SharedError, SharedErrorKind, SharedFuture,
-};
-use crate::team_link::{Link, TeamSwitch, shared};
+use crate::team_hook::{ApprovalAsk, ApprovalCheck, SharedApprovals, SharedFuture};
+use crate::team_link::{Link, TeamSwitch, approval_id, not_joined, shared};
 
 /// The team crate's approval as the engine's IPC shape.
 fn view(a: team::Approval) -> TeamApprovalView {
@@ -34,13 +32,6 @@ fn view(a: team::Approval) -> TeamApprovalView {
         decided_at: a.decided_at,
         reason: a.reason,
     }
-}
-
-fn approval_id(id: &str) -> Result<i64, SharedError> {
-    id.parse().map_err(|_| SharedError {
-        kind: SharedErrorKind::Other,
-        message: format!("{id:?} is not an approval request id"),
-    })
 }
 
 impl SharedApprovals for Link {
@@ -153,37 +144,36 @@ impl SharedApprovals for Link {
 /// Every call goes to the link of the moment; none: the library has not joined.
 impl SharedApprovals for TeamSwitch {
     fn request_approval<'a>(&'a self, ask: &'a ApprovalAsk) -> SharedFuture<'a, Option<String>> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.request_approval(ask).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.request_approval(ask).await },
+        )
     }
 
     fn approval_state<'a>(&'a self, id: &'a str) -> SharedFuture<'a, ApprovalCheck> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.approval_state(id).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.approval_state(id).await },
+        )
     }
 
     fn claim_approval<'a>(&'a self, id: &'a str) -> SharedFuture<'a, bool> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.claim_approval(id).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.claim_approval(id).await },
+        )
     }
 
     fn cancel_approval<'a>(&'a self, id: &'a str) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.cancel_approval(id).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.cancel_approval(id).await },
+        )
     }
 
     fn list_approvals(&self, pending_only: bool) -> SharedFuture<'_, TeamApprovals> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.list_approvals(pending_only).await
+        self.on_link(not_joined, move |l| async move {
+            l.list_approvals(pending_only).await
         })
     }
 
@@ -192,10 +182,10 @@ impl SharedApprovals for TeamSwitch {
         id: &'a str,
         refusal: Option<&'a str>,
     ) -> SharedFuture<'a, TeamApprovalView> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.decide(id, refusal).await
-        })
+        self.on_link(
+            not_joined,
+            move |l| async move { l.decide(id, refusal).await },
+        )
     }
 
     fn set_threshold<'a>(
@@ -203,9 +193,39 @@ impl SharedApprovals for TeamSwitch {
         project: &'a str,
         threshold: Option<Decimal>,
     ) -> SharedFuture<'a, ()> {
-        Box::pin(async move {
-            let link = self.current().ok_or_else(TeamSwitch::not_joined)?;
-            link.set_threshold(project, threshold).await
+        self.on_link(not_joined, move |l| async move {
+            l.set_threshold(project, threshold).await
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::team_hook::{ReserveTicket, Settled, SharedLedger};
+
+    /// Not joined: money moves, downloads and approvals are refused with the "join
+    /// first" message; syncs, publications and listings have nothing to do.
+    #[tokio::test]
+    async fn a_switch_without_a_link_refuses_money_and_does_nothing_else() {
+        let switch = TeamSwitch::default();
+        let e = switch
+            .reserve("P", "g", "k", Decimal::ONE, &ReserveTicket::Check)
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("has not joined"), "{}", e.message);
+        assert!(switch.meter("P").await.is_err());
+        assert!(switch.download(&[]).await.is_err());
+        assert!(switch.list_approvals(true).await.is_err());
+        let settled = Settled {
+            cost: Decimal::ZERO,
+            unconfirmed: Decimal::ZERO,
+            closed: true,
+        };
+        assert!(switch.sync("g", settled).await.is_ok());
+        assert!(switch.open_generations().await.unwrap().is_empty());
+        assert!(switch.lookup(&[]).await.unwrap().is_none());
+        assert!(switch.pull("P", 0, 10).await.unwrap().is_empty());
     }
 }

@@ -120,7 +120,14 @@ pub(crate) async fn publish(core: &Arc<Core>, generation: GenerationId) -> Resul
                 let file = s.absolute(&path);
                 let bytes = std::fs::read(&file)
                     .map_err(|source| store::StoreError::Io { path: file, source })?;
-                images.push(SharedImage { idx, bytes, mime });
+                // Its thumbnail rides along, so teammates need not render it.
+                let thumb = s.thumbnail_bytes(&path);
+                images.push(SharedImage {
+                    idx,
+                    bytes,
+                    mime,
+                    thumb,
+                });
             }
             Ok((Some(meta), images))
         })
@@ -270,7 +277,13 @@ enum Fetched {
     Failed(String),
     /// The download failed (the bucket is away): retried on the next pass.
     Away(String),
-    Ready(GenerationId, Box<store::SharedMeta>, Vec<Vec<u8>>),
+    /// The images, and their thumbnails where the bucket had them.
+    Ready(
+        GenerationId,
+        Box<store::SharedMeta>,
+        Vec<Vec<u8>>,
+        Vec<Option<Vec<u8>>>,
+    ),
 }
 
 async fn fetch(
@@ -290,14 +303,20 @@ async fn fetch(
         Ok(false) => {}
         Err(e) => return Fetched::Failed(format!("{id}: {}", e.message)),
     }
-    match shared.download(&hit.sha256s).await {
-        Ok(b) => Fetched::Ready(id, Box::new(meta), b),
-        Err(e) => Fetched::Away(format!("{id}: {}", e.message)),
-    }
+    let bytes = match shared.download(&hit.sha256s).await {
+        Ok(b) => b,
+        Err(e) => return Fetched::Away(format!("{id}: {}", e.message)),
+    };
+    // Best effort: a thumbnail that cannot be had is rendered here instead.
+    let thumbs = shared
+        .download_thumbs(&hit.thumb_sha256s)
+        .await
+        .unwrap_or_default();
+    Fetched::Ready(id, Box::new(meta), bytes, thumbs)
 }
 
 async fn receive(core: &Arc<Core>, project: ProjectId, f: Fetched, report: &mut TeamPull) {
-    let (id, meta, bytes) = match f {
+    let (id, meta, bytes, thumbs) = match f {
         Fetched::Held => {
             report.skipped += 1;
             return;
@@ -306,13 +325,20 @@ async fn receive(core: &Arc<Core>, project: ProjectId, f: Fetched, report: &mut 
             report.failed.push(m);
             return;
         }
-        Fetched::Ready(id, meta, bytes) => (id, meta, bytes),
+        Fetched::Ready(id, meta, bytes, thumbs) => (id, meta, bytes, thumbs),
     };
     let n = bytes.len() as u64;
     let outcome = core
         .store_op(move |s| {
             if s.has_generation(id)? {
                 return Ok(false);
+            }
+            for (image, thumb) in bytes.iter().zip(&thumbs) {
+                if let Some(t) = thumb
+                    && let Err(e) = s.put_thumbnail(image, t)
+                {
+                    tracing::warn!(%id, "a received thumbnail was refused ({}); rendering it", e);
+                }
             }
             s.import_shared(id, project, meta.tier, None, &meta, &bytes, Decimal::ZERO)?;
             Ok(true)

@@ -67,7 +67,7 @@ fn format_of(bytes: &[u8]) -> Result<(ImageFormat, vocab::ImageMime)> {
     }
 }
 
-fn shard(dir: &str, hash: &str, ext: &str) -> String {
+pub(crate) fn shard(dir: &str, hash: &str, ext: &str) -> String {
     format!("{dir}/{}/{}/{hash}.{ext}", &hash[0..2], &hash[2..4])
 }
 

@@ -137,4 +137,36 @@ impl Store {
         // The row is read back so a damaged meta fails here, not in the gallery.
         self.read(|c| load_generation(c, &gid)).map(|_| id)
     }
+
+    /// The thumbnail this library keeps for the image at `image_path` (relative to the
+    /// data dir), to publish beside it; `None` when there is none on disk.
+    pub fn thumbnail_bytes(&self, image_path: &str) -> Option<Vec<u8>> {
+        let hash = std::path::Path::new(image_path).file_stem()?.to_str()?;
+        if hash.len() < 4 {
+            return None;
+        }
+        std::fs::read(self.absolute(&crate::files::shard("thumbs", hash, "jpg"))).ok()
+    }
+
+    /// Keeps a teammate's thumbnail of `image` (received with it from the team's bucket)
+    /// where storing the image looks for one, so it is not rendered again. Refuses
+    /// anything but a JPEG within the thumbnail size.
+    pub fn put_thumbnail(&self, image: &[u8], jpeg: &[u8]) -> Result<()> {
+        let (w, h) =
+            image::ImageReader::with_format(std::io::Cursor::new(jpeg), image::ImageFormat::Jpeg)
+                .into_dimensions()
+                .map_err(|e| StoreError::UnsupportedImage(format!("a received thumbnail: {e}")))?;
+        let max = crate::files::THUMB_MAX_SIDE;
+        if w == 0 || h == 0 || w > max || h > max {
+            return Err(StoreError::UnsupportedImage(format!(
+                "a received thumbnail is {w}x{h}, not within {max}x{max}"
+            )));
+        }
+        let hash = crate::files::sha256_hex(image);
+        let path = self.absolute(&crate::files::shard("thumbs", &hash, "jpg"));
+        if !path.exists() {
+            crate::files::atomic_write(&path, jpeg, false)?;
+        }
+        Ok(())
+    }
 }

@@ -34,9 +34,14 @@ fn shard(dir: &str, hash: &str, ext: &str) -> String {
 pub(crate) fn store_png(root: &Path, bytes: &[u8]) -> Result<StoredFile> {
     // Header only (IHDR): refuses non-PNG bytes before anything is written.
     let (width, height) = png_dimensions(bytes)?;
+    let hash = sha256_hex(bytes);
+    let thumb_rel = shard("thumbs", &hash, "jpg");
+    let thumb_abs = root.join(&thumb_rel);
+    // A thumbnail already there (the same content, or one received from the team's
+    // bucket) is not rendered again.
+    let have_thumb = thumb_abs.exists();
     std::thread::scope(|s| {
-        let render = s.spawn(|| render_png(bytes));
-        let hash = sha256_hex(bytes);
+        let render = (!have_thumb).then(|| s.spawn(|| render_png(bytes)));
         let rel = shard("images", &hash, "png");
         let abs = root.join(&rel);
         let written = if abs.exists() {
@@ -44,15 +49,17 @@ pub(crate) fn store_png(root: &Path, bytes: &[u8]) -> Result<StoredFile> {
         } else {
             write_durable(&abs, bytes)
         };
-        let jpeg = render
-            .join()
-            .map_err(|_| unsupported("thumbnail renderer panicked"))?;
-        written?;
-        let jpeg = jpeg?;
-        let thumb_rel = shard("thumbs", &hash, "jpg");
-        let thumb_abs = root.join(&thumb_rel);
-        if !thumb_abs.exists() {
-            atomic_write(&thumb_abs, &jpeg, false)?;
+        if let Some(render) = render {
+            let jpeg = render
+                .join()
+                .map_err(|_| unsupported("thumbnail renderer panicked"))?;
+            written?;
+            let jpeg = jpeg?;
+            if !thumb_abs.exists() {
+                atomic_write(&thumb_abs, &jpeg, false)?;
+            }
+        } else {
+            written?;
         }
         Ok(StoredFile {
             hash,

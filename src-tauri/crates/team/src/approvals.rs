@@ -10,7 +10,7 @@
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use tokio_postgres::Row;
+use tokio_postgres::{Row, Transaction};
 
 use crate::Team;
 use crate::error::{Result, TeamError};
@@ -376,5 +376,36 @@ impl Team {
                 Ok(n == 1)
             })
             .await
+    }
+}
+
+/// Inside a reservation's transaction (under the project's lock): claims approval `id`
+/// for `generation`, or moves a claim off `replaces` when that generation ended on the
+/// server with nothing charged (its process died before sending). One UPDATE: of two
+/// processes presenting the same approval, exactly one wins.
+pub(crate) async fn claim_for(
+    tx: &Transaction<'_>,
+    id: i64,
+    (member, machine): (i64, &str),
+    generation: &str,
+    replaces: Option<&str>,
+) -> Result<()> {
+    let n = tx
+        .execute(
+            "UPDATE approvals a SET state = 'claimed', claimed_at = now(), generation_id = $4
+             WHERE a.id = $1 AND a.member_id = $2 AND a.machine_id = $3
+               AND (a.state = 'approved'
+                    OR (a.state = 'claimed' AND $5::text IS NOT NULL
+                        AND a.generation_id = $5::text
+                        AND EXISTS (SELECT 1 FROM generations g
+                                    WHERE g.id = $5::text AND g.status = 'closed'
+                                      AND g.charged_usd = 0)))",
+            &[&id, &member, &machine, &generation, &replaces],
+        )
+        .await?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(TeamError::ApprovalTaken { id })
     }
 }

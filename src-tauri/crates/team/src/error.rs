@@ -46,6 +46,23 @@ pub enum TeamError {
         remaining: Decimal,
         needed: Decimal,
     },
+    /// The reservation's worst case exceeds the project's approval threshold and no
+    /// approved request was presented: nothing was reserved.
+    #[error(
+        "this request's worst case ${estimate} is above the team project's approval threshold \
+         ${threshold}: it needs a team admin's approval before anything is reserved or sent"
+    )]
+    NeedsApproval {
+        threshold: Decimal,
+        estimate: Decimal,
+    },
+    /// The approved request is claimed by another generation (another process of this
+    /// library runs it), or is no longer approved.
+    #[error(
+        "request {id} was approved and is run by another process of this library (or is no \
+         longer approved); nothing was sent from this one"
+    )]
+    ApprovalTaken { id: i64 },
     #[error("{what} {name:?} not found on the team server")]
     NotFound { what: &'static str, name: String },
     #[error("only a team admin can {action}")]
@@ -64,6 +81,8 @@ pub enum ErrorClass {
     Auth,
     Schema,
     Budget,
+    /// Needs an admin's approval first (or the approval was taken).
+    Approval,
     NotFound,
     Forbidden,
     Invalid,
@@ -78,6 +97,9 @@ impl TeamError {
             TeamError::SchemaNewer { .. } => ErrorClass::Schema,
             TeamError::BudgetExceeded { .. } | TeamError::MemberCapExceeded { .. } => {
                 ErrorClass::Budget
+            }
+            TeamError::NeedsApproval { .. } | TeamError::ApprovalTaken { .. } => {
+                ErrorClass::Approval
             }
             TeamError::NotFound { .. } => ErrorClass::NotFound,
             TeamError::Forbidden { .. } => ErrorClass::Forbidden,

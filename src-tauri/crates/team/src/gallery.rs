@@ -19,6 +19,9 @@ pub struct PublishedImage {
     pub sha256: String,
     pub mime: String,
     pub bytes: i64,
+    /// Its thumbnail's object (`thumbs/` prefix), when the owner uploaded one.
+    #[serde(default)]
+    pub thumb_sha256: Option<String>,
 }
 
 /// A published generation, as a teammate's library receives it.
@@ -39,7 +42,8 @@ pub struct Published {
 const SELECT: &str = "SELECT g.id, p.name, m.name, g.request_hash, g.charged_usd, g.meta::text,
         (extract(epoch FROM g.published_at) * 1000000)::bigint,
         coalesce((SELECT json_agg(json_build_object('idx', i.idx, 'sha256', i.sha256,
-                   'mime', i.mime, 'bytes', coalesce(i.bytes, 0)) ORDER BY i.idx)::text
+                   'mime', i.mime, 'bytes', coalesce(i.bytes, 0),
+                   'thumb_sha256', i.thumb_sha256) ORDER BY i.idx)::text
                   FROM generation_images i WHERE i.generation_id = g.id), '[]')
      FROM generations g JOIN team_projects p ON p.id = g.project_id
      JOIN members m ON m.id = g.member_id";
@@ -98,11 +102,20 @@ impl Team {
                 }
                 for i in images {
                     tx.execute(
-                        "INSERT INTO generation_images(generation_id, idx, sha256, mime, bytes)
-                         VALUES ($1, $2, $3, $4, $5)
+                        "INSERT INTO generation_images(generation_id, idx, sha256, mime, bytes,
+                                                      thumb_sha256)
+                         VALUES ($1, $2, $3, $4, $5, $6)
                          ON CONFLICT (generation_id, idx) DO UPDATE SET sha256 = excluded.sha256,
-                           mime = excluded.mime, bytes = excluded.bytes",
-                        &[&generation, &i.idx, &i.sha256, &i.mime, &i.bytes],
+                           mime = excluded.mime, bytes = excluded.bytes,
+                           thumb_sha256 = excluded.thumb_sha256",
+                        &[
+                            &generation,
+                            &i.idx,
+                            &i.sha256,
+                            &i.mime,
+                            &i.bytes,
+                            &i.thumb_sha256,
+                        ],
                     )
                     .await?;
                 }

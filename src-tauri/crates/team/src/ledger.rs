@@ -83,6 +83,7 @@ struct Locked {
     spent: Decimal,
     reserved: Decimal,
     month_spent: Decimal,
+    approval_threshold: Option<Decimal>,
 }
 
 impl Locked {
@@ -133,7 +134,7 @@ async fn lock_by(
             &format!(
                 "SELECT id, budget_usd, period, hard, member_cap_usd, spent_usd, reserved_usd,
                         CASE WHEN month_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date
-                             THEN month_spent_usd ELSE 0 END
+                             THEN month_spent_usd ELSE 0 END, approval_threshold_usd
                  FROM team_projects WHERE {filter} FOR UPDATE"
             ),
             params,
@@ -152,14 +153,10 @@ async fn lock_by(
         spent: row.get(5),
         reserved: row.get(6),
         month_spent: row.get(7),
+        approval_threshold: row.get(8),
     };
-    tx.execute(
-        "UPDATE team_projects SET month_spent_usd = $2,
-                month_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date
-         WHERE id = $1",
-        &[&l.id, &l.month_spent],
-    )
-    .await?;
+    tx.execute("SELECT proofsheet_roll_month($1)", &[&l.id])
+        .await?;
     Ok(l)
 }
 
@@ -183,7 +180,6 @@ async fn member_figures(
 
 /// Appends one ledger row and moves the project's, the member's and the generation's
 /// running totals with it (the caller's transaction, under the project's lock).
-#[allow(clippy::too_many_arguments)]
 async fn insert_entry(
     tx: &Transaction<'_>,
     project: i64,
@@ -196,56 +192,28 @@ async fn insert_entry(
     if amount <= Decimal::ZERO {
         return Ok(());
     }
-    let z = Decimal::ZERO;
-    // (spent, reserved, saved, unconfirmed) deltas, as in the local ledger.
-    let (spent, reserved, saved, unconfirmed) = match kind {
-        "reserve" => (z, amount, z, z),
-        "release" => (z, -amount, z, z),
-        "charge" => (amount, -amount, z, z),
-        "saving" => (z, z, amount, z),
-        "unconfirmed" => (amount, -amount, z, amount),
-        "confirm" => (z, z, z, -amount),
-        "refund" => (-amount, z, z, -amount),
-        other => return Err(TeamError::Invalid(format!("unknown ledger kind {other:?}"))),
-    };
+    // V6: the totals move only through the ledger's own function (a member's raw SQL
+    // cannot change them).
     tx.execute(
-        "INSERT INTO ledger(project_id, generation_id, member_id, machine_id, kind, amount_usd)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "SELECT proofsheet_book($1, $2, $3, $4, $5, $6)",
         &[&project, &generation, &member, &machine, &kind, &amount],
     )
     .await?;
-    tx.execute(
-        "UPDATE team_projects SET spent_usd = spent_usd + $2, reserved_usd = reserved_usd + $3,
-                saved_usd = saved_usd + $4, unconfirmed_usd = unconfirmed_usd + $5,
-                month_spent_usd = month_spent_usd + $2
-         WHERE id = $1",
-        &[&project, &spent, &reserved, &saved, &unconfirmed],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO member_totals(project_id, member_id, reserved_usd, spent_usd, month_start,
-                                   month_spent_usd)
-         VALUES ($1, $2, $3, $4, date_trunc('month', now() AT TIME ZONE 'UTC')::date, $4)
-         ON CONFLICT (project_id, member_id) DO UPDATE SET
-           reserved_usd = member_totals.reserved_usd + excluded.reserved_usd,
-           spent_usd = member_totals.spent_usd + excluded.spent_usd,
-           month_spent_usd = CASE WHEN member_totals.month_start = excluded.month_start
-                                  THEN member_totals.month_spent_usd + excluded.month_spent_usd
-                                  ELSE excluded.month_spent_usd END,
-           month_start = excluded.month_start",
-        &[&project, &member, &reserved, &spent],
-    )
-    .await?;
-    // The generation's own account: held, cost (incl. unconfirmed), unconfirmed.
-    let cost = spent;
-    tx.execute(
-        "UPDATE generations SET reserved_usd = reserved_usd + $2, charged_usd = charged_usd + $3,
-                unconfirmed_usd = unconfirmed_usd + $4
-         WHERE id = $1",
-        &[&generation, &reserved, &cost, &unconfirmed],
-    )
-    .await?;
     Ok(())
+}
+
+/// How a reservation treats the project's approval threshold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ticket<'a> {
+    /// A generation's first hold: above the threshold it is refused with
+    /// [`TeamError::NeedsApproval`] and nothing is written.
+    Check,
+    /// A top-up for a fallback of a request already let through (no check).
+    TopUp,
+    /// An approved request: claimed for this generation in the same transaction (one
+    /// process wins). `replaces`: the generation a crashed process claimed it for,
+    /// which may be replaced only once it ended on the server with nothing charged.
+    Approved { id: i64, replaces: Option<&'a str> },
 }
 
 /// What the member's library has booked for one generation.
@@ -287,6 +255,20 @@ impl Team {
         request_hash: Option<&str>,
         amount: Decimal,
     ) -> Result<Reservation> {
+        self.reserve_with(project, generation, request_hash, amount, Ticket::TopUp)
+            .await
+    }
+
+    /// [`Team::reserve`] with the project's approval threshold checked in the same
+    /// transaction (see [`Ticket`]): one round trip for a generation's first hold.
+    pub async fn reserve_with(
+        &self,
+        project: &str,
+        generation: &str,
+        request_hash: Option<&str>,
+        amount: Decimal,
+        ticket: Ticket<'_>,
+    ) -> Result<Reservation> {
         if amount.is_sign_negative() {
             return Err(TeamError::Invalid(format!("cannot reserve {amount}")));
         }
@@ -295,6 +277,15 @@ impl Team {
             .run(async |c| {
                 let tx = c.transaction().await?;
                 let p = lock_project(&tx, team, project).await?;
+                if let Ticket::Check = ticket
+                    && let Some(threshold) = p.approval_threshold
+                    && amount > threshold
+                {
+                    return Err(TeamError::NeedsApproval {
+                        threshold: threshold.normalize(),
+                        estimate: amount.normalize(),
+                    });
+                }
                 let used = p.spent_in_period() + p.reserved;
                 let after = used + amount;
                 if let Some(budget) = p.budget
@@ -334,6 +325,10 @@ impl Team {
                     return Err(TeamError::Invalid(format!(
                         "generation {generation} is not an open generation of yours on {project}"
                     )));
+                }
+                if let Ticket::Approved { id, replaces } = ticket {
+                    crate::approvals::claim_for(&tx, id, (member, machine), generation, replaces)
+                        .await?;
                 }
                 insert_entry(&tx, p.id, generation, member, machine, "reserve", amount).await?;
                 tx.commit().await?;

@@ -38,7 +38,7 @@ pub use admin::{Member, ProjectBudget, Role};
 pub use approvals::{Approval, ApprovalAsk, ApprovalState, Gate};
 pub use error::{ErrorClass, Result, TeamError};
 pub use gallery::{Published, PublishedImage};
-pub use ledger::{Audit, Meter, Reservation};
+pub use ledger::{Audit, Meter, Reservation, Ticket};
 pub use reports::{Report, ReportLine, SpendRow};
 pub use storage::{Storage, StorageConfig};
 pub use url::{DbUrl, split_password};

@@ -68,6 +68,12 @@ pub fn key_of(sha256: &str) -> Result<Path> {
     Ok(Path::from(format!("sha256/{}/{sha256}", &sha256[..2])))
 }
 
+/// The object key of a thumbnail (its own sha256), apart from the images so counts and
+/// listings of images stay exact.
+pub fn thumb_key_of(sha256: &str) -> Result<Path> {
+    key_of(sha256).map(|k| Path::from(format!("thumbs/{k}")))
+}
+
 /// A connected bucket (cheap to clone).
 #[derive(Clone)]
 pub struct Storage {
@@ -171,12 +177,24 @@ impl Storage {
     /// Uploads `bytes` under their sha256 unless already there. Returns the digest and
     /// whether this call uploaded it.
     pub async fn put(&self, bytes: &[u8]) -> Result<(String, bool)> {
+        self.put_at(bytes, key_of).await
+    }
+
+    /// [`Storage::put`] for a thumbnail (key prefix `thumbs/`).
+    pub async fn put_thumb(&self, bytes: &[u8]) -> Result<(String, bool)> {
+        self.put_at(bytes, thumb_key_of).await
+    }
+
+    async fn put_at(&self, bytes: &[u8], key: fn(&str) -> Result<Path>) -> Result<(String, bool)> {
         let sha = sha256_hex(bytes);
-        if self.exists(&sha).await? {
-            return Ok((sha, false));
+        let path = key(&sha)?;
+        match self.store.head(&path).await {
+            Ok(_) => return Ok((sha, false)),
+            Err(object_store::Error::NotFound { .. }) => {}
+            Err(e) => return Err(storage_error(e)),
         }
         self.store
-            .put(&key_of(&sha)?, PutPayload::from(bytes.to_vec()))
+            .put(&path, PutPayload::from(bytes.to_vec()))
             .await
             .map_err(storage_error)?;
         Ok((sha, true))
@@ -184,9 +202,18 @@ impl Storage {
 
     /// Downloads the object of `sha256`, refusing bytes that do not hash to it.
     pub async fn get(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.get_at(sha256, key_of).await
+    }
+
+    /// [`Storage::get`] for a thumbnail.
+    pub async fn get_thumb(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.get_at(sha256, thumb_key_of).await
+    }
+
+    async fn get_at(&self, sha256: &str, key: fn(&str) -> Result<Path>) -> Result<Vec<u8>> {
         let got = self
             .store
-            .get(&key_of(sha256)?)
+            .get(&key(sha256)?)
             .await
             .map_err(storage_error)?
             .bytes()

@@ -15,6 +15,13 @@ use tokio_postgres::NoTls;
 pub const SUPERUSER: &str = "proofsheet_test";
 const SUPERUSER_PASSWORD: &str = "superuser-test-password";
 
+/// The studio every team test sets up: `ana` the admin, `bob` a member, database
+/// `studio`, team "Acme".
+pub const STUDIO: &str = "studio";
+pub const ANA: (&str, &str) = ("ana", "ana-pw");
+pub const BOB: (&str, &str) = ("bob", "bob-pw");
+pub const TEAM: &str = "Acme";
+
 pub struct PgServer {
     dir: tempfile::TempDir,
     bin: PathBuf,
@@ -227,6 +234,22 @@ impl PgServer {
             ));
         }
         self.sql("postgres", &sql).await;
+    }
+}
+
+impl PgServer {
+    /// A fresh server with the usual studio ([`STUDIO`], [`ANA`] admin, [`BOB`] member).
+    pub async fn start_studio() -> PgServer {
+        let pg = PgServer::start();
+        pg.studio(STUDIO, ANA, &[BOB]).await;
+        pg
+    }
+
+    /// `who` joins the studio from `machine` (the first to join creates team [`TEAM`]).
+    pub async fn join(&self, who: (&str, &str), machine: &str) -> crate::Team {
+        crate::Team::join(&self.url(who.0, None, STUDIO), Some(who.1), machine, TEAM)
+            .await
+            .unwrap_or_else(|e| panic!("{} joins from {machine}: {e}", who.0))
     }
 }
 

@@ -150,6 +150,11 @@ impl S3Server {
     /// The files s3s-fs keeps for a bucket's objects (the ground truth of what was
     /// uploaded), excluding its own metadata.
     pub fn object_files(&self, bucket: &str) -> usize {
+        self.files_under(bucket, "sha256")
+    }
+
+    /// Like [`S3Server::object_files`], for the objects under key prefix `prefix`.
+    pub fn files_under(&self, bucket: &str, prefix: &str) -> usize {
         fn walk(p: &std::path::Path, n: &mut usize) {
             for e in std::fs::read_dir(p).into_iter().flatten().flatten() {
                 let path = e.path();
@@ -162,10 +167,16 @@ impl S3Server {
         }
         let mut n = 0;
         walk(
-            &self.dir.path().join("data").join(bucket).join("sha256"),
+            &self.dir.path().join("data").join(bucket).join(prefix),
             &mut n,
         );
         n
+    }
+
+    /// Deletes an object behind the server's back (a bucket that lost it).
+    pub fn remove_object(&self, bucket: &str, key: &str) {
+        let path = self.dir.path().join("data").join(bucket).join(key);
+        std::fs::remove_file(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     }
 }
 

@@ -3,29 +3,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use rust_decimal_macros::dec;
-use team::testing::PgServer;
+use team::testing::{ANA, BOB, PgServer};
 use team::{ApprovalAsk, ApprovalState, ErrorClass, Gate, ProjectBudget, Team};
 
 async fn studio() -> (PgServer, Team, Team) {
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    let ana = Team::join(
-        &pg.url("ana", None, "studio"),
-        Some("ana-pw"),
-        "ana-laptop",
-        "Acme",
-    )
-    .await
-    .unwrap();
-    let bob = Team::join(
-        &pg.url("bob", None, "studio"),
-        Some("bob-pw"),
-        "bob-mac",
-        "x",
-    )
-    .await
-    .unwrap();
+    let pg = PgServer::start_studio().await;
+    let ana = pg.join(ANA, "ana-laptop").await;
+    let bob = pg.join(BOB, "bob-mac").await;
     ana.set_project("Poster", &ProjectBudget::hard(dec!(10)))
         .await
         .unwrap();

@@ -6,31 +6,13 @@ use futures::StreamExt;
 use rust_decimal::Decimal;
 use rust_decimal_macros::dec;
 use team::ledger::Booked;
-use team::testing::PgServer;
+use team::testing::{ANA as ADMIN, BOB, PgServer};
 use team::{ErrorClass, ProjectBudget, Role, Team, TeamError};
 
-const ADMIN: (&str, &str) = ("ana", "ana-pw");
-const BOB: (&str, &str) = ("bob", "bob-pw");
-
 async fn studio() -> (PgServer, Team, Team) {
-    let pg = PgServer::start();
-    pg.studio("studio", ADMIN, &[BOB]).await;
-    let admin = Team::join(
-        &pg.url("ana", None, "studio"),
-        Some("ana-pw"),
-        "ana-laptop",
-        "Acme",
-    )
-    .await
-    .expect("the first member creates the team");
-    let bob = Team::join(
-        &pg.url("bob", None, "studio"),
-        Some("bob-pw"),
-        "bob-mac",
-        "ignored",
-    )
-    .await
-    .expect("bob joins");
+    let pg = PgServer::start_studio().await;
+    let admin = pg.join(ADMIN, "ana-laptop").await;
+    let bob = pg.join(BOB, "bob-mac").await;
     (pg, admin, bob)
 }
 

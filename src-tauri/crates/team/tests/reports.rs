@@ -5,30 +5,14 @@
 
 use rust_decimal_macros::dec;
 use team::ledger::Booked;
-use team::testing::PgServer;
+use team::testing::{ANA, BOB, PgServer};
 use team::{ErrorClass, ProjectBudget, Team};
 
 #[tokio::test]
 async fn the_period_report_sums_by_member_client_and_project() {
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    let ana = Team::join(
-        &pg.url("ana", None, "studio"),
-        Some("ana-pw"),
-        "ana-laptop",
-        "Acme",
-    )
-    .await
-    .unwrap();
-    let bob = Team::join(
-        &pg.url("bob", None, "studio"),
-        Some("bob-pw"),
-        "bob-mac",
-        "x",
-    )
-    .await
-    .unwrap();
+    let pg = PgServer::start_studio().await;
+    let ana = pg.join(ANA, "ana-laptop").await;
+    let bob = pg.join(BOB, "bob-mac").await;
     let halde = ProjectBudget {
         client: Some("Halde & Co.".into()),
         ..ProjectBudget::hard(dec!(10))

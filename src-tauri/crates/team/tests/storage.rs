@@ -6,24 +6,14 @@
 use rust_decimal_macros::dec;
 use team::ledger::Booked;
 use team::storage::sha256_hex;
-use team::testing::PgServer;
+use team::testing::{ANA, BOB, PgServer, STUDIO};
 use team::testing_s3::S3Server;
 use team::{ErrorClass, ProjectBudget, PublishedImage, Team};
 
 async fn studio(pg: &PgServer) -> (Team, Team) {
-    pg.studio("studio", ("ana", "ana-pw"), &[("bob", "bob-pw")])
-        .await;
-    let ana = Team::join(
-        &pg.url("ana", None, "studio"),
-        Some("ana-pw"),
-        "ana-1",
-        "Acme",
-    )
-    .await
-    .unwrap();
-    let bob = Team::join(&pg.url("bob", None, "studio"), Some("bob-pw"), "bob-1", "x")
-        .await
-        .unwrap();
+    pg.studio(STUDIO, ANA, &[BOB]).await;
+    let ana = pg.join(ANA, "ana-1").await;
+    let bob = pg.join(BOB, "bob-1").await;
     ana.set_project("Spring", &ProjectBudget::hard(dec!(10)))
         .await
         .unwrap();
@@ -113,6 +103,7 @@ async fn a_published_result_serves_a_teammate_and_books_the_saving() {
         sha256: sha.clone(),
         mime: "image/png".into(),
         bytes: bytes.len() as i64,
+        thumb_sha256: None,
     }];
     let meta = serde_json::json!({"prompt": "a fox"});
     ana.publish("g-ana", &meta, &images).await.unwrap();

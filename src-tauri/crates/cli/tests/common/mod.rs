@@ -3,6 +3,8 @@
 //! developer's own keys, data or keychain are never touched.
 #![allow(dead_code)]
 
+pub mod team;
+
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::process::{Output, Stdio};
