@@ -7,7 +7,9 @@
 mod common;
 
 use common::team::{BUCKET, GENERATIONS, Studio, service, studio};
-use common::{Env, files_under, library_spent, money, mount_openai_ok, secret_tool_lookup};
+use common::{
+    Env, files_under, keyring_available, library_spent, money, mount_openai_ok, secret_tool_lookup,
+};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use team::testing::PgServer;
@@ -193,8 +195,7 @@ async fn a_bad_bucket_endpoint_or_key_is_refused_at_join_and_nothing_is_kept() {
         eprintln!("skipped: run under .ci/with-keyring.sh");
         return;
     }
-    let pg = PgServer::start();
-    pg.studio("studio", ("ana", "ana-pw"), &[]).await;
+    let pg = PgServer::start_studio().await;
     let s3 = S3Server::start(&[BUCKET]);
     let env = Env::new().await;
     let dead = {
@@ -254,7 +255,7 @@ async fn a_bad_bucket_endpoint_or_key_is_refused_at_join_and_nothing_is_kept() {
         assert!(!env.data_dir().join("team.json").exists(), "joined anyway");
     }
     // The right bucket and key join, and the key is in the keychain only.
-    let ok = join(&env, &pg, &s3, "ana", "ana-pw").await;
+    let ok = common::team::join(&env, &pg, Some(&s3), team::testing::ANA).await;
     assert_eq!(ok["storage"], format!("s3://{BUCKET}"));
     let machine = ok["machine"].as_str().unwrap();
     assert!(secret_tool_lookup(&service(&env), &format!("team-s3:{machine}")).is_some());
