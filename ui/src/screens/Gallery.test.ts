@@ -107,3 +107,45 @@ describe('Gallery boards and bulk export (issue 12 §3.3, §3.4, §3.8)', () => 
     await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/Exported 30 images .* to \/home\/me\/Pictures\/export/));
   });
 });
+
+describe('Gallery detail actions and the delete confirmation (review §4.1, §4.4)', () => {
+  afterEach(() => cleanup());
+
+  it('adds the shown image to a board and takes it off again', async () => {
+    reset();
+    const b = createFakeBackend({ galleryCount: 20 });
+    setBackend(b);
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
+    await fireEvent.click(screen.getAllByTestId('gallery-item')[0]);
+    await fireEvent.input(await screen.findByTestId('board-name'), { target: { value: '  Moodboard ' } });
+    await fireEvent.click(screen.getByTestId('btn-add-board'));
+    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/Added to “Moodboard”/));
+    expect(await b.galleryBoards()).toContain('Moodboard');
+    const chip = screen.getAllByTestId('board-remove').find((x) => x.getAttribute('aria-label')?.includes('Moodboard'))!;
+    await fireEvent.click(chip);
+    await waitFor(() => expect(screen.getByRole('status').textContent).toMatch(/Taken off “Moodboard”/));
+    expect(screen.queryAllByTestId('board-remove').some((x) => x.getAttribute('aria-label')?.includes('Moodboard'))).toBe(false);
+  });
+
+  it('moves focus into the delete confirmation, keeps Tab inside, and gives it back on Keep', async () => {
+    reset();
+    setBackend(createFakeBackend({ galleryCount: 20 }));
+    await app.loadProjects();
+    render(Gallery);
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBeGreaterThan(1));
+    await fireEvent.click(screen.getAllByTestId('gallery-item')[0]);
+    const del = await screen.findByTestId('btn-delete');
+    del.focus();
+    await fireEvent.click(del);
+    const keep = await screen.findByTestId('btn-delete-keep');
+    await waitFor(() => expect(document.activeElement).toBe(keep));
+    await fireEvent.keyDown(screen.getByTestId('delete-confirm'), { key: 'Tab' });
+    expect(document.activeElement).toBe(screen.getByTestId('btn-delete-confirm'));
+    await fireEvent.click(keep);
+    await waitFor(() => expect(screen.queryByTestId('delete-confirm')).toBeNull());
+    expect(document.activeElement).toBe(del);
+  });
+});
+

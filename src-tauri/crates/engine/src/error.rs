@@ -66,11 +66,6 @@ impl EngineError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Internal, message)
     }
-}
-
-pub type Result<T, E = EngineError> = std::result::Result<T, E>;
-
-impl EngineError {
     pub fn budget(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Budget, message)
     }
@@ -84,6 +79,8 @@ impl EngineError {
         )
     }
 }
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 impl From<store::StoreError> for EngineError {
     fn from(e: store::StoreError) -> Self {

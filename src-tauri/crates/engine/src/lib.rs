@@ -23,6 +23,7 @@ macro_rules! ipc_type {
 pub mod api;
 mod approval;
 mod approval_ops;
+mod attempt_books;
 mod attempts;
 mod budget;
 mod candidates;

@@ -202,7 +202,7 @@ async fn run_once(
         crate::approval::claiming(&core, id, generation).await?;
     }
 
-    let run = Run {
+    let mut run = Run {
         core: &core,
         generation,
         project,
@@ -213,7 +213,7 @@ async fn run_once(
         req: &req,
         inputs: &resolved,
         allow_safety_fallback: policy.allow_safety_fallback,
-        warning: parking_lot::Mutex::new(None),
+        warning: None,
     };
     let outcome = if spec.later {
         crate::deferred::submit(
@@ -227,7 +227,7 @@ async fn run_once(
         )
         .await
         .map(|(end, warning)| {
-            run.warning.lock().clone_from(&warning);
+            run.warning = warning;
             match end {
                 crate::deferred::Submitted::Deferred => Outcome::Deferred,
                 crate::deferred::Submitted::Failed(m) => Outcome::Failed(m),
@@ -244,7 +244,7 @@ async fn run_once(
             // been billed: leave the generation running so recovery books it. Otherwise
             // nothing is half-done: release and record the failure in one step.
             let msg = e.message.clone();
-            let _ = core
+            let closed = core
                 .store_op(move |s| {
                     let open = s
                         .attempts(generation)?
@@ -256,6 +256,14 @@ async fn run_once(
                     Ok(())
                 })
                 .await;
+            // The run's own error is what the caller needs; a store that also failed to
+            // close the row leaves it running, and recovery reconciles it.
+            if let Err(close) = closed {
+                tracing::warn!(
+                    generation = %generation,
+                    "could not record the failed generation (recovery will): {close}"
+                );
+            }
             Err(e)
         }
     };
@@ -295,12 +303,12 @@ struct Run<'a> {
     inputs: &'a crate::inputs::Resolved,
     allow_safety_fallback: bool,
     /// The reservation's budget warning, carried into the result.
-    warning: parking_lot::Mutex<Option<String>>,
+    warning: Option<String>,
 }
 
 impl Run<'_> {
     /// `held`: the reservation made in the claim's hop, if it was.
-    async fn attempts(&self, cands: &[Candidate], held: Option<Held>) -> Result<Outcome> {
+    async fn attempts(&mut self, cands: &[Candidate], held: Option<Held>) -> Result<Outcome> {
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
         for c in cands {
             if let Some(reason) = &c.skip {
@@ -338,12 +346,12 @@ impl Run<'_> {
         if let Some(w) = &warning {
             tracing::warn!(generation = %self.generation, "{w}");
         }
-        self.warning.lock().clone_from(&warning);
         (self.emit)(JobEvent::Reserved {
             amount_usd: worst,
-            warning,
+            warning: warning.clone(),
         });
-        let held = parking_lot::Mutex::new(worst);
+        self.warning = warning;
+        let mut held = worst;
 
         let mut attempt_no = 0u32;
         let mut last_error = String::from("no attempt succeeded");
@@ -372,7 +380,7 @@ impl Run<'_> {
                     continue;
                 }
             };
-            match self.offer(c, &key, &mut attempt_no, &held).await? {
+            match self.offer(c, &key, &mut attempt_no, &mut held).await? {
                 OfferEnd::Images(result) => return Ok(Outcome::Closed(result)),
                 OfferEnd::Closed => return Ok(Outcome::Closed(None)),
                 OfferEnd::Cancelled => return Ok(Outcome::Cancelled),
@@ -398,7 +406,7 @@ impl Run<'_> {
         c: &Candidate,
         key: &KeyLookup,
         attempt_no: &mut u32,
-        held: &parking_lot::Mutex<Decimal>,
+        held: &mut Decimal,
     ) -> Result<OfferEnd> {
         let r = &c.estimate.resolved;
         let calls = r.calls.max(1);
@@ -445,8 +453,8 @@ impl Run<'_> {
                 calibration_key: calibration_key.clone(),
                 cancel: self.cancel,
                 emit: self.emit,
-                attempt_no,
-                held,
+                attempt_no: &mut *attempt_no,
+                held: &mut *held,
                 first_idx: made,
                 wanted: r.n.max(1),
                 last: left == 0,
@@ -516,7 +524,7 @@ impl Run<'_> {
 
     /// Adds the reservation's warning and emits the terminal event.
     fn report(&self, mut result: GenerationResult) -> GenerationResult {
-        result.budget_warning = self.warning.lock().clone();
+        result.budget_warning.clone_from(&self.warning);
         match result.status {
             GenerationStatus::Succeeded | GenerationStatus::Deferred => {
                 (self.emit)(JobEvent::Done {

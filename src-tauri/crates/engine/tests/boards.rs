@@ -1,7 +1,6 @@
 //! Boards can be emptied and deleted; their images stay (issue 12 §3.3).
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use wiremock::MockServer;
 

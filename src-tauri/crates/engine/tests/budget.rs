@@ -1,11 +1,10 @@
 //! The budget invariant end to end: 200 concurrent generations against a hard budget
 //! that fits 50. Never more than the budget is charged, the ledger balances, and every
 //! refused job says why.
-mod common;
 
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use engine::ErrorKind;
 use engine::api::*;
 use rust_decimal::Decimal;

@@ -3,9 +3,7 @@
 //! of its settled costs once five are known, by this engine, by its reservations, and by
 //! a new engine on the same data dir.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::Engine;
 use engine::api::*;
 use rust_decimal::Decimal;

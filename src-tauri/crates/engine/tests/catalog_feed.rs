@@ -2,8 +2,6 @@
 //! every way a feed is refused (tampered body, wrong signature, wrong key, older
 //! version, invalid catalog, offline).
 
-mod common;
-
 use engine::feed::{FeedKey, PrivateKey};
 use engine::{Engine, EngineOptions, ErrorKind};
 use serde_json::Value;
@@ -17,7 +15,7 @@ fn throwaway_key() -> PrivateKey {
 fn options(key: &PrivateKey) -> EngineOptions {
     EngineOptions {
         catalog_feed_key: Some(key.public()),
-        ..common::options()
+        ..crate::common::options()
     }
 }
 
@@ -56,7 +54,7 @@ async fn serve(body: &[u8], sig: &str) -> MockServer {
 }
 
 async fn open(dir: &std::path::Path, key: &PrivateKey, server: &MockServer) -> Engine {
-    let e = Engine::open_with(common::config(dir), options(key))
+    let e = Engine::open_with(crate::common::config(dir), options(key))
         .await
         .expect("open");
     e.catalog_set_feed_url(Some(format!("{}/feed/catalog.json", server.uri())))
@@ -114,9 +112,9 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     assert_eq!(diff.price_changes.len(), 1, "{:?}", diff.price_changes);
     let p = &diff.price_changes[0];
     assert_eq!(p.offer_id, "bfl:flux-pro-1.1");
-    assert_eq!(p.old_usd, Some(common::d("0.04")));
-    assert_eq!(p.new_usd, Some(common::d("0.05")));
-    assert_eq!(p.percent, Some(common::d("25.0")));
+    assert_eq!(p.old_usd, Some(crate::common::d("0.04")));
+    assert_eq!(p.new_usd, Some(crate::common::d("0.05")));
+    assert_eq!(p.percent, Some(crate::common::d("25.0")));
 
     // Nothing changed yet: the user has not said OK.
     assert_eq!(flux_estimate(&e).await, before);
@@ -143,7 +141,7 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     assert!(st.pending.is_none());
     let prev = st.previous.expect("previous");
     assert!(prev.bundled && prev.version == bundled.version);
-    assert_eq!(flux_estimate(&e).await, common::d("0.05"));
+    assert_eq!(flux_estimate(&e).await, crate::common::d("0.05"));
     assert_eq!(
         e.settings().await.expect("settings").catalog_version,
         "2026.12.01-1"
@@ -160,7 +158,7 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
         e.catalog_status().await.expect("status").version,
         "2026.12.01-1"
     );
-    assert_eq!(flux_estimate(&e).await, common::d("0.05"));
+    assert_eq!(flux_estimate(&e).await, crate::common::d("0.05"));
     // The feed has nothing newer now.
     let again = e.catalog_check().await.expect("check");
     assert_eq!(again.outcome, vocab::CatalogCheckOutcome::UpToDate);
@@ -174,7 +172,7 @@ async fn check_shows_the_diff_and_changes_nothing_until_applied_then_restores() 
     let st = e.catalog_restore().await.expect("redo");
     assert_eq!(st.version, "2026.12.01-1");
     assert_eq!(st.origin, vocab::CatalogOrigin::Feed);
-    assert_eq!(flux_estimate(&e).await, common::d("0.05"));
+    assert_eq!(flux_estimate(&e).await, crate::common::d("0.05"));
 }
 
 /// Asserts a check is refused with `needle` in the message, records it, and leaves the
@@ -248,7 +246,7 @@ async fn the_built_in_key_refuses_a_test_signed_feed() {
     let key = throwaway_key();
     let body = newer_catalog("2026.12.01-1", "2026-12-01");
     let server = serve(body.as_bytes(), &key.sign(body.as_bytes())).await;
-    let e = Engine::open_with(common::config(dir.path()), common::options())
+    let e = Engine::open_with(crate::common::config(dir.path()), crate::common::options())
         .await
         .expect("open");
     e.catalog_set_feed_url(Some(format!("{}/feed/catalog.json", server.uri())))
@@ -290,7 +288,7 @@ async fn offline_the_app_keeps_its_prices_and_says_how_old_they_are() {
         .expect("port")
         .port();
     let url = format!("http://127.0.0.1:{port}/feed/catalog.json");
-    let e = Engine::open_with(common::config(dir.path()), options(&key))
+    let e = Engine::open_with(crate::common::config(dir.path()), options(&key))
         .await
         .expect("open");
     e.catalog_set_feed_url(Some(url)).await.expect("url");
@@ -340,7 +338,7 @@ async fn the_daily_check_runs_once_and_never_applies() {
 #[tokio::test]
 async fn feed_urls_must_be_https_except_to_this_machine() {
     let dir = tempfile::tempdir().expect("tmp");
-    let e = Engine::open_with(common::config(dir.path()), common::options())
+    let e = Engine::open_with(crate::common::config(dir.path()), crate::common::options())
         .await
         .expect("open");
     let err = e
@@ -396,7 +394,7 @@ async fn negotiated_rates_survive_an_update_and_a_restore() {
     let e = open(dir.path(), &key, &server).await;
     let rate = |id: &str| engine::api::PriceOverrideInput {
         offer_id: id.into(),
-        multiplier: common::d("0.5"),
+        multiplier: crate::common::d("0.5"),
         price_cap_usd: None,
     };
     e.price_overrides_set(vec![
@@ -409,13 +407,13 @@ async fn negotiated_rates_survive_an_update_and_a_restore() {
     e.catalog_apply(None).await.expect("apply");
     assert_eq!(rated(&e).await, ["bfl:flux-pro-1.1"]);
     // 5 credits × $0.01 × 0.5.
-    assert_eq!(flux_estimate(&e).await, common::d("0.025"));
+    assert_eq!(flux_estimate(&e).await, crate::common::d("0.025"));
     e.catalog_restore().await.expect("restore");
     assert_eq!(
         rated(&e).await,
         ["bfl:flux-pro-1.1", "stability:sd3.5-medium"]
     );
-    assert_eq!(flux_estimate(&e).await, common::d("0.02"));
+    assert_eq!(flux_estimate(&e).await, crate::common::d("0.02"));
 }
 
 async fn rated(e: &Engine) -> Vec<String> {

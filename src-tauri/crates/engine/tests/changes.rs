@@ -1,11 +1,10 @@
 //! Data-change notices (issue 13 §3): the engine announces its own writes by topic, and
 //! notices writes by another process on the same library (here a second `Store`, as the
 //! CLI opens one) as `Library`.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use engine::{DataTopic, Engine, EngineOptions};
 use tokio::sync::broadcast::Receiver;
 

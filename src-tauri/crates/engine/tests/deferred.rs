@@ -1,9 +1,8 @@
 //! "Cheaper if it can wait" (issue 14.7): a generation sent to a provider's batch API is
 //! reserved at the batch price, survives a restart, is polled (never resubmitted) and
 //! lands with its real cost; a failed or expired batch releases its reservation.
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use rust_decimal::Decimal;
 use serde_json::json;

@@ -2,9 +2,7 @@
 //! engine shows the image models the catalog lacks and the offers Together no longer
 //! lists, imports a listed price as an offer only when asked, and keeps it.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::Engine;
 use engine::api::*;
 use serde_json::json;

@@ -4,9 +4,7 @@
 //! evidence; accepting sets a negotiated rate from the observed ratio, ignoring hides the
 //! mark; both survive a restart.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::Engine;
 use engine::api::*;
 use serde_json::json;

@@ -4,12 +4,10 @@
 //! models of one gateway share one concurrency limit while two gateways do not.
 //! No gateway secret is stored here, so no keychain is needed.
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};

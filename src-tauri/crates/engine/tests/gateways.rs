@@ -3,9 +3,7 @@
 //! gateway's reported cost recorded beside ours, and secrets kept out of every output.
 //! Needs the keychain (secret headers): run with `.ci/with-keyring.sh`.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use serde_json::json;
 use wiremock::matchers::{header, method, path};

@@ -1,8 +1,7 @@
 //! Invoices and their CSV (issue 12 §1.19.8, §3.9): built from the same items, so the
 //! CSV agrees with the invoice line by line; display names, cents, markup, a period.
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use rust_decimal::{Decimal, RoundingStrategy};
 use wiremock::MockServer;

@@ -2,9 +2,8 @@
 //! instance that runs it is gone (its lease file missing or unlocked). Two engines on
 //! one data dir in one process stand in for two processes: the lease is a flock-style
 //! lock, which conflicts between open file descriptions even inside one process.
-mod common;
 
-use common::*;
+use crate::common::*;
 use store::{CanonicalRequest, GenerationId, NewGeneration, Status, Store};
 
 /// A generation set running by `owner`, with a reservation and an open attempt that

@@ -1,8 +1,7 @@
 //! The gallery side of the facade: real totals, search combined with filters, detail
 //! boards, dashboard counts and project views.
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::Engine;
 use engine::api::*;
 use wiremock::MockServer;

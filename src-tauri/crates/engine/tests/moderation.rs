@@ -1,8 +1,7 @@
 //! Pre-flight moderation goes where every OpenAI call goes: the configured endpoint
 //! (review §1.4: it used to resolve its own base URL and could reach the default host).
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use serde_json::json;
 use wiremock::matchers::{header, method, path};

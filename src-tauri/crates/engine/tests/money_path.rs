@@ -4,13 +4,12 @@
 //! a charge above the reservation is recorded in full (F7); reported costs are bounded
 //! (F8); dedup never serves a partial or file-less result (F5, F14); identical
 //! concurrent requests pay once (F13).
-mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use engine::{ErrorKind, ProviderOverrides};
 use providers::{

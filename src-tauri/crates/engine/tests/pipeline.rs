@@ -1,8 +1,7 @@
 //! The pipeline against wiremock providers: fallbacks, rate limits, safety blocks,
 //! quota, dedup, promote lineage, budget refusal and cancellation.
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::ErrorKind;
 use engine::api::*;
 use serde_json::json;

@@ -2,9 +2,7 @@
 //! project chains warn with the replacement; an unknown price is never estimated or
 //! reserved as $0 (refused until the user sets a price cap, which is then reserved).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};

@@ -1,8 +1,7 @@
 //! Project create is one transaction (F12, F17); a data dir that is a file is refused
 //! in words (F19).
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::{Engine, ErrorKind};
 
 #[tokio::test]

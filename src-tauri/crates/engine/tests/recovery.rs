@@ -1,10 +1,9 @@
 //! A process dies mid-poll; the next start polls the same remote job (never
 //! resubmits), stores the image, settles the cost and releases the rest.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use serde_json::json;
 use wiremock::matchers::{method, path};

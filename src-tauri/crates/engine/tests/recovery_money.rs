@@ -1,9 +1,8 @@
 //! Recovery on the money path (issue 11): an answered attempt whose files are durable is
 //! finished, not lost (F4); a BFL job the provider forgot is closed by its billing
 //! evidence, never "still running" forever (F10).
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use serde_json::json;
 use store::{CanonicalRequest, NewAttempt, NewGeneration, Status, Store};

@@ -2,11 +2,10 @@
 //! cost table marks usable, Draft runs; the preview says what will run before it does;
 //! promote renders at the final quality; a reuse adds no gallery twin; a provider
 //! cooling down is shown and passed over.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use engine::BreakerPolicy;
 use engine::api::*;
 use wiremock::matchers::{method, path};

@@ -1,9 +1,8 @@
 //! Two settings saves at once never leave memory disagreeing with the library
 //! (issue 13 §1.10: settings, clients and catalog used to be swapped under three locks,
 //! so interleaved saves could keep one in memory and the other on disk).
-mod common;
 
-use common::*;
+use crate::common::*;
 use engine::Engine;
 use engine::api::{ProviderEndpoint, ProviderId, SettingsInput};
 

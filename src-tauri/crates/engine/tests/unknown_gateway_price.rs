@@ -6,9 +6,7 @@
 //! (The cost table and the CLI have their own tests: ui costTable.test.ts, cli
 //! gateway_cli.rs.) No gateway secret is stored here, so no keychain is needed.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use engine::api::*;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer};

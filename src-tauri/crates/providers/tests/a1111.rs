@@ -1,9 +1,8 @@
 //! AUTOMATIC1111 / Forge contract tests (providers.md §9).
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::a1111::A1111;
 use providers::{ErrorClass, ImageProvider, ProgressSink, ProviderProgress};
 use serde_json::json;

@@ -1,12 +1,9 @@
 //! AUTOMATIC1111 `/sdapi/v1/img2img` for edit, inpaint and vary: `init_images` (base64),
 //! `mask` (white = repaint), `denoising_strength`.
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
-#[path = "support/refused.rs"]
-mod refused;
+use crate::support::inputs;
+use crate::support::refused;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use providers::a1111::A1111;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

@@ -1,11 +1,10 @@
 //! Batch (deferred) contract tests on the documented wire formats:
 //! Gemini `models.batchGenerateContent` with inline requests + `batches.get`, and
 //! OpenAI `/v1/files` (JSONL, purpose=batch) + `/v1/batches` + output file download.
-mod common;
 
 use std::sync::Arc;
 
-use common::*;
+use crate::common::*;
 use providers::{Billing, ErrorClass, ImageProvider, ProgressSink, RemoteJob, provider_for};
 use serde_json::{Value, json};
 use wiremock::matchers::{body_partial_json, body_string_contains, header, method, path};

@@ -1,9 +1,8 @@
 //! Black Forest Labs contract tests (providers.md §6): x-key, submit cost, polling, moderation.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::bfl::Bfl;
 use providers::{
     Billing, ErrorClass, ImageProvider, KeyCheck, ProgressSink, ProviderError, ProviderProgress,

@@ -1,10 +1,9 @@
 //! BFL with input images (issue 15; image-inputs.md §1.1, §1.4): FLUX.2
 //! `input_image…input_image_8`, Kontext `input_image`, Fill `image`+`mask` (white = edit),
 //! Expand `image`+`top/bottom/left/right`, on the usual submit → poll flow with `cost`.
-mod common;
-mod input_support;
+use crate::input_support;
 
-use common::*;
+use crate::common::*;
 use input_support::*;
 use providers::bfl::Bfl;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProviderError, ProviderProgress};

@@ -1,9 +1,8 @@
 //! ComfyUI contract tests (providers.md §10): patched template, /prompt, /history, /view.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::comfyui::{ComfyUi, DEFAULT_WORKFLOW, patch_workflow};
 use providers::{ErrorClass, ImageProvider, ProgressSink};
 use serde_json::{Value, json};

@@ -1,14 +1,10 @@
 //! ComfyUI with input images: `POST /upload/image` (multipart `image`, `overwrite`), then
 //! the uploaded names in the workflow's LoadImage / LoadImageMask nodes.
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
-#[path = "support/multipart.rs"]
-mod multipart;
-#[path = "support/refused.rs"]
-mod refused;
+use crate::support::inputs;
+use crate::support::multipart;
+use crate::support::refused;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use multipart::{all, parts, text_of};
 use providers::comfyui::ComfyUi;

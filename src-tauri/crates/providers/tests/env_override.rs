@@ -1,8 +1,7 @@
 //! `PROOFSHEET_<PROVIDER>_BASE_URL` wins over settings. Env vars are process-wide (and
 //! `set_var` is unsafe), so the test re-runs this binary as a child with the variable set.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::{ProgressSink, provider_for};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -43,7 +42,11 @@ async fn env_var_overrides_settings() {
         .await;
     let exe = std::env::current_exe().expect("test binary");
     let out = tokio::process::Command::new(exe)
-        .args(["--exact", "child_uses_env_base_url", "--test-threads=1"])
+        .args([
+            "--exact",
+            "env_override::child_uses_env_base_url",
+            "--test-threads=1",
+        ])
         .env(VAR, format!("{}/v1", server.uri()))
         .output()
         .await

@@ -1,10 +1,9 @@
 //! fal.ai contract tests (providers.md §5): queue submit/status/result, sync run, cancel,
 //! nsfw, billable units, errors.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::fal::Fal;
 use providers::{
     Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress,

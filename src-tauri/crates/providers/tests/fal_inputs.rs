@@ -1,10 +1,9 @@
 //! fal edit and upscale apps (issue 15; image-inputs.md §1.1, §1.6) on the queue flow:
 //! `image_urls` (Nano Banana edit, GPT Image 2 edit), `image_url` (FLUX Kontext pro),
 //! SeedVR2 `image_url` + `upscale_factor` answering one `image`; inputs as data URIs.
-mod common;
-mod input_support;
+use crate::input_support;
 
-use common::*;
+use crate::common::*;
 use input_support::*;
 use providers::fal::Fal;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

@@ -1,7 +1,6 @@
 //! Google contract tests (providers.md §3): Gemini generateContent and Imagen predict.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::google::Google;
 use providers::{Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError};
 use serde_json::{Value, json};

@@ -1,12 +1,9 @@
 //! Gemini image inputs (image-inputs.md §1.3): `inlineData {mimeType, data}` parts before
 //! the text in `contents.parts`, no mask, image-input tokens in `usageMetadata`.
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
-#[path = "support/refused.rs"]
-mod refused;
+use crate::support::inputs;
+use crate::support::refused;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use providers::google::Google;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

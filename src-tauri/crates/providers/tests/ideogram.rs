@@ -1,8 +1,7 @@
 //! Ideogram 3.0 contract tests: multipart `/v1/ideogram-v3/generate` with `Api-Key`,
 //! rendering speed from quality, URL images downloaded at once, unsafe images withheld.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::ideogram::Ideogram;
 use providers::{Billing, ErrorClass, ImageProvider, KeyCheck, ProgressSink};
 use serde_json::json;

@@ -1,10 +1,9 @@
 //! Ideogram 3.0 with an input image (issue 15; image-inputs.md §1.1, §1.7): an edit is
 //! a Remix (`image`, `prompt`, `image_weight`), a masked edit an Inpaint whose `mask` is
 //! black where to repaint (the inverse of Stability's and BFL's), both with `Api-Key`.
-mod common;
-mod input_support;
+use crate::input_support;
 
-use common::*;
+use crate::common::*;
 use input_support::*;
 use providers::ideogram::Ideogram;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

@@ -1,8 +1,7 @@
 //! Model discovery contract tests (issue 14 §6): each provider's documented list-models
 //! wire format, its auth header, pagination, prices where listed, and a refused key.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::http::Http;
 use providers::models::{ListedModel, ListedPrice, list_models};
 use providers::{ErrorClass, ProviderConfig};

@@ -1,9 +1,8 @@
 //! OpenAI Images contract tests against wiremock (wire formats from providers.md §1, §11, §14).
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::openai::OpenAi;
 use providers::{Billing, ErrorClass, ImageProvider, KeyCheck, ProviderError, ProviderProgress};
 use serde_json::json;

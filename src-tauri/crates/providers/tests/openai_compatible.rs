@@ -1,7 +1,6 @@
 //! A generic OpenAI-compatible gateway: user-set base URL and model list, key optional.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::{ErrorClass, ProgressSink, ProviderConfig, provider_for};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};

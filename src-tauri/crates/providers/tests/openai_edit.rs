@@ -1,15 +1,11 @@
 //! OpenAI `/v1/images/edits` contract tests against wiremock: the multipart shape OpenAI
 //! documents (`image[]` per input, subject first, `mask`, `input_fidelity` except on
 //! gpt-image-1-mini) and its errors (image-inputs.md §1.1–1.2).
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
-#[path = "support/multipart.rs"]
-mod multipart;
-#[path = "support/refused.rs"]
-mod refused;
+use crate::support::inputs;
+use crate::support::multipart;
+use crate::support::refused;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use multipart::{all, parts, text_of};
 use providers::openai::OpenAi;

@@ -1,7 +1,6 @@
 //! OpenRouter contract tests (providers.md §8): chat completions, data URLs, usage.cost.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::openrouter::OpenRouter;
 use providers::{ErrorClass, ImageProvider, ProgressSink};
 use rust_decimal::Decimal;

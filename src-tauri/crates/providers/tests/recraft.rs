@@ -1,8 +1,7 @@
 //! Recraft contract tests: JSON `/v1/images/generations` with a bearer token, base64
 //! images, and the units charged reported in `credits` on every answer.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::recraft::Recraft;
 use providers::{Billing, ErrorClass, ImageProvider, KeyCheck, ProgressSink};
 use rust_decimal::Decimal;

@@ -1,10 +1,9 @@
 //! Recraft with input images (issue 15; image-inputs.md §1.1, §1.7): multipart
 //! imageToImage (`image`, `prompt`, `strength`), inpaint (`mask` white = regenerate),
 //! crisp / creative upscale (`image`, one `image` back), `credits` reported every time.
-mod common;
-mod input_support;
+use crate::input_support;
 
-use common::*;
+use crate::common::*;
 use input_support::*;
 use providers::recraft::Recraft;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

@@ -1,9 +1,8 @@
 //! Replicate contract tests (providers.md §4): Prefer: wait, polling, resume, cancel, errors.
-mod common;
 
 use std::time::Duration;
 
-use common::*;
+use crate::common::*;
 use providers::replicate::Replicate;
 use providers::{
     Billing, ErrorClass, ImageProvider, ProgressSink, ProviderError, ProviderProgress,

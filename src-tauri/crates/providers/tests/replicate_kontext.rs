@@ -1,12 +1,9 @@
 //! Replicate FLUX Kontext edits (image-inputs.md §1.6, REP-KONTEXT): `input_image` as a data
 //! URI, `aspect_ratio: "match_input_image"`, `safety_tolerance` at most 2 with an input.
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
-#[path = "support/refused.rs"]
-mod refused;
+use crate::support::inputs;
+use crate::support::refused;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use providers::replicate::Replicate;
 use providers::{ErrorClass, GenerateRequest, ImageProvider, ProgressSink, ProviderError};

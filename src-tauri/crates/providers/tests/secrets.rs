@@ -1,8 +1,7 @@
 //! The API key never appears in an error (Display, Debug, JSON), in captured usage headers,
 //! or in any log line — even when a hostile server echoes it back everywhere.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::{ImageProvider, ProgressSink, ProviderConfig, provider_for};
 use serde_json::json;
 use wiremock::matchers::any;

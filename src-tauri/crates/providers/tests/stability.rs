@@ -1,7 +1,6 @@
 //! Stability v2beta contract tests (providers.md §2): multipart, raw bytes, finish-reason.
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::stability::Stability;
 use providers::{ErrorClass, ImageProvider, KeyCheck, ProgressSink, ProviderError};
 use rust_decimal::Decimal;

@@ -1,10 +1,9 @@
 //! Stability edit and upscale endpoints (issue 15; image-inputs.md §1.1, §1.5): one
 //! endpoint per model, multipart with `image`, white-means-edit `mask`, outpaint margins
 //! `left/right/up/down`, and creative upscale's start-then-poll with resume.
-mod common;
-mod input_support;
+use crate::input_support;
 
-use common::*;
+use crate::common::*;
 use input_support::*;
 use providers::stability::Stability;
 use providers::{

@@ -1,7 +1,6 @@
 //! Together contract tests (providers.md §7).
-mod common;
 
-use common::*;
+use crate::common::*;
 use providers::together::Together;
 use providers::{ErrorClass, ImageProvider, ProgressSink};
 use serde_json::json;

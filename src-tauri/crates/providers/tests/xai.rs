@@ -2,11 +2,9 @@
 //! `/v1/images/generations` and `/v1/images/edits` (inputs as data URIs in `image.url` or
 //! `images[].url`), `usage.cost_in_usd_ticks`, `block_reason`, and xAI's `{code, error}`
 //! errors where the status alone misleads (a wrong key is a 400).
-mod common;
-#[path = "support/inputs.rs"]
-mod inputs;
+use crate::support::inputs;
 
-use common::*;
+use crate::common::*;
 use inputs::*;
 use providers::errors::Billing;
 use providers::xai::Xai;

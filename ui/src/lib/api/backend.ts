@@ -1,4 +1,5 @@
 import type * as T from './types';
+import type { commands } from '../bindings';
 
 export const ERROR_KINDS: readonly T.AppErrorKind[] = [
   'validation', 'not_found', 'budget', 'keychain', 'auth', 'provider', 'team', 'cancelled', 'internal',
@@ -173,3 +174,19 @@ export interface Backend {
   /** A URL the webview can load for a stored image path. */
   imageUrl(path: string): string;
 }
+
+// Every generated command has its Backend method (same name), and every Backend method
+// is a command or one of the few UI-side helpers: `npm run check` fails on a miss, so a
+// new command cannot be forgotten here. (Signatures differ on purpose: progress is a
+// listener, not a Channel; bytes are a Uint8Array; errors throw ApiError.)
+type CommandName = keyof typeof commands;
+/** Backend members that are not commands (no IPC call of their own). */
+type UiOnly = 'name' | 'imageUrl' | 'onDataChanged';
+/** Commands the window does not call yet: the Canvas reads a picked file's bytes in the
+ * webview and sends them to `inputImport`; `input_import_file` (the native picker) has no
+ * caller in the UI. Listed here so the gap is visible, not silent. */
+type NotCalled = 'inputImportFile';
+type NoMethod = Exclude<CommandName, keyof Backend | NotCalled>;
+type NoCommand = Exclude<keyof Backend, CommandName | UiOnly>;
+export const everyCommandHasAMethod: [NoMethod] extends [never] ? true : { missing: NoMethod } = true;
+export const everyMethodIsACommand: [NoCommand] extends [never] ? true : { notACommand: NoCommand } = true;

@@ -7,6 +7,7 @@ use std::io::Cursor;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use base64::Engine as _;
 use engine::api::*;
 use engine::{Engine, EngineConfig, EngineOptions, ProgressFn, RecoveryMode, RetryPolicy};
 use rust_decimal::Decimal;
@@ -26,22 +27,7 @@ pub fn png(w: u32, h: u32) -> Vec<u8> {
 }
 
 pub fn b64(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    // Tiny base64 encoder so tests need no extra crate.
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in bytes.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= c.len() {
-                let _ = s.write_char(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            } else {
-                s.push('=');
-            }
-        }
-    }
-    s
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 pub fn d(s: &str) -> Decimal {

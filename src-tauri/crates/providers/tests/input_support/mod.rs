@@ -2,12 +2,7 @@
 //! `support/` ones: requests per operation, margins, white-mask checks, parts by name.
 #![allow(dead_code)]
 
-#[path = "../support/inputs.rs"]
-mod inputs;
-#[path = "../support/multipart.rs"]
-mod multipart;
-#[path = "../support/refused.rs"]
-mod refused;
+use crate::support::{inputs, multipart, refused};
 
 use std::collections::BTreeMap;
 
