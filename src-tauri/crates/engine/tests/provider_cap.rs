@@ -154,3 +154,37 @@ async fn the_default_is_8_and_a_cap_outside_1_to_256_is_refused_with_the_range()
         100
     );
 }
+
+/// The issue-17 figure, not a timed test: 100 jobs against a 2 s provider with both caps
+/// raised to 100; prints the wall time for BENCHMARKS.md. Run it with
+/// `cargo test -p proofsheet-engine --test provider_cap -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement for BENCHMARKS.md (about 3 s), not a check"]
+async fn figure_100_jobs_against_a_2s_provider_with_the_cap_at_100() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2beta/stable-image/generate/core"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("content-type", "image/png")
+                .insert_header("finish-reason", "SUCCESS")
+                .set_body_bytes(png(16, 16))
+                .set_delay(Duration::from_secs(2)),
+        )
+        .mount(&server)
+        .await;
+    let dir = tempfile::tempdir().expect("tmp");
+    let e = open(dir.path(), &server).await;
+    for (jobs, calls) in [(128, 8), (128, 100)] {
+        save_caps(&e, jobs, Some(calls)).await.expect("save");
+        let seed0 = calls * 1000;
+        let started = Instant::now();
+        for j in spawn_jobs(&e, seed0..seed0 + 100) {
+            j.await.expect("join");
+        }
+        println!(
+            "100 jobs, 2 s provider, {calls} calls at once per provider: wall {:?}",
+            started.elapsed()
+        );
+    }
+}
