@@ -135,6 +135,32 @@ impl Fixtures {
             "max_concurrent_jobs",
             json!({ "min": clamp[0], "max": clamp[1] }),
         );
+        // The per-provider call cap is refused outside its range, not clamped: record
+        // the range the engine takes and its refusal.
+        let calls = |n: u32| {
+            let mut v = save(settings.max_concurrent_jobs, None);
+            v["max_calls_per_provider"] = json!(n);
+            v
+        };
+        let (lo, hi) = (1, 256);
+        for ok in [lo, hi] {
+            engine
+                .settings_save(from(calls(ok)))
+                .await
+                .expect("cap in range");
+        }
+        assert!(engine.settings_save(from(calls(hi + 1))).await.is_err());
+        let bad = err(engine.settings_save(from(calls(lo - 1))).await);
+        e.insert(
+            "settings_calls_out_of_range",
+            template(bad, &[("got 0", "got {got}")]),
+        );
+        engine
+            .settings_save(from(calls(settings.max_calls_per_provider)))
+            .await
+            .expect("restore the cap");
+        self.0
+            .insert("max_calls_per_provider", json!({ "min": lo, "max": hi }));
 
         let rate = |id: &str, m: &str| {
             from::<Vec<_>>(json!([{ "offer_id": id, "multiplier": m, "price_cap_usd": null }]))

@@ -1531,12 +1531,16 @@ export type SettingsInput = {
 	endpoints: ProviderEndpoint[],
 	gateways: GatewayConfig[],
 	max_concurrent_jobs: number,
+	/**  1–256; refused outside. Absent keeps the current value. */
+	max_calls_per_provider?: number | null,
 };
 
 export type SettingsView = {
 	endpoints: ProviderEndpoint[],
 	gateways: GatewayConfig[],
 	max_concurrent_jobs: number,
+	/**  Calls at once to one provider (or one gateway); default 8. */
+	max_calls_per_provider: number,
 	data_dir: string,
 	catalog_version: string,
 	/**  The negotiated rates in force, so Settings can show and keep them. */

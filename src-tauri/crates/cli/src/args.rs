@@ -36,6 +36,7 @@ Environment:
   PROOFSHEET_LOG                   log filter for stderr, e.g. debug (default warn)
   PROOFSHEET_POLL_INTERVAL_MS      how often async provider jobs are polled (default 1000)
   PROOFSHEET_HTTP_TIMEOUT_MS       give up on a provider request after this long (default 180000)
+  PROOFSHEET_MAX_CALLS_PER_PROVIDER  calls at once per provider for this run, 1-256 (default: the library's setting, 8)
 
 Exit codes:
   0 ok   1 error   2 bad usage or input   3 budget refused   4 keychain unavailable

@@ -67,6 +67,29 @@ pub fn http_timeout_ms() -> Option<u64> {
         .filter(|ms| (100..=600_000).contains(ms))
 }
 
+pub const CALLS_PER_PROVIDER_ENV: &str = "PROOFSHEET_MAX_CALLS_PER_PROVIDER";
+
+/// `PROOFSHEET_MAX_CALLS_PER_PROVIDER`: calls at once per provider for this process,
+/// over the library's setting (Settings → Providers in the app). Unlike the tuning
+/// variables above, a bad value is refused: a cap that silently fell back to 8 would
+/// hide why a batch runs slower than asked.
+pub fn calls_per_provider() -> CliResult<Option<usize>> {
+    parse_calls_per_provider(std::env::var(CALLS_PER_PROVIDER_ENV).ok().as_deref())
+}
+
+fn parse_calls_per_provider(raw: Option<&str>) -> CliResult<Option<usize>> {
+    let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    match raw.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(Some(n)),
+        _ => Err(CliError::usage(format!(
+            "{CALLS_PER_PROVIDER_ENV}={raw} is not a number from 1 to 256; set one, or unset it \
+             to use the library's setting (default 8)"
+        ))),
+    }
+}
+
 pub fn engine_config(explicit_data_dir: Option<PathBuf>) -> CliResult<EngineConfig> {
     Ok(EngineConfig {
         data_dir: data_dir(explicit_data_dir)?,
@@ -95,6 +118,22 @@ pub fn catalog_feed_key() -> CliResult<Option<engine::feed::FeedKey>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_per_provider_cap_takes_1_to_256_and_refuses_the_rest_by_name() {
+        assert_eq!(parse_calls_per_provider(None).ok(), Some(None));
+        assert_eq!(parse_calls_per_provider(Some(" ")).ok(), Some(None));
+        assert_eq!(parse_calls_per_provider(Some("100")).ok(), Some(Some(100)));
+        assert_eq!(parse_calls_per_provider(Some("256")).ok(), Some(Some(256)));
+        for bad in ["0", "257", "-1", "eight"] {
+            let e = parse_calls_per_provider(Some(bad)).expect_err(bad);
+            assert!(
+                e.message.contains(CALLS_PER_PROVIDER_ENV) && e.message.contains("1 to 256"),
+                "{}",
+                e.message
+            );
+        }
+    }
 
     #[test]
     fn explicit_dir_wins_and_default_names_the_app() {

@@ -84,6 +84,7 @@ async fn run(cli: Cli) -> CliResult<u8> {
         options.http_timeout = std::time::Duration::from_millis(ms);
     }
     options.catalog_feed_key = config::catalog_feed_key()?;
+    options.provider_concurrency = config::calls_per_provider()?;
     // A library that joined a team reserves and settles team projects there.
     if let Some(team) = team_link::load(&config.data_dir)? {
         options.shared_ledger = team_link::Link::hook(team, config.keychain_service.clone());

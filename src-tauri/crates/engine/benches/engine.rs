@@ -55,7 +55,7 @@ async fn open(dir: &std::path::Path, server: &MockServer, jobs: u32) -> Engine {
         recovery: RecoveryMode::Manual,
         keys: HashMap::from([("stability".to_owned(), "sk-bench".to_owned())]),
         max_concurrent_jobs: Some(jobs),
-        provider_concurrency: jobs as usize,
+        provider_concurrency: Some(jobs as usize),
         ..EngineOptions::default()
     };
     let e = Engine::open_with(
@@ -77,6 +77,7 @@ async fn open(dir: &std::path::Path, server: &MockServer, jobs: u32) -> Engine {
         endpoints: s.endpoints,
         gateways: vec![],
         max_concurrent_jobs: jobs,
+        max_calls_per_provider: None,
     })
     .await
     .expect("settings");

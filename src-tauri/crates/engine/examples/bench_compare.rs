@@ -96,6 +96,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             endpoints: s.endpoints,
             gateways: vec![],
             max_concurrent_jobs: 4,
+            max_calls_per_provider: None,
         })
         .await?;
     for i in 0..PROJECTS {

@@ -572,6 +572,8 @@ impl Engine {
             endpoints: settings::endpoints_view(&s),
             gateways: s.gateways.clone(),
             max_concurrent_jobs: self.core.runs().queue().size(),
+            max_calls_per_provider: u32::try_from(self.core.runs().limits().per_provider())
+                .unwrap_or(u32::MAX),
             data_dir: self.core.data_dir().display().to_string(),
             catalog_version: self.core.wiring().catalog().version.clone(),
             price_overrides: self.price_override_inputs(),

@@ -29,7 +29,8 @@ struct Breaker {
 }
 
 pub(crate) struct Limits {
-    per_provider: usize,
+    /// Resized live by a settings save; every provider's semaphore follows.
+    per_provider: Mutex<usize>,
     policy: BreakerPolicy,
     semaphores: Mutex<HashMap<String, Arc<Semaphore>>>,
     breakers: Mutex<HashMap<String, Breaker>>,
@@ -38,7 +39,7 @@ pub(crate) struct Limits {
 impl Limits {
     pub fn new(per_provider: usize, policy: BreakerPolicy) -> Self {
         Self {
-            per_provider: per_provider.max(1),
+            per_provider: Mutex::new(per_provider.max(1)),
             policy,
             semaphores: Mutex::new(HashMap::new()),
             breakers: Mutex::new(HashMap::new()),
@@ -46,11 +47,40 @@ impl Limits {
     }
 
     pub fn semaphore(&self, provider: &str) -> Arc<Semaphore> {
+        // Lock order: per_provider, then semaphores (as in `resize`).
+        let size = self.per_provider.lock();
         self.semaphores
             .lock()
             .entry(provider.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_provider)))
+            .or_insert_with(|| Arc::new(Semaphore::new(*size)))
             .clone()
+    }
+
+    pub fn per_provider(&self) -> usize {
+        *self.per_provider.lock()
+    }
+
+    /// Changes the calls allowed at once per provider; calls under way are never
+    /// interrupted (a lower cap takes effect as they end). Needs a Tokio runtime.
+    pub fn resize(&self, to: usize) {
+        let to = to.max(1);
+        let mut size = self.per_provider.lock();
+        let from = *size;
+        for sem in self.semaphores.lock().values() {
+            if to > from {
+                sem.add_permits(to - from);
+            } else if to < from {
+                let sem = sem.clone();
+                let surplus = u32::try_from(from - to).unwrap_or(u32::MAX);
+                // Take the surplus as calls end, then drop it for good.
+                tokio::spawn(async move {
+                    if let Ok(p) = sem.acquire_many_owned(surplus).await {
+                        p.forget();
+                    }
+                });
+            }
+        }
+        *size = to;
     }
 
     /// `Some(remaining)` while the provider is cooling down.

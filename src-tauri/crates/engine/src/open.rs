@@ -68,7 +68,12 @@ pub(crate) async fn core(config: EngineConfig, mut options: EngineOptions) -> Re
         std::mem::take(&mut options.keys),
     );
     let runs = Runs::new(
-        Limits::new(options.provider_concurrency, options.breaker.clone()),
+        Limits::new(
+            options
+                .provider_concurrency
+                .unwrap_or(user.calls_per_provider() as usize),
+            options.breaker.clone(),
+        ),
         JobQueue::new(max_jobs),
         lease,
     );

@@ -75,8 +75,9 @@ pub enum RecoveryMode {
 pub struct EngineOptions {
     pub retry: RetryPolicy,
     pub breaker: BreakerPolicy,
-    /// Concurrent calls per provider.
-    pub provider_concurrency: usize,
+    /// Overrides the `max_calls_per_provider` setting (concurrent calls per provider or
+    /// gateway) when set.
+    pub provider_concurrency: Option<usize>,
     /// Per HTTP request.
     pub http_timeout: Duration,
     pub poll_interval: Duration,
@@ -120,7 +121,7 @@ impl Default for EngineOptions {
         Self {
             retry: RetryPolicy::default(),
             breaker: BreakerPolicy::default(),
-            provider_concurrency: 8,
+            provider_concurrency: None,
             http_timeout: Duration::from_secs(180),
             poll_interval: Duration::from_millis(1000),
             poll_deadline: Duration::from_secs(600),

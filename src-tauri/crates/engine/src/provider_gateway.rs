@@ -35,6 +35,9 @@ pub(crate) struct ProviderGateway {
     injected: HashMap<String, String>,
     /// Which providers have a key (keychain index + env + injected), refreshed on change.
     key_presence: RwLock<Option<(Instant, HashSet<String>)>>,
+    /// One keychain listing at a time: the window's first queries all ask at start-up,
+    /// and each listing is a keychain round trip per provider (issue 17).
+    listing: tokio::sync::Mutex<()>,
 }
 
 impl ProviderGateway {
@@ -48,6 +51,7 @@ impl ProviderGateway {
             keys,
             injected,
             key_presence: RwLock::new(None),
+            listing: tokio::sync::Mutex::new(()),
         }
     }
 
@@ -85,9 +89,12 @@ impl ProviderGateway {
     /// Providers with a key available, without reading any secret. A missing keychain
     /// only hides keychain keys; injected and environment keys still count.
     pub async fn providers_with_keys(&self) -> HashSet<String> {
-        if let Some((until, p)) = self.key_presence.read().clone()
-            && Instant::now() < until
-        {
+        if let Some(p) = self.cached_presence() {
+            return p;
+        }
+        // Whoever waited here while another caller listed takes its answer.
+        let _one_listing = self.listing.lock().await;
+        if let Some(p) = self.cached_presence() {
             return p;
         }
         let mut set: HashSet<String> = self.injected.keys().cloned().collect();
@@ -109,6 +116,13 @@ impl ProviderGateway {
             }
         }
         set
+    }
+
+    fn cached_presence(&self) -> Option<HashSet<String>> {
+        match self.key_presence.read().clone() {
+            Some((until, p)) if Instant::now() < until => Some(p),
+            _ => None,
+        }
     }
 
     pub fn forget_key_presence(&self) {

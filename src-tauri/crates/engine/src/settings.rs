@@ -17,7 +17,12 @@ use crate::options::EngineOptions;
 pub(crate) const SETTINGS_KEY: &str = "engine.settings";
 pub(crate) const CATALOG_KEY: &str = "engine.catalog_json";
 pub(crate) const DEFAULT_MAX_JOBS: u32 = 4;
-const MAX_JOBS_LIMIT: u32 = 64;
+/// High enough that the job cap is never what holds back a raised per-provider cap.
+const MAX_JOBS_LIMIT: u32 = 256;
+/// Calls to one provider (or one gateway) at once unless the user raised it: most
+/// accounts' image rate limits are per minute and low.
+pub(crate) const DEFAULT_CALLS_PER_PROVIDER: u32 = 8;
+pub(crate) const CALLS_PER_PROVIDER_RANGE: std::ops::RangeInclusive<u32> = 1..=256;
 /// Client key prefix of a gateway: `openai_compatible/<name>`.
 pub(crate) const GATEWAY: &str = vocab::ProviderId::OpenAiCompatible.as_str();
 
@@ -30,6 +35,9 @@ pub(crate) struct Settings {
     pub gateways: Vec<GatewayConfig>,
     #[serde(default)]
     pub max_concurrent_jobs: Option<u32>,
+    /// Calls at once per provider or gateway; `None` is [`DEFAULT_CALLS_PER_PROVIDER`].
+    #[serde(default)]
+    pub max_calls_per_provider: Option<u32>,
     /// Offers the user imported from a provider's model list (OpenRouter, Together),
     /// as catalog offer objects (issue 14 §6); kept across settings saves.
     #[serde(default)]
@@ -41,6 +49,15 @@ impl Settings {
         self.max_concurrent_jobs
             .unwrap_or(DEFAULT_MAX_JOBS)
             .clamp(1, MAX_JOBS_LIMIT)
+    }
+
+    pub fn calls_per_provider(&self) -> u32 {
+        self.max_calls_per_provider
+            .unwrap_or(DEFAULT_CALLS_PER_PROVIDER)
+            .clamp(
+                *CALLS_PER_PROVIDER_RANGE.start(),
+                *CALLS_PER_PROVIDER_RANGE.end(),
+            )
     }
 
     pub fn load(store: &store::Store) -> Result<Settings> {
@@ -55,6 +72,19 @@ impl Settings {
 
     /// Checks user input: URLs must be http(s), gateway names plain.
     pub fn validate(&self) -> Result<()> {
+        if let Some(n) = self.max_calls_per_provider
+            && !CALLS_PER_PROVIDER_RANGE.contains(&n)
+        {
+            return Err(EngineError::invalid(
+                vocab::ErrorField::Settings,
+                format!(
+                    "calls at once per provider must be between {} and {} (got {n}); \
+                     raise it only as far as your provider account's rate limit allows",
+                    CALLS_PER_PROVIDER_RANGE.start(),
+                    CALLS_PER_PROVIDER_RANGE.end()
+                ),
+            ));
+        }
         for (p, url) in &self.endpoints {
             if vocab::ProviderId::from_wire(p).is_none() {
                 return Err(EngineError::invalid(

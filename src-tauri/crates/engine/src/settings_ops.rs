@@ -27,6 +27,10 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
         endpoints,
         gateways: input.gateways,
         max_concurrent_jobs: Some(input.max_concurrent_jobs.max(1)),
+        // Not sent (an older caller): keep what was set.
+        max_calls_per_provider: input
+            .max_calls_per_provider
+            .or(core.wiring().settings().max_calls_per_provider),
         user_offers: core.wiring().settings().user_offers.clone(),
     };
     next.validate()?;
@@ -51,6 +55,11 @@ pub(crate) async fn save(core: &Arc<Core>, input: SettingsInput) -> Result<()> {
     let clients = Clients::build(&next, core.options(), core.gateway().http());
     if core.options().max_concurrent_jobs.is_none() {
         core.runs().queue().resize(next.max_jobs());
+    }
+    if core.options().provider_concurrency.is_none() {
+        core.runs()
+            .limits()
+            .resize(next.calls_per_provider() as usize);
     }
     core.wiring().swap(Swap {
         settings: Some(next),

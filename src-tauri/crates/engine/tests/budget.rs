@@ -17,7 +17,7 @@ async fn two_hundred_concurrent_generations_never_overrun_a_hard_budget() {
     let dir = tempfile::tempdir().expect("tmp");
     let mut opts = options();
     opts.max_concurrent_jobs = Some(32);
-    opts.provider_concurrency = 32;
+    opts.provider_concurrency = Some(32);
     let e = Arc::new(engine(dir.path(), &[("stability", stability.uri())], opts).await);
     // Stable Image Core costs $0.03: $1.50 fits exactly 50.
     e.project_upsert(project(

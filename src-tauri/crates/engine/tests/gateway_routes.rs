@@ -52,6 +52,7 @@ async fn save_legacy(e: &engine::Engine, g: GatewayConfig) {
         endpoints: view.endpoints,
         gateways: vec![g],
         max_concurrent_jobs: 8,
+        max_calls_per_provider: None,
     })
     .await
     .expect("legacy gateway saved");
@@ -216,7 +217,7 @@ async fn all_models_of_a_gateway_share_one_concurrency_limit_and_gateways_do_not
         .await;
     let dir = tempfile::tempdir().expect("tmp");
     let mut o = options();
-    o.provider_concurrency = 1;
+    o.provider_concurrency = Some(1);
     let e = engine(dir.path(), &[], o).await;
     let models = [("house-a", None), ("house-b", None)];
     e.gateway_save(named(&server, "lab", &models))

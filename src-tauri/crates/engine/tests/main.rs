@@ -23,6 +23,7 @@ mod money_path;
 mod pipeline;
 mod prices;
 mod projects;
+mod provider_cap;
 mod recovery;
 mod recovery_money;
 mod routing;

@@ -179,7 +179,7 @@ async fn cancel_before_sending_costs_nothing() {
     );
     let dir = tempfile::tempdir().expect("tmp");
     let mut o = with_fake(&f);
-    o.provider_concurrency = 1;
+    o.provider_concurrency = Some(1);
     let e = engine(dir.path(), &[], o).await;
     e.project_upsert(project("p", Some("5"), &[CORE], &[]))
         .await

@@ -21,6 +21,7 @@ async fn with_gateway(dir: &std::path::Path, server: &MockServer) -> engine::Eng
             price_per_image_usd: None,
         }],
         max_concurrent_jobs: 4,
+        max_calls_per_provider: None,
     })
     .await
     .expect("gateway saved");

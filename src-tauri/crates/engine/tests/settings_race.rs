@@ -16,6 +16,7 @@ fn input(url: &str, jobs: u32) -> SettingsInput {
         }],
         gateways: Vec::new(),
         max_concurrent_jobs: jobs,
+        max_calls_per_provider: None,
     }
 }
 

@@ -8,10 +8,15 @@ import { app } from './state.svelte';
  * anything unknown refetch everything.
  */
 export function refreshOn(topic: DataTopic): void {
-  const all = topic === 'library';
-  if (all || topic === 'jobs' || topic === 'gallery') void jobs.loadDeferred();
-  if (all || topic === 'projects' || topic === 'budgets') void app.loadProjects();
-  if (all || topic === 'catalog' || topic === 'settings' || topic === 'keys' || topic === 'gateways') void app.loadOffers();
+  refreshOnAll([topic]);
+}
+
+/** The same for several topics at once (a coalesced burst): each refetch runs once. */
+export function refreshOnAll(topics: DataTopic[]): void {
+  const has = (...ts: DataTopic[]) => topics.includes('library') || ts.some((t) => topics.includes(t));
+  if (has('jobs', 'gallery')) void jobs.loadDeferred();
+  if (has('projects', 'budgets')) void app.loadProjects();
+  if (has('catalog', 'settings', 'keys', 'gateways')) void app.loadOffers();
   // Screens (gallery, dashboard, the meter, charges, the cost table) refetch on the data version.
-  if (topic !== 'jobs') app.bump();
+  if (topics.some((t) => t !== 'jobs')) app.bump();
 }

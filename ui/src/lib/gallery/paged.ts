@@ -4,6 +4,9 @@ import type { GalleryItem, GalleryPage, GalleryQuery } from '../api';
 
 export type Query = Omit<GalleryQuery, 'cursor' | 'limit'>;
 
+/** The engine's largest page (`limit` is capped at 1000). */
+export const MAX_PAGE = 1000;
+
 export class PagedList {
   items: GalleryItem[] = [];
   total = 0;
@@ -38,7 +41,9 @@ export class PagedList {
     this.loading = true;
     try {
       while (!this.done && (this.items.length <= index || !this.started)) {
-        const page = await this.fetchPage({ ...this.query, cursor: this.cursor, limit: this.pageSize });
+        // Far behind (a jump to the end of 100,000 images): bigger pages, fewer round trips.
+        const limit = Math.min(MAX_PAGE, Math.max(this.pageSize, index + 1 - this.items.length));
+        const page = await this.fetchPage({ ...this.query, cursor: this.cursor, limit });
         if (epoch !== this.epoch) return;
         this.started = true;
         this.items = this.items.concat(page.items);

@@ -4,11 +4,19 @@ import { app } from '../app/state.svelte';
 import { providerName } from '../format';
 import { applyEvent, forRestore, isActive, isJob, newJob, type Job } from './model';
 import { isObject, loadJson, saveJson } from '../persist';
+import { coalesceCalls } from '../app/coalesce';
 
 const KEY = 'proofsheet.jobs.v1';
 const MAX_JOBS = 100;
 const MAX_RESULTS = 24;
 type Result = { result: GenerationResult; label: string };
+
+// Many jobs ending together refetch the meters and screens once per 200 ms (issue 17).
+const refreshAfterJobs = coalesceCalls(() => {
+  app.bump();
+  void app.loadProjects();
+});
+const reloadProjects = coalesceCalls(() => void app.loadProjects());
 
 class JobsState {
   jobs = $state<Job[]>([]);
@@ -51,11 +59,10 @@ class JobsState {
     } else if (ev.stage === 'done') {
       this.results = [{ result: ev.result, label: this.jobs.find((j) => j.key === key)?.label ?? '' }, ...this.results].slice(0, MAX_RESULTS);
       this.save();
-      app.bump();
-      void app.loadProjects();
+      refreshAfterJobs();
     } else if (ev.stage === 'failed' || ev.stage === 'reserved') {
       // Reserved: the top bar shows money held by the running job at once (issue 12 §1.18).
-      void app.loadProjects();
+      reloadProjects();
     }
   }
 

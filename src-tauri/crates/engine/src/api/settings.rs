@@ -48,6 +48,8 @@ ipc_type! {
         pub endpoints: Vec<ProviderEndpoint>,
         pub gateways: Vec<GatewayConfig>,
         pub max_concurrent_jobs: u32,
+        /// Calls at once to one provider (or one gateway); default 8.
+        pub max_calls_per_provider: u32,
         pub data_dir: String,
         pub catalog_version: String,
         /// The negotiated rates in force, so Settings can show and keep them.
@@ -58,6 +60,9 @@ ipc_type! {
         pub endpoints: Vec<ProviderEndpoint>,
         pub gateways: Vec<GatewayConfig>,
         pub max_concurrent_jobs: u32,
+        /// 1–256; refused outside. Absent keeps the current value.
+        #[serde(default)]
+        pub max_calls_per_provider: Option<u32>,
     }
 
     pub struct PriceOverrideInput {

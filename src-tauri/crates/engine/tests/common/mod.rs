@@ -87,6 +87,7 @@ pub async fn engine(
         endpoints,
         gateways: Vec::new(),
         max_concurrent_jobs: 8,
+        max_calls_per_provider: None,
     })
     .await
     .expect("save settings");

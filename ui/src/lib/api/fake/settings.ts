@@ -10,6 +10,7 @@ type SettingsMethods = Pick<Backend, 'projectList' | 'projectShow' | 'projectSav
   'keysList' | 'keysSet' | 'keysDelete' | 'keysTest' | 'settingsGet' | 'settingsSave' | 'settingsSetOverrides' | 'settingsImportCatalog'>;
 
 const JOBS = (ENGINE as unknown as { max_concurrent_jobs: { min: number; max: number } }).max_concurrent_jobs;
+const CALLS = (ENGINE as unknown as { max_calls_per_provider: { min: number; max: number } }).max_calls_per_provider;
 
 export function fakeSettings(w: World): SettingsMethods {
   const { call } = w;
@@ -84,8 +85,12 @@ export function fakeSettings(w: World): SettingsMethods {
         const url = e.base_url?.trim();
         if (url && (!/^https?:\/\//.test(url) || url.length < 10)) throw engineError('settings_bad_base_url', { url: e.base_url ?? '', owner: e.provider });
       }
+      const calls = input.max_calls_per_provider ?? w.settings.max_calls_per_provider;
+      // The engine refuses a per-provider cap out of range (the job cap it clamps).
+      if (!Number.isInteger(calls) || calls < CALLS.min || calls > CALLS.max) throw engineError('settings_calls_out_of_range', { got: calls });
       w.settings = {
         ...w.settings, max_concurrent_jobs: Math.min(JOBS.max, Math.max(JOBS.min, input.max_concurrent_jobs)),
+        max_calls_per_provider: calls,
         endpoints: input.endpoints.map((e) => ({ provider: e.provider, base_url: e.base_url ?? null, default_base_url: e.default_base_url, env_base_url: null })),
         gateways: input.gateways.map((g) => ({ ...g, price_per_image_usd: g.price_per_image_usd ?? null })),
       };
