@@ -181,7 +181,7 @@ export interface Backend {
 // listener, not a Channel; bytes are a Uint8Array; errors throw ApiError.)
 type CommandName = keyof typeof commands;
 /** Backend members that are not commands (no IPC call of their own). */
-type UiOnly = 'name' | 'imageUrl' | 'onDataChanged';
+type UiOnly = 'name' | 'imageUrl' | 'onDataChanged' | 'onTeamCatchUp';
 /** Commands the window does not call yet: the Canvas reads a picked file's bytes in the
  * webview and sends them to `inputImport`; `input_import_file` (the native picker) has no
  * caller in the UI. Listed here so the gap is visible, not silent. */

@@ -41,8 +41,10 @@ export class PagedList {
     this.loading = true;
     try {
       while (!this.done && (this.items.length <= index || !this.started)) {
-        // Far behind (a jump to the end of 100,000 images): bigger pages, fewer round trips.
-        const limit = Math.min(MAX_PAGE, Math.max(this.pageSize, index + 1 - this.items.length));
+        // Far behind (a jump to the end of 100,000 images): bigger pages, fewer round trips,
+        // still whole multiples of the page size so near jumps fetch what they did before.
+        const behind = index + 1 - this.items.length;
+        const limit = Math.min(MAX_PAGE, Math.max(1, Math.ceil(behind / this.pageSize)) * this.pageSize);
         const page = await this.fetchPage({ ...this.query, cursor: this.cursor, limit });
         if (epoch !== this.epoch) return;
         this.started = true;
