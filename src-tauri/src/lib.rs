@@ -77,7 +77,7 @@ fn setup_at<R: tauri::Runtime>(
             };
             // Settings → Team joins and leaves while the app runs: the ledger is a switch.
             let team =
-                engine::team_link::TeamSwitch::load(&config.data_dir, &config.keychain_service)
+                engine::team_switch::TeamSwitch::load(&config.data_dir, &config.keychain_service)
                     .map_err(|e| format!("Proofsheet could not read its team link: {e}"))?;
             let options = engine::EngineOptions {
                 shared_ledger: team.hook(),
@@ -189,7 +189,7 @@ fn poll_deferred(engine: Arc<engine::Engine>) {
 /// Team meters are live (issue 18): while this library is in a team, the team
 /// projects' figures are read every `PROOFSHEET_TEAM_POLL_MS` (default 3000) and a
 /// change (a teammate's spend) refreshes the window's meters.
-fn poll_team(engine: Arc<engine::Engine>, team: Arc<engine::team_link::TeamSwitch>) {
+fn poll_team(engine: Arc<engine::Engine>, team: Arc<engine::team_switch::TeamSwitch>) {
     let every = std::env::var("PROOFSHEET_TEAM_POLL_MS")
         .ok()
         .and_then(|s| s.parse::<u64>().ok())

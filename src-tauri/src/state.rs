@@ -10,7 +10,7 @@ pub struct AppState {
     pub engine: Arc<Engine>,
     /// The team ledger the engine was opened with (issue 18): join and leave swap its
     /// link while the app runs.
-    pub team: Arc<engine::team_link::TeamSwitch>,
+    pub team: Arc<engine::team_switch::TeamSwitch>,
     /// Where exports and reports go: native dialogs (tests: a scripted answer).
     pub dialogs: Box<dyn crate::dialogs::Dialogs>,
     /// When this process started, for the first-paint figure in BENCHMARKS.md.

@@ -73,7 +73,7 @@ pub async fn team_catch_up_status(
 pub fn spawn<R: Runtime>(
     app: AppHandle<R>,
     engine: Arc<engine::Engine>,
-    team: Arc<engine::team_link::TeamSwitch>,
+    team: Arc<engine::team_switch::TeamSwitch>,
     state: Arc<CatchUpState>,
 ) {
     let every = std::env::var("PROOFSHEET_TEAM_SYNC_MS")

@@ -84,6 +84,7 @@ mod team_link_approvals;
 mod team_ops;
 mod team_project;
 mod team_reports;
+pub mod team_switch;
 mod team_sync;
 #[cfg(test)]
 mod test_store;

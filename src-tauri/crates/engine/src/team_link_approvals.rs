@@ -5,7 +5,8 @@ use rust_decimal::Decimal;
 
 use crate::api::{ApprovalStateView, TeamApprovalView, TeamApprovals};
 use crate::team_hook::{ApprovalAsk, ApprovalCheck, SharedApprovals, SharedFuture};
-use crate::team_link::{Link, TeamSwitch, approval_id, not_joined, shared};
+use crate::team_link::{Link, approval_id, shared};
+use crate::team_switch::{TeamSwitch, not_joined};
 
 /// The team crate's approval as the engine's IPC shape.
 fn view(a: team::Approval) -> TeamApprovalView {
