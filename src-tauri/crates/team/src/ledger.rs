@@ -498,10 +498,11 @@ impl Team {
                 let (spent, reserved): (Decimal, Decimal) = (r.get(5), r.get(6));
                 Ok(Meter {
                     project: project.to_owned(),
-                    budget,
+                    // NUMERIC keeps its scale ("5.000000000"); a designer reads "5".
+                    budget: budget.map(|b| b.normalize()),
                     monthly: r.get::<_, String>(2) == "monthly",
                     hard: r.get(3),
-                    member_cap: r.get(4),
+                    member_cap: r.get::<_, Option<Decimal>>(4).map(|c| c.normalize()),
                     spent: spent.normalize(),
                     reserved: reserved.normalize(),
                     unconfirmed: r.get::<_, Decimal>(7).normalize(),

@@ -123,6 +123,8 @@ async fn reserve_charge_release_with_the_local_ledger_semantics() {
     bob.reserve("Spring", &g, None, dec!(0.25)).await.unwrap();
     let m = admin.meter("Spring").await.unwrap();
     assert_eq!((m.spent, m.reserved), (dec!(0), dec!(0.65)));
+    // As written, not at the column's scale ("1.000000000" in the window's field).
+    assert_eq!(m.budget.map(|b| b.to_string()).as_deref(), Some("1"));
     bob.sync(&g, closed(dec!(0.55), dec!(0))).await.unwrap();
     // Idempotent: a retried sync books nothing more.
     bob.sync(&g, closed(dec!(0.55), dec!(0))).await.unwrap();
