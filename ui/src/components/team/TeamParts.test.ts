@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/svelte';
 import TeamSync from '../shell/TeamSync.svelte';
+import BudgetMeter from '../shell/BudgetMeter.svelte';
 import ApprovalThreshold from './ApprovalThreshold.svelte';
 import { setBackend, type TeamCatchUpView } from '../../lib/api';
 import { createFakeBackend } from '../../lib/api/fake';
@@ -73,5 +74,25 @@ describe('approval threshold in the project settings', () => {
     render(ApprovalThreshold, { project: 'Spring' });
     await waitFor(() => expect(screen.getByTestId('approval-threshold-readonly').textContent).toContain('$2.50'));
     expect(screen.queryByTestId('approval-threshold-input')).toBeNull();
+  });
+});
+
+describe('a team meter while the team server is away', () => {
+  afterEach(() => cleanup());
+  const team = { reachable: false, member: null, member_cap_usd: null, member_month_spent_usd: '0', member_reserved_usd: '0', error: 'the team server cannot be reached' };
+  const away = { budget_usd: null, spent_usd: '0.12', reserved_usd: '0', warn_at: [], hard: true, team };
+
+  it('says the server is unreachable instead of "no budget", with this library\'s own spend', () => {
+    render(BudgetMeter, { budget: away, compact: true, testid: 'topbar-budget' });
+    const line = screen.getByTestId('topbar-budget-unreachable');
+    expect(line.textContent).toContain('Team server unreachable');
+    expect(line.textContent).toContain('$0.12');
+    expect(screen.getByTestId('topbar-budget').textContent).not.toContain('no budget');
+  });
+
+  it('a solo project without a budget still reads "no budget"', () => {
+    render(BudgetMeter, { budget: { ...away, team: null }, compact: true, testid: 'topbar-budget' });
+    expect(screen.getByTestId('topbar-budget').textContent).toContain('no budget');
+    expect(screen.queryByTestId('topbar-budget-unreachable')).toBeNull();
   });
 });
