@@ -58,7 +58,7 @@ impl crate::Engine {
             );
         }
         // Per project: the received count last announced (a page that brought something
-        // refreshes the gallery).
+        // refreshes the gallery, and the projects, whose cards count the images).
         let announced: Mutex<(String, u64)> = Mutex::new((String::new(), 0));
         let core = &self.core;
         let on_page = |p: &TeamPull| {
@@ -74,7 +74,8 @@ impl crate::Engine {
                 grew
             };
             if grew {
-                core.changes().emit(&[crate::DataTopic::Gallery]);
+                core.changes()
+                    .emit(&[crate::DataTopic::Gallery, crate::DataTopic::Projects]);
             }
             // A pass that only re-reads what is here (the overlap) shows nothing.
             if p.received > 0 {
