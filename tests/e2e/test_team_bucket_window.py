@@ -1,8 +1,8 @@
 """Team mode with an image bucket in the real window (issue 18): two app instances (two
 data dirs) on one throwaway PostgreSQL and one real S3 server process (s3s-fs). Both join
 from Settings → Team with the bucket and its access key (the secret typed once, into the
-keychain, never shown again). A's draft reaches B's gallery from the bucket through the
-background catch-up, without a reload. The admin (B) sets the project's approval
+keychain, never shown again). A's draft reaches B's gallery, and B's reaches A's, from
+the bucket through the background catch-up, without a reload. The admin (B) sets the project's approval
 threshold in the project's settings (A sees it read-only); A's next request waits as
 "awaiting approval" until B approves it in B's window, then runs, and both meters show
 the team's spend. When the server goes away the top bar says so. Screenshots at 1366×768
@@ -178,6 +178,14 @@ def test_bucket_gallery_and_approval_across_two_windows(studio, fakes):
             wait(b, lambda d: "received" in find(d, "team-sync").text, 10, "no catch-up note in the top bar")
             assert len(s3.objects()) >= 1, "the image is not in the bucket"
             team_shots(b, "bucket-gallery-b", "gallery-grid")
+            # ... and B's draft reaches A's gallery the same way.
+            go(a, "gallery")
+            wait(a, lambda d: find(d, "gallery-total").text == "1 image", 20, "A's gallery never loaded")
+            before = draft(b, state, "a cliff path in fog, from B")
+            wait(b, lambda d: state.counts.get(GENERATIONS, 0) > before, 60, "B's draft never reached the provider")
+            go(a, "gallery")
+            wait(a, lambda d: find(d, "gallery-total").text == "2 images", 60, "B's image never reached A's gallery")
+            team_shots(a, "bucket-gallery-a", "gallery-grid")
 
             # (b) The admin sets the approval threshold in the project's settings.
             panel = open_project(b, PROJECT)
@@ -234,7 +242,7 @@ def test_bucket_gallery_and_approval_across_two_windows(studio, fakes):
             team_shots(b, "bucket-meter-b", "budget-meter")
             # The approved image reaches B's gallery too.
             go(b, "gallery")
-            wait(b, lambda d: find(d, "gallery-total").text == "2 images", 60, "the second image never reached B")
+            wait(b, lambda d: find(d, "gallery-total").text == "3 images", 60, "A's approved image never reached B")
 
             # The server goes away: the top bar says so, quietly.
             pg.stop()
