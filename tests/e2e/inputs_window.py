@@ -3,7 +3,7 @@ OpenAI, test_image_inputs_providers.py on the fakes of Gemini, BFL, Stability an
 
 import time
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -18,7 +18,15 @@ def wait(driver, cond, timeout=20, msg=""):
 
 
 def go(driver, section):
-    find(driver, f"nav-{section}").click()
+    # A closing dialog or toast can sit over the nav for a frame or two: retry the click.
+    for _ in range(25):
+        try:
+            find(driver, f"nav-{section}").click()
+            break
+        except ElementClickInterceptedException:
+            time.sleep(0.2)
+    else:
+        find(driver, f"nav-{section}").click()
     return find(driver, f"screen-{section}")
 
 

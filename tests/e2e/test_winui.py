@@ -85,11 +85,11 @@ def open_tile(driver, search):
     wait(driver, lambda d: all_(d, "gallery-item") and all(search in (t.get_attribute("aria-label") or "")
                                                           for t in all_(d, "gallery-item")),
          msg=f"no tile for {search!r}")
-    for _ in range(5):  # the grid may re-render between finding a tile and clicking it
+    for _ in range(25):  # the grid may re-render between finding a tile and clicking it
         try:
             all_(driver, "gallery-item")[0].click()
             break
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, IndexError):
             time.sleep(0.2)
     return find(driver, "detail")
 
