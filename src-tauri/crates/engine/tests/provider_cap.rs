@@ -13,7 +13,8 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const CALL: Duration = Duration::from_millis(1500);
 
-async fn slow_stability() -> MockServer {
+/// A Stability fake whose every call takes `delay`.
+async fn slow_stability(delay: Duration) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/v2beta/stable-image/generate/core"))
@@ -23,7 +24,7 @@ async fn slow_stability() -> MockServer {
                 .insert_header("finish-reason", "SUCCESS")
                 .insert_header("seed", "42")
                 .set_body_bytes(png(16, 16))
-                .set_delay(CALL),
+                .set_delay(delay),
         )
         .mount(&server)
         .await;
@@ -78,7 +79,7 @@ async fn in_flight_after_settling(server: &MockServer, want: usize) -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cap_of_n_lets_n_calls_run_at_once_not_n_plus_one() {
-    let server = slow_stability().await;
+    let server = slow_stability(CALL).await;
     let dir = tempfile::tempdir().expect("tmp");
     let e = open(dir.path(), &server).await;
     let view = save_caps(&e, 128, Some(3)).await.expect("save");
@@ -102,7 +103,7 @@ async fn a_cap_of_n_lets_n_calls_run_at_once_not_n_plus_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn raising_the_cap_while_calls_wait_lets_them_start_at_once() {
-    let server = slow_stability().await;
+    let server = slow_stability(CALL).await;
     let dir = tempfile::tempdir().expect("tmp");
     let e = open(dir.path(), &server).await;
     save_caps(&e, 64, Some(2)).await.expect("save");
@@ -160,18 +161,7 @@ async fn the_default_is_8_and_a_cap_outside_1_to_256_is_refused_with_the_range()
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a measurement for BENCHMARKS.md (about 3 s), not a check"]
 async fn figure_100_jobs_against_a_2s_provider_with_the_cap_at_100() {
-    let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v2beta/stable-image/generate/core"))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("content-type", "image/png")
-                .insert_header("finish-reason", "SUCCESS")
-                .set_body_bytes(png(16, 16))
-                .set_delay(Duration::from_secs(2)),
-        )
-        .mount(&server)
-        .await;
+    let server = slow_stability(Duration::from_secs(2)).await;
     let dir = tempfile::tempdir().expect("tmp");
     let e = open(dir.path(), &server).await;
     for (jobs, calls) in [(128, 8), (128, 100)] {
