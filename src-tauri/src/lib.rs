@@ -7,6 +7,7 @@ mod error;
 mod events;
 mod reveal;
 mod state;
+mod webview_tuning;
 
 use std::sync::Arc;
 
@@ -59,6 +60,11 @@ fn setup_at<R: tauri::Runtime>(
         .invoke_handler(specta.invoke_handler())
         .setup(move |app| {
             specta.mount_events(app);
+            // Before the page's first paint: WebKit's cache model and compositing.
+            let started_setup = started.elapsed();
+            if let Some(window) = app.get_webview_window("main") {
+                webview_tuning::apply(&window, webview_tuning::Tuning::in_effect());
+            }
             let platform_dir = app.path().app_data_dir()?;
             let mut config = state::engine_config(platform_dir);
             let dialogs: Box<dyn dialogs::Dialogs> = match test {
@@ -80,8 +86,14 @@ fn setup_at<R: tauri::Runtime>(
                 defer_file_sweep: true,
                 ..Default::default()
             };
+            let opening = std::time::Instant::now();
             let engine = tauri::async_runtime::block_on(engine::Engine::open_with(config, options))
                 .map_err(|e| format!("Proofsheet could not open its library: {e}"))?;
+            tracing::info!(
+                setup_at_ms = started_setup.as_millis() as u64,
+                engine_open_ms = opening.elapsed().as_millis() as u64,
+                "start-up: library open"
+            );
             // The asset protocol may read the gallery's images and thumbnails, nothing else.
             let data_dir = engine.config().data_dir.clone();
             for folder in ["images", "thumbs"] {
@@ -206,6 +218,9 @@ fn poll_team(engine: Arc<engine::Engine>, team: Arc<engine::team_switch::TeamSwi
 }
 
 pub fn run() {
+    // First, while this is the only thread: the environment WebKit reads at start-up.
+    let tuning = webview_tuning::Tuning::detect();
+    webview_tuning::apply_env(tuning);
     let filter =
         tracing_subscriber::EnvFilter::try_from_env("PROOFSHEET_LOG").unwrap_or_else(|_| {
             tracing_subscriber::EnvFilter::new("warn,proofsheet_lib=info,engine=info")
@@ -217,6 +232,7 @@ pub fn run() {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let started = std::time::Instant::now();
+    tracing::info!(?tuning, "webview");
     setup_at(tauri::Builder::default(), None, started)
         .run(tauri::generate_context!())
         .expect("error while running Proofsheet");

@@ -127,10 +127,28 @@ def browser(tauri_driver):
         yield driver
 
 
+# WebKitWebDriver takes a screenshot after the page's next presentation update. Without GL
+# compositing (what the app picks on a machine without a GPU, like these Xvfb runs) a page
+# at rest never presents again, so the call would wait forever: a one-pixel, all but
+# transparent dot repaints for two seconds from just after the call.
+REPAINT_JS = """
+const dot = document.createElement('div');
+dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647';
+document.body.appendChild(dot);
+let n = 0;
+const tick = () => {
+  dot.style.background = n % 2 ? 'rgba(0,0,0,0.01)' : 'rgba(0,0,0,0.02)';
+  if (++n < 40) setTimeout(tick, 50); else dot.remove();
+};
+setTimeout(tick, 50);
+"""
+
+
 def screenshot(driver, name: str) -> Path:
     """Save a PNG of the window; waits a moment so the last frame is painted."""
     SHOTS.mkdir(parents=True, exist_ok=True)
     time.sleep(0.3)
+    driver.execute_script(REPAINT_JS)
     path = SHOTS / f"{name}.png"
     assert driver.save_screenshot(str(path)), f"screenshot {name} failed"
     return path
