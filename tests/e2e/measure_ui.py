@@ -10,8 +10,10 @@
 
 3. cold start to an interactive gallery: the app is launched RUNS_START times; as soon
    as its first screen is up the gallery is opened, and the clock (process start, from
-   /proc) stops when the first thumbnails have loaded. The app's own first-paint figure
-   is read through `app_info`. WebDriver's round trips are inside the figure.
+   /proc) stops when the first thumbnails have loaded. First paint counts from the same
+   exec to the UI's `proofsheet-first-paint` mark; the app's own figure (from the shell's
+   `run()`, after the dynamic loader) is read through `app_info` as well. WebDriver's
+   round trips are inside the interactive figure.
 4. memory (PSS) of the whole app tree (app + WebKit processes): idle after start, and
    after the gallery was scrolled to its last image (every page loaded).
 5. JOBS concurrent jobs (default 100) against a fake OpenAI whose every call takes 2 s
@@ -99,6 +101,14 @@ function check() {
   }
 }
 check();
+"""
+
+# The first paint on the wall clock (the mark boot.ts sets two frames after mount), so the
+# figure counts from the process's exec, as the interactive one does; `app_info`'s own
+# figure counts from the shell's `run()`, after the dynamic loader.
+FIRST_PAINT_EPOCH_JS = """
+const mark = performance.getEntriesByName('proofsheet-first-paint')[0];
+return mark ? performance.timeOrigin + mark.startTime : null;
 """
 
 APP_INFO_JS = """
@@ -189,7 +199,7 @@ def tree_pss_mib(pid: int) -> float:
 
 
 def cold_starts(env) -> dict:
-    paints, interactive = [], []
+    paints, from_exec, interactive = [], [], []
     for _ in range(RUNS_START):
         with conftest.running_tauri_driver(env) as drv, conftest.app_session() as driver:
             driver.set_script_timeout(60)
@@ -201,8 +211,12 @@ def cold_starts(env) -> dict:
             paint = driver.execute_async_script(APP_INFO_JS)
             if paint is not None:
                 paints.append(paint)
+            painted_at = driver.execute_script(FIRST_PAINT_EPOCH_JS)
+            if pid and painted_at is not None:
+                from_exec.append(round(painted_at - started_epoch_ms(pid)))
     return {"runs": RUNS_START,
-            "first_paint_ms": {"median": statistics.median(paints) if paints else None, "all": paints},
+            "first_paint_ms": {"median": statistics.median(from_exec) if from_exec else None, "all": from_exec},
+            "first_paint_app_ms": {"median": statistics.median(paints) if paints else None, "all": paints},
             "interactive_gallery_ms": {"median": round(statistics.median(interactive)) if interactive else None,
                                        "all": [round(x) for x in interactive]}}
 
