@@ -22,6 +22,21 @@ describe('Gallery', () => {
     await waitFor(() => expect(screen.getByText(/Your gallery is empty/)).toBeTruthy());
   });
 
+  it('asks for the first page as the screen opens, without the search debounce', async () => {
+    reset();
+    const backend = createFakeBackend({ galleryCount: 30 });
+    let asked = 0;
+    const page = backend.galleryPage.bind(backend);
+    backend.galleryPage = (q) => {
+      asked += 1;
+      return page(q);
+    };
+    setBackend(backend);
+    render(Gallery);
+    // Synchronously, before any timer could fire (the old code waited 120 ms).
+    expect(asked).toBe(1);
+  });
+
   it('renders a window of a large gallery, searches, and opens the detail with promote preview', async () => {
     reset();
     setBackend(createFakeBackend({ galleryCount: 5000 }));
