@@ -4,7 +4,7 @@ table, make a project whose final chain is one offer, run Final and open the res
 import time
 from decimal import Decimal
 
-from selenium.common.exceptions import StaleElementReferenceException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -47,10 +47,18 @@ def add_gateway(d, name, url, *, key=None, headers=(), model="gpt-image-2", offe
                 markup="5", shot=None):
     """Settings → Gateways → Add: headers are (name, value, secret). Returns the saved card."""
     find(d, "nav-settings").click()
-    add = find(d, "gateway-add")
-    into_view(d, add)
-    add.click()
-    form = find(d, "gateway-form")
+    # The click can land while Settings is still laying out after the nav (seen once in a
+    # full run): ask again if no form came.
+    for attempt in range(3):
+        add = find(d, "gateway-add")
+        into_view(d, add)
+        add.click()
+        try:
+            form = find(d, "gateway-form", timeout=5)
+            break
+        except TimeoutException:
+            if attempt == 2:
+                raise
     set_value(d, find(d, "gw-name"), name)
     set_value(d, find(d, "gw-url"), url)
     Select(find(d, "gw-dialect")).select_by_value("images")
