@@ -149,7 +149,8 @@ fn set_status_in(c: &Connection, gen_id: &str, to: Status, error: Option<&str>) 
 impl Store {
     /// Opens attempt n+1 of a generation as `sent`: written before the request leaves, so
     /// a crash or a power cut from here on is booked as an unconfirmed charge at
-    /// `expected` (F3). Its commit syncs the WAL.
+    /// `expected` (F3). Committed kill-safe; the WAL sync that makes it power-safe is
+    /// requested, not waited for: it runs while the request is in flight.
     pub fn start_sent_attempt(
         &self,
         generation: GenerationId,
@@ -164,8 +165,9 @@ impl Store {
             .map(serde_json::to_string)
             .transpose()?;
         let expected = to_nanos(expected.max(Decimal::ZERO))?;
-        // Durable against a power cut, not only a crash (see `write_synced`).
-        self.write_synced(|tx| {
+        // Durable against a kill at commit; against a power cut once the sync it requests
+        // has run, about a millisecond later (see `write_then_sync`).
+        self.write_then_sync(|tx| {
             load_generation(tx, &gid)?;
             tx.prepare_cached(
                 "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
