@@ -6,7 +6,9 @@
 //! connection (behind a mutex, every write transaction `BEGIN IMMEDIATE` so other processes
 //! such as the CLI serialize too); reads use a small pool of read-only connections.
 
+mod begin;
 mod calibration;
+mod config_version;
 mod dashboard;
 mod dedup;
 mod drift;
@@ -38,7 +40,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use begin::{Begun, SendNow, Start};
 pub use calibration::CalibrationRow;
+pub use config_version::ConfigVersion;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
 pub use drift::{DriftDecision, DriftSample};
@@ -163,6 +167,9 @@ impl Store {
                 None
             }
         };
+        if let Some(w) = &writer {
+            config_version::install(w)?;
+        }
         let read_only = writer.is_none();
         // `immutable` (ignores the WAL) is only for a file nobody can be writing.
         let read_target = match read_only {
@@ -329,6 +336,21 @@ impl Store {
         let out = self.write(f)?;
         syncer.request();
         Ok(out)
+    }
+
+    /// After a commit that wrote a `sent` row in a plain [`Store::write`]: asks the
+    /// syncer for a WAL sync, or syncs in line when there is no syncer thread.
+    pub(crate) fn request_wal_sync(&self) {
+        match &self.inner.wal_sync {
+            Some(s) => {
+                s.request();
+            }
+            None => {
+                if let Err(e) = wal_sync::sync_in_line(&self.inner.db_path) {
+                    tracing::warn!("could not sync the library's WAL: {e}");
+                }
+            }
+        }
     }
 
     /// [`Store::write`] with `synchronous = FULL` for this one commit (the WAL is synced

@@ -66,12 +66,7 @@ pub(crate) struct WalSyncer {
 impl WalSyncer {
     /// A syncer for the WAL of the database at `db_path` (`<db_path>-wal`).
     pub(crate) fn for_wal(db_path: &std::path::Path) -> std::io::Result<WalSyncer> {
-        let mut wal = db_path.as_os_str().to_owned();
-        wal.push("-wal");
-        let mut file = WalFile {
-            path: PathBuf::from(wal),
-            fd: None,
-        };
+        let mut file = WalFile::of(db_path);
         WalSyncer::spawn(Box::new(move || file.sync()))
     }
 
@@ -168,7 +163,21 @@ struct WalFile {
     fd: Option<File>,
 }
 
+/// Syncs the WAL of `db_path` now, in the caller's thread (when no syncer runs).
+pub(crate) fn sync_in_line(db_path: &std::path::Path) -> std::io::Result<()> {
+    WalFile::of(db_path).sync()
+}
+
 impl WalFile {
+    fn of(db_path: &std::path::Path) -> WalFile {
+        let mut wal = db_path.as_os_str().to_owned();
+        wal.push("-wal");
+        WalFile {
+            path: PathBuf::from(wal),
+            fd: None,
+        }
+    }
+
     fn sync(&mut self) -> std::io::Result<()> {
         if self.fd.is_none() {
             // Write access: Windows' FlushFileBuffers needs it; never created here.
