@@ -117,11 +117,54 @@ mod tests {
         })
         .expect("generation");
         assert_eq!(version(&s), v2, "not a configuration row");
+        let g = uuid::Uuid::new_v4();
+        let send = crate::SendNow {
+            attempt: crate::NewAttempt {
+                provider: vocab::OfferProvider::OpenAi,
+                model: "m".into(),
+                offer_id: "openai:m".into(),
+                remote_job: None,
+            },
+            calibration_key: None,
+            expected: rust_decimal::Decimal::ONE,
+        };
+        let b = s
+            .begin_generation(
+                g,
+                &crate::NewGeneration {
+                    project_id: p,
+                    request: crate::CanonicalRequest {
+                        prompt: "q".into(),
+                        provider: "x".into(),
+                        model: "y".into(),
+                        n: 1,
+                        ..Default::default()
+                    },
+                    tier: crate::Tier::Draft,
+                    parent_id: None,
+                    offer_id: None,
+                    estimate: None,
+                    seed_honoured: true,
+                },
+                "me",
+                crate::Start::Claim,
+                Some((p, rust_decimal::Decimal::ONE)),
+                Some(&send),
+            )
+            .expect("begin");
+        assert!(b.sent.is_some());
+        assert_eq!(version(&s), v2, "not a configuration row either");
+        s.write_then_sync(|_| Ok(())).expect("sent-like");
+        s.wait_wal_synced();
+        let _ = s.config_version_now();
         // Another connection (as the CLI beside the app) changing a policy.
         let other = Store::open(dir.path()).expect("second store");
         other
             .set_setting("x", &serde_json::json!(false))
             .expect("outside write");
-        assert_ne!(version(&s), v2, "an outside write");
+        drop(other);
+        let v3 = s.config_version_now();
+        assert_ne!(v3, Some(v2), "an outside write");
+        assert_eq!(v3, Some(version(&s)), "and it stays put");
     }
 }
