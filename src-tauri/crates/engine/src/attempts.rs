@@ -84,6 +84,9 @@ pub(crate) struct Call<'a> {
     pub last: bool,
     /// Seed recorded on images the provider does not report one for.
     pub seed: Option<u64>,
+    /// The first attempt, already written `sent` with the claim, and its provider permit
+    /// (`first_call`): the first pass sends it instead of writing one.
+    pub presend: Option<(i64, tokio::sync::OwnedSemaphorePermit)>,
 }
 
 /// Records an attempt that was never sent.
@@ -173,6 +176,29 @@ impl Call<'_> {
         let mut n = Counters::default();
         let mut remote: Option<RemoteJob> = None;
         loop {
+            if let Some((attempt, permit)) = self.presend.take() {
+                if self.cancel.is_cancelled() {
+                    // Written `sent` but never sent: nothing to bill.
+                    let e = ProviderError::new(
+                        &provider,
+                        ErrorClass::Cancelled,
+                        "cancelled before the request was sent",
+                    );
+                    self.close_unbilled(attempt, &e, None).await?;
+                    return Ok(CallEnd::Cancelled);
+                }
+                let next = self
+                    .send(&*client, key, attempt, remote.as_ref(), &mut n)
+                    .await?;
+                // Held through the send and what follows it, as the permit below is.
+                drop(permit);
+                match next {
+                    Next::Retry => {}
+                    Next::Resume(job) => remote = Some(job),
+                    Next::End(end) => return Ok(end),
+                }
+                continue;
+            }
             if self.cancel.is_cancelled() {
                 return self.cancelled_between(remote).await;
             }
@@ -204,33 +230,48 @@ impl Call<'_> {
                 _ = self.cancel.cancelled() => return self.cancelled_between(remote).await,
             };
             let attempt = self.start_attempt(remote.as_ref()).await?;
-            *self.attempt_no += 1;
-            (self.emit)(JobEvent::Running {
-                provider: self.offer.provider,
-                model: self.offer.model.to_string(),
-                attempt: *self.attempt_no,
-            });
-            let job_slot = Arc::new(parking_lot::Mutex::new(remote.clone()));
-            let sink = self.sink(attempt, job_slot.clone());
-            let started = chrono::Utc::now();
-            let result = match &remote {
-                Some(job) => client.resume(job, key, &sink, self.cancel).await,
-                None => {
-                    client
-                        .generate(&self.request, key, &sink, self.cancel)
-                        .await
-                }
-            };
-            match result {
-                Ok(out) => return self.succeed(attempt, &out, started).await,
-                Err(e) => {
-                    let known = job_slot.lock().clone();
-                    match self.after_error(attempt, e, known, started, &mut n).await? {
-                        Next::Retry => {}
-                        Next::Resume(job) => remote = Some(job),
-                        Next::End(end) => return Ok(end),
-                    }
-                }
+            match self
+                .send(&*client, key, attempt, remote.as_ref(), &mut n)
+                .await?
+            {
+                Next::Retry => {}
+                Next::Resume(job) => remote = Some(job),
+                Next::End(end) => return Ok(end),
+            }
+        }
+    }
+
+    /// One request (or resume) on the attempt written `sent`, and what follows it.
+    async fn send(
+        &mut self,
+        client: &dyn providers::ImageProvider,
+        key: Option<&str>,
+        attempt: i64,
+        remote: Option<&RemoteJob>,
+        n: &mut Counters,
+    ) -> Result<Next> {
+        *self.attempt_no += 1;
+        (self.emit)(JobEvent::Running {
+            provider: self.offer.provider,
+            model: self.offer.model.to_string(),
+            attempt: *self.attempt_no,
+        });
+        let job_slot = Arc::new(parking_lot::Mutex::new(remote.cloned()));
+        let sink = self.sink(attempt, job_slot.clone());
+        let started = chrono::Utc::now();
+        let result = match remote {
+            Some(job) => client.resume(job, key, &sink, self.cancel).await,
+            None => {
+                client
+                    .generate(&self.request, key, &sink, self.cancel)
+                    .await
+            }
+        };
+        match result {
+            Ok(out) => self.succeed(attempt, &out, started).await.map(Next::End),
+            Err(e) => {
+                let known = job_slot.lock().clone();
+                self.after_error(attempt, e, known, started, n).await
             }
         }
     }

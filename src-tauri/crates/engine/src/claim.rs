@@ -27,8 +27,9 @@ pub(crate) fn worst_of<'a>(cands: impl Iterator<Item = &'a Candidate>) -> Decima
 }
 
 pub(crate) enum Claimed {
-    /// Ours to run, with its reservation when `hold` asked for one.
-    Mine(GenerationId, Option<Held>),
+    /// Ours to run, with its reservation when `hold` asked for one and its first
+    /// attempt when `send` asked for one and the reservation held.
+    Mine(GenerationId, Option<Held>, Option<i64>),
     /// An identical request had succeeded: served from the gallery.
     Reused(Box<GenerationResult>),
     /// An identical request was in flight and has ended: try the gallery again.
@@ -41,7 +42,8 @@ pub(crate) enum Claimed {
 /// waits here until the twin ends, then reuses its result. A twin whose owner died is
 /// reconciled by recovery first. `no_dedup` ("regenerate anyway") skips all of it.
 /// With `reuse`, the gallery is checked first in the same store hop (a hit is served,
-/// a cancel before the claim claims nothing).
+/// a cancel before the claim claims nothing). The claim, the reservation and the `sent`
+/// attempt are one transaction (`Store::begin_generation`).
 pub(crate) async fn claim(
     core: &Arc<Core>,
     new: &NewGeneration,
@@ -49,13 +51,14 @@ pub(crate) async fn claim(
     cancel: &CancellationToken,
     reuse: Option<Reuse>,
     hold: Option<(ProjectId, Decimal)>,
+    send: Option<store::SendNow>,
 ) -> Result<Claimed> {
     if no_dedup {
         if cancel.is_cancelled() {
             return Err(EngineError::cancelled());
         }
-        let (id, held) = create_running(core, new, hold).await?;
-        return Ok(Claimed::Mine(id, held));
+        let (id, held, sent) = create_running(core, new, hold, send).await?;
+        return Ok(Claimed::Mine(id, held, sent));
     }
     let id = uuid::Uuid::new_v4();
     let owner = core.runs().owner().to_owned();
@@ -74,19 +77,20 @@ pub(crate) async fn claim(
             if stop.is_cancelled() {
                 return Ok(Err(None));
             }
-            let claim = s.claim_generation(id, &n, &owner)?;
-            let held = match (&claim, hold) {
-                (store::Claim::Created(id), Some((project, worst))) => {
-                    Some(s.reserve(project, *id, worst))
-                }
-                _ => None,
-            };
-            Ok(Ok((claim, held)))
+            let b = s.begin_generation(id, &n, &owner, store::Start::Claim, hold, send.as_ref())?;
+            Ok(Ok(b))
         })
         .await;
     let twin = match claimed {
-        Ok(Ok((store::Claim::Created(id), held))) => return Ok(Claimed::Mine(id, held)),
-        Ok(Ok((store::Claim::InFlight { generation, owner }, _))) => {
+        Ok(Ok(store::Begun {
+            claim: store::Claim::Created(id),
+            held,
+            sent,
+        })) => return Ok(Claimed::Mine(id, held, sent)),
+        Ok(Ok(store::Begun {
+            claim: store::Claim::InFlight { generation, owner },
+            ..
+        })) => {
             core.runs().active().remove(&id);
             (generation, owner)
         }
@@ -168,29 +172,32 @@ async fn wait_for_twin(
     }
 }
 
-/// Creates the generation and sets it running under this instance (no claim), then
-/// reserves `hold` for it in the same store hop.
+/// Creates the generation running under this instance (no claim), reserves `hold` for
+/// it and writes `send` as its first attempt, in one transaction.
 async fn create_running(
     core: &Arc<Core>,
     new: &NewGeneration,
     hold: Option<(ProjectId, Decimal)>,
-) -> Result<(GenerationId, Option<Held>)> {
+    send: Option<store::SendNow>,
+) -> Result<(GenerationId, Option<Held>, Option<i64>)> {
     let owner = core.runs().owner().to_owned();
     let active = core.runs().active().clone();
     let new = new.clone();
-    core.store_op(move |s| {
-        let id = s.create_generation(&new)?;
-        active.insert(id);
-        if let Err(e) = s.start_running(id, &owner) {
+    let id = uuid::Uuid::new_v4();
+    // Active before it is running under our id (recovery skips our active generations).
+    active.insert(id);
+    let begun = core
+        .store_op(move |s| {
+            s.begin_generation(id, &new, &owner, store::Start::Always, hold, send.as_ref())
+        })
+        .await;
+    match begun {
+        Ok(b) => Ok((id, b.held, b.sent)),
+        Err(e) => {
             active.remove(&id);
-            return Err(e);
+            Err(e)
         }
-        Ok((
-            id,
-            hold.map(|(project, worst)| s.reserve(project, id, worst)),
-        ))
-    })
-    .await
+    }
 }
 
 /// Serves the request from the gallery when an identical one already succeeded: the

@@ -15,6 +15,7 @@ use crate::config::EngineConfig;
 use crate::error::Result;
 use crate::options::EngineOptions;
 use crate::prices::Prices;
+use crate::project_cache::ProjectCache;
 use crate::provider_gateway::ProviderGateway;
 use crate::runs::Runs;
 use crate::wiring::Wiring;
@@ -29,6 +30,8 @@ pub(crate) struct Core {
     runs: Runs,
     /// Data-change notices for the window (`Engine::subscribe_changes`).
     changes: Changes,
+    /// Projects as generations read them, while the configuration is unchanged.
+    projects: ProjectCache,
 }
 
 impl Core {
@@ -50,6 +53,7 @@ impl Core {
             prices,
             runs,
             changes: Changes::new(),
+            projects: ProjectCache::default(),
         }
     }
 
@@ -71,6 +75,11 @@ impl Core {
     /// async runtime).
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The project read of a generation, cached (`project_read`).
+    pub fn projects(&self) -> &ProjectCache {
+        &self.projects
     }
 
     pub fn changes(&self) -> &Changes {

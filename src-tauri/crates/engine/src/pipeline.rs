@@ -20,7 +20,7 @@ use crate::claim::{Claimed, Held, Reuse, claim, worst_of};
 use crate::config::ProgressFn;
 use crate::context::Core;
 use crate::convert;
-use crate::error::{EngineError, ErrorKind, Result};
+use crate::error::{EngineError, Result};
 use crate::provider_gateway::KeyLookup;
 use crate::routing::{self, Candidate};
 use crate::team_hook::ReserveTicket;
@@ -67,6 +67,9 @@ pub(crate) async fn run(
     }
 }
 
+// `first_call` (a provider permit) is moved into `first` right after the claim; the
+// lint misreads the claim loop around it.
+#[allow(clippy::significant_drop_tightening)]
 async fn run_once(
     core: Arc<Core>,
     spec: JobSpec,
@@ -76,26 +79,11 @@ async fn run_once(
 ) -> Result<GenerationResult> {
     emit(JobEvent::Estimating);
     routing::validate_params(&spec.params)?;
-    let name = spec.project.clone();
-    // Everything the run needs to know about the project, in one store hop (the team
-    // flag too: solo or team, the reservation then needs no read of its own).
-    let (project, policy, moderate, team) = core
-        .store_op(move |s| {
-            let p = s.project_by_name(&name)?;
-            let policy = s.policy(p.id)?;
-            let key = Core::project_setting_key(p.id, crate::moderation::SETTING);
-            let moderate = s.setting(&key)?.and_then(|v| v.as_bool()).unwrap_or(false);
-            let team = crate::shared::team_of(s, p.id, p.name)?;
-            Ok((p.id, policy, moderate, team))
-        })
-        .await
-        .map_err(|e| match e.kind {
-            ErrorKind::NotFound => EngineError::not_found(format!(
-                "no project named \"{}\"; create it first",
-                spec.project
-            )),
-            _ => e,
-        })?;
+    // Everything the run needs to know about the project (the team flag too: solo or
+    // team, the reservation then needs no read of its own); cached while unchanged.
+    let ctx = crate::project_read::project_context(&core, &spec.project).await?;
+    let (project, policy, moderate, team) =
+        (ctx.project, &ctx.policy, ctx.moderate, ctx.team.clone());
     // A random seed is picked once and recorded, so the result can be reproduced.
     let seed = spec
         .params
@@ -109,7 +97,7 @@ async fn run_once(
     }
     let catalog = core.wiring().catalog();
     let mut cands =
-        route_candidates(&core, &catalog, &spec.route, &policy, &req, &spec.params).await;
+        route_candidates(&core, &catalog, &spec.route, policy, &req, &spec.params).await;
     if spec.later {
         crate::deferred::restrict(&core, &req, &mut cands);
     }
@@ -176,8 +164,14 @@ async fn run_once(
     // store hop (its own transaction, right after the claim's, as before).
     let hold = (!spec.later && cands.iter().all(|c| c.skip.is_none()))
         .then(|| (project, worst_of(cands.iter())));
+    // Solo, nothing skipped and the first offer's provider permit free: its attempt is
+    // written `sent` in the same transaction as the claim and the reservation.
+    let mut first_call = match (&hold, &team) {
+        (Some(_), None) => crate::first_call::plan(&core, &cands[0]),
+        _ => None,
+    };
     let mut rounds = 0;
-    let (generation, held) = loop {
+    let (generation, held, sent) = loop {
         rounds += 1;
         // After a few failed twins, run this request ourselves rather than wait again.
         // An approved request is claimed on the server by its reservation, not by
@@ -185,10 +179,26 @@ async fn run_once(
         // approval, the server lets one run it; the other is told so).
         let no_claim =
             spec.no_dedup || rounds > 3 || matches!(ticket, ReserveTicket::Approved { .. });
-        match claim(&core, &new, no_claim, &cancel, reuse_first.take(), hold).await? {
-            Claimed::Mine(id, held) => break (id, held),
+        let send = first_call
+            .as_mut()
+            .and_then(crate::first_call::FirstCall::permit_now);
+        match claim(
+            &core,
+            &new,
+            no_claim,
+            &cancel,
+            reuse_first.take(),
+            hold,
+            send,
+        )
+        .await?
+        {
+            Claimed::Mine(id, held, sent) => break (id, held, sent),
             Claimed::Reused(result) => return Ok(reused(&emit, *result)),
             Claimed::TwinDone => {
+                if let Some(f) = first_call.as_mut() {
+                    f.release();
+                }
                 if let Some(r) = &reuse
                     && let Some(result) = r.clone().run(&core).await?
                 {
@@ -197,6 +207,8 @@ async fn run_once(
             }
         }
     };
+    // The first call when its attempt was written with the claim (else the permit goes).
+    let first = first_call.and_then(|f| f.written(sent));
     let _guard = core.runs().guard(generation);
     if let ReserveTicket::Approved { id, .. } = &ticket {
         crate::approval::claiming(&core, id, generation).await?;
@@ -235,7 +247,7 @@ async fn run_once(
             }
         })
     } else {
-        run.attempts(&cands, held).await
+        run.attempts(&cands, held, first).await
     };
     let result = match outcome {
         Ok(outcome) => run.finish(outcome).await,
@@ -308,7 +320,13 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// `held`: the reservation made in the claim's hop, if it was.
-    async fn attempts(&mut self, cands: &[Candidate], held: Option<Held>) -> Result<Outcome> {
+    /// `first`: the first call's attempt, already written `sent` with the reservation.
+    async fn attempts(
+        &mut self,
+        cands: &[Candidate],
+        held: Option<Held>,
+        mut first: Option<crate::first_call::Sent>,
+    ) -> Result<Outcome> {
         let usable: Vec<&Candidate> = cands.iter().filter(|c| c.skip.is_none()).collect();
         for c in cands {
             if let Some(reason) = &c.skip {
@@ -363,24 +381,36 @@ impl Run<'_> {
                     .store_op(move |s| s.set_generation_offer(g, &offer, &canonical))
                     .await?;
             }
-            let key = match crate::gateways::key_for_offer(self.core, &c.offer).await {
-                Ok(KeyLookup::Missing) => {
-                    let reason = format!(
-                        "no API key for {}; add one in Settings → Keys",
-                        c.offer.provider
-                    );
-                    record_skip(self.core, self.generation, &c.offer, reason.clone()).await?;
+            let presend = first.take().filter(|_| i == 0);
+            let skip = match crate::gateways::key_for_offer(self.core, &c.offer).await {
+                Ok(KeyLookup::Missing) => Err(format!(
+                    "no API key for {}; add one in Settings → Keys",
+                    c.offer.provider
+                )),
+                Ok(k) => Ok(k),
+                Err(e) => Err(e.message),
+            };
+            let key = match skip {
+                Ok(k) => k,
+                Err(reason) => {
+                    match &presend {
+                        // Written `sent` with the claim, never sent: closed as skipped.
+                        Some((attempt, _)) => {
+                            crate::first_call::skip_written(self.core, *attempt, &reason).await?;
+                        }
+                        None => {
+                            record_skip(self.core, self.generation, &c.offer, reason.clone())
+                                .await?;
+                        }
+                    }
                     last_error = reason;
                     continue;
                 }
-                Ok(k) => k,
-                Err(e) => {
-                    record_skip(self.core, self.generation, &c.offer, e.message.clone()).await?;
-                    last_error = e.message;
-                    continue;
-                }
             };
-            match self.offer(c, &key, &mut attempt_no, &mut held).await? {
+            match self
+                .offer(c, &key, &mut attempt_no, &mut held, presend)
+                .await?
+            {
                 OfferEnd::Images(result) => return Ok(Outcome::Closed(result)),
                 OfferEnd::Closed => return Ok(Outcome::Closed(None)),
                 OfferEnd::Cancelled => return Ok(Outcome::Cancelled),
@@ -407,14 +437,14 @@ impl Run<'_> {
         key: &KeyLookup,
         attempt_no: &mut u32,
         held: &mut Decimal,
+        mut presend: Option<(i64, tokio::sync::OwnedSemaphorePermit)>,
     ) -> Result<OfferEnd> {
         let r = &c.estimate.resolved;
-        let calls = r.calls.max(1);
-        let per_call_worst = c.estimate.worst_case / Decimal::from(calls);
-        let per_call_expected = c.estimate.expected / Decimal::from(calls);
-        // Only a request made in one call settles to a cost comparable with its estimate.
-        let calibration_key =
-            (calls == 1 && c.offer.formula.is_usage_billed()).then(|| r.calibration_key());
+        let crate::first_call::PerCall {
+            worst: per_call_worst,
+            expected: per_call_expected,
+            calibration_key,
+        } = crate::first_call::per_call(c);
         let mut made = 0u32;
         let mut done = None;
         let mut left = r.n.max(1);
@@ -459,6 +489,7 @@ impl Run<'_> {
                 wanted: r.n.max(1),
                 last: left == 0,
                 seed: c.offer.capabilities.seed.then_some(self.req.seed).flatten(),
+                presend: presend.take(),
             };
             let partial = |m: String, made: u32| {
                 // Invariant (F5): part of a multi-call request is never `succeeded` (and so

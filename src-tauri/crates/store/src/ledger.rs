@@ -229,62 +229,7 @@ impl Store {
         let needed = to_nanos(amount)?;
         self.check_before_spending()?;
         let gen_id = generation.to_string();
-        self.write(|tx| {
-            let (gen_project, status) = generation_project(tx, &gen_id)?;
-            if gen_project != project {
-                return Err(StoreError::InvalidInput(format!(
-                    "generation {gen_id} belongs to project {gen_project}, not {project}"
-                )));
-            }
-            if status.is_terminal() {
-                return Err(StoreError::InvalidInput(format!(
-                    "generation {gen_id} is {status}; nothing can be reserved for it"
-                )));
-            }
-            let budget = load_budget(tx, project)?;
-            let t = totals(tx, project, budget.as_ref().map(|b| b.period))?;
-            let used = t.spent + t.reserved;
-            let mut outcome = ReservationOutcome {
-                reserved: from_nanos(needed),
-                remaining: None,
-                warning: None,
-            };
-            if let Some(b) = &budget {
-                let limit = to_nanos(b.amount)?;
-                let after = used + needed;
-                if b.hard && after > limit {
-                    return Err(StoreError::BudgetExceeded {
-                        budget: b.amount,
-                        spent: from_nanos(t.spent),
-                        reserved: from_nanos(t.reserved),
-                        remaining: from_nanos((limit - used).max(0)),
-                        needed: from_nanos(needed),
-                    });
-                }
-                outcome.remaining = Some(signed(limit - after));
-                let threshold = crossed_threshold(b, used, after, limit);
-                let over_budget = after > limit;
-                if threshold.is_some() || (over_budget && !b.hard) {
-                    outcome.warning = Some(BudgetWarning {
-                        threshold,
-                        used_fraction: if limit > 0 {
-                            Decimal::from(after) / Decimal::from(limit)
-                        } else {
-                            Decimal::ONE
-                        },
-                        over_budget,
-                    });
-                }
-            }
-            if needed > 0 {
-                insert_entry(tx, project, Some(&gen_id), "reserve", needed)?;
-                tx.prepare_cached(
-                    "UPDATE generations SET reserved_nanos = reserved_nanos + ?2 WHERE id = ?1",
-                )?
-                .execute(params![gen_id, needed])?;
-            }
-            Ok(outcome)
-        })
+        self.write(|tx| reserve_in(tx, project, &gen_id, needed))
     }
 
     /// Charges the actual cost of a generation against its reservation.
@@ -456,4 +401,68 @@ pub(crate) fn saving_in(
             .execute(params![gen_id, nanos])?;
     }
     Ok(())
+}
+
+/// [`Store::reserve`] inside the caller's transaction (`needed` in nanos; call
+/// [`Store::check_before_spending`] first). A refusal returns before anything is written.
+pub(crate) fn reserve_in(
+    tx: &Connection,
+    project: ProjectId,
+    gen_id: &str,
+    needed: i64,
+) -> Result<ReservationOutcome> {
+    let (gen_project, status) = generation_project(tx, gen_id)?;
+    if gen_project != project {
+        return Err(StoreError::InvalidInput(format!(
+            "generation {gen_id} belongs to project {gen_project}, not {project}"
+        )));
+    }
+    if status.is_terminal() {
+        return Err(StoreError::InvalidInput(format!(
+            "generation {gen_id} is {status}; nothing can be reserved for it"
+        )));
+    }
+    let budget = load_budget(tx, project)?;
+    let t = totals(tx, project, budget.as_ref().map(|b| b.period))?;
+    let used = t.spent + t.reserved;
+    let mut outcome = ReservationOutcome {
+        reserved: from_nanos(needed),
+        remaining: None,
+        warning: None,
+    };
+    if let Some(b) = &budget {
+        let limit = to_nanos(b.amount)?;
+        let after = used + needed;
+        if b.hard && after > limit {
+            return Err(StoreError::BudgetExceeded {
+                budget: b.amount,
+                spent: from_nanos(t.spent),
+                reserved: from_nanos(t.reserved),
+                remaining: from_nanos((limit - used).max(0)),
+                needed: from_nanos(needed),
+            });
+        }
+        outcome.remaining = Some(signed(limit - after));
+        let threshold = crossed_threshold(b, used, after, limit);
+        let over_budget = after > limit;
+        if threshold.is_some() || (over_budget && !b.hard) {
+            outcome.warning = Some(BudgetWarning {
+                threshold,
+                used_fraction: if limit > 0 {
+                    Decimal::from(after) / Decimal::from(limit)
+                } else {
+                    Decimal::ONE
+                },
+                over_budget,
+            });
+        }
+    }
+    if needed > 0 {
+        insert_entry(tx, project, Some(gen_id), "reserve", needed)?;
+        tx.prepare_cached(
+            "UPDATE generations SET reserved_nanos = reserved_nanos + ?2 WHERE id = ?1",
+        )?
+        .execute(params![gen_id, needed])?;
+    }
+    Ok(outcome)
 }

@@ -6,7 +6,9 @@
 //! connection (behind a mutex, every write transaction `BEGIN IMMEDIATE` so other processes
 //! such as the CLI serialize too); reads use a small pool of read-only connections.
 
+mod begin;
 mod calibration;
+mod config_version;
 mod dashboard;
 mod dedup;
 mod drift;
@@ -29,6 +31,7 @@ mod settle;
 mod team_import;
 mod thumbs;
 mod types;
+mod wal_sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,7 +40,9 @@ use std::time::Duration;
 use parking_lot::Mutex;
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
+pub use begin::{Begun, SendNow, Start};
 pub use calibration::CalibrationRow;
+pub use config_version::ConfigVersion;
 pub use dashboard::{Dashboard, DashboardQuery, EstimateVsActual, SpendLine};
 pub use dedup::{CanonicalRequest, Reusable, dedup_key};
 pub use drift::{DriftDecision, DriftSample};
@@ -92,6 +97,10 @@ pub struct Store {
 }
 
 struct Inner {
+    /// First, so it is joined while the writer (and its `-wal` file) is still open.
+    /// `None` on a read-only store, or when its thread could not be started (the `sent`
+    /// commit then syncs in line).
+    wal_sync: Option<wal_sync::WalSyncer>,
     root: PathBuf,
     db_path: PathBuf,
     /// Dropped before the writer: the last connection to close checkpoints the WAL and
@@ -158,14 +167,28 @@ impl Store {
                 None
             }
         };
+        if let Some(w) = &writer {
+            config_version::install(w)?;
+        }
         let read_only = writer.is_none();
         // `immutable` (ignores the WAL) is only for a file nobody can be writing.
         let read_target = match read_only {
             true => read_target,
             false => open::ReadTarget::Path(db_path.clone()),
         };
+        let wal_sync = match read_only {
+            true => None,
+            false => match wal_sync::WalSyncer::for_wal(&db_path) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    tracing::warn!("no background WAL sync, `sent` syncs in line: {e}");
+                    None
+                }
+            },
+        };
         let store = Store {
             inner: Arc::new(Inner {
+                wal_sync,
                 root,
                 db_path,
                 writer: writer.map(Mutex::new),
@@ -298,15 +321,41 @@ impl Store {
         Ok(out)
     }
 
-    /// [`Store::write`] whose commit survives a power cut, not only a killed process: the
-    /// WAL is synced before this returns (`synchronous = FULL` for this one commit; every
-    /// other commit stays NORMAL, synced at checkpoints). For the `sent` row, written
-    /// before a billable request leaves: lost, a billed call would be recorded as nothing.
-    /// Syncing the WAL also makes every earlier commit durable.
-    pub(crate) fn write_synced<T>(
+    /// [`Store::write`] whose commit survives a power cut as well as a killed process,
+    /// for the `sent` row (lost, a billed call would be recorded as nothing). Commits
+    /// with NORMAL (kill-safe at commit), then asks the background syncer to `fdatasync`
+    /// the WAL without waiting for it: the sync overlaps the request the row protects.
+    /// Without a syncer thread, the commit itself syncs (`synchronous = FULL`).
+    pub(crate) fn write_then_sync<T>(
         &self,
         f: impl FnOnce(&Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
+        let Some(syncer) = &self.inner.wal_sync else {
+            return self.write_synced(f);
+        };
+        let out = self.write(f)?;
+        syncer.request();
+        Ok(out)
+    }
+
+    /// After a commit that wrote a `sent` row in a plain [`Store::write`]: asks the
+    /// syncer for a WAL sync, or syncs in line when there is no syncer thread.
+    pub(crate) fn request_wal_sync(&self) {
+        match &self.inner.wal_sync {
+            Some(s) => {
+                s.request();
+            }
+            None => {
+                if let Err(e) = wal_sync::sync_in_line(&self.inner.db_path) {
+                    tracing::warn!("could not sync the library's WAL: {e}");
+                }
+            }
+        }
+    }
+
+    /// [`Store::write`] with `synchronous = FULL` for this one commit (the WAL is synced
+    /// before it returns), back to NORMAL afterwards. Only where no syncer thread runs.
+    fn write_synced<T>(&self, f: impl FnOnce(&Transaction<'_>) -> Result<T>) -> Result<T> {
         let Some(writer) = &self.inner.writer else {
             return Err(StoreError::ReadOnly(self.inner.root.clone()));
         };
@@ -322,6 +371,26 @@ impl Store {
         // connection stays on FULL (slower, never less safe).
         let _ = conn.pragma_update(None, "synchronous", "NORMAL");
         out
+    }
+
+    /// WAL syncs this store's background syncer has run (tests and benches count them,
+    /// as `engine::blocking_hops` counts hops).
+    #[doc(hidden)]
+    pub fn wal_syncs(&self) -> u64 {
+        self.inner
+            .wal_sync
+            .as_ref()
+            .map_or(0, |s| s.shared().syncs())
+    }
+
+    /// Blocks until every WAL sync requested so far has run, without asking for one
+    /// (tests; a clean shutdown does not need it: dropping the store syncs what is
+    /// pending).
+    #[doc(hidden)]
+    pub fn wait_wal_synced(&self) {
+        if let Some(s) = &self.inner.wal_sync {
+            s.wait(s.last_ticket());
+        }
     }
 
     /// SQLite's `data_version` on the writer: it moves only when another connection
@@ -367,5 +436,33 @@ mod synced_tests {
         assert!(failed.is_err());
         assert_eq!(synchronous(&writer()), 1, "NORMAL again after a failed one");
         assert_eq!(store.write(|tx| Ok(synchronous(tx))).expect("write"), 1);
+    }
+
+    #[test]
+    fn a_sent_style_write_commits_normal_requests_a_background_sync_and_close_stops_it() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open(dir.path()).expect("open");
+        let shared = store
+            .inner
+            .wal_sync
+            .as_ref()
+            .expect("a writable store has a syncer")
+            .shared()
+            .clone();
+        let before = store.wal_syncs();
+        for _ in 0..10 {
+            let inside = store
+                .write_then_sync(|tx| Ok(synchronous(tx)))
+                .expect("write");
+            assert_eq!(inside, 1, "the commit itself is NORMAL");
+        }
+        store.wait_wal_synced();
+        let syncs = store.wal_syncs() - before;
+        assert!((1..=10).contains(&syncs), "{syncs} syncs for 10 requests");
+        let clone = store.clone();
+        drop(store);
+        assert!(!shared.exited(), "a clone keeps the syncer");
+        drop(clone);
+        assert!(shared.exited(), "closing the store ends its thread");
     }
 }

@@ -146,10 +146,50 @@ fn set_status_in(c: &Connection, gen_id: &str, to: Status, error: Option<&str>) 
     Ok(())
 }
 
+/// [`Store::start_sent_attempt`] inside the caller's transaction (the caller requests the
+/// WAL sync after its commit).
+pub(crate) fn insert_sent_in(
+    tx: &Connection,
+    gid: &str,
+    a: &NewAttempt,
+    calibration_key: Option<&str>,
+    expected: Decimal,
+) -> Result<i64> {
+    let remote = a
+        .remote_job
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()?;
+    let expected = to_nanos(expected.max(Decimal::ZERO))?;
+    // Its generation must exist (a cheap probe: no need to load and parse the row).
+    tx.prepare_cached("SELECT 1 FROM generations WHERE id = ?1")?
+        .query_row([gid], |_| Ok(()))
+        .optional()?
+        .ok_or_else(|| StoreError::not_found("generation", gid))?;
+    tx.prepare_cached(
+        "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
+            remote_job_json, calibration_key, state, expected_nanos)
+         VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
+            ?2, ?3, ?4, ?5, ?6, ?7, 'sent', ?8)",
+    )?
+    .execute(params![
+        gid,
+        a.provider.as_str(),
+        a.model,
+        a.offer_id,
+        now_ms(),
+        remote,
+        calibration_key,
+        expected
+    ])?;
+    Ok(tx.last_insert_rowid())
+}
+
 impl Store {
     /// Opens attempt n+1 of a generation as `sent`: written before the request leaves, so
     /// a crash or a power cut from here on is booked as an unconfirmed charge at
-    /// `expected` (F3). Its commit syncs the WAL.
+    /// `expected` (F3). Committed kill-safe; the WAL sync that makes it power-safe is
+    /// requested, not waited for: it runs while the request is in flight.
     pub fn start_sent_attempt(
         &self,
         generation: GenerationId,
@@ -158,33 +198,9 @@ impl Store {
         expected: Decimal,
     ) -> Result<i64> {
         let gid = generation.to_string();
-        let remote = a
-            .remote_job
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
-        let expected = to_nanos(expected.max(Decimal::ZERO))?;
-        // Durable against a power cut, not only a crash (see `write_synced`).
-        self.write_synced(|tx| {
-            load_generation(tx, &gid)?;
-            tx.prepare_cached(
-                "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
-                    remote_job_json, calibration_key, state, expected_nanos)
-                 VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, 'sent', ?8)",
-            )?
-            .execute(params![
-                gid,
-                a.provider.as_str(),
-                a.model,
-                a.offer_id,
-                now_ms(),
-                remote,
-                calibration_key,
-                expected
-            ])?;
-            Ok(tx.last_insert_rowid())
-        })
+        // Durable against a kill at commit; against a power cut once the sync it requests
+        // has run, about a millisecond later (see `write_then_sync`).
+        self.write_then_sync(|tx| insert_sent_in(tx, &gid, a, calibration_key, expected))
     }
 
     /// `sent → answered`: the response is in hand and the files `resume` names are durable.
@@ -528,7 +544,7 @@ fn settle_in(
     })
 }
 
-fn parse_id(s: &str) -> Result<GenerationId> {
+pub(crate) fn parse_id(s: &str) -> Result<GenerationId> {
     uuid::Uuid::parse_str(s)
         .map_err(|e| StoreError::Corrupt(format!("generation id {s:?} is not a UUID: {e}")))
 }

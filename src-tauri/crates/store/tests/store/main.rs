@@ -1,5 +1,6 @@
 //! Integration tests, one module per table or query group, on temp-file databases.
 
+mod begin;
 mod budgets;
 mod common;
 mod crash;
