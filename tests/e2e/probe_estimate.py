@@ -93,16 +93,31 @@ const I = window.__TAURI_INTERNALS__;
   const project = projects.length ? projects[0].name : null;
   const params = { prompt: 'a lighthouse at dusk', negative_prompt: null, width: 1024, height: 1024,
                    quality: null, n: 2, steps: null, seed: null };
-  const ts = [];
+  const ts = [], route = [], withRoute = [];
+  const est = (i) => I.invoke('pricing_estimate', { input: { params: { ...params, n: 1 + (i % 4) }, project, tier: 'all', offers: [] } });
+  const prev = (i, kind) => I.invoke('route_preview', { input: { project, params: { ...params, n: 1 + (i % 4) }, route: { kind } } });
   for (let i = 0; i < 20; i++) {
-    const t0 = performance.now();
-    await I.invoke('pricing_estimate', { input: { params: { ...params, n: 1 + (i % 4) }, project, tier: 'all', offers: [] } });
+    let t0 = performance.now();
+    await est(i);
     ts.push(performance.now() - t0);
+    t0 = performance.now();
+    await prev(i, 'draft');
+    route.push(performance.now() - t0);
+    // As the canvas sends them: the estimate and both previews at once.
+    t0 = performance.now();
+    const e = est(i + 1).then(() => performance.now() - t0);
+    const r = await Promise.all([e, prev(i + 1, 'draft'), prev(i + 1, 'final')]);
+    withRoute.push(r[0]);
   }
-  done(ts);
+  done({ ts, route, withRoute });
 })().catch((err) => done(String(err && err.message || JSON.stringify(err))));
 """)
-        out["estimate_alone_ms"] = summary(alone) if isinstance(alone, list) else alone
+        if isinstance(alone, dict):
+            out["estimate_alone_ms"] = summary(alone["ts"])
+            out["route_preview_alone_ms"] = summary(alone["route"])
+            out["estimate_with_two_previews_ms"] = summary(alone["withRoute"])
+        else:
+            out["estimate_alone_ms"] = alone
         print(json.dumps(out, indent=2))
     server.shutdown()
 

@@ -27,6 +27,8 @@ class CanvasState {
   estimate = $state<EstimateResult | null>(null);
   error = $state<Friendly | null>(null);
   pending = $state(false);
+  /** Pending for longer than a moment: the table says it is updating (see slowFlag). */
+  slow = $state(false);
   submitError = $state<Friendly | null>(null);
   submitCause = $state<SubmitCause>(null);
   recent = $state<string[]>([]);
