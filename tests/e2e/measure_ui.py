@@ -55,8 +55,10 @@ const seenStale = { v: false };
 const before = table() ? table().textContent : '';
 function check() {
   const t = table();
-  if (t && t.classList.contains('stale')) seenStale.v = true;
-  const fresh = t && !t.classList.contains('stale');
+  // `data-pending`: the request is in flight (the `stale` look now shows only when slow).
+  const busy = (x) => x.classList.contains('stale') || x.dataset.pending === 'true';
+  if (t && busy(t)) seenStale.v = true;
+  const fresh = t && !busy(t);
   if (fresh && (seenStale.v || t.textContent !== before)) {
     requestAnimationFrame(() => done(performance.now() - t0));
   } else if (performance.now() - t0 > 5000) {

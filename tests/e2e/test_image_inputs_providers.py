@@ -178,7 +178,7 @@ def says_why_not(browser, provider: str, op_label: str):
     table's title names it): each of its rows is unsupported and says why."""
     def ready(d):
         if op_label not in txt(d.find_element(By.ID, "cost-title")).lower() or d.find_elements(
-                By.CSS_SELECTOR, ".costs table.stale") or "updating" in txt(d.find_element(By.CSS_SELECTOR, ".costs .status")):
+                By.CSS_SELECTOR, ".costs table.stale, .costs table[data-pending=true]") or "updating" in txt(d.find_element(By.CSS_SELECTOR, ".costs .status")):
             return False
         mine = [r for r in rows(d) if (r.get_attribute("data-offer-id") or "").startswith(provider + ":")]
         return mine or False

@@ -42,3 +42,12 @@ describe('offer ids in notes (issue 12 §2)', () => {
       .toBe('retiring on 2026-12-01, use GPT Image 2.5 Sunburst');
   });
 });
+
+describe('withOfferNames on a reused offer list', () => {
+  it('names offers the same on every call and follows a new list', () => {
+    const offers = [{ offer_id: 'a:x', display_name: 'X' }, { offer_id: 'a:x-hd', display_name: 'X HD' }];
+    for (let i = 0; i < 3; i++) expect(withOfferNames('use a:x-hd or a:x', offers)).toBe('use X HD or X');
+    expect(withOfferNames('use a:x', [{ offer_id: 'a:x', display_name: 'Ex' }])).toBe('use Ex');
+    expect(withOfferNames('', offers)).toBe('');
+  });
+});

@@ -112,9 +112,23 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 }
 
 /** Offer ids in a text ("use openai:gpt-image-2.5-sunburst") become their display names. */
-export function withOfferNames(text: string, offers: { offer_id: string; display_name: string }[]): string {
+type Named = { offer_id: string; display_name: string };
+// The cost table names offers in every row's notes on every keystroke: the longest-first
+// order is sorted once per offer list, not per call (issue 17).
+const longestFirst = new WeakMap<readonly Named[], Named[]>();
+function byLength(offers: readonly Named[]): Named[] {
+  let sorted = longestFirst.get(offers);
+  if (!sorted) {
+    sorted = [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length);
+    longestFirst.set(offers, sorted);
+  }
+  return sorted;
+}
+
+export function withOfferNames(text: string, offers: Named[]): string {
+  if (!text) return text;
   let m = text;
-  for (const o of [...offers].sort((a, b) => b.offer_id.length - a.offer_id.length)) {
+  for (const o of byLength(offers)) {
     if (m.includes(o.offer_id)) m = m.split(o.offer_id).join(o.display_name);
   }
   return m;

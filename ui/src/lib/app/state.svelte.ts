@@ -26,7 +26,8 @@ class AppState {
   projectsLoaded = $state(false);
   projectsError = $state<Friendly | null>(null);
   projectName = $state<string | null>(null);
-  offers = $state<OfferView[]>([]);
+  // Raw: replaced whole on load; the cost table reads it in every row on every keystroke.
+  offers = $state.raw<OfferView[]>([]);
   /** The catalog in use: version, published date and how old its prices are. */
   catalog = $state<CatalogStatusView | null>(null);
   /** Bumped when the gallery or budgets change, so views refetch. */

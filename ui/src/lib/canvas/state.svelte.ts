@@ -24,9 +24,13 @@ export type SubmitCause = 'prompt' | 'project' | 'route' | null;
 class CanvasState {
   form = $state<CanvasForm>(defaultForm());
   tier = $state<'all' | 'draft' | 'final'>('all');
-  estimate = $state<EstimateResult | null>(null);
+  // Raw: replaced whole on every reply, never changed in place; a deep proxy made every
+  // field of ~80 rows a signal on each keystroke (issue 17).
+  estimate = $state.raw<EstimateResult | null>(null);
   error = $state<Friendly | null>(null);
   pending = $state(false);
+  /** Pending for longer than a moment: the table says it is updating (see slowFlag). */
+  slow = $state(false);
   submitError = $state<Friendly | null>(null);
   submitCause = $state<SubmitCause>(null);
   recent = $state<string[]>([]);

@@ -35,12 +35,12 @@ describe('gallery virtualization', () => {
     await list.ensure(250);
     expect(list.items.length).toBe(300);
     expect(list.total).toBe(1000);
-    expect(new Set(list.items.map((i) => i.generation_id)).size).toBe(300);
+    expect(new Set(list.items.map((i) => i?.generation_id)).size).toBe(300);
     const pending = list.ensure(900);
     list.reset({ favourites_only: false, search: 'coffee' });
     await pending;
     expect(list.items.length).toBe(0);
     await list.ensure(0);
-    expect(list.items.every((i) => i.prompt.includes('coffee'))).toBe(true);
+    expect(list.items.every((i) => i?.prompt.includes('coffee'))).toBe(true);
   });
 });

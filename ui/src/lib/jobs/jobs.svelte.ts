@@ -5,6 +5,7 @@ import { providerName } from '../format';
 import { applyEvent, forRestore, isActive, isJob, newJob, type Job } from './model';
 import { isObject, loadJson, saveJson } from '../persist';
 import { coalesceCalls } from '../app/coalesce';
+import { createSaver } from './saver';
 
 const KEY = 'proofsheet.jobs.v1';
 const MAX_JOBS = 100;
@@ -46,8 +47,14 @@ class JobsState {
     this.key = this.jobs.reduce((m, j) => Math.max(m, j.key), 0);
   }
 
+  // At most one write per half second while messages stream in; the rest on leaving.
+  private saver = createSaver(() => saveJson(KEY, { jobs: this.jobs, results: this.results }));
   private save() {
-    saveJson(KEY, { jobs: this.jobs, results: this.results });
+    this.saver.soon();
+  }
+  /** Writes what is pending (the window closing). */
+  flushSave() {
+    this.saver.flush();
   }
 
   private onEvent(key: number, ev: JobEvent) {
@@ -181,3 +188,4 @@ export function cancelMessage(j: Job): string {
 
 export const jobs = new JobsState();
 jobs.restore();
+globalThis.addEventListener?.('pagehide', () => jobs.flushSave());
