@@ -34,7 +34,7 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
-from fake_providers import png
+from fake_providers import FakeServer, png
 
 # Gemini IMAGE tokens per inline input image, and per 1K output image (Google's pricing
 # and token docs; the same figures the catalog prices with).
@@ -389,7 +389,7 @@ class Handler(BaseHTTPRequestHandler):
 def serve(port: int = 0) -> tuple[ThreadingHTTPServer, State]:
     state = State()
     handler = type("BoundImageHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = FakeServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, state
 

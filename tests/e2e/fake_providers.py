@@ -303,10 +303,17 @@ def images_answer(body: dict) -> tuple[int, dict]:
                   "total_tokens": text_tokens + per_image * n}})
 
 
+class FakeServer(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a burst of 100 connections (measure_ui's
+    # 100 jobs) overflowed it and the dropped handshakes were retried by the kernel a
+    # second later, which added whole seconds no real provider adds.
+    request_queue_size = 256
+
+
 def serve(port: int = 0) -> tuple[ThreadingHTTPServer, State]:
     state = State()
     handler = type("BoundHandler", (Handler,), {"state": state})
-    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server = FakeServer(("127.0.0.1", port), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, state
 
