@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use rust_decimal::Decimal;
 use store::{Cursor, GenerationId, Store};
 
 use crate::api::{
@@ -138,17 +137,9 @@ pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> 
                 (s.gallery_page(&gq)?, s.gallery_count(&gq)?)
             }
         };
-        let mut costs: HashMap<GenerationId, Decimal> = HashMap::new();
         let mut items = Vec::with_capacity(page.items.len());
         for t in page.items {
-            let cost = match costs.get(&t.generation_id) {
-                Some(c) => *c,
-                None => {
-                    let c = s.generation(t.generation_id)?.cost;
-                    costs.insert(t.generation_id, c);
-                    c
-                }
-            };
+            let cost = t.generation_cost;
             items.push(GalleryItem {
                 generation_id: t.generation_id.to_string(),
                 image: ImageView {

@@ -212,6 +212,8 @@ pub struct Thumb {
     /// (a tile shows its own share of the cost; actions name this variation).
     pub idx: u32,
     pub siblings: u32,
+    /// The whole generation's cost, read with the page (not one generation load per tile).
+    pub generation_cost: rust_decimal::Decimal,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -223,7 +225,8 @@ pub struct GalleryPage {
 
 const THUMB_COLS: &str = "i.id, i.generation_id, i.project_id, f.hash, f.path, f.thumb_path, \
     f.width, f.height, f.mime, i.favourite, i.rating, i.created_at, g.provider, g.model, g.tier, \
-    g.prompt, i.idx, (SELECT count(*) FROM images x WHERE x.generation_id = i.generation_id)";
+    g.prompt, i.idx, (SELECT count(*) FROM images x WHERE x.generation_id = i.generation_id), \
+    g.cost_nanos";
 
 fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
     let gid: String = r.get(1)?;
@@ -248,6 +251,7 @@ fn thumb_from_row(r: &Row<'_>) -> rusqlite::Result<Thumb> {
         prompt: r.get(15)?,
         idx: r.get(16)?,
         siblings: r.get(17)?,
+        generation_cost: crate::money::from_nanos(r.get(18)?),
     })
 }
 
