@@ -202,7 +202,11 @@ pub(crate) fn quick_check(c: &Connection) -> Result<std::result::Result<(), Stri
         let rows = st.query_map([], |r| r.get::<_, String>(0))?;
         rows.collect()
     };
-    match run() {
+    let checked = run();
+    // The check read every page of the library into this pooled connection's cache, which
+    // no later query wants: give it back (tens of MiB on a large library, issue 17).
+    let _ = c.execute_batch("PRAGMA shrink_memory");
+    match checked {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(Ok(())),
         Ok(lines) => Ok(Err(lines.join("; ").chars().take(300).collect())),
         Err(e)
