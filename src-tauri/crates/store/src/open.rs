@@ -203,8 +203,8 @@ pub(crate) fn quick_check(c: &Connection) -> Result<std::result::Result<(), Stri
         rows.collect()
     };
     let checked = run();
-    // The check read every page of the library into this pooled connection's cache, which
-    // no later query wants: give it back (tens of MiB on a large library, issue 17).
+    // The check read every page of the library through this pooled connection's cache,
+    // which no later query wants: give it back.
     let _ = c.execute_batch("PRAGMA shrink_memory");
     match checked {
         Ok(lines) if lines.len() == 1 && lines[0] == "ok" => Ok(Ok(())),
