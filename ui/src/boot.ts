@@ -3,8 +3,6 @@ import App from './App.svelte';
 import { backend } from './lib/api';
 import { app } from './lib/app/state.svelte';
 import { jobs } from './lib/jobs/jobs.svelte';
-import { prefetchFirstPage } from './lib/gallery/prefetch';
-import { gallery, toQuery, GALLERY_PAGE } from './lib/gallery/state.svelte';
 
 /** Mounts the app (after main.ts has put the saved window state back). */
 export function boot(target: HTMLElement) {
@@ -16,8 +14,6 @@ export function boot(target: HTMLElement) {
     requestAnimationFrame(() => {
       performance.mark('proofsheet-first-paint');
       void backend().appReady().catch(() => undefined);
-      // Then, off the first frame's path: the gallery's first page and thumbnails.
-      setTimeout(() => prefetchFirstPage({ ...toQuery(gallery.filters), cursor: null, limit: GALLERY_PAGE }), 200);
     }),
   );
 

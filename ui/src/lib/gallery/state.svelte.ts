@@ -14,9 +14,6 @@ export interface Filters {
   search: string;
 }
 
-/** Images per gallery page (the first page is prefetched at start-up with this size). */
-export const GALLERY_PAGE = 200;
-
 export function emptyFilters(): Filters {
   return { project: '', board: '', provider: '', tier: '', from: '', to: '', favourites: false, minRating: 0, search: '' };
 }
