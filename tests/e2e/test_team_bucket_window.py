@@ -174,7 +174,9 @@ def test_bucket_gallery_and_approval_across_two_windows(studio, fakes):
             wait(a, lambda d: state.counts.get(GENERATIONS, 0) > before, 60, "A's draft never reached the provider")
             wait(b, lambda d: d.find_elements(By.CSS_SELECTOR, "[data-testid=gallery-item]"), 60,
                  "A's image never reached B's gallery")
-            assert find(b, "gallery-total").text == "1 image"
+            # The catch-up announces the gallery and the projects one after the other; the
+            # grid reloads on each, so read the count once it has settled.
+            wait(b, lambda d: find(d, "gallery-total").text == "1 image", 20, "B's gallery total never said 1 image")
             wait(b, lambda d: "received" in find(d, "team-sync").text, 10, "no catch-up note in the top bar")
             assert len(s3.objects()) >= 1, "the image is not in the bucket"
             team_shots(b, "bucket-gallery-b", "gallery-grid")
