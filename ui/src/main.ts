@@ -8,7 +8,7 @@ if (!target) throw new Error('index.html is missing #app');
 // The backend is chosen first (the browser preview loads its fake on demand), then the
 // saved window state is put back before any screen reads it (issue 12 §1.15), so the
 // app itself loads after it.
-// The marks time start-up's steps for the bench (tests/e2e/measure_ui.py reads them).
+// Marks of start-up's steps, for profiling it (`performance.getEntriesByType('mark')`).
 void initBackend()
   .then(() => restoreWindowState())
   .then(() => {
