@@ -50,6 +50,9 @@ def add_gateway(d, name, url, *, key=None, headers=(), model="gpt-image-2", offe
     # The click can land while Settings is still laying out after the nav (seen once in a
     # full run): ask again if no form came.
     for attempt in range(3):
+        if d.find_elements(By.CSS_SELECTOR, "[data-testid=gateway-form]"):
+            form = find(d, "gateway-form")  # the previous click opened it after all
+            break
         add = find(d, "gateway-add")
         into_view(d, add)
         add.click()
