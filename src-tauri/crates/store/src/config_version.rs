@@ -81,6 +81,24 @@ mod tests {
         s.config_version().expect("read").expect("writable")
     }
 
+    fn draft(project_id: crate::ProjectId, prompt: &str) -> crate::NewGeneration {
+        crate::NewGeneration {
+            project_id,
+            request: crate::CanonicalRequest {
+                prompt: prompt.into(),
+                provider: "x".into(),
+                model: "y".into(),
+                n: 1,
+                ..Default::default()
+            },
+            tier: crate::Tier::Draft,
+            parent_id: None,
+            offer_id: None,
+            estimate: None,
+            seed_honoured: true,
+        }
+    }
+
     #[test]
     fn own_and_outside_configuration_writes_change_the_version_and_others_do_not() {
         let dir = tempfile::tempdir().expect("tmp");
@@ -100,22 +118,7 @@ mod tests {
         let v2 = version(&s);
         assert_ne!(v1, v2, "a setting written");
         // A write to another table (a generation's row) leaves it alone.
-        s.create_generation(&crate::NewGeneration {
-            project_id: p,
-            request: crate::CanonicalRequest {
-                prompt: "p".into(),
-                provider: "x".into(),
-                model: "y".into(),
-                n: 1,
-                ..Default::default()
-            },
-            tier: crate::Tier::Draft,
-            parent_id: None,
-            offer_id: None,
-            estimate: None,
-            seed_honoured: true,
-        })
-        .expect("generation");
+        s.create_generation(&draft(p, "p")).expect("generation");
         assert_eq!(version(&s), v2, "not a configuration row");
         let g = uuid::Uuid::new_v4();
         let send = crate::SendNow {
@@ -131,21 +134,7 @@ mod tests {
         let b = s
             .begin_generation(
                 g,
-                &crate::NewGeneration {
-                    project_id: p,
-                    request: crate::CanonicalRequest {
-                        prompt: "q".into(),
-                        provider: "x".into(),
-                        model: "y".into(),
-                        n: 1,
-                        ..Default::default()
-                    },
-                    tier: crate::Tier::Draft,
-                    parent_id: None,
-                    offer_id: None,
-                    estimate: None,
-                    seed_honoured: true,
-                },
+                &draft(p, "q"),
                 "me",
                 crate::Start::Claim,
                 Some((p, rust_decimal::Decimal::ONE)),
