@@ -12,6 +12,7 @@ mod changes;
 mod deferred;
 mod discover;
 mod drift;
+mod first_call;
 mod gateway_routes;
 mod gateways;
 mod invoice;
