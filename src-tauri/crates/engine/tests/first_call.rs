@@ -31,7 +31,9 @@ fn keyring() -> bool {
         std::env::var("CI").as_deref() != Ok("true"),
         "CI expects a throwaway keyring; run under .ci/with-keyring.sh"
     );
-    eprintln!("note: skipped: run under .ci/with-keyring.sh (the provider key is deleted from the keychain)");
+    eprintln!(
+        "note: skipped: run under .ci/with-keyring.sh (the provider key is deleted from the keychain)"
+    );
     false
 }
 
@@ -418,12 +420,8 @@ async fn a_key_deleted_after_the_claim_falls_to_the_next_candidate() {
     );
     assert_eq!(status(&c, &generation), "succeeded");
     let l = ledger(&c, &generation);
-    let sum = |kind: &str| -> Decimal {
-        l.iter()
-            .filter(|(k, _)| k == kind)
-            .map(|(_, a)| *a)
-            .sum()
-    };
+    let sum =
+        |kind: &str| -> Decimal { l.iter().filter(|(k, _)| k == kind).map(|(_, a)| *a).sum() };
     assert_eq!(sum("charge"), made.cost_usd, "{l:?}");
     assert_eq!(
         sum("reserve"),
