@@ -125,7 +125,7 @@ impl Store {
                                     &gid,
                                     &s.attempt,
                                     s.calibration_key.as_deref(),
-                                    s.expected,
+                                    Some(s.expected),
                                 )?);
                             }
                             tx.execute_batch("RELEASE hold")?;

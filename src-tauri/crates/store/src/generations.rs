@@ -381,30 +381,9 @@ impl Store {
         calibration_key: Option<&str>,
     ) -> Result<AttemptRecord> {
         let gid = generation.to_string();
-        let remote = a
-            .remote_job
-            .as_ref()
-            .map(serde_json::to_string)
-            .transpose()?;
-        let id = self.write(|tx| {
-            load_generation(tx, &gid)?;
-            tx.prepare_cached(
-                "INSERT INTO attempts(generation_id, n, provider, model, offer_id, started_at,
-                    remote_job_json, calibration_key, state)
-                 VALUES (?1, (SELECT coalesce(max(n), 0) + 1 FROM attempts WHERE generation_id = ?1),
-                    ?2, ?3, ?4, ?5, ?6, ?7, 'sent')",
-            )?
-            .execute(params![
-                gid,
-                a.provider.as_str(),
-                a.model,
-                a.offer_id,
-                now_ms(),
-                remote,
-                calibration_key
-            ])?;
-            Ok(tx.last_insert_rowid())
-        })?;
+        // No expected cost: recovery charges an unknown outcome at the generation's estimate.
+        let id =
+            self.write(|tx| crate::settle::insert_sent_in(tx, &gid, a, calibration_key, None))?;
         self.attempt(id)
     }
 

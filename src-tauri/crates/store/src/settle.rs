@@ -147,20 +147,24 @@ fn set_status_in(c: &Connection, gen_id: &str, to: Status, error: Option<&str>) 
 }
 
 /// [`Store::start_sent_attempt`] inside the caller's transaction (the caller requests the
-/// WAL sync after its commit).
+/// WAL sync after its commit). `expected: None` leaves `expected_nanos` NULL (an attempt
+/// of [`Store::start_attempt`]: recovery then charges an unknown outcome at the
+/// generation's estimate).
 pub(crate) fn insert_sent_in(
     tx: &Connection,
     gid: &str,
     a: &NewAttempt,
     calibration_key: Option<&str>,
-    expected: Decimal,
+    expected: Option<Decimal>,
 ) -> Result<i64> {
     let remote = a
         .remote_job
         .as_ref()
         .map(serde_json::to_string)
         .transpose()?;
-    let expected = to_nanos(expected.max(Decimal::ZERO))?;
+    let expected = expected
+        .map(|e| to_nanos(e.max(Decimal::ZERO)))
+        .transpose()?;
     // Its generation must exist (a cheap probe: no need to load and parse the row).
     tx.prepare_cached("SELECT 1 FROM generations WHERE id = ?1")?
         .query_row([gid], |_| Ok(()))
@@ -200,7 +204,7 @@ impl Store {
         let gid = generation.to_string();
         // Durable against a kill at commit; against a power cut once the sync it requests
         // has run, about a millisecond later (see `write_then_sync`).
-        self.write_then_sync(|tx| insert_sent_in(tx, &gid, a, calibration_key, expected))
+        self.write_then_sync(|tx| insert_sent_in(tx, &gid, a, calibration_key, Some(expected)))
     }
 
     /// `sent → answered`: the response is in hand and the files `resume` names are durable.

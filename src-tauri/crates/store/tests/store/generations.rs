@@ -27,6 +27,63 @@ fn lifecycle_follows_allowed_transitions() {
     );
 }
 
+/// `start_attempt` and `start_sent_attempt` write the same `sent` row (one INSERT); only
+/// the latter records an expected cost: without one, recovery charges an unknown outcome
+/// at the generation's estimate. Both refuse a generation that does not exist.
+#[test]
+fn start_attempt_leaves_the_expected_cost_unset_and_start_sent_attempt_records_it() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let g = generation(&fx.store, &p, "a");
+    let new = NewAttempt {
+        provider: vocab::OfferProvider::OpenAi,
+        model: "gpt-image-1".into(),
+        offer_id: "o1".into(),
+        remote_job: Some(serde_json::json!({"id": "job-1"})),
+    };
+    let plain = fx
+        .store
+        .start_attempt_calibrated(g, &new, Some("k1"))
+        .unwrap();
+    let sent = fx
+        .store
+        .start_sent_attempt(g, &new, Some("k2"), d("0.04"))
+        .unwrap();
+    let attempts = fx.store.attempts(g).unwrap();
+    assert_eq!(
+        attempts.iter().map(|a| (a.id, a.n)).collect::<Vec<_>>(),
+        vec![(plain.id, 1), (sent, 2)]
+    );
+    for a in &attempts {
+        assert_eq!(a.state, "sent");
+        assert_eq!(a.offer_id, "o1");
+        assert_eq!(a.remote_job, new.remote_job);
+        assert!(a.finished_at.is_none() && a.outcome.is_none());
+    }
+    assert_eq!(attempts[0].expected, None);
+    assert_eq!(attempts[1].expected, Some(d("0.04")));
+
+    let gone = uuid::Uuid::new_v4();
+    for err in [
+        fx.store.start_attempt(gone, &new).unwrap_err(),
+        fx.store
+            .start_sent_attempt(gone, &new, None, d("0.04"))
+            .unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                err,
+                StoreError::NotFound {
+                    what: "generation",
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+    assert_eq!(fx.store.attempts(g).unwrap().len(), 2);
+}
+
 #[test]
 fn attempts_are_numbered_and_keep_usage_and_remote_job() {
     let fx = open();
