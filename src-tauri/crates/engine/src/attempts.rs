@@ -14,8 +14,10 @@
 //! - `Billing::Unknown` is charged as unconfirmed at the call's expected estimate and
 //!   the request stops (no resend, no fallback);
 //! - only `Billing::NotBilled` without a job is retried or falls back;
-//! - a cancel after `sent` books the call as unconfirmed (the provider may bill it);
-//!   before `sent` nothing was spent and the reservation is released.
+//! - a cancel once the request is in the provider client's hands books the call as
+//!   unconfirmed (the provider may bill it); before that nothing was spent (an attempt
+//!   already `sent` whose request never left is closed unbilled) and the reservation is
+//!   released.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -256,6 +258,17 @@ impl Call<'_> {
             model: self.offer.model.to_string(),
             attempt: *self.attempt_no,
         });
+        // The progress callback can take its time (the app forwards it to the window): a
+        // cancel that came in meanwhile finds a new request not sent yet, so nothing billed.
+        if remote.is_none() && self.cancel.is_cancelled() {
+            let e = ProviderError::new(
+                self.offer.provider.as_str(),
+                ErrorClass::Cancelled,
+                "cancelled before the request was sent",
+            );
+            self.close_unbilled(attempt, &e, None).await?;
+            return Ok(Next::End(CallEnd::Cancelled));
+        }
         let job_slot = Arc::new(parking_lot::Mutex::new(remote.cloned()));
         let sink = self.sink(attempt, job_slot.clone());
         let started = chrono::Utc::now();

@@ -1,8 +1,9 @@
 //! The first call written `sent` with the claim (issue 17, e17: `Store::begin_generation`,
 //! `first_call`): what happens when something changes between that commit and the
 //! request. The run is held right after the commit (its `Reserved` event, which the run
-//! emits before it reads the key and sends) and checked there: the attempt is already
-//! `sent`, nothing has left. Then:
+//! emits before it reads the key and sends) or at its `Running` event (emitted just
+//! before the request is handed to the provider client), and checked there: the attempt
+//! is already `sent`, nothing has left. Then:
 //! - a cancel closes it unbilled: nothing charged, the reservation released, the
 //!   generation cancelled, nothing left for recovery;
 //! - the provider's key deleted from the keychain closes it as skipped (never sent), and
@@ -37,21 +38,34 @@ fn keyring() -> bool {
     false
 }
 
-/// A run held at its `Reserved` event until [`Hold::go`]: the progress callback blocks
-/// the run's task there (so the test runtime needs a second worker).
+/// A run held at the first event `at` matches until [`Hold::go`]: the progress callback
+/// blocks the run's task there (so the test runtime needs a second worker).
 struct Hold {
     events: tokio::sync::mpsc::UnboundedReceiver<JobEvent>,
     go: std::sync::mpsc::Sender<()>,
+    at: fn(&JobEvent) -> bool,
+}
+
+fn reserved(ev: &JobEvent) -> bool {
+    matches!(ev, JobEvent::Reserved { .. })
+}
+
+fn running(ev: &JobEvent) -> bool {
+    matches!(ev, JobEvent::Running { .. })
 }
 
 fn held_at_reserved() -> (engine::ProgressFn, Hold) {
+    held_at(reserved)
+}
+
+fn held_at(at: fn(&JobEvent) -> bool) -> (engine::ProgressFn, Hold) {
     let (tx, events) = tokio::sync::mpsc::unbounded_channel();
     let (go, wait) = std::sync::mpsc::channel::<()>();
     let wait = Mutex::new(wait);
     let progress: engine::ProgressFn = Arc::new(move |ev| {
-        let reserved = matches!(ev, JobEvent::Reserved { .. });
+        let hold = at(&ev);
         let _ = tx.send(ev);
-        if reserved {
+        if hold {
             // Bounded, so a failing test cannot hang the suite.
             let _ = wait
                 .lock()
@@ -59,20 +73,20 @@ fn held_at_reserved() -> (engine::ProgressFn, Hold) {
                 .recv_timeout(Duration::from_secs(30));
         }
     });
-    (progress, Hold { events, go })
+    (progress, Hold { events, go, at })
 }
 
 impl Hold {
-    /// Waits until the run is held at `Reserved`.
+    /// Waits until the run is held.
     async fn reached(&mut self) {
         loop {
             match self.events.recv().await {
-                Some(JobEvent::Reserved { .. }) => return,
+                Some(ev) if (self.at)(&ev) => return,
                 Some(ev @ (JobEvent::Done { .. } | JobEvent::Failed { .. })) => {
-                    panic!("the run ended before its reservation: {ev:?}")
+                    panic!("the run ended before it was held: {ev:?}")
                 }
                 Some(_) => {}
-                None => panic!("the run ended without a Reserved event"),
+                None => panic!("the run ended without the event it is held at"),
             }
         }
     }
@@ -192,6 +206,16 @@ async fn assert_nothing_for_recovery(e: &engine::Engine) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_after_the_claim_wrote_the_first_attempt_closes_it_unbilled() {
+    cancelled_while_held(reserved).await;
+}
+
+/// The last moment before the request goes to the provider client: the `Running` event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_during_the_running_event_closes_the_first_attempt_unbilled() {
+    cancelled_while_held(running).await;
+}
+
+async fn cancelled_while_held(at: fn(&JobEvent) -> bool) {
     let stability = MockServer::start().await;
     stability_ok(&stability, "core").await;
     let dir = tempfile::tempdir().expect("tmp");
@@ -200,7 +224,7 @@ async fn a_cancel_after_the_claim_wrote_the_first_attempt_closes_it_unbilled() {
         .await
         .expect("project");
 
-    let (progress, mut hold) = held_at_reserved();
+    let (progress, mut hold) = held_at(at);
     let job = e
         .submit(input("p", Route::Draft, Some(5)), progress)
         .await
