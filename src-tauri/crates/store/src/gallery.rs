@@ -36,6 +36,9 @@ pub struct GalleryQuery {
     pub min_rating: Option<u8>,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<Cursor>,
+    /// Skip this many matches first (after `after`, if set): a jump far down the list
+    /// reads its rows directly; the page's `next` then continues by keyset.
+    pub offset: u32,
     /// Page size; 0 means 200.
     pub limit: u32,
 }
@@ -58,6 +61,8 @@ pub struct SearchQuery {
     pub min_rating: Option<u8>,
     /// Continue after this cursor (only its `id` is used: search pages by image id).
     pub after: Option<Cursor>,
+    /// Skip this many matches first, as in [`GalleryQuery::offset`].
+    pub offset: u32,
     /// Page size; 0 means 200.
     pub limit: u32,
 }
@@ -262,6 +267,14 @@ fn page_limit(limit: u32) -> u32 {
     }
 }
 
+/// ` OFFSET ?` for a jump. SQLite still steps over the skipped index entries (and their
+/// filters), but reads no row of them: about 20 ms for 100,000 (BENCHMARKS.md).
+fn skip(sql: &mut Sql, offset: u32) {
+    if offset > 0 {
+        sql.push(" OFFSET ?", i64::from(offset).into());
+    }
+}
+
 fn finish_page(mut items: Vec<Thumb>, limit: u32) -> GalleryPage {
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
@@ -300,6 +313,7 @@ impl Store {
             " ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
             i64::from(limit + 1).into(),
         );
+        skip(&mut sql, q.offset);
         self.page_of(&sql, limit)
     }
 
@@ -342,6 +356,7 @@ impl Store {
             sql.push(" AND i.id < ?", c.id.into());
         }
         sql.push(" ORDER BY i.id DESC LIMIT ?", i64::from(limit + 1).into());
+        skip(&mut sql, q.offset);
         self.page_of(&sql, limit)
     }
 

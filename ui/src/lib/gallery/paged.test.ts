@@ -40,7 +40,7 @@ function source(total: number) {
 }
 
 const ids = (l: PagedList, from: number, to: number) => l.items.slice(from, to).map((i) => i?.generation_id);
-const tick = () => new Promise((r) => setTimeout(r, 0));
+const tick = () => new Promise<void>((r) => setTimeout(r, 0));
 
 describe('PagedList', () => {
   it('fetches the first screen with small pages', async () => {
