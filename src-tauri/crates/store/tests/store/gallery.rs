@@ -462,3 +462,41 @@ fn a_jump_reads_the_rows_at_an_offset_and_its_next_page_continues_by_keyset() {
     let ids: Vec<i64> = rest.items.iter().map(|t| t.image_id).collect();
     assert_eq!(ids, &all[23..]);
 }
+
+#[test]
+fn a_reuse_in_the_same_project_is_one_tile_and_shows_when_its_original_goes() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let q = project(&fx.store, "Q", None);
+    let g = crate::common::generation(&fx.store, &p, "a red bicycle");
+    fx.store
+        .set_status(g, store::Status::Running, None)
+        .unwrap();
+    let original = fx.store.persist_image(g, 0, &png(16, 16, 7), None).unwrap();
+    fx.store
+        .set_status(g, store::Status::Succeeded, None)
+        .unwrap();
+    let same = fx.store.reuse_generation(g, p.id, Tier::Draft, None).unwrap();
+    let other = fx.store.reuse_generation(g, q.id, Tier::Draft, None).unwrap();
+    let shown = |project: &store::Project| -> (Vec<String>, u64) {
+        let q = GalleryQuery {
+            project_id: Some(project.id),
+            ..Default::default()
+        };
+        let page = fx.store.gallery_page(&q).unwrap();
+        let ids = page.items.iter().map(|t| t.generation_id.to_string()).collect();
+        (ids, fx.store.gallery_count(&q).unwrap())
+    };
+    // No $0.00 twin in P; Q's reuse is Q's only image.
+    assert_eq!(shown(&p), (vec![g.to_string()], 1));
+    assert_eq!(shown(&q), (vec![other.to_string()], 1));
+    // A jump past P's one tile finds nothing (the hidden twin is not counted either).
+    let past = GalleryQuery {
+        project_id: Some(p.id),
+        offset: 1,
+        ..Default::default()
+    };
+    assert!(fx.store.gallery_page(&past).unwrap().items.is_empty());
+    fx.store.delete_images(&[original.id]).unwrap();
+    assert_eq!(shown(&p), (vec![same.to_string()], 1));
+}
