@@ -151,7 +151,7 @@ impl Filters<'_> {
         // if the original is deleted, the reuse shows in its place. An earlier image of
         // the same file is looked for first (an index probe that finds nothing for almost
         // every image), the generation only then: the other way round read a generation
-        // row per image, 0.5 s of every count at 100,000 images (BENCHMARKS.md).
+        // row per image, most of a count's time at 100,000 images (BENCHMARKS.md).
         sql.raw(
             " AND NOT EXISTS (SELECT 1 FROM images o CROSS JOIN generations rg \
              WHERE o.file_id = i.file_id AND o.project_id = i.project_id AND o.id < i.id \
