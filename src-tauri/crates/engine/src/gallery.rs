@@ -534,22 +534,40 @@ mod store_tests {
             limit: 10,
             ..query()
         };
-        let all = page(s, GalleryQuery { limit: 10, ..query() })
-            .await
-            .expect("all");
+        let all = page(
+            s,
+            GalleryQuery {
+                limit: 10,
+                ..query()
+            },
+        )
+        .await
+        .expect("all");
         let ids = |p: &GalleryPage| -> Vec<String> {
             p.items.iter().map(|i| i.generation_id.clone()).collect()
         };
-        let jump = page(s, GalleryQuery { limit: 2, ..at("@2") })
-            .await
-            .expect("jump");
+        let jump = page(
+            s,
+            GalleryQuery {
+                limit: 2,
+                ..at("@2")
+            },
+        )
+        .await
+        .expect("jump");
         assert_eq!(ids(&jump), ids(&all)[2..4]);
         assert_eq!(jump.total, 5);
         let rest = page(s, at(&jump.next_cursor.clone().expect("one more")))
             .await
             .expect("rest");
         assert_eq!(ids(&rest), ids(&all)[4..]);
-        assert!(page(s, at("@9")).await.expect("past the end").items.is_empty());
+        assert!(
+            page(s, at("@9"))
+                .await
+                .expect("past the end")
+                .items
+                .is_empty()
+        );
         for bad in ["@", "@-1", "@x", "@1:2"] {
             assert!(page(s, at(bad)).await.is_err(), "{bad}");
         }

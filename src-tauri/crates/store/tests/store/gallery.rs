@@ -385,7 +385,10 @@ fn a_jump_reads_the_rows_at_an_offset_and_its_next_page_continues_by_keyset() {
     // Ties in created_at, three images a millisecond: the order falls back to the id.
     rusqlite::Connection::open(fx.store.db_path())
         .unwrap()
-        .execute("UPDATE images SET created_at = 1700000000000 + (id / 3)", [])
+        .execute(
+            "UPDATE images SET created_at = 1700000000000 + (id / 3)",
+            [],
+        )
         .unwrap();
     let order = |q: GalleryQuery| -> Vec<i64> {
         let all = fx
@@ -439,7 +442,14 @@ fn a_jump_reads_the_rows_at_an_offset_and_its_next_page_continues_by_keyset() {
         limit: 1000,
         ..Default::default()
     };
-    let all: Vec<i64> = fx.store.search(&q).unwrap().items.iter().map(|t| t.image_id).collect();
+    let all: Vec<i64> = fx
+        .store
+        .search(&q)
+        .unwrap()
+        .items
+        .iter()
+        .map(|t| t.image_id)
+        .collect();
     assert_eq!(all.len(), 25);
     let jump = fx
         .store
@@ -476,15 +486,25 @@ fn a_reuse_in_the_same_project_is_one_tile_and_shows_when_its_original_goes() {
     fx.store
         .set_status(g, store::Status::Succeeded, None)
         .unwrap();
-    let same = fx.store.reuse_generation(g, p.id, Tier::Draft, None).unwrap();
-    let other = fx.store.reuse_generation(g, q.id, Tier::Draft, None).unwrap();
+    let same = fx
+        .store
+        .reuse_generation(g, p.id, Tier::Draft, None)
+        .unwrap();
+    let other = fx
+        .store
+        .reuse_generation(g, q.id, Tier::Draft, None)
+        .unwrap();
     let shown = |project: &store::Project| -> (Vec<String>, u64) {
         let q = GalleryQuery {
             project_id: Some(project.id),
             ..Default::default()
         };
         let page = fx.store.gallery_page(&q).unwrap();
-        let ids = page.items.iter().map(|t| t.generation_id.to_string()).collect();
+        let ids = page
+            .items
+            .iter()
+            .map(|t| t.generation_id.to_string())
+            .collect();
         (ids, fx.store.gallery_count(&q).unwrap())
     };
     // No $0.00 twin in P; Q's reuse is Q's only image.
