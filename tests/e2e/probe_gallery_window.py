@@ -1,6 +1,6 @@
 """Gallery window (issue 17): PSS of the app tree before and after the grid is scrolled to
-image TARGET (default 12000; every page before it is fetched on the way), and how long
-that took. Compare two builds on the same library copy minutes apart.
+image TARGET (default 12000; read there directly with a jump since round 7 of issue 17,
+before that every page before it was fetched on the way), and how long that took. Compare two builds on the same library copy minutes apart.
 
     TARGET=40000 PROOFSHEET_APP=… PROOFSHEET_BENCH_DATA_DIR=<copy of a 100k library> \
       PROOFSHEET_E2E_PORT=4861 .ci/with-keyring.sh xvfb-run -a -s "-screen 0 1600x1000x24" \

@@ -771,7 +771,7 @@ export type GalleryQuery = {
 	min_rating: number | null,
 	/**  Full-text search over prompt, negative prompt, tags, provider and model. */
 	search: string | null,
-	/**  Opaque keyset cursor from the previous page. */
+	/**  Opaque keyset cursor from the previous page, or `@<n>` to start at the n-th match. */
 	cursor: string | null,
 	limit: number,
 };

@@ -64,6 +64,41 @@ describe('Gallery', () => {
   });
 });
 
+describe('Gallery on a data change (issue 17)', () => {
+  afterEach(() => cleanup());
+
+  it('keeps the tiles and the count on screen while it re-reads, through two notices in a row', async () => {
+    reset();
+    const backend = createFakeBackend({ galleryCount: 30 });
+    const page = backend.galleryPage.bind(backend);
+    let asked = 0;
+    let gate: Promise<void> | null = null;
+    backend.galleryPage = async (q) => {
+      asked += 1;
+      if (gate) await gate;
+      return page(q);
+    };
+    setBackend(backend);
+    render(Gallery);
+    await waitFor(() => expect(screen.getByTestId('gallery-total').textContent).toBe('30 images'));
+    const shown = screen.getAllByTestId('gallery-item').length;
+    const before = asked;
+    let open = () => undefined as void;
+    gate = new Promise<void>((r) => (open = r));
+    // A generation finished, then a team catch-up: two notices in a row.
+    app.bump();
+    app.bump();
+    await waitFor(() => expect(asked).toBe(before + 1));
+    expect(screen.getByTestId('gallery-total').textContent).toBe('30 images');
+    expect(screen.getAllByTestId('gallery-item').length).toBe(shown);
+    gate = null;
+    open();
+    await waitFor(() => expect(screen.getAllByTestId('gallery-item').length).toBe(shown));
+    expect(screen.getByTestId('gallery-total').textContent).toBe('30 images');
+    expect(asked).toBe(before + 1);
+  });
+});
+
 describe('Gallery acts on what you pick (issue 12 §1.17, §1.19.1)', () => {
   afterEach(() => cleanup());
 

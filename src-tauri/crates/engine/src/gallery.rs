@@ -36,8 +36,24 @@ fn encode_cursor(c: &Cursor) -> String {
     format!("{}:{}", c.created_at.timestamp_millis(), c.id)
 }
 
+/// Where a page starts: after a keyset cursor (`<ms>:<id>`, a page's `next_cursor`), or at
+/// the n-th match (`@<n>`, a jump far down the list; its `next_cursor` continues by keyset).
+fn decode_start(s: Option<&str>) -> Result<(Option<Cursor>, u32)> {
+    match s {
+        None => Ok((None, 0)),
+        Some(s) => match s.strip_prefix('@') {
+            Some(n) => Ok((None, n.parse().map_err(|_| bad_cursor())?)),
+            None => Ok((Some(decode_cursor(s)?), 0)),
+        },
+    }
+}
+
+fn bad_cursor() -> EngineError {
+    EngineError::validation("the gallery cursor is not valid; reload the gallery")
+}
+
 fn decode_cursor(s: &str) -> Result<Cursor> {
-    let bad = || EngineError::validation("the gallery cursor is not valid; reload the gallery");
+    let bad = bad_cursor;
     let (ms, id) = s.split_once(':').ok_or_else(bad)?;
     let ms: i64 = ms.parse().map_err(|_| bad())?;
     Ok(Cursor {
@@ -73,7 +89,7 @@ fn board_id(s: &Store, project: Option<i64>, name: &str) -> store::Result<Option
 }
 
 pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> {
-    let after = q.cursor.as_deref().map(decode_cursor).transpose()?;
+    let (after, offset) = decode_start(q.cursor.as_deref())?;
     let from = parse_time(&q.from, "start")?;
     let to = parse_time(&q.to, "end")?;
     on_store(store, move |s| {
@@ -117,6 +133,7 @@ pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> 
                     favourites_only: q.favourites_only,
                     min_rating,
                     after,
+                    offset,
                     limit,
                 };
                 (s.search(&sq)?, s.search_count(&sq)?)
@@ -132,6 +149,7 @@ pub(crate) async fn page(store: &Store, q: GalleryQuery) -> Result<GalleryPage> 
                     favourites_only: q.favourites_only,
                     min_rating,
                     after,
+                    offset,
                     limit,
                 };
                 (s.gallery_page(&gq)?, s.gallery_count(&gq)?)
@@ -500,6 +518,59 @@ mod store_tests {
             .collect();
         assert_eq!(ids, [gens[1].as_str()]);
         assert!(set_favourite(s, "not-an-id", true).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_jump_cursor_starts_at_that_match_and_its_next_page_continues_by_keyset() {
+        let lib = open();
+        let s = &lib.store;
+        let p = project(s, "Gallery", None);
+        for i in 0..5u8 {
+            let g = generation(s, &p, &format!("harbour {i}"));
+            s.persist_image(g, 0, &png(i), None).unwrap();
+        }
+        let at = |cursor: &str| GalleryQuery {
+            cursor: Some(cursor.to_owned()),
+            limit: 10,
+            ..query()
+        };
+        let all = page(
+            s,
+            GalleryQuery {
+                limit: 10,
+                ..query()
+            },
+        )
+        .await
+        .expect("all");
+        let ids = |p: &GalleryPage| -> Vec<String> {
+            p.items.iter().map(|i| i.generation_id.clone()).collect()
+        };
+        let jump = page(
+            s,
+            GalleryQuery {
+                limit: 2,
+                ..at("@2")
+            },
+        )
+        .await
+        .expect("jump");
+        assert_eq!(ids(&jump), ids(&all)[2..4]);
+        assert_eq!(jump.total, 5);
+        let rest = page(s, at(&jump.next_cursor.clone().expect("one more")))
+            .await
+            .expect("rest");
+        assert_eq!(ids(&rest), ids(&all)[4..]);
+        assert!(
+            page(s, at("@9"))
+                .await
+                .expect("past the end")
+                .items
+                .is_empty()
+        );
+        for bad in ["@", "@-1", "@x", "@1:2"] {
+            assert!(page(s, at(bad)).await.is_err(), "{bad}");
+        }
     }
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::types::Value;
-use rusqlite::{Row, params_from_iter};
+use rusqlite::{OptionalExtension, Row, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use crate::Store;
@@ -36,6 +36,9 @@ pub struct GalleryQuery {
     pub min_rating: Option<u8>,
     /// Continue after this cursor (from the previous page's `next`).
     pub after: Option<Cursor>,
+    /// Skip this many matches first (after `after`, if set): a jump far down the list
+    /// reads its rows directly; the page's `next` then continues by keyset.
+    pub offset: u32,
     /// Page size; 0 means 200.
     pub limit: u32,
 }
@@ -58,6 +61,8 @@ pub struct SearchQuery {
     pub min_rating: Option<u8>,
     /// Continue after this cursor (only its `id` is used: search pages by image id).
     pub after: Option<Cursor>,
+    /// Skip this many matches first, as in [`GalleryQuery::offset`].
+    pub offset: u32,
     /// Page size; 0 means 200.
     pub limit: u32,
 }
@@ -143,11 +148,14 @@ impl Filters<'_> {
     fn wheres(&self, sql: &mut Sql) {
         // A dedup reuse in the same project points at an image already shown: one tile,
         // not a $0.00 twin (walkthrough 1.10). Its row stays for the ledger and lineage;
-        // if the original is deleted, the reuse shows in its place.
+        // if the original is deleted, the reuse shows in its place. An earlier image of
+        // the same file is looked for first (an index probe that finds nothing for almost
+        // every image), the generation only then: the other way round read a generation
+        // row per image, most of a count's time at 100,000 images (BENCHMARKS.md).
         sql.raw(
-            " AND NOT EXISTS (SELECT 1 FROM generations rg JOIN images o \
-             ON o.file_id = i.file_id AND o.project_id = i.project_id AND o.id < i.id \
-             WHERE rg.id = i.generation_id AND rg.reused_from IS NOT NULL)",
+            " AND NOT EXISTS (SELECT 1 FROM images o CROSS JOIN generations rg \
+             WHERE o.file_id = i.file_id AND o.project_id = i.project_id AND o.id < i.id \
+             AND rg.id = i.generation_id AND rg.reused_from IS NOT NULL)",
         );
         if let Some(p) = self.project_id {
             sql.push(" AND i.project_id = ?", p.into());
@@ -262,6 +270,33 @@ fn page_limit(limit: u32) -> u32 {
     }
 }
 
+/// ` LIMIT 1 OFFSET ?`: the last of the first `offset` matches. SQLite still steps over
+/// the skipped ones and checks their filters (no join to their files or generations).
+fn skip(sql: &mut Sql, offset: u32) {
+    sql.push(
+        " LIMIT 1 OFFSET ?",
+        i64::from(offset.saturating_sub(1)).into(),
+    );
+}
+
+/// ` AND (created_at, id) < cursor`: the keyset continuation.
+fn keyset_after(sql: &mut Sql, after: Option<Cursor>) {
+    if let Some(c) = after {
+        sql.push(
+            " AND (i.created_at, i.id) < (?",
+            c.created_at.timestamp_millis().into(),
+        );
+        sql.push(", ?)", c.id.into());
+    }
+}
+
+fn empty_page() -> GalleryPage {
+    GalleryPage {
+        items: Vec::new(),
+        next: None,
+    }
+}
+
 fn finish_page(mut items: Vec<Thumb>, limit: u32) -> GalleryPage {
     let more = items.len() > limit as usize;
     items.truncate(limit as usize);
@@ -280,6 +315,13 @@ impl Store {
     /// A page of thumbnails, newest first, with keyset pagination.
     pub fn gallery_page(&self, q: &GalleryQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
+        let after = match q.offset {
+            0 => q.after,
+            n => match self.gallery_position(q, n)? {
+                Some(c) => Some(c),
+                None => return Ok(empty_page()),
+            },
+        };
         let f = q.filters();
         let mut sql = Sql::default();
         sql.raw(&format!(
@@ -289,18 +331,31 @@ impl Store {
         f.joins(&mut sql);
         sql.raw(" WHERE 1");
         f.wheres(&mut sql);
-        if let Some(c) = q.after {
-            sql.push(
-                " AND (i.created_at, i.id) < (?",
-                c.created_at.timestamp_millis().into(),
-            );
-            sql.push(", ?)", c.id.into());
-        }
+        keyset_after(&mut sql, after);
         sql.push(
             " ORDER BY i.created_at DESC, i.id DESC LIMIT ?",
             i64::from(limit + 1).into(),
         );
         self.page_of(&sql, limit)
+    }
+
+    /// A jump: the position of the `offset`-th match (1-based: the last one skipped), read
+    /// over the images and their filters alone; the page then continues after it by
+    /// keyset. `None`: the list is not that long.
+    fn gallery_position(&self, q: &GalleryQuery, offset: u32) -> Result<Option<Cursor>> {
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw("SELECT i.created_at, i.id FROM images i");
+        if f.needs_generation() {
+            sql.raw(" JOIN generations g ON g.id = i.generation_id");
+        }
+        f.joins(&mut sql);
+        sql.raw(" WHERE 1");
+        f.wheres(&mut sql);
+        keyset_after(&mut sql, q.after);
+        sql.raw(" ORDER BY i.created_at DESC, i.id DESC");
+        skip(&mut sql, offset);
+        self.position_of(&sql)
     }
 
     /// How many images match a gallery query's filters (its cursor and limit aside).
@@ -323,10 +378,14 @@ impl Store {
     pub fn search(&self, q: &SearchQuery) -> Result<GalleryPage> {
         let limit = page_limit(q.limit);
         let Some(plan) = search_plan(&q.text) else {
-            return Ok(GalleryPage {
-                items: Vec::new(),
-                next: None,
-            });
+            return Ok(empty_page());
+        };
+        let after = match q.offset {
+            0 => q.after,
+            n => match self.search_position(q, &plan, n)? {
+                Some(c) => Some(c),
+                None => return Ok(empty_page()),
+            },
         };
         let f = q.filters();
         let mut sql = Sql::default();
@@ -338,11 +397,36 @@ impl Store {
         sql.raw(" WHERE 1");
         matches(&mut sql, plan);
         f.wheres(&mut sql);
-        if let Some(c) = q.after {
+        if let Some(c) = after {
             sql.push(" AND i.id < ?", c.id.into());
         }
         sql.push(" ORDER BY i.id DESC LIMIT ?", i64::from(limit + 1).into());
         self.page_of(&sql, limit)
+    }
+
+    /// A search's jump, as [`Store::gallery_position`] (a search orders by image id).
+    fn search_position(
+        &self,
+        q: &SearchQuery,
+        plan: &SearchPlan,
+        offset: u32,
+    ) -> Result<Option<Cursor>> {
+        let f = q.filters();
+        let mut sql = Sql::default();
+        sql.raw("SELECT i.created_at, i.id FROM images i");
+        if f.needs_generation() {
+            sql.raw(" JOIN generations g ON g.id = i.generation_id");
+        }
+        f.joins(&mut sql);
+        sql.raw(" WHERE 1");
+        matches(&mut sql, plan.clone());
+        f.wheres(&mut sql);
+        if let Some(c) = q.after {
+            sql.push(" AND i.id < ?", c.id.into());
+        }
+        sql.raw(" ORDER BY i.id DESC");
+        skip(&mut sql, offset);
+        self.position_of(&sql)
     }
 
     /// How many images a search matches (its cursor and limit aside).
@@ -368,6 +452,19 @@ impl Store {
             let mut st = c.prepare_cached(&sql.text)?;
             let rows = st.query_map(params_from_iter(sql.args.iter()), thumb_from_row)?;
             Ok(finish_page(rows.collect::<rusqlite::Result<_>>()?, limit))
+        })
+    }
+
+    fn position_of(&self, sql: &Sql) -> Result<Option<Cursor>> {
+        self.read(|c| {
+            Ok(c.prepare_cached(&sql.text)?
+                .query_row(params_from_iter(sql.args.iter()), |r| {
+                    Ok(Cursor {
+                        created_at: ms_to_time(r.get(0)?),
+                        id: r.get(1)?,
+                    })
+                })
+                .optional()?)
         })
     }
 

@@ -20,7 +20,7 @@ ipc_type! {
         pub min_rating: Option<u32>,
         /// Full-text search over prompt, negative prompt, tags, provider and model.
         pub search: Option<String>,
-        /// Opaque keyset cursor from the previous page.
+        /// Opaque keyset cursor from the previous page, or `@<n>` to start at the n-th match.
         pub cursor: Option<String>,
         pub limit: u32,
     }

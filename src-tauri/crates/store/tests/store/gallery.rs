@@ -377,3 +377,146 @@ fn search_combines_with_every_filter_and_counts_are_real() {
         9
     );
 }
+
+#[test]
+fn a_jump_reads_the_rows_at_an_offset_and_its_next_page_continues_by_keyset() {
+    let fx = open();
+    let (a, _, _) = seed(&fx);
+    // Ties in created_at, three images a millisecond: the order falls back to the id.
+    rusqlite::Connection::open(fx.store.db_path())
+        .unwrap()
+        .execute(
+            "UPDATE images SET created_at = 1700000000000 + (id / 3)",
+            [],
+        )
+        .unwrap();
+    let order = |q: GalleryQuery| -> Vec<i64> {
+        let all = fx
+            .store
+            .gallery_page(&GalleryQuery { limit: 1000, ..q })
+            .unwrap();
+        assert!(all.next.is_none());
+        all.items.iter().map(|t| t.image_id).collect()
+    };
+    for filter in [
+        GalleryQuery::default(),
+        GalleryQuery {
+            project_id: Some(a.id),
+            ..Default::default()
+        },
+    ] {
+        let all = order(filter.clone());
+        let n = all.len();
+        assert!(n >= 20);
+        // The start, the middle (inside a run of ties), the end, and past it.
+        for offset in [0, 1, 7, n / 2, n - 4, n - 1, n, n + 5] {
+            let jump = fx
+                .store
+                .gallery_page(&GalleryQuery {
+                    offset: offset as u32,
+                    limit: 4,
+                    ..filter.clone()
+                })
+                .unwrap();
+            let ids: Vec<i64> = jump.items.iter().map(|t| t.image_id).collect();
+            let want = &all[offset.min(n)..(offset + 4).min(n)];
+            assert_eq!(ids, want, "offset {offset} of {n}");
+            assert_eq!(jump.next.is_some(), offset + 4 < n, "offset {offset}");
+            if let Some(next) = jump.next {
+                let after = fx
+                    .store
+                    .gallery_page(&GalleryQuery {
+                        after: Some(next),
+                        limit: 4,
+                        ..filter.clone()
+                    })
+                    .unwrap();
+                let ids: Vec<i64> = after.items.iter().map(|t| t.image_id).collect();
+                assert_eq!(ids, &all[offset + 4..(offset + 8).min(n)], "after {offset}");
+            }
+        }
+    }
+    // A search jumps the same way over its own order (newest image id first).
+    let q = SearchQuery {
+        text: "lighthouse".into(),
+        limit: 1000,
+        ..Default::default()
+    };
+    let all: Vec<i64> = fx
+        .store
+        .search(&q)
+        .unwrap()
+        .items
+        .iter()
+        .map(|t| t.image_id)
+        .collect();
+    assert_eq!(all.len(), 25);
+    let jump = fx
+        .store
+        .search(&SearchQuery {
+            offset: 20,
+            limit: 3,
+            ..q.clone()
+        })
+        .unwrap();
+    let ids: Vec<i64> = jump.items.iter().map(|t| t.image_id).collect();
+    assert_eq!(ids, &all[20..23]);
+    let rest = fx
+        .store
+        .search(&SearchQuery {
+            after: jump.next,
+            limit: 10,
+            ..q
+        })
+        .unwrap();
+    let ids: Vec<i64> = rest.items.iter().map(|t| t.image_id).collect();
+    assert_eq!(ids, &all[23..]);
+}
+
+#[test]
+fn a_reuse_in_the_same_project_is_one_tile_and_shows_when_its_original_goes() {
+    let fx = open();
+    let p = project(&fx.store, "P", None);
+    let q = project(&fx.store, "Q", None);
+    let g = crate::common::generation(&fx.store, &p, "a red bicycle");
+    fx.store
+        .set_status(g, store::Status::Running, None)
+        .unwrap();
+    let original = fx.store.persist_image(g, 0, &png(16, 16, 7), None).unwrap();
+    fx.store
+        .set_status(g, store::Status::Succeeded, None)
+        .unwrap();
+    let same = fx
+        .store
+        .reuse_generation(g, p.id, Tier::Draft, None)
+        .unwrap();
+    let other = fx
+        .store
+        .reuse_generation(g, q.id, Tier::Draft, None)
+        .unwrap();
+    let shown = |project: &store::Project| -> (Vec<String>, u64) {
+        let q = GalleryQuery {
+            project_id: Some(project.id),
+            ..Default::default()
+        };
+        let page = fx.store.gallery_page(&q).unwrap();
+        let ids = page
+            .items
+            .iter()
+            .map(|t| t.generation_id.to_string())
+            .collect();
+        (ids, fx.store.gallery_count(&q).unwrap())
+    };
+    // No $0.00 twin in P; Q's reuse is Q's only image.
+    assert_eq!(shown(&p), (vec![g.to_string()], 1));
+    assert_eq!(shown(&q), (vec![other.to_string()], 1));
+    // A jump past P's one tile finds nothing (the hidden twin is not counted either).
+    let past = GalleryQuery {
+        project_id: Some(p.id),
+        offset: 1,
+        ..Default::default()
+    };
+    assert!(fx.store.gallery_page(&past).unwrap().items.is_empty());
+    fx.store.delete_images(&[original.id]).unwrap();
+    assert_eq!(shown(&p), (vec![same.to_string()], 1));
+}

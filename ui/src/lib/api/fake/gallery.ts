@@ -127,7 +127,8 @@ export function fakeGallery(w: World, drift: FakeDrift): GalleryMethods {
         return true;
       };
       const all = gens.filter(match);
-      const start = q.cursor ? Number(q.cursor.slice(2)) : 0;
+      // The fake's keyset cursor is `o:<n>`; `@<n>` is a jump to the n-th match, as in the engine.
+      const start = !q.cursor ? 0 : q.cursor.startsWith('@') ? Number(q.cursor.slice(1)) : Number(q.cursor.slice(2));
       const items = all.slice(start, start + Math.max(1, q.limit)).map((g) => g.item);
       const next = start + items.length;
       return { items, next_cursor: next < all.length ? `o:${next}` : null, total: all.length };
