@@ -139,22 +139,35 @@ impl From<tokio::task::JoinError> for EngineError {
 
 static HOPS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// How many blocking hops ([`blocking`]: store, keychain and file work moved off the
-/// async workers) this process has made. Each costs two thread hand-offs, so tests and
-/// benches count them per generation (issue 17); one relaxed add, nothing to measure.
+/// How many blocking store trips ([`blocking`]: store, keychain and file work that must
+/// not stall the async workers) this process has made, so tests and benches can count
+/// them per generation (issue 17); one relaxed add, nothing to measure.
 #[doc(hidden)]
 pub fn blocking_hops() -> u64 {
     HOPS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Runs blocking store/keychain work off the async runtime.
+/// Runs blocking store/keychain work without stalling the async runtime.
+///
+/// On a multi-threaded runtime (the app's, the CLI's) the work runs right here under
+/// `block_in_place`: the worker's other tasks move to another thread while this one
+/// blocks, and this task waits for no thread hand-off in either direction (issue 17:
+/// the two hand-offs of a `spawn_blocking` round trip were most of what a generation's
+/// two store trips cost). A current-thread runtime cannot lend its only thread, so there
+/// the work still goes to the blocking pool.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
     HOPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    tokio::task::spawn_blocking(f).await?
+    let multi_thread = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi_thread {
+        tokio::task::block_in_place(f)
+    } else {
+        tokio::task::spawn_blocking(f).await?
+    }
 }
 
 /// Runs one store operation off the async threads.
@@ -171,6 +184,48 @@ where
 mod tests {
     use super::*;
     use std::error::Error as _;
+
+    /// On the app's and the CLI's runtime a store trip runs on the task's own thread: no
+    /// hand-off to the blocking pool and back (issue 17).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_store_trip_on_a_worker_runs_in_place() {
+        let (here, there) = tokio::spawn(async {
+            let here = std::thread::current().id();
+            (here, blocking(|| Ok(std::thread::current().id())).await)
+        })
+        .await
+        .expect("joined");
+        assert_eq!(there.expect("ran"), here);
+    }
+
+    /// ... and it does not stall the runtime: with ONE worker, a task that only another
+    /// task can unblock still finishes (the worker's queue moved to another thread).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+    async fn a_worker_blocked_in_a_store_trip_leaves_the_runtime_serving_others() {
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let (started_tx, started) = std::sync::mpsc::channel::<()>();
+        let blocked = tokio::spawn(async move {
+            blocking(move || {
+                let _ = started_tx.send(());
+                rx.recv_timeout(std::time::Duration::from_secs(30))
+                    .map_err(|_| EngineError::internal("nobody else ran"))
+            })
+            .await
+        });
+        // The test's own thread is not the worker: waiting here blocks nothing it needs.
+        started.recv().expect("the store trip started");
+        let other = tokio::spawn(async move { tx.send(()) });
+        other.await.expect("joined").expect("sent");
+        blocked.await.expect("joined").expect("unblocked by the other task");
+    }
+
+    /// A current-thread runtime has no thread to lend: the work goes to the pool.
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_store_trip_on_a_current_thread_runtime_goes_to_the_pool() {
+        let here = std::thread::current().id();
+        let there = blocking(|| Ok(std::thread::current().id())).await;
+        assert_ne!(there.expect("ran"), here);
+    }
 
     #[test]
     fn the_cause_is_kept_as_the_source() {

@@ -188,33 +188,38 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
         })
         .map_err(|e| EngineError::internal(format!("answered attempt: {e}")))?;
         let finish = complete.then_some((Status::Succeeded, None));
-        let one = store.answer_and_settle(
+        let read_back = (want_result && complete).then_some(generation);
+        let settled = match store.answer_and_settle(
             attempt,
             &answered,
             reported,
             &settle,
             &files,
             finish.clone(),
-        );
-        if let Err(e) = one {
-            tracing::warn!(
-                attempt,
-                "settling in one transaction failed, in two steps: {e}"
-            );
-            store.mark_answered(attempt, &answered)?;
-            store.settle_call(attempt, &settle, &files, finish)?;
-            record_reported(&store, attempt, reported);
-        }
-        let result = if want_result && complete {
-            let rec = store.generation(generation)?;
-            let images = store.images(generation)?;
-            let attempts = store.attempts(generation)?;
-            Some(Box::new(crate::convert::result_of(
-                &store, &rec, &images, &attempts,
-            )))
-        } else {
-            None
+            read_back,
+        ) {
+            Ok((_, settled)) => settled,
+            Err(e) => {
+                tracing::warn!(
+                    attempt,
+                    "settling in one transaction failed, in two steps: {e}"
+                );
+                store.mark_answered(attempt, &answered)?;
+                store.settle_call(attempt, &settle, &files, finish)?;
+                record_reported(&store, attempt, reported);
+                read_back
+                    .map(|g| store.settled_generation(g))
+                    .transpose()?
+            }
         };
+        let result = settled.map(|g| {
+            Box::new(crate::convert::result_of(
+                &store,
+                &g.generation,
+                &g.images,
+                &g.attempts,
+            ))
+        });
         Ok(Stored::Saved {
             images: count,
             result,

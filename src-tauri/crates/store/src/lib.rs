@@ -64,7 +64,7 @@ pub use ledger::{BudgetWarning, ProjectSummary, ReservationOutcome, Settlement};
 pub use projects::{Budget, NewProject, Policy, Project};
 pub use schema::{SCHEMA_VERSION, migrations};
 pub use search::{SearchPlan, fts_query, search_plan};
-pub use settle::{CallSettle, Claim, NewImage, UnconfirmedCharge};
+pub use settle::{CallSettle, Claim, NewImage, SettledGeneration, UnconfirmedCharge};
 pub use team_import::SharedMeta;
 pub use types::{BudgetPeriod, GenerationId, Moderation, ProjectId, Status, Tier};
 

@@ -25,6 +25,32 @@ use crate::money::{from_nanos, to_nanos};
 use crate::types::{GenerationId, ProjectId, Status};
 use crate::{Store, now_ms};
 
+/// A generation as its settlement left it, read in the settlement's transaction.
+#[derive(Debug, Clone)]
+pub struct SettledGeneration {
+    pub generation: GenerationRecord,
+    pub images: Vec<crate::ImageRecord>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+impl Store {
+    /// A generation with its images and attempts, as committed (one pooled reader).
+    pub fn settled_generation(&self, generation: GenerationId) -> Result<SettledGeneration> {
+        self.read(|c| SettledGeneration::load_in(c, generation))
+    }
+}
+
+impl SettledGeneration {
+    fn load_in(c: &Connection, generation: GenerationId) -> Result<Self> {
+        let id = generation.to_string();
+        Ok(Self {
+            generation: load_generation(c, &id)?,
+            images: crate::images::images_of(c, &id)?,
+            attempts: crate::generations::attempts_of(c, &id)?,
+        })
+    }
+}
+
 /// How one call ended, booked in one transaction with its images.
 #[derive(Debug, Clone, Default)]
 pub struct CallSettle {
@@ -252,6 +278,7 @@ impl Store {
     /// commit leaves the attempt `sent` (recovery books it, as when a crash came before
     /// `answered` was written); after it, the attempt is settled. If this fails, call the
     /// two steps separately, so a settlement that cannot commit still leaves `answered`.
+    /// With `read_back`, that generation is read in the same transaction, as committed.
     pub fn answer_and_settle(
         &self,
         attempt: i64,
@@ -260,7 +287,8 @@ impl Store {
         s: &CallSettle,
         images: &[NewImage],
         finish: Option<(Status, Option<String>)>,
-    ) -> Result<Decimal> {
+        read_back: Option<GenerationId>,
+    ) -> Result<(Decimal, Option<SettledGeneration>)> {
         let text = serde_json::to_string(resume)?;
         let reported = reported.map(to_nanos).transpose()?;
         self.write(|tx| {
@@ -273,7 +301,14 @@ impl Store {
             if n == 0 {
                 return Err(StoreError::not_found("attempt", attempt));
             }
-            settle_in(tx, attempt, s, images, finish.as_ref())
+            let charged = settle_in(tx, attempt, s, images, finish.as_ref())?;
+            // Read on the writer, whose page cache holds what was just written (a pooled
+            // reader would re-read those pages from the file: its cache is stale after
+            // any write).
+            let settled = read_back
+                .map(|g| SettledGeneration::load_in(tx, g))
+                .transpose()?;
+            Ok((charged, settled))
         })
     }
 
