@@ -216,7 +216,10 @@ mod tests {
         started.recv().expect("the store trip started");
         let other = tokio::spawn(async move { tx.send(()) });
         other.await.expect("joined").expect("sent");
-        blocked.await.expect("joined").expect("unblocked by the other task");
+        blocked
+            .await
+            .expect("joined")
+            .expect("unblocked by the other task");
     }
 
     /// A current-thread runtime has no thread to lend: the work goes to the pool.

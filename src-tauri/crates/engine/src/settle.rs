@@ -207,9 +207,7 @@ pub(crate) async fn store_success(core: &Arc<Core>, s: Success<'_>) -> Result<St
                 store.mark_answered(attempt, &answered)?;
                 store.settle_call(attempt, &settle, &files, finish)?;
                 record_reported(&store, attempt, reported);
-                read_back
-                    .map(|g| store.settled_generation(g))
-                    .transpose()?
+                read_back.map(|g| store.settled_generation(g)).transpose()?
             }
         };
         let result = settled.map(|g| {
