@@ -279,6 +279,10 @@ impl Store {
     /// `answered` was written); after it, the attempt is settled. If this fails, call the
     /// two steps separately, so a settlement that cannot commit still leaves `answered`.
     /// With `read_back`, that generation is read in the same transaction, as committed.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "one successful call's parts, each its own type; the read-back is what the caller needs next"
+    )]
     pub fn answer_and_settle(
         &self,
         attempt: i64,
