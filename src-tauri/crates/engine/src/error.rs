@@ -147,27 +147,19 @@ pub fn blocking_hops() -> u64 {
     HOPS.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// Runs blocking store/keychain work without stalling the async runtime.
+/// Runs blocking store/keychain work off the async runtime.
 ///
-/// On a multi-threaded runtime (the app's, the CLI's) the work runs right here under
-/// `block_in_place`: the worker's other tasks move to another thread while this one
-/// blocks, and this task waits for no thread hand-off in either direction (issue 17:
-/// the two hand-offs of a `spawn_blocking` round trip were most of what a generation's
-/// two store trips cost). A current-thread runtime cannot lend its only thread, so there
-/// the work still goes to the blocking pool.
+/// Not `block_in_place`, though it saves this round trip's two thread hand-offs (issue
+/// 17 tried it): with it, the CLI panicked at exit in two of the faults suite's fal
+/// scenarios ("a Tokio context was found, but it is being shutdown", from a worker): a
+/// task still running while the runtime shut down. A `spawn_blocking` task is dropped.
 pub(crate) async fn blocking<T, F>(f: F) -> Result<T>
 where
     T: Send + 'static,
     F: FnOnce() -> Result<T> + Send + 'static,
 {
     HOPS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let multi_thread = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if multi_thread {
-        tokio::task::block_in_place(f)
-    } else {
-        tokio::task::spawn_blocking(f).await?
-    }
+    tokio::task::spawn_blocking(f).await?
 }
 
 /// Runs one store operation off the async threads.
@@ -185,21 +177,8 @@ mod tests {
     use super::*;
     use std::error::Error as _;
 
-    /// On the app's and the CLI's runtime a store trip runs on the task's own thread: no
-    /// hand-off to the blocking pool and back (issue 17).
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn a_store_trip_on_a_worker_runs_in_place() {
-        let (here, there) = tokio::spawn(async {
-            let here = std::thread::current().id();
-            (here, blocking(|| Ok(std::thread::current().id())).await)
-        })
-        .await
-        .expect("joined");
-        assert_eq!(there.expect("ran"), here);
-    }
-
-    /// ... and it does not stall the runtime: with ONE worker, a task that only another
-    /// task can unblock still finishes (the worker's queue moved to another thread).
+    /// A store trip does not stall the runtime: with ONE worker, a task that only another
+    /// task can unblock still finishes.
     #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
     async fn a_worker_blocked_in_a_store_trip_leaves_the_runtime_serving_others() {
         let (tx, rx) = std::sync::mpsc::channel::<()>();
