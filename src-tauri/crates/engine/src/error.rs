@@ -201,7 +201,8 @@ mod tests {
             .expect("unblocked by the other task");
     }
 
-    /// A current-thread runtime has no thread to lend: the work goes to the pool.
+    /// A store trip never runs on the thread that awaits it (a current-thread runtime's
+    /// only thread would stall every other task meanwhile).
     #[tokio::test(flavor = "current_thread")]
     async fn a_store_trip_on_a_current_thread_runtime_goes_to_the_pool() {
         let here = std::thread::current().id();
