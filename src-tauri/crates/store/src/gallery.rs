@@ -145,6 +145,23 @@ impl Filters<'_> {
     }
 
     /// `AND …` for every filter set (over `i` = images, `g` = generations).
+    /// `SELECT columns FROM images i` with only what the filters (and a search's match)
+    /// need: the counts' and the jumps' query, which read no file or generation columns.
+    fn lean(&self, columns: &str, search: Option<SearchPlan>) -> Sql {
+        let mut sql = Sql::default();
+        sql.raw(&format!("SELECT {columns} FROM images i"));
+        if self.needs_generation() {
+            sql.raw(" JOIN generations g ON g.id = i.generation_id");
+        }
+        self.joins(&mut sql);
+        sql.raw(" WHERE 1");
+        if let Some(plan) = search {
+            matches(&mut sql, plan);
+        }
+        self.wheres(&mut sql);
+        sql
+    }
+
     fn wheres(&self, sql: &mut Sql) {
         // A dedup reuse in the same project points at an image already shown: one tile,
         // not a $0.00 twin (walkthrough 1.10). Its row stays for the ledger and lineage;
@@ -343,15 +360,7 @@ impl Store {
     /// over the images and their filters alone; the page then continues after it by
     /// keyset. `None`: the list is not that long.
     fn gallery_position(&self, q: &GalleryQuery, offset: u32) -> Result<Option<Cursor>> {
-        let f = q.filters();
-        let mut sql = Sql::default();
-        sql.raw("SELECT i.created_at, i.id FROM images i");
-        if f.needs_generation() {
-            sql.raw(" JOIN generations g ON g.id = i.generation_id");
-        }
-        f.joins(&mut sql);
-        sql.raw(" WHERE 1");
-        f.wheres(&mut sql);
+        let mut sql = q.filters().lean("i.created_at, i.id", None);
         keyset_after(&mut sql, q.after);
         sql.raw(" ORDER BY i.created_at DESC, i.id DESC");
         skip(&mut sql, offset);
@@ -360,16 +369,7 @@ impl Store {
 
     /// How many images match a gallery query's filters (its cursor and limit aside).
     pub fn gallery_count(&self, q: &GalleryQuery) -> Result<u64> {
-        let f = q.filters();
-        let mut sql = Sql::default();
-        sql.raw("SELECT count(*) FROM images i");
-        if f.needs_generation() {
-            sql.raw(" JOIN generations g ON g.id = i.generation_id");
-        }
-        f.joins(&mut sql);
-        sql.raw(" WHERE 1");
-        f.wheres(&mut sql);
-        self.count_of(&sql)
+        self.count_of(&q.filters().lean("count(*)", None))
     }
 
     /// Full-text search, most recently stored first, narrowed by the query's filters.
@@ -411,16 +411,7 @@ impl Store {
         plan: &SearchPlan,
         offset: u32,
     ) -> Result<Option<Cursor>> {
-        let f = q.filters();
-        let mut sql = Sql::default();
-        sql.raw("SELECT i.created_at, i.id FROM images i");
-        if f.needs_generation() {
-            sql.raw(" JOIN generations g ON g.id = i.generation_id");
-        }
-        f.joins(&mut sql);
-        sql.raw(" WHERE 1");
-        matches(&mut sql, plan.clone());
-        f.wheres(&mut sql);
+        let mut sql = q.filters().lean("i.created_at, i.id", Some(plan.clone()));
         if let Some(c) = q.after {
             sql.push(" AND i.id < ?", c.id.into());
         }
@@ -434,17 +425,7 @@ impl Store {
         let Some(plan) = search_plan(&q.text) else {
             return Ok(0);
         };
-        let f = q.filters();
-        let mut sql = Sql::default();
-        sql.raw("SELECT count(*) FROM images i");
-        if f.needs_generation() {
-            sql.raw(" JOIN generations g ON g.id = i.generation_id");
-        }
-        f.joins(&mut sql);
-        sql.raw(" WHERE 1");
-        matches(&mut sql, plan);
-        f.wheres(&mut sql);
-        self.count_of(&sql)
+        self.count_of(&q.filters().lean("count(*)", Some(plan)))
     }
 
     fn page_of(&self, sql: &Sql, limit: u32) -> Result<GalleryPage> {
