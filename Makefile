@@ -14,18 +14,20 @@ dev: setup
 
 # The whole suite. Every target names what it needs, so `make -j test` and any single
 # target (`make e2e`) are correct in any order: the app embeds ui/dist (ui-build), and
-# the e2e binary builds into its own target dir, so `cargo test` (tauri with `test`)
-# and the custom-protocol build never overwrite each other.
+# the e2e binary is copied out of the shared target dir as soon as it is built, so
+# `cargo test` (tauri with `test`) and the custom-protocol build never overwrite each other.
 test: lint ui-check rust-test e2e
 
 # The second clippy checks the CLI as `cargo install` builds it: the engine without the
 # app's `specta` feature (a workspace build always unifies it in).
 lint: ui-build
+	@echo "==> $$(date +%T) lint"
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo clippy -p proofsheet-engine -p proofsheet-cli --all-targets --locked -- -D warnings
 
 ui-check:
+	@echo "==> $$(date +%T) ui-check"
 	cd ui && npm run check && npm run lint && npm test
 
 ui-build:
@@ -35,6 +37,7 @@ ui-build:
 # .ci/hermetic.sh fails the run if a test wrote the user's data dir or used the real
 # keychain service names.
 rust-test: ui-build gateways-setup
+	@echo "==> $$(date +%T) rust-test"
 	$(KEYRING) .ci/hermetic.sh cargo test --workspace --locked
 
 gateways-setup:
@@ -45,19 +48,27 @@ gateways-test: gateways-setup
 	$(KEYRING) cargo test --locked -p proofsheet-cli --test real_gateways
 
 # The e2e binary embeds ui/dist and runs as the dev identifier (own data and keychain).
-# Its own target dir: a custom-protocol build in the shared one would be replaced by the
-# next `cargo test` (and the e2e suite would test a binary that loads the dev URL).
+# It builds in the shared target dir, where its dependencies are the test build's (only
+# the ~35 crates whose features differ build twice; cargo keeps both variants), and is
+# copied out at once: the next `cargo test` replaces target/<profile>/proofsheet with a
+# binary that loads the dev URL.
 # BENCH_PROFILE=release builds the same app (custom-protocol, dev identifier) with the
 # release profile for the whole-app figures (`make bench-ui BENCH_PROFILE=release`).
-E2E_TARGET_DIR := $(abspath $(or $(CARGO_TARGET_DIR),target))/e2e-app
+CARGO_TARGET := $(abspath $(or $(CARGO_TARGET_DIR),target))
+E2E_TARGET_DIR := $(CARGO_TARGET)/e2e-app
 BENCH_PROFILE ?= debug
 E2E_APP := $(E2E_TARGET_DIR)/$(BENCH_PROFILE)/proofsheet
 E2E_RELEASE_FLAG := $(if $(filter release,$(BENCH_PROFILE)),--release,)
 e2e-build: ui-build
-	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" CARGO_TARGET_DIR=$(E2E_TARGET_DIR) \
+	@echo "==> $$(date +%T) e2e-build"
+	TAURI_CONFIG="$$(cat src-tauri/tauri.dev.conf.json)" \
 		cargo build --locked --features tauri/custom-protocol $(E2E_RELEASE_FLAG)
+	mkdir -p $(dir $(E2E_APP))
+	cp $(CARGO_TARGET)/$(BENCH_PROFILE)/proofsheet $(E2E_APP).tmp
+	mv $(E2E_APP).tmp $(E2E_APP)
 
 e2e: e2e-build
+	@echo "==> $$(date +%T) e2e"
 	PROOFSHEET_APP=$(E2E_APP) .ci/e2e.sh
 
 # Rewrites ui/src/lib/bindings.ts and the UI fake's fixtures recorded from the real engine
@@ -90,7 +101,7 @@ bench-ui: e2e-build
 bench-compare:
 	cargo build --release -p proofsheet-engine --example bench_compare
 	tests/gateways/.venv/bin/python tests/bench/compare.py \
-		--engine-bin $(abspath $(or $(CARGO_TARGET_DIR),target))/release/examples/bench_compare $(BENCH_COMPARE_ARGS)
+		--engine-bin $(CARGO_TARGET)/release/examples/bench_compare $(BENCH_COMPARE_ARGS)
 
 deb: ui-build
 	$(TAURI) build --bundles deb

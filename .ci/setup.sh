@@ -16,7 +16,7 @@ for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
-  echo "==> installing system packages: ${missing[*]}"
+  echo "==> $(date +%T) installing system packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
@@ -32,12 +32,13 @@ for component in rustfmt clippy; do
 done
 
 if ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
-  echo "==> installing tauri-driver"
-  cargo install tauri-driver --locked --version '^2'
+  # A debug build (a minute, not five): it only relays WebDriver commands.
+  echo "==> $(date +%T) installing tauri-driver"
+  cargo install tauri-driver --locked --version '^2' --debug
 fi
 
 # npm ci fails here: the lock file lacks other platforms' optional packages.
-echo "==> npm install (ui)"
+echo "==> $(date +%T) npm install (ui)"
 (cd ui && npm install --no-fund --no-audit --loglevel=error)
 
 if [ ! -x tests/e2e/.venv/bin/pytest ]; then
@@ -49,9 +50,11 @@ fi
 # installed under the target dir where team::testing_s3 looks for it.
 S3S_ROOT="${CARGO_TARGET_DIR:-target}/s3s"
 if [ ! -x "$S3S_ROOT/bin/s3s-fs" ]; then
-  echo "==> installing s3s-fs (S3 test server) into $S3S_ROOT"
-  cargo install s3s-fs --version 0.14.1 --features binary --locked --root "$S3S_ROOT"
+  # A debug build: the release one took 7 to 22 minutes on a fresh 2-core machine, for a
+  # server that stores a few small files per test.
+  echo "==> $(date +%T) installing s3s-fs (S3 test server) into $S3S_ROOT"
+  cargo install s3s-fs --version 0.14.1 --features binary --locked --debug --root "$S3S_ROOT"
 fi
 # The real gateways (LiteLLM, Portkey) the integration tests start on loopback.
 .ci/setup-gateways.sh
-echo "==> setup complete"
+echo "==> $(date +%T) setup complete"

@@ -34,29 +34,88 @@ async fn run_in(env: &Env, dir: &Path, args: &[&str]) -> Out {
     env.record(out)
 }
 
+/// The sixty processes must all finish within this; a CI run once sat in this test until
+/// its 90-minute limit, so a hang fails here, saying where each live process waits.
+const SIXTY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(180);
+
 #[tokio::test]
 async fn sixty_processes_on_a_fresh_dir_all_succeed() {
     let env = Env::new().await;
     let dir = env.tmp.path().join("fresh");
-    let children: Vec<_> = (0..60)
-        .map(|_| {
-            command_in(&env, &dir, &["-q", "project", "list"])
-                .spawn()
-                .expect("spawn")
-        })
-        .collect();
-    let mut failures = Vec::new();
-    for child in children {
-        let out = child.wait_with_output().await.expect("wait");
-        if !out.status.success() {
-            failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
-        }
+    let mut pids = Vec::new();
+    let mut running = tokio::task::JoinSet::new();
+    for _ in 0..60 {
+        let child = command_in(&env, &dir, &["-q", "project", "list"])
+            .spawn()
+            .expect("spawn");
+        pids.push(child.id().expect("pid"));
+        // Every child's pipes are read at once: one waiting to write its stderr must
+        // never wait on the test reading another's.
+        running.spawn(child.wait_with_output());
     }
+    let finished = tokio::time::timeout(SIXTY_DEADLINE, async {
+        let mut failures = Vec::new();
+        while let Some(out) = running.join_next().await {
+            let out = out.expect("join").expect("wait");
+            if !out.status.success() {
+                failures.push(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+        }
+        failures
+    })
+    .await;
+    let failures = match finished {
+        Ok(failures) => failures,
+        Err(_) => panic!(
+            "not all of the sixty processes ended within {SIXTY_DEADLINE:?}:\n{}",
+            where_they_wait(&pids)
+        ),
+    };
     assert!(
         failures.is_empty(),
         "{} failed: {failures:#?}",
         failures.len()
     );
+}
+
+/// For each process not yet reaped: its state (Z: it ended and the test missed it), its
+/// threads' names and kernel wait channels, and a backtrace from gdb where installed.
+fn where_they_wait(pids: &[u32]) -> String {
+    let mut report = String::new();
+    for pid in pids {
+        let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+            continue;
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let state = status
+            .lines()
+            .find(|l| l.starts_with("State:"))
+            .unwrap_or("");
+        report.push_str(&format!("process {pid}: {state}\n"));
+        for task in tasks.flatten() {
+            let path = task.path();
+            let read = |f: &str| std::fs::read_to_string(path.join(f)).unwrap_or_default();
+            report.push_str(&format!(
+                "  thread {} ({}) waits in {}\n",
+                task.file_name().to_string_lossy(),
+                read("comm").trim(),
+                read("wchan").trim()
+            ));
+        }
+        if let Ok(out) = std::process::Command::new("gdb")
+            .args([
+                "-batch",
+                "-p",
+                &pid.to_string(),
+                "-ex",
+                "thread apply all bt 30",
+            ])
+            .output()
+        {
+            report.push_str(&String::from_utf8_lossy(&out.stdout));
+        }
+    }
+    report
 }
 
 #[tokio::test]
