@@ -93,7 +93,7 @@ impl Indexer {
         let thread = std::thread::Builder::new()
             .name("proofsheet-search-index".into())
             .spawn(move || {
-                while let Some(()) = wait_for_quiet(&s) {
+                while wait_for_quiet(&s) {
                     let indexed = index_pending(&mut writer.lock());
                     if let Err(e) = indexed {
                         // Nothing is lost: the queue stays, and a search indexes it first.
@@ -123,12 +123,12 @@ impl Indexer {
     }
 }
 
-/// Blocks until a burst is due (`Some`) or the indexer stops (`None`).
-fn wait_for_quiet(s: &Shared) -> Option<()> {
+/// Blocks until a burst is due (`true`) or the indexer stops (`false`).
+fn wait_for_quiet(s: &Shared) -> bool {
     let mut st = s.state.lock();
     loop {
         if st.stop {
-            return None;
+            return false;
         }
         match (st.first, st.last) {
             (Some(first), Some(last)) => {
@@ -136,7 +136,8 @@ fn wait_for_quiet(s: &Shared) -> Option<()> {
                 if Instant::now() >= due {
                     st.first = None;
                     st.last = None;
-                    return Some(());
+                    drop(st);
+                    return true;
                 }
                 s.wake.wait_until(&mut st, due);
             }

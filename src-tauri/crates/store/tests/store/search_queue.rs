@@ -1,6 +1,7 @@
 //! New images reach the search indexes in batches, off the generation's path (issue
 //! 17). Whatever indexes them (a search itself, the background indexer, the store as it
 //! closes, the next writable open), a search never misses one.
+#![allow(clippy::unwrap_used)]
 use std::path::Path;
 use std::time::{Duration, Instant};
 
