@@ -221,6 +221,7 @@ impl Store {
             saving_in(tx, project, &id, saved)?;
             Ok(())
         })?;
+        self.index_soon();
         Ok(new_id)
     }
 }

@@ -376,6 +376,7 @@ impl Store {
     /// Words match stemmed ("lighthouses" finds "lighthouse"); CJK text and emoji match
     /// as substrings (see `search.rs`). Never fails on user text.
     pub fn search(&self, q: &SearchQuery) -> Result<GalleryPage> {
+        self.index_queued();
         let limit = page_limit(q.limit);
         let Some(plan) = search_plan(&q.text) else {
             return Ok(empty_page());
@@ -422,6 +423,7 @@ impl Store {
 
     /// How many images a search matches (its cursor and limit aside).
     pub fn search_count(&self, q: &SearchQuery) -> Result<u64> {
+        self.index_queued();
         let Some(plan) = search_plan(&q.text) else {
             return Ok(0);
         };

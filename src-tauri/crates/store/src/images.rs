@@ -132,6 +132,7 @@ impl Store {
             .execute(params![gid, project, file_id, idx, seed, now_ms()])?;
             Ok(tx.last_insert_rowid())
         })?;
+        self.index_soon();
         self.image(id)
     }
 

@@ -27,6 +27,7 @@ mod open;
 mod projects;
 mod schema;
 mod search;
+mod search_index;
 mod settle;
 mod team_import;
 mod thumbs;
@@ -97,7 +98,11 @@ pub struct Store {
 }
 
 struct Inner {
-    /// First, so it is joined while the writer (and its `-wal` file) is still open.
+    /// Stopped first, as the store closes (`Drop for Inner` then indexes what is left).
+    /// `None` on a read-only store, or when its thread could not be started (searches
+    /// index the queue then).
+    indexer: Option<search_index::Indexer>,
+    /// Joined while the writer (and its `-wal` file) is still open.
     /// `None` on a read-only store, or when its thread could not be started (the `sent`
     /// commit then syncs in line).
     wal_sync: Option<wal_sync::WalSyncer>,
@@ -107,11 +112,25 @@ struct Inner {
     /// removes `-wal`/`-shm`, which a read-only connection cannot do.
     readers: Mutex<Vec<Connection>>,
     /// `None`: a read-only library (every write is refused with [`StoreError::ReadOnly`]).
-    writer: Option<Mutex<Connection>>,
+    /// Shared with the search indexer's thread.
+    writer: Option<Arc<Mutex<Connection>>>,
     read_target: open::ReadTarget,
     sweep: Mutex<SweepReport>,
     /// The verdict of the integrity check run before this process first reserves money.
     soundness: Mutex<Option<std::result::Result<(), String>>>,
+}
+
+impl Drop for Inner {
+    /// Images still queued for search are indexed as the library closes, so a library
+    /// opened read-only later finds them too.
+    fn drop(&mut self) {
+        self.indexer.take();
+        if let Some(w) = &self.writer
+            && let Err(e) = search_index::index_pending(&mut w.lock())
+        {
+            tracing::warn!("could not index new images for search: {e}");
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -170,6 +189,16 @@ impl Store {
         if let Some(w) = &writer {
             config_version::install(w)?;
         }
+        let writer = writer.map(|w| Arc::new(Mutex::new(w)));
+        // What a killed process left queued is indexed now, before anyone searches.
+        if let Some(w) = &writer {
+            search_index::index_pending(&mut w.lock())?;
+        }
+        let indexer = writer.as_ref().and_then(|w| {
+            search_index::Indexer::spawn(w.clone())
+                .map_err(|e| tracing::warn!("no background search indexing: {e}"))
+                .ok()
+        });
         let read_only = writer.is_none();
         // `immutable` (ignores the WAL) is only for a file nobody can be writing.
         let read_target = match read_only {
@@ -188,10 +217,11 @@ impl Store {
         };
         let store = Store {
             inner: Arc::new(Inner {
+                indexer,
                 wal_sync,
                 root,
                 db_path,
-                writer: writer.map(Mutex::new),
+                writer,
                 read_target,
                 readers: Mutex::new(Vec::new()),
                 sweep: Mutex::new(SweepReport::default()),
@@ -392,6 +422,43 @@ impl Store {
         if let Some(s) = &self.inner.wal_sync {
             s.wait(s.last_ticket());
         }
+    }
+
+    /// Says that images were stored: the background indexer adds them to the search
+    /// indexes once the burst is over (see `search_index.rs`).
+    pub(crate) fn index_soon(&self) {
+        if let Some(i) = &self.inner.indexer {
+            i.announce();
+        }
+    }
+
+    /// Indexes every image queued for search, so a search sees all of them. A read-only
+    /// store cannot: it searches what was indexed (a writable open or close indexes the
+    /// rest).
+    /// When indexing fails (a long write by another process, say), the search still runs
+    /// over what is indexed: a search never fails for this.
+    pub(crate) fn index_queued(&self) {
+        let Some(writer) = &self.inner.writer else {
+            return;
+        };
+        let indexed = self
+            .read(search_index::has_pending)
+            .and_then(|pending| match pending {
+                true => search_index::index_pending(&mut writer.lock()).map(drop),
+                false => Ok(()),
+            });
+        if let Err(e) = indexed {
+            tracing::warn!("could not index new images before a search: {e}");
+        }
+    }
+
+    /// Batches of new images the background indexer has indexed (tests).
+    #[doc(hidden)]
+    pub fn search_index_batches(&self) -> u64 {
+        self.inner
+            .indexer
+            .as_ref()
+            .map_or(0, search_index::Indexer::batches)
     }
 
     /// SQLite's `data_version` on the writer: it moves only when another connection

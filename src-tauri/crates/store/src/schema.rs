@@ -352,6 +352,24 @@ CREATE TRIGGER generations_tri_update AFTER UPDATE OF provider, model ON generat
 END;
 "#;
 
+/// Migration 11: a new image is queued for the search indexes instead of indexed in its
+/// own transaction (issue 17: two FTS5 inserts per image were the largest part of a
+/// generation's overhead). `search_index.rs` indexes the queue in batches, and before
+/// every search. Deletes, tag changes and renames still go to both indexes at once (a
+/// queued image has no index row yet: those statements find nothing, and the batch
+/// reads the image's text as it is then).
+const M11_SEARCH_QUEUE: &str = r#"
+CREATE TABLE search_pending (image_id INTEGER PRIMARY KEY);
+DROP TRIGGER images_fts_insert;
+DROP TRIGGER images_tri_insert;
+CREATE TRIGGER images_search_queue AFTER INSERT ON images BEGIN
+    INSERT INTO search_pending(image_id) VALUES (new.id);
+END;
+CREATE TRIGGER images_search_unqueue AFTER DELETE ON images BEGIN
+    DELETE FROM search_pending WHERE image_id = old.id;
+END;
+"#;
+
 /// Migration 8: drift from real bills (issue 14 §5).
 /// - `attempts.reported_nanos`: what the provider (or a gateway) said this call cost, in
 ///   USD (OpenRouter `usage.cost`, BFL/Recraft credits × their rate, a gateway's cost
@@ -437,11 +455,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M8_DRIFT),
         M::up(M9_GATEWAYS),
         M::up(M10_INPUTS),
+        M::up(M11_SEARCH_QUEUE),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 10;
+pub const SCHEMA_VERSION: i64 = 11;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

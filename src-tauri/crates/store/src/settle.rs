@@ -269,7 +269,11 @@ impl Store {
         images: &[NewImage],
         finish: Option<(Status, Option<String>)>,
     ) -> Result<Decimal> {
-        self.write(|tx| settle_in(tx, attempt, s, images, finish.as_ref()))
+        let charged = self.write(|tx| settle_in(tx, attempt, s, images, finish.as_ref()))?;
+        if !images.is_empty() {
+            self.index_soon();
+        }
+        Ok(charged)
     }
 
     /// `sent → answered → settled` in ONE commit, for a successful call whose images are
@@ -295,7 +299,7 @@ impl Store {
     ) -> Result<(Decimal, Option<SettledGeneration>)> {
         let text = serde_json::to_string(resume)?;
         let reported = reported.map(to_nanos).transpose()?;
-        self.write(|tx| {
+        let out = self.write(|tx| {
             let n = tx
                 .prepare_cached(
                     "UPDATE attempts SET state = 'answered', resume_json = ?2,
@@ -313,7 +317,11 @@ impl Store {
                 .map(|g| SettledGeneration::load_in(tx, g))
                 .transpose()?;
             Ok((charged, settled))
-        })
+        })?;
+        if !images.is_empty() {
+            self.index_soon();
+        }
+        Ok(out)
     }
 
     /// Releases what the generation still holds and sets its final status, in one

@@ -45,7 +45,7 @@ fn binary() -> PathBuf {
         .unwrap_or_else(|| {
             panic!(
                 "the S3 test server `s3s-fs` is not installed: run .ci/setup.sh (it runs `cargo \
-             install s3s-fs --version 0.14.1 --features binary --locked --root \
+             install s3s-fs --version 0.14.1 --features binary --locked --debug --root \
              $CARGO_TARGET_DIR/s3s`) or point PROOFSHEET_S3S_FS at the binary"
             )
         })

@@ -16,3 +16,4 @@ mod migrations;
 mod money_path;
 mod open;
 mod projects;
+mod search_queue;
