@@ -201,6 +201,23 @@ def tree_pss_mib(pid: int) -> float:
     return (measure_app.pss_kib(pid) + sum(measure_app.pss_kib(p) for p in measure_app.descendants(pid))) / 1024
 
 
+def pss_split_mib(pid: int) -> dict:
+    """Each process of the tree by name: its PSS, and how much of it is anonymous (heap,
+    stacks) rather than file-backed (libraries, mapped files): where memory went."""
+    split = {}
+    for p in [pid] + measure_app.descendants(pid):
+        try:
+            name = Path(f"/proc/{p}/comm").read_text().strip()
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text().splitlines()
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+        kib = {line.split(":")[0]: int(line.split()[1]) for line in rollup if line.endswith(" kB")}
+        entry = split.setdefault(name, {"pss": 0.0, "pss_anon": 0.0})
+        entry["pss"] += round(kib.get("Pss", 0) / 1024, 1)
+        entry["pss_anon"] += round(kib.get("Pss_Anon", 0) / 1024, 1)
+    return split
+
+
 def cold_starts(env) -> dict:
     paints, from_exec, interactive = [], [], []
     for _ in range(RUNS_START):
@@ -245,6 +262,7 @@ def main():
         pid = app_pid(drv)
         time.sleep(IDLE_SECONDS)
         pss_idle = tree_pss_mib(pid) if pid else None
+        split_idle = pss_split_mib(pid) if pid else None
         conftest.find(driver, "nav-canvas").click()
         conftest.find(driver, "prompt").send_keys("a lighthouse")
         time.sleep(1.0)
@@ -270,6 +288,7 @@ def main():
         whole = driver.execute_async_script(SCROLL_ALL_JS, 100)
         time.sleep(2.0)
         pss_scrolled = tree_pss_mib(pid) if pid else None
+        split_scrolled = pss_split_mib(pid) if pid else None
         jobs = None
         if JOBS > 0:
             conftest.find(driver, "nav-canvas").click()
@@ -285,7 +304,8 @@ def main():
                         "binary": str(conftest.APP)},
             "cold_start": started,
             "pss_mib": {"idle": round(pss_idle) if pss_idle else None,
-                        "after_scrolling_all": round(pss_scrolled) if pss_scrolled else None},
+                        "after_scrolling_all": round(pss_scrolled) if pss_scrolled else None,
+                        "by_process_idle": split_idle, "by_process_after_scrolling": split_scrolled},
             "scroll_to_end": whole,
             "concurrent_jobs": jobs,
             "keystroke_to_cost_table_ms": {"median": round(statistics.median(latencies), 1) if latencies else None,
