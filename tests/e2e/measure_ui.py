@@ -157,12 +157,22 @@ requestAnimationFrame(tick);
   const t0 = performance.now();
   let left = n; const ends = {};
   const stamp = Date.now();
+  // When each stage was first and last heard of, from t0: where the wall goes (the
+  // requests all sent by the last `running`; the answers stored from the first `storing`).
+  const stages = {};
+  const seen = (stage) => {
+    const t = performance.now() - t0;
+    const s = stages[stage] || (stages[stage] = { first: t, last: t, n: 0 });
+    s.last = t; s.n += 1;
+  };
+  const finish = () => { running = false; done({ wall_ms: performance.now() - t0, ends, frames, stages }); };
   for (let i = 0; i < n; i++) {
     const id = I.transformCallback((m) => {
       const ev = m && m.message !== undefined ? m.message : m;
+      if (ev && ev.stage) seen(ev.stage);
       if (ev && (ev.stage === 'done' || ev.stage === 'failed')) {
         ends[ev.stage] = (ends[ev.stage] || 0) + 1;
-        if (--left === 0) { running = false; done({ wall_ms: performance.now() - t0, ends, frames }); }
+        if (--left === 0) finish();
       }
     });
     const input = { project, route: { kind: 'offer', offer_id: 'openai:gpt-image-1-mini' }, no_dedup: false,
@@ -170,7 +180,7 @@ requestAnimationFrame(tick);
                 quality: 'low', n: 1, steps: null, seed: null } };
     I.invoke('generation_submit', { input, progress: `__CHANNEL__:${id}` }).catch((e) => {
       ends.error = String(e && e.message || JSON.stringify(e));
-      if (--left === 0) { running = false; done({ wall_ms: performance.now() - t0, ends, frames }); }
+      if (--left === 0) finish();
     });
   }
 })();
@@ -296,6 +306,8 @@ def main():
             j = driver.execute_async_script(JOBS_JS, JOBS, "Big library", JOBS_CAP)
             jf = j["frames"][1:]
             jobs = {"n": JOBS, "calls_per_provider": JOBS_CAP, "wall_ms": round(j["wall_ms"]), "ends": j["ends"],
+                    "stages_ms": {k: {"first": round(v["first"]), "last": round(v["last"]), "n": v["n"]}
+                                  for k, v in j["stages"].items()},
                     "frame_ms_median": round(statistics.median(jf), 1) if jf else None,
                     "frame_ms_max": round(max(jf), 1) if jf else None,
                     "frames_over_100ms": sum(f > 100 for f in jf)}
