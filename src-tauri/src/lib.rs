@@ -5,6 +5,7 @@ mod commands;
 mod dialogs;
 mod error;
 mod events;
+mod malloc_tuning;
 mod reveal;
 mod state;
 mod webview_tuning;
@@ -218,7 +219,9 @@ fn poll_team(engine: Arc<engine::Engine>, team: Arc<engine::team_switch::TeamSwi
 }
 
 pub fn run() {
-    // First, while this is the only thread: the environment WebKit reads at start-up.
+    // First, while this is the only thread: the allocator's settings and the
+    // environment WebKit reads at start-up.
+    malloc_tuning::apply();
     let tuning = webview_tuning::Tuning::detect();
     webview_tuning::apply_env(tuning);
     let filter =
@@ -233,6 +236,7 @@ pub fn run() {
         .init();
     let started = std::time::Instant::now();
     tracing::info!(?tuning, "webview");
+    malloc_tuning::trim_in_background();
     setup_at(tauri::Builder::default(), None, started)
         .run(tauri::generate_context!())
         .expect("error while running Proofsheet");

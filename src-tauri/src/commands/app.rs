@@ -39,7 +39,7 @@ pub async fn app_info(state: State<'_, AppState>) -> CmdResult<AppInfo> {
 }
 
 /// The UI calls this once after its first frame; the figure feeds BENCHMARKS.md, and
-/// the file sweep deferred at start-up begins.
+/// the file sweep deferred at start-up begins, then the integrity check.
 #[tauri::command]
 #[specta::specta]
 pub async fn app_ready(state: State<'_, AppState>) -> CmdResult<u32> {
@@ -48,13 +48,15 @@ pub async fn app_ready(state: State<'_, AppState>) -> CmdResult<u32> {
         .get_or_init(|| state.started.elapsed().as_millis() as u64);
     tracing::info!(first_paint_ms = ms, "first paint");
     // The window shows: now sweep the library's files, off the main thread (a large
-    // library has hundreds of thousands of them; review §1.11).
+    // library has hundreds of thousands of them; review §1.11), then run the integrity
+    // check the first reservation needs, so the first Generate does not wait for it.
     if state.swept.set(()).is_ok() {
         let engine = state.engine.clone();
         tauri::async_runtime::spawn(async move {
             if let Err(e) = engine.sweep_files().await {
                 tracing::warn!("file sweep: {e}");
             }
+            engine.start_integrity_check();
         });
     }
     Ok(ms as u32)

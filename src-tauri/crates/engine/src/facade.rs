@@ -38,6 +38,12 @@ impl Engine {
         Self::open_with(config, EngineOptions::default()).await
     }
 
+    /// Starts the integrity check every process runs once before its first reservation,
+    /// in the background, so a first Generate does not wait for it. Returns at once.
+    pub fn start_integrity_check(&self) {
+        self.core.store().start_check();
+    }
+
     /// Removes temp and orphan image files and rebuilds missing thumbnails, as `open`
     /// does unless [`EngineOptions::defer_file_sweep`]. Blocking work, off the runtime.
     pub async fn sweep_files(&self) -> Result<()> {
