@@ -562,6 +562,8 @@ mod check_tests {
         let returned = rx.recv_timeout(Duration::from_secs(30));
         drop(running_check);
         assert!(returned.is_ok(), "start_check waited for the running check");
-        store.check_before_spending().expect("a new library is sound");
+        store
+            .check_before_spending()
+            .expect("a new library is sound");
     }
 }
