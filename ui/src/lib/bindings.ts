@@ -11,7 +11,7 @@ export const commands = {
 	appInfo: () => typedError<AppInfo, AppError>(__TAURI_INVOKE("app_info")),
 	/**
 	 *  The UI calls this once after its first frame; the figure feeds BENCHMARKS.md, and
-	 *  the file sweep deferred at start-up begins.
+	 *  the file sweep deferred at start-up begins, then the integrity check.
 	 */
 	appReady: () => typedError<number, AppError>(__TAURI_INVOKE("app_ready")),
 	/**  The saved window state (a JSON object of storage keys to their texts), if any. */
