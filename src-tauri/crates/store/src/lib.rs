@@ -190,9 +190,12 @@ impl Store {
             config_version::install(w)?;
         }
         let writer = writer.map(|w| Arc::new(Mutex::new(w)));
-        // What a killed process left queued is indexed now, before anyone searches.
-        if let Some(w) = &writer {
-            search_index::index_pending(&mut w.lock())?;
+        // What a killed process left queued is indexed now, before anyone searches. A
+        // failure only warns: the queue stays, and the first search indexes it.
+        if let Some(w) = &writer
+            && let Err(e) = search_index::index_pending(&mut w.lock())
+        {
+            tracing::warn!("could not index new images for search: {e}");
         }
         let indexer = writer.as_ref().and_then(|w| {
             search_index::Indexer::spawn(w.clone())
