@@ -108,14 +108,20 @@ impl Indexer {
         })
     }
 
-    /// Says that images were queued; returns at once.
+    /// Says that images were queued; returns at once. Only the first image of a burst
+    /// wakes the thread: while a burst is open the thread is already waiting for its
+    /// deadline, and reads the newer `last` when it wakes (issue 17: one thread wake-up
+    /// per generation less).
     pub(crate) fn announce(&self) {
         let now = Instant::now();
         let mut st = self.shared.state.lock();
+        let opens_a_burst = st.first.is_none();
         st.first.get_or_insert(now);
         st.last = Some(now);
         drop(st);
-        self.shared.wake.notify_one();
+        if opens_a_burst {
+            self.shared.wake.notify_one();
+        }
     }
 
     pub(crate) fn batches(&self) -> u64 {
