@@ -25,6 +25,8 @@ mod ledger;
 mod money;
 mod open;
 mod projects;
+#[cfg(test)]
+mod query_plans;
 mod schema;
 mod search;
 mod search_index;

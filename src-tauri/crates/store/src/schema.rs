@@ -370,6 +370,13 @@ CREATE TRIGGER images_search_unqueue AFTER DELETE ON images BEGIN
 END;
 "#;
 
+/// Migration 12: the dedup reuses, indexed on their own (issue 17). A gallery count is
+/// the matching images less the reuse "twins" among them (`gallery.rs`); this index lets
+/// the twins be read from the few reuse generations instead of probed once per image.
+const M12_REUSED: &str = r#"
+CREATE INDEX generations_reused ON generations(id) WHERE reused_from IS NOT NULL;
+"#;
+
 /// Migration 8: drift from real bills (issue 14 §5).
 /// - `attempts.reported_nanos`: what the provider (or a gateway) said this call cost, in
 ///   USD (OpenRouter `usage.cost`, BFL/Recraft credits × their rate, a gateway's cost
@@ -456,11 +463,12 @@ pub fn migrations() -> Migrations<'static> {
         M::up(M9_GATEWAYS),
         M::up(M10_INPUTS),
         M::up(M11_SEARCH_QUEUE),
+        M::up(M12_REUSED),
     ])
 }
 
 /// Number of migrations this binary knows: the newest `user_version` it can open.
-pub const SCHEMA_VERSION: i64 = 11;
+pub const SCHEMA_VERSION: i64 = 12;
 
 /// Per-connection settings. WAL lets readers run while the writer commits.
 pub(crate) fn configure(conn: &Connection) -> Result<()> {

@@ -344,9 +344,7 @@ impl Store {
     /// whose provider job may still be reconciled), oldest first.
     pub fn reconcilable_attempts(&self) -> Result<Vec<(GenerationRecord, AttemptRecord)>> {
         self.read(|c| {
-            let mut st = c.prepare_cached(&format!(
-                "SELECT {ATTEMPT_COLS} FROM attempts WHERE state = 'unknown' ORDER BY id"
-            ))?;
+            let mut st = c.prepare_cached(&reconcilable_sql())?;
             let attempts = st
                 .query_map([], attempt_from_row)?
                 .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -619,4 +617,14 @@ fn refund_in(c: &Connection, project: ProjectId, gen_id: &str, nanos: i64) -> Re
         params![gen_id, nanos],
     )?;
     Ok(())
+}
+
+/// Attempts left `unknown`, oldest first. `state <> 'settled'` lets SQLite use the
+/// partial index `attempts_open`: the equality alone does not imply the index's WHERE,
+/// and scanned every attempt at every recovery pass (issue 17). `query_plans` tests hold it.
+pub(crate) fn reconcilable_sql() -> String {
+    format!(
+        "SELECT {ATTEMPT_COLS} FROM attempts
+         WHERE state <> 'settled' AND state = 'unknown' ORDER BY id"
+    )
 }
