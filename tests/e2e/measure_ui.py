@@ -145,8 +145,13 @@ step();
 JOBS_JS = """
 const [n, project, cap, done] = arguments;
 const I = window.__TAURI_INTERNALS__;
-const frames = []; let last = performance.now(); let running = true;
-function tick(now) { frames.push(now - last); last = now; if (running) requestAnimationFrame(tick); }
+const frames = []; const long = []; let last = performance.now(); let running = true; let t0 = null;
+function tick(now) {
+  frames.push(now - last);
+  // When each long frame ended, from t0: which stage of the jobs it stalled.
+  if (now - last > 100 && t0 !== null) long.push([Math.round(now - t0), Math.round(now - last)]);
+  last = now; if (running) requestAnimationFrame(tick);
+}
 requestAnimationFrame(tick);
 (async () => {
   const s = await I.invoke('settings_get');
@@ -154,7 +159,7 @@ requestAnimationFrame(tick);
   // to JOBS_CAP (issue 17; the setting is in Settings → Providers).
   await I.invoke('settings_save', { input: { endpoints: s.endpoints, gateways: s.gateways,
     max_concurrent_jobs: Math.max(n, 4), max_calls_per_provider: cap } });
-  const t0 = performance.now();
+  t0 = performance.now();
   let left = n; const ends = {};
   const stamp = Date.now();
   // When each stage was first and last heard of, from t0: where the wall goes (the
@@ -165,7 +170,7 @@ requestAnimationFrame(tick);
     const s = stages[stage] || (stages[stage] = { first: t, last: t, n: 0 });
     s.last = t; s.n += 1;
   };
-  const finish = () => { running = false; done({ wall_ms: performance.now() - t0, ends, frames, stages }); };
+  const finish = () => { running = false; done({ wall_ms: performance.now() - t0, ends, frames, stages, long }); };
   for (let i = 0; i < n; i++) {
     const id = I.transformCallback((m) => {
       const ev = m && m.message !== undefined ? m.message : m;
@@ -310,7 +315,8 @@ def main():
                                   for k, v in j["stages"].items()},
                     "frame_ms_median": round(statistics.median(jf), 1) if jf else None,
                     "frame_ms_max": round(max(jf), 1) if jf else None,
-                    "frames_over_100ms": sum(f > 100 for f in jf)}
+                    "frames_over_100ms": sum(f > 100 for f in jf),
+                    "long_frames_end_and_ms": j["long"]}
         result = {
             "machine": {"cores": os.cpu_count(), "load_at_end": round(os.getloadavg()[0], 1),
                         "binary": str(conftest.APP)},
