@@ -335,31 +335,30 @@ async fn one(
 pub(crate) async fn list(core: &Arc<Core>) -> Result<Vec<DeferredJobView>> {
     core.store_op(|s| {
         let mut out = Vec::new();
-        for r in s.running_generations()? {
-            let g = &r.generation;
-            for a in s
-                .attempts(g.id)?
-                .iter()
-                .filter(|a| crate::remote::is_pending(a))
-            {
-                let Some(job) = crate::remote::batch_of(a) else {
-                    continue;
-                };
-                let project = s.project(g.project_id).map(|p| p.name).unwrap_or_default();
-                out.push(DeferredJobView {
-                    generation_id: g.id.to_string(),
-                    project,
-                    prompt: g.request.prompt.clone(),
-                    offer_id: a.offer_id.clone(),
-                    provider: a.provider,
-                    model: a.model.clone(),
-                    remote_id: job.remote_id.clone(),
-                    submitted_at: secs(a.started_at),
-                    expected_by: secs(expected_by(&job, a)),
-                    reserved_usd: r.reserved,
-                    expected_usd: a.expected.unwrap_or_default(),
-                });
+        // Only attempts `sent` under a remote job: not every running generation (100
+        // jobs in flight made this ~500 statements per refresh; issue 17).
+        for r in s.running_remote_jobs()? {
+            let (g, a) = (&r.generation, &r.attempt);
+            if !crate::remote::is_pending(a) {
+                continue;
             }
+            let Some(job) = crate::remote::batch_of(a) else {
+                continue;
+            };
+            let project = s.project(g.project_id).map(|p| p.name).unwrap_or_default();
+            out.push(DeferredJobView {
+                generation_id: g.id.to_string(),
+                project,
+                prompt: g.request.prompt.clone(),
+                offer_id: a.offer_id.clone(),
+                provider: a.provider,
+                model: a.model.clone(),
+                remote_id: job.remote_id.clone(),
+                submitted_at: secs(a.started_at),
+                expected_by: secs(expected_by(&job, a)),
+                reserved_usd: r.reserved,
+                expected_usd: a.expected.unwrap_or_default(),
+            });
         }
         Ok(out)
     })

@@ -260,6 +260,15 @@ pub struct RunningGeneration {
     pub owner: Option<String>,
 }
 
+/// A running generation's attempt waiting under a named remote job (a batch).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RemoteJobAttempt {
+    pub generation: GenerationRecord,
+    pub attempt: AttemptRecord,
+    /// Money the generation still holds.
+    pub reserved: Decimal,
+}
+
 impl Store {
     /// Records a new queued generation and returns its id.
     pub fn create_generation(&self, new: &NewGeneration) -> Result<GenerationId> {
@@ -461,6 +470,40 @@ impl Store {
                     owner,
                 });
             }
+            Ok(out)
+        })
+    }
+
+    /// The running generations' attempts still `sent` under a named remote job (a batch
+    /// waiting at its provider), each with its generation and the money that generation
+    /// still holds, oldest generation first. The deferred list reads these: reading
+    /// every running generation with its attempts instead cost ~500 statements per
+    /// refresh while 100 jobs ran (issue 17).
+    pub fn running_remote_jobs(&self) -> Result<Vec<RemoteJobAttempt>> {
+        self.read(|c| {
+            let mut st = c.prepare_cached(&format!(
+                "SELECT {ATTEMPT_COLS} FROM attempts
+                 WHERE state <> 'settled' AND state = 'sent' AND remote_job_json IS NOT NULL
+                 ORDER BY id"
+            ))?;
+            let attempts = st
+                .query_map([], attempt_from_row)?
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            let mut out = Vec::with_capacity(attempts.len());
+            for a in attempts {
+                let gid = a.generation_id.to_string();
+                let generation = load_generation(c, &gid)?;
+                if generation.status != Status::Running {
+                    continue;
+                }
+                let reserved = from_nanos(crate::ledger::outstanding(c, &gid)?);
+                out.push(RemoteJobAttempt {
+                    generation,
+                    attempt: a,
+                    reserved,
+                });
+            }
+            out.sort_by_key(|r| (r.generation.created_at, r.attempt.n));
             Ok(out)
         })
     }

@@ -58,7 +58,7 @@ pub use gallery::{Cursor, GalleryPage, GalleryQuery, SearchQuery, Thumb};
 pub use gateways::{GatewayHeader, GatewayModel, GatewayRow};
 pub use generations::{
     AttemptFinish, AttemptRecord, GenerationDetail, GenerationRecord, NewAttempt, NewGeneration,
-    RunningGeneration,
+    RemoteJobAttempt, RunningGeneration,
 };
 pub use images::{Board, ImageRecord};
 pub use inputs::{Blob, CanonicalInputs, InputRecord, InputUse};
